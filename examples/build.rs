@@ -1,0 +1,2 @@
+//! Build script: compiles the example session specs (filled in by the examples).
+fn main() {}

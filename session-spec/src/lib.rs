@@ -1,0 +1,29 @@
+//! Declarative session specs.
+//!
+//! This crate holds the declarative half of the session toolkit: the schema IR
+//! ([`Schema`]), the policy type shared with the runtime ([`Settings`]), the field rules
+//! ([`rules`]), and, behind features, the TOML front-end (`parse`), the code generator and
+//! build-script API (`codegen`), the `#[session(...)]` attribute front-end (`derive`), the
+//! JSON Schema of the spec format (`schema`) and the CLI (`cli`).
+//!
+//! ```
+//! use session_spec::Settings;
+//! let settings = Settings::default();
+//! assert!(settings.secure && settings.http_only);
+//! assert_eq!(settings.expiration_time.as_seconds(), 24 * 60 * 60);
+//! ```
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod ir;
+pub mod rules;
+pub mod settings;
+
+pub use ir::{
+    DefaultValue, EnumDef, Field, FieldType, FloatType, IntType, Number, Origin, Rules, Schema,
+    Spanned, Value, Variant,
+};
+pub use settings::{
+    Backend, CookieMode, CookiePrefix, DatabaseBackend, KeySource, Lifetime, LifetimeParseError,
+    SameSite, Settings, SettingsProblem,
+};

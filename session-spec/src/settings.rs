@@ -1,0 +1,521 @@
+//! The session policy: one serde type shared by the TOML front-end, the derive attributes,
+//! the generated code (as compiled-in defaults) and the runtime.
+//!
+//! Every option of the Nexios session chapter is here and is also accepted under its Nexios
+//! name (`session_cookie_name`, `session_cookie_secure`, `session_cookie_httponly`,
+//! `session_expiration_time`, `session_permanent`, `session_refresh_each_request`).
+//! Defaults are the secure ones: `Secure`, `HttpOnly`, `SameSite=Lax`, a browser-session
+//! cookie, encrypted cookie payloads.
+
+use std::fmt;
+use std::path::PathBuf;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// The policy of one session: cookie, lifetime, rotation, keys and backend.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Settings {
+    /// Name of the session cookie (Nexios: `session_cookie_name`), without any prefix.
+    #[serde(alias = "session_cookie_name")]
+    pub cookie_name: String,
+    /// Send the cookie over HTTPS only (Nexios: `session_cookie_secure`).
+    #[serde(alias = "session_cookie_secure")]
+    pub secure: bool,
+    /// Hide the cookie from JavaScript (Nexios: `session_cookie_httponly`).
+    #[serde(alias = "session_cookie_httponly", alias = "httponly")]
+    pub http_only: bool,
+    /// The `SameSite` attribute.
+    pub same_site: SameSite,
+    /// The cookie's `Path`.
+    pub path: String,
+    /// The cookie's `Domain`; `None` makes a host-only cookie.
+    pub domain: Option<String>,
+    /// A cookie-name prefix (`__Host-` or `__Secure-`) that browsers enforce.
+    pub prefix: Option<CookiePrefix>,
+    /// Session lifetime (Nexios: `session_expiration_time`): an integer is minutes; a string
+    /// takes a unit (`"90s"`, `"30m"`, `"12h"`, `"7d"`).
+    #[serde(alias = "session_expiration_time")]
+    pub expiration_time: Lifetime,
+    /// `true`: the cookie carries `Max-Age`/`Expires` and outlives the browser;
+    /// `false`: a browser-session cookie (Nexios: `session_permanent`). The server enforces
+    /// the lifetime either way.
+    #[serde(alias = "session_permanent")]
+    pub permanent: bool,
+    /// Slide the expiry and re-issue the cookie on every request
+    /// (Nexios: `session_refresh_each_request`).
+    #[serde(alias = "session_refresh_each_request")]
+    pub refresh_each_request: bool,
+    /// Inactivity limit: the session ends when no request came for this long.
+    pub idle_timeout: Option<Lifetime>,
+    /// Absolute cap from the session's creation that sliding expiry can never pass.
+    pub absolute_timeout: Option<Lifetime>,
+    /// Periodic id rotation: a session older than this (since its id was issued) gets a
+    /// new id, data kept.
+    pub rotation_interval: Option<Lifetime>,
+    /// How the cookie backend protects its payload.
+    pub cookie_mode: CookieMode,
+    /// Where session data lives.
+    pub backend: Backend,
+    /// Where the secret keys come from (never the spec itself).
+    pub keys: KeySource,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            cookie_name: "session".to_owned(),
+            secure: true,
+            http_only: true,
+            same_site: SameSite::Lax,
+            path: "/".to_owned(),
+            domain: None,
+            prefix: None,
+            expiration_time: Lifetime::from_minutes(1440),
+            permanent: false,
+            refresh_each_request: false,
+            idle_timeout: None,
+            absolute_timeout: None,
+            rotation_interval: None,
+            cookie_mode: CookieMode::Encrypted,
+            backend: Backend::Cookie,
+            keys: KeySource::default(),
+        }
+    }
+}
+
+impl Settings {
+    /// The full cookie name as sent to the browser, prefix included
+    /// (`__Host-session`).
+    ///
+    /// ```
+    /// use session_spec::{CookiePrefix, Settings};
+    /// let mut s = Settings::default();
+    /// assert_eq!(s.full_cookie_name(), "session");
+    /// s.prefix = Some(CookiePrefix::Host);
+    /// assert_eq!(s.full_cookie_name(), "__Host-session");
+    /// ```
+    pub fn full_cookie_name(&self) -> String {
+        match self.prefix {
+            Some(p) => format!("{}{}", p.as_str(), self.cookie_name),
+            None => self.cookie_name.clone(),
+        }
+    }
+
+    /// Checks the cross-cutting rules of a policy and returns every problem found.
+    ///
+    /// The TOML front-end, the derive and the runtime's start-up overrides all call this one
+    /// function, so a policy is judged the same wherever it was written.
+    ///
+    /// ```
+    /// use session_spec::{SameSite, Settings, SettingsProblem};
+    /// let mut s = Settings::default();
+    /// assert!(s.problems().is_empty());
+    /// s.same_site = SameSite::None;
+    /// s.secure = false;
+    /// assert!(matches!(s.problems()[0], SettingsProblem::SameSiteNoneWithoutSecure));
+    /// ```
+    pub fn problems(&self) -> Vec<SettingsProblem> {
+        let mut out = Vec::new();
+        if self.cookie_name.is_empty() || !self.cookie_name.bytes().all(is_token_byte) {
+            out.push(SettingsProblem::InvalidCookieName);
+        }
+        // Browsers drop `SameSite=None` cookies that are not `Secure`.
+        if self.same_site == SameSite::None && !self.secure {
+            out.push(SettingsProblem::SameSiteNoneWithoutSecure);
+        }
+        // The `__Host-` prefix is only honoured for Secure, host-only cookies on `/`.
+        if self.prefix == Some(CookiePrefix::Host) {
+            if self.domain.is_some() {
+                out.push(SettingsProblem::HostPrefixWithDomain);
+            }
+            if self.path != "/" {
+                out.push(SettingsProblem::HostPrefixWithPath);
+            }
+            if !self.secure {
+                out.push(SettingsProblem::PrefixWithoutSecure);
+            }
+        }
+        if self.prefix == Some(CookiePrefix::Secure) && !self.secure {
+            out.push(SettingsProblem::PrefixWithoutSecure);
+        }
+        if !self.path.starts_with('/') {
+            out.push(SettingsProblem::InvalidPath);
+        }
+        if self.expiration_time.as_seconds() <= 0 {
+            out.push(SettingsProblem::NonPositive("expiration_time"));
+        }
+        for (name, value) in [
+            ("idle_timeout", self.idle_timeout),
+            ("absolute_timeout", self.absolute_timeout),
+            ("rotation_interval", self.rotation_interval),
+        ] {
+            if value.is_some_and(|v| v.as_seconds() <= 0) {
+                out.push(SettingsProblem::NonPositive(name));
+            }
+        }
+        // An idle limit past the absolute cap can never take effect: a typo, most likely.
+        if let (Some(idle), Some(abs)) = (self.idle_timeout, self.absolute_timeout) {
+            if idle > abs {
+                out.push(SettingsProblem::IdleLongerThanAbsolute);
+            }
+        }
+        out
+    }
+}
+
+fn is_token_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+}
+
+/// A problem with a [`Settings`] value as a whole.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum SettingsProblem {
+    /// The cookie name is empty or holds characters not allowed in a cookie name.
+    #[error("`cookie_name` must be a non-empty token (letters, digits, `-`, `_`, ...)")]
+    InvalidCookieName,
+    /// `same_site = "none"` without `secure = true`.
+    #[error("`same_site = \"none\"` requires `secure = true`: browsers reject it otherwise")]
+    SameSiteNoneWithoutSecure,
+    /// `__Host-` prefix with a `domain`.
+    #[error("the `__Host-` prefix forbids a `domain`")]
+    HostPrefixWithDomain,
+    /// `__Host-` prefix with a path other than `/`.
+    #[error("the `__Host-` prefix requires `path = \"/\"`")]
+    HostPrefixWithPath,
+    /// A cookie prefix without `secure = true`.
+    #[error("the `__Host-` and `__Secure-` prefixes require `secure = true`")]
+    PrefixWithoutSecure,
+    /// The path does not start with `/`.
+    #[error("`path` must start with `/`")]
+    InvalidPath,
+    /// A lifetime of zero or less; carries the key's name.
+    #[error("`{0}` must be greater than zero")]
+    NonPositive(&'static str),
+    /// `idle_timeout` longer than `absolute_timeout`.
+    #[error("`idle_timeout` is longer than `absolute_timeout`, so it can never take effect")]
+    IdleLongerThanAbsolute,
+}
+
+impl SettingsProblem {
+    /// The settings key the problem is best reported at.
+    pub fn key(&self) -> &'static str {
+        match self {
+            Self::InvalidCookieName => "cookie_name",
+            Self::SameSiteNoneWithoutSecure => "same_site",
+            Self::HostPrefixWithDomain => "domain",
+            Self::HostPrefixWithPath => "path",
+            Self::PrefixWithoutSecure => "prefix",
+            Self::InvalidPath => "path",
+            Self::NonPositive(key) => key,
+            Self::IdleLongerThanAbsolute => "idle_timeout",
+        }
+    }
+}
+
+/// The `SameSite` cookie attribute.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SameSite {
+    /// Sent on same-site requests only.
+    #[serde(alias = "Strict")]
+    Strict,
+    /// Sent on same-site requests and top-level navigations (the default).
+    #[default]
+    #[serde(alias = "Lax")]
+    Lax,
+    /// Sent on every request; requires `secure`.
+    #[serde(alias = "None")]
+    None,
+}
+
+impl SameSite {
+    /// The attribute value as written in `Set-Cookie`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Strict => "Strict",
+            Self::Lax => "Lax",
+            Self::None => "None",
+        }
+    }
+}
+
+/// A cookie-name prefix that browsers enforce.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CookiePrefix {
+    /// `__Host-`: Secure, no Domain, Path `/`.
+    Host,
+    /// `__Secure-`: Secure.
+    Secure,
+}
+
+impl CookiePrefix {
+    /// The prefix text (`__Host-` or `__Secure-`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Host => "__Host-",
+            Self::Secure => "__Secure-",
+        }
+    }
+}
+
+/// How the cookie backend protects its payload.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CookieMode {
+    /// HMAC-SHA256: the client can read the data but not change it.
+    Signed,
+    /// AES-256-GCM: the client can neither read nor change the data (the default).
+    #[default]
+    Encrypted,
+}
+
+/// Where session data lives.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "lowercase", deny_unknown_fields)]
+pub enum Backend {
+    /// The data lives in the cookie itself (signed or encrypted).
+    #[default]
+    Cookie,
+    /// In-process memory; for tests and single-process development.
+    Memory,
+    /// One file per session in a directory.
+    File {
+        /// The directory holding session files (created 0700 if missing).
+        dir: PathBuf,
+        /// Encrypt files at rest with the session keys.
+        #[serde(default)]
+        encrypt: bool,
+    },
+    /// A PostgreSQL table through Diesel.
+    Postgres(DatabaseBackend),
+    /// A MySQL or MariaDB table through Diesel.
+    Mysql(DatabaseBackend),
+}
+
+/// Options of a database backend.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseBackend {
+    /// The environment variable holding the database URL (never the URL itself).
+    #[serde(default = "DatabaseBackend::default_url_env")]
+    pub url_env: String,
+    /// The table name.
+    #[serde(default = "DatabaseBackend::default_table")]
+    pub table: String,
+    /// Largest payload accepted, in bytes.
+    #[serde(default = "DatabaseBackend::default_max_payload")]
+    pub max_payload: u64,
+}
+
+impl DatabaseBackend {
+    fn default_url_env() -> String {
+        "DATABASE_URL".to_owned()
+    }
+    fn default_table() -> String {
+        "sessions".to_owned()
+    }
+    fn default_max_payload() -> u64 {
+        1 << 20
+    }
+}
+
+impl Default for DatabaseBackend {
+    fn default() -> Self {
+        Self {
+            url_env: Self::default_url_env(),
+            table: Self::default_table(),
+            max_payload: Self::default_max_payload(),
+        }
+    }
+}
+
+/// Where the secret keys come from. A literal secret in a spec is an error; keys are read
+/// from the environment or a file at start-up.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct KeySource {
+    /// The environment variable holding the primary key.
+    pub env: String,
+    /// Environment variables holding fallback keys (older keys still accepted).
+    pub fallback_env: Vec<String>,
+    /// A file holding the primary key on its first line and fallbacks on the next ones;
+    /// used instead of `env` when set.
+    pub file: Option<PathBuf>,
+}
+
+impl Default for KeySource {
+    fn default() -> Self {
+        Self {
+            env: "SESSION_KEY".to_owned(),
+            fallback_env: Vec::new(),
+            file: None,
+        }
+    }
+}
+
+/// A span of time in settings, kept in whole seconds.
+///
+/// In TOML an integer is minutes (the Nexios unit), a float is fractional minutes, and a
+/// string takes a unit: `"90s"`, `"30m"`, `"12h"`, `"7d"`.
+///
+/// ```
+/// use session_spec::Lifetime;
+/// assert_eq!("90s".parse::<Lifetime>().unwrap().as_seconds(), 90);
+/// assert_eq!(Lifetime::from_minutes(30).to_string(), "30m");
+/// assert!("ten".parse::<Lifetime>().is_err());
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Lifetime {
+    seconds: i64,
+}
+
+impl Lifetime {
+    /// A lifetime of `minutes` minutes.
+    pub const fn from_minutes(minutes: i64) -> Self {
+        Self {
+            seconds: minutes.saturating_mul(60),
+        }
+    }
+
+    /// A lifetime of `seconds` seconds.
+    pub const fn from_seconds(seconds: i64) -> Self {
+        Self { seconds }
+    }
+
+    /// The lifetime in whole seconds (may be zero or negative before validation).
+    pub const fn as_seconds(self) -> i64 {
+        self.seconds
+    }
+
+    /// The lifetime as a [`std::time::Duration`], or `None` when it is not positive.
+    pub fn to_std(self) -> Option<std::time::Duration> {
+        u64::try_from(self.seconds)
+            .ok()
+            .filter(|s| *s > 0)
+            .map(std::time::Duration::from_secs)
+    }
+}
+
+impl fmt::Display for Lifetime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let s = self.seconds;
+        if s != 0 && s % 86_400 == 0 {
+            write!(f, "{}d", s / 86_400)
+        } else if s != 0 && s % 3600 == 0 {
+            write!(f, "{}h", s / 3600)
+        } else if s % 60 == 0 {
+            write!(f, "{}m", s / 60)
+        } else {
+            write!(f, "{s}s")
+        }
+    }
+}
+
+/// The error of parsing a [`Lifetime`] from text.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("invalid lifetime `{0}`: expected minutes as an integer, or a number with a unit (`90s`, `30m`, `12h`, `7d`)")]
+pub struct LifetimeParseError(String);
+
+impl std::str::FromStr for Lifetime {
+    type Err = LifetimeParseError;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let err = || LifetimeParseError(text.to_owned());
+        let t = text.trim();
+        let (number, unit) = match t.char_indices().find(|(_, c)| c.is_ascii_alphabetic()) {
+            Some((i, _)) => (t[..i].trim(), &t[i..]),
+            None => (t, "m"),
+        };
+        let factor = match unit {
+            "s" | "sec" | "secs" => 1,
+            "m" | "min" | "mins" => 60,
+            "h" | "hour" | "hours" => 3600,
+            "d" | "day" | "days" => 86_400,
+            _ => return Err(err()),
+        };
+        let n: i64 = number.parse().map_err(|_| err())?;
+        n.checked_mul(factor)
+            .map(Self::from_seconds)
+            .ok_or_else(err)
+    }
+}
+
+impl Serialize for Lifetime {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        if self.seconds % 60 == 0 {
+            serializer.serialize_i64(self.seconds / 60)
+        } else {
+            serializer.collect_str(self)
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Lifetime {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = Lifetime;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("minutes as an integer, or a string with a unit (`90s`, `30m`, `12h`)")
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Lifetime, E> {
+                Ok(Lifetime::from_minutes(v))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Lifetime, E> {
+                i64::try_from(v)
+                    .map(Lifetime::from_minutes)
+                    .map_err(|_| E::custom("lifetime too large"))
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Lifetime, E> {
+                if v.is_finite() && v.abs() < 1e15 {
+                    Ok(Lifetime::from_seconds((v * 60.0).round() as i64))
+                } else {
+                    Err(E::custom("lifetime out of range"))
+                }
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Lifetime, E> {
+                v.parse().map_err(E::custom)
+            }
+        }
+        deserializer.deserialize_any(Visitor)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_secure() {
+        let s = Settings::default();
+        assert!(s.secure && s.http_only && !s.permanent);
+        assert_eq!(s.same_site, SameSite::Lax);
+        assert!(s.problems().is_empty());
+    }
+
+    #[test]
+    fn lifetime_units() {
+        assert_eq!("2s".parse::<Lifetime>().unwrap().as_seconds(), 2);
+        assert_eq!("3h".parse::<Lifetime>().unwrap().as_seconds(), 10_800);
+        assert_eq!("15".parse::<Lifetime>().unwrap().as_seconds(), 900);
+        assert!("5 weeks".parse::<Lifetime>().is_err());
+        assert_eq!(Lifetime::from_seconds(2).to_string(), "2s");
+    }
+
+    #[test]
+    fn host_prefix_rules() {
+        let s = Settings {
+            prefix: Some(CookiePrefix::Host),
+            domain: Some("example.com".into()),
+            path: "/app".into(),
+            secure: false,
+            ..Settings::default()
+        };
+        let p = s.problems();
+        assert!(p.contains(&SettingsProblem::HostPrefixWithDomain));
+        assert!(p.contains(&SettingsProblem::HostPrefixWithPath));
+        assert!(p.contains(&SettingsProblem::PrefixWithoutSecure));
+    }
+}

@@ -1,0 +1,1 @@
+//! Cross-crate tests: what a user sees when they use the crates together.
