@@ -15,9 +15,11 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod diagnostic;
 pub mod ir;
 pub mod rules;
 pub mod settings;
+pub mod validate;
 
 pub use ir::{
     DefaultValue, EnumDef, Field, FieldType, FloatType, IntType, Number, Origin, Rules, Schema,

@@ -223,7 +223,10 @@ mod tests {
     #[test]
     fn lengths_count_characters() {
         assert!(max_length("f", "ééé", 3).is_ok());
-        assert_eq!(max_length("f", "éééé", 3).unwrap_err().rule, Rule::MaxLength);
+        assert_eq!(
+            max_length("f", "éééé", 3).unwrap_err().rule,
+            Rule::MaxLength
+        );
         assert_eq!(min_length("f", "é", 2).unwrap_err().rule, Rule::MinLength);
     }
 

@@ -415,7 +415,9 @@ impl fmt::Display for Lifetime {
 
 /// The error of parsing a [`Lifetime`] from text.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("invalid lifetime `{0}`: expected minutes as an integer, or a number with a unit (`90s`, `30m`, `12h`, `7d`)")]
+#[error(
+    "invalid lifetime `{0}`: expected minutes as an integer, or a number with a unit (`90s`, `30m`, `12h`, `7d`)"
+)]
 pub struct LifetimeParseError(String);
 
 impl std::str::FromStr for Lifetime {
