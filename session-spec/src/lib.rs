@@ -17,6 +17,8 @@
 
 pub mod diagnostic;
 pub mod ir;
+#[cfg(feature = "parse")]
+pub mod parse;
 pub mod rules;
 pub mod settings;
 pub mod validate;

@@ -245,8 +245,10 @@ impl SameSite {
 #[serde(rename_all = "lowercase")]
 pub enum CookiePrefix {
     /// `__Host-`: Secure, no Domain, Path `/`.
+    #[serde(alias = "__Host-")]
     Host,
     /// `__Secure-`: Secure.
+    #[serde(alias = "__Secure-")]
     Secure,
 }
 

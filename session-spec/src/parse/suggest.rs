@@ -1,0 +1,74 @@
+//! "Did you mean ...?" suggestions for misspelt keys and types.
+
+/// The edit distance (insertions, deletions, substitutions; an adjacent swap counts one)
+/// between two strings, by characters.
+pub(crate) fn distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    // Optimal string alignment distance, three rolling rows.
+    let mut prev2 = vec![0; b.len() + 1];
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    let mut cur = vec![0; b.len() + 1];
+    for i in 1..=a.len() {
+        cur[0] = i;
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            cur[j] = (prev[j] + 1).min(cur[j - 1] + 1).min(prev[j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                cur[j] = cur[j].min(prev2[j - 2] + 1);
+            }
+        }
+        std::mem::swap(&mut prev2, &mut prev);
+        std::mem::swap(&mut prev, &mut cur);
+    }
+    prev[b.len()]
+}
+
+/// The candidate closest to `word`, if it is close enough to be a likely typo: at most a
+/// third of the word's length away (at least one edit), or equal ignoring case and `_`/`-`.
+pub(crate) fn nearest<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
+    let squash = |s: &str| -> String {
+        s.chars()
+            .filter(|c| *c != '_' && *c != '-')
+            .flat_map(char::to_lowercase)
+            .collect()
+    };
+    let limit = (word.chars().count() / 3).max(1);
+    let w = squash(word);
+    let mut best: Option<(usize, &str)> = None;
+    for c in candidates {
+        if c == word {
+            continue;
+        }
+        let d = if squash(c) == w { 0 } else { distance(word, c) };
+        if d <= limit && best.is_none_or(|(bd, _)| d < bd) {
+            best = Some((d, c));
+        }
+    }
+    best.map(|(_, c)| c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn distances() {
+        assert_eq!(distance("default", "defualt"), 1);
+        assert_eq!(distance("max_length", "max_lenght"), 1);
+        assert_eq!(distance("", "abc"), 3);
+        assert_eq!(distance("kitten", "sitting"), 3);
+    }
+
+    #[test]
+    fn nearest_key() {
+        let keys = ["default", "doc", "key", "max_length", "max_items"];
+        assert_eq!(nearest("defualt", keys), Some("default"));
+        assert_eq!(nearest("maxLength", keys), Some("max_length"));
+        assert_eq!(nearest("colour", keys), None);
+        assert_eq!(nearest("dco", keys), Some("doc"));
+    }
+}
