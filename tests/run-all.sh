@@ -5,8 +5,9 @@
 # loopback as an unprivileged user in a temporary directory, exports their URLs
 # (`SESSION_TEST_POSTGRES_URL`, `SESSION_TEST_MYSQL_URL`, `SESSION_TEST_REDIS_URL`) and the
 # scripts that stop and start them again (`SESSION_TEST_*_CTL`, taking `stop` or `start`,
-# used by the outage tests), runs `cargo test --workspace --all-features`, and stops every
-# server on exit, whatever happens. Tests that need a server fail, never skip, without it.
+# used by the outage tests) and the browser's paths (`CHROMIUM`, `CHROMEDRIVER`), runs
+# `cargo test --workspace --all-features`, and stops every server on exit, whatever happens.
+# Tests that need a server fail, never skip, without it.
 #
 # Usage: bash tests/run-all.sh [extra cargo test arguments]
 set -euo pipefail
@@ -17,6 +18,7 @@ source "$SESSION_TEST_SERVERS_DIR/common.sh"
 source "$SESSION_TEST_SERVERS_DIR/postgres.sh"
 source "$SESSION_TEST_SERVERS_DIR/mariadb.sh"
 source "$SESSION_TEST_SERVERS_DIR/redis.sh"
+source "$SESSION_TEST_SERVERS_DIR/browser.sh"
 
 RUN_DIR=$(mktemp -d /tmp/session-test.XXXXXX)
 chmod 755 "$RUN_DIR"
@@ -55,5 +57,6 @@ ensure_test_user
 start_server postgres
 start_server mariadb
 start_server redis
+browser_setup
 
 cargo test --workspace --all-features "$@"
