@@ -15,6 +15,9 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod codec;
+pub mod id;
+pub mod keys;
 pub mod schema;
 pub mod session;
 pub mod store;

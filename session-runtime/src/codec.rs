@@ -1,0 +1,436 @@
+//! Sealing values with the session keys: signed (HMAC-SHA256) or encrypted (AES-256-GCM).
+//!
+//! A [`Codec`] turns bytes into a sealed value and back. Sealing always uses the primary
+//! key; opening accepts the primary key and every fallback key, and reports which one
+//! ([`Opened::key_index`], `> 0` means "re-issue under the primary"). A value sealed with a
+//! key that is no longer configured is refused.
+//!
+//! Every sealed value is bound to a [`CodecContext`]: for a cookie, its name and the
+//! schema's name; for a file at rest, the record's store key. A value moved to another
+//! cookie, schema or record fails authentication. The schema's *version* is deliberately
+//! not bound: a new schema version must not log everyone out; schema evolution upgrades
+//! the data instead.
+//!
+//! # Format (version 1)
+//!
+//! Binary layout, then unpadded base64url for cookies ([`Codec::seal`]) or raw bytes for
+//! files ([`Codec::seal_bytes`]):
+//!
+//! - signed: `header (0x11) | key id (4) | payload | HMAC-SHA256 tag (32)`, the MAC taken
+//!   over `header | key id | context | payload` (so the client can read the payload but not
+//!   change it);
+//! - encrypted: `header (0x21) | key id (4) | nonce (12) | ciphertext | GCM tag (16)`, with
+//!   `header | key id | context` as associated data and a random 96-bit nonce per value.
+//!
+//! The header byte carries the mode and the format version; the context is encoded as
+//! length-prefixed parts, so no two contexts give the same bytes. Verification is
+//! constant-time (`Mac::verify_slice`, the GCM tag check). AES-GCM with random nonces is
+//! safe for about 2^32 values per key: rotate keys long before that.
+//!
+//! ```
+//! use session_runtime::codec::{Codec, CodecContext, CodecError};
+//! use session_runtime::keys::{Key, Keys};
+//! use session_runtime::spec::settings::CookieMode;
+//!
+//! let (old, new) = (Key::generate(), Key::generate());
+//! let ctx = CodecContext::cookie("session", "shop");
+//!
+//! // A cookie sealed under the old key...
+//! let before = Codec::new(CookieMode::Encrypted, Keys::single(old.clone()));
+//! let value = before.seal(&ctx, b"{\"cart\":[]}").unwrap();
+//!
+//! // ...is still accepted once the old key becomes a fallback, and flagged for re-issue.
+//! let after = Codec::new(CookieMode::Encrypted, Keys::new(new.clone(), vec![old]));
+//! let opened = after.open(&ctx, &value).unwrap();
+//! assert_eq!(opened.plaintext, b"{\"cart\":[]}");
+//! assert_eq!(opened.key_index, 1);
+//!
+//! // Bound to its cookie name and schema; refused once the old key is removed.
+//! let other = CodecContext::cookie("other", "shop");
+//! assert!(matches!(after.open(&other, &value), Err(CodecError::Authentication)));
+//! let removed = Codec::new(CookieMode::Encrypted, Keys::single(new));
+//! assert!(matches!(removed.open(&ctx, &value), Err(CodecError::UnknownKey(_))));
+//! ```
+
+use std::fmt;
+use std::sync::Arc;
+
+use aes_gcm::aead::{AeadInPlace, KeyInit};
+use aes_gcm::{Aes256Gcm, Nonce, Tag};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
+use crate::id::{RandomError, fill_random};
+use crate::keys::{KeyId, Keys};
+use crate::store::StoreKey;
+use session_spec::settings::CookieMode;
+
+/// The format version, in the low nibble of the header byte.
+pub const FORMAT_VERSION: u8 = 1;
+const HEADER_SIGNED: u8 = 0x10 | FORMAT_VERSION;
+const HEADER_ENCRYPTED: u8 = 0x20 | FORMAT_VERSION;
+const KEY_ID_LEN: usize = 4;
+const PREFIX_LEN: usize = 1 + KEY_ID_LEN;
+const MAC_LEN: usize = 32;
+const NONCE_LEN: usize = 12;
+const GCM_TAG_LEN: usize = 16;
+
+/// The longest sealed cookie value accepted or produced: a browser keeps at most 4096 bytes
+/// of cookie name and value, so nothing longer can be one of ours. Longer input is refused
+/// before decoding.
+pub const MAX_VALUE_LEN: usize = 4096;
+
+/// The largest sealed byte string ([`Codec::seal_bytes`], [`Codec::open_bytes`]).
+pub const MAX_BYTES_LEN: usize = 16 * 1024 * 1024;
+
+/// Why a sealed value was refused (or could not be made). Messages never repeat the value.
+#[derive(Debug, thiserror::Error)]
+pub enum CodecError {
+    /// Not a sealed value of this codec's mode and format: bad base64, too short, another
+    /// mode or format version.
+    #[error("sealed value is malformed: {0}")]
+    Malformed(&'static str),
+    /// The signature or the GCM tag does not verify: the value was changed, forged, or
+    /// sealed for another cookie name, schema or record.
+    #[error("sealed value failed authentication (changed, forged, or bound to another context)")]
+    Authentication,
+    /// The value names a key that is not configured (removed, or never ours).
+    #[error("sealed value was made with a key that is not configured (key id {0})")]
+    UnknownKey(KeyId),
+    /// The input (or, when sealing, the output) exceeds the limit; nothing was decoded.
+    #[error("sealed value of {size} bytes exceeds the limit of {max} bytes")]
+    TooLarge {
+        /// The size in bytes.
+        size: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// No random nonce could be drawn.
+    #[error(transparent)]
+    Random(#[from] RandomError),
+}
+
+/// Result alias of the codec.
+pub type Result<T, E = CodecError> = std::result::Result<T, E>;
+
+/// An opened value. `Debug` shows the payload's length, not its content.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Opened {
+    /// The payload.
+    pub plaintext: Vec<u8>,
+    /// The key that opened it: 0 is the primary; above 0 a fallback, so the caller should
+    /// re-issue the value under the primary key.
+    pub key_index: usize,
+}
+
+impl fmt::Debug for Opened {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Opened")
+            .field("plaintext_len", &self.plaintext.len())
+            .field("key_index", &self.key_index)
+            .finish()
+    }
+}
+
+impl Opened {
+    /// Whether the value was sealed under a fallback key and should be re-issued.
+    pub fn needs_reissue(&self) -> bool {
+        self.key_index > 0
+    }
+}
+
+/// What a sealed value is bound to. Build it once (it is cheap to reuse).
+///
+/// ```
+/// use session_runtime::codec::CodecContext;
+/// assert_ne!(CodecContext::cookie("ab", "c"), CodecContext::cookie("a", "bc"));
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CodecContext {
+    bound: Vec<u8>,
+}
+
+impl CodecContext {
+    /// A session cookie: its name (prefix included, e.g. `__Host-session`) and the schema's
+    /// name.
+    pub fn cookie(cookie_name: &str, schema_name: &str) -> Self {
+        Self::from_parts(&[b"cookie", cookie_name.as_bytes(), schema_name.as_bytes()])
+    }
+
+    /// A record encrypted at rest by a file store: bound to the record's key, so a file
+    /// copied under another session's name does not open.
+    pub fn file(key: &StoreKey) -> Self {
+        Self::from_parts(&[b"file", &key.0])
+    }
+
+    fn from_parts(parts: &[&[u8]]) -> Self {
+        let mut bound = Vec::with_capacity(parts.iter().map(|p| 4 + p.len()).sum());
+        for part in parts {
+            // Length-prefixed, so ("ab", "c") and ("a", "bc") differ.
+            let len = u32::try_from(part.len()).unwrap_or(u32::MAX);
+            bound.extend_from_slice(&len.to_be_bytes());
+            bound.extend_from_slice(part);
+        }
+        Self { bound }
+    }
+}
+
+/// One key, prepared for both modes.
+#[derive(Clone)]
+struct Prepared {
+    id: KeyId,
+    mac: Hmac<Sha256>,
+    aead: Aes256Gcm,
+}
+
+/// Seals and opens values with the session keys, in one [`CookieMode`].
+///
+/// Cheap to clone (the prepared keys are shared). `Debug` shows the mode and key ids only.
+#[derive(Clone)]
+pub struct Codec {
+    mode: CookieMode,
+    keys: Arc<[Prepared]>,
+}
+
+impl fmt::Debug for Codec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Codec")
+            .field("mode", &self.mode)
+            .field(
+                "key_ids",
+                &self.keys.iter().map(|k| k.id).collect::<Vec<_>>(),
+            )
+            .finish()
+    }
+}
+
+impl Codec {
+    /// A codec sealing under `keys.primary` and accepting every key of `keys`.
+    pub fn new(mode: CookieMode, keys: Keys) -> Self {
+        let keys = keys
+            .iter()
+            .map(|key| Prepared {
+                id: key.id(),
+                mac: <Hmac<Sha256> as Mac>::new_from_slice(key.signing_key())
+                    .expect("HMAC accepts keys of any length"),
+                aead: Aes256Gcm::new(key.encryption_key().into()),
+            })
+            .collect();
+        Self { mode, keys }
+    }
+
+    /// The mode.
+    pub fn mode(&self) -> CookieMode {
+        self.mode
+    }
+
+    /// The length of the sealed cookie value for a payload of `plaintext_len` bytes.
+    pub fn sealed_len(&self, plaintext_len: usize) -> usize {
+        base64_len(self.sealed_bytes_len(plaintext_len))
+    }
+
+    fn sealed_bytes_len(&self, plaintext_len: usize) -> usize {
+        let overhead = match self.mode {
+            CookieMode::Signed => PREFIX_LEN + MAC_LEN,
+            CookieMode::Encrypted => PREFIX_LEN + NONCE_LEN + GCM_TAG_LEN,
+        };
+        plaintext_len.saturating_add(overhead)
+    }
+
+    /// Seals `plaintext` under the primary key into a cookie value (unpadded base64url).
+    ///
+    /// # Errors
+    /// [`CodecError::TooLarge`] when the value would exceed [`MAX_VALUE_LEN`];
+    /// [`CodecError::Random`] when no nonce can be drawn (encrypted mode).
+    pub fn seal(&self, ctx: &CodecContext, plaintext: &[u8]) -> Result<String> {
+        let size = self.sealed_len(plaintext.len());
+        if size > MAX_VALUE_LEN {
+            return Err(CodecError::TooLarge {
+                size,
+                max: MAX_VALUE_LEN,
+            });
+        }
+        let sealed = self.seal_raw(ctx, plaintext)?;
+        Ok(URL_SAFE_NO_PAD.encode(sealed))
+    }
+
+    /// Opens a cookie value.
+    ///
+    /// # Errors
+    /// [`CodecError::TooLarge`] (checked before decoding), [`CodecError::Malformed`],
+    /// [`CodecError::UnknownKey`], [`CodecError::Authentication`]. Never panics, whatever
+    /// the input.
+    pub fn open(&self, ctx: &CodecContext, value: &str) -> Result<Opened> {
+        if value.len() > MAX_VALUE_LEN {
+            return Err(CodecError::TooLarge {
+                size: value.len(),
+                max: MAX_VALUE_LEN,
+            });
+        }
+        let sealed = URL_SAFE_NO_PAD
+            .decode(value)
+            .map_err(|_| CodecError::Malformed("not unpadded base64url"))?;
+        self.open_raw(ctx, sealed)
+    }
+
+    /// Seals bytes under the primary key (for records at rest; build the codec in
+    /// [`CookieMode::Encrypted`] to hide them, and use [`CodecContext::file`]).
+    ///
+    /// # Errors
+    /// [`CodecError::TooLarge`] beyond [`MAX_BYTES_LEN`]; [`CodecError::Random`].
+    pub fn seal_bytes(&self, ctx: &CodecContext, plaintext: &[u8]) -> Result<Vec<u8>> {
+        let size = self.sealed_bytes_len(plaintext.len());
+        if size > MAX_BYTES_LEN {
+            return Err(CodecError::TooLarge {
+                size,
+                max: MAX_BYTES_LEN,
+            });
+        }
+        self.seal_raw(ctx, plaintext)
+    }
+
+    /// Opens bytes made by [`Codec::seal_bytes`].
+    ///
+    /// # Errors
+    /// As [`Codec::open`], with the limit [`MAX_BYTES_LEN`].
+    pub fn open_bytes(&self, ctx: &CodecContext, sealed: &[u8]) -> Result<Opened> {
+        if sealed.len() > MAX_BYTES_LEN {
+            return Err(CodecError::TooLarge {
+                size: sealed.len(),
+                max: MAX_BYTES_LEN,
+            });
+        }
+        self.open_raw(ctx, sealed.to_vec())
+    }
+
+    fn primary(&self) -> &Prepared {
+        // `Keys` always has a primary key, so the list is never empty.
+        &self.keys[0]
+    }
+
+    fn seal_raw(&self, ctx: &CodecContext, plaintext: &[u8]) -> Result<Vec<u8>> {
+        let key = self.primary();
+        let mut out = Vec::with_capacity(self.sealed_bytes_len(plaintext.len()));
+        match self.mode {
+            CookieMode::Signed => {
+                out.push(HEADER_SIGNED);
+                out.extend_from_slice(&key.id.0);
+                out.extend_from_slice(plaintext);
+                let tag = signed_mac(key, ctx, &out[..PREFIX_LEN], plaintext).finalize();
+                out.extend_from_slice(&tag.into_bytes());
+            }
+            CookieMode::Encrypted => {
+                let mut nonce = [0u8; NONCE_LEN];
+                fill_random(&mut nonce)?;
+                out.push(HEADER_ENCRYPTED);
+                out.extend_from_slice(&key.id.0);
+                out.extend_from_slice(&nonce);
+                let aad = associated_data(&out[..PREFIX_LEN], ctx);
+                out.extend_from_slice(plaintext);
+                let body = PREFIX_LEN + NONCE_LEN;
+                let tag = key
+                    .aead
+                    .encrypt_in_place_detached(Nonce::from_slice(&nonce), &aad, &mut out[body..])
+                    // Only fails for messages beyond GCM's 64 GiB limit, far above ours.
+                    .map_err(|_| CodecError::TooLarge {
+                        size: plaintext.len(),
+                        max: MAX_BYTES_LEN,
+                    })?;
+                out.extend_from_slice(&tag);
+            }
+        }
+        Ok(out)
+    }
+
+    fn open_raw(&self, ctx: &CodecContext, mut sealed: Vec<u8>) -> Result<Opened> {
+        let (header, min_len) = match self.mode {
+            CookieMode::Signed => (HEADER_SIGNED, PREFIX_LEN + MAC_LEN),
+            CookieMode::Encrypted => (HEADER_ENCRYPTED, PREFIX_LEN + NONCE_LEN + GCM_TAG_LEN),
+        };
+        match sealed.first() {
+            None => return Err(CodecError::Malformed("empty")),
+            Some(&h) if h == header => {}
+            Some(&h) if h == HEADER_SIGNED || h == HEADER_ENCRYPTED => {
+                return Err(CodecError::Malformed("sealed in the other cookie mode"));
+            }
+            Some(_) => return Err(CodecError::Malformed("unknown format version")),
+        }
+        if sealed.len() < min_len {
+            return Err(CodecError::Malformed("too short"));
+        }
+        let mut id = [0u8; KEY_ID_LEN];
+        id.copy_from_slice(&sealed[1..PREFIX_LEN]);
+        let id = KeyId(id);
+        let mut candidates = self
+            .keys
+            .iter()
+            .enumerate()
+            .filter(|(_, key)| key.id == id)
+            .peekable();
+        if candidates.peek().is_none() {
+            return Err(CodecError::UnknownKey(id));
+        }
+        match self.mode {
+            CookieMode::Signed => {
+                let (prefix, rest) = sealed.split_at(PREFIX_LEN);
+                let (payload, tag) = rest.split_at(rest.len() - MAC_LEN);
+                let found = candidates.find(|(_, key)| {
+                    signed_mac(key, ctx, prefix, payload)
+                        .verify_slice(tag)
+                        .is_ok()
+                });
+                let (key_index, _) = found.ok_or(CodecError::Authentication)?;
+                sealed.truncate(sealed.len() - MAC_LEN);
+                sealed.drain(..PREFIX_LEN);
+                Ok(Opened {
+                    plaintext: sealed,
+                    key_index,
+                })
+            }
+            CookieMode::Encrypted => {
+                let aad = associated_data(&sealed[..PREFIX_LEN], ctx);
+                let nonce = *Nonce::from_slice(&sealed[PREFIX_LEN..PREFIX_LEN + NONCE_LEN]);
+                let tag = *Tag::from_slice(&sealed[sealed.len() - GCM_TAG_LEN..]);
+                let body = &sealed[PREFIX_LEN + NONCE_LEN..sealed.len() - GCM_TAG_LEN];
+                for (key_index, key) in candidates {
+                    let mut buf = body.to_vec();
+                    if key
+                        .aead
+                        .decrypt_in_place_detached(&nonce, &aad, &mut buf, &tag)
+                        .is_ok()
+                    {
+                        return Ok(Opened {
+                            plaintext: buf,
+                            key_index,
+                        });
+                    }
+                }
+                Err(CodecError::Authentication)
+            }
+        }
+    }
+}
+
+/// The MAC of a signed value, before finalization.
+fn signed_mac(key: &Prepared, ctx: &CodecContext, prefix: &[u8], payload: &[u8]) -> Hmac<Sha256> {
+    let mut mac = key.mac.clone();
+    mac.update(prefix);
+    mac.update(&ctx.bound);
+    mac.update(payload);
+    mac
+}
+
+/// The associated data of an encrypted value.
+fn associated_data(prefix: &[u8], ctx: &CodecContext) -> Vec<u8> {
+    let mut aad = Vec::with_capacity(prefix.len() + ctx.bound.len());
+    aad.extend_from_slice(prefix);
+    aad.extend_from_slice(&ctx.bound);
+    aad
+}
+
+/// Length of unpadded base64 for `n` bytes.
+fn base64_len(n: usize) -> usize {
+    (n / 3) * 4 + [0, 2, 3][n % 3]
+}

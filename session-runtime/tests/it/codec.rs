@@ -1,0 +1,431 @@
+//! Codecs: the key rotation matrix and tamper tests in both modes, and properties.
+//!
+//! Tamper tests count what they try and assert that nothing was accepted; a panic would
+//! fail the test.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use proptest::prelude::*;
+use session_runtime::codec::{Codec, CodecContext, CodecError, MAX_VALUE_LEN};
+use session_runtime::keys::{Key, Keys};
+use session_runtime::spec::settings::CookieMode;
+use session_runtime::store::StoreKey;
+
+const MODES: [CookieMode; 2] = [CookieMode::Signed, CookieMode::Encrypted];
+const PAYLOAD: &[u8] = br#"{"user_id":42,"cart":["apple","pear"],"__exp":1790000000}"#;
+
+fn ctx() -> CodecContext {
+    CodecContext::cookie("__Host-session", "shop")
+}
+
+/// Opens every candidate, asserts each is refused, returns how many were tried.
+fn refuse_all(
+    codec: &Codec,
+    ctx: &CodecContext,
+    candidates: impl IntoIterator<Item = String>,
+) -> usize {
+    let mut tried = 0;
+    for candidate in candidates {
+        let result = codec.open(ctx, &candidate);
+        assert!(
+            result.is_err(),
+            "{:?} accepted a tampered value: {candidate:?}",
+            codec.mode()
+        );
+        tried += 1;
+    }
+    tried
+}
+
+fn sealed(mode: CookieMode) -> (Codec, String) {
+    let codec = Codec::new(mode, Keys::new(Key::generate(), vec![Key::generate()]));
+    let value = codec.seal(&ctx(), PAYLOAD).unwrap();
+    (codec, value)
+}
+
+#[test]
+fn roundtrip_in_both_modes() {
+    for mode in MODES {
+        let codec = Codec::new(mode, Keys::generate());
+        for payload in [&b""[..], b"x", PAYLOAD, &[0u8, 255, 128, 10][..]] {
+            let value = codec.seal(&ctx(), payload).unwrap();
+            assert_eq!(value.len(), codec.sealed_len(payload.len()));
+            let opened = codec.open(&ctx(), &value).unwrap();
+            assert_eq!(opened.plaintext, payload);
+            assert_eq!(opened.key_index, 0);
+            assert!(!opened.needs_reissue());
+        }
+    }
+}
+
+#[test]
+fn signed_is_readable_encrypted_is_not_and_nonces_are_fresh() {
+    let (signed, value) = sealed(CookieMode::Signed);
+    let raw = URL_SAFE_NO_PAD.decode(&value).unwrap();
+    assert!(raw.windows(PAYLOAD.len()).any(|w| w == PAYLOAD));
+    assert_eq!(
+        signed.seal(&ctx(), PAYLOAD).unwrap(),
+        value,
+        "signing is deterministic"
+    );
+
+    let (encrypted, value) = sealed(CookieMode::Encrypted);
+    let raw = URL_SAFE_NO_PAD.decode(&value).unwrap();
+    assert!(!raw.windows(7).any(|w| w == b"user_id"));
+    let again = encrypted.seal(&ctx(), PAYLOAD).unwrap();
+    assert_ne!(again, value, "a fresh nonce for every value");
+    assert_eq!(encrypted.open(&ctx(), &again).unwrap().plaintext, PAYLOAD);
+}
+
+/// Primary, each fallback, a removed key and a random key, in both modes.
+#[test]
+fn key_rotation_matrix() {
+    for mode in MODES {
+        let primary = Key::generate();
+        let fallbacks = vec![Key::generate(), Key::generate(), Key::generate()];
+        let removed = Key::generate();
+        let codec = Codec::new(mode, Keys::new(primary.clone(), fallbacks.clone()));
+
+        // Accepted: the primary (index 0) and each fallback (its index).
+        for (index, key) in std::iter::once(&primary).chain(&fallbacks).enumerate() {
+            let issuer = Codec::new(mode, Keys::single(key.clone()));
+            let value = issuer.seal(&ctx(), PAYLOAD).unwrap();
+            let opened = codec.open(&ctx(), &value).unwrap();
+            assert_eq!(opened.plaintext, PAYLOAD, "{mode:?} key {index}");
+            assert_eq!(opened.key_index, index, "{mode:?}");
+            assert_eq!(opened.needs_reissue(), index > 0);
+            // Re-issued under the primary, the value opens with index 0, and the old
+            // configuration (without the new primary) cannot read it.
+            let reissued = codec.seal(&ctx(), &opened.plaintext).unwrap();
+            assert_eq!(codec.open(&ctx(), &reissued).unwrap().key_index, 0);
+            if index > 0 {
+                assert!(matches!(
+                    issuer.open(&ctx(), &reissued),
+                    Err(CodecError::UnknownKey(_))
+                ));
+            }
+        }
+
+        // A key removed from the list, then a key that was never ours: refused.
+        let before = Codec::new(mode, Keys::new(removed.clone(), vec![primary.clone()]));
+        let value = before.seal(&ctx(), PAYLOAD).unwrap();
+        assert!(
+            matches!(codec.open(&ctx(), &value), Err(CodecError::UnknownKey(id)) if id == removed.id())
+        );
+        let random = Codec::new(mode, Keys::generate());
+        let value = random.seal(&ctx(), PAYLOAD).unwrap();
+        assert!(matches!(
+            codec.open(&ctx(), &value),
+            Err(CodecError::UnknownKey(_))
+        ));
+
+        // A random key's value relabelled with each configured key id: authentication fails.
+        let mut raw = URL_SAFE_NO_PAD.decode(&value).unwrap();
+        for key in std::iter::once(&primary).chain(&fallbacks) {
+            raw[1..5].copy_from_slice(&key.id().0);
+            let forged = URL_SAFE_NO_PAD.encode(&raw);
+            assert!(matches!(
+                codec.open(&ctx(), &forged),
+                Err(CodecError::Authentication)
+            ));
+        }
+    }
+}
+
+#[test]
+fn fallback_keys_with_a_colliding_id_are_all_tried() {
+    // Two configured keys cannot share an id in practice (4 bytes from HKDF), but the same
+    // key listed twice does, and the codec must still try past the first candidate.
+    for mode in MODES {
+        let a = Key::generate();
+        let codec = Codec::new(mode, Keys::new(a.clone(), vec![a.clone()]));
+        let value = codec.seal(&ctx(), PAYLOAD).unwrap();
+        assert_eq!(codec.open(&ctx(), &value).unwrap().key_index, 0);
+    }
+}
+
+#[test]
+fn every_single_bit_flip_is_refused() {
+    for mode in MODES {
+        let (codec, value) = sealed(mode);
+        let raw = URL_SAFE_NO_PAD.decode(&value).unwrap();
+        // Flips of the binary form, re-encoded (so they pass base64 decoding).
+        let binary = (0..raw.len() * 8).map(|bit| {
+            let mut flipped = raw.clone();
+            flipped[bit / 8] ^= 1 << (bit % 8);
+            URL_SAFE_NO_PAD.encode(flipped)
+        });
+        assert_eq!(refuse_all(&codec, &ctx(), binary), raw.len() * 8);
+        // Flips of the text form (some give invalid UTF-8: those cannot reach `open`).
+        let mut text_tried = 0;
+        for bit in 0..value.len() * 8 {
+            let mut flipped = value.clone().into_bytes();
+            flipped[bit / 8] ^= 1 << (bit % 8);
+            if let Ok(flipped) = String::from_utf8(flipped) {
+                text_tried += refuse_all(&codec, &ctx(), [flipped]);
+            }
+        }
+        // Bit 7 of an ASCII byte gives invalid UTF-8; the other 7 bits all stay ASCII.
+        assert_eq!(text_tried, value.len() * 7, "{mode:?}");
+    }
+}
+
+#[test]
+fn truncation_at_every_length_and_extension_are_refused() {
+    for mode in MODES {
+        let (codec, value) = sealed(mode);
+        let prefixes = (0..value.len()).map(|n| value[..n].to_owned());
+        assert_eq!(refuse_all(&codec, &ctx(), prefixes), value.len());
+        let suffixes = (1..=value.len()).map(|n| value[n..].to_owned());
+        assert_eq!(refuse_all(&codec, &ctx(), suffixes), value.len());
+
+        let raw = URL_SAFE_NO_PAD.decode(&value).unwrap();
+        let binary_prefixes = (0..raw.len()).map(|n| URL_SAFE_NO_PAD.encode(&raw[..n]));
+        assert_eq!(refuse_all(&codec, &ctx(), binary_prefixes), raw.len());
+
+        const ALPHABET: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+        let appended = ALPHABET.chars().map(|c| format!("{value}{c}"));
+        assert_eq!(refuse_all(&codec, &ctx(), appended), 64);
+        let extended = (1..=64usize).map(|n| {
+            let mut longer = raw.clone();
+            longer.extend(std::iter::repeat_n(0xa5, n));
+            URL_SAFE_NO_PAD.encode(longer)
+        });
+        assert_eq!(refuse_all(&codec, &ctx(), extended), 64);
+        let doubled = [format!("{value}{value}"), format!("{value}.{value}")];
+        assert_eq!(refuse_all(&codec, &ctx(), doubled), 2);
+    }
+}
+
+#[test]
+fn base64_garbage_and_multibyte_characters_are_refused() {
+    for mode in MODES {
+        let (codec, value) = sealed(mode);
+        let raw = URL_SAFE_NO_PAD.decode(&value).unwrap();
+        let mut garbage = vec![
+            String::new(),
+            "=".into(),
+            "====".into(),
+            "not base64 at all".into(),
+            "%%%%".into(),
+            "\0".into(),
+            format!("{value}="),
+            format!("{value}=="),
+            format!(" {value}"),
+            format!("{value} "),
+            format!("{value}\n"),
+            format!("\"{value}\""),
+            STANDARD.encode(&raw),
+            value.replace('-', "+").replace('_', "/"),
+            value.to_uppercase(),
+            value.to_lowercase(),
+        ];
+        // `-`/`_` may be absent from a given value; then those cases equal `value` itself.
+        garbage.retain(|g| g != &value);
+        let n = garbage.len();
+        assert!(n >= 14);
+        assert_eq!(refuse_all(&codec, &ctx(), garbage), n);
+
+        // A multi-byte character inserted at every offset, and replacing every character.
+        for ch in ['é', '€', '😀', '\u{feff}'] {
+            let inserted = (0..=value.len()).map(|i| format!("{}{ch}{}", &value[..i], &value[i..]));
+            assert_eq!(refuse_all(&codec, &ctx(), inserted), value.len() + 1);
+            let replaced =
+                (0..value.len()).map(|i| format!("{}{ch}{}", &value[..i], &value[i + 1..]));
+            assert_eq!(refuse_all(&codec, &ctx(), replaced), value.len());
+        }
+    }
+}
+
+#[test]
+fn a_value_bound_to_another_cookie_schema_or_record_is_refused() {
+    for mode in MODES {
+        let codec = Codec::new(mode, Keys::generate());
+        let value = codec
+            .seal(&CodecContext::cookie("ab", "c"), PAYLOAD)
+            .unwrap();
+        let others = [
+            CodecContext::cookie("a", "bc"),
+            CodecContext::cookie("abc", ""),
+            CodecContext::cookie("", "abc"),
+            CodecContext::cookie("ab", "C"),
+            CodecContext::cookie("__Host-ab", "c"),
+            CodecContext::cookie("c", "ab"),
+            CodecContext::file(&StoreKey([0; 32])),
+        ];
+        for other in &others {
+            assert!(
+                matches!(codec.open(other, &value), Err(CodecError::Authentication)),
+                "{mode:?} {other:?}"
+            );
+        }
+        assert!(codec.open(&CodecContext::cookie("ab", "c"), &value).is_ok());
+
+        // Same for bytes at rest: bound to the record's key.
+        let k1 = StoreKey([1; 32]);
+        let sealed = codec.seal_bytes(&CodecContext::file(&k1), PAYLOAD).unwrap();
+        let opened = codec.open_bytes(&CodecContext::file(&k1), &sealed).unwrap();
+        assert_eq!(opened.plaintext, PAYLOAD);
+        assert!(matches!(
+            codec.open_bytes(&CodecContext::file(&StoreKey([2; 32])), &sealed),
+            Err(CodecError::Authentication)
+        ));
+        assert!(matches!(
+            codec.open_bytes(&CodecContext::cookie("ab", "c"), &sealed),
+            Err(CodecError::Authentication)
+        ));
+    }
+}
+
+#[test]
+fn a_value_of_the_other_mode_is_refused() {
+    let keys = Keys::generate();
+    let signed = Codec::new(CookieMode::Signed, keys.clone());
+    let encrypted = Codec::new(CookieMode::Encrypted, keys);
+    let s = signed.seal(&ctx(), PAYLOAD).unwrap();
+    let e = encrypted.seal(&ctx(), PAYLOAD).unwrap();
+    assert!(matches!(
+        encrypted.open(&ctx(), &s),
+        Err(CodecError::Malformed(_))
+    ));
+    assert!(matches!(
+        signed.open(&ctx(), &e),
+        Err(CodecError::Malformed(_))
+    ));
+    // Relabelled with the other mode's header byte: authentication still fails.
+    for (codec, value, header) in [(&encrypted, &s, 0x21u8), (&signed, &e, 0x11)] {
+        let mut raw = URL_SAFE_NO_PAD.decode(value).unwrap();
+        raw[0] = header;
+        let relabelled = URL_SAFE_NO_PAD.encode(raw);
+        assert!(matches!(
+            codec.open(&ctx(), &relabelled),
+            Err(CodecError::Authentication)
+        ));
+    }
+    // Unknown format versions.
+    let mut tried = 0;
+    for header in 0..=255u8 {
+        if header == 0x11 || header == 0x21 {
+            continue;
+        }
+        let mut raw = URL_SAFE_NO_PAD.decode(&s).unwrap();
+        raw[0] = header;
+        tried += refuse_all(&signed, &ctx(), [URL_SAFE_NO_PAD.encode(&raw)]);
+        tried += refuse_all(&encrypted, &ctx(), [URL_SAFE_NO_PAD.encode(&raw)]);
+    }
+    assert_eq!(tried, 2 * 254);
+}
+
+#[test]
+fn oversized_input_is_refused_before_decoding() {
+    for mode in MODES {
+        let (codec, value) = sealed(mode);
+        for len in [MAX_VALUE_LEN + 1, 64 * 1024, 8 * 1024 * 1024] {
+            let huge = "A".repeat(len);
+            assert!(matches!(
+                codec.open(&ctx(), &huge),
+                Err(CodecError::TooLarge { size, max: MAX_VALUE_LEN }) if size == len
+            ));
+        }
+        // A valid value padded past the limit with a valid-looking tail.
+        let padded = format!("{value}{}", "A".repeat(MAX_VALUE_LEN));
+        assert!(matches!(
+            codec.open(&ctx(), &padded),
+            Err(CodecError::TooLarge { .. })
+        ));
+
+        // Sealing refuses what could not be opened; the largest payload that fits works.
+        let overhead = codec.sealed_len(0);
+        let largest = (0..MAX_VALUE_LEN)
+            .rev()
+            .find(|&n| codec.sealed_len(n) <= MAX_VALUE_LEN)
+            .unwrap();
+        assert!(largest > MAX_VALUE_LEN * 3 / 4 - overhead);
+        let fits = vec![b'x'; largest];
+        let value = codec.seal(&ctx(), &fits).unwrap();
+        assert!(value.len() <= MAX_VALUE_LEN);
+        assert_eq!(codec.open(&ctx(), &value).unwrap().plaintext, fits);
+        let too_big = vec![b'x'; largest + 1];
+        assert!(matches!(
+            codec.seal(&ctx(), &too_big),
+            Err(CodecError::TooLarge {
+                max: MAX_VALUE_LEN,
+                ..
+            })
+        ));
+    }
+}
+
+#[test]
+fn error_messages_do_not_repeat_the_value() {
+    let (codec, value) = sealed(CookieMode::Signed);
+    let tampered = format!("{}A", &value[..value.len() - 1]);
+    for input in [tampered.as_str(), "garbage!!", &value[..10]] {
+        let err = codec.open(&ctx(), input).unwrap_err();
+        let msg = err.to_string();
+        assert!(msg.starts_with("sealed value "), "{msg}");
+        assert!(!msg.contains(input), "{msg}");
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(128))]
+
+    #[test]
+    fn roundtrip_arbitrary_payloads(
+        payload in proptest::collection::vec(any::<u8>(), 0..2000),
+        name in "\\PC{0,20}",
+        schema in "\\PC{0,20}",
+        encrypted in any::<bool>(),
+    ) {
+        let mode = if encrypted { CookieMode::Encrypted } else { CookieMode::Signed };
+        let codec = Codec::new(mode, Keys::new(Key::generate(), vec![Key::generate()]));
+        let ctx = CodecContext::cookie(&name, &schema);
+        let value = codec.seal(&ctx, &payload).unwrap();
+        prop_assert_eq!(value.len(), codec.sealed_len(payload.len()));
+        let opened = codec.open(&ctx, &value).unwrap();
+        prop_assert_eq!(opened.plaintext, payload.clone());
+        prop_assert_eq!(opened.key_index, 0);
+        let bytes = codec.seal_bytes(&ctx, &payload).unwrap();
+        prop_assert_eq!(codec.open_bytes(&ctx, &bytes).unwrap().plaintext, payload);
+    }
+
+    #[test]
+    fn open_never_panics_or_accepts_arbitrary_strings(s in "\\PC{0,300}", t in "[A-Za-z0-9_-]{0,300}") {
+        for mode in MODES {
+            let codec = Codec::new(mode, Keys::generate());
+            prop_assert!(codec.open(&ctx(), &s).is_err());
+            prop_assert!(codec.open(&ctx(), &t).is_err());
+        }
+    }
+
+    #[test]
+    fn open_bytes_never_panics_or_accepts_arbitrary_bytes(
+        b in proptest::collection::vec(any::<u8>(), 0..300),
+        header in prop_oneof![Just(0x11u8), Just(0x21u8)],
+    ) {
+        for mode in MODES {
+            let codec = Codec::new(mode, Keys::generate());
+            prop_assert!(codec.open_bytes(&ctx(), &b).is_err());
+            let mut with_header = b.clone();
+            with_header.insert(0, header);
+            prop_assert!(codec.open_bytes(&ctx(), &with_header).is_err());
+        }
+    }
+
+    #[test]
+    fn forged_values_under_a_known_key_id_are_refused(
+        body in proptest::collection::vec(any::<u8>(), 0..300),
+        encrypted in any::<bool>(),
+    ) {
+        let (mode, header) = if encrypted { (CookieMode::Encrypted, 0x21u8) } else { (CookieMode::Signed, 0x11) };
+        let keys = Keys::generate();
+        let id = keys.primary.id();
+        let codec = Codec::new(mode, keys);
+        let mut raw = vec![header];
+        raw.extend_from_slice(&id.0);
+        raw.extend_from_slice(&body);
+        let result = codec.open(&ctx(), &URL_SAFE_NO_PAD.encode(&raw));
+        prop_assert!(matches!(result, Err(CodecError::Authentication | CodecError::Malformed(_))), "{:?}", result);
+    }
+}

@@ -1,0 +1,175 @@
+//! Session ids: uniqueness, the one canonical encoding, store keys, redacted `Debug`.
+
+use std::collections::HashSet;
+
+use proptest::prelude::*;
+use session_runtime::id::{IdError, SessionId};
+use sha2::{Digest, Sha256};
+
+#[test]
+fn ids_do_not_repeat_over_many_draws() {
+    const DRAWS: usize = 100_000;
+    let mut seen = HashSet::with_capacity(DRAWS);
+    let mut keys = HashSet::with_capacity(DRAWS);
+    for _ in 0..DRAWS {
+        let id = SessionId::generate().unwrap();
+        assert!(keys.insert(id.store_key()));
+        assert!(seen.insert(id.as_str().to_owned()));
+    }
+    assert_eq!(seen.len(), DRAWS);
+}
+
+#[test]
+fn ids_use_every_bit() {
+    // Over 1,000 ids every one of the 256 bit positions is set at least once and clear at
+    // least once (a stuck bit would mean less than 256 bits of randomness).
+    let mut ones = [0u32; 256];
+    for _ in 0..1000 {
+        let id = SessionId::generate().unwrap();
+        let bytes = base64_decode(id.as_str());
+        for (i, count) in ones.iter_mut().enumerate() {
+            *count += u32::from(bytes[i / 8] >> (i % 8) & 1);
+        }
+    }
+    assert!(ones.iter().all(|&n| n > 0 && n < 1000), "{ones:?}");
+}
+
+fn base64_decode(text: &str) -> Vec<u8> {
+    use base64::Engine as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(text)
+        .unwrap()
+}
+
+#[test]
+fn text_form_is_43_url_safe_characters_and_roundtrips() {
+    for _ in 0..1000 {
+        let id = SessionId::generate().unwrap();
+        let text = id.as_str();
+        assert_eq!(text.len(), 43);
+        assert!(
+            text.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'),
+            "{text}"
+        );
+        assert_eq!(id.to_string(), text);
+        let parsed: SessionId = text.parse().unwrap();
+        assert_eq!(parsed, id);
+        assert_eq!(parsed.as_str(), text);
+    }
+}
+
+#[test]
+fn store_key_is_sha256_of_the_raw_id() {
+    let id = SessionId::generate().unwrap();
+    let expected: [u8; 32] = Sha256::digest(base64_decode(id.as_str())).into();
+    assert_eq!(id.store_key().0, expected);
+    // Not the hash of the text form, and not the id itself.
+    assert_ne!(
+        id.store_key().0[..],
+        Sha256::digest(id.as_str().as_bytes())[..]
+    );
+}
+
+#[test]
+fn debug_does_not_print_the_id() {
+    let id = SessionId::generate().unwrap();
+    let debug = format!("{id:?}");
+    assert!(!debug.contains(id.as_str()), "{debug}");
+    // Not even a long piece of it.
+    for window in id.as_str().as_bytes().windows(8) {
+        assert!(
+            !debug.contains(std::str::from_utf8(window).unwrap()),
+            "{debug}"
+        );
+    }
+    assert!(debug.starts_with("SessionId(sha256:"), "{debug}");
+}
+
+#[test]
+fn malicious_and_malformed_ids_are_refused() {
+    let good = SessionId::generate().unwrap();
+    let good = good.as_str();
+    let long = "A".repeat(10_000);
+    let cases: Vec<String> = vec![
+        String::new(),
+        "../x".into(),
+        "/etc/passwd".into(),
+        format!("{}\0", &good[..42]),
+        format!("{good}="),
+        format!("{good}A"),
+        good[..42].to_owned(),
+        // standard alphabet instead of url-safe
+        format!("{}+", &good[..42]),
+        format!("{}/", &good[..42]),
+        format!("{}.", &good[..42]),
+        format!("{} ", &good[..42]),
+        format!("{}é", &good[..41]),
+        long,
+        "A".repeat(44),
+    ];
+    for case in &cases {
+        assert!(SessionId::parse(case).is_err(), "accepted {case:?}");
+    }
+    assert_eq!(
+        SessionId::parse("x"),
+        Err(IdError::Length {
+            expected: 43,
+            found: 1
+        })
+    );
+    assert!(
+        !IdError::Encoding.to_string().contains(good),
+        "messages never repeat the value"
+    );
+}
+
+#[test]
+fn non_canonical_trailing_bits_are_refused() {
+    // 43 characters carry 258 bits; the last character's two low bits must be zero.
+    let id = SessionId::generate().unwrap();
+    let text = id.as_str();
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let last = ALPHABET
+        .iter()
+        .position(|&c| c == text.as_bytes()[42])
+        .unwrap();
+    assert_eq!(last & 3, 0);
+    let mut refused = 0;
+    for low in 1..4 {
+        let mut other = text.as_bytes().to_vec();
+        other[42] = ALPHABET[last | low];
+        let other = String::from_utf8(other).unwrap();
+        assert_eq!(SessionId::parse(&other), Err(IdError::Encoding), "{other}");
+        refused += 1;
+    }
+    assert_eq!(refused, 3);
+}
+
+proptest! {
+    #[test]
+    fn parse_accepts_exactly_the_canonical_form(s in "\\PC{0,50}") {
+        // Never panics; accepts only what it would itself write.
+        if let Ok(id) = SessionId::parse(&s) {
+            prop_assert_eq!(id.as_str(), s.as_str());
+        }
+    }
+
+    #[test]
+    fn parse_of_43_url_safe_characters_roundtrips_or_refuses(s in "[A-Za-z0-9_-]{43}") {
+        match SessionId::parse(&s) {
+            Ok(id) => prop_assert_eq!(id.as_str(), s.as_str()),
+            Err(e) => prop_assert_eq!(e, IdError::Encoding),
+        }
+    }
+
+    #[test]
+    fn parse_roundtrips_random_bytes(bytes in proptest::array::uniform32(any::<u8>())) {
+        use base64::Engine as _;
+        let text = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+        let id = SessionId::parse(&text).unwrap();
+        prop_assert_eq!(id.as_str(), text.as_str());
+        let expected: [u8; 32] = Sha256::digest(bytes).into();
+        prop_assert_eq!(id.store_key().0, expected);
+    }
+}
