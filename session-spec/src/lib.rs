@@ -20,6 +20,8 @@ pub mod ir;
 #[cfg(feature = "parse")]
 pub mod parse;
 pub mod rules;
+#[cfg(feature = "derive")]
+pub mod rust;
 pub mod settings;
 pub mod validate;
 

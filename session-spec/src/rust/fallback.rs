@@ -1,0 +1,39 @@
+//! What the derive emits when the input has mistakes: every error as a `compile_error!`,
+//! and beside them a stub `impl SessionSchema`, so that code using the type as a session
+//! schema still type-checks and the user sees only the real errors, not a cascade.
+
+use proc_macro2::TokenStream;
+use quote::quote;
+use syn::DeriveInput;
+
+/// The errors plus a stub implementation for `input` (none for a generic input, whose
+/// parameters cannot be assumed to satisfy the trait's bounds).
+pub fn dummy(input: &DeriveInput, errors: &syn::Error) -> TokenStream {
+    let errors = errors.to_compile_error();
+    if !input.generics.params.is_empty() {
+        return errors;
+    }
+    let ident = &input.ident;
+    let name = ident.to_string();
+    quote! {
+        #errors
+        const _: () = {
+            impl ::session_runtime::SessionSchema for #ident {
+                const NAME: &'static str = #name;
+                const VERSION: u32 = 1;
+                const KEYS: &'static [&'static str] = &[];
+                const SENSITIVE: &'static [&'static str] = &[];
+
+                fn settings() -> ::session_runtime::Settings {
+                    ::core::default::Default::default()
+                }
+
+                fn upgrade(
+                    _: &mut ::session_runtime::Map,
+                ) -> ::core::result::Result<(), ::session_runtime::ValidationErrors> {
+                    ::core::result::Result::Ok(())
+                }
+            }
+        };
+    }
+}

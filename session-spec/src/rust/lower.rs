@@ -1,0 +1,282 @@
+//! Lowers a derive input (a struct with named fields) into the schema IR, then runs the
+//! one validator on it and reports its diagnostics at the Rust tokens they came from.
+
+use proc_macro2::Span;
+use quote::ToTokens;
+use syn::{Data, DeriveInput, Fields, GenericArgument, PathArguments, Type};
+
+use super::attr;
+use super::ctxt::Ctxt;
+use super::spans::SpanTable;
+use crate::diagnostic::Diagnostic;
+use crate::ir::{Field, FieldType, FloatType, IntType, Schema, Spanned};
+
+/// A lowered derive input: the schema and the table its `Origin::Rust` indices point into.
+#[derive(Clone, Debug)]
+pub struct Lowered {
+    /// The schema, as the TOML front-end would have produced it.
+    pub schema: Schema,
+    /// The source tokens of every origin in `schema`.
+    pub spans: SpanTable,
+}
+
+/// Lowers `input` and validates it.
+///
+/// # Errors
+/// Every mistake found, front-end and validator alike, combined into one `syn::Error`
+/// whose parts are spanned at the offending tokens.
+pub fn lower(input: &DeriveInput) -> syn::Result<Lowered> {
+    let cx = Ctxt::new();
+    let mut spans = SpanTable::new();
+    let schema = from_ast(&cx, &mut spans, input);
+    cx.check()?;
+    let schema = schema.expect("an input without errors lowers to a schema");
+    let diagnostics = crate::validate::validate(&schema);
+    report(&spans, input.ident.span(), &diagnostics)?;
+    Ok(Lowered { schema, spans })
+}
+
+/// The validator's errors as one `syn::Error` (warnings are not reported: a derive cannot
+/// emit warnings on stable Rust).
+fn report(spans: &SpanTable, fallback: Span, diagnostics: &[Diagnostic]) -> syn::Result<()> {
+    let mut errors = diagnostics.iter().filter(|d| d.is_error()).map(|d| {
+        let mut message = d.message.clone();
+        for help in &d.help {
+            message.push_str(&format!("\n= help: {help}"));
+        }
+        for note in &d.notes {
+            message.push_str(&format!("\n= note: {note}"));
+        }
+        spans.error(&d.origin, fallback, message)
+    });
+    let Some(mut first) = errors.next() else {
+        return Ok(());
+    };
+    for e in errors {
+        first.combine(e);
+    }
+    Err(first)
+}
+
+fn from_ast(cx: &Ctxt, spans: &mut SpanTable, input: &DeriveInput) -> Option<Schema> {
+    let fields = match &input.data {
+        Data::Struct(s) => match &s.fields {
+            Fields::Named(named) => Some(named.named.iter().collect::<Vec<_>>()),
+            Fields::Unit => Some(Vec::new()),
+            Fields::Unnamed(unnamed) => {
+                cx.error_spanned_by(
+                    unnamed,
+                    "`#[derive(Session)]` expects a struct with named fields, found a tuple struct",
+                );
+                None
+            }
+        },
+        Data::Enum(e) => {
+            cx.error_spanned_by(
+                e.enum_token,
+                "`#[derive(Session)]` expects a struct with named fields, found an enum",
+            );
+            None
+        }
+        Data::Union(u) => {
+            cx.error_spanned_by(
+                u.union_token,
+                "`#[derive(Session)]` expects a struct with named fields, found a union",
+            );
+            None
+        }
+    };
+    if !input.generics.params.is_empty() {
+        cx.error_spanned_by(
+            &input.generics,
+            "a session struct cannot be generic: expected a struct without type, lifetime or const parameters",
+        );
+    }
+    let container = attr::container(cx, spans, &input.attrs);
+    let mut out = Vec::new();
+    for f in fields.unwrap_or_default() {
+        let ident = f.ident.as_ref().expect("named field");
+        let name = ident.to_string();
+        let name = name.strip_prefix("r#").map(str::to_owned).unwrap_or(name);
+        let attrs = attr::field(cx, spans, &f.attrs);
+        let Some(ty) = field_type(cx, &f.ty) else {
+            continue;
+        };
+        out.push(Field {
+            key: attrs.key.map_or_else(|| name.clone(), |k| k.value),
+            name,
+            ty: Spanned::with_origin(ty, spans.origin(&f.ty)),
+            default: attrs.default,
+            doc: attr::doc(&f.attrs),
+            sensitive: attrs.sensitive,
+            rules: attrs.rules,
+            origin: spans.origin(ident),
+        });
+    }
+    Some(Schema {
+        name: input.ident.to_string(),
+        version: container.version,
+        doc: attr::doc(&input.attrs),
+        settings: container.settings,
+        settings_origins: container.settings_origins,
+        fields: out,
+        enums: Vec::new(),
+        origin: spans.origin(&input.ident),
+    })
+}
+
+const EXPECTED_TYPES: &str = "expected `bool`, an integer (`i8` to `i64`, `u8` to `u64`), `f32`, `f64`, `String`, `Option<T>`, `Vec<T>`, `BTreeMap<String, T>`, `HashMap<String, T>` or a path to a type that implements serde's traits";
+
+/// The IR type of a field's Rust type, or an error at the offending part of it.
+fn field_type(cx: &Ctxt, ty: &Type) -> Option<FieldType> {
+    match ty {
+        Type::Group(g) => field_type(cx, &g.elem),
+        Type::Paren(p) => field_type(cx, &p.elem),
+        Type::Path(p) if p.qself.is_none() => path_type(cx, ty, &p.path),
+        Type::Reference(r) => {
+            cx.error_spanned_by(
+                ty,
+                format!(
+                    "a session field must own its value, found a reference; expected an owned type like `{}`",
+                    owned_suggestion(&r.elem)
+                ),
+            );
+            None
+        }
+        _ => {
+            cx.error_spanned_by(ty, format!("unsupported session field type `{}`, {EXPECTED_TYPES}", text(ty)));
+            None
+        }
+    }
+}
+
+fn owned_suggestion(elem: &Type) -> &'static str {
+    match elem {
+        Type::Path(p) if p.path.is_ident("str") => "String",
+        Type::Slice(_) => "Vec<T>",
+        _ => "String",
+    }
+}
+
+fn path_type(cx: &Ctxt, ty: &Type, path: &syn::Path) -> Option<FieldType> {
+    let last = path.segments.last()?;
+    let name = last.ident.to_string();
+    let std_prefix = is_std_prefix(path);
+    if path.leading_colon.is_none() && path.segments.len() == 1 && last.arguments.is_none() {
+        if let Some(t) = primitive(&name) {
+            return Some(t);
+        }
+        if matches!(name.as_str(), "usize" | "isize" | "u128" | "i128" | "char" | "str") {
+            cx.error_spanned_by(ty, format!("unsupported session field type `{name}`, {EXPECTED_TYPES}"));
+            return None;
+        }
+    }
+    if std_prefix {
+        let args = type_args(&last.arguments);
+        match (name.as_str(), args.as_slice()) {
+            ("String", []) => return Some(FieldType::String),
+            ("Option", [t]) => return field_type(cx, t).map(|t| FieldType::Option(Box::new(t))),
+            ("Vec", [t]) => return field_type(cx, t).map(|t| FieldType::Vec(Box::new(t))),
+            ("BTreeMap" | "HashMap", [k, v]) => {
+                let key_ok = matches!(field_type_quiet(k), Some(FieldType::String));
+                if !key_ok {
+                    cx.error_spanned_by(
+                        k,
+                        format!("session maps are stored as JSON objects, expected `String` keys, found `{}`", text(k)),
+                    );
+                }
+                let value = field_type(cx, v);
+                return if key_ok { value.map(|v| FieldType::Map(Box::new(v))) } else { None };
+            }
+            _ => {}
+        }
+    }
+    if let Some(bad) = path.segments.iter().find_map(|s| match &s.arguments {
+        PathArguments::AngleBracketed(a) => a.args.iter().find(|arg| matches!(arg, GenericArgument::Lifetime(_))),
+        _ => None,
+    }) {
+        cx.error_spanned_by(bad, "a session field must own its value, expected a type without lifetimes");
+        return None;
+    }
+    if path.segments.iter().any(|s| matches!(s.arguments, PathArguments::Parenthesized(_))) {
+        cx.error_spanned_by(ty, format!("unsupported session field type `{}`, {EXPECTED_TYPES}", text(ty)));
+        return None;
+    }
+    Some(FieldType::Path(text(ty)))
+}
+
+/// The type without reporting (for a map's key, reported with its own message).
+fn field_type_quiet(ty: &Type) -> Option<FieldType> {
+    let cx = Ctxt::new();
+    let t = field_type(&cx, ty);
+    let _ = cx.check();
+    t
+}
+
+fn primitive(name: &str) -> Option<FieldType> {
+    Some(match name {
+        "bool" => FieldType::Bool,
+        "f32" => FieldType::Float(FloatType::F32),
+        "f64" => FieldType::Float(FloatType::F64),
+        _ => FieldType::Int(IntType::ALL.into_iter().find(|i| i.as_str() == name)?),
+    })
+}
+
+/// `Option`, `std::option::Option`, `::core::option::Option`, ... (a local type named like
+/// a standard one, but at another path, stays a user type).
+fn is_std_prefix(path: &syn::Path) -> bool {
+    let segs: Vec<String> = path.segments.iter().map(|s| s.ident.to_string()).collect();
+    match segs.len() {
+        1 => path.leading_colon.is_none(),
+        3 => {
+            matches!(segs[0].as_str(), "std" | "core" | "alloc")
+                && matches!(
+                    (segs[1].as_str(), segs[2].as_str()),
+                    ("option", "Option")
+                        | ("vec", "Vec")
+                        | ("string", "String")
+                        | ("collections", "BTreeMap" | "HashMap")
+                )
+        }
+        4 => {
+            matches!(segs[0].as_str(), "std" | "alloc")
+                && segs[1] == "collections"
+                && matches!(
+                    (segs[2].as_str(), segs[3].as_str()),
+                    ("btree_map", "BTreeMap") | ("hash_map", "HashMap")
+                )
+        }
+        _ => false,
+    }
+}
+
+fn type_args(args: &PathArguments) -> Vec<&Type> {
+    match args {
+        PathArguments::AngleBracketed(a) => a
+            .args
+            .iter()
+            .map(|arg| match arg {
+                GenericArgument::Type(t) => Some(t),
+                _ => None,
+            })
+            .collect::<Option<Vec<_>>>()
+            .unwrap_or_default(),
+        _ => Vec::new(),
+    }
+}
+
+/// Tokens as compact text: `crate::auth::Role`, `Wrapper<String>`.
+fn text(tokens: &impl ToTokens) -> String {
+    let s = tokens.to_token_stream().to_string();
+    let mut out = String::with_capacity(s.len());
+    let mut prev_word = false;
+    for part in s.split_whitespace() {
+        let word = part.starts_with(|c: char| c.is_alphanumeric() || c == '_');
+        if prev_word && word {
+            out.push(' ');
+        }
+        prev_word = part.ends_with(|c: char| c.is_alphanumeric() || c == '_');
+        out.push_str(part);
+    }
+    out
+}

@@ -1,0 +1,75 @@
+//! The Rust front-end: `#[derive(Session)]` input lowered into the schema IR.
+//!
+//! The split follows serde_derive's internals: [`symbol`] names every attribute key (the
+//! keys of the TOML spec format), [`ctxt`] collects every error of one derive, [`attr`]
+//! parses `#[session(...)]`, [`lower`] builds the [`Schema`](crate::Schema) and runs the
+//! one validator ([`crate::validate`]) on it, mapping each diagnostic back to the tokens it
+//! came from through the [`SpanTable`], and [`fallback`] emits errors plus a stub so that
+//! the user sees only the real mistakes.
+//!
+//! ```
+//! use session_spec::rust::lower_derive_input;
+//! use session_spec::FieldType;
+//!
+//! let lowered = lower_derive_input(&syn::parse_quote! {
+//!     #[session(cookie_name = "shop", expiration_time = 30, refresh_each_request)]
+//!     struct Shop {
+//!         /// Signed-in user.
+//!         #[session(max_length = 64)]
+//!         username: Option<String>,
+//!         #[session(max_items = 50, default)]
+//!         cart: Vec<String>,
+//!     }
+//! })
+//! .unwrap();
+//! let schema = lowered.schema;
+//! assert_eq!(schema.settings.cookie_name, "shop");
+//! assert_eq!(schema.settings.expiration_time.as_seconds(), 30 * 60);
+//! assert!(schema.settings.refresh_each_request);
+//! assert_eq!(schema.fields[0].doc.as_deref(), Some("Signed-in user."));
+//! assert_eq!(schema.fields[1].ty.value, FieldType::Vec(Box::new(FieldType::String)));
+//!
+//! let err = lower_derive_input(&syn::parse_quote! {
+//!     struct Shop {
+//!         #[session(max_lenght = 64)]
+//!         username: String,
+//!     }
+//! })
+//! .unwrap_err();
+//! assert_eq!(
+//!     err.to_string(),
+//!     "unknown session field attribute `max_lenght`, did you mean `max_length`?"
+//! );
+//! ```
+
+pub mod attr;
+pub mod ctxt;
+pub mod fallback;
+pub mod lower;
+pub mod spans;
+pub mod symbol;
+
+pub use lower::{Lowered, lower};
+pub use spans::SpanTable;
+
+/// Lowers a derive input into the IR and validates it: the entry point of the front-end.
+///
+/// # Errors
+/// Every mistake in the input, each spanned at its tokens, combined into one error.
+pub fn lower_derive_input(input: &syn::DeriveInput) -> syn::Result<Lowered> {
+    lower(input)
+}
+
+/// The whole derive: parse, lower, validate, then expand with the one generator
+/// (`Mode::Derive`), or, on any mistake, the errors plus a stub implementation.
+#[cfg(feature = "codegen")]
+pub fn expand(input: proc_macro2::TokenStream) -> proc_macro2::TokenStream {
+    let input: syn::DeriveInput = match syn::parse2(input) {
+        Ok(input) => input,
+        Err(e) => return e.to_compile_error(),
+    };
+    match lower(&input) {
+        Ok(lowered) => crate::codegen::generate_tokens(&lowered.schema, crate::codegen::Mode::Derive),
+        Err(errors) => fallback::dummy(&input, &errors),
+    }
+}

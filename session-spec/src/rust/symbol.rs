@@ -1,0 +1,194 @@
+//! The names the `#[session(...)]` attribute understands, as constants.
+//!
+//! They are the keys of the TOML spec format, so that one reference serves both
+//! front-ends. Nexios' names are accepted as aliases of the matching container keys.
+
+use std::fmt;
+
+use syn::{Ident, Path};
+
+/// An attribute name.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct Symbol(pub &'static str);
+
+impl Symbol {
+    /// The name as written.
+    pub fn as_str(self) -> &'static str {
+        self.0
+    }
+}
+
+impl fmt::Display for Symbol {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.0)
+    }
+}
+
+impl PartialEq<Symbol> for Ident {
+    fn eq(&self, word: &Symbol) -> bool {
+        self == word.0
+    }
+}
+
+impl PartialEq<Symbol> for &Ident {
+    fn eq(&self, word: &Symbol) -> bool {
+        *self == word.0
+    }
+}
+
+impl PartialEq<Symbol> for Path {
+    fn eq(&self, word: &Symbol) -> bool {
+        self.is_ident(word.0)
+    }
+}
+
+impl PartialEq<Symbol> for &Path {
+    fn eq(&self, word: &Symbol) -> bool {
+        self.is_ident(word.0)
+    }
+}
+
+/// The attribute itself: `#[session(...)]`.
+pub const SESSION: Symbol = Symbol("session");
+/// Doc comments (`///`), carried over to the generated accessors.
+pub const DOC: Symbol = Symbol("doc");
+
+// Container: the schema.
+/// The schema version.
+pub const VERSION: Symbol = Symbol("version");
+/// The schema name (in a derive it is the struct's name; rejected with an explanation).
+pub const NAME: Symbol = Symbol("name");
+
+// Container: the policy (the keys of `Settings`).
+/// `cookie_name = "shop"`
+pub const COOKIE_NAME: Symbol = Symbol("cookie_name");
+/// `secure` / `secure = false`
+pub const SECURE: Symbol = Symbol("secure");
+/// `http_only` / `http_only = false`
+pub const HTTP_ONLY: Symbol = Symbol("http_only");
+/// `same_site = "lax"`
+pub const SAME_SITE: Symbol = Symbol("same_site");
+/// `path = "/"`
+pub const PATH: Symbol = Symbol("path");
+/// `domain = "example.com"`
+pub const DOMAIN: Symbol = Symbol("domain");
+/// `prefix = "host"`
+pub const PREFIX: Symbol = Symbol("prefix");
+/// `expiration_time = 30` (minutes) or `"90s"`
+pub const EXPIRATION_TIME: Symbol = Symbol("expiration_time");
+/// `permanent`
+pub const PERMANENT: Symbol = Symbol("permanent");
+/// `refresh_each_request`
+pub const REFRESH_EACH_REQUEST: Symbol = Symbol("refresh_each_request");
+/// `idle_timeout = "15m"`
+pub const IDLE_TIMEOUT: Symbol = Symbol("idle_timeout");
+/// `absolute_timeout = "12h"`
+pub const ABSOLUTE_TIMEOUT: Symbol = Symbol("absolute_timeout");
+/// `rotation_interval = "1h"`
+pub const ROTATION_INTERVAL: Symbol = Symbol("rotation_interval");
+/// `cookie_mode = "signed"`
+pub const COOKIE_MODE: Symbol = Symbol("cookie_mode");
+/// `backend = "memory"` or `backend(type = "file", dir = "...")`
+pub const BACKEND: Symbol = Symbol("backend");
+/// `keys(env = "...", fallback_env = [...], file = "...")`
+pub const KEYS: Symbol = Symbol("keys");
+
+/// Every container key, for "did you mean" suggestions.
+pub const CONTAINER: &[Symbol] = &[
+    VERSION,
+    COOKIE_NAME,
+    SECURE,
+    HTTP_ONLY,
+    SAME_SITE,
+    PATH,
+    DOMAIN,
+    PREFIX,
+    EXPIRATION_TIME,
+    PERMANENT,
+    REFRESH_EACH_REQUEST,
+    IDLE_TIMEOUT,
+    ABSOLUTE_TIMEOUT,
+    ROTATION_INTERVAL,
+    COOKIE_MODE,
+    BACKEND,
+    KEYS,
+];
+
+/// Nexios' names (and `httponly`) and the key each one stands for.
+pub const ALIASES: &[(&str, Symbol)] = &[
+    ("session_cookie_name", COOKIE_NAME),
+    ("session_cookie_secure", SECURE),
+    ("session_cookie_httponly", HTTP_ONLY),
+    ("httponly", HTTP_ONLY),
+    ("session_expiration_time", EXPIRATION_TIME),
+    ("session_permanent", PERMANENT),
+    ("session_refresh_each_request", REFRESH_EACH_REQUEST),
+];
+
+/// Names that would put a secret into source code; always an error.
+pub const SECRET_NAMES: &[&str] = &["secret", "secret_key", "session_secret", "key", "keys_secret"];
+
+// Inside `backend(...)`.
+/// `type = "file"`
+pub const TYPE: Symbol = Symbol("type");
+/// `dir = "/var/lib/app/sessions"` (file)
+pub const DIR: Symbol = Symbol("dir");
+/// `encrypt` (file)
+pub const ENCRYPT: Symbol = Symbol("encrypt");
+/// `url_env = "DATABASE_URL"` (postgres, mysql)
+pub const URL_ENV: Symbol = Symbol("url_env");
+/// `table = "sessions"` (postgres, mysql)
+pub const TABLE: Symbol = Symbol("table");
+/// `max_payload = 1048576` (postgres, mysql)
+pub const MAX_PAYLOAD: Symbol = Symbol("max_payload");
+/// Keys of `backend(...)`.
+pub const BACKEND_KEYS: &[Symbol] = &[TYPE, DIR, ENCRYPT, URL_ENV, TABLE, MAX_PAYLOAD];
+
+// Inside `keys(...)`.
+/// `env = "SESSION_KEY"`
+pub const ENV: Symbol = Symbol("env");
+/// `fallback_env = ["OLD_KEY"]`
+pub const FALLBACK_ENV: Symbol = Symbol("fallback_env");
+/// `file = "/run/secrets/session"`
+pub const FILE: Symbol = Symbol("file");
+/// Keys of `keys(...)`.
+pub const KEYS_KEYS: &[Symbol] = &[ENV, FALLBACK_ENV, FILE];
+
+// Field.
+/// `default` or `default = <literal>`
+pub const DEFAULT: Symbol = Symbol("default");
+/// `key = "storage_key"`
+pub const KEY: Symbol = Symbol("key");
+/// `sensitive`
+pub const SENSITIVE: Symbol = Symbol("sensitive");
+/// `min = 0`
+pub const MIN: Symbol = Symbol("min");
+/// `max = 10`
+pub const MAX: Symbol = Symbol("max");
+/// `min_length = 1`
+pub const MIN_LENGTH: Symbol = Symbol("min_length");
+/// `max_length = 64`
+pub const MAX_LENGTH: Symbol = Symbol("max_length");
+/// `max_items = 50`
+pub const MAX_ITEMS: Symbol = Symbol("max_items");
+/// `pattern = "[a-z]+"`
+pub const PATTERN: Symbol = Symbol("pattern");
+/// `one_of = ["a", "b"]`
+pub const ONE_OF: Symbol = Symbol("one_of");
+/// `custom = path::to::check` or `custom = "path::to::check"`
+pub const CUSTOM: Symbol = Symbol("custom");
+
+/// Every field key, for "did you mean" suggestions.
+pub const FIELD: &[Symbol] = &[
+    DEFAULT,
+    KEY,
+    SENSITIVE,
+    MIN,
+    MAX,
+    MIN_LENGTH,
+    MAX_LENGTH,
+    MAX_ITEMS,
+    PATTERN,
+    ONE_OF,
+    CUSTOM,
+];
