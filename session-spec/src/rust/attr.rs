@@ -9,8 +9,9 @@ use std::collections::BTreeMap;
 
 use quote::ToTokens;
 use serde::de::DeserializeOwned;
-use syn::punctuated::Punctuated;
-use syn::{Attribute, Expr, Lit, Meta, Token, UnOp};
+use syn::ext::IdentExt;
+use syn::parse::{ParseStream, Parser};
+use syn::{Attribute, Expr, Lit, Meta, MetaList, MetaNameValue, Token, UnOp};
 
 use super::ctxt::Ctxt;
 use super::spans::SpanTable;
@@ -60,7 +61,7 @@ pub fn doc(attrs: &[Attribute]) -> Option<String> {
             _ => None,
         })
         .flat_map(|text| {
-            text.lines()
+            text.split('\n')
                 .map(|l| l.strip_prefix(' ').unwrap_or(l).trim_end().to_owned())
                 .collect::<Vec<_>>()
         })
@@ -86,7 +87,12 @@ pub fn container(cx: &Ctxt, spans: &mut SpanTable, attrs: &[Attribute]) -> Conta
             .iter()
             .copied()
             .find(|s| s.0 == name)
-            .or_else(|| symbol::ALIASES.iter().find(|(a, _)| *a == name).map(|(_, s)| *s));
+            .or_else(|| {
+                symbol::ALIASES
+                    .iter()
+                    .find(|(a, _)| *a == name)
+                    .map(|(_, s)| *s)
+            });
         let Some(sym) = sym else {
             unknown_container_key(cx, &meta, &name);
             continue;
@@ -111,7 +117,10 @@ fn container_item(cx: &Ctxt, c: &mut Container, sym: Symbol, meta: &Meta) -> boo
         symbol::VERSION => value(cx, meta, sym)
             .and_then(|e| u64_of(cx, sym, e).map(|v| (v, e)))
             .and_then(|(v, e)| match u32::try_from(v) {
-                Ok(v) => Some(c.version = v),
+                Ok(v) => {
+                    c.version = v;
+                    Some(())
+                }
                 Err(_) => {
                     cx.error_spanned_by(e, "`version` must fit in a `u32`");
                     None
@@ -167,7 +176,10 @@ fn unknown_container_key(cx: &Ctxt, meta: &Meta, name: &str) {
             .iter()
             .map(|s| s.0)
             .chain(symbol::ALIASES.iter().map(|(a, _)| *a));
-        cx.error_spanned_by(path, unknown_message("session attribute", name, names, symbol::CONTAINER));
+        cx.error_spanned_by(
+            path,
+            unknown_message("session attribute", name, names, symbol::CONTAINER),
+        );
     }
 }
 
@@ -208,7 +220,10 @@ fn keys(cx: &Ctxt, meta: &Meta) -> Option<KeySource> {
             None
         }
         Meta::Path(p) => {
-            cx.error_spanned_by(p, "expected `keys(env = \"...\", fallback_env = [\"...\"])`");
+            cx.error_spanned_by(
+                p,
+                "expected `keys(env = \"...\", fallback_env = [\"...\"])`",
+            );
             None
         }
     }
@@ -223,7 +238,7 @@ fn nested_table(
     flags: &[Symbol],
 ) -> Option<serde_json::Value> {
     let Meta::List(list) = meta else { return None };
-    let items = match list.parse_args_with(Punctuated::<Meta, Token![,]>::parse_terminated) {
+    let items = match items.parse2(list.tokens.clone()) {
         Ok(items) => items,
         Err(e) => {
             cx.syn_error(e);
@@ -256,7 +271,9 @@ fn nested_table(
         let json = if flags.contains(&key) {
             flag(cx, item, key).map(serde_json::Value::Bool)
         } else {
-            value(cx, item, key).and_then(|e| value_of(cx, e)).map(|v| v.to_json())
+            value(cx, item, key)
+                .and_then(|e| value_of(cx, e))
+                .map(|v| v.to_json())
         };
         match json {
             Some(j) => {
@@ -293,7 +310,10 @@ fn field_item(cx: &Ctxt, spans: &mut SpanTable, f: &mut FieldAttrs, sym: Symbol,
     match sym {
         symbol::DEFAULT => {
             f.default = match meta {
-                Meta::Path(_) => Some(Spanned::with_origin(DefaultValue::TypeDefault, spans.origin(meta))),
+                Meta::Path(_) => Some(Spanned::with_origin(
+                    DefaultValue::TypeDefault,
+                    spans.origin(meta),
+                )),
                 Meta::NameValue(nv) => value_of(cx, &nv.value)
                     .map(|v| Spanned::with_origin(DefaultValue::Value(v), spans.origin(&nv.value))),
                 Meta::List(l) => {
@@ -306,13 +326,16 @@ fn field_item(cx: &Ctxt, spans: &mut SpanTable, f: &mut FieldAttrs, sym: Symbol,
             }
         }
         symbol::KEY => {
-            f.key = value(cx, meta, sym).and_then(|e| {
-                str_of(cx, sym, e).map(|k| Spanned::with_origin(k, spans.origin(e)))
-            });
+            f.key = value(cx, meta, sym)
+                .and_then(|e| str_of(cx, sym, e).map(|k| Spanned::with_origin(k, spans.origin(e))));
         }
         symbol::SENSITIVE => f.sensitive = flag(cx, meta, sym).unwrap_or(false),
-        symbol::MIN => r.min = number(cx, meta, sym).map(|n| Spanned::with_origin(n, spans.origin(meta))),
-        symbol::MAX => r.max = number(cx, meta, sym).map(|n| Spanned::with_origin(n, spans.origin(meta))),
+        symbol::MIN => {
+            r.min = number(cx, meta, sym).map(|n| Spanned::with_origin(n, spans.origin(meta)))
+        }
+        symbol::MAX => {
+            r.max = number(cx, meta, sym).map(|n| Spanned::with_origin(n, spans.origin(meta)))
+        }
         symbol::MIN_LENGTH | symbol::MAX_LENGTH | symbol::MAX_ITEMS => {
             let n = value(cx, meta, sym).and_then(|e| u64_of(cx, sym, e));
             let n = n.map(|n| Spanned::with_origin(n, spans.origin(meta)));
@@ -323,9 +346,8 @@ fn field_item(cx: &Ctxt, spans: &mut SpanTable, f: &mut FieldAttrs, sym: Symbol,
             }
         }
         symbol::PATTERN => {
-            r.pattern = value(cx, meta, sym).and_then(|e| {
-                str_of(cx, sym, e).map(|p| Spanned::with_origin(p, spans.origin(e)))
-            });
+            r.pattern = value(cx, meta, sym)
+                .and_then(|e| str_of(cx, sym, e).map(|p| Spanned::with_origin(p, spans.origin(e))));
         }
         symbol::ONE_OF => r.one_of = value(cx, meta, sym).and_then(|e| one_of(cx, spans, e)),
         symbol::CUSTOM => r.custom = value(cx, meta, sym).and_then(|e| custom(cx, spans, e)),
@@ -337,7 +359,10 @@ fn one_of(cx: &Ctxt, spans: &mut SpanTable, e: &Expr) -> Option<Spanned<Vec<Valu
     match value_of(cx, e)? {
         Value::Array(items) => Some(Spanned::with_origin(items, spans.origin(e))),
         _ => {
-            cx.error_spanned_by(e, "expected an array of allowed values for `one_of`, like `one_of = [\"a\", \"b\"]`");
+            cx.error_spanned_by(
+                e,
+                "expected an array of allowed values for `one_of`, like `one_of = [\"a\", \"b\"]`",
+            );
             None
         }
     }
@@ -358,11 +383,18 @@ fn custom(cx: &Ctxt, spans: &mut SpanTable, e: &Expr) -> Option<Spanned<String>>
             }
         }
         _ => {
-            cx.error_spanned_by(e, "expected a path to a validator function in `custom`, like `custom = crate::check`");
+            cx.error_spanned_by(
+                e,
+                "expected a path to a validator function in `custom`, like `custom = crate::check`",
+            );
             return None;
         }
     };
-    let text: String = path.to_token_stream().to_string().split_whitespace().collect();
+    let text: String = path
+        .to_token_stream()
+        .to_string()
+        .split_whitespace()
+        .collect();
     Some(Spanned::with_origin(text, spans.origin(e)))
 }
 
@@ -376,7 +408,10 @@ fn unknown_field_key(cx: &Ctxt, meta: &Meta, name: &str) {
         );
     } else {
         let names = symbol::FIELD.iter().map(|s| s.0);
-        cx.error_spanned_by(meta.path(), unknown_message("session field attribute", name, names, symbol::FIELD));
+        cx.error_spanned_by(
+            meta.path(),
+            unknown_message("session field attribute", name, names, symbol::FIELD),
+        );
     }
 }
 
@@ -396,25 +431,40 @@ fn unknown_message<'a>(
         Some((_, c)) => format!("unknown {what} `{name}`, did you mean `{c}`?"),
         None => {
             let all: Vec<String> = listed.iter().map(|s| format!("`{s}`")).collect();
-            format!("unknown {what} `{name}`, expected one of {}", all.join(", "))
+            format!(
+                "unknown {what} `{name}`, expected one of {}",
+                all.join(", ")
+            )
         }
     }
 }
 
-/// Levenshtein distance, in characters.
+/// Edit distance in characters, a swap of two neighbours counting as one edit (optimal
+/// string alignment), so that `defualt` is one edit from `default`.
 fn distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut prev = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let cur = row[j + 1];
-            row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
-            prev = cur;
+    let w = b.len() + 1;
+    let mut d = vec![0usize; (a.len() + 1) * w];
+    for i in 0..=a.len() {
+        d[i * w] = i;
+    }
+    for (j, cell) in d.iter_mut().enumerate().take(w) {
+        *cell = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut v = (d[(i - 1) * w + j] + 1)
+                .min(d[i * w + j - 1] + 1)
+                .min(d[(i - 1) * w + j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                v = v.min(d[(i - 2) * w + j - 2] + 1);
+            }
+            d[i * w + j] = v;
         }
     }
-    row[b.len()]
+    d[a.len() * w + b.len()]
 }
 
 /// Names already given in one attribute scope; a second one is an error at its name.
@@ -434,7 +484,10 @@ impl Seen {
                 } else {
                     format!(" (already given as `{before}`)")
                 };
-                cx.error_spanned_by(meta.path(), format!("duplicate session attribute `{written}`{also}"));
+                cx.error_spanned_by(
+                    meta.path(),
+                    format!("duplicate session attribute `{written}`{also}"),
+                );
                 false
             }
         }
@@ -446,12 +499,10 @@ fn session_metas(cx: &Ctxt, attrs: &[Attribute]) -> Vec<Meta> {
     let mut out = Vec::new();
     for attr in attrs.iter().filter(|a| a.path() == symbol::SESSION) {
         match &attr.meta {
-            Meta::List(list) => {
-                match list.parse_args_with(Punctuated::<Meta, Token![,]>::parse_terminated) {
-                    Ok(items) => out.extend(items),
-                    Err(e) => cx.syn_error(e),
-                }
-            }
+            Meta::List(list) => match items.parse2(list.tokens.clone()) {
+                Ok(items) => out.extend(items),
+                Err(e) => cx.syn_error(e),
+            },
             other => cx.error_spanned_by(
                 other,
                 "expected a list of settings, like `#[session(cookie_name = \"shop\")]`",
@@ -459,6 +510,38 @@ fn session_metas(cx: &Ctxt, attrs: &[Attribute]) -> Vec<Meta> {
         }
     }
     out
+}
+
+/// Parses `a = 1, b, c(...)` where names may be keywords (`type = "file"`).
+fn items(input: ParseStream<'_>) -> syn::Result<Vec<Meta>> {
+    let mut out = Vec::new();
+    while !input.is_empty() {
+        let ident = input.call(syn::Ident::parse_any)?;
+        let path = syn::Path::from(ident);
+        let meta = if input.peek(Token![=]) {
+            Meta::NameValue(MetaNameValue {
+                path,
+                eq_token: input.parse()?,
+                value: input.parse()?,
+            })
+        } else if input.peek(syn::token::Paren) {
+            let content;
+            let paren = syn::parenthesized!(content in input);
+            Meta::List(MetaList {
+                path,
+                delimiter: syn::MacroDelimiter::Paren(paren),
+                tokens: content.parse()?,
+            })
+        } else {
+            Meta::Path(path)
+        };
+        out.push(meta);
+        if input.is_empty() {
+            break;
+        }
+        input.parse::<Token![,]>()?;
+    }
+    Ok(out)
 }
 
 /// The single name of an item (`max_length`), or an error for `a::b`.
@@ -494,7 +577,10 @@ fn flag(cx: &Ctxt, meta: &Meta, sym: Symbol) -> Option<bool> {
             Expr::Lit(l) => match &l.lit {
                 Lit::Bool(b) => Some(b.value),
                 _ => {
-                    cx.error_spanned_by(&nv.value, format!("expected `true` or `false` for `{sym}`"));
+                    cx.error_spanned_by(
+                        &nv.value,
+                        format!("expected `true` or `false` for `{sym}`"),
+                    );
                     None
                 }
             },
@@ -524,9 +610,30 @@ fn deserialize<T: DeserializeOwned>(
     sym: Symbol,
     json: serde_json::Value,
 ) -> Option<T> {
-    serde_json::from_value(json)
-        .map_err(|e| cx.error_spanned_by(at, format!("invalid `{sym}`: {e}")))
-        .ok()
+    // Serde lists the case aliases too (`Lax`, `lax`); name only the documented values.
+    let values: &[&str] = match sym {
+        symbol::SAME_SITE => &["strict", "lax", "none"],
+        symbol::PREFIX => &["host", "secure"],
+        symbol::COOKIE_MODE => &["signed", "encrypted"],
+        _ => &[],
+    };
+    match serde_json::from_value(json.clone()) {
+        Ok(v) => Some(v),
+        Err(e) => {
+            let message = match json {
+                serde_json::Value::String(s) if !values.is_empty() => {
+                    let all: Vec<String> = values.iter().map(|v| format!("`\"{v}\"`")).collect();
+                    format!(
+                        "invalid `{sym}` value `\"{s}\"`, expected one of {}",
+                        all.join(", ")
+                    )
+                }
+                _ => format!("invalid `{sym}`: {e}"),
+            };
+            cx.error_spanned_by(at, message);
+            None
+        }
+    }
 }
 
 fn str_of(cx: &Ctxt, sym: Symbol, e: &Expr) -> Option<String> {
@@ -535,7 +642,10 @@ fn str_of(cx: &Ctxt, sym: Symbol, e: &Expr) -> Option<String> {
             return Some(s.value());
         }
     }
-    cx.error_spanned_by(e, format!("expected a string for `{sym}`, like `{sym} = \"...\"`"));
+    cx.error_spanned_by(
+        e,
+        format!("expected a string for `{sym}`, like `{sym} = \"...\"`"),
+    );
     None
 }
 
@@ -547,7 +657,10 @@ fn u64_of(cx: &Ctxt, sym: Symbol, e: &Expr) -> Option<u64> {
             }
         }
     }
-    cx.error_spanned_by(e, format!("expected a non-negative integer for `{sym}`, like `{sym} = 64`"));
+    cx.error_spanned_by(
+        e,
+        format!("expected a non-negative integer for `{sym}`, like `{sym} = 64`"),
+    );
     None
 }
 
@@ -557,7 +670,10 @@ fn number(cx: &Ctxt, meta: &Meta, sym: Symbol) -> Option<Number> {
         Ok(Value::Int(i)) => Some(Number::Int(i)),
         Ok(Value::Float(f)) => Some(Number::Float(f)),
         _ => {
-            cx.error_spanned_by(e, format!("expected a number for `{sym}`, like `{sym} = 0`"));
+            cx.error_spanned_by(
+                e,
+                format!("expected a number for `{sym}`, like `{sym} = 0`"),
+            );
             None
         }
     }
@@ -586,7 +702,12 @@ fn literal(e: &Expr) -> syn::Result<Value> {
             Value::Float(f) => Ok(Value::Float(-f)),
             _ => Err(syn::Error::new_spanned(e, "expected a number after `-`")),
         },
-        Expr::Array(a) => a.elems.iter().map(literal).collect::<syn::Result<_>>().map(Value::Array),
+        Expr::Array(a) => a
+            .elems
+            .iter()
+            .map(literal)
+            .collect::<syn::Result<_>>()
+            .map(Value::Array),
         other => Err(syn::Error::new_spanned(other, expected)),
     }
 }
@@ -606,7 +727,8 @@ mod tests {
 
     #[test]
     fn distance_counts_edits() {
-        assert_eq!(distance("defualt", "default"), 2);
+        assert_eq!(distance("defualt", "default"), 1);
+        assert_eq!(distance("dri", "dir"), 1);
         assert_eq!(distance("max_len", "max_length"), 3);
         assert_eq!(distance("", "abc"), 3);
     }
@@ -614,10 +736,23 @@ mod tests {
     #[test]
     fn suggests_the_nearest_name() {
         let names = symbol::FIELD.iter().map(|s| s.0);
-        let m = unknown_message("session field attribute", "max_lenght", names, symbol::FIELD);
-        assert_eq!(m, "unknown session field attribute `max_lenght`, did you mean `max_length`?");
+        let m = unknown_message(
+            "session field attribute",
+            "max_lenght",
+            names,
+            symbol::FIELD,
+        );
+        assert_eq!(
+            m,
+            "unknown session field attribute `max_lenght`, did you mean `max_length`?"
+        );
         let names = symbol::FIELD.iter().map(|s| s.0);
         let m = unknown_message("session field attribute", "colour", names, symbol::FIELD);
-        assert!(m.starts_with("unknown session field attribute `colour`, expected one of `default`, `key`"), "{m}");
+        assert!(
+            m.starts_with(
+                "unknown session field attribute `colour`, expected one of `default`, `key`"
+            ),
+            "{m}"
+        );
     }
 }

@@ -144,7 +144,13 @@ fn field_type(cx: &Ctxt, ty: &Type) -> Option<FieldType> {
             None
         }
         _ => {
-            cx.error_spanned_by(ty, format!("unsupported session field type `{}`, {EXPECTED_TYPES}", text(ty)));
+            cx.error_spanned_by(
+                ty,
+                format!(
+                    "unsupported session field type `{}`, {EXPECTED_TYPES}",
+                    text(ty)
+                ),
+            );
             None
         }
     }
@@ -166,8 +172,14 @@ fn path_type(cx: &Ctxt, ty: &Type, path: &syn::Path) -> Option<FieldType> {
         if let Some(t) = primitive(&name) {
             return Some(t);
         }
-        if matches!(name.as_str(), "usize" | "isize" | "u128" | "i128" | "char" | "str") {
-            cx.error_spanned_by(ty, format!("unsupported session field type `{name}`, {EXPECTED_TYPES}"));
+        if matches!(
+            name.as_str(),
+            "usize" | "isize" | "u128" | "i128" | "char" | "str"
+        ) {
+            cx.error_spanned_by(
+                ty,
+                format!("unsupported session field type `{name}`, {EXPECTED_TYPES}"),
+            );
             return None;
         }
     }
@@ -186,20 +198,40 @@ fn path_type(cx: &Ctxt, ty: &Type, path: &syn::Path) -> Option<FieldType> {
                     );
                 }
                 let value = field_type(cx, v);
-                return if key_ok { value.map(|v| FieldType::Map(Box::new(v))) } else { None };
+                return if key_ok {
+                    value.map(|v| FieldType::Map(Box::new(v)))
+                } else {
+                    None
+                };
             }
             _ => {}
         }
     }
     if let Some(bad) = path.segments.iter().find_map(|s| match &s.arguments {
-        PathArguments::AngleBracketed(a) => a.args.iter().find(|arg| matches!(arg, GenericArgument::Lifetime(_))),
+        PathArguments::AngleBracketed(a) => a
+            .args
+            .iter()
+            .find(|arg| matches!(arg, GenericArgument::Lifetime(_))),
         _ => None,
     }) {
-        cx.error_spanned_by(bad, "a session field must own its value, expected a type without lifetimes");
+        cx.error_spanned_by(
+            bad,
+            "a session field must own its value, expected a type without lifetimes",
+        );
         return None;
     }
-    if path.segments.iter().any(|s| matches!(s.arguments, PathArguments::Parenthesized(_))) {
-        cx.error_spanned_by(ty, format!("unsupported session field type `{}`, {EXPECTED_TYPES}", text(ty)));
+    if path
+        .segments
+        .iter()
+        .any(|s| matches!(s.arguments, PathArguments::Parenthesized(_)))
+    {
+        cx.error_spanned_by(
+            ty,
+            format!(
+                "unsupported session field type `{}`, {EXPECTED_TYPES}",
+                text(ty)
+            ),
+        );
         return None;
     }
     Some(FieldType::Path(text(ty)))

@@ -49,6 +49,9 @@ pub mod lower;
 pub mod spans;
 pub mod symbol;
 
+#[cfg(test)]
+mod tests;
+
 pub use lower::{Lowered, lower};
 pub use spans::SpanTable;
 
@@ -58,18 +61,4 @@ pub use spans::SpanTable;
 /// Every mistake in the input, each spanned at its tokens, combined into one error.
 pub fn lower_derive_input(input: &syn::DeriveInput) -> syn::Result<Lowered> {
     lower(input)
-}
-
-/// The whole derive: parse, lower, validate, then expand with the one generator
-/// (`Mode::Derive`), or, on any mistake, the errors plus a stub implementation.
-#[cfg(feature = "codegen")]
-pub fn expand(input: proc_macro2::TokenStream) -> proc_macro2::TokenStream {
-    let input: syn::DeriveInput = match syn::parse2(input) {
-        Ok(input) => input,
-        Err(e) => return e.to_compile_error(),
-    };
-    match lower(&input) {
-        Ok(lowered) => crate::codegen::generate_tokens(&lowered.schema, crate::codegen::Mode::Derive),
-        Err(errors) => fallback::dummy(&input, &errors),
-    }
 }

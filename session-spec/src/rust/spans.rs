@@ -56,9 +56,18 @@ impl SpanTable {
 
     /// An error at the tokens `origin` points to; `fallback` is used for an origin that is
     /// not in this table (made up by the toolkit, or from another front-end).
-    pub fn error(&self, origin: &Origin, fallback: Span, message: impl std::fmt::Display) -> syn::Error {
+    pub fn error(
+        &self,
+        origin: &Origin,
+        fallback: Span,
+        message: impl std::fmt::Display,
+    ) -> syn::Error {
         let (first, last) = match origin {
-            Origin::Rust { index } => self.entries.get(*index).copied().unwrap_or((fallback, fallback)),
+            Origin::Rust { index } => self
+                .entries
+                .get(*index)
+                .copied()
+                .unwrap_or((fallback, fallback)),
             _ => (fallback, fallback),
         };
         // `new_spanned` reports from the first to the last token it is given.

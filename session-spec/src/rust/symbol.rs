@@ -126,7 +126,13 @@ pub const ALIASES: &[(&str, Symbol)] = &[
 ];
 
 /// Names that would put a secret into source code; always an error.
-pub const SECRET_NAMES: &[&str] = &["secret", "secret_key", "session_secret", "key", "keys_secret"];
+pub const SECRET_NAMES: &[&str] = &[
+    "secret",
+    "secret_key",
+    "session_secret",
+    "key",
+    "keys_secret",
+];
 
 // Inside `backend(...)`.
 /// `type = "file"`
@@ -180,15 +186,5 @@ pub const CUSTOM: Symbol = Symbol("custom");
 
 /// Every field key, for "did you mean" suggestions.
 pub const FIELD: &[Symbol] = &[
-    DEFAULT,
-    KEY,
-    SENSITIVE,
-    MIN,
-    MAX,
-    MIN_LENGTH,
-    MAX_LENGTH,
-    MAX_ITEMS,
-    PATTERN,
-    ONE_OF,
-    CUSTOM,
+    DEFAULT, KEY, SENSITIVE, MIN, MAX, MIN_LENGTH, MAX_LENGTH, MAX_ITEMS, PATTERN, ONE_OF, CUSTOM,
 ];

@@ -1,0 +1,362 @@
+//! Unit tests of the Rust front-end: what each attribute lowers to, and what each mistake
+//! reports. (The compile-fail UI tests in `session-derive` show the same errors as rustc
+//! renders them.)
+
+use std::path::PathBuf;
+
+use syn::parse_quote;
+
+use super::lower_derive_input;
+use crate::ir::{DefaultValue, FieldType, FloatType, IntType, Number, Origin, Value};
+use crate::settings::{Backend, CookieMode, CookiePrefix, DatabaseBackend, Lifetime, SameSite};
+
+fn errors(input: syn::DeriveInput) -> Vec<String> {
+    match lower_derive_input(&input) {
+        Ok(l) => panic!("expected errors, got {:#?}", l.schema),
+        Err(e) => e.into_iter().map(|e| e.to_string()).collect(),
+    }
+}
+
+#[test]
+fn every_container_attribute() {
+    let l = lower_derive_input(&parse_quote! {
+        /// The shop's session.
+        #[session(version = 3, cookie_name = "shop", secure = true, http_only = false)]
+        #[session(same_site = "strict", path = "/app", domain = "example.com")]
+        #[session(prefix = "secure", expiration_time = "90s", permanent, refresh_each_request)]
+        #[session(idle_timeout = 15, absolute_timeout = "12h", rotation_interval = "1h")]
+        #[session(cookie_mode = "signed", backend(type = "file", dir = "/tmp/s", encrypt))]
+        #[session(keys(env = "SHOP_KEY", fallback_env = ["OLD_KEY"]))]
+        struct Shop {}
+    })
+    .unwrap();
+    let s = &l.schema;
+    assert_eq!((s.name.as_str(), s.version), ("Shop", 3));
+    assert_eq!(s.doc.as_deref(), Some("The shop's session."));
+    let p = &s.settings;
+    assert_eq!(p.cookie_name, "shop");
+    assert!(p.secure && !p.http_only && p.permanent && p.refresh_each_request);
+    assert_eq!(p.same_site, SameSite::Strict);
+    assert_eq!(
+        (p.path.as_str(), p.domain.as_deref()),
+        ("/app", Some("example.com"))
+    );
+    assert_eq!(p.prefix, Some(CookiePrefix::Secure));
+    assert_eq!(p.expiration_time, Lifetime::from_seconds(90));
+    assert_eq!(p.idle_timeout, Some(Lifetime::from_minutes(15)));
+    assert_eq!(p.absolute_timeout, Some(Lifetime::from_minutes(720)));
+    assert_eq!(p.rotation_interval, Some(Lifetime::from_minutes(60)));
+    assert_eq!(p.cookie_mode, CookieMode::Signed);
+    assert_eq!(
+        p.backend,
+        Backend::File {
+            dir: PathBuf::from("/tmp/s"),
+            encrypt: true
+        }
+    );
+    assert_eq!(p.keys.env, "SHOP_KEY");
+    assert_eq!(p.keys.fallback_env, ["OLD_KEY"]);
+    // Every key written has an origin in the span table; `version` is not a setting.
+    assert_eq!(s.settings_origins.len(), 16);
+    for origin in s.settings_origins.values() {
+        let Origin::Rust { index } = origin else {
+            panic!("{origin:?}")
+        };
+        assert!(*index < l.spans.len());
+    }
+}
+
+#[test]
+fn nexios_names_are_aliases() {
+    let s = lower_derive_input(&parse_quote! {
+        #[session(session_cookie_name = "nexios_session", session_cookie_secure = true)]
+        #[session(session_cookie_httponly, session_expiration_time = 1440)]
+        #[session(session_permanent = false, session_refresh_each_request)]
+        struct Legacy;
+    })
+    .unwrap()
+    .schema;
+    assert_eq!(s.settings.cookie_name, "nexios_session");
+    assert_eq!(s.settings.expiration_time, Lifetime::from_minutes(1440));
+    assert!(s.settings.refresh_each_request && !s.settings.permanent);
+    assert!(s.settings_origins.contains_key("cookie_name"));
+}
+
+#[test]
+fn database_and_simple_backends() {
+    let s = lower_derive_input(&parse_quote! {
+        #[session(backend(type = "postgres", table = "web_sessions"))]
+        struct A;
+    })
+    .unwrap()
+    .schema;
+    assert_eq!(
+        s.settings.backend,
+        Backend::Postgres(DatabaseBackend {
+            table: "web_sessions".into(),
+            ..DatabaseBackend::default()
+        })
+    );
+    let s = lower_derive_input(&parse_quote! {
+        #[session(backend = "memory")]
+        struct B;
+    })
+    .unwrap()
+    .schema;
+    assert_eq!(s.settings.backend, Backend::Memory);
+}
+
+#[test]
+fn field_attributes_and_types() {
+    let s = lower_derive_input(&parse_quote! {
+        struct Shop {
+            /// Signed-in user.
+            ///
+            /// Shown in the header.
+            #[session(key = "user", min_length = 1, max_length = 64, pattern = "[a-z]+")]
+            username: Option<String>,
+            #[session(default, max_items = 50)]
+            cart: ::std::vec::Vec<String>,
+            #[session(default = 1, min = 1, max = 99)]
+            quantity: u8,
+            #[session(default = -0.5, min = -1.0)]
+            ratio: f64,
+            #[session(one_of = ["en", "fr"], default = "en", sensitive)]
+            lang: String,
+            #[session(custom = crate::checks::prefs)]
+            prefs: std::collections::HashMap<String, bool>,
+            #[session(custom = "crate::checks::role")]
+            role: crate::auth::Role,
+            r#ok: bool,
+        }
+    })
+    .unwrap()
+    .schema;
+    let f = &s.fields;
+    assert_eq!(f.len(), 8);
+    assert_eq!(
+        (f[0].name.as_str(), f[0].key.as_str()),
+        ("username", "user")
+    );
+    assert_eq!(
+        f[0].doc.as_deref(),
+        Some("Signed-in user.\n\nShown in the header.")
+    );
+    assert_eq!(
+        f[0].ty.value,
+        FieldType::Option(Box::new(FieldType::String))
+    );
+    assert_eq!(f[0].rules.min_length.as_ref().unwrap().value, 1);
+    assert_eq!(f[0].rules.max_length.as_ref().unwrap().value, 64);
+    assert_eq!(f[0].rules.pattern.as_ref().unwrap().value, "[a-z]+");
+    assert_eq!(
+        f[1].default.as_ref().unwrap().value,
+        DefaultValue::TypeDefault
+    );
+    assert_eq!(f[1].rules.max_items.as_ref().unwrap().value, 50);
+    assert_eq!(f[2].ty.value, FieldType::Int(IntType::U8));
+    assert_eq!(
+        f[2].default.as_ref().unwrap().value,
+        DefaultValue::Value(Value::Int(1))
+    );
+    assert_eq!(f[2].rules.max.as_ref().unwrap().value, Number::Int(99));
+    assert_eq!(f[3].ty.value, FieldType::Float(FloatType::F64));
+    assert_eq!(
+        f[3].default.as_ref().unwrap().value,
+        DefaultValue::Value(Value::Float(-0.5))
+    );
+    assert_eq!(f[3].rules.min.as_ref().unwrap().value, Number::Float(-1.0));
+    assert!(f[4].sensitive && !f[0].sensitive);
+    assert_eq!(
+        f[4].rules.one_of.as_ref().unwrap().value,
+        [Value::String("en".into()), Value::String("fr".into())]
+    );
+    assert_eq!(f[5].ty.value, FieldType::Map(Box::new(FieldType::Bool)));
+    assert_eq!(
+        f[5].rules.custom.as_ref().unwrap().value,
+        "crate::checks::prefs"
+    );
+    assert_eq!(f[6].ty.value, FieldType::Path("crate::auth::Role".into()));
+    assert_eq!(
+        f[6].rules.custom.as_ref().unwrap().value,
+        "crate::checks::role"
+    );
+    assert_eq!(f[7].name, "ok");
+}
+
+#[test]
+fn unknown_attributes_suggest_the_nearest_name() {
+    let e = errors(parse_quote! {
+        #[session(cookie_nmae = "x", colour = "red", max_length = 3)]
+        struct Shop {
+            #[session(defualt, same_site = "lax")]
+            a: String,
+        }
+    });
+    assert_eq!(
+        e,
+        [
+            "unknown session attribute `cookie_nmae`, did you mean `cookie_name`?",
+            "unknown session attribute `colour`, expected one of `version`, `cookie_name`, `secure`, `http_only`, `same_site`, `path`, `domain`, `prefix`, `expiration_time`, `permanent`, `refresh_each_request`, `idle_timeout`, `absolute_timeout`, `rotation_interval`, `cookie_mode`, `backend`, `keys`",
+            "`max_length` is a field attribute, expected it on a field, not on the struct",
+            "unknown session field attribute `defualt`, did you mean `default`?",
+            "`same_site` is a session attribute, expected it on the struct, not on a field",
+        ]
+    );
+}
+
+#[test]
+fn duplicates_and_literal_secrets() {
+    let e = errors(parse_quote! {
+        #[session(secure, session_cookie_secure = false, secret_key = "hunter2")]
+        #[session(keys(env = "K", secret = "hunter2"))]
+        struct Shop {
+            #[session(max_length = 3, max_length = 4)]
+            a: String,
+        }
+    });
+    assert_eq!(e.len(), 4, "{e:#?}");
+    assert_eq!(
+        e[0],
+        "duplicate session attribute `session_cookie_secure` (already given as `secure`)"
+    );
+    assert!(
+        e[1].starts_with("a literal secret does not belong in source code"),
+        "{}",
+        e[1]
+    );
+    assert!(e[2].starts_with("a literal secret"), "{}", e[2]);
+    assert_eq!(e[3], "duplicate session attribute `max_length`");
+}
+
+#[test]
+fn wrong_values_say_what_was_expected() {
+    let e = errors(parse_quote! {
+        #[session(cookie_name = 3, secure = "yes", same_site = "lox", expiration_time = "ten")]
+        #[session(backend(type = "file", dri = "/tmp"))]
+        struct Shop {
+            #[session(max_length = -1, min = "a", one_of = "a", custom = 3)]
+            a: String,
+        }
+    });
+    assert_eq!(
+        e,
+        [
+            "expected a string for `cookie_name`, like `cookie_name = \"...\"`",
+            "expected `true` or `false` for `secure`",
+            "invalid `same_site` value `\"lox\"`, expected one of `\"strict\"`, `\"lax\"`, `\"none\"`",
+            "invalid `expiration_time`: invalid lifetime `ten`: expected minutes as an integer, or a number with a unit (`90s`, `30m`, `12h`, `7d`)",
+            "unknown key in `backend(...)` `dri`, did you mean `dir`?",
+            "expected a non-negative integer for `max_length`, like `max_length = 64`",
+            "expected a number for `min`, like `min = 0`",
+            "expected an array of allowed values for `one_of`, like `one_of = [\"a\", \"b\"]`",
+            "expected a path to a validator function in `custom`, like `custom = crate::check`",
+        ]
+    );
+}
+
+#[test]
+fn inputs_that_are_not_named_structs() {
+    let e = errors(parse_quote! { enum Shop { A } });
+    assert_eq!(
+        e,
+        ["`#[derive(Session)]` expects a struct with named fields, found an enum"]
+    );
+    let e = errors(parse_quote! { struct Shop(String); });
+    assert_eq!(
+        e,
+        ["`#[derive(Session)]` expects a struct with named fields, found a tuple struct"]
+    );
+    let e = errors(parse_quote! { union Shop { a: u8 } });
+    assert_eq!(
+        e,
+        ["`#[derive(Session)]` expects a struct with named fields, found a union"]
+    );
+    let e = errors(parse_quote! { struct Shop<T> { a: T } });
+    assert!(
+        e[0].starts_with("a session struct cannot be generic"),
+        "{e:?}"
+    );
+}
+
+#[test]
+fn unsupported_field_types() {
+    let e = errors(parse_quote! {
+        struct Shop {
+            a: &'static str,
+            b: usize,
+            c: (u8, u8),
+            d: BTreeMap<u32, String>,
+            e: std::borrow::Cow<'static, str>,
+            f: [u8; 4],
+        }
+    });
+    assert_eq!(e.len(), 6, "{e:#?}");
+    assert!(e[0].starts_with("a session field must own its value, found a reference; expected an owned type like `String`"));
+    assert!(e[1].starts_with("unsupported session field type `usize`, expected `bool`"));
+    assert!(
+        e[2].starts_with("unsupported session field type `(u8,u8)`"),
+        "{}",
+        e[2]
+    );
+    assert_eq!(
+        e[3],
+        "session maps are stored as JSON objects, expected `String` keys, found `u32`"
+    );
+    assert_eq!(
+        e[4],
+        "a session field must own its value, expected a type without lifetimes"
+    );
+    assert!(
+        e[5].starts_with("unsupported session field type `[u8;4]`"),
+        "{}",
+        e[5]
+    );
+}
+
+#[test]
+fn validator_errors_come_from_the_one_validator() {
+    let e = errors(parse_quote! {
+        #[session(same_site = "none", secure = false)]
+        struct Shop {
+            #[session(max_length = 3)]
+            n: u32,
+            #[session(pattern = "(")]
+            s: String,
+        }
+    });
+    assert_eq!(e.len(), 3, "{e:#?}");
+    assert!(
+        e[0].contains("`same_site = \"none\"` requires `secure = true`"),
+        "{}",
+        e[0]
+    );
+    assert!(
+        e[1].contains("rule `max_length` does not apply to field `n` of type `u32`"),
+        "{}",
+        e[1]
+    );
+    assert!(e[2].contains("invalid regular expression"), "{}", e[2]);
+}
+
+#[test]
+fn local_lookalikes_stay_user_types() {
+    let s = lower_derive_input(&parse_quote! {
+        struct Shop {
+            a: my::Option,
+            b: ::core::option::Option<::std::string::String>,
+            c: Option,
+        }
+    })
+    .unwrap()
+    .schema;
+    assert_eq!(s.fields[0].ty.value, FieldType::Path("my::Option".into()));
+    assert_eq!(
+        s.fields[1].ty.value,
+        FieldType::Option(Box::new(FieldType::String))
+    );
+    assert_eq!(s.fields[2].ty.value, FieldType::Path("Option".into()));
+    // Generic user types are not supported by either front-end.
+    let e = errors(parse_quote! { struct Shop { a: my::Wrapper<String> } });
+    assert_eq!(e, ["invalid type path `my::Wrapper<String>` in field `a`"]);
+}
