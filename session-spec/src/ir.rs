@@ -286,6 +286,23 @@ pub enum Value {
 }
 
 impl Value {
+    /// The value with integers turned into floats where `ty` expects a float
+    /// (`default = 1` for an `f64` field), inside `Option`, `Vec` and maps too. Both
+    /// front-ends call this, so a literal means the same whichever one declared it.
+    pub fn coerce(self, ty: &FieldType) -> Value {
+        match (ty, self) {
+            (FieldType::Option(t), v) => v.coerce(t),
+            (FieldType::Float(_), Value::Int(i)) => Value::Float(i as f64),
+            (FieldType::Vec(t), Value::Array(items)) => {
+                Value::Array(items.into_iter().map(|v| v.coerce(t)).collect())
+            }
+            (FieldType::Map(t), Value::Table(items)) => {
+                Value::Table(items.into_iter().map(|(k, v)| (k, v.coerce(t))).collect())
+            }
+            (_, v) => v,
+        }
+    }
+
     /// The value as JSON, the session's storage form.
     pub fn to_json(&self) -> serde_json::Value {
         match self {

@@ -95,17 +95,8 @@ impl Cx<'_> {
     }
 }
 
-/// Integers become floats where the type expects a float (`default = 1` for `f64`).
+/// Integers become floats where the type expects a float (`default = 1` for `f64`); see
+/// [`Value::coerce`], shared with the derive front-end.
 pub(crate) fn coerce(ty: &FieldType, v: Value) -> Value {
-    match (ty, v) {
-        (FieldType::Option(t), v) => coerce(t, v),
-        (FieldType::Float(_), Value::Int(i)) => Value::Float(i as f64),
-        (FieldType::Vec(t), Value::Array(items)) => {
-            Value::Array(items.into_iter().map(|v| coerce(t, v)).collect())
-        }
-        (FieldType::Map(t), Value::Table(items)) => {
-            Value::Table(items.into_iter().map(|(k, v)| (k, coerce(t, v))).collect())
-        }
-        (_, v) => v,
-    }
+    v.coerce(ty)
 }

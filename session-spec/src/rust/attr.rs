@@ -257,6 +257,11 @@ fn nested_table(
             ok = false;
             if symbol::SECRET_NAMES.contains(&name.as_str()) {
                 cx.error_spanned_by(item, literal_secret_message());
+            } else if sym == symbol::BACKEND && symbol::URL_NAMES.contains(&name.as_str()) {
+                cx.error_spanned_by(
+                    item,
+                    format!("a literal database URL `{name}` does not belong in source code: it usually holds a password, expected `url_env = \"DATABASE_URL\"`"),
+                );
             } else {
                 let what = format!("key in `{sym}(...)`");
                 let names = allowed.iter().map(|s| s.0);
@@ -271,9 +276,10 @@ fn nested_table(
         let json = if flags.contains(&key) {
             flag(cx, item, key).map(serde_json::Value::Bool)
         } else {
-            value(cx, item, key)
-                .and_then(|e| value_of(cx, e))
-                .map(|v| v.to_json())
+            value(cx, item, key).and_then(|e| {
+                let v = value_of(cx, e)?;
+                env_names(cx, sym, key, e, &v).then(|| v.to_json())
+            })
         };
         match json {
             Some(j) => {
@@ -285,6 +291,44 @@ fn nested_table(
     ok.then_some(serde_json::Value::Object(table))
 }
 
+/// Checks that the variables named by `keys(env, fallback_env)` and `backend(url_env)`
+/// are variable names, not the secret itself; `false` when one is not (reported).
+fn env_names(cx: &Ctxt, table: Symbol, key: Symbol, e: &Expr, v: &Value) -> bool {
+    let names: Vec<(&Value, &Expr)> = match (key, v, strip(e)) {
+        (symbol::ENV | symbol::URL_ENV, v, e) => vec![(v, e)],
+        (symbol::FALLBACK_ENV, Value::Array(items), Expr::Array(a)) => {
+            items.iter().zip(a.elems.iter()).collect()
+        }
+        _ => return true,
+    };
+    let mut ok = true;
+    for (v, e) in names {
+        if matches!(v, Value::String(s) if is_env_name(s)) {
+            continue;
+        }
+        ok = false;
+        let found = match v {
+            Value::String(s) => format!("`{s}`"),
+            _ => "another value".to_owned(),
+        };
+        let mut message = format!(
+            "`{table}({key} = ...)` must name an environment variable (letters, digits, `_`), found {found}"
+        );
+        if matches!(v, Value::String(s) if s.len() >= 16) {
+            message.push_str(
+                "\n= note: this looks like a secret itself: keys and URLs never live in source code",
+            );
+        }
+        cx.error_spanned_by(e, message);
+    }
+    ok
+}
+
+fn is_env_name(s: &str) -> bool {
+    s.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+        && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
 /// Parses the attributes of one field.
 pub fn field(cx: &Ctxt, spans: &mut SpanTable, attrs: &[Attribute]) -> FieldAttrs {
     let mut f = FieldAttrs::default();
@@ -293,7 +337,10 @@ pub fn field(cx: &Ctxt, spans: &mut SpanTable, attrs: &[Attribute]) -> FieldAttr
         let Some(name) = name_of(cx, &meta) else {
             continue;
         };
-        let Some(sym) = symbol::FIELD.iter().copied().find(|s| s.0 == name) else {
+        let sym = symbol::FIELD.iter().copied().find(|s| s.0 == name);
+        // `type_default` is the TOML spelling of the flag form of `default`.
+        let sym = sym.or((name == symbol::TYPE_DEFAULT.0).then_some(symbol::DEFAULT));
+        let Some(sym) = sym else {
             unknown_field_key(cx, &meta, &name);
             continue;
         };
@@ -309,11 +356,19 @@ fn field_item(cx: &Ctxt, spans: &mut SpanTable, f: &mut FieldAttrs, sym: Symbol,
     let r = &mut f.rules;
     match sym {
         symbol::DEFAULT => {
+            let type_default = meta.path() == symbol::TYPE_DEFAULT;
             f.default = match meta {
                 Meta::Path(_) => Some(Spanned::with_origin(
                     DefaultValue::TypeDefault,
                     spans.origin(meta),
                 )),
+                Meta::NameValue(_) if type_default => match flag(cx, meta, symbol::TYPE_DEFAULT) {
+                    Some(true) => Some(Spanned::with_origin(
+                        DefaultValue::TypeDefault,
+                        spans.origin(meta),
+                    )),
+                    _ => None,
+                },
                 Meta::NameValue(nv) => value_of(cx, &nv.value)
                     .map(|v| Spanned::with_origin(DefaultValue::Value(v), spans.origin(&nv.value))),
                 Meta::List(l) => {

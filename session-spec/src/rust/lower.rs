@@ -9,7 +9,7 @@ use super::attr;
 use super::ctxt::Ctxt;
 use super::spans::SpanTable;
 use crate::diagnostic::Diagnostic;
-use crate::ir::{Field, FieldType, FloatType, IntType, Schema, Spanned};
+use crate::ir::{DefaultValue, Field, FieldType, FloatType, IntType, Schema, Spanned, Value};
 
 /// A lowered derive input: the schema and the table its `Origin::Rust` indices point into.
 #[derive(Clone, Debug)]
@@ -102,14 +102,28 @@ fn from_ast(cx: &Ctxt, spans: &mut SpanTable, input: &DeriveInput) -> Option<Sch
         let Some(ty) = field_type(cx, &f.ty) else {
             continue;
         };
+        // Literals mean what they mean in TOML: `default = 1` on an `f64` is `1.0`.
+        let mut default = attrs.default;
+        if let Some(Spanned {
+            value: DefaultValue::Value(v),
+            ..
+        }) = &mut default
+        {
+            *v = std::mem::replace(v, Value::Bool(false)).coerce(&ty);
+        }
+        let mut rules = attrs.rules;
+        if let Some(one_of) = &mut rules.one_of {
+            let items = std::mem::take(&mut one_of.value);
+            one_of.value = items.into_iter().map(|v| v.coerce(ty.scalar())).collect();
+        }
         out.push(Field {
             key: attrs.key.map_or_else(|| name.clone(), |k| k.value),
             name,
             ty: Spanned::with_origin(ty, spans.origin(&f.ty)),
-            default: attrs.default,
+            default,
             doc: attr::doc(&f.attrs),
             sensitive: attrs.sensitive,
-            rules: attrs.rules,
+            rules,
             origin: spans.origin(ident),
         });
     }

@@ -150,6 +150,9 @@ pub const MAX_PAYLOAD: Symbol = Symbol("max_payload");
 /// Keys of `backend(...)`.
 pub const BACKEND_KEYS: &[Symbol] = &[TYPE, DIR, ENCRYPT, URL_ENV, TABLE, MAX_PAYLOAD];
 
+/// Names that would put a database URL (and its password) into source code.
+pub const URL_NAMES: &[&str] = &["url", "database_url", "uri", "dsn"];
+
 // Inside `keys(...)`.
 /// `env = "SESSION_KEY"`
 pub const ENV: Symbol = Symbol("env");
@@ -163,6 +166,8 @@ pub const KEYS_KEYS: &[Symbol] = &[ENV, FALLBACK_ENV, FILE];
 // Field.
 /// `default` or `default = <literal>`
 pub const DEFAULT: Symbol = Symbol("default");
+/// `type_default`: the TOML spelling of `default` without a value.
+pub const TYPE_DEFAULT: Symbol = Symbol("type_default");
 /// `key = "storage_key"`
 pub const KEY: Symbol = Symbol("key");
 /// `sensitive`

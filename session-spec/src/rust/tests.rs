@@ -360,3 +360,47 @@ fn local_lookalikes_stay_user_types() {
     let e = errors(parse_quote! { struct Shop { a: my::Wrapper<String> } });
     assert_eq!(e, ["invalid type path `my::Wrapper<String>` in field `a`"]);
 }
+
+#[test]
+fn literals_are_coerced_like_toml() {
+    let s = lower_derive_input(&parse_quote! {
+        struct Shop {
+            #[session(default = 1, one_of = [1, 2.5])]
+            ratio: Option<f64>,
+            #[session(type_default)]
+            tags: Vec<String>,
+        }
+    })
+    .unwrap()
+    .schema;
+    assert_eq!(
+        s.fields[0].default.as_ref().unwrap().value,
+        DefaultValue::Value(Value::Float(1.0))
+    );
+    assert_eq!(
+        s.fields[0].rules.one_of.as_ref().unwrap().value,
+        [Value::Float(1.0), Value::Float(2.5)]
+    );
+    assert_eq!(
+        s.fields[1].default.as_ref().unwrap().value,
+        DefaultValue::TypeDefault
+    );
+}
+
+#[test]
+fn variable_names_not_secrets() {
+    let e = errors(parse_quote! {
+        #[session(keys(env = "c2VjcmV0LWtleS1tYXRlcmlhbA==", fallback_env = ["OK", "not ok"]))]
+        #[session(backend(type = "postgres", url = "postgres://u:p@h/db"))]
+        struct Shop;
+    });
+    assert_eq!(e.len(), 3, "{e:#?}");
+    assert!(
+        e[0].starts_with("`keys(env = ...)` must name an environment variable"),
+        "{}",
+        e[0]
+    );
+    assert!(e[0].contains("looks like a secret itself"), "{}", e[0]);
+    assert!(e[1].contains("found `not ok`"), "{}", e[1]);
+    assert!(e[2].starts_with("a literal database URL `url`"), "{}", e[2]);
+}
