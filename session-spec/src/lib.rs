@@ -17,6 +17,8 @@
 
 pub mod diagnostic;
 pub mod ir;
+#[cfg(feature = "schema")]
+pub mod json_schema;
 #[cfg(feature = "parse")]
 pub mod parse;
 pub mod rules;
@@ -30,6 +32,6 @@ pub use ir::{
     Spanned, Value, Variant,
 };
 pub use settings::{
-    Backend, CookieMode, CookiePrefix, DatabaseBackend, KeySource, Lifetime, LifetimeParseError,
-    SameSite, Settings, SettingsProblem,
+    Backend, CookieMode, CookiePrefix, DatabaseBackend, KEY_ALIASES, KeySource, Lifetime,
+    LifetimeParseError, SameSite, Settings, SettingsProblem,
 };

@@ -1,6 +1,7 @@
-//! The `session-spec` command-line tool.
+//! The `session-spec` command-line tool: start, check and compile session specs.
 
-fn main() {
-    eprintln!("session-spec: the CLI is not built yet");
-    std::process::exit(2);
+mod cli;
+
+fn main() -> std::process::ExitCode {
+    cli::main()
 }

@@ -12,7 +12,21 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+/// The other names serde accepts for [`Settings`] keys, `(alias, key)`: the Nexios names
+/// first. The TOML front-end uses this list for suggestions and the JSON Schema lists the
+/// aliases as properties, so editors accept them too.
+pub const KEY_ALIASES: &[(&str, &str)] = &[
+    ("session_cookie_name", "cookie_name"),
+    ("session_cookie_secure", "secure"),
+    ("session_cookie_httponly", "http_only"),
+    ("session_expiration_time", "expiration_time"),
+    ("session_permanent", "permanent"),
+    ("session_refresh_each_request", "refresh_each_request"),
+    ("httponly", "http_only"),
+];
+
 /// The policy of one session: cookie, lifetime, rotation, keys and backend.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Settings {
@@ -56,6 +70,10 @@ pub struct Settings {
     /// How the cookie backend protects its payload.
     pub cookie_mode: CookieMode,
     /// Where session data lives.
+    #[cfg_attr(
+        feature = "schema",
+        schemars(with = "crate::json_schema::BackendSchema")
+    )]
     pub backend: Backend,
     /// Where the secret keys come from (never the spec itself).
     pub keys: KeySource,
@@ -214,6 +232,7 @@ impl SettingsProblem {
 }
 
 /// The `SameSite` cookie attribute.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum SameSite {
@@ -241,6 +260,7 @@ impl SameSite {
 }
 
 /// A cookie-name prefix that browsers enforce.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum CookiePrefix {
@@ -263,6 +283,7 @@ impl CookiePrefix {
 }
 
 /// How the cookie backend protects its payload.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum CookieMode {
@@ -274,6 +295,7 @@ pub enum CookieMode {
 }
 
 /// Where session data lives.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "lowercase", deny_unknown_fields)]
 pub enum Backend {
@@ -297,6 +319,7 @@ pub enum Backend {
 }
 
 /// Options of a database backend.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DatabaseBackend {
@@ -335,6 +358,7 @@ impl Default for DatabaseBackend {
 
 /// Where the secret keys come from. A literal secret in a spec is an error; keys are read
 /// from the environment or a file at start-up.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct KeySource {
@@ -497,6 +521,24 @@ mod tests {
         assert!(s.secure && s.http_only && !s.permanent);
         assert_eq!(s.same_site, SameSite::Lax);
         assert!(s.problems().is_empty());
+    }
+
+    #[test]
+    fn every_alias_is_accepted_by_serde() {
+        let samples = serde_json::json!({
+            "cookie_name": "sid", "secure": false, "http_only": false,
+            "expiration_time": 5, "permanent": true, "refresh_each_request": true,
+        });
+        for (alias, key) in KEY_ALIASES {
+            let mut one = serde_json::Map::new();
+            one.insert((*alias).into(), samples[key].clone());
+            let by_alias: Settings = serde_json::from_value(one.into()).unwrap();
+            let mut one = serde_json::Map::new();
+            one.insert((*key).into(), samples[key].clone());
+            let by_key: Settings = serde_json::from_value(one.into()).unwrap();
+            assert_eq!(by_alias, by_key, "{alias}");
+            assert_ne!(by_alias, Settings::default(), "{alias}");
+        }
     }
 
     #[test]

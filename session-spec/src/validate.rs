@@ -39,9 +39,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::diagnostic::Diagnostic;
-use crate::ir::{
-    DefaultValue, EnumDef, Field, FieldType, Number, Origin, Rules, Schema, Spanned, Value,
-};
+use crate::ir::{DefaultValue, EnumDef, Field, FieldType, Number, Origin, Schema, Spanned, Value};
 use crate::rules::{self, Rule, ValidationError};
 use crate::settings::{Backend, Settings};
 
@@ -701,8 +699,7 @@ impl Cx<'_> {
                 let mut broken = Vec::new();
                 self.default_breaks(f, ty, v, &mut broken);
                 for e in broken {
-                    let rule_origin = rule_origin(&f.rules, e.rule);
-                    let mut d = Diagnostic::error(
+                    let d = Diagnostic::error(
                         format!(
                             "default {} of field `{}` breaks its own rule `{}`",
                             display_value(v),
@@ -711,10 +708,8 @@ impl Cx<'_> {
                         ),
                         default.origin.clone(),
                     )
-                    .with_label(e.message.clone());
-                    if let Some(Origin::Toml { .. }) = rule_origin {
-                        d = d.with_note(format!("the rule `{}` is declared on this field", e.rule));
-                    }
+                    .with_label(e.message.clone())
+                    .with_help(format!("change the default, or the rule `{}`", e.rule));
                     self.push(d);
                 }
             }
@@ -885,20 +880,6 @@ impl Cx<'_> {
     }
 }
 
-fn rule_origin(r: &Rules, rule: Rule) -> Option<Origin> {
-    match rule {
-        Rule::Min => r.min.as_ref().map(|s| s.origin.clone()),
-        Rule::Max => r.max.as_ref().map(|s| s.origin.clone()),
-        Rule::MinLength => r.min_length.as_ref().map(|s| s.origin.clone()),
-        Rule::MaxLength => r.max_length.as_ref().map(|s| s.origin.clone()),
-        Rule::MaxItems => r.max_items.as_ref().map(|s| s.origin.clone()),
-        Rule::Pattern => r.pattern.as_ref().map(|s| s.origin.clone()),
-        Rule::OneOf => r.one_of.as_ref().map(|s| s.origin.clone()),
-        Rule::Custom => r.custom.as_ref().map(|s| s.origin.clone()),
-        Rule::Type | Rule::Required => None,
-    }
-}
-
 fn rule_misfit(
     f: &Field,
     rule: Rule,
@@ -963,7 +944,7 @@ fn backticked(items: &[&str]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ir::{IntType, Variant};
+    use crate::ir::{IntType, Rules, Variant};
     use crate::settings::SameSite;
 
     fn at(n: usize) -> Origin {

@@ -14,17 +14,9 @@ use crate::settings::{Backend, KeySource, Settings};
 use super::value::{float, integer};
 use super::{BACKEND_KEYS, Cx, KEYS_KEYS, Key, SESSION_KEYS, Val, entries, list, origin, suggest};
 
-/// The other names accepted for `[session]` keys: `(alias, canonical key)`. The Nexios
-/// names come first.
-pub const SESSION_ALIASES: &[(&str, &str)] = &[
-    ("session_cookie_name", "cookie_name"),
-    ("session_cookie_secure", "secure"),
-    ("session_cookie_httponly", "http_only"),
-    ("session_expiration_time", "expiration_time"),
-    ("session_permanent", "permanent"),
-    ("session_refresh_each_request", "refresh_each_request"),
-    ("httponly", "http_only"),
-];
+/// The other names accepted for `[session]` keys: `(alias, canonical key)`, the Nexios
+/// names first (the list lives beside [`Settings`]).
+pub use crate::settings::KEY_ALIASES as SESSION_ALIASES;
 
 fn canonical(name: &str) -> Option<&'static str> {
     SESSION_KEYS
@@ -138,12 +130,34 @@ impl Cx<'_> {
                     accepted.insert(canon.to_owned(), json);
                 }
                 Err(e) => {
-                    let d = Diagnostic::error(
-                        format!("invalid value for `{name}`: {}", serde_message(&e)),
-                        origin(value.span()),
-                    )
-                    .with_label("invalid value");
-                    self.error(hint_for(canon, d));
+                    let d = match (enum_values(canon), value.get_ref().as_str()) {
+                        (Some(allowed), Some(found)) => {
+                            let shown: Vec<String> =
+                                allowed.iter().map(|a| format!("\"{a}\"")).collect();
+                            let shown: Vec<&str> = shown.iter().map(String::as_str).collect();
+                            let d = Diagnostic::error(
+                                format!(
+                                    "invalid value for `{name}`: expected one of {}, found `\"{found}\"`",
+                                    list(&shown)
+                                ),
+                                origin(value.span()),
+                            )
+                            .with_label("unknown value");
+                            match suggest::nearest(found, allowed.iter().copied()) {
+                                Some(s) => d.with_help(format!("did you mean `\"{s}\"`?")),
+                                None => d,
+                            }
+                        }
+                        _ => hint_for(
+                            canon,
+                            Diagnostic::error(
+                                format!("invalid value for `{name}`: {}", serde_message(&e)),
+                                origin(value.span()),
+                            )
+                            .with_label("invalid value"),
+                        ),
+                    };
+                    self.error(d);
                 }
             }
         }
@@ -362,14 +376,21 @@ impl Cx<'_> {
     }
 }
 
+/// The values of the settings that take one of a few names.
+fn enum_values(canon: &str) -> Option<&'static [&'static str]> {
+    match canon {
+        "same_site" => Some(&["strict", "lax", "none"]),
+        "prefix" => Some(&["host", "secure", "__Host-", "__Secure-"]),
+        "cookie_mode" => Some(&["signed", "encrypted"]),
+        _ => None,
+    }
+}
+
 fn hint_for(canon: &str, d: Diagnostic) -> Diagnostic {
     match canon {
-        "expiration_time" | "idle_timeout" | "absolute_timeout" | "rotation_interval" => {
-            d.with_help("write minutes as an integer (`30`), or a number with a unit (`\"90s\"`, `\"30m\"`, `\"12h\"`, `\"7d\"`)")
+        "secure" | "http_only" | "permanent" | "refresh_each_request" => {
+            d.with_help("write `true` or `false`, without quotes")
         }
-        "same_site" => d.with_help("expected `\"strict\"`, `\"lax\"` or `\"none\"`"),
-        "prefix" => d.with_help("expected `\"host\"` (`__Host-`) or `\"secure\"` (`__Secure-`)"),
-        "cookie_mode" => d.with_help("expected `\"signed\"` or `\"encrypted\"`"),
         _ => d,
     }
 }
