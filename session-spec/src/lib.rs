@@ -21,6 +21,9 @@ pub mod ir;
 pub mod json_schema;
 #[cfg(feature = "parse")]
 pub mod parse;
+#[cfg(feature = "parse")]
+#[doc = include_str!("../docs/reference.md")]
+pub mod reference {}
 pub mod rules;
 #[cfg(feature = "derive")]
 pub mod rust;
