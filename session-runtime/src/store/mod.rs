@@ -6,6 +6,13 @@
 
 use crate::time::Timestamp;
 
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+pub mod database;
+#[cfg(feature = "mysql")]
+pub mod mysql;
+#[cfg(feature = "postgres")]
+pub mod postgres;
+
 /// The key of a record: SHA-256 of the session id, so a copy of the store holds no usable
 /// cookie.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -70,9 +77,19 @@ pub enum StoreError {
     /// The backend is unreachable or timed out; worth a 503 and a retry.
     #[error("session store unavailable: {0}")]
     Unavailable(String),
+    /// The store is configured wrongly (found when it is opened).
+    #[error("invalid session store configuration: {0}")]
+    Config(String),
     /// Any other backend failure.
     #[error("session store error: {0}")]
     Backend(#[source] Box<dyn std::error::Error + Send + Sync + 'static>),
+}
+
+impl StoreError {
+    /// Wraps any error as [`StoreError::Backend`].
+    pub fn backend(error: impl Into<Box<dyn std::error::Error + Send + Sync + 'static>>) -> Self {
+        Self::Backend(error.into())
+    }
 }
 
 /// Result alias of store operations.

@@ -1,0 +1,669 @@
+//! What the PostgreSQL and MySQL stores share: the Diesel-backed store, its builder, the
+//! connection pool, table-name validation and error mapping.
+//!
+//! # Why synchronous Diesel on tokio's blocking threads
+//!
+//! The stores use synchronous Diesel (libpq, libmysqlclient) with an r2d2 pool, and run each
+//! operation with [`tokio::task::spawn_blocking`], rather than `diesel-async`:
+//! - build cost: `diesel-async` brings `tokio-postgres` and, for MySQL, `mysql_async` with
+//!   its own protocol stack, which roughly doubles the store's compile time on a two-core
+//!   machine; synchronous Diesel links the C client libraries the system already has
+//!   (`libpq-dev`, `libmariadb-dev`);
+//! - each operation is one or two short statements on loopback or a LAN, so a blocking
+//!   thread per in-flight operation costs little, and the pool bounds how many there are;
+//! - the client libraries are the reference implementations of their protocols (TLS,
+//!   authentication plugins, `connect_timeout`).
+//!
+//! The table name is configurable, so statements are built once per store with
+//! [`diesel::sql_query`] and typed binds; the name is validated (letters, digits, `_`) and
+//! quoted, and no value is ever spliced into SQL text.
+//!
+//! # One clock
+//!
+//! Expiry is decided by the application's clock: `expires_at` comes from the record and
+//! `now` from the caller, both as Unix seconds converted in SQL without any time zone
+//! (`TIMESTAMPTZ` on PostgreSQL; UTC `DATETIME(6)` computed from the epoch on MySQL), so the
+//! database's time zone and clock never matter. `created_at` / `updated_at` are the
+//! database's UTC time, for people reading the table.
+
+use std::marker::PhantomData;
+use std::sync::Arc;
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::r2d2::{self, ManageConnection, R2D2Connection};
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+
+use super::{Record, Result, SessionStore, StoreError, StoreKey};
+use crate::time::Timestamp;
+
+/// The earliest expiry a database stores (1000-01-01, MySQL's `DATETIME` minimum); earlier
+/// ones are stored as this.
+pub const MIN_EXPIRY: Timestamp = Timestamp(-30_610_224_000);
+/// The latest expiry a database stores (9999-12-31 23:59:59 UTC); later ones are stored as
+/// this (a session that far out never expires either way).
+pub const MAX_EXPIRY: Timestamp = Timestamp(253_402_300_799);
+
+/// A validated table name: 1 to 48 ASCII letters, digits or `_`, not starting with a
+/// digit (48 leaves room for the `_expires_at_idx` index name within PostgreSQL's 63).
+///
+/// ```
+/// use session_runtime::store::database::TableName;
+/// assert_eq!(TableName::new("sessions").unwrap().as_str(), "sessions");
+/// assert!(TableName::new("sessions; DROP TABLE users").is_err());
+/// assert!(TableName::new("9lives").is_err());
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TableName(String);
+
+impl TableName {
+    /// The longest name accepted.
+    pub const MAX_LEN: usize = 48;
+
+    /// Validates a table name.
+    ///
+    /// # Errors
+    /// [`StoreError::Config`] naming the rule the name breaks.
+    pub fn new(name: &str) -> Result<Self> {
+        let bad = |why: &str| {
+            Err(StoreError::Config(format!(
+                "invalid table name `{}`: {why}",
+                name.escape_debug()
+            )))
+        };
+        if name.is_empty() {
+            return bad("it is empty");
+        }
+        if name.len() > Self::MAX_LEN {
+            return bad(&format!("longer than {} characters", Self::MAX_LEN));
+        }
+        if name.starts_with(|c: char| c.is_ascii_digit()) {
+            return bad("it starts with a digit");
+        }
+        if !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+            return bad("expected only ASCII letters, digits and `_`");
+        }
+        Ok(Self(name.to_owned()))
+    }
+
+    /// The name.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A database the Diesel store runs on: PostgreSQL ([`super::postgres::Postgres`]) or MySQL
+/// ([`super::mysql::Mysql`]). Sealed: implemented in this crate only.
+pub trait Dialect: sealed::Sealed + Send + Sync + std::fmt::Debug + 'static {
+    /// The Diesel connection type.
+    type Connection: R2D2Connection + Send + 'static;
+    /// The database's name in messages (`postgres`, `mysql`).
+    const NAME: &'static str;
+    /// The migrations, in order, with `{table}` where the table name goes.
+    const MIGRATIONS: &'static [(&'static str, &'static str)];
+
+    #[doc(hidden)]
+    fn statements(table: &TableName) -> Statements;
+    #[doc(hidden)]
+    fn insert(
+        conn: &mut Self::Connection,
+        sql: &Statements,
+        key: &[u8],
+        record: &Record,
+    ) -> QueryResult<()>;
+    #[doc(hidden)]
+    fn load(
+        conn: &mut Self::Connection,
+        sql: &Statements,
+        key: &[u8],
+        now: i64,
+    ) -> QueryResult<Option<Row>>;
+    #[doc(hidden)]
+    fn update(
+        conn: &mut Self::Connection,
+        sql: &Statements,
+        key: &[u8],
+        record: &Record,
+    ) -> QueryResult<usize>;
+    #[doc(hidden)]
+    fn version(
+        conn: &mut Self::Connection,
+        sql: &Statements,
+        key: &[u8],
+    ) -> QueryResult<Option<i64>>;
+    #[doc(hidden)]
+    fn delete(conn: &mut Self::Connection, sql: &Statements, key: &[u8]) -> QueryResult<usize>;
+    #[doc(hidden)]
+    fn purge_batch(
+        conn: &mut Self::Connection,
+        sql: &Statements,
+        now: i64,
+        limit: i64,
+    ) -> QueryResult<usize>;
+}
+
+pub(crate) mod sealed {
+    pub trait Sealed {}
+}
+
+pub(crate) type QueryResult<T> = std::result::Result<T, DieselError>;
+
+/// The SQL of one store, built once from its table name.
+#[doc(hidden)]
+#[derive(Clone, Debug)]
+pub struct Statements {
+    pub(crate) insert: String,
+    pub(crate) load: String,
+    pub(crate) update: String,
+    pub(crate) version: String,
+    pub(crate) delete: String,
+    pub(crate) purge: String,
+}
+
+/// A loaded row.
+#[doc(hidden)]
+#[derive(diesel::QueryableByName, Debug)]
+pub struct Row {
+    #[diesel(sql_type = diesel::sql_types::Binary)]
+    pub(crate) payload: Vec<u8>,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub(crate) expires_at: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub(crate) version: i64,
+}
+
+/// The stored version of a row.
+#[doc(hidden)]
+#[derive(diesel::QueryableByName, Debug)]
+pub struct VersionRow {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub(crate) version: i64,
+}
+
+/// Clamps an expiry into what both databases store.
+pub(crate) fn clamp_expiry(t: Timestamp) -> i64 {
+    t.0.clamp(MIN_EXPIRY.0, MAX_EXPIRY.0)
+}
+
+/// A URL with its password replaced by `***`, for messages: `postgres://app:***@db:5432/x`.
+///
+/// ```
+/// use session_runtime::store::database::redact_url;
+/// assert_eq!(redact_url("mysql://app:s3cret@10.0.0.5:3306/app"), "mysql://app:***@10.0.0.5:3306/app");
+/// assert_eq!(redact_url("postgres://db.internal/app"), "postgres://db.internal/app");
+/// ```
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return "(a connection string that is not a URL)".to_owned();
+    };
+    let (authority, path) = match rest.find('/') {
+        Some(i) => rest.split_at(i),
+        None => (rest, ""),
+    };
+    let host = match authority.rsplit_once('@') {
+        Some((userinfo, host)) => {
+            let user = userinfo.split_once(':').map_or(userinfo, |(user, _)| user);
+            format!("{user}:***@{host}")
+        }
+        None => authority.to_owned(),
+    };
+    let path = path.split_once('?').map_or(path, |(path, _)| path);
+    format!("{scheme}://{host}{path}")
+}
+
+/// The password of a URL, to scrub it from driver messages.
+fn url_password(url: &str) -> Option<&str> {
+    let rest = url.split_once("://")?.1;
+    let authority = rest.split('/').next()?;
+    let userinfo = authority.rsplit_once('@')?.0;
+    userinfo
+        .split_once(':')
+        .map(|(_, password)| password)
+        .filter(|p| !p.is_empty())
+}
+
+/// A pooled connection that remembers whether it failed, so the pool drops it instead of
+/// handing out a dead socket after the database restarted.
+#[doc(hidden)]
+pub struct Tracked<C> {
+    conn: C,
+    broken: bool,
+}
+
+impl<C> std::fmt::Debug for Tracked<C> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Tracked")
+            .field("broken", &self.broken)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The r2d2 connection manager of the stores.
+#[doc(hidden)]
+pub struct Manager<D: Dialect> {
+    url: String,
+    on_connect: Option<String>,
+    _dialect: PhantomData<D>,
+}
+
+impl<D: Dialect> std::fmt::Debug for Manager<D> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Manager")
+            .field("url", &redact_url(&self.url))
+            .finish_non_exhaustive()
+    }
+}
+
+impl<D: Dialect> ManageConnection for Manager<D> {
+    type Connection = Tracked<D::Connection>;
+    type Error = r2d2::Error;
+
+    fn connect(&self) -> std::result::Result<Self::Connection, Self::Error> {
+        let mut conn = <D::Connection as diesel::Connection>::establish(&self.url)
+            .map_err(r2d2::Error::ConnectionError)?;
+        if let Some(sql) = &self.on_connect {
+            conn.batch_execute(sql).map_err(r2d2::Error::QueryError)?;
+        }
+        Ok(Tracked {
+            conn,
+            broken: false,
+        })
+    }
+
+    fn is_valid(&self, conn: &mut Self::Connection) -> std::result::Result<(), Self::Error> {
+        conn.conn.ping().map_err(r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, conn: &mut Self::Connection) -> bool {
+        conn.broken || conn.conn.is_broken()
+    }
+}
+
+/// Builds a [`DieselStore`]: the URL, then options, then [`DieselStoreBuilder::connect`].
+///
+/// Defaults: table `sessions`, payload cap 1 MiB, 16 pooled connections, 2 seconds to get a
+/// connection (short, so that requests fail fast with [`StoreError::Unavailable`] while the
+/// database is away, rather than queueing), purge batches of 1,000 rows.
+pub struct DieselStoreBuilder<D: Dialect> {
+    url: String,
+    table: String,
+    max_payload: usize,
+    pool_size: u32,
+    timeout: Duration,
+    purge_batch: u32,
+    on_connect: Option<String>,
+    _dialect: PhantomData<D>,
+}
+
+impl<D: Dialect> Clone for DieselStoreBuilder<D> {
+    fn clone(&self) -> Self {
+        Self {
+            url: self.url.clone(),
+            table: self.table.clone(),
+            on_connect: self.on_connect.clone(),
+            _dialect: PhantomData,
+            ..*self
+        }
+    }
+}
+
+impl<D: Dialect> std::fmt::Debug for DieselStoreBuilder<D> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DieselStoreBuilder")
+            .field("url", &redact_url(&self.url))
+            .field("table", &self.table)
+            .field("max_payload", &self.max_payload)
+            .field("pool_size", &self.pool_size)
+            .field("timeout", &self.timeout)
+            .field("purge_batch", &self.purge_batch)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<D: Dialect> DieselStoreBuilder<D> {
+    pub(crate) fn new(url: impl Into<String>) -> Self {
+        Self {
+            url: url.into(),
+            table: "sessions".to_owned(),
+            max_payload: 1 << 20,
+            pool_size: 16,
+            timeout: Duration::from_secs(2),
+            purge_batch: 1_000,
+            on_connect: None,
+            _dialect: PhantomData,
+        }
+    }
+
+    /// The table name (validated when connecting).
+    pub fn table(mut self, table: impl Into<String>) -> Self {
+        self.table = table.into();
+        self
+    }
+
+    /// The largest payload accepted, in bytes; larger ones fail with
+    /// [`StoreError::TooLarge`] before anything is sent.
+    pub fn max_payload(mut self, bytes: usize) -> Self {
+        self.max_payload = bytes;
+        self
+    }
+
+    /// The most connections the pool opens (at least 1).
+    pub fn pool_size(mut self, connections: u32) -> Self {
+        self.pool_size = connections.max(1);
+        self
+    }
+
+    /// How long an operation waits for a pooled connection (including reconnecting) before
+    /// failing with [`StoreError::Unavailable`].
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout.max(Duration::from_millis(10));
+        self
+    }
+
+    /// Rows deleted per statement by [`SessionStore::purge_expired`] (at least 1).
+    pub fn purge_batch(mut self, rows: u32) -> Self {
+        self.purge_batch = rows.max(1);
+        self
+    }
+
+    /// SQL run on every new connection, e.g. `SET TIME ZONE 'UTC'` (the store does not
+    /// depend on the session's time zone; the tests use this to prove it).
+    pub fn on_connect(mut self, sql: impl Into<String>) -> Self {
+        self.on_connect = Some(sql.into());
+        self
+    }
+
+    /// Validates the options, connects once (so a wrong URL or a database that is down is
+    /// reported now, naming the host, never the password) and builds the pool. Does not
+    /// create the table: see [`DieselStore::migrate`].
+    ///
+    /// # Errors
+    /// [`StoreError::Config`] for an invalid table name; [`StoreError::Unavailable`] when
+    /// the database cannot be reached or refuses the connection.
+    pub async fn connect(self) -> Result<DieselStore<D>> {
+        let table = TableName::new(&self.table)?;
+        let manager = Manager::<D> {
+            url: self.url.clone(),
+            on_connect: self.on_connect.clone(),
+            _dialect: PhantomData,
+        };
+        let redacted = redact_url(&self.url);
+        let password = url_password(&self.url).map(str::to_owned);
+        let (manager, probe) = tokio::task::spawn_blocking(move || {
+            let probe = manager.connect();
+            (manager, probe)
+        })
+        .await
+        .map_err(|e| StoreError::backend(format!("connecting task failed: {e}")))?;
+        if let Err(error) = probe {
+            let message = scrub(&error.to_string(), password.as_deref());
+            return Err(StoreError::Unavailable(format!(
+                "cannot connect to {} at {redacted}: {}",
+                D::NAME,
+                message.trim_end()
+            )));
+        }
+        let pool = r2d2::Pool::builder()
+            .max_size(self.pool_size)
+            .min_idle(Some(0))
+            .connection_timeout(self.timeout)
+            .test_on_check_out(false)
+            .build_unchecked(manager);
+        Ok(DieselStore {
+            inner: Arc::new(Inner {
+                pool,
+                sql: D::statements(&table),
+                table,
+                max_payload: self.max_payload,
+                purge_batch: self.purge_batch,
+                redacted,
+                password,
+            }),
+        })
+    }
+}
+
+fn scrub(message: &str, password: Option<&str>) -> String {
+    match password {
+        Some(p) if p.len() >= 3 => message.replace(p, "***"),
+        _ => message.to_owned(),
+    }
+}
+
+struct Inner<D: Dialect> {
+    pool: r2d2::Pool<Manager<D>>,
+    sql: Statements,
+    table: TableName,
+    max_payload: usize,
+    purge_batch: u32,
+    redacted: String,
+    password: Option<String>,
+}
+
+/// A session store on a database table through Diesel; see [`super::postgres`] and
+/// [`super::mysql`]. Clones share one pool.
+pub struct DieselStore<D: Dialect> {
+    inner: Arc<Inner<D>>,
+}
+
+impl<D: Dialect> Clone for DieselStore<D> {
+    fn clone(&self) -> Self {
+        Self {
+            inner: self.inner.clone(),
+        }
+    }
+}
+
+impl<D: Dialect> std::fmt::Debug for DieselStore<D> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DieselStore")
+            .field("database", &D::NAME)
+            .field("url", &self.inner.redacted)
+            .field("table", &self.inner.table.as_str())
+            .field("max_payload", &self.inner.max_payload)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The migrations of a dialect with the table name filled in, in order, as (file name, SQL).
+pub(crate) fn migration_sql<D: Dialect>(table: &TableName) -> Vec<(&'static str, String)> {
+    D::MIGRATIONS
+        .iter()
+        .map(|(name, sql)| (*name, sql.replace("{table}", table.as_str())))
+        .collect()
+}
+
+impl<D: Dialect> DieselStore<D> {
+    /// The table name.
+    pub fn table(&self) -> &str {
+        self.inner.table.as_str()
+    }
+
+    /// The payload cap in bytes.
+    pub fn max_payload(&self) -> usize {
+        self.inner.max_payload
+    }
+
+    /// Creates the table and its index when missing (the embedded SQL files of
+    /// `templates/migrations/`). Idempotent, so every instance may run it at start.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] when the database is away; [`StoreError::Backend`] when
+    /// a statement fails (e.g. no permission to create tables).
+    pub async fn migrate(&self) -> Result<()> {
+        let statements = migration_sql::<D>(&self.inner.table);
+        self.run(move |conn, _| {
+            for (_, sql) in &statements {
+                conn.batch_execute(sql)?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    /// Drops the table (tests and tear-downs).
+    ///
+    /// # Errors
+    /// As [`DieselStore::migrate`].
+    pub async fn drop_table(&self) -> Result<()> {
+        let sql = match D::NAME {
+            "mysql" => format!("DROP TABLE IF EXISTS `{}`", self.inner.table.as_str()),
+            _ => format!("DROP TABLE IF EXISTS \"{}\"", self.inner.table.as_str()),
+        };
+        self.run(move |conn, _| conn.batch_execute(&sql)).await
+    }
+
+    fn check_size(&self, record: &Record) -> Result<()> {
+        if record.payload.len() > self.inner.max_payload {
+            return Err(StoreError::TooLarge {
+                size: record.payload.len(),
+                max: self.inner.max_payload,
+            });
+        }
+        Ok(())
+    }
+
+    /// Runs `op` with a pooled connection on a blocking thread, mapping errors.
+    async fn run<T, F>(&self, op: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut D::Connection, &Statements) -> QueryResult<T> + Send + 'static,
+    {
+        let inner = self.inner.clone();
+        let result = tokio::task::spawn_blocking(move || -> Result<T> {
+            let mut conn = inner.pool.get().map_err(|e| {
+                StoreError::Unavailable(format!(
+                    "no connection to {} at {} within {:?}: {}",
+                    D::NAME,
+                    inner.redacted,
+                    inner.pool.connection_timeout(),
+                    scrub(&e.to_string(), inner.password.as_deref()).trim_end()
+                ))
+            })?;
+            match op(&mut conn.conn, &inner.sql) {
+                Ok(value) => Ok(value),
+                Err(error) => Err(classify::<D>(&mut conn, error, &inner)),
+            }
+        })
+        .await;
+        match result {
+            Ok(result) => result,
+            Err(join) => Err(StoreError::backend(format!("database task failed: {join}"))),
+        }
+    }
+}
+
+/// Maps a Diesel error; marks the connection broken unless the error was about the data.
+fn classify<D: Dialect>(
+    conn: &mut Tracked<D::Connection>,
+    error: DieselError,
+    inner: &Inner<D>,
+) -> StoreError {
+    if let DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) = error {
+        return StoreError::Exists;
+    }
+    let message = scrub(&error.to_string(), inner.password.as_deref());
+    let lost = match &error {
+        DieselError::DatabaseError(
+            DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+            _,
+        ) => true,
+        DieselError::DeserializationError(_) => {
+            return StoreError::Corrupt(message);
+        }
+        // Not obviously a lost connection: ask the connection itself.
+        _ => conn.conn.ping().is_err(),
+    };
+    conn.broken = true;
+    if lost {
+        StoreError::Unavailable(format!("{} at {}: {message}", D::NAME, inner.redacted))
+    } else {
+        StoreError::backend(format!("{} at {}: {message}", D::NAME, inner.redacted))
+    }
+}
+
+fn version_of(v: u64) -> Result<i64> {
+    i64::try_from(v).map_err(|_| StoreError::Corrupt(format!("version {v} out of range")))
+}
+
+fn row_to_record(row: Row) -> Result<Record> {
+    let version = u64::try_from(row.version)
+        .map_err(|_| StoreError::Corrupt(format!("negative version {}", row.version)))?;
+    Ok(Record {
+        payload: row.payload,
+        expires_at: Timestamp(row.expires_at),
+        version,
+    })
+}
+
+#[async_trait::async_trait]
+impl<D: Dialect> SessionStore for DieselStore<D> {
+    async fn create(&self, key: &StoreKey, record: &Record) -> Result<()> {
+        self.check_size(record)?;
+        let key = key.0;
+        let record = record.clone();
+        self.run(move |conn, sql| D::insert(conn, sql, &key, &record))
+            .await
+    }
+
+    async fn load(&self, key: &StoreKey, now: Timestamp) -> Result<Option<Record>> {
+        let key = key.0;
+        let row = self
+            .run(move |conn, sql| D::load(conn, sql, &key, now.0))
+            .await?;
+        row.map(row_to_record).transpose()
+    }
+
+    async fn save(&self, key: &StoreKey, record: &Record) -> Result<u64> {
+        self.check_size(record)?;
+        let expected = record.version;
+        version_of(expected)?;
+        let key = key.0;
+        let record = record.clone();
+        let outcome = self
+            .run(move |conn, sql| {
+                if D::update(conn, sql, &key, &record)? > 0 {
+                    return Ok(None);
+                }
+                D::version(conn, sql, &key).map(Some)
+            })
+            .await?;
+        match outcome {
+            None => Ok(expected + 1),
+            Some(None) => Err(StoreError::NotFound),
+            Some(Some(_)) => Err(StoreError::Conflict { expected }),
+        }
+    }
+
+    async fn delete(&self, key: &StoreKey) -> Result<()> {
+        let key = key.0;
+        self.run(move |conn, sql| D::delete(conn, sql, &key).map(drop))
+            .await
+    }
+
+    async fn purge_expired(&self, now: Timestamp) -> Result<u64> {
+        let batch = i64::from(self.inner.purge_batch);
+        self.run(move |conn, sql| {
+            let mut total = 0u64;
+            let mut retries = 0;
+            loop {
+                match D::purge_batch(conn, sql, now.0, batch) {
+                    Ok(n) => {
+                        total += n as u64;
+                        if (n as i64) < batch {
+                            return Ok(total);
+                        }
+                    }
+                    // Two purges at once may deadlock on MySQL; the loser retries.
+                    Err(DieselError::DatabaseError(DatabaseErrorKind::SerializationFailure, _))
+                        if retries < 5 =>
+                    {
+                        retries += 1;
+                    }
+                    Err(error) => return Err(error),
+                }
+            }
+        })
+        .await
+    }
+}

@@ -1,0 +1,149 @@
+//! The MySQL / MariaDB store (feature `mysql`): Diesel with libmysqlclient (MariaDB's
+//! Connector/C), an r2d2 pool on tokio's blocking threads (why: [`super::database`]).
+//!
+//! The table (`templates/migrations/mysql/`, run by [`MysqlStore::migrate`] or
+//! `session-db migrate`): `id BINARY(32)` (SHA-256 of the session id), `payload LONGBLOB`
+//! (far above `BLOB`'s 64 KiB; the store enforces its own cap, which must stay below the
+//! server's `max_allowed_packet`), `expires_at`, `created_at`, `updated_at` as
+//! `DATETIME(6)` holding UTC (never `TIMESTAMP`: no 2038 limit, and no conversion through
+//! the session's `time_zone`), `version BIGINT`, an index on `expires_at`.
+//!
+//! ```no_run
+//! use session_runtime::store::mysql::MysqlStore;
+//! # async fn run() -> Result<(), session_runtime::StoreError> {
+//! let url = std::env::var("DATABASE_URL").expect("DATABASE_URL");
+//! let store = MysqlStore::builder(url).table("sessions").connect().await?;
+//! store.migrate().await?;
+//! # Ok(()) }
+//! ```
+
+use diesel::RunQueryDsl;
+use diesel::sql_types::{BigInt, Binary};
+
+use super::Record;
+use super::database::{
+    Dialect, DieselStore, DieselStoreBuilder, QueryResult, Row, Statements, TableName, VersionRow,
+    clamp_expiry, sealed,
+};
+
+/// The MySQL / MariaDB dialect of [`DieselStore`].
+#[derive(Clone, Copy, Debug)]
+pub struct Mysql;
+
+/// A session store on a MySQL or MariaDB table.
+pub type MysqlStore = DieselStore<Mysql>;
+
+impl MysqlStore {
+    /// Starts building a store on the database at `url`
+    /// (`mysql://user:password@host:port/database`).
+    pub fn builder(url: impl Into<String>) -> DieselStoreBuilder<Mysql> {
+        DieselStoreBuilder::new(url)
+    }
+}
+
+impl sealed::Sealed for Mysql {}
+
+/// A UTC `DATETIME` from Unix seconds, computed from the epoch without any time zone
+/// (`FROM_UNIXTIME` would go through the session's `time_zone`).
+const AT: &str = "TIMESTAMPADD(SECOND, ?, TIMESTAMP'1970-01-01 00:00:00')";
+/// Unix seconds from a UTC `DATETIME`, likewise.
+const SECS: &str = "TIMESTAMPDIFF(SECOND, TIMESTAMP'1970-01-01 00:00:00', expires_at)";
+
+impl Dialect for Mysql {
+    type Connection = diesel::MysqlConnection;
+    const NAME: &'static str = "mysql";
+    const MIGRATIONS: &'static [(&'static str, &'static str)] = &[(
+        "001_create_sessions.sql",
+        include_str!("../../../templates/migrations/mysql/001_create_sessions.sql"),
+    )];
+
+    fn statements(table: &TableName) -> Statements {
+        let t = format!("`{}`", table.as_str());
+        Statements {
+            insert: format!(
+                "INSERT INTO {t} (id, payload, expires_at, created_at, updated_at, version) \
+                 VALUES (?, ?, {AT}, UTC_TIMESTAMP(6), UTC_TIMESTAMP(6), 1)"
+            ),
+            load: format!(
+                "SELECT payload, {SECS} AS expires_at, version FROM {t} WHERE id = ? AND expires_at > {AT}"
+            ),
+            update: format!(
+                "UPDATE {t} SET payload = ?, expires_at = {AT}, version = version + 1, \
+                 updated_at = UTC_TIMESTAMP(6) WHERE id = ? AND version = ?"
+            ),
+            version: format!("SELECT version FROM {t} WHERE id = ?"),
+            delete: format!("DELETE FROM {t} WHERE id = ?"),
+            purge: format!("DELETE FROM {t} WHERE expires_at <= {AT} ORDER BY expires_at LIMIT ?"),
+        }
+    }
+
+    fn insert(
+        conn: &mut Self::Connection,
+        sql: &Statements,
+        key: &[u8],
+        record: &Record,
+    ) -> QueryResult<()> {
+        diesel::sql_query(&sql.insert)
+            .bind::<Binary, _>(key)
+            .bind::<Binary, _>(&record.payload)
+            .bind::<BigInt, _>(clamp_expiry(record.expires_at))
+            .execute(conn)
+            .map(drop)
+    }
+
+    fn load(
+        conn: &mut Self::Connection,
+        sql: &Statements,
+        key: &[u8],
+        now: i64,
+    ) -> QueryResult<Option<Row>> {
+        let mut rows: Vec<Row> = diesel::sql_query(&sql.load)
+            .bind::<Binary, _>(key)
+            .bind::<BigInt, _>(now)
+            .load(conn)?;
+        Ok(rows.pop())
+    }
+
+    fn update(
+        conn: &mut Self::Connection,
+        sql: &Statements,
+        key: &[u8],
+        record: &Record,
+    ) -> QueryResult<usize> {
+        diesel::sql_query(&sql.update)
+            .bind::<Binary, _>(&record.payload)
+            .bind::<BigInt, _>(clamp_expiry(record.expires_at))
+            .bind::<Binary, _>(key)
+            .bind::<BigInt, _>(record.version as i64)
+            .execute(conn)
+    }
+
+    fn version(
+        conn: &mut Self::Connection,
+        sql: &Statements,
+        key: &[u8],
+    ) -> QueryResult<Option<i64>> {
+        let mut rows: Vec<VersionRow> = diesel::sql_query(&sql.version)
+            .bind::<Binary, _>(key)
+            .load(conn)?;
+        Ok(rows.pop().map(|r| r.version))
+    }
+
+    fn delete(conn: &mut Self::Connection, sql: &Statements, key: &[u8]) -> QueryResult<usize> {
+        diesel::sql_query(&sql.delete)
+            .bind::<Binary, _>(key)
+            .execute(conn)
+    }
+
+    fn purge_batch(
+        conn: &mut Self::Connection,
+        sql: &Statements,
+        now: i64,
+        limit: i64,
+    ) -> QueryResult<usize> {
+        diesel::sql_query(&sql.purge)
+            .bind::<BigInt, _>(now)
+            .bind::<BigInt, _>(limit)
+            .execute(conn)
+    }
+}

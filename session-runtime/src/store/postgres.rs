@@ -1,0 +1,156 @@
+//! The PostgreSQL store (feature `postgres`): Diesel with libpq, an r2d2 pool on tokio's
+//! blocking threads (why: [`super::database`]).
+//!
+//! The table (`templates/migrations/postgres/`, run by [`PostgresStore::migrate`] or
+//! `session-db migrate`): `id BYTEA` (SHA-256 of the session id, length checked),
+//! `payload BYTEA`, `expires_at`, `created_at`, `updated_at` as `TIMESTAMPTZ` (no 2038
+//! limit, no session time zone involved), `version BIGINT`, an index on `expires_at`.
+//!
+//! ```no_run
+//! use session_runtime::store::postgres::PostgresStore;
+//! # async fn run() -> Result<(), session_runtime::StoreError> {
+//! let url = std::env::var("DATABASE_URL").expect("DATABASE_URL");
+//! let store = PostgresStore::builder(url).table("sessions").connect().await?;
+//! store.migrate().await?;
+//! # Ok(()) }
+//! ```
+
+use diesel::RunQueryDsl;
+use diesel::sql_types::{BigInt, Binary};
+
+use super::Record;
+use super::database::{
+    Dialect, DieselStore, DieselStoreBuilder, QueryResult, Row, Statements, TableName, VersionRow,
+    clamp_expiry, sealed,
+};
+
+/// The PostgreSQL dialect of [`DieselStore`].
+#[derive(Clone, Copy, Debug)]
+pub struct Postgres;
+
+/// A session store on a PostgreSQL table.
+pub type PostgresStore = DieselStore<Postgres>;
+
+impl PostgresStore {
+    /// Starts building a store on the database at `url`
+    /// (`postgres://user:password@host:port/database`).
+    pub fn builder(url: impl Into<String>) -> DieselStoreBuilder<Postgres> {
+        DieselStoreBuilder::new(url)
+    }
+}
+
+impl sealed::Sealed for Postgres {}
+
+/// `TIMESTAMPTZ` from Unix seconds: absolute, whatever the session's `TimeZone`.
+macro_rules! at {
+    ($n:literal) => {
+        concat!("(TIMESTAMPTZ 'epoch' + $", $n, " * INTERVAL '1 second')")
+    };
+}
+
+impl Dialect for Postgres {
+    type Connection = diesel::PgConnection;
+    const NAME: &'static str = "postgres";
+    const MIGRATIONS: &'static [(&'static str, &'static str)] = &[(
+        "001_create_sessions.sql",
+        include_str!("../../../templates/migrations/postgres/001_create_sessions.sql"),
+    )];
+
+    fn statements(table: &TableName) -> Statements {
+        let t = format!("\"{}\"", table.as_str());
+        Statements {
+            insert: format!(
+                "INSERT INTO {t} (id, payload, expires_at, version) VALUES ($1, $2, {}, 1)",
+                at!(3)
+            ),
+            load: format!(
+                "SELECT payload, EXTRACT(EPOCH FROM expires_at)::BIGINT AS expires_at, version FROM {t} \
+                 WHERE id = $1 AND expires_at > {}",
+                at!(2)
+            ),
+            update: format!(
+                "UPDATE {t} SET payload = $1, expires_at = {}, version = version + 1, updated_at = now() \
+                 WHERE id = $3 AND version = $4",
+                at!(2)
+            ),
+            version: format!("SELECT version FROM {t} WHERE id = $1"),
+            delete: format!("DELETE FROM {t} WHERE id = $1"),
+            // SKIP LOCKED: two purges at once, or a purge and a save, never wait on each other.
+            purge: format!(
+                "DELETE FROM {t} WHERE id IN (SELECT id FROM {t} WHERE expires_at <= {} \
+                 ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED)",
+                at!(1)
+            ),
+        }
+    }
+
+    fn insert(
+        conn: &mut Self::Connection,
+        sql: &Statements,
+        key: &[u8],
+        record: &Record,
+    ) -> QueryResult<()> {
+        diesel::sql_query(&sql.insert)
+            .bind::<Binary, _>(key)
+            .bind::<Binary, _>(&record.payload)
+            .bind::<BigInt, _>(clamp_expiry(record.expires_at))
+            .execute(conn)
+            .map(drop)
+    }
+
+    fn load(
+        conn: &mut Self::Connection,
+        sql: &Statements,
+        key: &[u8],
+        now: i64,
+    ) -> QueryResult<Option<Row>> {
+        let mut rows: Vec<Row> = diesel::sql_query(&sql.load)
+            .bind::<Binary, _>(key)
+            .bind::<BigInt, _>(now)
+            .load(conn)?;
+        Ok(rows.pop())
+    }
+
+    fn update(
+        conn: &mut Self::Connection,
+        sql: &Statements,
+        key: &[u8],
+        record: &Record,
+    ) -> QueryResult<usize> {
+        diesel::sql_query(&sql.update)
+            .bind::<Binary, _>(&record.payload)
+            .bind::<BigInt, _>(clamp_expiry(record.expires_at))
+            .bind::<Binary, _>(key)
+            .bind::<BigInt, _>(record.version as i64)
+            .execute(conn)
+    }
+
+    fn version(
+        conn: &mut Self::Connection,
+        sql: &Statements,
+        key: &[u8],
+    ) -> QueryResult<Option<i64>> {
+        let mut rows: Vec<VersionRow> = diesel::sql_query(&sql.version)
+            .bind::<Binary, _>(key)
+            .load(conn)?;
+        Ok(rows.pop().map(|r| r.version))
+    }
+
+    fn delete(conn: &mut Self::Connection, sql: &Statements, key: &[u8]) -> QueryResult<usize> {
+        diesel::sql_query(&sql.delete)
+            .bind::<Binary, _>(key)
+            .execute(conn)
+    }
+
+    fn purge_batch(
+        conn: &mut Self::Connection,
+        sql: &Statements,
+        now: i64,
+        limit: i64,
+    ) -> QueryResult<usize> {
+        diesel::sql_query(&sql.purge)
+            .bind::<BigInt, _>(now)
+            .bind::<BigInt, _>(limit)
+            .execute(conn)
+    }
+}

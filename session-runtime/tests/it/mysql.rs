@@ -1,0 +1,110 @@
+//! The MySQL store (MariaDB) against a real server (`SESSION_TEST_MYSQL_URL`, started by
+//! `tests/run-all.sh`).
+
+use std::time::Duration;
+
+use session_runtime::store::database::DieselStoreBuilder;
+use session_runtime::store::mysql::{Mysql, MysqlStore};
+
+use crate::db::{self, ServerLock};
+
+const URL: &str = "SESSION_TEST_MYSQL_URL";
+const CTL: &str = "SESSION_TEST_MYSQL_CTL";
+
+static SERVER: ServerLock = ServerLock::const_new(());
+
+fn builder() -> DieselStoreBuilder<Mysql> {
+    MysqlStore::builder(db::env_url(URL))
+        .max_payload(300 * 1024)
+        .purge_batch(100)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn conformance_in_kiritimati_time_zone() {
+    let _server = SERVER.read().await;
+    let store = db::fresh(
+        builder().on_connect("SET time_zone = 'Pacific/Kiritimati'"),
+        "conf_tz",
+    )
+    .await;
+    let utc = builder()
+        .on_connect("SET time_zone = '+00:00'")
+        .table(store.table())
+        .connect()
+        .await
+        .unwrap();
+    db::same_answers_across_time_zones(&utc, &store).await;
+    store.drop_table().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn expiry_after_2038() {
+    let _server = SERVER.read().await;
+    let store = db::fresh(builder(), "y2040").await;
+    db::expiry_after_2038(&store).await;
+    store.drop_table().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn payload_cap() {
+    let _server = SERVER.read().await;
+    let store = db::fresh(builder(), "cap").await;
+    db::payload_cap(&store).await;
+    store.drop_table().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn logout_races_slow_request() {
+    let _server = SERVER.read().await;
+    let store = db::fresh(builder(), "race").await;
+    db::logout_races_slow_request(&store, 1_000).await;
+    store.drop_table().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_increments() {
+    let _server = SERVER.read().await;
+    let store = db::fresh(builder().pool_size(32), "incr").await;
+    db::concurrent_increments(&store).await;
+    store.drop_table().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn purge_in_batches() {
+    let _server = SERVER.read().await;
+    let store = db::fresh(builder(), "purge").await;
+    db::purge_in_batches(&store).await;
+    store.drop_table().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn table_name_is_validated() {
+    db::table_name_is_validated(builder()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unreachable_at_start() {
+    let port = db::dead_port();
+    let url = format!("mysql://app:hunter2-secret@127.0.0.1:{port}/app");
+    db::unreachable_at_start(MysqlStore::builder(url), port).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wrong_password() {
+    let _server = SERVER.read().await;
+    let url = db::env_url(URL);
+    let host = db::host_port(&url);
+    db::wrong_password(
+        MysqlStore::builder(db::with_password(&url, "hunter2-secret")),
+        &host,
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn outage_and_recovery() {
+    let _server = SERVER.write().await;
+    let store = db::fresh(builder().timeout(Duration::from_secs(1)), "outage").await;
+    db::outage(&store, CTL).await;
+    store.drop_table().await.unwrap();
+}
