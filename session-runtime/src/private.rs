@@ -6,6 +6,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 pub use regex_lite::Regex;
+pub use serde;
 pub use serde_json;
 pub use session_spec::rules::{self, Rule, ValidationError};
 pub use session_spec::{self, Settings};
@@ -43,7 +44,10 @@ pub fn remove<S: SessionSchema>(session: &Session<S>, key: &str) -> bool {
 ///
 /// # Errors
 /// A `type` rule error naming `field` when the value is not a `T`.
-pub fn decode<T: DeserializeOwned>(field: &str, value: &serde_json::Value) -> Result<T, ValidationError> {
+pub fn decode<T: DeserializeOwned>(
+    field: &str,
+    value: &serde_json::Value,
+) -> Result<T, ValidationError> {
     T::deserialize(value).map_err(|e| ValidationError::new(field, Rule::Type, e.to_string()))
 }
 
@@ -51,7 +55,10 @@ pub fn decode<T: DeserializeOwned>(field: &str, value: &serde_json::Value) -> Re
 ///
 /// # Errors
 /// A `type` rule error naming `field` when the value cannot be represented as JSON.
-pub fn encode<T: Serialize + ?Sized>(field: &str, value: &T) -> Result<serde_json::Value, ValidationError> {
+pub fn encode<T: Serialize + ?Sized>(
+    field: &str,
+    value: &T,
+) -> Result<serde_json::Value, ValidationError> {
     serde_json::to_value(value).map_err(|e| ValidationError::new(field, Rule::Type, e.to_string()))
 }
 

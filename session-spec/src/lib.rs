@@ -15,6 +15,8 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+#[cfg(feature = "codegen")]
+pub mod codegen;
 pub mod diagnostic;
 pub mod ir;
 #[cfg(feature = "schema")]

@@ -1,6 +1,7 @@
 //! Integration tests of `session-spec`.
 
 mod cli;
+mod codegen;
 mod diagnostics;
 mod json_schema;
 mod templates;

@@ -1,0 +1,244 @@
+//! The extension trait `ShopExt`, implemented for `::session_runtime::Session<Shop>`: per
+//! field a getter, a validating setter, a remover, collection helpers, and `validate()`.
+
+use proc_macro2::{Ident, TokenStream};
+use quote::{format_ident, quote};
+
+use super::{DefaultKind, FieldCx, doc_attrs};
+use crate::ir::FieldType;
+
+/// The trait declaration (nameable, outside the `const _` block) and its impl.
+pub(crate) fn expand(name: &Ident, fields: &[FieldCx<'_>]) -> (TokenStream, TokenStream) {
+    let ext = format_ident!("{}Ext", name);
+    let session = quote!(::session_runtime::Session<#name>);
+    let mut decls = Vec::new();
+    let mut impls = Vec::new();
+    for f in fields {
+        for (docs, sig, body) in field_methods(name, &ext, f) {
+            impls.push(quote!(#sig #body));
+            decls.push(quote!(#docs #sig;));
+        }
+    }
+    let vdoc = doc_attrs(
+        "Checks every stored field against its type and rules and returns every error at \
+         once.\n\n# Errors\nOne [`ValidationError`](::session_runtime::ValidationError) per \
+         field that is of the wrong type or breaks a rule.",
+    );
+    let validate_sig = quote! {
+        fn validate(&self) -> ::core::result::Result<(), ::session_runtime::ValidationErrors>
+    };
+    let tdoc = doc_attrs(&format!(
+        "Typed accessors of the [`{name}`] session, implemented for \
+         [`Session<{name}>`](::session_runtime::Session).\n\nBring the trait into scope \
+         (`use ...::{ext};`) to call them on a session handle."
+    ));
+    let decl = quote! {
+        #tdoc
+        pub trait #ext {
+            #(#decls)*
+            #vdoc
+            #validate_sig;
+        }
+    };
+    let imp = quote! {
+        impl #ext for #session {
+            #(#impls)*
+            #validate_sig {
+                let mut data = self.get_all();
+                <#name as ::session_runtime::SessionSchema>::upgrade(&mut data)
+            }
+        }
+    };
+    (decl, imp)
+}
+
+/// `(docs, signature, body)` of each method of one field.
+fn field_methods(
+    name: &Ident,
+    ext: &Ident,
+    f: &FieldCx<'_>,
+) -> Vec<(TokenStream, TokenStream, TokenStream)> {
+    let private = quote!(::session_runtime::__private);
+    let result = quote!(::core::result::Result<(), ::session_runtime::ValidationError>);
+    let plain = &f.plain;
+    let getter = &f.ident;
+    let key = &f.key_const;
+    let validator = &f.validator;
+    let field = f.field.name.as_str();
+    let ty = &f.ty;
+    let user_doc = f.field.doc.as_deref().map(doc_attrs).unwrap_or_default();
+    let sep = if f.field.doc.is_some() {
+        doc_attrs("\n")
+    } else {
+        TokenStream::new()
+    };
+    let mut out = Vec::new();
+
+    // Getter.
+    let get = quote!(#private::get::<#name, #ty>(self, #name::#key));
+    let (ret, body, how) = match (&f.default, f.field.ty.value.is_option()) {
+        (Some(default), _) => (
+            quote!(#ty),
+            // The form clippy expects for each kind of default.
+            match &f.default_kind {
+                DefaultKind::TypeDefault => quote!(#get.unwrap_or_default()),
+                DefaultKind::Constant => quote!(#get.unwrap_or(#default)),
+                DefaultKind::Computed => quote!(#get.unwrap_or_else(|| #default)),
+            },
+            "The stored value, or the field's default when the session holds none.",
+        ),
+        (None, true) => (
+            quote!(#ty),
+            quote!(#get.flatten()),
+            "The stored value; `None` when the session holds none.",
+        ),
+        (None, false) => (
+            quote!(::core::option::Option<#ty>),
+            quote!(#get),
+            "The stored value; `None` when the session holds none.",
+        ),
+    };
+    let gdoc = doc_attrs(&format!(
+        "{how} A stored value of the wrong type reads as absent."
+    ));
+    out.push((
+        quote!(#user_doc #sep #gdoc),
+        quote! {
+            fn #getter(&self) -> #ret
+        },
+        quote!({ #body }),
+    ));
+
+    // Setter.
+    let set = format_ident!("set_{}", plain);
+    let sdoc = doc_attrs(&format!(
+        "Validates `value` with [`{name}::{validator}`] and stores it; a refused value leaves \
+         the session unchanged.\n\n# Errors\nThe first rule `value` breaks."
+    ));
+    out.push((
+        quote!(#user_doc #sep #sdoc),
+        quote! {
+            fn #set(&self, value: #ty) -> #result
+        },
+        quote!({
+            #name::#validator(&value)?;
+            #private::set(self, #field, #name::#key, &value)
+        }),
+    ));
+
+    // Remover.
+    let remove = format_ident!("remove_{}", plain);
+    let rdoc = doc_attrs(&if f.default.is_some() {
+        format!(
+            "Removes the stored `{plain}`; returns whether one was present. The getter then \
+             returns the default again."
+        )
+    } else {
+        format!("Removes the stored `{plain}`; returns whether one was present.")
+    });
+    out.push((
+        quote!(#rdoc),
+        quote! {
+            fn #remove(&self) -> ::core::primitive::bool
+        },
+        quote!({ #private::remove(self, #name::#key) }),
+    ));
+
+    // The current collection, for the helpers: the getter's value, empty when unset.
+    let current = if f.getter_is_total() {
+        quote!(<Self as #ext>::#getter(self))
+    } else {
+        quote!(<Self as #ext>::#getter(self).unwrap_or_default())
+    };
+    let clear = format_ident!("clear_{}", plain);
+    match &f.field.ty.value {
+        FieldType::Vec(_) => {
+            let push = format_ident!("push_{}", plain);
+            let item_ty = &f.item_ty;
+            let pdoc = doc_attrs(&format!(
+                "Appends `item` to `{plain}`, validating the new list (`max_items`, item \
+                 rules, custom validator) before storing it.\n\n# Errors\nThe first rule the \
+                 new list breaks; the session is left unchanged."
+            ));
+            out.push((
+                quote!(#pdoc),
+                quote! {
+                    fn #push(&self, item: #item_ty) -> #result
+                },
+                quote!({
+                    let mut value = #current;
+                    value.push(item);
+                    <Self as #ext>::#set(self, value)
+                }),
+            ));
+            let cdoc = doc_attrs(&format!(
+                "Stores an empty `{plain}` (unlike `remove_{plain}`, which brings back the \
+                 default).\n\n# Errors\nThe custom validator refuses an empty list."
+            ));
+            out.push((
+                quote!(#cdoc),
+                quote! {
+                    fn #clear(&self) -> #result
+                },
+                quote!({ <Self as #ext>::#set(self, ::std::vec::Vec::new()) }),
+            ));
+        }
+        FieldType::Map(_) => {
+            let insert = format_ident!("insert_{}", plain);
+            let remove_entry = format_ident!("remove_{}_entry", plain);
+            let item_ty = &f.item_ty;
+            let idoc = doc_attrs(&format!(
+                "Inserts `value` under `key` in `{plain}`, validating the new map \
+                 (`max_items`, value rules, custom validator) before storing it.\n\n# Errors\n\
+                 The first rule the new map breaks; the session is left unchanged."
+            ));
+            out.push((
+                quote!(#idoc),
+                quote! {
+                    fn #insert(&self, key: ::std::string::String, value: #item_ty) -> #result
+                },
+                quote!({
+                    let mut map = #current;
+                    map.insert(key, value);
+                    <Self as #ext>::#set(self, map)
+                }),
+            ));
+            let edoc = doc_attrs(&format!(
+                "Removes the entry under `key` from `{plain}`; `Ok(false)` when there was \
+                 none.\n\n# Errors\nThe custom validator refuses the smaller map."
+            ));
+            out.push((
+                quote!(#edoc),
+                quote! {
+                    fn #remove_entry(
+                        &self,
+                        key: &::core::primitive::str,
+                    ) -> ::core::result::Result<::core::primitive::bool, ::session_runtime::ValidationError>
+                },
+                quote!({
+                    let mut map = #current;
+                    if map.remove(key).is_none() {
+                        return ::core::result::Result::Ok(false);
+                    }
+                    <Self as #ext>::#set(self, map)?;
+                    ::core::result::Result::Ok(true)
+                }),
+            ));
+            let cdoc = doc_attrs(&format!(
+                "Stores an empty `{plain}` (unlike `remove_{plain}`, which brings back the \
+                 default).\n\n# Errors\nThe custom validator refuses an empty map."
+            ));
+            out.push((
+                quote!(#cdoc),
+                quote! {
+                    fn #clear(&self) -> #result
+                },
+                quote!({
+                    <Self as #ext>::#set(self, ::std::collections::BTreeMap::new())
+                }),
+            ));
+        }
+        _ => {}
+    }
+    out
+}

@@ -1,0 +1,86 @@
+//! The enums declared in a spec (standalone mode): unit variants stored as their keys.
+
+use proc_macro2::TokenStream;
+use quote::quote;
+
+use super::{Ctxt, doc_attrs, ident};
+use crate::ir::{EnumDef, Schema};
+
+/// Every enum of the schema, in declaration order.
+pub(crate) fn expand(cx: &mut Ctxt, schema: &Schema) -> TokenStream {
+    schema.enums.iter().map(|e| one(cx, e)).collect()
+}
+
+fn one(cx: &mut Ctxt, def: &EnumDef) -> TokenStream {
+    let Some(name) = ident(&def.name) else {
+        cx.error(format!(
+            "the enum name `{}` is not a valid Rust identifier",
+            def.name
+        ));
+        return TokenStream::new();
+    };
+    let mut variants = Vec::new();
+    let mut paths = Vec::new();
+    let mut arms = Vec::new();
+    for v in &def.variants {
+        let Some(vname) = ident(&v.name) else {
+            cx.error(format!(
+                "the variant `{}` of enum `{}` is not a valid Rust identifier",
+                v.name, def.name
+            ));
+            continue;
+        };
+        let key = &v.key;
+        let doc = doc_attrs(&format!("Stored as `\"{key}\"`."));
+        variants.push(quote! {
+            #doc
+            #[serde(rename = #key)]
+            #vname
+        });
+        paths.push(quote!(#name::#vname));
+        arms.push(quote!(#name::#vname => #key));
+    }
+    let doc = match &def.doc {
+        Some(d) => doc_attrs(d),
+        None => doc_attrs(&format!("The `{}` enum of the session spec.", def.name)),
+    };
+    let serde = quote!(::session_runtime::__private::serde);
+    let serde_crate = "::session_runtime::__private::serde";
+    quote! {
+        #doc
+        #[derive(
+            ::core::clone::Clone,
+            ::core::marker::Copy,
+            ::core::fmt::Debug,
+            ::core::cmp::PartialEq,
+            ::core::cmp::Eq,
+            ::core::hash::Hash,
+            ::core::cmp::PartialOrd,
+            ::core::cmp::Ord,
+            #serde::Serialize,
+            #serde::Deserialize,
+        )]
+        #[serde(crate = #serde_crate)]
+        pub enum #name {
+            #(#variants,)*
+        }
+
+        impl #name {
+            /// Every variant, in declaration order.
+            pub const ALL: &'static [#name] = &[#(#paths),*];
+
+            /// The name the variant is stored as.
+            pub const fn as_str(self) -> &'static ::core::primitive::str {
+                match self {
+                    #(#arms,)*
+                }
+            }
+        }
+
+        impl ::core::fmt::Display for #name {
+            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    }
+}

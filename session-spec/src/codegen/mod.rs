@@ -1,0 +1,426 @@
+//! The code generator: one [`Schema`] in, Rust source out.
+//!
+//! Both front-ends end here: a `session.toml` spec (through the build-script API,
+//! [`Mode::Standalone`]) and `#[derive(Session)]` ([`Mode::Derive`]). The output talks to
+//! the runtime only through `::session_runtime` paths, fully qualified, so it compiles next
+//! to local items named `Option`, `Result`, `String` or `Some`.
+//!
+//! # The generated API
+//!
+//! For a schema named `Shop` with a field `username: String` (`max_length = 64`) and a
+//! field `cart: Vec<String>` (`default = []`, `max_items = 50`), the generator emits:
+//!
+//! ```text
+//! /// The `Shop` session type: a marker naming the schema (standalone mode only;
+//! /// `#[derive(Session)]` uses the user's struct instead).
+//! #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+//! pub struct Shop;
+//!
+//! impl Shop {
+//!     pub const KEY_USERNAME: &'static str = "username";   // the storage key
+//!     pub const KEY_CART: &'static str = "cart";
+//!     pub fn validate_username(value: &String) -> Result<(), ValidationError>;
+//!     pub fn validate_cart(value: &Vec<String>) -> Result<(), ValidationError>;
+//! }
+//!
+//! impl session_runtime::SessionSchema for Shop { /* NAME, VERSION, KEYS, SENSITIVE,
+//!                                                   settings(), upgrade() */ }
+//!
+//! pub trait ShopExt {                     // implemented for `Session<Shop>`
+//!     fn username(&self) -> Option<String>;            // no default: `None` when unset
+//!     fn set_username(&self, value: String) -> Result<(), ValidationError>;
+//!     fn remove_username(&self) -> bool;
+//!     fn cart(&self) -> Vec<String>;                    // has a default: never `None`
+//!     fn set_cart(&self, value: Vec<String>) -> Result<(), ValidationError>;
+//!     fn remove_cart(&self) -> bool;
+//!     fn push_cart(&self, item: String) -> Result<(), ValidationError>;
+//!     fn clear_cart(&self) -> Result<(), ValidationError>;
+//!     fn validate(&self) -> Result<(), ValidationErrors>;
+//! }
+//! ```
+//!
+//! In detail:
+//!
+//! - **Key constants** `Shop::KEY_<FIELD>`: the storage key of each field (the field name
+//!   unless the spec renamed it). They are prefixed with `KEY_` so that a field named
+//!   `name` or `version` cannot shadow [`SessionSchema`]'s own constants.
+//! - **Validators** `Shop::validate_<field>(&T)`: check one value against the field's rules
+//!   and return the first error, which names the field and the rule. String rules apply to
+//!   a `String`, to the string inside an `Option`, and to each string of a `Vec` or a map;
+//!   number rules likewise; `max_items` to the (outermost) collection; `one_of` to the
+//!   scalar values; a `custom` validator (`fn(&T) -> Result<(), String>`) to the whole value.
+//! - **Getters** `fn <field>(&self)`: the field's type `T` when the field is an `Option` or
+//!   has a default (the stored value, else the default), `Option<T>` otherwise (`None` when
+//!   unset). A stored value of the wrong type reads as unset. A user type by path with a
+//!   literal default also reads as `Option<T>`, since the literal is only checked when the
+//!   program runs.
+//! - **Setters** `fn set_<field>(&self, value: T)`: validate, then store. A refused value
+//!   leaves the session unchanged.
+//! - **Removers** `fn remove_<field>(&self) -> bool`: drop the stored value (the getter then
+//!   returns the default again); `true` when one was present.
+//! - **Collections**: `Vec<T>` fields also get `push_<field>(item)` and `clear_<field>()`;
+//!   map fields get `insert_<field>(key, value)`, `remove_<field>_entry(key)` and
+//!   `clear_<field>()`. Each validates the whole new collection (`max_items`, item rules,
+//!   custom validator) before storing it.
+//! - **`validate(&self)`**: checks every stored field (type and rules) and returns every
+//!   error at once.
+//! - **[`SessionSchema`]**: `NAME` (the schema name), `VERSION`, `KEYS` (storage keys in
+//!   declaration order), `SENSITIVE` (storage keys redacted in `Debug` and logs),
+//!   `settings()` (the compiled-in policy, every field of [`Settings`](crate::Settings)
+//!   written out) and `upgrade(&mut Map)`, which drops unknown keys, fills the defaults of
+//!   missing fields, decodes every present field to its Rust type and runs its rules,
+//!   collecting every error.
+//! - In [`Mode::Standalone`], each enum declared in the spec becomes a Rust enum with unit
+//!   variants stored as their keys (serde through the runtime's re-export), with
+//!   `ALL`, `as_str()` and `Display`.
+//!
+//! Doc text of the schema, its fields and enums is carried over. The output is
+//! deterministic: the same schema always gives the same text.
+//!
+//! [`SessionSchema`]: https://docs.rs/session-runtime/latest/session_runtime/trait.SessionSchema.html
+//!
+//! ```
+//! use session_spec::codegen::generate;
+//! use session_spec::{Field, FieldType, Rules, Schema, Settings, Spanned};
+//!
+//! let schema = Schema {
+//!     name: "Shop".into(),
+//!     version: 1,
+//!     doc: None,
+//!     settings: Settings::default(),
+//!     settings_origins: Default::default(),
+//!     fields: vec![Field {
+//!         name: "username".into(),
+//!         key: "username".into(),
+//!         ty: Spanned::new(FieldType::String),
+//!         default: None,
+//!         doc: Some("Who is logged in.".into()),
+//!         sensitive: false,
+//!         rules: Rules::default(),
+//!         origin: Default::default(),
+//!     }],
+//!     enums: vec![],
+//!     origin: Default::default(),
+//! };
+//! let code = generate(&schema);
+//! assert!(code.starts_with("// @generated by session-spec; do not edit"));
+//! assert!(code.contains("pub trait ShopExt"));
+//! assert!(code.contains("fn set_username"));
+//! assert_eq!(code, generate(&schema)); // deterministic
+//! ```
+
+mod accessors;
+mod enums;
+mod lit;
+mod schema_impl;
+mod settings;
+mod validators;
+
+use proc_macro2::{Ident, Span, TokenStream};
+use quote::{format_ident, quote};
+
+use crate::ir::{FieldType, Schema};
+
+/// The header of every generated file.
+pub const HEADER: &str = "// @generated by session-spec; do not edit";
+
+/// What the generator emits besides the impls.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Mode {
+    /// From a TOML spec: also emit the session marker type (`pub struct Shop;`) and the
+    /// enums declared in the spec.
+    Standalone,
+    /// From `#[derive(Session)]`: the user's struct exists already; emit only the key
+    /// constants, validators, the `SessionSchema` impl and the extension trait. User types
+    /// are referred to by path.
+    Derive,
+}
+
+/// Generates the Rust tokens for `schema`.
+///
+/// Never panics: a schema the validator should have refused (an invalid identifier, a rule
+/// that does not fit its field's type, an unknown enum) yields `compile_error!` items that
+/// say what is wrong, instead of code.
+pub fn generate_tokens(schema: &Schema, mode: Mode) -> TokenStream {
+    let mut cx = Ctxt::default();
+    let body = expand(&mut cx, schema, mode);
+    if cx.errors.is_empty() {
+        return body;
+    }
+    let errors = cx.errors.iter().map(|e| {
+        let msg = format!("session-spec: {e}");
+        quote!(::core::compile_error!(#msg);)
+    });
+    // Keep the marker type so that uses of it do not cascade into more errors.
+    let marker = match (mode, ident(&schema.name)) {
+        (Mode::Standalone, Some(name)) => quote! {
+            #[allow(missing_docs)]
+            pub struct #name;
+        },
+        _ => TokenStream::new(),
+    };
+    quote!(#(#errors)* #marker)
+}
+
+/// Generates the formatted source of `schema` in [`Mode::Standalone`], with the
+/// [`HEADER`] line: what the build-script API writes to `OUT_DIR`.
+pub fn generate(schema: &Schema) -> String {
+    let tokens = generate_tokens(schema, Mode::Standalone);
+    let body = match syn::parse2::<syn::File>(tokens.clone()) {
+        Ok(file) => prettyplease::unparse(&file),
+        // Unreachable for tokens built by `quote!`, but never panic: emit them unformatted.
+        Err(_) => tokens.to_string(),
+    };
+    format!("{HEADER}\n\n{body}")
+}
+
+fn expand(cx: &mut Ctxt, schema: &Schema, mode: Mode) -> TokenStream {
+    let Some(name) = ident(&schema.name) else {
+        cx.error(format!(
+            "the schema name `{}` is not a valid Rust identifier",
+            schema.name
+        ));
+        return TokenStream::new();
+    };
+    let fields: Vec<FieldCx> = schema
+        .fields
+        .iter()
+        .filter_map(|f| FieldCx::new(cx, schema, mode, f))
+        .collect();
+    check_collisions(cx, &fields);
+
+    let marker = match mode {
+        Mode::Standalone => marker(schema, &name),
+        Mode::Derive => TokenStream::new(),
+    };
+    let enums = match mode {
+        Mode::Standalone => enums::expand(cx, schema),
+        Mode::Derive => TokenStream::new(),
+    };
+    let inherent = schema_impl::inherent(cx, &name, &fields);
+    let schema_impl = schema_impl::session_schema(cx, schema, &name, &fields);
+    let (ext_trait, ext_impl) = accessors::expand(&name, &fields);
+    quote! {
+        #marker
+        #enums
+        #ext_trait
+        const _: () = {
+            #inherent
+            #schema_impl
+            #ext_impl
+        };
+    }
+}
+
+fn marker(schema: &Schema, name: &Ident) -> TokenStream {
+    let doc = match &schema.doc {
+        Some(d) => doc_attrs(d),
+        None => doc_attrs(&format!("The `{}` session.", schema.name)),
+    };
+    let more = doc_attrs(&format!(
+        "\nA marker type naming the schema: the session handle is \
+         `::session_runtime::Session<{name}>`, its typed accessors are in [`{name}Ext`]."
+    ));
+    quote! {
+        #doc
+        #more
+        #[derive(
+            ::core::clone::Clone,
+            ::core::marker::Copy,
+            ::core::fmt::Debug,
+            ::core::default::Default,
+            ::core::cmp::PartialEq,
+            ::core::cmp::Eq,
+        )]
+        pub struct #name;
+    }
+}
+
+/// Errors collected while generating; each becomes a `compile_error!`.
+#[derive(Default)]
+pub(crate) struct Ctxt {
+    errors: Vec<String>,
+}
+
+impl Ctxt {
+    pub(crate) fn error(&mut self, message: String) {
+        self.errors.push(message);
+    }
+}
+
+/// A field with everything the emitters need, resolved once.
+pub(crate) struct FieldCx<'a> {
+    pub(crate) field: &'a crate::ir::Field,
+    /// The Rust identifier of the field (raw when a keyword).
+    pub(crate) ident: Ident,
+    /// The field name without `r#`, for composed names (`set_type`).
+    pub(crate) plain: String,
+    /// The field's Rust type.
+    pub(crate) ty: TokenStream,
+    /// The item type of a `Vec<T>` or map field (`T`); the field's type otherwise.
+    pub(crate) item_ty: TokenStream,
+    /// `Shop::KEY_USERNAME`'s identifier.
+    pub(crate) key_const: Ident,
+    /// `validate_username`.
+    pub(crate) validator: Ident,
+    /// The default as a Rust expression of the field's type, when it has one that is
+    /// known at build time.
+    pub(crate) default: Option<TokenStream>,
+    /// How the getter should fall back to the default.
+    pub(crate) default_kind: DefaultKind,
+    /// The default as a JSON expression (for `upgrade`), for a user type's literal
+    /// default, which only exists as JSON at build time.
+    pub(crate) default_json: Option<TokenStream>,
+    /// The validator's body (the checks, without the final `Ok(())`).
+    pub(crate) checks: TokenStream,
+}
+
+impl<'a> FieldCx<'a> {
+    fn new(
+        cx: &mut Ctxt,
+        schema: &'a Schema,
+        mode: Mode,
+        field: &'a crate::ir::Field,
+    ) -> Option<Self> {
+        let Some(ident) = ident(&field.name) else {
+            cx.error(format!(
+                "the field name `{}` is not a valid Rust identifier",
+                field.name
+            ));
+            return None;
+        };
+        let plain = field.name.trim_start_matches("r#").to_owned();
+        let types = lit::Types { schema, mode };
+        let ty = types.rust_type(cx, &field.ty.value)?;
+        let item_ty = match &field.ty.value {
+            FieldType::Vec(t) | FieldType::Map(t) => types.rust_type(cx, t)?,
+            _ => ty.clone(),
+        };
+        let (default, default_json) = lit::default(cx, &types, field, &ty);
+        let default_kind = DefaultKind::of(field);
+        let checks = validators::checks(cx, &types, field);
+        Some(Self {
+            ident,
+            key_const: format_ident!("KEY_{}", plain.to_uppercase()),
+            validator: format_ident!("validate_{}", plain),
+            plain,
+            ty,
+            item_ty,
+            default,
+            default_kind,
+            default_json,
+            checks,
+            field,
+        })
+    }
+
+    /// The getter returns the field's type itself (not `Option<T>`).
+    pub(crate) fn getter_is_total(&self) -> bool {
+        self.default.is_some() || self.field.ty.value.is_option()
+    }
+}
+
+/// The kind of a field's default, which decides the getter's fallback
+/// (`unwrap_or_default`, `unwrap_or`, `unwrap_or_else`).
+pub(crate) enum DefaultKind {
+    /// `Default::default()`, or a literal equal to it (`""`, `[]`, `{}`).
+    TypeDefault,
+    /// A literal that is cheap to build (a number, a bool, an enum variant, `Some` of one).
+    Constant,
+    /// A literal that allocates (a string, a collection).
+    Computed,
+}
+
+impl DefaultKind {
+    fn of(field: &crate::ir::Field) -> Self {
+        use crate::ir::{DefaultValue, Value};
+        fn cheap(ty: &FieldType) -> bool {
+            match ty {
+                FieldType::Bool | FieldType::Int(_) | FieldType::Float(_) | FieldType::Enum(_) => {
+                    true
+                }
+                FieldType::Option(t) => cheap(t),
+                _ => false,
+            }
+        }
+        match field.default.as_ref().map(|d| &d.value) {
+            Some(DefaultValue::Value(Value::String(s)))
+                if s.is_empty() && field.ty.value == FieldType::String =>
+            {
+                Self::TypeDefault
+            }
+            Some(DefaultValue::Value(Value::Array(a))) if a.is_empty() => Self::TypeDefault,
+            Some(DefaultValue::Value(Value::Table(t))) if t.is_empty() => Self::TypeDefault,
+            Some(DefaultValue::Value(_)) if cheap(&field.ty.value) => Self::Constant,
+            Some(DefaultValue::Value(_)) => Self::Computed,
+            Some(DefaultValue::TypeDefault) | None => Self::TypeDefault,
+        }
+    }
+}
+
+/// Two fields whose generated names clash (`a_b` and `A_B` share `KEY_A_B`), or a field
+/// whose accessor is another item's name (`validate`, `push_cart` next to `cart`).
+fn check_collisions(cx: &mut Ctxt, fields: &[FieldCx<'_>]) {
+    let mut names: Vec<(String, &str)> = vec![("validate".into(), "the session")];
+    for f in fields {
+        let n = &f.plain;
+        names.push((n.clone(), &f.field.name));
+        names.push((format!("set_{n}"), &f.field.name));
+        names.push((format!("remove_{n}"), &f.field.name));
+        names.push((format!("KEY_{}", n.to_uppercase()), &f.field.name));
+        names.push((format!("validate_{n}"), &f.field.name));
+        match &f.field.ty.value {
+            FieldType::Vec(_) => {
+                names.push((format!("push_{n}"), &f.field.name));
+                names.push((format!("clear_{n}"), &f.field.name));
+            }
+            FieldType::Map(_) => {
+                names.push((format!("insert_{n}"), &f.field.name));
+                names.push((format!("remove_{n}_entry"), &f.field.name));
+                names.push((format!("clear_{n}"), &f.field.name));
+            }
+            _ => {}
+        }
+    }
+    let mut seen = std::collections::BTreeMap::new();
+    for (name, owner) in names {
+        if let Some(first) = seen.insert(name.clone(), owner) {
+            cx.error(format!(
+                "the generated item `{name}` of field `{owner}` clashes with the one of `{first}`; rename a field"
+            ));
+        }
+    }
+}
+
+/// `name` as an identifier: raw (`r#type`) for a keyword, `None` when it is not an ASCII
+/// identifier or a keyword that cannot be raw (`self`).
+pub(crate) fn ident(name: &str) -> Option<Ident> {
+    let plain = name.strip_prefix("r#").unwrap_or(name);
+    let ascii_ident = plain.starts_with(|c: char| c == '_' || c.is_ascii_alphabetic())
+        && plain.chars().all(|c| c == '_' || c.is_ascii_alphanumeric())
+        && plain != "_";
+    if !ascii_ident {
+        return None;
+    }
+    if syn::parse_str::<Ident>(plain).is_ok() {
+        return Some(Ident::new(plain, Span::call_site()));
+    }
+    // A keyword: raw, except the ones that cannot be raw.
+    match plain {
+        "self" | "Self" | "super" | "crate" => None,
+        _ => Some(Ident::new_raw(plain, Span::call_site())),
+    }
+}
+
+/// `#[doc = "..."]` attributes, one per line, each with the leading space of `///`.
+pub(crate) fn doc_attrs(text: &str) -> TokenStream {
+    let lines = text.lines().map(|l| {
+        let l = if l.is_empty() {
+            String::new()
+        } else {
+            format!(" {l}")
+        };
+        quote!(#[doc = #l])
+    });
+    quote!(#(#lines)*)
+}

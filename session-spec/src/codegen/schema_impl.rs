@@ -1,0 +1,183 @@
+//! `impl Shop { KEY_* constants, validate_* }` and `impl SessionSchema for Shop`.
+
+use proc_macro2::{Ident, TokenStream};
+use quote::quote;
+
+use super::{Ctxt, FieldCx, doc_attrs, settings};
+use crate::ir::Schema;
+
+/// The key constants and per-field validators, as inherent items of the session type.
+pub(crate) fn inherent(_cx: &mut Ctxt, name: &Ident, fields: &[FieldCx<'_>]) -> TokenStream {
+    let items = fields.iter().map(|f| {
+        let key = &f.field.key;
+        let key_const = &f.key_const;
+        let validator = &f.validator;
+        let ty = &f.ty;
+        let checks = &f.checks;
+        let key_doc = doc_attrs(&format!("Storage key of the `{}` field.", f.plain));
+        let mut vdoc = format!(
+            "Checks a value of the `{}` field against its rules; returns the first broken rule.",
+            f.plain
+        );
+        let rules = describe_rules(f);
+        if !rules.is_empty() {
+            vdoc.push_str(&format!("\n\nRules: {rules}."));
+        }
+        vdoc.push_str(
+            "\n\n# Errors\nA [`ValidationError`](::session_runtime::ValidationError) naming the \
+             field and the rule.",
+        );
+        let vdoc = doc_attrs(&vdoc);
+        let param = if checks.is_empty() {
+            quote!(_value)
+        } else {
+            quote!(value)
+        };
+        // `&String` and `&Vec<T>` are what `upgrade` and custom validators (`fn(&T)`) have.
+        let allow = match &f.field.ty.value {
+            crate::ir::FieldType::String | crate::ir::FieldType::Vec(_) => {
+                quote!(#[allow(clippy::ptr_arg)])
+            }
+            _ => TokenStream::new(),
+        };
+        quote! {
+            #key_doc
+            pub const #key_const: &'static ::core::primitive::str = #key;
+
+            #vdoc
+            #allow
+            pub fn #validator(#param: &#ty) -> ::core::result::Result<(), ::session_runtime::ValidationError> {
+                #checks
+                ::core::result::Result::Ok(())
+            }
+        }
+    });
+    quote! {
+        impl #name {
+            #(#items)*
+        }
+    }
+}
+
+fn describe_rules(f: &FieldCx<'_>) -> String {
+    let r = &f.field.rules;
+    let mut out = Vec::new();
+    let num = |n: &crate::ir::Number| match n {
+        crate::ir::Number::Int(i) => i.to_string(),
+        crate::ir::Number::Float(x) => x.to_string(),
+    };
+    if let Some(v) = &r.min {
+        out.push(format!("`min = {}`", num(&v.value)));
+    }
+    if let Some(v) = &r.max {
+        out.push(format!("`max = {}`", num(&v.value)));
+    }
+    if let Some(v) = &r.min_length {
+        out.push(format!("`min_length = {}`", v.value));
+    }
+    if let Some(v) = &r.max_length {
+        out.push(format!("`max_length = {}`", v.value));
+    }
+    if let Some(v) = &r.max_items {
+        out.push(format!("`max_items = {}`", v.value));
+    }
+    if let Some(v) = &r.pattern {
+        out.push(format!("`pattern = {:?}`", v.value));
+    }
+    if let Some(v) = &r.one_of {
+        let items: Vec<String> = v.value.iter().map(|v| v.to_json().to_string()).collect();
+        out.push(format!("`one_of = [{}]`", items.join(", ")));
+    }
+    if let Some(v) = &r.custom {
+        out.push(format!("`custom = {:?}`", v.value));
+    }
+    out.join(", ")
+}
+
+/// `impl ::session_runtime::SessionSchema for Shop`.
+pub(crate) fn session_schema(
+    cx: &mut Ctxt,
+    schema: &Schema,
+    name: &Ident,
+    fields: &[FieldCx<'_>],
+) -> TokenStream {
+    let schema_name = &schema.name;
+    let version = schema.version;
+    let keys = fields.iter().map(|f| &f.key_const);
+    let sensitive = fields
+        .iter()
+        .filter(|f| f.field.sensitive)
+        .map(|f| &f.key_const);
+    let settings = settings::expr(cx, &schema.settings);
+    let upgrades = fields.iter().map(upgrade_field);
+    let errors = if fields.is_empty() {
+        quote!(let errors = ::std::vec::Vec::new();)
+    } else {
+        quote!(let mut errors = ::std::vec::Vec::new();)
+    };
+    quote! {
+        impl ::session_runtime::SessionSchema for #name {
+            const NAME: &'static ::core::primitive::str = #schema_name;
+            const VERSION: ::core::primitive::u32 = #version;
+            const KEYS: &'static [&'static ::core::primitive::str] = &[#(#name::#keys),*];
+            const SENSITIVE: &'static [&'static ::core::primitive::str] = &[#(#name::#sensitive),*];
+
+            fn settings() -> ::session_runtime::__private::Settings {
+                #settings
+            }
+
+            fn upgrade(
+                data: &mut ::session_runtime::Map,
+            ) -> ::core::result::Result<(), ::session_runtime::ValidationErrors> {
+                ::session_runtime::__private::retain_keys(
+                    data,
+                    <Self as ::session_runtime::SessionSchema>::KEYS,
+                );
+                #errors
+                #(#upgrades)*
+                ::session_runtime::__private::finish(errors)
+            }
+        }
+    }
+}
+
+/// Fill the default of a missing field, then decode and check a present one.
+fn upgrade_field(f: &FieldCx<'_>) -> TokenStream {
+    let key = &f.key_const;
+    let field = f.field.name.as_str();
+    let ty = &f.ty;
+    let validator = &f.validator;
+    let fill = if let Some(default) = &f.default {
+        quote! {
+            if !data.contains_key(Self::#key) {
+                match ::session_runtime::__private::encode(#field, &#default) {
+                    ::core::result::Result::Ok(json) => {
+                        data.insert(::std::borrow::ToOwned::to_owned(Self::#key), json);
+                    }
+                    ::core::result::Result::Err(error) => errors.push(error),
+                }
+            }
+        }
+    } else if let Some(json) = &f.default_json {
+        quote! {
+            if !data.contains_key(Self::#key) {
+                data.insert(::std::borrow::ToOwned::to_owned(Self::#key), #json);
+            }
+        }
+    } else {
+        TokenStream::new()
+    };
+    quote! {
+        #fill
+        if let ::core::option::Option::Some(json) = data.get(Self::#key) {
+            match ::session_runtime::__private::decode::<#ty>(#field, json) {
+                ::core::result::Result::Ok(value) => {
+                    if let ::core::result::Result::Err(error) = Self::#validator(&value) {
+                        errors.push(error);
+                    }
+                }
+                ::core::result::Result::Err(error) => errors.push(error),
+            }
+        }
+    }
+}

@@ -1,0 +1,194 @@
+//! Snapshots of the generated code. The same fixtures are compiled and exercised by the
+//! `tests` crate.
+#![cfg(feature = "codegen")]
+
+use session_spec::codegen::{Mode, generate, generate_tokens};
+use session_spec::{
+    Backend, CookiePrefix, DatabaseBackend, DefaultValue, EnumDef, Field, FieldType, FloatType,
+    IntType, Lifetime, Number, Rules, SameSite, Schema, Settings, Spanned, Value, Variant,
+};
+
+fn field(name: &str, ty: FieldType) -> Field {
+    Field {
+        name: name.into(),
+        key: name.into(),
+        ty: Spanned::new(ty),
+        default: None,
+        doc: None,
+        sensitive: false,
+        rules: Rules::default(),
+        origin: Default::default(),
+    }
+}
+
+fn schema(name: &str, fields: Vec<Field>) -> Schema {
+    Schema {
+        name: name.into(),
+        version: 1,
+        doc: None,
+        settings: Settings::default(),
+        settings_origins: Default::default(),
+        fields,
+        enums: vec![],
+        origin: Default::default(),
+    }
+}
+
+fn value(v: Value) -> Option<Spanned<DefaultValue>> {
+    Some(Spanned::new(DefaultValue::Value(v)))
+}
+
+/// A schema with every type and every rule.
+fn shop() -> Schema {
+    let mut username = field("username", FieldType::String);
+    username.doc = Some("Who is logged in.\n\nSet at login.".into());
+    username.rules.min_length = Some(Spanned::new(3));
+    username.rules.max_length = Some(Spanned::new(32));
+    username.rules.pattern = Some(Spanned::new("[a-z0-9_]+".into()));
+
+    let mut visits = field("visits", FieldType::Int(IntType::U32));
+    visits.default = value(Value::Int(0));
+    visits.rules.max = Some(Spanned::new(Number::Int(1000)));
+
+    let mut score = field("score", FieldType::Float(FloatType::F64));
+    score.default = value(Value::Float(0.5));
+    score.rules.min = Some(Spanned::new(Number::Float(0.0)));
+    score.rules.max = Some(Spanned::new(Number::Int(1)));
+
+    let mut theme = field("theme", FieldType::Option(Box::new(FieldType::String)));
+    theme.rules.one_of = Some(Spanned::new(vec![
+        Value::String("light".into()),
+        Value::String("dark".into()),
+    ]));
+
+    let mut cart = field("cart", FieldType::Vec(Box::new(FieldType::String)));
+    cart.default = Some(Spanned::new(DefaultValue::TypeDefault));
+    cart.rules.max_items = Some(Spanned::new(3));
+    cart.rules.max_length = Some(Spanned::new(10));
+
+    let mut prefs = field(
+        "prefs",
+        FieldType::Map(Box::new(FieldType::Int(IntType::I64))),
+    );
+    prefs.key = "p".into();
+    prefs.rules.min = Some(Spanned::new(Number::Int(-5)));
+    prefs.rules.max_items = Some(Spanned::new(2));
+
+    let mut role = field("role", FieldType::Enum("Role".into()));
+    role.default = value(Value::String("guest".into()));
+    role.rules.one_of = Some(Spanned::new(vec![
+        Value::String("guest".into()),
+        Value::String("admin".into()),
+    ]));
+
+    let mut token = field("csrf_token", FieldType::String);
+    token.sensitive = true;
+    token.rules.custom = Some(Spanned::new("crate::check_token".into()));
+
+    let mut r#type = field("type", FieldType::Bool);
+    r#type.default = value(Value::Bool(false));
+
+    let mut s = schema(
+        "Shop",
+        vec![
+            username, visits, score, theme, cart, prefs, role, token, r#type,
+        ],
+    );
+    s.version = 3;
+    s.doc = Some("The shop's session.".into());
+    s.enums = vec![EnumDef {
+        name: "Role".into(),
+        doc: Some("What a user may do.".into()),
+        variants: vec![
+            Variant {
+                name: "Guest".into(),
+                key: "guest".into(),
+                origin: Default::default(),
+            },
+            Variant {
+                name: "Admin".into(),
+                key: "admin".into(),
+                origin: Default::default(),
+            },
+        ],
+        origin: Default::default(),
+    }];
+    s.settings.cookie_name = "shop".into();
+    s.settings.prefix = Some(CookiePrefix::Host);
+    s.settings.same_site = SameSite::Strict;
+    s.settings.idle_timeout = Some(Lifetime::from_minutes(30));
+    s.settings.backend = Backend::Postgres(DatabaseBackend::default());
+    s
+}
+
+#[test]
+fn shop_standalone() {
+    insta::assert_snapshot!(generate(&shop()));
+}
+
+#[test]
+fn shop_derive_mode() {
+    let mut s = shop();
+    // The derive refers to user types by path.
+    s.enums.clear();
+    for f in &mut s.fields {
+        if f.name == "role" {
+            f.ty = Spanned::new(FieldType::Path("crate::Role".into()));
+        }
+    }
+    let file: syn::File = syn::parse2(generate_tokens(&s, Mode::Derive)).unwrap();
+    let code = prettyplease::unparse(&file);
+    assert!(
+        !code.contains("pub struct Shop"),
+        "the derive's struct exists already"
+    );
+    insta::assert_snapshot!(code);
+}
+
+#[test]
+fn empty_schema() {
+    insta::assert_snapshot!(generate(&schema("Empty", vec![])));
+}
+
+#[test]
+fn output_is_deterministic() {
+    assert_eq!(generate(&shop()), generate(&shop()));
+}
+
+#[test]
+fn invalid_schemas_give_compile_errors_not_panics() {
+    let mut bad = field("count", FieldType::Int(IntType::U8));
+    bad.rules.max_length = Some(Spanned::new(3));
+    bad.default = value(Value::Int(300));
+    let mut unknown = field("kind", FieldType::Enum("Kind".into()));
+    unknown.doc = None;
+    let s = schema(
+        "Bad",
+        vec![bad, unknown, field("not an ident", FieldType::Bool)],
+    );
+    let code = generate(&s);
+    for expected in [
+        "rule `max_length` does not apply to field `count` of type `u8`",
+        "the default of field `count` does not fit its type `u8`",
+        "unknown enum `Kind`",
+        "the field name `not an ident` is not a valid Rust identifier",
+    ] {
+        assert!(code.contains(expected), "missing {expected:?} in\n{code}");
+    }
+    assert!(code.contains("compile_error!"));
+}
+
+#[test]
+fn clashing_names_are_reported() {
+    let s = schema(
+        "Clash",
+        vec![
+            field("items", FieldType::Vec(Box::new(FieldType::String))),
+            field("push_items", FieldType::Bool),
+            field("validate", FieldType::Bool),
+        ],
+    );
+    let code = generate(&s);
+    assert!(code.contains("`push_items`"), "{code}");
+    assert!(code.contains("`validate`"), "{code}");
+}
