@@ -16,8 +16,17 @@
 #![deny(missing_docs)]
 
 pub mod codec;
+pub mod config;
+pub mod error;
+#[cfg(feature = "axum")]
+pub mod extract;
+mod header;
 pub mod id;
 pub mod keys;
+#[cfg(feature = "axum")]
+pub mod layer;
+pub mod manager;
+mod payload;
 pub mod schema;
 pub mod session;
 pub mod store;
@@ -27,6 +36,10 @@ pub mod time;
 #[path = "private.rs"]
 pub mod __private;
 
+pub use error::{Error, Result};
+#[cfg(feature = "axum")]
+pub use layer::SessionLayer;
+pub use manager::SessionManager;
 pub use schema::{Dynamic, Map, SessionSchema, ValidationErrors};
 pub use session::Session;
 pub use session_spec::rules::{Rule, ValidationError};

@@ -1,11 +1,16 @@
 //! The session runtime's integration tests: one binary, one module per topic.
 
 mod codec;
+mod config;
 #[cfg(any(feature = "postgres", feature = "mysql"))]
 mod db;
 mod id;
 mod keys;
+mod layer;
+mod manager;
 #[cfg(feature = "mysql")]
 mod mysql;
+mod policy;
 #[cfg(feature = "postgres")]
 mod postgres;
+mod support;

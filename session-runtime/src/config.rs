@@ -1,0 +1,314 @@
+//! Start-up overrides of the compiled-in policy.
+//!
+//! A schema's [`SessionSchema::settings`](crate::SessionSchema::settings) is the policy
+//! written in the spec or the derive. A deployment may override it at start-up, in this
+//! order: a TOML file (the same keys as the spec's settings, Nexios names accepted), then
+//! `SESSION_*` environment variables. The result is checked with
+//! [`Settings::problems`] before any request is served.
+//!
+//! | variable | setting | example |
+//! |---|---|---|
+//! | `SESSION_COOKIE_NAME` | `cookie_name` | `sid` |
+//! | `SESSION_SECURE` (`SESSION_COOKIE_SECURE`) | `secure` | `false` |
+//! | `SESSION_HTTP_ONLY` (`SESSION_COOKIE_HTTPONLY`) | `http_only` | `true` |
+//! | `SESSION_SAME_SITE` | `same_site` | `strict`, `lax`, `none` |
+//! | `SESSION_PATH` | `path` | `/app` |
+//! | `SESSION_DOMAIN` | `domain` (empty: host-only) | `example.com` |
+//! | `SESSION_PREFIX` | `prefix` (empty: none) | `host`, `secure` |
+//! | `SESSION_EXPIRATION_TIME` | `expiration_time` | `30` (minutes), `2s`, `12h` |
+//! | `SESSION_PERMANENT` | `permanent` | `true` |
+//! | `SESSION_REFRESH_EACH_REQUEST` | `refresh_each_request` | `true` |
+//! | `SESSION_IDLE_TIMEOUT` | `idle_timeout` (empty: none) | `15m` |
+//! | `SESSION_ABSOLUTE_TIMEOUT` | `absolute_timeout` (empty: none) | `12h` |
+//! | `SESSION_ROTATION_INTERVAL` | `rotation_interval` (empty: none) | `1h` |
+//! | `SESSION_COOKIE_MODE` | `cookie_mode` | `signed`, `encrypted` |
+//! | `SESSION_BACKEND` | `backend.type` | `cookie`, `memory`, `file`, `postgres`, `mysql` |
+//! | `SESSION_FILE_DIR` | `backend.dir` (file backend) | `/var/lib/app/sessions` |
+//! | `SESSION_KEY_FILE` | `keys.file` | `/run/secrets/session-keys` |
+//!
+//! Other `SESSION_*` variables are left alone: `SESSION_KEY` and the fallback-key
+//! variables hold secrets, not settings.
+//!
+//! ```
+//! use session_runtime::config;
+//! use session_runtime::Settings;
+//! let mut settings = Settings::default();
+//! config::apply_vars(&mut settings, [("SESSION_EXPIRATION_TIME", "2s"), ("SESSION_SECURE", "false")])
+//!     .unwrap();
+//! assert_eq!(settings.expiration_time.as_seconds(), 2);
+//! assert!(!settings.secure);
+//! config::apply_toml(&mut settings, "session_cookie_name = \"sid\"\npermanent = true").unwrap();
+//! assert_eq!(settings.cookie_name, "sid");
+//! assert!(settings.permanent);
+//! assert!(config::check(&settings).is_ok());
+//! ```
+
+use std::path::{Path, PathBuf};
+
+use session_spec::{
+    Backend, CookieMode, CookiePrefix, DatabaseBackend, Lifetime, SameSite, Settings,
+    SettingsProblem,
+};
+
+/// An invalid override or an invalid resulting policy.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The settings file could not be read.
+    #[error("cannot read settings file `{path}`: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The settings file is not valid TOML or holds an unknown key or a wrong value.
+    #[error("invalid settings file{}: {message}", .path.as_ref().map(|p| format!(" `{}`", p.display())).unwrap_or_default())]
+    Toml {
+        /// The file, if any.
+        path: Option<PathBuf>,
+        /// What is wrong.
+        message: String,
+    },
+    /// An environment variable holds a value its setting cannot take.
+    #[error("invalid `{var}={value}`: expected {expected}")]
+    Env {
+        /// The variable.
+        var: String,
+        /// Its value.
+        value: String,
+        /// What it should look like.
+        expected: &'static str,
+    },
+    /// The resulting policy breaks a cross-cutting rule.
+    #[error("invalid session settings: {}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+    Problems(Vec<SettingsProblem>),
+}
+
+/// Result alias of this module.
+pub type Result<T, E = ConfigError> = std::result::Result<T, E>;
+
+/// The compiled-in `settings`, overridden by the TOML `file` (if given), then by the
+/// process's `SESSION_*` variables, then checked.
+///
+/// # Errors
+/// An unreadable or invalid file, an invalid variable, or a resulting policy with
+/// [problems](Settings::problems).
+pub fn load(settings: Settings, file: Option<&Path>) -> Result<Settings> {
+    let mut settings = settings;
+    if let Some(path) = file {
+        apply_toml_file(&mut settings, path)?;
+    }
+    apply_env(&mut settings)?;
+    check(&settings)?;
+    Ok(settings)
+}
+
+/// Checks the cross-cutting rules of `settings`.
+///
+/// # Errors
+/// [`ConfigError::Problems`] listing every problem found.
+pub fn check(settings: &Settings) -> Result<()> {
+    let problems = settings.problems();
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(ConfigError::Problems(problems))
+    }
+}
+
+/// Overrides `settings` with the keys present in the TOML file at `path`.
+///
+/// # Errors
+/// See [`apply_toml`]; also [`ConfigError::Io`].
+pub fn apply_toml_file(settings: &mut Settings, path: &Path) -> Result<()> {
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
+        path: path.to_owned(),
+        source,
+    })?;
+    apply_toml(settings, &text).map_err(|e| match e {
+        ConfigError::Toml { message, .. } => ConfigError::Toml {
+            path: Some(path.to_owned()),
+            message,
+        },
+        other => other,
+    })
+}
+
+/// The Nexios names of settings, and the spelling they stand for.
+const ALIASES: &[(&str, &str)] = &[
+    ("session_cookie_name", "cookie_name"),
+    ("session_cookie_secure", "secure"),
+    ("session_cookie_httponly", "http_only"),
+    ("httponly", "http_only"),
+    ("session_expiration_time", "expiration_time"),
+    ("session_permanent", "permanent"),
+    ("session_refresh_each_request", "refresh_each_request"),
+];
+
+/// Overrides `settings` with the keys present in `text` (TOML; keys absent from it keep
+/// their value). Tables (`backend`, `keys`) replace the whole table.
+///
+/// # Errors
+/// [`ConfigError::Toml`]: invalid TOML, an unknown key, a wrong value.
+pub fn apply_toml(settings: &mut Settings, text: &str) -> Result<()> {
+    let toml_err = |message: String| ConfigError::Toml {
+        path: None,
+        message,
+    };
+    let overlay: toml::Table = toml::from_str(text).map_err(|e| toml_err(e.to_string()))?;
+    let base = serde_json::to_value(&*settings).map_err(|e| toml_err(e.to_string()))?;
+    let serde_json::Value::Object(mut base) = base else {
+        return Err(toml_err("settings did not serialize to a table".to_owned()));
+    };
+    for (key, value) in overlay {
+        let key = ALIASES
+            .iter()
+            .find(|(alias, _)| *alias == key)
+            .map_or(key.clone(), |(_, canonical)| (*canonical).to_owned());
+        let value = serde_json::to_value(value).map_err(|e| toml_err(e.to_string()))?;
+        base.insert(key, value);
+    }
+    *settings = serde_json::from_value(serde_json::Value::Object(base))
+        .map_err(|e| toml_err(e.to_string()))?;
+    Ok(())
+}
+
+/// Overrides `settings` with the process's `SESSION_*` environment variables.
+///
+/// # Errors
+/// See [`apply_vars`].
+pub fn apply_env(settings: &mut Settings) -> Result<()> {
+    let vars: Vec<(String, String)> = std::env::vars_os()
+        .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+        .filter(|(k, _)| k.starts_with("SESSION_"))
+        .collect();
+    apply_vars(settings, vars)
+}
+
+/// Overrides `settings` with the given `SESSION_*` variables (the testable half of
+/// [`apply_env`]); other names are ignored.
+///
+/// # Errors
+/// [`ConfigError::Env`] naming the first variable whose value its setting cannot take.
+pub fn apply_vars<I, K, V>(settings: &mut Settings, vars: I) -> Result<()>
+where
+    I: IntoIterator<Item = (K, V)>,
+    K: AsRef<str>,
+    V: AsRef<str>,
+{
+    let mut vars: Vec<(K, V)> = vars.into_iter().collect();
+    // The backend first, so that `SESSION_FILE_DIR` finds the file backend it refines.
+    vars.sort_by_key(|(k, _)| k.as_ref() != "SESSION_BACKEND");
+    for (var, value) in vars {
+        apply_var(settings, var.as_ref(), value.as_ref())?;
+    }
+    Ok(())
+}
+
+fn apply_var(s: &mut Settings, var: &str, value: &str) -> Result<()> {
+    let err = |expected| ConfigError::Env {
+        var: var.to_owned(),
+        value: value.to_owned(),
+        expected,
+    };
+    let v = value.trim();
+    match var {
+        "SESSION_COOKIE_NAME" => s.cookie_name = v.to_owned(),
+        "SESSION_SECURE" | "SESSION_COOKIE_SECURE" => {
+            s.secure = boolean(v).ok_or_else(|| err(BOOL))?
+        }
+        "SESSION_HTTP_ONLY" | "SESSION_HTTPONLY" | "SESSION_COOKIE_HTTPONLY" => {
+            s.http_only = boolean(v).ok_or_else(|| err(BOOL))?;
+        }
+        "SESSION_SAME_SITE" => {
+            s.same_site = match v.to_ascii_lowercase().as_str() {
+                "strict" => SameSite::Strict,
+                "lax" => SameSite::Lax,
+                "none" => SameSite::None,
+                _ => return Err(err("`strict`, `lax` or `none`")),
+            };
+        }
+        "SESSION_PATH" => s.path = v.to_owned(),
+        "SESSION_DOMAIN" => s.domain = (!v.is_empty()).then(|| v.to_owned()),
+        "SESSION_PREFIX" => {
+            s.prefix = match v.to_ascii_lowercase().as_str() {
+                "" | "none" => None,
+                "host" | "__host-" => Some(CookiePrefix::Host),
+                "secure" | "__secure-" => Some(CookiePrefix::Secure),
+                _ => return Err(err("`host`, `secure` or nothing")),
+            };
+        }
+        "SESSION_EXPIRATION_TIME" => {
+            s.expiration_time = lifetime(v).ok_or_else(|| err(LIFETIME))?
+        }
+        "SESSION_PERMANENT" => s.permanent = boolean(v).ok_or_else(|| err(BOOL))?,
+        "SESSION_REFRESH_EACH_REQUEST" => {
+            s.refresh_each_request = boolean(v).ok_or_else(|| err(BOOL))?;
+        }
+        "SESSION_IDLE_TIMEOUT" => {
+            s.idle_timeout = optional_lifetime(v).ok_or_else(|| err(OPT_LIFETIME))?
+        }
+        "SESSION_ABSOLUTE_TIMEOUT" => {
+            s.absolute_timeout = optional_lifetime(v).ok_or_else(|| err(OPT_LIFETIME))?;
+        }
+        "SESSION_ROTATION_INTERVAL" => {
+            s.rotation_interval = optional_lifetime(v).ok_or_else(|| err(OPT_LIFETIME))?;
+        }
+        "SESSION_COOKIE_MODE" => {
+            s.cookie_mode = match v.to_ascii_lowercase().as_str() {
+                "signed" => CookieMode::Signed,
+                "encrypted" => CookieMode::Encrypted,
+                _ => return Err(err("`signed` or `encrypted`")),
+            };
+        }
+        "SESSION_BACKEND" => {
+            s.backend = match v.to_ascii_lowercase().as_str() {
+                "cookie" => Backend::Cookie,
+                "memory" => Backend::Memory,
+                "file" => match &s.backend {
+                    Backend::File { .. } => s.backend.clone(),
+                    _ => Backend::File {
+                        dir: PathBuf::from("sessions"),
+                        encrypt: false,
+                    },
+                },
+                "postgres" => Backend::Postgres(DatabaseBackend::default()),
+                "mysql" => Backend::Mysql(DatabaseBackend::default()),
+                _ => return Err(err("`cookie`, `memory`, `file`, `postgres` or `mysql`")),
+            };
+        }
+        "SESSION_FILE_DIR" => match &mut s.backend {
+            Backend::File { dir, .. } => *dir = PathBuf::from(v),
+            _ => return Err(err("a directory, with the file backend selected")),
+        },
+        "SESSION_KEY_FILE" => s.keys.file = (!v.is_empty()).then(|| PathBuf::from(v)),
+        _ => {}
+    }
+    Ok(())
+}
+
+const BOOL: &str = "`true` or `false`";
+const LIFETIME: &str = "minutes as an integer, or a number with a unit (`90s`, `30m`, `12h`, `7d`)";
+const OPT_LIFETIME: &str =
+    "minutes as an integer, a number with a unit (`90s`, `30m`, `12h`), or nothing for none";
+
+fn boolean(v: &str) -> Option<bool> {
+    match v.to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" | "on" => Some(true),
+        "false" | "0" | "no" | "off" => Some(false),
+        _ => None,
+    }
+}
+
+fn lifetime(v: &str) -> Option<Lifetime> {
+    v.parse().ok()
+}
+
+fn optional_lifetime(v: &str) -> Option<Option<Lifetime>> {
+    if v.is_empty() || v.eq_ignore_ascii_case("none") {
+        Some(None)
+    } else {
+        lifetime(v).map(Some)
+    }
+}

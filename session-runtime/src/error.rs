@@ -1,0 +1,60 @@
+//! The runtime's error type.
+
+use crate::codec::CodecError;
+use crate::config::ConfigError;
+use crate::id::RandomError;
+use crate::keys::KeyError;
+use crate::schema::ValidationErrors;
+use crate::store::StoreError;
+
+/// What can go wrong while loading or committing a session, or building a manager.
+///
+/// Bad input from a client (a tampered, expired, unknown or malformed cookie) is *not* an
+/// error: it gives a fresh session. These errors are the server's own trouble.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The session store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The session cookie would exceed what browsers keep; nothing was truncated or sent.
+    #[error("session cookie of {size} bytes (name and value) exceeds the 4096-byte limit")]
+    CookieTooLarge {
+        /// The size of the cookie's name plus its value, in bytes.
+        size: usize,
+    },
+    /// The secret keys are missing or unusable.
+    #[error(transparent)]
+    Key(#[from] KeyError),
+    /// The settings or their overrides are invalid.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// Session data broke the schema's rules.
+    #[error(transparent)]
+    Validation(#[from] ValidationErrors),
+    /// The operating system's random number generator failed (no session id or nonce
+    /// could be drawn).
+    #[error(transparent)]
+    Random(#[from] RandomError),
+    /// The codec could not seal a cookie.
+    #[error(transparent)]
+    Codec(#[from] CodecError),
+    /// Session data could not be serialized.
+    #[error("session data cannot be serialized: {0}")]
+    Serialize(#[from] serde_json::Error),
+}
+
+impl Error {
+    /// Whether the failure is worth a `503 Service Unavailable` (retry later) rather than a
+    /// `500`: the store is unreachable, or another request changed the session first.
+    pub fn is_retryable(&self) -> bool {
+        matches!(
+            self,
+            Self::Store(
+                StoreError::Unavailable(_) | StoreError::Conflict { .. } | StoreError::NotFound
+            )
+        )
+    }
+}
+
+/// Result alias of the runtime.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

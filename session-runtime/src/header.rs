@@ -1,0 +1,191 @@
+//! Reading `Cookie` headers and writing `Set-Cookie` headers.
+//!
+//! The `Set-Cookie` values are built here by hand, in one fixed attribute order, so that
+//! tests can compare exact strings:
+//!
+//! `name=value; Path=/; Domain=example.com; Max-Age=600; Expires=Thu, 01 Jan 1970 00:10:00 GMT; Secure; HttpOnly; SameSite=Lax`
+
+use session_spec::{SameSite, Settings};
+
+use crate::time::Timestamp;
+
+/// Browsers keep cookies whose name and value together fit in this many bytes.
+pub(crate) const MAX_COOKIE_SIZE: usize = 4096;
+
+/// At most this many cookies of our name are tried per request (bounds the work a client
+/// can cause by repeating the cookie).
+const MAX_CANDIDATES: usize = 8;
+
+/// The values of every cookie named `name` in the request's `Cookie` headers, in order,
+/// at most [`MAX_CANDIDATES`]. Pairs that are not UTF-8 are skipped; quotes around a value
+/// are removed.
+pub(crate) fn cookie_values<I>(headers: I, name: &str) -> Vec<String>
+where
+    I: IntoIterator,
+    I::Item: AsRef<[u8]>,
+{
+    let mut out = Vec::new();
+    for header in headers {
+        for pair in header.as_ref().split(|b| *b == b';') {
+            let Ok(pair) = std::str::from_utf8(pair) else {
+                continue;
+            };
+            let Some((n, v)) = pair.split_once('=') else {
+                continue;
+            };
+            if n.trim() != name {
+                continue;
+            }
+            let v = v.trim();
+            let v = v
+                .strip_prefix('"')
+                .and_then(|v| v.strip_suffix('"'))
+                .unwrap_or(v);
+            out.push(v.to_owned());
+            if out.len() == MAX_CANDIDATES {
+                return out;
+            }
+        }
+    }
+    out
+}
+
+/// The cookie attributes of a policy, ready to format.
+#[derive(Clone, Debug)]
+pub(crate) struct CookiePolicy {
+    pub(crate) name: String,
+    path: String,
+    domain: Option<String>,
+    secure: bool,
+    http_only: bool,
+    same_site: SameSite,
+    pub(crate) permanent: bool,
+}
+
+impl CookiePolicy {
+    pub(crate) fn new(settings: &Settings) -> Self {
+        Self {
+            name: settings.full_cookie_name(),
+            path: settings.path.clone(),
+            domain: settings.domain.clone(),
+            secure: settings.secure,
+            http_only: settings.http_only,
+            same_site: settings.same_site,
+            permanent: settings.permanent,
+        }
+    }
+
+    /// A `Set-Cookie` value carrying `value`. A permanent cookie gets `Max-Age` (seconds
+    /// from `now` to `deadline`) and `Expires`; otherwise a browser-session cookie.
+    pub(crate) fn set(&self, value: &str, now: Timestamp, deadline: Timestamp) -> String {
+        let lifetime = self.permanent.then(|| {
+            (
+                deadline.as_secs().saturating_sub(now.as_secs()).max(0),
+                deadline,
+            )
+        });
+        self.format(value, lifetime)
+    }
+
+    /// A `Set-Cookie` value that makes the browser drop the cookie: the same name, path,
+    /// domain and flags, an empty value, `Max-Age=0` and an `Expires` in 1970.
+    pub(crate) fn removal(&self) -> String {
+        self.format("", Some((0, Timestamp(0))))
+    }
+
+    fn format(&self, value: &str, lifetime: Option<(i64, Timestamp)>) -> String {
+        use std::fmt::Write;
+        let mut s = String::with_capacity(self.name.len() + value.len() + 120);
+        let _ = write!(s, "{}={}; Path={}", self.name, value, self.path);
+        if let Some(domain) = &self.domain {
+            let _ = write!(s, "; Domain={domain}");
+        }
+        if let Some((max_age, expires)) = lifetime {
+            let _ = write!(s, "; Max-Age={max_age}; Expires={}", http_date(expires));
+        }
+        if self.secure {
+            s.push_str("; Secure");
+        }
+        if self.http_only {
+            s.push_str("; HttpOnly");
+        }
+        let _ = write!(s, "; SameSite={}", self.same_site.as_str());
+        s
+    }
+}
+
+/// Whether `text` can go into a `Set-Cookie` attribute unescaped (no `;`, no control or
+/// non-ASCII characters).
+pub(crate) fn is_attribute_safe(text: &str) -> bool {
+    text.bytes().all(|b| (0x20..0x7f).contains(&b) && b != b';')
+}
+
+/// Formats `t` as an HTTP date (IMF-fixdate): `Thu, 01 Jan 1970 00:00:00 GMT`.
+pub(crate) fn http_date(t: Timestamp) -> String {
+    const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    // Cookie dates before 1970 or after 9999 mean nothing to browsers; clamp.
+    let secs = t.as_secs().clamp(0, 253_402_300_799);
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    let (year, month, day) = civil_from_days(days);
+    format!(
+        "{}, {:02} {} {:04} {:02}:{:02}:{:02} GMT",
+        DAYS[days.rem_euclid(7) as usize],
+        day,
+        MONTHS[(month - 1) as usize],
+        year,
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+/// Howard Hinnant's `civil_from_days`: days since 1970-01-01 to (year, month, day).
+fn civil_from_days(z: i64) -> (i64, i64, i64) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn http_dates() {
+        assert_eq!(http_date(Timestamp(0)), "Thu, 01 Jan 1970 00:00:00 GMT");
+        assert_eq!(
+            http_date(Timestamp(784_111_777)),
+            "Sun, 06 Nov 1994 08:49:37 GMT"
+        );
+        assert_eq!(
+            http_date(Timestamp(951_782_400)),
+            "Tue, 29 Feb 2000 00:00:00 GMT"
+        );
+        assert_eq!(
+            http_date(Timestamp(1_700_000_000)),
+            "Tue, 14 Nov 2023 22:13:20 GMT"
+        );
+        assert_eq!(http_date(Timestamp(-5)), "Thu, 01 Jan 1970 00:00:00 GMT");
+    }
+
+    #[test]
+    fn cookie_values_are_found_in_every_header() {
+        let headers = ["a=1; session=x", "session=\"y\";other=2", "session"];
+        assert_eq!(cookie_values(headers, "session"), ["x", "y"]);
+        let raw: [&[u8]; 1] = [b"session=\xff; session=z"];
+        assert_eq!(cookie_values(raw, "session"), ["z"]);
+        let many = "session=1;".repeat(100);
+        assert_eq!(cookie_values([many], "session").len(), MAX_CANDIDATES);
+    }
+}

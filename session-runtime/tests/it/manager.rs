@@ -1,0 +1,306 @@
+//! The manager's handling of bad cookies, keys, sizes, schema changes and store failures.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use session_runtime::id::SessionId;
+use session_runtime::keys::{Key, Keys};
+use session_runtime::{Error, Record, Session, SessionManager, StoreError, Timestamp};
+
+use crate::support::{BOTH, Harness, Kind, ShopV1, ShopV2, ShopV3, T0, settings, value_of};
+
+const REMOVAL: &str =
+    "session=; Path=/; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; SameSite=Lax";
+
+#[tokio::test]
+async fn unknown_id_is_not_adopted_and_creates_no_record() {
+    let mut h: Harness = Harness::new(Kind::Store, settings());
+    let chosen = SessionId::generate().unwrap();
+    h.jar = Some(chosen.as_str().to_owned());
+    let set = h
+        .request(|s: &Session| {
+            assert!(s.id().is_none());
+            assert!(s.get_all().is_empty());
+        })
+        .await;
+    assert_eq!(set, [REMOVAL], "the unknown cookie is removed");
+    assert_eq!(h.store.writes(), 0, "loading an unknown id writes nothing");
+    assert_eq!(h.store.len(), 0);
+
+    // Even when the request then stores data, the chosen id is not the one issued.
+    h.jar = Some(chosen.as_str().to_owned());
+    let set = h.request(|s: &Session| s.set("user", "eve").unwrap()).await;
+    assert_ne!(value_of(&set[0]), chosen.as_str());
+    assert!(!h.store.contains(&chosen.store_key()));
+    assert_eq!(h.store.len(), 1);
+}
+
+#[tokio::test]
+async fn malformed_and_tampered_cookies_give_a_fresh_session() {
+    for kind in BOTH {
+        let mut h: Harness = Harness::new(kind, settings());
+        h.request(|s: &Session| s.set("user", "ada").unwrap()).await;
+        let good = h.jar.clone().unwrap();
+        let mut bad: Vec<String> = vec![
+            String::new(),
+            "x".into(),
+            "%%%".into(),
+            "é".repeat(20),
+            "A".repeat(10_000),
+            good[..good.len() - 1].to_owned(),
+            format!("{good}A"),
+        ];
+        // Flip one character at a few positions.
+        for i in [0, good.len() / 2, good.len() - 1] {
+            let mut chars: Vec<char> = good.chars().collect();
+            chars[i] = if chars[i] == 'A' { 'B' } else { 'A' };
+            bad.push(chars.into_iter().collect());
+        }
+        let mut tried = 0;
+        for value in bad {
+            h.jar = Some(value.clone());
+            let session = h.peek().await;
+            assert!(session.id().is_none(), "{kind:?}: {value:.40} accepted");
+            assert!(session.get_all().is_empty());
+            tried += 1;
+        }
+        assert_eq!(tried, 10);
+        assert_eq!(h.store.len(), if kind == Kind::Store { 1 } else { 0 });
+    }
+}
+
+#[tokio::test]
+async fn the_first_valid_of_several_cookies_wins() {
+    for kind in BOTH {
+        let mut h: Harness = Harness::new(kind, settings());
+        h.request(|s: &Session| s.set("user", "ada").unwrap()).await;
+        let good = h.jar.clone().unwrap();
+        let header = format!("session=garbage; other=1; session={good}");
+        let session = h.manager.load([header.as_str()]).await.unwrap();
+        assert_eq!(session.get::<String>("user").as_deref(), Some("ada"));
+        assert!(h.manager.commit(&session, false).await.unwrap().is_empty());
+    }
+}
+
+#[tokio::test]
+async fn cookie_of_another_schema_is_refused() {
+    let keys = Keys::generate();
+    let mut h: Harness = Harness::with_keys(Kind::Cookie, settings(), keys.clone());
+    h.request(|s: &Session| s.set("count", &1).unwrap()).await;
+    let other: Harness<ShopV1> = Harness::with_keys(Kind::Cookie, settings(), keys);
+    let header = format!("session={}", h.jar.unwrap());
+    let session = other.manager.load([header.as_str()]).await.unwrap();
+    assert!(
+        session.id().is_none(),
+        "a `dynamic` cookie must not open as `shop`"
+    );
+}
+
+#[tokio::test]
+async fn fallback_key_is_reissued_under_primary_and_removed_key_refused() {
+    let old = Key::generate();
+    let new = Key::generate();
+    let mut h: Harness =
+        Harness::with_keys(Kind::Cookie, settings(), Keys::new(old.clone(), vec![]));
+    h.request(|s: &Session| s.set("user", "ada").unwrap()).await;
+    let old_cookie = format!("session={}", h.jar.clone().unwrap());
+
+    // Rotated keys: `new` is primary, `old` a fallback.
+    let rotated: Harness =
+        Harness::with_keys(Kind::Cookie, settings(), Keys::new(new.clone(), vec![old]));
+    let session = rotated.manager.load([old_cookie.as_str()]).await.unwrap();
+    assert_eq!(session.get::<String>("user").as_deref(), Some("ada"));
+    assert!(!session.is_modified(), "a re-issue is not a change of data");
+    let set = rotated.manager.commit(&session, false).await.unwrap();
+    assert_eq!(
+        set.len(),
+        1,
+        "accepted under a fallback: re-issued in the same response"
+    );
+    let new_cookie = set[0].split(';').next().unwrap().to_owned();
+    assert_ne!(new_cookie, old_cookie);
+
+    // The re-issued cookie opens under the primary alone; the old one does not.
+    let only_new: Harness = Harness::with_keys(Kind::Cookie, settings(), Keys::new(new, vec![]));
+    let session = only_new.manager.load([new_cookie.as_str()]).await.unwrap();
+    assert_eq!(session.get::<String>("user").as_deref(), Some("ada"));
+    assert!(
+        only_new
+            .manager
+            .commit(&session, false)
+            .await
+            .unwrap()
+            .is_empty(),
+        "primary: no re-issue"
+    );
+    let session = only_new.manager.load([old_cookie.as_str()]).await.unwrap();
+    assert!(session.id().is_none(), "a removed key's cookie is refused");
+}
+
+#[tokio::test]
+async fn cookie_too_large_is_a_typed_error() {
+    let h: Harness = Harness::new(Kind::Cookie, settings());
+    let session = h.manager.load(None::<&str>).await.unwrap();
+    session.set("blob", &"x".repeat(5000)).unwrap();
+    match h.manager.commit(&session, false).await {
+        Err(Error::CookieTooLarge { size }) => assert!(size > 4096, "{size}"),
+        other => panic!("expected CookieTooLarge, got {other:?}"),
+    }
+    // A value well under the limit passes.
+    let session = h.manager.load(None::<&str>).await.unwrap();
+    session.set("blob", &"x".repeat(2000)).unwrap();
+    let set = h.manager.commit(&session, false).await.unwrap();
+    let (name, value) = set[0].split(';').next().unwrap().split_once('=').unwrap();
+    assert!(name.len() + value.len() <= 4096);
+}
+
+#[tokio::test]
+async fn schema_field_added_with_default_fills_in() {
+    for kind in BOTH {
+        let keys = Keys::generate();
+        let mut v1: Harness<ShopV1> = Harness::with_keys(kind, settings(), keys.clone());
+        v1.request(|s| {
+            session_runtime::__private::set(s, "count", "count", &3u32).unwrap();
+        })
+        .await;
+        let cookie = v1.jar.clone().unwrap();
+
+        let mut v2: Harness<ShopV2> = Harness::with_keys(kind, settings(), keys);
+        v2.store = v1.store.clone();
+        if kind == Kind::Store {
+            v2.manager = SessionManager::with_store(settings(), v1.store.clone())
+                .unwrap()
+                .with_clock(Arc::new(v2.clock.clone()));
+        }
+        v2.jar = Some(cookie);
+        let session = v2.peek().await;
+        let data = session.get_all();
+        assert_eq!(data["count"], 3, "{kind:?}");
+        assert_eq!(
+            data["theme"], "light",
+            "{kind:?}: the new field's default fills in"
+        );
+        // The upgraded data is written back once, under the new version.
+        let set = v2.manager.commit(&session, false).await.unwrap();
+        assert_eq!(set.len(), 1);
+        v2.accept(&set[0]);
+        let session = v2.peek().await;
+        assert!(v2.manager.commit(&session, false).await.unwrap().is_empty());
+    }
+}
+
+#[tokio::test]
+async fn schema_field_retyped_resets_the_session() {
+    for kind in BOTH {
+        let keys = Keys::generate();
+        let mut v1: Harness<ShopV1> = Harness::with_keys(kind, settings(), keys.clone());
+        v1.request(|s| {
+            session_runtime::__private::set(s, "count", "count", &3u32).unwrap();
+        })
+        .await;
+        let old_id = v1.peek().await.id().unwrap();
+        let mut v3: Harness<ShopV3> = Harness::with_keys(kind, settings(), keys);
+        v3.manager = match kind {
+            Kind::Cookie => v3.manager,
+            Kind::Store => SessionManager::with_store(settings(), v1.store.clone()).unwrap(),
+        }
+        .with_clock(Arc::new(v3.clock.clone()));
+        v3.jar = v1.jar.clone();
+        let session = v3.peek().await;
+        assert!(session.id().is_none(), "{kind:?}: reset to a fresh session");
+        assert!(session.get_all().is_empty());
+        let set = v3.manager.commit(&session, false).await.unwrap();
+        assert_eq!(set, [REMOVAL], "{kind:?}");
+        if kind == Kind::Store {
+            assert!(
+                !v1.store.contains(&old_id.store_key()),
+                "the unusable record is deleted"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn store_failure_is_an_error_not_a_fresh_session() {
+    let mut h: Harness = Harness::new(Kind::Store, settings());
+    h.request(|s: &Session| s.set("user", "ada").unwrap()).await;
+    h.store.down.store(true, Ordering::SeqCst);
+    let header = format!("session={}", h.jar.clone().unwrap());
+    match h.manager.load([header.as_str()]).await {
+        Err(e @ Error::Store(StoreError::Unavailable(_))) => assert!(e.is_retryable()),
+        other => panic!("expected an unavailable store, got {other:?}"),
+    }
+    h.store.down.store(false, Ordering::SeqCst);
+    let session = h.manager.load([header.as_str()]).await.unwrap();
+    session.set("user", "bob").unwrap();
+    h.store.down.store(true, Ordering::SeqCst);
+    assert!(matches!(
+        h.manager.commit(&session, false).await,
+        Err(Error::Store(StoreError::Unavailable(_)))
+    ));
+}
+
+#[tokio::test]
+async fn corrupt_record_gives_a_fresh_session() {
+    let mut h: Harness = Harness::new(Kind::Store, settings());
+    h.request(|s: &Session| s.set("user", "ada").unwrap()).await;
+    let id = h.peek().await.id().unwrap();
+    h.store.insert_raw(
+        id.store_key(),
+        Record {
+            payload: b"{not json".to_vec(),
+            expires_at: Timestamp(T0 + 1000),
+            version: 2,
+        },
+    );
+    let set = h
+        .request(|s: &Session| assert!(s.get_all().is_empty()))
+        .await;
+    assert_eq!(set, [REMOVAL]);
+    assert!(
+        !h.store.contains(&id.store_key()),
+        "the corrupt record is deleted"
+    );
+}
+
+#[tokio::test]
+async fn concurrent_change_conflicts_but_a_lost_refresh_does_not() {
+    let mut h: Harness = Harness::new(Kind::Store, settings());
+    h.request(|s: &Session| s.set("user", "ada").unwrap()).await;
+    let header = format!("session={}", h.jar.clone().unwrap());
+    let a = h.manager.load([header.as_str()]).await.unwrap();
+    let b = h.manager.load([header.as_str()]).await.unwrap();
+    a.set("cart", &1).unwrap();
+    b.set("cart", &2).unwrap();
+    assert_eq!(h.manager.commit(&a, false).await.unwrap().len(), 1);
+    match h.manager.commit(&b, false).await {
+        Err(e @ Error::Store(StoreError::Conflict { .. })) => assert!(e.is_retryable()),
+        other => panic!("expected a conflict, got {other:?}"),
+    }
+    let session = h.manager.load([header.as_str()]).await.unwrap();
+    assert_eq!(
+        session.get::<i32>("cart"),
+        Some(1),
+        "the first write stands"
+    );
+}
+
+#[tokio::test]
+async fn session_handle_reports_its_state() {
+    let h: Harness = Harness::new(Kind::Store, settings());
+    let session = h.manager.load(None::<&str>).await.unwrap();
+    assert!(session.id().is_none());
+    assert!(!session.is_modified());
+    assert_eq!(session.created_at(), Timestamp(T0));
+    assert_eq!(session.expiration_time(), Timestamp(T0 + 3600));
+    session.set("a", &1).unwrap();
+    assert!(session.is_modified());
+    session.clear();
+    assert!(session.get_all().is_empty());
+    session.set("b", &2).unwrap();
+    h.manager.commit(&session, false).await.unwrap();
+    let id = session.id().expect("an id is issued at the first save");
+    assert!(!session.is_modified(), "committed");
+    assert!(h.store.contains(&id.store_key()));
+    assert_eq!(h.store.creates.load(Ordering::SeqCst), 1);
+}

@@ -1,0 +1,628 @@
+//! The policy table, with a mock clock: cookie flags, lifetimes at T-1s / T / T+1s,
+//! refresh, idle and absolute limits, rotation, destroy. Each runs against the cookie
+//! backend and a server-side store.
+
+use session_runtime::spec::{CookiePrefix, Lifetime, SameSite};
+use session_runtime::{Session, Settings};
+
+use crate::support::{BOTH, Harness, Kind, T0, settings, shape};
+
+fn secs(n: i64) -> Lifetime {
+    Lifetime::from_seconds(n)
+}
+
+/// Creates a session holding `user = "ada"` at the harness's current time.
+async fn login(h: &mut Harness) -> Vec<String> {
+    let set = h.request(|s: &Session| s.set("user", "ada").unwrap()).await;
+    assert_eq!(set.len(), 1, "a new session sets one cookie");
+    set
+}
+
+async fn user(h: &mut Harness) -> Option<String> {
+    h.peek().await.get::<String>("user")
+}
+
+// ---- cookie attributes --------------------------------------------------------------
+
+#[tokio::test]
+async fn default_flags_exact_strings() {
+    for kind in BOTH {
+        let mut h = Harness::new(kind, Settings::default());
+        let set = login(&mut h).await;
+        assert_eq!(
+            shape(&set[0]),
+            "session=<v>; Path=/; Secure; HttpOnly; SameSite=Lax"
+        );
+        let removal = h.request(|s: &Session| s.destroy()).await;
+        assert_eq!(
+            removal,
+            [
+                "session=; Path=/; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Secure; HttpOnly; SameSite=Lax"
+            ]
+        );
+    }
+}
+
+#[tokio::test]
+async fn each_flag_off_and_on() {
+    let cases: Vec<(Settings, &str, &str)> = vec![
+        (
+            Settings {
+                secure: false,
+                ..Settings::default()
+            },
+            "session=<v>; Path=/; HttpOnly; SameSite=Lax",
+            "session=; Path=/; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; SameSite=Lax",
+        ),
+        (
+            Settings {
+                http_only: false,
+                ..Settings::default()
+            },
+            "session=<v>; Path=/; Secure; SameSite=Lax",
+            "session=; Path=/; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Secure; SameSite=Lax",
+        ),
+        (
+            Settings {
+                same_site: SameSite::Strict,
+                ..Settings::default()
+            },
+            "session=<v>; Path=/; Secure; HttpOnly; SameSite=Strict",
+            "session=; Path=/; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Secure; HttpOnly; SameSite=Strict",
+        ),
+        (
+            Settings {
+                same_site: SameSite::None,
+                ..Settings::default()
+            },
+            "session=<v>; Path=/; Secure; HttpOnly; SameSite=None",
+            "session=; Path=/; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Secure; HttpOnly; SameSite=None",
+        ),
+        (
+            Settings {
+                path: "/app".into(),
+                domain: Some("example.com".into()),
+                cookie_name: "sid".into(),
+                ..Settings::default()
+            },
+            "sid=<v>; Path=/app; Domain=example.com; Secure; HttpOnly; SameSite=Lax",
+            "sid=; Path=/app; Domain=example.com; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Secure; HttpOnly; SameSite=Lax",
+        ),
+        (
+            Settings {
+                prefix: Some(CookiePrefix::Host),
+                ..Settings::default()
+            },
+            "__Host-session=<v>; Path=/; Secure; HttpOnly; SameSite=Lax",
+            "__Host-session=; Path=/; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Secure; HttpOnly; SameSite=Lax",
+        ),
+        (
+            Settings {
+                prefix: Some(CookiePrefix::Secure),
+                domain: Some("example.com".into()),
+                ..Settings::default()
+            },
+            "__Secure-session=<v>; Path=/; Domain=example.com; Secure; HttpOnly; SameSite=Lax",
+            "__Secure-session=; Path=/; Domain=example.com; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Secure; HttpOnly; SameSite=Lax",
+        ),
+    ];
+    for kind in BOTH {
+        for (settings, set_shape, removal) in &cases {
+            let mut h = Harness::new(kind, settings.clone());
+            let set = login(&mut h).await;
+            assert_eq!(&shape(&set[0]), set_shape, "{kind:?}");
+            // The prefixed name is the one read back.
+            assert_eq!(
+                user(&mut h).await.as_deref(),
+                Some("ada"),
+                "{kind:?} {set_shape}"
+            );
+            let gone = h.request(|s: &Session| s.destroy()).await;
+            assert_eq!(gone, [removal.to_string()], "{kind:?}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn permanent_cookie_has_max_age_and_expires() {
+    for kind in BOTH {
+        let mut h = Harness::new(
+            kind,
+            Settings {
+                permanent: true,
+                expiration_time: Lifetime::from_minutes(30),
+                ..Settings::default()
+            },
+        );
+        let set = login(&mut h).await;
+        // T0 + 1800 s = 2023-11-14 22:43:20 UTC.
+        assert_eq!(
+            shape(&set[0]),
+            "session=<v>; Path=/; Max-Age=1800; Expires=Tue, 14 Nov 2023 22:43:20 GMT; Secure; HttpOnly; SameSite=Lax"
+        );
+    }
+}
+
+#[tokio::test]
+async fn browser_session_cookie_has_no_lifetime_but_server_enforces_it() {
+    for kind in BOTH {
+        let mut h = Harness::new(
+            kind,
+            Settings {
+                expiration_time: secs(60),
+                ..settings()
+            },
+        );
+        let set = login(&mut h).await;
+        assert!(
+            !set[0].contains("Max-Age") && !set[0].contains("Expires"),
+            "{}",
+            set[0]
+        );
+        // The browser would keep a session cookie forever; the server does not.
+        h.clock.advance(60);
+        assert_eq!(user(&mut h).await, None, "{kind:?}");
+    }
+}
+
+// ---- expiration_time ----------------------------------------------------------------
+
+#[tokio::test]
+async fn expiration_time_at_t_minus_1_t_and_t_plus_1() {
+    for kind in BOTH {
+        for (offset, alive) in [(59, true), (60, false), (61, false)] {
+            let mut h = Harness::new(
+                kind,
+                Settings {
+                    expiration_time: secs(60),
+                    ..settings()
+                },
+            );
+            login(&mut h).await;
+            h.clock.advance(offset);
+            let session = h.peek().await;
+            assert_eq!(
+                session.get::<String>("user").is_some(),
+                alive,
+                "{kind:?} T{:+}",
+                offset - 60
+            );
+            if alive {
+                assert_eq!(session.expiration_time().as_secs(), T0 + 60);
+                assert!(!session.has_expired());
+                h.clock.advance(60 - offset);
+                assert!(session.has_expired(), "has_expired follows the clock");
+            } else {
+                assert!(session.id().is_none(), "a fresh session, with no id yet");
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn without_refresh_reads_do_not_slide_but_writes_do() {
+    for kind in BOTH {
+        let mut h = Harness::new(
+            kind,
+            Settings {
+                expiration_time: secs(60),
+                ..settings()
+            },
+        );
+        login(&mut h).await;
+        h.clock.advance(50);
+        assert!(h.request(|_| {}).await.is_empty(), "a read owes nothing");
+        h.clock.advance(10); // T0 + 60: the read did not slide the expiry
+        assert_eq!(user(&mut h).await, None, "{kind:?}");
+
+        let mut h = Harness::new(
+            kind,
+            Settings {
+                expiration_time: secs(60),
+                ..settings()
+            },
+        );
+        login(&mut h).await;
+        h.clock.advance(50);
+        assert_eq!(
+            h.request(|s: &Session| s.set("n", &1).unwrap()).await.len(),
+            1
+        );
+        h.clock.advance(59); // T0 + 109 < T0 + 50 + 60
+        assert_eq!(user(&mut h).await.as_deref(), Some("ada"), "{kind:?}");
+        h.clock.advance(1);
+        assert_eq!(user(&mut h).await, None, "{kind:?}");
+    }
+}
+
+#[tokio::test]
+async fn refresh_each_request_slides_and_reissues() {
+    for kind in BOTH {
+        let mut h = Harness::new(
+            kind,
+            Settings {
+                expiration_time: secs(60),
+                refresh_each_request: true,
+                permanent: true,
+                ..settings()
+            },
+        );
+        login(&mut h).await;
+        for _ in 0..5 {
+            h.clock.advance(59);
+            let set = h.request(|_| {}).await;
+            assert_eq!(set.len(), 1, "{kind:?}: every request re-issues the cookie");
+            assert!(set[0].contains("; Max-Age=60; "), "{}", set[0]);
+        }
+        // Five slides later, far past the first expiry, the session lives on.
+        assert_eq!(user(&mut h).await.as_deref(), Some("ada"));
+        h.clock.advance(60);
+        assert_eq!(user(&mut h).await, None);
+    }
+}
+
+// ---- idle timeout -------------------------------------------------------------------
+
+#[tokio::test]
+async fn idle_timeout_at_t_minus_1_t_and_t_plus_1() {
+    for kind in BOTH {
+        for (offset, alive) in [(99, true), (100, false), (101, false)] {
+            let mut h = Harness::new(
+                kind,
+                Settings {
+                    idle_timeout: Some(secs(100)),
+                    ..settings()
+                },
+            );
+            login(&mut h).await;
+            h.clock.advance(offset);
+            let session = h.peek().await;
+            assert_eq!(
+                session.get::<String>("user").is_some(),
+                alive,
+                "{kind:?} T{:+}",
+                offset - 100
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn idle_activity_is_recorded_and_keeps_the_session() {
+    for kind in BOTH {
+        let mut h = Harness::new(
+            kind,
+            Settings {
+                idle_timeout: Some(secs(100)),
+                ..settings()
+            },
+        );
+        login(&mut h).await;
+        // Requests every 99 s: each records activity (one write, one Set-Cookie).
+        for i in 1..=5 {
+            h.clock.advance(99);
+            let set = h.request(|_| {}).await;
+            assert_eq!(set.len(), 1, "{kind:?} request {i}");
+        }
+        assert_eq!(user(&mut h).await.as_deref(), Some("ada"));
+        h.clock.advance(100);
+        assert_eq!(user(&mut h).await, None);
+    }
+}
+
+#[tokio::test]
+async fn idle_resolution_bounds_writes() {
+    for kind in BOTH {
+        // Default resolution: a twentieth of the idle timeout, 5 s here.
+        let mut h = Harness::new(
+            kind,
+            Settings {
+                idle_timeout: Some(secs(100)),
+                ..settings()
+            },
+        );
+        login(&mut h).await;
+        let writes = h.store.writes();
+        h.clock.advance(4);
+        assert!(
+            h.request(|_| {}).await.is_empty(),
+            "within the resolution: no write"
+        );
+        assert_eq!(h.store.writes(), writes);
+        h.clock.advance(1);
+        assert_eq!(
+            h.request(|_| {}).await.len(),
+            1,
+            "a resolution later: activity recorded"
+        );
+        if kind == Kind::Store {
+            assert_eq!(h.store.writes(), writes + 1);
+        }
+        // The unrecorded request at +4 did not count: the limit runs from +5.
+        h.clock.advance(99);
+        assert!(user(&mut h).await.is_some());
+        h.clock.advance(1);
+        assert!(user(&mut h).await.is_none());
+    }
+}
+
+#[tokio::test]
+async fn exact_idle_resolution_records_every_second() {
+    let mut h = Harness::new(
+        Kind::Store,
+        Settings {
+            idle_timeout: Some(secs(100)),
+            ..settings()
+        },
+    );
+    h.manager = h.manager.clone().with_idle_resolution(1);
+    login(&mut h).await;
+    h.clock.advance(1);
+    assert_eq!(h.request(|_| {}).await.len(), 1);
+    h.clock.advance(100);
+    assert!(user(&mut h).await.is_none());
+}
+
+// ---- absolute timeout ---------------------------------------------------------------
+
+#[tokio::test]
+async fn absolute_timeout_caps_sliding() {
+    for kind in BOTH {
+        let mut h = Harness::new(
+            kind,
+            Settings {
+                expiration_time: secs(100),
+                refresh_each_request: true,
+                absolute_timeout: Some(secs(300)),
+                permanent: true,
+                ..settings()
+            },
+        );
+        login(&mut h).await;
+        for (at, max_age) in [(90, 100), (180, 100), (270, 30)] {
+            h.clock.set(session_runtime::Timestamp(T0 + at));
+            let set = h.request(|_| {}).await;
+            assert!(
+                set[0].contains(&format!("; Max-Age={max_age}; ")),
+                "at {at}: {}",
+                set[0]
+            );
+        }
+        for (at, alive) in [(299, true), (300, false), (301, false)] {
+            h.clock.set(session_runtime::Timestamp(T0 + at));
+            assert_eq!(user(&mut h).await.is_some(), alive, "{kind:?} at T0+{at}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn absolute_timeout_survives_rotation() {
+    for kind in BOTH {
+        let mut h = Harness::new(
+            kind,
+            Settings {
+                absolute_timeout: Some(secs(300)),
+                ..settings()
+            },
+        );
+        login(&mut h).await;
+        h.clock.advance(200);
+        h.request(|s: &Session| s.cycle()).await;
+        h.clock.advance(99);
+        assert!(user(&mut h).await.is_some());
+        h.clock.advance(1);
+        assert!(
+            user(&mut h).await.is_none(),
+            "{kind:?}: rotation keeps the creation time"
+        );
+    }
+}
+
+// ---- rotation -----------------------------------------------------------------------
+
+#[tokio::test]
+async fn periodic_rotation() {
+    for kind in BOTH {
+        let mut h = Harness::new(
+            kind,
+            Settings {
+                rotation_interval: Some(secs(100)),
+                ..settings()
+            },
+        );
+        login(&mut h).await;
+        let first = h.peek().await.id().unwrap();
+        h.clock.advance(99);
+        assert!(h.request(|_| {}).await.is_empty(), "{kind:?}: not yet");
+        h.clock.advance(1);
+        assert_eq!(h.request(|_| {}).await.len(), 1, "{kind:?}: rotated");
+        let session = h.peek().await;
+        let second = session.id().unwrap();
+        assert_ne!(first, second);
+        assert_eq!(
+            session.get::<String>("user").as_deref(),
+            Some("ada"),
+            "data kept"
+        );
+        assert_eq!(session.created_at().as_secs(), T0, "creation time kept");
+        if kind == Kind::Store {
+            assert!(!h.store.contains(&first.store_key()), "old record deleted");
+            assert!(h.store.contains(&second.store_key()));
+            assert_eq!(h.store.len(), 1);
+        }
+        // The next rotation is due 100 s after the new id was issued.
+        h.clock.advance(99);
+        assert!(h.request(|_| {}).await.is_empty());
+    }
+}
+
+#[tokio::test]
+async fn cycle_gives_a_new_id_and_keeps_data() {
+    for kind in BOTH {
+        let mut h = Harness::new(kind, settings());
+        login(&mut h).await;
+        let old_cookie = h.jar.clone().unwrap();
+        let old = h.peek().await.id().unwrap();
+        let set = h
+            .request(|s: &Session| {
+                s.cycle();
+                assert!(s.id().is_none(), "the new id is drawn at commit");
+            })
+            .await;
+        assert_eq!(set.len(), 1);
+        let session = h.peek().await;
+        assert_ne!(session.id().unwrap(), old);
+        assert_eq!(session.get::<String>("user").as_deref(), Some("ada"));
+        if kind == Kind::Store {
+            assert!(!h.store.contains(&old.store_key()));
+            assert_eq!(h.store.len(), 1);
+            // The old cookie no longer opens anything.
+            h.jar = Some(old_cookie);
+            assert!(user(&mut h).await.is_none());
+        }
+    }
+}
+
+// ---- destroy ------------------------------------------------------------------------
+
+#[tokio::test]
+async fn destroy_deletes_the_record_and_removes_the_cookie() {
+    for kind in BOTH {
+        let mut h = Harness::new(
+            kind,
+            Settings {
+                permanent: true,
+                ..settings()
+            },
+        );
+        login(&mut h).await;
+        let cookie = h.jar.clone().unwrap();
+        let id = h.peek().await.id().unwrap();
+        let set = h.request(|s: &Session| s.destroy()).await;
+        assert_eq!(
+            set,
+            [
+                "session=; Path=/; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; SameSite=Lax"
+            ]
+        );
+        assert!(h.jar.is_none());
+        if kind == Kind::Store {
+            assert!(!h.store.contains(&id.store_key()));
+            assert_eq!(h.store.len(), 0);
+            h.jar = Some(cookie);
+            assert!(
+                user(&mut h).await.is_none(),
+                "a destroyed session stays gone"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn values_set_after_destroy_start_a_new_session() {
+    for kind in BOTH {
+        let mut h = Harness::new(kind, settings());
+        login(&mut h).await;
+        let old = h.peek().await.id().unwrap();
+        let set = h
+            .request(|s: &Session| {
+                s.destroy();
+                s.set("flash", "logged out").unwrap();
+            })
+            .await;
+        assert_eq!(set.len(), 1);
+        assert!(!set[0].contains("Max-Age=0"));
+        let session = h.peek().await;
+        assert_ne!(session.id().unwrap(), old);
+        assert_eq!(session.get::<String>("user"), None);
+        assert_eq!(
+            session.get::<String>("flash").as_deref(),
+            Some("logged out")
+        );
+        if kind == Kind::Store {
+            assert!(!h.store.contains(&old.store_key()));
+            assert_eq!(h.store.len(), 1);
+        }
+    }
+}
+
+// ---- nothing written that need not be --------------------------------------------------
+
+#[tokio::test]
+async fn read_only_request_costs_no_write_and_no_cookie() {
+    for kind in BOTH {
+        let mut h = Harness::new(kind, settings());
+        login(&mut h).await;
+        let writes = h.store.writes();
+        for _ in 0..3 {
+            h.clock.advance(10);
+            let set = h
+                .request(|s: &Session| {
+                    assert_eq!(s.get::<String>("user").as_deref(), Some("ada"));
+                    s.set("user", "ada").unwrap(); // the same value is no change
+                })
+                .await;
+            assert!(set.is_empty(), "{kind:?}");
+        }
+        assert_eq!(h.store.writes(), writes, "{kind:?}");
+    }
+}
+
+#[tokio::test]
+async fn anonymous_visits_store_nothing() {
+    for kind in BOTH {
+        let mut h = Harness::new(kind, settings());
+        for _ in 0..3 {
+            let set = h
+                .request(|s: &Session| {
+                    assert!(s.get::<String>("user").is_none());
+                })
+                .await;
+            assert!(set.is_empty());
+        }
+        // Setting then removing a value leaves nothing to store either.
+        let set = h
+            .request(|s: &Session| {
+                s.set("x", &1).unwrap();
+                s.delete("x");
+            })
+            .await;
+        assert!(set.is_empty());
+        assert_eq!(h.store.writes(), 0);
+        assert_eq!(h.store.len(), 0);
+    }
+}
+
+#[tokio::test]
+async fn server_error_discards_changes() {
+    for kind in BOTH {
+        let mut h = Harness::new(kind, settings());
+        login(&mut h).await;
+        let writes = h.store.writes();
+        let set = h
+            .request_with(true, |s: &Session| {
+                s.set("user", "mallory").unwrap();
+                s.cycle();
+            })
+            .await;
+        assert!(set.is_empty(), "{kind:?}: no Set-Cookie on a 5xx");
+        assert_eq!(h.store.writes(), writes, "{kind:?}: no write on a 5xx");
+        assert_eq!(user(&mut h).await.as_deref(), Some("ada"));
+        // A destroy in a failed request is dropped too.
+        assert!(
+            h.request_with(true, |s: &Session| s.destroy())
+                .await
+                .is_empty()
+        );
+        assert_eq!(user(&mut h).await.as_deref(), Some("ada"));
+        // And a new session begun by a failed request is never stored.
+        let mut fresh = Harness::new(kind, settings());
+        assert!(
+            fresh
+                .request_with(true, |s: &Session| s.set("a", &1).unwrap())
+                .await
+                .is_empty()
+        );
+        assert_eq!(fresh.store.len(), 0);
+    }
+}

@@ -1,0 +1,316 @@
+//! Shared test fixtures: a counting store, a browser cookie jar, hand-written schemas.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use session_runtime::__private::{decode, finish, retain_keys};
+use session_runtime::keys::Keys;
+use session_runtime::{
+    Map, MockClock, Record, SessionManager, SessionSchema, SessionStore, Settings, StoreError,
+    StoreKey, Timestamp, ValidationErrors,
+};
+
+/// The mock clock's start: 2023-11-14 22:13:20 UTC.
+pub const T0: i64 = 1_700_000_000;
+
+/// An in-test store that keeps records in a map and counts every write, so tests can
+/// assert "no write happened". It follows the store contract (create never overwrites,
+/// load hides expired records, save is a compare-and-swap).
+#[derive(Debug, Default)]
+pub struct CountingStore {
+    records: Mutex<HashMap<StoreKey, Record>>,
+    /// `create` + `save` + `delete` calls.
+    pub writes: AtomicUsize,
+    /// `create` calls.
+    pub creates: AtomicUsize,
+    /// `delete` calls.
+    pub deletes: AtomicUsize,
+    /// When set, every call fails with `StoreError::Unavailable`.
+    pub down: std::sync::atomic::AtomicBool,
+}
+
+impl CountingStore {
+    pub fn new() -> Arc<Self> {
+        Arc::new(Self::default())
+    }
+
+    pub fn writes(&self) -> usize {
+        self.writes.load(Ordering::SeqCst)
+    }
+
+    pub fn len(&self) -> usize {
+        self.records.lock().unwrap().len()
+    }
+
+    pub fn contains(&self, key: &StoreKey) -> bool {
+        self.records.lock().unwrap().contains_key(key)
+    }
+
+    pub fn insert_raw(&self, key: StoreKey, record: Record) {
+        self.records.lock().unwrap().insert(key, record);
+    }
+
+    fn check(&self) -> Result<(), StoreError> {
+        if self.down.load(Ordering::SeqCst) {
+            Err(StoreError::Unavailable("test store is down".into()))
+        } else {
+            Ok(())
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl SessionStore for CountingStore {
+    async fn create(&self, key: &StoreKey, record: &Record) -> Result<(), StoreError> {
+        self.check()?;
+        self.writes.fetch_add(1, Ordering::SeqCst);
+        self.creates.fetch_add(1, Ordering::SeqCst);
+        let mut records = self.records.lock().unwrap();
+        if records.contains_key(key) {
+            return Err(StoreError::Exists);
+        }
+        records.insert(
+            *key,
+            Record {
+                version: 1,
+                ..record.clone()
+            },
+        );
+        Ok(())
+    }
+
+    async fn load(&self, key: &StoreKey, now: Timestamp) -> Result<Option<Record>, StoreError> {
+        self.check()?;
+        let records = self.records.lock().unwrap();
+        Ok(records.get(key).filter(|r| r.expires_at > now).cloned())
+    }
+
+    async fn save(&self, key: &StoreKey, record: &Record) -> Result<u64, StoreError> {
+        self.check()?;
+        self.writes.fetch_add(1, Ordering::SeqCst);
+        let mut records = self.records.lock().unwrap();
+        let Some(stored) = records.get_mut(key) else {
+            return Err(StoreError::NotFound);
+        };
+        if stored.version != record.version {
+            return Err(StoreError::Conflict {
+                expected: record.version,
+            });
+        }
+        *stored = Record {
+            version: record.version + 1,
+            ..record.clone()
+        };
+        Ok(stored.version)
+    }
+
+    async fn delete(&self, key: &StoreKey) -> Result<(), StoreError> {
+        self.check()?;
+        self.writes.fetch_add(1, Ordering::SeqCst);
+        self.deletes.fetch_add(1, Ordering::SeqCst);
+        self.records.lock().unwrap().remove(key);
+        Ok(())
+    }
+
+    async fn purge_expired(&self, now: Timestamp) -> Result<u64, StoreError> {
+        self.check()?;
+        let mut records = self.records.lock().unwrap();
+        let before = records.len();
+        records.retain(|_, r| r.expires_at > now);
+        Ok((before - records.len()) as u64)
+    }
+}
+
+/// Which backend a test runs against.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Cookie,
+    Store,
+}
+
+pub const BOTH: [Kind; 2] = [Kind::Cookie, Kind::Store];
+
+/// A manager, its clock, its store (unused by the cookie backend) and a browser.
+pub struct Harness<S: SessionSchema = session_runtime::Dynamic> {
+    pub clock: MockClock,
+    pub store: Arc<CountingStore>,
+    pub manager: SessionManager<S>,
+    pub jar: Option<String>,
+}
+
+/// Settings usable over plain HTTP in tests, with a short lifetime.
+pub fn settings() -> Settings {
+    Settings {
+        secure: false,
+        expiration_time: session_runtime::spec::Lifetime::from_seconds(3600),
+        ..Settings::default()
+    }
+}
+
+impl<S: SessionSchema> Harness<S> {
+    pub fn new(kind: Kind, settings: Settings) -> Self {
+        Self::with_keys(kind, settings, Keys::generate())
+    }
+
+    pub fn with_keys(kind: Kind, settings: Settings, keys: Keys) -> Self {
+        let clock = MockClock::new(Timestamp(T0));
+        let store = CountingStore::new();
+        let manager = match kind {
+            Kind::Cookie => SessionManager::cookie(settings, keys),
+            Kind::Store => SessionManager::with_store(settings, store.clone()),
+        }
+        .expect("valid test settings")
+        .with_clock(Arc::new(clock.clone()));
+        Self {
+            clock,
+            store,
+            manager,
+            jar: None,
+        }
+    }
+
+    /// One request: loads with the jar's cookie, runs `handler`, commits (as a 5xx when
+    /// `server_error`), stores the cookie the response set, returns the `Set-Cookie`s.
+    pub async fn request_with(
+        &mut self,
+        server_error: bool,
+        handler: impl FnOnce(&session_runtime::Session<S>),
+    ) -> Vec<String> {
+        let header = self
+            .jar
+            .as_ref()
+            .map(|v| format!("{}={v}", self.manager.cookie_name()));
+        let session = self.manager.load(header.as_deref()).await.expect("load");
+        handler(&session);
+        let set = self
+            .manager
+            .commit(&session, server_error)
+            .await
+            .expect("commit");
+        for c in &set {
+            self.accept(c);
+        }
+        set
+    }
+
+    pub async fn request(
+        &mut self,
+        handler: impl FnOnce(&session_runtime::Session<S>),
+    ) -> Vec<String> {
+        self.request_with(false, handler).await
+    }
+
+    /// Loads the session the jar points at, without committing.
+    pub async fn peek(&self) -> session_runtime::Session<S> {
+        let header = self
+            .jar
+            .as_ref()
+            .map(|v| format!("{}={v}", self.manager.cookie_name()));
+        self.manager.load(header.as_deref()).await.expect("load")
+    }
+
+    /// Stores a `Set-Cookie` as a browser would (a removal clears the jar).
+    pub fn accept(&mut self, set_cookie: &str) {
+        let pair = set_cookie.split(';').next().unwrap();
+        let (_, value) = pair.split_once('=').unwrap();
+        if set_cookie.contains("Max-Age=0;") || value.is_empty() {
+            self.jar = None;
+        } else {
+            self.jar = Some(value.to_owned());
+        }
+    }
+}
+
+/// The value of a `Set-Cookie` string.
+pub fn value_of(set_cookie: &str) -> &str {
+    set_cookie
+        .split(';')
+        .next()
+        .unwrap()
+        .split_once('=')
+        .unwrap()
+        .1
+}
+
+/// `Set-Cookie` with the value replaced by `<v>`, for exact comparisons.
+pub fn shape(set_cookie: &str) -> String {
+    let (pair, rest) = set_cookie.split_once(';').unwrap_or((set_cookie, ""));
+    let (name, value) = pair.split_once('=').unwrap();
+    let value = if value.is_empty() { "" } else { "<v>" };
+    format!("{name}={value};{rest}")
+}
+
+/// Version 1 of a typed schema: a `count`.
+pub struct ShopV1;
+/// Version 2: adds `theme` with a default.
+pub struct ShopV2;
+/// Version 3: `count` retyped to a string, no default.
+pub struct ShopV3;
+
+impl SessionSchema for ShopV1 {
+    const NAME: &'static str = "shop";
+    const VERSION: u32 = 1;
+    const KEYS: &'static [&'static str] = &["count"];
+    const SENSITIVE: &'static [&'static str] = &[];
+    fn settings() -> Settings {
+        settings()
+    }
+    fn upgrade(data: &mut Map) -> Result<(), ValidationErrors> {
+        retain_keys(data, Self::KEYS);
+        let mut errors = Vec::new();
+        if let Some(v) = data.get("count") {
+            if let Err(e) = decode::<u32>("count", v) {
+                errors.push(e);
+            }
+        }
+        finish(errors)
+    }
+}
+
+impl SessionSchema for ShopV2 {
+    const NAME: &'static str = "shop";
+    const VERSION: u32 = 2;
+    const KEYS: &'static [&'static str] = &["count", "theme"];
+    const SENSITIVE: &'static [&'static str] = &[];
+    fn settings() -> Settings {
+        settings()
+    }
+    fn upgrade(data: &mut Map) -> Result<(), ValidationErrors> {
+        ShopV1::upgrade(&mut data.clone())?;
+        retain_keys(data, Self::KEYS);
+        data.entry("theme").or_insert_with(|| "light".into());
+        let mut errors = Vec::new();
+        if let Err(e) = decode::<String>("theme", &data["theme"]) {
+            errors.push(e);
+        }
+        finish(errors)
+    }
+}
+
+impl SessionSchema for ShopV3 {
+    const NAME: &'static str = "shop";
+    const VERSION: u32 = 3;
+    const KEYS: &'static [&'static str] = &["count"];
+    const SENSITIVE: &'static [&'static str] = &[];
+    fn settings() -> Settings {
+        settings()
+    }
+    fn upgrade(data: &mut Map) -> Result<(), ValidationErrors> {
+        retain_keys(data, Self::KEYS);
+        let mut errors = Vec::new();
+        match data.get("count") {
+            Some(v) => {
+                if let Err(e) = decode::<String>("count", v) {
+                    errors.push(e);
+                }
+            }
+            None => errors.push(session_runtime::ValidationError::new(
+                "count",
+                session_runtime::Rule::Required,
+                "missing",
+            )),
+        }
+        finish(errors)
+    }
+}
