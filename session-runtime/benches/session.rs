@@ -1,0 +1,122 @@
+//! One request's session cost, next to the raw floor.
+//!
+//! Run: `cargo bench -p session-runtime --bench session`.
+//!
+//! - `floor/*`: what any cookie session must at least do with the same payload: serde_json
+//!   plus HMAC-SHA256 (verify on load, sign on commit), no base64, no context binding.
+//! - `codec/*`: seal or open one cookie value in each mode.
+//! - `request/*`: one request's session work: open the cookie, parse the data, change one
+//!   value, serialize, seal.
+
+// `criterion_group!` defines an undocumented function.
+#![allow(missing_docs)]
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use hmac::{Hmac, Mac};
+use serde_json::{Map, Value, json};
+use session_runtime::codec::{Codec, CodecContext};
+use session_runtime::keys::{Key, Keys};
+use session_runtime::spec::settings::CookieMode;
+use sha2::Sha256;
+
+/// A typical session: a user id, a small cart, a CSRF token, a flash message, timestamps.
+fn data() -> Map<String, Value> {
+    let value = json!({
+        "user_id": 421337,
+        "username": "dunamis",
+        "cart": ["apple", "pear", "fig"],
+        "csrf": "Yq3s0bM1s2lUQW1xR3l2a0Zr",
+        "flash": "Your order was placed.",
+        "__created": 1790000000,
+        "__seen": 1790000600,
+    });
+    match value {
+        Value::Object(map) => map,
+        _ => unreachable!(),
+    }
+}
+
+fn floor(c: &mut Criterion) {
+    let secret = [7u8; 32];
+    let mac = <Hmac<Sha256> as Mac>::new_from_slice(&secret).unwrap();
+    let payload = serde_json::to_vec(&data()).unwrap();
+    let tag = {
+        let mut m = mac.clone();
+        m.update(&payload);
+        m.finalize().into_bytes()
+    };
+    c.bench_function("floor/serialize+hmac", |b| {
+        b.iter(|| {
+            let bytes = serde_json::to_vec(black_box(&data_ref())).unwrap();
+            let mut m = mac.clone();
+            m.update(&bytes);
+            black_box((bytes, m.finalize().into_bytes()))
+        })
+    });
+    c.bench_function("floor/request", |b| {
+        b.iter(|| {
+            // Load: verify and parse; change one value; commit: serialize and sign.
+            let mut m = mac.clone();
+            m.update(black_box(&payload));
+            m.verify_slice(black_box(&tag)).unwrap();
+            let mut map: Map<String, Value> = serde_json::from_slice(&payload).unwrap();
+            map.insert("flash".into(), Value::from("Saved."));
+            let bytes = serde_json::to_vec(&map).unwrap();
+            let mut m = mac.clone();
+            m.update(&bytes);
+            black_box((bytes, m.finalize().into_bytes()))
+        })
+    });
+}
+
+fn data_ref() -> &'static Map<String, Value> {
+    static DATA: std::sync::OnceLock<Map<String, Value>> = std::sync::OnceLock::new();
+    DATA.get_or_init(data)
+}
+
+fn codecs(c: &mut Criterion) {
+    let ctx = CodecContext::cookie("__Host-session", "shop");
+    let payload = serde_json::to_vec(&data()).unwrap();
+    for (name, mode) in [
+        ("signed", CookieMode::Signed),
+        ("encrypted", CookieMode::Encrypted),
+    ] {
+        // A fallback key configured, as in production during a rotation.
+        let codec = Codec::new(mode, Keys::new(Key::generate(), vec![Key::generate()]));
+        let value = codec.seal(&ctx, &payload).unwrap();
+        c.bench_function(&format!("codec/seal/{name}"), |b| {
+            b.iter(|| codec.seal(black_box(&ctx), black_box(&payload)).unwrap())
+        });
+        c.bench_function(&format!("codec/open/{name}"), |b| {
+            b.iter(|| codec.open(black_box(&ctx), black_box(&value)).unwrap())
+        });
+        c.bench_function(&format!("request/codec-only/{name}"), |b| {
+            b.iter(|| {
+                let opened = codec.open(&ctx, black_box(&value)).unwrap();
+                let mut map: Map<String, Value> =
+                    serde_json::from_slice(&opened.plaintext).unwrap();
+                map.insert("flash".into(), Value::from("Saved."));
+                let bytes = serde_json::to_vec(&map).unwrap();
+                black_box(codec.seal(&ctx, &bytes).unwrap())
+            })
+        });
+    }
+}
+
+fn config() -> Criterion {
+    // Short runs: the machine is shared; these are ratios, not absolute figures.
+    Criterion::default()
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(2))
+        .sample_size(50)
+}
+
+criterion_group! {
+    name = benches;
+    config = config();
+    targets = floor, codecs
+}
+criterion_main!(benches);
