@@ -6,6 +6,20 @@
 //! build-script API (`codegen`), the `#[session(...)]` attribute front-end (`derive`), the
 //! JSON Schema of the spec format (`schema`) and the CLI (`cli`).
 //!
+//! # From a spec to typed Rust
+//!
+//! 1. `Cargo.toml`: `session-runtime` as a dependency, `session-spec` (features `codegen`,
+//!    `parse`) as a build dependency.
+//! 2. `session.toml`: the session's name, policy and fields (`session-spec init` writes one).
+//! 3. `build.rs`: `session_spec::compile_or_exit("session.toml");` writes
+//!    `$OUT_DIR/session.rs`, or fails the build with every error of the spec.
+//! 4. `mod session { include!(concat!(env!("OUT_DIR"), "/session.rs")); }`
+//! 5. `use session::{Shop, ShopExt};` then `Session::<Shop>` has typed, validating
+//!    accessors (`session.set_username(..)?`, `session.cart()`).
+//!
+//! Each step is shown in full in the `build` module; the generated API is described in the
+//! `codegen` module.
+//!
 //! ```
 //! use session_spec::Settings;
 //! let settings = Settings::default();
@@ -15,6 +29,8 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+#[cfg(all(feature = "codegen", feature = "parse"))]
+pub mod build;
 #[cfg(feature = "codegen")]
 pub mod codegen;
 pub mod diagnostic;
@@ -32,6 +48,8 @@ pub mod rust;
 pub mod settings;
 pub mod validate;
 
+#[cfg(all(feature = "codegen", feature = "parse"))]
+pub use build::{Builder, CompileError, compile, compile_or_exit};
 pub use ir::{
     DefaultValue, EnumDef, Field, FieldType, FloatType, IntType, Number, Origin, Rules, Schema,
     Spanned, Value, Variant,

@@ -21,7 +21,7 @@ pub(crate) fn expand(name: &Ident, fields: &[FieldCx<'_>]) -> (TokenStream, Toke
     }
     let vdoc = doc_attrs(
         "Checks every stored field against its type and rules and returns every error at \
-         once.\n\n# Errors\nOne [`ValidationError`](::session_runtime::ValidationError) per \
+         once.\n\n# Errors\nOne [`ValidationError`](session_runtime::ValidationError) per \
          field that is of the wrong type or breaks a rule.",
     );
     let validate_sig = quote! {
@@ -29,7 +29,7 @@ pub(crate) fn expand(name: &Ident, fields: &[FieldCx<'_>]) -> (TokenStream, Toke
     };
     let tdoc = doc_attrs(&format!(
         "Typed accessors of the [`{name}`] session, implemented for \
-         [`Session<{name}>`](::session_runtime::Session).\n\nBring the trait into scope \
+         [`Session<{name}>`](session_runtime::Session).\n\nBring the trait into scope \
          (`use ...::{ext};`) to call them on a session handle."
     ));
     let decl = quote! {

@@ -167,7 +167,19 @@ pub fn generate_tokens(schema: &Schema, mode: Mode) -> TokenStream {
 pub fn generate(schema: &Schema) -> String {
     let tokens = generate_tokens(schema, Mode::Standalone);
     let body = match syn::parse2::<syn::File>(tokens.clone()) {
-        Ok(file) => prettyplease::unparse(&file),
+        // One item at a time, so that top-level items are separated by a blank line.
+        Ok(file) => file
+            .items
+            .into_iter()
+            .map(|item| {
+                prettyplease::unparse(&syn::File {
+                    shebang: None,
+                    attrs: Vec::new(),
+                    items: vec![item],
+                })
+            })
+            .collect::<Vec<_>>()
+            .join("\n"),
         // Unreachable for tokens built by `quote!`, but never panic: emit them unformatted.
         Err(_) => tokens.to_string(),
     };

@@ -24,7 +24,7 @@ pub(crate) fn inherent(_cx: &mut Ctxt, name: &Ident, fields: &[FieldCx<'_>]) -> 
             vdoc.push_str(&format!("\n\nRules: {rules}."));
         }
         vdoc.push_str(
-            "\n\n# Errors\nA [`ValidationError`](::session_runtime::ValidationError) naming the \
+            "\n\n# Errors\nA [`ValidationError`](session_runtime::ValidationError) naming the \
              field and the rule.",
         );
         let vdoc = doc_attrs(&vdoc);

@@ -192,3 +192,29 @@ fn clashing_names_are_reported() {
     assert!(code.contains("`push_items`"), "{code}");
     assert!(code.contains("`validate`"), "{code}");
 }
+
+/// The generated code of every template, reviewed like code; the `tests` crate compiles
+/// and exercises the same output.
+#[cfg(feature = "parse")]
+#[test]
+fn templates() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../templates");
+    let mut names = Vec::new();
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "toml") {
+            names.push(path);
+        }
+    }
+    names.sort();
+    assert!(names.len() >= 4, "templates missing in {}", dir.display());
+    for path in names {
+        let stem = path.file_stem().unwrap().to_string_lossy().into_owned();
+        let source = std::fs::read_to_string(&path).unwrap();
+        let schema = session_spec::parse::parse_str(&source, &format!("{stem}.toml"))
+            .unwrap_or_else(|d| panic!("{d}"));
+        let code = generate(&schema);
+        assert!(!code.contains("compile_error!"), "{stem}:\n{code}");
+        insta::assert_snapshot!(format!("template_{stem}"), code);
+    }
+}
