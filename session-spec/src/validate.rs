@@ -67,6 +67,42 @@ pub const KEYWORDS: &[&str] = &[
     "override", "priv", "try", "typeof", "unsized", "virtual", "yield",
 ];
 
+/// Field names taken by the session handle's own methods (`Session::get`, `clear`, `id`,
+/// ...) and by the generated `validate()`: a field so named would have its getter shadowed
+/// by the inherent method, so the validator refuses it.
+pub const RESERVED_FIELD_NAMES: &[&str] = &[
+    "clear",
+    "created_at",
+    "cycle",
+    "delete",
+    "destroy",
+    "expiration_time",
+    "get",
+    "get_all",
+    "has_expired",
+    "id",
+    "is_modified",
+    "set",
+    "validate",
+];
+
+/// The names of the methods the generator emits for a field (getter, setter, remover and
+/// the collection helpers), for finding two fields whose accessors collide.
+pub fn accessor_names(field: &Field) -> Vec<String> {
+    let n = &field.name;
+    let mut out = vec![n.clone(), format!("set_{n}"), format!("remove_{n}")];
+    match &field.ty.value {
+        FieldType::Vec(_) => out.extend([format!("push_{n}"), format!("clear_{n}")]),
+        FieldType::Map(_) => out.extend([
+            format!("insert_{n}"),
+            format!("remove_{n}_entry"),
+            format!("clear_{n}"),
+        ]),
+        _ => {}
+    }
+    out
+}
+
 /// Whether `s` is a Rust identifier (ASCII) that is not a keyword.
 pub fn is_identifier(s: &str) -> bool {
     let mut chars = s.chars();
@@ -335,8 +371,34 @@ impl Cx<'_> {
     fn check_fields(&mut self) {
         let mut names: BTreeMap<&str, &Field> = BTreeMap::new();
         let mut keys: BTreeMap<&str, &Field> = BTreeMap::new();
+        let mut methods: BTreeMap<String, &Field> = BTreeMap::new();
         for f in &self.schema.fields {
             self.check_field_name(f);
+            // Two fields whose generated methods share a name cannot both be expanded.
+            for m in accessor_names(f) {
+                match methods.get(&m) {
+                    Some(other) if other.name != f.name => {
+                        self.push(
+                            Diagnostic::error(
+                                format!(
+                                    "fields `{}` and `{}` both generate a method `{m}`",
+                                    other.name, f.name
+                                ),
+                                f.origin.clone(),
+                            )
+                            .with_label("accessor names collide")
+                            .with_help(format!(
+                                "rename this field and keep its stored name with `key = \"{}\"`",
+                                f.key
+                            )),
+                        );
+                        break;
+                    }
+                    _ => {
+                        methods.insert(m, f);
+                    }
+                }
+            }
             if names.insert(f.name.as_str(), f).is_some() {
                 self.push(Diagnostic::error(
                     format!("field `{}` is declared twice", f.name),
@@ -380,6 +442,25 @@ impl Cx<'_> {
                 .with_help(format!(
                     "pick another name and keep the stored name with `key = \"{}\"`",
                     f.name
+                )),
+            );
+        } else if RESERVED_FIELD_NAMES.contains(&f.name.as_str()) {
+            self.push(
+                Diagnostic::error(
+                    format!(
+                        "field name `{}` is taken by a method of the session handle",
+                        f.name
+                    ),
+                    f.origin.clone(),
+                )
+                .with_label("reserved name")
+                .with_help(format!(
+                    "pick another name and keep the stored name with `key = \"{}\"`",
+                    f.name
+                ))
+                .with_note(format!(
+                    "reserved field names: {}",
+                    backticked(RESERVED_FIELD_NAMES)
                 )),
             );
         } else if !is_snake_case(&f.name) {
@@ -1112,6 +1193,17 @@ mod tests {
             m[0]
         );
         assert!(m[1].contains("breaks its own rule `one_of`"));
+    }
+
+    #[test]
+    fn accessor_names_may_not_collide() {
+        let cart = field("cart", FieldType::Vec(Box::new(FieldType::String)));
+        let push = field("push_cart", FieldType::Bool);
+        let get = field("get", FieldType::Bool);
+        let m = messages(&schema(vec![cart, push, get]));
+        assert_eq!(m.len(), 2, "{m:#?}");
+        assert!(m[0].contains("fields `cart` and `push_cart` both generate a method `push_cart`"));
+        assert!(m[1].contains("`get` is taken by a method of the session handle"));
     }
 
     #[test]

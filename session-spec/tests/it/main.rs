@@ -4,4 +4,5 @@ mod cli;
 mod codegen;
 mod diagnostics;
 mod json_schema;
+mod robustness;
 mod templates;
