@@ -217,10 +217,7 @@ fn generate(file: &Path, output: Option<&Path>, color: bool) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let code = match codegen(&schema) {
-        Ok(code) => code,
-        Err(message) => return fail(&message),
-    };
+    let code = session_spec::codegen::generate(&schema);
     match output {
         Some(out) => match fs::write(out, code) {
             Ok(()) => ExitCode::SUCCESS,
@@ -231,11 +228,4 @@ fn generate(file: &Path, output: Option<&Path>, color: bool) -> ExitCode {
             ExitCode::SUCCESS
         }
     }
-}
-
-// TEMPORARY until the code generator lands on main (helper `codegen`, issue 2): then this
-// becomes `session_spec::codegen::generate(schema)`.
-fn codegen(schema: &session_spec::Schema) -> Result<String, String> {
-    let _ = schema;
-    Err("the code generator is not part of this build yet".into())
 }

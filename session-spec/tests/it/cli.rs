@@ -176,3 +176,24 @@ fn generate_reports_spec_errors() {
         stderr(&o)
     );
 }
+
+#[test]
+fn generate_prints_or_writes_the_code() {
+    let o = run(&["generate", "../templates/cart.toml"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let code = String::from_utf8(o.stdout).unwrap();
+    assert!(code.contains("@generated"), "{code}");
+    assert!(code.contains("CartSession"));
+
+    let dir = scratch("generate");
+    let out = dir.join("cart.rs");
+    let o = run(&[
+        "generate",
+        "../templates/cart.toml",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(o.stdout.is_empty());
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), code);
+}
