@@ -6,6 +6,9 @@
 //! build-script API (`codegen`), the `#[session(...)]` attribute front-end (`derive`), the
 //! JSON Schema of the spec format (`schema`) and the CLI (`cli`).
 //!
+//! The spec format, every key with its Nexios name and its `#[session(...)]` form, is
+//! documented in the `reference` module (feature `parse`), whose examples run as doctests.
+//!
 //! # From a spec to typed Rust
 //!
 //! 1. `Cargo.toml`: `session-runtime` as a dependency, `session-spec` (features `codegen`,

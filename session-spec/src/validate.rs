@@ -86,6 +86,13 @@ pub const RESERVED_FIELD_NAMES: &[&str] = &[
     "validate",
 ];
 
+/// Type names an enum declared in a spec may not take: the built-in types a field type can
+/// name.
+pub const BUILTIN_TYPE_NAMES: &[&str] = &[
+    "bool", "i8", "i16", "i32", "i64", "u8", "u16", "u32", "u64", "f32", "f64", "String", "Option",
+    "Vec", "BTreeMap", "HashMap", "Result", "Session",
+];
+
 /// The names of the methods the generator emits for a field (getter, setter, remover and
 /// the collection helpers), for finding two fields whose accessors collide.
 pub fn accessor_names(field: &Field) -> Vec<String> {
@@ -316,6 +323,23 @@ impl Cx<'_> {
                     format!("enum `{}` is declared twice", e.name),
                     e.origin.clone(),
                 ));
+            }
+            // The generated module also holds the session type, its `...Ext` trait and
+            // uses the standard types by these names.
+            if BUILTIN_TYPE_NAMES.contains(&e.name.as_str())
+                || e.name == format!("{}Ext", self.schema.name)
+            {
+                self.push(
+                    Diagnostic::error(
+                        format!(
+                            "enum name `{}` is taken by a type the generated code uses",
+                            e.name
+                        ),
+                        e.origin.clone(),
+                    )
+                    .with_label("reserved name")
+                    .with_help("pick another name; the stored variant names do not change"),
+                );
             }
             if e.name == self.schema.name {
                 self.push(
@@ -1204,6 +1228,21 @@ mod tests {
         assert_eq!(m.len(), 2, "{m:#?}");
         assert!(m[0].contains("fields `cart` and `push_cart` both generate a method `push_cart`"));
         assert!(m[1].contains("`get` is taken by a method of the session handle"));
+    }
+
+    #[test]
+    fn enum_names_may_not_shadow_used_types() {
+        let mut s = schema(vec![]);
+        s.enums[0].name = "Option".into();
+        let mut ext = s.enums[0].clone();
+        ext.name = "ShopExt".into();
+        s.enums.push(ext);
+        let m = messages(&s);
+        assert_eq!(m.len(), 2, "{m:#?}");
+        assert!(
+            m.iter()
+                .all(|m| m.contains("is taken by a type the generated code uses"))
+        );
     }
 
     #[test]
