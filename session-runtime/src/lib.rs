@@ -5,12 +5,37 @@
 //! application a typed [`Session`] handle, and commits it after the handler, writing to the
 //! store and sending `Set-Cookie` only when needed.
 //!
+//! - [`Session`]: one request's session (the Nexios operations: set, get, delete, get all,
+//!   clear, has expired, expiration time; and id, `cycle`, `destroy`, `is_modified`);
+//! - [`SessionManager`]: the framework-agnostic loader and committer that enforces the
+//!   policy (see [`manager`] for the policy as enforced);
+//! - `SessionLayer` (module `layer`) and the `Session` axum extractor (feature
+//!   `axum`): the thin framework adapter;
+//! - [`config`]: start-up overrides of the compiled-in settings (a TOML file, `SESSION_*`
+//!   variables); [`keys`], [`codec`], [`id`]: secrets, sealing, session ids;
+//!   [`store`]: the server-side store trait and stores.
+//!
 //! ```
 //! use session_runtime::Session;
 //! let session = Session::detached();
 //! session.set("cart", &vec!["apple"]).unwrap();
 //! assert_eq!(session.get::<Vec<String>>("cart").unwrap(), ["apple"]);
 //! assert!(session.delete("cart"));
+//! ```
+//!
+//! One request through the manager, as the tower layer runs it:
+//!
+//! ```
+//! # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+//! use session_runtime::{SessionManager, Settings, keys::Keys};
+//! let manager: SessionManager = SessionManager::cookie(Settings::default(), Keys::generate())?;
+//! let session = manager.load(["theme=dark"]).await?; // the request's `Cookie` headers
+//! session.set("user", "ada")?;
+//! let set_cookie = manager.commit(&session, false).await?; // `false`: not a 5xx
+//! assert!(set_cookie[0].starts_with("session="));
+//! assert!(set_cookie[0].ends_with("; Path=/; Secure; HttpOnly; SameSite=Lax"));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! # }).unwrap();
 //! ```
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]

@@ -350,6 +350,14 @@ impl<S: SessionSchema> SessionManager<S> {
         now: Timestamp,
     ) -> Option<Inner> {
         let m = &*self.inner;
+        if envelope.n.as_deref().is_some_and(|n| n != S::NAME) {
+            tracing::warn!(
+                schema = S::NAME,
+                stored = envelope.n.as_deref(),
+                "session record of another schema; starting a fresh session"
+            );
+            return None;
+        }
         let times = envelope.times();
         if now >= times.deadline(&m.limits) {
             tracing::debug!("session expired");
@@ -498,7 +506,8 @@ impl<S: SessionSchema> SessionManager<S> {
                     (Some(old), false) => old.id.clone(),
                     _ => new_id()?,
                 };
-                let plaintext = payload::encode(S::VERSION, Some(id.as_str()), &w.times, &w.data)?;
+                let plaintext =
+                    payload::encode(None, S::VERSION, Some(id.as_str()), &w.times, &w.data)?;
                 let size = m.cookie.name.len() + codec.codec.sealed_len(plaintext.len());
                 if size > MAX_COOKIE_SIZE {
                     return Err(Error::CookieTooLarge { size });
@@ -516,7 +525,8 @@ impl<S: SessionSchema> SessionManager<S> {
                 (id, 0, value)
             }
             Backend::Store(store) => {
-                let plaintext = payload::encode(S::VERSION, None, &w.times, &w.data)?;
+                let plaintext =
+                    payload::encode(Some(S::NAME), S::VERSION, None, &w.times, &w.data)?;
                 match (&w.old, w.rotate) {
                     (Some(old), false) => {
                         let record = Record {
@@ -563,7 +573,6 @@ impl<S: SessionSchema> SessionManager<S> {
         inner.stale_cookie = false;
         inner.force_write = false;
         inner.obsolete = None;
-        inner.from_cookie = true;
         Ok(vec![set_cookie])
     }
 }

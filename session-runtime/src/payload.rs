@@ -4,11 +4,13 @@
 //! Compact JSON with one-letter keys:
 //!
 //! ```text
-//! {"f":1,"s":3,"id":"...","c":1700000000,"i":1700000000,"l":1700000100,"e":1700086400,"d":{...}}
+//! {"f":1,"n":"shop","s":3,"id":"...","c":1700000000,"i":1700000000,"l":1700000100,"e":1700086400,"d":{...}}
 //! ```
 //!
-//! `f` is this format's version, `s` the schema version the data was written under, `id`
-//! the session id (cookie backend only: a store keys records by the id's hash instead),
+//! `f` is this format's version, `n` the schema's name (store records only: the cookie
+//! codec binds it into the MAC or the associated data instead), `s` the schema version the
+//! data was written under, `id` the session id (cookie backend only: a store keys records
+//! by the id's hash instead),
 //! `c` created, `i` id issued, `l` last seen, `e` the sliding expiry (Unix seconds), `d`
 //! the data. The timestamps sit inside the authenticated payload or the record, so the
 //! server, not the cookie's own attributes, decides when a session ends.
@@ -25,6 +27,8 @@ pub(crate) const FORMAT: u32 = 1;
 #[derive(Serialize)]
 struct EnvelopeRef<'a> {
     f: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    n: Option<&'a str>,
     s: u32,
     #[serde(skip_serializing_if = "Option::is_none")]
     id: Option<&'a str>,
@@ -39,6 +43,9 @@ struct EnvelopeRef<'a> {
 #[derive(Deserialize)]
 pub(crate) struct Envelope {
     f: u32,
+    /// The schema's name (store records).
+    #[serde(default)]
+    pub(crate) n: Option<String>,
     /// The schema version the data was written under.
     pub(crate) s: u32,
     #[serde(default)]
@@ -74,6 +81,7 @@ pub(crate) enum PayloadError {
 
 /// Serializes a session.
 pub(crate) fn encode(
+    schema_name: Option<&str>,
     schema_version: u32,
     id: Option<&str>,
     times: &Times,
@@ -81,6 +89,7 @@ pub(crate) fn encode(
 ) -> Result<Vec<u8>, serde_json::Error> {
     serde_json::to_vec(&EnvelopeRef {
         f: FORMAT,
+        n: schema_name,
         s: schema_version,
         id,
         c: times.created_at.as_secs(),

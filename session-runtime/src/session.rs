@@ -264,6 +264,17 @@ impl<S: SessionSchema> Session<S> {
         inner.clock.now() >= inner.times.deadline(&inner.limits)
     }
 
+    /// Whether this request began the session: no valid session cookie came with it.
+    ///
+    /// ```
+    /// use session_runtime::Session;
+    /// let session: Session = Session::detached();
+    /// assert!(session.is_new());
+    /// ```
+    pub fn is_new(&self) -> bool {
+        !self.lock().from_cookie
+    }
+
     /// When the session began (its absolute limit counts from here).
     pub fn created_at(&self) -> Timestamp {
         self.lock().times.created_at

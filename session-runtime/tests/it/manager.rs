@@ -3,9 +3,12 @@
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use session_runtime::id::SessionId;
 use session_runtime::keys::{Key, Keys};
-use session_runtime::{Error, Record, Session, SessionManager, StoreError, Timestamp};
+use session_runtime::spec::CookieMode;
+use session_runtime::{Error, Record, Session, SessionManager, Settings, StoreError, Timestamp};
 
 use crate::support::{BOTH, Harness, Kind, ShopV1, ShopV2, ShopV3, T0, settings, value_of};
 
@@ -98,43 +101,95 @@ async fn cookie_of_another_schema_is_refused() {
 
 #[tokio::test]
 async fn fallback_key_is_reissued_under_primary_and_removed_key_refused() {
-    let old = Key::generate();
-    let new = Key::generate();
-    let mut h: Harness =
-        Harness::with_keys(Kind::Cookie, settings(), Keys::new(old.clone(), vec![]));
+    for mode in [CookieMode::Signed, CookieMode::Encrypted] {
+        let settings = Settings {
+            cookie_mode: mode,
+            ..settings()
+        };
+        let old = Key::generate();
+        let new = Key::generate();
+        let mut h: Harness = Harness::with_keys(
+            Kind::Cookie,
+            settings.clone(),
+            Keys::new(old.clone(), vec![]),
+        );
+        h.request(|s: &Session| s.set("user", "ada").unwrap()).await;
+        let old_cookie = format!("session={}", h.jar.clone().unwrap());
+
+        // Rotated keys: `new` is primary, `old` a fallback.
+        let rotated: Harness = Harness::with_keys(
+            Kind::Cookie,
+            settings.clone(),
+            Keys::new(new.clone(), vec![old]),
+        );
+        let session = rotated.manager.load([old_cookie.as_str()]).await.unwrap();
+        assert_eq!(
+            session.get::<String>("user").as_deref(),
+            Some("ada"),
+            "{mode:?}"
+        );
+        assert!(!session.is_modified(), "a re-issue is not a change of data");
+        let set = rotated.manager.commit(&session, false).await.unwrap();
+        assert_eq!(
+            set.len(),
+            1,
+            "{mode:?}: accepted under a fallback, re-issued at once"
+        );
+        let new_cookie = set[0].split(';').next().unwrap().to_owned();
+        assert_ne!(new_cookie, old_cookie);
+
+        // The re-issued cookie opens under the primary alone; the old one does not.
+        let only_new: Harness =
+            Harness::with_keys(Kind::Cookie, settings.clone(), Keys::new(new, vec![]));
+        let session = only_new.manager.load([new_cookie.as_str()]).await.unwrap();
+        assert_eq!(session.get::<String>("user").as_deref(), Some("ada"));
+        assert!(
+            only_new
+                .manager
+                .commit(&session, false)
+                .await
+                .unwrap()
+                .is_empty(),
+            "under the primary: no re-issue"
+        );
+        let session = only_new.manager.load([old_cookie.as_str()]).await.unwrap();
+        assert!(
+            session.id().is_none(),
+            "{mode:?}: a removed key's cookie is refused"
+        );
+    }
+}
+
+#[tokio::test]
+async fn signed_cookie_is_readable_but_not_writable_by_the_client() {
+    let signed = Settings {
+        cookie_mode: CookieMode::Signed,
+        ..settings()
+    };
+    let mut h: Harness = Harness::new(Kind::Cookie, signed);
     h.request(|s: &Session| s.set("user", "ada").unwrap()).await;
-    let old_cookie = format!("session={}", h.jar.clone().unwrap());
-
-    // Rotated keys: `new` is primary, `old` a fallback.
-    let rotated: Harness =
-        Harness::with_keys(Kind::Cookie, settings(), Keys::new(new.clone(), vec![old]));
-    let session = rotated.manager.load([old_cookie.as_str()]).await.unwrap();
-    assert_eq!(session.get::<String>("user").as_deref(), Some("ada"));
-    assert!(!session.is_modified(), "a re-issue is not a change of data");
-    let set = rotated.manager.commit(&session, false).await.unwrap();
-    assert_eq!(
-        set.len(),
-        1,
-        "accepted under a fallback: re-issued in the same response"
-    );
-    let new_cookie = set[0].split(';').next().unwrap().to_owned();
-    assert_ne!(new_cookie, old_cookie);
-
-    // The re-issued cookie opens under the primary alone; the old one does not.
-    let only_new: Harness = Harness::with_keys(Kind::Cookie, settings(), Keys::new(new, vec![]));
-    let session = only_new.manager.load([new_cookie.as_str()]).await.unwrap();
-    assert_eq!(session.get::<String>("user").as_deref(), Some("ada"));
+    let value = h.jar.clone().unwrap();
+    let raw = URL_SAFE_NO_PAD.decode(&value).unwrap();
+    let text = String::from_utf8_lossy(&raw);
     assert!(
-        only_new
-            .manager
-            .commit(&session, false)
-            .await
-            .unwrap()
-            .is_empty(),
-        "primary: no re-issue"
+        text.contains("\"user\":\"ada\""),
+        "signed payloads are readable: {text}"
     );
-    let session = only_new.manager.load([old_cookie.as_str()]).await.unwrap();
-    assert!(session.id().is_none(), "a removed key's cookie is refused");
+    // The client swaps in another name of the same length: refused.
+    let mut bytes = raw.clone();
+    let at = text.find("ada").unwrap();
+    bytes[at..at + 3].copy_from_slice(b"eve");
+    h.jar = Some(URL_SAFE_NO_PAD.encode(bytes));
+    assert!(h.peek().await.id().is_none());
+
+    let mut enc: Harness = Harness::new(Kind::Cookie, settings());
+    enc.request(|s: &Session| s.set("user", "ada").unwrap())
+        .await;
+    let raw = URL_SAFE_NO_PAD.decode(enc.jar.clone().unwrap()).unwrap();
+    assert!(
+        !raw.windows(3).any(|w| w == b"ada"),
+        "encrypted payloads are not readable"
+    );
 }
 
 #[tokio::test]
@@ -303,4 +358,54 @@ async fn session_handle_reports_its_state() {
     assert!(!session.is_modified(), "committed");
     assert!(h.store.contains(&id.store_key()));
     assert_eq!(h.store.creates.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn record_of_another_schema_is_refused() {
+    let mut h: Harness = Harness::new(Kind::Store, settings());
+    h.request(|s: &Session| s.set("count", &1).unwrap()).await;
+    let shop = SessionManager::<ShopV1>::with_store(settings(), h.store.clone())
+        .unwrap()
+        .with_clock(Arc::new(h.clock.clone()));
+    let header = format!("session={}", h.jar.clone().unwrap());
+    let session = shop.load([header.as_str()]).await.unwrap();
+    assert!(session.id().is_none() && session.get_all().is_empty());
+}
+
+#[tokio::test]
+async fn is_new_tells_a_first_visit() {
+    for kind in BOTH {
+        let mut h: Harness = Harness::new(kind, settings());
+        h.request(|s: &Session| {
+            assert!(s.is_new());
+            s.set("user", "ada").unwrap();
+        })
+        .await;
+        h.request(|s: &Session| assert!(!s.is_new())).await;
+    }
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+    /// Whatever a client sends as `Cookie` headers, loading never panics and never errs
+    /// (the store is up), and never yields a session with an id.
+    #[test]
+    fn arbitrary_cookie_headers_never_panic(
+        headers in proptest::collection::vec(proptest::collection::vec(proptest::num::u8::ANY, 0..200), 0..4),
+        value in "[A-Za-z0-9_=;\"-]{0,120}",
+    ) {
+        let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        rt.block_on(async {
+            for kind in BOTH {
+                let h: Harness = Harness::new(kind, settings());
+                let mut all = headers.clone();
+                all.push(format!("session={value}").into_bytes());
+                let session = h.manager.load(&all).await.expect("no store error");
+                assert!(session.id().is_none());
+                let set = h.manager.commit(&session, false).await.expect("commit");
+                assert!(set.len() <= 1);
+                assert_eq!(h.store.writes(), 0);
+            }
+        });
+    }
 }
