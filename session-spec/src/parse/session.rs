@@ -193,6 +193,14 @@ impl Cx<'_> {
             // Shorthand: `backend = "memory"`.
             DeValue::String(t) => {
                 check_type(self, value)?;
+                if t == "file" {
+                    self.error(
+                        Diagnostic::error("the `file` backend needs a `dir`", origin(value.span()))
+                            .with_label("no directory")
+                            .with_help("write `backend = { type = \"file\", dir = \"/var/lib/myapp/sessions\" }`"),
+                    );
+                    return None;
+                }
                 Some(json!({ "type": t.to_string() }))
             }
             DeValue::Table(t) => {
@@ -250,6 +258,16 @@ impl Cx<'_> {
                     }
                 }
                 if !ok {
+                    return None;
+                }
+                if out.get("type").and_then(Json::as_str) == Some("file")
+                    && !out.contains_key("dir")
+                {
+                    self.error(
+                        Diagnostic::error("the `file` backend needs a `dir`", origin(value.span()))
+                            .with_label("no `dir` in this backend")
+                            .with_help("add the directory holding the session files: `dir = \"/var/lib/myapp/sessions\"`"),
+                    );
                     return None;
                 }
                 let json = Json::Object(out);

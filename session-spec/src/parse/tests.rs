@@ -171,3 +171,16 @@ fn templates_parse_without_warnings() {
         assert!(schema.is_some());
     }
 }
+
+#[test]
+fn file_backend_needs_a_dir() {
+    for spec in [
+        "name = \"S\"\n[session]\nbackend = \"file\"\n",
+        "name = \"S\"\n[session.backend]\ntype = \"file\"\nencrypt = true\n",
+    ] {
+        let e = errors(spec);
+        assert_eq!(e, ["the `file` backend needs a `dir`"], "{spec}");
+    }
+    let s = parse_str("name = \"S\"\n[session]\nbackend = \"memory\"\n", "s.toml").unwrap();
+    assert_eq!(s.settings.backend, Backend::Memory);
+}
