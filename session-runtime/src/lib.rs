@@ -42,6 +42,7 @@
 
 pub mod codec;
 pub mod config;
+pub mod conformance;
 pub mod error;
 #[cfg(feature = "axum")]
 pub mod extract;

@@ -2,7 +2,31 @@
 //!
 //! A store loads, creates, saves, deletes and purges opaque records keyed by the SHA-256 of
 //! a session id; it knows nothing of cookies or HTTP. Users can write their own store
-//! against [`SessionStore`].
+//! against [`SessionStore`], and check it with the conformance suite
+//! ([`crate::conformance`], [`crate::store_conformance_tests!`]).
+//!
+//! | backend | type | where the data lives |
+//! |---|---|---|
+//! | `cookie` | none ([`Storage::Cookie`]) | in the signed or encrypted cookie itself |
+//! | `memory` | [`MemoryStore`] | a map in this process (tests, development) |
+//! | `file` | [`FileStore`] | one file per session in a 0700 directory |
+//!
+//! [`open`] turns the configured [`Backend`] into a [`Storage`].
+//!
+//! ```
+//! use session_runtime::spec::settings::Backend;
+//! use session_runtime::store::{self, OpenOptions, Storage};
+//! # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+//! let storage = store::open(&Backend::Memory, &OpenOptions::new()).await.unwrap();
+//! assert!(matches!(storage, Storage::Server(_)));
+//! let storage = store::open(&Backend::Cookie, &OpenOptions::new()).await.unwrap();
+//! assert!(matches!(storage, Storage::Cookie));
+//! # });
+//! ```
+
+use std::sync::Arc;
+
+use session_spec::settings::Backend;
 
 use crate::time::Timestamp;
 
@@ -12,6 +36,13 @@ pub mod database;
 pub mod mysql;
 #[cfg(feature = "postgres")]
 pub mod postgres;
+pub mod file;
+pub mod memory;
+pub mod purge;
+
+pub use file::FileStore;
+pub use memory::MemoryStore;
+pub use purge::spawn_purge_task;
 
 /// The key of a record: SHA-256 of the session id, so a copy of the store holds no usable
 /// cookie.
@@ -138,4 +169,161 @@ pub trait SessionStore: Send + Sync + std::fmt::Debug + 'static {
     /// # Errors
     /// Backend failures.
     async fn purge_expired(&self, now: Timestamp) -> Result<u64>;
+}
+
+#[async_trait::async_trait]
+impl<T: SessionStore + ?Sized> SessionStore for Arc<T> {
+    async fn create(&self, key: &StoreKey, record: &Record) -> Result<()> {
+        (**self).create(key, record).await
+    }
+
+    async fn load(&self, key: &StoreKey, now: Timestamp) -> Result<Option<Record>> {
+        (**self).load(key, now).await
+    }
+
+    async fn save(&self, key: &StoreKey, record: &Record) -> Result<u64> {
+        (**self).save(key, record).await
+    }
+
+    async fn delete(&self, key: &StoreKey) -> Result<()> {
+        (**self).delete(key).await
+    }
+
+    async fn purge_expired(&self, now: Timestamp) -> Result<u64> {
+        (**self).purge_expired(now).await
+    }
+}
+
+/// Encryption of stored payloads at rest ("sealing"), with the session keys.
+///
+/// A store that supports it (the [`FileStore`]) seals every payload before writing it and
+/// opens it after reading it. `aad` (associated data) binds the ciphertext to where it is
+/// stored (the record's key, version and expiry), so a sealed payload cannot be moved to
+/// another record or have its header edited unnoticed.
+///
+/// Implementations must be authenticated encryption (AES-256-GCM or similar): `open` must
+/// refuse any ciphertext that was not produced by `seal` with one of its keys and the same
+/// `aad`.
+pub trait Sealer: Send + Sync + std::fmt::Debug + 'static {
+    /// Encrypts `plaintext`, binding `aad`.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] when encryption fails.
+    fn seal(&self, plaintext: &[u8], aad: &[u8]) -> Result<Vec<u8>>;
+
+    /// Decrypts what [`Sealer::seal`] produced with the same `aad`.
+    ///
+    /// # Errors
+    /// [`StoreError::Corrupt`] when the ciphertext is not authentic under any key.
+    fn open(&self, sealed: &[u8], aad: &[u8]) -> Result<Vec<u8>>;
+}
+
+/// Where a deployment's session data lives, as opened from its [`Backend`].
+#[derive(Clone, Debug)]
+pub enum Storage {
+    /// The data lives in the cookie itself; there is no server-side store.
+    Cookie,
+    /// A server-side store; the cookie carries only the session id.
+    Server(Arc<dyn SessionStore>),
+}
+
+impl Storage {
+    /// The server-side store, or `None` for the cookie backend.
+    pub fn store(&self) -> Option<&Arc<dyn SessionStore>> {
+        match self {
+            Self::Cookie => None,
+            Self::Server(store) => Some(store),
+        }
+    }
+}
+
+/// What [`open`] needs besides the [`Backend`] itself.
+///
+/// ```
+/// use session_runtime::store::OpenOptions;
+/// let options = OpenOptions::new().max_payload(64 * 1024);
+/// assert_eq!(options.payload_limit(), Some(64 * 1024));
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct OpenOptions {
+    sealer: Option<Arc<dyn Sealer>>,
+    max_payload: Option<usize>,
+}
+
+impl OpenOptions {
+    /// No sealer, each store's own payload limit.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The keys for stores configured to encrypt at rest (`encrypt = true`).
+    pub fn sealer(mut self, sealer: Arc<dyn Sealer>) -> Self {
+        self.sealer = Some(sealer);
+        self
+    }
+
+    /// Overrides the largest payload a store accepts, in bytes.
+    pub fn max_payload(mut self, bytes: usize) -> Self {
+        self.max_payload = Some(bytes);
+        self
+    }
+
+    /// The sealer, if one was given.
+    pub fn sealer_ref(&self) -> Option<&Arc<dyn Sealer>> {
+        self.sealer.as_ref()
+    }
+
+    /// The payload limit override, if one was given.
+    pub fn payload_limit(&self) -> Option<usize> {
+        self.max_payload
+    }
+}
+
+/// Opens the configured backend.
+///
+/// The cookie backend gives [`Storage::Cookie`]; every other backend gives
+/// [`Storage::Server`]. A file backend's directory is created (0700) when missing.
+///
+/// # Errors
+/// [`StoreError::Config`] when the backend cannot be used as configured: a file directory
+/// accessible by group or others, `encrypt = true` without a sealer, a database backend
+/// whose cargo feature is off; [`StoreError::Backend`] when the directory cannot be created.
+pub async fn open(backend: &Backend, options: &OpenOptions) -> Result<Storage> {
+    match backend {
+        Backend::Cookie => Ok(Storage::Cookie),
+        Backend::Memory => {
+            let mut store = MemoryStore::new();
+            if let Some(max) = options.max_payload {
+                store = store.with_max_payload(max);
+            }
+            Ok(Storage::Server(Arc::new(store)))
+        }
+        Backend::File { dir, encrypt } => {
+            let mut builder = FileStore::builder(dir);
+            if *encrypt {
+                let Some(sealer) = &options.sealer else {
+                    return Err(StoreError::Config(
+                        "the file backend has `encrypt = true` but no keys were given to seal with"
+                            .to_owned(),
+                    ));
+                };
+                builder = builder.sealer(sealer.clone());
+            }
+            if let Some(max) = options.max_payload {
+                builder = builder.max_payload(max);
+            }
+            let dir = dir.clone();
+            let store = tokio::task::spawn_blocking(move || builder.open())
+                .await
+                .map_err(|e| StoreError::backend(format!("opening `{}`: {e}", dir.display())))??;
+            Ok(Storage::Server(Arc::new(store)))
+        }
+        // The Diesel stores replace these two arms behind their features.
+        Backend::Postgres(_) => Err(StoreError::Config(
+            "the `postgres` backend is not available in this build of session-runtime".to_owned(),
+        )),
+        Backend::Mysql(_) => Err(StoreError::Config(
+            "the `mysql` backend is not available in this build of session-runtime".to_owned(),
+        )),
+    }
 }

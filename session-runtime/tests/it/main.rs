@@ -13,4 +13,5 @@ mod mysql;
 mod policy;
 #[cfg(feature = "postgres")]
 mod postgres;
+mod stores;
 mod support;

@@ -1,0 +1,895 @@
+//! The store conformance suite: the [`SessionStore`] contract as executable checks, written
+//! once and run against every store (memory, file, PostgreSQL, MySQL, and yours).
+//!
+//! Each check is an async function taking the store and a [`MockClock`]; it panics, naming
+//! the check and what went wrong, when the store breaks the contract. The clock gives the
+//! checks their "now" and is moved by them (the store trait takes `now` explicitly, so no
+//! check ever sleeps). [`store_conformance_tests!`](crate::store_conformance_tests) expands to
+//! one `#[tokio::test]` per check, so a store runs the whole suite in one line:
+//!
+//! ```
+//! use session_runtime::store::MemoryStore;
+//!
+//! session_runtime::store_conformance_tests!(memory, async { MemoryStore::new() });
+//! # fn main() {}
+//! ```
+//!
+//! The checks can also be called directly, one by one or all with [`run_all`]:
+//!
+//! ```
+//! use session_runtime::conformance;
+//! use session_runtime::store::MemoryStore;
+//! # tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap().block_on(async {
+//! let store = MemoryStore::new();
+//! conformance::run_all(&store, &conformance::clock()).await;
+//! # });
+//! ```
+//!
+//! # Shared stores
+//!
+//! The checks may run in parallel against one store (one database table): every check
+//! uses fresh random keys and cleans up after itself, and the one check that purges does so
+//! in a time range of its own, 100,000,000 seconds (about three years) before the clock's
+//! time, so it removes only its own records. Start the clock at a realistic time
+//! ([`clock`] starts at 2023-11-14).
+//!
+//! # Stores with a size limit
+//!
+//! A store may refuse large payloads with [`StoreError::TooLarge`] (reporting the real size
+//! and a limit below it, and storing nothing); every store must accept payloads up to
+//! 4 KiB. The checks try 256 KiB.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::Poll;
+
+use crate::store::{Record, SessionStore, StoreError, StoreKey};
+use crate::time::{Clock, MockClock, Timestamp};
+
+/// The names of every check, in the order [`run_all`] runs them.
+pub const CHECKS: &[&str] = &[
+    "create_load_roundtrip",
+    "create_never_overwrites",
+    "create_after_expiry",
+    "load_hides_expired",
+    "save_compare_and_swap",
+    "save_never_resurrects",
+    "delete_is_idempotent",
+    "purge_removes_exactly_the_expired",
+    "payload_bytes_preserved",
+    "large_payload",
+    "concurrent_creates_one_wins",
+    "concurrent_saves_one_wins",
+];
+
+/// A clock for the checks, stopped at 1,700,000,000 (2023-11-14).
+pub fn clock() -> MockClock {
+    MockClock::new(Timestamp(1_700_000_000))
+}
+
+/// A random store key (from the operating system's generator).
+///
+/// # Panics
+/// When the operating system has no randomness to give.
+pub fn random_key() -> StoreKey {
+    let mut key = [0; 32];
+    getrandom::getrandom(&mut key).expect("the operating system gives random bytes");
+    StoreKey(key)
+}
+
+fn record(payload: &[u8], expires_at: Timestamp, version: u64) -> Record {
+    Record {
+        payload: payload.to_vec(),
+        expires_at,
+        version,
+    }
+}
+
+/// Start of the time range of the one check that purges (see "Shared stores").
+fn purge_era(clock: &MockClock) -> Timestamp {
+    clock.now().add_seconds(-100_000_000)
+}
+
+/// A record or an optional record, shown with at most 32 payload bytes.
+struct Shown<'a, T>(&'a T);
+
+impl std::fmt::Debug for Shown<'_, Record> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let Record {
+            payload,
+            expires_at,
+            version,
+        } = self.0;
+        let head = String::from_utf8_lossy(&payload[..payload.len().min(32)]);
+        write!(
+            f,
+            "Record {{ payload: {} bytes {head:?}{}, expires_at: {}, version: {version} }}",
+            payload.len(),
+            if payload.len() > 32 { ".." } else { "" },
+            expires_at.0
+        )
+    }
+}
+
+impl std::fmt::Debug for Shown<'_, Option<Record>> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            Some(record) => write!(f, "Some({:?})", Shown(record)),
+            None => f.write_str("None"),
+        }
+    }
+}
+
+impl<T> std::fmt::Debug for Shown<'_, crate::store::Result<T>>
+where
+    T: std::fmt::Debug,
+{
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            Ok(value) => write!(f, "Ok({value:?})"),
+            Err(error) => write!(f, "Err({error:?})"),
+        }
+    }
+}
+
+macro_rules! fail {
+    ($check:literal, $($arg:tt)+) => {
+        panic!("store conformance check `{}` failed: {}", $check, format_args!($($arg)+))
+    };
+}
+
+macro_rules! ok {
+    ($check:literal, $what:literal, $result:expr) => {
+        match $result {
+            Ok(value) => value,
+            Err(error) => fail!($check, "{} returned an error: {error:?}", $what),
+        }
+    };
+}
+
+/// Polls every future until all are done, concurrently, on the calling task; returns the
+/// outputs in order.
+async fn join_all<F: Future>(futures: Vec<F>) -> Vec<F::Output> {
+    let mut futures: Vec<Pin<Box<F>>> = futures.into_iter().map(Box::pin).collect();
+    let mut outputs: Vec<Option<F::Output>> = futures.iter().map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut pending = false;
+        for (future, output) in futures.iter_mut().zip(outputs.iter_mut()) {
+            if output.is_none() {
+                match future.as_mut().poll(cx) {
+                    Poll::Ready(value) => *output = Some(value),
+                    Poll::Pending => pending = true,
+                }
+            }
+        }
+        if pending {
+            Poll::Pending
+        } else {
+            Poll::Ready(())
+        }
+    })
+    .await;
+    outputs.into_iter().flatten().collect()
+}
+
+/// A created record loads back as created, with version 1 whatever version the caller
+/// passed; other keys stay empty.
+pub async fn create_load_roundtrip(store: &dyn SessionStore, clock: &MockClock) {
+    let key = random_key();
+    let expires_at = clock.now().add_seconds(3600);
+    ok!(
+        "create_load_roundtrip",
+        "create",
+        store
+            .create(&key, &record(b"{\"user\":42}", expires_at, 42))
+            .await
+    );
+    let loaded = ok!(
+        "create_load_roundtrip",
+        "load",
+        store.load(&key, clock.now()).await
+    );
+    let expected = record(b"{\"user\":42}", expires_at, 1);
+    if loaded.as_ref() != Some(&expected) {
+        fail!(
+            "create_load_roundtrip",
+            "loaded {:?}, expected {:?}",
+            Shown(&loaded),
+            Shown(&expected)
+        );
+    }
+    let other = ok!(
+        "create_load_roundtrip",
+        "load of another key",
+        store.load(&random_key(), clock.now()).await
+    );
+    if other.is_some() {
+        fail!(
+            "create_load_roundtrip",
+            "a key never created loaded {:?}",
+            Shown(&other)
+        );
+    }
+    ok!("create_load_roundtrip", "delete", store.delete(&key).await);
+}
+
+/// `create` on a key holding a live record fails with [`StoreError::Exists`] and changes
+/// nothing.
+pub async fn create_never_overwrites(store: &dyn SessionStore, clock: &MockClock) {
+    let key = random_key();
+    let expires_at = clock.now().add_seconds(3600);
+    ok!(
+        "create_never_overwrites",
+        "create",
+        store.create(&key, &record(b"first", expires_at, 0)).await
+    );
+    match store
+        .create(&key, &record(b"second", expires_at.add_seconds(10), 0))
+        .await
+    {
+        Err(StoreError::Exists) => {}
+        other => fail!(
+            "create_never_overwrites",
+            "a second create returned {other:?}, expected `Exists`"
+        ),
+    }
+    let loaded = ok!(
+        "create_never_overwrites",
+        "load",
+        store.load(&key, clock.now()).await
+    );
+    if loaded != Some(record(b"first", expires_at, 1)) {
+        fail!(
+            "create_never_overwrites",
+            "after a refused create the record is {:?}",
+            Shown(&loaded)
+        );
+    }
+    ok!(
+        "create_never_overwrites",
+        "delete",
+        store.delete(&key).await
+    );
+}
+
+/// Once a record has expired, `create` on its key either replaces it (the new record
+/// loads, version 1) or fails with [`StoreError::Exists`] without bringing the old one
+/// back (then, after a delete, `create` succeeds).
+pub async fn create_after_expiry(store: &dyn SessionStore, clock: &MockClock) {
+    let start = clock.now();
+    let key = random_key();
+    ok!(
+        "create_after_expiry",
+        "create",
+        store
+            .create(&key, &record(b"old", start.add_seconds(10), 0))
+            .await
+    );
+    clock.set(start.add_seconds(10));
+    let fresh = record(b"new", start.add_seconds(3600), 1);
+    match store.create(&key, &fresh).await {
+        Ok(()) => {}
+        Err(StoreError::Exists) => {
+            let loaded = ok!(
+                "create_after_expiry",
+                "load",
+                store.load(&key, clock.now()).await
+            );
+            if loaded.is_some() {
+                fail!(
+                    "create_after_expiry",
+                    "an expired record loaded after a refused create: {:?}",
+                    Shown(&loaded)
+                );
+            }
+            ok!("create_after_expiry", "delete", store.delete(&key).await);
+            ok!(
+                "create_after_expiry",
+                "create after delete",
+                store.create(&key, &fresh).await
+            );
+        }
+        Err(other) => fail!(
+            "create_after_expiry",
+            "create over an expired record returned {other:?}"
+        ),
+    }
+    let loaded = ok!(
+        "create_after_expiry",
+        "load",
+        store.load(&key, clock.now()).await
+    );
+    if loaded.as_ref() != Some(&fresh) {
+        fail!(
+            "create_after_expiry",
+            "the record created over an expired one loads as {:?}",
+            Shown(&loaded)
+        );
+    }
+    clock.set(start);
+    ok!("create_after_expiry", "delete", store.delete(&key).await);
+}
+
+/// A record expiring at T loads at T-1 and not at T or T+1 (it is still there: loading at
+/// T-1 again finds it).
+pub async fn load_hides_expired(store: &dyn SessionStore, clock: &MockClock) {
+    let key = random_key();
+    let t = clock.now().add_seconds(60);
+    ok!(
+        "load_hides_expired",
+        "create",
+        store.create(&key, &record(b"x", t, 0)).await
+    );
+    for (offset, live) in [(-1, true), (0, false), (1, false), (-1, true)] {
+        clock.set(t.add_seconds(offset));
+        let loaded = ok!(
+            "load_hides_expired",
+            "load",
+            store.load(&key, clock.now()).await
+        );
+        if loaded.is_some() != live {
+            fail!(
+                "load_hides_expired",
+                "at T{offset:+} (expiry T) load gave {:?}, expected {}",
+                Shown(&loaded),
+                if live { "the record" } else { "nothing" }
+            );
+        }
+    }
+    clock.set(t.add_seconds(-60));
+    ok!("load_hides_expired", "delete", store.delete(&key).await);
+}
+
+/// `save` is a compare-and-swap on the version: it returns the new version, stores the new
+/// payload and expiry, and refuses a stale version with [`StoreError::Conflict`] changing
+/// nothing.
+pub async fn save_compare_and_swap(store: &dyn SessionStore, clock: &MockClock) {
+    let key = random_key();
+    let now = clock.now();
+    ok!(
+        "save_compare_and_swap",
+        "create",
+        store
+            .create(&key, &record(b"v1", now.add_seconds(60), 0))
+            .await
+    );
+    let v1 = ok!("save_compare_and_swap", "load", store.load(&key, now).await)
+        .unwrap_or_else(|| fail!("save_compare_and_swap", "a created record did not load"));
+    let later = now.add_seconds(7200);
+    let v2 = ok!(
+        "save_compare_and_swap",
+        "save",
+        store.save(&key, &record(b"v2", later, v1.version)).await
+    );
+    if v2 != v1.version + 1 {
+        fail!(
+            "save_compare_and_swap",
+            "save of version {} returned {v2}, expected {}",
+            v1.version,
+            v1.version + 1
+        );
+    }
+    // The new expiry holds: the record lives past the old one.
+    let loaded = ok!(
+        "save_compare_and_swap",
+        "load",
+        store.load(&key, now.add_seconds(61)).await
+    );
+    if loaded != Some(record(b"v2", later, v2)) {
+        fail!(
+            "save_compare_and_swap",
+            "after a save load gives {:?}",
+            Shown(&loaded)
+        );
+    }
+    match store.save(&key, &record(b"stale", later, v1.version)).await {
+        Err(StoreError::Conflict { expected }) if expected == v1.version => {}
+        other => fail!(
+            "save_compare_and_swap",
+            "a save of stale version {} returned {other:?}, expected `Conflict`",
+            v1.version
+        ),
+    }
+    match store.save(&key, &record(b"future", later, v2 + 5)).await {
+        Err(StoreError::Conflict { .. }) => {}
+        other => fail!(
+            "save_compare_and_swap",
+            "a save of a version never stored returned {other:?}, expected `Conflict`"
+        ),
+    }
+    let loaded = ok!("save_compare_and_swap", "load", store.load(&key, now).await);
+    if loaded != Some(record(b"v2", later, v2)) {
+        fail!(
+            "save_compare_and_swap",
+            "a refused save changed the record to {:?}",
+            Shown(&loaded)
+        );
+    }
+    let v3 = ok!(
+        "save_compare_and_swap",
+        "save",
+        store.save(&key, &record(b"v3", later, v2)).await
+    );
+    if v3 != v2 + 1 {
+        fail!(
+            "save_compare_and_swap",
+            "save of version {v2} returned {v3}"
+        );
+    }
+    ok!("save_compare_and_swap", "delete", store.delete(&key).await);
+}
+
+/// `save` of a deleted or never-created record fails with [`StoreError::NotFound`] and
+/// creates nothing: a save never brings back a deleted session.
+pub async fn save_never_resurrects(store: &dyn SessionStore, clock: &MockClock) {
+    let now = clock.now();
+    let key = random_key();
+    match store
+        .save(&key, &record(b"ghost", now.add_seconds(60), 1))
+        .await
+    {
+        Err(StoreError::NotFound) => {}
+        other => fail!(
+            "save_never_resurrects",
+            "a save of a key never created returned {other:?}, expected `NotFound`"
+        ),
+    }
+    ok!(
+        "save_never_resurrects",
+        "create",
+        store
+            .create(&key, &record(b"x", now.add_seconds(60), 0))
+            .await
+    );
+    ok!("save_never_resurrects", "delete", store.delete(&key).await);
+    match store
+        .save(&key, &record(b"ghost", now.add_seconds(60), 1))
+        .await
+    {
+        Err(StoreError::NotFound) => {}
+        other => fail!(
+            "save_never_resurrects",
+            "a save after delete returned {other:?}, expected `NotFound`"
+        ),
+    }
+    let loaded = ok!("save_never_resurrects", "load", store.load(&key, now).await);
+    if loaded.is_some() {
+        fail!(
+            "save_never_resurrects",
+            "a save after delete brought back {:?}",
+            Shown(&loaded)
+        );
+    }
+}
+
+/// `delete` of a missing record is not an error; a deleted record is gone and its key can
+/// be created again (version 1).
+pub async fn delete_is_idempotent(store: &dyn SessionStore, clock: &MockClock) {
+    let now = clock.now();
+    let key = random_key();
+    ok!(
+        "delete_is_idempotent",
+        "delete of a key never created",
+        store.delete(&key).await
+    );
+    ok!(
+        "delete_is_idempotent",
+        "create",
+        store
+            .create(&key, &record(b"x", now.add_seconds(60), 0))
+            .await
+    );
+    ok!("delete_is_idempotent", "delete", store.delete(&key).await);
+    ok!(
+        "delete_is_idempotent",
+        "second delete",
+        store.delete(&key).await
+    );
+    let loaded = ok!("delete_is_idempotent", "load", store.load(&key, now).await);
+    if loaded.is_some() {
+        fail!(
+            "delete_is_idempotent",
+            "a deleted record loaded: {:?}",
+            Shown(&loaded)
+        );
+    }
+    ok!(
+        "delete_is_idempotent",
+        "create after delete",
+        store
+            .create(&key, &record(b"y", now.add_seconds(60), 9))
+            .await
+    );
+    let loaded = ok!("delete_is_idempotent", "load", store.load(&key, now).await);
+    if loaded != Some(record(b"y", now.add_seconds(60), 1)) {
+        fail!(
+            "delete_is_idempotent",
+            "a record created after delete loads as {:?}",
+            Shown(&loaded)
+        );
+    }
+    ok!("delete_is_idempotent", "delete", store.delete(&key).await);
+}
+
+/// `purge_expired(now)` removes exactly the records with `expires_at <= now` (they are
+/// gone, not hidden: they no longer load at an earlier time) and returns their count.
+pub async fn purge_removes_exactly_the_expired(store: &dyn SessionStore, clock: &MockClock) {
+    let era = purge_era(clock);
+    // Leftovers of an interrupted earlier run in this time range.
+    ok!(
+        "purge_removes_exactly_the_expired",
+        "purge_expired",
+        store.purge_expired(era.add_seconds(1000)).await
+    );
+    let keys: Vec<(StoreKey, i64)> = [10, 20, 20, 30, 1000]
+        .into_iter()
+        .map(|s| (random_key(), s))
+        .collect();
+    for (key, seconds) in &keys {
+        let payload = seconds.to_string();
+        ok!(
+            "purge_removes_exactly_the_expired",
+            "create",
+            store
+                .create(
+                    key,
+                    &record(payload.as_bytes(), era.add_seconds(*seconds), 0)
+                )
+                .await
+        );
+    }
+    let removed = ok!(
+        "purge_removes_exactly_the_expired",
+        "purge_expired",
+        store.purge_expired(era.add_seconds(20)).await
+    );
+    if removed != 3 {
+        fail!(
+            "purge_removes_exactly_the_expired",
+            "purge at T removed {removed} records, expected 3 (expiring at T-10, T, T)"
+        );
+    }
+    for (key, seconds) in &keys {
+        let loaded = ok!(
+            "purge_removes_exactly_the_expired",
+            "load",
+            store.load(key, era).await
+        );
+        if loaded.is_some() != (*seconds > 20) {
+            fail!(
+                "purge_removes_exactly_the_expired",
+                "after the purge the record expiring at T{:+} loads as {:?}",
+                seconds - 20,
+                Shown(&loaded)
+            );
+        }
+    }
+    let again = ok!(
+        "purge_removes_exactly_the_expired",
+        "purge_expired",
+        store.purge_expired(era.add_seconds(20)).await
+    );
+    if again != 0 {
+        fail!(
+            "purge_removes_exactly_the_expired",
+            "a second purge at the same time removed {again}"
+        );
+    }
+    for (key, _) in &keys {
+        ok!(
+            "purge_removes_exactly_the_expired",
+            "delete",
+            store.delete(key).await
+        );
+    }
+}
+
+/// Payload bytes come back exactly: empty, every byte value, NUL and invalid UTF-8, from
+/// `create` and from `save`.
+pub async fn payload_bytes_preserved(store: &dyn SessionStore, clock: &MockClock) {
+    let now = clock.now();
+    let every_byte: Vec<u8> = (0..=255).collect();
+    let payloads: [&[u8]; 5] = [
+        b"",
+        &every_byte,
+        b"\0\0\0",
+        b"\xff\xfe{\"a\":\"\xc3\"}",
+        &[b'x'; 4096],
+    ];
+    for payload in payloads {
+        let key = random_key();
+        let expires_at = now.add_seconds(60);
+        ok!(
+            "payload_bytes_preserved",
+            "create",
+            store.create(&key, &record(payload, expires_at, 0)).await
+        );
+        let loaded = ok!(
+            "payload_bytes_preserved",
+            "load",
+            store.load(&key, now).await
+        );
+        if loaded.as_ref().map(|r| &r.payload[..]) != Some(payload) {
+            fail!(
+                "payload_bytes_preserved",
+                "a {}-byte payload came back as {:?}",
+                payload.len(),
+                Shown(&loaded)
+            );
+        }
+        let reversed: Vec<u8> = payload.iter().rev().copied().collect();
+        ok!(
+            "payload_bytes_preserved",
+            "save",
+            store.save(&key, &record(&reversed, expires_at, 1)).await
+        );
+        let loaded = ok!(
+            "payload_bytes_preserved",
+            "load",
+            store.load(&key, now).await
+        );
+        if loaded.as_ref().map(|r| &r.payload) != Some(&reversed) {
+            fail!(
+                "payload_bytes_preserved",
+                "a saved {}-byte payload came back as {:?}",
+                reversed.len(),
+                Shown(&loaded)
+            );
+        }
+        ok!(
+            "payload_bytes_preserved",
+            "delete",
+            store.delete(&key).await
+        );
+    }
+}
+
+/// A 256 KiB payload of random bytes is stored exactly, or refused whole with
+/// [`StoreError::TooLarge`] (by `create` and by `save`, the stored record left as it was).
+pub async fn large_payload(store: &dyn SessionStore, clock: &MockClock) {
+    let now = clock.now();
+    let mut large = vec![0; 256 * 1024];
+    getrandom::getrandom(&mut large).expect("the operating system gives random bytes");
+    let expires_at = now.add_seconds(60);
+    let check_too_large = |size: usize, max: usize| {
+        if size != large.len() || max >= size {
+            fail!(
+                "large_payload",
+                "`TooLarge {{ size: {size}, max: {max} }}` for a payload of {} bytes",
+                large.len()
+            );
+        }
+    };
+
+    let key = random_key();
+    match store.create(&key, &record(&large, expires_at, 0)).await {
+        Ok(()) => {
+            let loaded = ok!("large_payload", "load", store.load(&key, now).await);
+            if loaded.as_ref().map(|r| &r.payload) != Some(&large) {
+                fail!(
+                    "large_payload",
+                    "a 256 KiB payload did not come back exactly"
+                );
+            }
+        }
+        Err(StoreError::TooLarge { size, max }) => {
+            check_too_large(size, max);
+            let loaded = ok!("large_payload", "load", store.load(&key, now).await);
+            if loaded.is_some() {
+                fail!(
+                    "large_payload",
+                    "a create refused as too large stored {} bytes",
+                    loaded.map_or(0, |r| r.payload.len())
+                );
+            }
+        }
+        Err(other) => fail!("large_payload", "create of 256 KiB returned {other:?}"),
+    }
+    ok!("large_payload", "delete", store.delete(&key).await);
+
+    let key = random_key();
+    ok!(
+        "large_payload",
+        "create",
+        store.create(&key, &record(b"small", expires_at, 0)).await
+    );
+    match store.save(&key, &record(&large, expires_at, 1)).await {
+        Ok(2) => {
+            let loaded = ok!("large_payload", "load", store.load(&key, now).await);
+            if loaded.as_ref().map(|r| &r.payload) != Some(&large) {
+                fail!(
+                    "large_payload",
+                    "a saved 256 KiB payload did not come back exactly"
+                );
+            }
+        }
+        Err(StoreError::TooLarge { size, max }) => {
+            check_too_large(size, max);
+            let loaded = ok!("large_payload", "load", store.load(&key, now).await);
+            if loaded != Some(record(b"small", expires_at, 1)) {
+                fail!(
+                    "large_payload",
+                    "a save refused as too large changed the record"
+                );
+            }
+        }
+        other => fail!("large_payload", "save of 256 KiB returned {other:?}"),
+    }
+    ok!("large_payload", "delete", store.delete(&key).await);
+}
+
+/// How many requests race in the concurrency checks.
+const RACERS: usize = 16;
+
+/// Concurrent creates of one key: exactly one succeeds, the others fail with
+/// [`StoreError::Exists`], and the winner's payload is stored.
+pub async fn concurrent_creates_one_wins(store: &dyn SessionStore, clock: &MockClock) {
+    let key = random_key();
+    let expires_at = clock.now().add_seconds(60);
+    let records: Vec<Record> = (0..RACERS)
+        .map(|i| record(format!("racer {i}").as_bytes(), expires_at, 0))
+        .collect();
+    let results = join_all(records.iter().map(|r| store.create(&key, r)).collect()).await;
+    let mut winners = Vec::new();
+    for (i, result) in results.into_iter().enumerate() {
+        match result {
+            Ok(()) => winners.push(i),
+            Err(StoreError::Exists) => {}
+            Err(other) => fail!(
+                "concurrent_creates_one_wins",
+                "a racing create returned {other:?}"
+            ),
+        }
+    }
+    let [winner] = winners[..] else {
+        fail!(
+            "concurrent_creates_one_wins",
+            "{} of {RACERS} racing creates succeeded, expected exactly one",
+            winners.len()
+        );
+    };
+    let loaded = ok!(
+        "concurrent_creates_one_wins",
+        "load",
+        store.load(&key, clock.now()).await
+    );
+    if loaded != Some(record(&records[winner].payload, expires_at, 1)) {
+        fail!(
+            "concurrent_creates_one_wins",
+            "create {winner} won but the store holds {:?}",
+            Shown(&loaded)
+        );
+    }
+    ok!(
+        "concurrent_creates_one_wins",
+        "delete",
+        store.delete(&key).await
+    );
+}
+
+/// Concurrent saves of one loaded version: exactly one succeeds (returning the next
+/// version), the others fail with [`StoreError::Conflict`], and the winner's payload is
+/// stored.
+pub async fn concurrent_saves_one_wins(store: &dyn SessionStore, clock: &MockClock) {
+    let key = random_key();
+    let expires_at = clock.now().add_seconds(60);
+    ok!(
+        "concurrent_saves_one_wins",
+        "create",
+        store.create(&key, &record(b"start", expires_at, 0)).await
+    );
+    let records: Vec<Record> = (0..RACERS)
+        .map(|i| record(format!("racer {i}").as_bytes(), expires_at, 1))
+        .collect();
+    let results = join_all(records.iter().map(|r| store.save(&key, r)).collect()).await;
+    let mut winners = Vec::new();
+    for (i, result) in results.into_iter().enumerate() {
+        match result {
+            Ok(2) => winners.push(i),
+            Ok(other) => fail!(
+                "concurrent_saves_one_wins",
+                "a racing save of version 1 returned version {other}"
+            ),
+            Err(StoreError::Conflict { expected: 1 }) => {}
+            Err(other) => fail!(
+                "concurrent_saves_one_wins",
+                "a racing save returned {other:?}"
+            ),
+        }
+    }
+    let [winner] = winners[..] else {
+        fail!(
+            "concurrent_saves_one_wins",
+            "{} of {RACERS} racing saves succeeded, expected exactly one",
+            winners.len()
+        );
+    };
+    let loaded = ok!(
+        "concurrent_saves_one_wins",
+        "load",
+        store.load(&key, clock.now()).await
+    );
+    if loaded != Some(record(&records[winner].payload, expires_at, 2)) {
+        fail!(
+            "concurrent_saves_one_wins",
+            "save {winner} won but the store holds {:?}",
+            Shown(&loaded)
+        );
+    }
+    ok!(
+        "concurrent_saves_one_wins",
+        "delete",
+        store.delete(&key).await
+    );
+}
+
+/// Runs every check in [`CHECKS`] order.
+///
+/// # Panics
+/// At the first check the store fails.
+pub async fn run_all(store: &dyn SessionStore, clock: &MockClock) {
+    create_load_roundtrip(store, clock).await;
+    create_never_overwrites(store, clock).await;
+    create_after_expiry(store, clock).await;
+    load_hides_expired(store, clock).await;
+    save_compare_and_swap(store, clock).await;
+    save_never_resurrects(store, clock).await;
+    delete_is_idempotent(store, clock).await;
+    purge_removes_exactly_the_expired(store, clock).await;
+    payload_bytes_preserved(store, clock).await;
+    large_payload(store, clock).await;
+    concurrent_creates_one_wins(store, clock).await;
+    concurrent_saves_one_wins(store, clock).await;
+}
+
+/// Expands to a module `$name` holding one `#[tokio::test]` per conformance check, each
+/// running against a fresh store made by `$make` (an expression giving a future of the
+/// store, evaluated once per test; anything implementing [`SessionStore`], an
+/// `Arc<dyn SessionStore>` included).
+///
+/// The tests use a multi-threaded runtime: the crate using the macro needs `tokio` (with
+/// the `macros` and `rt-multi-thread` features) among its dev-dependencies. Names in
+/// scope where the macro is called are visible in `$make`.
+///
+/// ```
+/// use std::sync::Arc;
+/// use session_runtime::store::{MemoryStore, SessionStore};
+///
+/// session_runtime::store_conformance_tests!(capped_memory, async {
+///     Arc::new(MemoryStore::new().with_max_payload(64 * 1024)) as Arc<dyn SessionStore>
+/// });
+/// # fn main() {}
+/// ```
+#[macro_export]
+macro_rules! store_conformance_tests {
+    ($name:ident, $make:expr $(,)?) => {
+        $crate::store_conformance_tests!(@each $name, $make, [
+            create_load_roundtrip,
+            create_never_overwrites,
+            create_after_expiry,
+            load_hides_expired,
+            save_compare_and_swap,
+            save_never_resurrects,
+            delete_is_idempotent,
+            purge_removes_exactly_the_expired,
+            payload_bytes_preserved,
+            large_payload,
+            concurrent_creates_one_wins,
+            concurrent_saves_one_wins,
+        ]);
+    };
+    (@each $name:ident, $make:expr, [$($check:ident),* $(,)?]) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            $(
+                #[::tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $check() {
+                    let store = $make.await;
+                    let clock = $crate::conformance::clock();
+                    $crate::conformance::$check(&store, &clock).await;
+                }
+            )*
+        }
+    };
+}

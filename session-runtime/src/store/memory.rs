@@ -1,0 +1,155 @@
+//! [`MemoryStore`]: records in a map in this process.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use super::{Record, Result, SessionStore, StoreError, StoreKey};
+use crate::time::Timestamp;
+
+/// A store keeping records in a map in this process; for tests and single-process
+/// development. Clones share the same records. Everything is lost when the process exits.
+///
+/// Expired records stay in memory (hidden from [`SessionStore::load`]) until
+/// [`SessionStore::purge_expired`] runs; run [`super::spawn_purge_task`] in a long-lived
+/// process. Like every store here, `create` refuses a key that holds a record, expired or
+/// not, until it is purged or deleted (keys are SHA-256 of 128-bit random ids: they do not
+/// collide).
+///
+/// ```
+/// use session_runtime::store::{MemoryStore, Record, SessionStore, StoreError, StoreKey};
+/// use session_runtime::Timestamp;
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// let store = MemoryStore::new();
+/// let key = StoreKey([7; 32]);
+/// let record = Record { payload: b"{}".to_vec(), expires_at: Timestamp(100), version: 0 };
+/// store.create(&key, &record).await.unwrap();
+/// assert!(matches!(store.create(&key, &record).await, Err(StoreError::Exists)));
+/// let loaded = store.load(&key, Timestamp(99)).await.unwrap().unwrap();
+/// assert_eq!(loaded.version, 1);
+/// assert_eq!(store.load(&key, Timestamp(100)).await.unwrap(), None); // expired at 100
+/// # });
+/// ```
+#[derive(Clone, Default)]
+pub struct MemoryStore {
+    records: Arc<Mutex<HashMap<StoreKey, Record>>>,
+    max_payload: Option<usize>,
+}
+
+impl std::fmt::Debug for MemoryStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MemoryStore")
+            .field("records", &self.len())
+            .field("max_payload", &self.max_payload)
+            .finish()
+    }
+}
+
+impl MemoryStore {
+    /// An empty store with no payload limit.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Refuses payloads larger than `bytes` with [`StoreError::TooLarge`].
+    ///
+    /// ```
+    /// use session_runtime::store::{MemoryStore, Record, SessionStore, StoreError, StoreKey};
+    /// use session_runtime::Timestamp;
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// let store = MemoryStore::new().with_max_payload(4);
+    /// let record = Record { payload: vec![0; 5], expires_at: Timestamp(100), version: 0 };
+    /// let err = store.create(&StoreKey([1; 32]), &record).await.unwrap_err();
+    /// assert!(matches!(err, StoreError::TooLarge { size: 5, max: 4 }));
+    /// # });
+    /// ```
+    pub fn with_max_payload(mut self, bytes: usize) -> Self {
+        self.max_payload = Some(bytes);
+        self
+    }
+
+    /// How many records are held, expired ones included.
+    pub fn len(&self) -> usize {
+        self.lock().len()
+    }
+
+    /// Whether no record is held.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn lock(&self) -> MutexGuard<'_, HashMap<StoreKey, Record>> {
+        // Every critical section leaves the map consistent (one insert or remove), so a
+        // panic elsewhere while holding the lock cannot leave it half-changed.
+        self.records
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn check_size(&self, record: &Record) -> Result<()> {
+        match self.max_payload {
+            Some(max) if record.payload.len() > max => Err(StoreError::TooLarge {
+                size: record.payload.len(),
+                max,
+            }),
+            _ => Ok(()),
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl SessionStore for MemoryStore {
+    async fn create(&self, key: &StoreKey, record: &Record) -> Result<()> {
+        self.check_size(record)?;
+        let mut records = self.lock();
+        if records.contains_key(key) {
+            return Err(StoreError::Exists);
+        }
+        records.insert(
+            *key,
+            Record {
+                payload: record.payload.clone(),
+                expires_at: record.expires_at,
+                version: 1,
+            },
+        );
+        Ok(())
+    }
+
+    async fn load(&self, key: &StoreKey, now: Timestamp) -> Result<Option<Record>> {
+        Ok(self
+            .lock()
+            .get(key)
+            .filter(|record| record.expires_at > now)
+            .cloned())
+    }
+
+    async fn save(&self, key: &StoreKey, record: &Record) -> Result<u64> {
+        self.check_size(record)?;
+        let mut records = self.lock();
+        let stored = records.get_mut(key).ok_or(StoreError::NotFound)?;
+        if stored.version != record.version {
+            return Err(StoreError::Conflict {
+                expected: record.version,
+            });
+        }
+        let version = stored.version + 1;
+        *stored = Record {
+            payload: record.payload.clone(),
+            expires_at: record.expires_at,
+            version,
+        };
+        Ok(version)
+    }
+
+    async fn delete(&self, key: &StoreKey) -> Result<()> {
+        self.lock().remove(key);
+        Ok(())
+    }
+
+    async fn purge_expired(&self, now: Timestamp) -> Result<u64> {
+        let mut records = self.lock();
+        let before = records.len();
+        records.retain(|_, record| record.expires_at > now);
+        Ok((before - records.len()) as u64)
+    }
+}

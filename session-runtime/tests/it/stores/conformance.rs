@@ -1,0 +1,317 @@
+//! The conformance suite against the memory and file stores, and against deliberately
+//! broken stores (each check must catch the flaw it is about).
+
+use std::sync::Arc;
+
+use session_runtime::conformance;
+use session_runtime::store::{MemoryStore, Record, SessionStore, StoreError, StoreKey};
+use session_runtime::{MockClock, Timestamp};
+
+use super::support::{TempFileStore, TestSealer};
+
+session_runtime::store_conformance_tests!(memory, async { MemoryStore::new() });
+
+session_runtime::store_conformance_tests!(memory_capped, async {
+    MemoryStore::new().with_max_payload(64 * 1024)
+});
+
+session_runtime::store_conformance_tests!(memory_as_dyn, async {
+    Arc::new(MemoryStore::new()) as Arc<dyn SessionStore>
+});
+
+session_runtime::store_conformance_tests!(file, async { TempFileStore::new() });
+
+session_runtime::store_conformance_tests!(file_sealed, async {
+    TempFileStore::sealed(TestSealer::arc([7; 32]))
+});
+
+session_runtime::store_conformance_tests!(file_capped, async {
+    TempFileStore::with(|builder| builder.max_payload(64 * 1024))
+});
+
+/// The whole suite, sequentially, against one store shared by every check (as a database
+/// table is): checks must not disturb each other's records.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_all_on_one_shared_store() {
+    let store = MemoryStore::new();
+    let clock = conformance::clock();
+    conformance::run_all(&store, &clock).await;
+    conformance::run_all(&store, &conformance::clock()).await;
+    assert!(store.is_empty(), "the checks clean up after themselves");
+}
+
+/// Every check at once against one shared file store.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn checks_in_parallel_on_one_shared_store() {
+    let store: Arc<dyn SessionStore> = Arc::new(TempFileStore::new());
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..conformance::CHECKS.len() {
+        let store = store.clone();
+        tasks.spawn(async move {
+            let clock = conformance::clock();
+            let store = &*store;
+            match i {
+                0 => conformance::create_load_roundtrip(store, &clock).await,
+                1 => conformance::create_never_overwrites(store, &clock).await,
+                2 => conformance::create_after_expiry(store, &clock).await,
+                3 => conformance::load_hides_expired(store, &clock).await,
+                4 => conformance::save_compare_and_swap(store, &clock).await,
+                5 => conformance::save_never_resurrects(store, &clock).await,
+                6 => conformance::delete_is_idempotent(store, &clock).await,
+                7 => conformance::purge_removes_exactly_the_expired(store, &clock).await,
+                8 => conformance::payload_bytes_preserved(store, &clock).await,
+                9 => conformance::large_payload(store, &clock).await,
+                10 => conformance::concurrent_creates_one_wins(store, &clock).await,
+                11 => conformance::concurrent_saves_one_wins(store, &clock).await,
+                _ => unreachable!("{} checks", conformance::CHECKS.len()),
+            }
+        });
+    }
+    let mut done = 0;
+    while let Some(result) = tasks.join_next().await {
+        result.expect("a check passes");
+        done += 1;
+    }
+    assert_eq!(done, 12);
+}
+
+/// What a [`Broken`] store gets wrong.
+#[derive(Clone, Copy, Debug)]
+enum Flaw {
+    /// `create` replaces a live record.
+    Overwrites,
+    /// `load` returns expired records.
+    ShowsExpired,
+    /// `save` ignores the version.
+    NoCompareAndSwap,
+    /// `save` of a missing record creates it.
+    Resurrects,
+    /// `purge_expired` removes nothing.
+    NeverPurges,
+    /// `purge_expired` also removes records expiring up to ten seconds later.
+    PurgesTooMuch,
+    /// Payloads are cut to 1 KiB.
+    Truncates,
+    /// `create` checks, yields, then inserts.
+    RacyCreate,
+    /// `save` reads the version, yields, then writes.
+    RacySave,
+    /// `create` keeps the caller's version.
+    KeepsCallerVersion,
+}
+
+#[derive(Debug)]
+struct Broken {
+    inner: MemoryStore,
+    flaw: Flaw,
+}
+
+#[async_trait::async_trait]
+impl SessionStore for Broken {
+    async fn create(&self, key: &StoreKey, record: &Record) -> Result<(), StoreError> {
+        let mut record = record.clone();
+        match self.flaw {
+            Flaw::Overwrites => {
+                self.inner.delete(key).await?;
+            }
+            Flaw::Truncates => record.payload.truncate(1024),
+            Flaw::RacyCreate => {
+                let exists = self.inner.load(key, Timestamp(i64::MIN)).await?.is_some();
+                tokio::task::yield_now().await;
+                if exists {
+                    return Err(StoreError::Exists);
+                }
+                self.inner.delete(key).await?;
+            }
+            Flaw::KeepsCallerVersion => {
+                self.inner.create(key, &record).await?;
+                let mut stored = self
+                    .inner
+                    .load(key, Timestamp(i64::MIN))
+                    .await?
+                    .expect("created");
+                while stored.version < record.version {
+                    stored.version = self.inner.save(key, &stored).await?;
+                }
+                return Ok(());
+            }
+            _ => {}
+        }
+        self.inner.create(key, &record).await
+    }
+
+    async fn load(&self, key: &StoreKey, now: Timestamp) -> Result<Option<Record>, StoreError> {
+        match self.flaw {
+            Flaw::ShowsExpired => self.inner.load(key, Timestamp(i64::MIN)).await,
+            _ => self.inner.load(key, now).await,
+        }
+    }
+
+    async fn save(&self, key: &StoreKey, record: &Record) -> Result<u64, StoreError> {
+        let mut record = record.clone();
+        match self.flaw {
+            Flaw::NoCompareAndSwap => {
+                if let Some(stored) = self.inner.load(key, Timestamp(i64::MIN)).await? {
+                    record.version = stored.version;
+                }
+            }
+            Flaw::Resurrects if self.inner.load(key, Timestamp(i64::MIN)).await?.is_none() => {
+                self.inner.create(key, &record).await?;
+                return Ok(1);
+            }
+            Flaw::Truncates => record.payload.truncate(1024),
+            Flaw::RacySave => {
+                let stored = self.inner.load(key, Timestamp(i64::MIN)).await?;
+                tokio::task::yield_now().await;
+                if stored.is_some_and(|s| s.version == record.version) {
+                    // Another racer may have saved meanwhile: write over it anyway.
+                    let current = self
+                        .inner
+                        .load(key, Timestamp(i64::MIN))
+                        .await?
+                        .expect("exists");
+                    record.version = current.version;
+                }
+            }
+            _ => {}
+        }
+        self.inner.save(key, &record).await
+    }
+
+    async fn delete(&self, key: &StoreKey) -> Result<(), StoreError> {
+        self.inner.delete(key).await
+    }
+
+    async fn purge_expired(&self, now: Timestamp) -> Result<u64, StoreError> {
+        match self.flaw {
+            Flaw::NeverPurges => Ok(0),
+            Flaw::PurgesTooMuch => self.inner.purge_expired(now.add_seconds(10)).await,
+            _ => self.inner.purge_expired(now).await,
+        }
+    }
+}
+
+/// Runs `check` against a store with `flaw`; asserts it panics naming `name`.
+async fn assert_catches<F>(flaw: Flaw, name: &str, check: F)
+where
+    F: for<'a> AsyncCheck<'a>,
+{
+    let store = Arc::new(Broken {
+        inner: MemoryStore::new(),
+        flaw,
+    });
+    let outcome = tokio::spawn(async move {
+        let clock: MockClock = conformance::clock();
+        check.call(&*store, &clock).await;
+    })
+    .await;
+    let error = outcome.expect_err(&format!("check `{name}` passed a store that {flaw:?}"));
+    let message = error.into_panic();
+    let message = match (
+        message.downcast_ref::<String>(),
+        message.downcast_ref::<&str>(),
+    ) {
+        (Some(message), _) => message.clone(),
+        (None, Some(message)) => (*message).to_owned(),
+        (None, None) => format!("{message:?}"),
+    };
+    assert!(
+        message.contains(&format!("store conformance check `{name}` failed")),
+        "unexpected panic for {flaw:?}: {message}"
+    );
+}
+
+/// An async check function, `for<'a>` its borrows.
+trait AsyncCheck<'a>: Send + 'static {
+    type Future: Future<Output = ()> + Send + 'a;
+    fn call(&self, store: &'a dyn SessionStore, clock: &'a MockClock) -> Self::Future;
+}
+
+impl<'a, F, Fut> AsyncCheck<'a> for F
+where
+    F: Fn(&'a dyn SessionStore, &'a MockClock) -> Fut + Send + 'static,
+    Fut: Future<Output = ()> + Send + 'a,
+{
+    type Future = Fut;
+    fn call(&self, store: &'a dyn SessionStore, clock: &'a MockClock) -> Fut {
+        self(store, clock)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_check_catches_its_flaw() {
+    use conformance as c;
+    assert_catches(
+        Flaw::Overwrites,
+        "create_never_overwrites",
+        c::create_never_overwrites,
+    )
+    .await;
+    assert_catches(
+        Flaw::ShowsExpired,
+        "load_hides_expired",
+        c::load_hides_expired,
+    )
+    .await;
+    assert_catches(
+        Flaw::ShowsExpired,
+        "create_after_expiry",
+        c::create_after_expiry,
+    )
+    .await;
+    assert_catches(
+        Flaw::NoCompareAndSwap,
+        "save_compare_and_swap",
+        c::save_compare_and_swap,
+    )
+    .await;
+    assert_catches(
+        Flaw::NoCompareAndSwap,
+        "concurrent_saves_one_wins",
+        c::concurrent_saves_one_wins,
+    )
+    .await;
+    assert_catches(
+        Flaw::Resurrects,
+        "save_never_resurrects",
+        c::save_never_resurrects,
+    )
+    .await;
+    assert_catches(
+        Flaw::NeverPurges,
+        "purge_removes_exactly_the_expired",
+        c::purge_removes_exactly_the_expired,
+    )
+    .await;
+    assert_catches(
+        Flaw::PurgesTooMuch,
+        "purge_removes_exactly_the_expired",
+        c::purge_removes_exactly_the_expired,
+    )
+    .await;
+    assert_catches(
+        Flaw::Truncates,
+        "payload_bytes_preserved",
+        c::payload_bytes_preserved,
+    )
+    .await;
+    assert_catches(Flaw::Truncates, "large_payload", c::large_payload).await;
+    assert_catches(
+        Flaw::RacyCreate,
+        "concurrent_creates_one_wins",
+        c::concurrent_creates_one_wins,
+    )
+    .await;
+    assert_catches(
+        Flaw::RacySave,
+        "concurrent_saves_one_wins",
+        c::concurrent_saves_one_wins,
+    )
+    .await;
+    assert_catches(
+        Flaw::KeepsCallerVersion,
+        "create_load_roundtrip",
+        c::create_load_roundtrip,
+    )
+    .await;
+}

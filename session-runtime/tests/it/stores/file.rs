@@ -1,0 +1,657 @@
+//! The file store's own guarantees: permissions, atomic replacement, no temporary files
+//! left, write errors surfaced, corrupt files, encryption at rest, hashed names, and crash
+//! safety against a killed writer process.
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::sync::Arc;
+
+use session_runtime::Timestamp;
+use session_runtime::conformance::random_key;
+use session_runtime::store::file::HEADER_LEN;
+use session_runtime::store::{FileStore, Record, SessionStore, StoreError, StoreKey};
+use sha2::{Digest, Sha256};
+
+use super::support::{TempFileStore, TestSealer, is_session_name, names, record};
+
+const NOW: Timestamp = Timestamp(1_700_000_000);
+
+fn mode(path: &Path) -> u32 {
+    std::fs::metadata(path)
+        .expect("metadata")
+        .permissions()
+        .mode()
+        & 0o777
+}
+
+#[tokio::test]
+async fn directory_is_0700_and_files_0600() {
+    let t = TempFileStore::new();
+    assert_eq!(mode(&t.sessions()), 0o700);
+    let key = random_key();
+    t.create(&key, &record(b"x", NOW.0 + 60)).await.unwrap();
+    assert_eq!(mode(&t.store.path_of(&key)), 0o600);
+    t.save(
+        &key,
+        &Record {
+            version: 1,
+            ..record(b"y", NOW.0 + 60)
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        mode(&t.store.path_of(&key)),
+        0o600,
+        "a replaced file is 0600 too"
+    );
+}
+
+#[test]
+fn directory_open_to_group_or_others_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    for bad in [0o750, 0o705, 0o777, 0o710] {
+        std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(bad)).unwrap();
+        match FileStore::open(tmp.path()) {
+            Err(StoreError::Config(message)) => {
+                assert!(message.contains(&format!("mode {bad:03o}")), "{message}");
+                assert!(message.contains("chmod 700"), "{message}");
+            }
+            other => panic!("mode {bad:o}: {other:?}"),
+        }
+        assert_eq!(
+            mode(tmp.path()),
+            bad,
+            "the store leaves the directory as it found it"
+        );
+    }
+    std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
+    FileStore::open(tmp.path()).expect("a 0700 directory opens");
+}
+
+#[test]
+fn a_file_in_place_of_the_directory_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("sessions");
+    std::fs::write(&file, b"").unwrap();
+    assert!(
+        matches!(FileStore::open(&file), Err(StoreError::Config(m)) if m.contains("not a directory"))
+    );
+}
+
+#[test]
+fn missing_parents_are_created_0700() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("a/b/sessions");
+    FileStore::open(&dir).unwrap();
+    assert_eq!(mode(&dir), 0o700);
+    assert_eq!(mode(&tmp.path().join("a/b")), 0o700);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_temporary_files_are_left() {
+    let t = TempFileStore::with(|b| b.max_payload(1024));
+    let keys: Vec<StoreKey> = (0..8).map(|_| random_key()).collect();
+    for key in &keys {
+        t.create(key, &record(b"a", NOW.0 + 60)).await.unwrap();
+        assert!(matches!(
+            t.create(key, &record(b"b", NOW.0 + 60)).await,
+            Err(StoreError::Exists)
+        ));
+        t.save(
+            key,
+            &Record {
+                version: 1,
+                ..record(b"c", NOW.0 + 60)
+            },
+        )
+        .await
+        .unwrap();
+        let stale = Record {
+            version: 1,
+            ..record(b"d", NOW.0 + 60)
+        };
+        assert!(matches!(
+            t.save(key, &stale).await,
+            Err(StoreError::Conflict { .. })
+        ));
+        let large = Record {
+            version: 2,
+            ..record(&[0; 2048], NOW.0 + 60)
+        };
+        assert!(matches!(
+            t.save(key, &large).await,
+            Err(StoreError::TooLarge { .. })
+        ));
+    }
+    let gone = random_key();
+    assert!(matches!(
+        t.save(
+            &gone,
+            &Record {
+                version: 1,
+                ..record(b"e", NOW.0 + 60)
+            }
+        )
+        .await,
+        Err(StoreError::NotFound)
+    ));
+    for key in &keys[..4] {
+        t.delete(key).await.unwrap();
+    }
+    let listed = names(&t.sessions());
+    assert_eq!(listed.len(), 4, "{listed:?}");
+    assert!(
+        listed.iter().all(|name| is_session_name(name)),
+        "{listed:?}"
+    );
+}
+
+/// A reader never sees a partial file while a writer replaces it in a loop.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readers_never_see_a_partial_file() {
+    let t = Arc::new(TempFileStore::new());
+    let key = random_key();
+    let big = vec![b'a'; 200 * 1024];
+    let small = vec![b'b'; 10 * 1024];
+    t.create(&key, &record(&big, NOW.0 + 60)).await.unwrap();
+    let writer = {
+        let (t, big, small) = (t.clone(), big.clone(), small.clone());
+        tokio::spawn(async move {
+            let mut version = 1;
+            for i in 0..200 {
+                let payload = if i % 2 == 0 { &small } else { &big };
+                version = t
+                    .save(
+                        &key,
+                        &Record {
+                            version,
+                            ..record(payload, NOW.0 + 60)
+                        },
+                    )
+                    .await
+                    .unwrap();
+            }
+            version
+        })
+    };
+    let mut reads = 0;
+    while !writer.is_finished() || reads < 100 {
+        let loaded = t
+            .load(&key, NOW)
+            .await
+            .expect("a load during writes succeeds")
+            .expect("present");
+        assert!(
+            loaded.payload == big || loaded.payload == small,
+            "partial payload of {} bytes",
+            loaded.payload.len()
+        );
+        // Straight from the disk, too: the file's length always matches its header.
+        let raw = std::fs::read(t.store.path_of(&key)).unwrap();
+        let body_len = u32::from_be_bytes(raw[24..28].try_into().unwrap()) as usize;
+        assert_eq!(raw.len(), HEADER_LEN + body_len);
+        reads += 1;
+    }
+    assert_eq!(writer.await.unwrap(), 201);
+    assert!(reads >= 100);
+}
+
+#[tokio::test]
+async fn write_errors_are_surfaced() {
+    // The directory disappears under the store.
+    let t = TempFileStore::new();
+    let key = random_key();
+    t.create(&key, &record(b"x", NOW.0 + 60)).await.unwrap();
+    std::fs::remove_dir_all(t.sessions()).unwrap();
+    let error = t
+        .create(&random_key(), &record(b"y", NOW.0 + 60))
+        .await
+        .unwrap_err();
+    assert!(matches!(&error, StoreError::Backend(_)), "{error:?}");
+    assert!(
+        error.to_string().contains("No such file or directory"),
+        "{error}"
+    );
+    let error = t
+        .save(
+            &key,
+            &Record {
+                version: 1,
+                ..record(b"z", NOW.0 + 60)
+            },
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(error, StoreError::Backend(_)), "{error:?}");
+    assert!(matches!(
+        t.purge_expired(NOW).await,
+        Err(StoreError::Backend(_))
+    ));
+    // A load of a missing file in a missing directory is simply absent.
+    assert_eq!(t.load(&key, NOW).await.unwrap(), None);
+
+    // Something that is not a file sits where the session file goes.
+    let t = TempFileStore::new();
+    let key = random_key();
+    t.create(&key, &record(b"x", NOW.0 + 60)).await.unwrap();
+    std::fs::remove_file(t.store.path_of(&key)).unwrap();
+    std::fs::create_dir(t.store.path_of(&key)).unwrap();
+    let error = t
+        .save(
+            &key,
+            &Record {
+                version: 1,
+                ..record(b"y", NOW.0 + 60)
+            },
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(error, StoreError::Backend(_)), "{error:?}");
+    assert!(matches!(
+        t.load(&key, NOW).await,
+        Err(StoreError::Backend(_))
+    ));
+    assert!(matches!(t.delete(&key).await, Err(StoreError::Backend(_))));
+    let listed = names(&t.sessions());
+    assert_eq!(
+        listed,
+        [key.to_hex()],
+        "no temporary file left after a failed save"
+    );
+}
+
+/// Writes `bytes` over `key`'s file, keeping the file's mode.
+fn overwrite(store: &FileStore, key: &StoreKey, bytes: &[u8]) {
+    std::fs::write(store.path_of(key), bytes).unwrap();
+}
+
+#[tokio::test]
+async fn corrupt_files_are_reported_and_left_in_place() {
+    let t = TempFileStore::new();
+    let key = random_key();
+    t.create(&key, &record(b"{\"user\":1}", NOW.0 + 60))
+        .await
+        .unwrap();
+    let good = std::fs::read(t.store.path_of(&key)).unwrap();
+
+    let mut cases: Vec<(String, Vec<u8>)> = vec![
+        ("empty".into(), vec![]),
+        (
+            "garbage".into(),
+            b"not a session file at all, just text".to_vec(),
+        ),
+        ("header only".into(), good[..HEADER_LEN].to_vec()),
+        ("one byte short".into(), good[..good.len() - 1].to_vec()),
+        ("one byte more".into(), [&good[..], b"x"].concat()),
+    ];
+    for i in 0..good.len() {
+        let mut flipped = good.clone();
+        flipped[i] ^= 0x01;
+        cases.push((format!("bit flip at {i}"), flipped));
+    }
+    let mut refused = 0;
+    for (what, bytes) in &cases {
+        let key = random_key();
+        overwrite(&t.store, &key, bytes);
+        match t.load(&key, NOW).await {
+            Err(StoreError::Corrupt(_)) => refused += 1,
+            other => panic!("{what}: {other:?}"),
+        }
+        assert_eq!(
+            std::fs::read(t.store.path_of(&key)).unwrap(),
+            *bytes,
+            "{what}: left in place"
+        );
+        // A save reads only the header: it refuses a file whose header is bad, and may
+        // replace one whose body is bad with a whole new file.
+        match t
+            .save(
+                &key,
+                &Record {
+                    version: 1,
+                    ..record(b"new", NOW.0 + 60)
+                },
+            )
+            .await
+        {
+            Ok(2) => assert_eq!(
+                t.load(&key, NOW).await.unwrap().unwrap().payload,
+                b"new",
+                "{what}"
+            ),
+            Err(StoreError::Corrupt(_) | StoreError::Conflict { .. }) => {
+                assert_eq!(
+                    std::fs::read(t.store.path_of(&key)).unwrap(),
+                    *bytes,
+                    "{what}: left in place"
+                );
+            }
+            other => panic!("{what}: save gave {other:?}"),
+        }
+    }
+    assert_eq!(refused, cases.len());
+
+    // Purges skip it; delete removes it.
+    let t = TempFileStore::new();
+    t.create(&key, &record(b"x", NOW.0 + 60)).await.unwrap();
+    overwrite(&t.store, &key, b"garbage");
+    assert_eq!(t.purge_expired(Timestamp(i64::MAX)).await.unwrap(), 0);
+    assert!(t.store.path_of(&key).exists());
+    t.delete(&key).await.unwrap();
+    assert!(!t.store.path_of(&key).exists());
+    t.create(&key, &record(b"again", NOW.0 + 60)).await.unwrap();
+}
+
+#[tokio::test]
+async fn oversized_files_are_not_read_whole() {
+    let t = TempFileStore::with(|b| b.max_payload(100));
+    let key = random_key();
+    t.create(&key, &record(b"x", NOW.0 + 60)).await.unwrap();
+    overwrite(&t.store, &key, &vec![0; 1024 * 1024]);
+    assert!(matches!(t.load(&key, NOW).await, Err(StoreError::Corrupt(m)) if m.contains("larger")));
+}
+
+#[tokio::test]
+async fn encryption_at_rest() {
+    let sealer = TestSealer::arc([1; 32]);
+    let t = TempFileStore::sealed(sealer.clone());
+    let key = random_key();
+    let secret = b"{\"credit_card\":\"4111111111111111\"}";
+    t.create(&key, &record(secret, NOW.0 + 60)).await.unwrap();
+    let raw = std::fs::read(t.store.path_of(&key)).unwrap();
+    assert!(
+        !raw.windows(16).any(|w| w == b"4111111111111111"),
+        "the plaintext is on disk"
+    );
+    assert_eq!(t.load(&key, NOW).await.unwrap().unwrap().payload, secret);
+    t.save(
+        &key,
+        &Record {
+            version: 1,
+            ..record(secret, NOW.0 + 120)
+        },
+    )
+    .await
+    .unwrap();
+    let raw = std::fs::read(t.store.path_of(&key)).unwrap();
+    assert!(!raw.windows(16).any(|w| w == b"4111111111111111"));
+
+    // Another key, or no key, refuses the file.
+    let wrong = FileStore::builder(t.sessions())
+        .sealer(TestSealer::arc([2; 32]))
+        .open()
+        .unwrap();
+    assert!(matches!(
+        wrong.load(&key, NOW).await,
+        Err(StoreError::Corrupt(_))
+    ));
+    let plain = FileStore::open(t.sessions()).unwrap();
+    assert!(
+        matches!(plain.load(&key, NOW).await, Err(StoreError::Corrupt(m)) if m.contains("encrypted"))
+    );
+    // And a sealing store refuses a plaintext file.
+    let other = random_key();
+    plain
+        .create(&other, &record(b"plain", NOW.0 + 60))
+        .await
+        .unwrap();
+    assert!(
+        matches!(t.load(&other, NOW).await, Err(StoreError::Corrupt(m)) if m.contains("not encrypted"))
+    );
+
+    // A sealed file moved to another session's name does not open there.
+    let moved = random_key();
+    std::fs::copy(t.store.path_of(&key), t.store.path_of(&moved)).unwrap();
+    assert!(matches!(
+        t.load(&moved, NOW).await,
+        Err(StoreError::Corrupt(_))
+    ));
+
+    // A header edited to extend the expiry (checksum recomputed) does not open either.
+    let mut edited = std::fs::read(t.store.path_of(&key)).unwrap();
+    edited[16..24].copy_from_slice(&(NOW.0 + 999_999).to_be_bytes());
+    let checksum = Sha256::new()
+        .chain_update(&edited[..28])
+        .chain_update(&edited[HEADER_LEN..])
+        .finalize();
+    edited[28..60].copy_from_slice(&checksum);
+    overwrite(&t.store, &key, &edited);
+    assert!(
+        matches!(t.load(&key, NOW).await, Err(StoreError::Corrupt(m)) if m.contains("does not open"))
+    );
+}
+
+/// Store keys are hashes: whatever a client sends as its id, the file lands in the
+/// directory under 64 hex digits, and nothing is created elsewhere.
+#[tokio::test]
+async fn hostile_ids_only_ever_name_hex_files_inside_the_directory() {
+    let t = TempFileStore::new();
+    let parent_before = names(t.dir.path());
+    let long = "a".repeat(10_000);
+    let hostile = [
+        "../x",
+        "../../etc/passwd",
+        "/etc/passwd",
+        "a\0b",
+        "",
+        ".",
+        "..",
+        "x/../../y",
+        "\\..\\x",
+        "~",
+        "%2e%2e%2f",
+        long.as_str(),
+        "sessions/../../z",
+        "é/../..",
+    ];
+    for id in hostile {
+        let key = StoreKey(Sha256::digest(id.as_bytes()).into());
+        t.create(&key, &record(id.as_bytes(), NOW.0 + 60))
+            .await
+            .unwrap();
+        assert_eq!(
+            t.load(&key, NOW).await.unwrap().unwrap().payload,
+            id.as_bytes()
+        );
+    }
+    let listed = names(&t.sessions());
+    assert_eq!(listed.len(), hostile.len());
+    assert!(
+        listed.iter().all(|name| is_session_name(name)),
+        "{listed:?}"
+    );
+    assert_eq!(
+        names(t.dir.path()),
+        parent_before,
+        "nothing created beside the directory"
+    );
+}
+
+/// Two stores on one directory (as two processes would be): creates still never
+/// overwrite, thanks to the hard link.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn creates_from_two_stores_on_one_directory_never_overwrite() {
+    let t = TempFileStore::new();
+    let stores: Vec<FileStore> = (0..8)
+        .map(|_| FileStore::open(t.sessions()).unwrap())
+        .collect();
+    for round in 0..20 {
+        let key = random_key();
+        let mut tasks = tokio::task::JoinSet::new();
+        for (i, store) in stores.iter().enumerate() {
+            let store = store.clone();
+            tasks.spawn(async move {
+                let payload = format!("store {i}");
+                (
+                    payload.clone(),
+                    store
+                        .create(&key, &record(payload.as_bytes(), NOW.0 + 60))
+                        .await,
+                )
+            });
+        }
+        let mut winners = Vec::new();
+        while let Some(joined) = tasks.join_next().await {
+            match joined.unwrap() {
+                (payload, Ok(())) => winners.push(payload),
+                (_, Err(StoreError::Exists)) => {}
+                (_, Err(other)) => panic!("round {round}: {other:?}"),
+            }
+        }
+        assert_eq!(winners.len(), 1, "round {round}: {winners:?}");
+        let loaded = t.load(&key, NOW).await.unwrap().unwrap();
+        assert_eq!(loaded.payload, winners[0].as_bytes());
+    }
+}
+
+// --- crash safety -------------------------------------------------------------------------
+
+const CRASH_DIR_ENV: &str = "SESSION_RUNTIME_CRASH_TEST_DIR";
+const CRASH_KEY: StoreKey = StoreKey([0x5a; 32]);
+
+/// The payload of version `n`: its number, then 64 KiB of a byte that depends on it, so a
+/// mix of two versions shows.
+fn crash_payload(n: u64) -> Vec<u8> {
+    let mut payload = format!("{n}:").into_bytes();
+    payload.resize(payload.len() + 64 * 1024, b'a' + (n % 26) as u8);
+    payload
+}
+
+fn check_crash_record(record: &Record) {
+    let text =
+        String::from_utf8_lossy(&record.payload[..20.min(record.payload.len())]).into_owned();
+    let n: u64 = text
+        .split(':')
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("bad payload start {text:?}"));
+    assert_eq!(
+        record.payload,
+        crash_payload(n),
+        "payload of version {n} is mixed or cut"
+    );
+    assert_eq!(record.version, n, "the version matches the payload");
+}
+
+/// Saves version after version of one record. As a child of
+/// `a_killed_writer_leaves_the_old_or_the_new_version` (the directory in
+/// [`CRASH_DIR_ENV`]), it runs until killed; run on its own, it writes 50 versions and
+/// checks the last.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn crash_writer_child() {
+    let (dir, forever) = match std::env::var_os(CRASH_DIR_ENV) {
+        Some(dir) => (std::path::PathBuf::from(dir), true),
+        None => (tempfile::tempdir().unwrap().keep().join("sessions"), false),
+    };
+    let store = FileStore::open(&dir).unwrap();
+    let mut current = match store.load(&CRASH_KEY, NOW).await.unwrap() {
+        Some(record) => record,
+        None => {
+            store
+                .create(
+                    &CRASH_KEY,
+                    &Record {
+                        payload: crash_payload(1),
+                        expires_at: Timestamp(NOW.0 + 60),
+                        version: 0,
+                    },
+                )
+                .await
+                .unwrap();
+            store.load(&CRASH_KEY, NOW).await.unwrap().unwrap()
+        }
+    };
+    let mut writes = 0;
+    while forever || writes < 50 {
+        let next = current.version + 1;
+        let version = store
+            .save(
+                &CRASH_KEY,
+                &Record {
+                    payload: crash_payload(next),
+                    expires_at: current.expires_at,
+                    version: current.version,
+                },
+            )
+            .await
+            .unwrap();
+        current = Record {
+            payload: crash_payload(next),
+            expires_at: current.expires_at,
+            version,
+        };
+        writes += 1;
+    }
+    let last = store.load(&CRASH_KEY, NOW).await.unwrap().unwrap();
+    check_crash_record(&last);
+    assert_eq!(last.version, 51);
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// Kills a child process that saves in a loop at random moments, 25 times; after each
+/// kill the record is whole: the old version or the new one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_writer_leaves_the_old_or_the_new_version() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("sessions");
+    let store = FileStore::open(&dir).unwrap();
+    store
+        .create(
+            &CRASH_KEY,
+            &Record {
+                payload: crash_payload(1),
+                expires_at: Timestamp(NOW.0 + 60),
+                version: 0,
+            },
+        )
+        .await
+        .unwrap();
+    let exe = std::env::current_exe().unwrap();
+    let mut last_version = 1;
+    for round in 0..25 {
+        let mut child = std::process::Command::new(&exe)
+            .args([
+                "--exact",
+                "stores::file::crash_writer_child",
+                "--test-threads=1",
+                "--quiet",
+            ])
+            .env(CRASH_DIR_ENV, &dir)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        // Let it write for a random while (the start-up takes some of it), then SIGKILL.
+        let mut wait = [0u8; 1];
+        getrandom::getrandom(&mut wait).unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(
+            20 + u64::from(wait[0]) / 2,
+        ));
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "round {round}: the writer ended by itself"
+        );
+        child.kill().unwrap();
+        child.wait().unwrap();
+        let record = store
+            .load(&CRASH_KEY, NOW)
+            .await
+            .unwrap_or_else(|e| panic!("round {round}: {e}"))
+            .expect("present");
+        check_crash_record(&record);
+        assert!(
+            record.version >= last_version,
+            "round {round}: went back from {last_version} to {}",
+            record.version
+        );
+        last_version = record.version;
+        for name in names(&dir) {
+            assert!(
+                is_session_name(&name) || name.starts_with(".tmp-"),
+                "round {round}: stray file {name}"
+            );
+        }
+    }
+    assert!(last_version > 1, "the writers never wrote");
+}
