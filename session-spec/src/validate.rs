@@ -68,10 +68,12 @@ pub const KEYWORDS: &[&str] = &[
 ];
 
 /// Field names taken by the session handle's own methods (`Session::get`, `clear`, `id`,
-/// ...) and by the generated `validate()`: a field so named would have its getter shadowed
-/// by the inherent method, so the validator refuses it.
+/// ...), by the methods of the traits every handle implements (`clone`, `into`, ...) and
+/// by the generated `validate()`: a field so named would have its getter shadowed or made
+/// ambiguous, so the validator refuses it.
 pub const RESERVED_FIELD_NAMES: &[&str] = &[
     "clear",
+    "clone",
     "created_at",
     "cycle",
     "delete",
@@ -81,8 +83,12 @@ pub const RESERVED_FIELD_NAMES: &[&str] = &[
     "get_all",
     "has_expired",
     "id",
+    "into",
     "is_modified",
+    "is_new",
     "set",
+    "to_owned",
+    "try_into",
     "validate",
 ];
 

@@ -335,7 +335,7 @@ impl Cx<'_> {
         let written = self.source.get(span.clone()).unwrap_or("");
         let plain = written.len() == text.len() + 2
             && (written.starts_with('"') || written.starts_with('\''))
-            && &written[1..written.len() - 1] == text;
+            && written.get(1..written.len() - 1) == Some(text);
         if plain && inner.end <= text.len() {
             span.start + 1 + inner.start
                 ..span.start + 1 + inner.end.max(inner.start + 1).min(text.len())

@@ -4,5 +4,6 @@ mod cli;
 mod codegen;
 mod diagnostics;
 mod json_schema;
+mod reserved;
 mod robustness;
 mod templates;
