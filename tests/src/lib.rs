@@ -1,1 +1,48 @@
-//! Cross-crate tests live in `tests/tests/`.
+//! Cross-crate tests live in `tests/tests/`. This library holds what the specs of
+//! `tests/specs/` refer to by path: custom validators and user types.
+
+/// User types that spec fields refer to by path.
+pub mod types {
+    use serde::{Deserialize, Serialize};
+
+    /// A point, stored as `{"x": .., "y": ..}`.
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+    pub struct Point {
+        /// Horizontal.
+        pub x: f64,
+        /// Vertical.
+        pub y: f64,
+    }
+}
+
+/// Custom validators (`fn(&T) -> Result<(), String>`) that spec fields refer to by path.
+pub mod validators {
+    use crate::types::Point;
+
+    /// Accepts even numbers.
+    ///
+    /// # Errors
+    /// An odd number.
+    pub fn even(value: &i64) -> Result<(), String> {
+        if value % 2 == 0 {
+            Ok(())
+        } else {
+            Err(format!("expected an even number, got {value}"))
+        }
+    }
+
+    /// Accepts points in the unit square.
+    ///
+    /// # Errors
+    /// A point outside `[0, 1] x [0, 1]`.
+    pub fn in_unit_square(p: &Point) -> Result<(), String> {
+        if (0.0..=1.0).contains(&p.x) && (0.0..=1.0).contains(&p.y) {
+            Ok(())
+        } else {
+            Err(format!(
+                "expected a point in the unit square, got ({}, {})",
+                p.x, p.y
+            ))
+        }
+    }
+}

@@ -34,6 +34,7 @@ pub(crate) fn expand(name: &Ident, fields: &[FieldCx<'_>]) -> (TokenStream, Toke
     ));
     let decl = quote! {
         #tdoc
+        #[allow(dead_code)]
         pub trait #ext {
             #(#decls)*
             #vdoc

@@ -22,6 +22,8 @@ fn one(cx: &mut Ctxt, def: &EnumDef) -> TokenStream {
     let mut variants = Vec::new();
     let mut paths = Vec::new();
     let mut arms = Vec::new();
+    let mut keys = Vec::new();
+    let mut from_key = Vec::new();
     for v in &def.variants {
         let Some(vname) = ident(&v.name) else {
             cx.error(format!(
@@ -34,9 +36,10 @@ fn one(cx: &mut Ctxt, def: &EnumDef) -> TokenStream {
         let doc = doc_attrs(&format!("Stored as `\"{key}\"`."));
         variants.push(quote! {
             #doc
-            #[serde(rename = #key)]
             #vname
         });
+        keys.push(key);
+        from_key.push(quote!(#key => ::core::result::Result::Ok(#name::#vname)));
         paths.push(quote!(#name::#vname));
         arms.push(quote!(#name::#vname => #key));
     }
@@ -45,9 +48,18 @@ fn one(cx: &mut Ctxt, def: &EnumDef) -> TokenStream {
         None => doc_attrs(&format!("The `{}` enum of the session spec.", def.name)),
     };
     let serde = quote!(::session_runtime::__private::serde);
-    let serde_crate = "::session_runtime::__private::serde";
+    let expecting = format!(
+        "one of {}",
+        keys.iter()
+            .map(|k| format!("`{k}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    // The serde impls are written out rather than derived: serde's derive output names
+    // `str` and other primitives unqualified, which local items could shadow.
     quote! {
         #doc
+        #[allow(dead_code)]
         #[derive(
             ::core::clone::Clone,
             ::core::marker::Copy,
@@ -57,14 +69,12 @@ fn one(cx: &mut Ctxt, def: &EnumDef) -> TokenStream {
             ::core::hash::Hash,
             ::core::cmp::PartialOrd,
             ::core::cmp::Ord,
-            #serde::Serialize,
-            #serde::Deserialize,
         )]
-        #[serde(crate = #serde_crate)]
         pub enum #name {
             #(#variants,)*
         }
 
+        #[allow(dead_code)]
         impl #name {
             /// Every variant, in declaration order.
             pub const ALL: &'static [#name] = &[#(#paths),*];
@@ -82,5 +92,54 @@ fn one(cx: &mut Ctxt, def: &EnumDef) -> TokenStream {
                 f.write_str(self.as_str())
             }
         }
+
+        const _: () = {
+            impl #serde::Serialize for #name {
+                fn serialize<S>(&self, serializer: S) -> ::core::result::Result<S::Ok, S::Error>
+                where
+                    S: #serde::Serializer,
+                {
+                    serializer.serialize_str(self.as_str())
+                }
+            }
+
+            impl<'de> #serde::Deserialize<'de> for #name {
+                fn deserialize<D>(deserializer: D) -> ::core::result::Result<Self, D::Error>
+                where
+                    D: #serde::Deserializer<'de>,
+                {
+                    struct __SessionSpecVisitor;
+
+                    impl #serde::de::Visitor<'_> for __SessionSpecVisitor {
+                        type Value = #name;
+
+                        fn expecting(
+                            &self,
+                            f: &mut ::core::fmt::Formatter<'_>,
+                        ) -> ::core::fmt::Result {
+                            f.write_str(#expecting)
+                        }
+
+                        fn visit_str<E>(
+                            self,
+                            value: &::core::primitive::str,
+                        ) -> ::core::result::Result<#name, E>
+                        where
+                            E: #serde::de::Error,
+                        {
+                            match value {
+                                #(#from_key,)*
+                                _ => ::core::result::Result::Err(E::unknown_variant(
+                                    value,
+                                    &[#(#keys),*],
+                                )),
+                            }
+                        }
+                    }
+
+                    deserializer.deserialize_str(__SessionSpecVisitor)
+                }
+            }
+        };
     }
 }

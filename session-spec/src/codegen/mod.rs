@@ -74,6 +74,12 @@
 //!   variants stored as their keys (serde through the runtime's re-export), with
 //!   `ALL`, `as_str()` and `Display`.
 //!
+//! The generated items a program may leave unused (the marker type, the extension trait,
+//! the key constants and validators, a spec enum's helpers) carry `#[allow(dead_code)]`:
+//! a binary that includes the code and calls only some accessors gets no warning for the
+//! others. Nothing else is allowed; the code is free of warnings under `#![deny(warnings)]`
+//! and clippy's default lints.
+//!
 //! Doc text of the schema, its fields and enums is carried over. The output is
 //! deterministic: the same schema always gives the same text.
 //!
@@ -236,6 +242,7 @@ fn marker(schema: &Schema, name: &Ident) -> TokenStream {
     quote! {
         #doc
         #more
+        #[allow(dead_code)]
         #[derive(
             ::core::clone::Clone,
             ::core::marker::Copy,

@@ -53,6 +53,7 @@ pub(crate) fn inherent(_cx: &mut Ctxt, name: &Ident, fields: &[FieldCx<'_>]) -> 
         }
     });
     quote! {
+        #[allow(dead_code)]
         impl #name {
             #(#items)*
         }

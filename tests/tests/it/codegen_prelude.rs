@@ -1,0 +1,124 @@
+//! The generated code depends on nothing in the prelude: it compiles, warning-free, next
+//! to local items named like the prelude's (`Result`, `Option`, `Some`, `Ok`, `None`,
+//! `Err`, `String`, `Vec`, `Box`, `Default`, ...).
+#![deny(warnings)]
+
+/// Local items named like the prelude's, in scope of the included code.
+macro_rules! shadow_prelude {
+    () => {
+        pub struct Result;
+        pub struct Option;
+        pub struct Some;
+        pub struct None;
+        pub struct Ok;
+        pub struct Err;
+        pub struct String;
+        pub struct Vec;
+        pub struct Box;
+        pub struct ToOwned;
+        pub struct Into;
+        pub struct From;
+        #[allow(non_camel_case_types)]
+        pub struct bool;
+        #[allow(non_camel_case_types)]
+        pub struct str;
+        #[allow(non_camel_case_types)]
+        pub struct u32;
+        pub trait Default {
+            fn shadowed() -> Self;
+        }
+        impl Default for Ok {
+            fn shadowed() -> Self {
+                Ok
+            }
+        }
+
+        /// Uses every local item, so that none is dead code.
+        pub fn shadows() -> usize {
+            let all = (
+                Result,
+                Option,
+                Some,
+                None,
+                <Ok as Default>::shadowed(),
+                Err,
+                String,
+                Vec,
+                Box,
+                ToOwned,
+                Into,
+                From,
+                bool,
+                str,
+                u32,
+            );
+            ::core::mem::size_of_val(&all)
+        }
+    };
+}
+
+mod rules {
+    shadow_prelude!();
+    include!(concat!(env!("OUT_DIR"), "/rules.rs"));
+}
+
+mod minimal {
+    shadow_prelude!();
+    include!(concat!(env!("OUT_DIR"), "/minimal.rs"));
+}
+
+mod auth {
+    shadow_prelude!();
+    include!(concat!(env!("OUT_DIR"), "/auth.rs"));
+}
+
+mod cart {
+    shadow_prelude!();
+    include!(concat!(env!("OUT_DIR"), "/cart.rs"));
+}
+
+mod csrf_flash {
+    shadow_prelude!();
+    include!(concat!(env!("OUT_DIR"), "/csrf_flash.rs"));
+}
+
+#[test]
+fn generated_code_works_next_to_shadowed_prelude_names() {
+    use rules::RulesExt as _;
+    let session = session_runtime::Session::<rules::Rules>::detached();
+    session.set_nickname("ada".to_owned()).unwrap();
+    assert_eq!(session.nickname().as_deref(), Some("ada"));
+    assert_eq!(session.plan(), rules::Plan::Free);
+    assert!(session.set_nickname("ADA".to_owned()).is_err());
+
+    use cart::CartSessionExt as _;
+    let cart = session_runtime::Session::<cart::CartSession>::detached();
+    cart.push_items("apple".to_owned()).unwrap();
+    assert_eq!(cart.items(), ["apple"]);
+
+    use auth::AuthSessionExt as _;
+    let auth = session_runtime::Session::<auth::AuthSession>::detached();
+    auth.push_roles(auth::Role::Admin).unwrap();
+    assert_eq!(auth.roles(), [auth::Role::Admin]);
+
+    use csrf_flash::CsrfFlashExt as _;
+    let site = session_runtime::Session::<csrf_flash::CsrfFlash>::detached();
+    site.push_flash("saved".to_owned()).unwrap();
+    assert_eq!(site.flash(), ["saved"]);
+
+    use minimal::AppSessionExt as _;
+    let app = session_runtime::Session::<minimal::AppSession>::detached();
+    app.set_user_id(Some(7)).unwrap();
+    assert_eq!(app.user_id(), Some(7));
+
+    // The shadowing items exist and are in scope of the included code.
+    for n in [
+        rules::shadows(),
+        minimal::shadows(),
+        auth::shadows(),
+        cart::shadows(),
+        csrf_flash::shadows(),
+    ] {
+        assert_eq!(n, 0);
+    }
+}
