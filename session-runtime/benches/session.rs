@@ -5,8 +5,11 @@
 //! - `floor/*`: what any cookie session must at least do with the same payload: serde_json
 //!   plus HMAC-SHA256 (verify on load, sign on commit), no base64, no context binding.
 //! - `codec/*`: seal or open one cookie value in each mode.
-//! - `request/*`: one request's session work: open the cookie, parse the data, change one
-//!   value, serialize, seal.
+//! - `request/codec-only/*`: the codec's share of a request: open the cookie, parse the
+//!   data, change one value, serialize, seal.
+//! - `request/manager/*`: one whole request through [`SessionManager`]: load the session
+//!   from the `Cookie` header, change one value, commit (policy, store write, `Set-Cookie`),
+//!   for each backend.
 
 // `criterion_group!` defines an undocumented function.
 #![allow(missing_docs)]
@@ -19,7 +22,9 @@ use hmac::{Hmac, Mac};
 use serde_json::{Map, Value, json};
 use session_runtime::codec::{Codec, CodecContext};
 use session_runtime::keys::{Key, Keys};
+use session_runtime::manager::SessionManager;
 use session_runtime::spec::settings::CookieMode;
+use session_runtime::{SessionStore, Settings};
 use sha2::Sha256;
 
 /// A typical session: a user id, a small cart, a CSRF token, a flash message, timestamps.
@@ -106,6 +111,68 @@ fn codecs(c: &mut Criterion) {
     }
 }
 
+/// The application's part of [`data`] (the manager adds its own timestamps).
+fn app_data() -> Map<String, Value> {
+    let mut map = data();
+    map.retain(|k, _| !k.starts_with("__"));
+    map
+}
+
+/// Benchmarks one request (load, one change, commit) through `manager`.
+fn bench_manager(c: &mut Criterion, name: &str, manager: SessionManager) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    // A first request creates the session the measured requests send back.
+    let cookie = rt.block_on(async {
+        let session = manager.load(None::<&str>).await.unwrap();
+        for (key, value) in app_data() {
+            session.set(&key, &value).unwrap();
+        }
+        let set_cookie = manager.commit(&session, false).await.unwrap();
+        set_cookie[0].split(';').next().unwrap().to_owned()
+    });
+    let mut n = 0u64;
+    c.bench_function(&format!("request/manager/{name}"), |b| {
+        b.iter(|| {
+            n += 1;
+            rt.block_on(async {
+                let session = manager.load([black_box(cookie.as_str())]).await.unwrap();
+                // A different value each time, so that every commit writes.
+                session.set("flash", &n).unwrap();
+                let set_cookie = manager.commit(&session, false).await.unwrap();
+                black_box(set_cookie)
+            })
+        })
+    });
+}
+
+fn settings(mode: CookieMode) -> Settings {
+    Settings {
+        cookie_mode: mode,
+        ..Settings::default()
+    }
+}
+
+fn managers(c: &mut Criterion) {
+    for (name, mode) in [
+        ("cookie-signed", CookieMode::Signed),
+        ("cookie-encrypted", CookieMode::Encrypted),
+    ] {
+        let keys = Keys::new(Key::generate(), vec![Key::generate()]);
+        bench_manager(
+            c,
+            name,
+            SessionManager::cookie(settings(mode), keys).unwrap(),
+        );
+    }
+    let stores: Vec<(&str, std::sync::Arc<dyn SessionStore>)> = vec![];
+    for (name, store) in stores {
+        let manager = SessionManager::with_store(settings(CookieMode::Signed), store).unwrap();
+        bench_manager(c, name, manager);
+    }
+}
+
 fn config() -> Criterion {
     // Short runs: the machine is shared; these are ratios, not absolute figures.
     Criterion::default()
@@ -117,6 +184,6 @@ fn config() -> Criterion {
 criterion_group! {
     name = benches;
     config = config();
-    targets = floor, codecs
+    targets = floor, codecs, managers
 }
 criterion_main!(benches);
