@@ -183,8 +183,39 @@ pub fn apply_env(settings: &mut Settings) -> Result<()> {
         .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
         .filter(|(k, _)| k.starts_with("SESSION_"))
         .collect();
+    for (var, _) in &vars {
+        // A misspelt override would otherwise be silently ignored.
+        let holds_key = *var == settings.keys.env || settings.keys.fallback_env.contains(var);
+        if !holds_key && !KNOWN.contains(&var.as_str()) && !var.starts_with("SESSION_KEY") {
+            tracing::warn!(variable = %var, "unknown session setting variable, ignored");
+        }
+    }
     apply_vars(settings, vars)
 }
+
+/// The variables [`apply_vars`] understands.
+const KNOWN: &[&str] = &[
+    "SESSION_COOKIE_NAME",
+    "SESSION_SECURE",
+    "SESSION_COOKIE_SECURE",
+    "SESSION_HTTP_ONLY",
+    "SESSION_HTTPONLY",
+    "SESSION_COOKIE_HTTPONLY",
+    "SESSION_SAME_SITE",
+    "SESSION_PATH",
+    "SESSION_DOMAIN",
+    "SESSION_PREFIX",
+    "SESSION_EXPIRATION_TIME",
+    "SESSION_PERMANENT",
+    "SESSION_REFRESH_EACH_REQUEST",
+    "SESSION_IDLE_TIMEOUT",
+    "SESSION_ABSOLUTE_TIMEOUT",
+    "SESSION_ROTATION_INTERVAL",
+    "SESSION_COOKIE_MODE",
+    "SESSION_BACKEND",
+    "SESSION_FILE_DIR",
+    "SESSION_KEY_FILE",
+];
 
 /// Overrides `settings` with the given `SESSION_*` variables (the testable half of
 /// [`apply_env`]); other names are ignored.
