@@ -1,12 +1,23 @@
-//! `#[derive(Session)]`: the proc-macro entry point. All logic lives in `session-spec`.
+//! `#[derive(Session)]`: declare a session on a Rust struct.
+//!
+//! This crate is only the proc-macro entry point: the attribute parser and the lowering to
+//! the schema IR live in `session_spec::rust`, the expansion in `session_spec::codegen`,
+//! so that a `session.toml` spec and a derived struct go through the same validator and the
+//! same generator. Use it through `session-runtime`, which re-exports it (default feature
+//! `derive`); the attribute reference is in `session-runtime`'s documentation.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
 use proc_macro::TokenStream;
 
-/// Declares a session on a struct; see the `session-runtime` reference.
+/// Declares a session on a struct with named fields: typed accessors on
+/// `session_runtime::Session<YourStruct>` (through the generated `YourStructExt` trait),
+/// validators, storage-key constants and the `SessionSchema` implementation.
+///
+/// Container attributes (`#[session(cookie_name = "shop", expiration_time = 30)]`) set the
+/// policy; field attributes (`#[session(max_length = 64, default)]`) set defaults, storage
+/// keys and rules. The names are the keys of the `session.toml` format.
 #[proc_macro_derive(Session, attributes(session))]
 pub fn derive_session(input: TokenStream) -> TokenStream {
-    let _ = input;
-    TokenStream::new()
+    session_spec::rust::expand(input.into()).into()
 }

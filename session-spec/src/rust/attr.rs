@@ -178,7 +178,12 @@ fn unknown_container_key(cx: &Ctxt, meta: &Meta, name: &str) {
             .chain(symbol::ALIASES.iter().map(|(a, _)| *a));
         cx.error_spanned_by(
             path,
-            unknown_message("session attribute", name, names, symbol::CONTAINER),
+            unknown_message(
+                &format!("session attribute `{name}`"),
+                name,
+                names,
+                symbol::CONTAINER,
+            ),
         );
     }
 }
@@ -263,7 +268,7 @@ fn nested_table(
                     format!("a literal database URL `{name}` does not belong in source code: it usually holds a password, expected `url_env = \"DATABASE_URL\"`"),
                 );
             } else {
-                let what = format!("key in `{sym}(...)`");
+                let what = format!("key `{name}` in `{sym}(...)`");
                 let names = allowed.iter().map(|s| s.0);
                 cx.error_spanned_by(item.path(), unknown_message(&what, &name, names, allowed));
             }
@@ -465,13 +470,18 @@ fn unknown_field_key(cx: &Ctxt, meta: &Meta, name: &str) {
         let names = symbol::FIELD.iter().map(|s| s.0);
         cx.error_spanned_by(
             meta.path(),
-            unknown_message("session field attribute", name, names, symbol::FIELD),
+            unknown_message(
+                &format!("session field attribute `{name}`"),
+                name,
+                names,
+                symbol::FIELD,
+            ),
         );
     }
 }
 
 /// ``unknown session field attribute `defualt`, did you mean `default`?`` or, without a
-/// close name, the list of every name.
+/// close name, the list of every name; `what` names the thing and its name.
 fn unknown_message<'a>(
     what: &str,
     name: &str,
@@ -483,13 +493,10 @@ fn unknown_message<'a>(
         .filter(|(d, c)| *d <= (c.len().max(name.len()) / 3).max(1))
         .min_by_key(|(d, _)| *d);
     match best {
-        Some((_, c)) => format!("unknown {what} `{name}`, did you mean `{c}`?"),
+        Some((_, c)) => format!("unknown {what}, did you mean `{c}`?"),
         None => {
             let all: Vec<String> = listed.iter().map(|s| format!("`{s}`")).collect();
-            format!(
-                "unknown {what} `{name}`, expected one of {}",
-                all.join(", ")
-            )
+            format!("unknown {what}, expected one of {}", all.join(", "))
         }
     }
 }
@@ -792,7 +799,7 @@ mod tests {
     fn suggests_the_nearest_name() {
         let names = symbol::FIELD.iter().map(|s| s.0);
         let m = unknown_message(
-            "session field attribute",
+            "session field attribute `max_lenght`",
             "max_lenght",
             names,
             symbol::FIELD,
@@ -802,7 +809,12 @@ mod tests {
             "unknown session field attribute `max_lenght`, did you mean `max_length`?"
         );
         let names = symbol::FIELD.iter().map(|s| s.0);
-        let m = unknown_message("session field attribute", "colour", names, symbol::FIELD);
+        let m = unknown_message(
+            "session field attribute `colour`",
+            "colour",
+            names,
+            symbol::FIELD,
+        );
         assert!(
             m.starts_with(
                 "unknown session field attribute `colour`, expected one of `default`, `key`"

@@ -37,3 +37,22 @@ pub fn dummy(input: &DeriveInput, errors: &syn::Error) -> TokenStream {
         };
     }
 }
+
+/// The struct's fields declare the session; the generated accessors never read them. This
+/// reads each one in a function nobody calls, so that `dead_code` does not flag fields the
+/// user wrote only as a declaration.
+pub fn declared_fields_are_used(input: &DeriveInput) -> TokenStream {
+    let syn::Data::Struct(data) = &input.data else {
+        return TokenStream::new();
+    };
+    let fields = data.fields.iter().filter_map(|f| f.ident.as_ref());
+    let ident = &input.ident;
+    quote! {
+        const _: () = {
+            #[allow(dead_code)]
+            fn declared_fields_are_used(value: &#ident) {
+                #( let _ = &value.#fields; )*
+            }
+        };
+    }
+}

@@ -1,7 +1,6 @@
 //! Lowers a derive input (a struct with named fields) into the schema IR, then runs the
 //! one validator on it and reports its diagnostics at the Rust tokens they came from.
 
-use proc_macro2::Span;
 use quote::ToTokens;
 use syn::{Data, DeriveInput, Fields, GenericArgument, PathArguments, Type};
 
@@ -22,6 +21,10 @@ pub struct Lowered {
 
 /// Lowers `input` and validates it.
 ///
+/// The validator also runs when the front-end found mistakes, on what could be lowered (a
+/// field of an unsupported type or a rejected attribute is left out, which can hide a
+/// problem but never invent one), so that one compile reports every mistake.
+///
 /// # Errors
 /// Every mistake found, front-end and validator alike, combined into one `syn::Error`
 /// whose parts are spanned at the offending tokens.
@@ -29,33 +32,29 @@ pub fn lower(input: &DeriveInput) -> syn::Result<Lowered> {
     let cx = Ctxt::new();
     let mut spans = SpanTable::new();
     let schema = from_ast(&cx, &mut spans, input);
+    if let Some(schema) = &schema {
+        for d in crate::validate::validate(schema) {
+            if d.is_error() {
+                cx.syn_error(spans.error(&d.origin, input.ident.span(), message(&d)));
+            }
+        }
+    }
     cx.check()?;
     let schema = schema.expect("an input without errors lowers to a schema");
-    let diagnostics = crate::validate::validate(&schema);
-    report(&spans, input.ident.span(), &diagnostics)?;
     Ok(Lowered { schema, spans })
 }
 
-/// The validator's errors as one `syn::Error` (warnings are not reported: a derive cannot
-/// emit warnings on stable Rust).
-fn report(spans: &SpanTable, fallback: Span, diagnostics: &[Diagnostic]) -> syn::Result<()> {
-    let mut errors = diagnostics.iter().filter(|d| d.is_error()).map(|d| {
-        let mut message = d.message.clone();
-        for help in &d.help {
-            message.push_str(&format!("\n= help: {help}"));
-        }
-        for note in &d.notes {
-            message.push_str(&format!("\n= note: {note}"));
-        }
-        spans.error(&d.origin, fallback, message)
-    });
-    let Some(mut first) = errors.next() else {
-        return Ok(());
-    };
-    for e in errors {
-        first.combine(e);
+/// A diagnostic's text for `compile_error!`: the message, then its help and notes.
+/// (Warnings are not reported: a derive cannot emit warnings on stable Rust.)
+fn message(d: &Diagnostic) -> String {
+    let mut message = d.message.clone();
+    for help in &d.help {
+        message.push_str(&format!("\n= help: {help}"));
     }
-    Err(first)
+    for note in &d.notes {
+        message.push_str(&format!("\n= note: {note}"));
+    }
+    message
 }
 
 fn from_ast(cx: &Ctxt, spans: &mut SpanTable, input: &DeriveInput) -> Option<Schema> {
@@ -311,18 +310,26 @@ fn type_args(args: &PathArguments) -> Vec<&Type> {
     }
 }
 
-/// Tokens as compact text: `crate::auth::Role`, `Wrapper<String>`.
+/// Tokens as text written the way people write them: `crate::auth::Role`,
+/// `Wrapper<String>`, `(i32, i32)`, `&'static str`.
 fn text(tokens: &impl ToTokens) -> String {
-    let s = tokens.to_token_stream().to_string();
-    let mut out = String::with_capacity(s.len());
-    let mut prev_word = false;
-    for part in s.split_whitespace() {
-        let word = part.starts_with(|c: char| c.is_alphanumeric() || c == '_');
-        if prev_word && word {
-            out.push(' ');
-        }
-        prev_word = part.ends_with(|c: char| c.is_alphanumeric() || c == '_');
-        out.push_str(part);
+    let mut s = tokens.to_token_stream().to_string();
+    for (from, to) in [
+        (" :: ", "::"),
+        (":: ", "::"),
+        (" < ", "<"),
+        (" <", "<"),
+        ("< ", "<"),
+        (" >", ">"),
+        (" ,", ","),
+        ("& ", "&"),
+        ("( ", "("),
+        (" )", ")"),
+        ("[ ", "["),
+        (" ]", "]"),
+        (" ;", ";"),
+    ] {
+        s = s.replace(from, to);
     }
-    out
+    s
 }

@@ -62,3 +62,22 @@ pub use spans::SpanTable;
 pub fn lower_derive_input(input: &syn::DeriveInput) -> syn::Result<Lowered> {
     lower(input)
 }
+
+/// The whole derive: parse, lower, validate, then expand with the one generator
+/// (`Mode::Derive`), or, on any mistake, the errors plus a stub implementation.
+#[cfg(feature = "codegen")]
+pub fn expand(input: proc_macro2::TokenStream) -> proc_macro2::TokenStream {
+    let input: syn::DeriveInput = match syn::parse2(input) {
+        Ok(input) => input,
+        Err(e) => return e.to_compile_error(),
+    };
+    match lower(&input) {
+        Ok(lowered) => {
+            let mut out =
+                crate::codegen::generate_tokens(&lowered.schema, crate::codegen::Mode::Derive);
+            out.extend(fallback::declared_fields_are_used(&input));
+            out
+        }
+        Err(errors) => fallback::dummy(&input, &errors),
+    }
+}

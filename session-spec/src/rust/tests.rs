@@ -246,7 +246,7 @@ fn wrong_values_say_what_was_expected() {
             "expected `true` or `false` for `secure`",
             "invalid `same_site` value `\"lox\"`, expected one of `\"strict\"`, `\"lax\"`, `\"none\"`",
             "invalid `expiration_time`: invalid lifetime `ten`: expected minutes as an integer, or a number with a unit (`90s`, `30m`, `12h`, `7d`)",
-            "unknown key in `backend(...)` `dri`, did you mean `dir`?",
+            "unknown key `dri` in `backend(...)`, did you mean `dir`?",
             "expected a non-negative integer for `max_length`, like `max_length = 64`",
             "expected a number for `min`, like `min = 0`",
             "expected an array of allowed values for `one_of`, like `one_of = [\"a\", \"b\"]`",
@@ -295,7 +295,7 @@ fn unsupported_field_types() {
     assert!(e[0].starts_with("a session field must own its value, found a reference; expected an owned type like `String`"));
     assert!(e[1].starts_with("unsupported session field type `usize`, expected `bool`"));
     assert!(
-        e[2].starts_with("unsupported session field type `(u8,u8)`"),
+        e[2].starts_with("unsupported session field type `(u8, u8)`"),
         "{}",
         e[2]
     );
@@ -308,7 +308,7 @@ fn unsupported_field_types() {
         "a session field must own its value, expected a type without lifetimes"
     );
     assert!(
-        e[5].starts_with("unsupported session field type `[u8;4]`"),
+        e[5].starts_with("unsupported session field type `[u8; 4]`"),
         "{}",
         e[5]
     );

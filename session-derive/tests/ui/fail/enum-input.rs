@@ -1,0 +1,9 @@
+use session_runtime::Session;
+
+#[derive(Session)]
+enum Shop {
+    Anonymous,
+    SignedIn { username: String },
+}
+
+fn main() {}

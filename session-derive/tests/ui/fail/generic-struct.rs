@@ -1,0 +1,8 @@
+use session_runtime::Session;
+
+#[derive(Session)]
+struct Shop<T> {
+    item: Option<T>,
+}
+
+fn main() {}

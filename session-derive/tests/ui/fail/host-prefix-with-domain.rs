@@ -1,0 +1,9 @@
+use session_runtime::Session;
+
+#[derive(Session)]
+#[session(prefix = "host", domain = "example.com")]
+struct Shop {
+    username: Option<String>,
+}
+
+fn main() {}

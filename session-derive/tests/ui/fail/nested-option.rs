@@ -1,0 +1,8 @@
+use session_runtime::Session;
+
+#[derive(Session)]
+struct Shop {
+    username: Option<Option<String>>,
+}
+
+fn main() {}
