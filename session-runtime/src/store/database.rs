@@ -466,7 +466,16 @@ impl<D: Dialect> std::fmt::Debug for DieselStore<D> {
 }
 
 /// The migrations of a dialect with the table name filled in, in order, as (file name, SQL).
-pub(crate) fn migration_sql<D: Dialect>(table: &TableName) -> Vec<(&'static str, String)> {
+///
+/// ```
+/// # #[cfg(feature = "postgres")] {
+/// use session_runtime::store::database::{migration_sql, TableName};
+/// use session_runtime::store::postgres::Postgres;
+/// let sql = migration_sql::<Postgres>(&TableName::new("web_sessions").unwrap());
+/// assert!(sql[0].1.contains("CREATE TABLE IF NOT EXISTS \"web_sessions\""));
+/// # }
+/// ```
+pub fn migration_sql<D: Dialect>(table: &TableName) -> Vec<(&'static str, String)> {
     D::MIGRATIONS
         .iter()
         .map(|(name, sql)| (*name, sql.replace("{table}", table.as_str())))

@@ -572,3 +572,63 @@ pub async fn outage<D: Dialect>(store: &DieselStore<D>, ctl_var: &str) {
         );
     }
 }
+
+/// The `session-db` command: `migrate` creates the table (twice: idempotent), `purge`
+/// removes the expired rows in batches and says how many; the URL comes from the named
+/// environment variable and never appears in the output.
+#[cfg(feature = "db-cli")]
+pub async fn cli_migrate_and_purge<D: Dialect>(
+    builder: DieselStoreBuilder<D>,
+    backend: &str,
+    url_var: &str,
+) {
+    let table = table_name("cli");
+    let cli = |args: &[&str]| {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_session-db"))
+            .args(args)
+            .args([
+                "--backend",
+                backend,
+                "--url-env",
+                url_var,
+                "--table",
+                &table,
+            ])
+            .output()
+            .expect("run session-db");
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert!(
+            output.status.success(),
+            "session-db {args:?} failed: {text}"
+        );
+        text
+    };
+    for _ in 0..2 {
+        assert!(cli(&["migrate"]).contains("migrated"));
+    }
+    let store = builder.table(&table).connect().await.unwrap();
+    let now = session_runtime::Clock::now(&session_runtime::SystemClock);
+    for i in 0..25 {
+        store
+            .create(&key(), &rec(b"old", now.add_seconds(-10 - i), 0))
+            .await
+            .unwrap();
+    }
+    let live = key();
+    store
+        .create(&live, &rec(b"live", now.add_seconds(3600), 0))
+        .await
+        .unwrap();
+    let out = cli(&["purge", "--batch", "7"]);
+    assert!(out.contains("purged 25 expired sessions"), "{out}");
+    assert!(
+        !out.contains(&env_url(url_var)),
+        "the URL must not be printed"
+    );
+    assert!(store.load(&live, now).await.unwrap().is_some());
+    store.drop_table().await.unwrap();
+}

@@ -108,3 +108,10 @@ async fn outage_and_recovery() {
     db::outage(&store, CTL).await;
     store.drop_table().await.unwrap();
 }
+
+#[cfg(feature = "db-cli")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cli_migrate_and_purge() {
+    let _server = SERVER.read().await;
+    db::cli_migrate_and_purge(builder(), "postgres", URL).await;
+}

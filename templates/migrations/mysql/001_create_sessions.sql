@@ -1,5 +1,5 @@
 -- Session records of session-runtime's MySQL / MariaDB store.
--- `{table}` is replaced by the configured table name (validated: letters, digits and `_`).
+-- The table name in quotes is filled in with the configured name (validated: letters, digits, `_`).
 -- Idempotent: safe to run again.
 CREATE TABLE IF NOT EXISTS `{table}` (
     -- SHA-256 of the session id: a dump of the table holds no usable cookie.
