@@ -1,0 +1,61 @@
+//! The shop example: a server-rendered web shop with login, logout, a cart, roles, CSRF
+//! tokens and flash messages, on a session declared in `examples/shop/session.toml`.
+//!
+//! ```sh
+//! cargo run -p examples --bin shop                     # file backend under ./target
+//! SESSION_EXPIRATION_TIME=2s cargo run -p examples --bin shop
+//! cargo run -p examples --bin shop -- --config prod.toml
+//! DATABASE_URL=postgres://user@localhost/app cargo run -p examples --features postgres --bin shop
+//! ```
+
+use std::process::ExitCode;
+
+use examples::setup::{self, Args, StartError};
+use examples::shop::{Shop, app};
+
+const USAGE: &str = "\
+usage: shop [--config FILE]
+
+Serves the session shop on http://127.0.0.1:$PORT/ (default 3000; 0 picks a free port).
+
+  --config FILE   a TOML file overriding the policy compiled in from
+                  examples/shop/session.toml (same keys, Nexios names accepted)
+
+Environment:
+  SESSION_KEY               the secret key (`base64:...`, 32 bytes or more); without it an
+                            ephemeral key is used and sessions end when the process stops
+  SESSION_*                 policy overrides, e.g. SESSION_EXPIRATION_TIME=2s,
+                            SESSION_BACKEND=memory, SESSION_FILE_DIR=/tmp/sessions
+  DATABASE_URL              postgres://... or mysql://... stores sessions in that database
+                            (needs the `postgres` / `mysql` feature)
+  PORT                      the port to listen on";
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    match run().await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("shop: error: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> Result<(), StartError> {
+    let args = Args::parse(std::env::args().skip(1), USAGE)?;
+    let settings = setup::settings::<Shop>(&args)?;
+    eprintln!(
+        "shop: sessions last {} (cookie `{}`, secure={}, same_site={})",
+        settings.expiration_time,
+        settings.full_cookie_name(),
+        settings.secure,
+        settings.same_site.as_str(),
+    );
+    let manager = setup::manager::<Shop>(settings, "shop").await?;
+    let port = examples::serve::port_from_env(3000)?;
+    let (listener, _) = examples::serve::bind("shop", port).await?;
+    axum::serve(listener, app::router(manager))
+        .with_graceful_shutdown(examples::serve::shutdown_signal())
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,153 @@
+//! Start-up of the session apps: command line, policy overrides, backend and keys.
+//!
+//! The order of precedence, lowest first: the policy compiled in from the spec (or the
+//! derive), then the TOML file given with `--config FILE`, then `SESSION_*` environment
+//! variables (see `session_runtime::config`), then `DATABASE_URL`, which switches a
+//! deployment that did not pick a backend explicitly to PostgreSQL (`postgres://...`) or
+//! MySQL/MariaDB (`mysql://...`).
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use session_runtime::config;
+use session_runtime::manager::SessionManager;
+use session_runtime::spec::{Backend, DatabaseBackend};
+use session_runtime::store::{self, OpenOptions, Storage};
+use session_runtime::{SessionSchema, Settings, SystemClock};
+
+/// The variable that selects a database backend by its URL.
+pub const DATABASE_URL: &str = "DATABASE_URL";
+
+/// How often server-side stores are purged of expired records.
+pub const PURGE_EVERY: std::time::Duration = std::time::Duration::from_secs(300);
+
+/// What went wrong at start-up; printed and the program exits with status 1.
+pub type StartError = Box<dyn std::error::Error + Send + Sync>;
+
+/// The command line shared by the session apps.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Args {
+    /// `--config FILE`: a TOML file overriding the compiled-in policy.
+    pub config: Option<PathBuf>,
+}
+
+impl Args {
+    /// Parses `args` (without the program name). `--help` prints `usage` and exits.
+    ///
+    /// # Errors
+    /// An unknown argument, or `--config` without a file.
+    ///
+    /// ```
+    /// use examples::setup::Args;
+    /// let args = Args::parse(["--config", "prod.toml"].map(String::from), "").unwrap();
+    /// assert_eq!(args.config.unwrap().to_str(), Some("prod.toml"));
+    /// assert!(Args::parse(["--bogus".to_owned()], "").is_err());
+    /// assert!(Args::parse(["--config".to_owned()], "").is_err());
+    /// ```
+    pub fn parse(args: impl IntoIterator<Item = String>, usage: &str) -> Result<Self, String> {
+        let mut out = Self::default();
+        let mut args = args.into_iter();
+        while let Some(arg) = args.next() {
+            match arg.as_str() {
+                "--config" | "-c" => {
+                    let file = args.next().ok_or("`--config` needs a file")?;
+                    out.config = Some(file.into());
+                }
+                _ if arg.starts_with("--config=") => {
+                    out.config = Some(arg["--config=".len()..].into());
+                }
+                "--help" | "-h" => {
+                    println!("{usage}");
+                    std::process::exit(0);
+                }
+                other => return Err(format!("unknown argument `{other}`; try `--help`")),
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// The policy in force: `S`'s compiled-in settings, the `--config` file, `SESSION_*`
+/// variables, then `DATABASE_URL` (see the module docs).
+///
+/// # Errors
+/// An invalid override or an invalid resulting policy.
+pub fn settings<S: SessionSchema>(args: &Args) -> Result<Settings, StartError> {
+    let mut settings = config::load(S::settings(), args.config.as_deref())?;
+    let explicit_backend = std::env::var_os("SESSION_BACKEND").is_some();
+    if !explicit_backend {
+        if let Ok(url) = std::env::var(DATABASE_URL) {
+            settings.backend = database_backend(&url)?;
+        }
+    }
+    Ok(settings)
+}
+
+/// The backend a database URL names.
+///
+/// # Errors
+/// A URL of another scheme.
+///
+/// ```
+/// use examples::setup::database_backend;
+/// use session_runtime::spec::Backend;
+/// assert!(matches!(database_backend("postgres://u@localhost/db").unwrap(), Backend::Postgres(_)));
+/// assert!(matches!(database_backend("mysql://u@localhost/db").unwrap(), Backend::Mysql(_)));
+/// assert!(database_backend("redis://localhost").is_err());
+/// ```
+pub fn database_backend(url: &str) -> Result<Backend, StartError> {
+    let options = DatabaseBackend { url_env: DATABASE_URL.to_owned(), ..DatabaseBackend::default() };
+    let scheme = url.split_once("://").map_or("", |(s, _)| s);
+    match scheme {
+        "postgres" | "postgresql" => Ok(Backend::Postgres(options)),
+        "mysql" | "mariadb" => Ok(Backend::Mysql(options)),
+        _ => Err(format!(
+            "`{DATABASE_URL}` must start with `postgres://` or `mysql://`, got a `{scheme}` URL"
+        )
+        .into()),
+    }
+}
+
+/// A one-line description of the backend, for the start-up banner (no secrets).
+pub fn describe(backend: &Backend) -> String {
+    match backend {
+        Backend::Cookie => "sealed cookie (no server-side storage)".to_owned(),
+        Backend::Memory => "in-process memory".to_owned(),
+        Backend::File { dir, encrypt } => format!(
+            "files in `{}`{}",
+            dir.display(),
+            if *encrypt { ", encrypted at rest" } else { "" }
+        ),
+        Backend::Postgres(db) => format!("PostgreSQL table `{}` (URL from `{}`)", db.table, db.url_env),
+        Backend::Mysql(db) => format!("MySQL table `{}` (URL from `{}`)", db.table, db.url_env),
+    }
+}
+
+/// The session manager for `settings`, on the configured backend; for the cookie backend,
+/// keys from the environment (ephemeral for a development run without one, announced on
+/// standard error).
+///
+/// # Errors
+/// Unusable keys, a backend that cannot be opened, an invalid policy.
+pub async fn manager<S: SessionSchema>(
+    settings: Settings,
+    program: &str,
+) -> Result<SessionManager<S>, StartError> {
+    eprintln!("{program}: sessions stored in {}", describe(&settings.backend));
+    let storage = store::open(&settings.backend, &OpenOptions::new()).await?;
+    let manager = match storage {
+        Storage::Cookie => {
+            // The data travels in the cookie, sealed with the keys.
+            let keys = crate::keys::load_or_ephemeral(&settings.keys, program)?;
+            SessionManager::cookie(settings, keys)?
+        }
+        // The cookie carries only the random session id; the data stays on the server.
+        Storage::Server(store) => {
+            // Expired records are invisible at once; this removes them from the disk or
+            // table every few minutes.
+            store::spawn_purge_task(Arc::clone(&store), PURGE_EVERY, Arc::new(SystemClock));
+            SessionManager::with_store(settings, store)?
+        }
+    };
+    Ok(manager)
+}

@@ -1,0 +1,185 @@
+//! The shop's routes and handlers.
+
+use axum::Router;
+use axum::extract::Form;
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Json, Redirect, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+use session_runtime::layer::SessionLayer;
+use session_runtime::manager::SessionManager;
+use session_runtime::{Session, ValidationError};
+
+use super::view::{self, Home};
+use super::{Role, Shop, ShopExt};
+use crate::csrf;
+
+/// The shop's router, its session layer included.
+pub fn router(manager: SessionManager<Shop>) -> Router {
+    Router::new()
+        .route("/", get(home))
+        .route("/login", post(login))
+        .route("/logout", post(logout))
+        .route("/cart", post(add_to_cart))
+        .route("/admin", get(admin))
+        .route("/api/session", get(api_session))
+        .layer(SessionLayer::new(manager))
+}
+
+/// What a handler can answer besides success.
+#[derive(Debug)]
+pub enum AppError {
+    /// `403`: a missing or wrong CSRF token, or a page the role may not see.
+    Forbidden(&'static str),
+    /// `422`: a value broke a rule of the session spec.
+    Invalid(ValidationError),
+    /// `500`: the server's own trouble (logged; the client sees no detail).
+    Internal(String),
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        match self {
+            Self::Forbidden(why) => {
+                (StatusCode::FORBIDDEN, Html(view::error("Forbidden", why))).into_response()
+            }
+            Self::Invalid(error) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Html(view::error("Invalid input", &error.to_string())),
+            )
+                .into_response(),
+            Self::Internal(detail) => {
+                eprintln!("shop: internal error: {detail}");
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    Html(view::error("Server error", "something went wrong on our side")),
+                )
+                    .into_response()
+            }
+        }
+    }
+}
+
+impl From<ValidationError> for AppError {
+    fn from(error: ValidationError) -> Self {
+        Self::Invalid(error)
+    }
+}
+
+type Result<T, E = AppError> = std::result::Result<T, E>;
+
+/// The session's CSRF token, drawn and stored on first use.
+fn csrf_token(session: &Session<Shop>) -> Result<String> {
+    if let Some(token) = session.csrf() {
+        return Ok(token);
+    }
+    let token = csrf::new_token().map_err(|e| AppError::Internal(e.to_string()))?;
+    session.set_csrf(Some(token.clone())).map_err(|e| AppError::Internal(e.to_string()))?;
+    Ok(token)
+}
+
+/// Refuses a state-changing request whose form does not echo the session's token.
+fn check_csrf(session: &Session<Shop>, given: Option<&str>) -> Result<()> {
+    if csrf::verify(session.csrf().as_deref(), given) {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden("missing or wrong CSRF token: reload the page and try again"))
+    }
+}
+
+/// Queues a message for the next page, keeping the most recent few.
+fn flash(session: &Session<Shop>, message: String) -> Result<()> {
+    let mut messages = session.flash();
+    messages.push(message.chars().take(200).collect());
+    let excess = messages.len().saturating_sub(5);
+    messages.drain(..excess);
+    session.set_flash(messages).map_err(|e| AppError::Internal(e.to_string()))
+}
+
+async fn home(session: Session<Shop>) -> Result<Html<String>> {
+    let csrf = csrf_token(&session)?;
+    let messages = session.flash();
+    if !messages.is_empty() {
+        session.clear_flash().map_err(|e| AppError::Internal(e.to_string()))?;
+    }
+    let user = session.user();
+    let role = session.role();
+    let cart = session.cart();
+    Ok(Html(view::home(&Home {
+        user: user.as_deref(),
+        role: role.as_str(),
+        cart: &cart,
+        flash: &messages,
+        csrf: &csrf,
+        expires_at: Some(session.expiration_time().as_secs()),
+    })))
+}
+
+/// The login form.
+#[derive(Debug, Deserialize)]
+pub struct LoginForm {
+    username: Option<String>,
+    csrf: Option<String>,
+}
+
+async fn login(session: Session<Shop>, Form(form): Form<LoginForm>) -> Result<Redirect> {
+    check_csrf(&session, form.csrf.as_deref())?;
+    let username = form.username.unwrap_or_default().trim().to_owned();
+    // Check the name before touching the session: a refused login changes nothing.
+    Shop::validate_user(&Some(username.clone()))?;
+    // A new id on every privilege change: a session id planted before login (session
+    // fixation) is worthless after it. The cart is kept.
+    session.cycle();
+    let role = if username == "admin" { Role::Admin } else { Role::Customer };
+    session.set_role(role)?;
+    session.set_user(Some(username.clone()))?;
+    let token = csrf::new_token().map_err(|e| AppError::Internal(e.to_string()))?;
+    session.set_csrf(Some(token))?;
+    flash(&session, format!("Welcome, {username}."))?;
+    Ok(Redirect::to("/"))
+}
+
+/// The logout form.
+#[derive(Debug, Deserialize)]
+pub struct LogoutForm {
+    csrf: Option<String>,
+}
+
+async fn logout(session: Session<Shop>, Form(form): Form<LogoutForm>) -> Result<Redirect> {
+    check_csrf(&session, form.csrf.as_deref())?;
+    // Record deleted, removal cookie sent; the next page starts a new session.
+    session.destroy();
+    Ok(Redirect::to("/"))
+}
+
+/// The add-to-cart form.
+#[derive(Debug, Deserialize)]
+pub struct CartForm {
+    item: Option<String>,
+    csrf: Option<String>,
+}
+
+async fn add_to_cart(session: Session<Shop>, Form(form): Form<CartForm>) -> Result<Redirect> {
+    check_csrf(&session, form.csrf.as_deref())?;
+    let item = form.item.unwrap_or_default().trim().to_owned();
+    // The generated `push_cart` checks the spec's rules (`min_length`, `max_length` per
+    // item, `max_items` for the list) and leaves the session unchanged on error.
+    session.push_cart(item.clone())?;
+    flash(&session, format!("Added \u{201c}{item}\u{201d} to the cart."))?;
+    Ok(Redirect::to("/"))
+}
+
+async fn admin(session: Session<Shop>) -> Result<Html<String>> {
+    match (session.role(), session.user()) {
+        (Role::Admin, Some(user)) => Ok(Html(view::admin(&user))),
+        _ => Err(AppError::Forbidden("the admin page needs the `admin` role")),
+    }
+}
+
+async fn api_session(session: Session<Shop>) -> Json<serde_json::Value> {
+    Json(serde_json::json!({
+        "user": session.user(),
+        "cart": session.cart(),
+        "expires_at": session.expiration_time().as_secs(),
+    }))
+}

@@ -1,0 +1,27 @@
+//! The `shop` application: server-rendered pages, login with id rotation, logout that
+//! destroys the session, a validated cart, roles, CSRF tokens and flash messages.
+//!
+//! Its session is declared in `examples/shop/session.toml`; the build script compiles the
+//! spec into [`Shop`], [`Role`] and the typed accessors of [`ShopExt`].
+//!
+//! The HTTP contract (the end-to-end and browser tests rely on it):
+//!
+//! | request | answer |
+//! |---|---|
+//! | `GET /` | the page: user, cart, flash messages, forms with CSRF tokens |
+//! | `POST /login` (`username`, `csrf`) | `303` to `/`; the session id rotates |
+//! | `POST /logout` (`csrf`) | `303` to `/`; the session is destroyed |
+//! | `POST /cart` (`item`, `csrf`) | `303` to `/`; an invalid item is a `422` naming the rule |
+//! | any `POST` with a missing or wrong `csrf` | `403` |
+//! | `GET /admin` | the admin page for role `admin`, else `403` |
+//! | `GET /api/session` | `{"user": ..., "cart": [...], "expires_at": ...}` |
+
+pub mod app;
+pub mod view;
+
+#[allow(missing_docs, clippy::all)]
+mod generated {
+    include!(concat!(env!("OUT_DIR"), "/shop.rs"));
+}
+
+pub use generated::{Role, Shop, ShopExt};

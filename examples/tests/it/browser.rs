@@ -1,0 +1,80 @@
+//! The browser test: the shop in headless Chromium, driven through WebDriver.
+//!
+//! Needs Debian's `chromium` and `chromium-driver` (paths from `CHROMIUM` and
+//! `CHROMEDRIVER`, else `/usr/bin`); `bash tests/run-all.sh` installs them. It fails when
+//! they are missing, and leaves a screenshot in `target/artifacts/shop.png`.
+
+use std::path::PathBuf;
+
+use crate::server::TempDir;
+use crate::shop::start_shop;
+use crate::webdriver::{Driver, locate};
+
+/// Where the screenshot goes: `target/artifacts/shop.png` at the workspace root.
+fn screenshot_path() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/artifacts/shop.png")
+}
+
+#[test]
+fn shop_in_a_real_browser() {
+    let chromium = locate("CHROMIUM", &["/usr/bin/chromium", "/usr/bin/chromium-browser"]);
+    let chromedriver = locate("CHROMEDRIVER", &["/usr/bin/chromedriver"]);
+    let dir = TempDir::new("shop-browser");
+    let shop = start_shop(&dir, &[]);
+    let driver = Driver::start(&chromedriver);
+    let profile = TempDir::new("chromium-profile");
+    let browser = driver.new_session(&chromium, profile.path());
+
+    // A first visit: signed out, empty cart.
+    browser.goto(&shop.url("/"));
+    assert!(browser.text("#user").starts_with("Not signed in"));
+    assert_eq!(browser.count("#cart-empty"), 1);
+
+    // Log in.
+    browser.type_into("#username", "ada");
+    browser.click("#login");
+    assert_eq!(browser.url(), shop.url("/"), "the 303 lands on the home page");
+    assert_eq!(browser.text("#user"), "Signed in as ada (customer)");
+    assert!(browser.text("#flash").contains("Welcome, ada."));
+
+    // Add items.
+    for item in ["green tea", "oat milk", "<b>not bold</b>"] {
+        browser.type_into("#item", item);
+        browser.click("#add");
+    }
+    // Reload: the cart comes from the session, the flash messages are gone.
+    browser.refresh();
+    assert_eq!(browser.count("#cart li"), 3);
+    assert_eq!(browser.text("#cart"), "green tea\noat milk\n<b>not bold</b>");
+    assert_eq!(browser.count("#flash"), 0, "flash messages show once");
+
+    // The session cookie is HttpOnly: the browser holds it, page scripts cannot see it.
+    let cookies = browser.cookies();
+    let session = cookies.iter().find(|c| c["name"] == "shop").expect("the browser holds `shop`");
+    assert_eq!(session["httpOnly"], true);
+    assert_eq!(session["secure"], true);
+    assert_eq!(session["sameSite"], "Lax");
+    let visible = browser.execute("return document.cookie;");
+    let visible = visible.as_str().expect("document.cookie is a string");
+    assert!(!visible.contains("shop="), "document.cookie shows the session: `{visible}`");
+
+    // An invalid item: the server's 422 page names the rule.
+    browser.type_into("#item", &"x".repeat(65));
+    browser.click("#add");
+    assert!(browser.text("#error").contains("max_length"));
+    browser.goto(&shop.url("/"));
+
+    let png = browser.screenshot();
+    assert!(png.starts_with(b"\x89PNG"), "a PNG screenshot");
+    let path = screenshot_path();
+    std::fs::create_dir_all(path.parent().expect("parent")).expect("create target/artifacts");
+    std::fs::write(&path, &png).expect("write the screenshot");
+    eprintln!("screenshot: {}", path.display());
+
+    // Log out: the cart is gone, even after a reload.
+    browser.click("#logout");
+    assert!(browser.text("#user").starts_with("Not signed in"));
+    browser.refresh();
+    assert_eq!(browser.count("#cart li"), 0);
+    assert_eq!(browser.count("#cart-empty"), 1);
+}

@@ -1,0 +1,326 @@
+//! The shop's HTTP contract, driven over real HTTP against the real binary.
+
+use std::time::Duration;
+
+use crate::http::{Client, Response};
+use crate::server::{Server, TempDir};
+
+/// A test key in the toolkit's text form (32 bytes of secret).
+pub const KEY: &str = "base64:c2hvcC1lbmQtdG8tZW5kLXRlc3Qta2V5LTMyYnl0ZXMhIQ";
+
+/// The shop on a free port, its sessions in a fresh directory; `extra` adds variables.
+pub fn start_shop(dir: &TempDir, extra: &[(&str, &str)]) -> Server {
+    let sessions = dir.path().join("sessions");
+    let sessions = sessions.to_str().expect("utf-8 path");
+    let mut envs = vec![("SESSION_KEY", KEY), ("SESSION_FILE_DIR", sessions)];
+    envs.extend_from_slice(extra);
+    Server::start(env!("CARGO_BIN_EXE_shop"), &[], &envs)
+}
+
+/// The value of the hidden `csrf` field of the page's first form.
+pub fn csrf_of(page: &Response) -> String {
+    let marker = r#"name="csrf" value=""#;
+    let start = page.body.find(marker).unwrap_or_else(|| panic!("no csrf field in {}", page.body));
+    let rest = &page.body[start + marker.len()..];
+    rest[..rest.find('"').expect("closing quote")].to_owned()
+}
+
+/// The `Set-Cookie` line of the session cookie, if the response has one.
+fn session_cookie(response: &Response) -> Option<String> {
+    response.headers("set-cookie").into_iter().find(|c| c.starts_with("shop=")).map(str::to_owned)
+}
+
+fn login(client: &mut Client, user: &str) -> Response {
+    let page = client.get("/");
+    let csrf = csrf_of(&page);
+    client.post_form("/login", &[("username", user), ("csrf", &csrf)])
+}
+
+fn session_json(client: &mut Client) -> serde_json::Value {
+    let response = client.get("/api/session");
+    assert_eq!(response.status, 200);
+    assert!(response.header("content-type").unwrap_or("").starts_with("application/json"));
+    response.json()
+}
+
+#[test]
+fn first_visit_sets_a_cookie_with_the_secure_flags() {
+    let dir = TempDir::new("shop-flags");
+    let shop = start_shop(&dir, &[]);
+    let mut client = Client::new(shop.addr);
+    let page = client.get("/");
+    assert_eq!(page.status, 200);
+    assert!(page.header("content-type").unwrap_or("").starts_with("text/html"));
+    let cookie = session_cookie(&page).expect("the first page starts a session");
+    let attributes: Vec<String> =
+        cookie.split(';').skip(1).map(|a| a.trim().to_ascii_lowercase()).collect();
+    for flag in ["httponly", "secure", "samesite=lax", "path=/"] {
+        assert!(attributes.iter().any(|a| a == flag), "`{flag}` missing from `{cookie}`");
+    }
+    assert!(
+        !attributes.iter().any(|a| a.starts_with("max-age") || a.starts_with("expires")),
+        "a browser-session cookie (permanent = false) carries no lifetime: `{cookie}`"
+    );
+    // Every form carries the CSRF token.
+    let forms = page.body.matches("<form").count();
+    assert!(forms >= 2, "login and cart forms");
+    assert_eq!(page.body.matches(r#"name="csrf""#).count(), forms);
+}
+
+#[test]
+fn login_rotates_the_session_id_and_keeps_the_cart() {
+    let dir = TempDir::new("shop-login");
+    let shop = start_shop(&dir, &[]);
+    let mut client = Client::new(shop.addr);
+    let page = client.get("/");
+    let csrf = csrf_of(&page);
+    let added = client.post_form("/cart", &[("item", "tea"), ("csrf", &csrf)]);
+    assert_eq!(added.status, 303);
+    let before = client.cookies["shop"].clone();
+
+    let response = login(&mut client, "ada");
+    assert_eq!(response.status, 303);
+    assert_eq!(response.header("location"), Some("/"));
+    assert!(session_cookie(&response).is_some(), "login re-issues the cookie");
+    let after = client.cookies["shop"].clone();
+    assert_ne!(before, after, "the session id changes on login");
+
+    let json = session_json(&mut client);
+    assert_eq!(json["user"], "ada");
+    assert_eq!(json["cart"], serde_json::json!(["tea"]), "the cart survives the rotation");
+
+    // The pre-login id is dead: replaying it gives an anonymous, empty session.
+    let mut replay = Client::new(shop.addr);
+    replay.cookies.insert("shop".into(), before);
+    let json = session_json(&mut replay);
+    assert_eq!(json["user"], serde_json::Value::Null);
+    assert_eq!(json["cart"], serde_json::json!([]));
+}
+
+#[test]
+fn a_missing_or_wrong_csrf_token_is_refused_with_403() {
+    let dir = TempDir::new("shop-csrf");
+    let shop = start_shop(&dir, &[]);
+    let mut client = Client::new(shop.addr);
+    let csrf = csrf_of(&client.get("/"));
+    let wrong = "0".repeat(csrf.len());
+    let attempts: [(&str, Vec<(&str, &str)>); 6] = [
+        ("/login", vec![("username", "mallory")]),
+        ("/login", vec![("username", "mallory"), ("csrf", &wrong)]),
+        ("/cart", vec![("item", "bomb")]),
+        ("/cart", vec![("item", "bomb"), ("csrf", "")]),
+        ("/logout", vec![]),
+        ("/logout", vec![("csrf", &wrong)]),
+    ];
+    for (path, form) in &attempts {
+        let response = client.post_form(path, form);
+        assert_eq!(response.status, 403, "POST {path} with {form:?}: {}", response.body);
+        assert!(response.body.contains("CSRF"), "the page says why");
+    }
+    // A client with no session at all is refused too.
+    let mut stranger = Client::new(shop.addr);
+    assert_eq!(stranger.post_form("/login", &[("username", "x"), ("csrf", &csrf)]).status, 403);
+    // Nothing changed.
+    let json = session_json(&mut client);
+    assert_eq!(json["user"], serde_json::Value::Null);
+    assert_eq!(json["cart"], serde_json::json!([]));
+}
+
+#[test]
+fn invalid_cart_items_give_422_naming_the_rule() {
+    let dir = TempDir::new("shop-cart");
+    let shop = start_shop(&dir, &[]);
+    let mut client = Client::new(shop.addr);
+    let csrf = csrf_of(&client.get("/"));
+
+    let long = "x".repeat(65);
+    let response = client.post_form("/cart", &[("item", &long), ("csrf", &csrf)]);
+    assert_eq!(response.status, 422);
+    assert!(response.body.contains("max_length"), "{}", response.body);
+    let response = client.post_form("/cart", &[("item", "  "), ("csrf", &csrf)]);
+    assert_eq!(response.status, 422);
+    assert!(response.body.contains("min_length"), "{}", response.body);
+
+    let exactly_64 = "y".repeat(64);
+    assert_eq!(client.post_form("/cart", &[("item", &exactly_64), ("csrf", &csrf)]).status, 303);
+    for n in 2..=50 {
+        let item = format!("item {n}");
+        let response = client.post_form("/cart", &[("item", &item), ("csrf", &csrf)]);
+        assert_eq!(response.status, 303, "item {n}: {}", response.body);
+    }
+    let response = client.post_form("/cart", &[("item", "one too many"), ("csrf", &csrf)]);
+    assert_eq!(response.status, 422);
+    assert!(response.body.contains("max_items"), "{}", response.body);
+
+    let cart = session_json(&mut client)["cart"].as_array().expect("cart").len();
+    assert_eq!(cart, 50, "refused items left the cart unchanged");
+}
+
+#[test]
+fn the_admin_page_is_for_admins_only() {
+    let dir = TempDir::new("shop-admin");
+    let shop = start_shop(&dir, &[]);
+
+    let mut anonymous = Client::new(shop.addr);
+    assert_eq!(anonymous.get("/admin").status, 403);
+
+    let mut customer = Client::new(shop.addr);
+    assert_eq!(login(&mut customer, "ada").status, 303);
+    let page = customer.get("/admin");
+    assert_eq!(page.status, 403);
+    assert!(page.body.contains("admin"), "{}", page.body);
+
+    let mut admin = Client::new(shop.addr);
+    assert_eq!(login(&mut admin, "admin").status, 303);
+    let page = admin.get("/admin");
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("Only admins see this page"));
+}
+
+#[test]
+fn a_refused_username_is_422_and_changes_nothing() {
+    let dir = TempDir::new("shop-username");
+    let shop = start_shop(&dir, &[]);
+    let mut client = Client::new(shop.addr);
+    let csrf = csrf_of(&client.get("/"));
+    assert_eq!(client.post_form("/cart", &[("item", "tea"), ("csrf", &csrf)]).status, 303);
+    let before = client.cookies["shop"].clone();
+    let response = client.post_form("/login", &[("username", "Robert'); DROP"), ("csrf", &csrf)]);
+    assert_eq!(response.status, 422);
+    assert!(response.body.contains("pattern"), "{}", response.body);
+    assert_eq!(session_json(&mut client)["user"], serde_json::Value::Null);
+    // No rotation happened: the cookie from before the attempt still opens the session.
+    let mut same = Client::new(shop.addr);
+    same.cookies.insert("shop".into(), before);
+    assert_eq!(session_json(&mut same)["cart"], serde_json::json!(["tea"]));
+}
+
+#[test]
+fn flash_messages_show_once() {
+    let dir = TempDir::new("shop-flash");
+    let shop = start_shop(&dir, &[]);
+    let mut client = Client::new(shop.addr);
+    assert_eq!(login(&mut client, "ada").status, 303);
+    let page = client.get("/");
+    assert!(page.body.contains("Welcome, ada."), "{}", page.body);
+    let page = client.get("/");
+    assert!(!page.body.contains("Welcome, ada."), "a flash message shows once");
+    assert!(page.body.contains("Signed in as <b>ada</b>"));
+}
+
+#[test]
+fn logout_destroys_the_session() {
+    let dir = TempDir::new("shop-logout");
+    let shop = start_shop(&dir, &[]);
+    let mut client = Client::new(shop.addr);
+    assert_eq!(login(&mut client, "ada").status, 303);
+    let page = client.get("/");
+    let csrf = csrf_of(&page);
+    assert_eq!(client.post_form("/cart", &[("item", "tea"), ("csrf", &csrf)]).status, 303);
+    let stolen = client.cookies["shop"].clone();
+
+    let response = client.post_form("/logout", &[("csrf", &csrf)]);
+    assert_eq!(response.status, 303);
+    let removal = session_cookie(&response).expect("logout sends a removal cookie");
+    let lower = removal.to_ascii_lowercase();
+    assert!(
+        lower.contains("max-age=0") || lower.contains("expires=thu, 01 jan 1970"),
+        "removal cookie: `{removal}`"
+    );
+    assert!(lower.contains("httponly") && lower.contains("secure"), "flags on removal too");
+    assert!(!client.cookies.contains_key("shop"), "the client dropped the cookie");
+
+    let json = session_json(&mut client);
+    assert_eq!(json["user"], serde_json::Value::Null);
+    assert_eq!(json["cart"], serde_json::json!([]));
+
+    // A copy of the cookie taken before logout is worthless: the record is gone.
+    let mut thief = Client::new(shop.addr);
+    thief.cookies.insert("shop".into(), stolen);
+    let json = session_json(&mut thief);
+    assert_eq!(json["user"], serde_json::Value::Null);
+    assert_eq!(json["cart"], serde_json::json!([]));
+}
+
+#[test]
+fn api_session_reports_user_cart_and_expiry() {
+    let dir = TempDir::new("shop-api");
+    let shop = start_shop(&dir, &[]);
+    let mut client = Client::new(shop.addr);
+    let anonymous = session_json(&mut client);
+    assert_eq!(anonymous["user"], serde_json::Value::Null);
+    assert_eq!(anonymous["cart"], serde_json::json!([]));
+    assert!(anonymous["expires_at"].is_i64());
+
+    assert_eq!(login(&mut client, "ada").status, 303);
+    let csrf = csrf_of(&client.get("/"));
+    assert_eq!(client.post_form("/cart", &[("item", "tea"), ("csrf", &csrf)]).status, 303);
+    assert_eq!(client.post_form("/cart", &[("item", "milk"), ("csrf", &csrf)]).status, 303);
+    let json = session_json(&mut client);
+    assert_eq!(json["user"], "ada");
+    assert_eq!(json["cart"], serde_json::json!(["tea", "milk"]));
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("after 1970")
+        .as_secs() as i64;
+    let expires_at = json["expires_at"].as_i64().expect("expires_at is a number");
+    // 30 minutes from the last request (refresh on each request), give or take the run.
+    assert!((now + 25 * 60..=now + 31 * 60).contains(&expires_at), "{expires_at} vs now {now}");
+}
+
+#[test]
+fn config_file_and_environment_override_the_compiled_policy() {
+    let dir = TempDir::new("shop-config");
+    let config = dir.path().join("shop.toml");
+    std::fs::write(&config, "session_cookie_name = \"shopcfg\"\nsame_site = \"strict\"\n").unwrap();
+    let sessions = dir.path().join("sessions");
+    let shop = Server::start(
+        env!("CARGO_BIN_EXE_shop"),
+        &["--config", config.to_str().unwrap()],
+        &[
+            ("SESSION_KEY", KEY),
+            ("SESSION_FILE_DIR", sessions.to_str().unwrap()),
+            ("SESSION_PERMANENT", "true"),
+        ],
+    );
+    let mut client = Client::new(shop.addr);
+    let page = client.get("/");
+    let cookie = page
+        .headers("set-cookie")
+        .into_iter()
+        .find(|c| c.starts_with("shopcfg="))
+        .unwrap_or_else(|| panic!("cookie renamed by the file: {:?}", page.headers))
+        .to_ascii_lowercase();
+    assert!(cookie.contains("samesite=strict"), "{cookie}");
+    assert!(cookie.contains("max-age=1800"), "permanent from the environment: {cookie}");
+    let files = std::fs::read_dir(&sessions).expect("file backend directory").count();
+    assert_eq!(files, 1, "the session was stored in the overridden directory");
+}
+
+#[test]
+fn an_invalid_override_stops_the_program_with_a_clear_error() {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_shop"))
+        .env("PORT", "0")
+        .env("SESSION_KEY", KEY)
+        .env("SESSION_EXPIRATION_TIME", "soon")
+        .output()
+        .expect("run shop");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("SESSION_EXPIRATION_TIME"), "{stderr}");
+    assert!(output.stdout.is_empty(), "it never started listening");
+}
+
+/// The one test that sleeps: a black-box check that the real binary ends a session after
+/// the lifetime it was started with (time inside the runtime is tested with a mock clock).
+#[test]
+fn a_session_ends_after_its_two_second_lifetime() {
+    let dir = TempDir::new("shop-expiry");
+    let shop = start_shop(&dir, &[("SESSION_EXPIRATION_TIME", "2s")]);
+    let mut client = Client::new(shop.addr);
+    assert_eq!(login(&mut client, "ada").status, 303);
+    assert_eq!(session_json(&mut client)["user"], "ada");
+    std::thread::sleep(Duration::from_millis(3_100));
+    let json = session_json(&mut client);
+    assert_eq!(json["user"], serde_json::Value::Null, "the session outlived its lifetime");
+}
