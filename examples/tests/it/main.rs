@@ -2,6 +2,9 @@
 //! browser.
 
 mod browser;
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+mod databases;
+mod derive;
 mod http;
 mod redis_store;
 mod server;

@@ -42,46 +42,54 @@ impl Drop for TempDir {
 /// A running example server, killed on drop.
 pub struct Server {
     child: Child,
+    /// The address of the first (often only) listener.
     pub addr: SocketAddr,
+    /// Every address the program announced, in order.
+    pub addrs: Vec<SocketAddr>,
 }
 
 impl Server {
     /// Starts `binary` with `PORT=0` and `envs`, and reads the address it prints.
     pub fn start(binary: &str, args: &[&str], envs: &[(&str, &str)]) -> Self {
+        Self::start_listeners(binary, args, envs, 1)
+    }
+
+    /// Starts `binary` and reads `count` addresses from its first lines of output
+    /// (`listening on http://ADDR/`).
+    pub fn start_listeners(binary: &str, args: &[&str], envs: &[(&str, &str)], count: usize) -> Self {
         let mut command = Command::new(binary);
-        command
-            .args(args)
-            .env("PORT", "0")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit());
-        // Start from a clean policy: no `SESSION_*` setting leaks in from the caller.
+        command.args(args).env("PORT", "0").stdout(Stdio::piped()).stderr(Stdio::inherit());
+        // Start from a clean policy: no `SESSION_*` setting or database URL leaks in from
+        // the caller (the test harness exports some).
         for (name, _) in std::env::vars() {
-            if name.starts_with("SESSION_") && name != "SESSION_KEY" {
+            if (name.starts_with("SESSION_") && name != "SESSION_KEY") || name == "DATABASE_URL" {
                 command.env_remove(name);
             }
         }
         for (k, v) in envs {
             command.env(k, v);
         }
-        let mut child = command
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {binary}: {e}"));
+        let mut child = command.spawn().unwrap_or_else(|e| panic!("cannot start {binary}: {e}"));
         let stdout = child.stdout.take().expect("piped stdout");
         let mut lines = BufReader::new(stdout).lines();
-        let first = match lines.next() {
-            Some(Ok(line)) => line,
-            other => {
-                let status = child.wait();
-                panic!("{binary} printed no address ({other:?}); exit status {status:?}")
-            }
-        };
+        let mut addrs = Vec::new();
+        while addrs.len() < count {
+            let line = match lines.next() {
+                Some(Ok(line)) => line,
+                other => {
+                    let _ = child.kill();
+                    let status = child.wait();
+                    panic!("{binary} printed no address ({other:?}); exit status {status:?}")
+                }
+            };
+            let url = line
+                .strip_prefix("listening on http://")
+                .unwrap_or_else(|| panic!("unexpected line `{line}` from {binary}"));
+            addrs.push(url.trim_end_matches('/').parse().expect("socket address"));
+        }
         // Keep draining stdout so the server never blocks on a full pipe.
-        std::thread::spawn(move || for _ in lines.by_ref() {});
-        let url = first
-            .strip_prefix("listening on http://")
-            .unwrap_or_else(|| panic!("unexpected first line `{first}`"));
-        let addr = url.trim_end_matches('/').parse().expect("socket address");
-        Self { child, addr }
+        std::thread::spawn(move || lines.for_each(drop));
+        Self { child, addr: addrs[0], addrs }
     }
 
     pub fn url(&self, path: &str) -> String {
