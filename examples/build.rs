@@ -3,9 +3,15 @@
 //! `examples/quickstart/session.toml` into `$OUT_DIR/visits.rs`.
 
 fn main() {
-    for spec in ["shop/session.toml", "quickstart/session.toml"] {
-        if let Err(error) = session_spec::compile(spec) {
-            // The diagnostics are rendered rustc-style, with file, line and column.
+    for (spec, file_name) in [
+        ("shop/session.toml", "shop.rs"),
+        ("quickstart/session.toml", "visits.rs"),
+    ] {
+        // A spec with errors fails the build with every diagnostic, rustc-style.
+        if let Err(error) = session_spec::Builder::new()
+            .file_name(file_name)
+            .compile(spec)
+        {
             eprintln!("{error}");
             std::process::exit(1);
         }

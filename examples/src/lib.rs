@@ -10,9 +10,9 @@
 
 pub mod csrf;
 pub mod html;
-pub mod redis_store;
-pub mod serve;
 pub mod keys;
 pub mod quickstart;
+pub mod redis_store;
+pub mod serve;
 pub mod setup;
 pub mod shop;

@@ -75,10 +75,8 @@ impl Args {
 pub fn settings<S: SessionSchema>(args: &Args) -> Result<Settings, StartError> {
     let mut settings = config::load(S::settings(), args.config.as_deref())?;
     let explicit_backend = std::env::var_os("SESSION_BACKEND").is_some();
-    if !explicit_backend {
-        if let Ok(url) = std::env::var(DATABASE_URL) {
-            settings.backend = database_backend(&url)?;
-        }
+    if let (false, Ok(url)) = (explicit_backend, std::env::var(DATABASE_URL)) {
+        settings.backend = database_backend(&url)?;
     }
     Ok(settings)
 }
@@ -96,7 +94,10 @@ pub fn settings<S: SessionSchema>(args: &Args) -> Result<Settings, StartError> {
 /// assert!(database_backend("redis://localhost").is_err());
 /// ```
 pub fn database_backend(url: &str) -> Result<Backend, StartError> {
-    let options = DatabaseBackend { url_env: DATABASE_URL.to_owned(), ..DatabaseBackend::default() };
+    let options = DatabaseBackend {
+        url_env: DATABASE_URL.to_owned(),
+        ..DatabaseBackend::default()
+    };
     let scheme = url.split_once("://").map_or("", |(s, _)| s);
     match scheme {
         "postgres" | "postgresql" => Ok(Backend::Postgres(options)),
@@ -118,7 +119,10 @@ pub fn describe(backend: &Backend) -> String {
             dir.display(),
             if *encrypt { ", encrypted at rest" } else { "" }
         ),
-        Backend::Postgres(db) => format!("PostgreSQL table `{}` (URL from `{}`)", db.table, db.url_env),
+        Backend::Postgres(db) => format!(
+            "PostgreSQL table `{}` (URL from `{}`)",
+            db.table, db.url_env
+        ),
         Backend::Mysql(db) => format!("MySQL table `{}` (URL from `{}`)", db.table, db.url_env),
     }
 }
@@ -133,7 +137,10 @@ pub async fn manager<S: SessionSchema>(
     settings: Settings,
     program: &str,
 ) -> Result<SessionManager<S>, StartError> {
-    eprintln!("{program}: sessions stored in {}", describe(&settings.backend));
+    eprintln!(
+        "{program}: sessions stored in {}",
+        describe(&settings.backend)
+    );
     let storage = store::open(&settings.backend, &OpenOptions::new()).await?;
     let manager = match storage {
         Storage::Cookie => {

@@ -52,13 +52,16 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     // its cookie carries only the random session id.
     let mut settings = session_runtime::config::load(Settings::default(), None)?;
     settings.cookie_name = "custom_store".to_owned();
-    let manager = SessionManager::<session_runtime::Dynamic>::with_store(settings, Arc::new(store))?;
+    let manager =
+        SessionManager::<session_runtime::Dynamic>::with_store(settings, Arc::new(store))?;
     let app = Router::new()
         .route("/", get(index))
         .route("/api/session", get(dump))
         .layer(SessionLayer::new(manager));
     let port = examples::serve::port_from_env(3000)?;
     let (listener, _) = examples::serve::bind("custom_store", port).await?;
-    axum::serve(listener, app).with_graceful_shutdown(examples::serve::shutdown_signal()).await?;
+    axum::serve(listener, app)
+        .with_graceful_shutdown(examples::serve::shutdown_signal())
+        .await?;
     Ok(())
 }

@@ -18,7 +18,10 @@ use examples::shop::{Shop, app};
 
 #[tokio::main]
 async fn main() -> Result<(), StartError> {
-    let args = Args::parse(std::env::args().skip(1), "usage: multi_instance [--config FILE]")?;
+    let args = Args::parse(
+        std::env::args().skip(1),
+        "usage: multi_instance [--config FILE]",
+    )?;
     if std::env::var_os(setup::DATABASE_URL).is_none() {
         return Err(format!(
             "set `{}` to a postgres:// (or mysql://) URL: the instances share that database",
@@ -29,7 +32,9 @@ async fn main() -> Result<(), StartError> {
     let settings = setup::settings::<Shop>(&args)?;
     let port_a = examples::serve::port_from_env(3000)?;
     let port_b = match std::env::var("PORT_B") {
-        Ok(text) => text.parse().map_err(|_| format!("`PORT_B` must be a port, got `{text}`"))?,
+        Ok(text) => text
+            .parse()
+            .map_err(|_| format!("`PORT_B` must be a port, got `{text}`"))?,
         Err(_) if port_a == 0 => 0,
         Err(_) => port_a + 1,
     };

@@ -37,9 +37,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let settings = <Visits as session_runtime::SessionSchema>::settings();
     let keys = examples::keys::load_or_ephemeral(&settings.keys, "quickstart")?;
     let manager = SessionManager::<Visits>::cookie(settings, keys)?;
-    let app = Router::new().route("/", get(index)).layer(SessionLayer::new(manager));
+    let app = Router::new()
+        .route("/", get(index))
+        .layer(SessionLayer::new(manager));
     let port = examples::serve::port_from_env(3000)?;
     let (listener, _) = examples::serve::bind("quickstart", port).await?;
-    axum::serve(listener, app).with_graceful_shutdown(examples::serve::shutdown_signal()).await?;
+    axum::serve(listener, app)
+        .with_graceful_shutdown(examples::serve::shutdown_signal())
+        .await?;
     Ok(())
 }

@@ -52,7 +52,10 @@ impl IntoResponse for AppError {
                 eprintln!("shop: internal error: {detail}");
                 (
                     StatusCode::INTERNAL_SERVER_ERROR,
-                    Html(view::error("Server error", "something went wrong on our side")),
+                    Html(view::error(
+                        "Server error",
+                        "something went wrong on our side",
+                    )),
                 )
                     .into_response()
             }
@@ -74,7 +77,9 @@ fn csrf_token(session: &Session<Shop>) -> Result<String> {
         return Ok(token);
     }
     let token = csrf::new_token().map_err(|e| AppError::Internal(e.to_string()))?;
-    session.set_csrf(Some(token.clone())).map_err(|e| AppError::Internal(e.to_string()))?;
+    session
+        .set_csrf(Some(token.clone()))
+        .map_err(|e| AppError::Internal(e.to_string()))?;
     Ok(token)
 }
 
@@ -83,7 +88,9 @@ fn check_csrf(session: &Session<Shop>, given: Option<&str>) -> Result<()> {
     if csrf::verify(session.csrf().as_deref(), given) {
         Ok(())
     } else {
-        Err(AppError::Forbidden("missing or wrong CSRF token: reload the page and try again"))
+        Err(AppError::Forbidden(
+            "missing or wrong CSRF token: reload the page and try again",
+        ))
     }
 }
 
@@ -93,14 +100,18 @@ fn flash(session: &Session<Shop>, message: String) -> Result<()> {
     messages.push(message.chars().take(200).collect());
     let excess = messages.len().saturating_sub(5);
     messages.drain(..excess);
-    session.set_flash(messages).map_err(|e| AppError::Internal(e.to_string()))
+    session
+        .set_flash(messages)
+        .map_err(|e| AppError::Internal(e.to_string()))
 }
 
 async fn home(session: Session<Shop>) -> Result<Html<String>> {
     let csrf = csrf_token(&session)?;
     let messages = session.flash();
     if !messages.is_empty() {
-        session.clear_flash().map_err(|e| AppError::Internal(e.to_string()))?;
+        session
+            .clear_flash()
+            .map_err(|e| AppError::Internal(e.to_string()))?;
     }
     let user = session.user();
     let role = session.role();
@@ -130,7 +141,11 @@ async fn login(session: Session<Shop>, Form(form): Form<LoginForm>) -> Result<Re
     // A new id on every privilege change: a session id planted before login (session
     // fixation) is worthless after it. The cart is kept.
     session.cycle();
-    let role = if username == "admin" { Role::Admin } else { Role::Customer };
+    let role = if username == "admin" {
+        Role::Admin
+    } else {
+        Role::Customer
+    };
     session.set_role(role)?;
     session.set_user(Some(username.clone()))?;
     let token = csrf::new_token().map_err(|e| AppError::Internal(e.to_string()))?;
@@ -165,7 +180,10 @@ async fn add_to_cart(session: Session<Shop>, Form(form): Form<CartForm>) -> Resu
     // The generated `push_cart` checks the spec's rules (`min_length`, `max_length` per
     // item, `max_items` for the list) and leaves the session unchanged on error.
     session.push_cart(item.clone())?;
-    flash(&session, format!("Added \u{201c}{item}\u{201d} to the cart."))?;
+    flash(
+        &session,
+        format!("Added \u{201c}{item}\u{201d} to the cart."),
+    )?;
     Ok(Redirect::to("/"))
 }
 

@@ -58,7 +58,11 @@ pub fn home(view: &Home<'_>) -> String {
             );
         }
     }
-    let _ = write!(body, "<h2>Cart ({} of at most 50 items)</h2>\n", view.cart.len());
+    let _ = writeln!(
+        body,
+        "<h2>Cart ({} of at most 50 items)</h2>",
+        view.cart.len()
+    );
     if view.cart.is_empty() {
         body.push_str("<p id=\"cart-empty\">Your cart is empty.</p>\n");
     } else {
@@ -68,17 +72,17 @@ pub fn home(view: &Home<'_>) -> String {
         }
         body.push_str("</ul>\n");
     }
-    let _ = write!(
+    let _ = writeln!(
         body,
         "<form method=\"post\" action=\"/cart\">{csrf}\
          <input id=\"item\" name=\"item\" placeholder=\"item (at most 64 characters)\"> \
-         <button id=\"add\" type=\"submit\">Add to cart</button></form>\n",
+         <button id=\"add\" type=\"submit\">Add to cart</button></form>",
     );
     if let Some(at) = view.expires_at {
-        let _ = write!(
+        let _ = writeln!(
             body,
             "<p class=\"meta\">This session ends at <span id=\"expires\">{at}</span> \
-             (Unix time) unless renewed. <a href=\"/api/session\">/api/session</a></p>\n"
+             (Unix time) unless renewed. <a href=\"/api/session\">/api/session</a></p>"
         );
     }
     page("Session shop", &body)
@@ -130,14 +134,24 @@ mod tests {
         let forms = html.matches("<form").count();
         assert_eq!(forms, 2, "logout and cart forms when signed in");
         assert_eq!(html.matches(r#"name="csrf" value="tok123""#).count(), forms);
-        assert!(!html.contains("id=\"admin\""), "customers get no admin link");
+        assert!(
+            !html.contains("id=\"admin\""),
+            "customers get no admin link"
+        );
     }
 
     #[test]
     fn signed_out_page_has_login_form_and_empty_cart() {
-        let html = home(&Home { role: "guest", csrf: "t", ..Home::default() });
+        let html = home(&Home {
+            role: "guest",
+            csrf: "t",
+            ..Home::default()
+        });
         assert!(html.contains("action=\"/login\""));
         assert!(html.contains("id=\"cart-empty\""));
-        assert_eq!(html.matches("<form").count(), html.matches("name=\"csrf\"").count());
+        assert_eq!(
+            html.matches("<form").count(),
+            html.matches("name=\"csrf\"").count()
+        );
     }
 }

@@ -17,7 +17,10 @@ fn screenshot_path() -> PathBuf {
 
 #[test]
 fn shop_in_a_real_browser() {
-    let chromium = locate("CHROMIUM", &["/usr/bin/chromium", "/usr/bin/chromium-browser"]);
+    let chromium = locate(
+        "CHROMIUM",
+        &["/usr/bin/chromium", "/usr/bin/chromium-browser"],
+    );
     let chromedriver = locate("CHROMEDRIVER", &["/usr/bin/chromedriver"]);
     let dir = TempDir::new("shop-browser");
     let shop = start_shop(&dir, &[]);
@@ -33,7 +36,11 @@ fn shop_in_a_real_browser() {
     // Log in.
     browser.type_into("#username", "ada");
     browser.click("#login");
-    assert_eq!(browser.url(), shop.url("/"), "the 303 lands on the home page");
+    assert_eq!(
+        browser.url(),
+        shop.url("/"),
+        "the 303 lands on the home page"
+    );
     assert_eq!(browser.text("#user"), "Signed in as ada (customer)");
     assert!(browser.text("#flash").contains("Welcome, ada."));
 
@@ -45,18 +52,27 @@ fn shop_in_a_real_browser() {
     // Reload: the cart comes from the session, the flash messages are gone.
     browser.refresh();
     assert_eq!(browser.count("#cart li"), 3);
-    assert_eq!(browser.text("#cart"), "green tea\noat milk\n<b>not bold</b>");
+    assert_eq!(
+        browser.text("#cart"),
+        "green tea\noat milk\n<b>not bold</b>"
+    );
     assert_eq!(browser.count("#flash"), 0, "flash messages show once");
 
     // The session cookie is HttpOnly: the browser holds it, page scripts cannot see it.
     let cookies = browser.cookies();
-    let session = cookies.iter().find(|c| c["name"] == "shop").expect("the browser holds `shop`");
+    let session = cookies
+        .iter()
+        .find(|c| c["name"] == "shop")
+        .expect("the browser holds `shop`");
     assert_eq!(session["httpOnly"], true);
     assert_eq!(session["secure"], true);
     assert_eq!(session["sameSite"], "Lax");
     let visible = browser.execute("return document.cookie;");
     let visible = visible.as_str().expect("document.cookie is a string");
-    assert!(!visible.contains("shop="), "document.cookie shows the session: `{visible}`");
+    assert!(
+        !visible.contains("shop="),
+        "document.cookie shows the session: `{visible}`"
+    );
 
     // An invalid item: the server's 422 page names the rule.
     browser.type_into("#item", &"x".repeat(65));

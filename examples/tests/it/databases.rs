@@ -15,9 +15,19 @@ fn url(var: &str) -> String {
 /// Logs in as `user` on `client`, adds `item`; returns the CSRF token of the new session.
 fn login_and_add(client: &mut Client, user: &str, item: &str) -> String {
     let csrf = csrf_of(&client.get("/"));
-    assert_eq!(client.post_form("/login", &[("username", user), ("csrf", &csrf)]).status, 303);
+    assert_eq!(
+        client
+            .post_form("/login", &[("username", user), ("csrf", &csrf)])
+            .status,
+        303
+    );
     let csrf = csrf_of(&client.get("/"));
-    assert_eq!(client.post_form("/cart", &[("item", item), ("csrf", &csrf)]).status, 303);
+    assert_eq!(
+        client
+            .post_form("/cart", &[("item", item), ("csrf", &csrf)])
+            .status,
+        303
+    );
     csrf
 }
 
@@ -28,7 +38,11 @@ fn two_instances_share_sessions_through_postgres() {
     let app = Server::start_listeners(
         env!("CARGO_BIN_EXE_multi_instance"),
         &[],
-        &[("SESSION_KEY", KEY), ("DATABASE_URL", &database), ("PORT_B", "0")],
+        &[
+            ("SESSION_KEY", KEY),
+            ("DATABASE_URL", &database),
+            ("PORT_B", "0"),
+        ],
         2,
     );
     let (a, b) = (app.addrs[0], app.addrs[1]);
@@ -42,9 +56,16 @@ fn two_instances_share_sessions_through_postgres() {
     let json = on_b.get("/api/session").json();
     assert_eq!(json["user"], "ada");
     assert_eq!(json["cart"], serde_json::json!(["tea"]));
-    assert_eq!(on_b.post_form("/cart", &[("item", "milk"), ("csrf", &csrf)]).status, 303);
+    assert_eq!(
+        on_b.post_form("/cart", &[("item", "milk"), ("csrf", &csrf)])
+            .status,
+        303
+    );
     on_a.cookies = on_b.cookies.clone();
-    assert_eq!(on_a.get("/api/session").json()["cart"], serde_json::json!(["tea", "milk"]));
+    assert_eq!(
+        on_a.get("/api/session").json()["cart"],
+        serde_json::json!(["tea", "milk"])
+    );
 
     // A logout on A ends the session on B too.
     let stolen = on_a.cookies.clone();
@@ -73,5 +94,8 @@ fn shop_on_mysql_keeps_and_destroys_sessions() {
     assert_eq!(client.post_form("/logout", &[("csrf", &csrf)]).status, 303);
     let mut thief = Client::new(shop.addr);
     thief.cookies = stolen;
-    assert_eq!(thief.get("/api/session").json()["user"], serde_json::Value::Null);
+    assert_eq!(
+        thief.get("/api/session").json()["user"],
+        serde_json::Value::Null
+    );
 }

@@ -4,7 +4,6 @@
 mod browser;
 #[cfg(any(feature = "postgres", feature = "mysql"))]
 mod databases;
-mod derive;
 mod http;
 mod redis_store;
 mod server;

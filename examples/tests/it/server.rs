@@ -44,7 +44,8 @@ pub struct Server {
     child: Child,
     /// The address of the first (often only) listener.
     pub addr: SocketAddr,
-    /// Every address the program announced, in order.
+    /// Every address the program announced, in order (read by the database tests).
+    #[cfg_attr(not(any(feature = "postgres", feature = "mysql")), allow(dead_code))]
     pub addrs: Vec<SocketAddr>,
 }
 
@@ -56,9 +57,18 @@ impl Server {
 
     /// Starts `binary` and reads `count` addresses from its first lines of output
     /// (`listening on http://ADDR/`).
-    pub fn start_listeners(binary: &str, args: &[&str], envs: &[(&str, &str)], count: usize) -> Self {
+    pub fn start_listeners(
+        binary: &str,
+        args: &[&str],
+        envs: &[(&str, &str)],
+        count: usize,
+    ) -> Self {
         let mut command = Command::new(binary);
-        command.args(args).env("PORT", "0").stdout(Stdio::piped()).stderr(Stdio::inherit());
+        command
+            .args(args)
+            .env("PORT", "0")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit());
         // Start from a clean policy: no `SESSION_*` setting or database URL leaks in from
         // the caller (the test harness exports some).
         for (name, _) in std::env::vars() {
@@ -69,7 +79,9 @@ impl Server {
         for (k, v) in envs {
             command.env(k, v);
         }
-        let mut child = command.spawn().unwrap_or_else(|e| panic!("cannot start {binary}: {e}"));
+        let mut child = command
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {binary}: {e}"));
         let stdout = child.stdout.take().expect("piped stdout");
         let mut lines = BufReader::new(stdout).lines();
         let mut addrs = Vec::new();
@@ -89,7 +101,11 @@ impl Server {
         }
         // Keep draining stdout so the server never blocks on a full pipe.
         std::thread::spawn(move || lines.for_each(drop));
-        Self { child, addr: addrs[0], addrs }
+        Self {
+            child,
+            addr: addrs[0],
+            addrs,
+        }
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -20,14 +20,21 @@ pub fn start_shop(dir: &TempDir, extra: &[(&str, &str)]) -> Server {
 /// The value of the hidden `csrf` field of the page's first form.
 pub fn csrf_of(page: &Response) -> String {
     let marker = r#"name="csrf" value=""#;
-    let start = page.body.find(marker).unwrap_or_else(|| panic!("no csrf field in {}", page.body));
+    let start = page
+        .body
+        .find(marker)
+        .unwrap_or_else(|| panic!("no csrf field in {}", page.body));
     let rest = &page.body[start + marker.len()..];
     rest[..rest.find('"').expect("closing quote")].to_owned()
 }
 
 /// The `Set-Cookie` line of the session cookie, if the response has one.
 fn session_cookie(response: &Response) -> Option<String> {
-    response.headers("set-cookie").into_iter().find(|c| c.starts_with("shop=")).map(str::to_owned)
+    response
+        .headers("set-cookie")
+        .into_iter()
+        .find(|c| c.starts_with("shop="))
+        .map(str::to_owned)
 }
 
 fn login(client: &mut Client, user: &str) -> Response {
@@ -39,7 +46,12 @@ fn login(client: &mut Client, user: &str) -> Response {
 fn session_json(client: &mut Client) -> serde_json::Value {
     let response = client.get("/api/session");
     assert_eq!(response.status, 200);
-    assert!(response.header("content-type").unwrap_or("").starts_with("application/json"));
+    assert!(
+        response
+            .header("content-type")
+            .unwrap_or("")
+            .starts_with("application/json")
+    );
     response.json()
 }
 
@@ -50,15 +62,27 @@ fn first_visit_sets_a_cookie_with_the_secure_flags() {
     let mut client = Client::new(shop.addr);
     let page = client.get("/");
     assert_eq!(page.status, 200);
-    assert!(page.header("content-type").unwrap_or("").starts_with("text/html"));
+    assert!(
+        page.header("content-type")
+            .unwrap_or("")
+            .starts_with("text/html")
+    );
     let cookie = session_cookie(&page).expect("the first page starts a session");
-    let attributes: Vec<String> =
-        cookie.split(';').skip(1).map(|a| a.trim().to_ascii_lowercase()).collect();
+    let attributes: Vec<String> = cookie
+        .split(';')
+        .skip(1)
+        .map(|a| a.trim().to_ascii_lowercase())
+        .collect();
     for flag in ["httponly", "secure", "samesite=lax", "path=/"] {
-        assert!(attributes.iter().any(|a| a == flag), "`{flag}` missing from `{cookie}`");
+        assert!(
+            attributes.iter().any(|a| a == flag),
+            "`{flag}` missing from `{cookie}`"
+        );
     }
     assert!(
-        !attributes.iter().any(|a| a.starts_with("max-age") || a.starts_with("expires")),
+        !attributes
+            .iter()
+            .any(|a| a.starts_with("max-age") || a.starts_with("expires")),
         "a browser-session cookie (permanent = false) carries no lifetime: `{cookie}`"
     );
     // Every form carries the CSRF token.
@@ -81,13 +105,20 @@ fn login_rotates_the_session_id_and_keeps_the_cart() {
     let response = login(&mut client, "ada");
     assert_eq!(response.status, 303);
     assert_eq!(response.header("location"), Some("/"));
-    assert!(session_cookie(&response).is_some(), "login re-issues the cookie");
+    assert!(
+        session_cookie(&response).is_some(),
+        "login re-issues the cookie"
+    );
     let after = client.cookies["shop"].clone();
     assert_ne!(before, after, "the session id changes on login");
 
     let json = session_json(&mut client);
     assert_eq!(json["user"], "ada");
-    assert_eq!(json["cart"], serde_json::json!(["tea"]), "the cart survives the rotation");
+    assert_eq!(
+        json["cart"],
+        serde_json::json!(["tea"]),
+        "the cart survives the rotation"
+    );
 
     // The pre-login id is dead: replaying it gives an anonymous, empty session.
     let mut replay = Client::new(shop.addr);
@@ -114,12 +145,21 @@ fn a_missing_or_wrong_csrf_token_is_refused_with_403() {
     ];
     for (path, form) in &attempts {
         let response = client.post_form(path, form);
-        assert_eq!(response.status, 403, "POST {path} with {form:?}: {}", response.body);
+        assert_eq!(
+            response.status, 403,
+            "POST {path} with {form:?}: {}",
+            response.body
+        );
         assert!(response.body.contains("CSRF"), "the page says why");
     }
     // A client with no session at all is refused too.
     let mut stranger = Client::new(shop.addr);
-    assert_eq!(stranger.post_form("/login", &[("username", "x"), ("csrf", &csrf)]).status, 403);
+    assert_eq!(
+        stranger
+            .post_form("/login", &[("username", "x"), ("csrf", &csrf)])
+            .status,
+        403
+    );
     // Nothing changed.
     let json = session_json(&mut client);
     assert_eq!(json["user"], serde_json::Value::Null);
@@ -142,7 +182,12 @@ fn invalid_cart_items_give_422_naming_the_rule() {
     assert!(response.body.contains("min_length"), "{}", response.body);
 
     let exactly_64 = "y".repeat(64);
-    assert_eq!(client.post_form("/cart", &[("item", &exactly_64), ("csrf", &csrf)]).status, 303);
+    assert_eq!(
+        client
+            .post_form("/cart", &[("item", &exactly_64), ("csrf", &csrf)])
+            .status,
+        303
+    );
     for n in 2..=50 {
         let item = format!("item {n}");
         let response = client.post_form("/cart", &[("item", &item), ("csrf", &csrf)]);
@@ -152,7 +197,10 @@ fn invalid_cart_items_give_422_naming_the_rule() {
     assert_eq!(response.status, 422);
     assert!(response.body.contains("max_items"), "{}", response.body);
 
-    let cart = session_json(&mut client)["cart"].as_array().expect("cart").len();
+    let cart = session_json(&mut client)["cart"]
+        .as_array()
+        .expect("cart")
+        .len();
     assert_eq!(cart, 50, "refused items left the cart unchanged");
 }
 
@@ -183,7 +231,12 @@ fn a_refused_username_is_422_and_changes_nothing() {
     let shop = start_shop(&dir, &[]);
     let mut client = Client::new(shop.addr);
     let csrf = csrf_of(&client.get("/"));
-    assert_eq!(client.post_form("/cart", &[("item", "tea"), ("csrf", &csrf)]).status, 303);
+    assert_eq!(
+        client
+            .post_form("/cart", &[("item", "tea"), ("csrf", &csrf)])
+            .status,
+        303
+    );
     let before = client.cookies["shop"].clone();
     let response = client.post_form("/login", &[("username", "Robert'); DROP"), ("csrf", &csrf)]);
     assert_eq!(response.status, 422);
@@ -204,7 +257,10 @@ fn flash_messages_show_once() {
     let page = client.get("/");
     assert!(page.body.contains("Welcome, ada."), "{}", page.body);
     let page = client.get("/");
-    assert!(!page.body.contains("Welcome, ada."), "a flash message shows once");
+    assert!(
+        !page.body.contains("Welcome, ada."),
+        "a flash message shows once"
+    );
     assert!(page.body.contains("Signed in as <b>ada</b>"));
 }
 
@@ -216,7 +272,12 @@ fn logout_destroys_the_session() {
     assert_eq!(login(&mut client, "ada").status, 303);
     let page = client.get("/");
     let csrf = csrf_of(&page);
-    assert_eq!(client.post_form("/cart", &[("item", "tea"), ("csrf", &csrf)]).status, 303);
+    assert_eq!(
+        client
+            .post_form("/cart", &[("item", "tea"), ("csrf", &csrf)])
+            .status,
+        303
+    );
     let stolen = client.cookies["shop"].clone();
 
     let response = client.post_form("/logout", &[("csrf", &csrf)]);
@@ -227,8 +288,14 @@ fn logout_destroys_the_session() {
         lower.contains("max-age=0") || lower.contains("expires=thu, 01 jan 1970"),
         "removal cookie: `{removal}`"
     );
-    assert!(lower.contains("httponly") && lower.contains("secure"), "flags on removal too");
-    assert!(!client.cookies.contains_key("shop"), "the client dropped the cookie");
+    assert!(
+        lower.contains("httponly") && lower.contains("secure"),
+        "flags on removal too"
+    );
+    assert!(
+        !client.cookies.contains_key("shop"),
+        "the client dropped the cookie"
+    );
 
     let json = session_json(&mut client);
     assert_eq!(json["user"], serde_json::Value::Null);
@@ -254,8 +321,18 @@ fn api_session_reports_user_cart_and_expiry() {
 
     assert_eq!(login(&mut client, "ada").status, 303);
     let csrf = csrf_of(&client.get("/"));
-    assert_eq!(client.post_form("/cart", &[("item", "tea"), ("csrf", &csrf)]).status, 303);
-    assert_eq!(client.post_form("/cart", &[("item", "milk"), ("csrf", &csrf)]).status, 303);
+    assert_eq!(
+        client
+            .post_form("/cart", &[("item", "tea"), ("csrf", &csrf)])
+            .status,
+        303
+    );
+    assert_eq!(
+        client
+            .post_form("/cart", &[("item", "milk"), ("csrf", &csrf)])
+            .status,
+        303
+    );
     let json = session_json(&mut client);
     assert_eq!(json["user"], "ada");
     assert_eq!(json["cart"], serde_json::json!(["tea", "milk"]));
@@ -265,14 +342,21 @@ fn api_session_reports_user_cart_and_expiry() {
         .as_secs() as i64;
     let expires_at = json["expires_at"].as_i64().expect("expires_at is a number");
     // 30 minutes from the last request (refresh on each request), give or take the run.
-    assert!((now + 25 * 60..=now + 31 * 60).contains(&expires_at), "{expires_at} vs now {now}");
+    assert!(
+        (now + 25 * 60..=now + 31 * 60).contains(&expires_at),
+        "{expires_at} vs now {now}"
+    );
 }
 
 #[test]
 fn config_file_and_environment_override_the_compiled_policy() {
     let dir = TempDir::new("shop-config");
     let config = dir.path().join("shop.toml");
-    std::fs::write(&config, "session_cookie_name = \"shopcfg\"\nsame_site = \"strict\"\n").unwrap();
+    std::fs::write(
+        &config,
+        "session_cookie_name = \"shopcfg\"\nsame_site = \"strict\"\n",
+    )
+    .unwrap();
     let sessions = dir.path().join("sessions");
     let shop = Server::start(
         env!("CARGO_BIN_EXE_shop"),
@@ -292,9 +376,17 @@ fn config_file_and_environment_override_the_compiled_policy() {
         .unwrap_or_else(|| panic!("cookie renamed by the file: {:?}", page.headers))
         .to_ascii_lowercase();
     assert!(cookie.contains("samesite=strict"), "{cookie}");
-    assert!(cookie.contains("max-age=1800"), "permanent from the environment: {cookie}");
-    let files = std::fs::read_dir(&sessions).expect("file backend directory").count();
-    assert_eq!(files, 1, "the session was stored in the overridden directory");
+    assert!(
+        cookie.contains("max-age=1800"),
+        "permanent from the environment: {cookie}"
+    );
+    let files = std::fs::read_dir(&sessions)
+        .expect("file backend directory")
+        .count();
+    assert_eq!(
+        files, 1,
+        "the session was stored in the overridden directory"
+    );
 }
 
 #[test]
@@ -322,5 +414,9 @@ fn a_session_ends_after_its_two_second_lifetime() {
     assert_eq!(session_json(&mut client)["user"], "ada");
     std::thread::sleep(Duration::from_millis(3_100));
     let json = session_json(&mut client);
-    assert_eq!(json["user"], serde_json::Value::Null, "the session outlived its lifetime");
+    assert_eq!(
+        json["user"],
+        serde_json::Value::Null,
+        "the session outlived its lifetime"
+    );
 }

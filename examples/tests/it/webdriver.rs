@@ -61,10 +61,10 @@ impl Driver {
         let mut driver = Self { child, addr };
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
-            if let Ok(r) = http::request(addr, "GET", "/status", &[], b"") {
-                if r.json()["value"]["ready"] == json!(true) {
-                    return driver;
-                }
+            if let Ok(r) = http::request(addr, "GET", "/status", &[], b"")
+                && r.json()["value"]["ready"] == json!(true)
+            {
+                return driver;
             }
             if let Ok(Some(status)) = driver.child.try_wait() {
                 panic!("chromedriver exited at start: {status}");
