@@ -4,3 +4,4 @@ mod codegen_prelude;
 mod codegen_rules;
 mod codegen_templates;
 mod codegen_upgrade;
+mod parity;
