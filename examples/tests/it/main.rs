@@ -4,6 +4,7 @@
 mod browser;
 #[cfg(any(feature = "postgres", feature = "mysql"))]
 mod databases;
+mod derive;
 mod http;
 mod redis_store;
 mod server;
