@@ -165,6 +165,12 @@ impl CodecContext {
         Self::from_parts(&[b"file", &key.0])
     }
 
+    /// A record sealed at rest by a server-side store, bound to the store's associated data
+    /// (the record's key, version and expiry; see [`crate::store::Sealer`]).
+    pub fn record(aad: &[u8]) -> Self {
+        Self::from_parts(&[b"record", aad])
+    }
+
     fn from_parts(parts: &[&[u8]]) -> Self {
         let mut bound = Vec::with_capacity(parts.iter().map(|p| 4 + p.len()).sum());
         for part in parts {
@@ -433,4 +439,46 @@ fn associated_data(prefix: &[u8], ctx: &CodecContext) -> Vec<u8> {
 /// Length of unpadded base64 for `n` bytes.
 fn base64_len(n: usize) -> usize {
     (n / 3) * 4 + [0, 2, 3][n % 3]
+}
+
+/// A [`Sealer`](crate::store::Sealer) for stores that encrypt at rest (the file store's
+/// `encrypt = true`): AES-256-GCM under the session keys, bound to the store's associated
+/// data. Payloads sealed under a fallback key still open.
+///
+/// ```
+/// use session_runtime::codec::KeySealer;
+/// use session_runtime::keys::Keys;
+/// use session_runtime::store::Sealer;
+/// let sealer = KeySealer::new(Keys::generate());
+/// let sealed = sealer.seal(b"payload", b"record 1").unwrap();
+/// assert_eq!(sealer.open(&sealed, b"record 1").unwrap(), b"payload");
+/// assert!(sealer.open(&sealed, b"record 2").is_err());
+/// ```
+#[derive(Clone, Debug)]
+pub struct KeySealer {
+    codec: Codec,
+}
+
+impl KeySealer {
+    /// A sealer encrypting under `keys.primary`.
+    pub fn new(keys: Keys) -> Self {
+        Self {
+            codec: Codec::new(CookieMode::Encrypted, keys),
+        }
+    }
+}
+
+impl crate::store::Sealer for KeySealer {
+    fn seal(&self, plaintext: &[u8], aad: &[u8]) -> crate::store::Result<Vec<u8>> {
+        self.codec
+            .seal_bytes(&CodecContext::record(aad), plaintext)
+            .map_err(crate::store::StoreError::backend)
+    }
+
+    fn open(&self, sealed: &[u8], aad: &[u8]) -> crate::store::Result<Vec<u8>> {
+        self.codec
+            .open_bytes(&CodecContext::record(aad), sealed)
+            .map(|opened| opened.plaintext)
+            .map_err(|e| crate::store::StoreError::Corrupt(e.to_string()))
+    }
 }

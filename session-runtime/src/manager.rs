@@ -83,7 +83,7 @@ use std::sync::Arc;
 
 use session_spec::Settings;
 
-use crate::codec::{Codec, CodecContext, CodecError};
+use crate::codec::{Codec, CodecContext, CodecError, KeySealer};
 use crate::config::{self, ConfigError};
 use crate::error::{Error, Result};
 use crate::header::{self, CookiePolicy, MAX_COOKIE_SIZE};
@@ -92,7 +92,7 @@ use crate::keys::Keys;
 use crate::payload;
 use crate::schema::{Dynamic, Map, SessionSchema};
 use crate::session::{Inner, Limits, Loaded, Session, Times};
-use crate::store::{Record, SessionStore, StoreError};
+use crate::store::{self, Record, SessionStore, Storage, StoreError};
 use crate::time::{Clock, SystemClock, Timestamp};
 
 /// How many fresh ids are tried when a store reports that one exists already (with 256
@@ -169,6 +169,58 @@ impl<S: SessionSchema> SessionManager<S> {
             codec: Codec::new(settings.cookie_mode, keys),
         };
         Self::build(settings, Backend::Cookie(Arc::new(codec)))
+    }
+
+    /// The manager a deployment's settings describe: the schema's compiled-in settings,
+    /// overridden by the TOML file named in `SESSION_CONFIG` (if set) and by the `SESSION_*`
+    /// variables ([`config::load`]), then [`SessionManager::from_settings`].
+    ///
+    /// # Errors
+    /// As [`config::load`] and [`SessionManager::from_settings`].
+    pub async fn from_env() -> Result<Self> {
+        let file = std::env::var_os("SESSION_CONFIG").map(std::path::PathBuf::from);
+        let settings = config::load(S::settings(), file.as_deref())?;
+        Self::from_settings(settings).await
+    }
+
+    /// The manager `settings` describe: its backend opened with [`store::open`], its keys
+    /// read from `settings.keys` when the backend needs them (the cookie backend, a file
+    /// backend with `encrypt = true`).
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// use session_runtime::spec::Backend;
+    /// use session_runtime::{SessionManager, Settings};
+    /// let settings = Settings { backend: Backend::Memory, ..Settings::default() };
+    /// let manager: SessionManager = SessionManager::from_settings(settings).await.unwrap();
+    /// let session = manager.load(["session=not-a-real-id"]).await.unwrap();
+    /// assert!(session.id().is_none()); // a client-chosen id is never adopted
+    /// # });
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::Key`] when needed keys are missing or too short, [`Error::Store`] when the
+    /// backend cannot be opened, [`Error::Config`] as in [`SessionManager::cookie`].
+    pub async fn from_settings(settings: Settings) -> Result<Self> {
+        use session_spec::Backend as Configured;
+        let keys = match &settings.backend {
+            Configured::Cookie | Configured::File { encrypt: true, .. } => {
+                Some(Keys::from_source(&settings.keys)?)
+            }
+            _ => None,
+        };
+        let mut options = store::OpenOptions::new();
+        if let (Configured::File { encrypt: true, .. }, Some(keys)) = (&settings.backend, &keys) {
+            options = options.sealer(Arc::new(KeySealer::new(keys.clone())));
+        }
+        match (store::open(&settings.backend, &options).await?, keys) {
+            (Storage::Server(store), _) => Self::with_store(settings, store),
+            (Storage::Cookie, Some(keys)) => Self::cookie(settings, keys),
+            (Storage::Cookie, None) => Err(Error::Config(ConfigError::Toml {
+                path: None,
+                message: "the cookie backend needs keys".to_owned(),
+            })),
+        }
     }
 
     /// A manager keeping the data in `store`; the cookie holds only the session id.

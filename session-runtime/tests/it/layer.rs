@@ -178,3 +178,39 @@ async fn extractor_without_layer_is_a_clear_500() {
         "{text}"
     );
 }
+
+#[tokio::test]
+async fn typed_sessions_have_their_own_layer() {
+    use crate::support::ShopV1;
+    async fn bump(session: Session<ShopV1>) -> String {
+        let n = session_runtime::__private::get::<ShopV1, u32>(&session, "count").unwrap_or(0) + 1;
+        session_runtime::__private::set(&session, "count", "count", &n).unwrap();
+        n.to_string()
+    }
+    let manager =
+        SessionManager::<ShopV1>::cookie(settings(), session_runtime::keys::Keys::generate())
+            .unwrap();
+    let app = Router::new()
+        .route("/bump", get(bump))
+        .layer(SessionLayer::new(manager))
+        // A `Dynamic` handler under a `ShopV1` layer: the wiring mistake is a clear 500.
+        .route(
+            "/dynamic",
+            get(whoami).layer(SessionLayer::new(
+                SessionManager::<session_runtime::Dynamic>::cookie(
+                    settings(),
+                    session_runtime::keys::Keys::generate(),
+                )
+                .unwrap(),
+            )),
+        )
+        .route("/typed-unlayered", get(bump));
+    let res = call(&app, "/bump", None).await;
+    let cookie = set_cookies(&res)[0].split(';').next().unwrap().to_owned();
+    assert_eq!(body(res).await, "1");
+    assert_eq!(body(call(&app, "/bump", Some(&cookie)).await).await, "2");
+    assert_eq!(call(&app, "/dynamic", None).await.status(), StatusCode::OK);
+    let res = call(&app, "/typed-unlayered", None).await;
+    assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    assert!(body(res).await.contains("`shop`"));
+}

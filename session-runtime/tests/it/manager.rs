@@ -8,7 +8,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use session_runtime::id::SessionId;
 use session_runtime::keys::{Key, Keys};
 use session_runtime::spec::CookieMode;
-use session_runtime::{Error, Record, Session, SessionManager, Settings, StoreError, Timestamp};
+use session_runtime::{Error, Session, SessionManager, Settings, StoreError, Timestamp};
 
 use crate::support::{BOTH, Harness, Kind, ShopV1, ShopV2, ShopV3, T0, settings, value_of};
 
@@ -34,7 +34,7 @@ async fn unknown_id_is_not_adopted_and_creates_no_record() {
     h.jar = Some(chosen.as_str().to_owned());
     let set = h.request(|s: &Session| s.set("user", "eve").unwrap()).await;
     assert_ne!(value_of(&set[0]), chosen.as_str());
-    assert!(!h.store.contains(&chosen.store_key()));
+    assert!(!h.store.contains(&chosen.store_key()).await);
     assert_eq!(h.store.len(), 1);
 }
 
@@ -268,7 +268,7 @@ async fn schema_field_retyped_resets_the_session() {
         assert_eq!(set, [REMOVAL], "{kind:?}");
         if kind == Kind::Store {
             assert!(
-                !v1.store.contains(&old_id.store_key()),
+                !v1.store.contains(&old_id.store_key()).await,
                 "the unusable record is deleted"
             );
         }
@@ -300,20 +300,13 @@ async fn corrupt_record_gives_a_fresh_session() {
     let mut h: Harness = Harness::new(Kind::Store, settings());
     h.request(|s: &Session| s.set("user", "ada").unwrap()).await;
     let id = h.peek().await.id().unwrap();
-    h.store.insert_raw(
-        id.store_key(),
-        Record {
-            payload: b"{not json".to_vec(),
-            expires_at: Timestamp(T0 + 1000),
-            version: 2,
-        },
-    );
+    h.store.corrupt(&id.store_key(), b"{not json").await;
     let set = h
         .request(|s: &Session| assert!(s.get_all().is_empty()))
         .await;
     assert_eq!(set, [REMOVAL]);
     assert!(
-        !h.store.contains(&id.store_key()),
+        !h.store.contains(&id.store_key()).await,
         "the corrupt record is deleted"
     );
 }
@@ -356,7 +349,7 @@ async fn session_handle_reports_its_state() {
     h.manager.commit(&session, false).await.unwrap();
     let id = session.id().expect("an id is issued at the first save");
     assert!(!session.is_modified(), "committed");
-    assert!(h.store.contains(&id.store_key()));
+    assert!(h.store.contains(&id.store_key()).await);
     assert_eq!(h.store.creates.load(Ordering::SeqCst), 1);
 }
 
@@ -408,4 +401,73 @@ proptest::proptest! {
             }
         });
     }
+}
+
+/// A fresh directory under the system's temporary directory.
+fn temp_dir(tag: &str) -> std::path::PathBuf {
+    let id = SessionId::generate().unwrap();
+    let dir = std::env::temp_dir().join(format!("core-{tag}-{}", &id.as_str()[..12]));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[tokio::test]
+async fn from_settings_opens_the_configured_backend_with_keys_from_a_file() {
+    use session_runtime::spec::{Backend, KeySource};
+    let dir = temp_dir("from-settings");
+    let key_file = dir.join("keys");
+    std::fs::write(&key_file, format!("{}\n", "k".repeat(40))).unwrap();
+    let keys = KeySource {
+        file: Some(key_file),
+        ..KeySource::default()
+    };
+    let sessions = dir.join("sessions");
+    for backend in [
+        Backend::Cookie,
+        Backend::Memory,
+        Backend::File {
+            dir: sessions.clone(),
+            encrypt: true,
+        },
+    ] {
+        let settings = Settings {
+            backend: backend.clone(),
+            keys: keys.clone(),
+            ..settings()
+        };
+        let manager: SessionManager = SessionManager::from_settings(settings).await.unwrap();
+        let session = manager.load(None::<&str>).await.unwrap();
+        session.set("secret", "swordfish").unwrap();
+        let set = manager.commit(&session, false).await.unwrap();
+        let cookie = set[0].split(';').next().unwrap().to_owned();
+        let session = manager.load([cookie.as_str()]).await.unwrap();
+        assert_eq!(
+            session.get::<String>("secret").as_deref(),
+            Some("swordfish"),
+            "{backend:?}"
+        );
+    }
+    // Encrypted at rest: no file holds the plaintext.
+    let mut files = 0;
+    for entry in std::fs::read_dir(&sessions).unwrap() {
+        let bytes = std::fs::read(entry.unwrap().path()).unwrap();
+        assert!(!bytes.windows(9).any(|w| w == b"swordfish"));
+        files += 1;
+    }
+    assert_eq!(files, 1);
+    // The cookie backend without a usable key refuses to start.
+    let short = dir.join("short");
+    std::fs::write(&short, "too short\n").unwrap();
+    let settings = Settings {
+        keys: KeySource {
+            file: Some(short),
+            ..KeySource::default()
+        },
+        ..settings()
+    };
+    assert!(matches!(
+        SessionManager::<session_runtime::Dynamic>::from_settings(settings).await,
+        Err(Error::Key(_))
+    ));
+    std::fs::remove_dir_all(&dir).unwrap();
 }

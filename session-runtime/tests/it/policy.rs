@@ -446,8 +446,11 @@ async fn periodic_rotation() {
         );
         assert_eq!(session.created_at().as_secs(), T0, "creation time kept");
         if kind == Kind::Store {
-            assert!(!h.store.contains(&first.store_key()), "old record deleted");
-            assert!(h.store.contains(&second.store_key()));
+            assert!(
+                !h.store.contains(&first.store_key()).await,
+                "old record deleted"
+            );
+            assert!(h.store.contains(&second.store_key()).await);
             assert_eq!(h.store.len(), 1);
         }
         // The next rotation is due 100 s after the new id was issued.
@@ -474,7 +477,7 @@ async fn cycle_gives_a_new_id_and_keeps_data() {
         assert_ne!(session.id().unwrap(), old);
         assert_eq!(session.get::<String>("user").as_deref(), Some("ada"));
         if kind == Kind::Store {
-            assert!(!h.store.contains(&old.store_key()));
+            assert!(!h.store.contains(&old.store_key()).await);
             assert_eq!(h.store.len(), 1);
             // The old cookie no longer opens anything.
             h.jar = Some(old_cookie);
@@ -507,7 +510,7 @@ async fn destroy_deletes_the_record_and_removes_the_cookie() {
         );
         assert!(h.jar.is_none());
         if kind == Kind::Store {
-            assert!(!h.store.contains(&id.store_key()));
+            assert!(!h.store.contains(&id.store_key()).await);
             assert_eq!(h.store.len(), 0);
             h.jar = Some(cookie);
             assert!(
@@ -540,7 +543,7 @@ async fn values_set_after_destroy_start_a_new_session() {
             Some("logged out")
         );
         if kind == Kind::Store {
-            assert!(!h.store.contains(&old.store_key()));
+            assert!(!h.store.contains(&old.store_key()).await);
             assert_eq!(h.store.len(), 1);
         }
     }

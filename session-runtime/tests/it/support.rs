@@ -1,11 +1,11 @@
 //! Shared test fixtures: a counting store, a browser cookie jar, hand-written schemas.
 
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use session_runtime::__private::{decode, finish, retain_keys};
 use session_runtime::keys::Keys;
+use session_runtime::store::memory::MemoryStore;
 use session_runtime::{
     Map, MockClock, Record, SessionManager, SessionSchema, SessionStore, Settings, StoreError,
     StoreKey, Timestamp, ValidationErrors,
@@ -14,21 +14,21 @@ use session_runtime::{
 /// The mock clock's start: 2023-11-14 22:13:20 UTC.
 pub const T0: i64 = 1_700_000_000;
 
-/// An in-test store that keeps records in a map and counts every write, so tests can
-/// assert "no write happened". It follows the store contract (create never overwrites,
-/// load hides expired records, save is a compare-and-swap).
+/// The real [`MemoryStore`] behind a wrapper that counts every write, so tests can assert
+/// "no write happened", and that can be switched "down" to fail every call.
 #[derive(Debug, Default)]
 pub struct CountingStore {
-    records: Mutex<HashMap<StoreKey, Record>>,
+    inner: MemoryStore,
     /// `create` + `save` + `delete` calls.
     pub writes: AtomicUsize,
     /// `create` calls.
     pub creates: AtomicUsize,
-    /// `delete` calls.
-    pub deletes: AtomicUsize,
     /// When set, every call fails with `StoreError::Unavailable`.
-    pub down: std::sync::atomic::AtomicBool,
+    pub down: AtomicBool,
 }
+
+/// Far in the past: `load` at this time sees every record, expired or not.
+const DAWN: Timestamp = Timestamp(i64::MIN);
 
 impl CountingStore {
     pub fn new() -> Arc<Self> {
@@ -40,15 +40,21 @@ impl CountingStore {
     }
 
     pub fn len(&self) -> usize {
-        self.records.lock().unwrap().len()
+        self.inner.len()
     }
 
-    pub fn contains(&self, key: &StoreKey) -> bool {
-        self.records.lock().unwrap().contains_key(key)
+    pub async fn contains(&self, key: &StoreKey) -> bool {
+        self.inner.load(key, DAWN).await.unwrap().is_some()
     }
 
-    pub fn insert_raw(&self, key: StoreKey, record: Record) {
-        self.records.lock().unwrap().insert(key, record);
+    /// Replaces a record's payload behind the manager's back (a corrupt record).
+    pub async fn corrupt(&self, key: &StoreKey, payload: &[u8]) {
+        let record = self.inner.load(key, DAWN).await.unwrap().unwrap();
+        let record = Record {
+            payload: payload.to_vec(),
+            ..record
+        };
+        self.inner.save(key, &record).await.unwrap();
     }
 
     fn check(&self) -> Result<(), StoreError> {
@@ -66,59 +72,29 @@ impl SessionStore for CountingStore {
         self.check()?;
         self.writes.fetch_add(1, Ordering::SeqCst);
         self.creates.fetch_add(1, Ordering::SeqCst);
-        let mut records = self.records.lock().unwrap();
-        if records.contains_key(key) {
-            return Err(StoreError::Exists);
-        }
-        records.insert(
-            *key,
-            Record {
-                version: 1,
-                ..record.clone()
-            },
-        );
-        Ok(())
+        self.inner.create(key, record).await
     }
 
     async fn load(&self, key: &StoreKey, now: Timestamp) -> Result<Option<Record>, StoreError> {
         self.check()?;
-        let records = self.records.lock().unwrap();
-        Ok(records.get(key).filter(|r| r.expires_at > now).cloned())
+        self.inner.load(key, now).await
     }
 
     async fn save(&self, key: &StoreKey, record: &Record) -> Result<u64, StoreError> {
         self.check()?;
         self.writes.fetch_add(1, Ordering::SeqCst);
-        let mut records = self.records.lock().unwrap();
-        let Some(stored) = records.get_mut(key) else {
-            return Err(StoreError::NotFound);
-        };
-        if stored.version != record.version {
-            return Err(StoreError::Conflict {
-                expected: record.version,
-            });
-        }
-        *stored = Record {
-            version: record.version + 1,
-            ..record.clone()
-        };
-        Ok(stored.version)
+        self.inner.save(key, record).await
     }
 
     async fn delete(&self, key: &StoreKey) -> Result<(), StoreError> {
         self.check()?;
         self.writes.fetch_add(1, Ordering::SeqCst);
-        self.deletes.fetch_add(1, Ordering::SeqCst);
-        self.records.lock().unwrap().remove(key);
-        Ok(())
+        self.inner.delete(key).await
     }
 
     async fn purge_expired(&self, now: Timestamp) -> Result<u64, StoreError> {
         self.check()?;
-        let mut records = self.records.lock().unwrap();
-        let before = records.len();
-        records.retain(|_, r| r.expires_at > now);
-        Ok((before - records.len()) as u64)
+        self.inner.purge_expired(now).await
     }
 }
 
