@@ -69,10 +69,10 @@ impl Server {
             .env("PORT", "0")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit());
-        // Start from a clean policy: no `SESSION_*` setting or database URL leaks in from
-        // the caller (the test harness exports some).
+        // Start from a clean policy: no `SESSION_*` setting, key or database URL leaks in
+        // from the caller (the test harness exports some); `envs` says what the test wants.
         for (name, _) in std::env::vars() {
-            if (name.starts_with("SESSION_") && name != "SESSION_KEY") || name == "DATABASE_URL" {
+            if name.starts_with("SESSION_") || name == "DATABASE_URL" || name == "REDIS_URL" {
                 command.env_remove(name);
             }
         }
