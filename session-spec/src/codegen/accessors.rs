@@ -45,7 +45,8 @@ pub(crate) fn expand(name: &Ident, fields: &[FieldCx<'_>]) -> (TokenStream, Toke
         impl #ext for #session {
             #(#impls)*
             #validate_sig {
-                let mut data = self.get_all();
+                // Inherent methods by path: a field's accessor cannot shadow them.
+                let mut data = ::session_runtime::Session::get_all(self);
                 <#name as ::session_runtime::SessionSchema>::upgrade(&mut data)
             }
         }

@@ -80,6 +80,7 @@ fn one(cx: &mut Ctxt, def: &EnumDef) -> TokenStream {
             pub const ALL: &'static [#name] = &[#(#paths),*];
 
             /// The name the variant is stored as.
+            #[must_use]
             pub const fn as_str(self) -> &'static ::core::primitive::str {
                 match self {
                     #(#arms,)*

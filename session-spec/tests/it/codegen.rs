@@ -218,3 +218,102 @@ fn templates() {
         insta::assert_snapshot!(format!("template_{stem}"), code);
     }
 }
+
+/// Every type with every rule and every kind of default, fitting or not: the generator
+/// never panics, and its output is always valid Rust (code, or `compile_error!`s).
+#[test]
+fn never_panics_and_always_emits_valid_rust() {
+    let types = [
+        FieldType::Bool,
+        FieldType::Int(IntType::I8),
+        FieldType::Int(IntType::U64),
+        FieldType::Float(FloatType::F32),
+        FieldType::Float(FloatType::F64),
+        FieldType::String,
+        FieldType::Option(Box::new(FieldType::String)),
+        FieldType::Option(Box::new(FieldType::Vec(Box::new(FieldType::Int(
+            IntType::U8,
+        ))))),
+        FieldType::Vec(Box::new(FieldType::Vec(Box::new(FieldType::String)))),
+        FieldType::Map(Box::new(FieldType::Float(FloatType::F32))),
+        FieldType::Enum("Role".into()),
+        FieldType::Enum("Missing".into()),
+        FieldType::Path("crate::auth::Level".into()),
+        FieldType::Path("not a path".into()),
+    ];
+    let values = [
+        Value::Bool(true),
+        Value::Int(-1),
+        Value::Int(i64::MAX),
+        Value::Float(f64::NAN),
+        Value::Float(f64::INFINITY),
+        Value::Float(1e300),
+        Value::Float(-0.5),
+        Value::String("admin".into()),
+        Value::String("nope".into()),
+        Value::Array(vec![]),
+        Value::Array(vec![Value::Int(1), Value::String("x".into())]),
+        Value::Table(Default::default()),
+        Value::Table([("k".to_owned(), Value::Int(2))].into()),
+    ];
+    let mut rule_sets = vec![
+        Rules::default(),
+        Rules {
+            min: Some(Spanned::new(Number::Float(0.5))),
+            max: Some(Spanned::new(Number::Float(f64::NAN))),
+            ..Rules::default()
+        },
+        Rules {
+            min: Some(Spanned::new(Number::Int(i64::MIN))),
+            max: Some(Spanned::new(Number::Float(f64::INFINITY))),
+            ..Rules::default()
+        },
+        Rules {
+            min_length: Some(Spanned::new(1)),
+            max_length: Some(Spanned::new(u64::MAX)),
+            pattern: Some(Spanned::new("(".into())),
+            ..Rules::default()
+        },
+        Rules {
+            max_items: Some(Spanned::new(0)),
+            custom: Some(Spanned::new("crate::check".into())),
+            ..Rules::default()
+        },
+        Rules {
+            custom: Some(Spanned::new("not a path!".into())),
+            ..Rules::default()
+        },
+    ];
+    for v in &values {
+        rule_sets.push(Rules {
+            one_of: Some(Spanned::new(vec![v.clone()])),
+            ..Rules::default()
+        });
+    }
+    // Defaults: a sample of the values (every kind), none, and the type's default.
+    let defaults: Vec<Option<Spanned<DefaultValue>>> = [0, 2, 3, 7, 10, 12]
+        .iter()
+        .map(|&i| Some(Spanned::new(DefaultValue::Value(values[i].clone()))))
+        .chain([None, Some(Spanned::new(DefaultValue::TypeDefault))])
+        .collect();
+    let mut generated = 0;
+    for ty in &types {
+        for rules in &rule_sets {
+            for default in &defaults {
+                let mut f = field("f", ty.clone());
+                f.rules = rules.clone();
+                f.default = default.clone();
+                let mut s = schema("S", vec![f]);
+                s.enums = shop().enums;
+                // Both modes, alternately, to keep the test quick.
+                let mode = [Mode::Standalone, Mode::Derive][generated % 2];
+                let tokens = generate_tokens(&s, mode);
+                if let Err(e) = syn::parse2::<syn::File>(tokens.clone()) {
+                    panic!("{e}: {ty:?} {rules:?}\n{tokens}");
+                }
+                generated += 1;
+            }
+        }
+    }
+    assert_eq!(generated, types.len() * rule_sets.len() * defaults.len());
+}
