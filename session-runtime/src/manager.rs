@@ -522,12 +522,16 @@ impl<S: SessionSchema> SessionManager<S> {
         let changed = inner.modified || inner.force_write;
         let rotate = inner.cycle
             || settings.rotation_interval.is_some_and(|p| {
-                now.as_secs() - inner.times.id_issued_at.as_secs() >= p.as_seconds()
+                now.as_secs()
+                    .saturating_sub(inner.times.id_issued_at.as_secs())
+                    >= p.as_seconds()
             });
         let refresh = settings.refresh_each_request;
-        let touch = limits
-            .idle
-            .is_some_and(|_| now.as_secs() - inner.times.last_seen.as_secs() >= m.idle_resolution);
+        let touch = limits.idle.is_some_and(|_| {
+            now.as_secs()
+                .saturating_sub(inner.times.last_seen.as_secs())
+                >= m.idle_resolution
+        });
         if !(changed || rotate || refresh || touch || inner.reissue) {
             return None;
         }

@@ -471,3 +471,29 @@ async fn from_settings_opens_the_configured_backend_with_keys_from_a_file() {
     ));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[tokio::test]
+async fn extreme_timestamps_in_a_record_do_not_panic() {
+    let policy = Settings {
+        idle_timeout: Some(session_runtime::spec::Lifetime::from_seconds(100)),
+        rotation_interval: Some(session_runtime::spec::Lifetime::from_seconds(10)),
+        ..settings()
+    };
+    let cases = [
+        (i64::MIN, i64::MAX),
+        (i64::MAX, i64::MAX),
+        (0, i64::MIN),
+        (T0, i64::MAX),
+    ];
+    for (early, late) in cases {
+        let mut h: Harness = Harness::new(Kind::Store, policy.clone());
+        h.request(|s: &Session| s.set("user", "ada").unwrap()).await;
+        let id = h.peek().await.id().unwrap();
+        let payload = format!(
+            r#"{{"f":1,"n":"dynamic","s":1,"c":{early},"i":{early},"l":{late},"e":{late},"d":{{"user":"ada"}}}}"#
+        );
+        h.store.corrupt(&id.store_key(), payload.as_bytes()).await;
+        // Whatever the record says, the request completes.
+        h.request(|s: &Session| s.set("n", &1).unwrap()).await;
+    }
+}
