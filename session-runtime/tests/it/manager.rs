@@ -497,3 +497,26 @@ async fn extreme_timestamps_in_a_record_do_not_panic() {
         h.request(|s: &Session| s.set("n", &1).unwrap()).await;
     }
 }
+
+#[tokio::test]
+async fn an_id_collision_draws_another_id() {
+    let mut h: Harness = Harness::new(Kind::Store, settings());
+    h.store.collide.store(2, Ordering::SeqCst);
+    let set = h.request(|s: &Session| s.set("user", "ada").unwrap()).await;
+    assert_eq!(set.len(), 1);
+    assert_eq!(
+        h.store.creates.load(Ordering::SeqCst),
+        3,
+        "two collisions, then a fresh id"
+    );
+    assert_eq!(h.store.len(), 1);
+    // A store that always collides is an error, not a loop.
+    let h: Harness = Harness::new(Kind::Store, settings());
+    h.store.collide.store(usize::MAX, Ordering::SeqCst);
+    let session = h.manager.load(None::<&str>).await.unwrap();
+    session.set("user", "ada").unwrap();
+    assert!(matches!(
+        h.manager.commit(&session, false).await,
+        Err(Error::Store(StoreError::Exists))
+    ));
+}

@@ -25,6 +25,8 @@ pub struct CountingStore {
     pub creates: AtomicUsize,
     /// When set, every call fails with `StoreError::Unavailable`.
     pub down: AtomicBool,
+    /// This many next `create` calls report `StoreError::Exists` (an id collision).
+    pub collide: AtomicUsize,
 }
 
 /// Far in the past: `load` at this time sees every record, expired or not.
@@ -72,6 +74,11 @@ impl SessionStore for CountingStore {
         self.check()?;
         self.writes.fetch_add(1, Ordering::SeqCst);
         self.creates.fetch_add(1, Ordering::SeqCst);
+        let collide = self.collide.load(Ordering::SeqCst);
+        if collide > 0 {
+            self.collide.store(collide - 1, Ordering::SeqCst);
+            return Err(StoreError::Exists);
+        }
         self.inner.create(key, record).await
     }
 
