@@ -22,6 +22,7 @@ pub(crate) fn checks(cx: &mut Ctxt, types: &Types<'_>, field: &Field) -> TokenSt
         used.push(Rule::Custom);
         match syn::parse_str::<syn::Path>(&custom.value) {
             Ok(path) => {
+                let path = cx.respan(path.into_token_stream(), &custom.origin);
                 let name = &field.name;
                 body.extend(quote! {
                     ::session_runtime::__private::rules::custom(#name, #path(value))?;

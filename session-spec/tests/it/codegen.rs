@@ -317,3 +317,33 @@ fn never_panics_and_always_emits_valid_rust() {
     }
     assert_eq!(generated, types.len() * rule_sets.len() * defaults.len());
 }
+
+/// The derive's path: a struct lowered by the Rust front-end, generated with the span
+/// table, gives the same code as without spans (spans change where errors point, not
+/// what is generated).
+#[cfg(feature = "derive")]
+#[test]
+fn derive_lowering_with_spans() {
+    use session_spec::codegen::generate_tokens_spanned;
+    let lowered = session_spec::rust::lower_derive_input(&syn::parse_quote! {
+        #[session(cookie_name = "shop")]
+        struct Shop {
+            /// Who is signed in.
+            #[session(max_length = 64, custom = "crate::check_name")]
+            username: Option<String>,
+            #[session(default)]
+            role: crate::Role,
+        }
+    })
+    .unwrap();
+    let table = &lowered.spans;
+    let spanned = generate_tokens_spanned(&lowered.schema, Mode::Derive, &|o| table.span(o));
+    let plain = generate_tokens(&lowered.schema, Mode::Derive);
+    assert_eq!(spanned.to_string(), plain.to_string());
+    let code = spanned.to_string();
+    assert!(code.contains("crate :: check_name"), "{code}");
+    assert!(
+        code.contains("impl ShopExt for :: session_runtime :: Session < Shop >"),
+        "{code}"
+    );
+}
