@@ -9,6 +9,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use session_runtime::codec::KeySealer;
 use session_runtime::config;
 use session_runtime::manager::SessionManager;
 use session_runtime::spec::{Backend, DatabaseBackend};
@@ -127,9 +128,13 @@ pub fn describe(backend: &Backend) -> String {
     }
 }
 
-/// The session manager for `settings`, on the configured backend; for the cookie backend,
-/// keys from the environment (ephemeral for a development run without one, announced on
-/// standard error).
+/// The session manager for `settings`, on the configured backend. The cookie backend and a
+/// file backend with `encrypt = true` need keys: from the environment as configured, or an
+/// ephemeral one for a development run without (announced on standard error). Server-side
+/// stores get a purge task.
+///
+/// This is `SessionManager::from_settings` plus the ephemeral-key fallback and the purge
+/// task.
 ///
 /// # Errors
 /// Unusable keys, a backend that cannot be opened, an invalid policy.
@@ -141,15 +146,23 @@ pub async fn manager<S: SessionSchema>(
         "{program}: sessions stored in {}",
         describe(&settings.backend)
     );
-    let storage = store::open(&settings.backend, &OpenOptions::new()).await?;
-    let manager = match storage {
-        Storage::Cookie => {
-            // The data travels in the cookie, sealed with the keys.
-            let keys = crate::keys::load_or_ephemeral(&settings.keys, program)?;
-            SessionManager::cookie(settings, keys)?
+    let encrypt_files = matches!(settings.backend, Backend::File { encrypt: true, .. });
+    let keys = match settings.backend {
+        Backend::Cookie | Backend::File { encrypt: true, .. } => {
+            Some(crate::keys::load_or_ephemeral(&settings.keys, program)?)
         }
+        _ => None,
+    };
+    let mut options = OpenOptions::new();
+    if let (true, Some(keys)) = (encrypt_files, &keys) {
+        options = options.sealer(Arc::new(KeySealer::new(keys.clone())));
+    }
+    let manager = match (store::open(&settings.backend, &options).await?, keys) {
+        // The data travels in the cookie, sealed with the keys.
+        (Storage::Cookie, Some(keys)) => SessionManager::cookie(settings, keys)?,
+        (Storage::Cookie, None) => return Err("the cookie backend needs keys".into()),
         // The cookie carries only the random session id; the data stays on the server.
-        Storage::Server(store) => {
+        (Storage::Server(store), _) => {
             // Expired records are invisible at once; this removes them from the disk or
             // table every few minutes.
             store::spawn_purge_task(Arc::clone(&store), PURGE_EVERY, Arc::new(SystemClock));

@@ -35,7 +35,7 @@ fn shop_in_a_real_browser() {
 
     // Log in.
     browser.type_into("#username", "ada");
-    browser.click("#login");
+    browser.submit("#login");
     assert_eq!(
         browser.url(),
         shop.url("/"),
@@ -47,7 +47,7 @@ fn shop_in_a_real_browser() {
     // Add items.
     for item in ["green tea", "oat milk", "<b>not bold</b>"] {
         browser.type_into("#item", item);
-        browser.click("#add");
+        browser.submit("#add");
     }
     // Reload: the cart comes from the session, the flash messages are gone.
     browser.refresh();
@@ -76,7 +76,7 @@ fn shop_in_a_real_browser() {
 
     // An invalid item: the server's 422 page names the rule.
     browser.type_into("#item", &"x".repeat(65));
-    browser.click("#add");
+    browser.submit("#add");
     assert!(browser.text("#error").contains("max_length"));
     browser.goto(&shop.url("/"));
 
@@ -88,7 +88,7 @@ fn shop_in_a_real_browser() {
     eprintln!("screenshot: {}", path.display());
 
     // Log out: the cart is gone, even after a reload.
-    browser.click("#logout");
+    browser.submit("#logout");
     assert!(browser.text("#user").starts_with("Not signed in"));
     browser.refresh();
     assert_eq!(browser.count("#cart li"), 0);

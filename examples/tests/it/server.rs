@@ -55,6 +55,11 @@ impl Server {
         Self::start_listeners(binary, args, envs, 1)
     }
 
+    /// Starts `binary` in the working directory `cwd`.
+    pub fn start_in(binary: &str, cwd: &Path, envs: &[(&str, &str)]) -> Self {
+        Self::spawn(binary, &[], envs, 1, Some(cwd))
+    }
+
     /// Starts `binary` and reads `count` addresses from its first lines of output
     /// (`listening on http://ADDR/`).
     pub fn start_listeners(
@@ -63,7 +68,20 @@ impl Server {
         envs: &[(&str, &str)],
         count: usize,
     ) -> Self {
+        Self::spawn(binary, args, envs, count, None)
+    }
+
+    fn spawn(
+        binary: &str,
+        args: &[&str],
+        envs: &[(&str, &str)],
+        count: usize,
+        cwd: Option<&Path>,
+    ) -> Self {
         let mut command = Command::new(binary);
+        if let Some(dir) = cwd {
+            command.current_dir(dir);
+        }
         command
             .args(args)
             .env("PORT", "0")

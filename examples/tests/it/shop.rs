@@ -420,3 +420,35 @@ fn a_session_ends_after_its_two_second_lifetime() {
         "the session outlived its lifetime"
     );
 }
+
+#[test]
+fn the_same_binary_runs_on_the_cookie_backend() {
+    let dir = TempDir::new("shop-cookie");
+    // Run where the spec's file directory would be, to see that nothing lands there.
+    let shop = Server::start_in(
+        env!("CARGO_BIN_EXE_shop"),
+        dir.path(),
+        &[("SESSION_KEY", KEY), ("SESSION_BACKEND", "cookie")],
+    );
+    let mut client = Client::new(shop.addr);
+    assert_eq!(login(&mut client, "ada").status, 303);
+    let csrf = csrf_of(&client.get("/"));
+    assert_eq!(
+        client
+            .post_form("/cart", &[("item", "tea"), ("csrf", &csrf)])
+            .status,
+        303
+    );
+    let json = session_json(&mut client);
+    assert_eq!(json["user"], "ada");
+    assert_eq!(json["cart"], serde_json::json!(["tea"]));
+    // The data travels in the cookie, encrypted: nothing readable in it, nothing on disk.
+    let cookie = &client.cookies["shop"];
+    assert!(
+        cookie.len() > 100 && !cookie.contains("tea") && !cookie.contains("ada"),
+        "{cookie}"
+    );
+    assert!(!dir.path().join("target").exists(), "no session files");
+    assert_eq!(client.post_form("/logout", &[("csrf", &csrf)]).status, 303);
+    assert_eq!(session_json(&mut client)["cart"], serde_json::json!([]));
+}

@@ -77,7 +77,8 @@ impl Driver {
         }
     }
 
-    fn call(&self, method: &str, path: &str, body: &Value) -> Value {
+    /// Sends one command; the status and the `value` of the answer.
+    fn try_call(&self, method: &str, path: &str, body: &Value) -> (u16, Value) {
         let text = body.to_string();
         let payload: &[u8] = if method == "GET" || method == "DELETE" {
             b""
@@ -92,14 +93,17 @@ impl Driver {
             payload,
         )
         .unwrap_or_else(|e| panic!("webdriver {method} {path}: {e}"));
-        let value = response.json();
+        (response.status, response.json()["value"].clone())
+    }
+
+    fn call(&self, method: &str, path: &str, body: &Value) -> Value {
+        let (status, value) = self.try_call(method, path, body);
         assert!(
-            response.status == 200,
-            "webdriver {method} {path} answered {}: {}",
-            response.status,
-            value["value"]["message"]
+            status == 200,
+            "webdriver {method} {path} answered {status}: {}",
+            value["message"]
         );
-        value["value"].clone()
+        value
     }
 
     /// Opens a headless Chromium session with a fresh profile in `profile`.
@@ -195,6 +199,29 @@ impl Browser<'_> {
     pub fn click(&self, css: &str) {
         let e = self.find(css);
         self.call("POST", &format!("/element/{}/click", e.0), &json!({}));
+    }
+
+    /// Clicks a button that submits a form, and waits until the next page has loaded: the
+    /// old document is gone (its root element is stale) and the new one is complete.
+    pub fn submit(&self, css: &str) {
+        let old = self.find("html");
+        self.click(css);
+        let deadline = Instant::now() + Duration::from_secs(15);
+        let path = format!("/session/{}/element/{}/name", self.id, old.0);
+        while self.driver.try_call("GET", &path, &json!({})).0 == 200 {
+            assert!(
+                Instant::now() < deadline,
+                "no new page 15 s after clicking `{css}`"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        while self.execute("return document.readyState;") != "complete" {
+            assert!(
+                Instant::now() < deadline,
+                "page not loaded 15 s after clicking `{css}`"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 
     /// Runs `script` (a function body) in the page and returns its result.
