@@ -32,7 +32,7 @@ use crate::error::Error;
 use crate::manager::SessionManager;
 use crate::schema::{Dynamic, SessionSchema};
 
-/// A tower [`Layer`](tower_layer::Layer) that gives every request a [`Session<S>`]
+/// A tower [`Layer`](tower_layer::Layer) that gives every request a [`Session<S>`](crate::session::Session)
 /// (read it with the axum extractor, or from the request's extensions).
 pub struct SessionLayer<S: SessionSchema = Dynamic> {
     manager: SessionManager<S>,

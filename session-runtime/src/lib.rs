@@ -2,11 +2,12 @@
 //!
 //! It enforces, on every request, the policy that a `session.toml` spec or a
 //! `#[derive(Session)]` declared: it loads the session from the request's cookie, hands the
-//! application a typed [`Session`] handle, and commits it after the handler, writing to the
-//! store and sending `Set-Cookie` only when needed.
+//! application a typed [`Session`](struct@Session) handle, and commits it after the handler,
+//! writing to the store and sending `Set-Cookie` only when needed.
 //!
-//! - [`Session`]: one request's session (the Nexios operations: set, get, delete, get all,
-//!   clear, has expired, expiration time; and id, `cycle`, `destroy`, `is_modified`);
+//! - [`Session`](struct@Session): one request's session (the Nexios operations: set, get,
+//!   delete, get all, clear, has expired, expiration time; and id, `cycle`, `destroy`,
+//!   `is_modified`, `is_new`);
 //! - [`SessionManager`]: the framework-agnostic loader and committer that enforces the
 //!   policy (see [`manager`] for the policy as enforced);
 //! - `SessionLayer` (module `layer`) and the `Session` axum extractor (feature
