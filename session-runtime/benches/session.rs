@@ -9,21 +9,25 @@
 //!   data, change one value, serialize, seal.
 //! - `request/manager/*`: one whole request through [`SessionManager`]: load the session
 //!   from the `Cookie` header, change one value, commit (policy, store write, `Set-Cookie`),
-//!   for each backend.
+//!   for each backend: the signed and the encrypted cookie, the memory store, the file store
+//!   (each commit writes a temporary file, `fsync`s it, renames it and `fsync`s the
+//!   directory, so its figure is the disk's), and the file store encrypting at rest.
 
 // `criterion_group!` defines an undocumented function.
 #![allow(missing_docs)]
 
 use std::hint::black_box;
+use std::sync::Arc;
 use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use hmac::{Hmac, Mac};
 use serde_json::{Map, Value, json};
-use session_runtime::codec::{Codec, CodecContext};
+use session_runtime::codec::{Codec, CodecContext, StoreSealer};
 use session_runtime::keys::{Key, Keys};
 use session_runtime::manager::SessionManager;
 use session_runtime::spec::settings::CookieMode;
+use session_runtime::store::{FileStore, MemoryStore};
 use session_runtime::{SessionStore, Settings};
 use sha2::Sha256;
 
@@ -166,11 +170,29 @@ fn managers(c: &mut Criterion) {
             SessionManager::cookie(settings(mode), keys).unwrap(),
         );
     }
-    let stores: Vec<(&str, std::sync::Arc<dyn SessionStore>)> = vec![];
+    let dir = std::env::temp_dir().join(format!("session-bench-{}", std::process::id()));
+    let keys = Keys::generate();
+    let stores: Vec<(&str, Arc<dyn SessionStore>)> = vec![
+        ("memory", Arc::new(MemoryStore::new())),
+        (
+            "file",
+            Arc::new(FileStore::open(dir.join("plain")).unwrap()),
+        ),
+        (
+            "file-encrypted",
+            Arc::new(
+                FileStore::builder(dir.join("sealed"))
+                    .sealer(Arc::new(StoreSealer::new(keys)))
+                    .open()
+                    .unwrap(),
+            ),
+        ),
+    ];
     for (name, store) in stores {
         let manager = SessionManager::with_store(settings(CookieMode::Signed), store).unwrap();
         bench_manager(c, name, manager);
     }
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 fn config() -> Criterion {

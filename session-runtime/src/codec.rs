@@ -6,7 +6,7 @@
 //! key that is no longer configured is refused.
 //!
 //! Every sealed value is bound to a [`CodecContext`]: for a cookie, its name and the
-//! schema's name; for a file at rest, the record's store key. A value moved to another
+//! schema's name; for a record at rest, where the store keeps it. A value moved to another
 //! cookie, schema or record fails authentication. The schema's *version* is deliberately
 //! not bound: a new schema version must not log everyone out; schema evolution upgrades
 //! the data instead.
@@ -64,7 +64,7 @@ use sha2::Sha256;
 
 use crate::id::{RandomError, fill_random};
 use crate::keys::{KeyId, Keys};
-use crate::store::StoreKey;
+use crate::store::{Sealer, StoreError};
 use session_spec::settings::CookieMode;
 
 /// The format version, in the low nibble of the header byte.
@@ -159,10 +159,11 @@ impl CodecContext {
         Self::from_parts(&[b"cookie", cookie_name.as_bytes(), schema_name.as_bytes()])
     }
 
-    /// A record encrypted at rest by a file store: bound to the record's key, so a file
-    /// copied under another session's name does not open.
-    pub fn file(key: &StoreKey) -> Self {
-        Self::from_parts(&[b"file", &key.0])
+    /// A record sealed at rest by a server-side store: bound to `aad`, which the store
+    /// builds from where the record lives (its key, version, expiry), so a sealed payload
+    /// copied to another record does not open.
+    pub fn at_rest(aad: &[u8]) -> Self {
+        Self::from_parts(&[b"at-rest", aad])
     }
 
     /// A record sealed at rest by a server-side store, bound to the store's associated data
@@ -281,8 +282,8 @@ impl Codec {
         self.open_raw(ctx, sealed)
     }
 
-    /// Seals bytes under the primary key (for records at rest; build the codec in
-    /// [`CookieMode::Encrypted`] to hide them, and use [`CodecContext::file`]).
+    /// Seals bytes under the primary key (for records at rest: [`StoreSealer`] uses it in
+    /// [`CookieMode::Encrypted`] with [`CodecContext::at_rest`]).
     ///
     /// # Errors
     /// [`CodecError::TooLarge`] beyond [`MAX_BYTES_LEN`]; [`CodecError::Random`].
@@ -416,6 +417,57 @@ impl Codec {
                 Err(CodecError::Authentication)
             }
         }
+    }
+}
+
+/// Encryption at rest for server-side stores: AES-256-GCM under the session keys (the
+/// [`Sealer`] a [`FileStore`](crate::store::FileStore) with `encrypt = true` needs).
+///
+/// Records are sealed under the primary key and open under any configured key; a record
+/// sealed under a fallback is re-sealed under the primary at its next save.
+///
+/// ```
+/// use std::sync::Arc;
+/// use session_runtime::codec::StoreSealer;
+/// use session_runtime::keys::Keys;
+/// use session_runtime::store::{OpenOptions, Sealer};
+///
+/// let sealer = StoreSealer::new(Keys::generate());
+/// let sealed = sealer.seal(b"{}", b"record 1").unwrap();
+/// assert_eq!(sealer.open(&sealed, b"record 1").unwrap(), b"{}");
+/// assert!(sealer.open(&sealed, b"record 2").is_err());
+/// let options = OpenOptions::new().sealer(Arc::new(sealer));
+/// # let _ = options;
+/// ```
+#[derive(Clone, Debug)]
+pub struct StoreSealer {
+    codec: Codec,
+}
+
+impl StoreSealer {
+    /// A sealer encrypting with `keys.primary` and opening with any of `keys`.
+    pub fn new(keys: Keys) -> Self {
+        Self {
+            codec: Codec::new(CookieMode::Encrypted, keys),
+        }
+    }
+}
+
+impl Sealer for StoreSealer {
+    fn seal(&self, plaintext: &[u8], aad: &[u8]) -> Result<Vec<u8>, StoreError> {
+        self.codec
+            .seal_bytes(&CodecContext::at_rest(aad), plaintext)
+            .map_err(|e| match e {
+                CodecError::TooLarge { size, max } => StoreError::TooLarge { size, max },
+                e => StoreError::backend(e),
+            })
+    }
+
+    fn open(&self, sealed: &[u8], aad: &[u8]) -> Result<Vec<u8>, StoreError> {
+        self.codec
+            .open_bytes(&CodecContext::at_rest(aad), sealed)
+            .map(|opened| opened.plaintext)
+            .map_err(|e| StoreError::Corrupt(e.to_string()))
     }
 }
 

@@ -9,7 +9,6 @@ use proptest::prelude::*;
 use session_runtime::codec::{Codec, CodecContext, CodecError, MAX_VALUE_LEN};
 use session_runtime::keys::{Key, Keys};
 use session_runtime::spec::settings::CookieMode;
-use session_runtime::store::StoreKey;
 
 const MODES: [CookieMode; 2] = [CookieMode::Signed, CookieMode::Encrypted];
 const PAYLOAD: &[u8] = br#"{"user_id":42,"cart":["apple","pear"],"__exp":1790000000}"#;
@@ -251,7 +250,8 @@ fn a_value_bound_to_another_cookie_schema_or_record_is_refused() {
             CodecContext::cookie("ab", "C"),
             CodecContext::cookie("__Host-ab", "c"),
             CodecContext::cookie("c", "ab"),
-            CodecContext::file(&StoreKey([0; 32])),
+            CodecContext::at_rest(b""),
+            CodecContext::at_rest(b"ab"),
         ];
         for other in &others {
             assert!(
@@ -261,13 +261,13 @@ fn a_value_bound_to_another_cookie_schema_or_record_is_refused() {
         }
         assert!(codec.open(&CodecContext::cookie("ab", "c"), &value).is_ok());
 
-        // Same for bytes at rest: bound to the record's key.
-        let k1 = StoreKey([1; 32]);
-        let sealed = codec.seal_bytes(&CodecContext::file(&k1), PAYLOAD).unwrap();
-        let opened = codec.open_bytes(&CodecContext::file(&k1), &sealed).unwrap();
+        // Same for bytes at rest: bound to where the record lives.
+        let here = CodecContext::at_rest(&[1; 32]);
+        let sealed = codec.seal_bytes(&here, PAYLOAD).unwrap();
+        let opened = codec.open_bytes(&here, &sealed).unwrap();
         assert_eq!(opened.plaintext, PAYLOAD);
         assert!(matches!(
-            codec.open_bytes(&CodecContext::file(&StoreKey([2; 32])), &sealed),
+            codec.open_bytes(&CodecContext::at_rest(&[2; 32]), &sealed),
             Err(CodecError::Authentication)
         ));
         assert!(matches!(
@@ -427,5 +427,112 @@ proptest! {
         raw.extend_from_slice(&body);
         let result = codec.open(&ctx(), &URL_SAFE_NO_PAD.encode(&raw));
         prop_assert!(matches!(result, Err(CodecError::Authentication | CodecError::Malformed(_))), "{:?}", result);
+    }
+}
+
+mod at_rest {
+    use std::sync::Arc;
+
+    use session_runtime::codec::StoreSealer;
+    use session_runtime::keys::{Key, Keys};
+    use session_runtime::store::{FileStore, Record, Sealer, SessionStore, StoreError, StoreKey};
+    use session_runtime::Timestamp;
+
+    const PAYLOAD: &[u8] = br#"{"secret_note":"the eagle lands at noon"}"#;
+
+    #[test]
+    fn sealer_roundtrip_binding_and_rotation() {
+        let (old, new) = (Key::generate(), Key::generate());
+        let before = StoreSealer::new(Keys::single(old.clone()));
+        let sealed = before.seal(PAYLOAD, b"aad-1").unwrap();
+        assert!(!sealed.windows(6).any(|w| w == b"secret"));
+        assert_eq!(before.open(&sealed, b"aad-1").unwrap(), PAYLOAD);
+        assert!(matches!(
+            before.open(&sealed, b"aad-2"),
+            Err(StoreError::Corrupt(_))
+        ));
+
+        let rotated = StoreSealer::new(Keys::new(new.clone(), vec![old]));
+        assert_eq!(rotated.open(&sealed, b"aad-1").unwrap(), PAYLOAD);
+        let resealed = rotated.seal(PAYLOAD, b"aad-1").unwrap();
+        assert!(
+            before.open(&resealed, b"aad-1").is_err(),
+            "sealed under the new primary"
+        );
+
+        let removed = StoreSealer::new(Keys::single(new));
+        let err = removed.open(&sealed, b"aad-1").unwrap_err();
+        assert!(matches!(err, StoreError::Corrupt(_)), "{err:?}");
+
+        let mut tried = 0;
+        for bit in 0..sealed.len() * 8 {
+            let mut flipped = sealed.clone();
+            flipped[bit / 8] ^= 1 << (bit % 8);
+            assert!(rotated.open(&flipped, b"aad-1").is_err());
+            tried += 1;
+        }
+        assert_eq!(tried, sealed.len() * 8);
+        for n in 0..sealed.len() {
+            assert!(rotated.open(&sealed[..n], b"aad-1").is_err());
+        }
+    }
+
+    #[tokio::test]
+    async fn file_store_encrypts_at_rest_with_the_session_keys() {
+        let dir = std::env::temp_dir().join(format!(
+            "codec-at-rest-{}-{}",
+            std::process::id(),
+            Key::generate().id()
+        ));
+        let (old, new) = (Key::generate(), Key::generate());
+        let open = |keys: Keys| {
+            FileStore::builder(dir.join("sessions"))
+                .sealer(Arc::new(StoreSealer::new(keys)))
+                .open()
+                .unwrap()
+        };
+        let key = StoreKey([9; 32]);
+        let record = Record {
+            payload: PAYLOAD.to_vec(),
+            expires_at: Timestamp(2_000),
+            version: 0,
+        };
+        let store = open(Keys::single(old.clone()));
+        store.create(&key, &record).await.unwrap();
+        let file = std::fs::read(store.path_of(&key)).unwrap();
+        assert!(
+            !file.windows(6).any(|w| w == b"secret"),
+            "plaintext on disk"
+        );
+        let loaded = store.load(&key, Timestamp(1_000)).await.unwrap().unwrap();
+        assert_eq!(loaded.payload, PAYLOAD);
+
+        // Rotated: the old key as a fallback still reads it; the next save re-seals it
+        // under the new primary, which the old configuration cannot read.
+        let rotated = open(Keys::new(new.clone(), vec![old.clone()]));
+        let loaded = rotated.load(&key, Timestamp(1_000)).await.unwrap().unwrap();
+        assert_eq!(loaded.payload, PAYLOAD);
+        rotated.save(&key, &loaded).await.unwrap();
+        let stale = open(Keys::single(old));
+        assert!(matches!(
+            stale.load(&key, Timestamp(1_000)).await,
+            Err(StoreError::Corrupt(_))
+        ));
+        // Removed key: refused as corrupt, never returned as data.
+        let other = open(Keys::generate());
+        assert!(matches!(
+            other.load(&key, Timestamp(1_000)).await,
+            Err(StoreError::Corrupt(_))
+        ));
+        assert_eq!(
+            open(Keys::single(new))
+                .load(&key, Timestamp(1_000))
+                .await
+                .unwrap()
+                .unwrap()
+                .payload,
+            PAYLOAD
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }
