@@ -25,6 +25,11 @@
 //! # });
 //! ```
 //!
+//! The same macro also runs the manager-level checks ([`manager`]) on the store: what a
+//! request sees through a `SessionManager` (roundtrip, expiry, destroy, cycle, tampered
+//! cookies). For the cookie backend, which has no store, use
+//! [`manager_conformance_tests!`](crate::manager_conformance_tests).
+//!
 //! # Shared stores
 //!
 //! The checks may run in parallel against one store (one database table): every check
@@ -38,6 +43,8 @@
 //! A store may refuse large payloads with [`StoreError::TooLarge`] (reporting the real size
 //! and a limit below it, and storing nothing); every store must accept payloads up to
 //! 4 KiB. The checks try 256 KiB.
+
+pub mod manager;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -845,7 +852,8 @@ pub async fn run_all(store: &dyn SessionStore, clock: &MockClock) {
 /// Expands to a module `$name` holding one `#[tokio::test]` per conformance check, each
 /// running against a fresh store made by `$make` (an expression giving a future of the
 /// store, evaluated once per test; anything implementing [`SessionStore`], an
-/// `Arc<dyn SessionStore>` included).
+/// `Arc<dyn SessionStore>` included), and a module `$name::manager` running the
+/// manager-level checks ([`manager`]) on the store.
 ///
 /// The tests use a multi-threaded runtime: the crate using the macro needs `tokio` (with
 /// the `macros` and `rt-multi-thread` features) among its dev-dependencies. Names in
@@ -888,6 +896,51 @@ macro_rules! store_conformance_tests {
                     let store = $make.await;
                     let clock = $crate::conformance::clock();
                     $crate::conformance::$check(&store, &clock).await;
+                }
+            )*
+            $crate::manager_conformance_tests!(manager, async {
+                $crate::store::Storage::Server(::std::sync::Arc::new($make.await))
+            });
+        }
+    };
+}
+
+/// Expands to a module `$name` holding one `#[tokio::test]` per manager-level check
+/// ([`manager`]), each running against the [`Storage`](crate::store::Storage) made by
+/// `$make` (an expression giving a future of it, evaluated once per test).
+///
+/// [`store_conformance_tests!`](crate::store_conformance_tests) includes these for a
+/// store; call this one directly for the cookie backend:
+///
+/// ```
+/// session_runtime::manager_conformance_tests!(cookie, async {
+///     session_runtime::store::Storage::Cookie
+/// });
+/// # fn main() {}
+/// ```
+#[macro_export]
+macro_rules! manager_conformance_tests {
+    ($name:ident, $make:expr $(,)?) => {
+        $crate::manager_conformance_tests!(@each $name, $make, [
+            roundtrip,
+            unchanged_request_writes_nothing,
+            expiry,
+            destroy,
+            cycle,
+            bad_cookies_give_fresh_sessions,
+            server_error_discards_changes,
+        ]);
+    };
+    (@each $name:ident, $make:expr, [$($check:ident),* $(,)?]) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            $(
+                #[::tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $check() {
+                    let storage: $crate::store::Storage = $make.await;
+                    let clock = $crate::conformance::clock();
+                    $crate::conformance::manager::$check(&storage, &clock).await;
                 }
             )*
         }

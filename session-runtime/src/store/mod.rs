@@ -28,16 +28,21 @@ use std::sync::Arc;
 
 use session_spec::settings::Backend;
 
+use crate::codec::KeySealer;
+use crate::keys::Keys;
+use crate::manager::SessionManager;
+use crate::schema::SessionSchema;
 use crate::time::Timestamp;
+use session_spec::Settings;
 
 #[cfg(any(feature = "postgres", feature = "mysql"))]
 pub mod database;
+pub mod file;
+pub mod memory;
 #[cfg(feature = "mysql")]
 pub mod mysql;
 #[cfg(feature = "postgres")]
 pub mod postgres;
-pub mod file;
-pub mod memory;
 pub mod purge;
 
 pub use file::FileStore;
@@ -228,6 +233,39 @@ pub enum Storage {
 }
 
 impl Storage {
+    /// A [`SessionManager`] keeping its data here: in the cookie, sealed with `keys`
+    /// (after `settings.cookie_mode`), or in the server-side store (the cookie then holds
+    /// only the id, and `keys` are not needed by the manager).
+    ///
+    /// ```
+    /// use session_runtime::keys::Keys;
+    /// use session_runtime::spec::settings::Backend;
+    /// use session_runtime::store::{self, OpenOptions};
+    /// use session_runtime::Settings;
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// let settings = Settings { backend: Backend::Memory, ..Settings::default() };
+    /// let storage = store::open(&settings.backend, &OpenOptions::new()).await.unwrap();
+    /// let manager: session_runtime::manager::SessionManager =
+    ///     storage.manager(settings, Keys::generate()).unwrap();
+    /// let session = manager.load(None::<&str>).await.unwrap();
+    /// session.set("user", "ada").unwrap();
+    /// assert_eq!(manager.commit(&session, false).await.unwrap().len(), 1);
+    /// # });
+    /// ```
+    ///
+    /// # Errors
+    /// As [`SessionManager::cookie`]: settings that break a rule.
+    pub fn manager<S: SessionSchema>(
+        &self,
+        settings: Settings,
+        keys: Keys,
+    ) -> crate::error::Result<SessionManager<S>> {
+        match self {
+            Self::Cookie => SessionManager::cookie(settings, keys),
+            Self::Server(store) => SessionManager::with_store(settings, store.clone()),
+        }
+    }
+
     /// The server-side store, or `None` for the cookie backend.
     pub fn store(&self) -> Option<&Arc<dyn SessionStore>> {
         match self {
@@ -256,7 +294,13 @@ impl OpenOptions {
         Self::default()
     }
 
-    /// The keys for stores configured to encrypt at rest (`encrypt = true`).
+    /// The session keys, for stores configured to encrypt at rest (`encrypt = true`);
+    /// shorthand for a [`KeySealer`].
+    pub fn keys(self, keys: Keys) -> Self {
+        self.sealer(Arc::new(KeySealer::new(keys)))
+    }
+
+    /// Another [`Sealer`] for stores configured to encrypt at rest (`encrypt = true`).
     pub fn sealer(mut self, sealer: Arc<dyn Sealer>) -> Self {
         self.sealer = Some(sealer);
         self
@@ -303,7 +347,7 @@ pub async fn open(backend: &Backend, options: &OpenOptions) -> Result<Storage> {
             if *encrypt {
                 let Some(sealer) = &options.sealer else {
                     return Err(StoreError::Config(
-                        "the file backend has `encrypt = true` but no keys were given to seal with"
+                        "the file backend has `encrypt = true` but no keys were given to seal with (`OpenOptions::keys`)"
                             .to_owned(),
                     ));
                 };

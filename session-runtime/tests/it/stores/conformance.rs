@@ -3,8 +3,10 @@
 
 use std::sync::Arc;
 
+use session_runtime::codec::KeySealer;
 use session_runtime::conformance;
-use session_runtime::store::{MemoryStore, Record, SessionStore, StoreError, StoreKey};
+use session_runtime::keys::Keys;
+use session_runtime::store::{MemoryStore, Record, SessionStore, Storage, StoreError, StoreKey};
 use session_runtime::{MockClock, Timestamp};
 
 use super::support::{TempFileStore, TestSealer};
@@ -25,6 +27,12 @@ session_runtime::store_conformance_tests!(file_sealed, async {
     TempFileStore::sealed(TestSealer::arc([7; 32]))
 });
 
+session_runtime::store_conformance_tests!(file_sealed_with_session_keys, async {
+    TempFileStore::sealed(Arc::new(KeySealer::new(Keys::generate())))
+});
+
+session_runtime::manager_conformance_tests!(cookie, async { Storage::Cookie });
+
 session_runtime::store_conformance_tests!(file_capped, async {
     TempFileStore::with(|builder| builder.max_payload(64 * 1024))
 });
@@ -38,6 +46,20 @@ async fn run_all_on_one_shared_store() {
     conformance::run_all(&store, &clock).await;
     conformance::run_all(&store, &conformance::clock()).await;
     assert!(store.is_empty(), "the checks clean up after themselves");
+}
+
+/// The manager-level checks, sequentially, on one clock, against each backend.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn manager_checks_run_all_on_every_backend() {
+    let file = TempFileStore::new();
+    let backends = [
+        Storage::Cookie,
+        Storage::Server(Arc::new(MemoryStore::new())),
+        Storage::Server(Arc::new(file)),
+    ];
+    for storage in &backends {
+        conformance::manager::run_all(storage, &conformance::clock()).await;
+    }
 }
 
 /// Every check at once against one shared file store.
@@ -98,6 +120,8 @@ enum Flaw {
     RacySave,
     /// `create` keeps the caller's version.
     KeepsCallerVersion,
+    /// `delete` does nothing.
+    NeverDeletes,
 }
 
 #[derive(Debug)]
@@ -179,7 +203,10 @@ impl SessionStore for Broken {
     }
 
     async fn delete(&self, key: &StoreKey) -> Result<(), StoreError> {
-        self.inner.delete(key).await
+        match self.flaw {
+            Flaw::NeverDeletes => Ok(()),
+            _ => self.inner.delete(key).await,
+        }
     }
 
     async fn purge_expired(&self, now: Timestamp) -> Result<u64, StoreError> {
@@ -206,6 +233,14 @@ where
     })
     .await;
     let error = outcome.expect_err(&format!("check `{name}` passed a store that {flaw:?}"));
+    assert_panic_names(
+        error,
+        &format!("store conformance check `{name}` failed"),
+        flaw,
+    );
+}
+
+fn assert_panic_names(error: tokio::task::JoinError, expected: &str, flaw: Flaw) {
     let message = error.into_panic();
     let message = match (
         message.downcast_ref::<String>(),
@@ -216,9 +251,36 @@ where
         (None, None) => format!("{message:?}"),
     };
     assert!(
-        message.contains(&format!("store conformance check `{name}` failed")),
+        message.contains(expected),
         "unexpected panic for {flaw:?}: {message}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn manager_checks_catch_a_store_that_never_deletes() {
+    use conformance::manager;
+    for name in ["destroy", "cycle"] {
+        let storage = Storage::Server(Arc::new(Broken {
+            inner: MemoryStore::new(),
+            flaw: Flaw::NeverDeletes,
+        }));
+        let outcome = tokio::spawn(async move {
+            let clock = conformance::clock();
+            match name {
+                "destroy" => manager::destroy(&storage, &clock).await,
+                _ => manager::cycle(&storage, &clock).await,
+            }
+        })
+        .await;
+        let error = outcome.expect_err(&format!(
+            "manager check `{name}` passed a store that never deletes"
+        ));
+        assert_panic_names(
+            error,
+            &format!("manager conformance check `{name}` failed"),
+            Flaw::NeverDeletes,
+        );
+    }
 }
 
 /// An async check function, `for<'a>` its borrows.

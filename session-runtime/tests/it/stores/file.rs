@@ -7,9 +7,14 @@ use std::path::Path;
 use std::sync::Arc;
 
 use session_runtime::Timestamp;
+use session_runtime::codec::KeySealer;
 use session_runtime::conformance::random_key;
+use session_runtime::keys::{Key, Keys};
+use session_runtime::spec::settings::Backend;
 use session_runtime::store::file::HEADER_LEN;
-use session_runtime::store::{FileStore, Record, SessionStore, StoreError, StoreKey};
+use session_runtime::store::{
+    self, FileStore, OpenOptions, Record, SessionStore, Storage, StoreError, StoreKey,
+};
 use sha2::{Digest, Sha256};
 
 use super::support::{TempFileStore, TestSealer, is_session_name, names, record};
@@ -420,6 +425,139 @@ async fn encryption_at_rest() {
     assert!(
         matches!(t.load(&key, NOW).await, Err(StoreError::Corrupt(m)) if m.contains("does not open"))
     );
+}
+
+/// Encryption with the session keys ([`KeySealer`]) follows key rotation: a file sealed
+/// under a key that became a fallback still opens, is sealed under the new primary at its
+/// next save, and a file of a removed key is refused.
+#[tokio::test]
+async fn encryption_at_rest_follows_key_rotation() {
+    let (old, new) = (Key::generate(), Key::generate());
+    let sealed_by = |keys: Keys, dir: &Path| {
+        FileStore::builder(dir)
+            .sealer(Arc::new(KeySealer::new(keys)))
+            .open()
+            .unwrap()
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("sessions");
+    let before = sealed_by(Keys::single(old.clone()), &dir);
+    let key = random_key();
+    let secret = b"{\"token\":\"s3cr3t-t0k3n-value\"}";
+    before
+        .create(&key, &record(secret, NOW.0 + 60))
+        .await
+        .unwrap();
+    let raw = std::fs::read(before.path_of(&key)).unwrap();
+    assert!(!raw.windows(17).any(|w| w == b"s3cr3t-t0k3n-valu"));
+
+    let rotated = sealed_by(Keys::new(new.clone(), vec![old.clone()]), &dir);
+    let loaded = rotated
+        .load(&key, NOW)
+        .await
+        .unwrap()
+        .expect("opens under the fallback");
+    assert_eq!(loaded.payload, secret);
+    let only_new = sealed_by(Keys::single(new.clone()), &dir);
+    assert!(matches!(
+        only_new.load(&key, NOW).await,
+        Err(StoreError::Corrupt(_))
+    ));
+
+    rotated.save(&key, &loaded).await.unwrap();
+    assert_eq!(
+        only_new.load(&key, NOW).await.unwrap().unwrap().payload,
+        secret,
+        "re-sealed under the primary"
+    );
+    let only_old = sealed_by(Keys::single(old), &dir);
+    assert!(
+        matches!(only_old.load(&key, NOW).await, Err(StoreError::Corrupt(_))),
+        "a removed key opens nothing"
+    );
+}
+
+/// `store::open` with `encrypt = true` seals with the keys it is given, and refuses to open
+/// without keys.
+#[tokio::test]
+async fn open_file_backend_with_encryption() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("sessions");
+    let backend = Backend::File {
+        dir: dir.clone(),
+        encrypt: true,
+    };
+    match store::open(&backend, &OpenOptions::new()).await {
+        Err(StoreError::Config(message)) => {
+            assert!(message.contains("encrypt = true"), "{message}")
+        }
+        other => panic!("{other:?}"),
+    }
+    let keys = Keys::generate();
+    let storage = store::open(&backend, &OpenOptions::new().keys(keys.clone()))
+        .await
+        .unwrap();
+    let store = storage.store().expect("a server-side store").clone();
+    let key = random_key();
+    store
+        .create(&key, &record(b"plain text payload", NOW.0 + 60))
+        .await
+        .unwrap();
+    let raw = std::fs::read(dir.join(key.to_hex())).unwrap();
+    assert!(!raw.windows(10).any(|w| w == b"plain text"));
+    assert_eq!(raw[5] & 1, 1, "the header says sealed");
+    // Without `encrypt`, the same directory's sealed file is refused, not misread.
+    let plain = store::open(
+        &Backend::File {
+            dir: dir.clone(),
+            encrypt: false,
+        },
+        &OpenOptions::new(),
+    )
+    .await
+    .unwrap();
+    let plain = plain.store().unwrap();
+    assert!(matches!(
+        plain.load(&key, NOW).await,
+        Err(StoreError::Corrupt(_))
+    ));
+
+    // A directory open to others is refused through `open` too.
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    assert!(matches!(
+        store::open(&backend, &OpenOptions::new().keys(keys)).await,
+        Err(StoreError::Config(_))
+    ));
+}
+
+#[tokio::test]
+async fn open_selects_the_backend() {
+    assert!(matches!(
+        store::open(&Backend::Cookie, &OpenOptions::new()).await,
+        Ok(Storage::Cookie)
+    ));
+    let memory = store::open(&Backend::Memory, &OpenOptions::new().max_payload(8))
+        .await
+        .unwrap();
+    let memory = memory.store().expect("memory is server-side");
+    assert!(matches!(
+        memory
+            .create(&random_key(), &record(&[0; 9], NOW.0 + 60))
+            .await,
+        Err(StoreError::TooLarge { size: 9, max: 8 })
+    ));
+    let tmp = tempfile::tempdir().unwrap();
+    let file = store::open(
+        &Backend::File {
+            dir: tmp.path().join("s"),
+            encrypt: false,
+        },
+        &OpenOptions::new(),
+    )
+    .await
+    .unwrap();
+    assert!(format!("{:?}", file.store().unwrap()).contains("FileStore"));
+    assert!(tmp.path().join("s").is_dir());
 }
 
 /// Store keys are hashes: whatever a client sends as its id, the file lands in the

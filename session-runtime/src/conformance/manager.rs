@@ -1,0 +1,480 @@
+//! Manager-level checks: what a request sees through [`SessionManager`], the same whatever
+//! keeps the data ([`Storage::Cookie`] or a server-side store).
+//!
+//! Each check builds its manager with [`manager`] (fixed [`settings`], the given clock) and
+//! plays a browser: it keeps the cookie a response set and sends it back. Checks that only
+//! a server-side store can pass (a destroyed or rotated-away cookie replayed) say so.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use session_runtime::conformance::{self, manager as checks};
+//! use session_runtime::store::{MemoryStore, Storage};
+//! # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+//! checks::run_all(&Storage::Cookie, &conformance::clock()).await;
+//! checks::run_all(&Storage::Server(Arc::new(MemoryStore::new())), &conformance::clock()).await;
+//! # });
+//! ```
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use serde_json::json;
+use session_spec::Settings;
+use session_spec::settings::Lifetime;
+
+use crate::keys::Keys;
+use crate::manager::SessionManager;
+use crate::session::Session;
+use crate::store::{Record, SessionStore, Storage, StoreKey};
+use crate::time::{Clock, MockClock, Timestamp};
+
+/// The names of every manager-level check, in the order [`run_all`] runs them.
+pub const CHECKS: &[&str] = &[
+    "roundtrip",
+    "unchanged_request_writes_nothing",
+    "expiry",
+    "destroy",
+    "cycle",
+    "bad_cookies_give_fresh_sessions",
+    "server_error_discards_changes",
+];
+
+/// The lifetime the checks configure: 30 minutes.
+pub const LIFETIME: i64 = 30 * 60;
+
+/// The settings of the checks' managers: plain HTTP (so the cookie is not `Secure`), a
+/// permanent cookie, a 30-minute lifetime ([`LIFETIME`]), no refresh, idle limit or
+/// rotation.
+pub fn settings() -> Settings {
+    Settings {
+        secure: false,
+        permanent: true,
+        expiration_time: Lifetime::from_seconds(LIFETIME),
+        ..Settings::default()
+    }
+}
+
+/// A manager on `storage` with [`settings`], fresh keys and `clock`.
+///
+/// # Panics
+/// When the manager refuses the settings (a bug in these checks).
+pub fn manager(storage: &Storage, clock: &MockClock) -> SessionManager {
+    storage
+        .manager(settings(), Keys::generate())
+        .expect("the conformance settings are valid")
+        .with_clock(Arc::new(clock.clone()))
+}
+
+/// A store wrapper counting writes (create, save, delete), so checks can assert that a
+/// request cost none.
+#[derive(Debug)]
+struct Counting {
+    inner: Arc<dyn SessionStore>,
+    writes: AtomicU64,
+}
+
+#[async_trait::async_trait]
+impl SessionStore for Counting {
+    async fn create(&self, key: &StoreKey, record: &Record) -> crate::store::Result<()> {
+        self.writes.fetch_add(1, Ordering::SeqCst);
+        self.inner.create(key, record).await
+    }
+    async fn load(&self, key: &StoreKey, now: Timestamp) -> crate::store::Result<Option<Record>> {
+        self.inner.load(key, now).await
+    }
+    async fn save(&self, key: &StoreKey, record: &Record) -> crate::store::Result<u64> {
+        self.writes.fetch_add(1, Ordering::SeqCst);
+        self.inner.save(key, record).await
+    }
+    async fn delete(&self, key: &StoreKey) -> crate::store::Result<()> {
+        self.writes.fetch_add(1, Ordering::SeqCst);
+        self.inner.delete(key).await
+    }
+    async fn purge_expired(&self, now: Timestamp) -> crate::store::Result<u64> {
+        self.inner.purge_expired(now).await
+    }
+}
+
+/// The browser side of a check: one cookie jar and the manager.
+struct Browser {
+    manager: SessionManager,
+    /// `name=value` of the session cookie the browser holds.
+    cookie: Option<String>,
+    /// The server-side store, counted, when there is one.
+    store: Option<Arc<Counting>>,
+}
+
+impl Browser {
+    fn new(storage: &Storage, clock: &MockClock) -> Self {
+        let (storage, store) = match storage {
+            Storage::Cookie => (Storage::Cookie, None),
+            Storage::Server(inner) => {
+                let counting = Arc::new(Counting {
+                    inner: inner.clone(),
+                    writes: AtomicU64::new(0),
+                });
+                (Storage::Server(counting.clone()), Some(counting))
+            }
+        };
+        Self {
+            manager: manager(&storage, clock),
+            cookie: None,
+            store,
+        }
+    }
+
+    fn writes(&self) -> u64 {
+        self.store
+            .as_ref()
+            .map_or(0, |s| s.writes.load(Ordering::SeqCst))
+    }
+
+    /// Loads the session the browser's cookie names.
+    async fn load(&self, check: &str) -> Session {
+        self.load_with(check, self.cookie.as_deref()).await
+    }
+
+    async fn load_with(&self, check: &str, cookie: Option<&str>) -> Session {
+        match self.manager.load(cookie).await {
+            Ok(session) => session,
+            Err(error) => {
+                panic!("manager conformance check `{check}` failed: load returned {error:?}")
+            }
+        }
+    }
+
+    /// Commits and applies the `Set-Cookie` headers to the jar; returns them.
+    async fn commit(&mut self, check: &str, session: &Session, server_error: bool) -> Vec<String> {
+        let headers = match self.manager.commit(session, server_error).await {
+            Ok(headers) => headers,
+            Err(error) => {
+                panic!("manager conformance check `{check}` failed: commit returned {error:?}")
+            }
+        };
+        let name = self.manager.cookie_name().to_owned();
+        for header in &headers {
+            let pair = header.split(';').next().unwrap_or_default().trim();
+            if pair.split('=').next() != Some(name.as_str()) {
+                continue;
+            }
+            if header.contains("Max-Age=0") {
+                self.cookie = None;
+            } else {
+                self.cookie = Some(pair.to_owned());
+            }
+        }
+        headers
+    }
+}
+
+macro_rules! fail {
+    ($check:literal, $($arg:tt)+) => {
+        panic!("manager conformance check `{}` failed: {}", $check, format_args!($($arg)+))
+    };
+}
+
+fn set(check: &str, session: &Session, key: &str, value: serde_json::Value) {
+    if let Err(error) = session.set(key, &value) {
+        panic!("manager conformance check `{check}` failed: set `{key}`: {error}");
+    }
+}
+
+/// The data the checks store: strings, numbers, nesting, non-ASCII text.
+fn sample() -> serde_json::Map<String, serde_json::Value> {
+    let value = json!({
+        "user": "ada",
+        "cart": [1, 2, 3],
+        "nested": {"a": {"b": null, "c": [true, false]}},
+        "text": "é 🦀 \"quoted\" ; = , \\ \n",
+        "big": 9_007_199_254_740_993_u64,
+        "float": 0.1,
+    });
+    match value {
+        serde_json::Value::Object(map) => map,
+        _ => unreachable!("an object literal"),
+    }
+}
+
+/// Starts a session holding [`sample`] data and commits it; the browser holds its cookie.
+async fn start(check: &str, browser: &mut Browser) -> Session {
+    let session = browser.load(check).await;
+    for (key, value) in sample() {
+        set(check, &session, &key, value);
+    }
+    let headers = browser.commit(check, &session, false).await;
+    if headers.len() != 1 || browser.cookie.is_none() {
+        panic!(
+            "manager conformance check `{check}` failed: a new session with data set {headers:?}"
+        );
+    }
+    session
+}
+
+/// Data set by one request comes back exactly in the next, through one `Set-Cookie`; a
+/// fresh session without data sets no cookie and stores nothing.
+pub async fn roundtrip(storage: &Storage, clock: &MockClock) {
+    let mut browser = Browser::new(storage, clock);
+    let session = browser.load("roundtrip").await;
+    if !session.is_new() || !session.get_all().is_empty() {
+        fail!(
+            "roundtrip",
+            "a request without a cookie got {:?}",
+            session.get_all()
+        );
+    }
+    let headers = browser.commit("roundtrip", &session, false).await;
+    if !headers.is_empty() || browser.writes() != 0 {
+        fail!(
+            "roundtrip",
+            "an untouched fresh session set {headers:?} and wrote {} times",
+            browser.writes()
+        );
+    }
+    start("roundtrip", &mut browser).await;
+    let cookie = browser.cookie.clone().unwrap_or_default();
+    if !cookie.starts_with(&format!("{}=", browser.manager.cookie_name())) {
+        fail!("roundtrip", "the cookie is {cookie:?}");
+    }
+    let loaded = browser.load("roundtrip").await;
+    if loaded.get_all() != sample() {
+        fail!(
+            "roundtrip",
+            "the next request sees {:?}, expected {:?}",
+            loaded.get_all(),
+            sample()
+        );
+    }
+    if loaded.is_new() {
+        fail!("roundtrip", "the stored session loads as new");
+    }
+    // A change and another roundtrip.
+    set("roundtrip", &loaded, "user", json!("grace"));
+    loaded.delete("cart");
+    browser.commit("roundtrip", &loaded, false).await;
+    let again = browser.load("roundtrip").await;
+    let mut expected = sample();
+    expected.insert("user".into(), json!("grace"));
+    expected.remove("cart");
+    if again.get_all() != expected {
+        fail!(
+            "roundtrip",
+            "after a change the next request sees {:?}",
+            again.get_all()
+        );
+    }
+}
+
+/// A request that reads its session and changes nothing sets no cookie and writes nothing.
+pub async fn unchanged_request_writes_nothing(storage: &Storage, clock: &MockClock) {
+    let mut browser = Browser::new(storage, clock);
+    start("unchanged_request_writes_nothing", &mut browser).await;
+    let writes = browser.writes();
+    clock.advance(60);
+    let session = browser.load("unchanged_request_writes_nothing").await;
+    let _ = session.get_all();
+    let headers = browser
+        .commit("unchanged_request_writes_nothing", &session, false)
+        .await;
+    if !headers.is_empty() || browser.writes() != writes {
+        fail!(
+            "unchanged_request_writes_nothing",
+            "a read-only request set {headers:?} and wrote {} times",
+            browser.writes() - writes
+        );
+    }
+}
+
+/// A session set at T0 is there at T0 + lifetime - 1 and gone (a fresh session) at
+/// T0 + lifetime and after, whatever the cookie says.
+pub async fn expiry(storage: &Storage, clock: &MockClock) {
+    let mut browser = Browser::new(storage, clock);
+    let start_time = clock.now();
+    start("expiry", &mut browser).await;
+    for (offset, live) in [
+        (LIFETIME - 1, true),
+        (LIFETIME, false),
+        (LIFETIME + 1, false),
+    ] {
+        clock.set(start_time.add_seconds(offset));
+        let session = browser.load("expiry").await;
+        let has_data = session.get_all() == sample();
+        if has_data != live || session.is_new() == live {
+            fail!(
+                "expiry",
+                "at T0{offset:+} (lifetime {LIFETIME}s) the session holds {:?} (new: {})",
+                session.get_all(),
+                session.is_new()
+            );
+        }
+    }
+}
+
+/// `destroy` sends a removal cookie; the browser then has a fresh session. With a
+/// server-side store the record is deleted, so the old cookie, replayed, is refused too.
+pub async fn destroy(storage: &Storage, clock: &MockClock) {
+    let mut browser = Browser::new(storage, clock);
+    start("destroy", &mut browser).await;
+    let old_cookie = browser.cookie.clone();
+    let session = browser.load("destroy").await;
+    let id = session.id();
+    session.destroy();
+    let headers = browser.commit("destroy", &session, false).await;
+    if !headers.iter().any(|h| h.contains("Max-Age=0")) || browser.cookie.is_some() {
+        fail!(
+            "destroy",
+            "destroy sent {headers:?}, expected a removal cookie"
+        );
+    }
+    let fresh = browser.load("destroy").await;
+    if !fresh.is_new() || !fresh.get_all().is_empty() {
+        fail!(
+            "destroy",
+            "after destroy the browser's session holds {:?}",
+            fresh.get_all()
+        );
+    }
+    if let (Some(store), Some(id)) = (&browser.store, id) {
+        let replayed = browser.load_with("destroy", old_cookie.as_deref()).await;
+        if !replayed.is_new() || !replayed.get_all().is_empty() {
+            fail!(
+                "destroy",
+                "the destroyed session's cookie, replayed, loads {:?}",
+                replayed.get_all()
+            );
+        }
+        match store.inner.load(&id.store_key(), clock.now()).await {
+            Ok(None) => {}
+            other => fail!(
+                "destroy",
+                "the destroyed session's record is still stored: {:?}",
+                other.map(|r| r.is_some())
+            ),
+        }
+    }
+}
+
+/// `cycle` issues a new id (a new cookie value) and keeps the data. With a server-side
+/// store the old id's record is deleted, so the old cookie, replayed, is refused.
+pub async fn cycle(storage: &Storage, clock: &MockClock) {
+    let mut browser = Browser::new(storage, clock);
+    start("cycle", &mut browser).await;
+    let old_cookie = browser.cookie.clone();
+    let session = browser.load("cycle").await;
+    let old_id = session.id();
+    session.cycle();
+    let headers = browser.commit("cycle", &session, false).await;
+    if headers.len() != 1 || browser.cookie == old_cookie || browser.cookie.is_none() {
+        fail!("cycle", "cycle sent {headers:?}, expected one new cookie");
+    }
+    let cycled = browser.load("cycle").await;
+    if cycled.get_all() != sample() {
+        fail!(
+            "cycle",
+            "after cycle the session holds {:?}",
+            cycled.get_all()
+        );
+    }
+    if cycled.id().is_some() && cycled.id() == old_id {
+        fail!("cycle", "the id did not change");
+    }
+    if let (Some(store), Some(old_id)) = (&browser.store, old_id) {
+        let replayed = browser.load_with("cycle", old_cookie.as_deref()).await;
+        if !replayed.get_all().is_empty() {
+            fail!(
+                "cycle",
+                "the old id's cookie, replayed, loads {:?}",
+                replayed.get_all()
+            );
+        }
+        match store.inner.load(&old_id.store_key(), clock.now()).await {
+            Ok(None) => {}
+            other => fail!(
+                "cycle",
+                "the old id's record is still stored: {:?}",
+                other.map(|r| r.is_some())
+            ),
+        }
+    }
+}
+
+/// A cookie changed in any way, cut short, made up, or empty gives a fresh session (no
+/// error, no panic, nothing adopted).
+pub async fn bad_cookies_give_fresh_sessions(storage: &Storage, clock: &MockClock) {
+    let mut browser = Browser::new(storage, clock);
+    start("bad_cookies_give_fresh_sessions", &mut browser).await;
+    let cookie = browser.cookie.clone().unwrap_or_default();
+    let (name, value) = cookie.split_once('=').unwrap_or_default();
+    let mut bad: Vec<String> = Vec::new();
+    // A different character at a spread of positions.
+    let step = (value.len() / 16).max(1);
+    for i in (0..value.len()).step_by(step) {
+        let mut chars: Vec<char> = value.chars().collect();
+        chars[i] = if chars[i] == 'A' { 'B' } else { 'A' };
+        bad.push(chars.into_iter().collect());
+    }
+    bad.push(value[..value.len() / 2].to_owned());
+    bad.push(String::new());
+    bad.push("../../etc/passwd".to_owned());
+    bad.push("A".repeat(value.len()));
+    bad.push(format!("{value}x"));
+    for bad_value in &bad {
+        let header = format!("{name}={bad_value}");
+        let session = browser
+            .load_with("bad_cookies_give_fresh_sessions", Some(&header))
+            .await;
+        if !session.is_new() || !session.get_all().is_empty() {
+            fail!(
+                "bad_cookies_give_fresh_sessions",
+                "the cookie {header:?} loaded {:?}",
+                session.get_all()
+            );
+        }
+    }
+}
+
+/// Changes made by a request whose response is a server error are not saved and set no
+/// cookie.
+pub async fn server_error_discards_changes(storage: &Storage, clock: &MockClock) {
+    let mut browser = Browser::new(storage, clock);
+    start("server_error_discards_changes", &mut browser).await;
+    let writes = browser.writes();
+    let session = browser.load("server_error_discards_changes").await;
+    set(
+        "server_error_discards_changes",
+        &session,
+        "user",
+        json!("mallory"),
+    );
+    let headers = browser
+        .commit("server_error_discards_changes", &session, true)
+        .await;
+    if !headers.is_empty() || browser.writes() != writes {
+        fail!(
+            "server_error_discards_changes",
+            "a failed response set {headers:?} and wrote {} times",
+            browser.writes() - writes
+        );
+    }
+    let next = browser.load("server_error_discards_changes").await;
+    if next.get_all() != sample() {
+        fail!(
+            "server_error_discards_changes",
+            "after a failed response the session holds {:?}",
+            next.get_all()
+        );
+    }
+}
+
+/// Runs every check in [`CHECKS`] order.
+///
+/// # Panics
+/// At the first check the storage fails.
+pub async fn run_all(storage: &Storage, clock: &MockClock) {
+    roundtrip(storage, clock).await;
+    unchanged_request_writes_nothing(storage, clock).await;
+    expiry(storage, clock).await;
+    destroy(storage, clock).await;
+    cycle(storage, clock).await;
+    bad_cookies_give_fresh_sessions(storage, clock).await;
+    server_error_discards_changes(storage, clock).await;
+}
