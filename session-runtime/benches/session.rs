@@ -23,7 +23,7 @@ use std::time::Duration;
 use criterion::{Criterion, criterion_group, criterion_main};
 use hmac::{Hmac, Mac};
 use serde_json::{Map, Value, json};
-use session_runtime::codec::{Codec, CodecContext, StoreSealer};
+use session_runtime::codec::{Codec, CodecContext, KeySealer};
 use session_runtime::keys::{Key, Keys};
 use session_runtime::manager::SessionManager;
 use session_runtime::spec::settings::CookieMode;
@@ -182,7 +182,7 @@ fn managers(c: &mut Criterion) {
             "file-encrypted",
             Arc::new(
                 FileStore::builder(dir.join("sealed"))
-                    .sealer(Arc::new(StoreSealer::new(keys)))
+                    .sealer(Arc::new(KeySealer::new(keys)))
                     .open()
                     .unwrap(),
             ),

@@ -159,13 +159,6 @@ impl CodecContext {
         Self::from_parts(&[b"cookie", cookie_name.as_bytes(), schema_name.as_bytes()])
     }
 
-    /// A record sealed at rest by a server-side store: bound to `aad`, which the store
-    /// builds from where the record lives (its key, version, expiry), so a sealed payload
-    /// copied to another record does not open.
-    pub fn at_rest(aad: &[u8]) -> Self {
-        Self::from_parts(&[b"at-rest", aad])
-    }
-
     /// A record sealed at rest by a server-side store, bound to the store's associated data
     /// (the record's key, version and expiry; see [`crate::store::Sealer`]).
     pub fn record(aad: &[u8]) -> Self {
@@ -282,8 +275,8 @@ impl Codec {
         self.open_raw(ctx, sealed)
     }
 
-    /// Seals bytes under the primary key (for records at rest: [`StoreSealer`] uses it in
-    /// [`CookieMode::Encrypted`] with [`CodecContext::at_rest`]).
+    /// Seals bytes under the primary key (for records at rest: [`KeySealer`] uses it in
+    /// [`CookieMode::Encrypted`] with [`CodecContext::record`]).
     ///
     /// # Errors
     /// [`CodecError::TooLarge`] beyond [`MAX_BYTES_LEN`]; [`CodecError::Random`].
@@ -420,57 +413,6 @@ impl Codec {
     }
 }
 
-/// Encryption at rest for server-side stores: AES-256-GCM under the session keys (the
-/// [`Sealer`] a [`FileStore`](crate::store::FileStore) with `encrypt = true` needs).
-///
-/// Records are sealed under the primary key and open under any configured key; a record
-/// sealed under a fallback is re-sealed under the primary at its next save.
-///
-/// ```
-/// use std::sync::Arc;
-/// use session_runtime::codec::StoreSealer;
-/// use session_runtime::keys::Keys;
-/// use session_runtime::store::{OpenOptions, Sealer};
-///
-/// let sealer = StoreSealer::new(Keys::generate());
-/// let sealed = sealer.seal(b"{}", b"record 1").unwrap();
-/// assert_eq!(sealer.open(&sealed, b"record 1").unwrap(), b"{}");
-/// assert!(sealer.open(&sealed, b"record 2").is_err());
-/// let options = OpenOptions::new().sealer(Arc::new(sealer));
-/// # let _ = options;
-/// ```
-#[derive(Clone, Debug)]
-pub struct StoreSealer {
-    codec: Codec,
-}
-
-impl StoreSealer {
-    /// A sealer encrypting with `keys.primary` and opening with any of `keys`.
-    pub fn new(keys: Keys) -> Self {
-        Self {
-            codec: Codec::new(CookieMode::Encrypted, keys),
-        }
-    }
-}
-
-impl Sealer for StoreSealer {
-    fn seal(&self, plaintext: &[u8], aad: &[u8]) -> Result<Vec<u8>, StoreError> {
-        self.codec
-            .seal_bytes(&CodecContext::at_rest(aad), plaintext)
-            .map_err(|e| match e {
-                CodecError::TooLarge { size, max } => StoreError::TooLarge { size, max },
-                e => StoreError::backend(e),
-            })
-    }
-
-    fn open(&self, sealed: &[u8], aad: &[u8]) -> Result<Vec<u8>, StoreError> {
-        self.codec
-            .open_bytes(&CodecContext::at_rest(aad), sealed)
-            .map(|opened| opened.plaintext)
-            .map_err(|e| StoreError::Corrupt(e.to_string()))
-    }
-}
-
 /// The MAC of a signed value, before finalization.
 fn signed_mac(key: &Prepared, ctx: &CodecContext, prefix: &[u8], payload: &[u8]) -> Hmac<Sha256> {
     let mut mac = key.mac.clone();
@@ -493,9 +435,14 @@ fn base64_len(n: usize) -> usize {
     (n / 3) * 4 + [0, 2, 3][n % 3]
 }
 
-/// A [`Sealer`](crate::store::Sealer) for stores that encrypt at rest (the file store's
-/// `encrypt = true`): AES-256-GCM under the session keys, bound to the store's associated
-/// data. Payloads sealed under a fallback key still open.
+/// A [`Sealer`] for stores that encrypt at rest (the file store's `encrypt = true`):
+/// AES-256-GCM under the session keys, bound to the store's associated data (the record's
+/// key, version and expiry) with [`CodecContext::record`].
+///
+/// Records are sealed under the primary key and open under any configured key; a record
+/// sealed under a fallback is re-sealed under the primary at its next save. A record that
+/// does not open (changed, moved, or sealed under a removed key) is
+/// [`StoreError::Corrupt`].
 ///
 /// ```
 /// use session_runtime::codec::KeySealer;
@@ -505,6 +452,7 @@ fn base64_len(n: usize) -> usize {
 /// let sealed = sealer.seal(b"payload", b"record 1").unwrap();
 /// assert_eq!(sealer.open(&sealed, b"record 1").unwrap(), b"payload");
 /// assert!(sealer.open(&sealed, b"record 2").is_err());
+/// assert!(KeySealer::new(Keys::generate()).open(&sealed, b"record 1").is_err());
 /// ```
 #[derive(Clone, Debug)]
 pub struct KeySealer {
@@ -512,7 +460,7 @@ pub struct KeySealer {
 }
 
 impl KeySealer {
-    /// A sealer encrypting under `keys.primary`.
+    /// A sealer encrypting under `keys.primary` and opening under any of `keys`.
     pub fn new(keys: Keys) -> Self {
         Self {
             codec: Codec::new(CookieMode::Encrypted, keys),
@@ -520,17 +468,20 @@ impl KeySealer {
     }
 }
 
-impl crate::store::Sealer for KeySealer {
-    fn seal(&self, plaintext: &[u8], aad: &[u8]) -> crate::store::Result<Vec<u8>> {
+impl Sealer for KeySealer {
+    fn seal(&self, plaintext: &[u8], aad: &[u8]) -> Result<Vec<u8>, StoreError> {
         self.codec
             .seal_bytes(&CodecContext::record(aad), plaintext)
-            .map_err(crate::store::StoreError::backend)
+            .map_err(|e| match e {
+                CodecError::TooLarge { size, max } => StoreError::TooLarge { size, max },
+                e => StoreError::backend(e),
+            })
     }
 
-    fn open(&self, sealed: &[u8], aad: &[u8]) -> crate::store::Result<Vec<u8>> {
+    fn open(&self, sealed: &[u8], aad: &[u8]) -> Result<Vec<u8>, StoreError> {
         self.codec
             .open_bytes(&CodecContext::record(aad), sealed)
             .map(|opened| opened.plaintext)
-            .map_err(|e| crate::store::StoreError::Corrupt(e.to_string()))
+            .map_err(|e| StoreError::Corrupt(e.to_string()))
     }
 }

@@ -250,8 +250,8 @@ fn a_value_bound_to_another_cookie_schema_or_record_is_refused() {
             CodecContext::cookie("ab", "C"),
             CodecContext::cookie("__Host-ab", "c"),
             CodecContext::cookie("c", "ab"),
-            CodecContext::at_rest(b""),
-            CodecContext::at_rest(b"ab"),
+            CodecContext::record(b""),
+            CodecContext::record(b"ab"),
         ];
         for other in &others {
             assert!(
@@ -262,12 +262,12 @@ fn a_value_bound_to_another_cookie_schema_or_record_is_refused() {
         assert!(codec.open(&CodecContext::cookie("ab", "c"), &value).is_ok());
 
         // Same for bytes at rest: bound to where the record lives.
-        let here = CodecContext::at_rest(&[1; 32]);
+        let here = CodecContext::record(&[1; 32]);
         let sealed = codec.seal_bytes(&here, PAYLOAD).unwrap();
         let opened = codec.open_bytes(&here, &sealed).unwrap();
         assert_eq!(opened.plaintext, PAYLOAD);
         assert!(matches!(
-            codec.open_bytes(&CodecContext::at_rest(&[2; 32]), &sealed),
+            codec.open_bytes(&CodecContext::record(&[2; 32]), &sealed),
             Err(CodecError::Authentication)
         ));
         assert!(matches!(
@@ -433,17 +433,17 @@ proptest! {
 mod at_rest {
     use std::sync::Arc;
 
-    use session_runtime::codec::StoreSealer;
+    use session_runtime::Timestamp;
+    use session_runtime::codec::KeySealer;
     use session_runtime::keys::{Key, Keys};
     use session_runtime::store::{FileStore, Record, Sealer, SessionStore, StoreError, StoreKey};
-    use session_runtime::Timestamp;
 
     const PAYLOAD: &[u8] = br#"{"secret_note":"the eagle lands at noon"}"#;
 
     #[test]
     fn sealer_roundtrip_binding_and_rotation() {
         let (old, new) = (Key::generate(), Key::generate());
-        let before = StoreSealer::new(Keys::single(old.clone()));
+        let before = KeySealer::new(Keys::single(old.clone()));
         let sealed = before.seal(PAYLOAD, b"aad-1").unwrap();
         assert!(!sealed.windows(6).any(|w| w == b"secret"));
         assert_eq!(before.open(&sealed, b"aad-1").unwrap(), PAYLOAD);
@@ -452,7 +452,7 @@ mod at_rest {
             Err(StoreError::Corrupt(_))
         ));
 
-        let rotated = StoreSealer::new(Keys::new(new.clone(), vec![old]));
+        let rotated = KeySealer::new(Keys::new(new.clone(), vec![old]));
         assert_eq!(rotated.open(&sealed, b"aad-1").unwrap(), PAYLOAD);
         let resealed = rotated.seal(PAYLOAD, b"aad-1").unwrap();
         assert!(
@@ -460,7 +460,7 @@ mod at_rest {
             "sealed under the new primary"
         );
 
-        let removed = StoreSealer::new(Keys::single(new));
+        let removed = KeySealer::new(Keys::single(new));
         let err = removed.open(&sealed, b"aad-1").unwrap_err();
         assert!(matches!(err, StoreError::Corrupt(_)), "{err:?}");
 
@@ -487,7 +487,7 @@ mod at_rest {
         let (old, new) = (Key::generate(), Key::generate());
         let open = |keys: Keys| {
             FileStore::builder(dir.join("sessions"))
-                .sealer(Arc::new(StoreSealer::new(keys)))
+                .sealer(Arc::new(KeySealer::new(keys)))
                 .open()
                 .unwrap()
         };
