@@ -510,6 +510,17 @@ impl<D: Dialect> DieselStore<D> {
         .await
     }
 
+    /// Whether a row exists under the key, expired or not (for tools and tests; sessions are
+    /// read with [`SessionStore::load`], which hides expired rows).
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] when the database is away; backend failures.
+    pub async fn contains(&self, key: &StoreKey) -> Result<bool> {
+        let key = key.0;
+        self.run(move |conn, sql| D::version(conn, sql, &key).map(|v| v.is_some()))
+            .await
+    }
+
     /// Drops the table (tests and tear-downs).
     ///
     /// # Errors

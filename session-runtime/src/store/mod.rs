@@ -326,12 +326,17 @@ impl OpenOptions {
 /// Opens the configured backend.
 ///
 /// The cookie backend gives [`Storage::Cookie`]; every other backend gives
-/// [`Storage::Server`]. A file backend's directory is created (0700) when missing.
+/// [`Storage::Server`]. A file backend's directory is created (0700) when missing; a
+/// database backend (features `postgres`, `mysql`) reads its URL from the environment
+/// variable it names, connects (failing now, naming the host, when the database is
+/// unreachable) and creates its table when missing (`DieselStore::migrate`).
 ///
 /// # Errors
 /// [`StoreError::Config`] when the backend cannot be used as configured: a file directory
 /// accessible by group or others, `encrypt = true` without a sealer, a database backend
-/// whose cargo feature is off; [`StoreError::Backend`] when the directory cannot be created.
+/// whose cargo feature is off or whose URL variable is unset, an invalid table name;
+/// [`StoreError::Unavailable`] when a database cannot be reached; [`StoreError::Backend`]
+/// when the directory cannot be created.
 pub async fn open(backend: &Backend, options: &OpenOptions) -> Result<Storage> {
     match backend {
         Backend::Cookie => Ok(Storage::Cookie),
@@ -363,11 +368,59 @@ pub async fn open(backend: &Backend, options: &OpenOptions) -> Result<Storage> {
             Ok(Storage::Server(Arc::new(store)))
         }
         // The Diesel stores replace these two arms behind their features.
+        #[cfg(feature = "postgres")]
+        Backend::Postgres(db) => {
+            let builder = postgres::PostgresStore::builder(database_url(db)?);
+            Ok(Storage::Server(Arc::new(open_database(builder, db, options).await?)))
+        }
+        #[cfg(not(feature = "postgres"))]
         Backend::Postgres(_) => Err(StoreError::Config(
-            "the `postgres` backend is not available in this build of session-runtime".to_owned(),
+            "the `postgres` backend is not available in this build of session-runtime (feature `postgres`)"
+                .to_owned(),
         )),
+        #[cfg(feature = "mysql")]
+        Backend::Mysql(db) => {
+            let builder = mysql::MysqlStore::builder(database_url(db)?);
+            Ok(Storage::Server(Arc::new(open_database(builder, db, options).await?)))
+        }
+        #[cfg(not(feature = "mysql"))]
         Backend::Mysql(_) => Err(StoreError::Config(
-            "the `mysql` backend is not available in this build of session-runtime".to_owned(),
+            "the `mysql` backend is not available in this build of session-runtime (feature `mysql`)"
+                .to_owned(),
         )),
     }
+}
+
+/// The URL of a database backend, from the environment variable it names.
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+fn database_url(db: &session_spec::settings::DatabaseBackend) -> Result<String> {
+    std::env::var(&db.url_env).map_err(|_| {
+        StoreError::Config(format!(
+            "the environment variable `{}` (the database URL) is not set",
+            db.url_env
+        ))
+    })
+}
+
+/// Connects a database store as configured and creates its table when missing.
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+async fn open_database<D: database::Dialect>(
+    builder: database::DieselStoreBuilder<D>,
+    db: &session_spec::settings::DatabaseBackend,
+    options: &OpenOptions,
+) -> Result<database::DieselStore<D>> {
+    let max = options
+        .max_payload
+        .unwrap_or_else(|| usize::try_from(db.max_payload).unwrap_or(usize::MAX));
+    let store = builder.table(&db.table).max_payload(max).connect().await?;
+    // The table may exist already and the account lack the right to create tables: only an
+    // unreachable database is fatal here; anything else surfaces on first use.
+    match store.migrate().await {
+        Ok(()) => {}
+        Err(error @ StoreError::Unavailable(_)) => return Err(error),
+        Err(error) => {
+            tracing::warn!(%error, table = %db.table, "could not create the session table")
+        }
+    }
+    Ok(store)
 }

@@ -59,6 +59,82 @@ pub fn rec(payload: &[u8], expires_at: Timestamp, version: u64) -> Record {
     }
 }
 
+/// The shared conformance suite (the `stores` helper's), every check.
+pub async fn conformance<D: Dialect>(store: &DieselStore<D>) {
+    session_runtime::conformance::run_all(store, &session_runtime::conformance::clock()).await;
+}
+
+/// The shared background purge task removes a database store's expired rows, by the
+/// application's (mock) clock, and leaves live ones.
+pub async fn purge_task<D: Dialect>(store: &DieselStore<D>) {
+    let clock = session_runtime::MockClock::new(Timestamp(1_800_000_000));
+    let (old, live) = (key(), key());
+    store
+        .create(&old, &rec(b"old", Timestamp(1_800_000_100), 0))
+        .await
+        .unwrap();
+    store
+        .create(&live, &rec(b"live", Timestamp(1_900_000_000), 0))
+        .await
+        .unwrap();
+    clock.advance(100); // `old` is now expired by the application's clock
+    let task = session_runtime::store::spawn_purge_task(
+        Arc::new(store.clone()),
+        Duration::from_millis(20),
+        Arc::new(clock.clone()),
+    );
+    // Wait (bounded) for the task's first rounds; the version check below needs no timing.
+    let mut gone = false;
+    for _ in 0..500 {
+        if !store.contains(&old).await.unwrap() {
+            gone = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    task.abort();
+    assert!(gone, "the purge task did not remove the expired row");
+    assert!(
+        store
+            .load(&live, session_runtime::Clock::now(&clock))
+            .await
+            .unwrap()
+            .is_some()
+    );
+}
+
+/// `store::open` with a database backend from the settings: connects, creates the table,
+/// enforces the configured cap.
+pub async fn open_from_settings(backend: session_runtime::spec::settings::Backend) {
+    use session_runtime::store::{OpenOptions, Storage};
+    let storage = session_runtime::store::open(&backend, &OpenOptions::new())
+        .await
+        .expect("open");
+    let Storage::Server(store) = storage else {
+        panic!("a database backend must give a server-side store")
+    };
+    let now = Timestamp(1_800_000_000);
+    let k = key();
+    store
+        .create(&k, &rec(b"opened", now.add_seconds(60), 0))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.load(&k, now).await.unwrap().map(|r| r.payload),
+        Some(b"opened".to_vec())
+    );
+    assert!(matches!(
+        store
+            .create(&key(), &rec(&[0; 2049], now.add_seconds(60), 0))
+            .await,
+        Err(StoreError::TooLarge {
+            size: 2049,
+            max: 2048
+        })
+    ));
+    store.delete(&k).await.unwrap();
+}
+
 /// Two stores on one table, one of them with its connections in another time zone: the
 /// same records, the same expiry decisions (the application's clock only).
 pub async fn same_answers_across_time_zones<D: Dialect>(

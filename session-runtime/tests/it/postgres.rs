@@ -20,6 +20,45 @@ fn builder() -> DieselStoreBuilder<Postgres> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn conformance() {
+    let _server = SERVER.read().await;
+    let store = db::fresh(builder(), "conf").await;
+    db::conformance(&store).await;
+    store.drop_table().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn purge_task() {
+    let _server = SERVER.read().await;
+    let store = db::fresh(builder(), "task").await;
+    db::purge_task(&store).await;
+    store.drop_table().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn open_from_settings() {
+    let _server = SERVER.read().await;
+    db::env_url(URL);
+    let table = db::table_name("open");
+    let backend = session_runtime::spec::settings::Backend::Postgres(
+        session_runtime::spec::settings::DatabaseBackend {
+            url_env: URL.to_owned(),
+            table: table.clone(),
+            max_payload: 2048,
+        },
+    );
+    db::open_from_settings(backend).await;
+    builder()
+        .table(table)
+        .connect()
+        .await
+        .unwrap()
+        .drop_table()
+        .await
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn conformance_in_kiritimati_time_zone() {
     let _server = SERVER.read().await;
     let store = db::fresh(
