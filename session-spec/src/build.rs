@@ -1,7 +1,7 @@
 //! The build-script API: turn a `session.toml` into Rust at build time.
 //!
 //! In the style of `prost-build`: [`compile`] for the common case, [`Builder`] for options.
-//! The pure generator is [`codegen::generate`](crate::codegen::generate); this module only
+//! The pure generator is [`codegen::generate`]; this module only
 //! reads the spec, reports its diagnostics and writes the file.
 //!
 //! # Walk-through

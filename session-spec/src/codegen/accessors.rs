@@ -8,7 +8,11 @@ use super::{DefaultKind, FieldCx, doc_attrs};
 use crate::ir::FieldType;
 
 /// The trait declaration (nameable, outside the `const _` block) and its impl.
-pub(crate) fn expand(name: &Ident, fields: &[FieldCx<'_>]) -> (TokenStream, TokenStream) {
+pub(crate) fn expand(
+    vis: &TokenStream,
+    name: &Ident,
+    fields: &[FieldCx<'_>],
+) -> (TokenStream, TokenStream) {
     let ext = format_ident!("{}Ext", name);
     let session = quote!(::session_runtime::Session<#name>);
     let mut decls = Vec::new();
@@ -35,7 +39,7 @@ pub(crate) fn expand(name: &Ident, fields: &[FieldCx<'_>]) -> (TokenStream, Toke
     let decl = quote! {
         #tdoc
         #[allow(dead_code)]
-        pub trait #ext {
+        #vis trait #ext {
             #(#decls)*
             #vdoc
             #validate_sig;

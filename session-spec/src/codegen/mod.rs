@@ -80,6 +80,10 @@
 //! others. Nothing else is allowed; the code is free of warnings under `#![deny(warnings)]`
 //! and clippy's default lints.
 //!
+//! For the derive, [`generate_tokens_with`] takes [`Options`]: the visibility of the
+//! generated API (the struct's own) and the spans of the user's source, so that compiler
+//! errors about user types and custom validators point at the struct.
+//!
 //! Doc text of the schema, its fields and enums is carried over. The output is
 //! deterministic: the same schema always gives the same text.
 //!
@@ -148,22 +152,44 @@ pub enum Mode {
 /// that does not fit its field's type, an unknown enum) yields `compile_error!` items that
 /// say what is wrong, instead of code.
 pub fn generate_tokens(schema: &Schema, mode: Mode) -> TokenStream {
-    generate_tokens_spanned(schema, mode, &|_| None)
+    generate_tokens_with(schema, mode, &Options::default())
 }
 
-/// [`generate_tokens`], with the tokens that come from the user's source (user types by
-/// path, custom validator paths) spanned at that source: `span_of` maps an IR origin to
-/// the span of its tokens (the derive front-end's span table). A compiler error about
-/// them (a type that does not implement serde's traits, a validator that does not exist)
-/// then points at the user's code instead of the derive.
-pub fn generate_tokens_spanned(
-    schema: &Schema,
-    mode: Mode,
-    span_of: &dyn Fn(&Origin) -> Option<Span>,
-) -> TokenStream {
+/// Options of [`generate_tokens_with`], for the derive.
+#[derive(Clone)]
+pub struct Options<'a> {
+    /// The visibility of the extension trait and of the key constants and validators
+    /// (`pub` by default). The derive passes the struct's own, so that a private struct
+    /// does not get a public trait that names private types.
+    pub visibility: TokenStream,
+    /// Maps an IR origin to the span of its source tokens (the derive front-end's span
+    /// table, `|o| table.span(o)`). Tokens that come from the user's source (user types by
+    /// path, custom validator paths) are then spanned there, and a compiler error about
+    /// them (a type without serde's traits, a validator that does not exist) points at the
+    /// user's code instead of the derive. By default no origin has a span.
+    pub span_of: &'a dyn Fn(&Origin) -> Option<Span>,
+}
+
+fn no_span(_: &Origin) -> Option<Span> {
+    None
+}
+
+impl Default for Options<'_> {
+    fn default() -> Self {
+        Self {
+            visibility: quote!(pub),
+            span_of: &no_span,
+        }
+    }
+}
+
+/// [`generate_tokens`] with [`Options`]: the visibility of the generated API and the spans
+/// of the user's source.
+pub fn generate_tokens_with(schema: &Schema, mode: Mode, options: &Options<'_>) -> TokenStream {
     let mut cx = Ctxt {
         errors: Vec::new(),
-        span_of,
+        vis: options.visibility.clone(),
+        span_of: options.span_of,
     };
     let body = expand(&mut cx, schema, mode);
     if cx.errors.is_empty() {
@@ -233,7 +259,7 @@ fn expand(cx: &mut Ctxt, schema: &Schema, mode: Mode) -> TokenStream {
     };
     let inherent = schema_impl::inherent(cx, &name, &fields);
     let schema_impl = schema_impl::session_schema(cx, schema, &name, &fields);
-    let (ext_trait, ext_impl) = accessors::expand(&name, &fields);
+    let (ext_trait, ext_impl) = accessors::expand(&cx.vis, &name, &fields);
     quote! {
         #marker
         #enums
@@ -275,6 +301,8 @@ fn marker(schema: &Schema, name: &Ident) -> TokenStream {
 /// the user's source.
 pub(crate) struct Ctxt<'a> {
     errors: Vec<String>,
+    /// The visibility of the extension trait, key constants and validators.
+    pub(crate) vis: TokenStream,
     span_of: &'a dyn Fn(&Origin) -> Option<Span>,
 }
 

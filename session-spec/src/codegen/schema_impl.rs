@@ -7,7 +7,8 @@ use super::{Ctxt, FieldCx, doc_attrs, settings};
 use crate::ir::Schema;
 
 /// The key constants and per-field validators, as inherent items of the session type.
-pub(crate) fn inherent(_cx: &mut Ctxt, name: &Ident, fields: &[FieldCx<'_>]) -> TokenStream {
+pub(crate) fn inherent(cx: &mut Ctxt, name: &Ident, fields: &[FieldCx<'_>]) -> TokenStream {
+    let vis = &cx.vis;
     let items = fields.iter().map(|f| {
         let key = &f.field.key;
         let key_const = &f.key_const;
@@ -42,11 +43,11 @@ pub(crate) fn inherent(_cx: &mut Ctxt, name: &Ident, fields: &[FieldCx<'_>]) -> 
         };
         quote! {
             #key_doc
-            pub const #key_const: &'static ::core::primitive::str = #key;
+            #vis const #key_const: &'static ::core::primitive::str = #key;
 
             #vdoc
             #allow
-            pub fn #validator(#param: &#ty) -> ::core::result::Result<(), ::session_runtime::ValidationError> {
+            #vis fn #validator(#param: &#ty) -> ::core::result::Result<(), ::session_runtime::ValidationError> {
                 #checks
                 ::core::result::Result::Ok(())
             }

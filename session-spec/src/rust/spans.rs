@@ -81,7 +81,7 @@ impl SpanTable {
 
 impl SpanTable {
     /// The span of the first token `origin` points to (for the code generator's
-    /// `generate_tokens_spanned`); `None` for an origin that is not in this table.
+    /// `generate_tokens_with`); `None` for an origin that is not in this table.
     pub fn span(&self, origin: &Origin) -> Option<Span> {
         match origin {
             Origin::Rust { index } => self.entries.get(*index).map(|(first, _)| *first),

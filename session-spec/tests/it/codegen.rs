@@ -320,11 +320,11 @@ fn never_panics_and_always_emits_valid_rust() {
 
 /// The derive's path: a struct lowered by the Rust front-end, generated with the span
 /// table, gives the same code as without spans (spans change where errors point, not
-/// what is generated).
+/// what is generated); the visibility option reaches the trait and the validators.
 #[cfg(feature = "derive")]
 #[test]
 fn derive_lowering_with_spans() {
-    use session_spec::codegen::generate_tokens_spanned;
+    use session_spec::codegen::{Options, generate_tokens_with};
     let lowered = session_spec::rust::lower_derive_input(&syn::parse_quote! {
         #[session(cookie_name = "shop")]
         struct Shop {
@@ -337,7 +337,12 @@ fn derive_lowering_with_spans() {
     })
     .unwrap();
     let table = &lowered.spans;
-    let spanned = generate_tokens_spanned(&lowered.schema, Mode::Derive, &|o| table.span(o));
+    let span_of = |o: &session_spec::Origin| table.span(o);
+    let options = Options {
+        span_of: &span_of,
+        ..Options::default()
+    };
+    let spanned = generate_tokens_with(&lowered.schema, Mode::Derive, &options);
     let plain = generate_tokens(&lowered.schema, Mode::Derive);
     assert_eq!(spanned.to_string(), plain.to_string());
     let code = spanned.to_string();
@@ -346,4 +351,14 @@ fn derive_lowering_with_spans() {
         code.contains("impl ShopExt for :: session_runtime :: Session < Shop >"),
         "{code}"
     );
+
+    // The derive passes the struct's visibility.
+    let options = Options {
+        visibility: quote::quote!(pub(crate)),
+        ..Options::default()
+    };
+    let code = generate_tokens_with(&lowered.schema, Mode::Derive, &options).to_string();
+    assert!(code.contains("pub (crate) trait ShopExt"), "{code}");
+    assert!(code.contains("pub (crate) fn validate_username"), "{code}");
+    assert!(!code.contains("pub trait"), "{code}");
 }
