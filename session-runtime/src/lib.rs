@@ -76,3 +76,8 @@ pub use time::{Clock, MockClock, SystemClock, Timestamp};
 
 #[cfg(feature = "derive")]
 pub use session_derive::Session;
+
+/// The reference of `#[derive(Session)]` (feature `derive`); its examples run as doctests.
+#[cfg(feature = "derive")]
+#[doc = include_str!("../docs/derive.md")]
+pub mod derive {}

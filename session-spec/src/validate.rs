@@ -116,6 +116,20 @@ pub fn accessor_names(field: &Field) -> Vec<String> {
     out
 }
 
+/// Names that hold secrets when written with a string value (`secret_key = "..."`): a
+/// literal secret in a spec or a `#[session(...)]` attribute is an error in both
+/// front-ends, which share this one test.
+pub fn looks_secret(name: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    n == "key"
+        || n == "token"
+        || n.ends_with("_key")
+        || n.ends_with("_token")
+        || n.contains("secret")
+        || n.contains("password")
+        || n.contains("passwd")
+}
+
 /// Whether `s` is a Rust identifier (ASCII) that is not a keyword.
 pub fn is_identifier(s: &str) -> bool {
     let mut chars = s.chars();

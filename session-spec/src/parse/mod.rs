@@ -253,17 +253,7 @@ pub(crate) fn entries<'t, 'a>(table: &'t DeTable<'a>) -> Vec<(&'t Key<'a>, &'t V
     v
 }
 
-/// Names that hold secrets when written with a string value.
-pub(crate) fn looks_secret(name: &str) -> bool {
-    let n = name.to_ascii_lowercase();
-    n == "key"
-        || n == "token"
-        || n.ends_with("_key")
-        || n.ends_with("_token")
-        || n.contains("secret")
-        || n.contains("password")
-        || n.contains("passwd")
-}
+pub(crate) use crate::validate::looks_secret;
 
 impl Cx<'_> {
     pub(crate) fn error(&mut self, d: Diagnostic) {

@@ -18,6 +18,7 @@ use super::spans::SpanTable;
 use super::symbol::{self, Symbol};
 use crate::ir::{DefaultValue, Number, Origin, Rules, Spanned, Value};
 use crate::settings::{Backend, CookieMode, CookiePrefix, KeySource, Lifetime, SameSite, Settings};
+use crate::validate::looks_secret;
 
 /// What the container attributes say: the schema version, the policy and where each policy
 /// key was written.
@@ -159,8 +160,8 @@ fn container_item(cx: &Ctxt, c: &mut Container, sym: Symbol, meta: &Meta) -> boo
 
 fn unknown_container_key(cx: &Ctxt, meta: &Meta, name: &str) {
     let path = meta.path();
-    if symbol::SECRET_NAMES.contains(&name) {
-        cx.error_spanned_by(meta, literal_secret_message());
+    if looks_secret(name) && has_str_value(meta) {
+        cx.error_spanned_by(meta, literal_secret_message(name));
     } else if name == symbol::NAME.0 {
         cx.error_spanned_by(
             meta,
@@ -188,8 +189,18 @@ fn unknown_container_key(cx: &Ctxt, meta: &Meta, name: &str) {
     }
 }
 
-fn literal_secret_message() -> &'static str {
-    "a literal secret does not belong in source code: keys are read at start-up, expected `keys(env = \"SESSION_KEY\")` or `keys(file = \"...\")`"
+/// The same words as the TOML front-end's, with the attribute forms in the help.
+fn literal_secret_message(name: &str) -> String {
+    format!(
+        "literal secret `{name}` in source code: keys never live in source files\n\
+         = help: name the environment variable holding it: `keys(env = \"SESSION_KEY\")`, \
+         or a key file: `keys(file = \"/run/secrets/session\")`"
+    )
+}
+
+/// Whether the item is `name = "a string"`.
+fn has_str_value(meta: &Meta) -> bool {
+    matches!(meta, Meta::NameValue(nv) if matches!(strip(&nv.value), Expr::Lit(l) if matches!(l.lit, Lit::Str(_))))
 }
 
 /// `backend = "memory"` or `backend(type = "file", dir = "...", encrypt)`.
@@ -221,7 +232,7 @@ fn keys(cx: &Ctxt, meta: &Meta) -> Option<KeySource> {
             deserialize(cx, meta, sym, json)
         }
         Meta::NameValue(_) => {
-            cx.error_spanned_by(meta, literal_secret_message());
+            cx.error_spanned_by(meta, literal_secret_message("keys"));
             None
         }
         Meta::Path(p) => {
@@ -260,8 +271,8 @@ fn nested_table(
         };
         let Some(key) = allowed.iter().copied().find(|s| s.0 == name) else {
             ok = false;
-            if symbol::SECRET_NAMES.contains(&name.as_str()) {
-                cx.error_spanned_by(item, literal_secret_message());
+            if looks_secret(&name) && has_str_value(item) {
+                cx.error_spanned_by(item, literal_secret_message(&name));
             } else if sym == symbol::BACKEND && symbol::URL_NAMES.contains(&name.as_str()) {
                 cx.error_spanned_by(
                     item,

@@ -125,14 +125,8 @@ pub const ALIASES: &[(&str, Symbol)] = &[
     ("session_refresh_each_request", REFRESH_EACH_REQUEST),
 ];
 
-/// Names that would put a secret into source code; always an error.
-pub const SECRET_NAMES: &[&str] = &[
-    "secret",
-    "secret_key",
-    "session_secret",
-    "key",
-    "keys_secret",
-];
+// Names that would put a secret into source code (`secret_key = "..."`) are recognised by
+// `crate::validate::looks_secret`, shared with the TOML front-end.
 
 // Inside `backend(...)`.
 /// `type = "file"`

@@ -221,11 +221,15 @@ fn duplicates_and_literal_secrets() {
         "duplicate session attribute `session_cookie_secure` (already given as `secure`)"
     );
     assert!(
-        e[1].starts_with("a literal secret does not belong in source code"),
+        e[1].starts_with("literal secret `secret_key` in source code"),
         "{}",
         e[1]
     );
-    assert!(e[2].starts_with("a literal secret"), "{}", e[2]);
+    assert!(
+        e[2].starts_with("literal secret `secret` in source code"),
+        "{}",
+        e[2]
+    );
     assert_eq!(e[3], "duplicate session attribute `max_length`");
 }
 
