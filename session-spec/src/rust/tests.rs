@@ -408,3 +408,36 @@ fn variable_names_not_secrets() {
     assert!(e[1].contains("found `not ok`"), "{}", e[1]);
     assert!(e[2].starts_with("a literal database URL `url`"), "{}", e[2]);
 }
+
+#[cfg(feature = "codegen")]
+#[test]
+fn expansion_or_errors_with_a_stub() {
+    let good = super::expand(quote::quote! {
+        struct Shop {
+            #[session(max_length = 64)]
+            username: Option<String>,
+        }
+    })
+    .to_string();
+    assert!(good.contains("trait ShopExt"), "{good}");
+    assert!(!good.contains("compile_error"), "{good}");
+
+    let bad = super::expand(quote::quote! {
+        #[session(cookie_nmae = "shop")]
+        struct Shop {
+            #[session(max_length = 64)]
+            visits: u32,
+        }
+    })
+    .to_string();
+    // Both mistakes, front-end and validator, and the stub beside them; no accessors.
+    assert_eq!(bad.matches("compile_error").count(), 2, "{bad}");
+    assert!(bad.contains("did you mean `cookie_name`?"), "{bad}");
+    assert!(bad.contains("rule `max_length` does not apply"), "{bad}");
+    assert!(bad.contains("SessionSchema for Shop"), "{bad}");
+    assert!(!bad.contains("ShopExt"), "{bad}");
+
+    // A generic input gets no stub: its parameters may not meet the trait's bounds.
+    let generic = super::expand(quote::quote! { struct Shop<T> { a: T } }).to_string();
+    assert!(generic.contains("compile_error") && !generic.contains("SessionSchema"));
+}
