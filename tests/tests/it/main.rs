@@ -1,5 +1,6 @@
 //! Cross-crate tests: what a user sees when they use the crates together.
 
+mod codegen_manager;
 mod codegen_prelude;
 mod codegen_rules;
 mod codegen_templates;
