@@ -4,7 +4,28 @@
 //! the schema IR live in `session_spec::rust`, the expansion in `session_spec::codegen`,
 //! so that a `session.toml` spec and a derived struct go through the same validator and the
 //! same generator. Use it through `session-runtime`, which re-exports it (default feature
-//! `derive`); the attribute reference is in `session-runtime`'s documentation.
+//! `derive`); the attribute reference is in `session-runtime`'s documentation (module
+//! `session_runtime::derive`).
+//!
+//! ```
+//! use session_runtime::{Rule, Session};
+//!
+//! #[derive(Session)]
+//! #[session(cookie_name = "shop", expiration_time = 30)]
+//! struct Shop {
+//!     /// Signed-in user.
+//!     #[session(max_length = 64)]
+//!     username: Option<String>,
+//!     #[session(max_items = 50, default)]
+//!     cart: Vec<String>,
+//! }
+//!
+//! let session: Session<Shop> = Session::detached();
+//! session.push_cart("apple".into()).unwrap();
+//! assert_eq!(session.cart(), ["apple"]);
+//! let err = session.set_username(Some("x".repeat(65))).unwrap_err();
+//! assert_eq!(err.rule, Rule::MaxLength);
+//! ```
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 

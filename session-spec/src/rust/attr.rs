@@ -472,7 +472,9 @@ fn custom(cx: &Ctxt, spans: &mut SpanTable, e: &Expr) -> Option<Spanned<String>>
 fn unknown_field_key(cx: &Ctxt, meta: &Meta, name: &str) {
     let is_container = symbol::CONTAINER.iter().any(|s| s.0 == name)
         || symbol::ALIASES.iter().any(|(a, _)| *a == name);
-    if is_container {
+    if looks_secret(name) && has_str_value(meta) {
+        cx.error_spanned_by(meta, literal_secret_message(name));
+    } else if is_container {
         cx.error_spanned_by(
             meta.path(),
             format!("`{name}` is a session attribute, expected it on the struct, not on a field"),

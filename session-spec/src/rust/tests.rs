@@ -213,9 +213,16 @@ fn duplicates_and_literal_secrets() {
         struct Shop {
             #[session(max_length = 3, max_length = 4)]
             a: String,
+            #[session(api_token = "hunter2")]
+            b: String,
         }
     });
-    assert_eq!(e.len(), 4, "{e:#?}");
+    assert_eq!(e.len(), 5, "{e:#?}");
+    assert!(
+        e[4].starts_with("literal secret `api_token` in source code"),
+        "{}",
+        e[4]
+    );
     assert_eq!(
         e[0],
         "duplicate session attribute `session_cookie_secure` (already given as `secure`)"
