@@ -436,11 +436,15 @@ impl Inner {
         }
     }
 
-    /// Makes renames, links and removals in the directory durable.
+    /// Makes renames, links and removals in the directory durable (on unix, by syncing the
+    /// directory; elsewhere directories cannot be opened for syncing, and the file system
+    /// orders the rename after the synced file's data).
     fn sync_dir(&self) -> Result<()> {
+        #[cfg(unix)]
         File::open(&self.dir)
             .and_then(|dir| dir.sync_all())
-            .map_err(|e| io_error("syncing", &self.dir, e))
+            .map_err(|e| io_error("syncing", &self.dir, e))?;
+        Ok(())
     }
 
     fn create(&self, key: &StoreKey, record: &Record) -> Result<()> {

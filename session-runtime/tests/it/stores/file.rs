@@ -606,6 +606,94 @@ async fn hostile_ids_only_ever_name_hex_files_inside_the_directory() {
     );
 }
 
+/// A store that counts every call, so a test can show that nothing reached it.
+#[derive(Debug)]
+struct CountingCalls {
+    inner: FileStore,
+    calls: std::sync::atomic::AtomicUsize,
+}
+
+impl CountingCalls {
+    fn count(&self) {
+        self.calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+#[async_trait::async_trait]
+impl SessionStore for CountingCalls {
+    async fn create(&self, key: &StoreKey, r: &Record) -> store::Result<()> {
+        self.count();
+        self.inner.create(key, r).await
+    }
+    async fn load(&self, key: &StoreKey, now: Timestamp) -> store::Result<Option<Record>> {
+        self.count();
+        self.inner.load(key, now).await
+    }
+    async fn save(&self, key: &StoreKey, r: &Record) -> store::Result<u64> {
+        self.count();
+        self.inner.save(key, r).await
+    }
+    async fn delete(&self, key: &StoreKey) -> store::Result<()> {
+        self.count();
+        self.inner.delete(key).await
+    }
+    async fn purge_expired(&self, now: Timestamp) -> store::Result<u64> {
+        self.count();
+        self.inner.purge_expired(now).await
+    }
+}
+
+/// Hostile session ids in the cookie of a file-backed manager are refused before any store
+/// (so any file-system) call: the session is fresh, the store is never called, and
+/// nothing appears in or beside the directory.
+#[tokio::test]
+async fn hostile_cookie_ids_are_refused_before_the_store_is_called() {
+    let t = TempFileStore::new();
+    let store = Arc::new(CountingCalls {
+        inner: t.store.clone(),
+        calls: 0.into(),
+    });
+    let clock = session_runtime::conformance::clock();
+    let manager =
+        session_runtime::conformance::manager::manager(&Storage::Server(store.clone()), &clock);
+    let before = (names(&t.sessions()), names(t.dir.path()));
+    let long = "a".repeat(10_000);
+    let forty_three_dots = ".".repeat(43);
+    let hostile = [
+        "../x",
+        "../../../../etc/passwd",
+        "/etc/passwd",
+        "/tmp/x",
+        "a\0b",
+        "x\u{0}y",
+        "",
+        long.as_str(),
+        "..%2f..%2fetc",
+        forty_three_dots.as_str(),
+        "C:\\Windows\\x",
+        "sessions/../../x",
+        "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA/",
+        "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+        "é",
+        "\u{202e}AAAA",
+    ];
+    let name = manager.cookie_name().to_owned();
+    for id in hostile {
+        let header = format!("{name}={id}");
+        let session = manager.load([header.as_bytes()]).await.expect("no error");
+        assert!(session.is_new() && session.get_all().is_empty(), "{id:?}");
+        assert!(session.id().is_none(), "{id:?}: no id adopted");
+        // Committing the untouched session writes nothing either.
+        let _ = manager.commit(&session, false).await.expect("no error");
+    }
+    assert_eq!(
+        store.calls.load(std::sync::atomic::Ordering::SeqCst),
+        0,
+        "the store was called"
+    );
+    assert_eq!((names(&t.sessions()), names(t.dir.path())), before);
+}
+
 /// Two stores on one directory (as two processes would be): creates still never
 /// overwrite, thanks to the hard link.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

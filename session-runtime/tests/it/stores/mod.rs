@@ -2,6 +2,7 @@
 //! purging.
 
 mod conformance;
+#[cfg(unix)]
 mod file;
 mod purge;
 mod support;
