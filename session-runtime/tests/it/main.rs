@@ -4,6 +4,8 @@ mod codec;
 mod config;
 #[cfg(any(feature = "postgres", feature = "mysql"))]
 mod db;
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+mod db_http;
 mod id;
 mod keys;
 mod layer;

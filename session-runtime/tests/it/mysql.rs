@@ -154,3 +154,20 @@ async fn cli_migrate_and_purge() {
     let _server = SERVER.read().await;
     db::cli_migrate_and_purge(builder(), "mysql", URL).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_app_instances_share_sessions() {
+    let _server = SERVER.read().await;
+    let a = db::fresh(builder(), "http2").await;
+    let b = builder().table(a.table()).connect().await.unwrap();
+    crate::db_http::two_instances(a.clone(), b).await;
+    a.drop_table().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn outage_over_http() {
+    let _server = SERVER.write().await;
+    let store = db::fresh(builder().timeout(Duration::from_secs(1)), "http_outage").await;
+    crate::db_http::outage_over_http(store.clone(), CTL).await;
+    store.drop_table().await.unwrap();
+}
