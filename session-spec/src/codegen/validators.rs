@@ -85,12 +85,19 @@ fn walk(
                 let max = max.value;
                 out.extend(quote!(#rules::max_items(#name, value.len(), #max)?;));
             }
-            let inner = walk(cx, types, field, t, true, used);
+            // Items that are `Option`s are flattened: only the values inside have rules.
+            let mut item = &**t;
+            let mut iter = match (ty, item) {
+                (FieldType::Map(_), _) => quote!(value.values()),
+                (_, FieldType::Option(_)) => quote!(value.iter()),
+                _ => quote!(value),
+            };
+            while let FieldType::Option(inner) = item {
+                iter = quote!(::core::iter::Iterator::flatten(#iter));
+                item = inner;
+            }
+            let inner = walk(cx, types, field, item, true, used);
             if !inner.is_empty() {
-                let iter = match ty {
-                    FieldType::Map(_) => quote!(value.values()),
-                    _ => quote!(value),
-                };
                 out.extend(quote! {
                     for value in #iter {
                         #inner

@@ -62,6 +62,11 @@ mod rules {
     include!(concat!(env!("OUT_DIR"), "/rules.rs"));
 }
 
+mod types {
+    shadow_prelude!();
+    include!(concat!(env!("OUT_DIR"), "/types.rs"));
+}
+
 mod minimal {
     shadow_prelude!();
     include!(concat!(env!("OUT_DIR"), "/minimal.rs"));
@@ -106,6 +111,12 @@ fn generated_code_works_next_to_shadowed_prelude_names() {
     site.push_flash("saved".to_owned()).unwrap();
     assert_eq!(site.flash(), ["saved"]);
 
+    use types::TypesExt as _;
+    let typed = session_runtime::Session::<types::Types>::detached();
+    typed.push_colors(types::Color::Green).unwrap();
+    assert_eq!(typed.colors(), [types::Color::Red, types::Color::Green]);
+    assert_eq!(typed.single(), 2.0);
+
     use minimal::AppSessionExt as _;
     let app = session_runtime::Session::<minimal::AppSession>::detached();
     app.set_user_id(Some(7)).unwrap();
@@ -114,6 +125,7 @@ fn generated_code_works_next_to_shadowed_prelude_names() {
     // The shadowing items exist and are in scope of the included code.
     for n in [
         rules::shadows(),
+        types::shadows(),
         minimal::shadows(),
         auth::shadows(),
         cart::shadows(),

@@ -4,5 +4,6 @@ mod codegen_manager;
 mod codegen_prelude;
 mod codegen_rules;
 mod codegen_templates;
+mod codegen_types;
 mod codegen_upgrade;
 mod parity;
