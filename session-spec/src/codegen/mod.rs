@@ -48,7 +48,10 @@
 //!   and return the first error, which names the field and the rule. String rules apply to
 //!   a `String`, to the string inside an `Option`, and to each string of a `Vec` or a map;
 //!   number rules likewise; `max_items` to the (outermost) collection; `one_of` to the
-//!   scalar values; a `custom` validator (`fn(&T) -> Result<(), String>`) to the whole value.
+//!   scalar values; a `custom` validator (`fn(&T) -> Result<(), String>`) to the whole value
+//!   (it is called as `path(value)` with `value: &T`, so a validator of a `String` field may
+//!   take `&str`, one of a `Vec<T>` field `&[T]`). Its path is resolved where the generated
+//!   code is included; an absolute path (`crate::checks::even`) works anywhere.
 //! - **Getters** `fn <field>(&self)`: the field's type `T` when the field is an `Option` or
 //!   has a default (the stored value, else the default), `Option<T>` otherwise (`None` when
 //!   unset). A stored value of the wrong type reads as unset. A user type by path with a
