@@ -2,10 +2,12 @@
 //!
 //! The split follows serde_derive's internals: [`symbol`] names every attribute key (the
 //! keys of the TOML spec format), [`ctxt`] collects every error of one derive, [`attr`]
-//! parses `#[session(...)]`, [`lower`] builds the [`Schema`](crate::Schema) and runs the
-//! one validator ([`crate::validate`]) on it, mapping each diagnostic back to the tokens it
-//! came from through the [`SpanTable`], and [`fallback`] emits errors plus a stub so that
-//! the user sees only the real mistakes.
+//! reads `#[session(...)]` (with `meta` for the item syntax and literal values, `policy`
+//! for `backend(...)`, `keys(...)` and the secret checks, `suggest` for "did you mean"),
+//! [`lower`](mod@lower) builds the [`Schema`](crate::Schema) and runs the one validator
+//! ([`crate::validate`]) on it, mapping each diagnostic back to the tokens it came from
+//! through the [`SpanTable`], and [`fallback`] emits errors plus a stub so that the user
+//! sees only the real mistakes.
 //!
 //! ```
 //! use session_spec::rust::lower_derive_input;
@@ -46,7 +48,10 @@ pub mod attr;
 pub mod ctxt;
 pub mod fallback;
 pub mod lower;
+mod meta;
+mod policy;
 pub mod spans;
+mod suggest;
 pub mod symbol;
 
 #[cfg(test)]
