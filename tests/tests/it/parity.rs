@@ -165,3 +165,62 @@ fn same_upgrade_of_stored_data() {
         );
     }
 }
+
+#[test]
+fn same_mistakes_same_messages() {
+    let spec = r#"
+name = "Shop"
+
+[session]
+same_site = "none"
+secure = false
+idle_timeout = "2h"
+absolute_timeout = "30m"
+
+[fields.visits]
+type = "u32"
+max_length = 3
+
+[fields.username]
+type = "Option<String>"
+pattern = "("
+
+[fields.display_name]
+type = "Option<String>"
+key = "username"
+
+[fields.quantity]
+type = "u8"
+min = 10
+max = 1
+default = 300
+"#;
+    let derive: syn::DeriveInput = syn::parse_quote! {
+        #[session(same_site = "none", secure = false)]
+        #[session(idle_timeout = "2h", absolute_timeout = "30m")]
+        struct Shop {
+            #[session(max_length = 3)]
+            visits: u32,
+            #[session(pattern = "(")]
+            username: Option<String>,
+            #[session(key = "username")]
+            display_name: Option<String>,
+            #[session(min = 10, max = 1, default = 300)]
+            quantity: u8,
+        }
+    };
+    let from_toml: Vec<String> = session_spec::parse::parse_str(spec, "session.toml")
+        .expect_err("the spec has mistakes")
+        .into_iter()
+        .filter(|d| d.is_error())
+        .map(|d| d.message)
+        .collect();
+    let from_derive: Vec<String> = session_spec::rust::lower_derive_input(&derive)
+        .expect_err("the struct has mistakes")
+        .into_iter()
+        // The derive appends help and notes to the message; the headline is the first line.
+        .map(|e| e.to_string().lines().next().unwrap_or_default().to_owned())
+        .collect();
+    assert!(from_toml.len() >= 6, "{from_toml:#?}");
+    assert_eq!(from_toml, from_derive);
+}
