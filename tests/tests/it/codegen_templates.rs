@@ -157,3 +157,35 @@ fn csrf_flash() {
     s.clear_flash().unwrap();
     assert!(s.flash().is_empty());
 }
+
+/// The snapshots reviewed in `session-spec/tests/it/snapshots/` are exactly the code
+/// compiled and exercised here.
+#[test]
+fn compiled_code_is_the_reviewed_snapshot() {
+    let snapshots = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../session-spec/tests/it/snapshots"
+    );
+    for (template, compiled) in [
+        (
+            "minimal",
+            include_str!(concat!(env!("OUT_DIR"), "/minimal.rs")),
+        ),
+        ("auth", include_str!(concat!(env!("OUT_DIR"), "/auth.rs"))),
+        ("cart", include_str!(concat!(env!("OUT_DIR"), "/cart.rs"))),
+        (
+            "csrf-flash",
+            include_str!(concat!(env!("OUT_DIR"), "/csrf_flash.rs")),
+        ),
+    ] {
+        let path = format!("{snapshots}/it__codegen__template_{template}.snap");
+        let snapshot = std::fs::read_to_string(&path).unwrap();
+        // An insta snapshot: a `---` header, then the content.
+        let body = snapshot.splitn(3, "---\n").nth(2).unwrap();
+        assert_eq!(
+            body.trim_end(),
+            compiled.trim_end(),
+            "{template}: run `cargo insta test -p session-spec`"
+        );
+    }
+}
