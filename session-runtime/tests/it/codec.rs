@@ -359,7 +359,12 @@ fn oversized_input_is_refused_before_decoding() {
 #[test]
 fn error_messages_do_not_repeat_the_value() {
     let (codec, value) = sealed(CookieMode::Signed);
-    let tampered = format!("{}A", &value[..value.len() - 1]);
+    // Flip a bit in the middle of the payload (the last character may already be any
+    // given letter, so replacing it is not always a change).
+    let mut raw = URL_SAFE_NO_PAD.decode(&value).unwrap();
+    raw[10] ^= 1;
+    let tampered = URL_SAFE_NO_PAD.encode(&raw);
+    assert_ne!(tampered, value);
     for input in [tampered.as_str(), "garbage!!", &value[..10]] {
         let err = codec.open(&ctx(), input).unwrap_err();
         let msg = err.to_string();
@@ -388,6 +393,41 @@ proptest! {
         prop_assert_eq!(opened.key_index, 0);
         let bytes = codec.seal_bytes(&ctx, &payload).unwrap();
         prop_assert_eq!(codec.open_bytes(&ctx, &bytes).unwrap().plaintext, payload);
+    }
+
+    #[test]
+    fn random_edits_of_a_sealed_value_are_refused(
+        edits in proptest::collection::vec((any::<proptest::sample::Index>(), any::<u8>()), 1..8),
+        encrypted in any::<bool>(),
+    ) {
+        let mode = if encrypted { CookieMode::Encrypted } else { CookieMode::Signed };
+        let codec = Codec::new(mode, Keys::generate());
+        let value = codec.seal(&ctx(), PAYLOAD).unwrap();
+        let mut raw = URL_SAFE_NO_PAD.decode(&value).unwrap();
+        let original = raw.clone();
+        for (index, byte) in &edits {
+            let i = index.index(raw.len());
+            raw[i] = *byte;
+        }
+        let edited = URL_SAFE_NO_PAD.encode(&raw);
+        if raw == original {
+            prop_assert!(codec.open(&ctx(), &edited).is_ok());
+        } else {
+            prop_assert!(codec.open(&ctx(), &edited).is_err());
+        }
+    }
+
+    #[test]
+    fn a_value_opens_only_in_its_own_context(
+        a in ("\\PC{0,12}", "\\PC{0,12}"),
+        b in ("\\PC{0,12}", "\\PC{0,12}"),
+        encrypted in any::<bool>(),
+    ) {
+        let mode = if encrypted { CookieMode::Encrypted } else { CookieMode::Signed };
+        let codec = Codec::new(mode, Keys::generate());
+        let value = codec.seal(&CodecContext::cookie(&a.0, &a.1), PAYLOAD).unwrap();
+        let opened = codec.open(&CodecContext::cookie(&b.0, &b.1), &value);
+        prop_assert_eq!(opened.is_ok(), a == b);
     }
 
     #[test]
