@@ -1,5 +1,28 @@
 //! Cross-crate tests live in `tests/tests/`. This library holds what the specs of
-//! `tests/specs/` refer to by path: custom validators and user types.
+//! `tests/specs/` refer to by path (custom validators and user types), and the generated
+//! code of every template compiled as a library's public API, where `missing_docs` and
+//! every other warning are errors.
+#![deny(missing_docs, warnings)]
+
+/// The generated code of each template in `templates/`, as public modules of a library.
+pub mod templates {
+    /// `templates/minimal.toml`.
+    pub mod minimal {
+        include!(concat!(env!("OUT_DIR"), "/minimal.rs"));
+    }
+    /// `templates/auth.toml`.
+    pub mod auth {
+        include!(concat!(env!("OUT_DIR"), "/auth.rs"));
+    }
+    /// `templates/cart.toml`.
+    pub mod cart {
+        include!(concat!(env!("OUT_DIR"), "/cart.rs"));
+    }
+    /// `templates/csrf-flash.toml`.
+    pub mod csrf_flash {
+        include!(concat!(env!("OUT_DIR"), "/csrf_flash.rs"));
+    }
+}
 
 /// User types that spec fields refer to by path.
 pub mod types {

@@ -189,3 +189,15 @@ fn compiled_code_is_the_reviewed_snapshot() {
         );
     }
 }
+
+/// The library `tests` compiles the same code as public modules under
+/// `#![deny(missing_docs, warnings)]`; it is the same API from outside the crate.
+#[test]
+fn generated_code_as_a_library_api() {
+    use tests::templates::cart::{CartSession, CartSessionExt};
+    let s = Session::<CartSession>::detached();
+    s.push_items("sku".into()).unwrap();
+    assert_eq!(s.items(), ["sku"]);
+    assert_eq!(CartSession::NAME, "CartSession");
+    assert_eq!(tests::templates::auth::Role::ALL.len(), 3);
+}
