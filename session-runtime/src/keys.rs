@@ -5,6 +5,14 @@
 //! public 4-byte key id that sealed values carry so the right key is tried first. Key types
 //! never print a secret: their `Debug` shows the key id only.
 //!
+//! # Derivation
+//!
+//! HKDF-SHA256 with the salt `session-toolkit key derivation v1` and the secret as input
+//! key material expands three outputs, each under its own info string:
+//! `session-toolkit v1 hmac-sha256 signing` (32 bytes), `session-toolkit v1 aes-256-gcm
+//! encryption` (32 bytes) and `session-toolkit v1 key id` (4 bytes). Changing any of these
+//! would invalidate every session, so they are fixed for format version 1.
+//!
 //! # Text form
 //!
 //! Keys come from environment variables or a key file ([`Keys::from_source`]). Each key is

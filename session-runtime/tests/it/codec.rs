@@ -576,3 +576,97 @@ mod at_rest {
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }
+
+/// The documented format, recomputed here from its description with the primitives
+/// themselves, and pinned: a change would log out every user.
+mod format_v1 {
+    use aes_gcm::aead::{Aead, KeyInit, Payload};
+    use aes_gcm::{Aes256Gcm, Nonce};
+    use base64::Engine as _;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use hkdf::Hkdf;
+    use hmac::{Hmac, Mac};
+    use session_runtime::codec::{Codec, CodecContext};
+    use session_runtime::keys::{Key, Keys};
+    use session_runtime::spec::settings::CookieMode;
+    use sha2::Sha256;
+
+    const SIGNED: &str = "EamBvBR7Im4iOjF9p4oR871NR576GTzcPgfypkR4SUHmjYBMVzoJHLKYmvs";
+    const ENCRYPTED: &str = "IamBvBSwx3f6PiLIpRTHxlyDZCuPvfyzYVgweaTxYy23Q1hX5jp4YA";
+    const PLAINTEXT: &[u8] = br#"{"n":1}"#;
+
+    fn secret() -> Vec<u8> {
+        (0u8..32).collect()
+    }
+
+    fn derive(info: &[u8], len: usize) -> Vec<u8> {
+        let hk = Hkdf::<Sha256>::new(Some(b"session-toolkit key derivation v1"), &secret());
+        let mut out = vec![0; len];
+        hk.expand(info, &mut out).unwrap();
+        out
+    }
+
+    /// `len(part) as u32 big-endian || part` for each part.
+    fn context(parts: &[&[u8]]) -> Vec<u8> {
+        parts
+            .iter()
+            .flat_map(|p| {
+                (p.len() as u32)
+                    .to_be_bytes()
+                    .into_iter()
+                    .chain(p.iter().copied())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn key_id_and_signed_value_follow_the_description() {
+        let key_id = derive(b"session-toolkit v1 key id", 4);
+        let key = Key::from_secret(&secret()).unwrap();
+        assert_eq!(key.id().0[..], key_id[..]);
+        assert_eq!(key.id().to_string(), "a981bc14");
+
+        let signing = derive(b"session-toolkit v1 hmac-sha256 signing", 32);
+        let mut prefix = vec![0x11];
+        prefix.extend_from_slice(&key_id);
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&signing).unwrap();
+        mac.update(&prefix);
+        mac.update(&context(&[b"cookie", b"session", b"shop"]));
+        mac.update(PLAINTEXT);
+        let expected = [&prefix[..], PLAINTEXT, &mac.finalize().into_bytes()].concat();
+        assert_eq!(URL_SAFE_NO_PAD.encode(&expected), SIGNED);
+
+        let codec = Codec::new(CookieMode::Signed, Keys::single(key));
+        let ctx = CodecContext::cookie("session", "shop");
+        assert_eq!(codec.seal(&ctx, PLAINTEXT).unwrap(), SIGNED);
+        assert_eq!(codec.open(&ctx, SIGNED).unwrap().plaintext, PLAINTEXT);
+    }
+
+    #[test]
+    fn encrypted_value_follows_the_description() {
+        let raw = URL_SAFE_NO_PAD.decode(ENCRYPTED).unwrap();
+        let key_id = derive(b"session-toolkit v1 key id", 4);
+        assert_eq!(raw[0], 0x21);
+        assert_eq!(raw[1..5], key_id[..]);
+        let encryption = derive(b"session-toolkit v1 aes-256-gcm encryption", 32);
+        let cipher = Aes256Gcm::new_from_slice(&encryption).unwrap();
+        let aad = [&raw[..5], &context(&[b"cookie", b"session", b"shop"])].concat();
+        let plaintext = cipher
+            .decrypt(
+                Nonce::from_slice(&raw[5..17]),
+                Payload {
+                    msg: &raw[17..],
+                    aad: &aad,
+                },
+            )
+            .unwrap();
+        assert_eq!(plaintext, PLAINTEXT);
+
+        let codec = Codec::new(
+            CookieMode::Encrypted,
+            Keys::single(Key::from_secret(&secret()).unwrap()),
+        );
+        let ctx = CodecContext::cookie("session", "shop");
+        assert_eq!(codec.open(&ctx, ENCRYPTED).unwrap().plaintext, PLAINTEXT);
+    }
+}
