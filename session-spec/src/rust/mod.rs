@@ -78,8 +78,19 @@ pub fn expand(input: proc_macro2::TokenStream) -> proc_macro2::TokenStream {
     };
     match lower(&input) {
         Ok(lowered) => {
-            let mut out =
-                crate::codegen::generate_tokens(&lowered.schema, crate::codegen::Mode::Derive);
+            // The generated API is as visible as the struct, and the user's types and
+            // validator paths keep their spans, so that rustc's errors point at them.
+            let table = &lowered.spans;
+            let span_of = |origin: &crate::ir::Origin| table.span(origin);
+            let options = crate::codegen::Options {
+                visibility: quote::ToTokens::to_token_stream(&input.vis),
+                span_of: &span_of,
+            };
+            let mut out = crate::codegen::generate_tokens_with(
+                &lowered.schema,
+                crate::codegen::Mode::Derive,
+                &options,
+            );
             out.extend(fallback::declared_fields_are_used(&input));
             out
         }
