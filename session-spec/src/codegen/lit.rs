@@ -232,7 +232,7 @@ pub(crate) fn float_lit(t: FloatType, value: f64) -> TokenStream {
     }
 }
 
-/// An unsuffixed `f64` literal; NaN and infinities as constants.
+/// An `f64` literal (`0.5f64`); NaN and infinities as constants.
 pub(crate) fn f64_lit(value: f64) -> TokenStream {
     float_lit(FloatType::F64, value)
 }

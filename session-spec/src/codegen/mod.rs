@@ -261,7 +261,7 @@ fn expand(cx: &mut Ctxt, schema: &Schema, mode: Mode) -> TokenStream {
         Mode::Derive => TokenStream::new(),
     };
     let inherent = schema_impl::inherent(cx, &name, &fields);
-    let schema_impl = schema_impl::session_schema(cx, schema, &name, &fields);
+    let schema_impl = schema_impl::session_schema(schema, &name, &fields);
     let (ext_trait, ext_impl) = accessors::expand(&cx.vis, &name, &fields);
     quote! {
         #marker

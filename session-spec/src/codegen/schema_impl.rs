@@ -97,12 +97,7 @@ fn describe_rules(f: &FieldCx<'_>) -> String {
 }
 
 /// `impl ::session_runtime::SessionSchema for Shop`.
-pub(crate) fn session_schema(
-    cx: &mut Ctxt,
-    schema: &Schema,
-    name: &Ident,
-    fields: &[FieldCx<'_>],
-) -> TokenStream {
+pub(crate) fn session_schema(schema: &Schema, name: &Ident, fields: &[FieldCx<'_>]) -> TokenStream {
     let schema_name = &schema.name;
     let version = schema.version;
     let keys = fields.iter().map(|f| &f.key_const);
@@ -110,7 +105,7 @@ pub(crate) fn session_schema(
         .iter()
         .filter(|f| f.field.sensitive)
         .map(|f| &f.key_const);
-    let settings = settings::expr(cx, &schema.settings);
+    let settings = settings::expr(&schema.settings);
     let upgrades = fields.iter().map(upgrade_field);
     let errors = if fields.is_empty() {
         quote!(let errors = ::std::vec::Vec::new();)

@@ -6,7 +6,6 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use super::Ctxt;
 use crate::settings::{
     Backend, CookieMode, CookiePrefix, DatabaseBackend, KeySource, Lifetime, SameSite, Settings,
 };
@@ -18,7 +17,7 @@ fn spec_path(item: &str) -> TokenStream {
 }
 
 /// The `Settings { .. }` expression of `settings`.
-pub(crate) fn expr(_cx: &mut Ctxt, settings: &Settings) -> TokenStream {
+pub(crate) fn expr(settings: &Settings) -> TokenStream {
     let Settings {
         cookie_name,
         secure,
