@@ -18,6 +18,35 @@
 //! [`diesel::sql_query`] and typed binds; the name is validated (letters, digits, `_`) and
 //! quoted, and no value is ever spliced into SQL text.
 //!
+//! # The table, migrations and purging
+//!
+//! The SQL files of `templates/migrations/{postgres,mysql}/` are embedded; run them with
+//! [`DieselStore::migrate`] (idempotent; [`crate::store::open`] does it for a configured
+//! database backend), or from the command line, with the URL in an environment variable:
+//!
+//! ```text
+//! cargo install session-runtime --features db-cli,postgres,mysql   # the `session-db` command
+//! session-db migrate --backend postgres --url-env DATABASE_URL --table sessions
+//! session-db purge   --backend mysql    --url-env DATABASE_URL --table sessions --batch 1000
+//! session-db sql     --backend postgres --table sessions   # print the SQL for a DBA
+//! ```
+//!
+//! Expired rows are deleted in batches ([`DieselStoreBuilder::purge_batch`]) by
+//! [`SessionStore::purge_expired`], by the shared background task
+//! ([`crate::store::spawn_purge_task`]) or by `session-db purge`; each batch is its own
+//! statement, so a purge never holds many locks, and two purges may run at once
+//! (PostgreSQL skips rows another purge has locked; on MySQL a deadlock is retried).
+//!
+//! # Concurrency and failures
+//!
+//! `create` is a plain `INSERT`: a key that exists (even expired, until purged) gives
+//! [`StoreError::Exists`]. `save` is `UPDATE ... WHERE id = ? AND version = ?`, never an
+//! upsert: when no row matched, the stored version tells [`StoreError::Conflict`] from
+//! [`StoreError::NotFound`], so a save racing a logout never brings the session back.
+//! An unreachable database gives [`StoreError::Unavailable`] within the pool timeout
+//! ([`DieselStoreBuilder::timeout`]); a connection that failed is dropped from the pool, so
+//! service comes back by itself when the database does.
+//!
 //! # One clock
 //!
 //! Expiry is decided by the application's clock: `expires_at` comes from the record and
@@ -104,6 +133,19 @@ pub trait Dialect: sealed::Sealed + Send + Sync + std::fmt::Debug + 'static {
 
     #[doc(hidden)]
     fn statements(table: &TableName) -> Statements;
+    /// The URL the driver gets (PostgreSQL adds a `connect_timeout`).
+    #[doc(hidden)]
+    fn prepare_url(url: &str, _timeout: Duration) -> String {
+        url.to_owned()
+    }
+    /// Checks the server can hold payloads of `max_payload` bytes; the problem, if any.
+    #[doc(hidden)]
+    fn check_server(
+        _conn: &mut Self::Connection,
+        _max_payload: usize,
+    ) -> QueryResult<Option<String>> {
+        Ok(None)
+    }
     #[doc(hidden)]
     fn insert(
         conn: &mut Self::Connection,
@@ -383,25 +425,37 @@ impl<D: Dialect> DieselStoreBuilder<D> {
     pub async fn connect(self) -> Result<DieselStore<D>> {
         let table = TableName::new(&self.table)?;
         let manager = Manager::<D> {
-            url: self.url.clone(),
+            url: D::prepare_url(&self.url, self.timeout),
             on_connect: self.on_connect.clone(),
             _dialect: PhantomData,
         };
         let redacted = redact_url(&self.url);
         let password = url_password(&self.url).map(str::to_owned);
+        let max_payload = self.max_payload;
         let (manager, probe) = tokio::task::spawn_blocking(move || {
-            let probe = manager.connect();
+            let probe = manager.connect().and_then(|mut conn| {
+                D::check_server(&mut conn.conn, max_payload).map_err(r2d2::Error::QueryError)
+            });
             (manager, probe)
         })
         .await
         .map_err(|e| StoreError::backend(format!("connecting task failed: {e}")))?;
-        if let Err(error) = probe {
-            let message = scrub(&error.to_string(), password.as_deref());
-            return Err(StoreError::Unavailable(format!(
-                "cannot connect to {} at {redacted}: {}",
-                D::NAME,
-                message.trim_end()
-            )));
+        match probe {
+            Ok(None) => {}
+            Ok(Some(problem)) => {
+                return Err(StoreError::Config(format!(
+                    "{} at {redacted}: {problem}",
+                    D::NAME
+                )));
+            }
+            Err(error) => {
+                let message = scrub(&error.to_string(), password.as_deref());
+                return Err(StoreError::Unavailable(format!(
+                    "cannot connect to {} at {redacted}: {}",
+                    D::NAME,
+                    message.trim_end()
+                )));
+            }
         }
         let pool = r2d2::Pool::builder()
             .max_size(self.pool_size)

@@ -77,6 +77,24 @@ impl Dialect for Mysql {
         }
     }
 
+    fn check_server(
+        conn: &mut Self::Connection,
+        max_payload: usize,
+    ) -> QueryResult<Option<String>> {
+        let mut rows: Vec<VersionRow> =
+            diesel::sql_query("SELECT CAST(@@max_allowed_packet AS SIGNED) AS version")
+                .load(conn)?;
+        let packet = rows.pop().map_or(0, |r| r.version);
+        // The statement carries the payload plus the key, the times and the SQL text.
+        let needed = max_payload as i64 + 4096;
+        Ok((packet < needed).then(|| {
+            format!(
+                "the payload cap of {max_payload} bytes does not fit the server's `max_allowed_packet` of \
+                 {packet} bytes: lower `max_payload` or raise `max_allowed_packet`"
+            )
+        }))
+    }
+
     fn insert(
         conn: &mut Self::Connection,
         sql: &Statements,

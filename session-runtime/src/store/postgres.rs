@@ -84,6 +84,18 @@ impl Dialect for Postgres {
         }
     }
 
+    fn prepare_url(url: &str, timeout: std::time::Duration) -> String {
+        // libpq waits for a TCP connect as long as the OS does unless told otherwise; bound
+        // it by the pool timeout (libpq's minimum is 2 seconds).
+        let is_uri = url.starts_with("postgres://") || url.starts_with("postgresql://");
+        if !is_uri || url.contains("connect_timeout=") {
+            return url.to_owned();
+        }
+        let secs = timeout.as_secs_f64().ceil().max(2.0) as u64;
+        let separator = if url.contains('?') { '&' } else { '?' };
+        format!("{url}{separator}connect_timeout={secs}")
+    }
+
     fn insert(
         conn: &mut Self::Connection,
         sql: &Statements,
@@ -152,5 +164,33 @@ impl Dialect for Postgres {
             .bind::<BigInt, _>(now)
             .bind::<BigInt, _>(limit)
             .execute(conn)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    #[test]
+    fn connect_timeout_is_added_unless_given() {
+        let t = Duration::from_millis(1500);
+        assert_eq!(
+            Postgres::prepare_url("postgres://u:p@h/db", t),
+            "postgres://u:p@h/db?connect_timeout=2"
+        );
+        assert_eq!(
+            Postgres::prepare_url("postgresql://h/db?sslmode=require", Duration::from_secs(5)),
+            "postgresql://h/db?sslmode=require&connect_timeout=5"
+        );
+        assert_eq!(
+            Postgres::prepare_url("postgres://h/db?connect_timeout=9", t),
+            "postgres://h/db?connect_timeout=9"
+        );
+        assert_eq!(
+            Postgres::prepare_url("host=h dbname=db", t),
+            "host=h dbname=db"
+        );
     }
 }

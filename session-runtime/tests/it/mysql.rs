@@ -171,3 +171,18 @@ async fn outage_over_http() {
     crate::db_http::outage_over_http(store.clone(), CTL).await;
     store.drop_table().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cap_above_max_allowed_packet_is_refused() {
+    let _server = SERVER.read().await;
+    match builder().max_payload(1 << 30).connect().await {
+        Err(session_runtime::StoreError::Config(message)) => {
+            assert!(message.contains("max_allowed_packet"), "{message}");
+            assert!(
+                !message.contains(&db::env_url(URL)),
+                "the URL must not appear: {message}"
+            );
+        }
+        other => panic!("a 1 GiB cap on a 16 MiB `max_allowed_packet` gave {other:?}"),
+    }
+}
