@@ -390,6 +390,35 @@ fn config_file_and_environment_override_the_compiled_policy() {
 }
 
 #[test]
+fn the_shipped_production_config_hardens_the_cookie() {
+    let dir = TempDir::new("shop-production");
+    let config = concat!(env!("CARGO_MANIFEST_DIR"), "/shop/production.toml");
+    let sessions = dir.path().join("sessions");
+    let shop = Server::start(
+        env!("CARGO_BIN_EXE_shop"),
+        &["--config", config],
+        &[
+            ("SESSION_KEY", KEY),
+            ("SESSION_FILE_DIR", sessions.to_str().unwrap()),
+        ],
+    );
+    let page = Client::new(shop.addr).get("/");
+    let cookie = page
+        .header("set-cookie")
+        .expect("a session cookie")
+        .to_ascii_lowercase();
+    assert!(cookie.starts_with("__host-shop="), "{cookie}");
+    assert!(
+        cookie.contains("samesite=strict") && cookie.contains("secure"),
+        "{cookie}"
+    );
+    assert!(
+        cookie.contains("path=/") && !cookie.contains("domain="),
+        "{cookie}"
+    );
+}
+
+#[test]
 fn an_invalid_override_stops_the_program_with_a_clear_error() {
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_shop"))
         .env("PORT", "0")
