@@ -38,7 +38,6 @@ pub enum Role {
     backend = "memory",
     keys(env = "SESSION_KEY")
 )]
-#[allow(dead_code)] // the fields declare the schema; data is read through `CartSessionExt`
 pub struct CartSession {
     /// The signed-in user's name.
     #[session(min_length = 1, max_length = 32, pattern = "[a-z0-9_]+")]

@@ -19,7 +19,6 @@
 pub mod app;
 pub mod view;
 
-#[allow(missing_docs, clippy::all)]
 mod generated {
     include!(concat!(env!("OUT_DIR"), "/shop.rs"));
 }
