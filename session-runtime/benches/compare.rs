@@ -1,7 +1,7 @@
 //! One request's session cost through the tower layer: this toolkit next to tower-sessions
 //! (its memory store and signed cookies), in one run.
 //!
-//! Run: `cargo bench --manifest-path bench-compare/Cargo.toml`.
+//! Run: `cargo bench -p session-runtime --bench compare`.
 //!
 //! Every measured request sends the session cookie of an existing session holding a small
 //! map (user id, name, cart, CSRF token, flash), and the handler changes one value, so
