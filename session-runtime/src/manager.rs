@@ -1,7 +1,7 @@
 //! The framework-agnostic session manager: from a request's `Cookie` headers to a
 //! [`Session`], and from the session after the handler to `Set-Cookie` headers.
 //!
-//! The tower layer ([`crate::layer`], feature `axum`) is a thin adapter over it; any other
+//! The tower layer (the `layer` module, feature `axum`) is a thin adapter over it; any other
 //! framework can call [`SessionManager::load`] and [`SessionManager::commit`] itself.
 //!
 //! # The policy, as enforced

@@ -33,7 +33,7 @@ pub(crate) fn expand(
     };
     let tdoc = doc_attrs(&format!(
         "Typed accessors of the [`{name}`] session, implemented for \
-         [`Session<{name}>`](session_runtime::Session).\n\nBring the trait into scope \
+         [`Session<{name}>`](struct@session_runtime::Session).\n\nBring the trait into scope \
          (`use ...::{ext};`) to call them on a session handle."
     ));
     let decl = quote! {
