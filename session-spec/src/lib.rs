@@ -49,6 +49,8 @@ pub mod rules;
 #[cfg(feature = "derive")]
 pub mod rust;
 pub mod settings;
+#[cfg(any(feature = "parse", feature = "derive"))]
+mod suggest;
 pub mod validate;
 
 #[cfg(all(feature = "codegen", feature = "parse"))]

@@ -32,7 +32,7 @@
 
 mod fields;
 mod session;
-mod suggest;
+use crate::suggest;
 mod ty;
 mod value;
 

@@ -61,6 +61,9 @@ mod tests {
         assert_eq!(distance("max_length", "max_lenght"), 1);
         assert_eq!(distance("", "abc"), 3);
         assert_eq!(distance("kitten", "sitting"), 3);
+        assert_eq!(distance("dri", "dir"), 1);
+        assert_eq!(distance("max_len", "max_length"), 3);
+        assert_eq!(distance("", "abc"), 3);
     }
 
     #[test]
