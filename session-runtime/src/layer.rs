@@ -7,6 +7,12 @@
 //! changed the session first ([`Error::is_retryable`]). When the inner service's response is
 //! a 5xx, the session is not committed (see [`crate::manager`]). Nothing here panics.
 //!
+//! Caches: a response to a request that carried a session, or that sets a session cookie,
+//! gets `Vary: Cookie`, so that no cache serves one user's page to another; a response that
+//! sets a session cookie and has no `Cache-Control` of its own gets `Cache-Control: private`,
+//! so that no shared cache stores the `Set-Cookie` (the application's own `Cache-Control` is
+//! left alone).
+//!
 //! ```
 //! use axum::{Router, routing::get};
 //! use session_runtime::{Session, SessionLayer, SessionManager, Settings, keys::Keys};
@@ -25,7 +31,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use http::header::{COOKIE, SET_COOKIE};
+use http::header::{CACHE_CONTROL, COOKIE, SET_COOKIE, VARY};
 use http::{HeaderValue, Request, Response, StatusCode};
 
 use crate::error::Error;
@@ -125,6 +131,7 @@ where
                 Ok(session) => session,
                 Err(e) => return Ok(failure(&e, "loading")),
             };
+            let had_session = !session.is_new();
             req.extensions_mut().insert(session.clone());
             let mut res = inner.call(req).await?;
             let is_server_error = res.status().is_server_error();
@@ -132,6 +139,7 @@ where
                 Ok(cookies) => cookies,
                 Err(e) => return Ok(failure(&e, "committing")),
             };
+            mark_private(res.headers_mut(), had_session, !cookies.is_empty());
             for cookie in cookies {
                 match HeaderValue::try_from(cookie) {
                     Ok(value) => {
@@ -147,6 +155,26 @@ where
             }
             Ok(res)
         })
+    }
+}
+
+/// Adds `Vary: Cookie` to a response that depends on a session, and `Cache-Control: private`
+/// to one that sets a session cookie without saying how it may be cached.
+fn mark_private(headers: &mut http::HeaderMap, had_session: bool, sets_cookie: bool) {
+    if !(had_session || sets_cookie) {
+        return;
+    }
+    let varies = headers.get_all(VARY).iter().any(|v| {
+        v.to_str().is_ok_and(|v| {
+            v.split(',')
+                .any(|t| t.trim() == "*" || t.trim().eq_ignore_ascii_case("cookie"))
+        })
+    });
+    if !varies {
+        headers.append(VARY, HeaderValue::from_static("Cookie"));
+    }
+    if sets_cookie && !headers.contains_key(CACHE_CONTROL) {
+        headers.insert(CACHE_CONTROL, HeaderValue::from_static("private"));
     }
 }
 

@@ -114,6 +114,58 @@ async fn layer_loads_and_commits() {
     );
 }
 
+async fn cached_page(session: Session) -> ([(http::header::HeaderName, &'static str); 1], String) {
+    session.set("seen", &true).unwrap();
+    ([(http::header::CACHE_CONTROL, "no-store")], "page".into())
+}
+
+fn header(res: &Response<Body>, name: http::header::HeaderName) -> Vec<String> {
+    res.headers()
+        .get_all(name)
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn session_responses_are_kept_out_of_shared_caches() {
+    use http::header::{CACHE_CONTROL, VARY};
+    let store = CountingStore::new();
+    let app = app(store.clone());
+
+    // No session in, none out: the response does not depend on a session.
+    let res = call(&app, "/whoami", None).await;
+    assert!(header(&res, VARY).is_empty());
+    assert!(header(&res, CACHE_CONTROL).is_empty());
+
+    // A Set-Cookie: varies by cookie and is private.
+    let res = call(&app, "/login", None).await;
+    assert_eq!(header(&res, VARY), ["Cookie"]);
+    assert_eq!(header(&res, CACHE_CONTROL), ["private"]);
+    let cookie = set_cookies(&res)[0].split(';').next().unwrap().to_owned();
+
+    // A read of an existing session sets no cookie but still varies by it.
+    let res = call(&app, "/whoami", Some(&cookie)).await;
+    assert!(set_cookies(&res).is_empty());
+    assert_eq!(header(&res, VARY), ["Cookie"]);
+    assert!(header(&res, CACHE_CONTROL).is_empty());
+}
+
+#[tokio::test]
+async fn application_cache_control_is_left_alone() {
+    use http::header::{CACHE_CONTROL, VARY};
+    let manager: SessionManager = SessionManager::with_store(settings(), CountingStore::new())
+        .unwrap()
+        .with_clock(Arc::new(MockClock::new(Timestamp(T0))));
+    let app = Router::new()
+        .route("/cached", get(cached_page))
+        .layer(SessionLayer::new(manager));
+    let res = call(&app, "/cached", None).await;
+    assert_eq!(set_cookies(&res).len(), 1);
+    assert_eq!(header(&res, CACHE_CONTROL), ["no-store"]);
+    assert_eq!(header(&res, VARY), ["Cookie"]);
+}
+
 #[tokio::test]
 async fn server_error_response_is_not_committed() {
     let store = CountingStore::new();
