@@ -1,7 +1,11 @@
 //! One request's session cost through the tower layer: this toolkit next to tower-sessions
-//! (its memory store and signed cookies), in one run.
+//! (its memory store and signed cookies) and actix-session (its cookie store, signed and
+//! private), in one run.
 //!
 //! Run: `cargo bench -p session-runtime --bench compare`.
+//!
+//! actix-session runs in-process too: `actix_web::test::init_service` builds the app once,
+//! `call_service` sends each request, on one actix system runner.
 //!
 //! Every measured request sends the session cookie of an existing session holding a small
 //! map (user id, name, cart, CSRF token, flash), and the handler changes one value, so
@@ -57,6 +61,19 @@ where
         .next()
         .unwrap()
         .to_owned();
+    // One unmeasured request with the cookie must reach the existing session (the handler
+    // counts the changes it makes to a loaded session), or the figures would be wrong.
+    let changes = N.load(Ordering::Relaxed);
+    let req = Request::builder()
+        .header(COOKIE, cookie.as_str())
+        .body(())
+        .unwrap();
+    rt.block_on(svc.clone().oneshot(req)).unwrap();
+    assert_eq!(
+        N.load(Ordering::Relaxed),
+        changes + 1,
+        "{name}: cookie not accepted"
+    );
     c.bench_function(name, |b| {
         b.iter(|| {
             let req = Request::builder()
@@ -140,6 +157,79 @@ fn tower_sessions(c: &mut Criterion) {
     );
 }
 
+async fn actix_handler(session: actix_session::Session) -> actix_web::HttpResponse {
+    if session.get::<Value>("user_id").ok().flatten().is_none() {
+        for (key, value) in app_data() {
+            session.insert(key, value).unwrap();
+        }
+    } else {
+        session
+            .insert("flash", N.fetch_add(1, Ordering::Relaxed))
+            .unwrap();
+    }
+    actix_web::HttpResponse::Ok().finish()
+}
+
+fn actix_session(c: &mut Criterion) {
+    use actix_session::SessionMiddleware;
+    use actix_session::config::CookieContentSecurity;
+    use actix_session::storage::CookieSessionStore;
+    use actix_web::http::header::{COOKIE, SET_COOKIE};
+    use actix_web::test::{TestRequest, call_service, init_service};
+    use actix_web::{App, web};
+
+    let rt = actix_web::rt::System::new();
+    for (name, security) in [
+        ("signed", CookieContentSecurity::Signed),
+        ("private", CookieContentSecurity::Private),
+    ] {
+        let middleware = SessionMiddleware::builder(
+            CookieSessionStore::default(),
+            actix_web::cookie::Key::generate(),
+        )
+        .cookie_secure(false)
+        .cookie_content_security(security)
+        .build();
+        let app = rt.block_on(init_service(
+            App::new()
+                .wrap(middleware)
+                .default_service(web::to(actix_handler)),
+        ));
+        let first = rt.block_on(call_service(&app, TestRequest::default().to_request()));
+        let cookie = first
+            .headers()
+            .get(SET_COOKIE)
+            .expect("a session cookie")
+            .to_str()
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_owned();
+        // As in `bench_service`: the cookie must reach the existing session.
+        let changes = N.load(Ordering::Relaxed);
+        let req = TestRequest::default()
+            .insert_header((COOKIE, cookie.as_str()))
+            .to_request();
+        rt.block_on(call_service(&app, req));
+        assert_eq!(
+            N.load(Ordering::Relaxed),
+            changes + 1,
+            "actix-session {name}: cookie not accepted"
+        );
+        c.bench_function(&format!("layer/actix-session/cookie-{name}"), |b| {
+            b.iter(|| {
+                let req = TestRequest::default()
+                    .insert_header((COOKIE, black_box(cookie.as_str())))
+                    .to_request();
+                let res = rt.block_on(call_service(&app, req));
+                assert!(res.headers().contains_key(SET_COOKIE));
+                black_box(res)
+            })
+        });
+    }
+}
+
 fn config() -> Criterion {
     Criterion::default()
         .warm_up_time(Duration::from_millis(500))
@@ -150,6 +240,6 @@ fn config() -> Criterion {
 criterion_group! {
     name = benches;
     config = config();
-    targets = ours, tower_sessions
+    targets = ours, tower_sessions, actix_session
 }
 criterion_main!(benches);
