@@ -222,6 +222,95 @@ pub struct VersionRow {
     pub(crate) version: i64,
 }
 
+/// The query methods of [`Dialect`], the same for every dialect: the statements differ
+/// (see each dialect's `statements`), their binds do not. Expanded inside each
+/// `impl Dialect`, where the connection type is known.
+macro_rules! diesel_queries {
+    () => {
+        fn insert(
+            conn: &mut Self::Connection,
+            sql: &$crate::store::database::Statements,
+            key: &[u8],
+            record: &$crate::store::Record,
+        ) -> $crate::store::database::QueryResult<()> {
+            let query = ::diesel::sql_query(&sql.insert)
+                .bind::<::diesel::sql_types::Binary, _>(key)
+                .bind::<::diesel::sql_types::Binary, _>(&record.payload)
+                .bind::<::diesel::sql_types::BigInt, _>($crate::store::database::clamp_expiry(
+                    record.expires_at,
+                ));
+            ::diesel::RunQueryDsl::execute(query, conn).map(drop)
+        }
+
+        fn load(
+            conn: &mut Self::Connection,
+            sql: &$crate::store::database::Statements,
+            key: &[u8],
+            now: i64,
+        ) -> $crate::store::database::QueryResult<
+            ::core::option::Option<$crate::store::database::Row>,
+        > {
+            let query = ::diesel::sql_query(&sql.load)
+                .bind::<::diesel::sql_types::Binary, _>(key)
+                .bind::<::diesel::sql_types::BigInt, _>(now);
+            let mut rows: ::std::vec::Vec<$crate::store::database::Row> =
+                ::diesel::RunQueryDsl::load(query, conn)?;
+            Ok(rows.pop())
+        }
+
+        fn update(
+            conn: &mut Self::Connection,
+            sql: &$crate::store::database::Statements,
+            key: &[u8],
+            record: &$crate::store::Record,
+        ) -> $crate::store::database::QueryResult<usize> {
+            let query = ::diesel::sql_query(&sql.update)
+                .bind::<::diesel::sql_types::Binary, _>(&record.payload)
+                .bind::<::diesel::sql_types::BigInt, _>($crate::store::database::clamp_expiry(
+                    record.expires_at,
+                ))
+                .bind::<::diesel::sql_types::Binary, _>(key)
+                .bind::<::diesel::sql_types::BigInt, _>(record.version as i64);
+            ::diesel::RunQueryDsl::execute(query, conn)
+        }
+
+        fn version(
+            conn: &mut Self::Connection,
+            sql: &$crate::store::database::Statements,
+            key: &[u8],
+        ) -> $crate::store::database::QueryResult<::core::option::Option<i64>> {
+            let query =
+                ::diesel::sql_query(&sql.version).bind::<::diesel::sql_types::Binary, _>(key);
+            let mut rows: ::std::vec::Vec<$crate::store::database::VersionRow> =
+                ::diesel::RunQueryDsl::load(query, conn)?;
+            Ok(rows.pop().map(|r| r.version))
+        }
+
+        fn delete(
+            conn: &mut Self::Connection,
+            sql: &$crate::store::database::Statements,
+            key: &[u8],
+        ) -> $crate::store::database::QueryResult<usize> {
+            let query =
+                ::diesel::sql_query(&sql.delete).bind::<::diesel::sql_types::Binary, _>(key);
+            ::diesel::RunQueryDsl::execute(query, conn)
+        }
+
+        fn purge_batch(
+            conn: &mut Self::Connection,
+            sql: &$crate::store::database::Statements,
+            now: i64,
+            limit: i64,
+        ) -> $crate::store::database::QueryResult<usize> {
+            let query = ::diesel::sql_query(&sql.purge)
+                .bind::<::diesel::sql_types::BigInt, _>(now)
+                .bind::<::diesel::sql_types::BigInt, _>(limit);
+            ::diesel::RunQueryDsl::execute(query, conn)
+        }
+    };
+}
+pub(crate) use diesel_queries;
+
 /// Clamps an expiry into what both databases store.
 pub(crate) fn clamp_expiry(t: Timestamp) -> i64 {
     t.0.clamp(MIN_EXPIRY.0, MAX_EXPIRY.0)

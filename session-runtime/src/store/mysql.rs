@@ -18,12 +18,10 @@
 //! ```
 
 use diesel::RunQueryDsl;
-use diesel::sql_types::{BigInt, Binary};
 
-use super::Record;
 use super::database::{
-    Dialect, DieselStore, DieselStoreBuilder, QueryResult, Row, Statements, TableName, VersionRow,
-    clamp_expiry, sealed,
+    Dialect, DieselStore, DieselStoreBuilder, QueryResult, Statements, TableName, VersionRow,
+    diesel_queries, sealed,
 };
 
 /// The MySQL / MariaDB dialect of [`DieselStore`].
@@ -95,73 +93,5 @@ impl Dialect for Mysql {
         }))
     }
 
-    fn insert(
-        conn: &mut Self::Connection,
-        sql: &Statements,
-        key: &[u8],
-        record: &Record,
-    ) -> QueryResult<()> {
-        diesel::sql_query(&sql.insert)
-            .bind::<Binary, _>(key)
-            .bind::<Binary, _>(&record.payload)
-            .bind::<BigInt, _>(clamp_expiry(record.expires_at))
-            .execute(conn)
-            .map(drop)
-    }
-
-    fn load(
-        conn: &mut Self::Connection,
-        sql: &Statements,
-        key: &[u8],
-        now: i64,
-    ) -> QueryResult<Option<Row>> {
-        let mut rows: Vec<Row> = diesel::sql_query(&sql.load)
-            .bind::<Binary, _>(key)
-            .bind::<BigInt, _>(now)
-            .load(conn)?;
-        Ok(rows.pop())
-    }
-
-    fn update(
-        conn: &mut Self::Connection,
-        sql: &Statements,
-        key: &[u8],
-        record: &Record,
-    ) -> QueryResult<usize> {
-        diesel::sql_query(&sql.update)
-            .bind::<Binary, _>(&record.payload)
-            .bind::<BigInt, _>(clamp_expiry(record.expires_at))
-            .bind::<Binary, _>(key)
-            .bind::<BigInt, _>(record.version as i64)
-            .execute(conn)
-    }
-
-    fn version(
-        conn: &mut Self::Connection,
-        sql: &Statements,
-        key: &[u8],
-    ) -> QueryResult<Option<i64>> {
-        let mut rows: Vec<VersionRow> = diesel::sql_query(&sql.version)
-            .bind::<Binary, _>(key)
-            .load(conn)?;
-        Ok(rows.pop().map(|r| r.version))
-    }
-
-    fn delete(conn: &mut Self::Connection, sql: &Statements, key: &[u8]) -> QueryResult<usize> {
-        diesel::sql_query(&sql.delete)
-            .bind::<Binary, _>(key)
-            .execute(conn)
-    }
-
-    fn purge_batch(
-        conn: &mut Self::Connection,
-        sql: &Statements,
-        now: i64,
-        limit: i64,
-    ) -> QueryResult<usize> {
-        diesel::sql_query(&sql.purge)
-            .bind::<BigInt, _>(now)
-            .bind::<BigInt, _>(limit)
-            .execute(conn)
-    }
+    diesel_queries!();
 }
