@@ -2,7 +2,7 @@
 //!
 //! The programs themselves are in `src/bin/`: `quickstart`, `shop`, `derive`,
 //! `custom_store` and `multi_instance`. This library holds what several of them use: HTML
-//! helpers, CSRF tokens, the server start-up, and the Redis store of `custom_store` (a
+//! helpers, CSRF tokens, logging, the server start-up, and the Redis store of `custom_store` (a
 //! library module so that the integration tests can run the store conformance suite on
 //! it).
 #![forbid(unsafe_code)]
@@ -11,6 +11,7 @@
 pub mod csrf;
 pub mod html;
 pub mod keys;
+pub mod logging;
 pub mod quickstart;
 pub mod redis_store;
 pub mod serve;

@@ -44,6 +44,7 @@ async fn dump(session: Session) -> Json<session_runtime::Map> {
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    examples::logging::init();
     let url = std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379/0".to_owned());
     let store = RedisStore::connect(&url, "custom_store")
         .await

@@ -165,6 +165,7 @@ async fn api(session: Session<CartSession>) -> Json<serde_json::Value> {
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    examples::logging::init();
     match run().await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {

@@ -18,6 +18,7 @@ use examples::shop::{Shop, app};
 
 #[tokio::main]
 async fn main() -> Result<(), StartError> {
+    examples::logging::init();
     let args = Args::parse(
         std::env::args().skip(1),
         "usage: multi_instance [--config FILE]",

@@ -32,6 +32,7 @@ async fn index(session: Session<Visits>) -> Html<String> {
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    examples::logging::init();
     // The policy compiled in from the spec; the key from `SESSION_KEY`, or an ephemeral
     // one (announced on stderr) so that the first run needs no set-up.
     let settings = <Visits as session_runtime::SessionSchema>::settings();

@@ -32,6 +32,7 @@ Environment:
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    examples::logging::init();
     match run().await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {

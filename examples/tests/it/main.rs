@@ -6,6 +6,7 @@ mod browser;
 mod databases;
 mod derive;
 mod http;
+mod logging;
 mod quickstart;
 mod redis_store;
 mod server;

@@ -57,7 +57,13 @@ impl Server {
 
     /// Starts `binary` in the working directory `cwd`.
     pub fn start_in(binary: &str, cwd: &Path, envs: &[(&str, &str)]) -> Self {
-        Self::spawn(binary, &[], envs, 1, Some(cwd))
+        Self::spawn(binary, &[], envs, 1, Some(cwd), Stdio::inherit())
+    }
+
+    /// Starts `binary` with its stderr (its log) written to the file `log`.
+    pub fn start_logged(binary: &str, envs: &[(&str, &str)], log: &Path) -> Self {
+        let file = std::fs::File::create(log).expect("create log file");
+        Self::spawn(binary, &[], envs, 1, None, Stdio::from(file))
     }
 
     /// Starts `binary` and reads `count` addresses from its first lines of output
@@ -68,7 +74,7 @@ impl Server {
         envs: &[(&str, &str)],
         count: usize,
     ) -> Self {
-        Self::spawn(binary, args, envs, count, None)
+        Self::spawn(binary, args, envs, count, None, Stdio::inherit())
     }
 
     fn spawn(
@@ -77,6 +83,7 @@ impl Server {
         envs: &[(&str, &str)],
         count: usize,
         cwd: Option<&Path>,
+        stderr: Stdio,
     ) -> Self {
         let mut command = Command::new(binary);
         if let Some(dir) = cwd {
@@ -86,7 +93,7 @@ impl Server {
             .args(args)
             .env("PORT", "0")
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit());
+            .stderr(stderr);
         // Start from a clean policy: no `SESSION_*` setting, key or database URL leaks in
         // from the caller (the test harness exports some); `envs` says what the test wants.
         for (name, _) in std::env::vars() {
