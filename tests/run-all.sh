@@ -7,6 +7,9 @@
 # scripts that stop and start them again (`SESSION_TEST_*_CTL`, taking `stop` or `start`,
 # used by the outage tests) and the browser's paths (`CHROMIUM`, `CHROMEDRIVER`), runs
 # `cargo test --workspace --all-features`, and stops every server on exit, whatever happens.
+# Before the servers start, `cargo audit` checks Cargo.lock for known advisories
+# (`tests/servers/audit.sh`: a hit fails the run; an advisory database that cannot be had
+# skips the check with a banner, never silently).
 # Tests that need a server fail, never skip, without it.
 #
 # Usage: bash tests/run-all.sh [extra cargo test arguments]
@@ -19,6 +22,7 @@ source "$SESSION_TEST_SERVERS_DIR/postgres.sh"
 source "$SESSION_TEST_SERVERS_DIR/mariadb.sh"
 source "$SESSION_TEST_SERVERS_DIR/redis.sh"
 source "$SESSION_TEST_SERVERS_DIR/browser.sh"
+source "$SESSION_TEST_SERVERS_DIR/audit.sh"
 
 RUN_DIR=$(mktemp -d /tmp/session-test.XXXXXX)
 chmod 755 "$RUN_DIR"
@@ -33,6 +37,7 @@ cleanup() {
         "${STARTED[i]}_stop" "$RUN_DIR/${STARTED[i]}" || log "could not stop ${STARTED[i]}"
     done
     rm -rf "$RUN_DIR"
+    [ -n "${AUDIT_RESULT:-}" ] && log "dependency check: $AUDIT_RESULT"
     exit "$rc"
 }
 trap cleanup EXIT
@@ -53,6 +58,7 @@ prepare_build() {
 }
 
 prepare_build
+audit_dependencies
 ensure_test_user
 start_server postgres
 start_server mariadb
