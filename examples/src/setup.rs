@@ -9,7 +9,6 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use session_runtime::codec::KeySealer;
 use session_runtime::config;
 use session_runtime::manager::SessionManager;
 use session_runtime::spec::{Backend, DatabaseBackend};
@@ -76,7 +75,14 @@ impl Args {
 pub fn settings<S: SessionSchema>(args: &Args) -> Result<Settings, StartError> {
     let mut settings = config::load(S::settings(), args.config.as_deref())?;
     let explicit_backend = std::env::var_os("SESSION_BACKEND").is_some();
-    if let (false, Ok(url)) = (explicit_backend, std::env::var(DATABASE_URL)) {
+    let url = match std::env::var(DATABASE_URL) {
+        Ok(url) => Some(url),
+        Err(std::env::VarError::NotPresent) => None,
+        Err(std::env::VarError::NotUnicode(_)) => {
+            return Err(format!("`{DATABASE_URL}` is not valid UTF-8").into());
+        }
+    };
+    if let (false, Some(url)) = (explicit_backend, url) {
         settings.backend = database_backend(&url)?;
     }
     Ok(settings)
@@ -128,10 +134,10 @@ pub fn describe(backend: &Backend) -> String {
     }
 }
 
-/// The session manager for `settings`, on the configured backend. The cookie backend and a
-/// file backend with `encrypt = true` need keys: from the environment as configured, or an
-/// ephemeral one for a development run without (announced on standard error). Server-side
-/// stores get a purge task.
+/// The session manager for `settings`, on the configured backend. The cookie backend and the
+/// file backend need keys: from the environment as configured, or an ephemeral one for a
+/// development run with `SESSION_EPHEMERAL_KEY=true` (announced on standard error).
+/// Server-side stores get a purge task.
 ///
 /// This is `SessionManager::from_settings` plus the ephemeral-key fallback and the purge
 /// task.
@@ -146,16 +152,15 @@ pub async fn manager<S: SessionSchema>(
         "{program}: sessions stored in {}",
         describe(&settings.backend)
     );
-    let encrypt_files = matches!(settings.backend, Backend::File { encrypt: true, .. });
+    // The cookie backend seals with the keys; the file store authenticates (and, with
+    // `encrypt = true`, encrypts) its records with them.
     let keys = match settings.backend {
-        Backend::Cookie | Backend::File { encrypt: true, .. } => {
-            Some(crate::keys::load_or_ephemeral(&settings.keys, program)?)
-        }
+        Backend::Cookie | Backend::File { .. } => Some(crate::keys::load(&settings.keys, program)?),
         _ => None,
     };
     let mut options = OpenOptions::new();
-    if let (true, Some(keys)) = (encrypt_files, &keys) {
-        options = options.sealer(Arc::new(KeySealer::new(keys.clone())));
+    if let (Backend::File { .. }, Some(keys)) = (&settings.backend, &keys) {
+        options = options.keys(keys.clone());
     }
     let manager = match (store::open(&settings.backend, &options).await?, keys) {
         // The data travels in the cookie, sealed with the keys.
