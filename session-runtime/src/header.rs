@@ -192,7 +192,10 @@ mod tests {
         assert_eq!(cookie_values(raw, "session").0, ["z"]);
         // Repeats and empty values cost nothing; distinct values are bounded.
         let same = "session=1; session=;".repeat(100);
-        assert_eq!(cookie_values([same], "session"), (vec!["1".to_owned()], false));
+        assert_eq!(
+            cookie_values([same], "session"),
+            (vec!["1".to_owned()], false)
+        );
         let many: String = (0..100).map(|i| format!("session={i};")).collect();
         let (values, truncated) = cookie_values([many], "session");
         assert_eq!(values.len(), MAX_CANDIDATES);

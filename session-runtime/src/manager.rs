@@ -206,7 +206,9 @@ impl<S: SessionSchema> SessionManager<S> {
     pub async fn from_settings(settings: Settings) -> Result<Self> {
         use session_spec::Backend as Configured;
         let keys = match &settings.backend {
-            Configured::Cookie | Configured::File { .. } => Some(Keys::from_source(&settings.keys)?),
+            Configured::Cookie | Configured::File { .. } => {
+                Some(Keys::from_source(&settings.keys)?)
+            }
             _ => None,
         };
         let mut options = store::OpenOptions::new();
@@ -460,6 +462,7 @@ impl<S: SessionSchema> SessionManager<S> {
         let stored_version = envelope.s;
         let mut data = envelope.d;
         if let Err(errors) = S::upgrade(&mut data) {
+            let errors = loggable::<S>(&errors);
             tracing::warn!(
                 schema = S::NAME,
                 stored_version,
@@ -721,6 +724,26 @@ struct Write {
     changed: bool,
     times: Times,
     data: Map,
+}
+
+/// Validation errors as they may be logged: the message of a `sensitive` field (which can
+/// quote the stored value, e.g. a type or `one_of` error) is replaced by the rule's name.
+fn loggable<S: SessionSchema>(errors: &crate::schema::ValidationErrors) -> String {
+    errors
+        .0
+        .iter()
+        .map(|e| {
+            if S::SENSITIVE.contains(&e.field.as_str()) {
+                format!(
+                    "field `{}` breaks rule `{}` (sensitive: value not shown)",
+                    e.field, e.rule
+                )
+            } else {
+                e.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 fn new_id() -> Result<SessionId> {

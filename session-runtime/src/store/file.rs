@@ -296,9 +296,8 @@ fn open_regular(path: &Path) -> Result<Option<File>> {
     let mut options = OpenOptions::new();
     options.read(true);
     #[cfg(unix)]
-    options.custom_flags(
-        (rustix::fs::OFlags::NOFOLLOW | rustix::fs::OFlags::NONBLOCK).bits() as i32,
-    );
+    options
+        .custom_flags((rustix::fs::OFlags::NOFOLLOW | rustix::fs::OFlags::NONBLOCK).bits() as i32);
     let file = match options.open(path) {
         Ok(file) => file,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
@@ -417,12 +416,7 @@ impl Inner {
 
     /// The MAC of a format-2 file: `mac` (prepared with the label) over the store key, the
     /// first 32 header bytes and the body.
-    fn file_mac(
-        mac: &Hmac<Sha256>,
-        key: &StoreKey,
-        header: &[u8],
-        body: &[u8],
-    ) -> Hmac<Sha256> {
+    fn file_mac(mac: &Hmac<Sha256>, key: &StoreKey, header: &[u8], body: &[u8]) -> Hmac<Sha256> {
         let mut mac = mac.clone();
         mac.update(&key.0);
         mac.update(&header[..32]);
@@ -465,7 +459,9 @@ impl Inner {
         file.extend_from_slice(&expires_at.0.to_be_bytes());
         file.extend_from_slice(&body_len.to_be_bytes());
         file.extend_from_slice(&key_id.0);
-        let tag = Self::file_mac(mac, key, &file, body).finalize().into_bytes();
+        let tag = Self::file_mac(mac, key, &file, body)
+            .finalize()
+            .into_bytes();
         file.extend_from_slice(&tag);
         file.extend_from_slice(body);
         Ok(file)
