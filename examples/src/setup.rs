@@ -10,6 +10,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use session_runtime::config;
+use session_runtime::keys::Keys;
 use session_runtime::manager::SessionManager;
 use session_runtime::spec::{Backend, DatabaseBackend};
 use session_runtime::store::{self, OpenOptions, Storage};
@@ -67,13 +68,19 @@ impl Args {
     }
 }
 
-/// The policy in force: `S`'s compiled-in settings, the `--config` file, `SESSION_*`
-/// variables, then `DATABASE_URL` (see the module docs).
+/// The policy in force: `S`'s compiled-in settings, the `--config` file (or the one
+/// `SESSION_CONFIG` names), `SESSION_*` variables, then `DATABASE_URL` (see the module
+/// docs).
 ///
 /// # Errors
 /// An invalid override or an invalid resulting policy.
 pub fn settings<S: SessionSchema>(args: &Args) -> Result<Settings, StartError> {
-    let mut settings = config::load(S::settings(), args.config.as_deref())?;
+    // `--config`, else the file `SESSION_CONFIG` names (as `SessionManager::from_env` does).
+    let file = args
+        .config
+        .clone()
+        .or_else(|| std::env::var_os("SESSION_CONFIG").map(PathBuf::from));
+    let mut settings = config::load(S::settings(), file.as_deref())?;
     let explicit_backend = std::env::var_os("SESSION_BACKEND").is_some();
     let url = match std::env::var(DATABASE_URL) {
         Ok(url) => Some(url),
@@ -148,16 +155,38 @@ pub async fn manager<S: SessionSchema>(
     settings: Settings,
     program: &str,
 ) -> Result<SessionManager<S>, StartError> {
-    eprintln!(
-        "{program}: sessions stored in {}",
-        describe(&settings.backend)
-    );
     // The cookie backend seals with the keys; the file store authenticates (and, with
     // `encrypt = true`, encrypts) its records with them.
     let keys = match settings.backend {
         Backend::Cookie | Backend::File { .. } => Some(crate::keys::load(&settings.keys, program)?),
         _ => None,
     };
+    build(settings, program, keys).await
+}
+
+/// Like [`manager`], but the keys are loaded whatever the backend and returned too, for an
+/// application that signs more with them (the shop's anonymous CSRF tokens).
+///
+/// # Errors
+/// As [`manager`]; a missing key is an error with every backend.
+pub async fn manager_and_keys<S: SessionSchema>(
+    settings: Settings,
+    program: &str,
+) -> Result<(SessionManager<S>, Keys), StartError> {
+    let keys = crate::keys::load(&settings.keys, program)?;
+    let manager = build(settings, program, Some(keys.clone())).await?;
+    Ok((manager, keys))
+}
+
+async fn build<S: SessionSchema>(
+    settings: Settings,
+    program: &str,
+    keys: Option<Keys>,
+) -> Result<SessionManager<S>, StartError> {
+    eprintln!(
+        "{program}: sessions stored in {}",
+        describe(&settings.backend)
+    );
     let mut options = OpenOptions::new();
     if let (Backend::File { .. }, Some(keys)) = (&settings.backend, &keys) {
         options = options.keys(keys.clone());

@@ -361,6 +361,26 @@ impl Key {
         self.id
     }
 
+    /// A 32-byte subkey for an application `purpose` (for example signing the CSRF tokens
+    /// of anonymous visitors): HMAC-SHA256 under the signing subkey of
+    /// `session-toolkit v1 derive`, a zero byte and `purpose`. Different purposes give
+    /// unrelated subkeys, and none of them reveals the session subkeys.
+    ///
+    /// ```
+    /// use session_runtime::keys::Key;
+    /// let key = Key::generate();
+    /// assert_eq!(key.derive(b"csrf"), key.derive(b"csrf"));
+    /// assert_ne!(key.derive(b"csrf"), key.derive(b"other"));
+    /// ```
+    pub fn derive(&self, purpose: &[u8]) -> [u8; 32] {
+        use hmac::{Hmac, Mac};
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.signing)
+            .expect("HMAC takes keys of any length");
+        mac.update(b"session-toolkit v1 derive\0");
+        mac.update(purpose);
+        mac.finalize().into_bytes().into()
+    }
+
     /// The HMAC-SHA256 subkey.
     pub(crate) fn signing_key(&self) -> &[u8; 32] {
         &self.signing
