@@ -141,7 +141,7 @@ impl AnonymousTokens {
 }
 
 fn decode_hex(text: &str) -> Option<Vec<u8>> {
-    if text.len() % 2 != 0 || !text.is_ascii() {
+    if text.len() & 1 == 1 || !text.is_ascii() {
         return None;
     }
     (0..text.len())

@@ -454,8 +454,9 @@ fn sensitive_values_never_appear_in_the_schema_mismatch_warning() {
 
 #[test]
 fn weak_or_mistyped_text_keys_are_refused() {
-    let cases: [(&str, fn(&KeyError) -> bool); 7] = [
-        (&"a"[..], |e| matches!(e, KeyError::TooShort { .. })),
+    type Expected = fn(&KeyError) -> bool;
+    let cases: [(&str, Expected); 7] = [
+        ("a", |e| matches!(e, KeyError::TooShort { .. })),
         ("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", |e| {
             matches!(e, KeyError::LowEntropy { .. })
         }),
