@@ -658,3 +658,17 @@ fn redact_url_hides_passwords_with_slashes_and_at_signs() {
         }
     }
 }
+
+#[cfg(all(feature = "db-cli", any(feature = "postgres", feature = "mysql")))]
+#[test]
+fn session_db_has_version() {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_session-db"))
+        .arg("--version")
+        .output()
+        .expect("run session-db");
+    assert!(output.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout).trim(),
+        concat!("session-db ", env!("CARGO_PKG_VERSION"))
+    );
+}
