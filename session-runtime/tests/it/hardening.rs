@@ -672,3 +672,57 @@ fn session_db_has_version() {
         concat!("session-db ", env!("CARGO_PKG_VERSION"))
     );
 }
+
+/// The format-1 files of earlier versions: a sealed one (authenticated by its AES-GCM seal)
+/// is still read, and rewritten in format 2 at its next save; an unsealed one (only an
+/// unkeyed checksum) is refused and left in place.
+#[tokio::test]
+async fn format_1_records_are_read_only_when_sealed() {
+    use session_runtime::store::Sealer as _;
+    let tmp = tempfile::tempdir().unwrap();
+    let keys = Keys::generate();
+    let store = store_in(&tmp.path().join("sessions"), &keys, true);
+    let key = StoreKey([7; 32]);
+    let (version, expires_at) = (3u64, NOW.0 + 60);
+    let mut aad = b"session-file/v1\0".to_vec();
+    aad.extend_from_slice(&key.0);
+    aad.extend_from_slice(&version.to_be_bytes());
+    aad.extend_from_slice(&expires_at.to_be_bytes());
+    let sealed = KeySealer::new(keys.clone())
+        .seal(b"{\"user\":\"ada\"}", &aad)
+        .unwrap();
+    let mut file = b"SESS\x01\x01\x00\x00".to_vec();
+    file.extend_from_slice(&version.to_be_bytes());
+    file.extend_from_slice(&expires_at.to_be_bytes());
+    file.extend_from_slice(&(sealed.len() as u32).to_be_bytes());
+    let checksum = Sha256::new()
+        .chain_update(&file[..28])
+        .chain_update(&sealed)
+        .finalize();
+    file.extend_from_slice(&checksum);
+    file.extend_from_slice(&sealed);
+    std::fs::write(store.path_of(&key), &file).unwrap();
+    let loaded = store
+        .load(&key, NOW)
+        .await
+        .unwrap()
+        .expect("a sealed format-1 file is read");
+    assert_eq!(loaded.payload, b"{\"user\":\"ada\"}");
+    assert_eq!(loaded.version, 3);
+    assert_eq!(store.save(&key, &loaded).await.unwrap(), 4);
+    assert_eq!(
+        std::fs::read(store.path_of(&key)).unwrap()[4],
+        2,
+        "rewritten in format 2"
+    );
+
+    // Unsealed format 1, in a store without encryption: refused, left in place.
+    let plain = store_in(&tmp.path().join("plain"), &keys, false);
+    let bytes = v1_file(b"{\"user\":\"ada\"}", NOW.0 + 60);
+    std::fs::write(plain.path_of(&key), &bytes).unwrap();
+    match plain.load(&key, NOW).await {
+        Err(StoreError::Corrupt(m)) => assert!(m.contains("format 1"), "{m}"),
+        other => panic!("an unkeyed format-1 file was read: {other:?}"),
+    }
+    assert_eq!(std::fs::read(plain.path_of(&key)).unwrap(), bytes);
+}
