@@ -9,8 +9,8 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use session_runtime::codec::KeySealer;
 use session_runtime::config;
+use session_runtime::keys::Keys;
 use session_runtime::manager::SessionManager;
 use session_runtime::spec::{Backend, DatabaseBackend};
 use session_runtime::store::{self, OpenOptions, Storage};
@@ -68,15 +68,28 @@ impl Args {
     }
 }
 
-/// The policy in force: `S`'s compiled-in settings, the `--config` file, `SESSION_*`
-/// variables, then `DATABASE_URL` (see the module docs).
+/// The policy in force: `S`'s compiled-in settings, the `--config` file (or the one
+/// `SESSION_CONFIG` names), `SESSION_*` variables, then `DATABASE_URL` (see the module
+/// docs).
 ///
 /// # Errors
 /// An invalid override or an invalid resulting policy.
 pub fn settings<S: SessionSchema>(args: &Args) -> Result<Settings, StartError> {
-    let mut settings = config::load(S::settings(), args.config.as_deref())?;
+    // `--config`, else the file `SESSION_CONFIG` names (as `SessionManager::from_env` does).
+    let file = args
+        .config
+        .clone()
+        .or_else(|| std::env::var_os("SESSION_CONFIG").map(PathBuf::from));
+    let mut settings = config::load(S::settings(), file.as_deref())?;
     let explicit_backend = std::env::var_os("SESSION_BACKEND").is_some();
-    if let (false, Ok(url)) = (explicit_backend, std::env::var(DATABASE_URL)) {
+    let url = match std::env::var(DATABASE_URL) {
+        Ok(url) => Some(url),
+        Err(std::env::VarError::NotPresent) => None,
+        Err(std::env::VarError::NotUnicode(_)) => {
+            return Err(format!("`{DATABASE_URL}` is not valid UTF-8").into());
+        }
+    };
+    if let (false, Some(url)) = (explicit_backend, url) {
         settings.backend = database_backend(&url)?;
     }
     Ok(settings)
@@ -128,10 +141,10 @@ pub fn describe(backend: &Backend) -> String {
     }
 }
 
-/// The session manager for `settings`, on the configured backend. The cookie backend and a
-/// file backend with `encrypt = true` need keys: from the environment as configured, or an
-/// ephemeral one for a development run without (announced on standard error). Server-side
-/// stores get a purge task.
+/// The session manager for `settings`, on the configured backend. The cookie backend and the
+/// file backend need keys: from the environment as configured, or an ephemeral one for a
+/// development run with `SESSION_EPHEMERAL_KEY=true` (announced on standard error).
+/// Server-side stores get a purge task.
 ///
 /// This is `SessionManager::from_settings` plus the ephemeral-key fallback and the purge
 /// task.
@@ -142,20 +155,41 @@ pub async fn manager<S: SessionSchema>(
     settings: Settings,
     program: &str,
 ) -> Result<SessionManager<S>, StartError> {
+    // The cookie backend seals with the keys; the file store authenticates (and, with
+    // `encrypt = true`, encrypts) its records with them.
+    let keys = match settings.backend {
+        Backend::Cookie | Backend::File { .. } => Some(crate::keys::load(&settings.keys, program)?),
+        _ => None,
+    };
+    build(settings, program, keys).await
+}
+
+/// Like [`manager`], but the keys are loaded whatever the backend and returned too, for an
+/// application that signs more with them (the shop's anonymous CSRF tokens).
+///
+/// # Errors
+/// As [`manager`]; a missing key is an error with every backend.
+pub async fn manager_and_keys<S: SessionSchema>(
+    settings: Settings,
+    program: &str,
+) -> Result<(SessionManager<S>, Keys), StartError> {
+    let keys = crate::keys::load(&settings.keys, program)?;
+    let manager = build(settings, program, Some(keys.clone())).await?;
+    Ok((manager, keys))
+}
+
+async fn build<S: SessionSchema>(
+    settings: Settings,
+    program: &str,
+    keys: Option<Keys>,
+) -> Result<SessionManager<S>, StartError> {
     eprintln!(
         "{program}: sessions stored in {}",
         describe(&settings.backend)
     );
-    let encrypt_files = matches!(settings.backend, Backend::File { encrypt: true, .. });
-    let keys = match settings.backend {
-        Backend::Cookie | Backend::File { encrypt: true, .. } => {
-            Some(crate::keys::load_or_ephemeral(&settings.keys, program)?)
-        }
-        _ => None,
-    };
     let mut options = OpenOptions::new();
-    if let (true, Some(keys)) = (encrypt_files, &keys) {
-        options = options.sealer(Arc::new(KeySealer::new(keys.clone())));
+    if let (Backend::File { .. }, Some(keys)) = (&settings.backend, &keys) {
+        options = options.keys(keys.clone());
     }
     let manager = match (store::open(&settings.backend, &options).await?, keys) {
         // The data travels in the cookie, sealed with the keys.

@@ -176,12 +176,12 @@ fn managers(c: &mut Criterion) {
         ("memory", Arc::new(MemoryStore::new())),
         (
             "file",
-            Arc::new(FileStore::open(dir.join("plain")).unwrap()),
+            Arc::new(FileStore::open(dir.join("plain"), keys.clone()).unwrap()),
         ),
         (
             "file-encrypted",
             Arc::new(
-                FileStore::builder(dir.join("sealed"))
+                FileStore::builder(dir.join("sealed"), keys.clone())
                     .sealer(Arc::new(KeySealer::new(keys)))
                     .open()
                     .unwrap(),

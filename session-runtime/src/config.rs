@@ -26,8 +26,18 @@
 //! | `SESSION_FILE_DIR` | `backend.dir` (file backend) | `/var/lib/app/sessions` |
 //! | `SESSION_KEY_FILE` | `keys.file` | `/run/secrets/session-keys` |
 //!
-//! Other `SESSION_*` variables are left alone: `SESSION_KEY` and the fallback-key
-//! variables hold secrets, not settings.
+//! Besides these, the process may hold `SESSION_CONFIG` (the settings file,
+//! [`SessionManager::from_env`](crate::SessionManager::from_env)), the key variables the
+//! settings name (`keys.env`, `SESSION_KEY` by default, and `keys.fallback_env`), and
+//! [`SESSION_EPHEMERAL_KEY`](crate::keys::EPHEMERAL_SWITCH), the development switch.
+//! `SESSION_MANAGER` (set by X11 desktop sessions) is not ours and is ignored.
+//!
+//! **Any other `SESSION_*` name stops the start** ([`ConfigError::UnknownVar`], with the
+//! closest known name as a suggestion): a misspelt override (`SESSION_SECUR=false`) would
+//! otherwise leave the policy weaker than intended without anyone noticing. So does a
+//! `SESSION_*` variable whose name or value is not valid UTF-8
+//! ([`ConfigError::NotUnicode`]), and a settings file larger than
+//! [`MAX_SETTINGS_FILE`] ([`ConfigError::TooLarge`]).
 //!
 //! ```
 //! use session_runtime::config;
@@ -80,6 +90,29 @@ pub enum ConfigError {
         /// What it should look like.
         expected: &'static str,
     },
+    /// A `SESSION_*` variable that no setting, key or switch uses (a typo, or a setting
+    /// of another version).
+    #[error("unknown session variable `{var}`{}; remove it or fix its name", .suggestion.as_ref().map(|s| format!(" (did you mean `{s}`?)")).unwrap_or_default())]
+    UnknownVar {
+        /// The variable.
+        var: String,
+        /// The closest known name, if any is close.
+        suggestion: Option<String>,
+    },
+    /// A `SESSION_*` variable's name or value is not valid UTF-8.
+    #[error("session variable `{var}` is not valid UTF-8")]
+    NotUnicode {
+        /// The variable (its name, lossily converted).
+        var: String,
+    },
+    /// The settings file is larger than [`MAX_SETTINGS_FILE`].
+    #[error("settings file `{path}` is larger than {max} bytes")]
+    TooLarge {
+        /// The file.
+        path: PathBuf,
+        /// The limit.
+        max: u64,
+    },
     /// The resulting policy breaks a cross-cutting rule.
     #[error("invalid session settings: {}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
     Problems(Vec<SettingsProblem>),
@@ -95,11 +128,33 @@ pub type Result<T, E = ConfigError> = std::result::Result<T, E>;
 /// An unreadable or invalid file, an invalid variable, or a resulting policy with
 /// [problems](Settings::problems).
 pub fn load(settings: Settings, file: Option<&Path>) -> Result<Settings> {
+    load_with(settings, file, std::env::vars_os())
+}
+
+/// [`load`] with the environment given as `vars` (all of it, or only the `SESSION_*`
+/// variables) instead of read from the process: what tests use, since changing the
+/// environment of a threaded program is unsafe.
+///
+/// # Errors
+/// As [`load`].
+///
+/// ```
+/// use session_runtime::config::{self, ConfigError};
+/// use session_runtime::Settings;
+/// let vars = [("SESSION_SECUR".into(), "false".into())];
+/// let err = config::load_with(Settings::default(), None, vars).unwrap_err();
+/// assert!(matches!(&err, ConfigError::UnknownVar { var, .. } if var == "SESSION_SECUR"));
+/// assert!(err.to_string().contains("did you mean `SESSION_SECURE`?"));
+/// ```
+pub fn load_with<I>(settings: Settings, file: Option<&Path>, vars: I) -> Result<Settings>
+where
+    I: IntoIterator<Item = (std::ffi::OsString, std::ffi::OsString)>,
+{
     let mut settings = settings;
     if let Some(path) = file {
         apply_toml_file(&mut settings, path)?;
     }
-    apply_env(&mut settings)?;
+    apply_os_vars(&mut settings, vars)?;
     check(&settings)?;
     Ok(settings)
 }
@@ -117,15 +172,33 @@ pub fn check(settings: &Settings) -> Result<()> {
     }
 }
 
-/// Overrides `settings` with the keys present in the TOML file at `path`.
+/// The largest settings file read: 1 MiB (a settings file is a few hundred bytes; a
+/// larger one is a mistake, such as a device or a log file given by accident).
+pub const MAX_SETTINGS_FILE: u64 = 1024 * 1024;
+
+/// Overrides `settings` with the keys present in the TOML file at `path`, at most
+/// [`MAX_SETTINGS_FILE`] bytes.
 ///
 /// # Errors
-/// See [`apply_toml`]; also [`ConfigError::Io`].
+/// See [`apply_toml`]; also [`ConfigError::Io`], [`ConfigError::TooLarge`].
 pub fn apply_toml_file(settings: &mut Settings, path: &Path) -> Result<()> {
-    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
+    use std::io::Read as _;
+    let io = |source| ConfigError::Io {
         path: path.to_owned(),
         source,
-    })?;
+    };
+    let mut text = String::new();
+    std::fs::File::open(path)
+        .map_err(io)?
+        .take(MAX_SETTINGS_FILE + 1)
+        .read_to_string(&mut text)
+        .map_err(io)?;
+    if text.len() as u64 > MAX_SETTINGS_FILE {
+        return Err(ConfigError::TooLarge {
+            path: path.to_owned(),
+            max: MAX_SETTINGS_FILE,
+        });
+    }
     apply_toml(settings, &text).map_err(|e| match e {
         ConfigError::Toml { message, .. } => ConfigError::Toml {
             path: Some(path.to_owned()),
@@ -177,20 +250,90 @@ pub fn apply_toml(settings: &mut Settings, text: &str) -> Result<()> {
 /// Overrides `settings` with the process's `SESSION_*` environment variables.
 ///
 /// # Errors
-/// See [`apply_vars`].
+/// See [`apply_os_vars`].
 pub fn apply_env(settings: &mut Settings) -> Result<()> {
-    let vars: Vec<(String, String)> = std::env::vars_os()
-        .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
-        .filter(|(k, _)| k.starts_with("SESSION_"))
-        .collect();
-    for (var, _) in &vars {
-        // A misspelt override would otherwise be silently ignored.
-        let holds_key = *var == settings.keys.env || settings.keys.fallback_env.contains(var);
-        if !holds_key && !KNOWN.contains(&var.as_str()) && !var.starts_with("SESSION_KEY") {
-            tracing::warn!(variable = %var, "unknown session setting variable, ignored");
+    apply_os_vars(settings, std::env::vars_os())
+}
+
+/// Overrides `settings` with the `SESSION_*` variables among `vars` (other names are
+/// ignored), after checking every `SESSION_*` name (see the [module docs](self)).
+///
+/// # Errors
+/// [`ConfigError::UnknownVar`], [`ConfigError::NotUnicode`], and as [`apply_vars`].
+pub fn apply_os_vars<I>(settings: &mut Settings, vars: I) -> Result<()>
+where
+    I: IntoIterator<Item = (std::ffi::OsString, std::ffi::OsString)>,
+{
+    let mut found = Vec::new();
+    for (name, value) in vars {
+        if !name.as_encoded_bytes().starts_with(b"SESSION_") {
+            continue;
+        }
+        let Some(name) = name.to_str().map(str::to_owned) else {
+            return Err(ConfigError::NotUnicode {
+                var: name.to_string_lossy().into_owned(),
+            });
+        };
+        if IGNORED.contains(&name.as_str()) {
+            continue;
+        }
+        let Some(value) = value.to_str().map(str::to_owned) else {
+            return Err(ConfigError::NotUnicode { var: name });
+        };
+        found.push((name, value));
+    }
+    found.sort();
+    for (name, _) in &found {
+        check_name(settings, name)?;
+    }
+    found.retain(|(name, _)| KNOWN.contains(&name.as_str()));
+    apply_vars(settings, found)
+}
+
+/// `SESSION_*` names set by other software, never ours.
+const IGNORED: &[&str] = &["SESSION_MANAGER"];
+
+/// Names the process may hold besides the settings of [`KNOWN`].
+const OTHER_NAMES: &[&str] = &["SESSION_CONFIG", crate::keys::EPHEMERAL_SWITCH];
+
+/// Refuses a `SESSION_*` name that is neither a setting, nor a key variable of `settings`,
+/// nor one of [`OTHER_NAMES`].
+fn check_name(settings: &Settings, name: &str) -> Result<()> {
+    let is_key = *name == settings.keys.env || settings.keys.fallback_env.iter().any(|v| v == name);
+    if is_key || KNOWN.contains(&name) || OTHER_NAMES.contains(&name) {
+        return Ok(());
+    }
+    let candidates = KNOWN
+        .iter()
+        .chain(OTHER_NAMES)
+        .copied()
+        .chain(std::iter::once(settings.keys.env.as_str()))
+        .chain(settings.keys.fallback_env.iter().map(String::as_str));
+    let suggestion = candidates
+        .map(|known| (edit_distance(name, known), known))
+        .filter(|(d, _)| *d <= 3)
+        .min()
+        .map(|(_, known)| known.to_owned());
+    Err(ConfigError::UnknownVar {
+        var: name.to_owned(),
+        suggestion,
+    })
+}
+
+/// The Levenshtein distance between two names (short ASCII strings).
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
+            prev = cur;
         }
     }
-    apply_vars(settings, vars)
+    row[b.len()]
 }
 
 /// The variables [`apply_vars`] understands.

@@ -12,19 +12,21 @@ use crate::time::Timestamp;
 /// Browsers keep cookies whose name and value together fit in this many bytes.
 pub(crate) const MAX_COOKIE_SIZE: usize = 4096;
 
-/// At most this many cookies of our name are tried per request (bounds the work a client
-/// can cause by repeating the cookie).
-const MAX_CANDIDATES: usize = 8;
+/// At most this many distinct values of cookies of our name are considered per request
+/// (bounds the work a client can cause by repeating the cookie; far more than a browser
+/// sends for one name unless someone tosses cookies at it).
+pub(crate) const MAX_CANDIDATES: usize = 64;
 
-/// The values of every cookie named `name` in the request's `Cookie` headers, in order,
-/// at most [`MAX_CANDIDATES`]. Pairs that are not UTF-8 are skipped; quotes around a value
-/// are removed.
-pub(crate) fn cookie_values<I>(headers: I, name: &str) -> Vec<String>
+/// The distinct values of every cookie named `name` in the request's `Cookie` headers, in
+/// order, at most [`MAX_CANDIDATES`], and whether more were left out. Pairs that are not
+/// UTF-8 are skipped; quotes around a value are removed; empty values and values no
+/// browser would keep (over 4096 bytes) are dropped without counting.
+pub(crate) fn cookie_values<I>(headers: I, name: &str) -> (Vec<String>, bool)
 where
     I: IntoIterator,
     I::Item: AsRef<[u8]>,
 {
-    let mut out = Vec::new();
+    let mut out: Vec<String> = Vec::new();
     for header in headers {
         for pair in header.as_ref().split(|b| *b == b';') {
             let Ok(pair) = std::str::from_utf8(pair) else {
@@ -41,13 +43,16 @@ where
                 .strip_prefix('"')
                 .and_then(|v| v.strip_suffix('"'))
                 .unwrap_or(v);
-            out.push(v.to_owned());
-            if out.len() == MAX_CANDIDATES {
-                return out;
+            if v.is_empty() || v.len() > MAX_COOKIE_SIZE || out.iter().any(|seen| seen == v) {
+                continue;
             }
+            if out.len() == MAX_CANDIDATES {
+                return (out, true);
+            }
+            out.push(v.to_owned());
         }
     }
-    out
+    (out, false)
 }
 
 /// The cookie attributes of a policy, ready to format.
@@ -182,10 +187,18 @@ mod tests {
     #[test]
     fn cookie_values_are_found_in_every_header() {
         let headers = ["a=1; session=x", "session=\"y\";other=2", "session"];
-        assert_eq!(cookie_values(headers, "session"), ["x", "y"]);
+        assert_eq!(cookie_values(headers, "session").0, ["x", "y"]);
         let raw: [&[u8]; 1] = [b"session=\xff; session=z"];
-        assert_eq!(cookie_values(raw, "session"), ["z"]);
-        let many = "session=1;".repeat(100);
-        assert_eq!(cookie_values([many], "session").len(), MAX_CANDIDATES);
+        assert_eq!(cookie_values(raw, "session").0, ["z"]);
+        // Repeats and empty values cost nothing; distinct values are bounded.
+        let same = "session=1; session=;".repeat(100);
+        assert_eq!(
+            cookie_values([same], "session"),
+            (vec!["1".to_owned()], false)
+        );
+        let many: String = (0..100).map(|i| format!("session={i};")).collect();
+        let (values, truncated) = cookie_values([many], "session");
+        assert_eq!(values.len(), MAX_CANDIDATES);
+        assert!(truncated);
     }
 }

@@ -22,6 +22,29 @@
 //! - raw text of at least 32 bytes, used as-is (its UTF-8 bytes are the secret; a
 //!   passphrase has less entropy per byte than random bytes, so prefer the `base64:` form).
 //!
+//! A key in text form must also look like a secret: a `base64:` prefix written another way
+//! (`BASE64:`, `base64;`, `base64 `) is refused instead of being taken as a raw
+//! passphrase, and a secret with too little variety (32 times `a`, `abab...`, a short
+//! pattern repeated: an empirical entropy under [`MIN_TEXT_ENTROPY_BITS`] bits) is
+//! refused ([`KeyError::LowEntropy`]). Errors name where the key came from, never the key.
+//!
+//! An *empty* (or whitespace-only) key variable is an error ([`KeyError::Empty`]), like an
+//! unset one ([`KeyError::Missing`]); a program may start with a random, ephemeral key
+//! instead only when the development switch [`EPHEMERAL_SWITCH`] (`SESSION_EPHEMERAL_KEY=true`)
+//! is set and the variable is unset ([`Keys::from_source_or_ephemeral`]).
+//!
+//! # Nonce budget (AES-256-GCM)
+//!
+//! Encrypted cookies and records encrypted at rest use AES-256-GCM with a random 96-bit
+//! nonce per sealed value. The chance that two values sealed under one key share a nonce
+//! (which would reveal their XOR and allow forgeries under that key) stays below 2^-32
+//! as long as a key seals at most 2^32 values (NIST SP 800-38D). Every write of an
+//! encrypted session seals anew, so count writes, not sessions: at 1,000 writes a second a
+//! key reaches 2^32 after about 50 days. **Rotate the primary key well before that**
+//! (for example monthly on a busy site): make the new key primary and keep the old one as
+//! a fallback for one session lifetime ([`Keys`]), then remove it. Signed cookies
+//! (HMAC-SHA256) have no such budget.
+//!
 //! Surrounding whitespace (including the trailing newline of a file) is trimmed. In a key
 //! file, the first key line is the primary key and every following key line is a fallback;
 //! blank lines and lines starting with `#` are skipped (write a raw key that starts with `#`
@@ -66,6 +89,17 @@ use session_spec::settings::KeySource;
 /// The prefix of the base64 text form of a key.
 pub const BASE64_PREFIX: &str = "base64:";
 
+/// The least empirical entropy (in bits: the Shannon entropy of the secret's byte
+/// frequencies times its length) a key in text form must have. 32 random bytes have about
+/// 150; 32 times the same character has 0.
+pub const MIN_TEXT_ENTROPY_BITS: f64 = 96.0;
+
+/// The development switch: with `SESSION_EPHEMERAL_KEY=true` (or `1`, `yes`, `on`), a
+/// program whose key variable is unset starts with a random key that lives as long as the
+/// process ([`Keys::from_source_or_ephemeral`]). Never set it in production: every restart
+/// ends every session.
+pub const EPHEMERAL_SWITCH: &str = "SESSION_EPHEMERAL_KEY";
+
 /// HKDF salt: fixes the derivation to this library and format generation.
 const HKDF_SALT: &[u8] = b"session-toolkit key derivation v1";
 const INFO_SIGNING: &[u8] = b"session-toolkit v1 hmac-sha256 signing";
@@ -89,11 +123,47 @@ pub enum KeyError {
         /// The minimum length.
         min: usize,
     },
-    /// An environment variable that should hold a key is not set (or is empty).
-    #[error("environment variable `{var}` holding a session key is not set")]
+    /// An environment variable that should hold a key is not set.
+    #[error(
+        "environment variable `{var}` holding a session key is not set (for a development \
+         run only, `SESSION_EPHEMERAL_KEY=true` starts with a throw-away key)"
+    )]
     Missing {
         /// The variable's name.
         var: String,
+    },
+    /// An environment variable that should hold a key is set but empty (or whitespace).
+    #[error(
+        "environment variable `{var}` holding a session key is empty; set it to a key \
+         (`base64:` and 32 random bytes), or unset it and set `SESSION_EPHEMERAL_KEY=true` \
+         for a development run"
+    )]
+    Empty {
+        /// The variable's name.
+        var: String,
+    },
+    /// A key in text form has too little variety to be a secret.
+    #[error(
+        "session key from {origin} looks too simple to be a secret (about {bits} bits of \
+         entropy, at least {min} required); generate one with 32 random bytes, written as \
+         `base64:...`"
+    )]
+    LowEntropy {
+        /// Where the key came from.
+        origin: String,
+        /// The estimated entropy in bits.
+        bits: u32,
+        /// The minimum.
+        min: u32,
+    },
+    /// A key in text form starts with a mistyped `base64:` prefix.
+    #[error(
+        "session key from {origin} starts with a mistyped `base64:` prefix (write exactly \
+         `base64:` in lower case, followed by the base64 text)"
+    )]
+    MistypedPrefix {
+        /// Where the key came from.
+        origin: String,
     },
     /// An environment variable holding a key is not valid Unicode.
     #[error("environment variable `{var}` holding a session key is not valid unicode")]
@@ -116,6 +186,9 @@ pub enum KeyError {
         #[source]
         source: std::io::Error,
     },
+    /// No random key could be drawn for an ephemeral key.
+    #[error("no random session key could be drawn: {0}")]
+    Random(String),
     /// The key file holds no key line.
     #[error("session key file `{path}` holds no key")]
     EmptyFile {
@@ -201,17 +274,46 @@ impl Key {
     /// # Errors
     /// [`KeyError::InvalidBase64`], [`KeyError::TooShort`]; `origin` (where the text came
     /// from, e.g. ``environment variable `SESSION_KEY` ``) goes into the message.
+    ///
+    /// [`KeyError::MistypedPrefix`] when the text starts with `base64` written otherwise
+    /// than `base64:`; [`KeyError::LowEntropy`] when the secret has less than
+    /// [`MIN_TEXT_ENTROPY_BITS`] of empirical entropy.
+    ///
+    /// ```
+    /// use session_runtime::keys::{Key, KeyError};
+    /// assert!(matches!(Key::from_text(&"a".repeat(32), "test"), Err(KeyError::LowEntropy { .. })));
+    /// assert!(matches!(
+    ///     Key::from_text("BASE64:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8", "test"),
+    ///     Err(KeyError::MistypedPrefix { .. })
+    /// ));
+    /// ```
     pub fn from_text(text: &str, origin: &str) -> Result<Self> {
         let text = text.trim();
-        match text.strip_prefix(BASE64_PREFIX) {
-            Some(b64) => {
-                let secret = decode_base64(b64.trim()).ok_or_else(|| KeyError::InvalidBase64 {
+        let secret = match text.strip_prefix(BASE64_PREFIX) {
+            Some(b64) => decode_base64(b64.trim()).ok_or_else(|| KeyError::InvalidBase64 {
+                origin: origin.to_owned(),
+            })?,
+            None if text
+                .get(..6)
+                .is_some_and(|p| p.eq_ignore_ascii_case("base64")) =>
+            {
+                return Err(KeyError::MistypedPrefix {
                     origin: origin.to_owned(),
-                })?;
-                Self::from_secret_at(&secret, origin)
+                });
             }
-            None => Self::from_secret_at(text.as_bytes(), origin),
+            None => text.as_bytes().to_vec(),
+        };
+        if secret.len() >= Self::MIN_SECRET_LEN {
+            let bits = entropy_bits(&secret);
+            if bits < MIN_TEXT_ENTROPY_BITS {
+                return Err(KeyError::LowEntropy {
+                    origin: origin.to_owned(),
+                    bits: bits as u32,
+                    min: MIN_TEXT_ENTROPY_BITS as u32,
+                });
+            }
         }
+        Self::from_secret_at(&secret, origin)
     }
 
     /// A fresh key from 32 random bytes (for tests and development).
@@ -259,6 +361,26 @@ impl Key {
         self.id
     }
 
+    /// A 32-byte subkey for an application `purpose` (for example signing the CSRF tokens
+    /// of anonymous visitors): HMAC-SHA256 under the signing subkey of
+    /// `session-toolkit v1 derive`, a zero byte and `purpose`. Different purposes give
+    /// unrelated subkeys, and none of them reveals the session subkeys.
+    ///
+    /// ```
+    /// use session_runtime::keys::Key;
+    /// let key = Key::generate();
+    /// assert_eq!(key.derive(b"csrf"), key.derive(b"csrf"));
+    /// assert_ne!(key.derive(b"csrf"), key.derive(b"other"));
+    /// ```
+    pub fn derive(&self, purpose: &[u8]) -> [u8; 32] {
+        use hmac::{Hmac, Mac};
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.signing)
+            .expect("HMAC takes keys of any length");
+        mac.update(b"session-toolkit v1 derive\0");
+        mac.update(purpose);
+        mac.finalize().into_bytes().into()
+    }
+
     /// The HMAC-SHA256 subkey.
     pub(crate) fn signing_key(&self) -> &[u8; 32] {
         &self.signing
@@ -282,6 +404,26 @@ impl fmt::Debug for Key {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "Key {{ id: {}, secret: <redacted> }}", self.id)
     }
+}
+
+/// The empirical entropy of `secret` in bits: the Shannon entropy of its byte frequencies
+/// times its length. A cheap screen against keys such as 32 times `a` or `abab...`, not a
+/// proof of randomness.
+fn entropy_bits(secret: &[u8]) -> f64 {
+    let mut counts = [0u32; 256];
+    for &b in secret {
+        counts[b as usize] += 1;
+    }
+    let n = secret.len() as f64;
+    let per_byte: f64 = counts
+        .iter()
+        .filter(|&&c| c > 0)
+        .map(|&c| {
+            let p = f64::from(c) / n;
+            -p * p.log2()
+        })
+        .sum();
+    per_byte * n
 }
 
 /// Decodes standard or url-safe base64, padded or not.
@@ -358,7 +500,7 @@ impl Keys {
     /// environment variables `env` (primary) and `fallback_env`.
     ///
     /// # Errors
-    /// [`KeyError::Missing`] when a variable is unset or empty, [`KeyError::NotUnicode`],
+    /// [`KeyError::Missing`] when a variable is unset, [`KeyError::Empty`] when it is empty, [`KeyError::NotUnicode`],
     /// [`KeyError::File`], [`KeyError::EmptyFile`], and the errors of [`Key::from_text`].
     pub fn from_source(source: &KeySource) -> Result<Self> {
         if let Some(path) = &source.file {
@@ -371,6 +513,30 @@ impl Keys {
                 var: var.to_owned(),
             }),
         })
+    }
+
+    /// Like [`Keys::from_source`], but when the primary key variable is unset (not empty),
+    /// no key file is configured and `allow_ephemeral` is true, a fresh random key that
+    /// lives as long as the process (the second value is then `true`; announce it). Pass
+    /// [`ephemeral_switch_on`] for `allow_ephemeral` unless the program is a demo.
+    ///
+    /// # Errors
+    /// As [`Keys::from_source`]; a missing key without `allow_ephemeral` is
+    /// [`KeyError::Missing`]; [`KeyError::Random`] when no random key can be drawn.
+    pub fn from_source_or_ephemeral(
+        source: &KeySource,
+        allow_ephemeral: bool,
+    ) -> Result<(Self, bool)> {
+        match Self::from_source(source) {
+            Ok(keys) => Ok((keys, false)),
+            Err(KeyError::Missing { var })
+                if allow_ephemeral && var == source.env && source.file.is_none() =>
+            {
+                let key = Key::try_generate().map_err(|e| KeyError::Random(e.to_string()))?;
+                Ok((Self::single(key), true))
+            }
+            Err(other) => Err(other),
+        }
     }
 
     /// Like [`Keys::from_source`], reading variables through `lookup` instead of the process
@@ -397,7 +563,10 @@ impl Keys {
                 Some(text) if !text.trim().is_empty() => {
                     Key::from_text(&text, &format!("environment variable `{var}`"))
                 }
-                _ => Err(KeyError::Missing {
+                Some(_) => Err(KeyError::Empty {
+                    var: var.to_owned(),
+                }),
+                None => Err(KeyError::Missing {
                     var: var.to_owned(),
                 }),
             }
@@ -446,4 +615,15 @@ impl Keys {
         let fallbacks = keys.collect::<Result<_>>()?;
         Ok(Self::new(primary, fallbacks))
     }
+}
+
+/// Whether the development switch [`EPHEMERAL_SWITCH`] is on in the process environment
+/// (`true`, `1`, `yes` or `on`, any case).
+pub fn ephemeral_switch_on() -> bool {
+    std::env::var(EPHEMERAL_SWITCH).is_ok_and(|v| {
+        matches!(
+            v.trim().to_ascii_lowercase().as_str(),
+            "true" | "1" | "yes" | "on"
+        )
+    })
 }

@@ -3,9 +3,12 @@
 //!
 //! A store failure (or a cookie too large to send) is logged with `tracing` at `error`
 //! and answered with an empty-bodied `500 Internal Server Error`, or `503 Service
-//! Unavailable` when retrying can help: the store is unavailable, or another request
-//! changed the session first ([`Error::is_retryable`]). When the inner service's response is
-//! a 5xx, the session is not committed (see [`crate::manager`]). Nothing here panics.
+//! Unavailable` with `Retry-After: 1` when retrying can help: the store is unavailable, or
+//! another request changed the session first ([`Error::is_retryable`]). When the inner
+//! service's response is a 5xx, the session is not committed (see [`crate::manager`]).
+//! When the handler changed nothing in the session and only a refresh was owed, a failed
+//! commit is logged at `warn` and the handler's response is sent as it is, without a
+//! cookie: a full disk does not turn plain reads into errors. Nothing here panics.
 //!
 //! Caches: a response to a request that carried a session, or that sets a session cookie,
 //! gets `Vary: Cookie`, so that no cache serves one user's page to another; a response that
@@ -137,6 +140,13 @@ where
             let is_server_error = res.status().is_server_error();
             let cookies = match manager.commit(&session, is_server_error).await {
                 Ok(cookies) => cookies,
+                // The handler changed nothing (only a refresh, activity bookkeeping or a
+                // re-issue was owed): its answer stands, without a cookie. A full disk or
+                // a struggling store then costs the session's sliding expiry, not the page.
+                Err(e) if !session.is_modified() => {
+                    tracing::warn!(error = %e, "session refresh failed; answering without it");
+                    Vec::new()
+                }
                 Err(e) => return Ok(failure(&e, "committing")),
             };
             mark_private(res.headers_mut(), had_session, !cookies.is_empty());
@@ -178,13 +188,21 @@ fn mark_private(headers: &mut http::HeaderMap, had_session: bool, sets_cookie: b
     }
 }
 
+/// The `Retry-After` of a `503`, in seconds.
+const RETRY_AFTER_SECONDS: &str = "1";
+
 fn failure<B: Default>(error: &Error, stage: &'static str) -> Response<B> {
     tracing::error!(error = %error, stage, "session {stage} failed");
-    empty(if error.is_retryable() {
-        StatusCode::SERVICE_UNAVAILABLE
+    if error.is_retryable() {
+        let mut res = empty(StatusCode::SERVICE_UNAVAILABLE);
+        res.headers_mut().insert(
+            http::header::RETRY_AFTER,
+            HeaderValue::from_static(RETRY_AFTER_SECONDS),
+        );
+        res
     } else {
-        StatusCode::INTERNAL_SERVER_ERROR
-    })
+        empty(StatusCode::INTERNAL_SERVER_ERROR)
+    }
 }
 
 fn empty<B: Default>(status: StatusCode) -> Response<B> {

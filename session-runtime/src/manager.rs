@@ -41,8 +41,10 @@
 //! **Nothing written that need not be.** A request that changes nothing, owes no refresh,
 //! no idle bookkeeping, no rotation and no re-issue under the primary key costs no store
 //! write and no `Set-Cookie`. A fresh session is not stored until it holds data, so
-//! anonymous visitors create no records. A refused cookie (expired, unknown, tampered)
-//! gets a removal `Set-Cookie` unless a new session replaces it.
+//! anonymous visitors create no records. A cookie that was ours but is dead (authentic and
+//! expired, or unusable) gets a removal `Set-Cookie` unless a new session replaces it;
+//! unauthenticated junk (tampered, unknown, tossed by another site) and a cookie under a
+//! key that is not configured never do (see [`SessionManager::load`]).
 //!
 //! ```
 //! # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
@@ -83,7 +85,7 @@ use std::sync::Arc;
 
 use session_spec::Settings;
 
-use crate::codec::{Codec, CodecContext, CodecError, KeySealer};
+use crate::codec::{Codec, CodecContext, CodecError};
 use crate::config::{self, ConfigError};
 use crate::error::{Error, Result};
 use crate::header::{self, CookiePolicy, MAX_COOKIE_SIZE};
@@ -184,8 +186,8 @@ impl<S: SessionSchema> SessionManager<S> {
     }
 
     /// The manager `settings` describe: its backend opened with [`store::open`], its keys
-    /// read from `settings.keys` when the backend needs them (the cookie backend, a file
-    /// backend with `encrypt = true`).
+    /// read from `settings.keys` when the backend needs them (the cookie backend, and the
+    /// file backend, which authenticates its records with them).
     ///
     /// ```
     /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
@@ -204,14 +206,14 @@ impl<S: SessionSchema> SessionManager<S> {
     pub async fn from_settings(settings: Settings) -> Result<Self> {
         use session_spec::Backend as Configured;
         let keys = match &settings.backend {
-            Configured::Cookie | Configured::File { encrypt: true, .. } => {
+            Configured::Cookie | Configured::File { .. } => {
                 Some(Keys::from_source(&settings.keys)?)
             }
             _ => None,
         };
         let mut options = store::OpenOptions::new();
-        if let (Configured::File { encrypt: true, .. }, Some(keys)) = (&settings.backend, &keys) {
-            options = options.sealer(Arc::new(KeySealer::new(keys.clone())));
+        if let (Configured::File { .. }, Some(keys)) = (&settings.backend, &keys) {
+            options = options.keys(keys.clone());
         }
         match (store::open(&settings.backend, &options).await?, keys) {
             (Storage::Server(store), _) => Self::with_store(settings, store),
@@ -295,7 +297,17 @@ impl<S: SessionSchema> SessionManager<S> {
     /// An expired, unknown, malformed or tampered cookie, and data that no longer fits the
     /// schema, give a fresh session (logged at `debug`, or `warn` for data that was
     /// authentic but unusable); a client-chosen id is never adopted, and nothing is
-    /// written. Several cookies of the session's name are tried in order.
+    /// written. Every distinct cookie of the session's name is tried in order (bounded:
+    /// at most 64 values, and at most 16 store look-ups, each only for a value shaped like
+    /// a session id), and the first that opens wins.
+    ///
+    /// The refused cookie gets a removal `Set-Cookie` (at commit) only when one of them was
+    /// provably ours and dead (authentic but expired or unusable), none was sealed under a
+    /// key that is not configured (or stored in a record that cannot be read), and every
+    /// candidate was tried: unauthenticated junk, such as cookies tossed by another site,
+    /// never makes the server delete the browser's real cookie. Only a record that was
+    /// authentic but is unusable by this application is deleted; a record the store cannot
+    /// read (corrupt, or under a removed key) is left in place.
     ///
     /// # Errors
     /// [`Error::Store`] when the store fails (not when it has no such session).
@@ -306,13 +318,27 @@ impl<S: SessionSchema> SessionManager<S> {
     {
         let m = &*self.inner;
         let now = m.clock.now();
-        let values = header::cookie_values(cookie_headers, &m.cookie.name);
-        let mut obsolete = None;
+        let (values, truncated) = header::cookie_values(cookie_headers, &m.cookie.name);
+        let mut refused = Refused {
+            truncated,
+            ..Refused::default()
+        };
+        let mut lookups = 0;
         for value in &values {
             let opened = match &m.backend {
-                Backend::Cookie(codec) => self.open_cookie(codec, value, now),
+                Backend::Cookie(codec) => self.open_cookie(codec, value, now, &mut refused),
                 Backend::Store(store) => {
-                    self.open_record(store.as_ref(), value, now, &mut obsolete)
+                    // A value that cannot be an id costs no store round trip.
+                    let Ok(id) = SessionId::parse(value) else {
+                        tracing::debug!("malformed session id in cookie");
+                        continue;
+                    };
+                    if lookups == MAX_LOOKUPS {
+                        refused.truncated = true;
+                        break;
+                    }
+                    lookups += 1;
+                    self.open_record(store.as_ref(), id, now, &mut refused)
                         .await?
                 }
             };
@@ -321,19 +347,31 @@ impl<S: SessionSchema> SessionManager<S> {
             }
         }
         let mut inner = Inner::fresh(Arc::clone(&m.clock), m.limits);
-        inner.stale_cookie = !values.is_empty();
-        inner.obsolete = obsolete;
+        inner.stale_cookie = refused.authentic_dead && !refused.unreadable && !refused.truncated;
+        inner.obsolete = refused.obsolete;
         Ok(Session::from_inner(inner))
     }
 
-    fn open_cookie(&self, sealer: &Sealer, value: &str, now: Timestamp) -> Option<Inner> {
+    fn open_cookie(
+        &self,
+        sealer: &Sealer,
+        value: &str,
+        now: Timestamp,
+        refused: &mut Refused,
+    ) -> Option<Inner> {
         let opened = match sealer.codec.open(&sealer.context, value) {
             Ok(opened) => opened,
+            Err(e @ CodecError::UnknownKey(_)) => {
+                tracing::debug!(error = %e, "session cookie under a key that is not configured; left alone");
+                refused.unreadable = true;
+                return None;
+            }
             Err(e) => {
                 tracing::debug!(error = %e, "session cookie refused");
                 return None;
             }
         };
+        refused.authentic_dead = true;
         let envelope = match payload::decode(&opened.plaintext) {
             Ok(envelope) => envelope,
             Err(e) => {
@@ -349,7 +387,7 @@ impl<S: SessionSchema> SessionManager<S> {
             tracing::warn!("authentic session cookie without a valid id; starting a fresh session");
             return None;
         };
-        let mut inner = self.restore(envelope, id, 0, now)?;
+        let mut inner = self.restore(envelope, id, 0, now).ok()?;
         inner.reissue = opened.needs_reissue();
         Some(inner)
     }
@@ -357,14 +395,10 @@ impl<S: SessionSchema> SessionManager<S> {
     async fn open_record(
         &self,
         store: &dyn SessionStore,
-        value: &str,
+        id: SessionId,
         now: Timestamp,
-        obsolete: &mut Option<SessionId>,
+        refused: &mut Refused,
     ) -> Result<Option<Inner>> {
-        let Ok(id) = SessionId::parse(value) else {
-            tracing::debug!("malformed session id in cookie");
-            return Ok(None);
-        };
         let record = match store.load(&id.store_key(), now).await {
             Ok(Some(record)) => record,
             Ok(None) => {
@@ -372,25 +406,35 @@ impl<S: SessionSchema> SessionManager<S> {
                 return Ok(None);
             }
             Err(StoreError::Corrupt(e)) => {
-                tracing::warn!(error = %e, "corrupt session record; starting a fresh session");
-                *obsolete = Some(id);
+                // Not provably garbage: it may be sealed under a key removed by mistake, or
+                // written by a newer version. Left in place (purged at its expiry).
+                tracing::warn!(error = %e, "unreadable session record left in place; starting a fresh session");
+                refused.unreadable = true;
                 return Ok(None);
             }
             Err(e) => return Err(e.into()),
         };
+        refused.authentic_dead = true;
         let envelope = match payload::decode(&record.payload) {
             Ok(envelope) => envelope,
             Err(e) => {
-                tracing::warn!(error = %e, "unreadable session record; starting a fresh session");
-                *obsolete = Some(id);
+                tracing::warn!(error = %e, "unreadable session payload; starting a fresh session");
+                refused.obsolete = Some(id);
                 return Ok(None);
             }
         };
-        let restored = self.restore(envelope, id.clone(), record.version, now);
-        if restored.is_none() {
-            *obsolete = Some(id);
+        match self.restore(envelope, id.clone(), record.version, now) {
+            Ok(inner) => Ok(Some(inner)),
+            Err(Unusable::OtherSchema) => {
+                // Another application's record: not ours to delete, nor its cookie.
+                refused.unreadable = true;
+                Ok(None)
+            }
+            Err(Unusable::Expired | Unusable::Unfit) => {
+                refused.obsolete = Some(id);
+                Ok(None)
+            }
         }
-        Ok(restored)
     }
 
     /// Checks the deadline and the schema of a decoded payload.
@@ -400,7 +444,7 @@ impl<S: SessionSchema> SessionManager<S> {
         id: SessionId,
         version: u64,
         now: Timestamp,
-    ) -> Option<Inner> {
+    ) -> Result<Inner, Unusable> {
         let m = &*self.inner;
         if envelope.n.as_deref().is_some_and(|n| n != S::NAME) {
             tracing::warn!(
@@ -408,16 +452,17 @@ impl<S: SessionSchema> SessionManager<S> {
                 stored = envelope.n.as_deref(),
                 "session record of another schema; starting a fresh session"
             );
-            return None;
+            return Err(Unusable::OtherSchema);
         }
         let times = envelope.times();
         if now >= times.deadline(&m.limits) {
             tracing::debug!("session expired");
-            return None;
+            return Err(Unusable::Expired);
         }
         let stored_version = envelope.s;
         let mut data = envelope.d;
         if let Err(errors) = S::upgrade(&mut data) {
+            let errors = loggable::<S>(&errors);
             tracing::warn!(
                 schema = S::NAME,
                 stored_version,
@@ -425,7 +470,7 @@ impl<S: SessionSchema> SessionManager<S> {
                 %errors,
                 "session data no longer fits the schema; starting a fresh session"
             );
-            return None;
+            return Err(Unusable::Unfit);
         }
         let mut inner = Inner::fresh(Arc::clone(&m.clock), m.limits);
         inner.data = data;
@@ -434,7 +479,7 @@ impl<S: SessionSchema> SessionManager<S> {
         inner.times = times;
         inner.from_cookie = true;
         inner.force_write = stored_version != S::VERSION;
-        Some(inner)
+        Ok(inner)
     }
 
     /// Commits a session after the handler and returns the `Set-Cookie` header values to
@@ -633,6 +678,33 @@ impl<S: SessionSchema> SessionManager<S> {
     }
 }
 
+/// At most this many store look-ups per request, over the cookies of the session's name.
+const MAX_LOOKUPS: usize = 16;
+
+/// What the refused candidates of a request showed (decides the removal cookie).
+#[derive(Default)]
+struct Refused {
+    /// A candidate was authentic (ours) but dead: expired, or unusable by this schema.
+    authentic_dead: bool,
+    /// A candidate could not be judged: sealed under a key that is not configured, a
+    /// record the store cannot read, another application's record.
+    unreadable: bool,
+    /// Not every candidate was tried (the bounds were reached).
+    truncated: bool,
+    /// An authentic record unusable by this application, deleted at commit.
+    obsolete: Option<SessionId>,
+}
+
+/// Why an authentic payload gives no session.
+enum Unusable {
+    /// Of another schema (another application's).
+    OtherSchema,
+    /// Past its deadline.
+    Expired,
+    /// Its data no longer fits the schema.
+    Unfit,
+}
+
 /// What a commit owes.
 enum Plan {
     /// Send a removal cookie, deleting a record first if any.
@@ -652,6 +724,26 @@ struct Write {
     changed: bool,
     times: Times,
     data: Map,
+}
+
+/// Validation errors as they may be logged: the message of a `sensitive` field (which can
+/// quote the stored value, e.g. a type or `one_of` error) is replaced by the rule's name.
+fn loggable<S: SessionSchema>(errors: &crate::schema::ValidationErrors) -> String {
+    errors
+        .0
+        .iter()
+        .map(|e| {
+            if S::SENSITIVE.contains(&e.field.as_str()) {
+                format!(
+                    "field `{}` breaks rule `{}` (sensitive: value not shown)",
+                    e.field, e.rule
+                )
+            } else {
+                e.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 fn new_id() -> Result<SessionId> {

@@ -42,10 +42,11 @@ async fn main() -> Result<(), StartError> {
     let mut servers = Vec::new();
     for (name, port) in [("instance A", port_a), ("instance B", port_b)] {
         // A manager and a store per instance: nothing shared in memory.
-        let manager = setup::manager::<Shop>(settings.clone(), name).await?;
+        let (manager, keys) = setup::manager_and_keys::<Shop>(settings.clone(), name).await?;
+        let anonymous = examples::csrf::AnonymousTokens::new(&keys);
         let (listener, _) = examples::serve::bind(name, port).await?;
         servers.push(tokio::spawn(async move {
-            axum::serve(listener, app::router(manager))
+            axum::serve(listener, app::router(manager, anonymous))
                 .with_graceful_shutdown(examples::serve::shutdown_signal())
                 .await
         }));

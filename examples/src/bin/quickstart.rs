@@ -33,10 +33,11 @@ async fn index(session: Session<Visits>) -> Html<String> {
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     examples::logging::init();
-    // The policy compiled in from the spec; the key from `SESSION_KEY`, or an ephemeral
-    // one (announced on stderr) so that the first run needs no set-up.
+    // The policy compiled in from the spec; the key from `SESSION_KEY`, or, when it is
+    // unset, an ephemeral one (announced on stderr) so that this demo's first run needs no
+    // set-up. (The shop allows that only with `SESSION_EPHEMERAL_KEY=true`.)
     let settings = <Visits as session_runtime::SessionSchema>::settings();
-    let keys = examples::keys::load_or_ephemeral(&settings.keys, "quickstart")?;
+    let keys = examples::keys::load_or_ephemeral(&settings.keys, "quickstart", true)?;
     let manager = SessionManager::<Visits>::cookie(settings, keys)?;
     let app = Router::new()
         .route("/", get(index))

@@ -22,8 +22,9 @@ Serves the session shop on http://127.0.0.1:$PORT/ (default 3000; 0 picks a free
                   examples/shop/session.toml (same keys, Nexios names accepted)
 
 Environment:
-  SESSION_KEY               the secret key (`base64:...`, 32 bytes or more); without it an
-                            ephemeral key is used and sessions end when the process stops
+  SESSION_KEY               the secret key (`base64:...`, 32 random bytes); required
+  SESSION_EPHEMERAL_KEY     `true`: development only, start without SESSION_KEY on a
+                            throw-away key (sessions end when the process stops)
   SESSION_*                 policy overrides, e.g. SESSION_EXPIRATION_TIME=2s,
                             SESSION_BACKEND=memory, SESSION_FILE_DIR=/tmp/sessions
   DATABASE_URL              postgres://... or mysql://... stores sessions in that database
@@ -52,10 +53,11 @@ async fn run() -> Result<(), StartError> {
         settings.secure,
         settings.same_site.as_str(),
     );
-    let manager = setup::manager::<Shop>(settings, "shop").await?;
+    let (manager, keys) = setup::manager_and_keys::<Shop>(settings, "shop").await?;
+    let anonymous = examples::csrf::AnonymousTokens::new(&keys);
     let port = examples::serve::port_from_env(3000)?;
     let (listener, _) = examples::serve::bind("shop", port).await?;
-    axum::serve(listener, app::router(manager))
+    axum::serve(listener, app::router(manager, anonymous))
         .with_graceful_shutdown(examples::serve::shutdown_signal())
         .await?;
     Ok(())

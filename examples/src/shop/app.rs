@@ -1,7 +1,9 @@
 //! The shop's routes and handlers.
 
+use std::sync::Arc;
+
 use axum::Router;
-use axum::extract::Form;
+use axum::extract::{Extension, Form};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Json, Redirect, Response};
 use axum::routing::{get, post};
@@ -12,10 +14,12 @@ use session_runtime::{Session, ValidationError};
 
 use super::view::{self, Home};
 use super::{Role, Shop, ShopExt};
-use crate::csrf;
+use crate::csrf::{self, AnonymousTokens};
 
-/// The shop's router, its session layer included.
-pub fn router(manager: SessionManager<Shop>) -> Router {
+/// The shop's router, its session layer included; `anonymous` signs the CSRF tokens of
+/// visitors without a session token (build it from the session keys, so that every
+/// instance accepts every instance's tokens).
+pub fn router(manager: SessionManager<Shop>, anonymous: AnonymousTokens) -> Router {
     Router::new()
         .route("/", get(home))
         .route("/login", post(login))
@@ -24,6 +28,16 @@ pub fn router(manager: SessionManager<Shop>) -> Router {
         .route("/admin", get(admin))
         .route("/api/session", get(api_session))
         .layer(SessionLayer::new(manager))
+        .layer(Extension(Arc::new(anonymous)))
+}
+
+/// The stateless-token signer shared by the handlers.
+type Anonymous = Extension<Arc<AnonymousTokens>>;
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }
 
 /// What a handler can answer besides success.
@@ -71,21 +85,29 @@ impl From<ValidationError> for AppError {
 
 type Result<T, E = AppError> = std::result::Result<T, E>;
 
-/// The session's CSRF token, drawn and stored on first use.
-fn csrf_token(session: &Session<Shop>) -> Result<String> {
+/// The CSRF token for the page's forms: the session's own token when it has one, else a
+/// stateless signed token, so that an anonymous page view stores nothing.
+fn csrf_token(session: &Session<Shop>, anonymous: &AnonymousTokens) -> Result<String> {
     if let Some(token) = session.csrf() {
         return Ok(token);
     }
-    let token = csrf::new_token().map_err(|e| AppError::Internal(e.to_string()))?;
-    session
-        .set_csrf(Some(token.clone()))
-        .map_err(|e| AppError::Internal(e.to_string()))?;
-    Ok(token)
+    anonymous
+        .issue(unix_now())
+        .map_err(|e| AppError::Internal(e.to_string()))
 }
 
-/// Refuses a state-changing request whose form does not echo the session's token.
-fn check_csrf(session: &Session<Shop>, given: Option<&str>) -> Result<()> {
-    if csrf::verify(session.csrf().as_deref(), given) {
+/// Refuses a state-changing request whose form does not echo the session's token (or, for
+/// a session without one, a valid stateless token).
+fn check_csrf(
+    session: &Session<Shop>,
+    anonymous: &AnonymousTokens,
+    given: Option<&str>,
+) -> Result<()> {
+    let valid = match session.csrf() {
+        Some(expected) => csrf::verify(Some(&expected), given),
+        None => given.is_some_and(|token| anonymous.verify(token, unix_now())),
+    };
+    if valid {
         Ok(())
     } else {
         Err(AppError::Forbidden(
@@ -105,8 +127,8 @@ fn flash(session: &Session<Shop>, message: String) -> Result<()> {
         .map_err(|e| AppError::Internal(e.to_string()))
 }
 
-async fn home(session: Session<Shop>) -> Result<Html<String>> {
-    let csrf = csrf_token(&session)?;
+async fn home(session: Session<Shop>, Extension(anonymous): Anonymous) -> Result<Html<String>> {
+    let csrf = csrf_token(&session, &anonymous)?;
     let messages = session.flash();
     if !messages.is_empty() {
         session
@@ -133,8 +155,12 @@ pub struct LoginForm {
     csrf: Option<String>,
 }
 
-async fn login(session: Session<Shop>, Form(form): Form<LoginForm>) -> Result<Redirect> {
-    check_csrf(&session, form.csrf.as_deref())?;
+async fn login(
+    session: Session<Shop>,
+    Extension(anonymous): Anonymous,
+    Form(form): Form<LoginForm>,
+) -> Result<Redirect> {
+    check_csrf(&session, &anonymous, form.csrf.as_deref())?;
     let username = form.username.unwrap_or_default().trim().to_owned();
     // Check the name before touching the session: a refused login changes nothing.
     Shop::validate_user(&Some(username.clone()))?;
@@ -160,8 +186,12 @@ pub struct LogoutForm {
     csrf: Option<String>,
 }
 
-async fn logout(session: Session<Shop>, Form(form): Form<LogoutForm>) -> Result<Redirect> {
-    check_csrf(&session, form.csrf.as_deref())?;
+async fn logout(
+    session: Session<Shop>,
+    Extension(anonymous): Anonymous,
+    Form(form): Form<LogoutForm>,
+) -> Result<Redirect> {
+    check_csrf(&session, &anonymous, form.csrf.as_deref())?;
     // Record deleted, removal cookie sent; the next page starts a new session.
     session.destroy();
     Ok(Redirect::to("/"))
@@ -174,8 +204,12 @@ pub struct CartForm {
     csrf: Option<String>,
 }
 
-async fn add_to_cart(session: Session<Shop>, Form(form): Form<CartForm>) -> Result<Redirect> {
-    check_csrf(&session, form.csrf.as_deref())?;
+async fn add_to_cart(
+    session: Session<Shop>,
+    Extension(anonymous): Anonymous,
+    Form(form): Form<CartForm>,
+) -> Result<Redirect> {
+    check_csrf(&session, &anonymous, form.csrf.as_deref())?;
     let item = form.item.unwrap_or_default().trim().to_owned();
     // The generated `push_cart` checks the spec's rules (`min_length`, `max_length` per
     // item, `max_items` for the list) and leaves the session unchanged on error.

@@ -5,6 +5,7 @@ mod browser;
 #[cfg(any(feature = "postgres", feature = "mysql"))]
 mod databases;
 mod derive;
+mod hardening;
 mod http;
 mod logging;
 mod quickstart;

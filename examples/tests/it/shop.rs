@@ -56,7 +56,7 @@ fn session_json(client: &mut Client) -> serde_json::Value {
 }
 
 #[test]
-fn first_visit_sets_a_cookie_with_the_secure_flags() {
+fn first_login_sets_a_cookie_with_the_secure_flags() {
     let dir = TempDir::new("shop-flags");
     let shop = start_shop(&dir, &[]);
     let mut client = Client::new(shop.addr);
@@ -67,7 +67,10 @@ fn first_visit_sets_a_cookie_with_the_secure_flags() {
             .unwrap_or("")
             .starts_with("text/html")
     );
-    let cookie = session_cookie(&page).expect("the first page starts a session");
+    // An anonymous page view starts no session (its forms carry a stateless token).
+    assert!(session_cookie(&page).is_none());
+    let response = login(&mut client, "ada");
+    let cookie = session_cookie(&response).expect("the login starts a session");
     let attributes: Vec<String> = cookie
         .split(';')
         .skip(1)
@@ -133,6 +136,7 @@ fn a_missing_or_wrong_csrf_token_is_refused_with_403() {
     let dir = TempDir::new("shop-csrf");
     let shop = start_shop(&dir, &[]);
     let mut client = Client::new(shop.addr);
+    login(&mut client, "ada");
     let csrf = csrf_of(&client.get("/"));
     let wrong = "0".repeat(csrf.len());
     let attempts: [(&str, Vec<(&str, &str)>); 6] = [
@@ -152,7 +156,7 @@ fn a_missing_or_wrong_csrf_token_is_refused_with_403() {
         );
         assert!(response.body.contains("CSRF"), "the page says why");
     }
-    // A client with no session at all is refused too.
+    // A session's token is worth nothing to a client without that session.
     let mut stranger = Client::new(shop.addr);
     assert_eq!(
         stranger
@@ -162,7 +166,7 @@ fn a_missing_or_wrong_csrf_token_is_refused_with_403() {
     );
     // Nothing changed.
     let json = session_json(&mut client);
-    assert_eq!(json["user"], serde_json::Value::Null);
+    assert_eq!(json["user"], "ada");
     assert_eq!(json["cart"], serde_json::json!([]));
 }
 
@@ -368,7 +372,8 @@ fn config_file_and_environment_override_the_compiled_policy() {
         ],
     );
     let mut client = Client::new(shop.addr);
-    let page = client.get("/");
+    let csrf = csrf_of(&client.get("/"));
+    let page = client.post_form("/login", &[("username", "ada"), ("csrf", &csrf)]);
     let cookie = page
         .headers("set-cookie")
         .into_iter()
@@ -402,7 +407,9 @@ fn the_shipped_production_config_hardens_the_cookie() {
             ("SESSION_FILE_DIR", sessions.to_str().unwrap()),
         ],
     );
-    let page = Client::new(shop.addr).get("/");
+    let mut client = Client::new(shop.addr);
+    let csrf = csrf_of(&client.get("/"));
+    let page = client.post_form("/login", &[("username", "ada"), ("csrf", &csrf)]);
     let cookie = page
         .header("set-cookie")
         .expect("a session cookie")
@@ -420,7 +427,14 @@ fn the_shipped_production_config_hardens_the_cookie() {
 
 #[test]
 fn an_invalid_override_stops_the_program_with_a_clear_error() {
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_shop"))
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_shop"));
+    // No `SESSION_*` variable of the caller (the test command exports some) leaks in.
+    for (name, _) in std::env::vars_os() {
+        if name.to_string_lossy().starts_with("SESSION_") {
+            command.env_remove(name);
+        }
+    }
+    let output = command
         .env("PORT", "0")
         .env("SESSION_KEY", KEY)
         .env("SESSION_EXPIRATION_TIME", "soon")

@@ -8,7 +8,18 @@
 //!
 //! The URL is read from an environment variable (never from the command line, where other
 //! users could see it). Built with the `db-cli` feature and at least one of `postgres` and
-//! `mysql`.
+//! `mysql`:
+//!
+//! ```text
+//! cargo install --path session-runtime --features db-cli,postgres    # or db-cli,mysql, or all three
+//! session-db --version
+//! ```
+
+#[cfg(not(any(feature = "postgres", feature = "mysql")))]
+compile_error!(
+    "`session-db` needs a database: build it with `--features db-cli,postgres`, \
+     `--features db-cli,mysql`, or both"
+);
 
 use std::process::ExitCode;
 
@@ -19,6 +30,7 @@ use session_runtime::{Clock, SessionStore, SystemClock};
 #[derive(Parser, Debug)]
 #[command(
     name = "session-db",
+    version,
     about = "migrations and purging for the database session stores"
 )]
 struct Cli {

@@ -318,35 +318,43 @@ pub(crate) fn clamp_expiry(t: Timestamp) -> i64 {
 
 /// A URL with its password replaced by `***`, for messages: `postgres://app:***@db:5432/x`.
 ///
+/// The user information ends at the *last* `@` (a password may hold `@` or `/`
+/// unescaped); nothing of it but the user name is ever shown.
+///
 /// ```
 /// use session_runtime::store::database::redact_url;
 /// assert_eq!(redact_url("mysql://app:s3cret@10.0.0.5:3306/app"), "mysql://app:***@10.0.0.5:3306/app");
 /// assert_eq!(redact_url("postgres://db.internal/app"), "postgres://db.internal/app");
+/// assert_eq!(redact_url("postgres://app:pa/ss@w@rd@db/app"), "postgres://app:***@db/app");
 /// ```
 pub fn redact_url(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return "(a connection string that is not a URL)".to_owned();
     };
-    let (authority, path) = match rest.find('/') {
+    let (user, rest) = match rest.rsplit_once('@') {
+        Some((userinfo, rest)) => {
+            let user = userinfo.split_once(':').map_or(userinfo, |(user, _)| user);
+            // A user name with a `/` means the split went wrong: show nothing of it.
+            let user = if user.contains('/') { "***" } else { user };
+            (Some(user), rest)
+        }
+        None => (None, rest),
+    };
+    let (host, path) = match rest.find('/') {
         Some(i) => rest.split_at(i),
         None => (rest, ""),
     };
-    let host = match authority.rsplit_once('@') {
-        Some((userinfo, host)) => {
-            let user = userinfo.split_once(':').map_or(userinfo, |(user, _)| user);
-            format!("{user}:***@{host}")
-        }
-        None => authority.to_owned(),
-    };
     let path = path.split_once('?').map_or(path, |(path, _)| path);
-    format!("{scheme}://{host}{path}")
+    match user {
+        Some(user) => format!("{scheme}://{user}:***@{host}{path}"),
+        None => format!("{scheme}://{host}{path}"),
+    }
 }
 
 /// The password of a URL, to scrub it from driver messages.
 fn url_password(url: &str) -> Option<&str> {
     let rest = url.split_once("://")?.1;
-    let authority = rest.split('/').next()?;
-    let userinfo = authority.rsplit_once('@')?.0;
+    let userinfo = rest.rsplit_once('@')?.0;
     userinfo
         .split_once(':')
         .map(|(_, password)| password)

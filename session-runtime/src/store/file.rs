@@ -2,25 +2,49 @@
 //!
 //! # Layout
 //!
-//! The directory (created 0700; refused when group or others may access it) holds:
+//! The directory (created 0700; refused when it is a symbolic link, when it is owned by
+//! another user than the process's effective user, or when group or others may access it)
+//! holds:
 //! - `<64 hex digits>`: one file per session, named by [`StoreKey::to_hex`] (the SHA-256
 //!   of the session id), mode 0600. Nothing a client sends is ever used as a path.
 //! - `.tmp-*`: a file being written. A crash can leave one behind; purges remove those
 //!   older than an hour.
 //!
-//! A session file is a 60-byte header followed by the body:
+//! Symbolic links are never followed inside the directory: session files are opened with
+//! `O_NOFOLLOW` and must be regular files; anything else under a session name is refused
+//! (and skipped by purges).
+//!
+//! A session file is a 64-byte header followed by the body (format 2):
 //!
 //! | bytes | content |
 //! |---|---|
 //! | 0..4 | magic `SESS` |
-//! | 4 | format version, 1 |
+//! | 4 | format version, 2 |
 //! | 5 | flags: bit 0 set when the body is sealed (encrypted at rest) |
 //! | 6..8 | zero |
 //! | 8..16 | record version, big-endian `u64` |
 //! | 16..24 | expiry, big-endian `i64` Unix seconds |
 //! | 24..28 | body length, big-endian `u32` |
-//! | 28..60 | SHA-256 of bytes 0..28 and of the body |
-//! | 60.. | the payload, or the payload sealed by the [`Sealer`] |
+//! | 28..32 | the [`KeyId`] of the session key that authenticated the file |
+//! | 32..64 | HMAC-SHA256 under that key's signing subkey of `session-file/v2\0`, the file's [`StoreKey`], bytes 0..32 and the body |
+//! | 64.. | the payload, or the payload sealed by the [`Sealer`] |
+//!
+//! # Authentication
+//!
+//! Every file is authenticated with the session keys ([`Keys`], given when the store is
+//! opened): a file planted or edited by anyone without a key, or copied to another session's
+//! name, fails the MAC and is refused ([`StoreError::Corrupt`]), with or without encryption
+//! at rest. The MAC key is the key's signing subkey, domain-separated by the
+//! `session-file/v2` label (no cookie MAC input starts with it). Files are written under the
+//! primary key and read under any configured key; a file under a key that is no longer
+//! configured is refused and left in place, and works again once the key is back.
+//!
+//! Files of format 1 (a 60-byte header with an *unkeyed* SHA-256 checksum, written by
+//! earlier versions) are read only when their body is sealed, because the seal
+//! (AES-256-GCM under the session keys, bound to the name, version and expiry) authenticates
+//! them; an unsealed format-1 file could have been written by anyone and is refused as
+//! corrupt (its session starts afresh; purges still remove it at its expiry). The next save
+//! of a session rewrites its file in format 2.
 //!
 //! # Writes
 //!
@@ -48,12 +72,14 @@
 //!
 //! # Corrupt files
 //!
-//! A session file that cannot be read (bad magic, bad length, checksum mismatch, a sealed
-//! body that does not open with the keys, a sealed file when the store has no keys) makes
+//! A session file that cannot be read (bad magic, bad length, a MAC that does not verify,
+//! a key id that is not configured, a sealed body that does not open with the keys, a
+//! sealed file when the store does not encrypt, or not a regular file) makes
 //! [`SessionStore::load`] return [`StoreError::Corrupt`]; the file is left in place for the
 //! operator to inspect: a store never destroys data it cannot read (a key that was removed
-//! by mistake can be put back). [`SessionStore::delete`] removes it; purges skip it and log
-//! a warning.
+//! by mistake can be put back), and the session manager does not delete it either. Purges
+//! remove it at the expiry its header states; a file whose header cannot be read, and
+//! anything that is not a regular file, is skipped, counted and logged.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Write};
@@ -61,20 +87,29 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
+use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
 use super::{Record, Result, Sealer, SessionStore, StoreError, StoreKey};
+use crate::keys::{KeyId, Keys};
 use crate::time::Timestamp;
 
 #[cfg(unix)]
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
 
 const MAGIC: &[u8; 4] = b"SESS";
-const FORMAT: u8 = 1;
+/// The format written: 2, authenticated with the session keys.
+const FORMAT: u8 = 2;
+/// The earlier format, with an unkeyed checksum: read only when sealed.
+const FORMAT_V1: u8 = 1;
 const FLAG_SEALED: u8 = 1;
-/// The size of a session file's header.
-pub const HEADER_LEN: usize = 60;
+/// The size of a session file's header (format 2).
+pub const HEADER_LEN: usize = 64;
+/// The size of a format-1 header.
+const HEADER_LEN_V1: usize = 60;
+/// The domain-separation label of the file MAC.
+const MAC_LABEL: &[u8] = b"session-file/v2\0";
 const TMP_PREFIX: &str = ".tmp-";
 /// Temporary files older than this are leftovers of a crash and purged.
 const STALE_TMP: Duration = Duration::from_secs(3600);
@@ -88,11 +123,13 @@ const STRIPES: usize = 256;
 /// the layout, the write protocol, the concurrency story and corrupt files.
 ///
 /// ```
+/// use session_runtime::keys::Keys;
 /// use session_runtime::store::{FileStore, Record, SessionStore, StoreKey};
 /// use session_runtime::Timestamp;
 /// # let tmp = std::env::temp_dir().join(format!("file-store-doc-{}", std::process::id()));
 /// # tokio::runtime::Builder::new_multi_thread().build().unwrap().block_on(async {
-/// let store = FileStore::open(tmp.join("sessions")).unwrap();
+/// let keys = Keys::generate(); // in production: `Keys::from_source(&settings.keys)`
+/// let store = FileStore::open(tmp.join("sessions"), keys).unwrap();
 /// let key = StoreKey([3; 32]);
 /// let record = Record { payload: b"{\"cart\":[]}".to_vec(), expires_at: Timestamp(100), version: 0 };
 /// store.create(&key, &record).await.unwrap();
@@ -110,6 +147,8 @@ pub struct FileStore {
 
 struct Inner {
     dir: PathBuf,
+    /// The MAC of each session key (primary first), by key id.
+    macs: Vec<(KeyId, Hmac<Sha256>)>,
     sealer: Option<Arc<dyn Sealer>>,
     max_payload: usize,
     stripes: Vec<Arc<Mutex<()>>>,
@@ -119,6 +158,7 @@ impl std::fmt::Debug for FileStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("FileStore")
             .field("dir", &self.inner.dir)
+            .field("keys", &self.inner.macs.len())
             .field("sealed", &self.inner.sealer.is_some())
             .field("max_payload", &self.inner.max_payload)
             .finish()
@@ -129,6 +169,7 @@ impl std::fmt::Debug for FileStore {
 #[derive(Debug)]
 pub struct FileStoreBuilder {
     dir: PathBuf,
+    keys: Keys,
     sealer: Option<Arc<dyn Sealer>>,
     max_payload: usize,
 }
@@ -147,15 +188,16 @@ impl FileStoreBuilder {
     }
 
     /// Opens the store: creates the directory (mode 0700, parents included) when missing
-    /// and checks its permissions. Blocking file-system calls; at
+    /// and checks it (see the [module docs](self)). Blocking file-system calls; at
     /// start-up, or within `spawn_blocking`.
     ///
     /// # Errors
-    /// [`StoreError::Config`] when the path is not a directory or group or others may
+    /// [`StoreError::Config`] when the path is not a directory, is a symbolic link, is
+    /// owned by another user than the process's effective user, or group or others may
     /// access it; [`StoreError::Backend`] when it cannot be created or read.
     pub fn open(self) -> Result<FileStore> {
         let dir = self.dir;
-        match fs::metadata(&dir) {
+        match fs::symlink_metadata(&dir) {
             Ok(meta) => check_dir(&dir, &meta)?,
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
                 let mut builder = fs::DirBuilder::new();
@@ -177,6 +219,16 @@ impl FileStoreBuilder {
         Ok(FileStore {
             inner: Arc::new(Inner {
                 dir,
+                macs: self
+                    .keys
+                    .iter()
+                    .map(|key| {
+                        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key.signing_key())
+                            .expect("HMAC takes keys of any length");
+                        mac.update(MAC_LABEL);
+                        (key.id(), mac)
+                    })
+                    .collect(),
                 sealer: self.sealer,
                 max_payload: self.max_payload,
                 stripes: (0..STRIPES).map(|_| Arc::new(Mutex::new(()))).collect(),
@@ -186,6 +238,12 @@ impl FileStoreBuilder {
 }
 
 fn check_dir(dir: &Path, meta: &fs::Metadata) -> Result<()> {
+    if meta.file_type().is_symlink() {
+        return Err(StoreError::Config(format!(
+            "session directory `{}` is a symbolic link; give the real directory's path",
+            dir.display()
+        )));
+    }
     if !meta.is_dir() {
         return Err(StoreError::Config(format!(
             "session directory `{}` is not a directory",
@@ -194,6 +252,15 @@ fn check_dir(dir: &Path, meta: &fs::Metadata) -> Result<()> {
     }
     #[cfg(unix)]
     {
+        let owner = meta.uid();
+        let me = rustix::process::geteuid().as_raw();
+        if owner != me {
+            return Err(StoreError::Config(format!(
+                "session directory `{}` is owned by user {owner}, not by this process's user \
+                 {me}; whoever owns it could plant sessions",
+                dir.display()
+            )));
+        }
         let mode = meta.permissions().mode() & 0o777;
         if mode & 0o077 != 0 {
             return Err(StoreError::Config(format!(
@@ -222,42 +289,99 @@ fn new_file_options() -> OpenOptions {
     options
 }
 
-/// The decoded header of a session file.
+/// Opens an existing entry of the directory for reading without following a symbolic link
+/// (and without blocking on a FIFO); `None` when it does not exist. Anything but a regular
+/// file is [`StoreError::Corrupt`].
+fn open_regular(path: &Path) -> Result<Option<File>> {
+    let mut options = OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    options
+        .custom_flags((rustix::fs::OFlags::NOFOLLOW | rustix::fs::OFlags::NONBLOCK).bits() as i32);
+    let file = match options.open(path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        // `O_NOFOLLOW` on a symbolic link fails with `ELOOP`.
+        #[cfg(unix)]
+        Err(e) if e.raw_os_error() == Some(rustix::io::Errno::LOOP.raw_os_error()) => {
+            return Err(StoreError::Corrupt(
+                "session file is a symbolic link (never followed)".to_owned(),
+            ));
+        }
+        Err(e) => return Err(io_error("opening", path, e)),
+    };
+    let meta = file.metadata().map_err(|e| io_error("reading", path, e))?;
+    if !meta.is_file() {
+        return Err(StoreError::Corrupt(
+            "session file is not a regular file".to_owned(),
+        ));
+    }
+    Ok(Some(file))
+}
+
+/// The decoded header of a session file (format 2, or format 1).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Header {
+    format: u8,
     sealed: bool,
     version: u64,
     expires_at: Timestamp,
     body_len: u32,
-    checksum: [u8; 32],
+    /// Format 2: the id of the key whose MAC follows.
+    key_id: KeyId,
+    /// Format 2: the MAC; format 1: the unkeyed SHA-256 checksum.
+    tag: [u8; 32],
 }
 
 impl Header {
     fn parse(bytes: &[u8]) -> Result<Self> {
         let corrupt = |what: &str| StoreError::Corrupt(format!("session file {what}"));
-        if bytes.len() < HEADER_LEN {
+        if bytes.len() < 5 {
             return Err(corrupt("is shorter than its header"));
         }
         if &bytes[0..4] != MAGIC {
             return Err(corrupt("has no `SESS` magic"));
         }
-        if bytes[4] != FORMAT {
-            return Err(corrupt(&format!("has unknown format {}", bytes[4])));
+        let format = bytes[4];
+        let len = match format {
+            FORMAT => HEADER_LEN,
+            FORMAT_V1 => HEADER_LEN_V1,
+            other => return Err(corrupt(&format!("has unknown format {other}"))),
+        };
+        if bytes.len() < len {
+            return Err(corrupt("is shorter than its header"));
         }
         if bytes[5] & !FLAG_SEALED != 0 || bytes[6..8] != [0, 0] {
             return Err(corrupt("has unknown flags"));
         }
-        let mut checksum = [0; 32];
-        checksum.copy_from_slice(&bytes[28..60]);
+        let mut key_id = [0; 4];
+        let mut tag = [0; 32];
+        if format == FORMAT {
+            key_id.copy_from_slice(&bytes[28..32]);
+            tag.copy_from_slice(&bytes[32..64]);
+        } else {
+            tag.copy_from_slice(&bytes[28..60]);
+        }
         Ok(Self {
+            format,
             sealed: bytes[5] & FLAG_SEALED != 0,
             version: u64::from_be_bytes(bytes[8..16].try_into().expect("8 bytes")),
             expires_at: Timestamp(i64::from_be_bytes(
                 bytes[16..24].try_into().expect("8 bytes"),
             )),
             body_len: u32::from_be_bytes(bytes[24..28].try_into().expect("4 bytes")),
-            checksum,
+            key_id: KeyId(key_id),
+            tag,
         })
+    }
+
+    /// The length of this header in the file.
+    fn len(&self) -> usize {
+        if self.format == FORMAT {
+            HEADER_LEN
+        } else {
+            HEADER_LEN_V1
+        }
     }
 }
 
@@ -290,6 +414,16 @@ impl Inner {
         Ok(())
     }
 
+    /// The MAC of a format-2 file: `mac` (prepared with the label) over the store key, the
+    /// first 32 header bytes and the body.
+    fn file_mac(mac: &Hmac<Sha256>, key: &StoreKey, header: &[u8], body: &[u8]) -> Hmac<Sha256> {
+        let mut mac = mac.clone();
+        mac.update(&key.0);
+        mac.update(&header[..32]);
+        mac.update(body);
+        mac
+    }
+
     /// The whole file for `record` stored as `version`.
     fn encode(
         &self,
@@ -310,6 +444,8 @@ impl Inner {
             size: payload.len(),
             max: self.max_payload,
         })?;
+        // `Keys` always has a primary key, so the list is never empty.
+        let (key_id, mac) = &self.macs[0];
         let mut file = Vec::with_capacity(HEADER_LEN + body.len());
         file.extend_from_slice(MAGIC);
         file.push(FORMAT);
@@ -322,19 +458,76 @@ impl Inner {
         file.extend_from_slice(&version.to_be_bytes());
         file.extend_from_slice(&expires_at.0.to_be_bytes());
         file.extend_from_slice(&body_len.to_be_bytes());
-        let checksum = Sha256::new()
-            .chain_update(&file[..28])
-            .chain_update(body)
-            .finalize();
-        file.extend_from_slice(&checksum);
+        file.extend_from_slice(&key_id.0);
+        let tag = Self::file_mac(mac, key, &file, body)
+            .finalize()
+            .into_bytes();
+        file.extend_from_slice(&tag);
         file.extend_from_slice(body);
         Ok(file)
+    }
+
+    /// Checks that `bytes` (header `header`, body `body`) are authentic: a format-2 MAC under
+    /// a configured key, or a format-1 checksum on a sealed body (the seal is checked when
+    /// it is opened).
+    fn authenticate(
+        &self,
+        key: &StoreKey,
+        header: &Header,
+        bytes: &[u8],
+        body: &[u8],
+    ) -> Result<()> {
+        if header.format == FORMAT_V1 {
+            let checksum = Sha256::new()
+                .chain_update(&bytes[..28])
+                .chain_update(body)
+                .finalize();
+            if checksum.as_slice() != header.tag {
+                return Err(StoreError::Corrupt(
+                    "session file checksum mismatch".to_owned(),
+                ));
+            }
+            if !header.sealed {
+                return Err(StoreError::Corrupt(
+                    "session file of format 1 is not sealed, so nothing authenticates it; \
+                     refused (format 1 is read only when encrypted at rest)"
+                        .to_owned(),
+                ));
+            }
+            return Ok(());
+        }
+        let mut candidates = self
+            .macs
+            .iter()
+            .filter(|(id, _)| *id == header.key_id)
+            .peekable();
+        if candidates.peek().is_none() {
+            return Err(StoreError::Corrupt(format!(
+                "session file is authenticated by a key that is not configured (key id {}); \
+                 left in place",
+                header.key_id
+            )));
+        }
+        let authentic = candidates.any(|(_, mac)| {
+            Self::file_mac(mac, key, bytes, body)
+                .verify_slice(&header.tag)
+                .is_ok()
+        });
+        if authentic {
+            Ok(())
+        } else {
+            Err(StoreError::Corrupt(
+                "session file fails authentication (planted, edited, or copied from another \
+                 session)"
+                    .to_owned(),
+            ))
+        }
     }
 
     /// Decodes a whole file into a record.
     fn decode(&self, key: &StoreKey, bytes: &[u8]) -> Result<Record> {
         let header = Header::parse(bytes)?;
-        let body = &bytes[HEADER_LEN..];
+        let body = &bytes[header.len()..];
         if body.len() != header.body_len as usize {
             return Err(StoreError::Corrupt(format!(
                 "session file body is {} bytes, its header says {}",
@@ -342,15 +535,7 @@ impl Inner {
                 header.body_len
             )));
         }
-        let checksum = Sha256::new()
-            .chain_update(&bytes[..28])
-            .chain_update(body)
-            .finalize();
-        if checksum.as_slice() != header.checksum {
-            return Err(StoreError::Corrupt(
-                "session file checksum mismatch".to_owned(),
-            ));
-        }
+        self.authenticate(key, &header, bytes, body)?;
         let payload = match (&self.sealer, header.sealed) {
             (Some(sealer), true) => {
                 sealer.open(body, &seal_aad(key, header.version, header.expires_at))?
@@ -358,7 +543,7 @@ impl Inner {
             (None, false) => body.to_vec(),
             (None, true) => {
                 return Err(StoreError::Corrupt(
-                    "session file is encrypted but the store has no keys".to_owned(),
+                    "session file is encrypted but the store does not encrypt at rest".to_owned(),
                 ));
             }
             (Some(_), false) => {
@@ -376,10 +561,8 @@ impl Inner {
 
     /// Reads a whole session file; `None` when it does not exist.
     fn read(&self, path: &Path) -> Result<Option<Vec<u8>>> {
-        let file = match File::open(path) {
-            Ok(file) => file,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(io_error("opening", path, e)),
+        let Some(file) = open_regular(path)? else {
+            return Ok(None);
         };
         let limit = (HEADER_LEN + self.max_payload + SEAL_OVERHEAD) as u64;
         let mut bytes = Vec::new();
@@ -396,17 +579,14 @@ impl Inner {
 
     /// Reads the header of a session file; `None` when it does not exist.
     fn read_header(&self, path: &Path) -> Result<Option<Header>> {
-        let mut file = match File::open(path) {
-            Ok(file) => file,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(io_error("opening", path, e)),
+        let Some(file) = open_regular(path)? else {
+            return Ok(None);
         };
-        let mut bytes = [0; HEADER_LEN];
-        match file.read_exact(&mut bytes) {
-            Ok(()) => Header::parse(&bytes).map(Some),
-            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => Header::parse(&[]).map(Some),
-            Err(e) => Err(io_error("reading", path, e)),
-        }
+        let mut bytes = Vec::with_capacity(HEADER_LEN);
+        file.take(HEADER_LEN as u64)
+            .read_to_end(&mut bytes)
+            .map_err(|e| io_error("reading", path, e))?;
+        Header::parse(&bytes).map(Some)
     }
 
     /// Writes `bytes` to a new synced temporary file; returns its path.
@@ -502,30 +682,44 @@ impl Inner {
         }
     }
 
+    /// Removes expired session files and stale temporary files. An entry that is not a
+    /// regular file (a directory, a symbolic link, ...) under a session or temporary name,
+    /// a file whose header cannot be read, and a file that cannot be removed are skipped
+    /// and counted (logged at `warn`), so one bad entry never stops the purge.
     fn purge_expired(&self, now: Timestamp) -> Result<u64> {
         let entries = fs::read_dir(&self.dir).map_err(|e| io_error("listing", &self.dir, e))?;
         let mut removed = 0;
-        let mut unreadable = 0;
+        let mut skipped = 0u64;
         for entry in entries {
             let entry = entry.map_err(|e| io_error("listing", &self.dir, e))?;
             let name = entry.file_name();
             let Some(name) = name.to_str() else { continue };
-            if name.starts_with(TMP_PREFIX) {
-                self.remove_stale_temp(&entry.path())?;
+            let is_temp = name.starts_with(TMP_PREFIX);
+            let key = parse_hex_key(name);
+            if !is_temp && key.is_none() {
                 continue;
             }
-            let Some(key) = parse_hex_key(name) else {
+            // `file_type` does not follow symbolic links.
+            if !entry.file_type().is_ok_and(|t| t.is_file()) {
+                skipped += 1;
+                continue;
+            }
+            let path = entry.path();
+            let Some(key) = key else {
+                if let Err(error) = self.remove_stale_temp(&path) {
+                    tracing::debug!(%error, "stale temporary session file not removed");
+                    skipped += 1;
+                }
                 continue;
             };
-            let path = entry.path();
             match self.read_header(&path) {
                 Ok(Some(header)) if header.expires_at <= now => {}
                 Ok(_) => continue,
-                Err(StoreError::Corrupt(_)) => {
-                    unreadable += 1;
+                Err(error) => {
+                    tracing::debug!(%error, file = name, "session file skipped by the purge");
+                    skipped += 1;
                     continue;
                 }
-                Err(error) => return Err(error),
             }
             // Expired: remove it unless a save made it live again meanwhile.
             let _stripe = self.stripe(&key).blocking_lock();
@@ -537,15 +731,18 @@ impl Inner {
                 match fs::remove_file(&path) {
                     Ok(()) => removed += 1,
                     Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-                    Err(e) => return Err(io_error("removing", &path, e)),
+                    Err(error) => {
+                        tracing::debug!(%error, file = name, "expired session file not removed");
+                        skipped += 1;
+                    }
                 }
             }
         }
-        if unreadable > 0 {
+        if skipped > 0 {
             tracing::warn!(
-                unreadable,
+                skipped,
                 dir = %self.dir.display(),
-                "session files with a corrupt header were left in place"
+                "purge skipped entries that are not readable session files (left in place)"
             );
         }
         if removed > 0 {
@@ -555,7 +752,7 @@ impl Inner {
     }
 
     fn remove_stale_temp(&self, path: &Path) -> Result<()> {
-        let modified = match fs::metadata(path).and_then(|meta| meta.modified()) {
+        let modified = match fs::symlink_metadata(path).and_then(|meta| meta.modified()) {
             Ok(modified) => modified,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
             Err(e) => return Err(io_error("reading", path, e)),
@@ -593,19 +790,22 @@ fn parse_hex_key(name: &str) -> Option<StoreKey> {
 }
 
 impl FileStore {
-    /// Opens a store in `dir` with no encryption at rest and the default payload limit;
-    /// see [`FileStoreBuilder::open`].
+    /// Opens a store in `dir` authenticating its files with `keys`, with no encryption at
+    /// rest and the default payload limit; see [`FileStoreBuilder::open`].
     ///
     /// # Errors
     /// As [`FileStoreBuilder::open`].
-    pub fn open(dir: impl Into<PathBuf>) -> Result<Self> {
-        Self::builder(dir).open()
+    pub fn open(dir: impl Into<PathBuf>, keys: Keys) -> Result<Self> {
+        Self::builder(dir, keys).open()
     }
 
-    /// A builder for a store in `dir`.
-    pub fn builder(dir: impl Into<PathBuf>) -> FileStoreBuilder {
+    /// A builder for a store in `dir` whose files are authenticated with `keys` (the
+    /// session keys: written under the primary, read under any; see the [module
+    /// docs](self)).
+    pub fn builder(dir: impl Into<PathBuf>, keys: Keys) -> FileStoreBuilder {
         FileStoreBuilder {
             dir: dir.into(),
+            keys,
             sealer: None,
             max_payload: DEFAULT_MAX_PAYLOAD,
         }
@@ -690,7 +890,14 @@ mod tests {
 
     #[test]
     fn header_refuses_garbage() {
-        for bytes in [&b""[..], b"SESS", &[0u8; HEADER_LEN], b"XXXX\x01\0\0\0"] {
+        for bytes in [
+            &b""[..],
+            b"SESS",
+            &[0u8; HEADER_LEN],
+            b"XXXX\x01\0\0\0",
+            b"SESS\x02\0\0\0",
+            b"SESS\x03\0\0\0",
+        ] {
             assert!(
                 matches!(Header::parse(bytes), Err(StoreError::Corrupt(_))),
                 "{bytes:?}"

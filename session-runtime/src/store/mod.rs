@@ -284,6 +284,7 @@ impl Storage {
 /// ```
 #[derive(Clone, Debug, Default)]
 pub struct OpenOptions {
+    keys: Option<Keys>,
     sealer: Option<Arc<dyn Sealer>>,
     max_payload: Option<usize>,
 }
@@ -294,10 +295,12 @@ impl OpenOptions {
         Self::default()
     }
 
-    /// The session keys, for stores configured to encrypt at rest (`encrypt = true`);
-    /// shorthand for a [`KeySealer`].
-    pub fn keys(self, keys: Keys) -> Self {
-        self.sealer(Arc::new(KeySealer::new(keys)))
+    /// The session keys: the file store authenticates every record with them, and seals
+    /// with them (a [`KeySealer`]) when configured to encrypt at rest (`encrypt = true`)
+    /// unless another [`Sealer`] is given.
+    pub fn keys(mut self, keys: Keys) -> Self {
+        self.keys = Some(keys);
+        self
     }
 
     /// Another [`Sealer`] for stores configured to encrypt at rest (`encrypt = true`).
@@ -317,6 +320,11 @@ impl OpenOptions {
         self.sealer.as_ref()
     }
 
+    /// The session keys, if they were given.
+    pub fn keys_ref(&self) -> Option<&Keys> {
+        self.keys.as_ref()
+    }
+
     /// The payload limit override, if one was given.
     pub fn payload_limit(&self) -> Option<usize> {
         self.max_payload
@@ -333,7 +341,8 @@ impl OpenOptions {
 ///
 /// # Errors
 /// [`StoreError::Config`] when the backend cannot be used as configured: a file directory
-/// accessible by group or others, `encrypt = true` without a sealer, a database backend
+/// that is a symbolic link, owned by another user or accessible by group or others, a file
+/// backend without keys ([`OpenOptions::keys`]), a database backend
 /// whose cargo feature is off or whose URL variable is unset, an invalid table name;
 /// [`StoreError::Unavailable`] when a database cannot be reached; [`StoreError::Backend`]
 /// when the directory cannot be created.
@@ -348,15 +357,19 @@ pub async fn open(backend: &Backend, options: &OpenOptions) -> Result<Storage> {
             Ok(Storage::Server(Arc::new(store)))
         }
         Backend::File { dir, encrypt } => {
-            let mut builder = FileStore::builder(dir);
+            let Some(keys) = &options.keys else {
+                return Err(StoreError::Config(
+                    "the file backend authenticates its records with the session keys, but none were given (`OpenOptions::keys`)"
+                        .to_owned(),
+                ));
+            };
+            let mut builder = FileStore::builder(dir, keys.clone());
             if *encrypt {
-                let Some(sealer) = &options.sealer else {
-                    return Err(StoreError::Config(
-                        "the file backend has `encrypt = true` but no keys were given to seal with (`OpenOptions::keys`)"
-                            .to_owned(),
-                    ));
+                let sealer = match &options.sealer {
+                    Some(sealer) => sealer.clone(),
+                    None => Arc::new(KeySealer::new(keys.clone())),
                 };
-                builder = builder.sealer(sealer.clone());
+                builder = builder.sealer(sealer);
             }
             if let Some(max) = options.max_payload {
                 builder = builder.max_payload(max);

@@ -526,7 +526,7 @@ mod at_rest {
         ));
         let (old, new) = (Key::generate(), Key::generate());
         let open = |keys: Keys| {
-            FileStore::builder(dir.join("sessions"))
+            FileStore::builder(dir.join("sessions"), keys.clone())
                 .sealer(Arc::new(KeySealer::new(keys)))
                 .open()
                 .unwrap()

@@ -6,10 +6,12 @@ mod config;
 mod db;
 #[cfg(any(feature = "postgres", feature = "mysql"))]
 mod db_http;
+mod hardening;
 mod id;
 mod keys;
 mod layer;
 mod manager;
+mod mutation;
 #[cfg(feature = "mysql")]
 mod mysql;
 mod policy;

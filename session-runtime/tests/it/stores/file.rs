@@ -17,7 +17,7 @@ use session_runtime::store::{
 };
 use sha2::{Digest, Sha256};
 
-use super::support::{TempFileStore, TestSealer, is_session_name, names, record};
+use super::support::{TempFileStore, TestSealer, is_session_name, names, record, test_keys};
 
 const NOW: Timestamp = Timestamp(1_700_000_000);
 
@@ -57,7 +57,7 @@ fn directory_open_to_group_or_others_is_refused() {
     let tmp = tempfile::tempdir().unwrap();
     for bad in [0o750, 0o705, 0o777, 0o710] {
         std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(bad)).unwrap();
-        match FileStore::open(tmp.path()) {
+        match FileStore::open(tmp.path(), test_keys()) {
             Err(StoreError::Config(message)) => {
                 assert!(message.contains(&format!("mode {bad:03o}")), "{message}");
                 assert!(message.contains("chmod 700"), "{message}");
@@ -71,7 +71,7 @@ fn directory_open_to_group_or_others_is_refused() {
         );
     }
     std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
-    FileStore::open(tmp.path()).expect("a 0700 directory opens");
+    FileStore::open(tmp.path(), test_keys()).expect("a 0700 directory opens");
 }
 
 #[test]
@@ -80,7 +80,7 @@ fn a_file_in_place_of_the_directory_is_refused() {
     let file = tmp.path().join("sessions");
     std::fs::write(&file, b"").unwrap();
     assert!(
-        matches!(FileStore::open(&file), Err(StoreError::Config(m)) if m.contains("not a directory"))
+        matches!(FileStore::open(&file, test_keys()), Err(StoreError::Config(m)) if m.contains("not a directory"))
     );
 }
 
@@ -88,7 +88,7 @@ fn a_file_in_place_of_the_directory_is_refused() {
 fn missing_parents_are_created_0700() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("a/b/sessions");
-    FileStore::open(&dir).unwrap();
+    FileStore::open(&dir, test_keys()).unwrap();
     assert_eq!(mode(&dir), 0o700);
     assert_eq!(mode(&tmp.path().join("a/b")), 0o700);
 }
@@ -252,10 +252,10 @@ async fn write_errors_are_surfaced() {
         )
         .await
         .unwrap_err();
-    assert!(matches!(error, StoreError::Backend(_)), "{error:?}");
+    assert!(matches!(error, StoreError::Corrupt(_)), "{error:?}");
     assert!(matches!(
         t.load(&key, NOW).await,
-        Err(StoreError::Backend(_))
+        Err(StoreError::Corrupt(m)) if m.contains("not a regular file")
     ));
     assert!(matches!(t.delete(&key).await, Err(StoreError::Backend(_))));
     let listed = names(&t.sessions());
@@ -383,7 +383,7 @@ async fn encryption_at_rest() {
     assert!(!raw.windows(16).any(|w| w == b"4111111111111111"));
 
     // Another key, or no key, refuses the file.
-    let wrong = FileStore::builder(t.sessions())
+    let wrong = FileStore::builder(t.sessions(), test_keys())
         .sealer(TestSealer::arc([2; 32]))
         .open()
         .unwrap();
@@ -391,7 +391,7 @@ async fn encryption_at_rest() {
         wrong.load(&key, NOW).await,
         Err(StoreError::Corrupt(_))
     ));
-    let plain = FileStore::open(t.sessions()).unwrap();
+    let plain = FileStore::open(t.sessions(), test_keys()).unwrap();
     assert!(
         matches!(plain.load(&key, NOW).await, Err(StoreError::Corrupt(m)) if m.contains("encrypted"))
     );
@@ -420,10 +420,10 @@ async fn encryption_at_rest() {
         .chain_update(&edited[..28])
         .chain_update(&edited[HEADER_LEN..])
         .finalize();
-    edited[28..60].copy_from_slice(&checksum);
+    edited[32..64].copy_from_slice(&checksum);
     overwrite(&t.store, &key, &edited);
     assert!(
-        matches!(t.load(&key, NOW).await, Err(StoreError::Corrupt(m)) if m.contains("does not open"))
+        matches!(t.load(&key, NOW).await, Err(StoreError::Corrupt(m)) if m.contains("fails authentication"))
     );
 }
 
@@ -434,7 +434,7 @@ async fn encryption_at_rest() {
 async fn encryption_at_rest_follows_key_rotation() {
     let (old, new) = (Key::generate(), Key::generate());
     let sealed_by = |keys: Keys, dir: &Path| {
-        FileStore::builder(dir)
+        FileStore::builder(dir, keys.clone())
             .sealer(Arc::new(KeySealer::new(keys)))
             .open()
             .unwrap()
@@ -489,7 +489,7 @@ async fn open_file_backend_with_encryption() {
     };
     match store::open(&backend, &OpenOptions::new()).await {
         Err(StoreError::Config(message)) => {
-            assert!(message.contains("encrypt = true"), "{message}")
+            assert!(message.contains("session keys"), "{message}")
         }
         other => panic!("{other:?}"),
     }
@@ -512,7 +512,7 @@ async fn open_file_backend_with_encryption() {
             dir: dir.clone(),
             encrypt: false,
         },
-        &OpenOptions::new(),
+        &OpenOptions::new().keys(keys.clone()),
     )
     .await
     .unwrap();
@@ -552,7 +552,7 @@ async fn open_selects_the_backend() {
             dir: tmp.path().join("s"),
             encrypt: false,
         },
-        &OpenOptions::new(),
+        &OpenOptions::new().keys(test_keys()),
     )
     .await
     .unwrap();
@@ -700,7 +700,7 @@ async fn hostile_cookie_ids_are_refused_before_the_store_is_called() {
 async fn creates_from_two_stores_on_one_directory_never_overwrite() {
     let t = TempFileStore::new();
     let stores: Vec<FileStore> = (0..8)
-        .map(|_| FileStore::open(t.sessions()).unwrap())
+        .map(|_| FileStore::open(t.sessions(), test_keys()).unwrap())
         .collect();
     for round in 0..20 {
         let key = random_key();
@@ -770,7 +770,7 @@ async fn crash_writer_child() {
         Some(dir) => (std::path::PathBuf::from(dir), true),
         None => (tempfile::tempdir().unwrap().keep().join("sessions"), false),
     };
-    let store = FileStore::open(&dir).unwrap();
+    let store = FileStore::open(&dir, test_keys()).unwrap();
     let mut current = match store.load(&CRASH_KEY, NOW).await.unwrap() {
         Some(record) => record,
         None => {
@@ -821,7 +821,7 @@ async fn crash_writer_child() {
 async fn a_killed_writer_leaves_the_old_or_the_new_version() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("sessions");
-    let store = FileStore::open(&dir).unwrap();
+    let store = FileStore::open(&dir, test_keys()).unwrap();
     store
         .create(
             &CRASH_KEY,

@@ -6,7 +6,14 @@ use std::sync::Arc;
 use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};
 use session_runtime::Timestamp;
+use session_runtime::keys::{Key, Keys};
 use session_runtime::store::{FileStore, Record, Sealer, SessionStore, StoreError, StoreKey};
+
+/// The session keys of the file stores in these tests: fixed, so that every store opened
+/// on a directory (another process's included) reads the others' files.
+pub fn test_keys() -> Keys {
+    Keys::single(Key::from_secret(b"file store tests: a fixed secret!").expect("32 bytes"))
+}
 
 /// A [`FileStore`] in a temporary directory removed when the value is dropped.
 #[derive(Debug)]
@@ -32,7 +39,7 @@ impl TempFileStore {
         ) -> session_runtime::store::file::FileStoreBuilder,
     ) -> Self {
         let dir = tempfile::tempdir().expect("a temporary directory");
-        let store = options(FileStore::builder(dir.path().join("sessions")))
+        let store = options(FileStore::builder(dir.path().join("sessions"), test_keys()))
             .open()
             .expect("the store opens");
         Self { store, dir }
