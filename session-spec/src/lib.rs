@@ -32,6 +32,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod budget;
 #[cfg(all(feature = "codegen", feature = "parse"))]
 pub mod build;
 #[cfg(feature = "codegen")]

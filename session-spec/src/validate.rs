@@ -54,6 +54,7 @@ pub fn validate(schema: &Schema) -> Vec<Diagnostic> {
     cx.check_settings();
     cx.check_enums();
     cx.check_fields();
+    cx.check_cookie_budget();
     cx.out
 }
 
@@ -320,6 +321,82 @@ impl Cx<'_> {
             }
             _ => {}
         }
+    }
+
+    /// On the cookie backend the whole session travels in the cookie, and browsers drop a
+    /// cookie over 4096 bytes: a spec whose rules allow more fails for some user at run
+    /// time, so it is refused here, with the numbers.
+    fn check_cookie_budget(&mut self) {
+        if self.schema.settings.backend != Backend::Cookie {
+            return;
+        }
+        let budget = crate::budget::cookie_budget(self.schema);
+        let field = |name: &str| self.schema.fields.iter().find(|f| f.name == name);
+        // Where to shrink a field: the rule that lets it grow.
+        let grow_origin = |f: &Field| -> Origin {
+            let r = &f.rules;
+            let from_items = if f.ty.value.is_collection() {
+                r.max_items.as_ref().map(|m| m.origin.clone())
+            } else {
+                None
+            };
+            from_items
+                .or_else(|| r.max_length.as_ref().map(|m| m.origin.clone()))
+                .filter(|o| *o != Origin::Unknown)
+                .unwrap_or_else(|| f.origin.clone())
+        };
+        for (name, why) in budget.unbounded() {
+            let Some(f) = field(name) else { continue };
+            let d = Diagnostic::warning(
+                format!(
+                    "the cookie budget cannot be proven: field `{name}` has no size limit ({why})"
+                ),
+                f.origin.clone(),
+            )
+            .with_label("unbounded on the cookie backend")
+            .with_help(
+                "bound it (`max_length`, `max_items`), or keep the data server-side (`backend = { type = \"file\", dir = \"...\" }`)",
+            )
+            .with_note("a cookie over 4096 bytes is dropped by browsers; the runtime then answers with an error");
+            self.push(d);
+        }
+        let data = budget.data_bounded_part();
+        let total = budget.total_for(data);
+        if total <= crate::budget::MAX_COOKIE_BYTES {
+            return;
+        }
+        let largest = budget.largest();
+        let Some(&(first, first_bytes)) = largest.first() else {
+            return;
+        };
+        let Some(first_field) = field(first) else {
+            return;
+        };
+        let shown: Vec<String> = largest
+            .iter()
+            .take(3)
+            .map(|(n, b)| format!("`{n}` ({b} bytes)"))
+            .collect();
+        let mut d = Diagnostic::error(
+            format!(
+                "the largest cookie this session allows is {total} bytes, {} over the {} bytes browsers keep",
+                total - crate::budget::MAX_COOKIE_BYTES,
+                crate::budget::MAX_COOKIE_BYTES
+            ),
+            grow_origin(first_field),
+        )
+        .with_label(format!("`{first}` takes up to {first_bytes} bytes"))
+        .with_note(format!("the fields taking the most room: {}", shown.join(", ")))
+        .with_help("lower `max_items` or `max_length`, add a `pattern` that admits fewer characters, or keep the data server-side (`backend = { type = \"file\", dir = \"...\" }`)");
+        for (name, bytes) in largest.iter().skip(1).take(2) {
+            if let Some(f) = field(name) {
+                d = d.with_secondary(
+                    grow_origin(f),
+                    format!("`{name}` takes up to {bytes} bytes"),
+                );
+            }
+        }
+        self.push(d);
     }
 
     /// Spec enums become Rust enums whose variants are stored by name.
@@ -709,6 +786,23 @@ impl Cx<'_> {
             }
         }
 
+        if let Some(max_key_length) = &r.max_key_length {
+            let is_map = match ty {
+                FieldType::Map(_) => true,
+                FieldType::Option(t) => matches!(**t, FieldType::Map(_)),
+                _ => false,
+            };
+            if !is_map {
+                self.push(rule_misfit(
+                    f,
+                    Rule::MaxKeyLength,
+                    &shown,
+                    &max_key_length.origin,
+                    "maps (`BTreeMap<String, T>`, `HashMap<String, T>`)",
+                ));
+            }
+        }
+
         // `one_of`.
         if let Some(one_of) = &r.one_of {
             self.check_one_of(f, scalar, one_of);
@@ -920,6 +1014,11 @@ impl Cx<'_> {
                 if let Some(m) = &r.max_items {
                     out.extend(rules::max_items(name, items.len(), m.value).err());
                 }
+                if let Some(m) = &r.max_key_length {
+                    for key in items.keys() {
+                        out.extend(rules::max_key_length(name, key, m.value).err());
+                    }
+                }
                 for item in items.values() {
                     self.default_breaks(f, inner, item, out);
                 }
@@ -1020,6 +1119,7 @@ fn rule_misfit(
             "number rules apply to integers, floats, and the numbers of an `Option`, `Vec` or map"
         }
         Rule::MaxItems => "`max_items` applies to `Vec<T>`, maps, and `Option` of them",
+        Rule::MaxKeyLength => "`max_key_length` applies to maps and `Option` of them",
         _ => "",
     };
     let d = Diagnostic::error(
@@ -1094,7 +1194,11 @@ mod tests {
             name: "Shop".into(),
             version: 1,
             doc: None,
-            settings: Settings::default(),
+            // These tests are not about the cookie budget (see `crate::budget`).
+            settings: Settings {
+                backend: Backend::Memory,
+                ..Settings::default()
+            },
             settings_origins: BTreeMap::new(),
             fields,
             enums: vec![EnumDef {

@@ -173,7 +173,7 @@ fn invalid_cart_items_give_422_naming_the_rule() {
     let mut client = Client::new(shop.addr);
     let csrf = csrf_of(&client.get("/"));
 
-    let long = "x".repeat(65);
+    let long = "x".repeat(33);
     let response = client.post_form("/cart", &[("item", &long), ("csrf", &csrf)]);
     assert_eq!(response.status, 422);
     assert!(response.body.contains("max_length"), "{}", response.body);
@@ -181,14 +181,14 @@ fn invalid_cart_items_give_422_naming_the_rule() {
     assert_eq!(response.status, 422);
     assert!(response.body.contains("min_length"), "{}", response.body);
 
-    let exactly_64 = "y".repeat(64);
+    let exactly_32 = "y".repeat(32);
     assert_eq!(
         client
-            .post_form("/cart", &[("item", &exactly_64), ("csrf", &csrf)])
+            .post_form("/cart", &[("item", &exactly_32), ("csrf", &csrf)])
             .status,
         303
     );
-    for n in 2..=50 {
+    for n in 2..=20 {
         let item = format!("item {n}");
         let response = client.post_form("/cart", &[("item", &item), ("csrf", &csrf)]);
         assert_eq!(response.status, 303, "item {n}: {}", response.body);
@@ -201,7 +201,7 @@ fn invalid_cart_items_give_422_naming_the_rule() {
         .as_array()
         .expect("cart")
         .len();
-    assert_eq!(cart, 50, "refused items left the cart unchanged");
+    assert_eq!(cart, 20, "refused items left the cart unchanged");
 }
 
 #[test]

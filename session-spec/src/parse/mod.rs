@@ -64,6 +64,7 @@ pub const FIELD_KEYS: &[&str] = &[
     "min_length",
     "max_length",
     "max_items",
+    "max_key_length",
     "pattern",
     "one_of",
     "custom",
@@ -156,6 +157,16 @@ pub fn check_str(source: &str, file_name: &str) -> (Option<Schema>, Diagnostics)
     let has_errors = items.iter().any(Diagnostic::is_error);
     let diagnostics = Diagnostics::new(file_name, source, items);
     (schema.filter(|_| !has_errors), diagnostics)
+}
+
+/// The schema as lowered from `source`, before validation: for tools that explain a spec
+/// that has errors (`session-spec check --explain`). `None` when the TOML cannot be read.
+pub fn lower_unchecked(source: &str) -> Option<Schema> {
+    let mut cx = Cx {
+        source,
+        diags: Vec::new(),
+    };
+    cx.document()
 }
 
 /// Warnings about settings that weaken security: allowed, but worth a second look.

@@ -254,12 +254,13 @@ fn field_item(cx: &Ctxt, spans: &mut SpanTable, f: &mut FieldAttrs, sym: Symbol,
         symbol::MAX => {
             r.max = number(cx, meta, sym).map(|n| Spanned::with_origin(n, spans.origin(meta)))
         }
-        symbol::MIN_LENGTH | symbol::MAX_LENGTH | symbol::MAX_ITEMS => {
+        symbol::MIN_LENGTH | symbol::MAX_LENGTH | symbol::MAX_ITEMS | symbol::MAX_KEY_LENGTH => {
             let n = value(cx, meta, sym).and_then(|e| u64_of(cx, sym, e));
             let n = n.map(|n| Spanned::with_origin(n, spans.origin(meta)));
             match sym {
                 symbol::MIN_LENGTH => r.min_length = n,
                 symbol::MAX_LENGTH => r.max_length = n,
+                symbol::MAX_KEY_LENGTH => r.max_key_length = n,
                 _ => r.max_items = n,
             }
         }

@@ -176,6 +176,8 @@ pub const MIN_LENGTH: Symbol = Symbol("min_length");
 pub const MAX_LENGTH: Symbol = Symbol("max_length");
 /// `max_items = 50`
 pub const MAX_ITEMS: Symbol = Symbol("max_items");
+/// `max_key_length = 32` (maps)
+pub const MAX_KEY_LENGTH: Symbol = Symbol("max_key_length");
 /// `pattern = "[a-z]+"`
 pub const PATTERN: Symbol = Symbol("pattern");
 /// `one_of = ["a", "b"]`
@@ -185,5 +187,16 @@ pub const CUSTOM: Symbol = Symbol("custom");
 
 /// Every field key, for "did you mean" suggestions.
 pub const FIELD: &[Symbol] = &[
-    DEFAULT, KEY, SENSITIVE, MIN, MAX, MIN_LENGTH, MAX_LENGTH, MAX_ITEMS, PATTERN, ONE_OF, CUSTOM,
+    DEFAULT,
+    KEY,
+    SENSITIVE,
+    MIN,
+    MAX,
+    MIN_LENGTH,
+    MAX_LENGTH,
+    MAX_ITEMS,
+    MAX_KEY_LENGTH,
+    PATTERN,
+    ONE_OF,
+    CUSTOM,
 ];
