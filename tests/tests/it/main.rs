@@ -6,4 +6,5 @@ mod codegen_rules;
 mod codegen_templates;
 mod codegen_types;
 mod codegen_upgrade;
+mod cookie_budget;
 mod parity;
