@@ -248,8 +248,29 @@ impl Cx<'_> {
     fn check_settings(&mut self) {
         let settings: &Settings = &self.schema.settings;
         for p in settings.problems() {
-            let d = Diagnostic::error(p.to_string(), self.settings_origin(p.key()));
+            let mut d = Diagnostic::error(p.to_string(), self.settings_origin(p.key()));
+            if let Some((other, label)) = p.other_key() {
+                if let Some(origin) = self.schema.settings_origins.get(other) {
+                    d = d.with_secondary(origin.clone(), label);
+                }
+            }
             self.push(d);
+        }
+        // An expiry written longer than the absolute cap written beside it never takes
+        // effect (with the default expiry, a short cap is the usual way to say "at most").
+        if let (Some(exp), Some(abs)) = (
+            self.schema.settings_origins.get("expiration_time"),
+            self.schema.settings_origins.get("absolute_timeout"),
+        ) {
+            if settings
+                .absolute_timeout
+                .is_some_and(|abs| abs.as_seconds() > 0 && settings.expiration_time > abs)
+            {
+                let p = crate::settings::SettingsProblem::ExpirationLongerThanAbsolute;
+                let d = Diagnostic::error(p.to_string(), exp.clone())
+                    .with_secondary(abs.clone(), "the absolute cap is set here");
+                self.push(d);
+            }
         }
         // Keys must come from somewhere; an empty variable name can never be set.
         if settings.keys.file.is_none() && settings.keys.env.trim().is_empty() {

@@ -81,6 +81,7 @@ pub const SESSION_KEYS: &[&str] = &[
     "same_site",
     "path",
     "domain",
+    "partitioned",
     "prefix",
     "expiration_time",
     "permanent",

@@ -174,6 +174,7 @@ impl Cx<'_> {
         let types: Vec<&str> = BACKEND_KEYS.iter().map(|(t, _)| *t).collect();
         let check_type = |cx: &mut Self, v: &Val<'_>| -> Option<&'static [&'static str]> {
             let t = cx.string("the backend `type`", v)?;
+            let t = crate::settings::backend_type_name(&t).to_owned();
             match BACKEND_KEYS.iter().find(|(name, _)| *name == t) {
                 Some((_, keys)) => Some(*keys),
                 None => {
@@ -193,6 +194,7 @@ impl Cx<'_> {
             // Shorthand: `backend = "memory"`.
             DeValue::String(t) => {
                 check_type(self, value)?;
+                let t = crate::settings::backend_type_name(t);
                 if t == "file" {
                     self.error(
                         Diagnostic::error("the `file` backend needs a `dir`", origin(value.span()))

@@ -91,12 +91,7 @@ pub fn container(cx: &Ctxt, spans: &mut SpanTable, attrs: &[Attribute]) -> Conta
             .iter()
             .copied()
             .find(|s| s.0 == name)
-            .or_else(|| {
-                symbol::ALIASES
-                    .iter()
-                    .find(|(a, _)| *a == name)
-                    .map(|(_, s)| *s)
-            });
+            .or_else(|| symbol::alias(&name));
         let Some(sym) = sym else {
             unknown_container_key(cx, &meta, &name);
             continue;
@@ -144,6 +139,7 @@ fn container_item(cx: &Ctxt, c: &mut Container, sym: Symbol, meta: &Meta) -> boo
         symbol::DOMAIN => value(cx, meta, sym)
             .and_then(|e| str_of(cx, sym, e))
             .map(|v| s.domain = Some(v)),
+        symbol::PARTITIONED => flag(cx, meta, sym).map(|v| s.partitioned = v),
         symbol::PREFIX => typed::<CookiePrefix>(cx, meta, sym).map(|v| s.prefix = Some(v)),
         symbol::EXPIRATION_TIME => typed::<Lifetime>(cx, meta, sym).map(|v| s.expiration_time = v),
         symbol::IDLE_TIMEOUT => typed::<Lifetime>(cx, meta, sym).map(|v| s.idle_timeout = Some(v)),
@@ -179,7 +175,7 @@ fn unknown_container_key(cx: &Ctxt, meta: &Meta, name: &str) {
         let names = symbol::CONTAINER
             .iter()
             .map(|s| s.0)
-            .chain(symbol::ALIASES.iter().map(|(a, _)| *a));
+            .chain(symbol::alias_names());
         cx.error_spanned_by(
             path,
             unknown_message(
@@ -318,8 +314,8 @@ fn custom(cx: &Ctxt, spans: &mut SpanTable, e: &Expr) -> Option<Spanned<String>>
 }
 
 fn unknown_field_key(cx: &Ctxt, meta: &Meta, name: &str) {
-    let is_container = symbol::CONTAINER.iter().any(|s| s.0 == name)
-        || symbol::ALIASES.iter().any(|(a, _)| *a == name);
+    let is_container =
+        symbol::CONTAINER.iter().any(|s| s.0 == name) || symbol::alias(name).is_some();
     if looks_secret(name) && has_str_value(meta) {
         cx.error_spanned_by(meta, literal_secret_message(name));
     } else if is_container {

@@ -31,7 +31,7 @@ pub(super) fn backend(cx: &Ctxt, meta: &Meta) -> Option<Backend> {
     let json = match meta {
         Meta::NameValue(nv) => {
             let ty = str_of(cx, sym, &nv.value)?;
-            serde_json::json!({ "type": ty })
+            serde_json::json!({ "type": crate::settings::backend_type_name(&ty) })
         }
         Meta::List(_) => nested_table(cx, meta, sym, symbol::BACKEND_KEYS, &[symbol::ENCRYPT])?,
         Meta::Path(p) => {

@@ -23,7 +23,7 @@ fn every_container_attribute() {
         /// The shop's session.
         #[session(version = 3, cookie_name = "shop", secure = true, http_only = false)]
         #[session(same_site = "strict", path = "/app", domain = "example.com")]
-        #[session(prefix = "secure", expiration_time = "90s", permanent, refresh_each_request)]
+        #[session(prefix = "secure", expiration_time = "90m", permanent, refresh_each_request)]
         #[session(idle_timeout = 15, absolute_timeout = "12h", rotation_interval = "1h")]
         #[session(cookie_mode = "signed", backend(type = "file", dir = "/tmp/s", encrypt))]
         #[session(keys(env = "SHOP_KEY", fallback_env = ["OLD_KEY"]))]
@@ -42,7 +42,7 @@ fn every_container_attribute() {
         ("/app", Some("example.com"))
     );
     assert_eq!(p.prefix, Some(CookiePrefix::Secure));
-    assert_eq!(p.expiration_time, Lifetime::from_seconds(90));
+    assert_eq!(p.expiration_time, Lifetime::from_minutes(90));
     assert_eq!(p.idle_timeout, Some(Lifetime::from_minutes(15)));
     assert_eq!(p.absolute_timeout, Some(Lifetime::from_minutes(720)));
     assert_eq!(p.rotation_interval, Some(Lifetime::from_minutes(60)));
@@ -197,7 +197,7 @@ fn unknown_attributes_suggest_the_nearest_name() {
         e,
         [
             "unknown session attribute `cookie_nmae`, did you mean `cookie_name`?",
-            "unknown session attribute `colour`, expected one of `version`, `cookie_name`, `secure`, `http_only`, `same_site`, `path`, `domain`, `prefix`, `expiration_time`, `permanent`, `refresh_each_request`, `idle_timeout`, `absolute_timeout`, `rotation_interval`, `cookie_mode`, `backend`, `keys`",
+            "unknown session attribute `colour`, expected one of `version`, `cookie_name`, `secure`, `http_only`, `same_site`, `path`, `domain`, `partitioned`, `prefix`, `expiration_time`, `permanent`, `refresh_each_request`, `idle_timeout`, `absolute_timeout`, `rotation_interval`, `cookie_mode`, `backend`, `keys`",
             "`max_length` is a field attribute, expected it on a field, not on the struct",
             "unknown session field attribute `defualt`, did you mean `default`?",
             "`same_site` is a session attribute, expected it on the struct, not on a field",

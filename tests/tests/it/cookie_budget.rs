@@ -32,10 +32,14 @@ async fn sealed_worst_case(settings: Settings) -> usize {
     session.set_note("\u{1}".repeat(40)).unwrap();
     session.set_code(Some("Z".repeat(12))).unwrap();
     session.set_tags(vec!["😀".repeat(10); 6]).unwrap();
-    let counts: BTreeMap<String, i64> = ["\u{2}\u{2}\u{2}\u{2}\u{2}", "\u{3}\u{3}\u{3}\u{3}\u{3}", "\u{4}\u{4}\u{4}\u{4}\u{4}"]
-        .into_iter()
-        .map(|k| (k.to_owned(), i64::MIN))
-        .collect();
+    let counts: BTreeMap<String, i64> = [
+        "\u{2}\u{2}\u{2}\u{2}\u{2}",
+        "\u{3}\u{3}\u{3}\u{3}\u{3}",
+        "\u{4}\u{4}\u{4}\u{4}\u{4}",
+    ]
+    .into_iter()
+    .map(|k| (k.to_owned(), i64::MIN))
+    .collect();
     session.set_counts(counts).unwrap();
     session.set_small(-128).unwrap();
     session.set_big(Some(u64::MAX)).unwrap();
