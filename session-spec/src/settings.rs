@@ -534,6 +534,35 @@ pub struct DatabaseBackend {
 }
 
 impl DatabaseBackend {
+    /// The longest table name: 48 leaves room for the `_expires_at_idx` index name within
+    /// PostgreSQL's 63-byte identifiers.
+    pub const MAX_TABLE_LEN: usize = 48;
+
+    /// Why `name` cannot be a session table's name, if it cannot: the one rule of the
+    /// spec validator and the runtime's database stores (the name is spliced into SQL).
+    ///
+    /// ```
+    /// use session_spec::DatabaseBackend;
+    /// assert_eq!(DatabaseBackend::table_name_problem("sessions"), None);
+    /// assert!(DatabaseBackend::table_name_problem("sessions; DROP TABLE users").is_some());
+    /// assert!(DatabaseBackend::table_name_problem(&"s".repeat(49)).is_some());
+    /// ```
+    pub fn table_name_problem(name: &str) -> Option<String> {
+        if name.is_empty() {
+            return Some("it is empty".into());
+        }
+        if name.len() > Self::MAX_TABLE_LEN {
+            return Some(format!("longer than {} characters", Self::MAX_TABLE_LEN));
+        }
+        if name.starts_with(|c: char| c.is_ascii_digit()) {
+            return Some("it starts with a digit".into());
+        }
+        if !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+            return Some("expected only ASCII letters, digits and `_`".into());
+        }
+        None
+    }
+
     fn default_url_env() -> String {
         "DATABASE_URL".to_owned()
     }

@@ -58,6 +58,74 @@ pub fn validate(schema: &Schema) -> Vec<Diagnostic> {
     cx.out
 }
 
+/// Warnings about settings that weaken security: allowed, but worth a second look. Both
+/// front-ends report them (the derive through a deprecation warning).
+pub fn security_warnings(schema: &Schema) -> Vec<Diagnostic> {
+    let s = &schema.settings;
+    let at = |key: &str| {
+        schema
+            .settings_origins
+            .get(key)
+            .cloned()
+            .unwrap_or_default()
+    };
+    let mut out = Vec::new();
+    if !s.secure {
+        out.push(
+            Diagnostic::warning(
+                "`secure = false` sends the session cookie over plain HTTP",
+                at("secure"),
+            )
+            .with_label("weakens security")
+            .with_help("keep it for local development only; production must serve HTTPS"),
+        );
+    }
+    if !s.http_only {
+        out.push(
+            Diagnostic::warning(
+                "`http_only = false` lets JavaScript read the session cookie",
+                at("http_only"),
+            )
+            .with_label("weakens security")
+            .with_note("any XSS flaw can then steal sessions"),
+        );
+    }
+    if s.same_site == crate::settings::SameSite::None {
+        out.push(
+            Diagnostic::warning(
+                "`same_site = \"none\"` sends the cookie on cross-site requests",
+                at("same_site"),
+            )
+            .with_label("weakens security")
+            .with_help("protect state-changing requests with a CSRF token"),
+        );
+    }
+    let sensitive: Vec<&str> = schema
+        .fields
+        .iter()
+        .filter(|f| f.sensitive)
+        .map(|f| f.name.as_str())
+        .collect();
+    if s.cookie_mode == crate::settings::CookieMode::Signed
+        && s.backend == Backend::Cookie
+        && !sensitive.is_empty()
+    {
+        out.push(
+            Diagnostic::warning(
+                format!(
+                    "sensitive field{} {} stored in a signed cookie, which the browser can read",
+                    if sensitive.len() == 1 { "" } else { "s" },
+                    backticked(&sensitive)
+                ),
+                at("cookie_mode"),
+            )
+            .with_label("signed, not encrypted")
+            .with_help("use `cookie_mode = \"encrypted\"` (the default) or a server-side backend"),
+        );
+    }
+    out
+}
+
 /// Rust's strict and reserved keywords (edition 2024), which cannot name a field, a type or
 /// a variant without a raw identifier.
 pub const KEYWORDS: &[&str] = &[
@@ -235,10 +303,16 @@ impl Cx<'_> {
         }
     }
 
+    /// Where a settings key was written: `backend.table` falls back to `backend`, and an
+    /// unwritten key to the schema's name.
     fn settings_origin(&self, key: &str) -> Origin {
-        self.schema
-            .settings_origins
+        let origins = &self.schema.settings_origins;
+        origins
             .get(key)
+            .or_else(|| {
+                key.split_once('.')
+                    .and_then(|(outer, _)| origins.get(outer))
+            })
             .cloned()
             .unwrap_or_else(|| self.schema.origin.clone())
     }
@@ -289,7 +363,7 @@ impl Cx<'_> {
         {
             let d = Diagnostic::error(
                 format!("`keys.fallback_env` holds an empty variable name {empty:?}"),
-                self.settings_origin("keys"),
+                self.settings_origin("keys.fallback_env"),
             );
             self.push(d);
         }
@@ -297,7 +371,7 @@ impl Cx<'_> {
             Backend::File { dir, .. } if dir.as_os_str().is_empty() => {
                 let d = Diagnostic::error(
                     "the file backend needs a directory: `dir` is empty",
-                    self.settings_origin("backend"),
+                    self.settings_origin("backend.dir"),
                 )
                 .with_help(
                     "set `backend = { type = \"file\", dir = \"/var/lib/myapp/sessions\" }`",
@@ -305,38 +379,32 @@ impl Cx<'_> {
                 self.push(d);
             }
             Backend::Postgres(db) | Backend::Mysql(db) => {
-                // The table name is spliced into SQL, so it must be a plain identifier.
-                let ok = !db.table.is_empty()
-                    && db.table.len() <= 63
-                    && db
-                        .table
-                        .starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
-                    && db
-                        .table
-                        .chars()
-                        .all(|c| c.is_ascii_alphanumeric() || c == '_');
-                if !ok {
+                // The table name is spliced into SQL; the runtime's stores apply this rule.
+                if let Some(why) = crate::settings::DatabaseBackend::table_name_problem(&db.table) {
                     let d = Diagnostic::error(
-                        format!(
-                            "invalid table name `{}`: expected letters, digits and `_` (at most 63)",
-                            db.table
-                        ),
-                        self.settings_origin("backend"),
-                    );
+                        format!("invalid table name `{}`: {why}", db.table.escape_debug()),
+                        self.settings_origin("backend.table"),
+                    )
+                    .with_label("invalid table name")
+                    .with_help(format!(
+                        "use 1 to {} ASCII letters, digits and `_`, not starting with a digit",
+                        crate::settings::DatabaseBackend::MAX_TABLE_LEN
+                    ));
                     self.push(d);
                 }
                 if db.url_env.trim().is_empty() {
                     let d = Diagnostic::error(
                         "`url_env` is empty: name the environment variable holding the database URL",
-                        self.settings_origin("backend"),
+                        self.settings_origin("backend.url_env"),
                     );
                     self.push(d);
                 }
                 if db.max_payload == 0 {
                     let d = Diagnostic::error(
                         "`max_payload` must be greater than zero",
-                        self.settings_origin("backend"),
-                    );
+                        self.settings_origin("backend.max_payload"),
+                    )
+                    .with_label("allows no session at all");
                     self.push(d);
                 }
             }
@@ -409,7 +477,11 @@ impl Cx<'_> {
         .with_label(format!("`{first}` takes up to {first_bytes} bytes"))
         .with_note(format!("the fields taking the most room: {}", shown.join(", ")))
         .with_help("lower `max_items` or `max_length`, add a `pattern` that admits fewer characters, or keep the data server-side (`backend = { type = \"file\", dir = \"...\" }`)");
+        // Other fields worth shrinking (a tenth of the limit or more).
         for (name, bytes) in largest.iter().skip(1).take(2) {
+            if *bytes < crate::budget::MAX_COOKIE_BYTES / 10 {
+                continue;
+            }
             if let Some(f) = field(name) {
                 d = d.with_secondary(
                     grow_origin(f),
@@ -742,7 +814,8 @@ impl Cx<'_> {
                         ),
                         min.origin.clone(),
                     )
-                    .with_label("greater than `max`"),
+                    .with_label("greater than `max`")
+                    .with_secondary(max.origin.clone(), "`max` is set here"),
                 );
             }
         }
@@ -768,7 +841,8 @@ impl Cx<'_> {
                         ),
                         min.origin.clone(),
                     )
-                    .with_label("greater than `max_length`"),
+                    .with_label("greater than `max_length`")
+                    .with_secondary(max.origin.clone(), "`max_length` is set here"),
                 );
             }
         }
@@ -790,6 +864,28 @@ impl Cx<'_> {
                         first
                     })
                     .with_note("patterns use regex-lite syntax and must match the whole string"),
+                );
+            }
+        }
+
+        // Limits that allow nothing: a typo, or a field that should not exist.
+        for (rule, limit) in [
+            (Rule::MaxItems, &r.max_items),
+            (Rule::MaxLength, &r.max_length),
+        ] {
+            if let Some(limit) = limit.as_ref().filter(|l| l.value == 0) {
+                let only = if rule == Rule::MaxItems {
+                    "an empty collection"
+                } else {
+                    "the empty string"
+                };
+                self.push(
+                    Diagnostic::error(
+                        format!("`{rule} = 0` on field `{}` allows only {only}", f.name),
+                        limit.origin.clone(),
+                    )
+                    .with_label("allows nothing")
+                    .with_help("raise the limit, or remove the field"),
                 );
             }
         }
@@ -877,6 +973,28 @@ impl Cx<'_> {
         }
         let mut seen = Vec::new();
         for item in &one_of.value {
+            // An allowed value that the field's other rules refuse can never be stored.
+            let mut broken = Vec::new();
+            if self.check_scalar_value(scalar, item).is_ok() {
+                self.default_breaks(f, scalar, item, &mut broken);
+            }
+            if let Some(e) = broken.first() {
+                let mut d = Diagnostic::error(
+                    format!(
+                        "`one_of` item {} of field `{}` breaks its rule `{}`, so it can never be stored",
+                        display_value(item),
+                        f.name,
+                        e.rule
+                    ),
+                    origin.clone(),
+                )
+                .with_label(e.message.clone())
+                .with_help("remove the item, or loosen the rule");
+                if let Some(o) = rule_origin(f, e.rule) {
+                    d = d.with_secondary(o, format!("`{}` is set here", e.rule));
+                }
+                self.push(d);
+            }
             if let Err(why) = self.check_scalar_value(scalar, item) {
                 self.push(
                     Diagnostic::error(
@@ -950,6 +1068,10 @@ impl Cx<'_> {
                     )
                     .with_label(e.message.clone())
                     .with_help(format!("change the default, or the rule `{}`", e.rule));
+                    let d = match rule_origin(f, e.rule) {
+                        Some(o) => d.with_secondary(o, format!("`{}` is set here", e.rule)),
+                        None => d,
+                    };
                     self.push(d);
                 }
             }
@@ -1156,6 +1278,24 @@ fn rule_misfit(
     } else {
         d.with_help(help)
     }
+}
+
+/// Where a field's rule was written.
+fn rule_origin(f: &Field, rule: Rule) -> Option<Origin> {
+    let r = &f.rules;
+    let o = match rule {
+        Rule::Min => r.min.as_ref().map(|s| &s.origin),
+        Rule::Max => r.max.as_ref().map(|s| &s.origin),
+        Rule::MinLength => r.min_length.as_ref().map(|s| &s.origin),
+        Rule::MaxLength => r.max_length.as_ref().map(|s| &s.origin),
+        Rule::MaxItems => r.max_items.as_ref().map(|s| &s.origin),
+        Rule::MaxKeyLength => r.max_key_length.as_ref().map(|s| &s.origin),
+        Rule::Pattern => r.pattern.as_ref().map(|s| &s.origin),
+        Rule::OneOf => r.one_of.as_ref().map(|s| &s.origin),
+        Rule::Custom => r.custom.as_ref().map(|s| &s.origin),
+        Rule::Type | Rule::Required => None,
+    };
+    o.cloned()
 }
 
 fn expected_kind(ty: &FieldType) -> String {

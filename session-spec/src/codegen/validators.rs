@@ -22,10 +22,12 @@ pub(crate) fn checks(cx: &mut Ctxt, types: &Types<'_>, field: &Field) -> TokenSt
         used.push(Rule::Custom);
         match syn::parse_str::<syn::Path>(&custom.value) {
             Ok(path) => {
-                let path = cx.respan(path.into_token_stream(), &custom.origin);
+                // The whole call carries the attribute's span, so that a validator of the
+                // wrong type is reported at `custom = ...`, not at the derive.
+                let call = cx.respan(quote!(#path(value)), &custom.origin);
                 let name = &field.name;
                 body.extend(quote! {
-                    ::session_runtime::__private::rules::custom(#name, #path(value))?;
+                    ::session_runtime::__private::rules::custom(#name, #call)?;
                 });
             }
             Err(_) => cx.error(format!(

@@ -161,6 +161,9 @@ impl Cx<'_> {
                 }
             }
         }
+        for (key, at) in std::mem::take(&mut self.nested_origins) {
+            schema.settings_origins.insert(key, at);
+        }
         match serde_json::from_value::<Settings>(Json::Object(accepted)) {
             Ok(s) => schema.settings = s,
             Err(e) => self.error(Diagnostic::error(
@@ -254,6 +257,8 @@ impl Cx<'_> {
                         _ => false,
                     };
                     if good {
+                        self.nested_origins
+                            .push((format!("backend.{name}"), origin(v.span())));
                         out.insert(name.to_owned(), self.json(&what, v)?);
                     } else {
                         ok = false;
@@ -382,6 +387,8 @@ impl Cx<'_> {
             };
             match json {
                 Some(j) => {
+                    self.nested_origins
+                        .push((format!("keys.{name}"), origin(v.span())));
                     out.insert(name.to_owned(), j);
                 }
                 None => ok = false,

@@ -15,7 +15,7 @@ use super::meta::{
     flag, has_str_value, name_of, number, session_metas, str_of, strip, typed, u64_of, value,
     value_of,
 };
-use super::policy::{backend, keys, literal_secret_message};
+use super::policy::{Nested, backend, keys, literal_secret_message};
 use super::spans::SpanTable;
 use super::suggest::unknown_message;
 use super::symbol::{self, Symbol};
@@ -99,7 +99,16 @@ pub fn container(cx: &Ctxt, spans: &mut SpanTable, attrs: &[Attribute]) -> Conta
         if !seen.first(cx, sym, &name, &meta) {
             continue;
         }
-        if container_item(cx, &mut c, sym, &meta) {
+        let mut nested = Nested {
+            spans,
+            origins: Vec::new(),
+        };
+        let accepted = container_item(cx, &mut c, &mut nested, sym, &meta);
+        let nested_origins = nested.origins;
+        if accepted {
+            for (key, at) in nested_origins {
+                c.settings_origins.insert(key, at);
+            }
             let origin = spans.origin(&meta);
             if sym != symbol::VERSION {
                 c.settings_origins.insert(sym.0.to_owned(), origin);
@@ -110,7 +119,13 @@ pub fn container(cx: &Ctxt, spans: &mut SpanTable, attrs: &[Attribute]) -> Conta
 }
 
 /// Applies one container item; `false` when it was rejected (the error is recorded).
-fn container_item(cx: &Ctxt, c: &mut Container, sym: Symbol, meta: &Meta) -> bool {
+fn container_item(
+    cx: &Ctxt,
+    c: &mut Container,
+    nested: &mut Nested<'_>,
+    sym: Symbol,
+    meta: &Meta,
+) -> bool {
     let s = &mut c.settings;
     let done = match sym {
         symbol::VERSION => value(cx, meta, sym)
@@ -150,8 +165,8 @@ fn container_item(cx: &Ctxt, c: &mut Container, sym: Symbol, meta: &Meta) -> boo
             typed::<Lifetime>(cx, meta, sym).map(|v| s.rotation_interval = Some(v))
         }
         symbol::COOKIE_MODE => typed::<CookieMode>(cx, meta, sym).map(|v| s.cookie_mode = v),
-        symbol::BACKEND => backend(cx, meta).map(|v| s.backend = v),
-        symbol::KEYS => keys(cx, meta).map(|v| s.keys = v),
+        symbol::BACKEND => backend(cx, nested, meta).map(|v| s.backend = v),
+        symbol::KEYS => keys(cx, nested, meta).map(|v| s.keys = v),
         _ => None,
     };
     done.is_some()

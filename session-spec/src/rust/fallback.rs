@@ -38,6 +38,22 @@ pub fn dummy(input: &DeriveInput, errors: &syn::Error) -> TokenStream {
     }
 }
 
+/// A compiler warning at `span` on stable Rust, where a derive cannot emit one directly:
+/// the use of a deprecated item whose note is the message (the technique of the
+/// `proc-macro-warning` crate). It reads
+/// `warning: use of deprecated unit struct `...::session_warning`: <message>`.
+pub fn warning(message: &str, span: proc_macro2::Span) -> TokenStream {
+    let item = quote::quote_spanned!(span=> session_warning);
+    quote! {
+        const _: () = {
+            #[deprecated(note = #message)]
+            #[allow(non_camel_case_types)]
+            struct session_warning;
+            let _ = #item;
+        };
+    }
+}
+
 /// The struct's fields declare the session; the generated accessors never read them. This
 /// reads each one in a function nobody calls, so that `dead_code` does not flag fields the
 /// user wrote only as a declaration.

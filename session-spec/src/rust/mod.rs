@@ -92,6 +92,10 @@ pub fn expand(input: proc_macro2::TokenStream) -> proc_macro2::TokenStream {
                 &options,
             );
             out.extend(fallback::declared_fields_are_used(&input));
+            for warning in &lowered.warnings {
+                let span = table.span(&warning.origin).unwrap_or(input.ident.span());
+                out.extend(fallback::warning(&lower::message(warning), span));
+            }
             out
         }
         Err(errors) => fallback::dummy(&input, &errors),

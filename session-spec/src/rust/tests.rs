@@ -56,8 +56,25 @@ fn every_container_attribute() {
     );
     assert_eq!(p.keys.env, "SHOP_KEY");
     assert_eq!(p.keys.fallback_env, ["OLD_KEY"]);
-    // Every key written has an origin in the span table; `version` is not a setting.
-    assert_eq!(s.settings_origins.len(), 16);
+    // Every key written has an origin in the span table; `version` is not a setting; the
+    // options of `backend(...)` and `keys(...)` have their own (`backend.dir`).
+    let nested: Vec<&str> = s
+        .settings_origins
+        .keys()
+        .map(String::as_str)
+        .filter(|k| k.contains('.'))
+        .collect();
+    assert_eq!(
+        nested,
+        [
+            "backend.dir",
+            "backend.encrypt",
+            "backend.type",
+            "keys.env",
+            "keys.fallback_env"
+        ]
+    );
+    assert_eq!(s.settings_origins.len(), 16 + nested.len());
     for origin in s.settings_origins.values() {
         let Origin::Rust { index } = origin else {
             panic!("{origin:?}")
