@@ -8,3 +8,4 @@ mod codegen_types;
 mod codegen_upgrade;
 mod cookie_budget;
 mod parity;
+mod rulebook;
