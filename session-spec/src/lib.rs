@@ -46,6 +46,7 @@ pub mod parse;
 #[cfg(feature = "parse")]
 #[doc = include_str!("../docs/reference.md")]
 pub mod reference {}
+mod ident;
 pub mod rules;
 #[cfg(feature = "derive")]
 pub mod rust;
