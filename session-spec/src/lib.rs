@@ -31,6 +31,7 @@
 //! ```
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+#![warn(unreachable_pub)]
 
 pub mod budget;
 #[cfg(all(feature = "codegen", feature = "parse"))]

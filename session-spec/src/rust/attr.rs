@@ -26,7 +26,7 @@ use crate::validate::looks_secret;
 /// What the container attributes say: the schema version, the policy and where each policy
 /// key was written.
 #[derive(Debug)]
-pub struct Container {
+pub(super) struct Container {
     /// The schema version (`version = 2`), 1 when not given.
     pub version: u32,
     /// The policy.
@@ -37,7 +37,7 @@ pub struct Container {
 
 /// What a field's attributes say.
 #[derive(Debug, Default)]
-pub struct FieldAttrs {
+pub(super) struct FieldAttrs {
     /// The storage key, when renamed (`key = "user"`).
     pub key: Option<Spanned<String>>,
     /// The default.
@@ -50,7 +50,7 @@ pub struct FieldAttrs {
 
 /// The doc text of `///` comments: one leading space of each line removed, lines joined
 /// with `\n`, surrounding blank space trimmed; `None` when there is none.
-pub fn doc(attrs: &[Attribute]) -> Option<String> {
+pub(super) fn doc(attrs: &[Attribute]) -> Option<String> {
     let lines: Vec<String> = attrs
         .iter()
         .filter(|a| a.path() == symbol::DOC)
@@ -76,7 +76,7 @@ pub fn doc(attrs: &[Attribute]) -> Option<String> {
 }
 
 /// Parses the container attributes of a session struct.
-pub fn container(cx: &Ctxt, spans: &mut SpanTable, attrs: &[Attribute]) -> Container {
+pub(super) fn container(cx: &Ctxt, spans: &mut SpanTable, attrs: &[Attribute]) -> Container {
     let mut c = Container {
         version: 1,
         settings: Settings::default(),
@@ -204,7 +204,7 @@ fn unknown_container_key(cx: &Ctxt, meta: &Meta, name: &str) {
 }
 
 /// Parses the attributes of one field.
-pub fn field(cx: &Ctxt, spans: &mut SpanTable, attrs: &[Attribute]) -> FieldAttrs {
+pub(super) fn field(cx: &Ctxt, spans: &mut SpanTable, attrs: &[Attribute]) -> FieldAttrs {
     let mut f = FieldAttrs::default();
     let mut seen = Seen::default();
     for meta in session_metas(cx, attrs) {

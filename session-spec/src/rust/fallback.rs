@@ -8,7 +8,7 @@ use syn::DeriveInput;
 
 /// The errors plus a stub implementation for `input` (none for a generic input, whose
 /// parameters cannot be assumed to satisfy the trait's bounds).
-pub fn dummy(input: &DeriveInput, errors: &syn::Error) -> TokenStream {
+pub(super) fn dummy(input: &DeriveInput, errors: &syn::Error) -> TokenStream {
     let errors = errors.to_compile_error();
     if !input.generics.params.is_empty() {
         return errors;
@@ -42,7 +42,7 @@ pub fn dummy(input: &DeriveInput, errors: &syn::Error) -> TokenStream {
 /// the use of a deprecated item whose note is the message (the technique of the
 /// `proc-macro-warning` crate). It reads
 /// `warning: use of deprecated unit struct `...::session_warning`: <message>`.
-pub fn warning(message: &str, span: proc_macro2::Span) -> TokenStream {
+pub(super) fn warning(message: &str, span: proc_macro2::Span) -> TokenStream {
     let item = quote::quote_spanned!(span=> session_warning);
     quote! {
         const _: () = {
@@ -57,7 +57,7 @@ pub fn warning(message: &str, span: proc_macro2::Span) -> TokenStream {
 /// The struct's fields declare the session; the generated accessors never read them. This
 /// reads each one in a function nobody calls, so that `dead_code` does not flag fields the
 /// user wrote only as a declaration.
-pub fn declared_fields_are_used(input: &DeriveInput) -> TokenStream {
+pub(super) fn declared_fields_are_used(input: &DeriveInput) -> TokenStream {
     let syn::Data::Struct(data) = &input.data else {
         return TokenStream::new();
     };

@@ -44,13 +44,13 @@
 //! );
 //! ```
 
-pub mod attr;
-pub mod ctxt;
-pub mod fallback;
+mod attr;
+mod ctxt;
+mod fallback;
 pub mod lower;
 mod meta;
 mod policy;
-pub mod spans;
+mod spans;
 mod suggest;
 pub mod symbol;
 
