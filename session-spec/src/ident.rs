@@ -114,6 +114,40 @@ pub fn is_rust_path(s: &str) -> bool {
     })
 }
 
+/// Whether `s` is a type by path, generic or not (`crate::auth::Role`,
+/// `crate::types::Labelled<String>`): a Rust path with optional generic arguments that are
+/// types by path themselves.
+pub fn is_type_path(s: &str) -> bool {
+    let s = s.trim();
+    let Some(open) = s.find('<') else {
+        return is_rust_path(s);
+    };
+    let Some(inner) = s[open + 1..].strip_suffix('>') else {
+        return false;
+    };
+    let mut depth = 0i32;
+    let mut args = Vec::new();
+    let mut start = 0;
+    for (i, c) in inner.char_indices() {
+        match c {
+            '<' => depth += 1,
+            '>' => depth -= 1,
+            ',' if depth == 0 => {
+                args.push(&inner[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+        if depth < 0 {
+            return false;
+        }
+    }
+    args.push(&inner[start..]);
+    depth == 0
+        && is_rust_path(s[..open].trim())
+        && args.iter().all(|a| !a.trim().is_empty() && is_type_path(a))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -124,5 +158,10 @@ mod tests {
         assert!(is_upper_camel_case("Shop") && !is_upper_camel_case("shop"));
         assert!(is_rust_path("crate::auth::Role") && is_rust_path("::std::string::String"));
         assert!(!is_rust_path("crate::") && !is_rust_path("a::fn"));
+        assert!(is_type_path("crate::types::Labelled<String>"));
+        assert!(is_type_path("a::Pair<u8, Vec<Option<String>>>"));
+        assert!(
+            !is_type_path("a::Pair<u8,>") && !is_type_path("a::B<u8>>") && !is_type_path("a::B<")
+        );
     }
 }

@@ -6,7 +6,7 @@ use crate::diagnostic::Diagnostic;
 use crate::ir::{Field, FieldType, Origin, Spanned};
 
 use super::{
-    Cx, KEYWORDS, RESERVED_FIELD_NAMES, accessor_names, backticked, is_rust_path, is_snake_case,
+    Cx, KEYWORDS, RESERVED_FIELD_NAMES, accessor_names, backticked, is_snake_case, is_type_path,
 };
 
 impl Cx<'_> {
@@ -166,7 +166,7 @@ impl Cx<'_> {
                 }
             }
             FieldType::Path(path) => {
-                if !is_rust_path(path) {
+                if !is_type_path(path) {
                     self.push(Diagnostic::error(
                         format!("invalid type path `{path}` in field `{}`", f.name),
                         origin.clone(),

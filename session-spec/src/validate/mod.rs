@@ -49,7 +49,7 @@ mod values;
 
 pub use crate::ident::{
     BUILTIN_TYPE_NAMES, KEYWORDS, RESERVED_FIELD_NAMES, accessor_names, is_identifier,
-    is_rust_path, is_snake_case, is_upper_camel_case, looks_secret,
+    is_rust_path, is_snake_case, is_type_path, is_upper_camel_case, looks_secret,
 };
 
 /// Checks a schema and returns every problem found, in source order (schema, settings,

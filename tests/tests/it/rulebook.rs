@@ -123,7 +123,7 @@ fn every_settings_rule_is_reported_by_both_front_ends() {
         let expected = p.to_string();
         let from_toml = toml_errors(toml);
         assert!(
-            from_toml.iter().any(|m| *m == expected),
+            from_toml.contains(&expected),
             "TOML does not report `{expected}`: {from_toml:#?}"
         );
         let from_derive = derive_errors(derive);
