@@ -28,6 +28,7 @@
 //! ```
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+#![warn(unreachable_pub)]
 
 use proc_macro::TokenStream;
 

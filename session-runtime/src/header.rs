@@ -3,7 +3,7 @@
 //! The `Set-Cookie` values are built here by hand, in one fixed attribute order, so that
 //! tests can compare exact strings:
 //!
-//! `name=value; Path=/; Domain=example.com; Max-Age=600; Expires=Thu, 01 Jan 1970 00:10:00 GMT; Secure; HttpOnly; SameSite=Lax`
+//! `name=value; Path=/; Domain=example.com; Max-Age=600; Expires=Thu, 01 Jan 1970 00:10:00 GMT; Secure; HttpOnly; SameSite=Lax; Partitioned`
 
 use session_spec::{SameSite, Settings};
 
@@ -64,6 +64,7 @@ pub(crate) struct CookiePolicy {
     secure: bool,
     http_only: bool,
     same_site: SameSite,
+    partitioned: bool,
     pub(crate) permanent: bool,
 }
 
@@ -76,6 +77,7 @@ impl CookiePolicy {
             secure: settings.secure,
             http_only: settings.http_only,
             same_site: settings.same_site,
+            partitioned: settings.partitioned,
             permanent: settings.permanent,
         }
     }
@@ -115,15 +117,16 @@ impl CookiePolicy {
             s.push_str("; HttpOnly");
         }
         let _ = write!(s, "; SameSite={}", self.same_site.as_str());
+        if self.partitioned {
+            s.push_str("; Partitioned");
+        }
         s
     }
 }
 
 /// Whether `text` can go into a `Set-Cookie` attribute unescaped (no `;`, no control or
-/// non-ASCII characters).
-pub(crate) fn is_attribute_safe(text: &str) -> bool {
-    text.bytes().all(|b| (0x20..0x7f).contains(&b) && b != b';')
-}
+/// non-ASCII characters): the rule of `session-spec`, which refuses such a spec first.
+pub(crate) use session_spec::settings::is_attribute_safe;
 
 /// Formats `t` as an HTTP date (IMF-fixdate): `Thu, 01 Jan 1970 00:00:00 GMT`.
 pub(crate) fn http_date(t: Timestamp) -> String {
@@ -182,6 +185,22 @@ mod tests {
             "Tue, 14 Nov 2023 22:13:20 GMT"
         );
         assert_eq!(http_date(Timestamp(-5)), "Thu, 01 Jan 1970 00:00:00 GMT");
+    }
+
+    #[test]
+    fn partitioned_cookies_say_so_last() {
+        let settings = Settings {
+            partitioned: true,
+            same_site: SameSite::None,
+            ..Settings::default()
+        };
+        let set = CookiePolicy::new(&settings).set("v", Timestamp(0), Timestamp(60));
+        assert_eq!(
+            set,
+            "session=v; Path=/; Secure; HttpOnly; SameSite=None; Partitioned"
+        );
+        let plain = CookiePolicy::new(&Settings::default()).removal();
+        assert!(!plain.contains("Partitioned"), "{plain}");
     }
 
     #[test]

@@ -59,6 +59,10 @@ enum Command {
         /// The spec files to check.
         #[arg(required = true, value_name = "FILE")]
         files: Vec<PathBuf>,
+        /// Also print each spec's cookie budget: the largest cookie its rules allow, field
+        /// by field, against the 4096 bytes browsers keep.
+        #[arg(long)]
+        explain: bool,
     },
     /// Print the Rust code generated from a spec.
     ///
@@ -115,7 +119,7 @@ pub fn main() -> ExitCode {
     };
     match cli.command {
         Command::Init { template, path } => init(template, &path),
-        Command::Check { files } => check(&files, color),
+        Command::Check { files, explain } => check(&files, color, explain),
         Command::Generate { file, output } => generate(&file, output.as_deref(), color),
         Command::Schema => {
             print!("{}", session_spec::json_schema::spec_schema_text());
@@ -177,12 +181,21 @@ fn read(path: &Path) -> Result<String, Diagnostics> {
     })
 }
 
-fn check(files: &[PathBuf], color: bool) -> ExitCode {
+fn check(files: &[PathBuf], color: bool, explain: bool) -> ExitCode {
     let mut failed = 0;
     let mut stderr = std::io::stderr().lock();
     for path in files {
         let diagnostics = match read(path) {
-            Ok(source) => parse::check_str(&source, &path.display().to_string()).1,
+            Ok(source) => {
+                if explain {
+                    if let Some(schema) = parse::lower_unchecked(&source) {
+                        let budget = session_spec::budget::cookie_budget(&schema);
+                        let _ = writeln!(stderr, "{}:", path.display());
+                        let _ = writeln!(stderr, "{}", budget.explain());
+                    }
+                }
+                parse::check_str(&source, &path.display().to_string()).1
+            }
             Err(d) => d,
         };
         if !diagnostics.is_empty() {

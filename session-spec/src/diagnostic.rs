@@ -72,6 +72,9 @@ pub struct Diagnostic {
     pub help: Vec<String>,
     /// `= note: ...` lines: why, or more context.
     pub notes: Vec<String>,
+    /// Other places involved (the other half of a conflict), each with its own label,
+    /// drawn with `-` under the primary place's `^`.
+    pub secondary: Vec<(Origin, String)>,
 }
 
 impl Diagnostic {
@@ -84,6 +87,7 @@ impl Diagnostic {
             label: None,
             help: Vec::new(),
             notes: Vec::new(),
+            secondary: Vec::new(),
         }
     }
 
@@ -113,6 +117,14 @@ impl Diagnostic {
     #[must_use]
     pub fn with_note(mut self, note: impl Into<String>) -> Self {
         self.notes.push(note.into());
+        self
+    }
+
+    /// Adds a secondary label: another place involved, with a short text. Places without
+    /// a position (or the primary place itself) are skipped when rendering.
+    #[must_use]
+    pub fn with_secondary(mut self, origin: Origin, label: impl Into<String>) -> Self {
+        self.secondary.push((origin, label.into()));
         self
     }
 
@@ -311,7 +323,18 @@ fn render_one(out: &mut String, file: &str, source: &str, d: &Diagnostic, color:
         return;
     };
     let (line, col) = line_col(source, span.start);
-    let gutter = line.to_string().len();
+    let gutter = d
+        .secondary
+        .iter()
+        .filter_map(|(o, _)| match o {
+            Origin::Toml { span } => Some(line_col(source, span.start).0),
+            _ => None,
+        })
+        .chain([line])
+        .max()
+        .unwrap_or(line)
+        .to_string()
+        .len();
     let pad = " ".repeat(gutter);
     let bar = st.paint(BOLD_BLUE, "|");
     let _ = writeln!(
@@ -320,11 +343,11 @@ fn render_one(out: &mut String, file: &str, source: &str, d: &Diagnostic, color:
         st.paint(BOLD_BLUE, "-->")
     );
     let _ = writeln!(out, "{pad} {bar}");
-    let (text, carets_from, carets_len) = line_excerpt(source, span);
+    let (text, carets_from, carets_len) = line_excerpt(source, span.clone());
     let _ = writeln!(
         out,
         "{} {bar} {text}",
-        st.paint(BOLD_BLUE, &line.to_string())
+        st.paint(BOLD_BLUE, &format!("{line:>gutter$}"))
     );
     let mut marker = format!(
         "{}{}",
@@ -336,6 +359,29 @@ fn render_one(out: &mut String, file: &str, source: &str, d: &Diagnostic, color:
         marker.push_str(&st.paint(level_color, label));
     }
     let _ = writeln!(out, "{pad} {bar} {marker}");
+    for (origin, label) in &d.secondary {
+        let Origin::Toml { span: other } = origin else {
+            continue;
+        };
+        if other.start == span.start {
+            continue;
+        }
+        let (other_line, _) = line_col(source, other.start);
+        let (text, from, len) = line_excerpt(source, other.clone());
+        let _ = writeln!(
+            out,
+            "{pad} {} {file}:{other_line}",
+            st.paint(BOLD_BLUE, ":::")
+        );
+        let number = format!("{other_line:>gutter$}");
+        let _ = writeln!(out, "{} {bar} {text}", st.paint(BOLD_BLUE, &number));
+        let _ = writeln!(
+            out,
+            "{pad} {bar} {}{}",
+            " ".repeat(from),
+            st.paint(BOLD_BLUE, &format!("{} {label}", "-".repeat(len)))
+        );
+    }
     render_footer(out, &st, gutter, d);
 }
 

@@ -356,6 +356,8 @@ pub struct Rules {
     pub max_length: Option<Spanned<u64>>,
     /// Most items in a collection.
     pub max_items: Option<Spanned<u64>>,
+    /// Most characters in a map's keys (characters, not bytes).
+    pub max_key_length: Option<Spanned<u64>>,
     /// A regular expression (regex-lite syntax) the whole string must match.
     pub pattern: Option<Spanned<String>>,
     /// The allowed values.
@@ -381,6 +383,7 @@ impl Rules {
         clear(&mut self.min_length);
         clear(&mut self.max_length);
         clear(&mut self.max_items);
+        clear(&mut self.max_key_length);
         clear(&mut self.pattern);
         clear(&mut self.one_of);
         clear(&mut self.custom);

@@ -86,6 +86,8 @@ pub struct FieldSpec {
     pub max_length: Option<u64>,
     /// Most items in a `Vec` or map.
     pub max_items: Option<u64>,
+    /// Most characters in a map's keys.
+    pub max_key_length: Option<u64>,
     /// A regular expression (regex-lite syntax) each string must match as a whole.
     pub pattern: Option<String>,
     /// The allowed values.

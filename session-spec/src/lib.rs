@@ -31,7 +31,9 @@
 //! ```
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+#![warn(unreachable_pub)]
 
+pub mod budget;
 #[cfg(all(feature = "codegen", feature = "parse"))]
 pub mod build;
 #[cfg(feature = "codegen")]
@@ -45,6 +47,7 @@ pub mod parse;
 #[cfg(feature = "parse")]
 #[doc = include_str!("../docs/reference.md")]
 pub mod reference {}
+mod ident;
 pub mod rules;
 #[cfg(feature = "derive")]
 pub mod rust;

@@ -26,6 +26,8 @@ pub enum Rule {
     MaxLength,
     /// `max_items`
     MaxItems,
+    /// `max_key_length`
+    MaxKeyLength,
     /// `pattern`
     Pattern,
     /// `one_of`
@@ -47,6 +49,7 @@ impl Rule {
             Self::MinLength => "min_length",
             Self::MaxLength => "max_length",
             Self::MaxItems => "max_items",
+            Self::MaxKeyLength => "max_key_length",
             Self::Pattern => "pattern",
             Self::OneOf => "one_of",
             Self::Custom => "custom",
@@ -173,6 +176,23 @@ pub fn max_items(field: &str, len: usize, max: u64) -> Result {
             field,
             Rule::MaxItems,
             format!("expected at most {max} items, got {len}"),
+        ));
+    }
+    Ok(())
+}
+
+/// `max_key_length` on a map's key, counted in characters (reported as `max_length` of
+/// the key).
+pub fn max_key_length(field: &str, key: &str, max: u64) -> Result {
+    if key.len() as u64 <= max {
+        return Ok(());
+    }
+    let n = key.chars().count() as u64;
+    if n > max {
+        return Err(ValidationError::new(
+            field,
+            Rule::MaxKeyLength,
+            format!("expected keys of at most {max} characters, got {n}"),
         ));
     }
     Ok(())

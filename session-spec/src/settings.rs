@@ -22,6 +22,11 @@ pub const KEY_ALIASES: &[(&str, &str)] = &[
     ("session_expiration_time", "expiration_time"),
     ("session_permanent", "permanent"),
     ("session_refresh_each_request", "refresh_each_request"),
+    ("session_cookie_domain", "domain"),
+    ("session_cookie_path", "path"),
+    ("session_cookie_samesite", "same_site"),
+    ("session_cookie_partitioned", "partitioned"),
+    ("session_manager", "backend"),
     ("httponly", "http_only"),
 ];
 
@@ -39,12 +44,20 @@ pub struct Settings {
     /// Hide the cookie from JavaScript (Nexios: `session_cookie_httponly`).
     #[serde(alias = "session_cookie_httponly", alias = "httponly")]
     pub http_only: bool,
-    /// The `SameSite` attribute.
+    /// The `SameSite` attribute (Nexios: `session_cookie_samesite`).
+    #[serde(alias = "session_cookie_samesite")]
     pub same_site: SameSite,
-    /// The cookie's `Path`.
+    /// The cookie's `Path` (Nexios: `session_cookie_path`).
+    #[serde(alias = "session_cookie_path")]
     pub path: String,
-    /// The cookie's `Domain`; `None` makes a host-only cookie.
+    /// The cookie's `Domain` (Nexios: `session_cookie_domain`); `None` makes a host-only
+    /// cookie.
+    #[serde(alias = "session_cookie_domain")]
     pub domain: Option<String>,
+    /// The `Partitioned` attribute (CHIPS): a third-party cookie kept apart per top-level
+    /// site (Nexios: `session_cookie_partitioned`). Requires `secure`.
+    #[serde(alias = "session_cookie_partitioned")]
+    pub partitioned: bool,
     /// A cookie-name prefix (`__Host-` or `__Secure-`) that browsers enforce.
     pub prefix: Option<CookiePrefix>,
     /// Session lifetime (Nexios: `session_expiration_time`): an integer is minutes; a string
@@ -69,11 +82,13 @@ pub struct Settings {
     pub rotation_interval: Option<Lifetime>,
     /// How the cookie backend protects its payload.
     pub cookie_mode: CookieMode,
-    /// Where session data lives.
+    /// Where session data lives (Nexios: `session_manager`, `"cookies"` or `"file"`); a
+    /// name alone (`"memory"`) stands for a backend without options.
     #[cfg_attr(
         feature = "schema",
         schemars(with = "crate::json_schema::BackendSchema")
     )]
+    #[serde(alias = "session_manager", deserialize_with = "backend_or_name")]
     pub backend: Backend,
     /// Where the secret keys come from (never the spec itself).
     pub keys: KeySource,
@@ -88,6 +103,7 @@ impl Default for Settings {
             same_site: SameSite::Lax,
             path: "/".to_owned(),
             domain: None,
+            partitioned: false,
             prefix: None,
             expiration_time: Lifetime::from_minutes(1440),
             permanent: false,
@@ -138,6 +154,27 @@ impl Settings {
         if self.cookie_name.is_empty() || !self.cookie_name.bytes().all(is_token_byte) {
             out.push(SettingsProblem::InvalidCookieName);
         }
+        // Browsers match `__Host-` and `__Secure-` case-insensitively: a prefix written
+        // into the name by hand escapes the checks of `prefix` and doubles with it.
+        if let Some(p) = [CookiePrefix::Host, CookiePrefix::Secure]
+            .into_iter()
+            .find(|p| {
+                self.cookie_name
+                    .get(..p.as_str().len())
+                    .is_some_and(|head| head.eq_ignore_ascii_case(p.as_str()))
+            })
+        {
+            out.push(SettingsProblem::PrefixInCookieName(p));
+        }
+        if let Some(domain) = &self.domain {
+            if let Err(why) = check_domain(domain) {
+                out.push(SettingsProblem::InvalidDomain(why));
+            }
+        }
+        // Browsers ignore the `Partitioned` attribute (CHIPS) on a cookie without `Secure`.
+        if self.partitioned && !self.secure {
+            out.push(SettingsProblem::PartitionedWithoutSecure);
+        }
         // Browsers drop `SameSite=None` cookies that are not `Secure`.
         if self.same_site == SameSite::None && !self.secure {
             out.push(SettingsProblem::SameSiteNoneWithoutSecure);
@@ -159,6 +196,10 @@ impl Settings {
         }
         if !self.path.starts_with('/') {
             out.push(SettingsProblem::InvalidPath);
+        } else if !is_attribute_safe(&self.path) {
+            out.push(SettingsProblem::UnsafeAttribute("path"));
+        } else if self.path.len() > crate::budget::MAX_ATTRIBUTE_BYTES {
+            out.push(SettingsProblem::AttributeTooLong("path"));
         }
         if self.expiration_time.as_seconds() <= 0 {
             out.push(SettingsProblem::NonPositive("expiration_time"));
@@ -178,12 +219,102 @@ impl Settings {
                 out.push(SettingsProblem::IdleLongerThanAbsolute);
             }
         }
+        // The expiry is reached before any idle period that is not shorter than it.
+        if let Some(idle) = self.idle_timeout {
+            if idle >= self.expiration_time && idle.as_seconds() > 0 {
+                out.push(SettingsProblem::IdleNotShorterThanExpiration);
+            }
+        }
+        if let Some(abs) = self.absolute_timeout {
+            // A rotation no session lives to see.
+            if let Some(rotation) = self.rotation_interval {
+                if rotation >= abs && rotation.as_seconds() > 0 {
+                    out.push(SettingsProblem::RotationNeverHappens);
+                }
+            }
+        }
         out
     }
 }
 
 fn is_token_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+}
+
+/// Whether `text` can go into a `Set-Cookie` attribute unescaped: printable ASCII without
+/// `;`. The runtime writes `Path` and `Domain` with this rule.
+pub fn is_attribute_safe(text: &str) -> bool {
+    text.bytes().all(|b| (0x20..0x7f).contains(&b) && b != b';')
+}
+
+/// Why a `Domain` value would be dropped or ignored by browsers, if it would.
+fn check_domain(domain: &str) -> Result<(), &'static str> {
+    if domain.is_empty() {
+        return Err("it is empty (leave `domain` out for a host-only cookie)");
+    }
+    if domain.contains("://") || domain.contains('/') {
+        return Err("expected a host name such as `example.com`, not a URL");
+    }
+    if domain.contains(':') {
+        return Err("a cookie's domain has no port");
+    }
+    if domain.starts_with('.') {
+        return Err(
+            "write it without the leading dot: browsers ignore the dot and it reads as a different rule",
+        );
+    }
+    if !domain.is_ascii() {
+        return Err("write an internationalised name in its ASCII form (`xn--...`)");
+    }
+    if domain.len() > 253 {
+        return Err("a host name has at most 253 characters");
+    }
+    let ok_label = |l: &str| {
+        !l.is_empty()
+            && l.len() <= 63
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+            && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    };
+    if !domain.split('.').all(ok_label) {
+        return Err("expected dot-separated labels of letters, digits and `-`");
+    }
+    if !domain.contains('.') && !domain.eq_ignore_ascii_case("localhost") {
+        return Err("browsers refuse a cookie for a whole top-level domain");
+    }
+    Ok(())
+}
+
+/// The backend type a `backend` string names, Nexios' `session_manager` values included
+/// (`"cookies"` is the `cookie` backend).
+pub fn backend_type_name(written: &str) -> &str {
+    match written {
+        "cookies" => "cookie",
+        other => other,
+    }
+}
+
+/// `backend = "memory"` (a name) or `backend = { type = "file", dir = "..." }`.
+fn backend_or_name<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Backend, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Written {
+        Name(String),
+        Full(Backend),
+    }
+    match Written::deserialize(deserializer)? {
+        Written::Full(b) => Ok(b),
+        Written::Name(name) => match backend_type_name(&name) {
+            "cookie" => Ok(Backend::Cookie),
+            "memory" => Ok(Backend::Memory),
+            "file" | "postgres" | "mysql" => Err(serde::de::Error::custom(format!(
+                "the `{name}` backend needs options: write it as a table, e.g. `{{ type = \"file\", dir = \"/var/lib/app/sessions\" }}`"
+            ))),
+            _ => Err(serde::de::Error::custom(format!(
+                "unknown backend `{name}`, expected `cookie`, `memory`, `file`, `postgres` or `mysql`"
+            ))),
+        },
+    }
 }
 
 /// A problem with a [`Settings`] value as a whole.
@@ -213,6 +344,46 @@ pub enum SettingsProblem {
     /// `idle_timeout` longer than `absolute_timeout`.
     #[error("`idle_timeout` is longer than `absolute_timeout`, so it can never take effect")]
     IdleLongerThanAbsolute,
+    /// `idle_timeout` not shorter than `expiration_time`.
+    #[error(
+        "`idle_timeout` is not shorter than `expiration_time`, so the session always expires first and the idle limit never takes effect"
+    )]
+    IdleNotShorterThanExpiration,
+    /// `expiration_time` longer than `absolute_timeout`. Reported by the spec validator
+    /// only when both are written: an absolute cap below the default lifetime is a
+    /// common, deliberate way to say "at most this long".
+    #[error(
+        "`expiration_time` is longer than `absolute_timeout`, so the absolute cap always ends the session first"
+    )]
+    ExpirationLongerThanAbsolute,
+    /// `rotation_interval` not shorter than `absolute_timeout`.
+    #[error(
+        "`rotation_interval` is not shorter than `absolute_timeout`, so no session lives to be rotated"
+    )]
+    RotationNeverHappens,
+    /// The cookie name starts with a prefix written by hand (in any case).
+    #[error(
+        "`cookie_name` starts with `{}`: write the name without it and set `prefix = \"{}\"`, which browsers enforce",
+        .0.as_str(),
+        match .0 { CookiePrefix::Host => "host", CookiePrefix::Secure => "secure" }
+    )]
+    PrefixInCookieName(CookiePrefix),
+    /// A `Domain` browsers would drop or ignore; carries why.
+    #[error("invalid `domain`: {0}")]
+    InvalidDomain(&'static str),
+    /// `partitioned` without `secure`.
+    #[error(
+        "`partitioned = true` requires `secure = true`: browsers ignore `Partitioned` otherwise"
+    )]
+    PartitionedWithoutSecure,
+    /// An attribute value with a `;` or a character outside printable ASCII.
+    #[error(
+        "`{0}` holds a `;`, a control or a non-ASCII character, which cannot go into a `Set-Cookie` header"
+    )]
+    UnsafeAttribute(&'static str),
+    /// An attribute value longer than browsers keep.
+    #[error("`{0}` is longer than the 1024 bytes browsers keep of a cookie attribute")]
+    AttributeTooLong(&'static str),
 }
 
 impl SettingsProblem {
@@ -227,7 +398,35 @@ impl SettingsProblem {
             Self::InvalidPath => "path",
             Self::NonPositive(key) => key,
             Self::IdleLongerThanAbsolute => "idle_timeout",
+            Self::IdleNotShorterThanExpiration => "idle_timeout",
+            Self::ExpirationLongerThanAbsolute => "expiration_time",
+            Self::RotationNeverHappens => "rotation_interval",
+            Self::PrefixInCookieName(_) => "cookie_name",
+            Self::InvalidDomain(_) => "domain",
+            Self::PartitionedWithoutSecure => "partitioned",
+            Self::UnsafeAttribute(key) | Self::AttributeTooLong(key) => key,
         }
+    }
+
+    /// The other settings key involved in a conflict between two keys, with what to say
+    /// beside it (a secondary label).
+    pub fn other_key(&self) -> Option<(&'static str, &'static str)> {
+        Some(match self {
+            Self::SameSiteNoneWithoutSecure
+            | Self::PrefixWithoutSecure
+            | Self::PartitionedWithoutSecure => ("secure", "`secure` is off here"),
+            Self::HostPrefixWithDomain | Self::HostPrefixWithPath => {
+                ("prefix", "the `__Host-` prefix is set here")
+            }
+            Self::IdleLongerThanAbsolute | Self::RotationNeverHappens => {
+                ("absolute_timeout", "the absolute cap is set here")
+            }
+            Self::ExpirationLongerThanAbsolute => {
+                ("absolute_timeout", "the absolute cap is set here")
+            }
+            Self::IdleNotShorterThanExpiration => ("expiration_time", "the expiry is set here"),
+            _ => return None,
+        })
     }
 }
 
@@ -335,6 +534,35 @@ pub struct DatabaseBackend {
 }
 
 impl DatabaseBackend {
+    /// The longest table name: 48 leaves room for the `_expires_at_idx` index name within
+    /// PostgreSQL's 63-byte identifiers.
+    pub const MAX_TABLE_LEN: usize = 48;
+
+    /// Why `name` cannot be a session table's name, if it cannot: the one rule of the
+    /// spec validator and the runtime's database stores (the name is spliced into SQL).
+    ///
+    /// ```
+    /// use session_spec::DatabaseBackend;
+    /// assert_eq!(DatabaseBackend::table_name_problem("sessions"), None);
+    /// assert!(DatabaseBackend::table_name_problem("sessions; DROP TABLE users").is_some());
+    /// assert!(DatabaseBackend::table_name_problem(&"s".repeat(49)).is_some());
+    /// ```
+    pub fn table_name_problem(name: &str) -> Option<String> {
+        if name.is_empty() {
+            return Some("it is empty".into());
+        }
+        if name.len() > Self::MAX_TABLE_LEN {
+            return Some(format!("longer than {} characters", Self::MAX_TABLE_LEN));
+        }
+        if name.starts_with(|c: char| c.is_ascii_digit()) {
+            return Some("it starts with a digit".into());
+        }
+        if !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+            return Some("expected only ASCII letters, digits and `_`".into());
+        }
+        None
+    }
+
     fn default_url_env() -> String {
         "DATABASE_URL".to_owned()
     }
@@ -528,6 +756,8 @@ mod tests {
         let samples = serde_json::json!({
             "cookie_name": "sid", "secure": false, "http_only": false,
             "expiration_time": 5, "permanent": true, "refresh_each_request": true,
+            "domain": "example.com", "path": "/app", "same_site": "strict",
+            "partitioned": true, "backend": "memory",
         });
         for (alias, key) in KEY_ALIASES {
             let mut one = serde_json::Map::new();
@@ -539,6 +769,81 @@ mod tests {
             assert_eq!(by_alias, by_key, "{alias}");
             assert_ne!(by_alias, Settings::default(), "{alias}");
         }
+    }
+
+    #[test]
+    fn nexios_session_manager_names_a_backend() {
+        let s: Settings = serde_json::from_str(r#"{"session_manager": "cookies"}"#).unwrap();
+        assert_eq!(s.backend, Backend::Cookie);
+        let e = serde_json::from_str::<Settings>(r#"{"session_manager": "file"}"#);
+        assert!(e.is_err());
+    }
+
+    #[test]
+    fn cookie_attributes_browsers_would_drop() {
+        let with = |f: &dyn Fn(&mut Settings)| {
+            let mut s = Settings::default();
+            f(&mut s);
+            s.problems()
+        };
+        assert!(
+            with(&|s| s.cookie_name = "__host-sid".into())
+                .contains(&SettingsProblem::PrefixInCookieName(CookiePrefix::Host))
+        );
+        for bad in [
+            ".example.com",
+            "https://example.com",
+            "example.com:8080",
+            "com",
+            "ex_ample.com",
+            "bücher.de",
+            "",
+        ] {
+            assert!(
+                matches!(
+                    with(&|s| s.domain = Some(bad.into()))[..],
+                    [SettingsProblem::InvalidDomain(_)]
+                ),
+                "{bad}"
+            );
+        }
+        for good in [
+            "example.com",
+            "a.b-c.example",
+            "localhost",
+            "xn--bcher-kva.de",
+        ] {
+            assert!(with(&|s| s.domain = Some(good.into())).is_empty(), "{good}");
+        }
+        assert!(
+            with(&|s| s.path = "/a;b".into()).contains(&SettingsProblem::UnsafeAttribute("path"))
+        );
+        assert!(
+            with(&|s| s.path = format!("/{}", "a".repeat(1024)))
+                .contains(&SettingsProblem::AttributeTooLong("path"))
+        );
+        assert!(
+            with(&|s| {
+                s.partitioned = true;
+                s.secure = false;
+            })
+            .contains(&SettingsProblem::PartitionedWithoutSecure)
+        );
+    }
+
+    #[test]
+    fn limits_that_can_never_take_effect() {
+        let s = Settings {
+            expiration_time: Lifetime::from_minutes(30),
+            idle_timeout: Some(Lifetime::from_minutes(30)),
+            absolute_timeout: Some(Lifetime::from_minutes(20)),
+            rotation_interval: Some(Lifetime::from_minutes(60)),
+            ..Settings::default()
+        };
+        let p = s.problems();
+        assert!(p.contains(&SettingsProblem::IdleLongerThanAbsolute));
+        assert!(p.contains(&SettingsProblem::IdleNotShorterThanExpiration));
+        assert!(p.contains(&SettingsProblem::RotationNeverHappens));
     }
 
     #[test]

@@ -36,6 +36,15 @@ pub mod types {
         /// Vertical.
         pub y: f64,
     }
+
+    /// A generic serde type, named by path in a spec with its argument.
+    #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+    pub struct Labelled<T> {
+        /// The label.
+        pub label: String,
+        /// The value.
+        pub value: T,
+    }
 }
 
 /// Custom validators (`fn(&T) -> Result<(), String>`) that spec fields refer to by path.

@@ -119,8 +119,8 @@ fn check_csrf(
 /// Queues a message for the next page, keeping the most recent few.
 fn flash(session: &Session<Shop>, message: String) -> Result<()> {
     let mut messages = session.flash();
-    messages.push(message.chars().take(200).collect());
-    let excess = messages.len().saturating_sub(5);
+    messages.push(message.chars().take(120).collect());
+    let excess = messages.len().saturating_sub(3);
     messages.drain(..excess);
     session
         .set_flash(messages)

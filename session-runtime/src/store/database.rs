@@ -87,32 +87,21 @@ pub struct TableName(String);
 
 impl TableName {
     /// The longest name accepted.
-    pub const MAX_LEN: usize = 48;
+    pub const MAX_LEN: usize = session_spec::DatabaseBackend::MAX_TABLE_LEN;
 
     /// Validates a table name.
     ///
     /// # Errors
     /// [`StoreError::Config`] naming the rule the name breaks.
     pub fn new(name: &str) -> Result<Self> {
-        let bad = |why: &str| {
-            Err(StoreError::Config(format!(
+        // The rule of `session-spec`, which refuses such a spec at build time first.
+        match session_spec::DatabaseBackend::table_name_problem(name) {
+            Some(why) => Err(StoreError::Config(format!(
                 "invalid table name `{}`: {why}",
                 name.escape_debug()
-            )))
-        };
-        if name.is_empty() {
-            return bad("it is empty");
+            ))),
+            None => Ok(Self(name.to_owned())),
         }
-        if name.len() > Self::MAX_LEN {
-            return bad(&format!("longer than {} characters", Self::MAX_LEN));
-        }
-        if name.starts_with(|c: char| c.is_ascii_digit()) {
-            return bad("it starts with a digit");
-        }
-        if !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
-            return bad("expected only ASCII letters, digits and `_`");
-        }
-        Ok(Self(name.to_owned()))
     }
 
     /// The name.

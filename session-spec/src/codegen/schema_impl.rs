@@ -83,6 +83,9 @@ fn describe_rules(f: &FieldCx<'_>) -> String {
     if let Some(v) = &r.max_items {
         out.push(format!("`max_items = {}`", v.value));
     }
+    if let Some(v) = &r.max_key_length {
+        out.push(format!("`max_key_length = {}`", v.value));
+    }
     if let Some(v) = &r.pattern {
         out.push(format!("`pattern = {:?}`", v.value));
     }

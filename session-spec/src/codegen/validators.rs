@@ -22,10 +22,12 @@ pub(crate) fn checks(cx: &mut Ctxt, types: &Types<'_>, field: &Field) -> TokenSt
         used.push(Rule::Custom);
         match syn::parse_str::<syn::Path>(&custom.value) {
             Ok(path) => {
-                let path = cx.respan(path.into_token_stream(), &custom.origin);
+                // The whole call carries the attribute's span, so that a validator of the
+                // wrong type is reported at `custom = ...`, not at the derive.
+                let call = cx.respan(quote!(#path(value)), &custom.origin);
                 let name = &field.name;
                 body.extend(quote! {
-                    ::session_runtime::__private::rules::custom(#name, #path(value))?;
+                    ::session_runtime::__private::rules::custom(#name, #call)?;
                 });
             }
             Err(_) => cx.error(format!(
@@ -40,6 +42,7 @@ pub(crate) fn checks(cx: &mut Ctxt, types: &Types<'_>, field: &Field) -> TokenSt
         (r.min_length.is_some(), Rule::MinLength),
         (r.max_length.is_some(), Rule::MaxLength),
         (r.max_items.is_some(), Rule::MaxItems),
+        (r.max_key_length.is_some(), Rule::MaxKeyLength),
         (r.pattern.is_some(), Rule::Pattern),
         (r.one_of.is_some(), Rule::OneOf),
     ];
@@ -84,6 +87,15 @@ fn walk(
                 used.push(Rule::MaxItems);
                 let max = max.value;
                 out.extend(quote!(#rules::max_items(#name, value.len(), #max)?;));
+            }
+            if let (Some(max), FieldType::Map(_), false) = (&r.max_key_length, ty, in_collection) {
+                used.push(Rule::MaxKeyLength);
+                let max = max.value;
+                out.extend(quote! {
+                    for key in value.keys() {
+                        #rules::max_key_length(#name, key, #max)?;
+                    }
+                });
             }
             // Items that are `Option`s are flattened: only the values inside have rules.
             let mut item = &**t;

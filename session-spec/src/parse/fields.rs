@@ -193,6 +193,7 @@ impl Cx<'_> {
                 "min_length" => field.rules.min_length = self.count(&what, v),
                 "max_length" => field.rules.max_length = self.count(&what, v),
                 "max_items" => field.rules.max_items = self.count(&what, v),
+                "max_key_length" => field.rules.max_key_length = self.count(&what, v),
                 "pattern" => {
                     field.rules.pattern = self
                         .string(&what, v)

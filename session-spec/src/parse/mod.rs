@@ -64,6 +64,7 @@ pub const FIELD_KEYS: &[&str] = &[
     "min_length",
     "max_length",
     "max_items",
+    "max_key_length",
     "pattern",
     "one_of",
     "custom",
@@ -80,6 +81,7 @@ pub const SESSION_KEYS: &[&str] = &[
     "same_site",
     "path",
     "domain",
+    "partitioned",
     "prefix",
     "expiration_time",
     "permanent",
@@ -141,12 +143,13 @@ pub fn check_str(source: &str, file_name: &str) -> (Option<Schema>, Diagnostics)
     let mut cx = Cx {
         source,
         diags: Vec::new(),
+        nested_origins: Vec::new(),
     };
     let schema = cx.document();
     let mut items = cx.diags;
     if let Some(schema) = &schema {
         items.extend(crate::validate::validate(schema));
-        items.extend(lint(schema));
+        items.extend(crate::validate::security_warnings(schema));
     }
     // Report in source order; diagnostics without a position first.
     items.sort_by_key(|d| match &d.origin {
@@ -158,71 +161,15 @@ pub fn check_str(source: &str, file_name: &str) -> (Option<Schema>, Diagnostics)
     (schema.filter(|_| !has_errors), diagnostics)
 }
 
-/// Warnings about settings that weaken security: allowed, but worth a second look.
-fn lint(schema: &Schema) -> Vec<Diagnostic> {
-    let s = &schema.settings;
-    let at = |key: &str| {
-        schema
-            .settings_origins
-            .get(key)
-            .cloned()
-            .unwrap_or_default()
+/// The schema as lowered from `source`, before validation: for tools that explain a spec
+/// that has errors (`session-spec check --explain`). `None` when the TOML cannot be read.
+pub fn lower_unchecked(source: &str) -> Option<Schema> {
+    let mut cx = Cx {
+        source,
+        diags: Vec::new(),
+        nested_origins: Vec::new(),
     };
-    let mut out = Vec::new();
-    if !s.secure {
-        out.push(
-            Diagnostic::warning(
-                "`secure = false` sends the session cookie over plain HTTP",
-                at("secure"),
-            )
-            .with_label("weakens security")
-            .with_help("keep it for local development only; production must serve HTTPS"),
-        );
-    }
-    if !s.http_only {
-        out.push(
-            Diagnostic::warning(
-                "`http_only = false` lets JavaScript read the session cookie",
-                at("http_only"),
-            )
-            .with_label("weakens security")
-            .with_note("any XSS flaw can then steal sessions"),
-        );
-    }
-    if s.same_site == crate::settings::SameSite::None {
-        out.push(
-            Diagnostic::warning(
-                "`same_site = \"none\"` sends the cookie on cross-site requests",
-                at("same_site"),
-            )
-            .with_label("weakens security")
-            .with_help("protect state-changing requests with a CSRF token"),
-        );
-    }
-    let sensitive: Vec<&str> = schema
-        .fields
-        .iter()
-        .filter(|f| f.sensitive)
-        .map(|f| f.name.as_str())
-        .collect();
-    if s.cookie_mode == crate::settings::CookieMode::Signed
-        && s.backend == crate::settings::Backend::Cookie
-        && !sensitive.is_empty()
-    {
-        out.push(
-            Diagnostic::warning(
-                format!(
-                    "sensitive field{} {} stored in a signed cookie, which the browser can read",
-                    if sensitive.len() == 1 { "" } else { "s" },
-                    list(&sensitive)
-                ),
-                at("cookie_mode"),
-            )
-            .with_label("signed, not encrypted")
-            .with_help("use `cookie_mode = \"encrypted\"` (the default) or a server-side backend"),
-        );
-    }
-    out
+    cx.document()
 }
 
 fn lower_first(s: &str) -> String {
@@ -240,6 +187,9 @@ pub(crate) type Val<'a> = TSpanned<DeValue<'a>>;
 pub(crate) struct Cx<'s> {
     pub source: &'s str,
     pub diags: Vec<Diagnostic>,
+    /// Where the options of `backend` and `keys` were written (`backend.table`), so that
+    /// a problem with one option is reported at it.
+    pub nested_origins: Vec<(String, Origin)>,
 }
 
 pub(crate) fn origin(span: Range<usize>) -> Origin {
@@ -341,6 +291,12 @@ impl Cx<'_> {
                 let span = e.span().unwrap_or(0..0);
                 let message = e.message().trim_end_matches('\n').to_owned();
                 let message = lower_first(message.lines().next().unwrap_or("invalid TOML"));
+                if message == "duplicate key" {
+                    if let Some(d) = self.duplicate(span.clone()) {
+                        self.error(d);
+                        continue;
+                    }
+                }
                 self.error(
                     Diagnostic::error(format!("invalid TOML: {message}"), origin(span))
                         .with_label("here"),
@@ -413,6 +369,43 @@ impl Cx<'_> {
             schema.fields = self.fields(t, &schema.enums);
         }
         Some(schema)
+    }
+
+    /// A table header or key written twice, named, with where it was first written.
+    fn duplicate(&self, span: Range<usize>) -> Option<Diagnostic> {
+        let src = self.source;
+        let line_start = src[..span.start.min(src.len())]
+            .rfind('\n')
+            .map_or(0, |i| i + 1);
+        let line_end = src[line_start..]
+            .find('\n')
+            .map_or(src.len(), |i| line_start + i);
+        let line = src[line_start..line_end].trim();
+        let header = line.split('#').next().unwrap_or("").trim();
+        if header.starts_with('[') && header.ends_with(']') {
+            // The first line with the same header.
+            let first = src[..line_start]
+                .match_indices(header)
+                .find(|(at, _)| *at == 0 || src.as_bytes()[at - 1] == b'\n')
+                .map(|(at, _)| at);
+            let start = line_start + src[line_start..].find('[').unwrap_or(0);
+            let mut d = Diagnostic::error(
+                format!("table `{header}` is declared twice"),
+                origin(start..start + header.len()),
+            )
+            .with_label("declared again here")
+            .with_help("merge the two tables into one");
+            if let Some(first) = first {
+                d = d.with_secondary(origin(first..first + header.len()), "first declared here");
+            }
+            return Some(d);
+        }
+        let key = src.get(span.clone())?.trim();
+        Some(
+            Diagnostic::error(format!("key `{key}` is set twice"), origin(span))
+                .with_label("set again here")
+                .with_help("keep one of the two"),
+        )
     }
 
     fn version(&mut self, value: &Val<'_>) -> Option<u32> {

@@ -161,6 +161,9 @@ impl Cx<'_> {
                 }
             }
         }
+        for (key, at) in std::mem::take(&mut self.nested_origins) {
+            schema.settings_origins.insert(key, at);
+        }
         match serde_json::from_value::<Settings>(Json::Object(accepted)) {
             Ok(s) => schema.settings = s,
             Err(e) => self.error(Diagnostic::error(
@@ -174,6 +177,7 @@ impl Cx<'_> {
         let types: Vec<&str> = BACKEND_KEYS.iter().map(|(t, _)| *t).collect();
         let check_type = |cx: &mut Self, v: &Val<'_>| -> Option<&'static [&'static str]> {
             let t = cx.string("the backend `type`", v)?;
+            let t = crate::settings::backend_type_name(&t).to_owned();
             match BACKEND_KEYS.iter().find(|(name, _)| *name == t) {
                 Some((_, keys)) => Some(*keys),
                 None => {
@@ -193,6 +197,7 @@ impl Cx<'_> {
             // Shorthand: `backend = "memory"`.
             DeValue::String(t) => {
                 check_type(self, value)?;
+                let t = crate::settings::backend_type_name(t);
                 if t == "file" {
                     self.error(
                         Diagnostic::error("the `file` backend needs a `dir`", origin(value.span()))
@@ -252,6 +257,8 @@ impl Cx<'_> {
                         _ => false,
                     };
                     if good {
+                        self.nested_origins
+                            .push((format!("backend.{name}"), origin(v.span())));
                         out.insert(name.to_owned(), self.json(&what, v)?);
                     } else {
                         ok = false;
@@ -380,6 +387,8 @@ impl Cx<'_> {
             };
             match json {
                 Some(j) => {
+                    self.nested_origins
+                        .push((format!("keys.{name}"), origin(v.span())));
                     out.insert(name.to_owned(), j);
                 }
                 None => ok = false,

@@ -181,6 +181,35 @@ pub(crate) fn parse_type(text: &str, enums: &[&str]) -> Result<FieldType, TypeEr
     resolve(&ty, enums)
 }
 
+/// A user type by path written back as Rust, its arguments checked and in canonical form
+/// (`crate::types::Labelled<Vec<String>>`).
+fn render(ty: &Ty, enums: &[&str]) -> Result<String, TypeError> {
+    if ty.args.is_empty() {
+        return Ok(ty.path.clone());
+    }
+    let mut args = Vec::new();
+    for arg in &ty.args {
+        args.push(qualified(&resolve(arg, enums)?));
+    }
+    Ok(format!("{}<{}>", ty.path, args.join(", ")))
+}
+
+/// A type written with full paths, so that it means the same next to local types named
+/// `String` or `Option` (the generated code does not rely on the prelude).
+fn qualified(ty: &FieldType) -> String {
+    match ty {
+        FieldType::String => "::std::string::String".into(),
+        FieldType::Option(t) => format!("::core::option::Option<{}>", qualified(t)),
+        FieldType::Vec(t) => format!("::std::vec::Vec<{}>", qualified(t)),
+        FieldType::Map(t) => format!(
+            "::std::collections::BTreeMap<::std::string::String, {}>",
+            qualified(t)
+        ),
+        FieldType::Bool | FieldType::Int(_) | FieldType::Float(_) => ty.to_rust(),
+        FieldType::Enum(n) | FieldType::Path(n) => n.clone(),
+    }
+}
+
 fn strip_std<'a>(path: &'a str, modules: &[&str]) -> &'a str {
     for m in modules {
         for root in ["", "::"] {
@@ -289,17 +318,8 @@ fn resolve(ty: &Ty, enums: &[&str]) -> Result<FieldType, TypeError> {
         name if !name.contains("::") && enums.contains(&name) => {
             arity(0).map(|()| FieldType::Enum(name.to_owned()))
         }
-        name if name.contains("::") => {
-            if ty.args.is_empty() {
-                Ok(FieldType::Path(ty.path.clone()))
-            } else {
-                Err(err(
-                    format!("generic user type `{}` is not supported", ty.path),
-                    ty.range.clone(),
-                    "generic arguments",
-                ))
-            }
-        }
+        // A user type by path, generic or not: its arguments are read as types too.
+        name if name.contains("::") => Ok(FieldType::Path(render(ty, enums)?)),
         name => {
             let candidates = BUILTIN.iter().copied().chain(enums.iter().copied());
             let help = match suggest::nearest(name, candidates) {
@@ -338,6 +358,11 @@ mod tests {
             "BTreeMap<String, Role>"
         );
         assert_eq!(ok("crate::auth::Level"), "crate::auth::Level");
+        assert_eq!(
+            ok("crate::types::Labelled< Vec<String> , Role>"),
+            "crate::types::Labelled<::std::vec::Vec<::std::string::String>, Role>"
+        );
+        assert!(parse_type("crate::types::Labelled<Strng>", &[]).is_err());
         assert_eq!(ok("std::string::String"), "String");
         assert_eq!(
             parse_type("Role", &["Role"]).unwrap(),

@@ -15,7 +15,7 @@ use super::meta::{
     flag, has_str_value, name_of, number, session_metas, str_of, strip, typed, u64_of, value,
     value_of,
 };
-use super::policy::{backend, keys, literal_secret_message};
+use super::policy::{Nested, backend, keys, literal_secret_message};
 use super::spans::SpanTable;
 use super::suggest::unknown_message;
 use super::symbol::{self, Symbol};
@@ -26,7 +26,7 @@ use crate::validate::looks_secret;
 /// What the container attributes say: the schema version, the policy and where each policy
 /// key was written.
 #[derive(Debug)]
-pub struct Container {
+pub(super) struct Container {
     /// The schema version (`version = 2`), 1 when not given.
     pub version: u32,
     /// The policy.
@@ -37,7 +37,7 @@ pub struct Container {
 
 /// What a field's attributes say.
 #[derive(Debug, Default)]
-pub struct FieldAttrs {
+pub(super) struct FieldAttrs {
     /// The storage key, when renamed (`key = "user"`).
     pub key: Option<Spanned<String>>,
     /// The default.
@@ -50,7 +50,7 @@ pub struct FieldAttrs {
 
 /// The doc text of `///` comments: one leading space of each line removed, lines joined
 /// with `\n`, surrounding blank space trimmed; `None` when there is none.
-pub fn doc(attrs: &[Attribute]) -> Option<String> {
+pub(super) fn doc(attrs: &[Attribute]) -> Option<String> {
     let lines: Vec<String> = attrs
         .iter()
         .filter(|a| a.path() == symbol::DOC)
@@ -76,7 +76,7 @@ pub fn doc(attrs: &[Attribute]) -> Option<String> {
 }
 
 /// Parses the container attributes of a session struct.
-pub fn container(cx: &Ctxt, spans: &mut SpanTable, attrs: &[Attribute]) -> Container {
+pub(super) fn container(cx: &Ctxt, spans: &mut SpanTable, attrs: &[Attribute]) -> Container {
     let mut c = Container {
         version: 1,
         settings: Settings::default(),
@@ -91,12 +91,7 @@ pub fn container(cx: &Ctxt, spans: &mut SpanTable, attrs: &[Attribute]) -> Conta
             .iter()
             .copied()
             .find(|s| s.0 == name)
-            .or_else(|| {
-                symbol::ALIASES
-                    .iter()
-                    .find(|(a, _)| *a == name)
-                    .map(|(_, s)| *s)
-            });
+            .or_else(|| symbol::alias(&name));
         let Some(sym) = sym else {
             unknown_container_key(cx, &meta, &name);
             continue;
@@ -104,7 +99,16 @@ pub fn container(cx: &Ctxt, spans: &mut SpanTable, attrs: &[Attribute]) -> Conta
         if !seen.first(cx, sym, &name, &meta) {
             continue;
         }
-        if container_item(cx, &mut c, sym, &meta) {
+        let mut nested = Nested {
+            spans,
+            origins: Vec::new(),
+        };
+        let accepted = container_item(cx, &mut c, &mut nested, sym, &meta);
+        let nested_origins = nested.origins;
+        if accepted {
+            for (key, at) in nested_origins {
+                c.settings_origins.insert(key, at);
+            }
             let origin = spans.origin(&meta);
             if sym != symbol::VERSION {
                 c.settings_origins.insert(sym.0.to_owned(), origin);
@@ -115,7 +119,13 @@ pub fn container(cx: &Ctxt, spans: &mut SpanTable, attrs: &[Attribute]) -> Conta
 }
 
 /// Applies one container item; `false` when it was rejected (the error is recorded).
-fn container_item(cx: &Ctxt, c: &mut Container, sym: Symbol, meta: &Meta) -> bool {
+fn container_item(
+    cx: &Ctxt,
+    c: &mut Container,
+    nested: &mut Nested<'_>,
+    sym: Symbol,
+    meta: &Meta,
+) -> bool {
     let s = &mut c.settings;
     let done = match sym {
         symbol::VERSION => value(cx, meta, sym)
@@ -144,6 +154,7 @@ fn container_item(cx: &Ctxt, c: &mut Container, sym: Symbol, meta: &Meta) -> boo
         symbol::DOMAIN => value(cx, meta, sym)
             .and_then(|e| str_of(cx, sym, e))
             .map(|v| s.domain = Some(v)),
+        symbol::PARTITIONED => flag(cx, meta, sym).map(|v| s.partitioned = v),
         symbol::PREFIX => typed::<CookiePrefix>(cx, meta, sym).map(|v| s.prefix = Some(v)),
         symbol::EXPIRATION_TIME => typed::<Lifetime>(cx, meta, sym).map(|v| s.expiration_time = v),
         symbol::IDLE_TIMEOUT => typed::<Lifetime>(cx, meta, sym).map(|v| s.idle_timeout = Some(v)),
@@ -154,8 +165,8 @@ fn container_item(cx: &Ctxt, c: &mut Container, sym: Symbol, meta: &Meta) -> boo
             typed::<Lifetime>(cx, meta, sym).map(|v| s.rotation_interval = Some(v))
         }
         symbol::COOKIE_MODE => typed::<CookieMode>(cx, meta, sym).map(|v| s.cookie_mode = v),
-        symbol::BACKEND => backend(cx, meta).map(|v| s.backend = v),
-        symbol::KEYS => keys(cx, meta).map(|v| s.keys = v),
+        symbol::BACKEND => backend(cx, nested, meta).map(|v| s.backend = v),
+        symbol::KEYS => keys(cx, nested, meta).map(|v| s.keys = v),
         _ => None,
     };
     done.is_some()
@@ -179,7 +190,7 @@ fn unknown_container_key(cx: &Ctxt, meta: &Meta, name: &str) {
         let names = symbol::CONTAINER
             .iter()
             .map(|s| s.0)
-            .chain(symbol::ALIASES.iter().map(|(a, _)| *a));
+            .chain(symbol::alias_names());
         cx.error_spanned_by(
             path,
             unknown_message(
@@ -193,7 +204,7 @@ fn unknown_container_key(cx: &Ctxt, meta: &Meta, name: &str) {
 }
 
 /// Parses the attributes of one field.
-pub fn field(cx: &Ctxt, spans: &mut SpanTable, attrs: &[Attribute]) -> FieldAttrs {
+pub(super) fn field(cx: &Ctxt, spans: &mut SpanTable, attrs: &[Attribute]) -> FieldAttrs {
     let mut f = FieldAttrs::default();
     let mut seen = Seen::default();
     for meta in session_metas(cx, attrs) {
@@ -254,12 +265,13 @@ fn field_item(cx: &Ctxt, spans: &mut SpanTable, f: &mut FieldAttrs, sym: Symbol,
         symbol::MAX => {
             r.max = number(cx, meta, sym).map(|n| Spanned::with_origin(n, spans.origin(meta)))
         }
-        symbol::MIN_LENGTH | symbol::MAX_LENGTH | symbol::MAX_ITEMS => {
+        symbol::MIN_LENGTH | symbol::MAX_LENGTH | symbol::MAX_ITEMS | symbol::MAX_KEY_LENGTH => {
             let n = value(cx, meta, sym).and_then(|e| u64_of(cx, sym, e));
             let n = n.map(|n| Spanned::with_origin(n, spans.origin(meta)));
             match sym {
                 symbol::MIN_LENGTH => r.min_length = n,
                 symbol::MAX_LENGTH => r.max_length = n,
+                symbol::MAX_KEY_LENGTH => r.max_key_length = n,
                 _ => r.max_items = n,
             }
         }
@@ -317,8 +329,8 @@ fn custom(cx: &Ctxt, spans: &mut SpanTable, e: &Expr) -> Option<Spanned<String>>
 }
 
 fn unknown_field_key(cx: &Ctxt, meta: &Meta, name: &str) {
-    let is_container = symbol::CONTAINER.iter().any(|s| s.0 == name)
-        || symbol::ALIASES.iter().any(|(a, _)| *a == name);
+    let is_container =
+        symbol::CONTAINER.iter().any(|s| s.0 == name) || symbol::alias(name).is_some();
     if looks_secret(name) && has_str_value(meta) {
         cx.error_spanned_by(meta, literal_secret_message(name));
     } else if is_container {

@@ -8,35 +8,37 @@ use std::cell::RefCell;
 use std::fmt::Display;
 use std::thread;
 
+#[cfg(test)]
 use proc_macro2::Span;
 use quote::ToTokens;
 
 /// Collects errors while a derive input is lowered.
-pub struct Ctxt {
+pub(super) struct Ctxt {
     // `None` once checked.
     errors: RefCell<Option<Vec<syn::Error>>>,
 }
 
 impl Ctxt {
     /// A context with no errors.
-    pub fn new() -> Self {
+    pub(super) fn new() -> Self {
         Self {
             errors: RefCell::new(Some(Vec::new())),
         }
     }
 
     /// Records an error spanning the tokens of `obj`.
-    pub fn error_spanned_by<T: ToTokens, M: Display>(&self, obj: T, message: M) {
+    pub(super) fn error_spanned_by<T: ToTokens, M: Display>(&self, obj: T, message: M) {
         self.syn_error(syn::Error::new_spanned(obj.into_token_stream(), message));
     }
 
     /// Records an error at `span`.
-    pub fn error_at<M: Display>(&self, span: Span, message: M) {
+    #[cfg(test)]
+    pub(super) fn error_at<M: Display>(&self, span: Span, message: M) {
         self.syn_error(syn::Error::new(span, message));
     }
 
     /// Records an error from syn.
-    pub fn syn_error(&self, err: syn::Error) {
+    pub(super) fn syn_error(&self, err: syn::Error) {
         self.errors
             .borrow_mut()
             .as_mut()
@@ -45,7 +47,8 @@ impl Ctxt {
     }
 
     /// Whether an error was recorded so far.
-    pub fn has_errors(&self) -> bool {
+    #[cfg(test)]
+    pub(super) fn has_errors(&self) -> bool {
         self.errors.borrow().as_ref().is_some_and(|e| !e.is_empty())
     }
 
@@ -54,7 +57,7 @@ impl Ctxt {
     ///
     /// # Errors
     /// The recorded errors, combined into one `syn::Error`.
-    pub fn check(self) -> syn::Result<()> {
+    pub(super) fn check(self) -> syn::Result<()> {
         let mut errors = self
             .errors
             .borrow_mut()

@@ -8,7 +8,7 @@ use syn::DeriveInput;
 
 /// The errors plus a stub implementation for `input` (none for a generic input, whose
 /// parameters cannot be assumed to satisfy the trait's bounds).
-pub fn dummy(input: &DeriveInput, errors: &syn::Error) -> TokenStream {
+pub(super) fn dummy(input: &DeriveInput, errors: &syn::Error) -> TokenStream {
     let errors = errors.to_compile_error();
     if !input.generics.params.is_empty() {
         return errors;
@@ -38,10 +38,26 @@ pub fn dummy(input: &DeriveInput, errors: &syn::Error) -> TokenStream {
     }
 }
 
+/// A compiler warning at `span` on stable Rust, where a derive cannot emit one directly:
+/// the use of a deprecated item whose note is the message (the technique of the
+/// `proc-macro-warning` crate). It reads
+/// `warning: use of deprecated unit struct `...::session_warning`: <message>`.
+pub(super) fn warning(message: &str, span: proc_macro2::Span) -> TokenStream {
+    let item = quote::quote_spanned!(span=> session_warning);
+    quote! {
+        const _: () = {
+            #[deprecated(note = #message)]
+            #[allow(non_camel_case_types)]
+            struct session_warning;
+            let _ = #item;
+        };
+    }
+}
+
 /// The struct's fields declare the session; the generated accessors never read them. This
 /// reads each one in a function nobody calls, so that `dead_code` does not flag fields the
 /// user wrote only as a declaration.
-pub fn declared_fields_are_used(input: &DeriveInput) -> TokenStream {
+pub(super) fn declared_fields_are_used(input: &DeriveInput) -> TokenStream {
     let syn::Data::Struct(data) = &input.data else {
         return TokenStream::new();
     };

@@ -17,6 +17,9 @@ pub struct Lowered {
     pub schema: Schema,
     /// The source tokens of every origin in `schema`.
     pub spans: SpanTable,
+    /// The warnings a TOML user would see (security, an unproven cookie budget), each with
+    /// where it points; [`super::expand`] turns them into compiler warnings.
+    pub warnings: Vec<Diagnostic>,
 }
 
 /// Lowers `input` and validates it.
@@ -32,21 +35,29 @@ pub fn lower(input: &DeriveInput) -> syn::Result<Lowered> {
     let cx = Ctxt::new();
     let mut spans = SpanTable::new();
     let schema = from_ast(&cx, &mut spans, input);
+    let mut warnings = Vec::new();
     if let Some(schema) = &schema {
         for d in crate::validate::validate(schema) {
             if d.is_error() {
                 cx.syn_error(spans.error(&d.origin, input.ident.span(), message(&d)));
+            } else {
+                warnings.push(d);
             }
         }
+        warnings.extend(crate::validate::security_warnings(schema));
     }
     cx.check()?;
     let schema = schema.expect("an input without errors lowers to a schema");
-    Ok(Lowered { schema, spans })
+    Ok(Lowered {
+        schema,
+        spans,
+        warnings,
+    })
 }
 
-/// A diagnostic's text for `compile_error!`: the message, then its help and notes.
-/// (Warnings are not reported: a derive cannot emit warnings on stable Rust.)
-fn message(d: &Diagnostic) -> String {
+/// A diagnostic's text for `compile_error!` or a warning's note: the message, then its
+/// help and notes.
+pub(crate) fn message(d: &Diagnostic) -> String {
     let mut message = d.message.clone();
     for help in &d.help {
         message.push_str(&format!("\n= help: {help}"));

@@ -1,13 +1,13 @@
 //! The Rust front-end: `#[derive(Session)]` input lowered into the schema IR.
 //!
 //! The split follows serde_derive's internals: [`symbol`] names every attribute key (the
-//! keys of the TOML spec format), [`ctxt`] collects every error of one derive, [`attr`]
+//! keys of the TOML spec format), `ctxt` collects every error of one derive, `attr`
 //! reads `#[session(...)]` (with `meta` for the item syntax and literal values, `policy`
 //! for `backend(...)`, `keys(...)` and the secret checks, `suggest` for "did you mean"),
 //! [`lower`](mod@lower) builds the [`Schema`](crate::Schema) and runs the one validator
 //! ([`crate::validate`]) on it, mapping each diagnostic back to the tokens it came from
-//! through the [`SpanTable`], and [`fallback`] emits errors plus a stub so that the user
-//! sees only the real mistakes.
+//! through the [`SpanTable`], and `fallback` emits errors plus a stub (and turns warnings
+//! into deprecation warnings) so that the user sees only the real mistakes.
 //!
 //! ```
 //! use session_spec::rust::lower_derive_input;
@@ -44,13 +44,13 @@
 //! );
 //! ```
 
-pub mod attr;
-pub mod ctxt;
-pub mod fallback;
+mod attr;
+mod ctxt;
+mod fallback;
 pub mod lower;
 mod meta;
 mod policy;
-pub mod spans;
+mod spans;
 mod suggest;
 pub mod symbol;
 
@@ -92,6 +92,10 @@ pub fn expand(input: proc_macro2::TokenStream) -> proc_macro2::TokenStream {
                 &options,
             );
             out.extend(fallback::declared_fields_are_used(&input));
+            for warning in &lowered.warnings {
+                let span = table.span(&warning.origin).unwrap_or(input.ident.span());
+                out.extend(fallback::warning(&lower::message(warning), span));
+            }
             out
         }
         Err(errors) => fallback::dummy(&input, &errors),

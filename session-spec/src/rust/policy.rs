@@ -10,9 +10,10 @@ use super::ctxt::Ctxt;
 use super::meta::{
     deserialize, flag, has_str_value, items, name_of, str_of, strip, value, value_of,
 };
+use super::spans::SpanTable;
 use super::suggest::unknown_message;
 use super::symbol::{self, Symbol};
-use crate::ir::Value;
+use crate::ir::{Origin, Value};
 use crate::settings::{Backend, KeySource};
 use crate::validate::looks_secret;
 
@@ -26,14 +27,21 @@ pub(super) fn literal_secret_message(name: &str) -> String {
 }
 
 /// `backend = "memory"` or `backend(type = "file", dir = "...", encrypt)`.
-pub(super) fn backend(cx: &Ctxt, meta: &Meta) -> Option<Backend> {
+pub(super) fn backend(cx: &Ctxt, nested: &mut Nested<'_>, meta: &Meta) -> Option<Backend> {
     let sym = symbol::BACKEND;
     let json = match meta {
         Meta::NameValue(nv) => {
             let ty = str_of(cx, sym, &nv.value)?;
-            serde_json::json!({ "type": ty })
+            serde_json::json!({ "type": crate::settings::backend_type_name(&ty) })
         }
-        Meta::List(_) => nested_table(cx, meta, sym, symbol::BACKEND_KEYS, &[symbol::ENCRYPT])?,
+        Meta::List(_) => nested_table(
+            cx,
+            nested,
+            meta,
+            sym,
+            symbol::BACKEND_KEYS,
+            &[symbol::ENCRYPT],
+        )?,
         Meta::Path(p) => {
             cx.error_spanned_by(
                 p,
@@ -46,11 +54,11 @@ pub(super) fn backend(cx: &Ctxt, meta: &Meta) -> Option<Backend> {
 }
 
 /// `keys(env = "SESSION_KEY", fallback_env = ["OLD_KEY"])`.
-pub(super) fn keys(cx: &Ctxt, meta: &Meta) -> Option<KeySource> {
+pub(super) fn keys(cx: &Ctxt, nested: &mut Nested<'_>, meta: &Meta) -> Option<KeySource> {
     let sym = symbol::KEYS;
     match meta {
         Meta::List(_) => {
-            let json = nested_table(cx, meta, sym, symbol::KEYS_KEYS, &[])?;
+            let json = nested_table(cx, nested, meta, sym, symbol::KEYS_KEYS, &[])?;
             deserialize(cx, meta, sym, json)
         }
         Meta::NameValue(_) => {
@@ -67,9 +75,17 @@ pub(super) fn keys(cx: &Ctxt, meta: &Meta) -> Option<KeySource> {
     }
 }
 
+/// Where the options of `backend(...)` and `keys(...)` were written (`backend.table`),
+/// so that a problem with one option is reported at it.
+pub(super) struct Nested<'a> {
+    pub(super) spans: &'a mut SpanTable,
+    pub(super) origins: Vec<(String, Origin)>,
+}
+
 /// The items of `name(a = 1, flag)` as a JSON table, every mistake recorded.
 pub(super) fn nested_table(
     cx: &Ctxt,
+    nested: &mut Nested<'_>,
     meta: &Meta,
     sym: Symbol,
     allowed: &[Symbol],
@@ -121,6 +137,8 @@ pub(super) fn nested_table(
         };
         match json {
             Some(j) => {
+                let at = nested.spans.origin(item);
+                nested.origins.push((format!("{sym}.{name}"), at));
                 table.insert(name, j);
             }
             None => ok = false,

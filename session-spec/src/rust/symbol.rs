@@ -72,6 +72,8 @@ pub const SAME_SITE: Symbol = Symbol("same_site");
 pub const PATH: Symbol = Symbol("path");
 /// `domain = "example.com"`
 pub const DOMAIN: Symbol = Symbol("domain");
+/// `partitioned` (CHIPS)
+pub const PARTITIONED: Symbol = Symbol("partitioned");
 /// `prefix = "host"`
 pub const PREFIX: Symbol = Symbol("prefix");
 /// `expiration_time = 30` (minutes) or `"90s"`
@@ -102,6 +104,7 @@ pub const CONTAINER: &[Symbol] = &[
     SAME_SITE,
     PATH,
     DOMAIN,
+    PARTITIONED,
     PREFIX,
     EXPIRATION_TIME,
     PERMANENT,
@@ -114,16 +117,19 @@ pub const CONTAINER: &[Symbol] = &[
     KEYS,
 ];
 
-/// Nexios' names (and `httponly`) and the key each one stands for.
-pub const ALIASES: &[(&str, Symbol)] = &[
-    ("session_cookie_name", COOKIE_NAME),
-    ("session_cookie_secure", SECURE),
-    ("session_cookie_httponly", HTTP_ONLY),
-    ("httponly", HTTP_ONLY),
-    ("session_expiration_time", EXPIRATION_TIME),
-    ("session_permanent", PERMANENT),
-    ("session_refresh_each_request", REFRESH_EACH_REQUEST),
-];
+/// Nexios' names (and `httponly`) and the key each one stands for: the one table of
+/// [`crate::settings::KEY_ALIASES`], as symbols.
+pub fn alias(name: &str) -> Option<Symbol> {
+    let (_, key) = crate::settings::KEY_ALIASES
+        .iter()
+        .find(|(a, _)| *a == name)?;
+    CONTAINER.iter().copied().find(|s| s.0 == *key)
+}
+
+/// The alias names, for suggestions.
+pub fn alias_names() -> impl Iterator<Item = &'static str> {
+    crate::settings::KEY_ALIASES.iter().map(|(a, _)| *a)
+}
 
 // Names that would put a secret into source code (`secret_key = "..."`) are recognised by
 // `crate::validate::looks_secret`, shared with the TOML front-end.
@@ -176,6 +182,8 @@ pub const MIN_LENGTH: Symbol = Symbol("min_length");
 pub const MAX_LENGTH: Symbol = Symbol("max_length");
 /// `max_items = 50`
 pub const MAX_ITEMS: Symbol = Symbol("max_items");
+/// `max_key_length = 32` (maps)
+pub const MAX_KEY_LENGTH: Symbol = Symbol("max_key_length");
 /// `pattern = "[a-z]+"`
 pub const PATTERN: Symbol = Symbol("pattern");
 /// `one_of = ["a", "b"]`
@@ -185,5 +193,16 @@ pub const CUSTOM: Symbol = Symbol("custom");
 
 /// Every field key, for "did you mean" suggestions.
 pub const FIELD: &[Symbol] = &[
-    DEFAULT, KEY, SENSITIVE, MIN, MAX, MIN_LENGTH, MAX_LENGTH, MAX_ITEMS, PATTERN, ONE_OF, CUSTOM,
+    DEFAULT,
+    KEY,
+    SENSITIVE,
+    MIN,
+    MAX,
+    MIN_LENGTH,
+    MAX_LENGTH,
+    MAX_ITEMS,
+    MAX_KEY_LENGTH,
+    PATTERN,
+    ONE_OF,
+    CUSTOM,
 ];

@@ -23,7 +23,7 @@ fn every_container_attribute() {
         /// The shop's session.
         #[session(version = 3, cookie_name = "shop", secure = true, http_only = false)]
         #[session(same_site = "strict", path = "/app", domain = "example.com")]
-        #[session(prefix = "secure", expiration_time = "90s", permanent, refresh_each_request)]
+        #[session(prefix = "secure", expiration_time = "90m", permanent, refresh_each_request)]
         #[session(idle_timeout = 15, absolute_timeout = "12h", rotation_interval = "1h")]
         #[session(cookie_mode = "signed", backend(type = "file", dir = "/tmp/s", encrypt))]
         #[session(keys(env = "SHOP_KEY", fallback_env = ["OLD_KEY"]))]
@@ -42,7 +42,7 @@ fn every_container_attribute() {
         ("/app", Some("example.com"))
     );
     assert_eq!(p.prefix, Some(CookiePrefix::Secure));
-    assert_eq!(p.expiration_time, Lifetime::from_seconds(90));
+    assert_eq!(p.expiration_time, Lifetime::from_minutes(90));
     assert_eq!(p.idle_timeout, Some(Lifetime::from_minutes(15)));
     assert_eq!(p.absolute_timeout, Some(Lifetime::from_minutes(720)));
     assert_eq!(p.rotation_interval, Some(Lifetime::from_minutes(60)));
@@ -56,8 +56,25 @@ fn every_container_attribute() {
     );
     assert_eq!(p.keys.env, "SHOP_KEY");
     assert_eq!(p.keys.fallback_env, ["OLD_KEY"]);
-    // Every key written has an origin in the span table; `version` is not a setting.
-    assert_eq!(s.settings_origins.len(), 16);
+    // Every key written has an origin in the span table; `version` is not a setting; the
+    // options of `backend(...)` and `keys(...)` have their own (`backend.dir`).
+    let nested: Vec<&str> = s
+        .settings_origins
+        .keys()
+        .map(String::as_str)
+        .filter(|k| k.contains('.'))
+        .collect();
+    assert_eq!(
+        nested,
+        [
+            "backend.dir",
+            "backend.encrypt",
+            "backend.type",
+            "keys.env",
+            "keys.fallback_env"
+        ]
+    );
+    assert_eq!(s.settings_origins.len(), 16 + nested.len());
     for origin in s.settings_origins.values() {
         let Origin::Rust { index } = origin else {
             panic!("{origin:?}")
@@ -197,7 +214,7 @@ fn unknown_attributes_suggest_the_nearest_name() {
         e,
         [
             "unknown session attribute `cookie_nmae`, did you mean `cookie_name`?",
-            "unknown session attribute `colour`, expected one of `version`, `cookie_name`, `secure`, `http_only`, `same_site`, `path`, `domain`, `prefix`, `expiration_time`, `permanent`, `refresh_each_request`, `idle_timeout`, `absolute_timeout`, `rotation_interval`, `cookie_mode`, `backend`, `keys`",
+            "unknown session attribute `colour`, expected one of `version`, `cookie_name`, `secure`, `http_only`, `same_site`, `path`, `domain`, `partitioned`, `prefix`, `expiration_time`, `permanent`, `refresh_each_request`, `idle_timeout`, `absolute_timeout`, `rotation_interval`, `cookie_mode`, `backend`, `keys`",
             "`max_length` is a field attribute, expected it on a field, not on the struct",
             "unknown session field attribute `defualt`, did you mean `default`?",
             "`same_site` is a session attribute, expected it on the struct, not on a field",
@@ -367,9 +384,14 @@ fn local_lookalikes_stay_user_types() {
         FieldType::Option(Box::new(FieldType::String))
     );
     assert_eq!(s.fields[2].ty.value, FieldType::Path("Option".into()));
-    // Generic user types are not supported by either front-end.
-    let e = errors(parse_quote! { struct Shop { a: my::Wrapper<String> } });
-    assert_eq!(e, ["invalid type path `my::Wrapper<String>` in field `a`"]);
+    // Generic user types by path work in both front-ends.
+    let s = lower_derive_input(&parse_quote! { struct Shop { a: my::Wrapper<String> } })
+        .unwrap()
+        .schema;
+    assert_eq!(
+        s.fields[0].ty.value,
+        FieldType::Path("my::Wrapper<String>".into())
+    );
 }
 
 #[test]

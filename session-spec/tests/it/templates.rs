@@ -64,8 +64,14 @@ fn templates_hold_what_they_promise() {
     assert_eq!(auth.enums[0].name, "Role");
     let cart = parse_file(dir.join("cart.toml")).unwrap();
     let items = cart.field_by_key("items").unwrap();
-    assert_eq!(items.rules.max_length.as_ref().unwrap().value, 64);
-    assert_eq!(items.rules.max_items.as_ref().unwrap().value, 50);
+    assert_eq!(items.rules.max_length.as_ref().unwrap().value, 16);
+    assert_eq!(items.rules.max_items.as_ref().unwrap().value, 20);
+    // Every template fits in a cookie, with room to spare.
+    for name in ["auth", "cart", "csrf-flash", "minimal"] {
+        let schema = parse_file(dir.join(format!("{name}.toml"))).unwrap();
+        let total = session_spec::budget::cookie_budget(&schema).total();
+        assert!(total.is_some_and(|t| t <= 4096), "{name}: {total:?}");
+    }
     let csrf = parse_file(dir.join("csrf-flash.toml")).unwrap();
     assert!(csrf.field_by_key("csrf_token").unwrap().sensitive);
 }

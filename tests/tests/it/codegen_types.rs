@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 
 use generated::{Color, Types, TypesExt};
 use session_runtime::{Map, Rule, Session, SessionSchema};
-use tests::types::Point;
+use tests::types::{Labelled, Point};
 
 #[track_caller]
 fn refused<T: std::fmt::Debug>(
@@ -64,6 +64,11 @@ fn limits_and_nesting_round_trip() {
     s.set_favourite(None).unwrap();
     s.set_point(Some(Point { x: 1.0, y: -2.0 })).unwrap();
     s.push_points(Point::default()).unwrap();
+    let labelled = Labelled {
+        label: "answer".to_owned(),
+        value: "42".to_owned(),
+    };
+    s.set_labelled(Some(labelled.clone())).unwrap();
     s.set_nested(Some(BTreeMap::from([
         ("k".into(), Some("v".into())),
         ("none".into(), None),
@@ -80,6 +85,7 @@ fn limits_and_nesting_round_trip() {
     assert_eq!(s.favourite(), None, "`None` is stored, not the default");
     assert_eq!(s.point(), Some(Point { x: 1.0, y: -2.0 }));
     assert_eq!(s.points(), [Point::default()]);
+    assert_eq!(s.labelled(), Some(labelled), "a generic serde type by path");
     assert_eq!(s.nested().unwrap()["none"], None);
     assert!(s.validate().is_ok());
 
@@ -129,4 +135,24 @@ fn rules_reach_into_nested_types() {
     // `None` inside the map has no string to check.
     s.set_nested(Some(BTreeMap::from([("k".into(), None)])))
         .unwrap();
+}
+
+/// A generic serde type by path works in the derive too (it used to be refused by the
+/// validator, which only knew paths without generic arguments).
+#[test]
+fn derive_takes_a_generic_type_by_path() {
+    #[derive(session_runtime::Session)]
+    #[session(backend = "memory")]
+    struct Tagged {
+        #[session(default)]
+        labelled: Labelled<Vec<u8>>,
+    }
+    use session_runtime::Session as Handle;
+    let s: Handle<Tagged> = Handle::detached();
+    let value = Labelled {
+        label: "bytes".into(),
+        value: vec![1, 2],
+    };
+    TaggedExt::set_labelled(&s, value.clone()).unwrap();
+    assert_eq!(TaggedExt::labelled(&s), value);
 }

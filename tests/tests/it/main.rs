@@ -6,4 +6,6 @@ mod codegen_rules;
 mod codegen_templates;
 mod codegen_types;
 mod codegen_upgrade;
+mod cookie_budget;
 mod parity;
+mod rulebook;

@@ -29,7 +29,7 @@ declared! {
     /// One session, declared in TOML and with the derive.
     #[derive(Session)]
     #[session(version = 3, session_cookie_name = "parity", same_site = "strict")]
-    #[session(prefix = "host", expiration_time = "90s", permanent, refresh_each_request)]
+    #[session(prefix = "host", expiration_time = "90m", permanent, refresh_each_request)]
     #[session(idle_timeout = 20, absolute_timeout = "1d", rotation_interval = "1h")]
     #[session(cookie_mode = "signed", backend = "memory")]
     #[session(keys(env = "PARITY_SESSION_KEY", fallback_env = ["PARITY_SESSION_KEY_OLD"]))]

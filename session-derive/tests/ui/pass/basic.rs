@@ -9,7 +9,7 @@ struct Shop {
     /// Signed-in user.
     #[session(max_length = 64)]
     username: Option<String>,
-    #[session(max_items = 2, default)]
+    #[session(max_items = 2, max_length = 32, default)]
     cart: Vec<String>,
 }
 

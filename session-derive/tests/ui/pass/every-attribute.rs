@@ -24,7 +24,7 @@ mod auth {
 /// The whole surface.
 #[derive(Session)]
 #[session(version = 2, cookie_name = "everything", secure, http_only = true)]
-#[session(same_site = "strict", path = "/", prefix = "host", expiration_time = "2h")]
+#[session(same_site = "strict", path = "/", prefix = "host", partitioned, expiration_time = "2h")]
 #[session(permanent, refresh_each_request = false, idle_timeout = 15)]
 #[session(absolute_timeout = "1d", rotation_interval = "30m", cookie_mode = "signed")]
 #[session(backend(type = "file", dir = "/tmp/everything-sessions", encrypt))]
@@ -42,7 +42,7 @@ pub struct Everything {
     lang: String,
     #[session(default, max_items = 3, max_length = 4)]
     tags: Vec<String>,
-    #[session(default, max_items = 2, min = 0, max = 9)]
+    #[session(default, max_items = 2, max_key_length = 8, min = 0, max = 9)]
     scores: std::collections::HashMap<String, i32>,
     #[session(sensitive)]
     token: Option<String>,
@@ -57,6 +57,7 @@ fn main() {
     assert_eq!(Everything::VERSION, 2);
     assert_eq!(s.same_site, SameSite::Strict);
     assert_eq!(s.prefix, Some(CookiePrefix::Host));
+    assert!(s.partitioned);
     assert_eq!(s.expiration_time, Lifetime::from_minutes(120));
     assert_eq!(s.idle_timeout, Some(Lifetime::from_minutes(15)));
     assert_eq!(s.absolute_timeout, Some(Lifetime::from_minutes(1440)));
@@ -80,6 +81,7 @@ fn main() {
     assert_eq!(session.push_tags("toolong".into()).unwrap_err().rule, Rule::MaxLength);
     session.insert_scores("a".into(), 3).unwrap();
     assert_eq!(session.insert_scores("b".into(), 10).unwrap_err().rule, Rule::Max);
+    assert_eq!(session.insert_scores("ninechars".into(), 1).unwrap_err().rule, Rule::MaxKeyLength);
     session.set_role(Some(auth::Role::Admin)).unwrap();
     assert_eq!(session.role(), Some(auth::Role::Admin));
     assert!(session.validate().is_ok());

@@ -1,0 +1,9 @@
+use session_runtime::Session;
+
+#[derive(Session)]
+#[session(domain = "example.com", session_cookie_domain = "shop.example.com")]
+struct Shop {
+    user: Option<u64>,
+}
+
+fn main() {}

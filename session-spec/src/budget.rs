@@ -1,0 +1,624 @@
+//! The cookie budget: the largest cookie a schema's rules allow.
+//!
+//! On the cookie backend the whole session travels in the cookie, and browsers drop a
+//! cookie whose name and value exceed 4096 bytes (RFC 6265bis, section 5.6), so a spec
+//! whose rules allow more fails at run time, for one user, with an empty `500`. This
+//! module computes the worst case from the schema alone: every field present and at the
+//! largest size its rules allow, each character at its longest JSON encoding (a
+//! `pattern` that only admits ASCII letters counts one byte a character, no pattern counts
+//! six, the length of `\u001f`), wrapped in the runtime's envelope, sealed and encoded.
+//! The validator refuses a cookie-backend spec whose worst case exceeds the limit, and
+//! warns about a field without a bound, whose size cannot be proven.
+//!
+//! The runtime's format is described by the constants of [`Overhead`]; a test in the
+//! workspace's `tests/` crate checks them against the real runtime's sealed cookie for a
+//! worst-case session, so that the two cannot drift apart.
+//!
+//! ```
+//! use session_spec::budget::cookie_budget;
+//! use session_spec::parse::parse_str;
+//!
+//! let schema = parse_str(
+//!     "name = \"Shop\"\n[fields.cart]\ntype = \"Vec<String>\"\nmax_items = 50\nmax_length = 64\n",
+//!     "session.toml",
+//! )
+//! .unwrap_err(); // 50 items of 64 characters of any kind cannot fit in a cookie
+//! assert!(schema.to_string().contains("over the 4096 bytes"));
+//!
+//! let ok = parse_str(
+//!     "name = \"Shop\"\n[fields.cart]\ntype = \"Vec<String>\"\nmax_items = 20\nmax_length = 32\npattern = \"[a-z0-9-]+\"\n",
+//!     "session.toml",
+//! )
+//! .unwrap();
+//! let budget = cookie_budget(&ok);
+//! assert!(budget.total().unwrap() <= 4096);
+//! ```
+
+use std::fmt::Write as _;
+
+use crate::ir::{Field, FieldType, Number, Schema, Value};
+use crate::settings::CookieMode;
+
+/// Browsers keep cookies whose name and value together fit in this many bytes.
+pub const MAX_COOKIE_BYTES: usize = 4096;
+
+/// Browsers ignore a cookie attribute (such as `Path` or `Domain`) whose value is longer
+/// than this (RFC 6265bis, section 5.6).
+pub const MAX_ATTRIBUTE_BYTES: usize = 1024;
+
+/// The size of the runtime's cookie format around the session data: its envelope (format
+/// version, schema version, session id, four timestamps) and the sealing (header, key id,
+/// nonce, tag), in one place. A test in the workspace's `tests/` crate checks these
+/// numbers against a worst-case cookie sealed by the real runtime.
+#[derive(Clone, Copy, Debug)]
+pub struct Overhead;
+
+impl Overhead {
+    /// The envelope's fixed text, `{"f":1,"s":,"id":"","c":,"i":,"l":,"e":,"d":}`, without
+    /// its variable parts.
+    pub const ENVELOPE_TEXT: usize = 45;
+    /// The longest schema version (`u32::MAX`).
+    pub const SCHEMA_VERSION: usize = 10;
+    /// The session id's encoded length.
+    pub const SESSION_ID: usize = 43;
+    /// The longest timestamp (an `i64` with its sign).
+    pub const TIMESTAMP: usize = 20;
+    /// How many timestamps the envelope holds (created, id issued, last seen, expiry).
+    pub const TIMESTAMPS: usize = 4;
+    /// Sealing overhead of a signed cookie: header, key id, HMAC-SHA256 tag.
+    pub const SIGNED: usize = 1 + 4 + 32;
+    /// Sealing overhead of an encrypted cookie: header, key id, nonce, GCM tag.
+    pub const ENCRYPTED: usize = 1 + 4 + 12 + 16;
+
+    /// The envelope around the data, at its largest.
+    pub const fn envelope() -> usize {
+        Self::ENVELOPE_TEXT
+            + Self::SCHEMA_VERSION
+            + Self::SESSION_ID
+            + Self::TIMESTAMPS * Self::TIMESTAMP
+    }
+
+    /// The sealing overhead of `mode`.
+    pub const fn sealing(mode: CookieMode) -> usize {
+        match mode {
+            CookieMode::Signed => Self::SIGNED,
+            CookieMode::Encrypted => Self::ENCRYPTED,
+        }
+    }
+}
+
+/// The length of `n` bytes in unpadded base64.
+pub const fn base64_len(n: usize) -> usize {
+    (n * 4).div_ceil(3)
+}
+
+/// The worst case of one field.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FieldCost {
+    /// The field's name.
+    pub name: String,
+    /// The largest `"key":value` text the rules allow, or why there is no bound.
+    pub bytes: Result<usize, String>,
+}
+
+/// The largest cookie a schema allows, part by part.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CookieBudget {
+    /// The cookie name, prefix included.
+    pub cookie_name: String,
+    /// How the payload is sealed.
+    pub mode: CookieMode,
+    /// Every field, in declaration order.
+    pub fields: Vec<FieldCost>,
+}
+
+impl CookieBudget {
+    /// The session data's JSON (`{...}`) at its largest, when every field is bounded.
+    pub fn data(&self) -> Option<usize> {
+        let mut sum = 2 + self.fields.len().saturating_sub(1);
+        for f in &self.fields {
+            sum += f.bytes.as_ref().ok()?;
+        }
+        Some(sum)
+    }
+
+    /// The data's size counting only the bounded fields (a lower bound of the worst case).
+    pub fn data_bounded_part(&self) -> usize {
+        2 + self.fields.len().saturating_sub(1)
+            + self
+                .fields
+                .iter()
+                .filter_map(|f| f.bytes.as_ref().ok())
+                .sum::<usize>()
+    }
+
+    /// Name plus sealed, encoded value for a data size of `data` bytes.
+    pub fn total_for(&self, data: usize) -> usize {
+        let sealed = Overhead::envelope() + data + Overhead::sealing(self.mode);
+        self.cookie_name.len() + base64_len(sealed)
+    }
+
+    /// Name plus sealed value at the worst case, when every field is bounded: what the
+    /// runtime compares with [`MAX_COOKIE_BYTES`].
+    pub fn total(&self) -> Option<usize> {
+        self.data().map(|d| self.total_for(d))
+    }
+
+    /// The fields without a bound.
+    pub fn unbounded(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.fields.iter().filter_map(|f| {
+            f.bytes
+                .as_ref()
+                .err()
+                .map(|why| (f.name.as_str(), why.as_str()))
+        })
+    }
+
+    /// The bounded fields, largest first.
+    pub fn largest(&self) -> Vec<(&str, usize)> {
+        let mut v: Vec<(&str, usize)> = self
+            .fields
+            .iter()
+            .filter_map(|f| f.bytes.as_ref().ok().map(|b| (f.name.as_str(), *b)))
+            .collect();
+        v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+        v
+    }
+
+    /// The budget as a table, for `session-spec check --explain`.
+    pub fn explain(&self) -> String {
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "cookie budget of `{}` ({} cookie, at most {MAX_COOKIE_BYTES} bytes of name and value):",
+            self.cookie_name,
+            match self.mode {
+                CookieMode::Signed => "signed",
+                CookieMode::Encrypted => "encrypted",
+            }
+        );
+        for f in &self.fields {
+            match &f.bytes {
+                Ok(b) => {
+                    let _ = writeln!(out, "  field {:<24} {b:>7} bytes", f.name);
+                }
+                Err(why) => {
+                    let _ = writeln!(out, "  field {:<24} unbounded ({why})", f.name);
+                }
+            }
+        }
+        let data = self.data_bounded_part();
+        let _ = writeln!(out, "  data (JSON)                  {data:>7} bytes");
+        let _ = writeln!(
+            out,
+            "  envelope                     {:>7} bytes",
+            Overhead::envelope()
+        );
+        let _ = writeln!(
+            out,
+            "  sealing                      {:>7} bytes",
+            Overhead::sealing(self.mode)
+        );
+        let total = self.total_for(data);
+        let _ = writeln!(
+            out,
+            "  name + base64 value          {total:>7} bytes{}",
+            if self.data().is_none() {
+                " (at least; some fields are unbounded)"
+            } else {
+                ""
+            }
+        );
+        if total <= MAX_COOKIE_BYTES {
+            let _ = writeln!(
+                out,
+                "  room left                    {:>7} bytes",
+                MAX_COOKIE_BYTES - total
+            );
+        } else {
+            let _ = writeln!(
+                out,
+                "  over the limit by            {:>7} bytes",
+                total - MAX_COOKIE_BYTES
+            );
+        }
+        out
+    }
+}
+
+/// The cookie budget of `schema` (as if it used the cookie backend).
+pub fn cookie_budget(schema: &Schema) -> CookieBudget {
+    let fields = schema
+        .fields
+        .iter()
+        .map(|f| FieldCost {
+            name: f.name.clone(),
+            bytes: field_bytes(schema, f),
+        })
+        .collect();
+    CookieBudget {
+        cookie_name: schema.settings.full_cookie_name(),
+        mode: schema.settings.cookie_mode,
+        fields,
+    }
+}
+
+fn field_bytes(schema: &Schema, f: &Field) -> Result<usize, String> {
+    let key = json_len(&Value::String(f.key.clone())) + 1;
+    value_bytes(schema, f, &f.ty.value).map(|v| key + v)
+}
+
+/// The largest JSON text of a value of `ty` under the field's rules.
+fn value_bytes(schema: &Schema, f: &Field, ty: &FieldType) -> Result<usize, String> {
+    let r = &f.rules;
+    match ty {
+        FieldType::Option(inner) => value_bytes(schema, f, inner).map(|n| n.max(4)),
+        FieldType::Vec(inner) => {
+            let Some(max_items) = &r.max_items else {
+                return Err("no `max_items`".into());
+            };
+            let n = usize::try_from(max_items.value).unwrap_or(usize::MAX);
+            if n == 0 {
+                return Ok(2);
+            }
+            let item = scalar_bytes(schema, f, inner)?;
+            Ok(2usize
+                .saturating_add(n.saturating_mul(item))
+                .saturating_add(n - 1))
+        }
+        FieldType::Map(inner) => {
+            let Some(max_items) = &r.max_items else {
+                return Err("no `max_items`".into());
+            };
+            let n = usize::try_from(max_items.value).unwrap_or(usize::MAX);
+            if n == 0 {
+                return Ok(2);
+            }
+            let value = scalar_bytes(schema, f, inner)?;
+            let Some(key_len) = &r.max_key_length else {
+                return Err("no `max_key_length` for its keys".into());
+            };
+            let key = usize::try_from(key_len.value)
+                .unwrap_or(usize::MAX)
+                .saturating_mul(MAX_CHAR_COST)
+                .saturating_add(3);
+            Ok(2usize
+                .saturating_add(n.saturating_mul(key.saturating_add(value)))
+                .saturating_add(n - 1))
+        }
+        scalar => scalar_bytes(schema, f, scalar),
+    }
+}
+
+fn scalar_bytes(schema: &Schema, f: &Field, ty: &FieldType) -> Result<usize, String> {
+    let r = &f.rules;
+    if let Some(one_of) = &r.one_of {
+        if !one_of.value.is_empty() && !matches!(ty, FieldType::Path(_)) {
+            return Ok(one_of.value.iter().map(json_len).max().unwrap_or(4));
+        }
+    }
+    match ty {
+        FieldType::Bool => Ok(5),
+        FieldType::Int(int) => {
+            let (mut lo, mut hi) = int.range();
+            if let Some(m) = &r.min {
+                if let Number::Int(m) = m.value {
+                    lo = lo.max(i128::from(m));
+                }
+            }
+            if let Some(m) = &r.max {
+                if let Number::Int(m) = m.value {
+                    hi = hi.min(i128::from(m));
+                }
+            }
+            Ok(lo.to_string().len().max(hi.to_string().len()))
+        }
+        // The longest shortest-round-trip form of an `f64` (`-2.2250738585072014e-308`).
+        FieldType::Float(_) => Ok(24),
+        FieldType::String => {
+            let Some(max) = &r.max_length else {
+                return Err("no `max_length`".into());
+            };
+            let per_char = r
+                .pattern
+                .as_ref()
+                .map_or(MAX_CHAR_COST, |p| pattern_char_cost(&p.value));
+            let n = usize::try_from(max.value).unwrap_or(usize::MAX);
+            Ok(n.saturating_mul(per_char).saturating_add(2))
+        }
+        FieldType::Enum(name) => schema
+            .enums
+            .iter()
+            .find(|e| e.name == *name)
+            .map(|e| {
+                e.variants
+                    .iter()
+                    .map(|v| json_len(&Value::String(v.key.clone())))
+                    .max()
+                    .unwrap_or(2)
+            })
+            .ok_or_else(|| format!("unknown type `{name}`")),
+        FieldType::Path(p) => Err(format!("a user type (`{p}`) has no size limit")),
+        FieldType::Option(inner) => scalar_bytes(schema, f, inner).map(|n| n.max(4)),
+        FieldType::Vec(_) | FieldType::Map(_) => {
+            Err("`max_items` bounds the outer collection only".into())
+        }
+    }
+}
+
+fn json_len(v: &Value) -> usize {
+    serde_json::to_string(&v.to_json()).map_or(0, |s| s.len())
+}
+
+/// The longest JSON encoding of one character: a control character as `\u001f`.
+pub const MAX_CHAR_COST: usize = 6;
+
+/// The JSON length of one character, as `serde_json` writes it.
+pub fn char_cost(c: char) -> usize {
+    match c {
+        '"' | '\\' | '\u{8}' | '\u{c}' | '\n' | '\r' | '\t' => 2,
+        '\0'..='\u{1f}' => 6,
+        _ => c.len_utf8(),
+    }
+}
+
+/// The largest JSON cost of a character in `lo..=hi`.
+fn range_cost(lo: u32, hi: u32) -> usize {
+    const BANDS: [(u32, u32, usize); 6] = [
+        (0x00, 0x1f, MAX_CHAR_COST),
+        (0x20, 0x7f, 1),
+        (0x80, 0x7ff, 2),
+        (0x800, 0xffff, 3),
+        (0x1_0000, 0x10_ffff, 4),
+        (0x22, 0x22, 2),
+    ];
+    let mut cost = 0;
+    for (a, b, c) in BANDS {
+        if lo <= b && a <= hi {
+            cost = cost.max(c);
+        }
+    }
+    if lo <= u32::from(b'\\') && u32::from(b'\\') <= hi {
+        cost = cost.max(2);
+    }
+    // Control characters with a short escape only: `\t`, `\n`, `\r`, ...
+    if hi <= 0x1f {
+        cost = (lo..=hi)
+            .filter_map(char::from_u32)
+            .map(char_cost)
+            .max()
+            .unwrap_or(0);
+    }
+    cost
+}
+
+/// The largest JSON cost of one character a `pattern` can match, found by a conservative
+/// reading of the pattern: literal characters, escapes, `\d`, `\w` (ASCII in regex-lite)
+/// and classes with ranges and negation are understood; anything else (`.`, `\s`, flags,
+/// POSIX classes) counts as any character, [`MAX_CHAR_COST`].
+///
+/// ```
+/// use session_spec::budget::pattern_char_cost;
+/// assert_eq!(pattern_char_cost("[a-z0-9_]+"), 1);
+/// assert_eq!(pattern_char_cost("[^\\x00-\\x1f]*"), 4);
+/// assert_eq!(pattern_char_cost("caf\u{e9}"), 2);
+/// assert_eq!(pattern_char_cost(".*"), 6);
+/// ```
+pub fn pattern_char_cost(pattern: &str) -> usize {
+    read_pattern(pattern).unwrap_or(MAX_CHAR_COST)
+}
+
+fn read_pattern(p: &str) -> Option<usize> {
+    let chars: Vec<char> = p.chars().collect();
+    let mut i = 0;
+    let mut cost = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        i += 1;
+        match c {
+            '\\' => {
+                let (ranges, next) = escape(&chars, i)?;
+                i = next;
+                for (lo, hi) in ranges {
+                    cost = cost.max(range_cost(lo, hi));
+                }
+            }
+            '[' => {
+                let (ranges, next) = class(&chars, i)?;
+                i = next;
+                for (lo, hi) in ranges {
+                    cost = cost.max(range_cost(lo, hi));
+                }
+            }
+            '(' => {
+                if chars.get(i) == Some(&'?') {
+                    // Only non-capturing and named groups; flags may widen what matches.
+                    match chars.get(i + 1) {
+                        Some(':') => i += 2,
+                        Some('P') | Some('<') => {
+                            let close = chars[i..].iter().position(|c| *c == '>')?;
+                            i += close + 1;
+                        }
+                        _ => return None,
+                    }
+                }
+            }
+            '{' => {
+                let close = chars[i..].iter().position(|c| *c == '}')?;
+                if !chars[i..i + close]
+                    .iter()
+                    .all(|c| c.is_ascii_digit() || *c == ',' || *c == ' ')
+                {
+                    return None;
+                }
+                i += close + 1;
+            }
+            ')' | '|' | '*' | '+' | '?' | '^' | '$' => {}
+            '.' => return None,
+            c => cost = cost.max(char_cost(c)),
+        }
+    }
+    Some(cost)
+}
+
+/// An escape after `\` at `i`: the characters it matches (empty for an anchor) and where
+/// reading goes on.
+fn escape(chars: &[char], i: usize) -> Option<(Vec<(u32, u32)>, usize)> {
+    let e = *chars.get(i)?;
+    let one = |c: char| vec![(c as u32, c as u32)];
+    Some(match e {
+        'd' => (vec![(0x30, 0x39)], i + 1),
+        'w' => (
+            vec![(0x30, 0x39), (0x41, 0x5a), (0x5f, 0x5f), (0x61, 0x7a)],
+            i + 1,
+        ),
+        'b' | 'B' | 'A' | 'z' => (Vec::new(), i + 1),
+        'n' => (one('\n'), i + 1),
+        't' => (one('\t'), i + 1),
+        'r' => (one('\r'), i + 1),
+        'x' => {
+            if chars.get(i + 1) == Some(&'{') {
+                let close = chars[i + 2..].iter().position(|c| *c == '}')?;
+                let hex: String = chars[i + 2..i + 2 + close].iter().collect();
+                let c = char::from_u32(u32::from_str_radix(&hex, 16).ok()?)?;
+                (one(c), i + 3 + close)
+            } else {
+                let hex: String = chars.get(i + 1..i + 3)?.iter().collect();
+                let c = char::from_u32(u32::from_str_radix(&hex, 16).ok()?)?;
+                (one(c), i + 3)
+            }
+        }
+        c if c.is_ascii_punctuation() || c == ' ' => (one(c), i + 1),
+        _ => return None,
+    })
+}
+
+/// A class after `[` at `i`: the characters it matches and where reading goes on.
+fn class(chars: &[char], mut i: usize) -> Option<(Vec<(u32, u32)>, usize)> {
+    let negated = chars.get(i) == Some(&'^');
+    if negated {
+        i += 1;
+    }
+    let mut ranges: Vec<(u32, u32)> = Vec::new();
+    let mut first = true;
+    loop {
+        let c = *chars.get(i)?;
+        if c == ']' && !first {
+            i += 1;
+            break;
+        }
+        first = false;
+        if c == '[' || (c == '&' && chars.get(i + 1) == Some(&'&')) {
+            // Nested classes and set operations: not read.
+            return None;
+        }
+        if (c == '-' && chars.get(i + 1) == Some(&'-'))
+            || (c == '~' && chars.get(i + 1) == Some(&'~'))
+        {
+            return None;
+        }
+        let (lo_set, next) = if c == '\\' {
+            escape(chars, i + 1)?
+        } else {
+            (vec![(c as u32, c as u32)], i + 1)
+        };
+        i = next;
+        // A range `a-z` (a `-` before `]` is a literal).
+        if lo_set.len() == 1
+            && lo_set[0].0 == lo_set[0].1
+            && chars.get(i) == Some(&'-')
+            && chars.get(i + 1).is_some_and(|c| *c != ']')
+        {
+            let (hi_set, next) = if chars[i + 1] == '\\' {
+                escape(chars, i + 2)?
+            } else {
+                (vec![(chars[i + 1] as u32, chars[i + 1] as u32)], i + 2)
+            };
+            if hi_set.len() != 1 || hi_set[0].0 != hi_set[0].1 {
+                return None;
+            }
+            i = next;
+            ranges.push((lo_set[0].0, hi_set[0].0));
+        } else {
+            ranges.extend(lo_set);
+        }
+    }
+    if negated {
+        ranges.sort_unstable();
+        let mut out = Vec::new();
+        let mut next = 0u32;
+        for (lo, hi) in ranges {
+            if lo > next {
+                out.push((next, lo - 1));
+            }
+            next = next.max(hi.saturating_add(1));
+        }
+        if next <= 0x10_ffff {
+            out.push((next, 0x10_ffff));
+        }
+        ranges = out;
+    }
+    Some((ranges, i))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn costs_of_characters_and_patterns() {
+        assert_eq!(char_cost('a'), 1);
+        assert_eq!(char_cost('"'), 2);
+        assert_eq!(char_cost('\u{1}'), 6);
+        assert_eq!(char_cost('€'), 3);
+        assert_eq!(char_cost('😀'), 4);
+        assert_eq!(pattern_char_cost("[0-9a-f]+"), 1);
+        assert_eq!(pattern_char_cost("[A-Za-z0-9 ._-]+"), 1);
+        assert_eq!(pattern_char_cost("\\d{4}-\\d{2}"), 1);
+        assert_eq!(pattern_char_cost("(?:ab|c\"d)"), 2);
+        assert_eq!(pattern_char_cost("(?i)abc"), 6);
+        assert_eq!(pattern_char_cost("[^a]"), 6);
+        assert_eq!(pattern_char_cost("[^\\x00-\\x1f\"\\\\]+"), 4);
+        assert_eq!(pattern_char_cost("\\s"), 6);
+        assert_eq!(pattern_char_cost("a{2,3}"), 1);
+        assert_eq!(pattern_char_cost(""), 0);
+    }
+
+    #[test]
+    fn every_character_of_a_class_is_within_its_cost() {
+        // The analysis must never be below the truth: check it against the regex engine.
+        for pattern in [
+            "[a-z]",
+            "[^a-z]",
+            "[\\x00-\\x7f]",
+            "[^\\x00-\\x1f]",
+            "[é-ü]",
+            "\\w",
+            "[-a]",
+        ] {
+            let re = crate::rules::compile_pattern(pattern).unwrap();
+            let cost = pattern_char_cost(pattern);
+            for c in (0..0x11_0000u32)
+                .step_by(7)
+                .filter_map(char::from_u32)
+                .chain(['"', '\\', '\u{1f}'])
+            {
+                if re.is_match(&c.to_string()) {
+                    assert!(
+                        char_cost(c) <= cost,
+                        "{pattern}: {c:?} costs {}",
+                        char_cost(c)
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn envelope_text_is_counted_right() {
+        let text = r#"{"f":1,"s":,"id":"","c":,"i":,"l":,"e":,"d":}"#;
+        assert_eq!(text.len(), Overhead::ENVELOPE_TEXT);
+        assert_eq!(base64_len(3), 4);
+        assert_eq!(base64_len(4), 6);
+    }
+}

@@ -1,0 +1,213 @@
+//! The policy: the session's name, [`Settings::problems`](crate::Settings::problems) at the
+//! keys they concern, rules only a spec can judge (both keys written), and the cookie budget.
+
+use crate::diagnostic::Diagnostic;
+use crate::ir::{Field, Origin};
+use crate::settings::{Backend, Settings};
+
+use super::{Cx, is_upper_camel_case};
+
+impl Cx<'_> {
+    /// The session name becomes a Rust type (`Shop`) and is bound into the cookie MAC.
+    pub(super) fn check_schema_name(&mut self) {
+        let name = &self.schema.name;
+        if !is_upper_camel_case(name) {
+            let d = Diagnostic::error(
+                format!("invalid session name `{name}`: expected an UpperCamelCase Rust type name"),
+                self.schema.origin.clone(),
+            )
+            .with_label("not a type name")
+            .with_help("write it like a Rust struct name, e.g. `Shop` or `UserSession`");
+            self.push(d);
+        }
+    }
+
+    /// Where a settings key was written: `backend.table` falls back to `backend`, and an
+    /// unwritten key to the schema's name.
+    pub(super) fn settings_origin(&self, key: &str) -> Origin {
+        let origins = &self.schema.settings_origins;
+        origins
+            .get(key)
+            .or_else(|| {
+                key.split_once('.')
+                    .and_then(|(outer, _)| origins.get(outer))
+            })
+            .cloned()
+            .unwrap_or_else(|| self.schema.origin.clone())
+    }
+
+    /// The policy's cross-cutting rules live in [`Settings::problems`], shared with the
+    /// runtime; this maps each problem to where its key was written.
+    pub(super) fn check_settings(&mut self) {
+        let settings: &Settings = &self.schema.settings;
+        for p in settings.problems() {
+            let mut d = Diagnostic::error(p.to_string(), self.settings_origin(p.key()));
+            if let Some((other, label)) = p.other_key() {
+                if let Some(origin) = self.schema.settings_origins.get(other) {
+                    d = d.with_secondary(origin.clone(), label);
+                }
+            }
+            self.push(d);
+        }
+        // An expiry written longer than the absolute cap written beside it never takes
+        // effect (with the default expiry, a short cap is the usual way to say "at most").
+        if let (Some(exp), Some(abs)) = (
+            self.schema.settings_origins.get("expiration_time"),
+            self.schema.settings_origins.get("absolute_timeout"),
+        ) {
+            if settings
+                .absolute_timeout
+                .is_some_and(|abs| abs.as_seconds() > 0 && settings.expiration_time > abs)
+            {
+                let p = crate::settings::SettingsProblem::ExpirationLongerThanAbsolute;
+                let d = Diagnostic::error(p.to_string(), exp.clone())
+                    .with_secondary(abs.clone(), "the absolute cap is set here");
+                self.push(d);
+            }
+        }
+        // Keys must come from somewhere; an empty variable name can never be set.
+        if settings.keys.file.is_none() && settings.keys.env.trim().is_empty() {
+            let d = Diagnostic::error(
+                "`keys.env` is empty and no `keys.file` is set: the session keys would come from nowhere",
+                self.settings_origin("keys"),
+            )
+            .with_help("name the environment variable holding the key, e.g. `env = \"SESSION_KEY\"`");
+            self.push(d);
+        }
+        if let Some(empty) = settings
+            .keys
+            .fallback_env
+            .iter()
+            .find(|e| e.trim().is_empty())
+        {
+            let d = Diagnostic::error(
+                format!("`keys.fallback_env` holds an empty variable name {empty:?}"),
+                self.settings_origin("keys.fallback_env"),
+            );
+            self.push(d);
+        }
+        match &settings.backend {
+            Backend::File { dir, .. } if dir.as_os_str().is_empty() => {
+                let d = Diagnostic::error(
+                    "the file backend needs a directory: `dir` is empty",
+                    self.settings_origin("backend.dir"),
+                )
+                .with_help(
+                    "set `backend = { type = \"file\", dir = \"/var/lib/myapp/sessions\" }`",
+                );
+                self.push(d);
+            }
+            Backend::Postgres(db) | Backend::Mysql(db) => {
+                // The table name is spliced into SQL; the runtime's stores apply this rule.
+                if let Some(why) = crate::settings::DatabaseBackend::table_name_problem(&db.table) {
+                    let d = Diagnostic::error(
+                        format!("invalid table name `{}`: {why}", db.table.escape_debug()),
+                        self.settings_origin("backend.table"),
+                    )
+                    .with_label("invalid table name")
+                    .with_help(format!(
+                        "use 1 to {} ASCII letters, digits and `_`, not starting with a digit",
+                        crate::settings::DatabaseBackend::MAX_TABLE_LEN
+                    ));
+                    self.push(d);
+                }
+                if db.url_env.trim().is_empty() {
+                    let d = Diagnostic::error(
+                        "`url_env` is empty: name the environment variable holding the database URL",
+                        self.settings_origin("backend.url_env"),
+                    );
+                    self.push(d);
+                }
+                if db.max_payload == 0 {
+                    let d = Diagnostic::error(
+                        "`max_payload` must be greater than zero",
+                        self.settings_origin("backend.max_payload"),
+                    )
+                    .with_label("allows no session at all");
+                    self.push(d);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// On the cookie backend the whole session travels in the cookie, and browsers drop a
+    /// cookie over 4096 bytes: a spec whose rules allow more fails for some user at run
+    /// time, so it is refused here, with the numbers.
+    pub(super) fn check_cookie_budget(&mut self) {
+        if self.schema.settings.backend != Backend::Cookie {
+            return;
+        }
+        let budget = crate::budget::cookie_budget(self.schema);
+        let field = |name: &str| self.schema.fields.iter().find(|f| f.name == name);
+        // Where to shrink a field: the rule that lets it grow.
+        let grow_origin = |f: &Field| -> Origin {
+            let r = &f.rules;
+            let from_items = if f.ty.value.is_collection() {
+                r.max_items.as_ref().map(|m| m.origin.clone())
+            } else {
+                None
+            };
+            from_items
+                .or_else(|| r.max_length.as_ref().map(|m| m.origin.clone()))
+                .filter(|o| *o != Origin::Unknown)
+                .unwrap_or_else(|| f.origin.clone())
+        };
+        for (name, why) in budget.unbounded() {
+            let Some(f) = field(name) else { continue };
+            let d = Diagnostic::warning(
+                format!(
+                    "the cookie budget cannot be proven: field `{name}` has no size limit ({why})"
+                ),
+                f.origin.clone(),
+            )
+            .with_label("unbounded on the cookie backend")
+            .with_help(
+                "bound it (`max_length`, `max_items`), or keep the data server-side (`backend = { type = \"file\", dir = \"...\" }`)",
+            )
+            .with_note("a cookie over 4096 bytes is dropped by browsers; the runtime then answers with an error");
+            self.push(d);
+        }
+        let data = budget.data_bounded_part();
+        let total = budget.total_for(data);
+        if total <= crate::budget::MAX_COOKIE_BYTES {
+            return;
+        }
+        let largest = budget.largest();
+        let Some(&(first, first_bytes)) = largest.first() else {
+            return;
+        };
+        let Some(first_field) = field(first) else {
+            return;
+        };
+        let shown: Vec<String> = largest
+            .iter()
+            .take(3)
+            .map(|(n, b)| format!("`{n}` ({b} bytes)"))
+            .collect();
+        let mut d = Diagnostic::error(
+            format!(
+                "the largest cookie this session allows is {total} bytes, {} over the {} bytes browsers keep",
+                total - crate::budget::MAX_COOKIE_BYTES,
+                crate::budget::MAX_COOKIE_BYTES
+            ),
+            grow_origin(first_field),
+        )
+        .with_label(format!("`{first}` takes up to {first_bytes} bytes"))
+        .with_note(format!("the fields taking the most room: {}", shown.join(", ")))
+        .with_help("lower `max_items` or `max_length`, add a `pattern` that admits fewer characters, or keep the data server-side (`backend = { type = \"file\", dir = \"...\" }`)");
+        // Other fields worth shrinking (a tenth of the limit or more).
+        for (name, bytes) in largest.iter().skip(1).take(2) {
+            if *bytes < crate::budget::MAX_COOKIE_BYTES / 10 {
+                continue;
+            }
+            if let Some(f) = field(name) {
+                d = d.with_secondary(
+                    grow_origin(f),
+                    format!("`{name}` takes up to {bytes} bytes"),
+                );
+            }
+        }
+        self.push(d);
+    }
+}
