@@ -25,6 +25,7 @@
 
 use std::fmt;
 use std::str::FromStr;
+use std::sync::OnceLock;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -79,6 +80,8 @@ pub struct SessionId {
     text: [u8; SessionId::LEGACY_ENCODED_LEN],
     /// [`SessionId::BYTES`] or [`SessionId::LEGACY_BYTES`].
     len: u8,
+    /// The store key, hashed once: a request loads and saves under the same key.
+    key: OnceLock<[u8; 32]>,
 }
 
 impl SessionId {
@@ -111,6 +114,7 @@ impl SessionId {
             bytes: [0; Self::LEGACY_BYTES],
             text: [0; Self::LEGACY_ENCODED_LEN],
             len: bytes.len() as u8,
+            key: OnceLock::new(),
         };
         id.bytes[..bytes.len()].copy_from_slice(bytes);
         let written = URL_SAFE_NO_PAD
@@ -169,7 +173,11 @@ impl SessionId {
     /// The key under which server-side stores keep this session: SHA-256 of the id's bytes
     /// (16 bytes, or 32 for an id of the previous format).
     pub fn store_key(&self) -> StoreKey {
-        StoreKey(Sha256::digest(self.as_bytes()).into())
+        StoreKey(
+            *self
+                .key
+                .get_or_init(|| Sha256::digest(self.as_bytes()).into()),
+        )
     }
 }
 
