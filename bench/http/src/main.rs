@@ -12,7 +12,7 @@
 //! response 200, the counter climbing by one on every request of a connection in `write`
 //! mode and staying at 1 in `read` mode, no `Set-Cookie` on a read after the first).
 //!
-//! Options: `--secs N` (measured seconds per run, default 5), `--warmup N` (default 1),
+//! Options: `--secs N` (measured seconds per run, default 10), `--warmup N` (default 1),
 //! `--rounds N` (default 2), `--conns N` (default 64), `--only a,b` (configurations whose
 //! name contains one of these), `--workloads write-counter,...`.
 
@@ -124,7 +124,7 @@ struct Options {
 impl Options {
     fn parse(args: &[String]) -> Self {
         let mut o = Options {
-            secs: 5.0,
+            secs: 10.0,
             warmup: 1.0,
             rounds: 2,
             conns: 64,
