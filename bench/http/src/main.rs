@@ -69,6 +69,16 @@ const CONFIGS: &[Config] = &[
         label: "ours, file store",
     },
     Config {
+        name: "ours-typed-memory",
+        baseline: "axum-none",
+        label: "ours, typed schema (derive), memory store",
+    },
+    Config {
+        name: "ours-typed-encrypted",
+        baseline: "axum-none",
+        label: "ours, typed schema (derive), encrypted cookie",
+    },
+    Config {
         name: "actix-none",
         baseline: "actix-none",
         label: "actix-web, no session",

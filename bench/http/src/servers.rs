@@ -76,6 +76,35 @@ pub fn serve(config: &str, mode: Mode, payload: Payload, listener: std::net::Tcp
     }
 }
 
+/// The counter session as a typed schema (`#[derive(Session)]`).
+#[derive(session_runtime::Session)]
+#[session(cookie_name = "session")]
+pub struct TypedCounter {
+    /// The counter.
+    #[session(default)]
+    counter: u64,
+}
+
+/// The 321-byte session as a typed schema.
+#[derive(session_runtime::Session)]
+#[session(cookie_name = "session")]
+pub struct TypedBig {
+    #[session(default)]
+    counter: u64,
+    #[session(default)]
+    user_id: u64,
+    #[session(default)]
+    username: String,
+    #[session(default)]
+    cart: Vec<String>,
+    #[session(default)]
+    csrf: String,
+    #[session(default)]
+    flash: String,
+    #[session(default)]
+    note: String,
+}
+
 mod axum_server {
     use super::*;
     use axum::Router;
@@ -106,6 +135,50 @@ mod axum_server {
                 }
             }
             session.set("counter", &n).expect("a number serializes");
+        }
+        n.to_string()
+    }
+
+    async fn typed_counter(
+        State(ctx): State<Ctx>,
+        session: session_runtime::Session<TypedCounter>,
+    ) -> String {
+        let current = Some(session.counter()).filter(|n| *n > 0);
+        let (n, write) = next(ctx.mode, current);
+        if write {
+            session.set_counter(n).expect("valid");
+        }
+        n.to_string()
+    }
+
+    async fn typed_big(
+        State(ctx): State<Ctx>,
+        session: session_runtime::Session<TypedBig>,
+    ) -> String {
+        let current = Some(session.counter()).filter(|n| *n > 0);
+        let (n, write) = next(ctx.mode, current);
+        if write {
+            if n == 1 {
+                let data = big_data();
+                let s = |k: &str| data[k].as_str().unwrap_or_default().to_owned();
+                session
+                    .set_user_id(data["user_id"].as_u64().unwrap_or_default())
+                    .expect("valid");
+                session.set_username(s("username")).expect("valid");
+                let cart = data["cart"]
+                    .as_array()
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(|v| v.as_str().map(str::to_owned))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                session.set_cart(cart).expect("valid");
+                session.set_csrf(s("csrf")).expect("valid");
+                session.set_flash(s("flash")).expect("valid");
+                session.set_note(s("note")).expect("valid");
+            }
+            session.set_counter(n).expect("valid");
         }
         n.to_string()
     }
@@ -168,6 +241,37 @@ mod axum_server {
                 SessionManager::cookie(settings(CookieMode::Signed), Keys::generate())
                     .expect("manager"),
             ),
+            "ours-typed-memory" | "ours-typed-encrypted" => {
+                let s = settings(CookieMode::Encrypted);
+                let memory = config == "ours-typed-memory";
+                match payload {
+                    Payload::Counter => {
+                        let m = if memory {
+                            SessionManager::<TypedCounter>::with_store(
+                                s,
+                                Arc::new(MemoryStore::new()),
+                            )
+                        } else {
+                            SessionManager::<TypedCounter>::cookie(s, Keys::generate())
+                        };
+                        Router::new()
+                            .route("/", get(typed_counter))
+                            .layer(SessionLayer::new(m.expect("manager")))
+                            .with_state(ctx)
+                    }
+                    Payload::Big => {
+                        let m = if memory {
+                            SessionManager::<TypedBig>::with_store(s, Arc::new(MemoryStore::new()))
+                        } else {
+                            SessionManager::<TypedBig>::cookie(s, Keys::generate())
+                        };
+                        Router::new()
+                            .route("/", get(typed_big))
+                            .layer(SessionLayer::new(m.expect("manager")))
+                            .with_state(ctx)
+                    }
+                }
+            }
             "tower-memory" => {
                 Router::new()
                     .route("/", get(tower))
