@@ -11,21 +11,33 @@
 //! not bound: a new schema version must not log everyone out; schema evolution upgrades
 //! the data instead.
 //!
-//! # Format (version 1)
+//! # Format (version 2, written)
 //!
 //! Binary layout, then unpadded base64url for cookies ([`Codec::seal`]) or raw bytes for
 //! files ([`Codec::seal_bytes`]):
 //!
-//! - signed: `header (0x11) | key id (4) | payload | HMAC-SHA256 tag (32)`, the MAC taken
-//!   over `header | key id | context | payload` (so the client can read the payload but not
-//!   change it);
-//! - encrypted: `header (0x21) | key id (4) | nonce (12) | ciphertext | GCM tag (16)`, with
-//!   `header | key id | context` as associated data and a random 96-bit nonce per value.
+//! - signed: `header (0x12) | key hint (1) | payload | HMAC-SHA256 tag, first 16 bytes`,
+//!   the MAC taken over `header | key hint | context | payload` (so the client can read the
+//!   payload but not change it);
+//! - encrypted: `header (0x22) | key hint (1) | nonce (12) | ciphertext | GCM tag (16)`,
+//!   with `header | key hint | context` as associated data and a random 96-bit nonce per
+//!   value.
 //!
 //! The header byte carries the mode and the format version; the context is encoded as
-//! length-prefixed parts, so no two contexts give the same bytes. Verification is
-//! constant-time (`Mac::verify_slice`, the GCM tag check). AES-GCM with random nonces is
-//! safe for about 2^32 values per key: rotate keys long before that.
+//! length-prefixed parts, so no two contexts give the same bytes. The key hint is the first
+//! byte of the sealing key's [`KeyId`]: opening tries every configured key with that first
+//! byte (usually one), so two keys that share it cost one extra attempt, never a wrong
+//! answer. The signed tag is HMAC-SHA256 truncated to its first 128 bits, as RFC 2104 and
+//! RFC 4868 allow: a forgery still takes about 2^128 attempts, the strength of the GCM tag
+//! of the encrypted mode. Verification is constant-time (`Mac::verify_truncated_left`,
+//! `Mac::verify_slice`, the GCM tag check). AES-GCM with random nonces is safe for about
+//! 2^32 values per key: rotate keys long before that.
+//!
+//! # Format (version 1, still opened)
+//!
+//! Values sealed before version 2 keep opening until they expire: the same layout with the
+//! full 4-byte key id instead of the hint, and the signed mode with the whole 32-byte
+//! HMAC-SHA256 tag (headers `0x11` and `0x21`). Nothing is sealed in it any more.
 //!
 //! ```
 //! use session_runtime::codec::{Codec, CodecContext, CodecError};
@@ -45,11 +57,15 @@
 //! assert_eq!(opened.plaintext, b"{\"cart\":[]}");
 //! assert_eq!(opened.key_index, 1);
 //!
-//! // Bound to its cookie name and schema; refused once the old key is removed.
+//! // Bound to its cookie name and schema; refused once the old key is removed (as an
+//! // unknown key, or as failing authentication when the keys' ids share a first byte).
 //! let other = CodecContext::cookie("other", "shop");
 //! assert!(matches!(after.open(&other, &value), Err(CodecError::Authentication)));
 //! let removed = Codec::new(CookieMode::Encrypted, Keys::single(new));
-//! assert!(matches!(removed.open(&ctx, &value), Err(CodecError::UnknownKey(_))));
+//! assert!(matches!(
+//!     removed.open(&ctx, &value),
+//!     Err(CodecError::UnknownKey(_) | CodecError::Authentication)
+//! ));
 //! ```
 
 use std::fmt;
@@ -67,13 +83,22 @@ use crate::keys::{KeyId, Keys};
 use crate::store::{Sealer, StoreError};
 use session_spec::settings::CookieMode;
 
-/// The format version, in the low nibble of the header byte.
-pub const FORMAT_VERSION: u8 = 1;
+/// The format version written, in the low nibble of the header byte (version 1 is still
+/// opened).
+pub const FORMAT_VERSION: u8 = 2;
 const HEADER_SIGNED: u8 = 0x10 | FORMAT_VERSION;
 const HEADER_ENCRYPTED: u8 = 0x20 | FORMAT_VERSION;
+const HEADER_SIGNED_V1: u8 = 0x11;
+const HEADER_ENCRYPTED_V1: u8 = 0x21;
 const KEY_ID_LEN: usize = 4;
-const PREFIX_LEN: usize = 1 + KEY_ID_LEN;
-const MAC_LEN: usize = 32;
+/// Header and key hint (version 2).
+const PREFIX_LEN: usize = 2;
+/// Header and key id (version 1).
+const PREFIX_LEN_V1: usize = 1 + KEY_ID_LEN;
+/// The signed tag: HMAC-SHA256 truncated to 128 bits (version 2).
+const MAC_LEN: usize = 16;
+/// The whole HMAC-SHA256 tag (version 1).
+const MAC_LEN_V1: usize = 32;
 const NONCE_LEN: usize = 12;
 const GCM_TAG_LEN: usize = 16;
 
@@ -96,7 +121,10 @@ pub enum CodecError {
     /// sealed for another cookie name, schema or record.
     #[error("sealed value failed authentication (changed, forged, or bound to another context)")]
     Authentication,
-    /// The value names a key that is not configured (removed, or never ours).
+    /// The value names a key that is not configured (removed, or never ours). For a value of
+    /// format version 2, which carries only the first byte of the key id, the other three
+    /// bytes are zero; and a removed key whose first byte is shared by a configured key
+    /// gives [`CodecError::Authentication`] instead.
     #[error("sealed value was made with a key that is not configured (key id {0})")]
     UnknownKey(KeyId),
     /// The input (or, when sealing, the output) exceeds the limit; nothing was decoded.
@@ -316,16 +344,16 @@ impl Codec {
         match self.mode {
             CookieMode::Signed => {
                 out.push(HEADER_SIGNED);
-                out.extend_from_slice(&key.id.0);
+                out.push(key.id.0[0]);
                 out.extend_from_slice(plaintext);
                 let tag = signed_mac(key, ctx, &out[..PREFIX_LEN], plaintext).finalize();
-                out.extend_from_slice(&tag.into_bytes());
+                out.extend_from_slice(&tag.into_bytes()[..MAC_LEN]);
             }
             CookieMode::Encrypted => {
                 let mut nonce = [0u8; NONCE_LEN];
                 fill_random(&mut nonce)?;
                 out.push(HEADER_ENCRYPTED);
-                out.extend_from_slice(&key.id.0);
+                out.push(key.id.0[0]);
                 out.extend_from_slice(&nonce);
                 let aad = associated_data(&out[..PREFIX_LEN], ctx);
                 out.extend_from_slice(plaintext);
@@ -345,57 +373,96 @@ impl Codec {
     }
 
     fn open_raw(&self, ctx: &CodecContext, mut sealed: Vec<u8>) -> Result<Opened> {
-        let (header, min_len) = match self.mode {
-            CookieMode::Signed => (HEADER_SIGNED, PREFIX_LEN + MAC_LEN),
-            CookieMode::Encrypted => (HEADER_ENCRYPTED, PREFIX_LEN + NONCE_LEN + GCM_TAG_LEN),
+        let (current, v1, other) = match self.mode {
+            CookieMode::Signed => (
+                HEADER_SIGNED,
+                HEADER_SIGNED_V1,
+                [HEADER_ENCRYPTED, HEADER_ENCRYPTED_V1],
+            ),
+            CookieMode::Encrypted => (
+                HEADER_ENCRYPTED,
+                HEADER_ENCRYPTED_V1,
+                [HEADER_SIGNED, HEADER_SIGNED_V1],
+            ),
         };
-        match sealed.first() {
+        // (prefix length, signed tag length) of the value's format version.
+        let (prefix_len, mac_len) = match sealed.first() {
             None => return Err(CodecError::Malformed("empty")),
-            Some(&h) if h == header => {}
-            Some(&h) if h == HEADER_SIGNED || h == HEADER_ENCRYPTED => {
+            Some(&h) if h == current => (PREFIX_LEN, MAC_LEN),
+            Some(&h) if h == v1 => (PREFIX_LEN_V1, MAC_LEN_V1),
+            Some(h) if other.contains(h) => {
                 return Err(CodecError::Malformed("sealed in the other cookie mode"));
             }
             Some(_) => return Err(CodecError::Malformed("unknown format version")),
-        }
+        };
+        let min_len = match self.mode {
+            CookieMode::Signed => prefix_len + mac_len,
+            CookieMode::Encrypted => prefix_len + NONCE_LEN + GCM_TAG_LEN,
+        };
         if sealed.len() < min_len {
             return Err(CodecError::Malformed("too short"));
         }
-        let mut id = [0u8; KEY_ID_LEN];
-        id.copy_from_slice(&sealed[1..PREFIX_LEN]);
-        let id = KeyId(id);
+        let key_bytes = &sealed[1..prefix_len];
         let mut candidates = self
             .keys
             .iter()
             .enumerate()
-            .filter(|(_, key)| key.id == id)
+            .filter(|(_, key)| key.id.0[..key_bytes.len()] == *key_bytes)
             .peekable();
         if candidates.peek().is_none() {
-            return Err(CodecError::UnknownKey(id));
+            let mut id = [0u8; KEY_ID_LEN];
+            id[..key_bytes.len()].copy_from_slice(key_bytes);
+            return Err(CodecError::UnknownKey(KeyId(id)));
         }
         match self.mode {
             CookieMode::Signed => {
-                let (prefix, rest) = sealed.split_at(PREFIX_LEN);
-                let (payload, tag) = rest.split_at(rest.len() - MAC_LEN);
+                let (prefix, rest) = sealed.split_at(prefix_len);
+                let (payload, tag) = rest.split_at(rest.len() - mac_len);
                 let found = candidates.find(|(_, key)| {
+                    // The whole tag (version 1) or its first 128 bits (version 2).
                     signed_mac(key, ctx, prefix, payload)
-                        .verify_slice(tag)
+                        .verify_truncated_left(tag)
                         .is_ok()
                 });
                 let (key_index, _) = found.ok_or(CodecError::Authentication)?;
-                sealed.truncate(sealed.len() - MAC_LEN);
-                sealed.drain(..PREFIX_LEN);
+                sealed.truncate(sealed.len() - mac_len);
+                sealed.drain(..prefix_len);
                 Ok(Opened {
                     plaintext: sealed,
                     key_index,
                 })
             }
             CookieMode::Encrypted => {
-                let aad = associated_data(&sealed[..PREFIX_LEN], ctx);
-                let nonce = *Nonce::from_slice(&sealed[PREFIX_LEN..PREFIX_LEN + NONCE_LEN]);
+                let aad = associated_data(&sealed[..prefix_len], ctx);
+                let nonce = *Nonce::from_slice(&sealed[prefix_len..prefix_len + NONCE_LEN]);
                 let tag = *Tag::from_slice(&sealed[sealed.len() - GCM_TAG_LEN..]);
-                let body = &sealed[PREFIX_LEN + NONCE_LEN..sealed.len() - GCM_TAG_LEN];
-                for (key_index, key) in candidates {
-                    let mut buf = body.to_vec();
+                let end = sealed.len() - GCM_TAG_LEN;
+                let mut candidates = candidates.peekable();
+                while let Some((key_index, key)) = candidates.next() {
+                    let last = candidates.peek().is_none();
+                    // Decrypt in place for the last (usually the only) candidate; a copy
+                    // for the others, which may fail and must leave the ciphertext intact.
+                    if last {
+                        if key
+                            .aead
+                            .decrypt_in_place_detached(
+                                &nonce,
+                                &aad,
+                                &mut sealed[prefix_len + NONCE_LEN..end],
+                                &tag,
+                            )
+                            .is_ok()
+                        {
+                            sealed.truncate(end);
+                            sealed.drain(..prefix_len + NONCE_LEN);
+                            return Ok(Opened {
+                                plaintext: sealed,
+                                key_index,
+                            });
+                        }
+                        break;
+                    }
+                    let mut buf = sealed[prefix_len + NONCE_LEN..end].to_vec();
                     if key
                         .aead
                         .decrypt_in_place_detached(&nonce, &aad, &mut buf, &tag)

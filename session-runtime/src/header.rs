@@ -5,7 +5,7 @@
 //!
 //! `name=value; Path=/; Domain=example.com; Max-Age=600; Expires=Thu, 01 Jan 1970 00:10:00 GMT; Secure; HttpOnly; SameSite=Lax; Partitioned`
 
-use session_spec::{SameSite, Settings};
+use session_spec::Settings;
 
 use crate::time::Timestamp;
 
@@ -55,30 +55,43 @@ where
     (out, false)
 }
 
-/// The cookie attributes of a policy, ready to format.
+/// The cookie attributes of a policy, ready to format: everything but the value and the
+/// lifetime is formatted once, when the manager is built.
 #[derive(Clone, Debug)]
 pub(crate) struct CookiePolicy {
     pub(crate) name: String,
-    path: String,
-    domain: Option<String>,
-    secure: bool,
-    http_only: bool,
-    same_site: SameSite,
-    partitioned: bool,
     pub(crate) permanent: bool,
+    /// `; Path=...` and `; Domain=...`: what comes before `Max-Age`.
+    head: String,
+    /// `; Secure`, `; HttpOnly`, `; SameSite=...` and `; Partitioned`: what comes after
+    /// `Expires`.
+    tail: String,
 }
 
 impl CookiePolicy {
     pub(crate) fn new(settings: &Settings) -> Self {
+        let mut head = format!("; Path={}", settings.path);
+        if let Some(domain) = &settings.domain {
+            head.push_str("; Domain=");
+            head.push_str(domain);
+        }
+        let mut tail = String::new();
+        if settings.secure {
+            tail.push_str("; Secure");
+        }
+        if settings.http_only {
+            tail.push_str("; HttpOnly");
+        }
+        tail.push_str("; SameSite=");
+        tail.push_str(settings.same_site.as_str());
+        if settings.partitioned {
+            tail.push_str("; Partitioned");
+        }
         Self {
             name: settings.full_cookie_name(),
-            path: settings.path.clone(),
-            domain: settings.domain.clone(),
-            secure: settings.secure,
-            http_only: settings.http_only,
-            same_site: settings.same_site,
-            partitioned: settings.partitioned,
             permanent: settings.permanent,
+            head,
+            tail,
         }
     }
 
@@ -102,24 +115,18 @@ impl CookiePolicy {
 
     fn format(&self, value: &str, lifetime: Option<(i64, Timestamp)>) -> String {
         use std::fmt::Write;
-        let mut s = String::with_capacity(self.name.len() + value.len() + 120);
-        let _ = write!(s, "{}={}; Path={}", self.name, value, self.path);
-        if let Some(domain) = &self.domain {
-            let _ = write!(s, "; Domain={domain}");
-        }
+        // The attributes that do not change are formatted once, in `new`.
+        let mut s = String::with_capacity(
+            self.name.len() + 1 + value.len() + self.head.len() + self.tail.len() + 64,
+        );
+        s.push_str(&self.name);
+        s.push('=');
+        s.push_str(value);
+        s.push_str(&self.head);
         if let Some((max_age, expires)) = lifetime {
             let _ = write!(s, "; Max-Age={max_age}; Expires={}", http_date(expires));
         }
-        if self.secure {
-            s.push_str("; Secure");
-        }
-        if self.http_only {
-            s.push_str("; HttpOnly");
-        }
-        let _ = write!(s, "; SameSite={}", self.same_site.as_str());
-        if self.partitioned {
-            s.push_str("; Partitioned");
-        }
+        s.push_str(&self.tail);
         s
     }
 }

@@ -1,4 +1,10 @@
-//! Session ids: 256 bits from the operating system's CSPRNG, one canonical text form.
+//! Session ids: 128 bits from the operating system's CSPRNG, one canonical text form.
+//!
+//! 128 random bits are far beyond what an attacker can guess (at a billion guesses a
+//! second against a billion live sessions, the first hit is expected after some 10^13
+//! years), so ids are 16 bytes, 22 characters in a cookie. Ids of the previous format (32
+//! bytes, 43 characters) are still parsed, so sessions issued before the change live until
+//! they expire; both lengths hash into a [`StoreKey`] the same way.
 //!
 //! A [`SessionId`] is opaque: it can be generated, parsed from a cookie, written into a
 //! cookie, and hashed into the [`StoreKey`] under which server-side stores keep the record
@@ -19,6 +25,7 @@
 
 use std::fmt;
 use std::str::FromStr;
+use std::sync::OnceLock;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -46,10 +53,11 @@ pub(crate) fn fill_random(buf: &mut [u8]) -> Result<(), RandomError> {
 /// The message never repeats the offending value (it came from a client).
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum IdError {
-    /// The text does not have [`SessionId::ENCODED_LEN`] characters.
+    /// The text has neither [`SessionId::ENCODED_LEN`] nor
+    /// [`SessionId::LEGACY_ENCODED_LEN`] characters.
     #[error("session id must be {expected} characters long, found {found}")]
     Length {
-        /// The required length.
+        /// The required length (of new ids).
         expected: usize,
         /// The length found (in bytes).
         found: usize,
@@ -59,22 +67,32 @@ pub enum IdError {
     Encoding,
 }
 
-/// An opaque session id: 32 bytes (256 bits) from the operating system's CSPRNG.
+/// An opaque session id: 16 bytes (128 bits) from the operating system's CSPRNG, or 32
+/// bytes for an id issued before ids were shortened.
 ///
-/// Its one text form is unpadded base64url (43 characters, alphabet `A-Z a-z 0-9 - _`);
-/// [`SessionId::parse`] accepts that form only. Equality is constant-time. `Debug` prints
-/// only a short prefix of the id's SHA-256, never the id.
+/// Its one text form is unpadded base64url (22 characters, or 43 for an old id; alphabet
+/// `A-Z a-z 0-9 - _`); [`SessionId::parse`] accepts that form only. Equality is
+/// constant-time (ids of different lengths are never equal). `Debug` prints only a short
+/// prefix of the id's SHA-256, never the id.
 #[derive(Clone)]
 pub struct SessionId {
-    bytes: [u8; SessionId::BYTES],
-    text: [u8; SessionId::ENCODED_LEN],
+    bytes: [u8; SessionId::LEGACY_BYTES],
+    text: [u8; SessionId::LEGACY_ENCODED_LEN],
+    /// [`SessionId::BYTES`] or [`SessionId::LEGACY_BYTES`].
+    len: u8,
+    /// The store key, hashed once: a request loads and saves under the same key.
+    key: OnceLock<[u8; 32]>,
 }
 
 impl SessionId {
-    /// Bytes of randomness in an id.
-    pub const BYTES: usize = 32;
-    /// Length of the text form.
-    pub const ENCODED_LEN: usize = 43;
+    /// Bytes of randomness in a new id.
+    pub const BYTES: usize = 16;
+    /// Length of the text form of a new id.
+    pub const ENCODED_LEN: usize = 22;
+    /// Bytes of an id of the previous format (still accepted).
+    pub const LEGACY_BYTES: usize = 32;
+    /// Length of the text form of an id of the previous format (still accepted).
+    pub const LEGACY_ENCODED_LEN: usize = 43;
 
     /// A fresh id from the operating system's CSPRNG.
     ///
@@ -83,40 +101,64 @@ impl SessionId {
     pub fn generate() -> Result<Self, RandomError> {
         let mut bytes = [0u8; Self::BYTES];
         fill_random(&mut bytes)?;
-        Ok(Self::from_bytes(bytes))
+        Ok(Self::from_slice(&bytes).unwrap_or_else(|| unreachable!("16 bytes is an id length")))
     }
 
-    fn from_bytes(bytes: [u8; Self::BYTES]) -> Self {
-        let mut text = [0u8; Self::ENCODED_LEN];
+    /// The id made of `bytes` (as in [`SessionId::as_bytes`]); `None` unless `bytes` has
+    /// [`SessionId::BYTES`] or [`SessionId::LEGACY_BYTES`] bytes.
+    pub(crate) fn from_slice(bytes: &[u8]) -> Option<Self> {
+        if bytes.len() != Self::BYTES && bytes.len() != Self::LEGACY_BYTES {
+            return None;
+        }
+        let mut id = Self {
+            bytes: [0; Self::LEGACY_BYTES],
+            text: [0; Self::LEGACY_ENCODED_LEN],
+            len: bytes.len() as u8,
+            key: OnceLock::new(),
+        };
+        id.bytes[..bytes.len()].copy_from_slice(bytes);
         let written = URL_SAFE_NO_PAD
-            .encode_slice(bytes, &mut text)
+            .encode_slice(bytes, &mut id.text)
             .unwrap_or_default();
-        debug_assert_eq!(written, Self::ENCODED_LEN);
-        Self { bytes, text }
+        debug_assert_eq!(written, base64_len(bytes.len()));
+        Some(id)
+    }
+
+    /// The id's random bytes (16, or 32 for an id of the previous format).
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.bytes[..usize::from(self.len)]
+    }
+
+    fn text(&self) -> &[u8] {
+        &self.text[..base64_len(usize::from(self.len))]
     }
 
     /// Parses the canonical text form (as found in a cookie).
     ///
     /// # Errors
-    /// [`IdError::Length`] when `text` is not 43 bytes long; [`IdError::Encoding`] when it
-    /// uses characters outside the base64url alphabet, padding, or non-zero trailing bits
-    /// (a second spelling of the same bytes).
+    /// [`IdError::Length`] when `text` is neither 22 nor 43 bytes long;
+    /// [`IdError::Encoding`] when it uses characters outside the base64url alphabet,
+    /// padding, or non-zero trailing bits (a second spelling of the same bytes).
     pub fn parse(text: &str) -> Result<Self, IdError> {
-        if text.len() != Self::ENCODED_LEN {
-            return Err(IdError::Length {
-                expected: Self::ENCODED_LEN,
-                found: text.len(),
-            });
-        }
-        let mut bytes = [0u8; Self::BYTES];
+        let len = match text.len() {
+            Self::ENCODED_LEN => Self::BYTES,
+            Self::LEGACY_ENCODED_LEN => Self::LEGACY_BYTES,
+            found => {
+                return Err(IdError::Length {
+                    expected: Self::ENCODED_LEN,
+                    found,
+                });
+            }
+        };
+        let mut bytes = [0u8; Self::LEGACY_BYTES];
         // The engine is strict: no padding, URL alphabet only, trailing bits must be zero.
         match URL_SAFE_NO_PAD.decode_slice(text.as_bytes(), &mut bytes) {
-            Ok(Self::BYTES) => {}
+            Ok(n) if n == len => {}
             _ => return Err(IdError::Encoding),
         }
-        let id = Self::from_bytes(bytes);
+        let id = Self::from_slice(&bytes[..len]).ok_or(IdError::Encoding)?;
         // Belt and braces: the only accepted spelling is the one we would write.
-        if id.text != text.as_bytes() {
+        if id.text() != text.as_bytes() {
             return Err(IdError::Encoding);
         }
         Ok(id)
@@ -125,18 +167,29 @@ impl SessionId {
     /// The text form, for the cookie value.
     pub fn as_str(&self) -> &str {
         // The text is base64url output: always ASCII.
-        std::str::from_utf8(&self.text).unwrap_or_default()
+        std::str::from_utf8(self.text()).unwrap_or_default()
     }
 
-    /// The key under which server-side stores keep this session: SHA-256 of the id's bytes.
+    /// The key under which server-side stores keep this session: SHA-256 of the id's bytes
+    /// (16 bytes, or 32 for an id of the previous format).
     pub fn store_key(&self) -> StoreKey {
-        StoreKey(Sha256::digest(self.bytes).into())
+        StoreKey(
+            *self
+                .key
+                .get_or_init(|| Sha256::digest(self.as_bytes()).into()),
+        )
     }
+}
+
+/// Length of unpadded base64 for `n` bytes.
+const fn base64_len(n: usize) -> usize {
+    (n / 3) * 4 + [0, 2, 3][n % 3]
 }
 
 impl PartialEq for SessionId {
     fn eq(&self, other: &Self) -> bool {
-        self.bytes.ct_eq(&other.bytes).into()
+        // The lengths are not secret; the bytes are compared in constant time.
+        self.len == other.len && bool::from(self.as_bytes().ct_eq(other.as_bytes()))
     }
 }
 
@@ -144,7 +197,7 @@ impl Eq for SessionId {}
 
 impl std::hash::Hash for SessionId {
     fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        self.bytes.hash(state);
+        self.as_bytes().hash(state);
     }
 }
 

@@ -379,11 +379,7 @@ impl<S: SessionSchema> SessionManager<S> {
                 return None;
             }
         };
-        let Some(id) = envelope
-            .id
-            .as_deref()
-            .and_then(|id| SessionId::parse(id).ok())
-        else {
+        let Some(id) = envelope.id.clone() else {
             tracing::warn!("authentic session cookie without a valid id; starting a fresh session");
             return None;
         };
@@ -607,8 +603,7 @@ impl<S: SessionSchema> SessionManager<S> {
                     (Some(old), false) => old.id.clone(),
                     _ => new_id()?,
                 };
-                let plaintext =
-                    payload::encode(None, S::VERSION, Some(id.as_str()), &w.times, &w.data)?;
+                let plaintext = payload::encode(None, S::VERSION, Some(&id), &w.times, &w.data);
                 let size = m.cookie.name.len() + codec.codec.sealed_len(plaintext.len());
                 if size > MAX_COOKIE_SIZE {
                     return Err(Error::CookieTooLarge { size });
@@ -626,8 +621,7 @@ impl<S: SessionSchema> SessionManager<S> {
                 (id, 0, value)
             }
             Backend::Store(store) => {
-                let plaintext =
-                    payload::encode(Some(S::NAME), S::VERSION, None, &w.times, &w.data)?;
+                let plaintext = payload::encode(Some(S::NAME), S::VERSION, None, &w.times, &w.data);
                 match (&w.old, w.rotate) {
                     (Some(old), false) => {
                         let record = Record {

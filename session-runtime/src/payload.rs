@@ -1,59 +1,112 @@
 //! The plaintext of a session: what the cookie backend seals into the cookie and what a
 //! server-side store keeps as a record's payload.
 //!
-//! Compact JSON with one-letter keys:
+//! # Format 2 (written)
+//!
+//! A compact binary envelope, so that a small session makes a small cookie:
+//!
+//! | bytes | content |
+//! |---|---|
+//! | 1 | `0x80`, flags (`0x01` schema name present, `0x02` id present, `0x04` the id is of the previous format, 32 bytes, `0x08` the id issued at creation, with no field of its own) and, in bits 4 to 6, the schema version the data was written under when it is 1 to 7 |
+//! | varint | (when bits 4 to 6 are zero) the schema version |
+//! | varint + bytes | the schema's name (store records only: the cookie codec binds it into the MAC or the associated data instead) |
+//! | 16 or 32 | the session id's raw bytes (cookie backend only: a store keys records by the id's hash instead) |
+//! | zigzag varint | created, in seconds from 2026-01-01T00:00:00Z |
+//! | zigzag varint | last seen, seconds after created |
+//! | zigzag varint | the sliding expiry, seconds after last seen |
+//! | zigzag varint | (without flag `0x04`) the id issued, seconds before last seen |
+//! | value | the data: an object, in the encoding below |
+//!
+//! Varints are LEB128 (seven bits a byte, low bits first); a zigzag varint maps
+//! `0, -1, 1, -2, ...` to `0, 1, 2, 3, ...` first. A value is a tag byte and its content:
+//! `0` null, `1` false, `2` true, `3` an unsigned integer (varint), `4` a negative integer
+//! `n` (varint of `-(n + 1)`), `5` a finite float (8 bytes, little-endian IEEE 754), `6` a
+//! string (varint length, UTF-8), `7` an array (varint count, values), `8` an object
+//! (varint count, then each key as a string without its tag, and its value). The data of
+//! a session keeps the JSON data model (the schema layer works on JSON values); only the
+//! bytes differ.
+//!
+//! With `cookie_mode = "signed"` the payload stays readable to the client, as the setting
+//! promises, but as these documented bytes after base64url decoding rather than as JSON
+//! text: strings appear as they are, numbers as varints.
+//!
+//! # Format 1 (still read)
+//!
+//! Compact JSON with one-letter keys, written before format 2 and still decoded, so that
+//! cookies and records written by an earlier version keep working until they expire:
 //!
 //! ```text
 //! {"f":1,"n":"shop","s":3,"id":"...","c":1700000000,"i":1700000000,"l":1700000100,"e":1700086400,"d":{...}}
 //! ```
 //!
-//! `f` is this format's version, `n` the schema's name (store records only: the cookie
-//! codec binds it into the MAC or the associated data instead), `s` the schema version the
-//! data was written under, `id` the session id (cookie backend only: a store keys records
-//! by the id's hash instead),
-//! `c` created, `i` id issued, `l` last seen, `e` the sliding expiry (Unix seconds), `d`
-//! the data. The timestamps sit inside the authenticated payload or the record, so the
-//! server, not the cookie's own attributes, decides when a session ends.
+//! `f` is the format version, `n`, `s` and `id` as above (the id in its text form), `c`
+//! created, `i` id issued, `l` last seen, `e` the sliding expiry (Unix seconds), `d` the
+//! data. Either way the timestamps sit inside the authenticated payload or the record, so
+//! the server, not the cookie's own attributes, decides when a session ends.
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
+use serde_json::{Number, Value};
 
+use crate::id::SessionId;
 use crate::schema::Map;
 use crate::session::Times;
 use crate::time::Timestamp;
 
-/// The version of this payload format.
-pub(crate) const FORMAT: u32 = 1;
+/// The version of the JSON payload format, still read.
+pub(crate) const FORMAT_JSON: u32 = 1;
 
-#[derive(Serialize)]
-struct EnvelopeRef<'a> {
+/// The marker bit of the binary format (version 2) in the first byte. A JSON payload
+/// starts with `{`, below `0x80`.
+const BINARY: u8 = 0x80;
+const FLAG_NAME: u8 = 0x01;
+const FLAG_ID: u8 = 0x02;
+const FLAG_LONG_ID: u8 = 0x04;
+const FLAG_ISSUED_AT_CREATION: u8 = 0x08;
+/// Bits 4 to 6: the schema version when it is 1 to 7, else zero and a varint follows.
+const VERSION_SHIFT: u8 = 4;
+const VERSION_INLINE_MAX: u32 = 7;
+
+/// The zero of the created timestamp: 2026-01-01T00:00:00Z (small numbers for years).
+const EPOCH: i64 = 1_767_225_600;
+
+/// How deeply arrays and objects may nest in the data (as serde_json's default limit).
+const MAX_DEPTH: usize = 128;
+
+const TAG_NULL: u8 = 0;
+const TAG_FALSE: u8 = 1;
+const TAG_TRUE: u8 = 2;
+const TAG_UINT: u8 = 3;
+const TAG_NEG: u8 = 4;
+const TAG_FLOAT: u8 = 5;
+const TAG_STRING: u8 = 6;
+const TAG_ARRAY: u8 = 7;
+const TAG_OBJECT: u8 = 8;
+
+/// The format-1 payload, as serde reads it.
+#[derive(Deserialize)]
+struct JsonEnvelope {
     f: u32,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    n: Option<&'a str>,
+    #[serde(default)]
+    n: Option<String>,
     s: u32,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    id: Option<&'a str>,
+    #[serde(default)]
+    id: Option<String>,
     c: i64,
     i: i64,
     l: i64,
     e: i64,
-    d: &'a Map,
+    d: Map,
 }
 
 /// A decoded payload.
-#[derive(Deserialize)]
 pub(crate) struct Envelope {
-    f: u32,
     /// The schema's name (store records).
-    #[serde(default)]
     pub(crate) n: Option<String>,
     /// The schema version the data was written under.
     pub(crate) s: u32,
-    #[serde(default)]
-    pub(crate) id: Option<String>,
-    c: i64,
-    i: i64,
-    l: i64,
-    e: i64,
+    /// The session id (cookie backend).
+    pub(crate) id: Option<SessionId>,
+    times: Times,
     /// The data.
     pub(crate) d: Map,
 }
@@ -61,12 +114,7 @@ pub(crate) struct Envelope {
 impl Envelope {
     /// The timestamps.
     pub(crate) fn times(&self) -> Times {
-        Times {
-            created_at: Timestamp(self.c),
-            id_issued_at: Timestamp(self.i),
-            last_seen: Timestamp(self.l),
-            expires_at: Timestamp(self.e),
-        }
+        self.times
     }
 }
 
@@ -75,36 +123,449 @@ impl Envelope {
 pub(crate) enum PayloadError {
     #[error("session payload is not valid: {0}")]
     Json(#[from] serde_json::Error),
-    #[error("session payload format {0} is not supported (expected {FORMAT})")]
+    #[error("session payload format {0} is not supported (expected 1 or 2)")]
     Format(u32),
+    #[error("session payload is not valid: {0}")]
+    Binary(&'static str),
 }
 
-/// Serializes a session.
+/// Serializes a session in format 2.
 pub(crate) fn encode(
     schema_name: Option<&str>,
     schema_version: u32,
-    id: Option<&str>,
+    id: Option<&SessionId>,
     times: &Times,
     data: &Map,
-) -> Result<Vec<u8>, serde_json::Error> {
-    serde_json::to_vec(&EnvelopeRef {
-        f: FORMAT,
-        n: schema_name,
-        s: schema_version,
+) -> Vec<u8> {
+    let mut out = Vec::with_capacity(64 + data.len() * 16);
+    let (c, i, l, e) = (
+        times.created_at.as_secs(),
+        times.id_issued_at.as_secs(),
+        times.last_seen.as_secs(),
+        times.expires_at.as_secs(),
+    );
+    let mut flags = BINARY;
+    if schema_name.is_some() {
+        flags |= FLAG_NAME;
+    }
+    if id.is_some() {
+        flags |= FLAG_ID;
+    }
+    if id.is_some_and(|id| id.as_bytes().len() == SessionId::LEGACY_BYTES) {
+        flags |= FLAG_LONG_ID;
+    }
+    if i == c {
+        flags |= FLAG_ISSUED_AT_CREATION;
+    }
+    let inline = (1..=VERSION_INLINE_MAX).contains(&schema_version);
+    if inline {
+        flags |= (schema_version as u8) << VERSION_SHIFT;
+    }
+    out.push(flags);
+    if !inline {
+        put_varint(&mut out, u64::from(schema_version));
+    }
+    if let Some(name) = schema_name {
+        put_str(&mut out, name);
+    }
+    if let Some(id) = id {
+        out.extend_from_slice(id.as_bytes());
+    }
+    put_zigzag(&mut out, c.wrapping_sub(EPOCH));
+    put_zigzag(&mut out, l.wrapping_sub(c));
+    put_zigzag(&mut out, e.wrapping_sub(l));
+    if i != c {
+        put_zigzag(&mut out, l.wrapping_sub(i));
+    }
+    put_object(&mut out, data);
+    out
+}
+
+/// Deserializes a session of format 2 or 1.
+pub(crate) fn decode(bytes: &[u8]) -> Result<Envelope, PayloadError> {
+    match bytes.first() {
+        Some(b) if b & BINARY != 0 => decode_binary(bytes),
+        _ => decode_json(bytes),
+    }
+}
+
+fn decode_json(bytes: &[u8]) -> Result<Envelope, PayloadError> {
+    let env: JsonEnvelope = serde_json::from_slice(bytes)?;
+    if env.f != FORMAT_JSON {
+        return Err(PayloadError::Format(env.f));
+    }
+    let id = match env.id {
+        Some(text) => Some(
+            SessionId::parse(&text).map_err(|_| PayloadError::Binary("session id is not valid"))?,
+        ),
+        None => None,
+    };
+    Ok(Envelope {
+        n: env.n,
+        s: env.s,
         id,
-        c: times.created_at.as_secs(),
-        i: times.id_issued_at.as_secs(),
-        l: times.last_seen.as_secs(),
-        e: times.expires_at.as_secs(),
-        d: data,
+        times: Times {
+            created_at: Timestamp(env.c),
+            id_issued_at: Timestamp(env.i),
+            last_seen: Timestamp(env.l),
+            expires_at: Timestamp(env.e),
+        },
+        d: env.d,
     })
 }
 
-/// Deserializes a session.
-pub(crate) fn decode(bytes: &[u8]) -> Result<Envelope, PayloadError> {
-    let env: Envelope = serde_json::from_slice(bytes)?;
-    if env.f != FORMAT {
-        return Err(PayloadError::Format(env.f));
+fn decode_binary(bytes: &[u8]) -> Result<Envelope, PayloadError> {
+    let mut r = Reader { rest: bytes };
+    let flags = r.byte()?;
+    let s = match (flags >> VERSION_SHIFT) & 0x07 {
+        0 => u32::try_from(r.varint()?).map_err(|_| PayloadError::Binary("schema version"))?,
+        inline => u32::from(inline),
+    };
+    let n = if flags & FLAG_NAME != 0 {
+        Some(r.str()?.to_owned())
+    } else {
+        None
+    };
+    if flags & FLAG_LONG_ID != 0 && flags & FLAG_ID == 0 {
+        return Err(PayloadError::Binary("unknown flags"));
     }
-    Ok(env)
+    let id = if flags & FLAG_ID != 0 {
+        let len = if flags & FLAG_LONG_ID != 0 {
+            SessionId::LEGACY_BYTES
+        } else {
+            SessionId::BYTES
+        };
+        let id = SessionId::from_slice(r.take(len)?)
+            .ok_or(PayloadError::Binary("session id is not valid"))?;
+        Some(id)
+    } else {
+        None
+    };
+    let c = EPOCH
+        .checked_add(r.zigzag()?)
+        .ok_or(PayloadError::Binary("time out of range"))?;
+    let add = |a: i64, b: i64| {
+        a.checked_add(b)
+            .ok_or(PayloadError::Binary("time out of range"))
+    };
+    let l = add(c, r.zigzag()?)?;
+    let e = add(l, r.zigzag()?)?;
+    let i = if flags & FLAG_ISSUED_AT_CREATION != 0 {
+        c
+    } else {
+        l.checked_sub(r.zigzag()?)
+            .ok_or(PayloadError::Binary("time out of range"))?
+    };
+    let d = r.object(0)?;
+    if !r.rest.is_empty() {
+        return Err(PayloadError::Binary("trailing bytes"));
+    }
+    Ok(Envelope {
+        n,
+        s,
+        id,
+        times: Times {
+            created_at: Timestamp(c),
+            id_issued_at: Timestamp(i),
+            last_seen: Timestamp(l),
+            expires_at: Timestamp(e),
+        },
+        d,
+    })
+}
+
+fn put_varint(out: &mut Vec<u8>, mut v: u64) {
+    while v >= 0x80 {
+        out.push((v as u8) | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
+fn put_zigzag(out: &mut Vec<u8>, v: i64) {
+    put_varint(out, ((v << 1) ^ (v >> 63)) as u64);
+}
+
+fn put_str(out: &mut Vec<u8>, s: &str) {
+    put_varint(out, s.len() as u64);
+    out.extend_from_slice(s.as_bytes());
+}
+
+fn put_object(out: &mut Vec<u8>, map: &Map) {
+    put_varint(out, map.len() as u64);
+    for (key, value) in map {
+        put_str(out, key);
+        put_value(out, value);
+    }
+}
+
+fn put_value(out: &mut Vec<u8>, value: &Value) {
+    match value {
+        Value::Null => out.push(TAG_NULL),
+        Value::Bool(false) => out.push(TAG_FALSE),
+        Value::Bool(true) => out.push(TAG_TRUE),
+        Value::Number(n) => put_number(out, n),
+        Value::String(s) => {
+            out.push(TAG_STRING);
+            put_str(out, s);
+        }
+        Value::Array(items) => {
+            out.push(TAG_ARRAY);
+            put_varint(out, items.len() as u64);
+            for item in items {
+                put_value(out, item);
+            }
+        }
+        Value::Object(map) => {
+            out.push(TAG_OBJECT);
+            put_object(out, map);
+        }
+    }
+}
+
+fn put_number(out: &mut Vec<u8>, n: &Number) {
+    if let Some(u) = n.as_u64() {
+        out.push(TAG_UINT);
+        put_varint(out, u);
+    } else if let Some(i) = n.as_i64() {
+        // Negative here: -(i + 1) fits in u64 for every negative i64.
+        out.push(TAG_NEG);
+        put_varint(out, !(i as u64));
+    } else {
+        // serde_json numbers are finite: a float that is neither integer.
+        out.push(TAG_FLOAT);
+        out.extend_from_slice(&n.as_f64().unwrap_or_default().to_le_bytes());
+    }
+}
+
+/// Reads a format-2 payload, refusing anything malformed without panicking or allocating
+/// more than the input justifies.
+struct Reader<'a> {
+    rest: &'a [u8],
+}
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize) -> Result<&'a [u8], PayloadError> {
+        if n > self.rest.len() {
+            return Err(PayloadError::Binary("truncated"));
+        }
+        let (head, tail) = self.rest.split_at(n);
+        self.rest = tail;
+        Ok(head)
+    }
+
+    fn byte(&mut self) -> Result<u8, PayloadError> {
+        Ok(self.take(1)?[0])
+    }
+
+    fn varint(&mut self) -> Result<u64, PayloadError> {
+        let mut v = 0u64;
+        for shift in (0..64).step_by(7) {
+            let b = self.byte()?;
+            let bits = u64::from(b & 0x7f);
+            if shift == 63 && bits > 1 {
+                return Err(PayloadError::Binary("varint overflows"));
+            }
+            v |= bits << shift;
+            if b & 0x80 == 0 {
+                return Ok(v);
+            }
+        }
+        Err(PayloadError::Binary("varint too long"))
+    }
+
+    fn zigzag(&mut self) -> Result<i64, PayloadError> {
+        let v = self.varint()?;
+        Ok(((v >> 1) as i64) ^ -((v & 1) as i64))
+    }
+
+    /// A count of items, each at least one byte long: never more than the bytes left.
+    fn count(&mut self) -> Result<usize, PayloadError> {
+        let n = self.varint()?;
+        usize::try_from(n)
+            .ok()
+            .filter(|n| *n <= self.rest.len())
+            .ok_or(PayloadError::Binary("count exceeds the payload"))
+    }
+
+    fn str(&mut self) -> Result<&'a str, PayloadError> {
+        let len = self.count()?;
+        std::str::from_utf8(self.take(len)?)
+            .map_err(|_| PayloadError::Binary("string is not UTF-8"))
+    }
+
+    fn object(&mut self, depth: usize) -> Result<Map, PayloadError> {
+        let n = self.count()?;
+        let mut map = Map::new();
+        for _ in 0..n {
+            let key = self.str()?.to_owned();
+            let value = self.value(depth + 1)?;
+            map.insert(key, value);
+        }
+        Ok(map)
+    }
+
+    fn value(&mut self, depth: usize) -> Result<Value, PayloadError> {
+        if depth > MAX_DEPTH {
+            return Err(PayloadError::Binary("nested too deeply"));
+        }
+        Ok(match self.byte()? {
+            TAG_NULL => Value::Null,
+            TAG_FALSE => Value::Bool(false),
+            TAG_TRUE => Value::Bool(true),
+            TAG_UINT => Value::Number(self.varint()?.into()),
+            TAG_NEG => {
+                let v = self.varint()?;
+                let i =
+                    i64::try_from(v).map_err(|_| PayloadError::Binary("integer out of range"))?;
+                Value::Number((-i - 1).into())
+            }
+            TAG_FLOAT => {
+                let mut b = [0u8; 8];
+                b.copy_from_slice(self.take(8)?);
+                let f = f64::from_le_bytes(b);
+                Value::Number(
+                    Number::from_f64(f).ok_or(PayloadError::Binary("float is not finite"))?,
+                )
+            }
+            TAG_STRING => Value::String(self.str()?.to_owned()),
+            TAG_ARRAY => {
+                let n = self.count()?;
+                let mut items = Vec::with_capacity(n);
+                for _ in 0..n {
+                    items.push(self.value(depth + 1)?);
+                }
+                Value::Array(items)
+            }
+            TAG_OBJECT => Value::Object(self.object(depth)?),
+            _ => return Err(PayloadError::Binary("unknown value tag")),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn times(c: i64, i: i64, l: i64, e: i64) -> Times {
+        Times {
+            created_at: Timestamp(c),
+            id_issued_at: Timestamp(i),
+            last_seen: Timestamp(l),
+            expires_at: Timestamp(e),
+        }
+    }
+
+    fn map(v: Value) -> Map {
+        match v {
+            Value::Object(m) => m,
+            _ => unreachable!(),
+        }
+    }
+
+    #[test]
+    fn roundtrip_with_every_kind_of_value() {
+        let data = map(json!({
+            "null": null, "t": true, "f": false, "u": u64::MAX, "z": 0, "neg": i64::MIN,
+            "m1": -1, "pi": 3.25, "s": "héllo", "empty": "", "a": [1, [2, []], {"k": "v"}],
+            "o": {"nested": {"deeper": [null]}}
+        }));
+        let id = SessionId::generate().unwrap();
+        let old = SessionId::parse(&"A".repeat(43)).unwrap();
+        for (name, id, t) in [
+            (None, Some(&old), times(1, 1, 1, 1)),
+            (
+                None,
+                Some(&id),
+                times(1_700_000_000, 1_700_000_000, 1_700_000_100, 1_700_086_500),
+            ),
+            (
+                Some("shop"),
+                None,
+                times(1_800_000_000, 1_800_000_050, 1_800_000_060, 1_700_000_000),
+            ),
+            (None, None, times(0, -5, i64::MAX / 4, i64::MIN / 4)),
+        ] {
+            for version in [0, 1, 7, 8, u32::MAX] {
+                let env = decode(&encode(name, version, id, &t, &data)).unwrap();
+                assert_eq!(env.s, version);
+            }
+            let bytes = encode(name, 7, id, &t, &data);
+            let env = decode(&bytes).unwrap();
+            assert_eq!(env.n.as_deref(), name);
+            assert_eq!(env.s, 7);
+            assert_eq!(env.id.as_ref(), id);
+            assert_eq!(env.times(), t);
+            assert_eq!(env.d, data);
+        }
+    }
+
+    #[test]
+    fn a_counter_session_is_small() {
+        let id = SessionId::generate().unwrap();
+        let t = times(1_780_000_000, 1_780_000_000, 1_780_000_030, 1_780_086_430);
+        let bytes = encode(None, 1, Some(&id), &t, &map(json!({"counter": 1})));
+        // flags and version, id (16), created (4), last seen (1), expiry (3), data (11)
+        assert_eq!(bytes.len(), 36, "{bytes:?}");
+    }
+
+    #[test]
+    fn format_1_json_payloads_are_still_read() {
+        let id = SessionId::generate().unwrap();
+        let json = format!(
+            r#"{{"f":1,"s":2,"id":"{}","c":10,"i":11,"l":12,"e":13,"d":{{"user":"ada"}}}}"#,
+            id.as_str()
+        );
+        let env = decode(json.as_bytes()).unwrap();
+        assert_eq!(env.id, Some(id));
+        assert_eq!(env.s, 2);
+        assert_eq!(env.times(), times(10, 11, 12, 13));
+        assert_eq!(env.d, map(json!({"user": "ada"})));
+        let record = r#"{"f":1,"n":"shop","s":1,"c":1,"i":1,"l":1,"e":2,"d":{}}"#;
+        assert_eq!(
+            decode(record.as_bytes()).unwrap().n.as_deref(),
+            Some("shop")
+        );
+        assert!(matches!(
+            decode(br#"{"f":3,"s":1,"c":1,"i":1,"l":1,"e":2,"d":{}}"#),
+            Err(PayloadError::Format(3))
+        ));
+    }
+
+    #[test]
+    fn truncations_and_garbage_are_refused_without_panicking() {
+        let id = SessionId::generate().unwrap();
+        let data = map(json!({"cart": ["a", "b"], "n": -3, "x": 1.5, "o": {"k": null}}));
+        let bytes = encode(Some("s"), 1, Some(&id), &times(1, 2, 3, 4), &data);
+        for n in 0..bytes.len() {
+            assert!(decode(&bytes[..n]).is_err(), "prefix of {n} bytes accepted");
+        }
+        let mut longer = bytes.clone();
+        longer.push(0);
+        assert!(decode(&longer).is_err());
+        // Deep nesting is refused, not a stack overflow.
+        let mut deep = vec![BINARY | 0x10, 0, 0, 0, 1, 1, b'k'];
+        deep.extend(std::iter::repeat_n(TAG_ARRAY, 10_000).flat_map(|t| [t, 1]));
+        assert!(decode(&deep).is_err());
+        // A huge count is refused before allocating.
+        let mut huge = vec![BINARY | 0x10, 0, 0, 0];
+        put_varint(&mut huge, u64::MAX);
+        assert!(decode(&huge).is_err());
+        // Unknown flags, tags, bad UTF-8, bad id lengths, non-finite floats.
+        for bad in [
+            vec![BINARY | 0x10 | FLAG_LONG_ID, 0, 0, 0, 0],
+            vec![BINARY | 0x10, 0, 0, 0, 1, 1, b'k', 9],
+            vec![BINARY | 0x10, 0, 0, 0, 1, 1, 0xff, 0],
+            vec![BINARY | 0x10 | FLAG_ID, 1, 2, 3, 0, 0, 0, 0],
+            vec![BINARY, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01, 0, 0, 0, 0],
+            [
+                vec![BINARY | 0x10, 0, 0, 0, 1, 1, b'k', TAG_FLOAT],
+                f64::NAN.to_le_bytes().to_vec(),
+            ]
+            .concat(),
+        ] {
+            assert!(decode(&bad).is_err(), "{bad:?} accepted");
+        }
+    }
 }

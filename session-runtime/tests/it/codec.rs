@@ -36,6 +36,28 @@ fn refuse_all(
     tried
 }
 
+/// Asserts that `result` refuses a value sealed under `sealing`, a key that `configured`
+/// does not hold: as an unknown key, or, when a configured key's id shares the first byte
+/// (the only one format 2 carries), as failing authentication.
+fn refused_as_unknown(
+    result: Result<session_runtime::codec::Opened, CodecError>,
+    sealing: &Key,
+    configured: &[&Key],
+) {
+    let hint = sealing.id().0[0];
+    if configured.iter().any(|k| k.id().0[0] == hint) {
+        assert!(
+            matches!(result, Err(CodecError::Authentication)),
+            "{result:?}"
+        );
+    } else {
+        assert!(
+            matches!(result, Err(CodecError::UnknownKey(id)) if id.0 == [hint, 0, 0, 0]),
+            "{result:?}"
+        );
+    }
+}
+
 fn sealed(mode: CookieMode) -> (Codec, String) {
     let codec = Codec::new(mode, Keys::new(Key::generate(), vec![Key::generate()]));
     let value = codec.seal(&ctx(), PAYLOAD).unwrap();
@@ -98,30 +120,26 @@ fn key_rotation_matrix() {
             let reissued = codec.seal(&ctx(), &opened.plaintext).unwrap();
             assert_eq!(codec.open(&ctx(), &reissued).unwrap().key_index, 0);
             if index > 0 {
-                assert!(matches!(
-                    issuer.open(&ctx(), &reissued),
-                    Err(CodecError::UnknownKey(_))
-                ));
+                refused_as_unknown(issuer.open(&ctx(), &reissued), &primary, &[key]);
             }
         }
 
         // A key removed from the list, then a key that was never ours: refused.
         let before = Codec::new(mode, Keys::new(removed.clone(), vec![primary.clone()]));
         let value = before.seal(&ctx(), PAYLOAD).unwrap();
-        assert!(
-            matches!(codec.open(&ctx(), &value), Err(CodecError::UnknownKey(id)) if id == removed.id())
-        );
-        let random = Codec::new(mode, Keys::generate());
-        let value = random.seal(&ctx(), PAYLOAD).unwrap();
-        assert!(matches!(
-            codec.open(&ctx(), &value),
-            Err(CodecError::UnknownKey(_))
-        ));
+        let configured: Vec<&Key> = std::iter::once(&primary).chain(&fallbacks).collect();
+        refused_as_unknown(codec.open(&ctx(), &value), &removed, &configured);
+        let random = Key::generate();
+        let value = Codec::new(mode, Keys::single(random.clone()))
+            .seal(&ctx(), PAYLOAD)
+            .unwrap();
+        refused_as_unknown(codec.open(&ctx(), &value), &random, &configured);
 
-        // A random key's value relabelled with each configured key id: authentication fails.
+        // A random key's value relabelled with each configured key's hint: authentication
+        // fails.
         let mut raw = URL_SAFE_NO_PAD.decode(&value).unwrap();
         for key in std::iter::once(&primary).chain(&fallbacks) {
-            raw[1..5].copy_from_slice(&key.id().0);
+            raw[1] = key.id().0[0];
             let forged = URL_SAFE_NO_PAD.encode(&raw);
             assert!(matches!(
                 codec.open(&ctx(), &forged),
@@ -293,7 +311,7 @@ fn a_value_of_the_other_mode_is_refused() {
         Err(CodecError::Malformed(_))
     ));
     // Relabelled with the other mode's header byte: authentication still fails.
-    for (codec, value, header) in [(&encrypted, &s, 0x21u8), (&signed, &e, 0x11)] {
+    for (codec, value, header) in [(&encrypted, &s, 0x22u8), (&signed, &e, 0x12)] {
         let mut raw = URL_SAFE_NO_PAD.decode(value).unwrap();
         raw[0] = header;
         let relabelled = URL_SAFE_NO_PAD.encode(raw);
@@ -305,7 +323,7 @@ fn a_value_of_the_other_mode_is_refused() {
     // Unknown format versions.
     let mut tried = 0;
     for header in 0..=255u8 {
-        if header == 0x11 || header == 0x21 {
+        if [0x11, 0x21, 0x12, 0x22].contains(&header) {
             continue;
         }
         let mut raw = URL_SAFE_NO_PAD.decode(&s).unwrap();
@@ -313,7 +331,7 @@ fn a_value_of_the_other_mode_is_refused() {
         tried += refuse_all(&signed, &ctx(), [URL_SAFE_NO_PAD.encode(&raw)]);
         tried += refuse_all(&encrypted, &ctx(), [URL_SAFE_NO_PAD.encode(&raw)]);
     }
-    assert_eq!(tried, 2 * 254);
+    assert_eq!(tried, 2 * 252);
 }
 
 #[test]
@@ -442,7 +460,7 @@ proptest! {
     #[test]
     fn open_bytes_never_panics_or_accepts_arbitrary_bytes(
         b in proptest::collection::vec(any::<u8>(), 0..300),
-        header in prop_oneof![Just(0x11u8), Just(0x21u8)],
+        header in prop_oneof![Just(0x11u8), Just(0x21u8), Just(0x12u8), Just(0x22u8)],
     ) {
         for mode in MODES {
             let codec = Codec::new(mode, Keys::generate());
@@ -457,13 +475,14 @@ proptest! {
     fn forged_values_under_a_known_key_id_are_refused(
         body in proptest::collection::vec(any::<u8>(), 0..300),
         encrypted in any::<bool>(),
+        v1 in any::<bool>(),
     ) {
         let (mode, header) = if encrypted { (CookieMode::Encrypted, 0x21u8) } else { (CookieMode::Signed, 0x11) };
         let keys = Keys::generate();
         let id = keys.primary.id();
         let codec = Codec::new(mode, keys);
-        let mut raw = vec![header];
-        raw.extend_from_slice(&id.0);
+        let mut raw = vec![if v1 { header } else { header + 1 }];
+        raw.extend_from_slice(if v1 { &id.0[..] } else { &id.0[..1] });
         raw.extend_from_slice(&body);
         let result = codec.open(&ctx(), &URL_SAFE_NO_PAD.encode(&raw));
         prop_assert!(matches!(result, Err(CodecError::Authentication | CodecError::Malformed(_))), "{:?}", result);
@@ -636,9 +655,10 @@ mod format_v1 {
         let expected = [&prefix[..], PLAINTEXT, &mac.finalize().into_bytes()].concat();
         assert_eq!(URL_SAFE_NO_PAD.encode(&expected), SIGNED);
 
+        // Format 1 is no longer written, but still opened.
         let codec = Codec::new(CookieMode::Signed, Keys::single(key));
         let ctx = CodecContext::cookie("session", "shop");
-        assert_eq!(codec.seal(&ctx, PLAINTEXT).unwrap(), SIGNED);
+        assert_ne!(codec.seal(&ctx, PLAINTEXT).unwrap(), SIGNED);
         assert_eq!(codec.open(&ctx, SIGNED).unwrap().plaintext, PLAINTEXT);
     }
 
@@ -668,5 +688,48 @@ mod format_v1 {
         );
         let ctx = CodecContext::cookie("session", "shop");
         assert_eq!(codec.open(&ctx, ENCRYPTED).unwrap().plaintext, PLAINTEXT);
+    }
+
+    /// Format 2: the header (0x12 or 0x22), the key id's first byte, and for the signed
+    /// mode the first 16 bytes of the HMAC-SHA256 tag.
+    #[test]
+    fn format_2_follows_the_description() {
+        let key_id = derive(b"session-toolkit v1 key id", 4);
+        let key = Key::from_secret(&secret()).unwrap();
+        let ctx = CodecContext::cookie("session", "shop");
+
+        let signing = derive(b"session-toolkit v1 hmac-sha256 signing", 32);
+        let prefix = [0x12, key_id[0]];
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&signing).unwrap();
+        mac.update(&prefix);
+        mac.update(&context(&[b"cookie", b"session", b"shop"]));
+        mac.update(PLAINTEXT);
+        let expected = [&prefix[..], PLAINTEXT, &mac.finalize().into_bytes()[..16]].concat();
+        let signed = Codec::new(CookieMode::Signed, Keys::single(key.clone()));
+        let value = signed.seal(&ctx, PLAINTEXT).unwrap();
+        assert_eq!(URL_SAFE_NO_PAD.decode(&value).unwrap(), expected);
+        assert_eq!(signed.open(&ctx, &value).unwrap().plaintext, PLAINTEXT);
+        // 2 + 7 + 16 bytes: 34 characters.
+        assert_eq!(value.len(), 34);
+
+        let encrypted = Codec::new(CookieMode::Encrypted, Keys::single(key));
+        let value = encrypted.seal(&ctx, PLAINTEXT).unwrap();
+        let raw = URL_SAFE_NO_PAD.decode(&value).unwrap();
+        assert_eq!(raw[..2], [0x22, key_id[0]]);
+        let encryption = derive(b"session-toolkit v1 aes-256-gcm encryption", 32);
+        let cipher = Aes256Gcm::new_from_slice(&encryption).unwrap();
+        let aad = [&raw[..2], &context(&[b"cookie", b"session", b"shop"])].concat();
+        let plaintext = cipher
+            .decrypt(
+                Nonce::from_slice(&raw[2..14]),
+                Payload {
+                    msg: &raw[14..],
+                    aad: &aad,
+                },
+            )
+            .unwrap();
+        assert_eq!(plaintext, PLAINTEXT);
+        // 2 + 12 + 7 + 16 bytes.
+        assert_eq!(raw.len(), 37);
     }
 }

@@ -21,9 +21,9 @@ fn ids_do_not_repeat_over_many_draws() {
 
 #[test]
 fn ids_use_every_bit() {
-    // Over 1,000 ids every one of the 256 bit positions is set at least once and clear at
-    // least once (a stuck bit would mean less than 256 bits of randomness).
-    let mut ones = [0u32; 256];
+    // Over 1,000 ids every one of the 128 bit positions is set at least once and clear at
+    // least once (a stuck bit would mean less than 128 bits of randomness).
+    let mut ones = [0u32; 128];
     for _ in 0..1000 {
         let id = SessionId::generate().unwrap();
         let bytes = base64_decode(id.as_str());
@@ -42,11 +42,12 @@ fn base64_decode(text: &str) -> Vec<u8> {
 }
 
 #[test]
-fn text_form_is_43_url_safe_characters_and_roundtrips() {
+fn text_form_is_22_url_safe_characters_and_roundtrips() {
     for _ in 0..1000 {
         let id = SessionId::generate().unwrap();
         let text = id.as_str();
-        assert_eq!(text.len(), 43);
+        assert_eq!(text.len(), 22);
+        assert_eq!(id.as_bytes().len(), 16);
         assert!(
             text.bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'),
@@ -95,18 +96,20 @@ fn malicious_and_malformed_ids_are_refused() {
         String::new(),
         "../x".into(),
         "/etc/passwd".into(),
-        format!("{}\0", &good[..42]),
+        format!("{}\0", &good[..21]),
         format!("{good}="),
         format!("{good}A"),
-        good[..42].to_owned(),
+        good[..21].to_owned(),
         // standard alphabet instead of url-safe
-        format!("{}+", &good[..42]),
-        format!("{}/", &good[..42]),
-        format!("{}.", &good[..42]),
-        format!("{} ", &good[..42]),
-        format!("{}é", &good[..41]),
+        format!("{}+", &good[..21]),
+        format!("{}/", &good[..21]),
+        format!("{}.", &good[..21]),
+        format!("{} ", &good[..21]),
+        format!("{}é", &good[..20]),
         long,
         "A".repeat(44),
+        "A".repeat(42),
+        "A".repeat(23),
     ];
     for case in &cases {
         assert!(SessionId::parse(case).is_err(), "accepted {case:?}");
@@ -114,7 +117,7 @@ fn malicious_and_malformed_ids_are_refused() {
     assert_eq!(
         SessionId::parse("x"),
         Err(IdError::Length {
-            expected: 43,
+            expected: 22,
             found: 1
         })
     );
@@ -126,24 +129,60 @@ fn malicious_and_malformed_ids_are_refused() {
 
 #[test]
 fn non_canonical_trailing_bits_are_refused() {
-    // 43 characters carry 258 bits; the last character's two low bits must be zero.
+    // 22 characters carry 132 bits; the last character's four low bits must be zero.
     let id = SessionId::generate().unwrap();
     let text = id.as_str();
     const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
     let last = ALPHABET
         .iter()
-        .position(|&c| c == text.as_bytes()[42])
+        .position(|&c| c == text.as_bytes()[21])
         .unwrap();
-    assert_eq!(last & 3, 0);
+    assert_eq!(last & 15, 0);
     let mut refused = 0;
-    for low in 1..4 {
+    for low in 1..16 {
         let mut other = text.as_bytes().to_vec();
-        other[42] = ALPHABET[last | low];
+        other[21] = ALPHABET[last | low];
         let other = String::from_utf8(other).unwrap();
         assert_eq!(SessionId::parse(&other), Err(IdError::Encoding), "{other}");
         refused += 1;
     }
-    assert_eq!(refused, 3);
+    assert_eq!(refused, 15);
+    // The same for an id of the previous format: 43 characters, two low bits.
+    let old = legacy_id(&[0xab; 32]);
+    let mut other = old.as_bytes().to_vec();
+    other[42] = ALPHABET[ALPHABET.iter().position(|&c| c == other[42]).unwrap() | 1];
+    let other = String::from_utf8(other).unwrap();
+    assert_eq!(SessionId::parse(&other), Err(IdError::Encoding));
+}
+
+fn legacy_id(bytes: &[u8; 32]) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// Ids issued before ids were shortened (32 bytes, 43 characters) still parse, keep their
+/// store key (SHA-256 of their 32 bytes), and never equal a new id.
+#[test]
+fn ids_of_the_previous_format_still_parse_with_the_same_store_key() {
+    let bytes = [7u8; 32];
+    let text = legacy_id(&bytes);
+    assert_eq!(text.len(), SessionId::LEGACY_ENCODED_LEN);
+    let id = SessionId::parse(&text).unwrap();
+    assert_eq!(id.as_str(), text);
+    assert_eq!(id.as_bytes(), &bytes[..]);
+    let expected: [u8; 32] = Sha256::digest(bytes).into();
+    assert_eq!(id.store_key().0, expected);
+    let new = SessionId::generate().unwrap();
+    assert_ne!(id, new);
+    assert_ne!(id.store_key(), new.store_key());
+    // A new id with the first 16 of those bytes is another id.
+    let short = SessionId::parse(&{
+        use base64::Engine as _;
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&bytes[..16])
+    })
+    .unwrap();
+    assert_ne!(id, short);
+    assert_ne!(id.store_key(), short.store_key());
 }
 
 proptest! {
@@ -153,6 +192,24 @@ proptest! {
         if let Ok(id) = SessionId::parse(&s) {
             prop_assert_eq!(id.as_str(), s.as_str());
         }
+    }
+
+    #[test]
+    fn parse_of_22_url_safe_characters_roundtrips_or_refuses(s in "[A-Za-z0-9_-]{22}") {
+        match SessionId::parse(&s) {
+            Ok(id) => prop_assert_eq!(id.as_str(), s.as_str()),
+            Err(e) => prop_assert_eq!(e, IdError::Encoding),
+        }
+    }
+
+    #[test]
+    fn parse_roundtrips_random_16_bytes(bytes in proptest::array::uniform16(any::<u8>())) {
+        use base64::Engine as _;
+        let text = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+        let id = SessionId::parse(&text).unwrap();
+        prop_assert_eq!(id.as_str(), text.as_str());
+        let expected: [u8; 32] = Sha256::digest(bytes).into();
+        prop_assert_eq!(id.store_key().0, expected);
     }
 
     #[test]

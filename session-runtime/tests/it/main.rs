@@ -1,6 +1,7 @@
 //! The session runtime's integration tests: one binary, one module per topic.
 
 mod codec;
+mod compact;
 mod config;
 #[cfg(any(feature = "postgres", feature = "mysql"))]
 mod db;

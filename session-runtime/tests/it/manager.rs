@@ -174,13 +174,14 @@ async fn signed_cookie_is_readable_but_not_writable_by_the_client() {
     let value = h.jar.clone().unwrap();
     let raw = URL_SAFE_NO_PAD.decode(&value).unwrap();
     let text = String::from_utf8_lossy(&raw);
+    // The binary payload keeps keys and strings as they are: readable after base64url.
     assert!(
-        text.contains("\"user\":\"ada\""),
+        text.contains("user") && text.contains("ada"),
         "signed payloads are readable: {text}"
     );
     // The client swaps in another name of the same length: refused.
     let mut bytes = raw.clone();
-    let at = text.find("ada").unwrap();
+    let at = raw.windows(3).position(|w| w == b"ada").unwrap();
     bytes[at..at + 3].copy_from_slice(b"eve");
     h.jar = Some(URL_SAFE_NO_PAD.encode(bytes));
     assert!(h.peek().await.id().is_none());
