@@ -198,7 +198,7 @@ mod tests {
     fn partitioned_cookies_say_so_last() {
         let settings = Settings {
             partitioned: true,
-            same_site: SameSite::None,
+            same_site: session_spec::SameSite::None,
             ..Settings::default()
         };
         let set = CookiePolicy::new(&settings).set("v", Timestamp(0), Timestamp(60));
