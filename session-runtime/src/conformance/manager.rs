@@ -86,6 +86,11 @@ impl SessionStore for Counting {
         self.writes.fetch_add(1, Ordering::SeqCst);
         self.inner.save(key, record).await
     }
+    async fn rotate(&self, rotation: &crate::store::Rotation<'_>) -> crate::store::Result<()> {
+        self.writes.fetch_add(1, Ordering::SeqCst);
+        self.inner.rotate(rotation).await
+    }
+
     async fn delete(&self, key: &StoreKey) -> crate::store::Result<()> {
         self.writes.fetch_add(1, Ordering::SeqCst);
         self.inner.delete(key).await

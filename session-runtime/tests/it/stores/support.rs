@@ -54,6 +54,13 @@ impl SessionStore for TempFileStore {
     async fn save(&self, key: &StoreKey, record: &Record) -> Result<u64, StoreError> {
         self.store.save(key, record).await
     }
+    async fn rotate(
+        &self,
+        rotation: &session_runtime::store::Rotation<'_>,
+    ) -> Result<(), StoreError> {
+        self.store.rotate(rotation).await
+    }
+
     async fn delete(&self, key: &StoreKey) -> Result<(), StoreError> {
         self.store.delete(key).await
     }
