@@ -86,6 +86,22 @@ impl SessionId {
         Ok(Self::from_bytes(bytes))
     }
 
+    /// The id a periodic rotation of this id moves the session to, given the random
+    /// `nonce` kept in the old id's forwarding record: SHA-256 of a label, this id and the
+    /// nonce. Only a holder of this id can compute it (the store keeps the id's hash, never
+    /// the id), and only while the forwarding record exists.
+    pub(crate) fn successor(&self, nonce: &[u8]) -> Self {
+        use sha2::{Digest, Sha256};
+        let digest = Sha256::new()
+            .chain_update(b"session-runtime rotation successor v1\0")
+            .chain_update(self.bytes)
+            .chain_update(nonce)
+            .finalize();
+        let mut bytes = [0u8; Self::BYTES];
+        bytes.copy_from_slice(&digest);
+        Self::from_bytes(bytes)
+    }
+
     fn from_bytes(bytes: [u8; Self::BYTES]) -> Self {
         let mut text = [0u8; Self::ENCODED_LEN];
         let written = URL_SAFE_NO_PAD
