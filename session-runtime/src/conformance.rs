@@ -1169,6 +1169,9 @@ macro_rules! manager_conformance_tests {
             cycle,
             bad_cookies_give_fresh_sessions,
             server_error_discards_changes,
+            logout_racing_rotation,
+            concurrent_appends_all_land,
+            concurrent_increments_lose_nothing,
         ]);
     };
     (@each $name:ident, $make:expr, [$($check:ident),* $(,)?]) => {

@@ -37,7 +37,7 @@
 //! are serialized per key stripe (one of 256, chosen by the key's first byte): in one
 //! process by an async lock, so a waiting request holds no thread, and across processes
 //! by an advisory lock (`flock`/`LockFileEx`, [`File::lock`]) on the stripe's lock file
-//! `.lock-XX` in the directory. A save's compare-and-swap (read the stored version,
+//! `.locks/XX` in the directory. A save's compare-and-swap (read the stored version,
 //! compare, rename) and a rotation (check the old record, link the new one, replace or
 //! remove the old one) are therefore atomic even when several processes share the
 //! directory. A rotation takes the locks of both keys' stripes, in stripe order. Loads take
@@ -73,8 +73,8 @@ const FLAG_SEALED: u8 = 1;
 /// The size of a session file's header.
 pub const HEADER_LEN: usize = 60;
 const TMP_PREFIX: &str = ".tmp-";
-/// The lock files, one per stripe: `.lock-00` to `.lock-ff`.
-const LOCK_PREFIX: &str = ".lock-";
+/// The subdirectory of the lock files, one per stripe: `.locks/00` to `.locks/ff`.
+pub const LOCK_DIR: &str = ".locks";
 /// Temporary files older than this are leftovers of a crash and purged.
 const STALE_TMP: Duration = Duration::from_secs(3600);
 /// The default largest payload: 1 MiB.
@@ -172,6 +172,15 @@ impl FileStoreBuilder {
                 check_dir(&dir, &meta)?;
             }
             Err(e) => return Err(io_error("reading", &dir, e)),
+        }
+        let locks = dir.join(LOCK_DIR);
+        let mut builder = fs::DirBuilder::new();
+        #[cfg(unix)]
+        builder.mode(0o700);
+        match builder.create(&locks) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(io_error("creating", &locks, e)),
         }
         Ok(FileStore {
             inner: Arc::new(Inner {
@@ -283,7 +292,7 @@ impl Inner {
     /// Callers hold the stripe's in-process lock first: an advisory lock does not exclude
     /// other threads of this process.
     fn process_lock(&self, stripe: usize) -> Result<File> {
-        let path = self.dir.join(format!("{LOCK_PREFIX}{stripe:02x}"));
+        let path = self.dir.join(LOCK_DIR).join(format!("{stripe:02x}"));
         let mut options = OpenOptions::new();
         options.read(true).write(true).create(true).truncate(false);
         #[cfg(unix)]

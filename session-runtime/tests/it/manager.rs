@@ -316,10 +316,13 @@ async fn concurrent_change_conflicts_but_a_lost_refresh_does_not() {
     let mut h: Harness = Harness::new(Kind::Store, settings());
     h.request(|s: &Session| s.set("user", "ada").unwrap()).await;
     let header = format!("session={}", h.jar.clone().unwrap());
+    // Both read the counter, then write it: the second is a real conflict.
     let a = h.manager.load([header.as_str()]).await.unwrap();
     let b = h.manager.load([header.as_str()]).await.unwrap();
-    a.set("cart", &1).unwrap();
-    b.set("cart", &2).unwrap();
+    let n = a.get::<i32>("cart").unwrap_or(0);
+    a.set("cart", &(n + 1)).unwrap();
+    let n = b.get::<i32>("cart").unwrap_or(0);
+    b.set("cart", &(n + 2)).unwrap();
     assert_eq!(h.manager.commit(&a, false).await.unwrap().len(), 1);
     match h.manager.commit(&b, false).await {
         Err(e @ Error::Store(StoreError::Conflict { .. })) => assert!(e.is_retryable()),
@@ -331,6 +334,25 @@ async fn concurrent_change_conflicts_but_a_lost_refresh_does_not() {
         Some(1),
         "the first write stands"
     );
+}
+
+/// Two requests that write different keys without reading them: the loser's write is
+/// replayed on the winner's record, and both land.
+#[tokio::test]
+async fn concurrent_blind_writes_are_replayed_and_both_land() {
+    let mut h: Harness = Harness::new(Kind::Store, settings());
+    h.request(|s: &Session| s.set("user", "ada").unwrap()).await;
+    let header = format!("session={}", h.jar.clone().unwrap());
+    let a = h.manager.load([header.as_str()]).await.unwrap();
+    let b = h.manager.load([header.as_str()]).await.unwrap();
+    a.set("theme", "dark").unwrap();
+    b.set("lang", "fr").unwrap();
+    assert_eq!(h.manager.commit(&a, false).await.unwrap().len(), 1);
+    assert_eq!(h.manager.commit(&b, false).await.unwrap().len(), 1);
+    let session = h.manager.load([header.as_str()]).await.unwrap();
+    assert_eq!(session.get::<String>("theme").as_deref(), Some("dark"));
+    assert_eq!(session.get::<String>("lang").as_deref(), Some("fr"));
+    assert_eq!(session.get::<String>("user").as_deref(), Some("ada"));
 }
 
 #[tokio::test]
@@ -450,7 +472,11 @@ async fn from_settings_opens_the_configured_backend_with_keys_from_a_file() {
     // Encrypted at rest: no file holds the plaintext.
     let mut files = 0;
     for entry in std::fs::read_dir(&sessions).unwrap() {
-        let bytes = std::fs::read(entry.unwrap().path()).unwrap();
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            continue; // the lock files
+        }
+        let bytes = std::fs::read(path).unwrap();
         assert!(!bytes.windows(9).any(|w| w == b"swordfish"));
         files += 1;
     }

@@ -211,6 +211,11 @@ impl SessionStore for Broken {
 
     async fn rotate(&self, rotation: &Rotation<'_>) -> Result<(), StoreError> {
         match self.flaw {
+            // The old record stays as it was.
+            Flaw::NeverDeletes => match rotation.new {
+                Some((key, record)) => self.inner.create(key, record).await,
+                None => Ok(()),
+            },
             Flaw::RotateCreateThenDelete => {
                 if let Some((key, record)) = rotation.new {
                     self.inner.create(key, record).await?;
@@ -272,6 +277,27 @@ fn assert_panic_names(error: tokio::task::JoinError, expected: &str, flaw: Flaw)
     assert!(
         message.contains(expected),
         "unexpected panic for {flaw:?}: {message}"
+    );
+}
+
+/// Rotation reverted to create-then-delete (no check of the loaded version): the
+/// manager-level race check finds logged-out sessions that came back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logout_race_check_catches_a_rotation_that_is_not_atomic() {
+    let storage = Storage::Server(Arc::new(Broken {
+        inner: MemoryStore::new(),
+        flaw: Flaw::RotateCreateThenDelete,
+    }));
+    let outcome = tokio::spawn(async move {
+        let clock = conformance::clock();
+        conformance::manager::logout_racing_rotation(&storage, &clock).await;
+    })
+    .await;
+    let error = outcome.expect_err("the race check passed a store whose rotation is not atomic");
+    assert_panic_names(
+        error,
+        "manager conformance check `logout_racing_rotation` failed",
+        Flaw::RotateCreateThenDelete,
     );
 }
 

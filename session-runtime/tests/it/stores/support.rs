@@ -128,6 +128,8 @@ pub fn names(dir: &Path) -> Vec<String> {
                 .into_string()
                 .expect("a UTF-8 name")
         })
+        // The store's lock files live in a subdirectory of their own.
+        .filter(|name| name != session_runtime::store::file::LOCK_DIR)
         .collect();
     names.sort();
     names
