@@ -28,10 +28,27 @@
 //! second the limit is exact to the second, at the price of a write per request.
 //!
 //! **Rotation.** `rotation_interval` gives a session a new id on the first request at
-//! least that long after its id was issued; [`Session::cycle`] does it on demand. Either
-//! way the data and the creation time are kept, and a server-side store deletes the record
-//! under the old id. (The cookie backend has no record to delete: a copy of an old cookie
-//! stays valid until its own deadline. Use a server-side store when revocation matters.)
+//! least that long after its id was issued; [`Session::cycle`] does it on demand (on login
+//! and any privilege change). Either way the data and the creation time are kept, and with
+//! a server-side store the rotation is one atomic [`SessionStore::rotate`]: the old record
+//! is replaced only if it is still at the version this request loaded. After a periodic
+//! rotation the old id stays valid for `rotation_grace` (a forward: a request still in
+//! flight with it opens the new session and gets the new cookie); after `cycle` and
+//! `destroy` the old id is dead at once. (The cookie backend has no record to replace: a
+//! copy of an old cookie stays valid until its own deadline. Use a server-side store when
+//! revocation matters.)
+//!
+//! # Concurrent requests
+//!
+//! With a server-side store a commit is a small transaction. The handle records what the
+//! request read (keys, or everything with `get_all`) and the operations it applied (`set`,
+//! `delete`, `clear`, [`Session::update`] steps such as the typed `push_x`). When the
+//! compare-and-swap finds that another request changed the session first, the record is
+//! loaded again: if no key this request read has changed, the operations are replayed on
+//! the fresh data (rules checked again; a failure is [`Error::Replay`]) and the commit is
+//! retried, a bounded number of times; otherwise the commit fails with
+//! [`StoreError::Conflict`] (a `503` from the layer). A logout always wins: a commit never
+//! brings back a destroyed session, and a logout racing a rotation ends the new id too.
 //!
 //! **Failed responses.** When the handler's response is a server error (5xx),
 //! [`SessionManager::commit`] saves nothing and sends no `Set-Cookie`: the handler's

@@ -7,6 +7,7 @@ mod databases;
 mod derive;
 mod http;
 mod quickstart;
+mod races;
 mod redis_store;
 mod server;
 mod shop;

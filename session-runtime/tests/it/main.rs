@@ -10,6 +10,7 @@ mod id;
 mod keys;
 mod layer;
 mod manager;
+mod model;
 #[cfg(feature = "mysql")]
 mod mysql;
 mod policy;

@@ -214,7 +214,7 @@ fn field_methods(
                     #private::update(self, move |s: &Self| {
                         let value: #item_ty = #private::decode(#field, &value)?;
                         let mut map = #current;
-                        map.insert(key.clone(), value);
+                        map.insert(::core::clone::Clone::clone(&key), value);
                         <Self as #ext>::#set(s, map)
                     })
                 }),
@@ -237,7 +237,7 @@ fn field_methods(
                     if !present {
                         return ::core::result::Result::Ok(false);
                     }
-                    let key = ::std::string::String::from(key);
+                    let key = <::std::string::String as ::core::convert::From<&::core::primitive::str>>::from(key);
                     #private::update(self, move |s: &Self| {
                         let mut map = #current;
                         if map.remove(key.as_str()).is_none() {
