@@ -877,7 +877,11 @@ pub async fn rotate_compare_and_swap(store: &dyn SessionStore, clock: &MockClock
                 Shown(&result)
             );
         }
-        let kept = ok!("rotate_compare_and_swap", "load", store.load(&old, now).await);
+        let kept = ok!(
+            "rotate_compare_and_swap",
+            "load",
+            store.load(&old, now).await
+        );
         if kept != Some(record(b"old", expires_at, 1)) {
             fail!(
                 "rotate_compare_and_swap",
@@ -886,8 +890,16 @@ pub async fn rotate_compare_and_swap(store: &dyn SessionStore, clock: &MockClock
             );
         }
     }
-    let created = ok!("rotate_compare_and_swap", "load", store.load(&new, now).await);
-    let taken_now = ok!("rotate_compare_and_swap", "load", store.load(&taken, now).await);
+    let created = ok!(
+        "rotate_compare_and_swap",
+        "load",
+        store.load(&new, now).await
+    );
+    let taken_now = ok!(
+        "rotate_compare_and_swap",
+        "load",
+        store.load(&taken, now).await
+    );
     if created.is_some() || taken_now != Some(record(b"taken", expires_at, 1)) {
         fail!(
             "rotate_compare_and_swap",
@@ -902,9 +914,21 @@ pub async fn rotate_compare_and_swap(store: &dyn SessionStore, clock: &MockClock
         new: Some((&new, &fresh)),
         keep_old: None,
     };
-    ok!("rotate_compare_and_swap", "rotate", store.rotate(&rotation).await);
-    let gone = ok!("rotate_compare_and_swap", "load", store.load(&old, now).await);
-    let created = ok!("rotate_compare_and_swap", "load", store.load(&new, now).await);
+    ok!(
+        "rotate_compare_and_swap",
+        "rotate",
+        store.rotate(&rotation).await
+    );
+    let gone = ok!(
+        "rotate_compare_and_swap",
+        "load",
+        store.load(&old, now).await
+    );
+    let created = ok!(
+        "rotate_compare_and_swap",
+        "load",
+        store.load(&new, now).await
+    );
     if gone.is_some() || created != Some(record(b"new", expires_at, 1)) {
         fail!(
             "rotate_compare_and_swap",
@@ -932,7 +956,13 @@ pub async fn rotate_compare_and_swap(store: &dyn SessionStore, clock: &MockClock
             Shown(&again)
         );
     }
-    if ok!("rotate_compare_and_swap", "load", store.load(&other, now).await).is_some() {
+    if ok!(
+        "rotate_compare_and_swap",
+        "load",
+        store.load(&other, now).await
+    )
+    .is_some()
+    {
         fail!(
             "rotate_compare_and_swap",
             "a rotation of a record rotated away created its new record"
@@ -953,14 +983,28 @@ pub async fn rotate_compare_and_swap(store: &dyn SessionStore, clock: &MockClock
             Shown(&stale)
         );
     }
-    ok!("rotate_compare_and_swap", "rotate (delete)", store.rotate(&delete(1)).await);
-    if ok!("rotate_compare_and_swap", "load", store.load(&new, now).await).is_some() {
+    ok!(
+        "rotate_compare_and_swap",
+        "rotate (delete)",
+        store.rotate(&delete(1)).await
+    );
+    if ok!(
+        "rotate_compare_and_swap",
+        "load",
+        store.load(&new, now).await
+    )
+    .is_some()
+    {
         fail!(
             "rotate_compare_and_swap",
             "a compare-and-swap delete left the record in place"
         );
     }
-    ok!("rotate_compare_and_swap", "delete", store.delete(&taken).await);
+    ok!(
+        "rotate_compare_and_swap",
+        "delete",
+        store.delete(&taken).await
+    );
 }
 
 /// With `keep_old`, a rotation overwrites the old record (payload, expiry; version plus
@@ -971,7 +1015,9 @@ pub async fn rotate_keeps_old_as_given(store: &dyn SessionStore, clock: &MockClo
     ok!(
         "rotate_keeps_old_as_given",
         "create",
-        store.create(&old, &record(b"old", now.add_seconds(600), 0)).await
+        store
+            .create(&old, &record(b"old", now.add_seconds(600), 0))
+            .await
     );
     let forward = record(b"forward", now.add_seconds(30), 0);
     let rotation = Rotation {
@@ -980,8 +1026,16 @@ pub async fn rotate_keeps_old_as_given(store: &dyn SessionStore, clock: &MockClo
         new: Some((&new, &record(b"new", now.add_seconds(600), 0))),
         keep_old: Some(&forward),
     };
-    ok!("rotate_keeps_old_as_given", "rotate", store.rotate(&rotation).await);
-    let kept = ok!("rotate_keeps_old_as_given", "load", store.load(&old, now).await);
+    ok!(
+        "rotate_keeps_old_as_given",
+        "rotate",
+        store.rotate(&rotation).await
+    );
+    let kept = ok!(
+        "rotate_keeps_old_as_given",
+        "load",
+        store.load(&old, now).await
+    );
     if kept != Some(record(b"forward", now.add_seconds(30), 2)) {
         fail!(
             "rotate_keeps_old_as_given",
@@ -989,7 +1043,9 @@ pub async fn rotate_keeps_old_as_given(store: &dyn SessionStore, clock: &MockClo
             Shown(&kept)
         );
     }
-    let stale = store.save(&old, &record(b"late", now.add_seconds(600), 1)).await;
+    let stale = store
+        .save(&old, &record(b"late", now.add_seconds(600), 1))
+        .await;
     if !matches!(stale, Err(StoreError::Conflict { expected: 1 })) {
         fail!(
             "rotate_keeps_old_as_given",
@@ -1009,8 +1065,16 @@ pub async fn rotate_keeps_old_as_given(store: &dyn SessionStore, clock: &MockClo
             Shown(&after)
         );
     }
-    ok!("rotate_keeps_old_as_given", "delete", store.delete(&old).await);
-    ok!("rotate_keeps_old_as_given", "delete", store.delete(&new).await);
+    ok!(
+        "rotate_keeps_old_as_given",
+        "delete",
+        store.delete(&old).await
+    );
+    ok!(
+        "rotate_keeps_old_as_given",
+        "delete",
+        store.delete(&new).await
+    );
 }
 
 /// Concurrent rotations of one loaded version, each to its own new key: exactly one
@@ -1049,10 +1113,20 @@ pub async fn concurrent_rotations_one_wins(store: &dyn SessionStore, clock: &Moc
     }
     let mut live = 0;
     for key in &keys {
-        if ok!("concurrent_rotations_one_wins", "load", store.load(key, now).await).is_some() {
+        if ok!(
+            "concurrent_rotations_one_wins",
+            "load",
+            store.load(key, now).await
+        )
+        .is_some()
+        {
             live += 1;
         }
-        ok!("concurrent_rotations_one_wins", "delete", store.delete(key).await);
+        ok!(
+            "concurrent_rotations_one_wins",
+            "delete",
+            store.delete(key).await
+        );
     }
     if winners != 1 || live != 1 {
         fail!(
@@ -1061,7 +1135,11 @@ pub async fn concurrent_rotations_one_wins(store: &dyn SessionStore, clock: &Moc
              expected exactly one of each"
         );
     }
-    ok!("concurrent_rotations_one_wins", "delete", store.delete(&old).await);
+    ok!(
+        "concurrent_rotations_one_wins",
+        "delete",
+        store.delete(&old).await
+    );
 }
 
 /// Runs every check in [`CHECKS`] order.

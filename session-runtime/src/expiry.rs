@@ -118,7 +118,10 @@ mod tests {
     #[test]
     fn a_shortened_lifetime_applies_to_sessions_issued_under_the_longer_one() {
         let issued = Times::fresh(Timestamp(1_000), &limits(30 * DAY));
-        assert_eq!(issued.deadline(&limits(30 * DAY)), Timestamp(1_000 + 30 * DAY));
+        assert_eq!(
+            issued.deadline(&limits(30 * DAY)),
+            Timestamp(1_000 + 30 * DAY)
+        );
         assert_eq!(issued.deadline(&limits(3600)), Timestamp(1_000 + 3600));
     }
 

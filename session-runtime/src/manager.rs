@@ -109,8 +109,8 @@ use crate::keys::Keys;
 use crate::payload;
 use crate::schema::{Dynamic, Map, SessionSchema};
 use crate::session::{Inner, Limits, Loaded, Session, Times};
-use crate::store::{Rotation, StoreKey};
 use crate::store::{self, Record, SessionStore, Storage, StoreError};
+use crate::store::{Rotation, StoreKey};
 use crate::time::{Clock, SystemClock, Timestamp};
 
 /// How many fresh ids are tried when a store reports that one exists already (with 256
@@ -493,7 +493,9 @@ impl<S: SessionSchema> SessionManager<S> {
         }
         let times = envelope.times();
         if !times.is_plausible(now) {
-            tracing::warn!("session created in the future (the clock went back?); starting a fresh session");
+            tracing::warn!(
+                "session created in the future (the clock went back?); starting a fresh session"
+            );
             return None;
         }
         if now >= times.deadline(&m.limits) {
@@ -873,7 +875,9 @@ impl<S: SessionSchema> SessionManager<S> {
                     });
                 }
                 Err(StoreError::Exists) => {
-                    tracing::warn!("rotated session id collided with a stored one; drawing another");
+                    tracing::warn!(
+                        "rotated session id collided with a stored one; drawing another"
+                    );
                     last = StoreError::Exists;
                 }
                 Err(e) => return Err(e),

@@ -97,7 +97,10 @@ fn fifty_cart_adds(rotation_due: bool) {
     let responses = at_once(requests);
     let acknowledged = responses.iter().filter(|r| r.status == 303).count();
     let statuses: BTreeSet<u16> = responses.iter().map(|r| r.status).collect();
-    assert_eq!(acknowledged, 50, "rotation due: {rotation_due}: statuses {statuses:?}");
+    assert_eq!(
+        acknowledged, 50,
+        "rotation due: {rotation_due}: statuses {statuses:?}"
+    );
     let cookies: BTreeSet<String> = responses.iter().filter_map(set_cookie).collect();
     assert_eq!(
         cookies.len(),
@@ -204,10 +207,7 @@ fn logout_racing_rotation_never_resurrects() {
                 assert_eq!(logout.status, 303, "the logout succeeds");
                 let mut cookies = vec![cookie.clone()];
                 cookies.extend(set_cookie(&responses[2 * i + 1]));
-                if cookies
-                    .iter()
-                    .any(|c| !user_and_cart(&shop, c).0.is_null())
-                {
+                if cookies.iter().any(|c| !user_and_cart(&shop, c).0.is_null()) {
                     resurrected += 1;
                 }
             }

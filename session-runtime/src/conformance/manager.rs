@@ -523,7 +523,14 @@ fn set_cookie_pair(headers: &[String]) -> Option<String> {
     if header.contains("Max-Age=0") {
         return None;
     }
-    Some(header.split(';').next().unwrap_or_default().trim().to_owned())
+    Some(
+        header
+            .split(';')
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_owned(),
+    )
 }
 
 /// Starts a session holding `user = "ada"`; returns its cookie.
@@ -644,7 +651,9 @@ pub async fn concurrent_appends_all_land(storage: &Storage, clock: &MockClock) {
         let mut sessions = Vec::new();
         for i in 0..CONCURRENT {
             let session = manager.load([cookie.as_str()]).await.unwrap_or_else(|e| {
-                panic!("manager conformance check `concurrent_appends_all_land` failed: load: {e:?}")
+                panic!(
+                    "manager conformance check `concurrent_appends_all_land` failed: load: {e:?}"
+                )
             });
             let pushed = session.update(move |s| {
                 let mut items = s.get::<Vec<usize>>("items").unwrap_or_default();
@@ -706,7 +715,9 @@ pub async fn concurrent_increments_lose_nothing(storage: &Storage, clock: &MockC
     let mut sessions = Vec::new();
     for _ in 0..RACERS {
         let session = manager.load([cookie.as_str()]).await.unwrap_or_else(|e| {
-            panic!("manager conformance check `concurrent_increments_lose_nothing` failed: load: {e:?}")
+            panic!(
+                "manager conformance check `concurrent_increments_lose_nothing` failed: load: {e:?}"
+            )
         });
         let n = session.get::<u64>("n").unwrap_or(0);
         set(

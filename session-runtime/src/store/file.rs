@@ -816,8 +816,7 @@ impl SessionStore for FileStore {
 
     async fn delete(&self, key: &StoreKey) -> Result<()> {
         let key = *key;
-        self.locked(&key, move |inner| inner.delete(&key))
-            .await
+        self.locked(&key, move |inner| inner.delete(&key)).await
     }
 
     async fn purge_expired(&self, now: Timestamp) -> Result<u64> {

@@ -546,3 +546,58 @@ async fn an_id_collision_draws_another_id() {
         Err(Error::Store(StoreError::Exists))
     ));
 }
+
+/// A session issued under a 30-day lifetime does not stay valid 30 days once the policy is
+/// shortened to one hour: the deadline is also capped by what the current policy allows
+/// from the stored last-seen and creation times.
+#[tokio::test]
+async fn a_shortened_lifetime_applies_to_sessions_issued_before() {
+    use session_runtime::spec::Lifetime;
+    let store: Arc<dyn session_runtime::SessionStore> =
+        Arc::new(session_runtime::store::MemoryStore::new());
+    let clock = session_runtime::MockClock::new(Timestamp(T0));
+    let policy = |lifetime: Lifetime| Settings {
+        expiration_time: lifetime,
+        ..settings()
+    };
+    let long: SessionManager =
+        SessionManager::with_store(policy(Lifetime::from_minutes(30 * 1440)), store.clone())
+            .unwrap()
+            .with_clock(Arc::new(clock.clone()));
+    let session = long.load(None::<&str>).await.unwrap();
+    session.set("user", "ada").unwrap();
+    let set = long.commit(&session, false).await.unwrap();
+    let cookie = set[0].split(';').next().unwrap().to_owned();
+    let short: SessionManager =
+        SessionManager::with_store(policy(Lifetime::from_minutes(60)), store.clone())
+            .unwrap()
+            .with_clock(Arc::new(clock.clone()));
+    clock.advance(59 * 60);
+    let session = short.load([cookie.as_str()]).await.unwrap();
+    assert_eq!(
+        session.get::<String>("user").as_deref(),
+        Some("ada"),
+        "within the hour"
+    );
+    clock.advance(2 * 60);
+    let session = short.load([cookie.as_str()]).await.unwrap();
+    assert!(
+        session.get::<String>("user").is_none(),
+        "an hour after its last activity, under the one-hour policy, the session is over"
+    );
+}
+
+/// A session whose recorded creation lies in the future (the clock went back) is refused.
+#[tokio::test]
+async fn a_session_created_in_the_future_is_refused() {
+    let mut h: Harness = Harness::new(Kind::Store, settings());
+    h.request(|s: &Session| s.set("user", "ada").unwrap()).await;
+    let id = h.peek().await.id().unwrap();
+    let future = T0 + 3600;
+    let payload = format!(
+        r#"{{"f":1,"n":"dynamic","s":1,"c":{future},"i":{future},"l":{future},"e":{},"d":{{"user":"ada"}}}}"#,
+        future + 3600
+    );
+    h.store.corrupt(&id.store_key(), payload.as_bytes()).await;
+    assert!(h.peek().await.get::<String>("user").is_none());
+}

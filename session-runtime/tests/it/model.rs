@@ -104,7 +104,9 @@ fn pair(headers: &[String]) -> Option<Option<String>> {
     if header.contains("Max-Age=0") {
         return Some(None);
     }
-    Some(Some(header.split(';').next().unwrap_or_default().to_owned()))
+    Some(Some(
+        header.split(';').next().unwrap_or_default().to_owned(),
+    ))
 }
 
 fn items(session: &Session) -> BTreeSet<u64> {
@@ -154,8 +156,9 @@ impl Model {
                         .update(move |s| {
                             let mut items = s.get::<Vec<u64>>("items").unwrap_or_default();
                             items.push(item);
-                            s.set("items", &items)
-                                .map_err(|e| ValidationError::new("items", Rule::Type, e.to_string()))
+                            s.set("items", &items).map_err(|e| {
+                                ValidationError::new("items", Rule::Type, e.to_string())
+                            })
                         })
                         .unwrap();
                     r.pushed.push(item);
@@ -227,8 +230,14 @@ impl Model {
             Step::Forged => {
                 let forged = format!("session={}", "A".repeat(43));
                 let session = self.manager.load([forged.as_str()]).await.unwrap();
-                assert!(session.get_all().is_empty(), "invariant 3: a made-up id opened data");
-                assert!(session.id().is_none(), "invariant 3: a made-up id was adopted");
+                assert!(
+                    session.get_all().is_empty(),
+                    "invariant 3: a made-up id opened data"
+                );
+                assert!(
+                    session.id().is_none(),
+                    "invariant 3: a made-up id was adopted"
+                );
             }
         }
     }
@@ -257,7 +266,9 @@ impl Model {
                 );
                 match rotated {
                     None => live += 1,
-                    Some((_, true)) => panic!("invariant 5: an id rotated away by cycle still opens lineage {i}"),
+                    Some((_, true)) => {
+                        panic!("invariant 5: an id rotated away by cycle still opens lineage {i}")
+                    }
                     Some((at, false)) => assert!(
                         now < at + GRACE,
                         "invariant 5: an id rotated away at {at} still opens lineage {i} at {now}"
@@ -322,4 +333,67 @@ proptest! {
         let store = TempFileStore::new();
         run_case(Arc::new(store), &steps);
     }
+}
+
+/// A store whose rotation is create-then-delete, without the check of the loaded version
+/// (the rotation of the toolkit before it was one atomic store step).
+#[derive(Debug, Default)]
+struct UncheckedRotation(MemoryStore);
+
+#[async_trait::async_trait]
+impl SessionStore for UncheckedRotation {
+    async fn create(
+        &self,
+        key: &session_runtime::StoreKey,
+        record: &session_runtime::Record,
+    ) -> session_runtime::store::Result<()> {
+        self.0.create(key, record).await
+    }
+    async fn load(
+        &self,
+        key: &session_runtime::StoreKey,
+        now: Timestamp,
+    ) -> session_runtime::store::Result<Option<session_runtime::Record>> {
+        self.0.load(key, now).await
+    }
+    async fn save(
+        &self,
+        key: &session_runtime::StoreKey,
+        record: &session_runtime::Record,
+    ) -> session_runtime::store::Result<u64> {
+        self.0.save(key, record).await
+    }
+    async fn rotate(
+        &self,
+        rotation: &session_runtime::store::Rotation<'_>,
+    ) -> session_runtime::store::Result<()> {
+        if let Some((key, record)) = rotation.new {
+            self.0.create(key, record).await?;
+        }
+        self.0.delete(rotation.old).await
+    }
+    async fn delete(&self, key: &session_runtime::StoreKey) -> session_runtime::store::Result<()> {
+        self.0.delete(key).await
+    }
+    async fn purge_expired(&self, now: Timestamp) -> session_runtime::store::Result<u64> {
+        self.0.purge_expired(now).await
+    }
+}
+
+/// Breaking the rotation check (create-then-delete) makes the model test fail.
+#[test]
+fn the_model_catches_a_rotation_without_its_check() {
+    let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig {
+        cases: 512,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    });
+    let outcome = runner.run(&proptest::collection::vec(step(), 1..60), |steps| {
+        run_case(Arc::new(UncheckedRotation::default()), &steps);
+        Ok(())
+    });
+    assert!(
+        outcome.is_err(),
+        "the model passed a rotation without its check"
+    );
 }

@@ -1,8 +1,8 @@
 //! Two processes on one file-store directory: the compare-and-swap holds across them
 //! (the per-stripe advisory lock), so interleaved increments lose nothing.
 
-use session_runtime::store::{FileStore, Record, SessionStore, StoreError, StoreKey};
 use session_runtime::Timestamp;
+use session_runtime::store::{FileStore, Record, SessionStore, StoreError, StoreKey};
 
 const NOW: Timestamp = Timestamp(1_700_000_000);
 const KEY: StoreKey = StoreKey([0x42; 32]);
