@@ -959,7 +959,8 @@ async fn delete_key(store: &dyn SessionStore, key: &StoreKey) -> Result<()> {
     Ok(store.delete(key).await?)
 }
 
-/// What a commit owes.
+/// What a commit owes (one per commit, short-lived: the variants' sizes do not matter).
+#[allow(clippy::large_enum_variant)]
 enum Plan {
     /// Send a removal cookie, ending the loaded session (`destroy`) and deleting an
     /// unusable record first, if any.
