@@ -156,13 +156,15 @@ fn twenty_concurrent_pages_after_login_never_fail() {
 
 /// A logout racing a request that rotates the session: `POST /login` (a `cycle`) or a read
 /// of `/api/session` once the periodic rotation is due. After both, neither the old cookie
-/// nor one the racing response set opens a signed-in session: 0 resurrected.
+/// nor one the racing response set opens a signed-in session: 0 resurrected. (A logout
+/// that arrives after the login committed finds the old id dead and ends nothing: it is
+/// counted apart.)
 #[test]
 fn logout_racing_rotation_never_resurrects() {
     let dir = TempDir::new("shop-logout-race");
     let shop = start_shop(&dir, &[("SESSION_ROTATION_INTERVAL", "1s")]);
     let trials = trials();
-    let mut resurrected = 0;
+    let (mut resurrected, mut raced, mut too_late) = (0, 0, 0);
     for periodic in [false, true] {
         // The trials run in batches of 50 at once (one rotation wait per batch).
         let mut left = trials;
@@ -204,7 +206,15 @@ fn logout_racing_rotation_never_resurrects() {
             let responses = at_once(requests);
             for (i, (cookie, _)) in sessions.iter().enumerate() {
                 let logout = &responses[2 * i];
+                if logout.status == 403 && !periodic {
+                    // The logout was read after the login had ended the old id at once:
+                    // it found no session (hence no CSRF token) and ended nothing. Not a
+                    // race a logout can win.
+                    too_late += 1;
+                    continue;
+                }
                 assert_eq!(logout.status, 303, "the logout succeeds");
+                raced += 1;
                 let mut cookies = vec![cookie.clone()];
                 cookies.extend(set_cookie(&responses[2 * i + 1]));
                 if cookies.iter().any(|c| !user_and_cart(&shop, c).0.is_null()) {
@@ -213,5 +223,9 @@ fn logout_racing_rotation_never_resurrects() {
             }
         }
     }
-    assert_eq!(resurrected, 0, "of {} races", 2 * trials);
+    eprintln!(
+        "logout races: {raced} logouts raced a rotation, {resurrected} resurrected; \
+         {too_late} logouts came after the login and found no session"
+    );
+    assert_eq!(resurrected, 0, "of {raced} races");
 }
