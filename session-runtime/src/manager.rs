@@ -576,7 +576,7 @@ impl<S: SessionSchema> SessionManager<S> {
                 Plan::Remove { end, obsolete } => {
                     if let Backend::Store(store) = &m.backend {
                         if let Some(loaded) = &end {
-                            end_session(store.as_ref(), loaded, now).await?;
+                            end_session(store.as_ref(), loaded).await?;
                         }
                         if let Some(id) = &obsolete {
                             store.delete(&id.store_key()).await?;
@@ -795,7 +795,7 @@ impl<S: SessionSchema> SessionManager<S> {
                         // A new session replacing an ended one: the old record goes first
                         // (a failure leaves nothing new behind).
                         if let Some(end) = &w.end {
-                            end_session(store, end, now).await?;
+                            end_session(store, end).await?;
                         }
                         if let Some(id) = &w.obsolete {
                             store.delete(&id.store_key()).await?;
@@ -887,35 +887,49 @@ impl<S: SessionSchema> SessionManager<S> {
     }
 }
 
+/// How many forwards [`follow`] follows: periodic rotations that followed each other
+/// within one grace period (a short `rotation_interval`, a slow request).
+const FORWARD_HOPS: usize = 8;
+
 /// The record a loaded id stands for: itself, or during a periodic rotation's grace
-/// period the successor its forwarding record names (`via` is then the old id). `None`
-/// for a tombstone, and for a forward whose successor is gone.
+/// period the successor its forwarding record names, following forwards up to
+/// [`FORWARD_HOPS`] (`via` is then the id the request came with). `None` for a tombstone
+/// (or a forward leading to one), and for a forward whose successor is gone.
 async fn follow(
     store: &dyn SessionStore,
     id: SessionId,
     record: Record,
     now: Timestamp,
 ) -> Result<Option<(SessionId, Record, Option<SessionId>)>> {
-    match Trace::decode(&record.payload) {
-        None => Ok(Some((id, record, None))),
-        Some((Trace::Tombstone, _)) => Ok(None),
-        Some((Trace::Forward, nonce)) => {
-            let next = id.successor(&nonce);
-            match store.load(&next.store_key(), now).await? {
-                Some(record) if Trace::decode(&record.payload).is_none() => {
-                    Ok(Some((next, record, Some(id))))
+    let (mut current, mut record) = (id.clone(), record);
+    for _ in 0..=FORWARD_HOPS {
+        match Trace::decode(&record.payload) {
+            None => {
+                let via = (current != id).then_some(id);
+                return Ok(Some((current, record, via)));
+            }
+            Some((Trace::Tombstone, _)) => return Ok(None),
+            Some((Trace::Forward, nonce)) => {
+                current = current.successor(&nonce);
+                match store.load(&current.store_key(), now).await? {
+                    Some(next) => record = next,
+                    None => return Ok(None),
                 }
-                _ => Ok(None),
             }
         }
     }
+    Ok(None)
 }
+
+/// A `now` before every record's expiry: [`end_session`] reads records whatever their
+/// expiry (a logout slower than the grace period still follows the forward it raced).
+const EPOCH: Timestamp = Timestamp(0);
 
 /// Ends the session loaded as `loaded` for good: a compare-and-swap delete of its record
 /// that, when the record changed meanwhile, deletes the newer version, and when it was
 /// rotated away (a forward or a tombstone), ends the successor as well. So a logout sticks
 /// whatever raced with it: a save, a periodic rotation or a privilege change.
-async fn end_session(store: &dyn SessionStore, loaded: &Loaded, now: Timestamp) -> Result<()> {
+async fn end_session(store: &dyn SessionStore, loaded: &Loaded) -> Result<()> {
     let mut pending: Vec<(SessionId, u64)> = vec![(loaded.id.clone(), loaded.version)];
     let mut rounds = 0;
     while let Some((id, version)) = pending.pop() {
@@ -933,16 +947,23 @@ async fn end_session(store: &dyn SessionStore, loaded: &Loaded, now: Timestamp) 
         match store.rotate(&rotation).await {
             Ok(()) | Err(StoreError::NotFound) => {}
             Err(StoreError::Conflict { .. }) => {
-                let Some(record) = store.load(&key, now).await? else {
+                let Some(record) = store.load(&key, EPOCH).await? else {
                     // Gone or expired meanwhile; an expired record is dead already.
                     store.delete(&key).await?;
                     continue;
                 };
-                if let Some((_, nonce)) = Trace::decode(&record.payload) {
-                    let next = id.successor(&nonce);
-                    if let Some(successor) = store.load(&next.store_key(), now).await? {
-                        pending.push((next, successor.version));
-                    }
+                // Rotated away meanwhile: every successor ends too.
+                let mut at = (id.clone(), record.payload.clone());
+                for _ in 0..=FORWARD_HOPS {
+                    let Some((_, nonce)) = Trace::decode(&at.1) else {
+                        break;
+                    };
+                    let next = at.0.successor(&nonce);
+                    let Some(successor) = store.load(&next.store_key(), EPOCH).await? else {
+                        break;
+                    };
+                    pending.push((next.clone(), successor.version));
+                    at = (next, successor.payload);
                 }
                 pending.push((id, record.version));
             }

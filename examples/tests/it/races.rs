@@ -101,20 +101,23 @@ fn fifty_cart_adds(rotation_due: bool) {
         acknowledged, 50,
         "rotation due: {rotation_due}: statuses {statuses:?}"
     );
+    // No fork: every cookie the responses set opens the one session holding all 50 items
+    // (more than one cookie only when a second rotation fell due during the burst: the
+    // earlier one is then a forward to the later one, within its grace period).
     let cookies: BTreeSet<String> = responses.iter().filter_map(set_cookie).collect();
-    assert_eq!(
-        cookies.len(),
-        1,
-        "rotation due: {rotation_due}: the responses name one session, not a fork: {cookies:?}"
+    assert!(
+        !cookies.is_empty(),
+        "rotation due: {rotation_due}: no cookie set"
     );
-    let cookie = cookies.into_iter().next().expect("one cookie");
-    let (_, cart) = user_and_cart(&shop, &cookie);
-    let kept: BTreeSet<&str> = cart.iter().map(String::as_str).collect();
-    assert_eq!(
-        kept.len(),
-        50,
-        "rotation due: {rotation_due}: every acknowledged item is kept: {cart:?}"
-    );
+    for cookie in &cookies {
+        let (_, cart) = user_and_cart(&shop, cookie);
+        let kept: BTreeSet<&str> = cart.iter().map(String::as_str).collect();
+        assert_eq!(
+            kept.len(),
+            50,
+            "rotation due: {rotation_due}: every acknowledged item is kept in the one session: {cart:?}"
+        );
+    }
 }
 
 #[test]
