@@ -63,7 +63,7 @@ pub fn rec(payload: &[u8], expires_at: Timestamp, version: u64) -> Record {
 /// ones (races included) too.
 pub async fn conformance<D: Dialect>(store: &DieselStore<D>) {
     session_runtime::conformance::run_all(store, &session_runtime::conformance::clock()).await;
-    let storage = session_runtime::store::Storage::Server(std::sync::Arc::new(store.clone()));
+    let storage = session_runtime::store::Storage::Server(Arc::new(store.clone()));
     session_runtime::conformance::manager::run_all(
         &storage,
         &session_runtime::conformance::clock(),
