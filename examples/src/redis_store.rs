@@ -16,14 +16,15 @@
 //!
 //! Every operation that reads and then writes is one Lua script, which Redis runs
 //! atomically: `create` never overwrites, `save` is a compare-and-swap on the version and
-//! never brings back a deleted session.
+//! never brings back a deleted session, `rotate` replaces the old record by the new one
+//! only while the old one is at the loaded version.
 //!
 //! Expiry is decided by the application's clock (the `now` the runtime passes), never by a
 //! Redis TTL: the server's clock and the application's may differ, and the tests move time.
 
 use redis::aio::MultiplexedConnection;
 use redis::{RedisError, Script};
-use session_runtime::store::Result;
+use session_runtime::store::{Result, Rotation};
 use session_runtime::{Record, SessionStore, StoreError, StoreKey, Timestamp};
 
 /// Creates the record unless its key exists; adds it to the expiry index.
@@ -45,6 +46,28 @@ local next = tonumber(current) + 1
 redis.call('HSET', KEYS[1], 'payload', ARGV[1], 'expires_at', ARGV[2], 'version', next)
 redis.call('ZADD', KEYS[2], ARGV[2], ARGV[4])
 return next
+";
+
+/// A rotation: when KEYS[1] is at version ARGV[1], creates KEYS[3] (if ARGV[2] is `1`) and
+/// replaces KEYS[1] (if ARGV[6] is `1`) or deletes it. Returns 1 when done, -1 when the old
+/// record is gone, -2 on a version conflict, -3 when the new key is taken.
+const ROTATE: &str = r"
+local current = redis.call('HGET', KEYS[1], 'version')
+if not current then return -1 end
+if current ~= ARGV[1] then return -2 end
+if ARGV[2] == '1' and redis.call('EXISTS', KEYS[3]) == 1 then return -3 end
+if ARGV[2] == '1' then
+  redis.call('HSET', KEYS[3], 'payload', ARGV[3], 'expires_at', ARGV[4], 'version', 1)
+  redis.call('ZADD', KEYS[2], ARGV[4], ARGV[5])
+end
+if ARGV[6] == '1' then
+  redis.call('HSET', KEYS[1], 'payload', ARGV[7], 'expires_at', ARGV[8], 'version', tonumber(current) + 1)
+  redis.call('ZADD', KEYS[2], ARGV[8], ARGV[9])
+else
+  redis.call('DEL', KEYS[1])
+  redis.call('ZREM', KEYS[2], ARGV[9])
+end
+return 1
 ";
 
 /// Deletes every record whose expiry is at or before ARGV[1]; returns how many.
@@ -71,6 +94,7 @@ pub struct RedisStore {
     prefix: String,
     create: Script,
     save: Script,
+    rotate: Script,
     purge: Script,
 }
 
@@ -100,6 +124,7 @@ impl RedisStore {
             prefix: prefix.to_owned(),
             create: Script::new(CREATE),
             save: Script::new(SAVE),
+            rotate: Script::new(ROTATE),
             purge: Script::new(PURGE),
         })
     }
@@ -194,6 +219,47 @@ impl SessionStore for RedisStore {
             }),
             v => u64::try_from(v)
                 .map_err(|_| StoreError::Corrupt(format!("save script returned {v}"))),
+        }
+    }
+
+    async fn rotate(&self, rotation: &Rotation<'_>) -> Result<()> {
+        let mut con = self.connection.clone();
+        let empty = Record {
+            payload: Vec::new(),
+            expires_at: Timestamp(0),
+            version: 0,
+        };
+        let (new_key, new) = match rotation.new {
+            Some((key, record)) => (Some(key), record),
+            None => (None, &empty),
+        };
+        let keep = rotation.keep_old.unwrap_or(&empty);
+        let outcome: i64 = self
+            .rotate
+            .key(self.record_key(rotation.old))
+            .key(self.index_key())
+            // An unused third key when nothing is created: the old one again.
+            .key(self.record_key(new_key.unwrap_or(rotation.old)))
+            .arg(rotation.version)
+            .arg(u8::from(new_key.is_some()))
+            .arg(new.payload.as_slice())
+            .arg(new.expires_at.0)
+            .arg(new_key.map(StoreKey::to_hex).unwrap_or_default())
+            .arg(u8::from(rotation.keep_old.is_some()))
+            .arg(keep.payload.as_slice())
+            .arg(keep.expires_at.0)
+            .arg(rotation.old.to_hex())
+            .invoke_async(&mut con)
+            .await
+            .map_err(map_err)?;
+        match outcome {
+            1 => Ok(()),
+            -1 => Err(StoreError::NotFound),
+            -2 => Err(StoreError::Conflict {
+                expected: rotation.version,
+            }),
+            -3 => Err(StoreError::Exists),
+            v => Err(StoreError::Corrupt(format!("rotate script returned {v}"))),
         }
     }
 

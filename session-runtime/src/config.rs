@@ -21,6 +21,7 @@
 //! | `SESSION_IDLE_TIMEOUT` | `idle_timeout` (empty: none) | `15m` |
 //! | `SESSION_ABSOLUTE_TIMEOUT` | `absolute_timeout` (empty: none) | `12h` |
 //! | `SESSION_ROTATION_INTERVAL` | `rotation_interval` (empty: none) | `1h` |
+//! | `SESSION_ROTATION_GRACE` | `rotation_grace` | `30s`, `0s` |
 //! | `SESSION_COOKIE_MODE` | `cookie_mode` | `signed`, `encrypted` |
 //! | `SESSION_BACKEND` | `backend.type` | `cookie`, `memory`, `file`, `postgres`, `mysql` |
 //! | `SESSION_FILE_DIR` | `backend.dir` (file backend) | `/var/lib/app/sessions` |
@@ -429,6 +430,7 @@ fn apply_var(s: &mut Settings, var: &str, value: &str) -> Result<()> {
         "SESSION_ROTATION_INTERVAL" => {
             s.rotation_interval = optional_lifetime(v).ok_or_else(|| err(OPT_LIFETIME))?;
         }
+        "SESSION_ROTATION_GRACE" => s.rotation_grace = lifetime(v).ok_or_else(|| err(LIFETIME))?,
         "SESSION_COOKIE_MODE" => {
             s.cookie_mode = match v.to_ascii_lowercase().as_str() {
                 "signed" => CookieMode::Signed,

@@ -50,7 +50,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::Poll;
 
-use crate::store::{Record, SessionStore, StoreError, StoreKey};
+use crate::store::{Record, Rotation, SessionStore, StoreError, StoreKey};
 use crate::time::{Clock, MockClock, Timestamp};
 
 /// The names of every check, in the order [`run_all`] runs them.
@@ -67,6 +67,9 @@ pub const CHECKS: &[&str] = &[
     "large_payload",
     "concurrent_creates_one_wins",
     "concurrent_saves_one_wins",
+    "rotate_compare_and_swap",
+    "rotate_keeps_old_as_given",
+    "concurrent_rotations_one_wins",
 ];
 
 /// A clock for the checks, stopped at 1,700,000,000 (2023-11-14).
@@ -830,6 +833,315 @@ pub async fn concurrent_saves_one_wins(store: &dyn SessionStore, clock: &MockClo
     );
 }
 
+/// `rotate` replaces the old record by the new one only while the old one is stored at the
+/// loaded version: a wrong version gives [`StoreError::Conflict`], a deleted old record
+/// [`StoreError::NotFound`] (a rotation never brings back a deleted session), a taken new
+/// key [`StoreError::Exists`], and none of them changes anything. Without a new record and
+/// without `keep_old` it is a compare-and-swap delete.
+pub async fn rotate_compare_and_swap(store: &dyn SessionStore, clock: &MockClock) {
+    let now = clock.now();
+    let expires_at = now.add_seconds(60);
+    let (old, new, taken) = (random_key(), random_key(), random_key());
+    ok!(
+        "rotate_compare_and_swap",
+        "create",
+        store.create(&old, &record(b"old", expires_at, 0)).await
+    );
+    ok!(
+        "rotate_compare_and_swap",
+        "create",
+        store.create(&taken, &record(b"taken", expires_at, 0)).await
+    );
+    let fresh = record(b"new", expires_at, 7);
+    let refused = [
+        (2, Some((&new, &fresh)), "a wrong version", "Conflict"),
+        (1, Some((&taken, &fresh)), "a taken new key", "Exists"),
+    ];
+    for (version, target, why, expected) in refused {
+        let rotation = Rotation {
+            old: &old,
+            version,
+            new: target,
+            keep_old: None,
+        };
+        let result = store.rotate(&rotation).await;
+        let right = match (&result, expected) {
+            (Err(StoreError::Conflict { expected: v }), "Conflict") => *v == version,
+            (Err(StoreError::Exists), "Exists") => true,
+            _ => false,
+        };
+        if !right {
+            fail!(
+                "rotate_compare_and_swap",
+                "a rotation with {why} returned {:?}, expected `{expected}`",
+                Shown(&result)
+            );
+        }
+        let kept = ok!(
+            "rotate_compare_and_swap",
+            "load",
+            store.load(&old, now).await
+        );
+        if kept != Some(record(b"old", expires_at, 1)) {
+            fail!(
+                "rotate_compare_and_swap",
+                "a refused rotation ({why}) changed the old record: {:?}",
+                Shown(&kept)
+            );
+        }
+    }
+    let created = ok!(
+        "rotate_compare_and_swap",
+        "load",
+        store.load(&new, now).await
+    );
+    let taken_now = ok!(
+        "rotate_compare_and_swap",
+        "load",
+        store.load(&taken, now).await
+    );
+    if created.is_some() || taken_now != Some(record(b"taken", expires_at, 1)) {
+        fail!(
+            "rotate_compare_and_swap",
+            "a refused rotation wrote the new key: {:?} / {:?}",
+            Shown(&created),
+            Shown(&taken_now)
+        );
+    }
+    let rotation = Rotation {
+        old: &old,
+        version: 1,
+        new: Some((&new, &fresh)),
+        keep_old: None,
+    };
+    ok!(
+        "rotate_compare_and_swap",
+        "rotate",
+        store.rotate(&rotation).await
+    );
+    let gone = ok!(
+        "rotate_compare_and_swap",
+        "load",
+        store.load(&old, now).await
+    );
+    let created = ok!(
+        "rotate_compare_and_swap",
+        "load",
+        store.load(&new, now).await
+    );
+    if gone.is_some() || created != Some(record(b"new", expires_at, 1)) {
+        fail!(
+            "rotate_compare_and_swap",
+            "after a rotation the old key holds {:?} and the new one {:?}, expected nothing \
+             and the new record at version 1",
+            Shown(&gone),
+            Shown(&created)
+        );
+    }
+    // The old record is gone: a second rotation of it (a request that loaded it before the
+    // first) must not bring it back under another key.
+    let other = random_key();
+    let again = store
+        .rotate(&Rotation {
+            old: &old,
+            version: 1,
+            new: Some((&other, &fresh)),
+            keep_old: None,
+        })
+        .await;
+    if !matches!(again, Err(StoreError::NotFound)) {
+        fail!(
+            "rotate_compare_and_swap",
+            "a rotation of a record rotated away returned {:?}, expected `NotFound`",
+            Shown(&again)
+        );
+    }
+    if ok!(
+        "rotate_compare_and_swap",
+        "load",
+        store.load(&other, now).await
+    )
+    .is_some()
+    {
+        fail!(
+            "rotate_compare_and_swap",
+            "a rotation of a record rotated away created its new record"
+        );
+    }
+    // Compare-and-swap delete: refused at a wrong version, done at the right one.
+    let delete = |version| Rotation {
+        old: &new,
+        version,
+        new: None,
+        keep_old: None,
+    };
+    let stale = store.rotate(&delete(2)).await;
+    if !matches!(stale, Err(StoreError::Conflict { expected: 2 })) {
+        fail!(
+            "rotate_compare_and_swap",
+            "a delete at a wrong version returned {:?}, expected `Conflict`",
+            Shown(&stale)
+        );
+    }
+    ok!(
+        "rotate_compare_and_swap",
+        "rotate (delete)",
+        store.rotate(&delete(1)).await
+    );
+    if ok!(
+        "rotate_compare_and_swap",
+        "load",
+        store.load(&new, now).await
+    )
+    .is_some()
+    {
+        fail!(
+            "rotate_compare_and_swap",
+            "a compare-and-swap delete left the record in place"
+        );
+    }
+    ok!(
+        "rotate_compare_and_swap",
+        "delete",
+        store.delete(&taken).await
+    );
+}
+
+/// With `keep_old`, a rotation overwrites the old record (payload, expiry; version plus
+/// one) instead of deleting it, and a save at the old version then fails.
+pub async fn rotate_keeps_old_as_given(store: &dyn SessionStore, clock: &MockClock) {
+    let now = clock.now();
+    let (old, new) = (random_key(), random_key());
+    ok!(
+        "rotate_keeps_old_as_given",
+        "create",
+        store
+            .create(&old, &record(b"old", now.add_seconds(600), 0))
+            .await
+    );
+    let forward = record(b"forward", now.add_seconds(30), 0);
+    let rotation = Rotation {
+        old: &old,
+        version: 1,
+        new: Some((&new, &record(b"new", now.add_seconds(600), 0))),
+        keep_old: Some(&forward),
+    };
+    ok!(
+        "rotate_keeps_old_as_given",
+        "rotate",
+        store.rotate(&rotation).await
+    );
+    let kept = ok!(
+        "rotate_keeps_old_as_given",
+        "load",
+        store.load(&old, now).await
+    );
+    if kept != Some(record(b"forward", now.add_seconds(30), 2)) {
+        fail!(
+            "rotate_keeps_old_as_given",
+            "the old key holds {:?}, expected the given record at version 2",
+            Shown(&kept)
+        );
+    }
+    let stale = store
+        .save(&old, &record(b"late", now.add_seconds(600), 1))
+        .await;
+    if !matches!(stale, Err(StoreError::Conflict { expected: 1 })) {
+        fail!(
+            "rotate_keeps_old_as_given",
+            "a save of the version loaded before the rotation returned {:?}, expected `Conflict`",
+            Shown(&stale)
+        );
+    }
+    let after = ok!(
+        "rotate_keeps_old_as_given",
+        "load",
+        store.load(&old, now.add_seconds(30)).await
+    );
+    if after.is_some() {
+        fail!(
+            "rotate_keeps_old_as_given",
+            "the kept record outlived its own expiry: {:?}",
+            Shown(&after)
+        );
+    }
+    ok!(
+        "rotate_keeps_old_as_given",
+        "delete",
+        store.delete(&old).await
+    );
+    ok!(
+        "rotate_keeps_old_as_given",
+        "delete",
+        store.delete(&new).await
+    );
+}
+
+/// Concurrent rotations of one loaded version, each to its own new key: exactly one
+/// succeeds, and exactly one new record exists afterwards (a session never forks).
+pub async fn concurrent_rotations_one_wins(store: &dyn SessionStore, clock: &MockClock) {
+    let now = clock.now();
+    let expires_at = now.add_seconds(60);
+    let old = random_key();
+    ok!(
+        "concurrent_rotations_one_wins",
+        "create",
+        store.create(&old, &record(b"old", expires_at, 0)).await
+    );
+    let keys: Vec<StoreKey> = (0..RACERS).map(|_| random_key()).collect();
+    let fresh = record(b"new", expires_at, 0);
+    let rotations: Vec<Rotation<'_>> = keys
+        .iter()
+        .map(|key| Rotation {
+            old: &old,
+            version: 1,
+            new: Some((key, &fresh)),
+            keep_old: None,
+        })
+        .collect();
+    let results = join_all(rotations.iter().map(|r| store.rotate(r)).collect()).await;
+    let mut winners = 0;
+    for result in &results {
+        match result {
+            Ok(()) => winners += 1,
+            Err(StoreError::Conflict { .. } | StoreError::NotFound) => {}
+            Err(other) => fail!(
+                "concurrent_rotations_one_wins",
+                "a racing rotation returned {other:?}"
+            ),
+        }
+    }
+    let mut live = 0;
+    for key in &keys {
+        if ok!(
+            "concurrent_rotations_one_wins",
+            "load",
+            store.load(key, now).await
+        )
+        .is_some()
+        {
+            live += 1;
+        }
+        ok!(
+            "concurrent_rotations_one_wins",
+            "delete",
+            store.delete(key).await
+        );
+    }
+    if winners != 1 || live != 1 {
+        fail!(
+            "concurrent_rotations_one_wins",
+            "{winners} of {RACERS} racing rotations succeeded and {live} new records exist, \
+             expected exactly one of each"
+        );
+    }
+    ok!(
+        "concurrent_rotations_one_wins",
+        "delete",
+        store.delete(&old).await
+    );
+}
+
 /// Runs every check in [`CHECKS`] order.
 ///
 /// # Panics
@@ -847,6 +1159,9 @@ pub async fn run_all(store: &dyn SessionStore, clock: &MockClock) {
     large_payload(store, clock).await;
     concurrent_creates_one_wins(store, clock).await;
     concurrent_saves_one_wins(store, clock).await;
+    rotate_compare_and_swap(store, clock).await;
+    rotate_keeps_old_as_given(store, clock).await;
+    concurrent_rotations_one_wins(store, clock).await;
 }
 
 /// Expands to a module `$name` holding one `#[tokio::test]` per conformance check, each
@@ -884,6 +1199,9 @@ macro_rules! store_conformance_tests {
             large_payload,
             concurrent_creates_one_wins,
             concurrent_saves_one_wins,
+            rotate_compare_and_swap,
+            rotate_keeps_old_as_given,
+            concurrent_rotations_one_wins,
         ]);
     };
     (@each $name:ident, $make:expr, [$($check:ident),* $(,)?]) => {
@@ -929,6 +1247,9 @@ macro_rules! manager_conformance_tests {
             cycle,
             bad_cookies_give_fresh_sessions,
             server_error_discards_changes,
+            logout_racing_rotation,
+            concurrent_appends_all_land,
+            concurrent_increments_lose_nothing,
         ]);
     };
     (@each $name:ident, $make:expr, [$($check:ident),* $(,)?]) => {

@@ -38,6 +38,10 @@ pub enum Error {
     /// The codec could not seal a cookie.
     #[error(transparent)]
     Codec(#[from] CodecError),
+    /// Another request changed the session first, and this request's changes, replayed on
+    /// the fresh data, break a rule (a list now full, say); nothing was saved.
+    #[error("the session changed concurrently and this request's change no longer applies: {0}")]
+    Replay(#[source] crate::ValidationError),
     /// Session data could not be serialized.
     #[error("session data cannot be serialized: {0}")]
     Serialize(#[from] serde_json::Error),

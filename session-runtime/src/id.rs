@@ -104,6 +104,22 @@ impl SessionId {
         Ok(Self::from_slice(&bytes).unwrap_or_else(|| unreachable!("16 bytes is an id length")))
     }
 
+    /// The id a periodic rotation of this id moves the session to, given the random
+    /// `nonce` kept in the old id's forwarding record: the first [`SessionId::BYTES`] bytes
+    /// of SHA-256 of a label, this id and the nonce. Only a holder of this id can compute it
+    /// (the store keeps the id's hash, never the id), and only while the forwarding record
+    /// exists.
+    pub(crate) fn successor(&self, nonce: &[u8]) -> Self {
+        use sha2::{Digest, Sha256};
+        let digest = Sha256::new()
+            .chain_update(b"session-runtime rotation successor v1\0")
+            .chain_update(self.as_bytes())
+            .chain_update(nonce)
+            .finalize();
+        Self::from_slice(&digest[..Self::BYTES])
+            .unwrap_or_else(|| unreachable!("16 bytes is an id length"))
+    }
+
     /// The id made of `bytes` (as in [`SessionId::as_bytes`]); `None` unless `bytes` has
     /// [`SessionId::BYTES`] or [`SessionId::LEGACY_BYTES`] bytes.
     pub(crate) fn from_slice(bytes: &[u8]) -> Option<Self> {

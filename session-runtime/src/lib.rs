@@ -45,6 +45,7 @@ pub mod codec;
 pub mod config;
 pub mod conformance;
 pub mod error;
+mod expiry;
 #[cfg(feature = "axum")]
 pub mod extract;
 mod header;

@@ -28,10 +28,27 @@
 //! second the limit is exact to the second, at the price of a write per request.
 //!
 //! **Rotation.** `rotation_interval` gives a session a new id on the first request at
-//! least that long after its id was issued; [`Session::cycle`] does it on demand. Either
-//! way the data and the creation time are kept, and a server-side store deletes the record
-//! under the old id. (The cookie backend has no record to delete: a copy of an old cookie
-//! stays valid until its own deadline. Use a server-side store when revocation matters.)
+//! least that long after its id was issued; [`Session::cycle`] does it on demand (on login
+//! and any privilege change). Either way the data and the creation time are kept, and with
+//! a server-side store the rotation is one atomic [`SessionStore::rotate`]: the old record
+//! is replaced only if it is still at the version this request loaded. After a periodic
+//! rotation the old id stays valid for `rotation_grace` (a forward: a request still in
+//! flight with it opens the new session and gets the new cookie); after `cycle` and
+//! `destroy` the old id is dead at once. (The cookie backend has no record to replace: a
+//! copy of an old cookie stays valid until its own deadline. Use a server-side store when
+//! revocation matters.)
+//!
+//! # Concurrent requests
+//!
+//! With a server-side store a commit is a small transaction. The handle records what the
+//! request read (keys, or everything with `get_all`) and the operations it applied (`set`,
+//! `delete`, `clear`, [`Session::update`] steps such as the typed `push_x`). When the
+//! compare-and-swap finds that another request changed the session first, the record is
+//! loaded again: if no key this request read has changed, the operations are replayed on
+//! the fresh data (rules checked again; a failure is [`Error::Replay`]) and the commit is
+//! retried, a bounded number of times; otherwise the commit fails with
+//! [`StoreError::Conflict`] (a `503` from the layer). A logout always wins: a commit never
+//! brings back a destroyed session, and a logout racing a rotation ends the new id too.
 //!
 //! **Failed responses.** When the handler's response is a server error (5xx),
 //! [`SessionManager::commit`] saves nothing and sends no `Set-Cookie`: the handler's
@@ -95,11 +112,64 @@ use crate::payload;
 use crate::schema::{Dynamic, Map, SessionSchema};
 use crate::session::{Inner, Limits, Loaded, Session, Times};
 use crate::store::{self, Record, SessionStore, Storage, StoreError};
+use crate::store::{Rotation, StoreKey};
 use crate::time::{Clock, SystemClock, Timestamp};
 
 /// How many fresh ids are tried when a store reports that one exists already (with 256
 /// random bits a second collision means a broken random source or store).
 const CREATE_ATTEMPTS: usize = 3;
+
+/// How many times a commit that lost a race is replayed on the fresh record before it gives
+/// up with [`StoreError::Conflict`]: every round one of the racers wins, so this many
+/// requests racing on one session all land.
+const COMMIT_ATTEMPTS: usize = 64;
+
+/// The payload of a record left under an id rotated away: this marker, a kind byte
+/// ([`Trace`]) and the 32-byte nonce the successor id is derived from
+/// ([`SessionId::successor`]). Never valid JSON, so never mistaken for session data.
+const TRACE_MAGIC: &[u8; 8] = b"\0sessfwd";
+const TRACE_LEN: usize = TRACE_MAGIC.len() + 1 + 32;
+
+/// How long a privilege-change rotation's tombstone stays at least (see [`Trace`]).
+const TOMBSTONE_SECS: i64 = 60;
+
+/// What a rotated-away id's record says.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Trace {
+    /// A periodic rotation: during the grace period the old id resolves to the successor.
+    Forward,
+    /// A privilege-change rotation (`cycle`): the old id is dead, but a `destroy` that
+    /// loaded it before the rotation follows the tombstone and ends the successor too, so
+    /// a logout racing a login or a rotation always sticks.
+    Tombstone,
+}
+
+impl Trace {
+    fn encode(self, nonce: &[u8; 32]) -> Vec<u8> {
+        let mut payload = Vec::with_capacity(TRACE_LEN);
+        payload.extend_from_slice(TRACE_MAGIC);
+        payload.push(match self {
+            Self::Forward => b'f',
+            Self::Tombstone => b't',
+        });
+        payload.extend_from_slice(nonce);
+        payload
+    }
+
+    fn decode(payload: &[u8]) -> Option<(Self, [u8; 32])> {
+        if payload.len() != TRACE_LEN || !payload.starts_with(TRACE_MAGIC) {
+            return None;
+        }
+        let kind = match payload[TRACE_MAGIC.len()] {
+            b'f' => Self::Forward,
+            b't' => Self::Tombstone,
+            _ => return None,
+        };
+        let mut nonce = [0; 32];
+        nonce.copy_from_slice(&payload[TRACE_MAGIC.len() + 1..]);
+        Some((kind, nonce))
+    }
+}
 
 /// Loads sessions from requests and commits them to responses, enforcing one policy.
 ///
@@ -410,6 +480,12 @@ impl<S: SessionSchema> SessionManager<S> {
             }
             Err(e) => return Err(e.into()),
         };
+        let Some((id, record, via)) = follow(store, id, record, now).await? else {
+            // Rotated away: the browser holds (or is about to hold) the successor's cookie,
+            // which a removal cookie for this name would delete.
+            tracing::debug!("session id rotated away and past its grace period");
+            return Ok(None);
+        };
         refused.authentic_dead = true;
         let envelope = match payload::decode(&record.payload) {
             Ok(envelope) => envelope,
@@ -420,9 +496,17 @@ impl<S: SessionSchema> SessionManager<S> {
             }
         };
         match self.restore(envelope, id.clone(), record.version, now) {
-            Ok(inner) => Ok(Some(inner)),
-            Err(Unusable::OtherSchema) => {
-                // Another application's record: not ours to delete, nor its cookie.
+            Ok(mut inner) => {
+                // An old id in its grace period: the new cookie is sent again.
+                inner.reissue = via.is_some();
+                if let Some(loaded) = &mut inner.loaded {
+                    loaded.via = via;
+                }
+                Ok(Some(inner))
+            }
+            Err(Unusable::OtherSchema | Unusable::FromTheFuture) => {
+                // Another application's record, or one from the future: not provably
+                // garbage, so neither it nor its cookie is deleted.
                 refused.unreadable = true;
                 Ok(None)
             }
@@ -451,6 +535,12 @@ impl<S: SessionSchema> SessionManager<S> {
             return Err(Unusable::OtherSchema);
         }
         let times = envelope.times();
+        if !times.is_plausible(now) {
+            tracing::warn!(
+                "session created in the future (the clock went back?); starting a fresh session"
+            );
+            return Err(Unusable::FromTheFuture);
+        }
         if now >= times.deadline(&m.limits) {
             tracing::debug!("session expired");
             return Err(Unusable::Expired);
@@ -469,9 +559,14 @@ impl<S: SessionSchema> SessionManager<S> {
             return Err(Unusable::Unfit);
         }
         let mut inner = Inner::fresh(Arc::clone(&m.clock), m.limits);
+        inner.base = data.clone();
         inner.data = data;
         inner.id = Some(id.clone());
-        inner.loaded = Some(Loaded { id, version });
+        inner.loaded = Some(Loaded {
+            id,
+            version,
+            via: None,
+        });
         inner.times = times;
         inner.from_cookie = true;
         inner.force_write = stored_version != S::VERSION;
@@ -484,11 +579,19 @@ impl<S: SessionSchema> SessionManager<S> {
     /// `response_is_server_error`: the handler's response is a 5xx; then nothing is saved
     /// and no cookie is sent (see the [module docs](self)).
     ///
+    /// With a server-side store a commit is a small transaction: a compare-and-swap on the
+    /// record's version (a rotation is one atomic [`SessionStore::rotate`]). When another
+    /// request changed the session first, the record is loaded again; if nothing this
+    /// request read has changed since, its operations are replayed on the fresh data (every
+    /// rule checked again) and the compare-and-swap is retried, up to 64 times. See the
+    /// [module docs](self#concurrent-requests).
+    ///
     /// # Errors
-    /// - [`Error::Store`]: the store failed; [`StoreError::Conflict`] or
-    ///   [`StoreError::NotFound`] when another request changed, rotated or destroyed the
-    ///   session since this one loaded it and this request changed its data (a refresh
-    ///   that loses such a race is dropped silently: the other request's write stands);
+    /// - [`Error::Store`]: the store failed; [`StoreError::Conflict`] when another request
+    ///   changed a value this request read (a real conflict, worth a retry), or
+    ///   [`StoreError::NotFound`] when the session was destroyed meanwhile and this request
+    ///   changed it (a refresh that loses such a race is dropped silently);
+    /// - [`Error::Replay`]: replayed on the fresh data, this request's changes break a rule;
     /// - [`Error::CookieTooLarge`]: the cookie backend's sealed cookie would exceed 4096
     ///   bytes; nothing is sent;
     /// - [`Error::Serialize`]: the data cannot be serialized.
@@ -505,27 +608,55 @@ impl<S: SessionSchema> SessionManager<S> {
         }
         let m = &*self.inner;
         let now = m.clock.now();
-        let plan = {
-            let inner = session.lock();
-            self.plan(&inner, now)
-        };
-        let Some(plan) = plan else {
-            return Ok(Vec::new());
-        };
-        match plan {
-            Plan::Remove { delete } => {
-                if let (Some(id), Backend::Store(store)) = (&delete, &m.backend) {
-                    store.delete(&id.store_key()).await?;
+        for _ in 0..COMMIT_ATTEMPTS {
+            let plan = {
+                let inner = session.lock();
+                self.plan(&inner, now)
+            };
+            let Some(plan) = plan else {
+                return Ok(Vec::new());
+            };
+            let write = match plan {
+                Plan::Remove { end, obsolete } => {
+                    if let Backend::Store(store) = &m.backend {
+                        if let Some(loaded) = &end {
+                            end_session(store.as_ref(), loaded).await?;
+                        }
+                        if let Some(id) = &obsolete {
+                            store.delete(&id.store_key()).await?;
+                        }
+                    }
+                    session.lock().removed();
+                    return Ok(vec![m.cookie.removal()]);
                 }
-                let mut inner = session.lock();
-                inner.destroyed = false;
-                inner.stale_cookie = false;
-                inner.loaded = None;
-                inner.obsolete = None;
-                Ok(vec![m.cookie.removal()])
+                Plan::Write(write) => write,
+            };
+            let changed = write.changed;
+            let rotating = write.rotation.is_some();
+            let error = match self.write(session, write, now).await? {
+                Written::Cookie(set_cookie) => return Ok(vec![set_cookie]),
+                Written::Lost(error) => error,
+            };
+            let Backend::Store(store) = &m.backend else {
+                return Err(error.into());
+            };
+            if !changed && !rotating {
+                tracing::debug!(%error, "session refresh lost a race; the other write stands");
+                return Ok(Vec::new());
             }
-            Plan::Write(write) => self.write(session, write, now).await,
+            match self.rebase(store.as_ref(), session, now).await? {
+                Rebase::Replayed => {
+                    tracing::debug!(%error, "session commit lost a race; replayed on the fresh record");
+                }
+                Rebase::Gone if !changed => return Ok(Vec::new()),
+                Rebase::Gone => return Err(StoreError::NotFound.into()),
+                Rebase::Conflict => return Err(error.into()),
+            }
         }
+        Err(StoreError::Conflict {
+            expected: session.lock().loaded.as_ref().map_or(0, |l| l.version),
+        }
+        .into())
     }
 
     /// Decides what a commit owes, under the handle's lock (no I/O).
@@ -537,43 +668,47 @@ impl<S: SessionSchema> SessionManager<S> {
         let Some(loaded) = inner.loaded.clone().filter(|_| !inner.destroyed) else {
             // A fresh session (never saved, or destroyed during this request): stored only
             // when it holds data.
-            let old = inner
-                .loaded
-                .clone()
-                .map(|l| l.id)
-                .or_else(|| inner.obsolete.clone());
+            let end = inner.loaded.clone();
+            let obsolete = inner.obsolete.clone();
             if inner.modified && has_data {
                 let mut times = inner.times;
                 times.last_seen = now;
                 times.expires_at = times.slide(now, limits);
                 return Some(Plan::Write(Write {
                     old: None,
-                    delete: old,
-                    rotate: true,
+                    end,
+                    obsolete,
+                    rotation: None,
                     changed: true,
                     times,
                     data: inner.data.clone(),
                 }));
             }
-            if inner.destroyed || inner.stale_cookie || inner.obsolete.is_some() {
-                return Some(Plan::Remove { delete: old });
+            if inner.destroyed || inner.stale_cookie || obsolete.is_some() {
+                return Some(Plan::Remove { end, obsolete });
             }
             return None;
         };
         let changed = inner.modified || inner.force_write;
-        let rotate = inner.cycle
-            || settings.rotation_interval.is_some_and(|p| {
-                now.as_secs()
-                    .saturating_sub(inner.times.id_issued_at.as_secs())
-                    >= p.as_seconds()
-            });
+        let rotation = if inner.cycle {
+            Some(Trace::Tombstone)
+        } else {
+            settings
+                .rotation_interval
+                .is_some_and(|p| {
+                    now.as_secs()
+                        .saturating_sub(inner.times.id_issued_at.as_secs())
+                        >= p.as_seconds()
+                })
+                .then_some(Trace::Forward)
+        };
         let refresh = settings.refresh_each_request;
         let touch = limits.idle.is_some_and(|_| {
             now.as_secs()
                 .saturating_sub(inner.times.last_seen.as_secs())
                 >= m.idle_resolution
         });
-        if !(changed || rotate || refresh || touch || inner.reissue) {
+        if !(changed || rotation.is_some() || refresh || touch || inner.reissue) {
             return None;
         }
         let mut times = inner.times;
@@ -581,26 +716,75 @@ impl<S: SessionSchema> SessionManager<S> {
         if changed || refresh {
             times.expires_at = times.slide(now, limits);
         }
-        if rotate {
+        if rotation.is_some() {
             times.id_issued_at = now;
         }
         Some(Plan::Write(Write {
-            delete: rotate.then(|| loaded.id.clone()),
             old: Some(loaded),
-            rotate,
+            end: None,
+            obsolete: None,
+            rotation,
             changed,
             times,
             data: inner.data.clone(),
         }))
     }
 
-    async fn write(&self, session: &Session<S>, w: Write, now: Timestamp) -> Result<Vec<String>> {
+    /// Loads the record a lost commit raced with and, when nothing this request read has
+    /// changed, replays the request's operations on it (the handle then holds the fresh
+    /// record with the request's changes on top).
+    async fn rebase(
+        &self,
+        store: &dyn SessionStore,
+        session: &Session<S>,
+        now: Timestamp,
+    ) -> Result<Rebase> {
+        let Some(loaded) = session.lock().loaded.clone() else {
+            return Ok(Rebase::Gone);
+        };
+        let Some(record) = store.load(&loaded.id.store_key(), now).await? else {
+            return Ok(Rebase::Gone);
+        };
+        let Some((id, record, via)) = follow(store, loaded.id.clone(), record, now).await? else {
+            return Ok(Rebase::Gone);
+        };
+        let envelope = payload::decode(&record.payload)
+            .map_err(|e| StoreError::Corrupt(format!("session record: {e}")))?;
+        let times = envelope.times();
+        let mut base = envelope.d;
+        if let Err(errors) = S::upgrade(&mut base) {
+            return Err(Error::Validation(errors));
+        }
+        let mut inner = session.lock();
+        if !inner.reads.unchanged(&inner.base, &base) {
+            return Ok(Rebase::Conflict);
+        }
+        let mut data = base.clone();
+        for op in &inner.ops {
+            op.apply(&mut data).map_err(Error::Replay)?;
+        }
+        let via = via.or(loaded.via);
+        inner.reissue |= via.is_some() || id != loaded.id;
+        inner.modified = data != base;
+        inner.id = Some(id.clone());
+        inner.loaded = Some(Loaded {
+            id,
+            version: record.version,
+            via,
+        });
+        inner.base = base;
+        inner.data = data;
+        inner.times = times;
+        Ok(Rebase::Replayed)
+    }
+
+    async fn write(&self, session: &Session<S>, w: Write, now: Timestamp) -> Result<Written> {
         let m = &*self.inner;
         let deadline = w.times.deadline(&m.limits);
-        let (id, version, value) = match &m.backend {
+        let (loaded, value) = match &m.backend {
             Backend::Cookie(codec) => {
-                let id = match (&w.old, w.rotate) {
-                    (Some(old), false) => old.id.clone(),
+                let id = match (&w.old, w.rotation) {
+                    (Some(old), None) => old.id.clone(),
                     _ => new_id()?,
                 };
                 let plaintext = payload::encode(None, S::VERSION, Some(&id), &w.times, &w.data);
@@ -618,57 +802,130 @@ impl<S: SessionSchema> SessionManager<S> {
                         CodecError::Random(e) => Error::Random(e),
                         other => Error::Codec(other),
                     })?;
-                (id, 0, value)
+                let loaded = Loaded {
+                    id,
+                    version: 0,
+                    via: None,
+                };
+                (loaded, value)
             }
             Backend::Store(store) => {
+                let store = store.as_ref();
                 let plaintext = payload::encode(Some(S::NAME), S::VERSION, None, &w.times, &w.data);
-                match (&w.old, w.rotate) {
-                    (Some(old), false) => {
+                let record = Record {
+                    payload: plaintext,
+                    expires_at: deadline,
+                    version: 1,
+                };
+                let written = match (&w.old, w.rotation) {
+                    (Some(old), None) => {
                         let record = Record {
-                            payload: plaintext,
-                            expires_at: deadline,
                             version: old.version,
+                            ..record
                         };
                         match store.save(&old.id.store_key(), &record).await {
-                            Ok(version) => (old.id.clone(), version, old.id.as_str().to_owned()),
-                            Err(e @ (StoreError::Conflict { .. } | StoreError::NotFound))
-                                if !w.changed =>
-                            {
-                                tracing::debug!(error = %e, "session refresh lost a race; the other write stands");
-                                return Ok(Vec::new());
-                            }
-                            Err(e) => return Err(e.into()),
+                            Ok(version) => Ok(Loaded {
+                                id: old.id.clone(),
+                                version,
+                                via: None,
+                            }),
+                            Err(e) => Err(e),
                         }
                     }
-                    _ => {
-                        let record = Record {
-                            payload: plaintext,
-                            expires_at: deadline,
+                    (Some(old), Some(trace)) => self.rotate(store, old, trace, &record, now).await,
+                    (None, _) => {
+                        // A new session replacing an ended one: the old record goes first
+                        // (a failure leaves nothing new behind).
+                        if let Some(end) = &w.end {
+                            end_session(store, end).await?;
+                        }
+                        if let Some(id) = &w.obsolete {
+                            store.delete(&id.store_key()).await?;
+                        }
+                        let id = create(store, &record).await?;
+                        Ok(Loaded {
+                            id,
                             version: 1,
-                        };
-                        let id = create(store.as_ref(), &record).await?;
-                        if let Some(old) = &w.delete {
-                            store.delete(&old.store_key()).await?;
-                        }
-                        let value = id.as_str().to_owned();
-                        (id, 1, value)
+                            via: None,
+                        })
                     }
+                };
+                match written {
+                    Ok(loaded) => {
+                        let value = loaded.id.as_str().to_owned();
+                        (loaded, value)
+                    }
+                    Err(e @ (StoreError::Conflict { .. } | StoreError::NotFound)) => {
+                        return Ok(Written::Lost(e));
+                    }
+                    Err(e) => return Err(e.into()),
                 }
             }
         };
         let set_cookie = m.cookie.set(&value, now, deadline);
-        let mut inner = session.lock();
-        inner.id = Some(id.clone());
-        inner.loaded = Some(Loaded { id, version });
-        inner.times = w.times;
-        inner.modified = false;
-        inner.cycle = false;
-        inner.destroyed = false;
-        inner.reissue = false;
-        inner.stale_cookie = false;
-        inner.force_write = false;
-        inner.obsolete = None;
-        Ok(vec![set_cookie])
+        session.lock().committed(loaded, w.times, w.data);
+        Ok(Written::Cookie(set_cookie))
+    }
+
+    /// Rotates the record loaded as `old` to a new id in one store step, leaving a
+    /// [`Trace`] under the old id; returns where the session now lives.
+    async fn rotate(
+        &self,
+        store: &dyn SessionStore,
+        old: &Loaded,
+        trace: Trace,
+        record: &Record,
+        now: Timestamp,
+    ) -> Result<Loaded, StoreError> {
+        let grace = self.inner.settings.rotation_grace.as_seconds().max(0);
+        // A periodic rotation with no grace period leaves a tombstone only.
+        let trace = if grace == 0 { Trace::Tombstone } else { trace };
+        let kept_for = match trace {
+            Trace::Forward => grace,
+            Trace::Tombstone => grace.max(TOMBSTONE_SECS),
+        };
+        let old_key = old.id.store_key();
+        let mut last = StoreError::Exists;
+        for _ in 0..CREATE_ATTEMPTS {
+            let mut nonce = [0u8; 32];
+            crate::id::fill_random(&mut nonce)
+                .map_err(|e| StoreError::backend(format!("no randomness for a rotation: {e}")))?;
+            let id = old.id.successor(&nonce);
+            let key = id.store_key();
+            let kept = Record {
+                payload: trace.encode(&nonce),
+                expires_at: now.add_seconds(kept_for),
+                version: old.version,
+            };
+            let rotation = Rotation {
+                old: &old_key,
+                version: old.version,
+                new: Some((&key, record)),
+                keep_old: Some(&kept),
+            };
+            match store.rotate(&rotation).await {
+                Ok(()) => {
+                    // The id this request came in with, rotated away before: a privilege
+                    // change ends it too.
+                    if let (Trace::Tombstone, Some(via)) = (trace, &old.via) {
+                        store.delete(&via.store_key()).await?;
+                    }
+                    return Ok(Loaded {
+                        id,
+                        version: 1,
+                        via: None,
+                    });
+                }
+                Err(StoreError::Exists) => {
+                    tracing::warn!(
+                        "rotated session id collided with a stored one; drawing another"
+                    );
+                    last = StoreError::Exists;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Err(last)
     }
 }
 
@@ -697,12 +954,113 @@ enum Unusable {
     Expired,
     /// Its data no longer fits the schema.
     Unfit,
+    /// Created in the future: the clock went back, or the record is not what it claims.
+    /// Refused, but left in place (not provably garbage; purged at its expiry).
+    FromTheFuture,
 }
 
-/// What a commit owes.
+/// How many forwards [`follow`] follows: periodic rotations that followed each other
+/// within one grace period (a short `rotation_interval`, a slow request).
+const FORWARD_HOPS: usize = 8;
+
+/// The record a loaded id stands for: itself, or during a periodic rotation's grace
+/// period the successor its forwarding record names, following forwards up to
+/// [`FORWARD_HOPS`] (`via` is then the id the request came with). `None` for a tombstone
+/// (or a forward leading to one), and for a forward whose successor is gone.
+async fn follow(
+    store: &dyn SessionStore,
+    id: SessionId,
+    record: Record,
+    now: Timestamp,
+) -> Result<Option<(SessionId, Record, Option<SessionId>)>> {
+    let (mut current, mut record) = (id.clone(), record);
+    for _ in 0..=FORWARD_HOPS {
+        match Trace::decode(&record.payload) {
+            None => {
+                let via = (current != id).then_some(id);
+                return Ok(Some((current, record, via)));
+            }
+            Some((Trace::Tombstone, _)) => return Ok(None),
+            Some((Trace::Forward, nonce)) => {
+                current = current.successor(&nonce);
+                match store.load(&current.store_key(), now).await? {
+                    Some(next) => record = next,
+                    None => return Ok(None),
+                }
+            }
+        }
+    }
+    Ok(None)
+}
+
+/// A `now` before every record's expiry: [`end_session`] reads records whatever their
+/// expiry (a logout slower than the grace period still follows the forward it raced).
+const EPOCH: Timestamp = Timestamp(0);
+
+/// Ends the session loaded as `loaded` for good: a compare-and-swap delete of its record
+/// that, when the record changed meanwhile, deletes the newer version, and when it was
+/// rotated away (a forward or a tombstone), ends the successor as well. So a logout sticks
+/// whatever raced with it: a save, a periodic rotation or a privilege change.
+async fn end_session(store: &dyn SessionStore, loaded: &Loaded) -> Result<()> {
+    let mut pending: Vec<(SessionId, u64)> = vec![(loaded.id.clone(), loaded.version)];
+    let mut rounds = 0;
+    while let Some((id, version)) = pending.pop() {
+        rounds += 1;
+        if rounds > COMMIT_ATTEMPTS {
+            return Err(StoreError::Conflict { expected: version }.into());
+        }
+        let key = id.store_key();
+        let rotation = Rotation {
+            old: &key,
+            version,
+            new: None,
+            keep_old: None,
+        };
+        match store.rotate(&rotation).await {
+            Ok(()) | Err(StoreError::NotFound) => {}
+            Err(StoreError::Conflict { .. }) => {
+                let Some(record) = store.load(&key, EPOCH).await? else {
+                    // Gone or expired meanwhile; an expired record is dead already.
+                    store.delete(&key).await?;
+                    continue;
+                };
+                // Rotated away meanwhile: every successor ends too.
+                let mut at = (id.clone(), record.payload.clone());
+                for _ in 0..=FORWARD_HOPS {
+                    let Some((_, nonce)) = Trace::decode(&at.1) else {
+                        break;
+                    };
+                    let next = at.0.successor(&nonce);
+                    let Some(successor) = store.load(&next.store_key(), EPOCH).await? else {
+                        break;
+                    };
+                    pending.push((next.clone(), successor.version));
+                    at = (next, successor.payload);
+                }
+                pending.push((id, record.version));
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    if let Some(via) = &loaded.via {
+        delete_key(store, &via.store_key()).await?;
+    }
+    Ok(())
+}
+
+async fn delete_key(store: &dyn SessionStore, key: &StoreKey) -> Result<()> {
+    Ok(store.delete(key).await?)
+}
+
+/// What a commit owes (one per commit, short-lived: the variants' sizes do not matter).
+#[allow(clippy::large_enum_variant)]
 enum Plan {
-    /// Send a removal cookie, deleting a record first if any.
-    Remove { delete: Option<SessionId> },
+    /// Send a removal cookie, ending the loaded session (`destroy`) and deleting an
+    /// unusable record first, if any.
+    Remove {
+        end: Option<Loaded>,
+        obsolete: Option<SessionId>,
+    },
     /// Write the session (and send its cookie).
     Write(Write),
 }
@@ -710,11 +1068,13 @@ enum Plan {
 struct Write {
     /// The session as loaded (`None`: a new session).
     old: Option<Loaded>,
-    /// A record to delete once the new one exists (rotation, destroy-then-set, reset).
-    delete: Option<SessionId>,
-    /// Draw a new id.
-    rotate: bool,
-    /// The data changed (a lost compare-and-swap is then an error).
+    /// A session to end before the new one is created (destroy-then-set).
+    end: Option<Loaded>,
+    /// An unusable record to delete before the new one is created.
+    obsolete: Option<SessionId>,
+    /// Rotate to a new id, leaving this trace under the old one.
+    rotation: Option<Trace>,
+    /// The data changed (a lost compare-and-swap is then replayed or an error).
     changed: bool,
     times: Times,
     data: Map,
@@ -738,6 +1098,24 @@ fn loggable<S: SessionSchema>(errors: &crate::schema::ValidationErrors) -> Strin
         })
         .collect::<Vec<_>>()
         .join("; ")
+}
+
+/// The outcome of one write attempt.
+enum Written {
+    /// Written; the `Set-Cookie` value.
+    Cookie(String),
+    /// The compare-and-swap lost a race (`Conflict` or `NotFound`).
+    Lost(StoreError),
+}
+
+/// The outcome of loading the record a lost commit raced with.
+enum Rebase {
+    /// The request's operations now sit on top of the fresh record: try again.
+    Replayed,
+    /// The session is gone (destroyed, expired, rotated away for good).
+    Gone,
+    /// A value this request read was changed by another request.
+    Conflict,
 }
 
 fn new_id() -> Result<SessionId> {

@@ -40,6 +40,18 @@ pub fn remove<S: SessionSchema>(session: &Session<S>, key: &str) -> bool {
     session.remove_value(key).is_some()
 }
 
+/// Applies `change` as one operation ([`Session::update`]): the collection helpers.
+///
+/// # Errors
+/// The error `change` returns; the session is then unchanged.
+pub fn update<S, F>(session: &Session<S>, change: F) -> Result<(), ValidationError>
+where
+    S: SessionSchema,
+    F: Fn(&Session<S>) -> Result<(), ValidationError> + Send + Sync + 'static,
+{
+    session.update(change)
+}
+
 /// Decodes a stored value for `upgrade`.
 ///
 /// # Errors

@@ -5,14 +5,16 @@
 //! The [`SessionManager`](crate::manager::SessionManager) builds it from the request's
 //! cookie and commits it after the handler; the handle itself does no I/O.
 
+use std::collections::BTreeSet;
 use std::marker::PhantomData;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+pub(crate) use crate::expiry::{Limits, Times};
 use crate::id::SessionId;
-use crate::schema::{Dynamic, Map, SessionSchema};
+use crate::schema::{Dynamic, Map, SessionSchema, ValidationError};
 use crate::time::{Clock, SystemClock, Timestamp};
 
 /// One request's session, typed by its schema.
@@ -44,79 +46,69 @@ impl<S: SessionSchema> Clone for Session<S> {
     }
 }
 
-/// The time limits of a policy, in seconds, copied into each handle so that
-/// [`Session::expiration_time`] needs no manager.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct Limits {
-    /// `expiration_time`.
-    pub(crate) lifetime: i64,
-    /// `idle_timeout`.
-    pub(crate) idle: Option<i64>,
-    /// `absolute_timeout`.
-    pub(crate) absolute: Option<i64>,
+/// One change a request made to the data, replayed on the fresh record when a commit
+/// loses a race (see [`crate::manager`]).
+#[derive(Clone)]
+pub(crate) enum Op {
+    /// A value stored under a key.
+    Set(String, serde_json::Value),
+    /// A key removed.
+    Remove(String),
+    /// Every key removed.
+    Clear,
+    /// A change computed from the data ([`Session::update`]: the typed collection helpers
+    /// `push_x`, `insert_x`, ...); run again on replay, its rules checked again.
+    Update(Apply),
 }
 
-impl Limits {
-    pub(crate) fn of(settings: &session_spec::Settings) -> Self {
-        Self {
-            lifetime: settings.expiration_time.as_seconds(),
-            idle: settings.idle_timeout.map(|l| l.as_seconds()),
-            absolute: settings.absolute_timeout.map(|l| l.as_seconds()),
+/// The function of an [`Op::Update`].
+pub(crate) type Apply = Arc<dyn Fn(&mut Map) -> Result<(), ValidationError> + Send + Sync>;
+
+impl std::fmt::Debug for Op {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Set(key, _) => write!(f, "Set({key:?})"),
+            Self::Remove(key) => write!(f, "Remove({key:?})"),
+            Self::Clear => f.write_str("Clear"),
+            Self::Update(_) => f.write_str("Update"),
         }
     }
 }
 
-/// The timestamps a session carries inside its authenticated payload or record.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct Times {
-    /// When the session began (the absolute limit counts from here; rotation keeps it).
-    pub(crate) created_at: Timestamp,
-    /// When the current id was issued (periodic rotation counts from here).
-    pub(crate) id_issued_at: Timestamp,
-    /// The last request recorded as activity (the idle limit counts from here).
-    pub(crate) last_seen: Timestamp,
-    /// The sliding expiry: the last write that carried a change or a refresh, plus
-    /// `expiration_time`, capped by the absolute limit.
-    pub(crate) expires_at: Timestamp,
+impl Op {
+    /// Applies the operation to `data`.
+    pub(crate) fn apply(&self, data: &mut Map) -> Result<(), ValidationError> {
+        match self {
+            Self::Set(key, value) => {
+                data.insert(key.clone(), value.clone());
+            }
+            Self::Remove(key) => {
+                data.remove(key);
+            }
+            Self::Clear => data.clear(),
+            Self::Update(apply) => apply(data)?,
+        }
+        Ok(())
+    }
 }
 
-impl Times {
-    /// The times of a session beginning at `now`.
-    pub(crate) fn fresh(now: Timestamp, limits: &Limits) -> Self {
-        let mut t = Self {
-            created_at: now,
-            id_issued_at: now,
-            last_seen: now,
-            expires_at: now,
-        };
-        t.expires_at = t.slide(now, limits);
-        t
-    }
+/// What a request read of the data: the keys whose change by another request makes this
+/// one's commit a real conflict.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Reads {
+    /// Keys read.
+    pub(crate) keys: BTreeSet<String>,
+    /// Everything was read (`get_all`).
+    pub(crate) all: bool,
+}
 
-    /// `now + expiration_time`, never past the absolute cap.
-    pub(crate) fn slide(&self, now: Timestamp, limits: &Limits) -> Timestamp {
-        let e = now.add_seconds(limits.lifetime);
-        match self.absolute_deadline(limits) {
-            Some(cap) => e.min(cap),
-            None => e,
+impl Reads {
+    /// Whether the data this request read is the same in `base` (as loaded) and `fresh`.
+    pub(crate) fn unchanged(&self, base: &Map, fresh: &Map) -> bool {
+        if self.all {
+            return base == fresh;
         }
-    }
-
-    pub(crate) fn absolute_deadline(&self, limits: &Limits) -> Option<Timestamp> {
-        limits.absolute.map(|a| self.created_at.add_seconds(a))
-    }
-
-    /// The moment the session ends: the earliest of the sliding expiry, the idle limit and
-    /// the absolute limit. A session is expired when `now >= deadline`.
-    pub(crate) fn deadline(&self, limits: &Limits) -> Timestamp {
-        let mut d = self.expires_at;
-        if let Some(idle) = limits.idle {
-            d = d.min(self.last_seen.add_seconds(idle));
-        }
-        if let Some(cap) = self.absolute_deadline(limits) {
-            d = d.min(cap);
-        }
-        d
+        self.keys.iter().all(|k| base.get(k) == fresh.get(k))
     }
 }
 
@@ -139,7 +131,9 @@ pub(crate) struct Inner {
     pub(crate) cycle: bool,
     /// `destroy()` was called.
     pub(crate) destroyed: bool,
-    /// The cookie was accepted under a fallback key: re-issue it under the primary.
+    /// The cookie must be sent again although nothing changed: it was accepted under a
+    /// fallback key (re-issue under the primary), or it held an id rotated away whose grace
+    /// period resolved it to the new one.
     pub(crate) reissue: bool,
     /// The session came from a valid cookie (as opposed to a fresh session).
     pub(crate) from_cookie: bool,
@@ -151,6 +145,16 @@ pub(crate) struct Inner {
     /// A record found unusable at load (corrupt, expired by idle time, no longer fitting
     /// the schema): deleted at commit.
     pub(crate) obsolete: Option<SessionId>,
+    /// The data as loaded (to tell, on a lost race, whether what this request read has
+    /// changed since).
+    pub(crate) base: Map,
+    /// What this request read.
+    pub(crate) reads: Reads,
+    /// Reads are not recorded while this is above zero ([`Session::untracked`], and the
+    /// scratch runs of [`Session::update`]).
+    pub(crate) untracked: u32,
+    /// What this request changed, in order.
+    pub(crate) ops: Vec<Op>,
 }
 
 /// What was loaded from a cookie.
@@ -159,6 +163,9 @@ pub(crate) struct Loaded {
     pub(crate) id: SessionId,
     /// Record version (server-side stores); 0 for the cookie backend.
     pub(crate) version: u64,
+    /// The id the cookie held when it was rotated away and resolved to `id` during its
+    /// grace period: ended with the session (destroy, cycle).
+    pub(crate) via: Option<SessionId>,
 }
 
 impl Inner {
@@ -180,6 +187,63 @@ impl Inner {
             stale_cookie: false,
             force_write: false,
             obsolete: None,
+            base: Map::new(),
+            reads: Reads::default(),
+            untracked: 0,
+            ops: Vec::new(),
+        }
+    }
+
+    /// Transition: the session was written under `loaded` (saved, created or rotated),
+    /// holding `data` with `times`. Everything this request asked for is done.
+    pub(crate) fn committed(&mut self, loaded: Loaded, times: Times, data: Map) {
+        self.id = Some(loaded.id.clone());
+        self.loaded = Some(loaded);
+        self.times = times;
+        self.base = data.clone();
+        self.data = data;
+        self.settled();
+    }
+
+    /// Transition: the session ended (destroyed, or a refused cookie removed); the handle
+    /// now holds a fresh, unsaved session.
+    pub(crate) fn removed(&mut self) {
+        self.id = None;
+        self.loaded = None;
+        self.base = Map::new();
+        self.settled();
+    }
+
+    /// Clears what a request asked for, once done.
+    fn settled(&mut self) {
+        self.modified = false;
+        self.cycle = false;
+        self.destroyed = false;
+        self.reissue = false;
+        self.stale_cookie = false;
+        self.force_write = false;
+        self.obsolete = None;
+        self.reads = Reads::default();
+        self.ops.clear();
+    }
+
+    /// Transition: `destroy()`: the data is gone and a new session would begin now.
+    fn destroy(&mut self) {
+        let now = self.clock.now();
+        self.destroyed = true;
+        self.cycle = false;
+        self.id = None;
+        self.data.clear();
+        self.modified = false;
+        self.force_write = false;
+        self.ops.clear();
+        self.reads = Reads::default();
+        self.times = Times::fresh(now, &self.limits);
+    }
+
+    fn record_read(&mut self, key: &str) {
+        if self.untracked == 0 && !self.reads.keys.contains(key) {
+            self.reads.keys.insert(key.to_owned());
         }
     }
 }
@@ -221,7 +285,11 @@ impl<S: SessionSchema> Session<S> {
 
     /// A copy of all stored data (Nexios: `get_all`).
     pub fn get_all(&self) -> Map {
-        self.lock().data.clone()
+        let mut inner = self.lock();
+        if inner.untracked == 0 {
+            inner.reads.all = true;
+        }
+        inner.data.clone()
     }
 
     /// Removes every value; the session itself (its id, its age) lives on.
@@ -230,6 +298,7 @@ impl<S: SessionSchema> Session<S> {
         if !inner.data.is_empty() {
             inner.data.clear();
             inner.modified = true;
+            inner.ops.push(Op::Clear);
         }
     }
 
@@ -310,19 +379,93 @@ impl<S: SessionSchema> Session<S> {
     /// assert!(session.is_modified());
     /// ```
     pub fn destroy(&self) {
+        self.lock().destroy();
+    }
+
+    /// Changes the session with `change`, as one operation: `change` runs now on the
+    /// current data (its reads are not recorded), and runs again on the fresh data if
+    /// another request changed the session before this one commits. Appends, counters and
+    /// other read-modify-write steps written this way therefore never conflict: each
+    /// request's step lands on top of the others'. A `change` that fails leaves the session
+    /// unchanged; one that fails on replay fails the commit with
+    /// [`Error::Replay`](crate::Error::Replay), never silently.
+    ///
+    /// The typed collection helpers (`push_x`, `insert_x`, `remove_x_entry`) are written
+    /// with it.
+    ///
+    /// ```
+    /// use session_runtime::Session;
+    /// let session: Session = Session::detached();
+    /// session
+    ///     .update(|s| {
+    ///         let n = s.get::<u64>("visits").unwrap_or(0);
+    ///         s.set("visits", &(n + 1)).map_err(|e| {
+    ///             session_runtime::ValidationError::new("visits", session_runtime::Rule::Type, e.to_string())
+    ///         })
+    ///     })
+    ///     .unwrap();
+    /// assert_eq!(session.get::<u64>("visits"), Some(1));
+    /// ```
+    ///
+    /// # Errors
+    /// The error `change` returns; the session is then unchanged.
+    pub fn update<F>(&self, change: F) -> Result<(), ValidationError>
+    where
+        F: Fn(&Session<S>) -> Result<(), ValidationError> + Send + Sync + 'static,
+    {
+        let change = Arc::new(change);
+        let apply: Apply = {
+            let (clock, limits) = {
+                let inner = self.lock();
+                (Arc::clone(&inner.clock), inner.limits)
+            };
+            let change = Arc::clone(&change);
+            Arc::new(move |data: &mut Map| {
+                let scratch = Session::<S>::scratch(Arc::clone(&clock), limits, data.clone());
+                change(&scratch)?;
+                *data = std::mem::take(&mut scratch.lock().data);
+                Ok(())
+            })
+        };
+        let mut data = self.lock().data.clone();
+        apply(&mut data)?;
         let mut inner = self.lock();
-        let now = inner.clock.now();
-        inner.destroyed = true;
-        inner.cycle = false;
-        inner.id = None;
-        inner.data.clear();
-        inner.modified = false;
-        inner.force_write = false;
-        inner.times = Times::fresh(now, &inner.limits);
+        if inner.data != data {
+            inner.data = data;
+            inner.modified = true;
+        }
+        inner.ops.push(Op::Update(apply));
+        Ok(())
+    }
+
+    /// Runs `read` without recording what it reads: a change of those values by a
+    /// concurrent request does not make this request's commit a conflict. For values only
+    /// shown, never used to compute what is stored (a flash message being displayed).
+    ///
+    /// ```
+    /// use session_runtime::Session;
+    /// let session: Session = Session::detached();
+    /// let shown: Option<String> = session.untracked(|s| s.get("flash"));
+    /// assert!(shown.is_none());
+    /// ```
+    pub fn untracked<T>(&self, read: impl FnOnce(&Session<S>) -> T) -> T {
+        self.lock().untracked += 1;
+        let value = read(self);
+        self.lock().untracked -= 1;
+        value
+    }
+
+    /// A handle on a copy of some data, attached to nothing (the runs of an update).
+    fn scratch(clock: Arc<dyn Clock>, limits: Limits, data: Map) -> Self {
+        let mut inner = Inner::fresh(clock, limits);
+        inner.data = data;
+        inner.untracked = 1;
+        Self::from_inner(inner)
     }
 
     pub(crate) fn get_value<T: DeserializeOwned>(&self, key: &str) -> Option<T> {
-        let inner = self.lock();
+        let mut inner = self.lock();
+        inner.record_read(key);
         let value = inner.data.get(key)?;
         T::deserialize(value).ok()
     }
@@ -330,8 +473,9 @@ impl<S: SessionSchema> Session<S> {
     pub(crate) fn insert_value(&self, key: &str, value: serde_json::Value) {
         let mut inner = self.lock();
         if inner.data.get(key) != Some(&value) {
-            inner.data.insert(key.to_owned(), value);
+            inner.data.insert(key.to_owned(), value.clone());
             inner.modified = true;
+            inner.ops.push(Op::Set(key.to_owned(), value));
         }
     }
 
@@ -340,6 +484,7 @@ impl<S: SessionSchema> Session<S> {
         let old = inner.data.remove(key);
         if old.is_some() {
             inner.modified = true;
+            inner.ops.push(Op::Remove(key.to_owned()));
         }
         old
     }

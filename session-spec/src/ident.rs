@@ -35,6 +35,8 @@ pub const RESERVED_FIELD_NAMES: &[&str] = &[
     "set",
     "to_owned",
     "try_into",
+    "untracked",
+    "update",
     "validate",
 ];
 

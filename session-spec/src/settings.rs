@@ -80,6 +80,11 @@ pub struct Settings {
     /// Periodic id rotation: a session older than this (since its id was issued) gets a
     /// new id, data kept.
     pub rotation_interval: Option<Lifetime>,
+    /// How long the old id of a *periodic* rotation keeps working with a server-side store
+    /// (it resolves to the new session and re-issues its cookie), so that requests already
+    /// in flight are not logged out; `"0s"` ends it at once. A `cycle()` (privilege change)
+    /// and a `destroy()` always end the old id at once.
+    pub rotation_grace: Lifetime,
     /// How the cookie backend protects its payload.
     pub cookie_mode: CookieMode,
     /// Where session data lives (Nexios: `session_manager`, `"cookies"` or `"file"`); a
@@ -111,6 +116,9 @@ impl Default for Settings {
             idle_timeout: None,
             absolute_timeout: None,
             rotation_interval: None,
+            // Long enough for the requests in flight at a rotation, short enough that a
+            // stolen old id is of little use.
+            rotation_grace: Lifetime::from_seconds(30),
             cookie_mode: CookieMode::Encrypted,
             backend: Backend::Cookie,
             keys: KeySource::default(),
@@ -212,6 +220,9 @@ impl Settings {
             if value.is_some_and(|v| v.as_seconds() <= 0) {
                 out.push(SettingsProblem::NonPositive(name));
             }
+        }
+        if self.rotation_grace.as_seconds() < 0 {
+            out.push(SettingsProblem::Negative("rotation_grace"));
         }
         // An idle limit past the absolute cap can never take effect: a typo, most likely.
         if let (Some(idle), Some(abs)) = (self.idle_timeout, self.absolute_timeout) {
@@ -341,6 +352,9 @@ pub enum SettingsProblem {
     /// A lifetime of zero or less; carries the key's name.
     #[error("`{0}` must be greater than zero")]
     NonPositive(&'static str),
+    /// A duration below zero; carries the key's name.
+    #[error("`{0}` must not be negative")]
+    Negative(&'static str),
     /// `idle_timeout` longer than `absolute_timeout`.
     #[error("`idle_timeout` is longer than `absolute_timeout`, so it can never take effect")]
     IdleLongerThanAbsolute,
@@ -396,7 +410,7 @@ impl SettingsProblem {
             Self::HostPrefixWithPath => "path",
             Self::PrefixWithoutSecure => "prefix",
             Self::InvalidPath => "path",
-            Self::NonPositive(key) => key,
+            Self::NonPositive(key) | Self::Negative(key) => key,
             Self::IdleLongerThanAbsolute => "idle_timeout",
             Self::IdleNotShorterThanExpiration => "idle_timeout",
             Self::ExpirationLongerThanAbsolute => "expiration_time",

@@ -117,22 +117,40 @@ fn check_csrf(
 }
 
 /// Queues a message for the next page, keeping the most recent few.
+///
+/// One operation ([`Session::update`]): when parallel requests of one session each add a
+/// message, the manager replays the step on top of the others' instead of refusing it.
 fn flash(session: &Session<Shop>, message: String) -> Result<()> {
-    let mut messages = session.flash();
-    messages.push(message.chars().take(120).collect());
-    let excess = messages.len().saturating_sub(3);
-    messages.drain(..excess);
+    let message: String = message.chars().take(120).collect();
     session
-        .set_flash(messages)
+        .update(move |s| {
+            let mut messages = s.flash();
+            messages.push(message.clone());
+            let excess = messages.len().saturating_sub(3);
+            messages.drain(..excess);
+            s.set_flash(messages)
+        })
         .map_err(|e| AppError::Internal(e.to_string()))
 }
 
 async fn home(session: Session<Shop>, Extension(anonymous): Anonymous) -> Result<Html<String>> {
     let csrf = csrf_token(&session, &anonymous)?;
-    let messages = session.flash();
+    // Shown, not used to compute what is stored: a parallel request changing the messages
+    // is no conflict. Only the messages shown here are removed (one arriving meanwhile
+    // stays for the next page).
+    let messages = session.untracked(|s| s.flash());
     if !messages.is_empty() {
+        let shown = messages.clone();
         session
-            .clear_flash()
+            .update(move |s| {
+                let mut left = s.flash();
+                for message in &shown {
+                    if let Some(i) = left.iter().position(|m| m == message) {
+                        left.remove(i);
+                    }
+                }
+                s.set_flash(left)
+            })
             .map_err(|e| AppError::Internal(e.to_string()))?;
     }
     let user = session.user();

@@ -9,6 +9,7 @@ mod hardening;
 mod http;
 mod logging;
 mod quickstart;
+mod races;
 mod redis_store;
 mod server;
 mod shop;

@@ -37,7 +37,20 @@ pub const CHECKS: &[&str] = &[
     "cycle",
     "bad_cookies_give_fresh_sessions",
     "server_error_discards_changes",
+    "logout_racing_rotation",
+    "concurrent_appends_all_land",
+    "concurrent_increments_lose_nothing",
 ];
+
+/// How many trials [`logout_racing_rotation`] runs per case: 10, or the value of the
+/// `SESSION_RACE_TRIALS` environment variable (`SESSION_RACE_TRIALS=1000` for the figures
+/// in the notes).
+pub fn race_trials() -> usize {
+    std::env::var("SESSION_RACE_TRIALS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10)
+}
 
 /// The lifetime the checks configure: 30 minutes.
 pub const LIFETIME: i64 = 30 * 60;
@@ -86,6 +99,11 @@ impl SessionStore for Counting {
         self.writes.fetch_add(1, Ordering::SeqCst);
         self.inner.save(key, record).await
     }
+    async fn rotate(&self, rotation: &crate::store::Rotation<'_>) -> crate::store::Result<()> {
+        self.writes.fetch_add(1, Ordering::SeqCst);
+        self.inner.rotate(rotation).await
+    }
+
     async fn delete(&self, key: &StoreKey) -> crate::store::Result<()> {
         self.writes.fetch_add(1, Ordering::SeqCst);
         self.inner.delete(key).await
@@ -354,7 +372,8 @@ pub async fn destroy(storage: &Storage, clock: &MockClock) {
 }
 
 /// `cycle` issues a new id (a new cookie value) and keeps the data. With a server-side
-/// store the old id's record is deleted, so the old cookie, replayed, is refused.
+/// store the old id's record no longer holds the session, so the old cookie, replayed, is
+/// refused.
 pub async fn cycle(storage: &Storage, clock: &MockClock) {
     let mut browser = Browser::new(storage, clock);
     start("cycle", &mut browser).await;
@@ -386,11 +405,14 @@ pub async fn cycle(storage: &Storage, clock: &MockClock) {
                 replayed.get_all()
             );
         }
+        // The old id may keep a tombstone (so that a logout racing the cycle still ends
+        // the new session), never the data.
         match store.inner.load(&old_id.store_key(), clock.now()).await {
             Ok(None) => {}
+            Ok(Some(record)) if !record.payload.windows(5).any(|w| w == b"\"ada\"") => {}
             other => fail!(
                 "cycle",
-                "the old id's record is still stored: {:?}",
+                "the old id's record still holds the session: {:?}",
                 other.map(|r| r.is_some())
             ),
         }
@@ -477,4 +499,256 @@ pub async fn run_all(storage: &Storage, clock: &MockClock) {
     cycle(storage, clock).await;
     bad_cookies_give_fresh_sessions(storage, clock).await;
     server_error_discards_changes(storage, clock).await;
+    logout_racing_rotation(storage, clock).await;
+    concurrent_appends_all_land(storage, clock).await;
+    concurrent_increments_lose_nothing(storage, clock).await;
+}
+
+/// A manager on `storage` with [`settings`] and periodic rotation every `interval`
+/// seconds.
+fn rotating_manager(storage: &Storage, clock: &MockClock, interval: i64) -> SessionManager {
+    let settings = Settings {
+        rotation_interval: Some(Lifetime::from_seconds(interval)),
+        ..settings()
+    };
+    storage
+        .manager(settings, Keys::generate())
+        .expect("the conformance settings are valid")
+        .with_clock(Arc::new(clock.clone()))
+}
+
+/// The `name=value` pair of the session cookie a commit set, unless it removed it.
+fn set_cookie_pair(headers: &[String]) -> Option<String> {
+    let header = headers.first()?;
+    if header.contains("Max-Age=0") {
+        return None;
+    }
+    Some(
+        header
+            .split(';')
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_owned(),
+    )
+}
+
+/// Starts a session holding `user = "ada"`; returns its cookie.
+async fn begin(check: &str, manager: &SessionManager) -> String {
+    let session = manager
+        .load(None::<&str>)
+        .await
+        .unwrap_or_else(|e| panic!("manager conformance check `{check}` failed: load: {e:?}"));
+    set(check, &session, "user", json!("ada"));
+    let headers = manager
+        .commit(&session, false)
+        .await
+        .unwrap_or_else(|e| panic!("manager conformance check `{check}` failed: commit: {e:?}"));
+    set_cookie_pair(&headers)
+        .unwrap_or_else(|| panic!("manager conformance check `{check}` failed: no cookie set"))
+}
+
+/// A logout racing a request that rotates the session (a `cycle`, or a periodic rotation
+/// that is due, with and without a change of its own), committed in either order and
+/// concurrently: after both, no cookie either response set, nor the old one, opens the
+/// session again. Nothing destroyed comes back. Server-side stores only;
+/// [`race_trials`] trials per case.
+pub async fn logout_racing_rotation(storage: &Storage, clock: &MockClock) {
+    if matches!(storage, Storage::Cookie) {
+        return;
+    }
+    let manager = rotating_manager(storage, clock, 60);
+    let mut resurrected = 0;
+    let mut cases = 0;
+    for trial in 0..race_trials() {
+        for rotation in ["cycle", "periodic", "periodic with a change"] {
+            for order in ["logout first", "rotation first", "concurrently"] {
+                cases += 1;
+                let cookie = begin("logout_racing_rotation", &manager).await;
+                if rotation != "cycle" {
+                    clock.advance(60);
+                }
+                let load = |cookie: String| {
+                    let manager = manager.clone();
+                    async move {
+                        manager.load([cookie.as_str()]).await.unwrap_or_else(|e| {
+                            panic!("manager conformance check `logout_racing_rotation` failed: load: {e:?}")
+                        })
+                    }
+                };
+                let logout = load(cookie.clone()).await;
+                let rotating = load(cookie.clone()).await;
+                logout.destroy();
+                match rotation {
+                    "cycle" => rotating.cycle(),
+                    "periodic" => {
+                        let _ = rotating.get::<String>("user");
+                    }
+                    _ => set("logout_racing_rotation", &rotating, "cart", json!([trial])),
+                }
+                let (logout_result, rotation_result) = match order {
+                    "logout first" => {
+                        let a = manager.commit(&logout, false).await;
+                        (a, manager.commit(&rotating, false).await)
+                    }
+                    "rotation first" => {
+                        let b = manager.commit(&rotating, false).await;
+                        (manager.commit(&logout, false).await, b)
+                    }
+                    _ => {
+                        let mut results = super::join_all(vec![
+                            manager.commit(&logout, false),
+                            manager.commit(&rotating, false),
+                        ])
+                        .await;
+                        let b = results.pop().expect("two results");
+                        (results.pop().expect("two results"), b)
+                    }
+                };
+                if let Err(error) = &logout_result {
+                    fail!(
+                        "logout_racing_rotation",
+                        "{rotation}, {order}: the logout failed: {error:?}"
+                    );
+                }
+                let mut cookies = vec![cookie];
+                if let Ok(headers) = &rotation_result {
+                    cookies.extend(set_cookie_pair(headers));
+                }
+                for cookie in cookies {
+                    if load(cookie).await.get::<String>("user").is_some() {
+                        resurrected += 1;
+                        break;
+                    }
+                }
+            }
+        }
+    }
+    if resurrected > 0 {
+        fail!(
+            "logout_racing_rotation",
+            "{resurrected} of {cases} logged-out sessions came back"
+        );
+    }
+}
+
+/// How many requests the concurrency checks race.
+const CONCURRENT: usize = 50;
+
+/// Appends with [`Session::update`] from 50 concurrent requests of one session, with and
+/// without a periodic rotation due: every commit succeeds, every item is kept, and every
+/// response names the same session (no fork). Server-side stores only.
+pub async fn concurrent_appends_all_land(storage: &Storage, clock: &MockClock) {
+    if matches!(storage, Storage::Cookie) {
+        return;
+    }
+    let manager = rotating_manager(storage, clock, 600);
+    for rotation_due in [false, true] {
+        let cookie = begin("concurrent_appends_all_land", &manager).await;
+        if rotation_due {
+            clock.advance(600);
+        }
+        let mut sessions = Vec::new();
+        for i in 0..CONCURRENT {
+            let session = manager.load([cookie.as_str()]).await.unwrap_or_else(|e| {
+                panic!(
+                    "manager conformance check `concurrent_appends_all_land` failed: load: {e:?}"
+                )
+            });
+            let pushed = session.update(move |s| {
+                let mut items = s.get::<Vec<usize>>("items").unwrap_or_default();
+                items.push(i);
+                s.set("items", &items).map_err(|e| {
+                    crate::ValidationError::new("items", crate::Rule::Type, e.to_string())
+                })
+            });
+            if let Err(error) = pushed {
+                fail!("concurrent_appends_all_land", "update failed: {error}");
+            }
+            sessions.push(session);
+        }
+        let results =
+            super::join_all(sessions.iter().map(|s| manager.commit(s, false)).collect()).await;
+        let mut cookies = std::collections::BTreeSet::new();
+        for result in results {
+            match result {
+                Ok(headers) => cookies.extend(set_cookie_pair(&headers)),
+                Err(error) => fail!(
+                    "concurrent_appends_all_land",
+                    "rotation due: {rotation_due}: a commit failed: {error:?}"
+                ),
+            }
+        }
+        if cookies.len() != 1 {
+            fail!(
+                "concurrent_appends_all_land",
+                "rotation due: {rotation_due}: the responses set {} different cookies, expected one session",
+                cookies.len()
+            );
+        }
+        let last = cookies.pop_first().unwrap_or_default();
+        let session = manager.load([last.as_str()]).await.unwrap_or_else(|e| {
+            panic!("manager conformance check `concurrent_appends_all_land` failed: load: {e:?}")
+        });
+        let mut items = session.get::<Vec<usize>>("items").unwrap_or_default();
+        items.sort_unstable();
+        if items != (0..CONCURRENT).collect::<Vec<_>>() {
+            fail!(
+                "concurrent_appends_all_land",
+                "rotation due: {rotation_due}: {} of {CONCURRENT} items kept: {items:?}",
+                items.len()
+            );
+        }
+    }
+}
+
+/// 64 concurrent read-modify-write increments of one counter (`get` then `set`): each is
+/// either saved or refused with a conflict, never lost: the final value plus the refused
+/// requests is 64. Server-side stores only.
+pub async fn concurrent_increments_lose_nothing(storage: &Storage, clock: &MockClock) {
+    const RACERS: usize = 64;
+    if matches!(storage, Storage::Cookie) {
+        return;
+    }
+    let manager = manager(storage, clock);
+    let cookie = begin("concurrent_increments_lose_nothing", &manager).await;
+    let mut sessions = Vec::new();
+    for _ in 0..RACERS {
+        let session = manager.load([cookie.as_str()]).await.unwrap_or_else(|e| {
+            panic!(
+                "manager conformance check `concurrent_increments_lose_nothing` failed: load: {e:?}"
+            )
+        });
+        let n = session.get::<u64>("n").unwrap_or(0);
+        set(
+            "concurrent_increments_lose_nothing",
+            &session,
+            "n",
+            json!(n + 1),
+        );
+        sessions.push(session);
+    }
+    let results =
+        super::join_all(sessions.iter().map(|s| manager.commit(s, false)).collect()).await;
+    let mut refused = 0;
+    for result in results {
+        match result {
+            Ok(_) => {}
+            Err(crate::Error::Store(crate::StoreError::Conflict { .. })) => refused += 1,
+            Err(error) => fail!(
+                "concurrent_increments_lose_nothing",
+                "a commit failed otherwise than with a conflict: {error:?}"
+            ),
+        }
+    }
+    let session = manager.load([cookie.as_str()]).await.unwrap_or_else(|e| {
+        panic!("manager conformance check `concurrent_increments_lose_nothing` failed: load: {e:?}")
+    });
+    let n = session.get::<u64>("n").unwrap_or(0);
+    if n as usize + refused != RACERS {
+        fail!(
+            "concurrent_increments_lose_nothing",
+            "final value {n} plus {refused} refused is not {RACERS}: an increment was lost"
+        );
+    }
 }

@@ -63,7 +63,7 @@ use diesel::connection::SimpleConnection;
 use diesel::r2d2::{self, ManageConnection, R2D2Connection};
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
-use super::{Record, Result, SessionStore, StoreError, StoreKey};
+use super::{Record, Result, Rotation, SessionStore, StoreError, StoreKey};
 use crate::time::Timestamp;
 
 /// The earliest expiry a database stores (1000-01-01, MySQL's `DATETIME` minimum); earlier
@@ -165,6 +165,13 @@ pub trait Dialect: sealed::Sealed + Send + Sync + std::fmt::Debug + 'static {
     #[doc(hidden)]
     fn delete(conn: &mut Self::Connection, sql: &Statements, key: &[u8]) -> QueryResult<usize>;
     #[doc(hidden)]
+    fn delete_version(
+        conn: &mut Self::Connection,
+        sql: &Statements,
+        key: &[u8],
+        version: i64,
+    ) -> QueryResult<usize>;
+    #[doc(hidden)]
     fn purge_batch(
         conn: &mut Self::Connection,
         sql: &Statements,
@@ -188,6 +195,8 @@ pub struct Statements {
     pub(crate) update: String,
     pub(crate) version: String,
     pub(crate) delete: String,
+    /// `DELETE ... WHERE id = ? AND version = ?` (a rotation's compare-and-swap delete).
+    pub(crate) delete_version: String,
     pub(crate) purge: String,
 }
 
@@ -282,6 +291,18 @@ macro_rules! diesel_queries {
         ) -> $crate::store::database::QueryResult<usize> {
             let query =
                 ::diesel::sql_query(&sql.delete).bind::<::diesel::sql_types::Binary, _>(key);
+            ::diesel::RunQueryDsl::execute(query, conn)
+        }
+
+        fn delete_version(
+            conn: &mut Self::Connection,
+            sql: &$crate::store::database::Statements,
+            key: &[u8],
+            version: i64,
+        ) -> $crate::store::database::QueryResult<usize> {
+            let query = ::diesel::sql_query(&sql.delete_version)
+                .bind::<::diesel::sql_types::Binary, _>(key)
+                .bind::<::diesel::sql_types::BigInt, _>(version);
             ::diesel::RunQueryDsl::execute(query, conn)
         }
 
@@ -792,6 +813,60 @@ impl<D: Dialect> SessionStore for DieselStore<D> {
             None => Ok(expected + 1),
             Some(None) => Err(StoreError::NotFound),
             Some(Some(_)) => Err(StoreError::Conflict { expected }),
+        }
+    }
+
+    async fn rotate(&self, rotation: &Rotation<'_>) -> Result<()> {
+        if let Some((_, record)) = rotation.new {
+            self.check_size(record)?;
+        }
+        if let Some(record) = rotation.keep_old {
+            self.check_size(record)?;
+        }
+        let expected = rotation.version;
+        let version = version_of(expected)?;
+        let old = rotation.old.0;
+        let new = rotation.new.map(|(key, record)| (key.0, record.clone()));
+        let keep = rotation.keep_old.map(|record| Record {
+            version: expected,
+            ..record.clone()
+        });
+        let outcome = self
+            .run(move |conn, sql| {
+                // The outcome of a rotation refused inside the transaction.
+                let mut refused = None;
+                let done = diesel::Connection::transaction::<(), DieselError, _>(conn, |conn| {
+                    let changed = match &keep {
+                        Some(record) => D::update(conn, sql, &old, record)?,
+                        None => D::delete_version(conn, sql, &old, version)?,
+                    };
+                    if changed == 0 {
+                        refused = Some(match D::version(conn, sql, &old)? {
+                            None => StoreError::NotFound,
+                            Some(_) => StoreError::Conflict { expected },
+                        });
+                        return Err(DieselError::RollbackTransaction);
+                    }
+                    if let Some((key, record)) = &new {
+                        D::insert(conn, sql, key, record)?;
+                    }
+                    Ok(())
+                });
+                match done {
+                    Ok(()) => Ok(None),
+                    Err(DieselError::RollbackTransaction) => Ok(refused),
+                    // A deadlock between two rotations (MySQL): the loser saw a newer
+                    // version, as far as the caller is concerned.
+                    Err(DieselError::DatabaseError(DatabaseErrorKind::SerializationFailure, _)) => {
+                        Ok(Some(StoreError::Conflict { expected }))
+                    }
+                    Err(error) => Err(error),
+                }
+            })
+            .await?;
+        match outcome {
+            None => Ok(()),
+            Some(error) => Err(error),
         }
     }
 

@@ -57,18 +57,15 @@
 //!
 //! # Concurrency
 //!
-//! In one process, the operations that change a key (create, save, delete, and a purge's
-//! removal) are serialized by an async lock (one of 256, chosen by the key's first byte),
-//! so that a save's compare-and-swap (read the stored version, compare, rename) is atomic
-//! and a waiting request holds no thread. Loads take no lock: a rename is atomic.
-//!
-//! Several processes may share one directory with these guarantees: a create never
-//! overwrites (the hard link fails when the name exists), a reader never sees a partial
-//! file, and a save never brings back a session deleted before the save read the stored
-//! version. What a second process does *not* get is the compare-and-swap: two processes
-//! saving the same session at the same moment can both succeed, the last rename winning
-//! (a lost update, never a torn file). Run one process per directory, or use a database
-//! store, when concurrent requests of one session may hit different processes.
+//! The operations that change a key (create, save, rotate, delete, and a purge's removal)
+//! are serialized per key stripe (one of 256, chosen by the key's first byte): in one
+//! process by an async lock, so a waiting request holds no thread, and across processes
+//! by an advisory lock (`flock`/`LockFileEx`, [`File::lock`]) on the stripe's lock file
+//! `.locks/XX` in the directory. A save's compare-and-swap (read the stored version,
+//! compare, rename) and a rotation (check the old record, link the new one, replace or
+//! remove the old one) are therefore atomic even when several processes share the
+//! directory. A rotation takes the locks of both keys' stripes, in stripe order. Loads take
+//! no lock: a rename is atomic.
 //!
 //! # Corrupt files
 //!
@@ -91,7 +88,7 @@ use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
-use super::{Record, Result, Sealer, SessionStore, StoreError, StoreKey};
+use super::{Record, Result, Rotation, Sealer, SessionStore, StoreError, StoreKey};
 use crate::keys::{KeyId, Keys};
 use crate::time::Timestamp;
 
@@ -111,6 +108,8 @@ const HEADER_LEN_V1: usize = 60;
 /// The domain-separation label of the file MAC.
 const MAC_LABEL: &[u8] = b"session-file/v2\0";
 const TMP_PREFIX: &str = ".tmp-";
+/// The subdirectory of the lock files, one per stripe: `.locks/00` to `.locks/ff`.
+pub const LOCK_DIR: &str = ".locks";
 /// Temporary files older than this are leftovers of a crash and purged.
 const STALE_TMP: Duration = Duration::from_secs(3600);
 /// The default largest payload: 1 MiB.
@@ -215,6 +214,15 @@ impl FileStoreBuilder {
                 check_dir(&dir, &meta)?;
             }
             Err(e) => return Err(io_error("reading", &dir, e)),
+        }
+        let locks = dir.join(LOCK_DIR);
+        let mut builder = fs::DirBuilder::new();
+        #[cfg(unix)]
+        builder.mode(0o700);
+        match builder.create(&locks) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(io_error("creating", &locks, e)),
         }
         Ok(FileStore {
             inner: Arc::new(Inner {
@@ -401,7 +409,23 @@ impl Inner {
     }
 
     fn stripe(&self, key: &StoreKey) -> &Arc<Mutex<()>> {
-        &self.stripes[key.0[0] as usize % STRIPES]
+        &self.stripes[stripe_of(key)]
+    }
+
+    /// Takes the cross-process lock of `stripe` (blocking); held until the file is dropped.
+    /// Callers hold the stripe's in-process lock first: an advisory lock does not exclude
+    /// other threads of this process.
+    fn process_lock(&self, stripe: usize) -> Result<File> {
+        let path = self.dir.join(LOCK_DIR).join(format!("{stripe:02x}"));
+        let mut options = OpenOptions::new();
+        options.read(true).write(true).create(true).truncate(false);
+        #[cfg(unix)]
+        options.mode(0o600);
+        let file = options
+            .open(&path)
+            .map_err(|e| io_error("opening", &path, e))?;
+        file.lock().map_err(|e| io_error("locking", &path, e))?;
+        Ok(file)
     }
 
     fn check_size(&self, payload: &[u8]) -> Result<()> {
@@ -673,6 +697,72 @@ impl Inner {
         Ok(version)
     }
 
+    /// A rotation; the caller holds the locks of both keys' stripes.
+    fn rotate(&self, r: &OwnedRotation) -> Result<()> {
+        let old_path = self.path(&r.old);
+        match self.read_header(&old_path)? {
+            None => return Err(StoreError::NotFound),
+            Some(header) if header.version != r.version => {
+                return Err(StoreError::Conflict {
+                    expected: r.version,
+                });
+            }
+            Some(_) => {}
+        }
+        let keep = match &r.keep_old {
+            Some(record) => {
+                let version = r.version.checked_add(1).ok_or(StoreError::Conflict {
+                    expected: r.version,
+                })?;
+                let bytes = self.encode(&r.old, &record.payload, record.expires_at, version)?;
+                Some(self.write_temp(&r.old, &bytes)?)
+            }
+            None => None,
+        };
+        if let Some((key, record)) = &r.new {
+            let created = self
+                .encode(key, &record.payload, record.expires_at, 1)
+                .and_then(|bytes| self.write_temp(key, &bytes))
+                .and_then(|temp| {
+                    let path = self.path(key);
+                    let linked = fs::hard_link(&temp, &path);
+                    let _ = fs::remove_file(&temp);
+                    match linked {
+                        Ok(()) => Ok(()),
+                        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+                            Err(StoreError::Exists)
+                        }
+                        Err(e) => Err(io_error("linking", &path, e)),
+                    }
+                });
+            if let Err(error) = created {
+                if let Some(temp) = &keep {
+                    let _ = fs::remove_file(temp);
+                }
+                return Err(error);
+            }
+        }
+        let replaced = match &keep {
+            Some(temp) => fs::rename(temp, &old_path).map_err(|e| io_error("renaming", temp, e)),
+            None => match fs::remove_file(&old_path) {
+                Ok(()) => Ok(()),
+                Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+                Err(e) => Err(io_error("removing", &old_path, e)),
+            },
+        };
+        if let Err(error) = replaced {
+            // Undo the creation: nothing changes on an error.
+            if let Some((key, _)) = &r.new {
+                let _ = fs::remove_file(self.path(key));
+            }
+            if let Some(temp) = &keep {
+                let _ = fs::remove_file(temp);
+            }
+            return Err(error);
+        }
+        self.sync_dir()
+    }
+
     fn delete(&self, key: &StoreKey) -> Result<()> {
         let path = self.path(key);
         match fs::remove_file(&path) {
@@ -723,6 +813,7 @@ impl Inner {
             }
             // Expired: remove it unless a save made it live again meanwhile.
             let _stripe = self.stripe(&key).blocking_lock();
+            let _process = self.process_lock(stripe_of(&key))?;
             let still_expired = matches!(
                 self.read_header(&path),
                 Ok(Some(header)) if header.expires_at <= now
@@ -769,6 +860,19 @@ impl Inner {
         }
         Ok(())
     }
+}
+
+/// The lock stripe of a key.
+fn stripe_of(key: &StoreKey) -> usize {
+    key.0[0] as usize % STRIPES
+}
+
+/// A [`Rotation`] with owned parts, for a blocking thread.
+struct OwnedRotation {
+    old: StoreKey,
+    version: u64,
+    new: Option<(StoreKey, Record)>,
+    keep_old: Option<Record>,
 }
 
 /// The key of a session file name: exactly 64 lower-case hex digits.
@@ -821,15 +925,42 @@ impl FileStore {
         self.inner.path(key)
     }
 
-    /// Runs `op` on a blocking thread while holding `key`'s in-process lock; the lock is
-    /// released when `op` returns, even if the calling future was dropped meanwhile.
+    /// Runs `op` on a blocking thread while holding `key`'s in-process and cross-process
+    /// locks; the locks are released when `op` returns, even if the calling future was
+    /// dropped meanwhile.
     async fn locked<T: Send + 'static>(
         &self,
         key: &StoreKey,
-        op: impl FnOnce(&Inner, OwnedMutexGuard<()>) -> Result<T> + Send + 'static,
+        op: impl FnOnce(&Inner) -> Result<T> + Send + 'static,
     ) -> Result<T> {
-        let guard = self.inner.stripe(key).clone().lock_owned().await;
-        self.blocking(move |inner| op(inner, guard)).await
+        self.locked_all(&[*key], op).await
+    }
+
+    /// As [`Self::locked`] for several keys: their stripes are locked in stripe order (the
+    /// same order in every process, so two rotations cannot deadlock).
+    async fn locked_all<T: Send + 'static>(
+        &self,
+        keys: &[StoreKey],
+        op: impl FnOnce(&Inner) -> Result<T> + Send + 'static,
+    ) -> Result<T> {
+        let mut stripes: Vec<usize> = keys.iter().map(stripe_of).collect();
+        stripes.sort_unstable();
+        stripes.dedup();
+        let mut guards: Vec<OwnedMutexGuard<()>> = Vec::with_capacity(stripes.len());
+        for &stripe in &stripes {
+            guards.push(self.inner.stripes[stripe].clone().lock_owned().await);
+        }
+        self.blocking(move |inner| {
+            let mut files = Vec::with_capacity(stripes.len());
+            for &stripe in &stripes {
+                files.push(inner.process_lock(stripe)?);
+            }
+            let result = op(inner);
+            drop(files);
+            drop(guards);
+            result
+        })
+        .await
     }
 
     async fn blocking<T: Send + 'static>(
@@ -848,7 +979,7 @@ impl SessionStore for FileStore {
     async fn create(&self, key: &StoreKey, record: &Record) -> Result<()> {
         self.inner.check_size(&record.payload)?;
         let (key, record) = (*key, record.clone());
-        self.locked(&key, move |inner, _guard| inner.create(&key, &record))
+        self.locked(&key, move |inner| inner.create(&key, &record))
             .await
     }
 
@@ -860,14 +991,32 @@ impl SessionStore for FileStore {
     async fn save(&self, key: &StoreKey, record: &Record) -> Result<u64> {
         self.inner.check_size(&record.payload)?;
         let (key, record) = (*key, record.clone());
-        self.locked(&key, move |inner, _guard| inner.save(&key, &record))
+        self.locked(&key, move |inner| inner.save(&key, &record))
+            .await
+    }
+
+    async fn rotate(&self, rotation: &Rotation<'_>) -> Result<()> {
+        if let Some((_, record)) = rotation.new {
+            self.inner.check_size(&record.payload)?;
+        }
+        if let Some(record) = rotation.keep_old {
+            self.inner.check_size(&record.payload)?;
+        }
+        let owned = OwnedRotation {
+            old: *rotation.old,
+            version: rotation.version,
+            new: rotation.new.map(|(key, record)| (*key, record.clone())),
+            keep_old: rotation.keep_old.cloned(),
+        };
+        let mut keys = vec![owned.old];
+        keys.extend(owned.new.as_ref().map(|(key, _)| *key));
+        self.locked_all(&keys, move |inner| inner.rotate(&owned))
             .await
     }
 
     async fn delete(&self, key: &StoreKey) -> Result<()> {
         let key = *key;
-        self.locked(&key, move |inner, _guard| inner.delete(&key))
-            .await
+        self.locked(&key, move |inner| inner.delete(&key)).await
     }
 
     async fn purge_expired(&self, now: Timestamp) -> Result<u64> {

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use super::{Record, Result, SessionStore, StoreError, StoreKey};
+use super::{Record, Result, Rotation, SessionStore, StoreError, StoreKey};
 use crate::time::Timestamp;
 
 /// A store keeping records in a map in this process; for tests and single-process
@@ -139,6 +139,49 @@ impl SessionStore for MemoryStore {
             version,
         };
         Ok(version)
+    }
+
+    async fn rotate(&self, rotation: &Rotation<'_>) -> Result<()> {
+        if let Some((_, record)) = rotation.new {
+            self.check_size(record)?;
+        }
+        if let Some(record) = rotation.keep_old {
+            self.check_size(record)?;
+        }
+        let mut records = self.lock();
+        let stored = records.get(rotation.old).ok_or(StoreError::NotFound)?;
+        if stored.version != rotation.version {
+            return Err(StoreError::Conflict {
+                expected: rotation.version,
+            });
+        }
+        if let Some((key, _)) = rotation.new {
+            if records.contains_key(key) {
+                return Err(StoreError::Exists);
+            }
+        }
+        match rotation.keep_old {
+            Some(record) => {
+                let old = Record {
+                    payload: record.payload.clone(),
+                    expires_at: record.expires_at,
+                    version: rotation.version + 1,
+                };
+                records.insert(*rotation.old, old);
+            }
+            None => {
+                records.remove(rotation.old);
+            }
+        }
+        if let Some((key, record)) = rotation.new {
+            let new = Record {
+                payload: record.payload.clone(),
+                expires_at: record.expires_at,
+                version: 1,
+            };
+            records.insert(*key, new);
+        }
+        Ok(())
     }
 
     async fn delete(&self, key: &StoreKey) -> Result<()> {

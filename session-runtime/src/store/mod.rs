@@ -84,6 +84,22 @@ pub struct Record {
     pub version: u64,
 }
 
+/// One atomic rotation of a record (see [`SessionStore::rotate`]).
+#[derive(Clone, Copy, Debug)]
+pub struct Rotation<'a> {
+    /// The record being replaced.
+    pub old: &'a StoreKey,
+    /// The version of `old` the caller loaded: the rotation happens only if the stored
+    /// record is still at this version.
+    pub version: u64,
+    /// The record created in its place (stored at version 1), if any.
+    pub new: Option<(&'a StoreKey, &'a Record)>,
+    /// What `old` holds afterwards: `None` deletes it; `Some(record)` replaces it (its
+    /// payload and expiry; the stored version becomes `version + 1`), as the forwarding
+    /// record a periodic rotation leaves for its grace period.
+    pub keep_old: Option<&'a Record>,
+}
+
 /// What can go wrong in a store.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -140,6 +156,11 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 /// - `save` is a compare-and-swap on `version`: [`StoreError::Conflict`] when the stored
 ///   version differs, [`StoreError::NotFound`] when the record is gone (a save never
 ///   brings back a deleted session); it returns the new version;
+/// - `rotate` is one atomic step: the old record is replaced (deleted, or overwritten by
+///   `keep_old`) and the new one created only if the old one is still stored at the loaded
+///   version; otherwise nothing changes ([`StoreError::NotFound`], [`StoreError::Conflict`],
+///   or [`StoreError::Exists`] when the new key is taken). A rotation without a new record
+///   and without `keep_old` is a compare-and-swap delete;
 /// - `delete` of a missing record is not an error;
 /// - `purge_expired` removes records with `expires_at <= now` and returns how many.
 #[async_trait::async_trait]
@@ -162,6 +183,17 @@ pub trait SessionStore: Send + Sync + std::fmt::Debug + 'static {
     /// [`StoreError::Conflict`], [`StoreError::NotFound`], [`StoreError::TooLarge`],
     /// backend failures.
     async fn save(&self, key: &StoreKey, record: &Record) -> Result<u64>;
+
+    /// Replaces `rotation.old` by `rotation.new` in one atomic step, if the old record is
+    /// still stored at `rotation.version` (see [`Rotation`]). Nothing changes on an error.
+    /// SQL stores do it in one transaction, the Redis example in one script, the file store
+    /// under the per-key locks of both records (in-process and across processes).
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] when the old record is gone, [`StoreError::Conflict`] when
+    /// it is at another version, [`StoreError::Exists`] when the new key is taken,
+    /// [`StoreError::TooLarge`], backend failures.
+    async fn rotate(&self, rotation: &Rotation<'_>) -> Result<()>;
 
     /// Deletes a record.
     ///
@@ -188,6 +220,10 @@ impl<T: SessionStore + ?Sized> SessionStore for Arc<T> {
 
     async fn save(&self, key: &StoreKey, record: &Record) -> Result<u64> {
         (**self).save(key, record).await
+    }
+
+    async fn rotate(&self, rotation: &Rotation<'_>) -> Result<()> {
+        (**self).rotate(rotation).await
     }
 
     async fn delete(&self, key: &StoreKey) -> Result<()> {

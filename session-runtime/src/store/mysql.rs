@@ -71,6 +71,7 @@ impl Dialect for Mysql {
             ),
             version: format!("SELECT version FROM {t} WHERE id = ?"),
             delete: format!("DELETE FROM {t} WHERE id = ?"),
+            delete_version: format!("DELETE FROM {t} WHERE id = ? AND version = ?"),
             purge: format!("DELETE FROM {t} WHERE expires_at <= {AT} ORDER BY expires_at LIMIT ?"),
         }
     }

@@ -70,6 +70,7 @@ impl Dialect for Postgres {
             ),
             version: format!("SELECT version FROM {t} WHERE id = $1"),
             delete: format!("DELETE FROM {t} WHERE id = $1"),
+            delete_version: format!("DELETE FROM {t} WHERE id = $1 AND version = $2"),
             // SKIP LOCKED: two purges at once, or a purge and a save, never wait on each other.
             purge: format!(
                 "DELETE FROM {t} WHERE id IN (SELECT id FROM {t} WHERE expires_at <= {} \

@@ -59,9 +59,16 @@ pub fn rec(payload: &[u8], expires_at: Timestamp, version: u64) -> Record {
     }
 }
 
-/// The shared conformance suite (the `stores` helper's), every check.
+/// The shared conformance suite (the `stores` helper's), every check, the manager-level
+/// ones (races included) too.
 pub async fn conformance<D: Dialect>(store: &DieselStore<D>) {
     session_runtime::conformance::run_all(store, &session_runtime::conformance::clock()).await;
+    let storage = session_runtime::store::Storage::Server(Arc::new(store.clone()));
+    session_runtime::conformance::manager::run_all(
+        &storage,
+        &session_runtime::conformance::clock(),
+    )
+    .await;
 }
 
 /// The shared background purge task removes a database store's expired rows, by the

@@ -12,6 +12,7 @@ mod id;
 mod keys;
 mod layer;
 mod manager;
+mod model;
 mod mutation;
 #[cfg(feature = "mysql")]
 mod mysql;

@@ -320,10 +320,13 @@ async fn concurrent_change_conflicts_but_a_lost_refresh_does_not() {
     let mut h: Harness = Harness::new(Kind::Store, settings());
     h.request(|s: &Session| s.set("user", "ada").unwrap()).await;
     let header = format!("session={}", h.jar.clone().unwrap());
+    // Both read the counter, then write it: the second is a real conflict.
     let a = h.manager.load([header.as_str()]).await.unwrap();
     let b = h.manager.load([header.as_str()]).await.unwrap();
-    a.set("cart", &1).unwrap();
-    b.set("cart", &2).unwrap();
+    let n = a.get::<i32>("cart").unwrap_or(0);
+    a.set("cart", &(n + 1)).unwrap();
+    let n = b.get::<i32>("cart").unwrap_or(0);
+    b.set("cart", &(n + 2)).unwrap();
     assert_eq!(h.manager.commit(&a, false).await.unwrap().len(), 1);
     match h.manager.commit(&b, false).await {
         Err(e @ Error::Store(StoreError::Conflict { .. })) => assert!(e.is_retryable()),
@@ -335,6 +338,25 @@ async fn concurrent_change_conflicts_but_a_lost_refresh_does_not() {
         Some(1),
         "the first write stands"
     );
+}
+
+/// Two requests that write different keys without reading them: the loser's write is
+/// replayed on the winner's record, and both land.
+#[tokio::test]
+async fn concurrent_blind_writes_are_replayed_and_both_land() {
+    let mut h: Harness = Harness::new(Kind::Store, settings());
+    h.request(|s: &Session| s.set("user", "ada").unwrap()).await;
+    let header = format!("session={}", h.jar.clone().unwrap());
+    let a = h.manager.load([header.as_str()]).await.unwrap();
+    let b = h.manager.load([header.as_str()]).await.unwrap();
+    a.set("theme", "dark").unwrap();
+    b.set("lang", "fr").unwrap();
+    assert_eq!(h.manager.commit(&a, false).await.unwrap().len(), 1);
+    assert_eq!(h.manager.commit(&b, false).await.unwrap().len(), 1);
+    let session = h.manager.load([header.as_str()]).await.unwrap();
+    assert_eq!(session.get::<String>("theme").as_deref(), Some("dark"));
+    assert_eq!(session.get::<String>("lang").as_deref(), Some("fr"));
+    assert_eq!(session.get::<String>("user").as_deref(), Some("ada"));
 }
 
 #[tokio::test]
@@ -454,7 +476,11 @@ async fn from_settings_opens_the_configured_backend_with_keys_from_a_file() {
     // Encrypted at rest: no file holds the plaintext.
     let mut files = 0;
     for entry in std::fs::read_dir(&sessions).unwrap() {
-        let bytes = std::fs::read(entry.unwrap().path()).unwrap();
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            continue; // the lock files
+        }
+        let bytes = std::fs::read(path).unwrap();
         assert!(!bytes.windows(9).any(|w| w == b"swordfish"));
         files += 1;
     }
@@ -523,4 +549,59 @@ async fn an_id_collision_draws_another_id() {
         h.manager.commit(&session, false).await,
         Err(Error::Store(StoreError::Exists))
     ));
+}
+
+/// A session issued under a 30-day lifetime does not stay valid 30 days once the policy is
+/// shortened to one hour: the deadline is also capped by what the current policy allows
+/// from the stored last-seen and creation times.
+#[tokio::test]
+async fn a_shortened_lifetime_applies_to_sessions_issued_before() {
+    use session_runtime::spec::Lifetime;
+    let store: Arc<dyn session_runtime::SessionStore> =
+        Arc::new(session_runtime::store::MemoryStore::new());
+    let clock = session_runtime::MockClock::new(Timestamp(T0));
+    let policy = |lifetime: Lifetime| Settings {
+        expiration_time: lifetime,
+        ..settings()
+    };
+    let long: SessionManager =
+        SessionManager::with_store(policy(Lifetime::from_minutes(30 * 1440)), store.clone())
+            .unwrap()
+            .with_clock(Arc::new(clock.clone()));
+    let session = long.load(None::<&str>).await.unwrap();
+    session.set("user", "ada").unwrap();
+    let set = long.commit(&session, false).await.unwrap();
+    let cookie = set[0].split(';').next().unwrap().to_owned();
+    let short: SessionManager =
+        SessionManager::with_store(policy(Lifetime::from_minutes(60)), store.clone())
+            .unwrap()
+            .with_clock(Arc::new(clock.clone()));
+    clock.advance(59 * 60);
+    let session = short.load([cookie.as_str()]).await.unwrap();
+    assert_eq!(
+        session.get::<String>("user").as_deref(),
+        Some("ada"),
+        "within the hour"
+    );
+    clock.advance(2 * 60);
+    let session = short.load([cookie.as_str()]).await.unwrap();
+    assert!(
+        session.get::<String>("user").is_none(),
+        "an hour after its last activity, under the one-hour policy, the session is over"
+    );
+}
+
+/// A session whose recorded creation lies in the future (the clock went back) is refused.
+#[tokio::test]
+async fn a_session_created_in_the_future_is_refused() {
+    let mut h: Harness = Harness::new(Kind::Store, settings());
+    h.request(|s: &Session| s.set("user", "ada").unwrap()).await;
+    let id = h.peek().await.id().unwrap();
+    let future = T0 + 3600;
+    let payload = format!(
+        r#"{{"f":1,"n":"dynamic","s":1,"c":{future},"i":{future},"l":{future},"e":{},"d":{{"user":"ada"}}}}"#,
+        future + 3600
+    );
+    h.store.corrupt(&id.store_key(), payload.as_bytes()).await;
+    assert!(h.peek().await.get::<String>("user").is_none());
 }

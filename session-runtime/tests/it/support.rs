@@ -93,6 +93,23 @@ impl SessionStore for CountingStore {
         self.inner.save(key, record).await
     }
 
+    async fn rotate(
+        &self,
+        rotation: &session_runtime::store::Rotation<'_>,
+    ) -> Result<(), StoreError> {
+        self.check()?;
+        self.writes.fetch_add(1, Ordering::SeqCst);
+        if rotation.new.is_some() {
+            self.creates.fetch_add(1, Ordering::SeqCst);
+            let collide = self.collide.load(Ordering::SeqCst);
+            if collide > 0 {
+                self.collide.store(collide - 1, Ordering::SeqCst);
+                return Err(StoreError::Exists);
+            }
+        }
+        self.inner.rotate(rotation).await
+    }
+
     async fn delete(&self, key: &StoreKey) -> Result<(), StoreError> {
         self.check()?;
         self.writes.fetch_add(1, Ordering::SeqCst);

@@ -151,10 +151,11 @@ fn field_methods(
     ));
 
     // The current collection, for the helpers: the getter's value, empty when unset.
+    // In a helper's update closure (`s`: the data the step runs on, now or on replay).
     let current = if f.getter_is_total() {
-        quote!(<Self as #ext>::#getter(self))
+        quote!(<Self as #ext>::#getter(s))
     } else {
-        quote!(<Self as #ext>::#getter(self).unwrap_or_default())
+        quote!(<Self as #ext>::#getter(s).unwrap_or_default())
     };
     let clear = format_ident!("clear_{}", plain);
     match &f.field.ty.value {
@@ -171,10 +172,15 @@ fn field_methods(
                 quote! {
                     fn #push(&self, item: #item_ty) -> #result
                 },
+                // One operation, replayed on top of concurrent requests' changes.
                 quote!({
-                    let mut value = #current;
-                    value.push(item);
-                    <Self as #ext>::#set(self, value)
+                    let item = #private::encode(#field, &item)?;
+                    #private::update(self, move |s: &Self| {
+                        let item: #item_ty = #private::decode(#field, &item)?;
+                        let mut value = #current;
+                        value.push(item);
+                        <Self as #ext>::#set(s, value)
+                    })
                 }),
             ));
             let cdoc = doc_attrs(&format!(
@@ -204,9 +210,13 @@ fn field_methods(
                     fn #insert(&self, key: ::std::string::String, value: #item_ty) -> #result
                 },
                 quote!({
-                    let mut map = #current;
-                    map.insert(key, value);
-                    <Self as #ext>::#set(self, map)
+                    let value = #private::encode(#field, &value)?;
+                    #private::update(self, move |s: &Self| {
+                        let value: #item_ty = #private::decode(#field, &value)?;
+                        let mut map = #current;
+                        map.insert(::core::clone::Clone::clone(&key), value);
+                        <Self as #ext>::#set(s, map)
+                    })
                 }),
             ));
             let edoc = doc_attrs(&format!(
@@ -222,11 +232,19 @@ fn field_methods(
                     ) -> ::core::result::Result<::core::primitive::bool, ::session_runtime::ValidationError>
                 },
                 quote!({
-                    let mut map = #current;
-                    if map.remove(key).is_none() {
+                    let present =
+                        ::session_runtime::Session::untracked(self, |s| #current.contains_key(key));
+                    if !present {
                         return ::core::result::Result::Ok(false);
                     }
-                    <Self as #ext>::#set(self, map)?;
+                    let key = <::std::string::String as ::core::convert::From<&::core::primitive::str>>::from(key);
+                    #private::update(self, move |s: &Self| {
+                        let mut map = #current;
+                        if map.remove(key.as_str()).is_none() {
+                            return ::core::result::Result::Ok(());
+                        }
+                        <Self as #ext>::#set(s, map)
+                    })?;
                     ::core::result::Result::Ok(true)
                 }),
             ));

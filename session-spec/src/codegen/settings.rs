@@ -33,6 +33,7 @@ pub(crate) fn expr(settings: &Settings) -> TokenStream {
         idle_timeout,
         absolute_timeout,
         rotation_interval,
+        rotation_grace,
         cookie_mode,
         backend,
         keys,
@@ -59,6 +60,7 @@ pub(crate) fn expr(settings: &Settings) -> TokenStream {
     let idle_timeout = option(idle_timeout.map(lifetime));
     let absolute_timeout = option(absolute_timeout.map(lifetime));
     let rotation_interval = option(rotation_interval.map(lifetime));
+    let rotation_grace = lifetime(*rotation_grace);
     let cookie_mode = {
         let p = spec_path("CookieMode");
         match cookie_mode {
@@ -101,6 +103,7 @@ pub(crate) fn expr(settings: &Settings) -> TokenStream {
             idle_timeout: #idle_timeout,
             absolute_timeout: #absolute_timeout,
             rotation_interval: #rotation_interval,
+            rotation_grace: #rotation_grace,
             cookie_mode: #cookie_mode,
             backend: #backend,
             keys: #keys,

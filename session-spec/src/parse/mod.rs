@@ -89,6 +89,7 @@ pub const SESSION_KEYS: &[&str] = &[
     "idle_timeout",
     "absolute_timeout",
     "rotation_interval",
+    "rotation_grace",
     "cookie_mode",
     "backend",
     "keys",

@@ -164,6 +164,7 @@ fn container_item(
         symbol::ROTATION_INTERVAL => {
             typed::<Lifetime>(cx, meta, sym).map(|v| s.rotation_interval = Some(v))
         }
+        symbol::ROTATION_GRACE => typed::<Lifetime>(cx, meta, sym).map(|v| s.rotation_grace = v),
         symbol::COOKIE_MODE => typed::<CookieMode>(cx, meta, sym).map(|v| s.cookie_mode = v),
         symbol::BACKEND => backend(cx, nested, meta).map(|v| s.backend = v),
         symbol::KEYS => keys(cx, nested, meta).map(|v| s.keys = v),

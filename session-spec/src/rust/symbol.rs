@@ -88,6 +88,8 @@ pub const IDLE_TIMEOUT: Symbol = Symbol("idle_timeout");
 pub const ABSOLUTE_TIMEOUT: Symbol = Symbol("absolute_timeout");
 /// `rotation_interval = "1h"`
 pub const ROTATION_INTERVAL: Symbol = Symbol("rotation_interval");
+/// `rotation_grace = "30s"`
+pub const ROTATION_GRACE: Symbol = Symbol("rotation_grace");
 /// `cookie_mode = "signed"`
 pub const COOKIE_MODE: Symbol = Symbol("cookie_mode");
 /// `backend = "memory"` or `backend(type = "file", dir = "...")`
@@ -112,6 +114,7 @@ pub const CONTAINER: &[Symbol] = &[
     IDLE_TIMEOUT,
     ABSOLUTE_TIMEOUT,
     ROTATION_INTERVAL,
+    ROTATION_GRACE,
     COOKIE_MODE,
     BACKEND,
     KEYS,

@@ -37,6 +37,7 @@ fn example(p: &SettingsProblem) -> (&'static str, &'static str) {
         ),
         SettingsProblem::InvalidPath => ("path = \"app\"", "path = \"app\""),
         SettingsProblem::NonPositive(_) => ("expiration_time = 0", "expiration_time = 0"),
+        SettingsProblem::Negative(_) => ("rotation_grace = \"-5s\"", "rotation_grace = \"-5s\""),
         SettingsProblem::IdleLongerThanAbsolute => (
             "expiration_time = \"1d\"\nidle_timeout = \"2h\"\nabsolute_timeout = 60",
             "expiration_time = \"1d\", idle_timeout = \"2h\", absolute_timeout = 60",
@@ -81,6 +82,7 @@ fn every_problem() -> Vec<SettingsProblem> {
         SettingsProblem::PrefixWithoutSecure,
         SettingsProblem::InvalidPath,
         SettingsProblem::NonPositive("expiration_time"),
+        SettingsProblem::Negative("rotation_grace"),
         SettingsProblem::IdleLongerThanAbsolute,
         SettingsProblem::IdleNotShorterThanExpiration,
         SettingsProblem::ExpirationLongerThanAbsolute,

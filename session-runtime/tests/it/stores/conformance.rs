@@ -6,7 +6,9 @@ use std::sync::Arc;
 use session_runtime::codec::KeySealer;
 use session_runtime::conformance;
 use session_runtime::keys::Keys;
-use session_runtime::store::{MemoryStore, Record, SessionStore, Storage, StoreError, StoreKey};
+use session_runtime::store::{
+    MemoryStore, Record, Rotation, SessionStore, Storage, StoreError, StoreKey,
+};
 use session_runtime::{MockClock, Timestamp};
 
 use super::support::{TempFileStore, TestSealer};
@@ -85,6 +87,9 @@ async fn checks_in_parallel_on_one_shared_store() {
                 9 => conformance::large_payload(store, &clock).await,
                 10 => conformance::concurrent_creates_one_wins(store, &clock).await,
                 11 => conformance::concurrent_saves_one_wins(store, &clock).await,
+                12 => conformance::rotate_compare_and_swap(store, &clock).await,
+                13 => conformance::rotate_keeps_old_as_given(store, &clock).await,
+                14 => conformance::concurrent_rotations_one_wins(store, &clock).await,
                 _ => unreachable!("{} checks", conformance::CHECKS.len()),
             }
         });
@@ -94,7 +99,7 @@ async fn checks_in_parallel_on_one_shared_store() {
         result.expect("a check passes");
         done += 1;
     }
-    assert_eq!(done, 12);
+    assert_eq!(done, 15);
 }
 
 /// What a [`Broken`] store gets wrong.
@@ -122,6 +127,8 @@ enum Flaw {
     KeepsCallerVersion,
     /// `delete` does nothing.
     NeverDeletes,
+    /// `rotate` creates the new record, then deletes the old one, without checking it.
+    RotateCreateThenDelete,
 }
 
 #[derive(Debug)]
@@ -202,6 +209,23 @@ impl SessionStore for Broken {
         self.inner.save(key, &record).await
     }
 
+    async fn rotate(&self, rotation: &Rotation<'_>) -> Result<(), StoreError> {
+        match self.flaw {
+            // The old record stays as it was.
+            Flaw::NeverDeletes => match rotation.new {
+                Some((key, record)) => self.inner.create(key, record).await,
+                None => Ok(()),
+            },
+            Flaw::RotateCreateThenDelete => {
+                if let Some((key, record)) = rotation.new {
+                    self.inner.create(key, record).await?;
+                }
+                self.inner.delete(rotation.old).await
+            }
+            _ => self.inner.rotate(rotation).await,
+        }
+    }
+
     async fn delete(&self, key: &StoreKey) -> Result<(), StoreError> {
         match self.flaw {
             Flaw::NeverDeletes => Ok(()),
@@ -256,6 +280,27 @@ fn assert_panic_names(error: tokio::task::JoinError, expected: &str, flaw: Flaw)
     );
 }
 
+/// Rotation reverted to create-then-delete (no check of the loaded version): the
+/// manager-level race check finds logged-out sessions that came back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logout_race_check_catches_a_rotation_that_is_not_atomic() {
+    let storage = Storage::Server(Arc::new(Broken {
+        inner: MemoryStore::new(),
+        flaw: Flaw::RotateCreateThenDelete,
+    }));
+    let outcome = tokio::spawn(async move {
+        let clock = conformance::clock();
+        conformance::manager::logout_racing_rotation(&storage, &clock).await;
+    })
+    .await;
+    let error = outcome.expect_err("the race check passed a store whose rotation is not atomic");
+    assert_panic_names(
+        error,
+        "manager conformance check `logout_racing_rotation` failed",
+        Flaw::RotateCreateThenDelete,
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn manager_checks_catch_a_store_that_never_deletes() {
     use conformance::manager;
@@ -303,6 +348,18 @@ where
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_check_catches_its_flaw() {
     use conformance as c;
+    assert_catches(
+        Flaw::RotateCreateThenDelete,
+        "rotate_compare_and_swap",
+        c::rotate_compare_and_swap,
+    )
+    .await;
+    assert_catches(
+        Flaw::RotateCreateThenDelete,
+        "concurrent_rotations_one_wins",
+        c::concurrent_rotations_one_wins,
+    )
+    .await;
     assert_catches(
         Flaw::Overwrites,
         "create_never_overwrites",

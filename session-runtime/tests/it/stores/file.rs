@@ -633,6 +633,11 @@ impl SessionStore for CountingCalls {
         self.count();
         self.inner.save(key, r).await
     }
+    async fn rotate(&self, rotation: &store::Rotation<'_>) -> store::Result<()> {
+        self.count();
+        self.inner.rotate(rotation).await
+    }
+
     async fn delete(&self, key: &StoreKey) -> store::Result<()> {
         self.count();
         self.inner.delete(key).await

@@ -4,5 +4,6 @@
 mod conformance;
 #[cfg(unix)]
 mod file;
+mod processes;
 mod purge;
-mod support;
+pub(crate) mod support;

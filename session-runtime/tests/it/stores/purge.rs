@@ -188,6 +188,13 @@ impl SessionStore for FailingFirst {
     ) -> session_runtime::store::Result<u64> {
         self.inner.save(key, r).await
     }
+    async fn rotate(
+        &self,
+        rotation: &session_runtime::store::Rotation<'_>,
+    ) -> session_runtime::store::Result<()> {
+        self.inner.rotate(rotation).await
+    }
+
     async fn delete(&self, key: &StoreKey) -> session_runtime::store::Result<()> {
         self.inner.delete(key).await
     }

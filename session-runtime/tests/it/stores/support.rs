@@ -61,6 +61,13 @@ impl SessionStore for TempFileStore {
     async fn save(&self, key: &StoreKey, record: &Record) -> Result<u64, StoreError> {
         self.store.save(key, record).await
     }
+    async fn rotate(
+        &self,
+        rotation: &session_runtime::store::Rotation<'_>,
+    ) -> Result<(), StoreError> {
+        self.store.rotate(rotation).await
+    }
+
     async fn delete(&self, key: &StoreKey) -> Result<(), StoreError> {
         self.store.delete(key).await
     }
@@ -128,6 +135,8 @@ pub fn names(dir: &Path) -> Vec<String> {
                 .into_string()
                 .expect("a UTF-8 name")
         })
+        // The store's lock files live in a subdirectory of their own.
+        .filter(|name| name != session_runtime::store::file::LOCK_DIR)
         .collect();
     names.sort();
     names
