@@ -9,7 +9,7 @@ use session_runtime::__private::{decode, finish, retain_keys};
 use session_runtime::codec::KeySealer;
 use session_runtime::id::SessionId;
 use session_runtime::keys::{Key, KeyError, Keys};
-use session_runtime::store::{FileStore, Record, SessionStore, StoreError, StoreKey};
+use session_runtime::store::{FileStore, Record, Rotation, SessionStore, StoreError, StoreKey};
 use session_runtime::{
     Map, MockClock, Session, SessionManager, SessionSchema, Settings, Timestamp, ValidationErrors,
 };
@@ -530,6 +530,10 @@ impl SessionStore for FullStore {
     async fn save(&self, key: &StoreKey, record: &Record) -> Result<u64, StoreError> {
         self.check(true)?;
         self.inner.save(key, record).await
+    }
+    async fn rotate(&self, rotation: &Rotation<'_>) -> Result<(), StoreError> {
+        self.check(true)?;
+        self.inner.rotate(rotation).await
     }
     async fn delete(&self, key: &StoreKey) -> Result<(), StoreError> {
         self.check(true)?;

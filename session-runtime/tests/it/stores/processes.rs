@@ -33,7 +33,7 @@ async fn two_processes_child() {
     let Some(dir) = std::env::var_os(DIR_ENV) else {
         return;
     };
-    let store = FileStore::open(std::path::PathBuf::from(dir)).unwrap();
+    let store = FileStore::open(std::path::PathBuf::from(dir), super::support::test_keys()).unwrap();
     let mut done = 0;
     while done < saves() {
         let record = store.load(&KEY, NOW).await.unwrap().expect("created");
@@ -53,7 +53,7 @@ async fn two_processes_child() {
 fn two_processes_lose_no_update() {
     let dir = tempfile::tempdir().unwrap();
     let sessions = dir.path().join("sessions");
-    let store = FileStore::open(&sessions).unwrap();
+    let store = FileStore::open(&sessions, super::support::test_keys()).unwrap();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .build()
         .unwrap();
