@@ -33,7 +33,8 @@ async fn two_processes_child() {
     let Some(dir) = std::env::var_os(DIR_ENV) else {
         return;
     };
-    let store = FileStore::open(std::path::PathBuf::from(dir), super::support::test_keys()).unwrap();
+    let store =
+        FileStore::open(std::path::PathBuf::from(dir), super::support::test_keys()).unwrap();
     let mut done = 0;
     while done < saves() {
         let record = store.load(&KEY, NOW).await.unwrap().expect("created");
