@@ -13,7 +13,14 @@ use crate::server::TempDir;
 use crate::shop::{KEY, csrf_of, start_shop};
 
 fn session_files(dir: &Path) -> usize {
-    std::fs::read_dir(dir).map_or(0, |entries| entries.count())
+    std::fs::read_dir(dir).map_or(0, |entries| {
+        entries
+            .filter(|e| {
+                e.as_ref()
+                    .map_or(true, |e| e.file_name() != session_runtime::store::file::LOCK_DIR)
+            })
+            .count()
+    })
 }
 
 /// 300 cookie-less `GET /`: no record, no cookie; the stateless token then works for an

@@ -77,6 +77,10 @@ fn fifty_cart_adds(rotation_due: bool) {
     let interval = if rotation_due { "1s" } else { "" };
     let shop = start_shop(&dir, &[("SESSION_ROTATION_INTERVAL", interval)]);
     let mut client = Client::new(shop.addr);
+    // Signed in first: an anonymous visitor has no session to add to.
+    let csrf = csrf_of(&client.get("/"));
+    let login = client.post_form("/login", &[("username", "ada"), ("csrf", &csrf)]);
+    assert_eq!(login.status, 303);
     let csrf = csrf_of(&client.get("/"));
     let cookie = client.cookies["shop"].clone();
     if rotation_due {

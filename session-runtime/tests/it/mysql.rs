@@ -186,3 +186,18 @@ async fn cap_above_max_allowed_packet_is_refused() {
         other => panic!("a 1 GiB cap on a 16 MiB `max_allowed_packet` gave {other:?}"),
     }
 }
+
+/// The model-based test of the manager (`model.rs`), a shorter run on MariaDB: random
+/// interleavings of requests, the invariants checked after every step.
+#[test]
+fn manager_model() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let _server = runtime.block_on(SERVER.read());
+    crate::model::check_stores(crate::model::db_cases(), 30, || {
+        std::sync::Arc::new(runtime.block_on(db::fresh(builder(), "model")))
+    });
+}
