@@ -4,11 +4,13 @@
 //! cookie whose name and value exceed 4096 bytes (RFC 6265bis, section 5.6), so a spec
 //! whose rules allow more fails at run time, for one user, with an empty `500`. This
 //! module computes the worst case from the schema alone: every field present and at the
-//! largest size its rules allow, each character at its longest JSON encoding (a
-//! `pattern` that only admits ASCII letters counts one byte a character, no pattern counts
-//! six, the length of `\u001f`), wrapped in the runtime's envelope, sealed and encoded.
-//! The validator refuses a cookie-backend spec whose worst case exceeds the limit, and
-//! warns about a field without a bound, whose size cannot be proven.
+//! largest size its rules allow, in the runtime's binary payload (format 2 of
+//! `session_runtime::payload`: a tag byte a value, LEB128 varint lengths and counts,
+//! integers as varints, floats in 8 bytes, strings as UTF-8), each character at its longest
+//! UTF-8 encoding (a `pattern` that only admits ASCII counts one byte a character, no
+//! pattern counts four), wrapped in the runtime's binary envelope, sealed and encoded in
+//! base64url. The validator refuses a cookie-backend spec whose worst case exceeds the
+//! limit, and warns about a field without a bound, whose size cannot be proven.
 //!
 //! The runtime's format is described by the constants of [`Overhead`]; a test in the
 //! workspace's `tests/` crate checks them against the real runtime's sealed cookie for a
@@ -36,7 +38,7 @@
 
 use std::fmt::Write as _;
 
-use crate::ir::{Field, FieldType, Number, Schema, Value};
+use crate::ir::{Field, FieldType, Number, Schema};
 use crate::settings::CookieMode;
 
 /// Browsers keep cookies whose name and value together fit in this many bytes.
@@ -46,34 +48,47 @@ pub const MAX_COOKIE_BYTES: usize = 4096;
 /// than this (RFC 6265bis, section 5.6).
 pub const MAX_ATTRIBUTE_BYTES: usize = 1024;
 
-/// The size of the runtime's cookie format around the session data: its envelope (format
-/// version, schema version, session id, four timestamps) and the sealing (header, key id,
-/// nonce, tag), in one place. A test in the workspace's `tests/` crate checks these
-/// numbers against a worst-case cookie sealed by the real runtime.
+/// The size of the runtime's cookie format around the session data, in one place: its
+/// binary envelope (format 2: a marker and flags byte that also holds a schema version of
+/// 1 to 7, else a varint version; the session id's raw bytes; four zigzag-varint times)
+/// and the sealing of codec format 2 (header byte, one-byte key hint, then the truncated
+/// HMAC tag, or the nonce and GCM tag). A cookie carries no schema name (the codec binds
+/// it instead). A test in the workspace's `tests/` crate checks these numbers against a
+/// worst-case cookie sealed by the real runtime.
 #[derive(Clone, Copy, Debug)]
 pub struct Overhead;
 
 impl Overhead {
-    /// The envelope's fixed text, `{"f":1,"s":,"id":"","c":,"i":,"l":,"e":,"d":}`, without
-    /// its variable parts.
-    pub const ENVELOPE_TEXT: usize = 45;
-    /// The longest schema version (`u32::MAX`).
-    pub const SCHEMA_VERSION: usize = 10;
-    /// The session id's encoded length.
-    pub const SESSION_ID: usize = 43;
-    /// The longest timestamp (an `i64` with its sign).
-    pub const TIMESTAMP: usize = 20;
-    /// How many timestamps the envelope holds (created, id issued, last seen, expiry).
+    /// The first byte: the format's marker bit, the flags, and a schema version of 1 to 7.
+    pub const FLAGS: usize = 1;
+    /// The session id's raw bytes at their longest: an id issued before ids were shortened
+    /// to 16 bytes keeps its 32 bytes in the cookie until the session ends.
+    pub const SESSION_ID: usize = 32;
+    /// The longest time: a zigzag varint of any `i64` (created, as seconds from
+    /// 2026-01-01, and three differences of seconds).
+    pub const TIMESTAMP: usize = 10;
+    /// How many times the envelope holds (created, last seen, expiry, id issued).
     pub const TIMESTAMPS: usize = 4;
-    /// Sealing overhead of a signed cookie: header, key id, HMAC-SHA256 tag.
-    pub const SIGNED: usize = 1 + 4 + 32;
-    /// Sealing overhead of an encrypted cookie: header, key id, nonce, GCM tag.
-    pub const ENCRYPTED: usize = 1 + 4 + 12 + 16;
+    /// Sealing overhead of a signed cookie: header, key hint, HMAC-SHA256 tag truncated to
+    /// 16 bytes.
+    pub const SIGNED: usize = 1 + 1 + 16;
+    /// Sealing overhead of an encrypted cookie: header, key hint, nonce, GCM tag.
+    pub const ENCRYPTED: usize = 1 + 1 + 12 + 16;
 
-    /// The envelope around the data, at its largest.
-    pub const fn envelope() -> usize {
-        Self::ENVELOPE_TEXT
-            + Self::SCHEMA_VERSION
+    /// The bytes the schema version takes after the first byte: none for 1 to 7 (held in
+    /// the flags byte), else its varint.
+    pub const fn schema_version(version: u32) -> usize {
+        if version >= 1 && version <= 7 {
+            0
+        } else {
+            varint_len(version as u64)
+        }
+    }
+
+    /// The envelope around the data, at its largest, for a schema of `schema_version`.
+    pub const fn envelope(schema_version: u32) -> usize {
+        Self::FLAGS
+            + Self::schema_version(schema_version)
             + Self::SESSION_ID
             + Self::TIMESTAMPS * Self::TIMESTAMP
     }
@@ -92,12 +107,32 @@ pub const fn base64_len(n: usize) -> usize {
     (n * 4).div_ceil(3)
 }
 
+/// The length of `v` as a LEB128 varint (seven bits a byte).
+///
+/// ```
+/// use session_spec::budget::varint_len;
+/// assert_eq!(varint_len(0), 1);
+/// assert_eq!(varint_len(127), 1);
+/// assert_eq!(varint_len(128), 2);
+/// assert_eq!(varint_len(u64::MAX), 10);
+/// ```
+pub const fn varint_len(v: u64) -> usize {
+    let bits = 64 - v.leading_zeros() as usize;
+    if bits == 0 { 1 } else { bits.div_ceil(7) }
+}
+
+/// [`varint_len`] of a `usize` (saturating).
+fn varint_len_of(n: usize) -> usize {
+    varint_len(u64::try_from(n).unwrap_or(u64::MAX))
+}
+
 /// The worst case of one field.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FieldCost {
     /// The field's name.
     pub name: String,
-    /// The largest `"key":value` text the rules allow, or why there is no bound.
+    /// The largest encoded key and value (binary payload) the rules allow, or why there is
+    /// no bound.
     pub bytes: Result<usize, String>,
 }
 
@@ -108,14 +143,17 @@ pub struct CookieBudget {
     pub cookie_name: String,
     /// How the payload is sealed.
     pub mode: CookieMode,
+    /// The schema version written into the envelope.
+    pub schema_version: u32,
     /// Every field, in declaration order.
     pub fields: Vec<FieldCost>,
 }
 
 impl CookieBudget {
-    /// The session data's JSON (`{...}`) at its largest, when every field is bounded.
+    /// The session data's binary encoding (field count, then each key and value) at its
+    /// largest, when every field is bounded.
     pub fn data(&self) -> Option<usize> {
-        let mut sum = 2 + self.fields.len().saturating_sub(1);
+        let mut sum = varint_len_of(self.fields.len());
         for f in &self.fields {
             sum += f.bytes.as_ref().ok()?;
         }
@@ -124,7 +162,7 @@ impl CookieBudget {
 
     /// The data's size counting only the bounded fields (a lower bound of the worst case).
     pub fn data_bounded_part(&self) -> usize {
-        2 + self.fields.len().saturating_sub(1)
+        varint_len_of(self.fields.len())
             + self
                 .fields
                 .iter()
@@ -132,9 +170,14 @@ impl CookieBudget {
                 .sum::<usize>()
     }
 
+    /// The envelope around the data, at its largest.
+    pub fn envelope(&self) -> usize {
+        Overhead::envelope(self.schema_version)
+    }
+
     /// Name plus sealed, encoded value for a data size of `data` bytes.
     pub fn total_for(&self, data: usize) -> usize {
-        let sealed = Overhead::envelope() + data + Overhead::sealing(self.mode);
+        let sealed = self.envelope() + data + Overhead::sealing(self.mode);
         self.cookie_name.len() + base64_len(sealed)
     }
 
@@ -188,11 +231,11 @@ impl CookieBudget {
             }
         }
         let data = self.data_bounded_part();
-        let _ = writeln!(out, "  data (JSON)                  {data:>7} bytes");
+        let _ = writeln!(out, "  data (binary)                {data:>7} bytes");
         let _ = writeln!(
             out,
             "  envelope                     {:>7} bytes",
-            Overhead::envelope()
+            self.envelope()
         );
         let _ = writeln!(
             out,
@@ -239,32 +282,45 @@ pub fn cookie_budget(schema: &Schema) -> CookieBudget {
     CookieBudget {
         cookie_name: schema.settings.full_cookie_name(),
         mode: schema.settings.cookie_mode,
+        schema_version: schema.version,
         fields,
     }
 }
 
+/// A key (varint length and UTF-8 bytes, no tag) and its value.
 fn field_bytes(schema: &Schema, f: &Field) -> Result<usize, String> {
-    let key = json_len(&Value::String(f.key.clone())) + 1;
-    value_bytes(schema, f, &f.ty.value).map(|v| key + v)
+    let key = str_bytes(f.key.len());
+    value_bytes(schema, f, &f.ty.value).map(|v| key.saturating_add(v))
 }
 
-/// The largest JSON text of a value of `ty` under the field's rules.
+/// A string of `len` bytes without its tag: varint length and bytes.
+fn str_bytes(len: usize) -> usize {
+    varint_len_of(len).saturating_add(len)
+}
+
+/// A tagged array or object of `n` entries of `entry` bytes each.
+fn collection_bytes(n: usize, entry: usize) -> usize {
+    1usize
+        .saturating_add(varint_len_of(n))
+        .saturating_add(n.saturating_mul(entry))
+}
+
+/// The largest binary encoding of a value of `ty` under the field's rules.
 fn value_bytes(schema: &Schema, f: &Field, ty: &FieldType) -> Result<usize, String> {
     let r = &f.rules;
     match ty {
-        FieldType::Option(inner) => value_bytes(schema, f, inner).map(|n| n.max(4)),
+        // `None` is the one byte of a null.
+        FieldType::Option(inner) => value_bytes(schema, f, inner).map(|n| n.max(1)),
         FieldType::Vec(inner) => {
             let Some(max_items) = &r.max_items else {
                 return Err("no `max_items`".into());
             };
             let n = usize::try_from(max_items.value).unwrap_or(usize::MAX);
             if n == 0 {
-                return Ok(2);
+                return Ok(collection_bytes(0, 0));
             }
             let item = scalar_bytes(schema, f, inner)?;
-            Ok(2usize
-                .saturating_add(n.saturating_mul(item))
-                .saturating_add(n - 1))
+            Ok(collection_bytes(n, item))
         }
         FieldType::Map(inner) => {
             let Some(max_items) = &r.max_items else {
@@ -272,19 +328,19 @@ fn value_bytes(schema: &Schema, f: &Field, ty: &FieldType) -> Result<usize, Stri
             };
             let n = usize::try_from(max_items.value).unwrap_or(usize::MAX);
             if n == 0 {
-                return Ok(2);
+                return Ok(collection_bytes(0, 0));
             }
             let value = scalar_bytes(schema, f, inner)?;
             let Some(key_len) = &r.max_key_length else {
                 return Err("no `max_key_length` for its keys".into());
             };
-            let key = usize::try_from(key_len.value)
-                .unwrap_or(usize::MAX)
-                .saturating_mul(MAX_CHAR_COST)
-                .saturating_add(3);
-            Ok(2usize
-                .saturating_add(n.saturating_mul(key.saturating_add(value)))
-                .saturating_add(n - 1))
+            // Keys are not restricted by `pattern`: any character, four bytes at most.
+            let key = str_bytes(
+                usize::try_from(key_len.value)
+                    .unwrap_or(usize::MAX)
+                    .saturating_mul(MAX_CHAR_COST),
+            );
+            Ok(collection_bytes(n, key.saturating_add(value)))
         }
         scalar => scalar_bytes(schema, f, scalar),
     }
@@ -294,11 +350,16 @@ fn scalar_bytes(schema: &Schema, f: &Field, ty: &FieldType) -> Result<usize, Str
     let r = &f.rules;
     if let Some(one_of) = &r.one_of {
         if !one_of.value.is_empty() && !matches!(ty, FieldType::Path(_)) {
-            return Ok(one_of.value.iter().map(json_len).max().unwrap_or(4));
+            return Ok(one_of
+                .value
+                .iter()
+                .map(|v| encoded_len(&v.to_json()))
+                .max()
+                .unwrap_or(1));
         }
     }
     match ty {
-        FieldType::Bool => Ok(5),
+        FieldType::Bool => Ok(1),
         FieldType::Int(int) => {
             let (mut lo, mut hi) = int.range();
             if let Some(m) = &r.min {
@@ -311,10 +372,10 @@ fn scalar_bytes(schema: &Schema, f: &Field, ty: &FieldType) -> Result<usize, Str
                     hi = hi.min(i128::from(m));
                 }
             }
-            Ok(lo.to_string().len().max(hi.to_string().len()))
+            Ok(1 + int_varint_len(lo).max(int_varint_len(hi)))
         }
-        // The longest shortest-round-trip form of an `f64` (`-2.2250738585072014e-308`).
-        FieldType::Float(_) => Ok(24),
+        // A tag and the 8 bytes of an IEEE 754 double.
+        FieldType::Float(_) => Ok(9),
         FieldType::String => {
             let Some(max) = &r.max_length else {
                 return Err("no `max_length`".into());
@@ -324,7 +385,7 @@ fn scalar_bytes(schema: &Schema, f: &Field, ty: &FieldType) -> Result<usize, Str
                 .as_ref()
                 .map_or(MAX_CHAR_COST, |p| pattern_char_cost(&p.value));
             let n = usize::try_from(max.value).unwrap_or(usize::MAX);
-            Ok(n.saturating_mul(per_char).saturating_add(2))
+            Ok(1usize.saturating_add(str_bytes(n.saturating_mul(per_char))))
         }
         FieldType::Enum(name) => schema
             .enums
@@ -333,44 +394,79 @@ fn scalar_bytes(schema: &Schema, f: &Field, ty: &FieldType) -> Result<usize, Str
             .map(|e| {
                 e.variants
                     .iter()
-                    .map(|v| json_len(&Value::String(v.key.clone())))
+                    .map(|v| 1 + str_bytes(v.key.len()))
                     .max()
-                    .unwrap_or(2)
+                    .unwrap_or(1)
             })
             .ok_or_else(|| format!("unknown type `{name}`")),
         FieldType::Path(p) => Err(format!("a user type (`{p}`) has no size limit")),
-        FieldType::Option(inner) => scalar_bytes(schema, f, inner).map(|n| n.max(4)),
+        FieldType::Option(inner) => scalar_bytes(schema, f, inner).map(|n| n.max(1)),
         FieldType::Vec(_) | FieldType::Map(_) => {
             Err("`max_items` bounds the outer collection only".into())
         }
     }
 }
 
-fn json_len(v: &Value) -> usize {
-    serde_json::to_string(&v.to_json()).map_or(0, |s| s.len())
+/// The varint of an integer without its tag: `n` for `n >= 0`, `-(n + 1)` below.
+fn int_varint_len(n: i128) -> usize {
+    let magnitude = if n < 0 { -(n + 1) } else { n };
+    varint_len(u64::try_from(magnitude).unwrap_or(u64::MAX))
 }
 
-/// The longest JSON encoding of one character: a control character as `\u001f`.
-pub const MAX_CHAR_COST: usize = 6;
-
-/// The JSON length of one character, as `serde_json` writes it.
-pub fn char_cost(c: char) -> usize {
-    match c {
-        '"' | '\\' | '\u{8}' | '\u{c}' | '\n' | '\r' | '\t' => 2,
-        '\0'..='\u{1f}' => 6,
-        _ => c.len_utf8(),
+/// The length of `v` in the runtime's binary encoding of values (tag and content).
+///
+/// ```
+/// use session_spec::budget::encoded_len;
+/// assert_eq!(encoded_len(&serde_json::json!(null)), 1);
+/// assert_eq!(encoded_len(&serde_json::json!(-1)), 2);
+/// assert_eq!(encoded_len(&serde_json::json!(u64::MAX)), 11);
+/// assert_eq!(encoded_len(&serde_json::json!(0.5)), 9);
+/// assert_eq!(encoded_len(&serde_json::json!("é")), 4);
+/// assert_eq!(encoded_len(&serde_json::json!({"a": [true]})), 7);
+/// ```
+pub fn encoded_len(v: &serde_json::Value) -> usize {
+    use serde_json::Value as J;
+    match v {
+        J::Null | J::Bool(_) => 1,
+        J::Number(n) => {
+            if let Some(u) = n.as_u64() {
+                1 + varint_len(u)
+            } else if let Some(i) = n.as_i64() {
+                1 + int_varint_len(i128::from(i))
+            } else {
+                9
+            }
+        }
+        J::String(s) => 1 + str_bytes(s.len()),
+        J::Array(items) => {
+            1 + varint_len_of(items.len()) + items.iter().map(encoded_len).sum::<usize>()
+        }
+        J::Object(map) => {
+            1 + varint_len_of(map.len())
+                + map
+                    .iter()
+                    .map(|(k, v)| str_bytes(k.len()) + encoded_len(v))
+                    .sum::<usize>()
+        }
     }
 }
 
-/// The largest JSON cost of a character in `lo..=hi`.
+/// The longest UTF-8 encoding of one character.
+pub const MAX_CHAR_COST: usize = 4;
+
+/// The encoded length of one character: its UTF-8 length (strings are written as their
+/// UTF-8 bytes, with no escapes).
+pub fn char_cost(c: char) -> usize {
+    c.len_utf8()
+}
+
+/// The largest UTF-8 length of a character in `lo..=hi`.
 fn range_cost(lo: u32, hi: u32) -> usize {
-    const BANDS: [(u32, u32, usize); 6] = [
-        (0x00, 0x1f, MAX_CHAR_COST),
-        (0x20, 0x7f, 1),
+    const BANDS: [(u32, u32, usize); 4] = [
+        (0x00, 0x7f, 1),
         (0x80, 0x7ff, 2),
         (0x800, 0xffff, 3),
         (0x1_0000, 0x10_ffff, 4),
-        (0x22, 0x22, 2),
     ];
     let mut cost = 0;
     for (a, b, c) in BANDS {
@@ -378,31 +474,21 @@ fn range_cost(lo: u32, hi: u32) -> usize {
             cost = cost.max(c);
         }
     }
-    if lo <= u32::from(b'\\') && u32::from(b'\\') <= hi {
-        cost = cost.max(2);
-    }
-    // Control characters with a short escape only: `\t`, `\n`, `\r`, ...
-    if hi <= 0x1f {
-        cost = (lo..=hi)
-            .filter_map(char::from_u32)
-            .map(char_cost)
-            .max()
-            .unwrap_or(0);
-    }
     cost
 }
 
-/// The largest JSON cost of one character a `pattern` can match, found by a conservative
-/// reading of the pattern: literal characters, escapes, `\d`, `\w` (ASCII in regex-lite)
-/// and classes with ranges and negation are understood; anything else (`.`, `\s`, flags,
-/// POSIX classes) counts as any character, [`MAX_CHAR_COST`].
+/// The largest encoded length (UTF-8) of one character a `pattern` can match, found by a
+/// conservative reading of the pattern: literal characters, escapes, `\d`, `\w` (ASCII in
+/// regex-lite) and classes with ranges and negation are understood; anything else (`.`,
+/// `\s`, flags, POSIX classes) counts as any character, [`MAX_CHAR_COST`]. A pattern that
+/// only admits ASCII costs one byte a character.
 ///
 /// ```
 /// use session_spec::budget::pattern_char_cost;
 /// assert_eq!(pattern_char_cost("[a-z0-9_]+"), 1);
 /// assert_eq!(pattern_char_cost("[^\\x00-\\x1f]*"), 4);
 /// assert_eq!(pattern_char_cost("caf\u{e9}"), 2);
-/// assert_eq!(pattern_char_cost(".*"), 6);
+/// assert_eq!(pattern_char_cost(".*"), 4);
 /// ```
 pub fn pattern_char_cost(pattern: &str) -> usize {
     read_pattern(pattern).unwrap_or(MAX_CHAR_COST)
@@ -568,18 +654,22 @@ mod tests {
     #[test]
     fn costs_of_characters_and_patterns() {
         assert_eq!(char_cost('a'), 1);
-        assert_eq!(char_cost('"'), 2);
-        assert_eq!(char_cost('\u{1}'), 6);
+        assert_eq!(char_cost('"'), 1);
+        assert_eq!(char_cost('\u{1}'), 1);
+        assert_eq!(char_cost('é'), 2);
         assert_eq!(char_cost('€'), 3);
         assert_eq!(char_cost('😀'), 4);
         assert_eq!(pattern_char_cost("[0-9a-f]+"), 1);
         assert_eq!(pattern_char_cost("[A-Za-z0-9 ._-]+"), 1);
         assert_eq!(pattern_char_cost("\\d{4}-\\d{2}"), 1);
-        assert_eq!(pattern_char_cost("(?:ab|c\"d)"), 2);
-        assert_eq!(pattern_char_cost("(?i)abc"), 6);
-        assert_eq!(pattern_char_cost("[^a]"), 6);
+        assert_eq!(pattern_char_cost("(?:ab|c\"d)"), 1);
+        assert_eq!(pattern_char_cost("(?:ab|c€)"), 3);
+        assert_eq!(pattern_char_cost("(?i)abc"), 4);
+        assert_eq!(pattern_char_cost("[^a]"), 4);
         assert_eq!(pattern_char_cost("[^\\x00-\\x1f\"\\\\]+"), 4);
-        assert_eq!(pattern_char_cost("\\s"), 6);
+        assert_eq!(pattern_char_cost("[\\x00-\\x7f]"), 1);
+        assert_eq!(pattern_char_cost("[\\x00-\\x{7ff}]"), 2);
+        assert_eq!(pattern_char_cost("\\s"), 4);
         assert_eq!(pattern_char_cost("a{2,3}"), 1);
         assert_eq!(pattern_char_cost(""), 0);
     }
@@ -615,9 +705,34 @@ mod tests {
     }
 
     #[test]
-    fn envelope_text_is_counted_right() {
-        let text = r#"{"f":1,"s":,"id":"","c":,"i":,"l":,"e":,"d":}"#;
-        assert_eq!(text.len(), Overhead::ENVELOPE_TEXT);
+    fn varints_and_envelope_are_counted_right() {
+        assert_eq!(varint_len(0), 1);
+        assert_eq!(varint_len(0x7f), 1);
+        assert_eq!(varint_len(0x80), 2);
+        assert_eq!(varint_len(0x3fff), 2);
+        assert_eq!(varint_len(0x4000), 3);
+        assert_eq!(varint_len(u64::from(u32::MAX)), 5);
+        assert_eq!(varint_len(i64::MAX as u64), 9);
+        assert_eq!(varint_len(u64::MAX), 10);
+        // A zigzag varint of any i64 fits in `Overhead::TIMESTAMP` bytes.
+        let zigzag = |v: i64| ((v << 1) ^ (v >> 63)) as u64;
+        for v in [i64::MIN, i64::MAX, -1, 0] {
+            assert!(varint_len(zigzag(v)) <= Overhead::TIMESTAMP);
+        }
+        assert_eq!(varint_len(zigzag(i64::MIN)), Overhead::TIMESTAMP);
+        // Integers: `n` for `n >= 0`, `-(n + 1)` below.
+        assert_eq!(int_varint_len(-1), 1);
+        assert_eq!(int_varint_len(-128), 1);
+        assert_eq!(int_varint_len(-129), 2);
+        assert_eq!(int_varint_len(i128::from(i64::MIN)), 9);
+        assert_eq!(int_varint_len(i128::from(u64::MAX)), 10);
+        // The schema version: inline for 1 to 7.
+        assert_eq!(Overhead::schema_version(1), 0);
+        assert_eq!(Overhead::schema_version(7), 0);
+        assert_eq!(Overhead::schema_version(0), 1);
+        assert_eq!(Overhead::schema_version(8), 1);
+        assert_eq!(Overhead::schema_version(u32::MAX), 5);
+        assert_eq!(Overhead::envelope(1), 1 + 32 + 40);
         assert_eq!(base64_len(3), 4);
         assert_eq!(base64_len(4), 6);
     }

@@ -1,12 +1,16 @@
 //! The cookie budget's constants (`session_spec::budget::Overhead`) against the real
 //! runtime: a session filled to the largest size its rules allow is sealed by the cookie
 //! backend, and its `name=value` must fit within the budget the spec computes, with no
-//! more room left over than the parts the budget deliberately over-counts (timestamps
-//! and the schema version at their widest). When the runtime's envelope or codec changes
-//! size, this test fails until the constants follow.
+//! more room left over than the part the budget deliberately over-counts (the times at
+//! their widest varints). The session is one issued before ids were shortened (its 32-byte
+//! id is the envelope's largest); a fresh session is measured too. When the runtime's
+//! envelope, payload encoding or codec changes size, this test fails until the budget
+//! follows.
 
 use std::collections::BTreeMap;
+use std::time::{SystemTime, UNIX_EPOCH};
 
+use session_runtime::codec::{Codec, CodecContext};
 use session_runtime::keys::Keys;
 use session_runtime::{SessionManager, SessionSchema, Settings};
 use session_spec::CookieMode;
@@ -18,28 +22,60 @@ mod budget {
 
 use budget::{Budget, BudgetExt, Colour};
 
-/// What the budget over-counts for a session sealed today: the timestamps' digits (ten
-/// in this century, twenty in the budget) and nothing else.
+/// What the budget over-counts for a session sealed today: the times only. The budget
+/// counts each of the four at `Overhead::TIMESTAMP` bytes, the zigzag varint of any `i64`
+/// (the envelope's times are `i64` seconds, and the budget must hold whatever the clock
+/// says); a session sealed today writes at least one byte for created, last seen and the
+/// expiry each, and none for the id issued when it was issued at creation. So up to
+/// `4 * 10 - 3` bytes of plaintext are over-counted, which the varint worst case requires
+/// (with the old JSON envelope the same margin was the timestamps' digits, 40 bytes).
 fn allowed_slack() -> usize {
-    let plaintext = Overhead::TIMESTAMPS * (Overhead::TIMESTAMP - 10);
+    let plaintext = Overhead::TIMESTAMPS * Overhead::TIMESTAMP - 3;
     base64_len(plaintext) + 2
 }
 
-async fn sealed_worst_case(settings: Settings) -> usize {
-    let manager = SessionManager::<Budget>::cookie(settings, Keys::generate()).unwrap();
-    let session = manager.load(Vec::<String>::new()).await.unwrap();
-    // Every field at its longest JSON text.
-    session.set_note("\u{1}".repeat(40)).unwrap();
+/// A cookie of format 1 (JSON payload) carrying a 32-byte id of the previous format, as
+/// a session issued before ids were shortened: the runtime keeps that id when it writes
+/// the session again, so it is the envelope's largest.
+fn legacy_cookie(manager: &SessionManager<Budget>, keys: Keys, mode: CookieMode) -> String {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let payload = format!(
+        r#"{{"f":1,"s":{},"id":"{}","c":{now},"i":{now},"l":{now},"e":{},"d":{{"note":"","code":null,"tags":[],"counts":{{}},"small":0,"big":null,"ratio":0.0,"flag":false,"colour":"red"}}}}"#,
+        u32::MAX,
+        "A".repeat(43),
+        now + 600,
+    );
+    let ctx = CodecContext::cookie(manager.cookie_name(), Budget::NAME);
+    let value = Codec::new(mode, keys)
+        .seal(&ctx, payload.as_bytes())
+        .unwrap();
+    format!("{}={value}", manager.cookie_name())
+}
+
+/// The sealed `name=value` of a session filled to its largest, as a fresh session or as
+/// one with an id of the previous format.
+async fn sealed_worst_case(settings: Settings, legacy_id: bool) -> usize {
+    let keys = Keys::generate();
+    let mode = settings.cookie_mode;
+    let manager = SessionManager::<Budget>::cookie(settings, keys.clone()).unwrap();
+    let headers: Vec<String> = if legacy_id {
+        vec![legacy_cookie(&manager, keys, mode)]
+    } else {
+        Vec::new()
+    };
+    let session = manager.load(headers).await.unwrap();
+    // Every field at its longest encoding: strings of four-byte characters where no
+    // pattern limits them, the widest varints.
+    session.set_note("😀".repeat(40)).unwrap();
     session.set_code(Some("Z".repeat(12))).unwrap();
     session.set_tags(vec!["😀".repeat(10); 6]).unwrap();
-    let counts: BTreeMap<String, i64> = [
-        "\u{2}\u{2}\u{2}\u{2}\u{2}",
-        "\u{3}\u{3}\u{3}\u{3}\u{3}",
-        "\u{4}\u{4}\u{4}\u{4}\u{4}",
-    ]
-    .into_iter()
-    .map(|k| (k.to_owned(), i64::MIN))
-    .collect();
+    let counts: BTreeMap<String, i64> = ["😀", "😁", "😂"]
+        .into_iter()
+        .map(|k| (k.repeat(5), i64::MIN))
+        .collect();
     session.set_counts(counts).unwrap();
     session.set_small(-128).unwrap();
     session.set_big(Some(u64::MAX)).unwrap();
@@ -65,8 +101,16 @@ async fn the_budget_bounds_the_real_cookie_tightly() {
             cookie_mode: mode,
             ..Budget::settings()
         };
-        let real = sealed_worst_case(settings).await;
-        eprintln!("{mode:?}: sealed worst case {real} bytes, budget {computed} bytes");
+        let fresh = sealed_worst_case(settings.clone(), false).await;
+        let real = sealed_worst_case(settings, true).await;
+        eprintln!(
+            "{mode:?}: sealed worst case {real} bytes ({fresh} with a new id), budget {computed} bytes"
+        );
+        // The old id's 16 extra bytes, in base64 (give or take the padding's rounding).
+        assert!(
+            real - fresh >= base64_len(16) - 1,
+            "{mode:?}: the session did not keep its 32-byte id ({real} vs {fresh} bytes)"
+        );
         assert!(
             real <= computed,
             "{mode:?}: the runtime sealed {real} bytes, more than the budget's {computed}: \
