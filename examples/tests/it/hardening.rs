@@ -16,8 +16,9 @@ fn session_files(dir: &Path) -> usize {
     std::fs::read_dir(dir).map_or(0, |entries| {
         entries
             .filter(|e| {
-                e.as_ref()
-                    .map_or(true, |e| e.file_name() != session_runtime::store::file::LOCK_DIR)
+                e.as_ref().map_or(true, |e| {
+                    e.file_name() != session_runtime::store::file::LOCK_DIR
+                })
             })
             .count()
     })

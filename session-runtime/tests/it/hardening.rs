@@ -222,11 +222,7 @@ async fn records_under_a_removed_key_are_left_alone_and_usable_again() {
                 "encrypt={encrypt}: {set:?} sent for a record under a removed key"
             );
         }
-        assert_eq!(
-            entries(&dir),
-            10,
-            "encrypt={encrypt}: records deleted"
-        );
+        assert_eq!(entries(&dir), 10, "encrypt={encrypt}: records deleted");
         // The key is back.
         let back = manager_on(store_in(&dir, &keys, encrypt), &clock);
         let mut usable = 0;
@@ -293,11 +289,7 @@ async fn purge_skips_entries_it_cannot_read_and_removes_the_expired_rest() {
         0,
         "and again, without error"
     );
-    assert_eq!(
-        entries(&dir),
-        4,
-        "the bad entries are left"
-    );
+    assert_eq!(entries(&dir), 4, "the bad entries are left");
 }
 
 // --- finding 7: cookie tossing --------------------------------------------------------------
@@ -736,8 +728,9 @@ fn entries(dir: &std::path::Path) -> usize {
     std::fs::read_dir(dir)
         .unwrap()
         .filter(|e| {
-            e.as_ref()
-                .map_or(true, |e| e.file_name() != session_runtime::store::file::LOCK_DIR)
+            e.as_ref().map_or(true, |e| {
+                e.file_name() != session_runtime::store::file::LOCK_DIR
+            })
         })
         .count()
 }
