@@ -724,7 +724,7 @@ async fn format_1_records_are_read_only_when_sealed() {
 }
 
 /// The entries of a file store's directory, without its lock files' folder.
-fn entries(dir: &std::path::Path) -> usize {
+fn entries(dir: &Path) -> usize {
     std::fs::read_dir(dir)
         .unwrap()
         .filter(|e| {
