@@ -1,6 +1,7 @@
 //! The examples log: a store failure behind a `500` leaves a line on stderr, and `RUST_LOG`
 //! chooses what else is shown.
 
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use crate::http::Client;
@@ -20,9 +21,8 @@ fn log_with(log: &std::path::Path, needle: &str) -> String {
     }
 }
 
-#[test]
-fn a_store_failure_is_logged_as_one_error_line() {
-    let dir = TempDir::new("shop-log-error");
+/// The shop on the file store in `dir/sessions`, its stderr in `dir/stderr.log`.
+fn start_logged_shop(dir: &TempDir, rust_log: &str) -> (Server, PathBuf, PathBuf) {
     let sessions = dir.path().join("sessions");
     let log = dir.path().join("stderr.log");
     let shop = Server::start_logged(
@@ -30,10 +30,17 @@ fn a_store_failure_is_logged_as_one_error_line() {
         &[
             ("SESSION_KEY", KEY),
             ("SESSION_FILE_DIR", sessions.to_str().unwrap()),
-            ("RUST_LOG", ""),
+            ("RUST_LOG", rust_log),
         ],
         &log,
     );
+    (shop, sessions, log)
+}
+
+#[test]
+fn a_store_failure_is_logged_as_one_error_line() {
+    let dir = TempDir::new("shop-log-error");
+    let (shop, sessions, log) = start_logged_shop(&dir, "");
     let mut client = Client::new(shop.addr);
     let csrf = csrf_of(&client.get("/"));
     // The session directory disappears under the running shop; a file takes its place.
@@ -58,17 +65,7 @@ fn a_store_failure_is_logged_as_one_error_line() {
 #[test]
 fn rust_log_turns_on_the_runtime_debug_lines() {
     let dir = TempDir::new("shop-log-debug");
-    let sessions = dir.path().join("sessions");
-    let log = dir.path().join("stderr.log");
-    let shop = Server::start_logged(
-        env!("CARGO_BIN_EXE_shop"),
-        &[
-            ("SESSION_KEY", KEY),
-            ("SESSION_FILE_DIR", sessions.to_str().unwrap()),
-            ("RUST_LOG", "session_runtime=debug,warn"),
-        ],
-        &log,
-    );
+    let (shop, _, log) = start_logged_shop(&dir, "session_runtime=debug,warn");
     let mut client = Client::new(shop.addr);
     client
         .cookies

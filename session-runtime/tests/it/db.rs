@@ -710,3 +710,18 @@ pub async fn cli_migrate_and_purge<D: Dialect>(
     assert!(store.load(&live, now).await.unwrap().is_some());
     store.drop_table().await.unwrap();
 }
+
+/// The model-based test of the manager (`model.rs`), a shorter run on a database server:
+/// random interleavings of requests, the invariants checked after every step, a fresh
+/// table per case.
+pub fn manager_model<D: Dialect>(server: &ServerLock, builder: fn() -> DieselStoreBuilder<D>) {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let _server = runtime.block_on(server.read());
+    crate::model::check_stores(crate::model::db_cases(), 30, || {
+        Arc::new(runtime.block_on(fresh(builder(), "model")))
+    });
+}

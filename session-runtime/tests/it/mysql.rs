@@ -187,17 +187,8 @@ async fn cap_above_max_allowed_packet_is_refused() {
     }
 }
 
-/// The model-based test of the manager (`model.rs`), a shorter run on MariaDB: random
-/// interleavings of requests, the invariants checked after every step.
+/// The model-based test of the manager, a shorter run on MariaDB.
 #[test]
 fn manager_model() {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    let _server = runtime.block_on(SERVER.read());
-    crate::model::check_stores(crate::model::db_cases(), 30, || {
-        std::sync::Arc::new(runtime.block_on(db::fresh(builder(), "model")))
-    });
+    db::manager_model(&SERVER, builder);
 }
