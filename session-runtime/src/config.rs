@@ -15,6 +15,7 @@
 //! | `SESSION_PATH` | `path` | `/app` |
 //! | `SESSION_DOMAIN` | `domain` (empty: host-only) | `example.com` |
 //! | `SESSION_PREFIX` | `prefix` (empty: none) | `host`, `secure` |
+//! | `SESSION_PARTITIONED` | `partitioned` | `true` |
 //! | `SESSION_EXPIRATION_TIME` | `expiration_time` | `30` (minutes), `2s`, `12h` |
 //! | `SESSION_PERMANENT` | `permanent` | `true` |
 //! | `SESSION_REFRESH_EACH_REQUEST` | `refresh_each_request` | `true` |
@@ -349,12 +350,14 @@ const KNOWN: &[&str] = &[
     "SESSION_PATH",
     "SESSION_DOMAIN",
     "SESSION_PREFIX",
+    "SESSION_PARTITIONED",
     "SESSION_EXPIRATION_TIME",
     "SESSION_PERMANENT",
     "SESSION_REFRESH_EACH_REQUEST",
     "SESSION_IDLE_TIMEOUT",
     "SESSION_ABSOLUTE_TIMEOUT",
     "SESSION_ROTATION_INTERVAL",
+    "SESSION_ROTATION_GRACE",
     "SESSION_COOKIE_MODE",
     "SESSION_BACKEND",
     "SESSION_FILE_DIR",
@@ -396,6 +399,7 @@ fn apply_var(s: &mut Settings, var: &str, value: &str) -> Result<()> {
         "SESSION_HTTP_ONLY" | "SESSION_HTTPONLY" | "SESSION_COOKIE_HTTPONLY" => {
             s.http_only = boolean(v).ok_or_else(|| err(BOOL))?;
         }
+        "SESSION_PARTITIONED" => s.partitioned = boolean(v).ok_or_else(|| err(BOOL))?,
         "SESSION_SAME_SITE" => {
             s.same_site = match v.to_ascii_lowercase().as_str() {
                 "strict" => SameSite::Strict,

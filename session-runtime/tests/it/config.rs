@@ -156,3 +156,18 @@ fn invalid_policy_is_refused_at_start_up() {
         Err(Error::Config(_))
     ));
 }
+
+/// Every setting variable the table documents passes the strict start-up path
+/// (`load_with`, which refuses unknown `SESSION_*` names), not only `apply_vars`.
+#[test]
+fn every_documented_variable_is_known_at_start_up() {
+    let vars = [
+        ("SESSION_ROTATION_INTERVAL", "1h"),
+        ("SESSION_ROTATION_GRACE", "10s"),
+        ("SESSION_PARTITIONED", "true"),
+    ]
+    .map(|(k, v)| (k.into(), v.into()));
+    let settings = config::load_with(Settings::default(), None, vars).unwrap();
+    assert_eq!(settings.rotation_grace.as_seconds(), 10);
+    assert!(settings.partitioned);
+}
