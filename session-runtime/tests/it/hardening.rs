@@ -581,7 +581,53 @@ fn full_store_app(store: Arc<FullStore>) -> axum::Router {
             "/whoami",
             get(|s: Session| async move { s.get::<String>("user").unwrap_or_default() }),
         )
+        .route(
+            "/logout",
+            get(|s: Session| async move {
+                s.destroy();
+                "bye"
+            }),
+        )
         .layer(session_runtime::SessionLayer::new(manager))
+}
+
+/// Signs in on `app` and returns the session cookie's `name=value`.
+async fn login_cookie(app: &axum::Router) -> String {
+    let res = call(app, "/login", None).await;
+    res.headers()[http::header::SET_COOKIE]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
+/// Where the full-store leniency meets logout: a `destroy` that cannot be stored is an
+/// error, never a success that leaves the session alive.
+#[tokio::test]
+async fn a_logout_on_a_full_store_is_an_error_and_the_session_stays_known() {
+    use std::sync::atomic::Ordering::SeqCst;
+    let store = Arc::new(FullStore::default());
+    let app = full_store_app(store.clone());
+    let cookie = login_cookie(&app).await;
+    store.full.store(true, SeqCst);
+    let res = call(&app, "/logout", Some(&cookie)).await;
+    assert_eq!(res.status(), http::StatusCode::INTERNAL_SERVER_ERROR);
+    assert!(res.headers().get(http::header::SET_COOKIE).is_none());
+    let res = call(&app, "/whoami", Some(&cookie)).await;
+    let body = axum::body::to_bytes(res.into_body(), 1024).await.unwrap();
+    assert_eq!(
+        &body[..],
+        b"ada",
+        "the failed logout is not reported as done"
+    );
+    // Once the disk has room again, the logout goes through.
+    store.full.store(false, SeqCst);
+    assert_eq!(call(&app, "/logout", Some(&cookie)).await.status(), 200);
+    let res = call(&app, "/whoami", Some(&cookie)).await;
+    let body = axum::body::to_bytes(res.into_body(), 1024).await.unwrap();
+    assert_eq!(&body[..], b"", "the session ended");
 }
 
 #[tokio::test]
@@ -589,14 +635,7 @@ async fn a_read_answers_when_the_full_store_cannot_refresh() {
     use std::sync::atomic::Ordering::SeqCst;
     let store = Arc::new(FullStore::default());
     let app = full_store_app(store.clone());
-    let res = call(&app, "/login", None).await;
-    let cookie = res.headers()[http::header::SET_COOKIE]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned();
+    let cookie = login_cookie(&app).await;
     store.full.store(true, SeqCst);
     // A plain read owes a refresh (`refresh_each_request`), which cannot be written.
     let res = call(&app, "/whoami", Some(&cookie)).await;
@@ -614,14 +653,7 @@ async fn a_503_carries_retry_after() {
     use std::sync::atomic::Ordering::SeqCst;
     let store = Arc::new(FullStore::default());
     let app = full_store_app(store.clone());
-    let res = call(&app, "/login", None).await;
-    let cookie = res.headers()[http::header::SET_COOKIE]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned();
+    let cookie = login_cookie(&app).await;
     store.down.store(true, SeqCst);
     let res = call(&app, "/whoami", Some(&cookie)).await;
     assert_eq!(res.status(), http::StatusCode::SERVICE_UNAVAILABLE);
