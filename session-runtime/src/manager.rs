@@ -559,7 +559,6 @@ impl<S: SessionSchema> SessionManager<S> {
             return Err(Unusable::Unfit);
         }
         let mut inner = Inner::fresh(Arc::clone(&m.clock), m.limits);
-        inner.base = data.clone();
         inner.data = data;
         inner.id = Some(id.clone());
         inner.loaded = Some(Loaded {
@@ -756,7 +755,7 @@ impl<S: SessionSchema> SessionManager<S> {
             return Err(Error::Validation(errors));
         }
         let mut inner = session.lock();
-        if !inner.reads.unchanged(&inner.base, &base) {
+        if !inner.reads.unchanged(inner.base(), &base) {
             return Ok(Rebase::Conflict);
         }
         let mut data = base.clone();
@@ -772,7 +771,7 @@ impl<S: SessionSchema> SessionManager<S> {
             version: record.version,
             via,
         });
-        inner.base = base;
+        inner.base = Some(base);
         inner.data = data;
         inner.times = times;
         Ok(Rebase::Replayed)

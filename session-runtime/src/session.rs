@@ -145,9 +145,10 @@ pub(crate) struct Inner {
     /// A record found unusable at load (corrupt, expired by idle time, no longer fitting
     /// the schema): deleted at commit.
     pub(crate) obsolete: Option<SessionId>,
-    /// The data as loaded (to tell, on a lost race, whether what this request read has
-    /// changed since).
-    pub(crate) base: Map,
+    /// The data as loaded, copied at the first change (to tell, on a lost race, whether
+    /// what this request read has changed since); `None` while `data` is still as loaded,
+    /// so a request that changes nothing copies nothing.
+    pub(crate) base: Option<Map>,
     /// What this request read.
     pub(crate) reads: Reads,
     /// Reads are not recorded while this is above zero ([`Session::untracked`], and the
@@ -187,7 +188,7 @@ impl Inner {
             stale_cookie: false,
             force_write: false,
             obsolete: None,
-            base: Map::new(),
+            base: None,
             reads: Reads::default(),
             untracked: 0,
             ops: Vec::new(),
@@ -200,7 +201,7 @@ impl Inner {
         self.id = Some(loaded.id.clone());
         self.loaded = Some(loaded);
         self.times = times;
-        self.base = data.clone();
+        self.base = None;
         self.data = data;
         self.settled();
     }
@@ -210,7 +211,7 @@ impl Inner {
     pub(crate) fn removed(&mut self) {
         self.id = None;
         self.loaded = None;
-        self.base = Map::new();
+        self.base = None;
         self.settled();
     }
 
@@ -227,12 +228,25 @@ impl Inner {
         self.ops.clear();
     }
 
+    /// Keeps the data as loaded before the first change to it.
+    fn snapshot(&mut self) {
+        if self.base.is_none() {
+            self.base = Some(self.data.clone());
+        }
+    }
+
+    /// The data as loaded (or as last committed or rebased).
+    pub(crate) fn base(&self) -> &Map {
+        self.base.as_ref().unwrap_or(&self.data)
+    }
+
     /// Transition: `destroy()`: the data is gone and a new session would begin now.
     fn destroy(&mut self) {
         let now = self.clock.now();
         self.destroyed = true;
         self.cycle = false;
         self.id = None;
+        self.snapshot();
         self.data.clear();
         self.modified = false;
         self.force_write = false;
@@ -296,6 +310,7 @@ impl<S: SessionSchema> Session<S> {
     pub fn clear(&self) {
         let mut inner = self.lock();
         if !inner.data.is_empty() {
+            inner.snapshot();
             inner.data.clear();
             inner.modified = true;
             inner.ops.push(Op::Clear);
@@ -431,6 +446,7 @@ impl<S: SessionSchema> Session<S> {
         apply(&mut data)?;
         let mut inner = self.lock();
         if inner.data != data {
+            inner.snapshot();
             inner.data = data;
             inner.modified = true;
         }
@@ -460,6 +476,8 @@ impl<S: SessionSchema> Session<S> {
         let mut inner = Inner::fresh(clock, limits);
         inner.data = data;
         inner.untracked = 1;
+        // Never committed nor rebased: no copy of the data as loaded is needed.
+        inner.base = Some(Map::new());
         Self::from_inner(inner)
     }
 
@@ -473,6 +491,7 @@ impl<S: SessionSchema> Session<S> {
     pub(crate) fn insert_value(&self, key: &str, value: serde_json::Value) {
         let mut inner = self.lock();
         if inner.data.get(key) != Some(&value) {
+            inner.snapshot();
             inner.data.insert(key.to_owned(), value.clone());
             inner.modified = true;
             inner.ops.push(Op::Set(key.to_owned(), value));
@@ -481,6 +500,9 @@ impl<S: SessionSchema> Session<S> {
 
     pub(crate) fn remove_value(&self, key: &str) -> Option<serde_json::Value> {
         let mut inner = self.lock();
+        if inner.data.contains_key(key) {
+            inner.snapshot();
+        }
         let old = inner.data.remove(key);
         if old.is_some() {
             inner.modified = true;
