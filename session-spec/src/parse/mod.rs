@@ -454,13 +454,7 @@ impl Cx<'_> {
 }
 
 /// `a`, `b`, `c` with backticks.
-pub(crate) fn list(items: &[&str]) -> String {
-    items
-        .iter()
-        .map(|s| format!("`{s}`"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
+pub(crate) use crate::validate::backticked as list;
 
 #[cfg(test)]
 mod tests;

@@ -260,7 +260,8 @@ fn number_text(n: Number) -> String {
     }
 }
 
-fn backticked(items: &[&str]) -> String {
+/// `a`, `b`, `c` with backticks (also the TOML front-end's lists).
+pub(crate) fn backticked(items: &[&str]) -> String {
     items
         .iter()
         .map(|s| format!("`{s}`"))
