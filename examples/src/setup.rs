@@ -138,6 +138,12 @@ pub fn describe(backend: &Backend) -> String {
             db.table, db.url_env
         ),
         Backend::Mysql(db) => format!("MySQL table `{}` (URL from `{}`)", db.table, db.url_env),
+        Backend::Redis(redis) => format!(
+            "Redis keys `{}:...` (URL from `{}`){}",
+            redis.prefix,
+            redis.url_env,
+            if redis.encrypt { ", encrypted at rest" } else { "" }
+        ),
     }
 }
 

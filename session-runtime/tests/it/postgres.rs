@@ -45,6 +45,7 @@ async fn open_from_settings() {
             url_env: URL.to_owned(),
             table: table.clone(),
             max_payload: 2048,
+            encrypt: false,
         },
     );
     db::open_from_settings(backend).await;
