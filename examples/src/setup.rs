@@ -162,10 +162,12 @@ pub async fn manager<S: SessionSchema>(
     program: &str,
 ) -> Result<SessionManager<S>, StartError> {
     // The cookie backend seals with the keys; the file store authenticates (and, with
-    // `encrypt = true`, encrypts) its records with them.
-    let keys = match settings.backend {
-        Backend::Cookie | Backend::File { .. } => Some(crate::keys::load(&settings.keys, program)?),
-        _ => None,
+    // `encrypt = true`, encrypts) its records with them, as the database and Redis stores
+    // encrypt theirs with `encrypt = true`.
+    let keys = if settings.backend.needs_keys() {
+        Some(crate::keys::load(&settings.keys, program)?)
+    } else {
+        None
     };
     build(settings, program, keys).await
 }
@@ -194,7 +196,7 @@ async fn build<S: SessionSchema>(
         describe(&settings.backend)
     );
     let mut options = OpenOptions::new();
-    if let (Backend::File { .. }, Some(keys)) = (&settings.backend, &keys) {
+    if let (false, Some(keys)) = (matches!(settings.backend, Backend::Cookie), &keys) {
         options = options.keys(keys.clone());
     }
     let manager = match (store::open(&settings.backend, &options).await?, keys) {

@@ -533,6 +533,29 @@ pub enum Backend {
     Redis(RedisBackend),
 }
 
+impl Backend {
+    /// Whether the backend needs the session keys at start-up: the cookie backend seals
+    /// the cookie with them, the file backend authenticates its records with them, and any
+    /// backend with `encrypt = true` encrypts its payloads with them.
+    ///
+    /// ```
+    /// use session_spec::{Backend, DatabaseBackend};
+    /// assert!(Backend::Cookie.needs_keys());
+    /// assert!(!Backend::Memory.needs_keys());
+    /// assert!(!Backend::Postgres(DatabaseBackend::default()).needs_keys());
+    /// let encrypted = DatabaseBackend { encrypt: true, ..DatabaseBackend::default() };
+    /// assert!(Backend::Postgres(encrypted).needs_keys());
+    /// ```
+    pub fn needs_keys(&self) -> bool {
+        match self {
+            Self::Cookie | Self::File { .. } => true,
+            Self::Memory => false,
+            Self::Postgres(db) | Self::Mysql(db) => db.encrypt,
+            Self::Redis(redis) => redis.encrypt,
+        }
+    }
+}
+
 /// Options of a database backend.
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
