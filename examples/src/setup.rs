@@ -142,7 +142,11 @@ pub fn describe(backend: &Backend) -> String {
             "Redis keys `{}:...` (URL from `{}`){}",
             redis.prefix,
             redis.url_env,
-            if redis.encrypt { ", encrypted at rest" } else { "" }
+            if redis.encrypt {
+                ", encrypted at rest"
+            } else {
+                ""
+            }
         ),
     }
 }

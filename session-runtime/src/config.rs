@@ -459,7 +459,11 @@ fn apply_var(s: &mut Settings, var: &str, value: &str) -> Result<()> {
                     Backend::Redis(_) => s.backend.clone(),
                     _ => Backend::Redis(RedisBackend::default()),
                 },
-                _ => return Err(err("`cookie`, `memory`, `file`, `postgres`, `mysql` or `redis`")),
+                _ => {
+                    return Err(err(
+                        "`cookie`, `memory`, `file`, `postgres`, `mysql` or `redis`",
+                    ));
+                }
             };
         }
         "SESSION_FILE_DIR" => match &mut s.backend {

@@ -124,11 +124,9 @@ impl<S: SessionStore + ?Sized> SessionStore for SealedStore<S> {
             None => None,
         };
         let keep_old = match rotation.keep_old {
-            Some(record) => Some(self.seal(
-                rotation.old,
-                record,
-                rotation.version.saturating_add(1),
-            )?),
+            Some(record) => {
+                Some(self.seal(rotation.old, record, rotation.version.saturating_add(1))?)
+            }
             None => None,
         };
         self.inner

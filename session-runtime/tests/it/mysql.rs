@@ -218,13 +218,12 @@ async fn encrypted_at_rest_with_key_rotation() {
         }
     };
     let raw = query(format!("payload FROM `{table}`"));
-    let row = query(format!("CONCAT(LOWER(HEX(id)), ' | ', expires_at, ' | v', version, ' | ', LOWER(HEX(payload))) FROM `{table}`"));
-    db::encrypted_at_rest(
-        "mysql",
-        backend,
-        raw,
-        move || String::from_utf8_lossy(&row()[0]).into_owned(),
-    )
+    let row = query(format!(
+        "CONCAT(LOWER(HEX(id)), ' | ', expires_at, ' | v', version, ' | ', LOWER(HEX(payload))) FROM `{table}`"
+    ));
+    db::encrypted_at_rest("mysql", backend, raw, move || {
+        String::from_utf8_lossy(&row()[0]).into_owned()
+    })
     .await;
     builder()
         .table(&table)

@@ -203,13 +203,12 @@ async fn encrypted_at_rest_with_key_rotation() {
         }
     };
     let raw = query(format!("payload FROM \"{table}\""));
-    let row = query(format!("encode(id, 'hex') || ' | ' || expires_at::text || ' | v' || version::text || ' | ' || encode(payload, 'hex') FROM \"{table}\""));
-    db::encrypted_at_rest(
-        "postgres",
-        backend,
-        raw,
-        move || String::from_utf8_lossy(&row()[0]).into_owned(),
-    )
+    let row = query(format!(
+        "encode(id, 'hex') || ' | ' || expires_at::text || ' | v' || version::text || ' | ' || encode(payload, 'hex') FROM \"{table}\""
+    ));
+    db::encrypted_at_rest("postgres", backend, raw, move || {
+        String::from_utf8_lossy(&row()[0]).into_owned()
+    })
     .await;
     builder()
         .table(&table)

@@ -112,7 +112,10 @@ impl PrivateRedis {
             }
             std::thread::sleep(Duration::from_millis(50));
         }
-        panic!("the private redis-server on port {} did not answer", self.port);
+        panic!(
+            "the private redis-server on port {} did not answer",
+            self.port
+        );
     }
 
     /// Kills the server (SIGKILL: a crash, not a clean shutdown) and reaps it.
@@ -203,9 +206,13 @@ async fn conformance_on_a_cluster() {
         .arg("b")
         .query_async(&mut con)
         .await;
+    let refused = format!("{cross:?}");
+    println!("a command on two slots: {refused}");
     assert!(
-        cross.is_err_and(|e| e.to_string().contains("CROSSSLOT")),
-        "a cluster refuses keys of two slots in one command"
+        refused.to_ascii_lowercase().contains("crossslot")
+            || refused.to_ascii_lowercase().contains("cross_slot")
+            || refused.contains("CrossSlot"),
+        "a cluster refuses keys of two slots in one command: {refused}"
     );
 
     let store = RedisStore::connect(&server.url(), "cluster").await.unwrap();
@@ -380,7 +387,10 @@ async fn outage_and_recovery_over_http() {
         assert_eq!(reply.status, 200, "{reply:?}");
         cookies.push(reply.cookie.expect("login cookie"));
     }
-    assert_eq!(get_path(addr, "/whoami", Some(&cookies[0])).await.body, "ada");
+    assert_eq!(
+        get_path(addr, "/whoami", Some(&cookies[0])).await.body,
+        "ada"
+    );
 
     let mut server = tokio::task::spawn_blocking(move || {
         server.kill();

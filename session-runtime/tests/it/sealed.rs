@@ -72,7 +72,10 @@ pub async fn rotation_story(label: &str, stores: [Arc<dyn SessionStore>; 4], raw
     session.set("user", SECRET).unwrap();
     let set = first.commit(&session, false).await.unwrap();
     let cookie = crate::support::value_of(&set[0]).to_owned();
-    let key = session.id().expect("a stored session has an id").store_key();
+    let key = session
+        .id()
+        .expect("a stored session has an id")
+        .store_key();
     let raw = move || raw(key);
 
     let rows = raw().await;
@@ -134,7 +137,11 @@ pub async fn rotation_story(label: &str, stores: [Arc<dyn SessionStore>; 4], raw
         removed.commit(&session, false).await.unwrap().is_empty(),
         "{label}: an untouched fresh session writes nothing"
     );
-    assert_eq!(raw().await, resealed, "{label}: the unreadable record stays");
+    assert_eq!(
+        raw().await,
+        resealed,
+        "{label}: the unreadable record stays"
+    );
 }
 
 /// A memory store behind a [`SealedStore`] per key set; the raw rows are the inner store's.
@@ -176,10 +183,7 @@ async fn sealed_payload_is_bound_to_key_version_and_expiry() {
     use session_runtime::Record;
     use session_runtime::StoreError;
     let inner = Arc::new(MemoryStore::new());
-    let store = SealedStore::new(
-        inner.clone(),
-        Arc::new(KeySealer::new(Keys::generate())),
-    );
+    let store = SealedStore::new(inner.clone(), Arc::new(KeySealer::new(Keys::generate())));
     let (k1, k2) = (StoreKey([1; 32]), StoreKey([2; 32]));
     let record = Record {
         payload: b"{}".to_vec(),
@@ -187,10 +191,24 @@ async fn sealed_payload_is_bound_to_key_version_and_expiry() {
         version: 0,
     };
     store.create(&k1, &record).await.unwrap();
-    let v2 = store.save(&k1, &Record { version: 1, ..record.clone() }).await.unwrap();
+    let v2 = store
+        .save(
+            &k1,
+            &Record {
+                version: 1,
+                ..record.clone()
+            },
+        )
+        .await
+        .unwrap();
     assert_eq!(v2, 2);
     assert_eq!(
-        store.load(&k1, Timestamp(0)).await.unwrap().unwrap().payload,
+        store
+            .load(&k1, Timestamp(0))
+            .await
+            .unwrap()
+            .unwrap()
+            .payload,
         b"{}"
     );
     let raw = inner.load(&k1, Timestamp(0)).await.unwrap().unwrap();

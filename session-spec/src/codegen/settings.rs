@@ -7,7 +7,8 @@ use proc_macro2::TokenStream;
 use quote::quote;
 
 use crate::settings::{
-    Backend, CookieMode, CookiePrefix, DatabaseBackend, KeySource, Lifetime, RedisBackend, SameSite, Settings,
+    Backend, CookieMode, CookiePrefix, DatabaseBackend, KeySource, Lifetime, RedisBackend,
+    SameSite, Settings,
 };
 
 const SPEC: &str = "::session_runtime::__private::session_spec";

@@ -136,7 +136,10 @@ impl Cx<'_> {
                 // Every key the store writes starts with the prefix, followed by its hash tag.
                 if let Some(why) = crate::settings::RedisBackend::prefix_problem(&redis.prefix) {
                     let d = Diagnostic::error(
-                        format!("invalid key prefix `{}`: {why}", redis.prefix.escape_debug()),
+                        format!(
+                            "invalid key prefix `{}`: {why}",
+                            redis.prefix.escape_debug()
+                        ),
                         self.settings_origin("backend.prefix"),
                     )
                     .with_label("invalid key prefix")
