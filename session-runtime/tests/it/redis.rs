@@ -449,3 +449,56 @@ async fn outage_and_recovery_over_http() {
     task.abort();
     drop(server);
 }
+
+/// A session declared with the derive on the Redis backend: the generated settings carry
+/// the backend as written, and `SessionManager::from_settings` opens it (the URL from the
+/// variable it names) and keeps a typed session in Redis, sealed (`encrypt`), so the key
+/// is read from `keys(env = ...)` at start-up.
+#[derive(session_runtime::Session)]
+#[session(cookie_name = "cart")]
+#[session(backend(
+    type = "redis",
+    url_env = "SESSION_TEST_REDIS_URL",
+    prefix = "it:derived",
+    encrypt
+))]
+#[session(keys(env = "SESSION_TEST_REDIS_DERIVED_KEY"))]
+struct Cart {
+    #[session(default, max = 99)]
+    items: u32,
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn derived_schema_declares_and_uses_the_redis_backend() {
+    use session_runtime::SessionSchema;
+    let settings = Cart::settings();
+    assert_eq!(
+        settings.backend,
+        Backend::Redis(RedisBackend {
+            url_env: URL.to_owned(),
+            prefix: "it:derived".to_owned(),
+            encrypt: true,
+            ..RedisBackend::default()
+        })
+    );
+    // No key in the environment: an encrypting backend refuses to start without one.
+    assert!(
+        session_runtime::SessionManager::<Cart>::from_settings(settings.clone())
+            .await
+            .is_err()
+    );
+    let keys = Keys::generate();
+    let storage = store::open(&settings.backend, &OpenOptions::new().keys(keys))
+        .await
+        .unwrap();
+    let manager = storage.manager::<Cart>(settings, Keys::generate()).unwrap();
+    let session = manager.load(None::<&str>).await.unwrap();
+    session.set_items(3).unwrap();
+    let set = manager.commit(&session, false).await.unwrap();
+    let cookie = crate::support::value_of(&set[0]).to_owned();
+    let again = manager
+        .load([format!("{}={cookie}", manager.cookie_name())])
+        .await
+        .unwrap();
+    assert_eq!(again.items(), 3);
+}
