@@ -21,7 +21,7 @@
 //! of the keys, fallbacks included. Key rotation therefore needs no migration: put the new
 //! key first and the old one among the fallbacks; a record sealed under the old key is read
 //! and, at the session's next save, sealed again under the new one. A record whose key was
-//! removed does not open: [`SessionStore::load`] returns [`StoreError::Corrupt`], the
+//! removed does not open: [`SessionStore::load`] returns [`StoreError::Corrupt`](super::StoreError::Corrupt), the
 //! session manager starts a fresh session (logged), and the record is left in place, as
 //! the file store leaves an unreadable file (the key may have been removed by mistake and
 //! be put back); the purge removes it at its expiry, which is stored in clear.
