@@ -115,6 +115,14 @@ return removed
 /// [`StoreError::Unavailable`].
 const TIMEOUT: Duration = Duration::from_secs(5);
 
+/// The connection all requests share (redis' connection is multiplexed), and how many
+/// connections were made so far.
+#[derive(Default)]
+struct Shared {
+    current: Option<MultiplexedConnection>,
+    generation: u64,
+}
+
 /// A [`SessionStore`] on Redis.
 ///
 /// ```no_run
@@ -125,8 +133,8 @@ const TIMEOUT: Duration = Duration::from_secs(5);
 /// ```
 pub struct RedisStore {
     client: redis::Client,
-    /// The shared connection; `None` after it failed, until the next operation connects.
-    connection: tokio::sync::Mutex<Option<MultiplexedConnection>>,
+    /// The shared connection; none after it failed, until the next operation connects.
+    connection: tokio::sync::Mutex<Shared>,
     prefix: String,
     max_payload: usize,
     create: Script,
@@ -173,7 +181,7 @@ impl RedisStore {
             .map_err(|e| StoreError::Config(format!("invalid Redis URL: {e}")))?;
         Ok(Self {
             client,
-            connection: tokio::sync::Mutex::new(None),
+            connection: tokio::sync::Mutex::new(Shared::default()),
             prefix: prefix.to_owned(),
             max_payload: 1 << 20,
             create: Script::new(CREATE),
@@ -209,11 +217,11 @@ impl RedisStore {
         self
     }
 
-    /// The shared connection, connecting first when there is none.
-    async fn connection(&self) -> Result<MultiplexedConnection> {
-        let mut slot = self.connection.lock().await;
-        if let Some(connection) = &*slot {
-            return Ok(connection.clone());
+    /// The shared connection and its generation, connecting first when there is none.
+    async fn connection(&self) -> Result<(u64, MultiplexedConnection)> {
+        let mut shared = self.connection.lock().await;
+        if let Some(connection) = &shared.current {
+            return Ok((shared.generation, connection.clone()));
         }
         let config = AsyncConnectionConfig::new()
             .set_connection_timeout(Some(TIMEOUT))
@@ -223,20 +231,25 @@ impl RedisStore {
             .get_multiplexed_async_connection_with_config(&config)
             .await
             .map_err(|e| StoreError::Unavailable(format!("connecting to Redis: {e}")))?;
-        *slot = Some(connection.clone());
-        Ok(connection)
+        shared.generation += 1;
+        shared.current = Some(connection.clone());
+        Ok((shared.generation, connection))
     }
 
-    /// Maps a failed command; a connection-level failure drops the connection, so that the
+    /// Maps a failed command on the connection of `generation`; a connection-level failure
+    /// drops that connection (not a newer one another request made meanwhile), so that the
     /// next operation connects again.
-    async fn failed(&self, e: RedisError) -> StoreError {
+    async fn failed(&self, e: RedisError, generation: u64) -> StoreError {
         if e.is_io_error()
             || e.is_connection_dropped()
             || e.is_timeout()
             || e.is_connection_refusal()
             || e.is_unrecoverable_error()
         {
-            *self.connection.lock().await = None;
+            let mut shared = self.connection.lock().await;
+            if shared.generation == generation {
+                shared.current = None;
+            }
             StoreError::Unavailable(e.to_string())
         } else {
             StoreError::Backend(Box::new(e))
@@ -273,7 +286,7 @@ impl RedisStore {
 
     /// Runs the compare-and-swap step of a rotation on the old record.
     async fn replace_old(&self, rotation: &Rotation<'_>) -> Result<()> {
-        let mut con = self.connection().await?;
+        let (generation, mut con) = self.connection().await?;
         let old = rotation.old;
         let (keep, payload, expires_at) = match rotation.keep_old {
             Some(record) => (1u8, record.payload.as_slice(), record.expires_at.0),
@@ -297,7 +310,7 @@ impl RedisStore {
                 expected: rotation.version,
             }),
             Ok(v) => Err(StoreError::Corrupt(format!("rotate script returned {v}"))),
-            Err(e) => Err(self.failed(e).await),
+            Err(e) => Err(self.failed(e, generation).await),
         }
     }
 }
@@ -306,7 +319,7 @@ impl RedisStore {
 impl SessionStore for RedisStore {
     async fn create(&self, key: &StoreKey, record: &Record) -> Result<()> {
         self.check_size(record)?;
-        let mut con = self.connection().await?;
+        let (generation, mut con) = self.connection().await?;
         let created: std::result::Result<i64, _> = self
             .create
             .key(self.record_key(key))
@@ -319,12 +332,12 @@ impl SessionStore for RedisStore {
         match created {
             Ok(1) => Ok(()),
             Ok(_) => Err(StoreError::Exists),
-            Err(e) => Err(self.failed(e).await),
+            Err(e) => Err(self.failed(e, generation).await),
         }
     }
 
     async fn load(&self, key: &StoreKey, now: Timestamp) -> Result<Option<Record>> {
-        let mut con = self.connection().await?;
+        let (generation, mut con) = self.connection().await?;
         let fields: std::result::Result<(Option<Vec<u8>>, Option<i64>, Option<u64>), _> =
             redis::cmd("HMGET")
                 .arg(self.record_key(key))
@@ -335,7 +348,7 @@ impl SessionStore for RedisStore {
                 .await;
         let fields = match fields {
             Ok(fields) => fields,
-            Err(e) => return Err(self.failed(e).await),
+            Err(e) => return Err(self.failed(e, generation).await),
         };
         match fields {
             (None, None, None) => Ok(None),
@@ -359,7 +372,7 @@ impl SessionStore for RedisStore {
 
     async fn save(&self, key: &StoreKey, record: &Record) -> Result<u64> {
         self.check_size(record)?;
-        let mut con = self.connection().await?;
+        let (generation, mut con) = self.connection().await?;
         let outcome: std::result::Result<i64, _> = self
             .save
             .key(self.record_key(key))
@@ -377,7 +390,7 @@ impl SessionStore for RedisStore {
             }),
             Ok(v) => u64::try_from(v)
                 .map_err(|_| StoreError::Corrupt(format!("save script returned {v}"))),
-            Err(e) => Err(self.failed(e).await),
+            Err(e) => Err(self.failed(e, generation).await),
         }
     }
 
@@ -410,7 +423,7 @@ impl SessionStore for RedisStore {
     }
 
     async fn delete(&self, key: &StoreKey) -> Result<()> {
-        let mut con = self.connection().await?;
+        let (generation, mut con) = self.connection().await?;
         let done = redis::pipe()
             .atomic()
             .cmd("DEL")
@@ -424,7 +437,7 @@ impl SessionStore for RedisStore {
             .await;
         match done {
             Ok(()) => Ok(()),
-            Err(e) => Err(self.failed(e).await),
+            Err(e) => Err(self.failed(e, generation).await),
         }
     }
 
@@ -432,7 +445,7 @@ impl SessionStore for RedisStore {
         let mut removed = 0u64;
         // One script per slot: a script may not span slots on a cluster.
         for byte in 0..=u8::MAX {
-            let mut con = self.connection().await?;
+            let (generation, mut con) = self.connection().await?;
             let slot = StoreKey([byte; 32]);
             let outcome: std::result::Result<u64, _> = self
                 .purge
@@ -443,7 +456,7 @@ impl SessionStore for RedisStore {
                 .await;
             match outcome {
                 Ok(n) => removed += n,
-                Err(e) => return Err(self.failed(e).await),
+                Err(e) => return Err(self.failed(e, generation).await),
             }
         }
         Ok(removed)
