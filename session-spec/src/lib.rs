@@ -63,6 +63,6 @@ pub use ir::{
     Spanned, Value, Variant,
 };
 pub use settings::{
-    Backend, CookieMode, CookiePrefix, DatabaseBackend, KEY_ALIASES, KeySource, Lifetime,
-    LifetimeParseError, SameSite, Settings, SettingsProblem,
+    Backend, CookieMode, CookiePrefix, DatabaseBackend, FileDurability, KEY_ALIASES, KeySource,
+    Lifetime, LifetimeParseError, SameSite, Settings, SettingsProblem,
 };

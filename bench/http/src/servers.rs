@@ -113,6 +113,7 @@ mod axum_server {
     use axum::serve::ListenerExt;
     use session_runtime::keys::Keys;
     use session_runtime::spec::settings::CookieMode;
+    use session_runtime::store::file::FileDurability;
     use session_runtime::store::{FileStore, MemoryStore};
     use session_runtime::{SessionLayer, SessionManager, Settings};
 
@@ -224,10 +225,18 @@ mod axum_server {
                 )
                 .expect("manager"),
             ),
-            "ours-file" => {
+            "ours-file" | "ours-file-fsync" | "ours-file-none" => {
+                let durability = match config {
+                    "ours-file-fsync" => FileDurability::Fsync,
+                    "ours-file-none" => FileDurability::None,
+                    _ => FileDurability::default(),
+                };
                 let dir =
                     std::env::temp_dir().join(format!("httpbench-file-{}", std::process::id()));
-                let store = FileStore::open(&dir).expect("file store");
+                let store = FileStore::builder(&dir, Keys::generate())
+                    .durability(durability)
+                    .open()
+                    .expect("file store");
                 ours_router(
                     SessionManager::with_store(settings(CookieMode::Encrypted), Arc::new(store))
                         .expect("manager"),

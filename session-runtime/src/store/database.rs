@@ -231,13 +231,14 @@ macro_rules! diesel_queries {
             key: &[u8],
             record: &$crate::store::Record,
         ) -> $crate::store::database::QueryResult<()> {
-            let query = ::diesel::sql_query(&sql.insert)
-                .bind::<::diesel::sql_types::Binary, _>(key)
-                .bind::<::diesel::sql_types::Binary, _>(&record.payload)
-                .bind::<::diesel::sql_types::BigInt, _>($crate::store::database::clamp_expiry(
-                    record.expires_at,
-                ));
-            ::diesel::RunQueryDsl::execute(query, conn).map(drop)
+            use $crate::store::prepared::{Bind, Prepared};
+            let expiry = $crate::store::database::clamp_expiry(record.expires_at);
+            let binds = [
+                Bind::Bytes(key),
+                Bind::Bytes(&record.payload),
+                Bind::Int(expiry),
+            ];
+            ::diesel::RunQueryDsl::execute(Prepared::new(&sql.insert, binds), conn).map(drop)
         }
 
         fn load(
@@ -248,9 +249,8 @@ macro_rules! diesel_queries {
         ) -> $crate::store::database::QueryResult<
             ::core::option::Option<$crate::store::database::Row>,
         > {
-            let query = ::diesel::sql_query(&sql.load)
-                .bind::<::diesel::sql_types::Binary, _>(key)
-                .bind::<::diesel::sql_types::BigInt, _>(now);
+            use $crate::store::prepared::{Bind, Prepared};
+            let query = Prepared::new(&sql.load, [Bind::Bytes(key), Bind::Int(now)]);
             let mut rows: ::std::vec::Vec<$crate::store::database::Row> =
                 ::diesel::RunQueryDsl::load(query, conn)?;
             Ok(rows.pop())
@@ -262,14 +262,15 @@ macro_rules! diesel_queries {
             key: &[u8],
             record: &$crate::store::Record,
         ) -> $crate::store::database::QueryResult<usize> {
-            let query = ::diesel::sql_query(&sql.update)
-                .bind::<::diesel::sql_types::Binary, _>(&record.payload)
-                .bind::<::diesel::sql_types::BigInt, _>($crate::store::database::clamp_expiry(
-                    record.expires_at,
-                ))
-                .bind::<::diesel::sql_types::Binary, _>(key)
-                .bind::<::diesel::sql_types::BigInt, _>(record.version as i64);
-            ::diesel::RunQueryDsl::execute(query, conn)
+            use $crate::store::prepared::{Bind, Prepared};
+            let expiry = $crate::store::database::clamp_expiry(record.expires_at);
+            let binds = [
+                Bind::Bytes(&record.payload),
+                Bind::Int(expiry),
+                Bind::Bytes(key),
+                Bind::Int(record.version as i64),
+            ];
+            ::diesel::RunQueryDsl::execute(Prepared::new(&sql.update, binds), conn)
         }
 
         fn version(
@@ -277,8 +278,8 @@ macro_rules! diesel_queries {
             sql: &$crate::store::database::Statements,
             key: &[u8],
         ) -> $crate::store::database::QueryResult<::core::option::Option<i64>> {
-            let query =
-                ::diesel::sql_query(&sql.version).bind::<::diesel::sql_types::Binary, _>(key);
+            use $crate::store::prepared::{Bind, Prepared};
+            let query = Prepared::new(&sql.version, [Bind::Bytes(key)]);
             let mut rows: ::std::vec::Vec<$crate::store::database::VersionRow> =
                 ::diesel::RunQueryDsl::load(query, conn)?;
             Ok(rows.pop().map(|r| r.version))
@@ -289,9 +290,8 @@ macro_rules! diesel_queries {
             sql: &$crate::store::database::Statements,
             key: &[u8],
         ) -> $crate::store::database::QueryResult<usize> {
-            let query =
-                ::diesel::sql_query(&sql.delete).bind::<::diesel::sql_types::Binary, _>(key);
-            ::diesel::RunQueryDsl::execute(query, conn)
+            use $crate::store::prepared::{Bind, Prepared};
+            ::diesel::RunQueryDsl::execute(Prepared::new(&sql.delete, [Bind::Bytes(key)]), conn)
         }
 
         fn delete_version(
@@ -300,9 +300,8 @@ macro_rules! diesel_queries {
             key: &[u8],
             version: i64,
         ) -> $crate::store::database::QueryResult<usize> {
-            let query = ::diesel::sql_query(&sql.delete_version)
-                .bind::<::diesel::sql_types::Binary, _>(key)
-                .bind::<::diesel::sql_types::BigInt, _>(version);
+            use $crate::store::prepared::{Bind, Prepared};
+            let query = Prepared::new(&sql.delete_version, [Bind::Bytes(key), Bind::Int(version)]);
             ::diesel::RunQueryDsl::execute(query, conn)
         }
 
@@ -312,9 +311,8 @@ macro_rules! diesel_queries {
             now: i64,
             limit: i64,
         ) -> $crate::store::database::QueryResult<usize> {
-            let query = ::diesel::sql_query(&sql.purge)
-                .bind::<::diesel::sql_types::BigInt, _>(now)
-                .bind::<::diesel::sql_types::BigInt, _>(limit);
+            use $crate::store::prepared::{Bind, Prepared};
+            let query = Prepared::new(&sql.purge, [Bind::Int(now), Bind::Int(limit)]);
             ::diesel::RunQueryDsl::execute(query, conn)
         }
     };

@@ -144,6 +144,8 @@ pub const TYPE: Symbol = Symbol("type");
 pub const DIR: Symbol = Symbol("dir");
 /// `encrypt` (file)
 pub const ENCRYPT: Symbol = Symbol("encrypt");
+/// `durability = "group"` (file)
+pub const DURABILITY: Symbol = Symbol("durability");
 /// `url_env = "DATABASE_URL"` (postgres, mysql)
 pub const URL_ENV: Symbol = Symbol("url_env");
 /// `table = "sessions"` (postgres, mysql)
@@ -151,7 +153,7 @@ pub const TABLE: Symbol = Symbol("table");
 /// `max_payload = 1048576` (postgres, mysql)
 pub const MAX_PAYLOAD: Symbol = Symbol("max_payload");
 /// Keys of `backend(...)`.
-pub const BACKEND_KEYS: &[Symbol] = &[TYPE, DIR, ENCRYPT, URL_ENV, TABLE, MAX_PAYLOAD];
+pub const BACKEND_KEYS: &[Symbol] = &[TYPE, DIR, ENCRYPT, DURABILITY, URL_ENV, TABLE, MAX_PAYLOAD];
 
 /// Names that would put a database URL (and its password) into source code.
 pub const URL_NAMES: &[&str] = &["url", "database_url", "uri", "dsn"];

@@ -51,7 +51,8 @@ fn every_container_attribute() {
         p.backend,
         Backend::File {
             dir: PathBuf::from("/tmp/s"),
-            encrypt: true
+            encrypt: true,
+            durability: Default::default()
         }
     );
     assert_eq!(p.keys.env, "SHOP_KEY");
