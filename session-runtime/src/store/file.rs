@@ -486,7 +486,7 @@ impl Inner {
         }
         let result = locked.and_then(|()| op(self));
         for mut guard in guards.into_iter().rev() {
-            if !guard.as_ref().is_some_and(|file| file.unlock().is_ok()) {
+            if guard.as_ref().is_none_or(|file| file.unlock().is_err()) {
                 // Closing the file releases its lock.
                 *guard = None;
             }
