@@ -103,6 +103,53 @@ impl<Conn, const N: usize> RunQueryDsl<Conn> for Prepared<'_, N> {}
 mod tests {
     use super::*;
 
+    /// Against the PostgreSQL server of `tests/run-all.sh`: a statement run three times is
+    /// prepared once, as a named statement of the connection (an unnamed one, what
+    /// `sql_query` uses, is prepared anew on every run and not listed).
+    #[cfg(feature = "postgres")]
+    #[test]
+    fn a_statement_is_prepared_once_per_connection() {
+        use diesel::connection::SimpleConnection;
+        use diesel::{Connection, PgConnection};
+
+        #[derive(diesel::QueryableByName)]
+        struct N {
+            #[diesel(sql_type = BigInt)]
+            n: i64,
+        }
+
+        let url = std::env::var("SESSION_TEST_POSTGRES_URL")
+            .expect("SESSION_TEST_POSTGRES_URL: run the tests with `bash tests/run-all.sh`");
+        let mut conn = PgConnection::establish(&url).expect("a connection");
+        conn.batch_execute("CREATE TEMPORARY TABLE prepared_once (id BYTEA, n BIGINT)")
+            .unwrap();
+        let insert = "INSERT INTO prepared_once (id, n) VALUES ($1, $2)";
+        let select = "SELECT n FROM prepared_once WHERE id = $1 AND n > $2";
+        for i in 0..3 {
+            Prepared::new(insert, [Bind::Bytes(b"k"), Bind::Int(i)])
+                .execute(&mut conn)
+                .unwrap();
+            let rows: Vec<N> = Prepared::new(select, [Bind::Bytes(b"k"), Bind::Int(0)])
+                .load(&mut conn)
+                .unwrap();
+            assert_eq!(
+                rows.len() as i64,
+                i,
+                "{:?}",
+                rows.iter().map(|r| r.n).collect::<Vec<_>>()
+            );
+        }
+        let prepared: Vec<N> = diesel::sql_query(
+            "SELECT count(*) AS n FROM pg_prepared_statements WHERE statement LIKE '%prepared_once%'",
+        )
+        .load(&mut conn)
+        .unwrap();
+        assert_eq!(
+            prepared[0].n, 2,
+            "one prepared statement each for the insert and the select"
+        );
+    }
+
     #[test]
     fn placeholders_of_both_dialects_are_found() {
         assert_eq!(next_placeholder("a = $12 AND"), Some((4, 7)));
