@@ -296,11 +296,12 @@ mod axum_server {
                 }
             }
             "ours-postgres" => {
-                let store = session_runtime::store::postgres::PostgresStore::builder(database_url())
-                    .pool_size(POOL)
-                    .connect()
-                    .await
-                    .expect("postgres store");
+                let store =
+                    session_runtime::store::postgres::PostgresStore::builder(database_url())
+                        .pool_size(POOL)
+                        .connect()
+                        .await
+                        .expect("postgres store");
                 store.migrate().await.expect("migrate");
                 ours_router(
                     SessionManager::with_store(settings(CookieMode::Encrypted), Arc::new(store))
@@ -403,9 +404,7 @@ mod floor {
                     .expect("create table");
             }
             let select = client
-                .prepare(
-                    "SELECT payload FROM floor_sessions WHERE id = $1 AND expires_at > now()",
-                )
+                .prepare("SELECT payload FROM floor_sessions WHERE id = $1 AND expires_at > now()")
                 .await
                 .expect("prepare");
             let upsert = client
