@@ -101,6 +101,31 @@ fn nexios_names_are_aliases() {
 }
 
 #[test]
+fn file_backend_durability() {
+    let s = lower_derive_input(&parse_quote! {
+        #[session(backend(type = "file", dir = "/s", durability = "none"))]
+        struct A;
+    })
+    .unwrap()
+    .schema;
+    assert_eq!(
+        s.settings.backend,
+        Backend::File {
+            dir: PathBuf::from("/s"),
+            encrypt: false,
+            durability: crate::FileDurability::None,
+        }
+    );
+    assert!(
+        lower_derive_input(&parse_quote! {
+            #[session(backend(type = "file", dir = "/s", durability = "always"))]
+            struct B;
+        })
+        .is_err()
+    );
+}
+
+#[test]
 fn database_and_simple_backends() {
     let s = lower_derive_input(&parse_quote! {
         #[session(backend(type = "postgres", table = "web_sessions"))]
