@@ -544,8 +544,8 @@ pub enum FileDurability {
     /// Every write is on disk before it is acknowledged: its file's data is synced before
     /// the rename and the directory after it, by each write on its own.
     Fsync,
-    /// The default: the same guarantee as `fsync`, with the syncs of concurrent writes
-    /// batched (group commit): one file-system sync covers every write waiting for it.
+    /// The default: the same guarantee as `fsync`, with the directory syncs of concurrent
+    /// writes batched (group commit): one directory sync covers every write waiting for it.
     #[default]
     Group,
     /// Writes are not synced: a crash may lose the last writes (the sessions go back to

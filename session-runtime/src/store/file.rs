@@ -86,9 +86,12 @@
 //!   used. Deletions and rotations are still synced before they are acknowledged, so a
 //!   session that was logged out or whose id was cycled never comes back.
 //!
-//! The default, `group`, keeps the guarantee of `fsync` at a fraction of its cost under
-//! concurrent load; `none` suits sessions whose loss on a crash is acceptable (the user
-//! signs in again) and a disk that must not be synced often.
+//! The default, `group`, keeps the guarantee of `fsync` with one directory sync per batch
+//! of concurrent writes instead of one per write; `none` suits sessions whose loss on a
+//! crash is acceptable (the user signs in again) and a disk that must not be synced often.
+//! What a write costs depends on the file system: on the benchmark machine (ext4, see the
+//! README's benchmarks) creating and evicting an inode per write cost more CPU than the
+//! syncs, and the three modes came within noise of each other.
 //!
 //! # Concurrency
 //!
