@@ -377,6 +377,10 @@ impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.0.kill();
         let _ = self.0.wait();
+        // The file store's directory of a file configuration (named by the server's pid:
+        // `taskset` execs the server, so the pid is the child's).
+        let dir = std::env::temp_dir().join(format!("httpbench-file-{}", self.0.id()));
+        let _ = std::fs::remove_dir_all(dir);
     }
 }
 
