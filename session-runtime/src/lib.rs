@@ -11,7 +11,9 @@
 //! - [`SessionManager`]: the framework-agnostic loader and committer that enforces the
 //!   policy (see [`manager`] for the policy as enforced);
 //! - `SessionLayer` (module `layer`) and the `Session` axum extractor (feature
-//!   `axum`): the thin framework adapter;
+//!   `axum`), `actix::SessionMiddleware` and the `Session` actix-web extractor (feature
+//!   `actix`): thin framework adapters over the rules they share, [`adapter`] (with the
+//!   checklist for an adapter to another framework);
 //! - [`config`]: start-up overrides of the compiled-in settings (a TOML file, `SESSION_*`
 //!   variables); [`keys`], [`codec`], [`id`]: secrets, sealing, session ids;
 //!   [`store`]: the server-side store trait and stores.
@@ -41,6 +43,9 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+#[cfg(feature = "actix")]
+pub mod actix;
+pub mod adapter;
 pub mod codec;
 pub mod config;
 pub mod conformance;
