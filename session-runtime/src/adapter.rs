@@ -1,6 +1,6 @@
 //! The response rules every framework adapter shares, without any framework's types.
 //!
-//! The tower layer ([`SessionLayer`](crate::layer::SessionLayer), feature `axum`) and the
+//! The tower layer (`layer::SessionLayer`, feature `axum`) and the
 //! actix-web middleware (`actix::SessionMiddleware`, feature `actix`) are thin: each
 //! turns its framework's request and response into the calls below and back. Everything
 //! that decides *what* is answered lives here, once: when to commit, what a store failure
