@@ -34,6 +34,8 @@ on_actix!(
     races::logout_racing_rotation_never_resurrects,
     hardening::anonymous_visitors_cost_no_record,
     hardening::bad_startup_configurations_stop_the_shop_with_a_clear_error,
+    logging::a_store_failure_is_logged_as_one_error_line,
+    logging::rust_log_turns_on_the_runtime_debug_lines,
 );
 
 /// The one place the two shops differ: the framework. Same page, same cookie, and the

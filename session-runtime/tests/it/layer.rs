@@ -604,3 +604,47 @@ async fn typed_sessions_have_their_own_layer<A: Adapter>() {
     assert_eq!(res.status, 500);
     assert!(res.body.contains("`shop`"), "{}", res.body);
 }
+
+// --- actix-web only -------------------------------------------------------------------------
+
+/// actix-web's inner services can fail with an error instead of a response (a middleware
+/// inside the session's, here); the handler's changes are then not committed, as for a 5xx.
+#[test]
+fn actix_an_inner_error_commits_nothing() {
+    use actix_web::dev::Service as _;
+    use actix_web::test::{TestRequest, call_service, init_service, try_call_service};
+    use actix_web::{App, web};
+    use session_runtime::actix::SessionMiddleware;
+    Actix::run(async {
+        let store = CountingStore::new();
+        let app = init_service(
+            App::new().service(
+                web::scope("")
+                    .wrap_fn(|req, service| {
+                        let fail = req.path() == "/fails";
+                        let response = service.call(req);
+                        async move {
+                            let response = response.await?;
+                            if fail {
+                                return Err(actix_web::error::ErrorBadGateway("inner failure"));
+                            }
+                            Ok(response)
+                        }
+                    })
+                    .wrap(SessionMiddleware::new(manager_on(
+                        store.clone(),
+                        settings(),
+                    )))
+                    .route("/fails", Actix::handler(login))
+                    .route("/login", Actix::handler(login)),
+            ),
+        )
+        .await;
+        let res = try_call_service(&app, TestRequest::get().uri("/fails").to_request()).await;
+        assert!(res.is_err(), "the inner error reaches actix-web");
+        assert_eq!(store.writes(), 0, "nothing committed");
+        let res = call_service(&app, TestRequest::get().uri("/login").to_request()).await;
+        assert_eq!(res.status(), 200);
+        assert_eq!(store.writes(), 1);
+    });
+}
