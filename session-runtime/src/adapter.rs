@@ -225,7 +225,8 @@ impl Stage {
 
 /// The empty response an adapter sends instead of the handler's: a status, no body, and
 /// a `Retry-After` for a `503`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("the session failed: answer {status} with an empty body")]
 pub struct Failure {
     status: u16,
     retry_after: Option<&'static str>,
@@ -271,15 +272,3 @@ impl Failure {
         self.retry_after
     }
 }
-
-impl std::fmt::Display for Failure {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "the session failed: answer {} with an empty body",
-            self.status
-        )
-    }
-}
-
-impl std::error::Error for Failure {}
