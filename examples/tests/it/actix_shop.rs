@@ -36,6 +36,7 @@ on_actix!(
     hardening::bad_startup_configurations_stop_the_shop_with_a_clear_error,
     logging::a_store_failure_is_logged_as_one_error_line,
     logging::rust_log_turns_on_the_runtime_debug_lines,
+    browser::shop_in_a_real_browser,
 );
 
 /// The one place the two shops differ: the framework. Same page, same cookie, and the
