@@ -342,8 +342,8 @@ impl<S: SessionSchema> SessionManager<S> {
         })
     }
 
-    /// Uses `clock` instead of the system clock (tests use a
-    /// [`MockClock`](crate::MockClock) and move time instead of sleeping).
+    /// Uses `clock` instead of the system clock (tests use a `MockClock`, feature
+    /// `test-util`, and move time instead of sleeping).
     pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
         Arc::make_mut(&mut self.inner).clock = clock;
         self

@@ -10,6 +10,7 @@ use std::process::ExitCode;
 
 use actix_web::{App, HttpServer};
 use examples::setup::{self, Args, StartError};
+use examples::shop::throttle::LoginThrottle;
 use examples::shop::{Shop, actix_app};
 
 const USAGE: &str = "\
@@ -27,6 +28,7 @@ Environment:
                             throw-away key (sessions end when the process stops)
   SESSION_*                 policy overrides, e.g. SESSION_EXPIRATION_TIME=2s,
                             SESSION_BACKEND=memory, SESSION_FILE_DIR=/tmp/sessions
+  SHOP_LOGIN_WINDOW         the failed-login throttle's window (default 15m)
   DATABASE_URL              postgres://... or mysql://... stores sessions in that database
                             (needs the `postgres` / `mysql` feature)
   PORT                      the port to listen on";
@@ -53,6 +55,7 @@ async fn run() -> Result<(), StartError> {
         settings.secure,
         settings.same_site.as_str(),
     );
+    let throttle = LoginThrottle::from_env()?;
     let (manager, keys) = setup::manager_and_keys::<Shop>(settings, "actix_shop").await?;
     let anonymous = examples::csrf::AnonymousTokens::new(&keys);
     let port = examples::serve::port_from_env(3000)?;
@@ -61,7 +64,11 @@ async fn run() -> Result<(), StartError> {
     // actix-web runs its workers on runtimes of its own; each gets a clone of the routes.
     // It stops gracefully on Ctrl-C and SIGTERM.
     HttpServer::new(move || {
-        App::new().configure(actix_app::configure(manager.clone(), anonymous.clone()))
+        App::new().configure(actix_app::configure(
+            manager.clone(),
+            anonymous.clone(),
+            throttle,
+        ))
     })
     .workers(2)
     .listen(listener)?

@@ -11,6 +11,7 @@
 use std::process::ExitCode;
 
 use examples::setup::{self, Args, StartError};
+use examples::shop::throttle::LoginThrottle;
 use examples::shop::{Shop, app};
 
 const USAGE: &str = "\
@@ -29,6 +30,8 @@ Environment:
                             SESSION_BACKEND=memory, SESSION_FILE_DIR=/tmp/sessions
   DATABASE_URL              postgres://... or mysql://... stores sessions in that database
                             (needs the `postgres` / `mysql` feature)
+  SHOP_LOGIN_WINDOW         the login throttle's window (default 15m; `90s`, `1h`): after
+                            5 failed logins a session waits until its window ends
   PORT                      the port to listen on";
 
 #[tokio::main]
@@ -53,12 +56,16 @@ async fn run() -> Result<(), StartError> {
         settings.secure,
         settings.same_site.as_str(),
     );
+    let throttle = LoginThrottle::from_env()?;
     let (manager, keys) = setup::manager_and_keys::<Shop>(settings, "shop").await?;
     let anonymous = examples::csrf::AnonymousTokens::new(&keys);
     let port = examples::serve::port_from_env(3000)?;
     let (listener, _) = examples::serve::bind("shop", port).await?;
-    axum::serve(listener, app::router(manager, anonymous))
-        .with_graceful_shutdown(examples::serve::shutdown_signal())
-        .await?;
+    axum::serve(
+        listener,
+        app::router_with_throttle(manager, anonymous, throttle),
+    )
+    .with_graceful_shutdown(examples::serve::shutdown_signal())
+    .await?;
     Ok(())
 }

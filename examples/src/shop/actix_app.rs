@@ -4,7 +4,7 @@
 //! own helpers, shared by both apps.
 
 use actix_web::http::StatusCode;
-use actix_web::http::header::{CONTENT_TYPE, LOCATION};
+use actix_web::http::header::{CONTENT_TYPE, HeaderValue, LOCATION, RETRY_AFTER};
 use actix_web::web::{self, Data, Form};
 use actix_web::{HttpResponse, ResponseError};
 use session_runtime::Session;
@@ -12,16 +12,18 @@ use session_runtime::actix::SessionMiddleware;
 use session_runtime::manager::SessionManager;
 
 use super::app::{AppError, CartForm, LoginForm, LogoutForm, Result};
-use super::app::{check_csrf, csrf_token, flash, take_flash};
+use super::app::{check_csrf, csrf_token, flash, take_flash, unix_now};
+use super::throttle::LoginThrottle;
 use super::view::{self, Home};
 use super::{Role, Shop, ShopExt};
 use crate::csrf::{self, AnonymousTokens};
 
 /// The shop's routes for an actix-web `App`, the session middleware included:
-/// `App::new().configure(actix_app::configure(manager, anonymous))`.
+/// `App::new().configure(actix_app::configure(manager, anonymous, throttle))`.
 pub fn configure(
     manager: SessionManager<Shop>,
     anonymous: AnonymousTokens,
+    throttle: LoginThrottle,
 ) -> impl FnOnce(&mut web::ServiceConfig) {
     let anonymous = Data::new(anonymous);
     move |config| {
@@ -29,6 +31,7 @@ pub fn configure(
             web::scope("")
                 .wrap(SessionMiddleware::new(manager))
                 .app_data(anonymous)
+                .app_data(Data::new(throttle))
                 .route("/", web::get().to(home))
                 .route("/login", web::post().to(login))
                 .route("/logout", web::post().to(logout))
@@ -44,6 +47,9 @@ impl std::fmt::Display for AppError {
         match self {
             Self::Forbidden(why) => write!(f, "forbidden: {why}"),
             Self::Invalid(error) => write!(f, "invalid input: {error}"),
+            Self::TooManyAttempts { retry_after } => {
+                write!(f, "too many failed logins: retry after {retry_after} s")
+            }
             Self::Internal(_) => f.write_str("internal error"),
         }
     }
@@ -55,6 +61,7 @@ impl ResponseError for AppError {
         match self {
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -63,6 +70,20 @@ impl ResponseError for AppError {
         let page = match self {
             Self::Forbidden(why) => view::error("Forbidden", why),
             Self::Invalid(error) => view::error("Invalid input", &error.to_string()),
+            Self::TooManyAttempts { retry_after } => {
+                let page = view::error(
+                    "Too many failed logins",
+                    &format!(
+                        "too many failed logins from this session: try again in \
+                         {retry_after} seconds"
+                    ),
+                );
+                let mut res = html(self.status_code(), page);
+                if let Ok(value) = HeaderValue::from_str(&retry_after.to_string()) {
+                    res.headers_mut().insert(RETRY_AFTER, value);
+                }
+                return res;
+            }
             Self::Internal(detail) => {
                 eprintln!("actix_shop: internal error: {detail}");
                 view::error("Server error", "something went wrong on our side")
@@ -109,14 +130,28 @@ async fn home(session: Session<Shop>, anonymous: Anonymous) -> Result<HttpRespon
 async fn login(
     session: Session<Shop>,
     anonymous: Anonymous,
+    throttle: Data<LoginThrottle>,
     Form(form): Form<LoginForm>,
 ) -> Result<HttpResponse> {
     check_csrf(&session, &anonymous, form.csrf.as_deref())?;
+    let now = i64::try_from(unix_now()).unwrap_or(i64::MAX);
+    // At the limit, nothing is tried (nor counted) until the window ends.
+    if let Some(retry_after) = throttle.retry_after(&session, now) {
+        return Err(AppError::TooManyAttempts { retry_after });
+    }
     let username = form.username.unwrap_or_default().trim().to_owned();
-    // Check the name before touching the session: a refused login changes nothing.
-    Shop::validate_user(&Some(username.clone()))?;
-    // A new id on every privilege change (no session fixation); the cart is kept.
+    // Check the name before signing in: a refused login changes nothing but the
+    // throttle's count.
+    if let Err(error) = Shop::validate_user(&Some(username.clone())) {
+        throttle
+            .record_failure(&session, now)
+            .map_err(|e| AppError::Internal(e.to_string()))?;
+        return Err(error.into());
+    }
+    // A new id on every privilege change (no session fixation); the cart is kept, the
+    // failures are forgotten.
     session.cycle();
+    throttle.reset(&session);
     let role = if username == "admin" {
         Role::Admin
     } else {

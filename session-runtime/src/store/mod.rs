@@ -2,8 +2,8 @@
 //!
 //! A store loads, creates, saves, deletes and purges opaque records keyed by the SHA-256 of
 //! a session id; it knows nothing of cookies or HTTP. Users can write their own store
-//! against [`SessionStore`], and check it with the conformance suite
-//! ([`crate::conformance`], [`crate::store_conformance_tests!`]).
+//! against [`SessionStore`], and check it with the conformance suite (feature `test-util`:
+//! the `session_runtime::conformance` module and `session_runtime::store_conformance_tests!`).
 //!
 //! | backend | type | where the data lives |
 //! |---|---|---|
@@ -149,7 +149,8 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
 /// A server-side session store.
 ///
-/// Contract (checked by the conformance suite, [`crate::conformance`]):
+/// Contract (checked by the conformance suite, `session_runtime::conformance`, feature
+/// `test-util`):
 /// - `create` never overwrites: a live record under the key gives [`StoreError::Exists`]
 ///   (an expired one may be replaced);
 /// - `load` never returns a record whose `expires_at <= now`;

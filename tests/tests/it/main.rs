@@ -7,5 +7,6 @@ mod codegen_templates;
 mod codegen_types;
 mod codegen_upgrade;
 mod cookie_budget;
+mod packaging;
 mod parity;
 mod rulebook;
