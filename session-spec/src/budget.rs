@@ -100,11 +100,38 @@ impl Overhead {
             CookieMode::Encrypted => Self::ENCRYPTED,
         }
     }
+
+    /// The cookie's name and value at their largest, the bytes browsers count against
+    /// [`MAX_COOKIE_BYTES`], for a cookie name (prefix included) of `name_len` bytes,
+    /// sealed with `mode`, for a schema of `schema_version` whose data takes at most
+    /// `data` bytes (a schema's [`CookieBudget::data`], which generated code carries as
+    /// `SessionSchema::COOKIE_DATA_BYTES`). The runtime checks it at start-up, when a
+    /// deployment chooses the cookie backend.
+    ///
+    /// ```
+    /// use session_spec::CookieMode;
+    /// use session_spec::budget::{Overhead, MAX_COOKIE_BYTES};
+    /// let small = Overhead::cookie_bytes("session".len(), CookieMode::Encrypted, 1, 200);
+    /// assert!(small < 500);
+    /// let big = Overhead::cookie_bytes("session".len(), CookieMode::Encrypted, 1, 3200);
+    /// assert!(big > MAX_COOKIE_BYTES);
+    /// ```
+    pub const fn cookie_bytes(
+        name_len: usize,
+        mode: CookieMode,
+        schema_version: u32,
+        data: usize,
+    ) -> usize {
+        let sealed = Self::envelope(schema_version)
+            .saturating_add(data)
+            .saturating_add(Self::sealing(mode));
+        name_len.saturating_add(base64_len(sealed))
+    }
 }
 
 /// The length of `n` bytes in unpadded base64.
 pub const fn base64_len(n: usize) -> usize {
-    (n * 4).div_ceil(3)
+    n.saturating_mul(4).div_ceil(3)
 }
 
 /// The length of `v` as a LEB128 varint (seven bits a byte).
@@ -177,8 +204,12 @@ impl CookieBudget {
 
     /// Name plus sealed, encoded value for a data size of `data` bytes.
     pub fn total_for(&self, data: usize) -> usize {
-        let sealed = self.envelope() + data + Overhead::sealing(self.mode);
-        self.cookie_name.len() + base64_len(sealed)
+        Overhead::cookie_bytes(
+            self.cookie_name.len(),
+            self.mode,
+            self.schema_version,
+            data,
+        )
     }
 
     /// Name plus sealed value at the worst case, when every field is bounded: what the
