@@ -353,6 +353,24 @@ fn value_bytes(schema: &Schema, f: &Field, ty: &FieldType) -> Result<usize, Stri
             let item = scalar_bytes(schema, f, inner)?;
             Ok(collection_bytes(n, item))
         }
+        // A set of a type with few values (a `bool`, a spec enum, a `one_of`) holds at
+        // most that many items, with or without `max_items`.
+        FieldType::Set(inner) => {
+            let limit = r
+                .max_items
+                .as_ref()
+                .map(|m| usize::try_from(m.value).unwrap_or(usize::MAX));
+            let n = match (limit, set_domain(schema, f, inner)) {
+                (Some(a), Some(b)) => a.min(b),
+                (Some(n), None) | (None, Some(n)) => n,
+                (None, None) => return Err("no `max_items`".into()),
+            };
+            if n == 0 {
+                return Ok(collection_bytes(0, 0));
+            }
+            let item = scalar_bytes(schema, f, inner)?;
+            Ok(collection_bytes(n, item))
+        }
         FieldType::Map(inner) => {
             let Some(max_items) = &r.max_items else {
                 return Err("no `max_items`".into());
@@ -374,6 +392,25 @@ fn value_bytes(schema: &Schema, f: &Field, ty: &FieldType) -> Result<usize, Stri
             Ok(collection_bytes(n, key.saturating_add(value)))
         }
         scalar => scalar_bytes(schema, f, scalar),
+    }
+}
+
+/// How many distinct items a set of `item` can hold at all, when that is few: two
+/// booleans, the variants of a spec enum, the values of a `one_of`.
+pub(crate) fn set_domain(schema: &Schema, f: &Field, item: &FieldType) -> Option<usize> {
+    if let Some(one_of) = &f.rules.one_of {
+        if !matches!(item, FieldType::Path(_)) {
+            return Some(one_of.value.len());
+        }
+    }
+    match item {
+        FieldType::Bool => Some(2),
+        FieldType::Enum(name) => schema
+            .enums
+            .iter()
+            .find(|e| e.name == *name)
+            .map(|e| e.variants.len()),
+        _ => None,
     }
 }
 
@@ -432,7 +469,7 @@ fn scalar_bytes(schema: &Schema, f: &Field, ty: &FieldType) -> Result<usize, Str
             .ok_or_else(|| format!("unknown type `{name}`")),
         FieldType::Path(p) => Err(format!("a user type (`{p}`) has no size limit")),
         FieldType::Option(inner) => scalar_bytes(schema, f, inner).map(|n| n.max(1)),
-        FieldType::Vec(_) | FieldType::Map(_) => {
+        FieldType::Vec(_) | FieldType::Set(_) | FieldType::Map(_) => {
             Err("`max_items` bounds the outer collection only".into())
         }
     }

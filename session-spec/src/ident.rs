@@ -44,7 +44,7 @@ pub const RESERVED_FIELD_NAMES: &[&str] = &[
 /// name.
 pub const BUILTIN_TYPE_NAMES: &[&str] = &[
     "bool", "i8", "i16", "i32", "i64", "u8", "u16", "u32", "u64", "f32", "f64", "String", "Option",
-    "Vec", "BTreeMap", "HashMap", "Result", "Session",
+    "Vec", "BTreeMap", "HashMap", "BTreeSet", "HashSet", "Result", "Session",
 ];
 
 /// The names of the methods the generator emits for a field (getter, setter, remover and
@@ -57,6 +57,12 @@ pub fn accessor_names(field: &Field) -> Vec<String> {
         FieldType::Map(_) => out.extend([
             format!("insert_{n}"),
             format!("remove_{n}_entry"),
+            format!("clear_{n}"),
+        ]),
+        FieldType::Set(_) => out.extend([
+            format!("insert_{n}"),
+            format!("remove_{n}_item"),
+            format!("contains_{n}"),
             format!("clear_{n}"),
         ]),
         _ => {}

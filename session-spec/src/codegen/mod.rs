@@ -385,7 +385,7 @@ impl<'a> FieldCx<'a> {
         let types = lit::Types { schema, mode };
         let ty = types.rust_type(cx, &field.ty.value)?;
         let item_ty = match &field.ty.value {
-            FieldType::Vec(t) | FieldType::Map(t) => types.rust_type(cx, t)?,
+            FieldType::Vec(t) | FieldType::Set(t) | FieldType::Map(t) => types.rust_type(cx, t)?,
             _ => ty.clone(),
         };
         let ty = cx.respan(ty, &field.ty.origin);
@@ -471,6 +471,12 @@ fn check_collisions(cx: &mut Ctxt, fields: &[FieldCx<'_>]) {
             FieldType::Map(_) => {
                 names.push((format!("insert_{n}"), &f.field.name));
                 names.push((format!("remove_{n}_entry"), &f.field.name));
+                names.push((format!("clear_{n}"), &f.field.name));
+            }
+            FieldType::Set(_) => {
+                names.push((format!("insert_{n}"), &f.field.name));
+                names.push((format!("remove_{n}_item"), &f.field.name));
+                names.push((format!("contains_{n}"), &f.field.name));
                 names.push((format!("clear_{n}"), &f.field.name));
             }
             _ => {}

@@ -149,7 +149,7 @@ fn from_ast(cx: &Ctxt, spans: &mut SpanTable, input: &DeriveInput) -> Option<Sch
     })
 }
 
-const EXPECTED_TYPES: &str = "expected `bool`, an integer (`i8` to `i64`, `u8` to `u64`), `f32`, `f64`, `String`, `Option<T>`, `Vec<T>`, `BTreeMap<String, T>`, `HashMap<String, T>` or a path to a type that implements serde's traits";
+const EXPECTED_TYPES: &str = "expected `bool`, an integer (`i8` to `i64`, `u8` to `u64`), `f32`, `f64`, `String`, `Option<T>`, `Vec<T>`, `BTreeMap<String, T>`, `HashMap<String, T>`, `BTreeSet<T>`, `HashSet<T>` or a path to a type that implements serde's traits";
 
 /// The IR type of a field's Rust type, or an error at the offending part of it.
 fn field_type(cx: &Ctxt, ty: &Type) -> Option<FieldType> {
@@ -213,6 +213,9 @@ fn path_type(cx: &Ctxt, ty: &Type, path: &syn::Path) -> Option<FieldType> {
             ("String", []) => return Some(FieldType::String),
             ("Option", [t]) => return field_type(cx, t).map(|t| FieldType::Option(Box::new(t))),
             ("Vec", [t]) => return field_type(cx, t).map(|t| FieldType::Vec(Box::new(t))),
+            ("BTreeSet" | "HashSet", [t]) => {
+                return field_type(cx, t).map(|t| FieldType::Set(Box::new(t)));
+            }
             ("BTreeMap" | "HashMap", [k, v]) => {
                 let key_ok = matches!(field_type_quiet(k), Some(FieldType::String));
                 if !key_ok {
@@ -291,7 +294,10 @@ fn is_std_prefix(path: &syn::Path) -> bool {
                     ("option", "Option")
                         | ("vec", "Vec")
                         | ("string", "String")
-                        | ("collections", "BTreeMap" | "HashMap")
+                        | (
+                            "collections",
+                            "BTreeMap" | "HashMap" | "BTreeSet" | "HashSet"
+                        )
                 )
         }
         4 => {
@@ -299,7 +305,10 @@ fn is_std_prefix(path: &syn::Path) -> bool {
                 && segs[1] == "collections"
                 && matches!(
                     (segs[2].as_str(), segs[3].as_str()),
-                    ("btree_map", "BTreeMap") | ("hash_map", "HashMap")
+                    ("btree_map", "BTreeMap")
+                        | ("hash_map", "HashMap")
+                        | ("btree_set", "BTreeSet")
+                        | ("hash_set", "HashSet")
                 )
         }
         _ => false,

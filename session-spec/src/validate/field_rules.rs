@@ -7,6 +7,50 @@ use crate::rules::{self, Rule};
 use super::{Cx, display_value, is_rust_path, number_text, rule_misfit, rule_origin};
 
 impl Cx<'_> {
+    /// A set of a type with few values (`bool`, a spec enum, a `one_of`) never holds more
+    /// items than there are values: a larger `max_items` can never take effect, and says
+    /// the author expected something else (a `Vec`, or more variants).
+    fn check_max_items_of_a_set(&mut self, f: &Field, ty: &FieldType, max_items: &Spanned<u64>) {
+        let item = match ty {
+            FieldType::Set(item) => item,
+            FieldType::Option(t) => match &**t {
+                FieldType::Set(item) => item,
+                _ => return,
+            },
+            _ => return,
+        };
+        let Some(domain) = crate::budget::set_domain(self.schema, f, item) else {
+            return;
+        };
+        if usize::try_from(max_items.value).is_ok_and(|m| m <= domain) {
+            return;
+        }
+        let (what, other) = match &f.rules.one_of {
+            Some(one_of) if !matches!(**item, FieldType::Path(_)) => (
+                format!("the {domain} values of its `one_of`"),
+                one_of.origin.clone(),
+            ),
+            _ => (
+                format!("the {domain} values of `{}`", item.to_rust()),
+                f.ty.origin.clone(),
+            ),
+        };
+        self.push(
+            Diagnostic::error(
+                format!(
+                    "`max_items = {}` on set `{}` can never be reached: a set holds each of {what} at most once",
+                    max_items.value, f.name
+                ),
+                max_items.origin.clone(),
+            )
+            .with_label("never reached")
+            .with_secondary(other, format!("at most {domain} distinct items"))
+            .with_help(format!(
+                "remove `max_items` (the set is bounded anyway), or lower it to {domain} or less"
+            )),
+        );
+    }
+
     pub(super) fn check_rules(&mut self, f: &Field) {
         let ty = &f.ty.value;
         let scalar = ty.scalar();
@@ -156,8 +200,10 @@ impl Cx<'_> {
                     Rule::MaxItems,
                     &shown,
                     &max_items.origin,
-                    "collections (`Vec<T>` and maps)",
+                    "collections (`Vec<T>`, sets and maps)",
                 ));
+            } else {
+                self.check_max_items_of_a_set(f, ty, max_items);
             }
         }
 

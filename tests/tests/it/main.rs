@@ -3,6 +3,7 @@
 mod codegen_manager;
 mod codegen_prelude;
 mod codegen_rules;
+mod codegen_sets;
 mod codegen_templates;
 mod codegen_types;
 mod codegen_upgrade;

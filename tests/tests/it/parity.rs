@@ -53,6 +53,8 @@ declared! {
         token: Option<String>,
         #[session(default = false)]
         remember: bool,
+        #[session(default = ["news"], max_items = 4, max_length = 12, pattern = "[a-z]+")]
+        topics: std::collections::HashSet<String>,
     }
 }
 
