@@ -204,12 +204,7 @@ impl CookieBudget {
 
     /// Name plus sealed, encoded value for a data size of `data` bytes.
     pub fn total_for(&self, data: usize) -> usize {
-        Overhead::cookie_bytes(
-            self.cookie_name.len(),
-            self.mode,
-            self.schema_version,
-            data,
-        )
+        Overhead::cookie_bytes(self.cookie_name.len(), self.mode, self.schema_version, data)
     }
 
     /// Name plus sealed value at the worst case, when every field is bounded: what the

@@ -216,6 +216,14 @@ fn path_type(cx: &Ctxt, ty: &Type, path: &syn::Path) -> Option<FieldType> {
             ("BTreeSet" | "HashSet", [t]) => {
                 return field_type(cx, t).map(|t| FieldType::Set(Box::new(t)));
             }
+            // A hasher argument (`HashSet<T, S>`): the session chooses its own collection.
+            ("BTreeSet" | "HashSet", [_, extra, ..]) => {
+                cx.error_spanned_by(
+                    extra,
+                    format!("a session set takes one type argument, expected `{name}<T>`"),
+                );
+                return None;
+            }
             ("BTreeMap" | "HashMap", [k, v]) => {
                 let key_ok = matches!(field_type_quiet(k), Some(FieldType::String));
                 if !key_ok {

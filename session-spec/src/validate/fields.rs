@@ -130,9 +130,10 @@ impl Cx<'_> {
         fn has_float(t: &FieldType) -> Option<&FieldType> {
             match t {
                 FieldType::Float(_) => Some(t),
-                FieldType::Option(t) | FieldType::Vec(t) | FieldType::Set(t) | FieldType::Map(t) => {
-                    has_float(t)
-                }
+                FieldType::Option(t)
+                | FieldType::Vec(t)
+                | FieldType::Set(t)
+                | FieldType::Map(t) => has_float(t),
                 _ => None,
             }
         }
@@ -147,7 +148,9 @@ impl Cx<'_> {
                     origin.clone(),
                 )
                 .with_label(format!("`{}` cannot be a set item", float.to_rust()))
-                .with_help("use a `Vec` of floats, or store integers (cents, basis points) in the set"),
+                .with_help(
+                    "use a `Vec` of floats, or store integers (cents, basis points) in the set",
+                ),
             );
         } else if item.is_option() {
             self.push(

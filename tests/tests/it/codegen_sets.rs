@@ -35,7 +35,10 @@ fn defaults_and_accessors() {
     assert!(s.contains_tags(&"rust".to_owned()));
     assert!(!s.contains_tags(&"go".to_owned()));
     assert!(s.remove_tags_item(&"new".to_owned()).unwrap());
-    assert!(!s.remove_tags_item(&"new".to_owned()).unwrap(), "already gone");
+    assert!(
+        !s.remove_tags_item(&"new".to_owned()).unwrap(),
+        "already gone"
+    );
     assert_eq!(s.tags(), BTreeSet::from(["rust".to_owned()]));
 
     assert!(s.insert_roles(Role::Admin).unwrap());
@@ -52,7 +55,10 @@ fn defaults_and_accessors() {
     assert_eq!(s.seen(), Some(BTreeSet::from([7])));
     s.clear_tags().unwrap();
     assert!(s.tags().is_empty());
-    assert!(s.remove_tags(), "an empty set is stored, unlike the default");
+    assert!(
+        s.remove_tags(),
+        "an empty set is stored, unlike the default"
+    );
     assert_eq!(s.tags().len(), 1, "the default is back");
 }
 
@@ -70,11 +76,7 @@ fn rules_of_the_set_and_of_its_items() {
     refused(s.insert_tags("Upper".into()), "tags", Rule::Pattern);
     refused(s.insert_tags("toolongtag".into()), "tags", Rule::MaxLength);
     refused(s.set_seen(Some(BTreeSet::from([1001]))), "seen", Rule::Max);
-    refused(
-        s.set_seen(Some((0..5).collect())),
-        "seen",
-        Rule::MaxItems,
-    );
+    refused(s.set_seen(Some((0..5).collect())), "seen", Rule::MaxItems);
     assert_eq!(s.seen(), None);
 }
 

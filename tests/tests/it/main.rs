@@ -9,4 +9,5 @@ mod codegen_types;
 mod codegen_upgrade;
 mod cookie_budget;
 mod parity;
+mod reserved;
 mod rulebook;
