@@ -40,6 +40,13 @@ pub fn lower(input: &DeriveInput) -> syn::Result<Lowered> {
         for d in crate::validate::validate(schema) {
             if d.is_error() {
                 cx.syn_error(spans.error(&d.origin, input.ident.span(), message(&d)));
+                // A `compile_error!` has one span: each other place involved gets its own,
+                // so that both places to edit are shown.
+                for (origin, label) in &d.secondary {
+                    if origin != &d.origin && spans.span(origin).is_some() {
+                        cx.syn_error(spans.error(origin, input.ident.span(), secondary(&d, label)));
+                    }
+                }
             } else {
                 warnings.push(d);
             }
@@ -66,6 +73,13 @@ pub(crate) fn message(d: &Diagnostic) -> String {
         message.push_str(&format!("\n= note: {note}"));
     }
     message
+}
+
+/// The text of the error shown at a secondary place: its label, then the error it belongs
+/// to.
+fn secondary(d: &Diagnostic, label: &str) -> String {
+    let first = d.message.lines().next().unwrap_or_default();
+    format!("{label}\n= note: the other place of this error: {first}")
 }
 
 fn from_ast(cx: &Ctxt, spans: &mut SpanTable, input: &DeriveInput) -> Option<Schema> {
