@@ -31,7 +31,6 @@
 //! ```
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
-#![warn(unreachable_pub)]
 
 pub mod budget;
 #[cfg(all(feature = "codegen", feature = "parse"))]

@@ -19,6 +19,7 @@
 pub mod app;
 pub mod view;
 
+#[allow(unreachable_pub)]
 mod generated {
     include!(concat!(env!("OUT_DIR"), "/shop.rs"));
 }

@@ -6,10 +6,10 @@ use crate::http::{Client, Response};
 use crate::server::{Server, TempDir};
 
 /// A test key in the toolkit's text form (32 bytes of secret).
-pub const KEY: &str = "base64:c2hvcC1lbmQtdG8tZW5kLXRlc3Qta2V5LTMyYnl0ZXMhIQ";
+pub(crate) const KEY: &str = "base64:c2hvcC1lbmQtdG8tZW5kLXRlc3Qta2V5LTMyYnl0ZXMhIQ";
 
 /// The shop on a free port, its sessions in a fresh directory; `extra` adds variables.
-pub fn start_shop(dir: &TempDir, extra: &[(&str, &str)]) -> Server {
+pub(crate) fn start_shop(dir: &TempDir, extra: &[(&str, &str)]) -> Server {
     let sessions = dir.path().join("sessions");
     let sessions = sessions.to_str().expect("utf-8 path");
     let mut envs = vec![("SESSION_KEY", KEY), ("SESSION_FILE_DIR", sessions)];
@@ -18,7 +18,7 @@ pub fn start_shop(dir: &TempDir, extra: &[(&str, &str)]) -> Server {
 }
 
 /// The value of the hidden `csrf` field of the page's first form.
-pub fn csrf_of(page: &Response) -> String {
+pub(crate) fn csrf_of(page: &Response) -> String {
     let marker = r#"name="csrf" value=""#;
     let start = page
         .body

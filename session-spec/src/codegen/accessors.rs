@@ -200,6 +200,14 @@ fn field_methods(
             let remove_item = format_ident!("remove_{}_item", plain);
             let contains = format_ident!("contains_{}", plain);
             let item_ty = &f.item_ty;
+            // A set of strings is looked up by `&str` (`BTreeSet<String>: Borrow<str>`); any
+            // other item by reference (clippy's `ptr_arg` allowed for `Vec` items).
+            let (item_ref, allow) = match &f.field.ty.value {
+                FieldType::Set(item) if **item == FieldType::String => {
+                    (quote!(&::core::primitive::str), TokenStream::new())
+                }
+                _ => (quote!(&#item_ty), quote!(#[allow(clippy::ptr_arg)])),
+            };
             let idoc = doc_attrs(&format!(
                 "Adds `item` to `{plain}`, validating the new set (`max_items`, item rules, \
                  custom validator) before storing it; `Ok(false)` when it was there \
@@ -239,9 +247,10 @@ fn field_methods(
             out.push((
                 quote!(#rdoc),
                 quote! {
+                    #allow
                     fn #remove_item(
                         &self,
-                        item: &#item_ty,
+                        item: #item_ref,
                     ) -> ::core::result::Result<::core::primitive::bool, ::session_runtime::ValidationError>
                 },
                 quote!({
@@ -266,7 +275,8 @@ fn field_methods(
             out.push((
                 quote!(#kdoc),
                 quote! {
-                    fn #contains(&self, item: &#item_ty) -> ::core::primitive::bool
+                    #allow
+                    fn #contains(&self, item: #item_ref) -> ::core::primitive::bool
                 },
                 quote!({
                     let s = self;

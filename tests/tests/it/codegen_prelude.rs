@@ -57,31 +57,43 @@ macro_rules! shadow_prelude {
     };
 }
 
+// Generated items are `pub`, for the including module to re-export.
+#[allow(unreachable_pub)]
 mod rules {
     shadow_prelude!();
     include!(concat!(env!("OUT_DIR"), "/rules.rs"));
 }
 
+// Generated items are `pub`, for the including module to re-export.
+#[allow(unreachable_pub)]
 mod types {
     shadow_prelude!();
     include!(concat!(env!("OUT_DIR"), "/types.rs"));
 }
 
+// Generated items are `pub`, for the including module to re-export.
+#[allow(unreachable_pub)]
 mod minimal {
     shadow_prelude!();
     include!(concat!(env!("OUT_DIR"), "/minimal.rs"));
 }
 
+// Generated items are `pub`, for the including module to re-export.
+#[allow(unreachable_pub)]
 mod auth {
     shadow_prelude!();
     include!(concat!(env!("OUT_DIR"), "/auth.rs"));
 }
 
+// Generated items are `pub`, for the including module to re-export.
+#[allow(unreachable_pub)]
 mod cart {
     shadow_prelude!();
     include!(concat!(env!("OUT_DIR"), "/cart.rs"));
 }
 
+// Generated items are `pub`, for the including module to re-export.
+#[allow(unreachable_pub)]
 mod csrf_flash {
     shadow_prelude!();
     include!(concat!(env!("OUT_DIR"), "/csrf_flash.rs"));

@@ -7,6 +7,7 @@
 //! a prelude trait's method, of the same name would be picked instead (or be ambiguous),
 //! and this module would not compile.
 
+#[allow(unreachable_pub)]
 mod probe {
     include!(concat!(env!("OUT_DIR"), "/handle_probe.rs"));
 }
