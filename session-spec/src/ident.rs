@@ -76,6 +76,7 @@ pub fn accessor_names(field: &Field) -> Vec<String> {
 /// of the extension trait on the session handle), then the inherent items of the session
 /// type, the storage key constant `KEY_*` and the validator `validate_*`. The generator
 /// refuses two fields whose items clash.
+#[cfg(feature = "codegen")]
 pub(crate) fn generated_item_names(field: &Field) -> Vec<String> {
     let n = field.name.trim_start_matches("r#");
     let mut out = accessor_names(field);
