@@ -9,7 +9,8 @@
 # `cargo test --workspace --all-features`, and stops every server on exit, whatever happens.
 # Before the servers start, `cargo audit` checks Cargo.lock for known advisories
 # (`tests/servers/audit.sh`: a hit fails the run; an advisory database that cannot be had
-# skips the check with a banner, never silently).
+# skips the check with a banner, never silently), and `cargo package` must package the three
+# published crates (`tests/servers/package.sh`).
 # Tests that need a server fail, never skip, without it.
 #
 # Usage: bash tests/run-all.sh [extra cargo test arguments]
@@ -23,6 +24,7 @@ source "$SESSION_TEST_SERVERS_DIR/mariadb.sh"
 source "$SESSION_TEST_SERVERS_DIR/redis.sh"
 source "$SESSION_TEST_SERVERS_DIR/browser.sh"
 source "$SESSION_TEST_SERVERS_DIR/audit.sh"
+source "$SESSION_TEST_SERVERS_DIR/package.sh"
 
 RUN_DIR=$(mktemp -d /tmp/session-test.XXXXXX)
 chmod 755 "$RUN_DIR"
@@ -59,6 +61,7 @@ prepare_build() {
 
 prepare_build
 audit_dependencies
+package_crates
 ensure_test_user
 start_server postgres
 start_server mariadb

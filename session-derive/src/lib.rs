@@ -26,10 +26,20 @@
 //! let err = session.set_username(Some("x".repeat(65))).unwrap_err();
 //! assert_eq!(err.rule, Rule::MaxLength);
 //! ```
+//!
+//! # Features
+//!
+//! None: depend on `session-runtime` (default feature `derive`) rather than on this crate.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
 use proc_macro::TokenStream;
+
+/// The crate's README, whose example runs as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+#[allow(dead_code)]
+struct ReadmeDoctests;
 
 /// Declares a session on a struct with named fields: typed accessors on
 /// `session_runtime::Session<YourStruct>` (through the generated `YourStructExt` trait),

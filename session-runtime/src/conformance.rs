@@ -1,6 +1,15 @@
 //! The store conformance suite: the [`SessionStore`] contract as executable checks, written
 //! once and run against every store (memory, file, PostgreSQL, MySQL, and yours).
 //!
+//! Feature `test-util`, for tests only: enable it in `[dev-dependencies]`, so that the
+//! suite and [`MockClock`] stay out of your application's build:
+//!
+//! ```toml
+//! [dev-dependencies]
+//! session-runtime = { version = "0.1", features = ["test-util"] }
+//! tokio = { version = "1", features = ["macros", "rt-multi-thread"] }
+//! ```
+//!
 //! Each check is an async function taking the store and a [`MockClock`]; it panics, naming
 //! the check and what went wrong, when the store breaks the contract. The clock gives the
 //! checks their "now" and is moved by them (the store trait takes `now` explicitly, so no
@@ -1170,8 +1179,9 @@ pub async fn run_all(store: &dyn SessionStore, clock: &MockClock) {
 /// `Arc<dyn SessionStore>` included), and a module `$name::manager` running the
 /// manager-level checks ([`manager`]) on the store.
 ///
-/// The tests use a multi-threaded runtime: the crate using the macro needs `tokio` (with
-/// the `macros` and `rt-multi-thread` features) among its dev-dependencies. Names in
+/// Feature `test-util`. The tests use a multi-threaded runtime: the crate using the macro
+/// needs `tokio` (with the `macros` and `rt-multi-thread` features) among its
+/// dev-dependencies. Names in
 /// scope where the macro is called are visible in `$make`.
 ///
 /// ```
@@ -1228,7 +1238,7 @@ macro_rules! store_conformance_tests {
 /// `$make` (an expression giving a future of it, evaluated once per test).
 ///
 /// [`store_conformance_tests!`](crate::store_conformance_tests) includes these for a
-/// store; call this one directly for the cookie backend:
+/// store; call this one directly for the cookie backend (feature `test-util`):
 ///
 /// ```
 /// session_runtime::manager_conformance_tests!(cookie, async {

@@ -38,11 +38,38 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! # }).unwrap();
 //! ```
+//!
+//! # Features
+//!
+//! - `derive` (default): re-exports `#[derive(Session)]` (the `derive` module documents
+//!   its attributes).
+//! - `axum`: the tower layer (`SessionLayer`) and the axum extractors.
+//! - `postgres`: the Diesel store for PostgreSQL (`store::postgres::PostgresStore`; links libpq).
+//! - `mysql`: the Diesel store for MySQL and MariaDB (`store::mysql::MysqlStore`; links
+//!   libmysqlclient).
+//! - `redis`: the Redis store (`store::redis::RedisStore`, `backend = { type = "redis" }`):
+//!   many instances on one Redis server, Cluster-ready keys and scripts.
+//! - `db-cli`: the `session-db` command (migrate, purge, print the SQL); with `postgres`
+//!   and/or `mysql`.
+//! - `test-util`: test helpers for your own stores and time-dependent tests: the store
+//!   conformance suite (`conformance`, `store_conformance_tests!`,
+//!   `manager_conformance_tests!`) and `MockClock`. For `[dev-dependencies]` only.
+//!
+//! ```toml
+//! [dependencies]
+//! session-runtime = { version = "0.1", features = ["axum"] }
+//!
+//! [dev-dependencies]
+//! session-runtime = { version = "0.1", features = ["test-util"] }
+//! ```
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod codec;
 pub mod config;
+#[cfg(feature = "test-util")]
+#[cfg_attr(docsrs, doc(cfg(feature = "test-util")))]
 pub mod conformance;
 pub mod error;
 mod expiry;
@@ -73,10 +100,18 @@ pub use session::Session;
 pub use session_spec::rules::{Rule, ValidationError};
 pub use session_spec::{self as spec, Settings};
 pub use store::{Record, SessionStore, StoreError, StoreKey};
-pub use time::{Clock, MockClock, SystemClock, Timestamp};
+#[cfg(feature = "test-util")]
+#[cfg_attr(docsrs, doc(cfg(feature = "test-util")))]
+pub use time::MockClock;
+pub use time::{Clock, SystemClock, Timestamp};
 
 #[cfg(feature = "derive")]
 pub use session_derive::Session;
+
+/// The crate's README, whose examples are compiled as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
 
 /// The reference of `#[derive(Session)]` (feature `derive`); its examples run as doctests.
 #[cfg(feature = "derive")]

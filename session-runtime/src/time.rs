@@ -1,7 +1,9 @@
 //! Time as the server sees it: Unix seconds from an injectable clock, so that tests move
 //! time instead of sleeping.
 
+#[cfg(feature = "test-util")]
 use std::sync::Arc;
+#[cfg(feature = "test-util")]
 use std::sync::atomic::{AtomicI64, Ordering};
 
 /// A point in time, in whole seconds since the Unix epoch (UTC).
@@ -43,7 +45,7 @@ impl Clock for SystemClock {
     }
 }
 
-/// A clock that only moves when told to; clones share one time.
+/// A clock that only moves when told to; clones share one time (feature `test-util`).
 ///
 /// ```
 /// use session_runtime::{Clock, MockClock, Timestamp};
@@ -51,9 +53,12 @@ impl Clock for SystemClock {
 /// clock.advance(59);
 /// assert_eq!(clock.now(), Timestamp(1_059));
 /// ```
+#[cfg(feature = "test-util")]
+#[cfg_attr(docsrs, doc(cfg(feature = "test-util")))]
 #[derive(Clone, Debug, Default)]
 pub struct MockClock(Arc<AtomicI64>);
 
+#[cfg(feature = "test-util")]
 impl MockClock {
     /// A clock stopped at `start`.
     pub fn new(start: Timestamp) -> Self {
@@ -71,6 +76,7 @@ impl MockClock {
     }
 }
 
+#[cfg(feature = "test-util")]
 impl Clock for MockClock {
     fn now(&self) -> Timestamp {
         Timestamp(self.0.load(Ordering::SeqCst))

@@ -98,10 +98,10 @@ enum Template {
 impl Template {
     fn text(self) -> &'static str {
         match self {
-            Self::Minimal => include_str!("../../templates/minimal.toml"),
-            Self::Auth => include_str!("../../templates/auth.toml"),
-            Self::Cart => include_str!("../../templates/cart.toml"),
-            Self::CsrfFlash => include_str!("../../templates/csrf-flash.toml"),
+            Self::Minimal => include_str!("../templates/minimal.toml"),
+            Self::Auth => include_str!("../templates/auth.toml"),
+            Self::Cart => include_str!("../templates/cart.toml"),
+            Self::CsrfFlash => include_str!("../templates/csrf-flash.toml"),
         }
     }
 }

@@ -29,8 +29,32 @@
 //! assert!(settings.secure && settings.http_only);
 //! assert_eq!(settings.expiration_time.as_seconds(), 24 * 60 * 60);
 //! ```
+//!
+//! # Features
+//!
+//! - `cli` (default): the `session-spec` command (`init`, `check`, `generate`, `schema`);
+//!   turns on `parse`, `codegen` and `schema`.
+//! - `parse`: the TOML front-end: parsing, lowering, validation with line/column
+//!   diagnostics, and the `reference` module.
+//! - `codegen`: the code generator (quote + prettyplease); with `parse`, the build-script
+//!   API (`build`, `compile_or_exit`).
+//! - `derive`: the Rust front-end, the `#[session(...)]` attribute parser that
+//!   `session-derive` uses.
+//! - `schema`: the JSON Schema of the spec format (schemars).
+//!
+//! A build script needs only `parse` and `codegen`:
+//!
+//! ```toml
+//! [build-dependencies]
+//! session-spec = { version = "0.1", default-features = false, features = ["parse", "codegen"] }
+//! ```
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+
+/// The crate's README, whose examples are compiled as doctests.
+#[cfg(all(doctest, feature = "parse", feature = "codegen"))]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
 
 pub mod budget;
 #[cfg(all(feature = "codegen", feature = "parse"))]
@@ -63,5 +87,5 @@ pub use ir::{
 };
 pub use settings::{
     Backend, CookieMode, CookiePrefix, DatabaseBackend, KEY_ALIASES, KeySource, Lifetime,
-    LifetimeParseError, SameSite, Settings, SettingsProblem,
+    LifetimeParseError, RedisBackend, SameSite, Settings, SettingsProblem,
 };

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::{Extension, Form};
-use axum::http::StatusCode;
+use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Json, Redirect, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
@@ -12,14 +12,25 @@ use session_runtime::layer::SessionLayer;
 use session_runtime::manager::SessionManager;
 use session_runtime::{Session, ValidationError};
 
+use super::throttle::LoginThrottle;
 use super::view::{self, Home};
 use super::{Role, Shop, ShopExt};
 use crate::csrf::{self, AnonymousTokens};
 
 /// The shop's router, its session layer included; `anonymous` signs the CSRF tokens of
 /// visitors without a session token (build it from the session keys, so that every
-/// instance accepts every instance's tokens).
+/// instance accepts every instance's tokens). Failed logins are throttled with the default
+/// window ([`LoginThrottle::default`]).
 pub fn router(manager: SessionManager<Shop>, anonymous: AnonymousTokens) -> Router {
+    router_with_throttle(manager, anonymous, LoginThrottle::default())
+}
+
+/// [`router`] with the login throttle's window chosen by the caller.
+pub fn router_with_throttle(
+    manager: SessionManager<Shop>,
+    anonymous: AnonymousTokens,
+    throttle: LoginThrottle,
+) -> Router {
     Router::new()
         .route("/", get(home))
         .route("/login", post(login))
@@ -29,6 +40,7 @@ pub fn router(manager: SessionManager<Shop>, anonymous: AnonymousTokens) -> Rout
         .route("/api/session", get(api_session))
         .layer(SessionLayer::new(manager))
         .layer(Extension(Arc::new(anonymous)))
+        .layer(Extension(throttle))
 }
 
 /// The stateless-token signer shared by the handlers.
@@ -47,6 +59,12 @@ pub enum AppError {
     Forbidden(&'static str),
     /// `422`: a value broke a rule of the session spec.
     Invalid(ValidationError),
+    /// `429`: too many failed logins in this session's window; try again after
+    /// `retry_after` seconds (sent as `Retry-After`).
+    TooManyAttempts {
+        /// Seconds until the window ends.
+        retry_after: u64,
+    },
     /// `500`: the server's own trouble (logged; the client sees no detail).
     Internal(String),
 }
@@ -60,6 +78,18 @@ impl IntoResponse for AppError {
             Self::Invalid(error) => (
                 StatusCode::UNPROCESSABLE_ENTITY,
                 Html(view::error("Invalid input", &error.to_string())),
+            )
+                .into_response(),
+            Self::TooManyAttempts { retry_after } => (
+                StatusCode::TOO_MANY_REQUESTS,
+                [(header::RETRY_AFTER, retry_after.to_string())],
+                Html(view::error(
+                    "Too many failed logins",
+                    &format!(
+                        "too many failed logins from this session: try again in \
+                         {retry_after} seconds"
+                    ),
+                )),
             )
                 .into_response(),
             Self::Internal(detail) => {
@@ -176,15 +206,28 @@ pub struct LoginForm {
 async fn login(
     session: Session<Shop>,
     Extension(anonymous): Anonymous,
+    Extension(throttle): Extension<LoginThrottle>,
     Form(form): Form<LoginForm>,
 ) -> Result<Redirect> {
     check_csrf(&session, &anonymous, form.csrf.as_deref())?;
+    let now = i64::try_from(unix_now()).unwrap_or(i64::MAX);
+    // At the limit, nothing is tried (nor counted) until the window ends.
+    if let Some(retry_after) = throttle.retry_after(&session, now) {
+        return Err(AppError::TooManyAttempts { retry_after });
+    }
     let username = form.username.unwrap_or_default().trim().to_owned();
-    // Check the name before touching the session: a refused login changes nothing.
-    Shop::validate_user(&Some(username.clone()))?;
+    // Check the name before signing in: a refused login changes nothing but the throttle's
+    // count (the shop has no passwords; a refused name stands in for a wrong one).
+    if let Err(error) = Shop::validate_user(&Some(username.clone())) {
+        throttle
+            .record_failure(&session, now)
+            .map_err(|e| AppError::Internal(e.to_string()))?;
+        return Err(error.into());
+    }
     // A new id on every privilege change: a session id planted before login (session
-    // fixation) is worthless after it. The cart is kept.
+    // fixation) is worthless after it. The cart is kept; the failures are forgotten.
     session.cycle();
+    throttle.reset(&session);
     let role = if username == "admin" {
         Role::Admin
     } else {

@@ -9,7 +9,8 @@
 //! | request | answer |
 //! |---|---|
 //! | `GET /` | the page: user, cart, flash messages, forms with CSRF tokens |
-//! | `POST /login` (`username`, `csrf`) | `303` to `/`; the session id rotates |
+//! | `POST /login` (`username`, `csrf`) | `303` to `/`; the session id rotates; a refused name is a `422` and a failed login |
+//! | `POST /login` after 5 failed logins in the session's window | `429` with `Retry-After` and a page saying when to try again ([`throttle`]) |
 //! | `POST /logout` (`csrf`) | `303` to `/`; the session is destroyed |
 //! | `POST /cart` (`item`, `csrf`) | `303` to `/`; an invalid item is a `422` naming the rule |
 //! | any `POST` with a missing or wrong `csrf` | `403` |
@@ -17,6 +18,7 @@
 //! | `GET /api/session` | `{"user": ..., "cart": [...], "expires_at": ...}` |
 
 pub mod app;
+pub mod throttle;
 pub mod view;
 
 #[allow(unreachable_pub)]

@@ -546,3 +546,105 @@ fn the_same_binary_runs_on_the_cookie_backend() {
     assert_eq!(client.post_form("/logout", &[("csrf", &csrf)]).status, 303);
     assert_eq!(session_json(&mut client)["cart"], serde_json::json!([]));
 }
+
+/// A name the spec refuses (`pattern = "[a-z0-9_]+"`): a failed login.
+const REFUSED: &str = "Not A Name!";
+
+/// `n` failed logins in the client's session, each a `422`.
+fn fail_logins(client: &mut Client, n: usize) {
+    for i in 0..n {
+        let response = login(client, REFUSED);
+        assert_eq!(response.status, 422, "failed login {i}: {}", response.body);
+    }
+}
+
+/// The `Retry-After` of a `429`, in seconds.
+fn retry_after(response: &Response) -> u64 {
+    assert_eq!(response.status, 429, "{}", response.body);
+    response
+        .header("retry-after")
+        .expect("a 429 says when to retry")
+        .parse()
+        .expect("Retry-After in whole seconds")
+}
+
+#[test]
+fn five_failed_logins_give_429_with_retry_after_and_a_readable_page() {
+    let dir = TempDir::new("shop-throttle");
+    let shop = start_shop(&dir, &[]);
+    let mut client = Client::new(shop.addr);
+    fail_logins(&mut client, 5);
+    // The sixth attempt is refused before it is tried, even with a valid name.
+    let response = login(&mut client, "ada");
+    let seconds = retry_after(&response);
+    assert!((1..=15 * 60).contains(&seconds), "{seconds}");
+    assert!(
+        response
+            .header("content-type")
+            .unwrap_or("")
+            .starts_with("text/html"),
+        "a page for people, not a bare status"
+    );
+    assert!(
+        response.body.contains("Too many failed logins")
+            && response
+                .body
+                .contains(&format!("try again in {seconds} seconds")),
+        "{}",
+        response.body
+    );
+    assert_eq!(session_json(&mut client)["user"], serde_json::Value::Null);
+    // Still refused on the next attempt: blocked attempts do not open the gate.
+    assert_eq!(login(&mut client, "ada").status, 429);
+    // The limit is per session: a client that drops its cookie starts afresh (a speed
+    // bump, documented in `examples/src/shop/throttle.rs` with what to add against it).
+    let mut fresh = Client::new(shop.addr);
+    assert_eq!(login(&mut fresh, "ada").status, 303);
+}
+
+/// The second test that sleeps (see `a_session_ends_after_its_two_second_lifetime`): the
+/// real binary with a 3-second window, waiting out the `Retry-After` it sent.
+#[test]
+fn a_throttled_session_may_log_in_again_after_its_window() {
+    let dir = TempDir::new("shop-throttle-window");
+    let shop = start_shop(&dir, &[("SHOP_LOGIN_WINDOW", "3s")]);
+    let mut client = Client::new(shop.addr);
+    fail_logins(&mut client, 5);
+    let seconds = retry_after(&login(&mut client, "ada"));
+    assert!((1..=3).contains(&seconds), "{seconds}");
+    std::thread::sleep(Duration::from_secs(seconds + 1));
+    assert_eq!(login(&mut client, "ada").status, 303);
+    assert_eq!(session_json(&mut client)["user"], "ada");
+}
+
+#[test]
+fn a_successful_login_resets_the_failure_count() {
+    let dir = TempDir::new("shop-throttle-reset");
+    let shop = start_shop(&dir, &[]);
+    let mut client = Client::new(shop.addr);
+    fail_logins(&mut client, 4);
+    assert_eq!(login(&mut client, "ada").status, 303);
+    // Counted from zero again: five more failures are each tried (422), the sixth waits.
+    fail_logins(&mut client, 5);
+    retry_after(&login(&mut client, "ada"));
+}
+
+#[test]
+fn an_invalid_login_window_stops_the_program_with_a_clear_error() {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_shop"));
+    for (name, _) in std::env::vars_os() {
+        if name.to_string_lossy().starts_with("SESSION_") {
+            command.env_remove(name);
+        }
+    }
+    let output = command
+        .env("SESSION_KEY", KEY)
+        .env("SHOP_LOGIN_WINDOW", "0s")
+        .env("PORT", "0")
+        .output()
+        .expect("the shop runs");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("SHOP_LOGIN_WINDOW"), "{stderr}");
+    assert!(output.stdout.is_empty(), "it never started listening");
+}

@@ -20,7 +20,8 @@
 //!
 //! # The table, migrations and purging
 //!
-//! The SQL files of `templates/migrations/{postgres,mysql}/` are embedded; run them with
+//! The SQL files of this crate's `migrations/{postgres,mysql}/` (mirrored in the workspace's
+//! `templates/migrations/`) are embedded; run them with
 //! [`DieselStore::migrate`] (idempotent; [`crate::store::open`] does it for a configured
 //! database backend), or from the command line, with the URL in an environment variable:
 //!
@@ -655,7 +656,7 @@ impl<D: Dialect> DieselStore<D> {
     }
 
     /// Creates the table and its index when missing (the embedded SQL files of
-    /// `templates/migrations/`). Idempotent, so every instance may run it at start.
+    /// the crate's `migrations/`). Idempotent, so every instance may run it at start.
     ///
     /// # Errors
     /// [`StoreError::Unavailable`] when the database is away; [`StoreError::Backend`] when

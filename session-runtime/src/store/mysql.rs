@@ -1,7 +1,7 @@
 //! The MySQL / MariaDB store (feature `mysql`): Diesel with libmysqlclient (MariaDB's
 //! Connector/C), an r2d2 pool on tokio's blocking threads (why: [`super::database`]).
 //!
-//! The table (`templates/migrations/mysql/`, run by [`MysqlStore::migrate`] or
+//! The table (`migrations/mysql/` in this crate, run by [`MysqlStore::migrate`] or
 //! `session-db migrate`): `id BINARY(32)` (SHA-256 of the session id), `payload LONGBLOB`
 //! (far above `BLOB`'s 64 KiB; the store enforces its own cap, which must stay below the
 //! server's `max_allowed_packet`), `expires_at`, `created_at`, `updated_at` as
@@ -52,7 +52,7 @@ impl Dialect for Mysql {
     const NAME: &'static str = "mysql";
     const MIGRATIONS: &'static [(&'static str, &'static str)] = &[(
         "001_create_sessions.sql",
-        include_str!("../../../templates/migrations/mysql/001_create_sessions.sql"),
+        include_str!("../../migrations/mysql/001_create_sessions.sql"),
     )];
 
     fn statements(table: &TableName) -> Statements {

@@ -1,7 +1,7 @@
 //! The PostgreSQL store (feature `postgres`): Diesel with libpq, an r2d2 pool on tokio's
 //! blocking threads (why: [`super::database`]).
 //!
-//! The table (`templates/migrations/postgres/`, run by [`PostgresStore::migrate`] or
+//! The table (`migrations/postgres/` in this crate, run by [`PostgresStore::migrate`] or
 //! `session-db migrate`): `id BYTEA` (SHA-256 of the session id, length checked),
 //! `payload BYTEA`, `expires_at`, `created_at`, `updated_at` as `TIMESTAMPTZ` (no 2038
 //! limit, no session time zone involved), `version BIGINT`, an index on `expires_at`.
@@ -48,7 +48,7 @@ impl Dialect for Postgres {
     const NAME: &'static str = "postgres";
     const MIGRATIONS: &'static [(&'static str, &'static str)] = &[(
         "001_create_sessions.sql",
-        include_str!("../../../templates/migrations/postgres/001_create_sessions.sql"),
+        include_str!("../../migrations/postgres/001_create_sessions.sql"),
     )];
 
     fn statements(table: &TableName) -> Statements {

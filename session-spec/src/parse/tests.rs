@@ -158,12 +158,12 @@ fn missing_file_is_a_diagnostic() {
 #[test]
 fn templates_parse_without_warnings() {
     for (name, src) in [
-        ("minimal", include_str!("../../../templates/minimal.toml")),
-        ("auth", include_str!("../../../templates/auth.toml")),
-        ("cart", include_str!("../../../templates/cart.toml")),
+        ("minimal", include_str!("../../templates/minimal.toml")),
+        ("auth", include_str!("../../templates/auth.toml")),
+        ("cart", include_str!("../../templates/cart.toml")),
         (
             "csrf-flash",
-            include_str!("../../../templates/csrf-flash.toml"),
+            include_str!("../../templates/csrf-flash.toml"),
         ),
     ] {
         let (schema, d) = check_str(src, name);

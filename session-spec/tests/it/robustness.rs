@@ -6,10 +6,10 @@ use session_spec::Origin;
 use session_spec::parse::check_str;
 
 const TEMPLATES: &[&str] = &[
-    include_str!("../../../templates/minimal.toml"),
-    include_str!("../../../templates/auth.toml"),
-    include_str!("../../../templates/cart.toml"),
-    include_str!("../../../templates/csrf-flash.toml"),
+    include_str!("../../templates/minimal.toml"),
+    include_str!("../../templates/auth.toml"),
+    include_str!("../../templates/cart.toml"),
+    include_str!("../../templates/csrf-flash.toml"),
 ];
 
 /// Pieces of specs, spliced into templates to make near-valid documents.

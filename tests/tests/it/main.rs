@@ -8,6 +8,7 @@ mod codegen_templates;
 mod codegen_types;
 mod codegen_upgrade;
 mod cookie_budget;
+mod packaging;
 mod parity;
 mod reserved;
 mod rulebook;
