@@ -16,7 +16,11 @@
 //! | any `POST` with a missing or wrong `csrf` | `403` |
 //! | `GET /admin` | the admin page for role `admin`, else `403` |
 //! | `GET /api/session` | `{"user": ..., "cart": [...], "expires_at": ...}` |
+//!
+//! Two binaries serve it: `shop` on axum ([`app`]) and `actix_shop` on actix-web
+//! ([`actix_app`]); the end-to-end tests run the contract on both.
 
+pub mod actix_app;
 pub mod app;
 pub mod throttle;
 pub mod view;

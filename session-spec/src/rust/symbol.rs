@@ -144,6 +144,8 @@ pub const TYPE: Symbol = Symbol("type");
 pub const DIR: Symbol = Symbol("dir");
 /// `encrypt` (file, postgres, mysql, redis)
 pub const ENCRYPT: Symbol = Symbol("encrypt");
+/// `durability = "group"` (file)
+pub const DURABILITY: Symbol = Symbol("durability");
 /// `url_env = "DATABASE_URL"` (postgres, mysql, redis)
 pub const URL_ENV: Symbol = Symbol("url_env");
 /// `table = "sessions"` (postgres, mysql)
@@ -153,7 +155,8 @@ pub const MAX_PAYLOAD: Symbol = Symbol("max_payload");
 /// `prefix = "shop"` (redis)
 pub const KEY_PREFIX: Symbol = Symbol("prefix");
 /// Keys of `backend(...)`.
-pub const BACKEND_KEYS: &[Symbol] = &[TYPE, DIR, ENCRYPT, URL_ENV, TABLE, MAX_PAYLOAD, KEY_PREFIX];
+pub const BACKEND_KEYS: &[Symbol] =
+    &[TYPE, DIR, ENCRYPT, DURABILITY, URL_ENV, TABLE, MAX_PAYLOAD, KEY_PREFIX];
 
 /// Names that would put a database URL (and its password) into source code.
 pub const URL_NAMES: &[&str] = &["url", "database_url", "uri", "dsn"];
