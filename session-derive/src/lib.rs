@@ -32,7 +32,6 @@
 //! None: depend on `session-runtime` (default feature `derive`) rather than on this crate.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
-#![warn(unreachable_pub)]
 
 use proc_macro::TokenStream;
 

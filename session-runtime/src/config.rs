@@ -58,6 +58,7 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::schema::SessionSchema;
 use session_spec::{
     Backend, CookieMode, CookiePrefix, DatabaseBackend, FileDurability, Lifetime, RedisBackend,
     SameSite, Settings, SettingsProblem,
@@ -119,6 +120,26 @@ pub enum ConfigError {
     /// The resulting policy breaks a cross-cutting rule.
     #[error("invalid session settings: {}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
     Problems(Vec<SettingsProblem>),
+    /// The cookie backend was chosen (at build time or by a start-up override such as
+    /// `SESSION_BACKEND=cookie`) for a schema whose rules allow a cookie larger than
+    /// browsers keep.
+    #[error(
+        "the cookie backend cannot hold session `{schema}`: its rules allow a cookie of {bytes} bytes \
+         (name and sealed value, {data} bytes of data), {} over the {max} bytes browsers keep; \
+         keep the data server-side (`SESSION_BACKEND=memory`, `file`, `postgres` or `mysql`) or \
+         bound its fields tighter (`session-spec check --explain` shows what each one takes)",
+        .bytes - .max
+    )]
+    CookieBudget {
+        /// The schema's name.
+        schema: &'static str,
+        /// The largest cookie (name and value) the schema allows with these settings.
+        bytes: usize,
+        /// The largest session data (binary payload) the schema allows.
+        data: usize,
+        /// What browsers keep ([`session_spec::budget::MAX_COOKIE_BYTES`]).
+        max: usize,
+    },
 }
 
 /// Result alias of this module.
@@ -172,6 +193,43 @@ pub fn check(settings: &Settings) -> Result<()> {
         Ok(())
     } else {
         Err(ConfigError::Problems(problems))
+    }
+}
+
+/// Checks that the largest cookie schema `S` allows (its
+/// [`COOKIE_DATA_BYTES`](SessionSchema::COOKIE_DATA_BYTES), sealed after `settings`' cookie
+/// mode, under its cookie name) fits what browsers keep. The build refuses such a schema
+/// on the cookie backend; this refuses it when the backend, the cookie name or the mode is
+/// chosen at start-up. A schema whose size cannot be proven (a field without a bound, or
+/// [`Dynamic`](crate::Dynamic)) passes; its build warned.
+///
+/// # Errors
+/// [`ConfigError::CookieBudget`] with the numbers.
+///
+/// ```
+/// use session_runtime::{config, Dynamic, Settings};
+/// assert!(config::check_cookie_budget::<Dynamic>(&Settings::default()).is_ok());
+/// ```
+pub fn check_cookie_budget<S: SessionSchema>(settings: &Settings) -> Result<()> {
+    use session_spec::budget::{MAX_COOKIE_BYTES, Overhead};
+    let Some(data) = S::COOKIE_DATA_BYTES else {
+        return Ok(());
+    };
+    let bytes = Overhead::cookie_bytes(
+        settings.full_cookie_name().len(),
+        settings.cookie_mode,
+        S::VERSION,
+        data,
+    );
+    if bytes <= MAX_COOKIE_BYTES {
+        Ok(())
+    } else {
+        Err(ConfigError::CookieBudget {
+            schema: S::NAME,
+            bytes,
+            data,
+            max: MAX_COOKIE_BYTES,
+        })
     }
 }
 

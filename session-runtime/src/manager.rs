@@ -239,9 +239,11 @@ impl<S: SessionSchema> SessionManager<S> {
     /// `settings.cookie_mode`) with `keys`.
     ///
     /// # Errors
-    /// [`Error::Config`] when the settings break a [rule](Settings::problems) or hold
-    /// characters that cannot go into a `Set-Cookie` header.
+    /// [`Error::Config`] when the settings break a [rule](Settings::problems), hold
+    /// characters that cannot go into a `Set-Cookie` header, or when the schema's rules
+    /// allow a cookie larger than browsers keep ([`config::check_cookie_budget`]).
     pub fn cookie(settings: Settings, keys: Keys) -> Result<Self> {
+        config::check_cookie_budget::<S>(&settings)?;
         let codec = Sealer {
             context: CodecContext::cookie(&settings.full_cookie_name(), S::NAME),
             codec: Codec::new(settings.cookie_mode, keys),

@@ -36,6 +36,13 @@ pub trait SessionSchema: Send + Sync + 'static {
     const KEYS: &'static [&'static str];
     /// The storage keys whose values are redacted in `Debug` output and logs.
     const SENSITIVE: &'static [&'static str];
+    /// The largest the session data can be in a cookie (its binary payload, before the
+    /// envelope and the sealing), as the schema's rules allow; `None` when a field has no
+    /// bound. Generated code computes it at build time with `session_spec::budget`; the
+    /// cookie backend refuses at start-up a schema whose worst-case cookie exceeds what
+    /// browsers keep, for instance when a deployment switches to it with
+    /// `SESSION_BACKEND=cookie`. The default, `None`, proves nothing and refuses nothing.
+    const COOKIE_DATA_BYTES: Option<usize> = None;
 
     /// The compiled-in policy.
     fn settings() -> Settings;

@@ -100,11 +100,38 @@ impl Overhead {
             CookieMode::Encrypted => Self::ENCRYPTED,
         }
     }
+
+    /// The cookie's name and value at their largest, the bytes browsers count against
+    /// [`MAX_COOKIE_BYTES`], for a cookie name (prefix included) of `name_len` bytes,
+    /// sealed with `mode`, for a schema of `schema_version` whose data takes at most
+    /// `data` bytes (a schema's [`CookieBudget::data`], which generated code carries as
+    /// `SessionSchema::COOKIE_DATA_BYTES`). The runtime checks it at start-up, when a
+    /// deployment chooses the cookie backend.
+    ///
+    /// ```
+    /// use session_spec::CookieMode;
+    /// use session_spec::budget::{Overhead, MAX_COOKIE_BYTES};
+    /// let small = Overhead::cookie_bytes("session".len(), CookieMode::Encrypted, 1, 200);
+    /// assert!(small < 500);
+    /// let big = Overhead::cookie_bytes("session".len(), CookieMode::Encrypted, 1, 3200);
+    /// assert!(big > MAX_COOKIE_BYTES);
+    /// ```
+    pub const fn cookie_bytes(
+        name_len: usize,
+        mode: CookieMode,
+        schema_version: u32,
+        data: usize,
+    ) -> usize {
+        let sealed = Self::envelope(schema_version)
+            .saturating_add(data)
+            .saturating_add(Self::sealing(mode));
+        name_len.saturating_add(base64_len(sealed))
+    }
 }
 
 /// The length of `n` bytes in unpadded base64.
 pub const fn base64_len(n: usize) -> usize {
-    (n * 4).div_ceil(3)
+    n.saturating_mul(4).div_ceil(3)
 }
 
 /// The length of `v` as a LEB128 varint (seven bits a byte).
@@ -177,8 +204,7 @@ impl CookieBudget {
 
     /// Name plus sealed, encoded value for a data size of `data` bytes.
     pub fn total_for(&self, data: usize) -> usize {
-        let sealed = self.envelope() + data + Overhead::sealing(self.mode);
-        self.cookie_name.len() + base64_len(sealed)
+        Overhead::cookie_bytes(self.cookie_name.len(), self.mode, self.schema_version, data)
     }
 
     /// Name plus sealed value at the worst case, when every field is bounded: what the
@@ -322,6 +348,24 @@ fn value_bytes(schema: &Schema, f: &Field, ty: &FieldType) -> Result<usize, Stri
             let item = scalar_bytes(schema, f, inner)?;
             Ok(collection_bytes(n, item))
         }
+        // A set of a type with few values (a `bool`, a spec enum, a `one_of`) holds at
+        // most that many items, with or without `max_items`.
+        FieldType::Set(inner) => {
+            let limit = r
+                .max_items
+                .as_ref()
+                .map(|m| usize::try_from(m.value).unwrap_or(usize::MAX));
+            let n = match (limit, set_domain(schema, f, inner)) {
+                (Some(a), Some(b)) => a.min(b),
+                (Some(n), None) | (None, Some(n)) => n,
+                (None, None) => return Err("no `max_items`".into()),
+            };
+            if n == 0 {
+                return Ok(collection_bytes(0, 0));
+            }
+            let item = scalar_bytes(schema, f, inner)?;
+            Ok(collection_bytes(n, item))
+        }
         FieldType::Map(inner) => {
             let Some(max_items) = &r.max_items else {
                 return Err("no `max_items`".into());
@@ -343,6 +387,25 @@ fn value_bytes(schema: &Schema, f: &Field, ty: &FieldType) -> Result<usize, Stri
             Ok(collection_bytes(n, key.saturating_add(value)))
         }
         scalar => scalar_bytes(schema, f, scalar),
+    }
+}
+
+/// How many distinct items a set of `item` can hold at all, when that is few: two
+/// booleans, the variants of a spec enum, the values of a `one_of`.
+pub(crate) fn set_domain(schema: &Schema, f: &Field, item: &FieldType) -> Option<usize> {
+    if let Some(one_of) = &f.rules.one_of {
+        if !matches!(item, FieldType::Path(_)) {
+            return Some(one_of.value.len());
+        }
+    }
+    match item {
+        FieldType::Bool => Some(2),
+        FieldType::Enum(name) => schema
+            .enums
+            .iter()
+            .find(|e| e.name == *name)
+            .map(|e| e.variants.len()),
+        _ => None,
     }
 }
 
@@ -401,7 +464,7 @@ fn scalar_bytes(schema: &Schema, f: &Field, ty: &FieldType) -> Result<usize, Str
             .ok_or_else(|| format!("unknown type `{name}`")),
         FieldType::Path(p) => Err(format!("a user type (`{p}`) has no size limit")),
         FieldType::Option(inner) => scalar_bytes(schema, f, inner).map(|n| n.max(1)),
-        FieldType::Vec(_) | FieldType::Map(_) => {
+        FieldType::Vec(_) | FieldType::Set(_) | FieldType::Map(_) => {
             Err("`max_items` bounds the outer collection only".into())
         }
     }

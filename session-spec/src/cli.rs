@@ -110,7 +110,7 @@ impl Template {
 /// schema > session-spec.schema.json` writes it.
 const INIT_SCHEMA_LINE: &str = "#:schema ./session-spec.schema.json";
 
-pub fn main() -> ExitCode {
+pub(crate) fn main() -> ExitCode {
     let cli = Cli::parse();
     let color = match cli.color {
         Color::Always => true,

@@ -16,7 +16,9 @@ pub const KEYWORDS: &[&str] = &[
 /// Field names taken by the session handle's own methods (`Session::get`, `clear`, `id`,
 /// ...), by the methods of the traits every handle implements (`clone`, `into`, ...) and
 /// by the generated `validate()`: a field so named would have its getter shadowed or made
-/// ambiguous, so the validator refuses it.
+/// ambiguous, so the validator refuses it. The workspace's `tests/` crate checks the
+/// generated accessor names against the real handle with the compiler (`reserved.rs`):
+/// extend this table when the handle gains a method.
 pub const RESERVED_FIELD_NAMES: &[&str] = &[
     "clear",
     "clone",
@@ -44,14 +46,14 @@ pub const RESERVED_FIELD_NAMES: &[&str] = &[
 /// name.
 pub const BUILTIN_TYPE_NAMES: &[&str] = &[
     "bool", "i8", "i16", "i32", "i64", "u8", "u16", "u32", "u64", "f32", "f64", "String", "Option",
-    "Vec", "BTreeMap", "HashMap", "Result", "Session",
+    "Vec", "BTreeMap", "HashMap", "BTreeSet", "HashSet", "Result", "Session",
 ];
 
 /// The names of the methods the generator emits for a field (getter, setter, remover and
 /// the collection helpers), for finding two fields whose accessors collide.
 pub fn accessor_names(field: &Field) -> Vec<String> {
-    let n = &field.name;
-    let mut out = vec![n.clone(), format!("set_{n}"), format!("remove_{n}")];
+    let n = field.name.trim_start_matches("r#");
+    let mut out = vec![n.to_owned(), format!("set_{n}"), format!("remove_{n}")];
     match &field.ty.value {
         FieldType::Vec(_) => out.extend([format!("push_{n}"), format!("clear_{n}")]),
         FieldType::Map(_) => out.extend([
@@ -59,8 +61,27 @@ pub fn accessor_names(field: &Field) -> Vec<String> {
             format!("remove_{n}_entry"),
             format!("clear_{n}"),
         ]),
+        FieldType::Set(_) => out.extend([
+            format!("insert_{n}"),
+            format!("remove_{n}_item"),
+            format!("contains_{n}"),
+            format!("clear_{n}"),
+        ]),
         _ => {}
     }
+    out
+}
+
+/// Every item the generator emits for a field: its [accessors](accessor_names) (methods
+/// of the extension trait on the session handle), then the inherent items of the session
+/// type, the storage key constant `KEY_*` and the validator `validate_*`. The generator
+/// refuses two fields whose items clash.
+#[cfg(feature = "codegen")]
+pub(crate) fn generated_item_names(field: &Field) -> Vec<String> {
+    let n = field.name.trim_start_matches("r#");
+    let mut out = accessor_names(field);
+    out.push(format!("KEY_{}", n.to_uppercase()));
+    out.push(format!("validate_{n}"));
     out
 }
 

@@ -141,6 +141,9 @@ pub enum FieldType {
     Vec(Box<FieldType>),
     /// A map with `String` keys (`BTreeMap<String, T>` or `HashMap<String, T>`).
     Map(Box<FieldType>),
+    /// A set (`BTreeSet<T>` or `HashSet<T>`), stored as a JSON array of distinct items;
+    /// the generated accessors use `BTreeSet`, so items are kept in order.
+    Set(Box<FieldType>),
     /// An enum declared in the spec, by name.
     Enum(String),
     /// A user type by path that implements serde's traits (`crate::auth::Role`).
@@ -148,10 +151,10 @@ pub enum FieldType {
 }
 
 impl FieldType {
-    /// The scalar a rule applies to: the type inside `Option`, `Vec` and map values.
+    /// The scalar a rule applies to: the type inside `Option`, `Vec`, sets and map values.
     pub fn scalar(&self) -> &FieldType {
         match self {
-            Self::Option(t) | Self::Vec(t) | Self::Map(t) => t.scalar(),
+            Self::Option(t) | Self::Vec(t) | Self::Set(t) | Self::Map(t) => t.scalar(),
             t => t,
         }
     }
@@ -159,7 +162,7 @@ impl FieldType {
     /// Whether the type (or the type inside an `Option`) is a collection.
     pub fn is_collection(&self) -> bool {
         match self {
-            Self::Vec(_) | Self::Map(_) => true,
+            Self::Vec(_) | Self::Set(_) | Self::Map(_) => true,
             Self::Option(t) => t.is_collection(),
             _ => false,
         }
@@ -180,6 +183,7 @@ impl FieldType {
             Self::Option(t) => format!("Option<{}>", t.to_rust()),
             Self::Vec(t) => format!("Vec<{}>", t.to_rust()),
             Self::Map(t) => format!("BTreeMap<String, {}>", t.to_rust()),
+            Self::Set(t) => format!("BTreeSet<{}>", t.to_rust()),
             Self::Enum(n) | Self::Path(n) => n.clone(),
         }
     }
@@ -293,7 +297,7 @@ impl Value {
         match (ty, self) {
             (FieldType::Option(t), v) => v.coerce(t),
             (FieldType::Float(_), Value::Int(i)) => Value::Float(i as f64),
-            (FieldType::Vec(t), Value::Array(items)) => {
+            (FieldType::Vec(t) | FieldType::Set(t), Value::Array(items)) => {
                 Value::Array(items.into_iter().map(|v| v.coerce(t)).collect())
             }
             (FieldType::Map(t), Value::Table(items)) => {

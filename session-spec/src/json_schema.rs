@@ -61,7 +61,8 @@ pub enum FieldEntry {
 #[serde(deny_unknown_fields)]
 pub struct FieldSpec {
     /// The Rust type: `bool`, `i8`..`i64`, `u8`..`u64`, `f32`, `f64`, `String`,
-    /// `Option<T>`, `Vec<T>`, `BTreeMap<String, T>` / `HashMap<String, T>`, an enum declared
+    /// `Option<T>`, `Vec<T>`, `BTreeMap<String, T>` / `HashMap<String, T>`,
+    /// `BTreeSet<T>` / `HashSet<T>`, an enum declared
     /// under `[enums]`, or a path to your own serde type (`crate::auth::Level`).
     #[serde(rename = "type")]
     pub ty: String,
@@ -76,7 +77,7 @@ pub struct FieldSpec {
     pub key: Option<String>,
     /// Redact the value in `Debug` output and logs.
     pub sensitive: Option<bool>,
-    /// Smallest allowed number (numbers, and the numbers of an `Option`, `Vec` or map).
+    /// Smallest allowed number (numbers, and the numbers of an `Option`, `Vec`, set or map).
     pub min: Option<f64>,
     /// Largest allowed number.
     pub max: Option<f64>,
@@ -84,7 +85,7 @@ pub struct FieldSpec {
     pub min_length: Option<u64>,
     /// Most characters in a string (characters, not bytes).
     pub max_length: Option<u64>,
-    /// Most items in a `Vec` or map.
+    /// Most items in a `Vec`, set or map.
     pub max_items: Option<u64>,
     /// Most characters in a map's keys.
     pub max_key_length: Option<u64>,

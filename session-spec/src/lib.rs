@@ -50,7 +50,6 @@
 //! ```
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
-#![warn(unreachable_pub)]
 
 /// The crate's README, whose examples are compiled as doctests.
 #[cfg(all(doctest, feature = "parse", feature = "codegen"))]

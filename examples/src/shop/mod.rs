@@ -25,6 +25,7 @@ pub mod app;
 pub mod throttle;
 pub mod view;
 
+#[allow(unreachable_pub)]
 mod generated {
     include!(concat!(env!("OUT_DIR"), "/shop.rs"));
 }

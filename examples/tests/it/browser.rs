@@ -22,7 +22,7 @@ fn screenshot_path() -> PathBuf {
 }
 
 #[test]
-pub fn shop_in_a_real_browser() {
+pub(crate) fn shop_in_a_real_browser() {
     let chromium = locate(
         "CHROMIUM",
         &["/usr/bin/chromium", "/usr/bin/chromium-browser"],

@@ -27,7 +27,7 @@ fn session_files(dir: &Path) -> usize {
 /// 300 cookie-less `GET /`: no record, no cookie; the stateless token then works for an
 /// anonymous form, and a forged or missing one does not.
 #[test]
-pub fn anonymous_visitors_cost_no_record() {
+pub(crate) fn anonymous_visitors_cost_no_record() {
     let dir = TempDir::new("shop-anonymous");
     let shop = start_shop(&dir, &[]);
     let sessions = dir.path().join("sessions");
@@ -124,7 +124,7 @@ fn run_shop(envs: &[(&'static str, Vec<u8>)], args: &[&OsStr]) -> (Option<i32>, 
 }
 
 #[test]
-pub fn bad_startup_configurations_stop_the_shop_with_a_clear_error() {
+pub(crate) fn bad_startup_configurations_stop_the_shop_with_a_clear_error() {
     let dir = TempDir::new("shop-bad-config");
     let good_dir = dir.path().join("sessions");
     let good_dir = good_dir.to_str().unwrap().to_owned();

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 /// One response.
 #[derive(Debug)]
-pub struct Response {
+pub(crate) struct Response {
     pub status: u16,
     /// Header names lower-cased, in arrival order.
     pub headers: Vec<(String, String)>,
@@ -18,7 +18,7 @@ pub struct Response {
 
 impl Response {
     /// The first header called `name` (lower case).
-    pub fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
             .find(|(n, _)| n == name)
@@ -26,7 +26,7 @@ impl Response {
     }
 
     /// Every header called `name` (lower case).
-    pub fn headers(&self, name: &str) -> Vec<&str> {
+    pub(crate) fn headers(&self, name: &str) -> Vec<&str> {
         self.headers
             .iter()
             .filter(|(n, _)| n == name)
@@ -35,14 +35,14 @@ impl Response {
     }
 
     /// The body parsed as JSON; panics with the body when it is not JSON.
-    pub fn json(&self) -> serde_json::Value {
+    pub(crate) fn json(&self) -> serde_json::Value {
         serde_json::from_str(&self.body)
             .unwrap_or_else(|e| panic!("response is not JSON ({e}): {}", self.body))
     }
 }
 
 /// Sends one request and reads the whole response.
-pub fn request(
+pub(crate) fn request(
     addr: SocketAddr,
     method: &str,
     path: &str,
@@ -114,7 +114,7 @@ pub fn request(
 }
 
 /// `application/x-www-form-urlencoded` encoding of `pairs`.
-pub fn form(pairs: &[(&str, &str)]) -> String {
+pub(crate) fn form(pairs: &[(&str, &str)]) -> String {
     fn enc(s: &str) -> String {
         s.bytes()
             .map(|b| match b {
@@ -135,14 +135,14 @@ pub fn form(pairs: &[(&str, &str)]) -> String {
 
 /// A browser-like client: keeps cookies between requests.
 #[derive(Debug)]
-pub struct Client {
+pub(crate) struct Client {
     pub addr: SocketAddr,
     /// Cookie name to value.
     pub cookies: BTreeMap<String, String>,
 }
 
 impl Client {
-    pub fn new(addr: SocketAddr) -> Self {
+    pub(crate) fn new(addr: SocketAddr) -> Self {
         Self {
             addr,
             cookies: BTreeMap::new(),
@@ -180,11 +180,11 @@ impl Client {
         response
     }
 
-    pub fn get(&mut self, path: &str) -> Response {
+    pub(crate) fn get(&mut self, path: &str) -> Response {
         self.send("GET", path, &[], b"")
     }
 
-    pub fn post_form(&mut self, path: &str, pairs: &[(&str, &str)]) -> Response {
+    pub(crate) fn post_form(&mut self, path: &str, pairs: &[(&str, &str)]) -> Response {
         let body = form(pairs);
         self.send(
             "POST",

@@ -38,7 +38,7 @@ fn start_logged_shop(dir: &TempDir, rust_log: &str) -> (Server, PathBuf, PathBuf
 }
 
 #[test]
-pub fn a_store_failure_is_logged_as_one_error_line() {
+pub(crate) fn a_store_failure_is_logged_as_one_error_line() {
     let dir = TempDir::new("shop-log-error");
     let (shop, sessions, log) = start_logged_shop(&dir, "");
     let mut client = Client::new(shop.addr);
@@ -63,7 +63,7 @@ pub fn a_store_failure_is_logged_as_one_error_line() {
 }
 
 #[test]
-pub fn rust_log_turns_on_the_runtime_debug_lines() {
+pub(crate) fn rust_log_turns_on_the_runtime_debug_lines() {
     let dir = TempDir::new("shop-log-debug");
     let (shop, _, log) = start_logged_shop(&dir, "session_runtime=debug,warn");
     let mut client = Client::new(shop.addr);

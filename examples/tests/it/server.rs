@@ -7,7 +7,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// A port that was free a moment ago (for programs that cannot be told to use port 0).
-pub fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .expect("free port")
@@ -15,10 +15,10 @@ pub fn free_port() -> u16 {
 }
 
 /// A fresh directory under `target/`, removed on drop.
-pub struct TempDir(PathBuf);
+pub(crate) struct TempDir(PathBuf);
 
 impl TempDir {
-    pub fn new(label: &str) -> Self {
+    pub(crate) fn new(label: &str) -> Self {
         static COUNTER: AtomicUsize = AtomicUsize::new(0);
         let n = COUNTER.fetch_add(1, Ordering::Relaxed);
         let base = Path::new(env!("CARGO_TARGET_TMPDIR"));
@@ -28,7 +28,7 @@ impl TempDir {
         Self(dir)
     }
 
-    pub fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         &self.0
     }
 }
@@ -40,7 +40,7 @@ impl Drop for TempDir {
 }
 
 /// A running example server, killed on drop.
-pub struct Server {
+pub(crate) struct Server {
     child: Child,
     /// The address of the first (often only) listener.
     pub addr: SocketAddr,
@@ -51,24 +51,24 @@ pub struct Server {
 
 impl Server {
     /// Starts `binary` with `PORT=0` and `envs`, and reads the address it prints.
-    pub fn start(binary: &str, args: &[&str], envs: &[(&str, &str)]) -> Self {
+    pub(crate) fn start(binary: &str, args: &[&str], envs: &[(&str, &str)]) -> Self {
         Self::start_listeners(binary, args, envs, 1)
     }
 
     /// Starts `binary` in the working directory `cwd`.
-    pub fn start_in(binary: &str, cwd: &Path, envs: &[(&str, &str)]) -> Self {
+    pub(crate) fn start_in(binary: &str, cwd: &Path, envs: &[(&str, &str)]) -> Self {
         Self::spawn(binary, &[], envs, 1, Some(cwd), Stdio::inherit())
     }
 
     /// Starts `binary` with its stderr (its log) written to the file `log`.
-    pub fn start_logged(binary: &str, envs: &[(&str, &str)], log: &Path) -> Self {
+    pub(crate) fn start_logged(binary: &str, envs: &[(&str, &str)], log: &Path) -> Self {
         let file = std::fs::File::create(log).expect("create log file");
         Self::spawn(binary, &[], envs, 1, None, Stdio::from(file))
     }
 
     /// Starts `binary` and reads `count` addresses from its first lines of output
     /// (`listening on http://ADDR/`).
-    pub fn start_listeners(
+    pub(crate) fn start_listeners(
         binary: &str,
         args: &[&str],
         envs: &[(&str, &str)],
@@ -133,7 +133,7 @@ impl Server {
         }
     }
 
-    pub fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
     }
 }

@@ -7,7 +7,7 @@ use crate::http::{Client, Response};
 use crate::server::{Server, TempDir};
 
 /// A test key in the toolkit's text form (32 bytes of secret).
-pub const KEY: &str = "base64:c2hvcC1lbmQtdG8tZW5kLXRlc3Qta2V5LTMyYnl0ZXMhIQ";
+pub(crate) const KEY: &str = "base64:c2hvcC1lbmQtdG8tZW5kLXRlc3Qta2V5LTMyYnl0ZXMhIQ";
 
 thread_local! {
     /// The binary the contract tests of this thread drive (each test runs on its own
@@ -16,13 +16,13 @@ thread_local! {
 }
 
 /// The shop binary under test: `shop`, or `actix_shop` inside [`on_actix`].
-pub fn shop_binary() -> &'static str {
+pub(crate) fn shop_binary() -> &'static str {
     SHOP_BINARY.with(Cell::get)
 }
 
 /// Runs a contract test against `actix_shop`, the same shop on actix-web (see
 /// `crate::actix_shop`).
-pub fn on_actix<T>(test: impl FnOnce() -> T) -> T {
+pub(crate) fn on_actix<T>(test: impl FnOnce() -> T) -> T {
     let axum = SHOP_BINARY.with(|binary| binary.replace(env!("CARGO_BIN_EXE_actix_shop")));
     let out = test();
     SHOP_BINARY.with(|binary| binary.set(axum));
@@ -30,7 +30,7 @@ pub fn on_actix<T>(test: impl FnOnce() -> T) -> T {
 }
 
 /// The shop on a free port, its sessions in a fresh directory; `extra` adds variables.
-pub fn start_shop(dir: &TempDir, extra: &[(&str, &str)]) -> Server {
+pub(crate) fn start_shop(dir: &TempDir, extra: &[(&str, &str)]) -> Server {
     let sessions = dir.path().join("sessions");
     let sessions = sessions.to_str().expect("utf-8 path");
     let mut envs = vec![("SESSION_KEY", KEY), ("SESSION_FILE_DIR", sessions)];
@@ -39,7 +39,7 @@ pub fn start_shop(dir: &TempDir, extra: &[(&str, &str)]) -> Server {
 }
 
 /// The value of the hidden `csrf` field of the page's first form.
-pub fn csrf_of(page: &Response) -> String {
+pub(crate) fn csrf_of(page: &Response) -> String {
     let marker = r#"name="csrf" value=""#;
     let start = page
         .body
@@ -77,7 +77,7 @@ fn session_json(client: &mut Client) -> serde_json::Value {
 }
 
 #[test]
-pub fn first_login_sets_a_cookie_with_the_secure_flags() {
+pub(crate) fn first_login_sets_a_cookie_with_the_secure_flags() {
     let dir = TempDir::new("shop-flags");
     let shop = start_shop(&dir, &[]);
     let mut client = Client::new(shop.addr);
@@ -116,7 +116,7 @@ pub fn first_login_sets_a_cookie_with_the_secure_flags() {
 }
 
 #[test]
-pub fn login_rotates_the_session_id_and_keeps_the_cart() {
+pub(crate) fn login_rotates_the_session_id_and_keeps_the_cart() {
     let dir = TempDir::new("shop-login");
     let shop = start_shop(&dir, &[]);
     let mut client = Client::new(shop.addr);
@@ -153,7 +153,7 @@ pub fn login_rotates_the_session_id_and_keeps_the_cart() {
 }
 
 #[test]
-pub fn a_missing_or_wrong_csrf_token_is_refused_with_403() {
+pub(crate) fn a_missing_or_wrong_csrf_token_is_refused_with_403() {
     let dir = TempDir::new("shop-csrf");
     let shop = start_shop(&dir, &[]);
     let mut client = Client::new(shop.addr);
@@ -192,7 +192,7 @@ pub fn a_missing_or_wrong_csrf_token_is_refused_with_403() {
 }
 
 #[test]
-pub fn invalid_cart_items_give_422_naming_the_rule() {
+pub(crate) fn invalid_cart_items_give_422_naming_the_rule() {
     let dir = TempDir::new("shop-cart");
     let shop = start_shop(&dir, &[]);
     let mut client = Client::new(shop.addr);
@@ -234,7 +234,7 @@ pub fn invalid_cart_items_give_422_naming_the_rule() {
 /// cookie budget: a session filled to every limit, with the costliest characters the
 /// rules allow, still fits.
 #[test]
-pub fn a_full_session_fits_the_cookie_backend() {
+pub(crate) fn a_full_session_fits_the_cookie_backend() {
     let shop = Server::start(
         shop_binary(),
         &[],
@@ -280,7 +280,7 @@ pub fn a_full_session_fits_the_cookie_backend() {
 }
 
 #[test]
-pub fn the_admin_page_is_for_admins_only() {
+pub(crate) fn the_admin_page_is_for_admins_only() {
     let dir = TempDir::new("shop-admin");
     let shop = start_shop(&dir, &[]);
 
@@ -301,7 +301,7 @@ pub fn the_admin_page_is_for_admins_only() {
 }
 
 #[test]
-pub fn a_refused_username_is_422_and_changes_nothing() {
+pub(crate) fn a_refused_username_is_422_and_changes_nothing() {
     let dir = TempDir::new("shop-username");
     let shop = start_shop(&dir, &[]);
     let mut client = Client::new(shop.addr);
@@ -324,7 +324,7 @@ pub fn a_refused_username_is_422_and_changes_nothing() {
 }
 
 #[test]
-pub fn flash_messages_show_once() {
+pub(crate) fn flash_messages_show_once() {
     let dir = TempDir::new("shop-flash");
     let shop = start_shop(&dir, &[]);
     let mut client = Client::new(shop.addr);
@@ -340,7 +340,7 @@ pub fn flash_messages_show_once() {
 }
 
 #[test]
-pub fn logout_destroys_the_session() {
+pub(crate) fn logout_destroys_the_session() {
     let dir = TempDir::new("shop-logout");
     let shop = start_shop(&dir, &[]);
     let mut client = Client::new(shop.addr);
@@ -385,7 +385,7 @@ pub fn logout_destroys_the_session() {
 }
 
 #[test]
-pub fn api_session_reports_user_cart_and_expiry() {
+pub(crate) fn api_session_reports_user_cart_and_expiry() {
     let dir = TempDir::new("shop-api");
     let shop = start_shop(&dir, &[]);
     let mut client = Client::new(shop.addr);
@@ -424,7 +424,7 @@ pub fn api_session_reports_user_cart_and_expiry() {
 }
 
 #[test]
-pub fn config_file_and_environment_override_the_compiled_policy() {
+pub(crate) fn config_file_and_environment_override_the_compiled_policy() {
     let dir = TempDir::new("shop-config");
     let config = dir.path().join("shop.toml");
     std::fs::write(
@@ -467,7 +467,7 @@ pub fn config_file_and_environment_override_the_compiled_policy() {
 }
 
 #[test]
-pub fn the_shipped_production_config_hardens_the_cookie() {
+pub(crate) fn the_shipped_production_config_hardens_the_cookie() {
     let dir = TempDir::new("shop-production");
     let config = concat!(env!("CARGO_MANIFEST_DIR"), "/shop/production.toml");
     let sessions = dir.path().join("sessions");
@@ -498,7 +498,7 @@ pub fn the_shipped_production_config_hardens_the_cookie() {
 }
 
 #[test]
-pub fn an_invalid_override_stops_the_program_with_a_clear_error() {
+pub(crate) fn an_invalid_override_stops_the_program_with_a_clear_error() {
     let mut command = std::process::Command::new(shop_binary());
     // No `SESSION_*` variable of the caller (the test command exports some) leaks in.
     for (name, _) in std::env::vars_os() {
@@ -521,7 +521,7 @@ pub fn an_invalid_override_stops_the_program_with_a_clear_error() {
 /// The one test that sleeps: a black-box check that the real binary ends a session after
 /// the lifetime it was started with (time inside the runtime is tested with a mock clock).
 #[test]
-pub fn a_session_ends_after_its_two_second_lifetime() {
+pub(crate) fn a_session_ends_after_its_two_second_lifetime() {
     let dir = TempDir::new("shop-expiry");
     let shop = start_shop(&dir, &[("SESSION_EXPIRATION_TIME", "2s")]);
     let mut client = Client::new(shop.addr);
@@ -537,7 +537,7 @@ pub fn a_session_ends_after_its_two_second_lifetime() {
 }
 
 #[test]
-pub fn the_same_binary_runs_on_the_cookie_backend() {
+pub(crate) fn the_same_binary_runs_on_the_cookie_backend() {
     let dir = TempDir::new("shop-cookie");
     // Run where the spec's file directory would be, to see that nothing lands there.
     let shop = Server::start_in(
@@ -590,7 +590,7 @@ fn retry_after(response: &Response) -> u64 {
 }
 
 #[test]
-pub fn five_failed_logins_give_429_with_retry_after_and_a_readable_page() {
+pub(crate) fn five_failed_logins_give_429_with_retry_after_and_a_readable_page() {
     let dir = TempDir::new("shop-throttle");
     let shop = start_shop(&dir, &[]);
     let mut client = Client::new(shop.addr);
@@ -626,7 +626,7 @@ pub fn five_failed_logins_give_429_with_retry_after_and_a_readable_page() {
 /// The second test that sleeps (see `a_session_ends_after_its_two_second_lifetime`): the
 /// real binary with a 3-second window, waiting out the `Retry-After` it sent.
 #[test]
-pub fn a_throttled_session_may_log_in_again_after_its_window() {
+pub(crate) fn a_throttled_session_may_log_in_again_after_its_window() {
     let dir = TempDir::new("shop-throttle-window");
     let shop = start_shop(&dir, &[("SHOP_LOGIN_WINDOW", "3s")]);
     let mut client = Client::new(shop.addr);
@@ -639,7 +639,7 @@ pub fn a_throttled_session_may_log_in_again_after_its_window() {
 }
 
 #[test]
-pub fn a_successful_login_resets_the_failure_count() {
+pub(crate) fn a_successful_login_resets_the_failure_count() {
     let dir = TempDir::new("shop-throttle-reset");
     let shop = start_shop(&dir, &[]);
     let mut client = Client::new(shop.addr);
@@ -651,7 +651,7 @@ pub fn a_successful_login_resets_the_failure_count() {
 }
 
 #[test]
-pub fn an_invalid_login_window_stops_the_program_with_a_clear_error() {
+pub(crate) fn an_invalid_login_window_stops_the_program_with_a_clear_error() {
     let mut command = std::process::Command::new(shop_binary());
     for (name, _) in std::env::vars_os() {
         if name.to_string_lossy().starts_with("SESSION_") {

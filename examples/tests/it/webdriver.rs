@@ -18,7 +18,7 @@ const ELEMENT_KEY: &str = "element-6066-11e4-a52e-4f735466cecf";
 
 /// Finds an executable: the environment variable `var` if set, else the first of
 /// `candidates` that exists. Panics with an install hint when none does.
-pub fn locate(var: &str, candidates: &[&str]) -> PathBuf {
+pub(crate) fn locate(var: &str, candidates: &[&str]) -> PathBuf {
     if let Some(path) = std::env::var_os(var) {
         let path = PathBuf::from(path);
         assert!(
@@ -41,14 +41,14 @@ pub fn locate(var: &str, candidates: &[&str]) -> PathBuf {
 }
 
 /// A running chromedriver process, stopped on drop.
-pub struct Driver {
+pub(crate) struct Driver {
     child: Child,
     pub addr: SocketAddr,
 }
 
 impl Driver {
     /// Starts chromedriver on a free loopback port and waits until it is ready.
-    pub fn start(chromedriver: &Path) -> Self {
+    pub(crate) fn start(chromedriver: &Path) -> Self {
         let port = crate::server::free_port();
         let child = Command::new(chromedriver)
             .arg(format!("--port={port}"))
@@ -107,7 +107,7 @@ impl Driver {
     }
 
     /// Opens a headless Chromium session with a fresh profile in `profile`.
-    pub fn new_session(&self, chromium: &Path, profile: &Path) -> Browser<'_> {
+    pub(crate) fn new_session(&self, chromium: &Path, profile: &Path) -> Browser<'_> {
         let caps = json!({
             "capabilities": { "alwaysMatch": {
                 "browserName": "chrome",
@@ -137,13 +137,13 @@ impl Drop for Driver {
 }
 
 /// One browser session; closed on drop.
-pub struct Browser<'d> {
+pub(crate) struct Browser<'d> {
     driver: &'d Driver,
     id: String,
 }
 
 /// An element reference.
-pub struct Element(String);
+pub(crate) struct Element(String);
 
 impl Browser<'_> {
     fn call(&self, method: &str, path: &str, body: &Value) -> Value {
@@ -151,15 +151,15 @@ impl Browser<'_> {
             .call(method, &format!("/session/{}{path}", self.id), body)
     }
 
-    pub fn goto(&self, url: &str) {
+    pub(crate) fn goto(&self, url: &str) {
         self.call("POST", "/url", &json!({ "url": url }));
     }
 
-    pub fn refresh(&self) {
+    pub(crate) fn refresh(&self) {
         self.call("POST", "/refresh", &json!({}));
     }
 
-    pub fn find(&self, css: &str) -> Element {
+    pub(crate) fn find(&self, css: &str) -> Element {
         let v = self.call(
             "POST",
             "/element",
@@ -169,7 +169,7 @@ impl Browser<'_> {
     }
 
     /// How many elements match `css`.
-    pub fn count(&self, css: &str) -> usize {
+    pub(crate) fn count(&self, css: &str) -> usize {
         let v = self.call(
             "POST",
             "/elements",
@@ -178,7 +178,7 @@ impl Browser<'_> {
         v.as_array().map_or(0, Vec::len)
     }
 
-    pub fn text(&self, css: &str) -> String {
+    pub(crate) fn text(&self, css: &str) -> String {
         let e = self.find(css);
         self.call("GET", &format!("/element/{}/text", e.0), &json!({}))
             .as_str()
@@ -186,7 +186,7 @@ impl Browser<'_> {
             .to_owned()
     }
 
-    pub fn type_into(&self, css: &str, text: &str) {
+    pub(crate) fn type_into(&self, css: &str, text: &str) {
         let e = self.find(css);
         self.call("POST", &format!("/element/{}/clear", e.0), &json!({}));
         self.call(
@@ -196,14 +196,14 @@ impl Browser<'_> {
         );
     }
 
-    pub fn click(&self, css: &str) {
+    pub(crate) fn click(&self, css: &str) {
         let e = self.find(css);
         self.call("POST", &format!("/element/{}/click", e.0), &json!({}));
     }
 
     /// Clicks a button that submits a form, and waits until the next page has loaded: the
     /// old document is gone (its root element is stale) and the new one is complete.
-    pub fn submit(&self, css: &str) {
+    pub(crate) fn submit(&self, css: &str) {
         let old = self.find("html");
         self.click(css);
         let deadline = Instant::now() + Duration::from_secs(15);
@@ -225,7 +225,7 @@ impl Browser<'_> {
     }
 
     /// Runs `script` (a function body) in the page and returns its result.
-    pub fn execute(&self, script: &str) -> Value {
+    pub(crate) fn execute(&self, script: &str) -> Value {
         self.call(
             "POST",
             "/execute/sync",
@@ -233,7 +233,7 @@ impl Browser<'_> {
         )
     }
 
-    pub fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         self.call("GET", "/url", &json!({}))
             .as_str()
             .unwrap_or_default()
@@ -242,7 +242,7 @@ impl Browser<'_> {
 
     /// The cookies the browser holds for the current page, HttpOnly ones included
     /// (WebDriver sees them; page scripts must not).
-    pub fn cookies(&self) -> Vec<Value> {
+    pub(crate) fn cookies(&self) -> Vec<Value> {
         self.call("GET", "/cookie", &json!({}))
             .as_array()
             .cloned()
@@ -250,7 +250,7 @@ impl Browser<'_> {
     }
 
     /// A PNG screenshot of the viewport.
-    pub fn screenshot(&self) -> Vec<u8> {
+    pub(crate) fn screenshot(&self) -> Vec<u8> {
         use base64::Engine;
         let v = self.call("GET", "/screenshot", &json!({}));
         base64::engine::general_purpose::STANDARD

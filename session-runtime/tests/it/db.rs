@@ -12,10 +12,10 @@ use session_runtime::store::database::{Dialect, DieselStore, DieselStoreBuilder}
 use session_runtime::{Record, SessionStore, StoreError, StoreKey, Timestamp};
 
 /// Serialises the outage test (which stops the server) against the other tests.
-pub type ServerLock = tokio::sync::RwLock<()>;
+pub(crate) type ServerLock = tokio::sync::RwLock<()>;
 
 /// The value of a server URL variable; panics, naming it, when it is missing.
-pub fn env_url(var: &str) -> String {
+pub(crate) fn env_url(var: &str) -> String {
     match std::env::var(var) {
         Ok(url) if !url.is_empty() => url,
         _ => panic!(
@@ -26,7 +26,7 @@ pub fn env_url(var: &str) -> String {
 }
 
 /// A fresh table name for one test.
-pub fn table_name(prefix: &str) -> String {
+pub(crate) fn table_name(prefix: &str) -> String {
     let mut bytes = [0u8; 6];
     getrandom::getrandom(&mut bytes).expect("randomness");
     let suffix: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
@@ -34,7 +34,10 @@ pub fn table_name(prefix: &str) -> String {
 }
 
 /// Builds, connects and migrates a store on a fresh table.
-pub async fn fresh<D: Dialect>(builder: DieselStoreBuilder<D>, prefix: &str) -> DieselStore<D> {
+pub(crate) async fn fresh<D: Dialect>(
+    builder: DieselStoreBuilder<D>,
+    prefix: &str,
+) -> DieselStore<D> {
     let store = builder
         .table(table_name(prefix))
         .connect()
@@ -45,13 +48,13 @@ pub async fn fresh<D: Dialect>(builder: DieselStoreBuilder<D>, prefix: &str) -> 
     store
 }
 
-pub fn key() -> StoreKey {
+pub(crate) fn key() -> StoreKey {
     let mut bytes = [0u8; 32];
     getrandom::getrandom(&mut bytes).expect("randomness");
     StoreKey(bytes)
 }
 
-pub fn rec(payload: &[u8], expires_at: Timestamp, version: u64) -> Record {
+pub(crate) fn rec(payload: &[u8], expires_at: Timestamp, version: u64) -> Record {
     Record {
         payload: payload.to_vec(),
         expires_at,
@@ -61,7 +64,7 @@ pub fn rec(payload: &[u8], expires_at: Timestamp, version: u64) -> Record {
 
 /// The shared conformance suite (the `stores` helper's), every check, the manager-level
 /// ones (races included) too.
-pub async fn conformance<D: Dialect>(store: &DieselStore<D>) {
+pub(crate) async fn conformance<D: Dialect>(store: &DieselStore<D>) {
     session_runtime::conformance::run_all(store, &session_runtime::conformance::clock()).await;
     let storage = session_runtime::store::Storage::Server(Arc::new(store.clone()));
     session_runtime::conformance::manager::run_all(
@@ -73,7 +76,7 @@ pub async fn conformance<D: Dialect>(store: &DieselStore<D>) {
 
 /// The shared background purge task removes a database store's expired rows, by the
 /// application's (mock) clock, and leaves live ones.
-pub async fn purge_task<D: Dialect>(store: &DieselStore<D>) {
+pub(crate) async fn purge_task<D: Dialect>(store: &DieselStore<D>) {
     let clock = session_runtime::MockClock::new(Timestamp(1_800_000_000));
     let (old, live) = (key(), key());
     store
@@ -112,7 +115,7 @@ pub async fn purge_task<D: Dialect>(store: &DieselStore<D>) {
 
 /// `store::open` with a database backend from the settings: connects, creates the table,
 /// enforces the configured cap.
-pub async fn open_from_settings(backend: session_runtime::spec::settings::Backend) {
+pub(crate) async fn open_from_settings(backend: session_runtime::spec::settings::Backend) {
     use session_runtime::store::{OpenOptions, Storage};
     let storage = session_runtime::store::open(&backend, &OpenOptions::new())
         .await
@@ -144,7 +147,7 @@ pub async fn open_from_settings(backend: session_runtime::spec::settings::Backen
 
 /// Two stores on one table, one of them with its connections in another time zone: the
 /// same records, the same expiry decisions (the application's clock only).
-pub async fn same_answers_across_time_zones<D: Dialect>(
+pub(crate) async fn same_answers_across_time_zones<D: Dialect>(
     utc: &DieselStore<D>,
     other: &DieselStore<D>,
 ) {
@@ -180,7 +183,7 @@ pub async fn same_answers_across_time_zones<D: Dialect>(
 }
 
 /// 2040-01-01T00:00:00Z and later round-trip (no 2038 limit).
-pub async fn expiry_after_2038<D: Dialect>(store: &DieselStore<D>) {
+pub(crate) async fn expiry_after_2038<D: Dialect>(store: &DieselStore<D>) {
     let y2040 = Timestamp(2_208_988_800);
     let k = key();
     store.create(&k, &rec(b"future", y2040, 0)).await.unwrap();
@@ -205,7 +208,7 @@ pub async fn expiry_after_2038<D: Dialect>(store: &DieselStore<D>) {
 
 /// Over the cap: `TooLarge`, nothing stored or changed; at the cap (300 KiB, above
 /// MySQL's 64 KiB `BLOB`): stored exactly.
-pub async fn payload_cap<D: Dialect>(store: &DieselStore<D>) {
+pub(crate) async fn payload_cap<D: Dialect>(store: &DieselStore<D>) {
     let cap = store.max_payload();
     assert_eq!(
         cap,
@@ -247,7 +250,7 @@ pub async fn payload_cap<D: Dialect>(store: &DieselStore<D>) {
 /// A logout racing a slow request that loaded the session before the logout and saves
 /// after it (or at the same time): the save fails with `NotFound` (or lands before the
 /// delete), and the session never comes back.
-pub async fn logout_races_slow_request<D: Dialect>(store: &DieselStore<D>, trials: usize) {
+pub(crate) async fn logout_races_slow_request<D: Dialect>(store: &DieselStore<D>, trials: usize) {
     let now = Timestamp(1_800_000_000);
     let exp = now.add_seconds(3600);
     let mut brought_back = 0;
@@ -298,7 +301,7 @@ pub async fn logout_races_slow_request<D: Dialect>(store: &DieselStore<D>, trial
 /// 64 concurrent increments of one counter. Single attempts: the final value equals the
 /// successful saves and every other attempt was a reported `Conflict` (lost silently = 0).
 /// With retries on conflict: the final value is 64.
-pub async fn concurrent_increments<D: Dialect>(store: &DieselStore<D>) {
+pub(crate) async fn concurrent_increments<D: Dialect>(store: &DieselStore<D>) {
     let now = Timestamp(1_800_000_000);
     let exp = now.add_seconds(3600);
     for retry in [false, true] {
@@ -370,7 +373,7 @@ pub async fn concurrent_increments<D: Dialect>(store: &DieselStore<D>) {
 
 /// Purge in batches, twice at once and during traffic: every expired row is removed
 /// exactly once, no live row is touched, concurrent saves keep working.
-pub async fn purge_in_batches<D: Dialect>(store: &DieselStore<D>) {
+pub(crate) async fn purge_in_batches<D: Dialect>(store: &DieselStore<D>) {
     let now = Timestamp(1_800_000_000);
     let expired = 1_200usize;
     let mut tasks = Vec::new();
@@ -429,7 +432,7 @@ pub async fn purge_in_batches<D: Dialect>(store: &DieselStore<D>) {
 }
 
 /// A wrong table name is refused before any SQL runs.
-pub async fn table_name_is_validated<D: Dialect>(builder: DieselStoreBuilder<D>) {
+pub(crate) async fn table_name_is_validated<D: Dialect>(builder: DieselStoreBuilder<D>) {
     for bad in [
         "",
         "sessions; DROP TABLE users",
@@ -448,7 +451,7 @@ pub async fn table_name_is_validated<D: Dialect>(builder: DieselStoreBuilder<D>)
 }
 
 /// Unreachable at start: a clear `Unavailable` naming the host, never the password.
-pub async fn unreachable_at_start<D: Dialect>(builder: DieselStoreBuilder<D>, port: u16) {
+pub(crate) async fn unreachable_at_start<D: Dialect>(builder: DieselStoreBuilder<D>, port: u16) {
     let error = builder.connect().await.expect_err("nothing listens there");
     let message = error.to_string();
     println!("unreachable database: {message}");
@@ -464,7 +467,7 @@ pub async fn unreachable_at_start<D: Dialect>(builder: DieselStoreBuilder<D>, po
 }
 
 /// A wrong password: refused with `Unavailable`, the host named, the password not shown.
-pub async fn wrong_password<D: Dialect>(builder: DieselStoreBuilder<D>, host: &str) {
+pub(crate) async fn wrong_password<D: Dialect>(builder: DieselStoreBuilder<D>, host: &str) {
     let message = builder
         .connect()
         .await
@@ -482,7 +485,7 @@ pub async fn wrong_password<D: Dialect>(builder: DieselStoreBuilder<D>, host: &s
 }
 
 /// Replaces the password of a `scheme://user:password@host:port/db` URL.
-pub fn with_password(url: &str, password: &str) -> String {
+pub(crate) fn with_password(url: &str, password: &str) -> String {
     let (scheme, rest) = url.split_once("://").unwrap();
     let (userinfo, host) = rest.rsplit_once('@').unwrap();
     let user = userinfo.split_once(':').map_or(userinfo, |(u, _)| u);
@@ -490,7 +493,7 @@ pub fn with_password(url: &str, password: &str) -> String {
 }
 
 /// The `host:port` of a URL.
-pub fn host_port(url: &str) -> String {
+pub(crate) fn host_port(url: &str) -> String {
     let rest = url.split_once("://").unwrap().1;
     let authority = rest.split('/').next().unwrap();
     authority
@@ -500,13 +503,13 @@ pub fn host_port(url: &str) -> String {
 }
 
 /// A port with nothing listening on it.
-pub fn dead_port() -> u16 {
+pub(crate) fn dead_port() -> u16 {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     listener.local_addr().unwrap().port()
 }
 
 /// Runs the server control script (`SESSION_TEST_*_CTL`) with `stop` or `start`.
-pub async fn server_ctl(var: &str, action: &str) {
+pub(crate) async fn server_ctl(var: &str, action: &str) {
     let ctl = env_url(var);
     let action = action.to_owned();
     let status =
@@ -525,7 +528,7 @@ pub async fn server_ctl(var: &str, action: &str) {
 /// fail with `Unavailable` (never panic, never another error) within the pool timeout;
 /// afterwards the same store serves again without a restart, and every session created
 /// before the outage is still there, unchanged.
-pub async fn outage<D: Dialect>(store: &DieselStore<D>, ctl_var: &str) {
+pub(crate) async fn outage<D: Dialect>(store: &DieselStore<D>, ctl_var: &str) {
     let now = Timestamp(1_800_000_000);
     let exp = now.add_seconds(3600);
     let before: Vec<(StoreKey, Vec<u8>)> = (0..50)
@@ -655,7 +658,7 @@ pub async fn outage<D: Dialect>(store: &DieselStore<D>, ctl_var: &str) {
 /// removes the expired rows in batches and says how many; the URL comes from the named
 /// environment variable and never appears in the output.
 #[cfg(feature = "db-cli")]
-pub async fn cli_migrate_and_purge<D: Dialect>(
+pub(crate) async fn cli_migrate_and_purge<D: Dialect>(
     builder: DieselStoreBuilder<D>,
     backend: &str,
     url_var: &str,
@@ -714,7 +717,10 @@ pub async fn cli_migrate_and_purge<D: Dialect>(
 /// The model-based test of the manager (`model.rs`), a shorter run on a database server:
 /// random interleavings of requests, the invariants checked after every step, a fresh
 /// table per case.
-pub fn manager_model<D: Dialect>(server: &ServerLock, builder: fn() -> DieselStoreBuilder<D>) {
+pub(crate) fn manager_model<D: Dialect>(
+    server: &ServerLock,
+    builder: fn() -> DieselStoreBuilder<D>,
+) {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -730,7 +736,7 @@ pub fn manager_model<D: Dialect>(server: &ServerLock, builder: fn() -> DieselSto
 /// table; the stores are opened by `store::open` with each key set of the rotation story
 /// ([`crate::sealed::rotation_story`]); `raw` reads the table's payloads with SQL, and
 /// `row` prints one whole row as text.
-pub async fn encrypted_at_rest(
+pub(crate) async fn encrypted_at_rest(
     label: &str,
     backend: session_runtime::spec::settings::Backend,
     raw: impl Fn() -> Vec<Vec<u8>> + Clone + Send + Sync + 'static,

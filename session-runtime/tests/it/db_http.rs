@@ -31,7 +31,7 @@ async fn logout(session: Session) -> &'static str {
 
 /// One app instance on its own port, with its own pool (or connection) on the shared
 /// table (or Redis).
-pub async fn serve(store: impl SessionStore) -> (SocketAddr, tokio::task::JoinHandle<()>) {
+pub(crate) async fn serve(store: impl SessionStore) -> (SocketAddr, tokio::task::JoinHandle<()>) {
     let manager: SessionManager =
         SessionManager::with_store(crate::support::settings(), Arc::new(store)).unwrap();
     let app = Router::new()
@@ -50,14 +50,14 @@ pub async fn serve(store: impl SessionStore) -> (SocketAddr, tokio::task::JoinHa
 
 /// A response: status, `name=value` of the first `Set-Cookie`, body.
 #[derive(Debug)]
-pub struct Reply {
+pub(crate) struct Reply {
     pub status: u16,
     pub cookie: Option<String>,
     pub body: String,
 }
 
 /// A minimal HTTP/1.1 GET over a fresh connection.
-pub async fn get_path(addr: SocketAddr, path: &str, cookie: Option<&str>) -> Reply {
+pub(crate) async fn get_path(addr: SocketAddr, path: &str, cookie: Option<&str>) -> Reply {
     let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
     let cookie = cookie
         .map(|c| format!("Cookie: {c}\r\n"))
@@ -92,7 +92,7 @@ pub async fn get_path(addr: SocketAddr, path: &str, cookie: Option<&str>) -> Rep
 }
 
 /// A login on one instance is seen on the other; a logout on the other ends it on both.
-pub async fn two_instances(a: impl SessionStore, b: impl SessionStore) {
+pub(crate) async fn two_instances(a: impl SessionStore, b: impl SessionStore) {
     let (addr_a, task_a) = serve(a).await;
     let (addr_b, task_b) = serve(b).await;
     assert_ne!(addr_a.port(), addr_b.port());
@@ -118,7 +118,7 @@ pub async fn two_instances(a: impl SessionStore, b: impl SessionStore) {
 /// Stops the database while the app serves: session routes answer 503, `/health` 200;
 /// after the restart the same process serves the same session again.
 #[cfg(any(feature = "postgres", feature = "mysql"))]
-pub async fn outage_over_http<D: Dialect>(store: DieselStore<D>, ctl_var: &str) {
+pub(crate) async fn outage_over_http<D: Dialect>(store: DieselStore<D>, ctl_var: &str) {
     let (addr, task) = serve(store).await;
     let cookie = get_path(addr, "/login", None)
         .await

@@ -20,7 +20,7 @@ use session_runtime::{
 use crate::support::{CountingStore, ShopV1, T0, settings};
 
 /// What a handler answers: a status, headers, a body.
-pub struct Answer {
+pub(crate) struct Answer {
     status: u16,
     headers: Vec<(&'static str, &'static str)>,
     body: String,
@@ -41,7 +41,7 @@ type Handler<S> = fn(&Session<S>) -> Answer;
 
 /// A test app: routes behind the adapter's session layer (for `manager`), optionally one
 /// route behind a second, `Dynamic` layer too, and routes outside any layer.
-pub struct Spec<S: SessionSchema> {
+pub(crate) struct Spec<S: SessionSchema> {
     manager: SessionManager<S>,
     layered: Vec<(&'static str, Handler<S>)>,
     nested: Option<(&'static str, SessionManager<Dynamic>, Handler<Dynamic>)>,
@@ -66,7 +66,7 @@ impl<S: SessionSchema> Spec<S> {
 
 /// A response as the tests read it; header names in lower case.
 #[derive(Debug)]
-pub struct Reply {
+pub(crate) struct Reply {
     status: u16,
     headers: Vec<(String, String)>,
     body: String,
@@ -94,10 +94,10 @@ impl Reply {
 }
 
 /// Sends `GET path` with an optional `Cookie` header to an app built by an adapter.
-pub type Client = Box<dyn Fn(&str, Option<&str>) -> Pin<Box<dyn Future<Output = Reply>>>>;
+pub(crate) type Client = Box<dyn Fn(&str, Option<&str>) -> Pin<Box<dyn Future<Output = Reply>>>>;
 
 /// A framework adapter under test.
-pub trait Adapter {
+pub(crate) trait Adapter {
     /// The name of the adapter's layer type, as its missing-layer error names it.
     const LAYER: &'static str;
 
@@ -109,7 +109,7 @@ pub trait Adapter {
 }
 
 /// The tower layer on an axum `Router`.
-pub struct Tower;
+pub(crate) struct Tower;
 
 impl Tower {
     fn respond(answer: Answer) -> axum::response::Response {
@@ -179,7 +179,7 @@ impl Adapter for Tower {
 }
 
 /// The actix-web middleware on an actix-web `App`.
-pub struct Actix;
+pub(crate) struct Actix;
 
 impl Actix {
     fn respond(answer: Answer) -> actix_web::HttpResponse {

@@ -323,7 +323,7 @@ fn cases() -> u32 {
 /// Runs `cases` random cases of up to `max_steps` steps, each on a store made by `make`
 /// (the database tests: a fresh table per case).
 #[cfg(any(feature = "postgres", feature = "mysql"))]
-pub fn check_stores(cases: u32, max_steps: usize, make: impl Fn() -> Arc<dyn SessionStore>) {
+pub(crate) fn check_stores(cases: u32, max_steps: usize, make: impl Fn() -> Arc<dyn SessionStore>) {
     let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig {
         cases,
         ..ProptestConfig::default()
@@ -340,7 +340,7 @@ pub fn check_stores(cases: u32, max_steps: usize, make: impl Fn() -> Arc<dyn Ses
 /// The case count of the shorter runs on the database servers
 /// (`SESSION_MODEL_DB_CASES`, default 8).
 #[cfg(any(feature = "postgres", feature = "mysql"))]
-pub fn db_cases() -> u32 {
+pub(crate) fn db_cases() -> u32 {
     std::env::var("SESSION_MODEL_DB_CASES")
         .ok()
         .and_then(|v| v.parse().ok())

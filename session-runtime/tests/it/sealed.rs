@@ -15,7 +15,7 @@ use session_runtime::{MockClock, SessionManager, StoreKey, Timestamp};
 /// The key sets of one rotation story: `A` alone, then `C` with `A` as fallback, then `C`
 /// alone (A retired), and `D` alone (every key that sealed the record removed).
 #[derive(Clone)]
-pub struct KeySets {
+pub(crate) struct KeySets {
     pub a: Keys,
     pub c_then_a: Keys,
     pub c: Keys,
@@ -23,7 +23,7 @@ pub struct KeySets {
 }
 
 impl KeySets {
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         let (a, c) = (Key::generate(), Key::generate());
         Self {
             a: Keys::single(a.clone()),
@@ -36,7 +36,7 @@ impl KeySets {
 
 /// Every stored payload of the store under test (all rows of the table, or the record of
 /// the given key), read behind its back (SQL, HGET).
-pub type RawRows<'a> =
+pub(crate) type RawRows<'a> =
     Box<dyn Fn(StoreKey) -> Pin<Box<dyn Future<Output = Vec<Vec<u8>>> + Send>> + 'a>;
 
 /// A secret no sealed payload may show.
@@ -65,7 +65,11 @@ async fn load(
 ///   (a store with `C` alone reads it afterwards);
 /// - with every sealing key removed (`D` alone) the session is refused: a fresh session,
 ///   no panic, and the row left in place.
-pub async fn rotation_story(label: &str, stores: [Arc<dyn SessionStore>; 4], raw: RawRows<'_>) {
+pub(crate) async fn rotation_story(
+    label: &str,
+    stores: [Arc<dyn SessionStore>; 4],
+    raw: RawRows<'_>,
+) {
     let [with_a, with_c_then_a, with_c, with_d] = stores;
     let first = manager(&with_a);
     let session = first.load(None::<&str>).await.unwrap();

@@ -12,12 +12,12 @@ use session_runtime::{
 };
 
 /// The mock clock's start: 2023-11-14 22:13:20 UTC.
-pub const T0: i64 = 1_700_000_000;
+pub(crate) const T0: i64 = 1_700_000_000;
 
 /// The real [`MemoryStore`] behind a wrapper that counts every write, so tests can assert
 /// "no write happened", and that can be switched "down" to fail every call.
 #[derive(Debug, Default)]
-pub struct CountingStore {
+pub(crate) struct CountingStore {
     inner: MemoryStore,
     /// `create` + `save` + `delete` calls.
     pub writes: AtomicUsize,
@@ -36,24 +36,24 @@ pub struct CountingStore {
 const DAWN: Timestamp = Timestamp(i64::MIN);
 
 impl CountingStore {
-    pub fn new() -> Arc<Self> {
+    pub(crate) fn new() -> Arc<Self> {
         Arc::new(Self::default())
     }
 
-    pub fn writes(&self) -> usize {
+    pub(crate) fn writes(&self) -> usize {
         self.writes.load(Ordering::SeqCst)
     }
 
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.inner.len()
     }
 
-    pub async fn contains(&self, key: &StoreKey) -> bool {
+    pub(crate) async fn contains(&self, key: &StoreKey) -> bool {
         self.inner.load(key, DAWN).await.unwrap().is_some()
     }
 
     /// Replaces a record's payload behind the manager's back (a corrupt record).
-    pub async fn corrupt(&self, key: &StoreKey, payload: &[u8]) {
+    pub(crate) async fn corrupt(&self, key: &StoreKey, payload: &[u8]) {
         let record = self.inner.load(key, DAWN).await.unwrap().unwrap();
         let record = Record {
             payload: payload.to_vec(),
@@ -137,15 +137,15 @@ impl SessionStore for CountingStore {
 
 /// Which backend a test runs against.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Kind {
+pub(crate) enum Kind {
     Cookie,
     Store,
 }
 
-pub const BOTH: [Kind; 2] = [Kind::Cookie, Kind::Store];
+pub(crate) const BOTH: [Kind; 2] = [Kind::Cookie, Kind::Store];
 
 /// A manager, its clock, its store (unused by the cookie backend) and a browser.
-pub struct Harness<S: SessionSchema = session_runtime::Dynamic> {
+pub(crate) struct Harness<S: SessionSchema = session_runtime::Dynamic> {
     pub clock: MockClock,
     pub store: Arc<CountingStore>,
     pub manager: SessionManager<S>,
@@ -153,7 +153,7 @@ pub struct Harness<S: SessionSchema = session_runtime::Dynamic> {
 }
 
 /// Settings usable over plain HTTP in tests, with a short lifetime.
-pub fn settings() -> Settings {
+pub(crate) fn settings() -> Settings {
     Settings {
         secure: false,
         expiration_time: session_runtime::spec::Lifetime::from_seconds(3600),
@@ -162,11 +162,11 @@ pub fn settings() -> Settings {
 }
 
 impl<S: SessionSchema> Harness<S> {
-    pub fn new(kind: Kind, settings: Settings) -> Self {
+    pub(crate) fn new(kind: Kind, settings: Settings) -> Self {
         Self::with_keys(kind, settings, Keys::generate())
     }
 
-    pub fn with_keys(kind: Kind, settings: Settings, keys: Keys) -> Self {
+    pub(crate) fn with_keys(kind: Kind, settings: Settings, keys: Keys) -> Self {
         let clock = MockClock::new(Timestamp(T0));
         let store = CountingStore::new();
         let manager = match kind {
@@ -185,7 +185,7 @@ impl<S: SessionSchema> Harness<S> {
 
     /// One request: loads with the jar's cookie, runs `handler`, commits (as a 5xx when
     /// `server_error`), stores the cookie the response set, returns the `Set-Cookie`s.
-    pub async fn request_with(
+    pub(crate) async fn request_with(
         &mut self,
         server_error: bool,
         handler: impl FnOnce(&session_runtime::Session<S>),
@@ -207,7 +207,7 @@ impl<S: SessionSchema> Harness<S> {
         set
     }
 
-    pub async fn request(
+    pub(crate) async fn request(
         &mut self,
         handler: impl FnOnce(&session_runtime::Session<S>),
     ) -> Vec<String> {
@@ -215,7 +215,7 @@ impl<S: SessionSchema> Harness<S> {
     }
 
     /// Loads the session the jar points at, without committing.
-    pub async fn peek(&self) -> session_runtime::Session<S> {
+    pub(crate) async fn peek(&self) -> session_runtime::Session<S> {
         let header = self
             .jar
             .as_ref()
@@ -224,7 +224,7 @@ impl<S: SessionSchema> Harness<S> {
     }
 
     /// Stores a `Set-Cookie` as a browser would (a removal clears the jar).
-    pub fn accept(&mut self, set_cookie: &str) {
+    pub(crate) fn accept(&mut self, set_cookie: &str) {
         let pair = set_cookie.split(';').next().unwrap();
         let (_, value) = pair.split_once('=').unwrap();
         if set_cookie.contains("Max-Age=0;") || value.is_empty() {
@@ -236,7 +236,7 @@ impl<S: SessionSchema> Harness<S> {
 }
 
 /// The value of a `Set-Cookie` string.
-pub fn value_of(set_cookie: &str) -> &str {
+pub(crate) fn value_of(set_cookie: &str) -> &str {
     set_cookie
         .split(';')
         .next()
@@ -247,7 +247,7 @@ pub fn value_of(set_cookie: &str) -> &str {
 }
 
 /// `Set-Cookie` with the value replaced by `<v>`, for exact comparisons.
-pub fn shape(set_cookie: &str) -> String {
+pub(crate) fn shape(set_cookie: &str) -> String {
     let (pair, rest) = set_cookie.split_once(';').unwrap_or((set_cookie, ""));
     let (name, value) = pair.split_once('=').unwrap();
     let value = if value.is_empty() { "" } else { "<v>" };
@@ -255,11 +255,11 @@ pub fn shape(set_cookie: &str) -> String {
 }
 
 /// Version 1 of a typed schema: a `count`.
-pub struct ShopV1;
+pub(crate) struct ShopV1;
 /// Version 2: adds `theme` with a default.
-pub struct ShopV2;
+pub(crate) struct ShopV2;
 /// Version 3: `count` retyped to a string, no default.
-pub struct ShopV3;
+pub(crate) struct ShopV3;
 
 impl SessionSchema for ShopV1 {
     const NAME: &'static str = "shop";

@@ -195,6 +195,108 @@ fn field_methods(
                 quote!({ <Self as #ext>::#set(self, ::std::vec::Vec::new()) }),
             ));
         }
+        FieldType::Set(_) => {
+            let insert = format_ident!("insert_{}", plain);
+            let remove_item = format_ident!("remove_{}_item", plain);
+            let contains = format_ident!("contains_{}", plain);
+            let item_ty = &f.item_ty;
+            // A set of strings is looked up by `&str` (`BTreeSet<String>: Borrow<str>`); any
+            // other item by reference (clippy's `ptr_arg` allowed for `Vec` items).
+            let (item_ref, allow) = match &f.field.ty.value {
+                FieldType::Set(item) if **item == FieldType::String => {
+                    (quote!(&::core::primitive::str), TokenStream::new())
+                }
+                _ => (quote!(&#item_ty), quote!(#[allow(clippy::ptr_arg)])),
+            };
+            let idoc = doc_attrs(&format!(
+                "Adds `item` to `{plain}`, validating the new set (`max_items`, item rules, \
+                 custom validator) before storing it; `Ok(false)` when it was there \
+                 already.\n\n# Errors\nThe first rule the new set breaks; the session is \
+                 left unchanged."
+            ));
+            out.push((
+                quote!(#idoc),
+                quote! {
+                    fn #insert(
+                        &self,
+                        item: #item_ty,
+                    ) -> ::core::result::Result<::core::primitive::bool, ::session_runtime::ValidationError>
+                },
+                quote!({
+                    let present =
+                        ::session_runtime::Session::untracked(self, |s| #current.contains(&item));
+                    if present {
+                        return ::core::result::Result::Ok(false);
+                    }
+                    let item = #private::encode(#field, &item)?;
+                    #private::update(self, move |s: &Self| {
+                        let item: #item_ty = #private::decode(#field, &item)?;
+                        let mut set = #current;
+                        if !set.insert(item) {
+                            return ::core::result::Result::Ok(());
+                        }
+                        <Self as #ext>::#set(s, set)
+                    })?;
+                    ::core::result::Result::Ok(true)
+                }),
+            ));
+            let rdoc = doc_attrs(&format!(
+                "Removes `item` from `{plain}`; `Ok(false)` when it was not there.\n\n\
+                 # Errors\nThe custom validator refuses the smaller set."
+            ));
+            out.push((
+                quote!(#rdoc),
+                quote! {
+                    #allow
+                    fn #remove_item(
+                        &self,
+                        item: #item_ref,
+                    ) -> ::core::result::Result<::core::primitive::bool, ::session_runtime::ValidationError>
+                },
+                quote!({
+                    let present =
+                        ::session_runtime::Session::untracked(self, |s| #current.contains(item));
+                    if !present {
+                        return ::core::result::Result::Ok(false);
+                    }
+                    let item = #private::encode(#field, item)?;
+                    #private::update(self, move |s: &Self| {
+                        let item: #item_ty = #private::decode(#field, &item)?;
+                        let mut set = #current;
+                        if !set.remove(&item) {
+                            return ::core::result::Result::Ok(());
+                        }
+                        <Self as #ext>::#set(s, set)
+                    })?;
+                    ::core::result::Result::Ok(true)
+                }),
+            ));
+            let kdoc = doc_attrs(&format!("Whether `{plain}` holds `item`."));
+            out.push((
+                quote!(#kdoc),
+                quote! {
+                    #allow
+                    fn #contains(&self, item: #item_ref) -> ::core::primitive::bool
+                },
+                quote!({
+                    let s = self;
+                    #current.contains(item)
+                }),
+            ));
+            let cdoc = doc_attrs(&format!(
+                "Stores an empty `{plain}` (unlike `remove_{plain}`, which brings back the \
+                 default).\n\n# Errors\nThe custom validator refuses an empty set."
+            ));
+            out.push((
+                quote!(#cdoc),
+                quote! {
+                    fn #clear(&self) -> #result
+                },
+                quote!({
+                    <Self as #ext>::#set(self, ::std::collections::BTreeSet::new())
+                }),
+            ));
+        }
         FieldType::Map(_) => {
             let insert = format_ident!("insert_{}", plain);
             let remove_entry = format_ident!("remove_{}_entry", plain);

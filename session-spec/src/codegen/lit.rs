@@ -48,6 +48,10 @@ impl Types<'_> {
                 let t = self.rust_type(cx, t)?;
                 quote!(::std::collections::BTreeMap<::std::string::String, #t>)
             }
+            FieldType::Set(t) => {
+                let t = self.rust_type(cx, t)?;
+                quote!(::std::collections::BTreeSet<#t>)
+            }
             FieldType::Enum(name) if self.mode == Mode::Standalone => {
                 if self.spec_enum(name).is_none() {
                     cx.error(format!("unknown enum `{name}`: declare it under `[enums]`"));
@@ -117,6 +121,23 @@ impl Types<'_> {
                     quote!(::std::vec::Vec::<#t>::new())
                 } else {
                     quote!(::std::vec![#(#exprs),*])
+                }
+            }
+            (FieldType::Set(t), Value::Array(items)) => {
+                let Some(rt) = self.rust_type(cx, t) else {
+                    return Ok(None);
+                };
+                let mut exprs = Vec::new();
+                for item in items {
+                    match self.value_expr(cx, t, item)? {
+                        Some(e) => exprs.push(e),
+                        None => return Ok(None),
+                    }
+                }
+                if exprs.is_empty() {
+                    quote!(::std::collections::BTreeSet::<#rt>::new())
+                } else {
+                    quote!(<::std::collections::BTreeSet<#rt> as ::core::iter::FromIterator<#rt>>::from_iter([#(#exprs),*]))
                 }
             }
             (FieldType::Map(t), Value::Table(entries)) => {

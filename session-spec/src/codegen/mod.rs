@@ -385,7 +385,7 @@ impl<'a> FieldCx<'a> {
         let types = lit::Types { schema, mode };
         let ty = types.rust_type(cx, &field.ty.value)?;
         let item_ty = match &field.ty.value {
-            FieldType::Vec(t) | FieldType::Map(t) => types.rust_type(cx, t)?,
+            FieldType::Vec(t) | FieldType::Set(t) | FieldType::Map(t) => types.rust_type(cx, t)?,
             _ => ty.clone(),
         };
         let ty = cx.respan(ty, &field.ty.origin);
@@ -455,25 +455,11 @@ impl DefaultKind {
 /// Two fields whose generated names clash (`a_b` and `A_B` share `KEY_A_B`), or a field
 /// whose accessor is another item's name (`validate`, `push_cart` next to `cart`).
 fn check_collisions(cx: &mut Ctxt, fields: &[FieldCx<'_>]) {
+    // The one table of generated names (`crate::ident`), which the validator reads too.
     let mut names: Vec<(String, &str)> = vec![("validate".into(), "the session")];
     for f in fields {
-        let n = &f.plain;
-        names.push((n.clone(), &f.field.name));
-        names.push((format!("set_{n}"), &f.field.name));
-        names.push((format!("remove_{n}"), &f.field.name));
-        names.push((format!("KEY_{}", n.to_uppercase()), &f.field.name));
-        names.push((format!("validate_{n}"), &f.field.name));
-        match &f.field.ty.value {
-            FieldType::Vec(_) => {
-                names.push((format!("push_{n}"), &f.field.name));
-                names.push((format!("clear_{n}"), &f.field.name));
-            }
-            FieldType::Map(_) => {
-                names.push((format!("insert_{n}"), &f.field.name));
-                names.push((format!("remove_{n}_entry"), &f.field.name));
-                names.push((format!("clear_{n}"), &f.field.name));
-            }
-            _ => {}
+        for name in crate::ident::generated_item_names(f.field) {
+            names.push((name, &f.field.name));
         }
     }
     let mut seen = std::collections::BTreeMap::new();

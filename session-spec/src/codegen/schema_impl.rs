@@ -109,6 +109,12 @@ pub(crate) fn session_schema(schema: &Schema, name: &Ident, fields: &[FieldCx<'_
         .filter(|f| f.field.sensitive)
         .map(|f| &f.key_const);
     let settings = settings::expr(&schema.settings);
+    // The worst case of the data, computed here once, so that the runtime can refuse at
+    // start-up a deployment that moves an overflowing schema to the cookie backend.
+    let cookie_data = match crate::budget::cookie_budget(schema).data() {
+        Some(bytes) => quote!(::core::option::Option::Some(#bytes)),
+        None => quote!(::core::option::Option::None),
+    };
     let upgrades = fields.iter().map(upgrade_field);
     let errors = if fields.is_empty() {
         quote!(let errors = ::std::vec::Vec::new();)
@@ -121,6 +127,7 @@ pub(crate) fn session_schema(schema: &Schema, name: &Ident, fields: &[FieldCx<'_
             const VERSION: ::core::primitive::u32 = #version;
             const KEYS: &'static [&'static ::core::primitive::str] = &[#(#name::#keys),*];
             const SENSITIVE: &'static [&'static ::core::primitive::str] = &[#(#name::#sensitive),*];
+            const COOKIE_DATA_BYTES: ::core::option::Option<::core::primitive::usize> = #cookie_data;
 
             fn settings() -> ::session_runtime::__private::Settings {
                 #settings

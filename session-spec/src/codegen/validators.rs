@@ -81,7 +81,7 @@ fn walk(
                 }
             }
         }
-        FieldType::Vec(t) | FieldType::Map(t) => {
+        FieldType::Vec(t) | FieldType::Set(t) | FieldType::Map(t) => {
             let mut out = TokenStream::new();
             if let (Some(max), false) = (&r.max_items, in_collection) {
                 used.push(Rule::MaxItems);

@@ -19,7 +19,7 @@ pub(crate) struct TypeError {
 /// The built-in type names, for suggestions.
 const BUILTIN: &[&str] = &[
     "bool", "i8", "i16", "i32", "i64", "u8", "u16", "u32", "u64", "f32", "f64", "String", "Option",
-    "Vec", "BTreeMap", "HashMap",
+    "Vec", "BTreeMap", "HashMap", "BTreeSet", "HashSet",
 ];
 
 #[derive(Debug, Clone, PartialEq)]
@@ -201,6 +201,7 @@ fn qualified(ty: &FieldType) -> String {
         FieldType::String => "::std::string::String".into(),
         FieldType::Option(t) => format!("::core::option::Option<{}>", qualified(t)),
         FieldType::Vec(t) => format!("::std::vec::Vec<{}>", qualified(t)),
+        FieldType::Set(t) => format!("::std::collections::BTreeSet<{}>", qualified(t)),
         FieldType::Map(t) => format!(
             "::std::collections::BTreeMap<::std::string::String, {}>",
             qualified(t)
@@ -268,6 +269,10 @@ fn resolve(ty: &Ty, enums: &[&str]) -> Result<FieldType, TypeError> {
         "Vec" => {
             arity(1)?;
             Ok(FieldType::Vec(Box::new(resolve(&ty.args[0], enums)?)))
+        }
+        "BTreeSet" | "HashSet" => {
+            arity(1)?;
+            Ok(FieldType::Set(Box::new(resolve(&ty.args[0], enums)?)))
         }
         "BTreeMap" | "HashMap" => {
             arity(2)?;

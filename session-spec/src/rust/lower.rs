@@ -40,6 +40,13 @@ pub fn lower(input: &DeriveInput) -> syn::Result<Lowered> {
         for d in crate::validate::validate(schema) {
             if d.is_error() {
                 cx.syn_error(spans.error(&d.origin, input.ident.span(), message(&d)));
+                // A `compile_error!` has one span: each other place involved gets its own,
+                // so that both places to edit are shown.
+                for (origin, label) in &d.secondary {
+                    if origin != &d.origin && spans.span(origin).is_some() {
+                        cx.syn_error(spans.error(origin, input.ident.span(), secondary(&d, label)));
+                    }
+                }
             } else {
                 warnings.push(d);
             }
@@ -66,6 +73,13 @@ pub(crate) fn message(d: &Diagnostic) -> String {
         message.push_str(&format!("\n= note: {note}"));
     }
     message
+}
+
+/// The text of the error shown at a secondary place: its label, then the error it belongs
+/// to.
+fn secondary(d: &Diagnostic, label: &str) -> String {
+    let first = d.message.lines().next().unwrap_or_default();
+    format!("{label}\n= note: the other place of this error: {first}")
 }
 
 fn from_ast(cx: &Ctxt, spans: &mut SpanTable, input: &DeriveInput) -> Option<Schema> {
@@ -149,7 +163,7 @@ fn from_ast(cx: &Ctxt, spans: &mut SpanTable, input: &DeriveInput) -> Option<Sch
     })
 }
 
-const EXPECTED_TYPES: &str = "expected `bool`, an integer (`i8` to `i64`, `u8` to `u64`), `f32`, `f64`, `String`, `Option<T>`, `Vec<T>`, `BTreeMap<String, T>`, `HashMap<String, T>` or a path to a type that implements serde's traits";
+const EXPECTED_TYPES: &str = "expected `bool`, an integer (`i8` to `i64`, `u8` to `u64`), `f32`, `f64`, `String`, `Option<T>`, `Vec<T>`, `BTreeMap<String, T>`, `HashMap<String, T>`, `BTreeSet<T>`, `HashSet<T>` or a path to a type that implements serde's traits";
 
 /// The IR type of a field's Rust type, or an error at the offending part of it.
 fn field_type(cx: &Ctxt, ty: &Type) -> Option<FieldType> {
@@ -213,6 +227,17 @@ fn path_type(cx: &Ctxt, ty: &Type, path: &syn::Path) -> Option<FieldType> {
             ("String", []) => return Some(FieldType::String),
             ("Option", [t]) => return field_type(cx, t).map(|t| FieldType::Option(Box::new(t))),
             ("Vec", [t]) => return field_type(cx, t).map(|t| FieldType::Vec(Box::new(t))),
+            ("BTreeSet" | "HashSet", [t]) => {
+                return field_type(cx, t).map(|t| FieldType::Set(Box::new(t)));
+            }
+            // A hasher argument (`HashSet<T, S>`): the session chooses its own collection.
+            ("BTreeSet" | "HashSet", [_, extra, ..]) => {
+                cx.error_spanned_by(
+                    extra,
+                    format!("a session set takes one type argument, expected `{name}<T>`"),
+                );
+                return None;
+            }
             ("BTreeMap" | "HashMap", [k, v]) => {
                 let key_ok = matches!(field_type_quiet(k), Some(FieldType::String));
                 if !key_ok {
@@ -291,7 +316,10 @@ fn is_std_prefix(path: &syn::Path) -> bool {
                     ("option", "Option")
                         | ("vec", "Vec")
                         | ("string", "String")
-                        | ("collections", "BTreeMap" | "HashMap")
+                        | (
+                            "collections",
+                            "BTreeMap" | "HashMap" | "BTreeSet" | "HashSet"
+                        )
                 )
         }
         4 => {
@@ -299,7 +327,10 @@ fn is_std_prefix(path: &syn::Path) -> bool {
                 && segs[1] == "collections"
                 && matches!(
                     (segs[2].as_str(), segs[3].as_str()),
-                    ("btree_map", "BTreeMap") | ("hash_map", "HashMap")
+                    ("btree_map", "BTreeMap")
+                        | ("hash_map", "HashMap")
+                        | ("btree_set", "BTreeSet")
+                        | ("hash_set", "HashSet")
                 )
         }
         _ => false,

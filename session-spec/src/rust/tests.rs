@@ -424,18 +424,48 @@ fn validator_errors_come_from_the_one_validator() {
             s: String,
         }
     });
-    assert_eq!(e.len(), 3, "{e:#?}");
+    assert_eq!(e.len(), 4, "{e:#?}");
     assert!(
         e[0].contains("`same_site = \"none\"` requires `secure = true`"),
         "{}",
         e[0]
     );
+    // The conflict's other place, `secure = false`, gets an error of its own.
     assert!(
-        e[1].contains("rule `max_length` does not apply to field `n` of type `u32`"),
+        e[1].starts_with("`secure` is off here\n= note: the other place of this error: `same_site"),
         "{}",
         e[1]
     );
-    assert!(e[2].contains("invalid regular expression"), "{}", e[2]);
+    assert!(
+        e[2].contains("rule `max_length` does not apply to field `n` of type `u32`"),
+        "{}",
+        e[2]
+    );
+    assert!(e[3].contains("invalid regular expression"), "{}", e[3]);
+}
+
+/// Two places in conflict: the error at the first, and one at the second naming it, each
+/// spanned at its own tokens.
+#[test]
+fn a_conflict_is_reported_at_both_places() {
+    let err = lower_derive_input(&parse_quote! {
+        struct Shop {
+            #[session(min = 10, max = 1)]
+            quantity: u8,
+        }
+    })
+    .unwrap_err();
+    let parts: Vec<syn::Error> = err.into_iter().collect();
+    assert_eq!(parts.len(), 2);
+    assert!(
+        parts[0]
+            .to_string()
+            .starts_with("`min` (10) is greater than `max` (1)")
+    );
+    assert_eq!(
+        parts[1].to_string(),
+        "`max` is set here\n= note: the other place of this error: `min` (10) is greater than `max` (1) in field `quantity`: no value can pass"
+    );
 }
 
 #[test]

@@ -7,13 +7,72 @@ use crate::rules::{self, Rule};
 use super::{Cx, display_value, is_rust_path, number_text, rule_misfit, rule_origin};
 
 impl Cx<'_> {
-    pub(super) fn check_rules(&mut self, f: &Field) {
-        let ty = &f.ty.value;
-        let scalar = ty.scalar();
-        let r = &f.rules;
-        let shown = ty.to_rust();
+    /// A set of a type with few values (`bool`, a spec enum, a `one_of`) never holds more
+    /// items than there are values: a larger `max_items` can never take effect, and says
+    /// the author expected something else (a `Vec`, or more variants).
+    fn check_max_items_of_a_set(&mut self, f: &Field, ty: &FieldType, max_items: &Spanned<u64>) {
+        let item = match ty {
+            FieldType::Set(item) => item,
+            FieldType::Option(t) => match &**t {
+                FieldType::Set(item) => item,
+                _ => return,
+            },
+            _ => return,
+        };
+        let Some(domain) = crate::budget::set_domain(self.schema, f, item) else {
+            return;
+        };
+        if usize::try_from(max_items.value).is_ok_and(|m| m <= domain) {
+            return;
+        }
+        let (what, other) = match &f.rules.one_of {
+            Some(one_of) if !matches!(**item, FieldType::Path(_)) => (
+                format!("the {domain} values of its `one_of`"),
+                one_of.origin.clone(),
+            ),
+            _ => (
+                format!("the {domain} values of `{}`", item.to_rust()),
+                f.ty.origin.clone(),
+            ),
+        };
+        self.push(
+            Diagnostic::error(
+                format!(
+                    "`max_items = {}` on set `{}` can never be reached: a set holds each of {what} at most once",
+                    max_items.value, f.name
+                ),
+                max_items.origin.clone(),
+            )
+            .with_label("never reached")
+            .with_secondary(other, format!("at most {domain} distinct items"))
+            .with_help(format!(
+                "remove `max_items` (the set is bounded anyway), or lower it to {domain} or less"
+            )),
+        );
+    }
 
-        // Number rules.
+    /// Every rule of one field, one small check each.
+    pub(super) fn check_rules(&mut self, f: &Field) {
+        self.check_number_bounds_fit(f);
+        self.check_min_not_above_max(f);
+        self.check_string_rules_fit(f);
+        self.check_min_length_not_above_max_length(f);
+        self.check_pattern_compiles(f);
+        self.check_limits_allow_something(f);
+        self.check_max_items_fits(f);
+        self.check_max_key_length_fits(f);
+        if let Some(one_of) = &f.rules.one_of {
+            self.check_one_of(f, f.ty.value.scalar(), one_of);
+        }
+        self.check_custom_is_a_path(f);
+    }
+
+    /// `min` and `max` bound numbers; on an integer they must be integers the type can
+    /// hold (a bound outside the range is a typo or the wrong type), on a float not NaN
+    /// (every comparison with NaN is false, so it would bound nothing).
+    fn check_number_bounds_fit(&mut self, f: &Field) {
+        let scalar = f.ty.value.scalar();
+        let r = &f.rules;
         for (rule, bound) in [(Rule::Min, &r.min), (Rule::Max, &r.max)] {
             let Some(bound) = bound else { continue };
             match scalar {
@@ -54,79 +113,104 @@ impl Cx<'_> {
                 _ => self.push(rule_misfit(
                     f,
                     rule,
-                    &shown,
+                    &f.ty.value.to_rust(),
                     &bound.origin,
                     "numbers (integers and floats)",
                 )),
             }
         }
-        if let (Some(min), Some(max)) = (&r.min, &r.max) {
-            if min.value.as_f64() > max.value.as_f64() {
-                self.push(
-                    Diagnostic::error(
-                        format!(
-                            "`min` ({}) is greater than `max` ({}) in field `{}`: no value can pass",
-                            number_text(min.value),
-                            number_text(max.value),
-                            f.name
-                        ),
-                        min.origin.clone(),
-                    )
-                    .with_label("greater than `max`")
-                    .with_secondary(max.origin.clone(), "`max` is set here"),
-                );
-            }
-        }
+    }
 
-        // String rules.
+    /// `min > max` lets no value pass: every write of the field would fail.
+    fn check_min_not_above_max(&mut self, f: &Field) {
+        let (Some(min), Some(max)) = (&f.rules.min, &f.rules.max) else {
+            return;
+        };
+        if min.value.as_f64() > max.value.as_f64() {
+            self.push(
+                Diagnostic::error(
+                    format!(
+                        "`min` ({}) is greater than `max` ({}) in field `{}`: no value can pass",
+                        number_text(min.value),
+                        number_text(max.value),
+                        f.name
+                    ),
+                    min.origin.clone(),
+                )
+                .with_label("greater than `max`")
+                .with_secondary(max.origin.clone(), "`max` is set here"),
+            );
+        }
+    }
+
+    /// `min_length`, `max_length` and `pattern` only mean something for strings.
+    fn check_string_rules_fit(&mut self, f: &Field) {
+        let r = &f.rules;
         for (rule, origin) in [
             (Rule::MinLength, r.min_length.as_ref().map(|s| &s.origin)),
             (Rule::MaxLength, r.max_length.as_ref().map(|s| &s.origin)),
             (Rule::Pattern, r.pattern.as_ref().map(|s| &s.origin)),
         ] {
             let Some(origin) = origin else { continue };
-            if *scalar != FieldType::String {
-                self.push(rule_misfit(f, rule, &shown, origin, "strings"));
+            if *f.ty.value.scalar() != FieldType::String {
+                self.push(rule_misfit(
+                    f,
+                    rule,
+                    &f.ty.value.to_rust(),
+                    origin,
+                    "strings",
+                ));
             }
         }
-        if let (Some(min), Some(max)) = (&r.min_length, &r.max_length) {
-            if min.value > max.value {
-                self.push(
-                    Diagnostic::error(
-                        format!(
-                            "`min_length` ({}) is greater than `max_length` ({}) in field `{}`: no value can pass",
-                            min.value, max.value, f.name
-                        ),
-                        min.origin.clone(),
-                    )
-                    .with_label("greater than `max_length`")
-                    .with_secondary(max.origin.clone(), "`max_length` is set here"),
-                );
-            }
-        }
-        if let Some(p) = &r.pattern {
-            if let Err(e) = rules::compile_pattern(&p.value) {
-                let detail = e.to_string();
-                let first = detail.lines().last().unwrap_or("").trim().to_owned();
-                self.push(
-                    Diagnostic::error(
-                        format!(
-                            "invalid regular expression in `pattern` of field `{}`",
-                            f.name
-                        ),
-                        p.origin.clone(),
-                    )
-                    .with_label(if first.is_empty() {
-                        "invalid".to_owned()
-                    } else {
-                        first
-                    })
-                    .with_note("patterns use regex-lite syntax and must match the whole string"),
-                );
-            }
-        }
+    }
 
-        // Limits that allow nothing: a typo, or a field that should not exist.
+    /// `min_length > max_length` lets no string pass.
+    fn check_min_length_not_above_max_length(&mut self, f: &Field) {
+        let (Some(min), Some(max)) = (&f.rules.min_length, &f.rules.max_length) else {
+            return;
+        };
+        if min.value > max.value {
+            self.push(
+                Diagnostic::error(
+                    format!(
+                        "`min_length` ({}) is greater than `max_length` ({}) in field `{}`: no value can pass",
+                        min.value, max.value, f.name
+                    ),
+                    min.origin.clone(),
+                )
+                .with_label("greater than `max_length`")
+                .with_secondary(max.origin.clone(), "`max_length` is set here"),
+            );
+        }
+    }
+
+    /// A pattern that does not compile would fail every write at run time.
+    fn check_pattern_compiles(&mut self, f: &Field) {
+        let Some(p) = &f.rules.pattern else { return };
+        if let Err(e) = rules::compile_pattern(&p.value) {
+            let detail = e.to_string();
+            let first = detail.lines().last().unwrap_or("").trim().to_owned();
+            self.push(
+                Diagnostic::error(
+                    format!(
+                        "invalid regular expression in `pattern` of field `{}`",
+                        f.name
+                    ),
+                    p.origin.clone(),
+                )
+                .with_label(if first.is_empty() {
+                    "invalid".to_owned()
+                } else {
+                    first
+                })
+                .with_note("patterns use regex-lite syntax and must match the whole string"),
+            );
+        }
+    }
+
+    /// A limit of 0 allows nothing: a typo, or a field that should not exist.
+    fn check_limits_allow_something(&mut self, f: &Field) {
+        let r = &f.rules;
         for (rule, limit) in [
             (Rule::MaxItems, &r.max_items),
             (Rule::MaxLength, &r.max_length),
@@ -147,56 +231,67 @@ impl Cx<'_> {
                 );
             }
         }
+    }
 
-        // Collection rules.
-        if let Some(max_items) = &r.max_items {
-            if !ty.is_collection() {
-                self.push(rule_misfit(
-                    f,
-                    Rule::MaxItems,
-                    &shown,
-                    &max_items.origin,
-                    "collections (`Vec<T>` and maps)",
-                ));
-            }
+    /// `max_items` counts the items of a collection; on a set of few values it must be
+    /// reachable.
+    fn check_max_items_fits(&mut self, f: &Field) {
+        let Some(max_items) = &f.rules.max_items else {
+            return;
+        };
+        let ty = &f.ty.value;
+        if ty.is_collection() {
+            self.check_max_items_of_a_set(f, ty, max_items);
+        } else {
+            self.push(rule_misfit(
+                f,
+                Rule::MaxItems,
+                &ty.to_rust(),
+                &max_items.origin,
+                "collections (`Vec<T>`, sets and maps)",
+            ));
         }
+    }
 
-        if let Some(max_key_length) = &r.max_key_length {
-            let is_map = match ty {
-                FieldType::Map(_) => true,
-                FieldType::Option(t) => matches!(**t, FieldType::Map(_)),
-                _ => false,
-            };
-            if !is_map {
-                self.push(rule_misfit(
-                    f,
-                    Rule::MaxKeyLength,
-                    &shown,
-                    &max_key_length.origin,
-                    "maps (`BTreeMap<String, T>`, `HashMap<String, T>`)",
-                ));
-            }
+    /// `max_key_length` bounds a map's keys; other types have none.
+    fn check_max_key_length_fits(&mut self, f: &Field) {
+        let Some(max_key_length) = &f.rules.max_key_length else {
+            return;
+        };
+        let ty = &f.ty.value;
+        let is_map = match ty {
+            FieldType::Map(_) => true,
+            FieldType::Option(t) => matches!(**t, FieldType::Map(_)),
+            _ => false,
+        };
+        if !is_map {
+            self.push(rule_misfit(
+                f,
+                Rule::MaxKeyLength,
+                &ty.to_rust(),
+                &max_key_length.origin,
+                "maps (`BTreeMap<String, T>`, `HashMap<String, T>`)",
+            ));
         }
+    }
 
-        // `one_of`.
-        if let Some(one_of) = &r.one_of {
-            self.check_one_of(f, scalar, one_of);
-        }
-
-        // `custom`.
-        if let Some(custom) = &r.custom {
-            if !is_rust_path(&custom.value) {
-                self.push(
-                    Diagnostic::error(
-                        format!(
-                            "invalid `custom` validator `{}` in field `{}`: expected a path to a function",
-                            custom.value, f.name
-                        ),
-                        custom.origin.clone(),
-                    )
-                    .with_help("write a path such as `crate::checks::username`, a `fn(&T) -> Result<(), String>`"),
-                );
-            }
+    /// A `custom` validator is called by path from generated code: anything else would be
+    /// a compile error in generated code, far from the attribute.
+    fn check_custom_is_a_path(&mut self, f: &Field) {
+        let Some(custom) = &f.rules.custom else {
+            return;
+        };
+        if !is_rust_path(&custom.value) {
+            self.push(
+                Diagnostic::error(
+                    format!(
+                        "invalid `custom` validator `{}` in field `{}`: expected a path to a function",
+                        custom.value, f.name
+                    ),
+                    custom.origin.clone(),
+                )
+                .with_help("write a path such as `crate::checks::username`, a `fn(&T) -> Result<(), String>`"),
+            );
         }
     }
 

@@ -123,6 +123,53 @@ impl Cx<'_> {
         }
     }
 
+    /// A set's items need a total order and an equality (`BTreeSet` and `HashSet` both
+    /// refuse floats, whose `NaN` has neither), and a set of `Option`s holds at most one
+    /// `None`, which a session says with an absent field.
+    fn check_set_item(&mut self, f: &Field, item: &FieldType, origin: &Origin) {
+        fn has_float(t: &FieldType) -> Option<&FieldType> {
+            match t {
+                FieldType::Float(_) => Some(t),
+                FieldType::Option(t)
+                | FieldType::Vec(t)
+                | FieldType::Set(t)
+                | FieldType::Map(t) => has_float(t),
+                _ => None,
+            }
+        }
+        if let Some(float) = has_float(item) {
+            self.push(
+                Diagnostic::error(
+                    format!(
+                        "field `{}` is a set of `{}`, which has no total order nor equality",
+                        f.name,
+                        item.to_rust()
+                    ),
+                    origin.clone(),
+                )
+                .with_label(format!("`{}` cannot be a set item", float.to_rust()))
+                .with_help(
+                    "use a `Vec` of floats, or store integers (cents, basis points) in the set",
+                ),
+            );
+        } else if item.is_option() {
+            self.push(
+                Diagnostic::error(
+                    format!("field `{}` is a set of `Option`s", f.name),
+                    origin.clone(),
+                )
+                .with_label("a set holds at most one `None`")
+                .with_help(format!(
+                    "use a set of `{}`: an item is present or not",
+                    match item {
+                        FieldType::Option(t) => t.to_rust(),
+                        t => t.to_rust(),
+                    }
+                )),
+            );
+        }
+    }
+
     pub(super) fn check_type(&mut self, f: &Field, ty: &Spanned<FieldType>) {
         self.check_type_inner(f, &ty.value, &ty.origin);
     }
@@ -142,6 +189,10 @@ impl Cx<'_> {
                 self.check_type_inner(f, inner, origin);
             }
             FieldType::Vec(inner) | FieldType::Map(inner) => {
+                self.check_type_inner(f, inner, origin);
+            }
+            FieldType::Set(inner) => {
+                self.check_set_item(f, inner, origin);
                 self.check_type_inner(f, inner, origin);
             }
             FieldType::Enum(name) => {

@@ -248,6 +248,7 @@ fn expected_kind(ty: &FieldType) -> String {
         FieldType::Enum(n) => format!("a variant name of `{n}` (a string)"),
         FieldType::Option(t) => expected_kind(t),
         FieldType::Vec(_) => "an array".into(),
+        FieldType::Set(_) => "an array of distinct items".into(),
         FieldType::Map(_) => "a table".into(),
         FieldType::Path(p) => format!("a `{p}`"),
     }

@@ -75,6 +75,20 @@ impl Cx<'_> {
                         .map_err(|e| format!("item {i}: {e}"))
                 })
             }
+            (FieldType::Set(inner), Value::Array(items)) => {
+                for (i, item) in items.iter().enumerate() {
+                    self.check_value(inner, item)
+                        .map_err(|e| format!("item {i}: {e}"))?;
+                    // The generated `BTreeSet` would keep one of the two silently.
+                    if let Some(j) = items[..i].iter().position(|earlier| earlier == item) {
+                        return Err(format!(
+                            "item {i} repeats item {j} ({}): a set holds each item once",
+                            display_value(item)
+                        ));
+                    }
+                }
+                Ok(())
+            }
             (FieldType::Map(inner), Value::Table(items)) => {
                 items.iter().try_for_each(|(k, item)| {
                     self.check_value(inner, item)
@@ -82,6 +96,10 @@ impl Cx<'_> {
                 })
             }
             (FieldType::Vec(_), v) => Err(format!("expected an array, found {}", kind_of(v))),
+            (FieldType::Set(_), v) => Err(format!(
+                "expected an array of distinct items, found {}",
+                kind_of(v)
+            )),
             (FieldType::Map(_), v) => Err(format!("expected a table, found {}", kind_of(v))),
             (FieldType::Path(_), _) => Ok(()),
             (scalar, v) => self.check_scalar_value(scalar, v),
@@ -137,7 +155,7 @@ impl Cx<'_> {
         let name = f.name.as_str();
         match (ty, v) {
             (FieldType::Option(inner), v) => self.default_breaks(f, inner, v, out),
-            (FieldType::Vec(inner), Value::Array(items)) => {
+            (FieldType::Vec(inner) | FieldType::Set(inner), Value::Array(items)) => {
                 if let Some(m) = &r.max_items {
                     out.extend(rules::max_items(name, items.len(), m.value).err());
                 }

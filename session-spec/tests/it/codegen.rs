@@ -362,3 +362,43 @@ fn derive_lowering_with_spans() {
     assert!(code.contains("pub (crate) fn validate_username"), "{code}");
     assert!(!code.contains("pub trait"), "{code}");
 }
+
+/// The generator's method names and the validator's table of them
+/// (`validate::accessor_names`, which the clash check and the reserved-name probe read)
+/// are the same, for every kind of field.
+#[test]
+fn generated_methods_are_the_table_of_names() {
+    use std::collections::BTreeSet;
+    let s = schema(
+        "Kinds",
+        vec![
+            field("flag", FieldType::Bool),
+            field("note", FieldType::Option(Box::new(FieldType::String))),
+            field("list", FieldType::Vec(Box::new(FieldType::String))),
+            field(
+                "map",
+                FieldType::Map(Box::new(FieldType::Int(IntType::U32))),
+            ),
+            field("tags", FieldType::Set(Box::new(FieldType::String))),
+        ],
+    );
+    let file = syn::parse_file(&generate(&s)).expect("the generator emits Rust");
+    let mut emitted = BTreeSet::new();
+    for item in &file.items {
+        if let syn::Item::Trait(t) = item {
+            assert_eq!(t.ident, "KindsExt");
+            for method in &t.items {
+                if let syn::TraitItem::Fn(f) = method {
+                    emitted.insert(f.sig.ident.to_string());
+                }
+            }
+        }
+    }
+    let mut table: BTreeSet<String> = s
+        .fields
+        .iter()
+        .flat_map(session_spec::validate::accessor_names)
+        .collect();
+    table.insert("validate".into());
+    assert_eq!(emitted, table);
+}

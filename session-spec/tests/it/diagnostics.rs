@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use session_spec::parse::parse_str;
 
 /// The broken specs, sorted by name: `(stem, path)`.
-pub fn broken_specs() -> Vec<(String, PathBuf)> {
+pub(crate) fn broken_specs() -> Vec<(String, PathBuf)> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/broken");
     let mut specs: Vec<_> = std::fs::read_dir(&dir)
         .unwrap()

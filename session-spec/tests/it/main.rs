@@ -4,6 +4,5 @@ mod cli;
 mod codegen;
 mod diagnostics;
 mod json_schema;
-mod reserved;
 mod robustness;
 mod templates;

@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use session_spec::parse::{check_str, parse_file};
 
-pub fn templates() -> Vec<PathBuf> {
+pub(crate) fn templates() -> Vec<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../templates");
     let mut t: Vec<_> = std::fs::read_dir(dir)
         .unwrap()

@@ -9,12 +9,15 @@ use session_runtime::keys::Keys;
 use session_runtime::store::MemoryStore;
 use session_runtime::{SessionManager, SessionSchema};
 
+#[allow(unreachable_pub)]
 mod cart {
     include!(concat!(env!("OUT_DIR"), "/cart.rs"));
 }
+#[allow(unreachable_pub)]
 mod v1 {
     include!(concat!(env!("OUT_DIR"), "/versioned_v1.rs"));
 }
+#[allow(unreachable_pub)]
 mod v2 {
     include!(concat!(env!("OUT_DIR"), "/versioned_v2.rs"));
 }

@@ -57,31 +57,50 @@ macro_rules! shadow_prelude {
     };
 }
 
+// Generated items are `pub`, for the including module to re-export.
+#[allow(unreachable_pub)]
 mod rules {
     shadow_prelude!();
     include!(concat!(env!("OUT_DIR"), "/rules.rs"));
 }
 
+// Generated items are `pub`, for the including module to re-export.
+#[allow(unreachable_pub)]
 mod types {
     shadow_prelude!();
     include!(concat!(env!("OUT_DIR"), "/types.rs"));
 }
 
+// Generated items are `pub`, for the including module to re-export.
+#[allow(unreachable_pub)]
 mod minimal {
     shadow_prelude!();
     include!(concat!(env!("OUT_DIR"), "/minimal.rs"));
 }
 
+// Generated items are `pub`, for the including module to re-export.
+#[allow(unreachable_pub)]
 mod auth {
     shadow_prelude!();
     include!(concat!(env!("OUT_DIR"), "/auth.rs"));
 }
 
+// Generated items are `pub`, for the including module to re-export.
+#[allow(unreachable_pub)]
 mod cart {
     shadow_prelude!();
     include!(concat!(env!("OUT_DIR"), "/cart.rs"));
 }
 
+// Generated items are `pub`, for the including module to re-export.
+#[allow(unreachable_pub)]
+mod sets {
+    shadow_prelude!();
+    include!(concat!(env!("OUT_DIR"), "/sets.rs"));
+}
+
+// Generated items are `pub`, for the including module to re-export.
+#[allow(unreachable_pub)]
 mod csrf_flash {
     shadow_prelude!();
     include!(concat!(env!("OUT_DIR"), "/csrf_flash.rs"));
@@ -111,6 +130,12 @@ fn generated_code_works_next_to_shadowed_prelude_names() {
     site.push_flash("saved".to_owned()).unwrap();
     assert_eq!(site.flash(), ["saved"]);
 
+    use sets::SetsExt as _;
+    let sets = session_runtime::Session::<sets::Sets>::detached();
+    assert!(sets.insert_roles(sets::Role::Editor).unwrap());
+    assert!(sets.contains_tags("new"));
+    assert!(sets.remove_tags_item("new").unwrap());
+
     use types::TypesExt as _;
     let typed = session_runtime::Session::<types::Types>::detached();
     typed.push_colors(types::Color::Green).unwrap();
@@ -130,6 +155,7 @@ fn generated_code_works_next_to_shadowed_prelude_names() {
         auth::shadows(),
         cart::shadows(),
         csrf_flash::shadows(),
+        sets::shadows(),
     ] {
         assert_eq!(n, 0);
     }

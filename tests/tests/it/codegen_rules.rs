@@ -2,6 +2,7 @@
 //! values are stored and read back, and each rule's violation is refused with an error
 //! naming the field and the rule, leaving the session unchanged.
 
+#[allow(unreachable_pub)]
 mod generated {
     include!(concat!(env!("OUT_DIR"), "/rules.rs"));
 }

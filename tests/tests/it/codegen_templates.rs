@@ -4,15 +4,19 @@
 
 use session_runtime::{Rule, Session, SessionSchema, ValidationError};
 
+#[allow(unreachable_pub)]
 mod minimal {
     include!(concat!(env!("OUT_DIR"), "/minimal.rs"));
 }
+#[allow(unreachable_pub)]
 mod auth {
     include!(concat!(env!("OUT_DIR"), "/auth.rs"));
 }
+#[allow(unreachable_pub)]
 mod cart {
     include!(concat!(env!("OUT_DIR"), "/cart.rs"));
 }
+#[allow(unreachable_pub)]
 mod csrf_flash {
     include!(concat!(env!("OUT_DIR"), "/csrf_flash.rs"));
 }

@@ -2,6 +2,7 @@
 //! `Vec` and maps, every integer width at its limits, `f32`, spec enums, user types) with
 //! defaults and rules, compiled and round-tripped.
 
+#[allow(unreachable_pub)]
 mod generated {
     include!(concat!(env!("OUT_DIR"), "/types.rs"));
 }

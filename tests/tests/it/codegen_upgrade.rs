@@ -2,6 +2,7 @@
 //! (defaults filled, unknown keys dropped) and checked (types and rules), with every error
 //! reported at once.
 
+#[allow(unreachable_pub)]
 mod generated {
     include!(concat!(env!("OUT_DIR"), "/rules.rs"));
 }
@@ -104,6 +105,7 @@ fn validate_checks_a_live_session() {
 
 #[test]
 fn a_schema_without_fields_drops_everything() {
+    #[allow(unreachable_pub)]
     mod empty {
         include!(concat!(env!("OUT_DIR"), "/empty.rs"));
     }

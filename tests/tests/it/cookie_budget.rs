@@ -16,6 +16,7 @@ use session_runtime::{SessionManager, SessionSchema, Settings};
 use session_spec::CookieMode;
 use session_spec::budget::{Overhead, base64_len, cookie_budget};
 
+#[allow(unreachable_pub)]
 mod budget {
     include!(concat!(env!("OUT_DIR"), "/budget.rs"));
 }
@@ -122,4 +123,73 @@ async fn the_budget_bounds_the_real_cookie_tightly() {
              the runtime's format shrank, lower the constants of `session_spec::budget::Overhead`"
         );
     }
+}
+
+/// The generated schema carries the budget the spec computes, so the runtime can check it
+/// when a deployment changes the backend.
+#[test]
+fn the_schema_carries_its_worst_case_data_size() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/specs/budget.toml");
+    let schema = session_spec::parse::parse_file(path).unwrap();
+    let data = cookie_budget(&schema).data();
+    assert!(data.is_some());
+    assert_eq!(Budget::COOKIE_DATA_BYTES, data);
+}
+
+/// A session kept server-side may allow more than a cookie holds (50 items of 64
+/// characters); the build accepts it on the memory backend.
+#[derive(session_runtime::Session)]
+#[session(backend = "memory")]
+struct BigCart {
+    #[session(default, max_items = 50, max_length = 64)]
+    cart: Vec<String>,
+}
+
+/// Regression: a deployment that switched such a schema to the cookie backend at start-up
+/// (`SESSION_BACKEND=cookie`) was accepted, and the 35th item gave an empty `500`. The
+/// switch is refused at start-up, with the numbers.
+#[test]
+fn switching_an_overflowing_schema_to_cookies_is_refused_at_start_up() {
+    use session_runtime::config;
+    let vars = [("SESSION_BACKEND".into(), "cookie".into())];
+    let settings = config::load_with(BigCart::settings(), None, vars).unwrap();
+    let Err(err) = SessionManager::<BigCart>::cookie(settings, Keys::generate()) else {
+        panic!("an overflowing schema was accepted on the cookie backend");
+    };
+    let message = err.to_string();
+    eprintln!("{message}");
+    let data = BigCart::COOKIE_DATA_BYTES.expect("the cart is bounded");
+    let total = Overhead::cookie_bytes("session".len(), CookieMode::Encrypted, 1, data);
+    assert!(total > 4096, "{total}");
+    assert!(
+        message.contains(&format!("{total} bytes"))
+            && message.contains(&format!("{} over", total - 4096))
+            && message.contains("`BigCart`"),
+        "{message}"
+    );
+}
+
+/// A schema whose worst case fits is accepted on the cookie backend however it got there,
+/// and one whose size cannot be proven is not refused (its build warned).
+#[test]
+fn switching_a_schema_that_fits_to_cookies_is_accepted() {
+    #[derive(session_runtime::Session)]
+    #[session(backend = "memory")]
+    struct SmallCart {
+        #[session(default, max_items = 10, max_length = 16)]
+        cart: Vec<String>,
+    }
+    #[derive(session_runtime::Session)]
+    #[session(backend = "memory")]
+    struct Unbounded {
+        #[session(default)]
+        note: String,
+    }
+    use session_runtime::config;
+    let vars = || [("SESSION_BACKEND".into(), "cookie".into())];
+    let settings = config::load_with(SmallCart::settings(), None, vars()).unwrap();
+    assert!(SessionManager::<SmallCart>::cookie(settings, Keys::generate()).is_ok());
+    assert_eq!(Unbounded::COOKIE_DATA_BYTES, None);
+    let settings = config::load_with(Unbounded::settings(), None, vars()).unwrap();
+    assert!(SessionManager::<Unbounded>::cookie(settings, Keys::generate()).is_ok());
 }

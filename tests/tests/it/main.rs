@@ -3,10 +3,12 @@
 mod codegen_manager;
 mod codegen_prelude;
 mod codegen_rules;
+mod codegen_sets;
 mod codegen_templates;
 mod codegen_types;
 mod codegen_upgrade;
 mod cookie_budget;
 mod packaging;
 mod parity;
+mod reserved;
 mod rulebook;

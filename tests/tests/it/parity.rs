@@ -7,6 +7,7 @@ use serde_json::json;
 use session_runtime::{Map, Session, SessionSchema, ValidationError};
 use tests::types::Point;
 
+#[allow(unreachable_pub)]
 mod from_toml {
     include!(concat!(env!("OUT_DIR"), "/parity.rs"));
 }
@@ -33,7 +34,7 @@ declared! {
     #[session(idle_timeout = 20, absolute_timeout = "1d", rotation_interval = "1h")]
     #[session(cookie_mode = "signed", backend = "memory")]
     #[session(keys(env = "PARITY_SESSION_KEY", fallback_env = ["PARITY_SESSION_KEY_OLD"]))]
-    pub struct Parity {
+    pub(super) struct Parity {
         /// Signed-in user.
         #[session(key = "user", min_length = 2, max_length = 16, pattern = "[a-z]+")]
         username: Option<String>,
@@ -53,6 +54,8 @@ declared! {
         token: Option<String>,
         #[session(default = false)]
         remember: bool,
+        #[session(default = ["news"], max_items = 4, max_length = 12, pattern = "[a-z]+")]
+        topics: std::collections::HashSet<String>,
     }
 }
 
@@ -218,8 +221,12 @@ default = 300
     let from_derive: Vec<String> = session_spec::rust::lower_derive_input(&derive)
         .expect_err("the struct has mistakes")
         .into_iter()
+        .map(|e| e.to_string())
+        // A conflict's other place is an error of its own in the derive (a secondary
+        // label in TOML).
+        .filter(|e| !e.contains("the other place of this error"))
         // The derive appends help and notes to the message; the headline is the first line.
-        .map(|e| e.to_string().lines().next().unwrap_or_default().to_owned())
+        .map(|e| e.lines().next().unwrap_or_default().to_owned())
         .collect();
     assert!(from_toml.len() >= 6, "{from_toml:#?}");
     assert_eq!(from_toml, from_derive);

@@ -12,6 +12,7 @@ use std::sync::Arc;
 use proptest::prelude::*;
 use session_runtime::store::MemoryStore;
 use session_runtime::{Dynamic, SessionManager};
+use session_spec::rules::Rule;
 use session_spec::settings::{Backend, CookiePrefix, DatabaseBackend, Lifetime, SameSite};
 use session_spec::{Schema, Settings, SettingsProblem};
 
@@ -292,5 +293,97 @@ fn start_up_refusals_are_build_errors() {
             SessionManager::<Dynamic>::with_store(settings.clone(), Arc::new(MemoryStore::new()));
         assert!(runtime.is_err(), "{settings:?}");
         assert!(build_errors(&settings) > 0, "{settings:?}");
+    }
+}
+
+/// A realistic misuse of each field rule, as `(TOML keys of [fields.f], derive attribute
+/// items, field type)`; `None` for the rules that only exist at run time. An exhaustive
+/// `match`: a new rule does not compile without its example.
+fn field_rule_example(rule: Rule) -> Option<(&'static str, &'static str, &'static str)> {
+    Some(match rule {
+        Rule::Min => ("min = 1", "min = 1", "String"),
+        Rule::Max => ("max = 300", "max = 300", "u8"),
+        Rule::MinLength => (
+            "min_length = 5\nmax_length = 2",
+            "min_length = 5, max_length = 2",
+            "String",
+        ),
+        Rule::MaxLength => ("max_length = 3", "max_length = 3", "u32"),
+        Rule::MaxItems => ("max_items = 3", "max_items = 3", "BTreeSet<bool>"),
+        Rule::MaxKeyLength => (
+            "max_items = 3\nmax_key_length = 8",
+            "max_items = 3, max_key_length = 8",
+            "Vec<u8>",
+        ),
+        Rule::Pattern => ("pattern = \"(\"", "pattern = \"(\"", "String"),
+        Rule::OneOf => ("one_of = []", "one_of = []", "String"),
+        Rule::Custom => (
+            "custom = \"not a path\"",
+            "custom = \"not a path\"",
+            "String",
+        ),
+        Rule::Type => ("default = \"x\"", "default = \"x\"", "u8"),
+        // Checked on stored data only: a missing value has no build-time form.
+        Rule::Required => return None,
+    })
+}
+
+const EVERY_RULE: [Rule; 11] = [
+    Rule::Min,
+    Rule::Max,
+    Rule::MinLength,
+    Rule::MaxLength,
+    Rule::MaxItems,
+    Rule::MaxKeyLength,
+    Rule::Pattern,
+    Rule::OneOf,
+    Rule::Custom,
+    Rule::Type,
+    Rule::Required,
+];
+
+/// Every field rule's misuse is reported by both front-ends with the same headline.
+#[test]
+fn every_field_rule_is_reported_by_both_front_ends() {
+    for rule in EVERY_RULE {
+        let Some((toml, derive, ty)) = field_rule_example(rule) else {
+            continue;
+        };
+        let spec = format!(
+            "name = \"Rulebook\"\n[session]\nbackend = \"memory\"\n[fields.f]\ntype = \"{ty}\"\n{toml}\n"
+        );
+        let from_toml: Vec<String> = match session_spec::parse::parse_str(&spec, "f.toml") {
+            Ok(_) => Vec::new(),
+            Err(d) => d
+                .iter()
+                .filter(|d| d.is_error())
+                .map(|d| d.message.clone())
+                .collect(),
+        };
+        let input: syn::DeriveInput = syn::parse_str(&format!(
+            "#[session(backend = \"memory\")] struct Rulebook {{ #[session({derive})] f: {ty} }}"
+        ))
+        .unwrap();
+        let from_derive: Vec<String> = match session_spec::rust::lower_derive_input(&input) {
+            Ok(_) => Vec::new(),
+            Err(e) => e
+                .into_iter()
+                .map(|e| e.to_string())
+                .filter(|e| !e.contains("the other place of this error"))
+                .map(|e| e.lines().next().unwrap_or_default().to_owned())
+                .collect(),
+        };
+        assert!(!from_toml.is_empty(), "{rule}: TOML accepted {spec}");
+        assert!(
+            from_toml
+                .iter()
+                .any(|m| m.contains(&format!("`{rule}")) || rule == Rule::Type),
+            "{rule}: {from_toml:#?}"
+        );
+        // The same errors (the derive orders them by their tokens).
+        let (mut from_toml, mut from_derive) = (from_toml, from_derive);
+        from_toml.sort();
+        from_derive.sort();
+        assert_eq!(from_toml, from_derive, "{rule}");
     }
 }

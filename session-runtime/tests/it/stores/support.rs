@@ -11,29 +11,29 @@ use session_runtime::store::{FileStore, Record, Sealer, SessionStore, StoreError
 
 /// The session keys of the file stores in these tests: fixed, so that every store opened
 /// on a directory (another process's included) reads the others' files.
-pub fn test_keys() -> Keys {
+pub(crate) fn test_keys() -> Keys {
     Keys::single(Key::from_secret(b"file store tests: a fixed secret!").expect("32 bytes"))
 }
 
 /// A [`FileStore`] in a temporary directory removed when the value is dropped.
 #[derive(Debug)]
-pub struct TempFileStore {
+pub(crate) struct TempFileStore {
     pub store: FileStore,
     pub dir: tempfile::TempDir,
 }
 
 impl TempFileStore {
     /// A store in `<tempdir>/sessions` (so the store creates its directory).
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self::with(|builder| builder)
     }
 
     /// A store sealing at rest with `sealer`.
-    pub fn sealed(sealer: Arc<dyn Sealer>) -> Self {
+    pub(crate) fn sealed(sealer: Arc<dyn Sealer>) -> Self {
         Self::with(|builder| builder.sealer(sealer))
     }
 
-    pub fn with(
+    pub(crate) fn with(
         options: impl FnOnce(
             session_runtime::store::file::FileStoreBuilder,
         ) -> session_runtime::store::file::FileStoreBuilder,
@@ -45,7 +45,7 @@ impl TempFileStore {
         Self { store, dir }
     }
 
-    pub fn sessions(&self) -> PathBuf {
+    pub(crate) fn sessions(&self) -> PathBuf {
         self.store.dir().to_path_buf()
     }
 }
@@ -77,7 +77,7 @@ impl SessionStore for TempFileStore {
 }
 
 /// AES-256-GCM with a random nonce prepended, the shape of the codec's sealing.
-pub struct TestSealer(Aes256Gcm);
+pub(crate) struct TestSealer(Aes256Gcm);
 
 impl std::fmt::Debug for TestSealer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -86,7 +86,7 @@ impl std::fmt::Debug for TestSealer {
 }
 
 impl TestSealer {
-    pub fn arc(key: [u8; 32]) -> Arc<dyn Sealer> {
+    pub(crate) fn arc(key: [u8; 32]) -> Arc<dyn Sealer> {
         Arc::new(Self(Aes256Gcm::new(&key.into())))
     }
 }
@@ -125,7 +125,7 @@ impl Sealer for TestSealer {
 }
 
 /// The names in a directory, sorted.
-pub fn names(dir: &Path) -> Vec<String> {
+pub(crate) fn names(dir: &Path) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(dir)
         .expect("the directory lists")
         .map(|entry| {
@@ -143,14 +143,14 @@ pub fn names(dir: &Path) -> Vec<String> {
 }
 
 /// Whether `name` is a session file name: 64 lower-case hex digits.
-pub fn is_session_name(name: &str) -> bool {
+pub(crate) fn is_session_name(name: &str) -> bool {
     name.len() == 64
         && name
             .bytes()
             .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
-pub fn record(payload: &[u8], expires_at: i64) -> Record {
+pub(crate) fn record(payload: &[u8], expires_at: i64) -> Record {
     Record {
         payload: payload.to_vec(),
         expires_at: Timestamp(expires_at),
