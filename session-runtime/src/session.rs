@@ -5,6 +5,7 @@
 //! The [`SessionManager`](crate::manager::SessionManager) builds it from the request's
 //! cookie and commits it after the handler; the handle itself does no I/O.
 
+use std::borrow::Cow;
 use std::collections::BTreeSet;
 use std::marker::PhantomData;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -145,10 +146,15 @@ pub(crate) struct Inner {
     /// A record found unusable at load (corrupt, expired by idle time, no longer fitting
     /// the schema): deleted at commit.
     pub(crate) obsolete: Option<SessionId>,
-    /// The data as loaded, copied at the first change (to tell, on a lost race, whether
-    /// what this request read has changed since); `None` while `data` is still as loaded,
-    /// so a request that changes nothing copies nothing.
+    /// The data as loaded, copied whole at the first change that touches more than one
+    /// key (`clear`, `destroy`, `update`), to tell, on a lost race, whether what this
+    /// request read has changed since; `None` while no such change was made.
     pub(crate) base: Option<Map>,
+    /// While `base` is `None`: the value each key had as loaded, kept at the key's first
+    /// change by `set` / `remove` (`None`: the key was absent). A request that sets one
+    /// field copies that field's old value, not the whole map; one that changes nothing
+    /// copies nothing.
+    pub(crate) originals: Vec<(String, Option<serde_json::Value>)>,
     /// What this request read.
     pub(crate) reads: Reads,
     /// Reads are not recorded while this is above zero ([`Session::untracked`], and the
@@ -189,6 +195,7 @@ impl Inner {
             force_write: false,
             obsolete: None,
             base: None,
+            originals: Vec::new(),
             reads: Reads::default(),
             untracked: 0,
             ops: Vec::new(),
@@ -202,6 +209,7 @@ impl Inner {
         self.loaded = Some(loaded);
         self.times = times;
         self.base = None;
+        self.originals.clear();
         self.data = data;
         self.settled();
     }
@@ -212,6 +220,7 @@ impl Inner {
         self.id = None;
         self.loaded = None;
         self.base = None;
+        self.originals.clear();
         self.settled();
     }
 
@@ -228,16 +237,45 @@ impl Inner {
         self.ops.clear();
     }
 
-    /// Keeps the data as loaded before the first change to it.
+    /// Keeps the data as loaded, whole, before a change that may touch every key.
     fn snapshot(&mut self) {
         if self.base.is_none() {
-            self.base = Some(self.data.clone());
+            let base = self.base().into_owned();
+            self.base = Some(base);
+            self.originals.clear();
         }
     }
 
-    /// The data as loaded (or as last committed or rebased).
-    pub(crate) fn base(&self) -> &Map {
-        self.base.as_ref().unwrap_or(&self.data)
+    /// Keeps the value of `key` as loaded before the first change to that key only.
+    fn snapshot_key(&mut self, key: &str) {
+        if self.base.is_none() && !self.originals.iter().any(|(k, _)| k == key) {
+            let old = self.data.get(key).cloned();
+            self.originals.push((key.to_owned(), old));
+        }
+    }
+
+    /// The data as loaded (or as last committed or rebased): borrowed while nothing
+    /// changed, or after a whole copy; rebuilt from the kept originals otherwise (only on
+    /// a lost race).
+    pub(crate) fn base(&self) -> Cow<'_, Map> {
+        if let Some(base) = &self.base {
+            return Cow::Borrowed(base);
+        }
+        if self.originals.is_empty() {
+            return Cow::Borrowed(&self.data);
+        }
+        let mut base = self.data.clone();
+        for (key, old) in &self.originals {
+            match old {
+                Some(value) => {
+                    base.insert(key.clone(), value.clone());
+                }
+                None => {
+                    base.remove(key);
+                }
+            }
+        }
+        Cow::Owned(base)
     }
 
     /// Transition: `destroy()`: the data is gone and a new session would begin now.
@@ -491,7 +529,7 @@ impl<S: SessionSchema> Session<S> {
     pub(crate) fn insert_value(&self, key: &str, value: serde_json::Value) {
         let mut inner = self.lock();
         if inner.data.get(key) != Some(&value) {
-            inner.snapshot();
+            inner.snapshot_key(key);
             inner.data.insert(key.to_owned(), value.clone());
             inner.modified = true;
             inner.ops.push(Op::Set(key.to_owned(), value));
@@ -501,7 +539,7 @@ impl<S: SessionSchema> Session<S> {
     pub(crate) fn remove_value(&self, key: &str) -> Option<serde_json::Value> {
         let mut inner = self.lock();
         if inner.data.contains_key(key) {
-            inner.snapshot();
+            inner.snapshot_key(key);
         }
         let old = inner.data.remove(key);
         if old.is_some() {
@@ -551,5 +589,55 @@ impl<S: SessionSchema> std::fmt::Debug for Session<S> {
             }
         }
         map.finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn loaded(session: &Session) {
+        let mut inner = session.lock();
+        inner.data.insert("a".into(), 1.into());
+        inner.data.insert("b".into(), "two".into());
+    }
+
+    #[test]
+    fn a_set_keeps_the_old_value_of_its_key_not_a_copy_of_the_data() {
+        let session = Session::detached();
+        loaded(&session);
+        let before = session.lock().data.clone();
+        session.set("a", &10).unwrap();
+        session.set("a", &11).unwrap();
+        session.set("c", &3).unwrap();
+        assert!(session.delete("b"));
+        let inner = session.lock();
+        assert!(inner.base.is_none(), "no whole copy for single-key changes");
+        assert_eq!(inner.originals.len(), 3);
+        assert_eq!(*inner.base(), before);
+    }
+
+    #[test]
+    fn a_clear_after_a_set_copies_the_data_as_loaded() {
+        let session = Session::detached();
+        loaded(&session);
+        let before = session.lock().data.clone();
+        session.set("a", &10).unwrap();
+        session.clear();
+        session.set("b", &"new").unwrap();
+        let inner = session.lock();
+        assert_eq!(inner.base.as_ref(), Some(&before));
+        assert!(inner.originals.is_empty());
+        assert_eq!(*inner.base(), before);
+    }
+
+    #[test]
+    fn nothing_changed_borrows_the_data() {
+        let session = Session::detached();
+        loaded(&session);
+        let _ = session.get::<u64>("a");
+        let inner = session.lock();
+        assert!(matches!(inner.base(), Cow::Borrowed(_)));
+        assert!(inner.originals.is_empty());
     }
 }
