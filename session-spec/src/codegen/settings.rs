@@ -8,8 +8,7 @@ use quote::quote;
 
 use crate::settings::{
     Backend, CookieMode, CookiePrefix, DatabaseBackend, FileDurability, KeySource, Lifetime,
-    RedisBackend,
-    SameSite, Settings,
+    RedisBackend, SameSite, Settings,
 };
 
 const SPEC: &str = "::session_runtime::__private::session_spec";

@@ -155,8 +155,16 @@ pub const MAX_PAYLOAD: Symbol = Symbol("max_payload");
 /// `prefix = "shop"` (redis)
 pub const KEY_PREFIX: Symbol = Symbol("prefix");
 /// Keys of `backend(...)`.
-pub const BACKEND_KEYS: &[Symbol] =
-    &[TYPE, DIR, ENCRYPT, DURABILITY, URL_ENV, TABLE, MAX_PAYLOAD, KEY_PREFIX];
+pub const BACKEND_KEYS: &[Symbol] = &[
+    TYPE,
+    DIR,
+    ENCRYPT,
+    DURABILITY,
+    URL_ENV,
+    TABLE,
+    MAX_PAYLOAD,
+    KEY_PREFIX,
+];
 
 /// Names that would put a database URL (and its password) into source code.
 pub const URL_NAMES: &[&str] = &["url", "database_url", "uri", "dsn"];
