@@ -763,7 +763,7 @@ impl<S: SessionSchema> SessionManager<S> {
             return Err(Error::Validation(errors));
         }
         let mut inner = session.lock();
-        if !inner.reads.unchanged(inner.base(), &base) {
+        if !inner.reads.unchanged(&inner.base(), &base) {
             return Ok(Rebase::Conflict);
         }
         let mut data = base.clone();
@@ -780,6 +780,7 @@ impl<S: SessionSchema> SessionManager<S> {
             via,
         });
         inner.base = Some(base);
+        inner.originals.clear();
         inner.data = data;
         inner.times = times;
         Ok(Rebase::Replayed)

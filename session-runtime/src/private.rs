@@ -15,8 +15,11 @@ use crate::schema::{Map, SessionSchema, ValidationErrors};
 use crate::session::Session;
 
 /// Reads the value stored under `key`, or `None` when absent or not a `T`.
-pub fn get<S: SessionSchema, T: DeserializeOwned>(session: &Session<S>, key: &str) -> Option<T> {
-    session.get_value(key)
+pub fn get<S: SessionSchema, T: DeserializeOwned>(
+    session: &Session<S>,
+    key: &'static str,
+) -> Option<T> {
+    session.get_static(key)
 }
 
 /// Stores an already validated value under `key`.
@@ -26,7 +29,7 @@ pub fn get<S: SessionSchema, T: DeserializeOwned>(session: &Session<S>, key: &st
 pub fn set<S: SessionSchema, T: Serialize + ?Sized>(
     session: &Session<S>,
     field: &str,
-    key: &str,
+    key: &'static str,
     value: &T,
 ) -> Result<(), ValidationError> {
     let json = serde_json::to_value(value)
@@ -36,7 +39,7 @@ pub fn set<S: SessionSchema, T: Serialize + ?Sized>(
 }
 
 /// Removes the value under `key`; returns whether one was present.
-pub fn remove<S: SessionSchema>(session: &Session<S>, key: &str) -> bool {
+pub fn remove<S: SessionSchema>(session: &Session<S>, key: &'static str) -> bool {
     session.remove_value(key).is_some()
 }
 

@@ -5,6 +5,7 @@
 //! The [`SessionManager`](crate::manager::SessionManager) builds it from the request's
 //! cookie and commits it after the handler; the handle itself does no I/O.
 
+use std::borrow::Cow;
 use std::collections::BTreeSet;
 use std::marker::PhantomData;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -50,8 +51,8 @@ impl<S: SessionSchema> Clone for Session<S> {
 /// loses a race (see [`crate::manager`]).
 #[derive(Clone)]
 pub(crate) enum Op {
-    /// A value stored under a key.
-    Set(String, serde_json::Value),
+    /// A value stored under a key (a typed field's key is borrowed, not copied).
+    Set(Key, serde_json::Value),
     /// A key removed.
     Remove(String),
     /// Every key removed.
@@ -60,6 +61,10 @@ pub(crate) enum Op {
     /// `push_x`, `insert_x`, ...); run again on replay, its rules checked again.
     Update(Apply),
 }
+
+/// A storage key: borrowed for a typed schema's declared keys (no allocation on the typed
+/// accessors' path), owned for the untyped API's.
+pub(crate) type Key = Cow<'static, str>;
 
 /// The function of an [`Op::Update`].
 pub(crate) type Apply = Arc<dyn Fn(&mut Map) -> Result<(), ValidationError> + Send + Sync>;
@@ -80,7 +85,7 @@ impl Op {
     pub(crate) fn apply(&self, data: &mut Map) -> Result<(), ValidationError> {
         match self {
             Self::Set(key, value) => {
-                data.insert(key.clone(), value.clone());
+                data.insert(key.to_string(), value.clone());
             }
             Self::Remove(key) => {
                 data.remove(key);
@@ -97,7 +102,7 @@ impl Op {
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Reads {
     /// Keys read.
-    pub(crate) keys: BTreeSet<String>,
+    pub(crate) keys: BTreeSet<Key>,
     /// Everything was read (`get_all`).
     pub(crate) all: bool,
 }
@@ -108,7 +113,9 @@ impl Reads {
         if self.all {
             return base == fresh;
         }
-        self.keys.iter().all(|k| base.get(k) == fresh.get(k))
+        self.keys
+            .iter()
+            .all(|k| base.get(k.as_ref()) == fresh.get(k.as_ref()))
     }
 }
 
@@ -145,10 +152,15 @@ pub(crate) struct Inner {
     /// A record found unusable at load (corrupt, expired by idle time, no longer fitting
     /// the schema): deleted at commit.
     pub(crate) obsolete: Option<SessionId>,
-    /// The data as loaded, copied at the first change (to tell, on a lost race, whether
-    /// what this request read has changed since); `None` while `data` is still as loaded,
-    /// so a request that changes nothing copies nothing.
+    /// The data as loaded, copied whole at the first change that touches more than one
+    /// key (`clear`, `destroy`, `update`), to tell, on a lost race, whether what this
+    /// request read has changed since; `None` while no such change was made.
     pub(crate) base: Option<Map>,
+    /// While `base` is `None`: the value each key had as loaded, kept at the key's first
+    /// change by `set` / `remove` (`None`: the key was absent). A request that sets one
+    /// field copies that field's old value, not the whole map; one that changes nothing
+    /// copies nothing.
+    pub(crate) originals: Vec<(Key, Option<serde_json::Value>)>,
     /// What this request read.
     pub(crate) reads: Reads,
     /// Reads are not recorded while this is above zero ([`Session::untracked`], and the
@@ -189,6 +201,7 @@ impl Inner {
             force_write: false,
             obsolete: None,
             base: None,
+            originals: Vec::new(),
             reads: Reads::default(),
             untracked: 0,
             ops: Vec::new(),
@@ -202,6 +215,7 @@ impl Inner {
         self.loaded = Some(loaded);
         self.times = times;
         self.base = None;
+        self.originals.clear();
         self.data = data;
         self.settled();
     }
@@ -212,6 +226,7 @@ impl Inner {
         self.id = None;
         self.loaded = None;
         self.base = None;
+        self.originals.clear();
         self.settled();
     }
 
@@ -228,16 +243,45 @@ impl Inner {
         self.ops.clear();
     }
 
-    /// Keeps the data as loaded before the first change to it.
+    /// Keeps the data as loaded, whole, before a change that may touch every key.
     fn snapshot(&mut self) {
         if self.base.is_none() {
-            self.base = Some(self.data.clone());
+            let base = self.base().into_owned();
+            self.base = Some(base);
+            self.originals.clear();
         }
     }
 
-    /// The data as loaded (or as last committed or rebased).
-    pub(crate) fn base(&self) -> &Map {
-        self.base.as_ref().unwrap_or(&self.data)
+    /// Keeps the value of `key` as loaded before the first change to that key only.
+    fn snapshot_key(&mut self, key: &Key) {
+        if self.base.is_none() && !self.originals.iter().any(|(k, _)| k == key) {
+            let old = self.data.get(key.as_ref()).cloned();
+            self.originals.push((key.clone(), old));
+        }
+    }
+
+    /// The data as loaded (or as last committed or rebased): borrowed while nothing
+    /// changed, or after a whole copy; rebuilt from the kept originals otherwise (only on
+    /// a lost race).
+    pub(crate) fn base(&self) -> Cow<'_, Map> {
+        if let Some(base) = &self.base {
+            return Cow::Borrowed(base);
+        }
+        if self.originals.is_empty() {
+            return Cow::Borrowed(&self.data);
+        }
+        let mut base = self.data.clone();
+        for (key, old) in &self.originals {
+            match old {
+                Some(value) => {
+                    base.insert(key.to_string(), value.clone());
+                }
+                None => {
+                    base.remove(key.as_ref());
+                }
+            }
+        }
+        Cow::Owned(base)
     }
 
     /// Transition: `destroy()`: the data is gone and a new session would begin now.
@@ -255,9 +299,9 @@ impl Inner {
         self.times = Times::fresh(now, &self.limits);
     }
 
-    fn record_read(&mut self, key: &str) {
+    fn record_read(&mut self, key: &str, owned: impl FnOnce() -> Key) {
         if self.untracked == 0 && !self.reads.keys.contains(key) {
-            self.reads.keys.insert(key.to_owned());
+            self.reads.keys.insert(owned());
         }
     }
 }
@@ -482,31 +526,42 @@ impl<S: SessionSchema> Session<S> {
     }
 
     pub(crate) fn get_value<T: DeserializeOwned>(&self, key: &str) -> Option<T> {
+        self.read_value(key, || Cow::Owned(key.to_owned()))
+    }
+
+    /// [`get_value`](Self::get_value) for a declared key: no copy of the key is made.
+    pub(crate) fn get_static<T: DeserializeOwned>(&self, key: &'static str) -> Option<T> {
+        self.read_value(key, || Cow::Borrowed(key))
+    }
+
+    fn read_value<T: DeserializeOwned>(&self, key: &str, owned: impl FnOnce() -> Key) -> Option<T> {
         let mut inner = self.lock();
-        inner.record_read(key);
+        inner.record_read(key, owned);
         let value = inner.data.get(key)?;
         T::deserialize(value).ok()
     }
 
-    pub(crate) fn insert_value(&self, key: &str, value: serde_json::Value) {
+    pub(crate) fn insert_value(&self, key: impl Into<Key>, value: serde_json::Value) {
+        let key = key.into();
         let mut inner = self.lock();
-        if inner.data.get(key) != Some(&value) {
-            inner.snapshot();
-            inner.data.insert(key.to_owned(), value.clone());
+        if inner.data.get(key.as_ref()) != Some(&value) {
+            inner.snapshot_key(&key);
+            inner.data.insert(key.to_string(), value.clone());
             inner.modified = true;
-            inner.ops.push(Op::Set(key.to_owned(), value));
+            inner.ops.push(Op::Set(key, value));
         }
     }
 
-    pub(crate) fn remove_value(&self, key: &str) -> Option<serde_json::Value> {
+    pub(crate) fn remove_value(&self, key: impl Into<Key>) -> Option<serde_json::Value> {
+        let key = key.into();
         let mut inner = self.lock();
-        if inner.data.contains_key(key) {
-            inner.snapshot();
+        if inner.data.contains_key(key.as_ref()) {
+            inner.snapshot_key(&key);
         }
-        let old = inner.data.remove(key);
+        let old = inner.data.remove(key.as_ref());
         if old.is_some() {
             inner.modified = true;
-            inner.ops.push(Op::Remove(key.to_owned()));
+            inner.ops.push(Op::Remove(key.to_string()));
         }
         old
     }
@@ -529,13 +584,13 @@ impl Session<Dynamic> {
         value: &T,
     ) -> Result<(), serde_json::Error> {
         let value = serde_json::to_value(value)?;
-        self.insert_value(key, value);
+        self.insert_value(key.to_owned(), value);
         Ok(())
     }
 
     /// Removes `key` and returns whether it was present (Nexios: `delete_session`).
     pub fn delete(&self, key: &str) -> bool {
-        self.remove_value(key).is_some()
+        self.remove_value(key.to_owned()).is_some()
     }
 }
 
@@ -551,5 +606,83 @@ impl<S: SessionSchema> std::fmt::Debug for Session<S> {
             }
         }
         map.finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn loaded(session: &Session) {
+        let mut inner = session.lock();
+        inner.data.insert("a".into(), 1.into());
+        inner.data.insert("b".into(), "two".into());
+    }
+
+    #[test]
+    fn a_set_keeps_the_old_value_of_its_key_not_a_copy_of_the_data() {
+        let session = Session::detached();
+        loaded(&session);
+        let before = session.lock().data.clone();
+        session.set("a", &10).unwrap();
+        session.set("a", &11).unwrap();
+        session.set("c", &3).unwrap();
+        assert!(session.delete("b"));
+        let inner = session.lock();
+        assert!(inner.base.is_none(), "no whole copy for single-key changes");
+        assert_eq!(inner.originals.len(), 3);
+        assert_eq!(*inner.base(), before);
+    }
+
+    #[test]
+    fn a_clear_after_a_set_copies_the_data_as_loaded() {
+        let session = Session::detached();
+        loaded(&session);
+        let before = session.lock().data.clone();
+        session.set("a", &10).unwrap();
+        session.clear();
+        session.set("b", &"new").unwrap();
+        let inner = session.lock();
+        assert_eq!(inner.base.as_ref(), Some(&before));
+        assert!(inner.originals.is_empty());
+        assert_eq!(*inner.base(), before);
+    }
+
+    #[test]
+    fn nothing_changed_borrows_the_data() {
+        let session = Session::detached();
+        loaded(&session);
+        let _ = session.get::<u64>("a");
+        let inner = session.lock();
+        assert!(matches!(inner.base(), Cow::Borrowed(_)));
+        assert!(inner.originals.is_empty());
+    }
+
+    #[test]
+    fn declared_keys_are_borrowed_not_copied() {
+        let session = Session::detached();
+        loaded(&session);
+        let _: Option<u64> = crate::__private::get(&session, "a");
+        crate::__private::set(&session, "b", "b", &"three").unwrap();
+        assert!(crate::__private::remove(&session, "a"));
+        let inner = session.lock();
+        assert!(
+            inner
+                .reads
+                .keys
+                .iter()
+                .all(|k| matches!(k, Cow::Borrowed(_)))
+        );
+        assert!(matches!(&inner.ops[0], Op::Set(Cow::Borrowed("b"), _)));
+        assert!(
+            inner
+                .originals
+                .iter()
+                .all(|(k, _)| matches!(k, Cow::Borrowed(_)))
+        );
+        // The untyped API owns its keys; both kinds compare alike.
+        drop(inner);
+        let _ = session.get::<u64>("b");
+        assert!(session.lock().reads.keys.contains("b"));
     }
 }
