@@ -190,6 +190,7 @@ impl SessionStore for RedisStore {
                     payload,
                     expires_at,
                     version,
+                    principal: None,
                 }))
             }
             _ => Err(StoreError::Corrupt(format!(
@@ -228,6 +229,7 @@ impl SessionStore for RedisStore {
             payload: Vec::new(),
             expires_at: Timestamp(0),
             version: 0,
+            principal: None,
         };
         let (new_key, new) = match rotation.new {
             Some((key, record)) => (Some(key), record),

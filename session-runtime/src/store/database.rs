@@ -775,6 +775,7 @@ fn row_to_record(row: Row) -> Result<Record> {
         payload: row.payload,
         expires_at: Timestamp(row.expires_at),
         version,
+        principal: None,
     })
 }
 

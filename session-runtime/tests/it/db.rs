@@ -56,6 +56,7 @@ pub fn rec(payload: &[u8], expires_at: Timestamp, version: u64) -> Record {
         payload: payload.to_vec(),
         expires_at,
         version,
+        principal: None,
     }
 }
 
