@@ -348,7 +348,9 @@ fn backend_or_name<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Backend
 fn optional_backend_or_name<'de, D: Deserializer<'de>>(
     deserializer: D,
 ) -> Result<Option<Backend>, D::Error> {
-    backend_or_name(deserializer).map(Some)
+    #[derive(Deserialize)]
+    struct Written(#[serde(deserialize_with = "backend_or_name")] Backend);
+    Ok(Option::<Written>::deserialize(deserializer)?.map(|w| w.0))
 }
 
 /// A problem with a [`Settings`] value as a whole.

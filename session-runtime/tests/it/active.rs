@@ -192,3 +192,64 @@ async fn a_principal_needs_an_indexing_store_and_the_cookie_backend_cannot_list(
         Err(session_runtime::Error::Store(StoreError::Unsupported(_)))
     ));
 }
+
+/// The cookie backend with a revocation store: the laptop ends every other session of
+/// its user; the phone's next request is anonymous, the laptop's cookie still works, and
+/// a request of the phone in flight cannot re-issue its cookie.
+#[tokio::test]
+async fn cookie_backend_with_a_revocation_store() {
+    let clock = MockClock::new(Timestamp(T0));
+    let settings = Settings {
+        revocation_store: Some(session_runtime::spec::Backend::Memory),
+        ..with_principal()
+    };
+    let m: SessionManager =
+        SessionManager::cookie(settings.clone(), session_runtime::keys::Keys::generate())
+            .unwrap()
+            .with_revocation_store(Arc::new(MemoryStore::new()))
+            .with_clock(Arc::new(clock.clone()));
+    let (mut laptop, mut phone, mut other) = (Client::new(), Client::new(), Client::new());
+    laptop.login(&m, "ada", "laptop").await;
+    phone.login(&m, "ada", "phone").await;
+    other.login(&m, "bob", "tablet").await;
+    let in_flight = phone.load(&m).await;
+
+    let current = laptop.load(&m).await;
+    m.end_other_sessions(&current).await.unwrap();
+    laptop.commit(&m, &current).await;
+    clock.advance(5);
+    assert_eq!(phone.user(&m).await, None, "the other cookie is refused");
+    assert_eq!(laptop.user(&m).await.as_deref(), Some("ada"));
+    assert_eq!(other.user(&m).await.as_deref(), Some("bob"));
+    // The phone's request in flight ends with a removal cookie, not a fresh one.
+    in_flight.set("cart", &1).unwrap();
+    in_flight.cycle();
+    let set = m.commit(&in_flight, false).await.unwrap();
+    assert!(set.len() == 1 && set[0].contains("Max-Age=0"), "{set:?}");
+    // Logging in again after the revocation works; "end all" ends every one.
+    phone.login(&m, "ada", "phone").await;
+    assert_eq!(phone.user(&m).await.as_deref(), Some("ada"));
+    m.end_all_sessions("ada").await.unwrap();
+    assert_eq!(phone.user(&m).await, None);
+    assert_eq!(laptop.user(&m).await, None);
+    assert_eq!(other.user(&m).await.as_deref(), Some("bob"));
+
+    // Without the store attached, the principal cannot be checked: loads fail loudly.
+    let detached: SessionManager =
+        SessionManager::cookie(settings, session_runtime::keys::Keys::generate()).unwrap();
+    let mut c = Client::new();
+    let s = c.load(&detached).await;
+    s.set("user", "ada").unwrap();
+    c.commit(&detached, &s).await;
+    let header = format!("session={}", c.jar.unwrap());
+    assert!(matches!(
+        detached.load(Some(header.as_str())).await,
+        Err(session_runtime::Error::Store(StoreError::Unsupported(_)))
+    ));
+    // And the cookie backend refuses a principal without a revocation store at all.
+    assert!(SessionManager::<session_runtime::Dynamic>::cookie(
+        with_principal(),
+        session_runtime::keys::Keys::generate()
+    )
+    .is_err());
+}
