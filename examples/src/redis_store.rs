@@ -6,6 +6,13 @@
 //! [`StoreError`] are all public, and the shared conformance suite checks this store as it
 //! checks the built-in ones.
 //!
+//! **For Redis in production, use the library's store** (`session_runtime::store::redis`,
+//! feature `redis`, declared as `backend = { type = "redis", url_env = "REDIS_URL" }`):
+//! it works on a Redis Cluster, reconnects after an outage, caps payloads and can encrypt
+//! them at rest. This one stays as the example of a store a user writes for a backend the
+//! toolkit does not ship, kept short: one expiry index for all records, so its scripts
+//! span several hash slots and it runs on a single Redis server only.
+//!
 //! # Layout in Redis
 //!
 //! - `PREFIX:rec:HEX` is a hash `{payload, expires_at, version}` per session, where `HEX` is

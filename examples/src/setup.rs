@@ -138,6 +138,16 @@ pub fn describe(backend: &Backend) -> String {
             db.table, db.url_env
         ),
         Backend::Mysql(db) => format!("MySQL table `{}` (URL from `{}`)", db.table, db.url_env),
+        Backend::Redis(redis) => format!(
+            "Redis keys `{}:...` (URL from `{}`){}",
+            redis.prefix,
+            redis.url_env,
+            if redis.encrypt {
+                ", encrypted at rest"
+            } else {
+                ""
+            }
+        ),
     }
 }
 
@@ -156,10 +166,12 @@ pub async fn manager<S: SessionSchema>(
     program: &str,
 ) -> Result<SessionManager<S>, StartError> {
     // The cookie backend seals with the keys; the file store authenticates (and, with
-    // `encrypt = true`, encrypts) its records with them.
-    let keys = match settings.backend {
-        Backend::Cookie | Backend::File { .. } => Some(crate::keys::load(&settings.keys, program)?),
-        _ => None,
+    // `encrypt = true`, encrypts) its records with them, as the database and Redis stores
+    // encrypt theirs with `encrypt = true`.
+    let keys = if settings.backend.needs_keys() {
+        Some(crate::keys::load(&settings.keys, program)?)
+    } else {
+        None
     };
     build(settings, program, keys).await
 }
@@ -188,7 +200,7 @@ async fn build<S: SessionSchema>(
         describe(&settings.backend)
     );
     let mut options = OpenOptions::new();
-    if let (Backend::File { .. }, Some(keys)) = (&settings.backend, &keys) {
+    if let (false, Some(keys)) = (matches!(settings.backend, Backend::Cookie), &keys) {
         options = options.keys(keys.clone());
     }
     let manager = match (store::open(&settings.backend, &options).await?, keys) {

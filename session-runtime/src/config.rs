@@ -24,7 +24,7 @@
 //! | `SESSION_ROTATION_INTERVAL` | `rotation_interval` (empty: none) | `1h` |
 //! | `SESSION_ROTATION_GRACE` | `rotation_grace` | `30s`, `0s` |
 //! | `SESSION_COOKIE_MODE` | `cookie_mode` | `signed`, `encrypted` |
-//! | `SESSION_BACKEND` | `backend.type` | `cookie`, `memory`, `file`, `postgres`, `mysql` |
+//! | `SESSION_BACKEND` | `backend.type` | `cookie`, `memory`, `file`, `postgres`, `mysql`, `redis` |
 //! | `SESSION_FILE_DIR` | `backend.dir` (file backend) | `/var/lib/app/sessions` |
 //! | `SESSION_KEY_FILE` | `keys.file` | `/run/secrets/session-keys` |
 //!
@@ -58,7 +58,7 @@
 use std::path::{Path, PathBuf};
 
 use session_spec::{
-    Backend, CookieMode, CookiePrefix, DatabaseBackend, Lifetime, SameSite, Settings,
+    Backend, CookieMode, CookiePrefix, DatabaseBackend, Lifetime, RedisBackend, SameSite, Settings,
     SettingsProblem,
 };
 
@@ -455,7 +455,15 @@ fn apply_var(s: &mut Settings, var: &str, value: &str) -> Result<()> {
                 },
                 "postgres" => Backend::Postgres(DatabaseBackend::default()),
                 "mysql" => Backend::Mysql(DatabaseBackend::default()),
-                _ => return Err(err("`cookie`, `memory`, `file`, `postgres` or `mysql`")),
+                "redis" => match &s.backend {
+                    Backend::Redis(_) => s.backend.clone(),
+                    _ => Backend::Redis(RedisBackend::default()),
+                },
+                _ => {
+                    return Err(err(
+                        "`cookie`, `memory`, `file`, `postgres`, `mysql` or `redis`",
+                    ));
+                }
             };
         }
         "SESSION_FILE_DIR" => match &mut s.backend {

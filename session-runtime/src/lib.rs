@@ -47,6 +47,8 @@
 //! - `postgres`: the Diesel store for PostgreSQL (`store::postgres::PostgresStore`; links libpq).
 //! - `mysql`: the Diesel store for MySQL and MariaDB (`store::mysql::MysqlStore`; links
 //!   libmysqlclient).
+//! - `redis`: the Redis store (`store::redis::RedisStore`, `backend = { type = "redis" }`):
+//!   many instances on one Redis server, Cluster-ready keys and scripts.
 //! - `db-cli`: the `session-db` command (migrate, purge, print the SQL); with `postgres`
 //!   and/or `mysql`.
 //! - `test-util`: test helpers for your own stores and time-dependent tests: the store

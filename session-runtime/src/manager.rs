@@ -269,8 +269,9 @@ impl<S: SessionSchema> SessionManager<S> {
     }
 
     /// The manager `settings` describe: its backend opened with [`store::open`], its keys
-    /// read from `settings.keys` when the backend needs them (the cookie backend, and the
-    /// file backend, which authenticates its records with them).
+    /// read from `settings.keys` when the backend needs them (the cookie backend, the file
+    /// backend, which authenticates its records with them, and any backend that encrypts at
+    /// rest, [`Backend::needs_keys`](session_spec::Backend::needs_keys)).
     ///
     /// ```
     /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
@@ -288,14 +289,13 @@ impl<S: SessionSchema> SessionManager<S> {
     /// backend cannot be opened, [`Error::Config`] as in [`SessionManager::cookie`].
     pub async fn from_settings(settings: Settings) -> Result<Self> {
         use session_spec::Backend as Configured;
-        let keys = match &settings.backend {
-            Configured::Cookie | Configured::File { .. } => {
-                Some(Keys::from_source(&settings.keys)?)
-            }
-            _ => None,
+        let keys = if settings.backend.needs_keys() {
+            Some(Keys::from_source(&settings.keys)?)
+        } else {
+            None
         };
         let mut options = store::OpenOptions::new();
-        if let (Configured::File { .. }, Some(keys)) = (&settings.backend, &keys) {
+        if let (false, Some(keys)) = (matches!(settings.backend, Configured::Cookie), &keys) {
             options = options.keys(keys.clone());
         }
         match (store::open(&settings.backend, &options).await?, keys) {

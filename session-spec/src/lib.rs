@@ -88,5 +88,5 @@ pub use ir::{
 };
 pub use settings::{
     Backend, CookieMode, CookiePrefix, DatabaseBackend, KEY_ALIASES, KeySource, Lifetime,
-    LifetimeParseError, SameSite, Settings, SettingsProblem,
+    LifetimeParseError, RedisBackend, SameSite, Settings, SettingsProblem,
 };

@@ -334,11 +334,11 @@ fn backend_or_name<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Backend
         Written::Name(name) => match backend_type_name(&name) {
             "cookie" => Ok(Backend::Cookie),
             "memory" => Ok(Backend::Memory),
-            "file" | "postgres" | "mysql" => Err(serde::de::Error::custom(format!(
+            "file" | "postgres" | "mysql" | "redis" => Err(serde::de::Error::custom(format!(
                 "the `{name}` backend needs options: write it as a table, e.g. `{{ type = \"file\", dir = \"/var/lib/app/sessions\" }}`"
             ))),
             _ => Err(serde::de::Error::custom(format!(
-                "unknown backend `{name}`, expected `cookie`, `memory`, `file`, `postgres` or `mysql`"
+                "unknown backend `{name}`, expected `cookie`, `memory`, `file`, `postgres`, `mysql` or `redis`"
             ))),
         },
     }
@@ -554,6 +554,31 @@ pub enum Backend {
     Postgres(DatabaseBackend),
     /// A MySQL or MariaDB table through Diesel.
     Mysql(DatabaseBackend),
+    /// A Redis server (or a Redis Cluster), shared by every instance of the application.
+    Redis(RedisBackend),
+}
+
+impl Backend {
+    /// Whether the backend needs the session keys at start-up: the cookie backend seals
+    /// the cookie with them, the file backend authenticates its records with them, and any
+    /// backend with `encrypt = true` encrypts its payloads with them.
+    ///
+    /// ```
+    /// use session_spec::{Backend, DatabaseBackend};
+    /// assert!(Backend::Cookie.needs_keys());
+    /// assert!(!Backend::Memory.needs_keys());
+    /// assert!(!Backend::Postgres(DatabaseBackend::default()).needs_keys());
+    /// let encrypted = DatabaseBackend { encrypt: true, ..DatabaseBackend::default() };
+    /// assert!(Backend::Postgres(encrypted).needs_keys());
+    /// ```
+    pub fn needs_keys(&self) -> bool {
+        match self {
+            Self::Cookie | Self::File { .. } => true,
+            Self::Memory => false,
+            Self::Postgres(db) | Self::Mysql(db) => db.encrypt,
+            Self::Redis(redis) => redis.encrypt,
+        }
+    }
 }
 
 /// Options of a database backend.
@@ -570,6 +595,10 @@ pub struct DatabaseBackend {
     /// Largest payload accepted, in bytes.
     #[serde(default = "DatabaseBackend::default_max_payload")]
     pub max_payload: u64,
+    /// Encrypt payloads at rest with the session keys (AES-256-GCM, bound to the record's
+    /// key, version and expiry): a copy of the table reveals no session data.
+    #[serde(default)]
+    pub encrypt: bool,
 }
 
 impl DatabaseBackend {
@@ -619,6 +648,77 @@ impl Default for DatabaseBackend {
             url_env: Self::default_url_env(),
             table: Self::default_table(),
             max_payload: Self::default_max_payload(),
+            encrypt: false,
+        }
+    }
+}
+
+/// Options of the Redis backend.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RedisBackend {
+    /// The environment variable holding the server's URL (`redis://host:port/db`; never
+    /// the URL itself, which may hold a password).
+    #[serde(default = "RedisBackend::default_url_env")]
+    pub url_env: String,
+    /// The start of every key this store writes, so that several applications can share a
+    /// server.
+    #[serde(default = "RedisBackend::default_prefix")]
+    pub prefix: String,
+    /// Largest payload accepted, in bytes.
+    #[serde(default = "DatabaseBackend::default_max_payload")]
+    pub max_payload: u64,
+    /// Encrypt payloads at rest with the session keys, as the database backends do.
+    #[serde(default)]
+    pub encrypt: bool,
+}
+
+impl RedisBackend {
+    /// The longest key prefix.
+    pub const MAX_PREFIX_LEN: usize = 64;
+
+    /// Why `prefix` cannot start this store's keys, if it cannot: the one rule of the spec
+    /// validator and the runtime's Redis store. Braces are refused because a Redis Cluster
+    /// reads `{...}` in a key as its hash tag, which the store sets itself.
+    ///
+    /// ```
+    /// use session_spec::RedisBackend;
+    /// assert_eq!(RedisBackend::prefix_problem("shop"), None);
+    /// assert!(RedisBackend::prefix_problem("").is_some());
+    /// assert!(RedisBackend::prefix_problem("a{b}").is_some());
+    /// ```
+    pub fn prefix_problem(prefix: &str) -> Option<String> {
+        if prefix.is_empty() {
+            return Some("it is empty".into());
+        }
+        if prefix.len() > Self::MAX_PREFIX_LEN {
+            return Some(format!("longer than {} characters", Self::MAX_PREFIX_LEN));
+        }
+        if !prefix
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b':'))
+        {
+            return Some("expected only ASCII letters, digits, `_`, `-`, `.` and `:`".into());
+        }
+        None
+    }
+
+    fn default_url_env() -> String {
+        "REDIS_URL".to_owned()
+    }
+    fn default_prefix() -> String {
+        "session".to_owned()
+    }
+}
+
+impl Default for RedisBackend {
+    fn default() -> Self {
+        Self {
+            url_env: Self::default_url_env(),
+            prefix: Self::default_prefix(),
+            max_payload: DatabaseBackend::default_max_payload(),
+            encrypt: false,
         }
     }
 }

@@ -1,5 +1,7 @@
 //! A session store you write yourself: Redis, through the `redis` crate, against the public
-//! `SessionStore` trait (the store is in `examples/src/redis_store.rs`).
+//! `SessionStore` trait (the store is in `examples/src/redis_store.rs`). It shows how to
+//! plug in a backend the toolkit does not ship; for Redis itself the toolkit has a store
+//! (feature `redis`, `backend = { type = "redis", ... }`).
 //!
 //! It uses the untyped session (the plain key/value API of the Nexios documentation:
 //! `get`, `set`, `delete`, `get_all`) to show that side of the toolkit too.

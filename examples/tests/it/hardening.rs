@@ -203,7 +203,7 @@ fn bad_startup_configurations_stop_the_shop_with_a_clear_error() {
         ),
         case(
             "unknown backend",
-            &[k, d, ("SESSION_BACKEND", "redis")],
+            &[k, d, ("SESSION_BACKEND", "mongodb")],
             "SESSION_BACKEND",
         ),
         case(

@@ -10,6 +10,11 @@
 //! | `cookie` | none ([`Storage::Cookie`]) | in the signed or encrypted cookie itself |
 //! | `memory` | [`MemoryStore`] | a map in this process (tests, development) |
 //! | `file` | [`FileStore`] | one file per session in a 0700 directory |
+//! | `postgres`, `mysql` | `DieselStore` (features `postgres`, `mysql`) | a table |
+//! | `redis` | `RedisStore` (feature `redis`) | a Redis server or cluster |
+//!
+//! With `encrypt = true`, the database and Redis stores are wrapped in a
+//! [`sealed::SealedStore`]: payloads encrypted at rest with the session keys.
 //!
 //! [`open`] turns the configured [`Backend`] into a [`Storage`].
 //!
@@ -44,6 +49,9 @@ pub mod mysql;
 #[cfg(feature = "postgres")]
 pub mod postgres;
 pub mod purge;
+#[cfg(feature = "redis")]
+pub mod redis;
+pub mod sealed;
 
 pub use file::FileStore;
 pub use memory::MemoryStore;
@@ -423,12 +431,16 @@ impl OpenOptions {
 /// [`Storage::Server`]. A file backend's directory is created (0700) when missing; a
 /// database backend (features `postgres`, `mysql`) reads its URL from the environment
 /// variable it names, connects (failing now, naming the host, when the database is
-/// unreachable) and creates its table when missing (`DieselStore::migrate`).
+/// unreachable) and creates its table when missing (`DieselStore::migrate`); a Redis
+/// backend (feature `redis`) reads its URL likewise and connects. A database or Redis
+/// backend with `encrypt = true` seals its payloads ([`sealed::SealedStore`]) with the
+/// [`OpenOptions::sealer`], or else with the [`OpenOptions::keys`].
 ///
 /// # Errors
 /// [`StoreError::Config`] when the backend cannot be used as configured: a file directory
 /// that is a symbolic link, owned by another user or accessible by group or others, a file
-/// backend without keys ([`OpenOptions::keys`]), a database backend
+/// backend without keys ([`OpenOptions::keys`]), an `encrypt = true` backend without keys
+/// or sealer, a database or Redis backend
 /// whose cargo feature is off or whose URL variable is unset, an invalid table name;
 /// [`StoreError::Unavailable`] when a database cannot be reached; [`StoreError::Backend`]
 /// when the directory cannot be created.
@@ -470,7 +482,8 @@ pub async fn open(backend: &Backend, options: &OpenOptions) -> Result<Storage> {
         #[cfg(feature = "postgres")]
         Backend::Postgres(db) => {
             let builder = postgres::PostgresStore::builder(database_url(db)?);
-            Ok(Storage::Server(Arc::new(open_database(builder, db, options).await?)))
+            let store = Arc::new(open_database(builder, db, options).await?);
+            Ok(Storage::Server(encrypted_if(store, db.encrypt, options)?))
         }
         #[cfg(not(feature = "postgres"))]
         Backend::Postgres(_) => Err(StoreError::Config(
@@ -480,14 +493,52 @@ pub async fn open(backend: &Backend, options: &OpenOptions) -> Result<Storage> {
         #[cfg(feature = "mysql")]
         Backend::Mysql(db) => {
             let builder = mysql::MysqlStore::builder(database_url(db)?);
-            Ok(Storage::Server(Arc::new(open_database(builder, db, options).await?)))
+            let store = Arc::new(open_database(builder, db, options).await?);
+            Ok(Storage::Server(encrypted_if(store, db.encrypt, options)?))
         }
         #[cfg(not(feature = "mysql"))]
         Backend::Mysql(_) => Err(StoreError::Config(
             "the `mysql` backend is not available in this build of session-runtime (feature `mysql`)"
                 .to_owned(),
         )),
+        #[cfg(feature = "redis")]
+        Backend::Redis(config) => {
+            let store = Arc::new(redis::RedisStore::open(config, options).await?);
+            Ok(Storage::Server(encrypted_if(store, config.encrypt, options)?))
+        }
+        #[cfg(not(feature = "redis"))]
+        Backend::Redis(_) => Err(StoreError::Config(
+            "the `redis` backend is not available in this build of session-runtime (feature `redis`)"
+                .to_owned(),
+        )),
     }
+}
+
+/// `store` as configured: its payloads sealed ([`sealed::SealedStore`]) when `encrypt` is
+/// set, with the given [`Sealer`] or else the session keys.
+#[cfg_attr(
+    not(any(feature = "postgres", feature = "mysql", feature = "redis")),
+    allow(dead_code)
+)]
+fn encrypted_if<S: SessionStore>(
+    store: Arc<S>,
+    encrypt: bool,
+    options: &OpenOptions,
+) -> Result<Arc<dyn SessionStore>> {
+    if !encrypt {
+        return Ok(store);
+    }
+    let sealer: Arc<dyn Sealer> = match (&options.sealer, &options.keys) {
+        (Some(sealer), _) => sealer.clone(),
+        (None, Some(keys)) => Arc::new(KeySealer::new(keys.clone())),
+        (None, None) => {
+            return Err(StoreError::Config(
+                "`encrypt = true` seals the records with the session keys, but none were given (`OpenOptions::keys`)"
+                    .to_owned(),
+            ));
+        }
+    };
+    Ok(Arc::new(sealed::SealedStore::new(store, sealer)))
 }
 
 /// The URL of a database backend, from the environment variable it names.

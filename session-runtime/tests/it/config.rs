@@ -63,6 +63,27 @@ fn environment_overrides_every_setting() {
     assert_eq!(s.prefix, Some(CookiePrefix::Host));
 }
 
+/// `SESSION_BACKEND=redis` selects the Redis backend with its defaults, and keeps the
+/// options of a Redis backend the spec already declared.
+#[test]
+fn session_backend_selects_redis() {
+    use session_runtime::spec::settings::RedisBackend;
+    let mut s = Settings::default();
+    config::apply_vars(&mut s, [("SESSION_BACKEND", "redis")]).unwrap();
+    assert_eq!(s.backend, Backend::Redis(RedisBackend::default()));
+    let declared = Backend::Redis(RedisBackend {
+        prefix: "shop".into(),
+        encrypt: true,
+        ..RedisBackend::default()
+    });
+    let mut s = Settings {
+        backend: declared.clone(),
+        ..Settings::default()
+    };
+    config::apply_vars(&mut s, [("SESSION_BACKEND", "Redis")]).unwrap();
+    assert_eq!(s.backend, declared);
+}
+
 #[test]
 fn invalid_variables_name_the_variable() {
     let mut s = Settings::default();
@@ -70,7 +91,7 @@ fn invalid_variables_name_the_variable() {
         ("SESSION_SECURE", "maybe"),
         ("SESSION_EXPIRATION_TIME", "ten"),
         ("SESSION_SAME_SITE", "loose"),
-        ("SESSION_BACKEND", "redis"),
+        ("SESSION_BACKEND", "mongodb"),
     ] {
         let err = config::apply_vars(&mut s, [(var, value)]).unwrap_err();
         assert!(

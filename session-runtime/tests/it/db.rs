@@ -726,3 +726,49 @@ pub fn manager_model<D: Dialect>(server: &ServerLock, builder: fn() -> DieselSto
         Arc::new(runtime.block_on(fresh(builder(), "model")))
     });
 }
+
+/// Encryption at rest on a database backend (`encrypt = true`): `backend` names a fresh
+/// table; the stores are opened by `store::open` with each key set of the rotation story
+/// ([`crate::sealed::rotation_story`]); `raw` reads the table's payloads with SQL, and
+/// `row` prints one whole row as text.
+pub async fn encrypted_at_rest(
+    label: &str,
+    backend: session_runtime::spec::settings::Backend,
+    raw: impl Fn() -> Vec<Vec<u8>> + Clone + Send + Sync + 'static,
+    row: impl FnOnce() -> String + Send + 'static,
+) {
+    use session_runtime::keys::Keys;
+    use session_runtime::store::{self, OpenOptions};
+    let keys = crate::sealed::KeySets::new();
+    let open = |keys: Keys| {
+        let backend = backend.clone();
+        async move {
+            let storage = store::open(&backend, &OpenOptions::new().keys(keys))
+                .await
+                .expect("open the encrypted backend");
+            storage.store().expect("a server-side store").clone()
+        }
+    };
+    // Without keys, `encrypt = true` refuses to open.
+    assert!(matches!(
+        store::open(&backend, &OpenOptions::new()).await,
+        Err(StoreError::Config(m)) if m.contains("encrypt")
+    ));
+    let stores = [
+        open(keys.a.clone()).await,
+        open(keys.c_then_a.clone()).await,
+        open(keys.c.clone()).await,
+        open(keys.d.clone()).await,
+    ];
+    crate::sealed::rotation_story(
+        label,
+        stores,
+        Box::new(move |_key| {
+            let raw = raw.clone();
+            Box::pin(async move { tokio::task::spawn_blocking(raw).await.unwrap() })
+        }),
+    )
+    .await;
+    let row = tokio::task::spawn_blocking(row).await.unwrap();
+    println!("{label}: one row read with SQL: {row}");
+}

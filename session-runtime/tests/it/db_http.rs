@@ -1,6 +1,6 @@
-//! The database stores behind the tower layer, over real TCP: two app instances on
-//! different ports sharing one table, and a database outage seen from HTTP (503 on session
-//! routes, other routes fine, full service afterwards, no session lost).
+//! The database and Redis stores behind the tower layer, over real TCP: two app instances
+//! on different ports sharing one table (or Redis), and a database outage seen from HTTP
+//! (503 on session routes, other routes fine, full service afterwards, no session lost).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -8,8 +8,9 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::routing::get;
+#[cfg(any(feature = "postgres", feature = "mysql"))]
 use session_runtime::store::database::{Dialect, DieselStore};
-use session_runtime::{Session, SessionLayer, SessionManager};
+use session_runtime::{Session, SessionLayer, SessionManager, SessionStore};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 async fn login(session: Session) -> &'static str {
@@ -28,8 +29,9 @@ async fn logout(session: Session) -> &'static str {
     "bye"
 }
 
-/// One app instance on its own port, with its own pool on the shared table.
-pub async fn serve<D: Dialect>(store: DieselStore<D>) -> (SocketAddr, tokio::task::JoinHandle<()>) {
+/// One app instance on its own port, with its own pool (or connection) on the shared
+/// table (or Redis).
+pub async fn serve(store: impl SessionStore) -> (SocketAddr, tokio::task::JoinHandle<()>) {
     let manager: SessionManager =
         SessionManager::with_store(crate::support::settings(), Arc::new(store)).unwrap();
     let app = Router::new()
@@ -90,7 +92,7 @@ pub async fn get_path(addr: SocketAddr, path: &str, cookie: Option<&str>) -> Rep
 }
 
 /// A login on one instance is seen on the other; a logout on the other ends it on both.
-pub async fn two_instances<D: Dialect>(a: DieselStore<D>, b: DieselStore<D>) {
+pub async fn two_instances(a: impl SessionStore, b: impl SessionStore) {
     let (addr_a, task_a) = serve(a).await;
     let (addr_b, task_b) = serve(b).await;
     assert_ne!(addr_a.port(), addr_b.port());
@@ -115,6 +117,7 @@ pub async fn two_instances<D: Dialect>(a: DieselStore<D>, b: DieselStore<D>) {
 
 /// Stops the database while the app serves: session routes answer 503, `/health` 200;
 /// after the restart the same process serves the same session again.
+#[cfg(any(feature = "postgres", feature = "mysql"))]
 pub async fn outage_over_http<D: Dialect>(store: DieselStore<D>, ctl_var: &str) {
     let (addr, task) = serve(store).await;
     let cookie = get_path(addr, "/login", None)

@@ -6,7 +6,7 @@ mod compact;
 mod config;
 #[cfg(any(feature = "postgres", feature = "mysql"))]
 mod db;
-#[cfg(any(feature = "postgres", feature = "mysql"))]
+#[cfg(any(feature = "postgres", feature = "mysql", feature = "redis"))]
 mod db_http;
 mod hardening;
 mod id;
@@ -20,5 +20,8 @@ mod mysql;
 mod policy;
 #[cfg(feature = "postgres")]
 mod postgres;
+#[cfg(feature = "redis")]
+mod redis;
+mod sealed;
 mod stores;
 mod support;

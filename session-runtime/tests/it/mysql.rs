@@ -45,6 +45,7 @@ async fn open_from_settings() {
             url_env: URL.to_owned(),
             table: table.clone(),
             max_payload: 2048,
+            encrypt: false,
         },
     );
     db::open_from_settings(backend).await;
@@ -191,4 +192,45 @@ async fn cap_above_max_allowed_packet_is_refused() {
 #[test]
 fn manager_model() {
     db::manager_model(&SERVER, builder);
+}
+
+/// `encrypt = true`: rows unreadable with SQL, a fallback key accepted and the record
+/// re-sealed at the next save, a removed key refused (a fresh session, the row left).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn encrypted_at_rest_with_key_rotation() {
+    let _server = SERVER.read().await;
+    let table = db::table_name("sealed");
+    let backend = session_runtime::spec::settings::Backend::Mysql(
+        session_runtime::spec::settings::DatabaseBackend {
+            url_env: URL.to_owned(),
+            table: table.clone(),
+            encrypt: true,
+            ..Default::default()
+        },
+    );
+    let query = |select: String| {
+        move || {
+            use diesel::{Connection, RunQueryDsl};
+            let mut conn = diesel::MysqlConnection::establish(&db::env_url(URL)).expect("connect");
+            diesel::select(diesel::dsl::sql::<diesel::sql_types::Binary>(&select))
+                .load::<Vec<u8>>(&mut conn)
+                .expect("read the table")
+        }
+    };
+    let raw = query(format!("payload FROM `{table}`"));
+    let row = query(format!(
+        "CONCAT(LOWER(HEX(id)), ' | ', expires_at, ' | v', version, ' | ', LOWER(HEX(payload))) FROM `{table}`"
+    ));
+    db::encrypted_at_rest("mysql", backend, raw, move || {
+        String::from_utf8_lossy(&row()[0]).into_owned()
+    })
+    .await;
+    builder()
+        .table(&table)
+        .connect()
+        .await
+        .unwrap()
+        .drop_table()
+        .await
+        .unwrap();
 }

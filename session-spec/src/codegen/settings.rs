@@ -7,7 +7,8 @@ use proc_macro2::TokenStream;
 use quote::quote;
 
 use crate::settings::{
-    Backend, CookieMode, CookiePrefix, DatabaseBackend, KeySource, Lifetime, SameSite, Settings,
+    Backend, CookieMode, CookiePrefix, DatabaseBackend, KeySource, Lifetime, RedisBackend,
+    SameSite, Settings,
 };
 
 const SPEC: &str = "::session_runtime::__private::session_spec";
@@ -134,6 +135,23 @@ fn backend_expr(backend: &Backend) -> TokenStream {
             let db = database(db);
             quote!(#p::Mysql(#db))
         }
+        Backend::Redis(redis) => {
+            let RedisBackend {
+                url_env,
+                prefix,
+                max_payload,
+                encrypt,
+            } = redis;
+            let r = spec_path("RedisBackend");
+            let url_env = string(url_env);
+            let prefix = string(prefix);
+            quote!(#p::Redis(#r {
+                url_env: #url_env,
+                prefix: #prefix,
+                max_payload: #max_payload,
+                encrypt: #encrypt,
+            }))
+        }
     }
 }
 
@@ -142,11 +160,12 @@ fn database(db: &DatabaseBackend) -> TokenStream {
         url_env,
         table,
         max_payload,
+        encrypt,
     } = db;
     let p = spec_path("DatabaseBackend");
     let url_env = string(url_env);
     let table = string(table);
-    quote!(#p { url_env: #url_env, table: #table, max_payload: #max_payload })
+    quote!(#p { url_env: #url_env, table: #table, max_payload: #max_payload, encrypt: #encrypt })
 }
 
 fn string(s: &str) -> TokenStream {

@@ -103,8 +103,9 @@ pub const BACKEND_KEYS: &[(&str, &[&str])] = &[
     ("cookie", &[]),
     ("memory", &[]),
     ("file", &["dir", "encrypt"]),
-    ("postgres", &["url_env", "table", "max_payload"]),
-    ("mysql", &["url_env", "table", "max_payload"]),
+    ("postgres", &["url_env", "table", "max_payload", "encrypt"]),
+    ("mysql", &["url_env", "table", "max_payload", "encrypt"]),
+    ("redis", &["url_env", "prefix", "max_payload", "encrypt"]),
 ];
 
 /// Parses and validates a spec. `file_name` is only used in diagnostics.

@@ -243,7 +243,7 @@ impl Cx<'_> {
                     }
                     let what = format!("the backend's `{name}`");
                     let good = match name {
-                        "dir" | "table" => self.string(&what, v).is_some(),
+                        "dir" | "table" | "prefix" => self.string(&what, v).is_some(),
                         "url_env" => self.env_name(&what, v).is_some(),
                         "encrypt" => self.boolean(&what, v).is_some(),
                         "max_payload" => match v.get_ref() {

@@ -148,16 +148,18 @@ pub fn alias_names() -> impl Iterator<Item = &'static str> {
 pub const TYPE: Symbol = Symbol("type");
 /// `dir = "/var/lib/app/sessions"` (file)
 pub const DIR: Symbol = Symbol("dir");
-/// `encrypt` (file)
+/// `encrypt` (file, postgres, mysql, redis)
 pub const ENCRYPT: Symbol = Symbol("encrypt");
-/// `url_env = "DATABASE_URL"` (postgres, mysql)
+/// `url_env = "DATABASE_URL"` (postgres, mysql, redis)
 pub const URL_ENV: Symbol = Symbol("url_env");
 /// `table = "sessions"` (postgres, mysql)
 pub const TABLE: Symbol = Symbol("table");
-/// `max_payload = 1048576` (postgres, mysql)
+/// `max_payload = 1048576` (postgres, mysql, redis)
 pub const MAX_PAYLOAD: Symbol = Symbol("max_payload");
+/// `prefix = "shop"` (redis)
+pub const KEY_PREFIX: Symbol = Symbol("prefix");
 /// Keys of `backend(...)`.
-pub const BACKEND_KEYS: &[Symbol] = &[TYPE, DIR, ENCRYPT, URL_ENV, TABLE, MAX_PAYLOAD];
+pub const BACKEND_KEYS: &[Symbol] = &[TYPE, DIR, ENCRYPT, URL_ENV, TABLE, MAX_PAYLOAD, KEY_PREFIX];
 
 /// Names that would put a database URL (and its password) into source code.
 pub const URL_NAMES: &[&str] = &["url", "database_url", "uri", "dsn"];

@@ -8,7 +8,9 @@ use syn::parse_quote;
 
 use super::lower_derive_input;
 use crate::ir::{DefaultValue, FieldType, FloatType, IntType, Number, Origin, Value};
-use crate::settings::{Backend, CookieMode, CookiePrefix, DatabaseBackend, Lifetime, SameSite};
+use crate::settings::{
+    Backend, CookieMode, CookiePrefix, DatabaseBackend, Lifetime, RedisBackend, SameSite,
+};
 
 fn errors(input: syn::DeriveInput) -> Vec<String> {
     match lower_derive_input(&input) {
@@ -121,6 +123,49 @@ fn database_and_simple_backends() {
     .unwrap()
     .schema;
     assert_eq!(s.settings.backend, Backend::Memory);
+}
+
+#[test]
+fn redis_and_encrypted_database_backends_lower_as_in_toml() {
+    let derived = lower_derive_input(&parse_quote! {
+        #[session(backend(type = "redis", url_env = "CACHE_URL", prefix = "shop", encrypt))]
+        struct A;
+    })
+    .unwrap()
+    .schema;
+    let expected = Backend::Redis(RedisBackend {
+        url_env: "CACHE_URL".into(),
+        prefix: "shop".into(),
+        encrypt: true,
+        ..RedisBackend::default()
+    });
+    assert_eq!(derived.settings.backend, expected);
+    let toml = crate::parse::parse_str(
+        "name = \"A\"\n[session]\nbackend = { type = \"redis\", url_env = \"CACHE_URL\", prefix = \"shop\", encrypt = true }\n",
+        "a.toml",
+    )
+    .unwrap();
+    assert_eq!(toml.settings.backend, expected);
+
+    let s = lower_derive_input(&parse_quote! {
+        #[session(backend(type = "mysql", encrypt))]
+        struct B;
+    })
+    .unwrap()
+    .schema;
+    assert_eq!(
+        s.settings.backend,
+        Backend::Mysql(DatabaseBackend {
+            encrypt: true,
+            ..DatabaseBackend::default()
+        })
+    );
+    // The Redis key prefix is checked by the one validator, for the derive too.
+    let e = errors(parse_quote! {
+        #[session(backend(type = "redis", prefix = "a{b}"))]
+        struct C;
+    });
+    assert!(e.iter().any(|e| e.contains("invalid key prefix")), "{e:?}");
 }
 
 #[test]

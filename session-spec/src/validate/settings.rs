@@ -36,6 +36,16 @@ impl Cx<'_> {
             .unwrap_or_else(|| self.schema.origin.clone())
     }
 
+    /// A server-side backend whose `max_payload` allows no session at all.
+    fn zero_max_payload(&mut self) {
+        let d = Diagnostic::error(
+            "`max_payload` must be greater than zero",
+            self.settings_origin("backend.max_payload"),
+        )
+        .with_label("allows no session at all");
+        self.push(d);
+    }
+
     /// The policy's cross-cutting rules live in [`Settings::problems`], shared with the
     /// runtime; this maps each problem to where its key was written.
     pub(super) fn check_settings(&mut self) {
@@ -119,12 +129,35 @@ impl Cx<'_> {
                     self.push(d);
                 }
                 if db.max_payload == 0 {
+                    self.zero_max_payload();
+                }
+            }
+            Backend::Redis(redis) => {
+                // Every key the store writes starts with the prefix, followed by its hash tag.
+                if let Some(why) = crate::settings::RedisBackend::prefix_problem(&redis.prefix) {
                     let d = Diagnostic::error(
-                        "`max_payload` must be greater than zero",
-                        self.settings_origin("backend.max_payload"),
+                        format!(
+                            "invalid key prefix `{}`: {why}",
+                            redis.prefix.escape_debug()
+                        ),
+                        self.settings_origin("backend.prefix"),
                     )
-                    .with_label("allows no session at all");
+                    .with_label("invalid key prefix")
+                    .with_help(format!(
+                        "use 1 to {} ASCII letters, digits, `_`, `-`, `.` and `:`",
+                        crate::settings::RedisBackend::MAX_PREFIX_LEN
+                    ));
                     self.push(d);
+                }
+                if redis.url_env.trim().is_empty() {
+                    let d = Diagnostic::error(
+                        "`url_env` is empty: name the environment variable holding the Redis URL",
+                        self.settings_origin("backend.url_env"),
+                    );
+                    self.push(d);
+                }
+                if redis.max_payload == 0 {
+                    self.zero_max_payload();
                 }
             }
             _ => {}

@@ -1,7 +1,7 @@
 use session_runtime::Session;
 
 #[derive(Session)]
-#[session(backend = "redis")]
+#[session(backend = "mongodb")]
 struct Shop {
     user: Option<u64>,
 }
