@@ -158,6 +158,13 @@ pub trait Dialect: sealed::Sealed + Send + Sync + std::fmt::Debug + 'static {
         record: &Record,
     ) -> QueryResult<usize>;
     #[doc(hidden)]
+    fn list(
+        conn: &mut Self::Connection,
+        sql: &Statements,
+        principal: &str,
+        now: i64,
+    ) -> QueryResult<Vec<ListRow>>;
+    #[doc(hidden)]
     fn version(
         conn: &mut Self::Connection,
         sql: &Statements,
@@ -195,6 +202,8 @@ pub struct Statements {
     pub(crate) load: String,
     pub(crate) update: String,
     pub(crate) version: String,
+    /// The live rows of a principal.
+    pub(crate) list: String,
     pub(crate) delete: String,
     /// `DELETE ... WHERE id = ? AND version = ?` (a rotation's compare-and-swap delete).
     pub(crate) delete_version: String,
@@ -211,6 +220,24 @@ pub struct Row {
     pub(crate) expires_at: i64,
     #[diesel(sql_type = diesel::sql_types::BigInt)]
     pub(crate) version: i64,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    pub(crate) principal: Option<String>,
+}
+
+/// A listed row: a [`Row`] with its key.
+#[doc(hidden)]
+#[derive(diesel::QueryableByName, Debug)]
+pub struct ListRow {
+    #[diesel(sql_type = diesel::sql_types::Binary)]
+    pub(crate) id: Vec<u8>,
+    #[diesel(sql_type = diesel::sql_types::Binary)]
+    pub(crate) payload: Vec<u8>,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub(crate) expires_at: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub(crate) version: i64,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    pub(crate) principal: Option<String>,
 }
 
 /// The stored version of a row.
@@ -237,8 +264,25 @@ macro_rules! diesel_queries {
                 .bind::<::diesel::sql_types::Binary, _>(&record.payload)
                 .bind::<::diesel::sql_types::BigInt, _>($crate::store::database::clamp_expiry(
                     record.expires_at,
-                ));
+                ))
+                .bind::<::diesel::sql_types::Nullable<::diesel::sql_types::Text>, _>(
+                    record.principal.as_deref(),
+                );
             ::diesel::RunQueryDsl::execute(query, conn).map(drop)
+        }
+
+        fn list(
+            conn: &mut Self::Connection,
+            sql: &$crate::store::database::Statements,
+            principal: &str,
+            now: i64,
+        ) -> $crate::store::database::QueryResult<
+            ::std::vec::Vec<$crate::store::database::ListRow>,
+        > {
+            let query = ::diesel::sql_query(&sql.list)
+                .bind::<::diesel::sql_types::Text, _>(principal)
+                .bind::<::diesel::sql_types::BigInt, _>(now);
+            ::diesel::RunQueryDsl::load(query, conn)
         }
 
         fn load(
@@ -268,6 +312,9 @@ macro_rules! diesel_queries {
                 .bind::<::diesel::sql_types::BigInt, _>($crate::store::database::clamp_expiry(
                     record.expires_at,
                 ))
+                .bind::<::diesel::sql_types::Nullable<::diesel::sql_types::Text>, _>(
+                    record.principal.as_deref(),
+                )
                 .bind::<::diesel::sql_types::Binary, _>(key)
                 .bind::<::diesel::sql_types::BigInt, _>(record.version as i64);
             ::diesel::RunQueryDsl::execute(query, conn)
@@ -775,7 +822,7 @@ fn row_to_record(row: Row) -> Result<Record> {
         payload: row.payload,
         expires_at: Timestamp(row.expires_at),
         version,
-        principal: None,
+        principal: row.principal,
     })
 }
 
@@ -902,5 +949,32 @@ impl<D: Dialect> SessionStore for DieselStore<D> {
             }
         })
         .await
+    }
+
+    fn indexes_principals(&self) -> bool {
+        true
+    }
+
+    /// One indexed query (`WHERE principal = ? AND expires_at > ?`, the `principal` column
+    /// written by the same statement as the row).
+    async fn sessions_of(&self, principal: &str, now: Timestamp) -> Result<Vec<(StoreKey, Record)>> {
+        let principal = principal.to_owned();
+        let rows = self
+            .run(move |conn, sql| D::list(conn, sql, &principal, now.0))
+            .await?;
+        rows.into_iter()
+            .map(|r| {
+                let key: [u8; 32] = r.id.as_slice().try_into().map_err(|_| {
+                    StoreError::Corrupt(format!("session row id of {} bytes", r.id.len()))
+                })?;
+                let row = Row {
+                    payload: r.payload,
+                    expires_at: r.expires_at,
+                    version: r.version,
+                    principal: r.principal,
+                };
+                Ok((StoreKey(key), row_to_record(row)?))
+            })
+            .collect()
     }
 }

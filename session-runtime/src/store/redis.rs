@@ -361,6 +361,8 @@ impl SessionStore for RedisStore {
                     payload,
                     expires_at,
                     version,
+                    // No principal index yet: the store says so (`indexes_principals`).
+                    principal: None,
                 }))
             }
             _ => Err(StoreError::Corrupt(format!(
