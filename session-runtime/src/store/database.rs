@@ -276,9 +276,8 @@ macro_rules! diesel_queries {
             sql: &$crate::store::database::Statements,
             principal: &str,
             now: i64,
-        ) -> $crate::store::database::QueryResult<
-            ::std::vec::Vec<$crate::store::database::ListRow>,
-        > {
+        ) -> $crate::store::database::QueryResult<::std::vec::Vec<$crate::store::database::ListRow>>
+        {
             let query = ::diesel::sql_query(&sql.list)
                 .bind::<::diesel::sql_types::Text, _>(principal)
                 .bind::<::diesel::sql_types::BigInt, _>(now);
@@ -957,7 +956,11 @@ impl<D: Dialect> SessionStore for DieselStore<D> {
 
     /// One indexed query (`WHERE principal = ? AND expires_at > ?`, the `principal` column
     /// written by the same statement as the row).
-    async fn sessions_of(&self, principal: &str, now: Timestamp) -> Result<Vec<(StoreKey, Record)>> {
+    async fn sessions_of(
+        &self,
+        principal: &str,
+        now: Timestamp,
+    ) -> Result<Vec<(StoreKey, Record)>> {
         let principal = principal.to_owned();
         let rows = self
             .run(move |conn, sql| D::list(conn, sql, &principal, now.0))

@@ -153,7 +153,11 @@ impl<S: SessionStore + ?Sized> SessionStore for SealedStore<S> {
     }
 
     /// The principal stays in clear beside the sealed payload (the index needs it).
-    async fn sessions_of(&self, principal: &str, now: Timestamp) -> Result<Vec<(StoreKey, Record)>> {
+    async fn sessions_of(
+        &self,
+        principal: &str,
+        now: Timestamp,
+    ) -> Result<Vec<(StoreKey, Record)>> {
         let mut out = self.inner.sessions_of(principal, now).await?;
         for (key, record) in &mut out {
             record.payload = self.sealer.open(

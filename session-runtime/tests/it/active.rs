@@ -247,9 +247,11 @@ async fn cookie_backend_with_a_revocation_store() {
         Err(session_runtime::Error::Store(StoreError::Unsupported(_)))
     ));
     // And the cookie backend refuses a principal without a revocation store at all.
-    assert!(SessionManager::<session_runtime::Dynamic>::cookie(
-        with_principal(),
-        session_runtime::keys::Keys::generate()
-    )
-    .is_err());
+    assert!(
+        SessionManager::<session_runtime::Dynamic>::cookie(
+            with_principal(),
+            session_runtime::keys::Keys::generate()
+        )
+        .is_err()
+    );
 }

@@ -254,7 +254,9 @@ async fn open_from_settings() {
     let record = session_runtime::Record {
         payload: b"{\"user\":\"opened-secret\"}".to_vec(),
         expires_at: now.add_seconds(60),
-        version: 0, principal: None, };
+        version: 0,
+        principal: None,
+    };
     store.create(&key, &record).await.unwrap();
     assert_eq!(
         store.load(&key, now).await.unwrap().map(|r| r.payload),
