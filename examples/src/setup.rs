@@ -128,10 +128,15 @@ pub fn describe(backend: &Backend) -> String {
     match backend {
         Backend::Cookie => "sealed cookie (no server-side storage)".to_owned(),
         Backend::Memory => "in-process memory".to_owned(),
-        Backend::File { dir, encrypt } => format!(
-            "files in `{}`{}",
+        Backend::File {
+            dir,
+            encrypt,
+            durability,
+        } => format!(
+            "files in `{}`{}, durability `{}`",
             dir.display(),
-            if *encrypt { ", encrypted at rest" } else { "" }
+            if *encrypt { ", encrypted at rest" } else { "" },
+            durability.name()
         ),
         Backend::Postgres(db) => format!(
             "PostgreSQL table `{}` (URL from `{}`)",

@@ -26,6 +26,7 @@
 //! | `SESSION_COOKIE_MODE` | `cookie_mode` | `signed`, `encrypted` |
 //! | `SESSION_BACKEND` | `backend.type` | `cookie`, `memory`, `file`, `postgres`, `mysql`, `redis` |
 //! | `SESSION_FILE_DIR` | `backend.dir` (file backend) | `/var/lib/app/sessions` |
+//! | `SESSION_FILE_DURABILITY` | `backend.durability` (file backend) | `group`, `fsync`, `none` |
 //! | `SESSION_KEY_FILE` | `keys.file` | `/run/secrets/session-keys` |
 //! | `SESSION_REVOCATION_STORE` | `revocation_store` (cookie backend; empty: none) | `memory`, `/var/lib/app/revoked` (a file store's directory) |
 //!
@@ -59,8 +60,8 @@
 use std::path::{Path, PathBuf};
 
 use session_spec::{
-    Backend, CookieMode, CookiePrefix, DatabaseBackend, Lifetime, RedisBackend, SameSite, Settings,
-    SettingsProblem,
+    Backend, CookieMode, CookiePrefix, DatabaseBackend, FileDurability, Lifetime, RedisBackend,
+    SameSite, Settings, SettingsProblem,
 };
 
 /// An invalid override or an invalid resulting policy.
@@ -362,6 +363,7 @@ const KNOWN: &[&str] = &[
     "SESSION_COOKIE_MODE",
     "SESSION_BACKEND",
     "SESSION_FILE_DIR",
+    "SESSION_FILE_DURABILITY",
     "SESSION_KEY_FILE",
     "SESSION_REVOCATION_STORE",
 ];
@@ -451,6 +453,7 @@ fn apply_var(s: &mut Settings, var: &str, value: &str) -> Result<()> {
                 dir => Some(Backend::File {
                     dir: PathBuf::from(dir),
                     encrypt: false,
+                    durability: Default::default(),
                 }),
             }
         }
@@ -463,6 +466,7 @@ fn apply_var(s: &mut Settings, var: &str, value: &str) -> Result<()> {
                     _ => Backend::File {
                         dir: PathBuf::from("sessions"),
                         encrypt: false,
+                        durability: Default::default(),
                     },
                 },
                 "postgres" => Backend::Postgres(DatabaseBackend::default()),
@@ -481,6 +485,25 @@ fn apply_var(s: &mut Settings, var: &str, value: &str) -> Result<()> {
         "SESSION_FILE_DIR" => match &mut s.backend {
             Backend::File { dir, .. } => *dir = PathBuf::from(v),
             _ => return Err(err("a directory, with the file backend selected")),
+        },
+        "SESSION_FILE_DURABILITY" => match &mut s.backend {
+            Backend::File { durability, .. } => {
+                *durability = match v.to_ascii_lowercase().as_str() {
+                    "fsync" => FileDurability::Fsync,
+                    "group" => FileDurability::Group,
+                    "none" => FileDurability::None,
+                    _ => {
+                        return Err(err(
+                            "`group`, `fsync` or `none`, with the file backend selected",
+                        ));
+                    }
+                }
+            }
+            _ => {
+                return Err(err(
+                    "`group`, `fsync` or `none`, with the file backend selected",
+                ));
+            }
         },
         "SESSION_KEY_FILE" => s.keys.file = (!v.is_empty()).then(|| PathBuf::from(v)),
         _ => {}

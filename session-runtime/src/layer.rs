@@ -1,14 +1,15 @@
 //! The tower layer: loads the session before the inner service and commits it after,
 //! appending the `Set-Cookie` headers the policy owes.
 //!
-//! A store failure (or a cookie too large to send) is logged with `tracing` at `error`
-//! and answered with an empty-bodied `500 Internal Server Error`, or `503 Service
-//! Unavailable` with `Retry-After: 1` when retrying can help: the store is unavailable, or
-//! another request changed the session first ([`Error::is_retryable`]). When the inner
-//! service's response is a 5xx, the session is not committed (see [`crate::manager`]).
-//! When the handler changed nothing in the session and only a refresh was owed, a failed
-//! commit is logged at `warn` and the handler's response is sent as it is, without a
-//! cookie: a full disk does not turn plain reads into errors. Nothing here panics.
+//! The rules are those of every adapter, written once in [`crate::adapter`]: a store
+//! failure (or a cookie too large to send) is logged with `tracing` at `error` and answered
+//! with an empty-bodied `500 Internal Server Error`, or `503 Service Unavailable` with
+//! `Retry-After: 1` when retrying can help ([`Error::is_retryable`](crate::Error::is_retryable)).
+//! When the inner service's response is a 5xx, the session is not committed (see
+//! [`crate::manager`]). When the handler changed nothing in the session and only a refresh
+//! was owed, a failed commit is logged at `warn` and the handler's response is sent as it
+//! is, without a cookie: a full disk does not turn plain reads into errors. Nothing here
+//! panics.
 //!
 //! Caches: a response to a request that carried a session, or that sets a session cookie,
 //! gets `Vary: Cookie`, so that no cache serves one user's page to another; a response that
@@ -37,7 +38,7 @@ use std::task::{Context, Poll};
 use http::header::{CACHE_CONTROL, COOKIE, SET_COOKIE, VARY};
 use http::{HeaderValue, Request, Response, StatusCode};
 
-use crate::error::Error;
+use crate::adapter::{CACHE_CONTROL_PRIVATE, Failure, ResponseHeaders, VARY_COOKIE};
 use crate::manager::SessionManager;
 use crate::schema::{Dynamic, SessionSchema};
 
@@ -130,79 +131,55 @@ where
         let mut inner = std::mem::replace(&mut self.inner, clone);
         let manager = self.manager.clone();
         Box::pin(async move {
-            let session = match manager.load(req.headers().get_all(COOKIE)).await {
-                Ok(session) => session,
-                Err(e) => return Ok(failure(&e, "loading")),
+            let exchange = match manager.begin(req.headers().get_all(COOKIE)).await {
+                Ok(exchange) => exchange,
+                Err(failure) => return Ok(failure_response(failure)),
             };
-            let had_session = !session.is_new();
-            req.extensions_mut().insert(session.clone());
+            req.extensions_mut().insert(exchange.session().clone());
             let mut res = inner.call(req).await?;
-            let is_server_error = res.status().is_server_error();
-            let cookies = match manager.commit(&session, is_server_error).await {
-                Ok(cookies) => cookies,
-                // The handler changed nothing (only a refresh, activity bookkeeping or a
-                // re-issue was owed): its answer stands, without a cookie. A full disk or
-                // a struggling store then costs the session's sliding expiry, not the page.
-                Err(e) if !session.is_modified() => {
-                    tracing::warn!(error = %e, "session refresh failed; answering without it");
-                    Vec::new()
-                }
-                Err(e) => return Ok(failure(&e, "committing")),
+            let headers = match exchange.finish(res.status().as_u16()).await {
+                Ok(headers) => headers,
+                Err(failure) => return Ok(failure_response(failure)),
             };
-            mark_private(res.headers_mut(), had_session, !cookies.is_empty());
-            for cookie in cookies {
-                match HeaderValue::try_from(cookie) {
-                    Ok(value) => {
-                        res.headers_mut().append(SET_COOKIE, value);
-                    }
-                    Err(e) => {
-                        // The codec and the settings checks only produce header-safe text;
-                        // refuse rather than panic should that ever break.
-                        tracing::error!(error = %e, "session cookie is not a valid header value");
-                        return Ok(empty(StatusCode::INTERNAL_SERVER_ERROR));
-                    }
-                }
+            match add_headers(res.headers_mut(), &headers) {
+                Ok(()) => Ok(res),
+                Err(failure) => Ok(failure_response(failure)),
             }
-            Ok(res)
         })
     }
 }
 
-/// Adds `Vary: Cookie` to a response that depends on a session, and `Cache-Control: private`
-/// to one that sets a session cookie without saying how it may be cached.
-fn mark_private(headers: &mut http::HeaderMap, had_session: bool, sets_cookie: bool) {
-    if !(had_session || sets_cookie) {
-        return;
+/// Adds what [`Exchange::finish`](crate::adapter::Exchange::finish) owes the response:
+/// the `Set-Cookie` values, `Vary: Cookie` and `Cache-Control: private` (see
+/// [`crate::adapter`]).
+fn add_headers(headers: &mut http::HeaderMap, owed: &ResponseHeaders) -> Result<(), Failure> {
+    for cookie in owed.set_cookie() {
+        let value =
+            HeaderValue::try_from(cookie.as_str()).map_err(|_| Failure::invalid_header())?;
+        headers.append(SET_COOKIE, value);
     }
-    let varies = headers.get_all(VARY).iter().any(|v| {
-        v.to_str().is_ok_and(|v| {
-            v.split(',')
-                .any(|t| t.trim() == "*" || t.trim().eq_ignore_ascii_case("cookie"))
-        })
-    });
-    if !varies {
-        headers.append(VARY, HeaderValue::from_static("Cookie"));
+    if owed.add_vary(headers.get_all(VARY)) {
+        headers.append(VARY, HeaderValue::from_static(VARY_COOKIE));
     }
-    if sets_cookie && !headers.contains_key(CACHE_CONTROL) {
-        headers.insert(CACHE_CONTROL, HeaderValue::from_static("private"));
-    }
-}
-
-/// The `Retry-After` of a `503`, in seconds.
-const RETRY_AFTER_SECONDS: &str = "1";
-
-fn failure<B: Default>(error: &Error, stage: &'static str) -> Response<B> {
-    tracing::error!(error = %error, stage, "session {stage} failed");
-    if error.is_retryable() {
-        let mut res = empty(StatusCode::SERVICE_UNAVAILABLE);
-        res.headers_mut().insert(
-            http::header::RETRY_AFTER,
-            HeaderValue::from_static(RETRY_AFTER_SECONDS),
+    if owed.add_cache_control(headers.contains_key(CACHE_CONTROL)) {
+        headers.insert(
+            CACHE_CONTROL,
+            HeaderValue::from_static(CACHE_CONTROL_PRIVATE),
         );
-        res
-    } else {
-        empty(StatusCode::INTERNAL_SERVER_ERROR)
     }
+    Ok(())
+}
+
+/// The empty response of a failure, with its `Retry-After`.
+fn failure_response<B: Default>(failure: Failure) -> Response<B> {
+    let status =
+        StatusCode::from_u16(failure.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut res = empty(status);
+    if let Some(seconds) = failure.retry_after() {
+        res.headers_mut()
+            .insert(http::header::RETRY_AFTER, HeaderValue::from_static(seconds));
+    }
+    res
 }
 
 fn empty<B: Default>(status: StatusCode) -> Response<B> {

@@ -11,7 +11,9 @@
 //! - [`SessionManager`]: the framework-agnostic loader and committer that enforces the
 //!   policy (see [`manager`] for the policy as enforced);
 //! - `SessionLayer` (module `layer`) and the `Session` axum extractor (feature
-//!   `axum`): the thin framework adapter;
+//!   `axum`), `actix::SessionMiddleware` and the `Session` actix-web extractor (feature
+//!   `actix`): thin framework adapters over the rules they share, [`adapter`] (with the
+//!   checklist for an adapter to another framework);
 //! - [`config`]: start-up overrides of the compiled-in settings (a TOML file, `SESSION_*`
 //!   variables); [`keys`], [`codec`], [`id`]: secrets, sealing, session ids;
 //!   [`store`]: the server-side store trait and stores.
@@ -44,6 +46,9 @@
 //! - `derive` (default): re-exports `#[derive(Session)]` (the `derive` module documents
 //!   its attributes).
 //! - `axum`: the tower layer (`SessionLayer`) and the axum extractors.
+//! - `actix`: the actix-web middleware (`actix::SessionMiddleware`) and extractors
+//!   (actix-web 4 without its default features). Both adapters follow the same rules,
+//!   [`adapter`], which also lists what an adapter to another framework must do.
 //! - `postgres`: the Diesel store for PostgreSQL (`store::postgres::PostgresStore`; links libpq).
 //! - `mysql`: the Diesel store for MySQL and MariaDB (`store::mysql::MysqlStore`; links
 //!   libmysqlclient).
@@ -66,6 +71,10 @@
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+#[cfg(feature = "actix")]
+#[cfg_attr(docsrs, doc(cfg(feature = "actix")))]
+pub mod actix;
+pub mod adapter;
 pub mod codec;
 pub mod config;
 #[cfg(feature = "test-util")]

@@ -1,8 +1,14 @@
 //! The framework-agnostic session manager: from a request's `Cookie` headers to a
 //! [`Session`], and from the session after the handler to `Set-Cookie` headers.
 //!
-//! The tower layer (the `layer` module, feature `axum`) is a thin adapter over it; any other
-//! framework can call [`SessionManager::load`] and [`SessionManager::commit`] itself.
+//! The tower layer (the `layer` module, feature `axum`) and the actix-web middleware (the
+//! `actix` module, feature `actix`) are thin adapters over it. An adapter for any other
+//! framework calls [`SessionManager::begin`] before the handler and
+//! [`Exchange::finish`](crate::adapter::Exchange::finish) after it, and applies what they
+//! return: the checklist of exactly what it must do, and the response rules all adapters
+//! share (when to commit, which status for which failure, which headers), are in
+//! [`crate::adapter`]. ([`SessionManager::load`] and [`SessionManager::commit`] are the
+//! lower-level steps underneath.)
 //!
 //! # The policy, as enforced
 //!

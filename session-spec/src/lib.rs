@@ -87,6 +87,6 @@ pub use ir::{
     Spanned, Value, Variant,
 };
 pub use settings::{
-    Backend, CookieMode, CookiePrefix, DatabaseBackend, KEY_ALIASES, KeySource, Lifetime,
-    LifetimeParseError, RedisBackend, SameSite, Settings, SettingsProblem,
+    Backend, CookieMode, CookiePrefix, DatabaseBackend, FileDurability, KEY_ALIASES, KeySource,
+    Lifetime, LifetimeParseError, RedisBackend, SameSite, Settings, SettingsProblem,
 };

@@ -549,6 +549,9 @@ pub enum Backend {
         /// Encrypt files at rest with the session keys.
         #[serde(default)]
         encrypt: bool,
+        /// When a write reaches the disk (`"group"` unless set); see [`FileDurability`].
+        #[serde(default)]
+        durability: FileDurability,
     },
     /// A PostgreSQL table through Diesel.
     Postgres(DatabaseBackend),
@@ -577,6 +580,40 @@ impl Backend {
             Self::Memory => false,
             Self::Postgres(db) | Self::Mysql(db) => db.encrypt,
             Self::Redis(redis) => redis.encrypt,
+        }
+    }
+}
+
+/// When the file backend's writes reach the disk. Every mode replaces a file atomically
+/// (a new file is written beside it and renamed over it), so a reader never sees a torn
+/// file; the modes differ in what a crash of the machine (not of the process) may lose.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FileDurability {
+    /// Every write is on disk before it is acknowledged: its file's data is synced before
+    /// the rename and the directory after it, by each write on its own.
+    Fsync,
+    /// The default: the same guarantee as `fsync`, with the directory syncs of concurrent
+    /// writes batched (group commit): one directory sync covers every write waiting for it.
+    #[default]
+    Group,
+    /// Writes are not synced: a crash may lose the last writes (the sessions go back to
+    /// an earlier state or start afresh), never tears a file that is then used. Deletions
+    /// and rotations are still synced, so a logged-out session never comes back.
+    None,
+}
+
+impl FileDurability {
+    /// The names written in a spec, in order.
+    pub const NAMES: &[&str] = &["fsync", "group", "none"];
+
+    /// The name written in a spec.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Fsync => "fsync",
+            Self::Group => "group",
+            Self::None => "none",
         }
     }
 }

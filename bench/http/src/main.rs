@@ -66,7 +66,17 @@ const CONFIGS: &[Config] = &[
     Config {
         name: "ours-file",
         baseline: "axum-none",
-        label: "ours, file store",
+        label: "ours, file store, durability `group` (default)",
+    },
+    Config {
+        name: "ours-file-fsync",
+        baseline: "axum-none",
+        label: "ours, file store, durability `fsync`",
+    },
+    Config {
+        name: "ours-file-none",
+        baseline: "axum-none",
+        label: "ours, file store, durability `none`",
     },
     Config {
         name: "ours-typed-memory",
@@ -77,6 +87,21 @@ const CONFIGS: &[Config] = &[
         name: "ours-typed-encrypted",
         baseline: "axum-none",
         label: "ours, typed schema (derive), encrypted cookie",
+    },
+    Config {
+        name: "ours-postgres",
+        baseline: "axum-none",
+        label: "ours, PostgreSQL (Diesel)",
+    },
+    Config {
+        name: "tower-postgres",
+        baseline: "axum-none",
+        label: "tower-sessions 0.14, sqlx PostgreSQL store",
+    },
+    Config {
+        name: "floor-postgres",
+        baseline: "axum-none",
+        label: "floor: tokio-postgres, prepared SELECT + upsert",
     },
     Config {
         name: "actix-none",
@@ -197,6 +222,11 @@ impl Measured {
 fn run(o: &Options) {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let pin = cores >= 2 && Command::new("taskset").arg("-V").output().is_ok();
+    let needs_postgres = CONFIGS.iter().any(|c| {
+        c.name.contains("postgres")
+            && (o.only.is_empty() || o.only.iter().any(|s| c.name.contains(s.as_str())))
+    });
+    let _postgres = needs_postgres.then(Postgres::start);
     if pin {
         // Threads started from now on (the load generator's runtime) inherit core 1.
         let _ = Command::new("taskset")
@@ -347,6 +377,52 @@ impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.0.kill();
         let _ = self.0.wait();
+        // The file store's directory of a file configuration (named by the server's pid:
+        // `taskset` execs the server, so the pid is the child's).
+        let dir = std::env::temp_dir().join(format!("httpbench-file-{}", self.0.id()));
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}
+
+/// The URL of the PostgreSQL server this run started, if it needed one.
+static DATABASE_URL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// A PostgreSQL cluster started for the run (`pg.sh up`), stopped and removed on drop.
+struct Postgres {
+    dir: std::path::PathBuf,
+}
+
+impl Postgres {
+    fn script() -> std::path::PathBuf {
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("pg.sh")
+    }
+
+    /// Starts the server (before the orchestrator pins itself, so the server may use every
+    /// core) and records its URL for the servers.
+    fn start() -> Self {
+        let dir = std::env::temp_dir().join(format!("httpbench-pg-{}", std::process::id()));
+        let out = Command::new("bash")
+            .arg(Self::script())
+            .arg("up")
+            .arg(&dir)
+            .stderr(Stdio::inherit())
+            .output()
+            .expect("run pg.sh");
+        assert!(out.status.success(), "pg.sh up failed");
+        let url = String::from_utf8(out.stdout).expect("UTF-8 URL");
+        let url = url.lines().last().expect("a URL").trim().to_owned();
+        let _ = DATABASE_URL.set(url);
+        Postgres { dir }
+    }
+}
+
+impl Drop for Postgres {
+    fn drop(&mut self) {
+        let _ = Command::new("bash")
+            .arg(Self::script())
+            .arg("down")
+            .arg(&self.dir)
+            .status();
     }
 }
 
@@ -365,6 +441,9 @@ fn start_server(config: &str, mode: Mode, payload: Payload, pin: bool) -> (Serve
     } else {
         Command::new(&exe)
     };
+    if let Some(url) = DATABASE_URL.get() {
+        cmd.env("BENCH_DATABASE_URL", url);
+    }
     let mut child = cmd
         .args(["serve", config, mode, payload])
         .stdout(Stdio::piped())

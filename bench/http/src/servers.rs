@@ -113,6 +113,7 @@ mod axum_server {
     use axum::serve::ListenerExt;
     use session_runtime::keys::Keys;
     use session_runtime::spec::settings::CookieMode;
+    use session_runtime::store::file::FileDurability;
     use session_runtime::store::{FileStore, MemoryStore};
     use session_runtime::{SessionLayer, SessionManager, Settings};
 
@@ -197,6 +198,20 @@ mod axum_server {
         n.to_string()
     }
 
+    async fn tower014(State(ctx): State<Ctx>, session: tower_sessions_014::Session) -> String {
+        let current = session.get::<u64>("counter").await.ok().flatten();
+        let (n, write) = next(ctx.mode, current);
+        if write {
+            if n == 1 && ctx.payload == Payload::Big {
+                for (key, value) in big_data() {
+                    session.insert(&key, value).await.expect("sqlx store");
+                }
+            }
+            session.insert("counter", n).await.expect("sqlx store");
+        }
+        n.to_string()
+    }
+
     pub async fn serve(
         config: &str,
         mode: Mode,
@@ -224,10 +239,18 @@ mod axum_server {
                 )
                 .expect("manager"),
             ),
-            "ours-file" => {
+            "ours-file" | "ours-file-fsync" | "ours-file-none" => {
+                let durability = match config {
+                    "ours-file-fsync" => FileDurability::Fsync,
+                    "ours-file-none" => FileDurability::None,
+                    _ => FileDurability::default(),
+                };
                 let dir =
                     std::env::temp_dir().join(format!("httpbench-file-{}", std::process::id()));
-                let store = FileStore::open(&dir).expect("file store");
+                let store = FileStore::builder(&dir, Keys::generate())
+                    .durability(durability)
+                    .open()
+                    .expect("file store");
                 ours_router(
                     SessionManager::with_store(settings(CookieMode::Encrypted), Arc::new(store))
                         .expect("manager"),
@@ -272,6 +295,33 @@ mod axum_server {
                     }
                 }
             }
+            "ours-postgres" => {
+                let store =
+                    session_runtime::store::postgres::PostgresStore::builder(database_url())
+                        .pool_size(POOL)
+                        .connect()
+                        .await
+                        .expect("postgres store");
+                store.migrate().await.expect("migrate");
+                ours_router(
+                    SessionManager::with_store(settings(CookieMode::Encrypted), Arc::new(store))
+                        .expect("manager"),
+                )
+            }
+            "tower-postgres" => {
+                let pool = sqlx::postgres::PgPoolOptions::new()
+                    .max_connections(POOL)
+                    .connect(&database_url())
+                    .await
+                    .expect("sqlx pool");
+                let store = tower_sessions_sqlx_store::PostgresStore::new(pool);
+                store.migrate().await.expect("migrate");
+                Router::new()
+                    .route("/", get(tower014))
+                    .layer(tower_sessions_014::SessionManagerLayer::new(store).with_secure(false))
+                    .with_state(ctx)
+            }
+            "floor-postgres" => super::floor::router(mode, payload, POOL as usize).await,
             "tower-memory" => {
                 Router::new()
                     .route("/", get(tower))
@@ -295,6 +345,155 @@ mod axum_server {
             });
         println!("ready");
         axum::serve(listener, app).await.expect("server");
+    }
+}
+
+/// Connections each PostgreSQL configuration may open (ours' pool, sqlx's pool, the
+/// floor's clients).
+const POOL: u32 = 16;
+
+/// The database of the PostgreSQL configurations, from `BENCH_DATABASE_URL` (set by the
+/// orchestrator, which starts the server).
+fn database_url() -> String {
+    std::env::var("BENCH_DATABASE_URL").expect("BENCH_DATABASE_URL")
+}
+
+/// The floor of a database session: tokio-postgres, one prepared `SELECT` per request and
+/// one prepared upsert per write, an id cookie set once, nothing else (no expiry policy,
+/// no versioning, no encoding: the payload is the counter's 8 bytes and padding).
+mod floor {
+    use super::*;
+    use axum::Router;
+    use axum::extract::State;
+    use axum::http::{HeaderMap, HeaderValue, header};
+    use axum::response::{IntoResponse, Response};
+    use axum::routing::get;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use tokio_postgres::{Client, NoTls, Statement};
+
+    struct Conn {
+        client: Client,
+        select: Statement,
+        upsert: Statement,
+    }
+
+    struct Floor {
+        conns: Vec<Conn>,
+        next: AtomicUsize,
+        mode: Mode,
+        pad: usize,
+    }
+
+    pub async fn router(mode: Mode, payload: Payload, pool: usize) -> Router {
+        let url = database_url();
+        let mut conns = Vec::with_capacity(pool);
+        for i in 0..pool {
+            let (client, connection) = tokio_postgres::connect(&url, NoTls)
+                .await
+                .expect("tokio-postgres");
+            tokio::spawn(async move {
+                let _ = connection.await;
+            });
+            if i == 0 {
+                client
+                    .batch_execute(
+                        "CREATE TABLE IF NOT EXISTS floor_sessions (id BYTEA PRIMARY KEY, \
+                         payload BYTEA NOT NULL, expires_at TIMESTAMPTZ NOT NULL)",
+                    )
+                    .await
+                    .expect("create table");
+            }
+            let select = client
+                .prepare("SELECT payload FROM floor_sessions WHERE id = $1 AND expires_at > now()")
+                .await
+                .expect("prepare");
+            let upsert = client
+                .prepare(
+                    "INSERT INTO floor_sessions (id, payload, expires_at) \
+                     VALUES ($1, $2, now() + INTERVAL '1 day') ON CONFLICT (id) DO UPDATE \
+                     SET payload = EXCLUDED.payload, expires_at = EXCLUDED.expires_at",
+                )
+                .await
+                .expect("prepare");
+            conns.push(Conn {
+                client,
+                select,
+                upsert,
+            });
+        }
+        let pad = match payload {
+            Payload::Counter => 0,
+            Payload::Big => BIG_SESSION_BYTES - 8,
+        };
+        let floor = Arc::new(Floor {
+            conns,
+            next: AtomicUsize::new(0),
+            mode,
+            pad,
+        });
+        Router::new().route("/", get(handler)).with_state(floor)
+    }
+
+    fn cookie_id(headers: &HeaderMap) -> Option<[u8; 16]> {
+        let value = headers.get(header::COOKIE)?.to_str().ok()?;
+        let hex = value
+            .split(';')
+            .find_map(|c| c.trim().strip_prefix("sid="))?;
+        if hex.len() != 32 {
+            return None;
+        }
+        let mut id = [0u8; 16];
+        for (i, b) in id.iter_mut().enumerate() {
+            *b = u8::from_str_radix(hex.get(2 * i..2 * i + 2)?, 16).ok()?;
+        }
+        Some(id)
+    }
+
+    async fn handler(State(f): State<Arc<Floor>>, headers: HeaderMap) -> Response {
+        let conn = &f.conns[f.next.fetch_add(1, Ordering::Relaxed) % f.conns.len()];
+        let known = cookie_id(&headers);
+        let mut current = None;
+        if let Some(id) = &known {
+            let row = conn
+                .client
+                .query_opt(&conn.select, &[&&id[..]])
+                .await
+                .expect("select");
+            current = row.and_then(|row| {
+                let payload: Vec<u8> = row.get(0);
+                payload
+                    .get(..8)
+                    .map(|b| u64::from_be_bytes(b.try_into().expect("8 bytes")))
+            });
+        }
+        let (n, write) = next(f.mode, current);
+        let fresh = current.is_none();
+        let id = match (fresh, known) {
+            (false, Some(id)) => id,
+            _ => {
+                let mut id = [0u8; 16];
+                getrandom::getrandom(&mut id).expect("random");
+                id
+            }
+        };
+        if write {
+            let mut payload = n.to_be_bytes().to_vec();
+            payload.resize(8 + f.pad, b'n');
+            conn.client
+                .execute(&conn.upsert, &[&&id[..], &payload])
+                .await
+                .expect("upsert");
+        }
+        let mut response = n.to_string().into_response();
+        if fresh {
+            let hex: String = id.iter().map(|b| format!("{b:02x}")).collect();
+            let cookie = format!("sid={hex}; Path=/; HttpOnly; SameSite=Lax");
+            response.headers_mut().insert(
+                header::SET_COOKIE,
+                HeaderValue::from_str(&cookie).expect("a valid header"),
+            );
+        }
+        response
     }
 }
 

@@ -13,7 +13,6 @@ use std::process::ExitCode;
 use examples::setup::{self, Args, StartError};
 use examples::shop::throttle::LoginThrottle;
 use examples::shop::{Shop, app};
-use session_runtime::spec::Lifetime;
 
 const USAGE: &str = "\
 usage: shop [--config FILE]
@@ -57,7 +56,7 @@ async fn run() -> Result<(), StartError> {
         settings.secure,
         settings.same_site.as_str(),
     );
-    let throttle = login_throttle()?;
+    let throttle = LoginThrottle::from_env()?;
     let (manager, keys) = setup::manager_and_keys::<Shop>(settings, "shop").await?;
     let anonymous = examples::csrf::AnonymousTokens::new(&keys);
     let port = examples::serve::port_from_env(3000)?;
@@ -69,23 +68,4 @@ async fn run() -> Result<(), StartError> {
     .with_graceful_shutdown(examples::serve::shutdown_signal())
     .await?;
     Ok(())
-}
-
-/// The login throttle, its window from `SHOP_LOGIN_WINDOW` (a lifetime: `90s`, `15m`, `1h`;
-/// a bare number is minutes) or the default.
-fn login_throttle() -> Result<LoginThrottle, StartError> {
-    let text = match std::env::var("SHOP_LOGIN_WINDOW") {
-        Ok(text) => text,
-        Err(std::env::VarError::NotPresent) => return Ok(LoginThrottle::default()),
-        Err(std::env::VarError::NotUnicode(_)) => {
-            return Err("`SHOP_LOGIN_WINDOW` is not valid unicode".into());
-        }
-    };
-    text.parse::<Lifetime>()
-        .ok()
-        .and_then(LoginThrottle::new)
-        .ok_or_else(|| {
-            format!("`SHOP_LOGIN_WINDOW` must be a positive duration (`90s`, `15m`), got `{text}`")
-                .into()
-        })
 }

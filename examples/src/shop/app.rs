@@ -50,7 +50,8 @@ pub fn router_with_throttle(
 /// The stateless-token signer shared by the handlers.
 type Anonymous = Extension<Arc<AnonymousTokens>>;
 
-fn unix_now() -> u64 {
+/// Seconds since the Unix epoch (the clock of the stateless CSRF tokens).
+pub fn unix_now() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs())
@@ -117,11 +118,12 @@ impl From<ValidationError> for AppError {
     }
 }
 
-type Result<T, E = AppError> = std::result::Result<T, E>;
+/// The result of the shop's handlers and helpers.
+pub type Result<T, E = AppError> = std::result::Result<T, E>;
 
 /// The CSRF token for the page's forms: the session's own token when it has one, else a
 /// stateless signed token, so that an anonymous page view stores nothing.
-fn csrf_token(session: &Session<Shop>, anonymous: &AnonymousTokens) -> Result<String> {
+pub fn csrf_token(session: &Session<Shop>, anonymous: &AnonymousTokens) -> Result<String> {
     if let Some(token) = session.csrf() {
         return Ok(token);
     }
@@ -132,7 +134,7 @@ fn csrf_token(session: &Session<Shop>, anonymous: &AnonymousTokens) -> Result<St
 
 /// Refuses a state-changing request whose form does not echo the session's token (or, for
 /// a session without one, a valid stateless token).
-fn check_csrf(
+pub fn check_csrf(
     session: &Session<Shop>,
     anonymous: &AnonymousTokens,
     given: Option<&str>,
@@ -154,7 +156,7 @@ fn check_csrf(
 ///
 /// One operation ([`Session::update`]): when parallel requests of one session each add a
 /// message, the manager replays the step on top of the others' instead of refusing it.
-fn flash(session: &Session<Shop>, message: String) -> Result<()> {
+pub fn flash(session: &Session<Shop>, message: String) -> Result<()> {
     let message: String = message.chars().take(120).collect();
     session
         .update(move |s| {
@@ -167,8 +169,8 @@ fn flash(session: &Session<Shop>, message: String) -> Result<()> {
         .map_err(|e| AppError::Internal(e.to_string()))
 }
 
-async fn home(session: Session<Shop>, Extension(anonymous): Anonymous) -> Result<Html<String>> {
-    let csrf = csrf_token(&session, &anonymous)?;
+/// The flash messages to show on this page, removed from the session.
+pub fn take_flash(session: &Session<Shop>) -> Result<Vec<String>> {
     // Shown, not used to compute what is stored: a parallel request changing the messages
     // is no conflict. Only the messages shown here are removed (one arriving meanwhile
     // stays for the next page).
@@ -187,6 +189,12 @@ async fn home(session: Session<Shop>, Extension(anonymous): Anonymous) -> Result
             })
             .map_err(|e| AppError::Internal(e.to_string()))?;
     }
+    Ok(messages)
+}
+
+async fn home(session: Session<Shop>, Extension(anonymous): Anonymous) -> Result<Html<String>> {
+    let csrf = csrf_token(&session, &anonymous)?;
+    let messages = take_flash(&session)?;
     let user = session.user();
     let role = session.role();
     let cart = session.cart();
@@ -203,8 +211,10 @@ async fn home(session: Session<Shop>, Extension(anonymous): Anonymous) -> Result
 /// The login form.
 #[derive(Debug, Deserialize)]
 pub struct LoginForm {
-    username: Option<String>,
-    csrf: Option<String>,
+    /// The name to sign in as.
+    pub username: Option<String>,
+    /// The page's CSRF token.
+    pub csrf: Option<String>,
 }
 
 async fn login(
@@ -248,7 +258,8 @@ async fn login(
 /// The logout form.
 #[derive(Debug, Deserialize)]
 pub struct LogoutForm {
-    csrf: Option<String>,
+    /// The page's CSRF token.
+    pub csrf: Option<String>,
 }
 
 async fn logout(
@@ -265,8 +276,10 @@ async fn logout(
 /// The add-to-cart form.
 #[derive(Debug, Deserialize)]
 pub struct CartForm {
-    item: Option<String>,
-    csrf: Option<String>,
+    /// The item to add.
+    pub item: Option<String>,
+    /// The page's CSRF token.
+    pub csrf: Option<String>,
 }
 
 async fn add_to_cart(

@@ -19,7 +19,11 @@
 //! | `GET /sessions` | the signed-in user's active sessions (times in UTC), else `403`; on the cookie backend, no list |
 //! | `POST /sessions/end` (`handle`, `csrf`) | `303` to `/sessions`; the session named by the handle ends |
 //! | `POST /sessions/end-others` (`csrf`) | `303` to `/sessions`; every other session of the user ends |
+//!
+//! Two binaries serve it: `shop` on axum ([`app`]) and `actix_shop` on actix-web
+//! ([`actix_app`]); the end-to-end tests run the contract on both.
 
+pub mod actix_app;
 pub mod app;
 pub mod throttle;
 pub mod view;

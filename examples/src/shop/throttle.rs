@@ -59,6 +59,29 @@ impl LoginThrottle {
         (window > 0).then_some(Self { window })
     }
 
+    /// The throttle of the shop binaries: its window from `SHOP_LOGIN_WINDOW` (a
+    /// lifetime: `90s`, `15m`, `1h`; a bare number is minutes), or the default.
+    ///
+    /// # Errors
+    /// `SHOP_LOGIN_WINDOW` is not a positive duration.
+    pub fn from_env() -> Result<Self, String> {
+        let text = match std::env::var("SHOP_LOGIN_WINDOW") {
+            Ok(text) => text,
+            Err(std::env::VarError::NotPresent) => return Ok(Self::default()),
+            Err(std::env::VarError::NotUnicode(_)) => {
+                return Err("`SHOP_LOGIN_WINDOW` is not valid unicode".into());
+            }
+        };
+        text.parse::<Lifetime>()
+            .ok()
+            .and_then(Self::new)
+            .ok_or_else(|| {
+                format!(
+                    "`SHOP_LOGIN_WINDOW` must be a positive duration (`90s`, `15m`), got `{text}`"
+                )
+            })
+    }
+
     /// The window, in seconds.
     pub fn window(&self) -> i64 {
         self.window

@@ -10,13 +10,19 @@ use crate::server::TempDir;
 use crate::shop::start_shop;
 use crate::webdriver::{Driver, locate};
 
-/// Where the screenshot goes: `target/artifacts/shop.png` at the workspace root.
+/// Where the screenshot goes: `target/artifacts/shop.png` at the workspace root
+/// (`actix_shop.png` for the actix-web shop).
 fn screenshot_path() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/artifacts/shop.png")
+    let binary = std::path::Path::new(crate::shop::shop_binary());
+    let name = binary
+        .file_stem()
+        .and_then(|n| n.to_str())
+        .unwrap_or("shop");
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!("../target/artifacts/{name}.png"))
 }
 
 #[test]
-fn shop_in_a_real_browser() {
+pub fn shop_in_a_real_browser() {
     let chromium = locate(
         "CHROMIUM",
         &["/usr/bin/chromium", "/usr/bin/chromium-browser"],

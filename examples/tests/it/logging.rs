@@ -26,7 +26,7 @@ fn start_logged_shop(dir: &TempDir, rust_log: &str) -> (Server, PathBuf, PathBuf
     let sessions = dir.path().join("sessions");
     let log = dir.path().join("stderr.log");
     let shop = Server::start_logged(
-        env!("CARGO_BIN_EXE_shop"),
+        crate::shop::shop_binary(),
         &[
             ("SESSION_KEY", KEY),
             ("SESSION_FILE_DIR", sessions.to_str().unwrap()),
@@ -38,7 +38,7 @@ fn start_logged_shop(dir: &TempDir, rust_log: &str) -> (Server, PathBuf, PathBuf
 }
 
 #[test]
-fn a_store_failure_is_logged_as_one_error_line() {
+pub fn a_store_failure_is_logged_as_one_error_line() {
     let dir = TempDir::new("shop-log-error");
     let (shop, sessions, log) = start_logged_shop(&dir, "");
     let mut client = Client::new(shop.addr);
@@ -63,7 +63,7 @@ fn a_store_failure_is_logged_as_one_error_line() {
 }
 
 #[test]
-fn rust_log_turns_on_the_runtime_debug_lines() {
+pub fn rust_log_turns_on_the_runtime_debug_lines() {
     let dir = TempDir::new("shop-log-debug");
     let (shop, _, log) = start_logged_shop(&dir, "session_runtime=debug,warn");
     let mut client = Client::new(shop.addr);

@@ -1,6 +1,7 @@
 //! End-to-end tests of the example applications: real binaries, real servers, a real
 //! browser.
 
+mod actix_shop;
 mod browser;
 #[cfg(any(feature = "postgres", feature = "mysql"))]
 mod databases;

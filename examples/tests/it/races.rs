@@ -125,18 +125,18 @@ fn fifty_cart_adds(rotation_due: bool) {
 }
 
 #[test]
-fn fifty_concurrent_cart_adds_all_land() {
+pub fn fifty_concurrent_cart_adds_all_land() {
     fifty_cart_adds(false);
 }
 
 #[test]
-fn fifty_concurrent_cart_adds_all_land_with_a_rotation_due() {
+pub fn fifty_concurrent_cart_adds_all_land_with_a_rotation_due() {
     fifty_cart_adds(true);
 }
 
 /// 20 concurrent `GET /` right after login (each clears the welcome message): no failure.
 #[test]
-fn twenty_concurrent_pages_after_login_never_fail() {
+pub fn twenty_concurrent_pages_after_login_never_fail() {
     let dir = TempDir::new("shop-home-race");
     let shop = start_shop(&dir, &[]);
     let mut client = Client::new(shop.addr);
@@ -167,7 +167,7 @@ fn twenty_concurrent_pages_after_login_never_fail() {
 /// that arrives after the login committed finds the old id dead and ends nothing: it is
 /// counted apart.)
 #[test]
-fn logout_racing_rotation_never_resurrects() {
+pub fn logout_racing_rotation_never_resurrects() {
     let dir = TempDir::new("shop-logout-race");
     let shop = start_shop(&dir, &[("SESSION_ROTATION_INTERVAL", "1s")]);
     let trials = trials();

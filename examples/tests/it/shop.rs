@@ -1,5 +1,6 @@
 //! The shop's HTTP contract, driven over real HTTP against the real binary.
 
+use std::cell::Cell;
 use std::time::Duration;
 
 use crate::http::{Client, Response};
@@ -8,13 +9,33 @@ use crate::server::{Server, TempDir};
 /// A test key in the toolkit's text form (32 bytes of secret).
 pub const KEY: &str = "base64:c2hvcC1lbmQtdG8tZW5kLXRlc3Qta2V5LTMyYnl0ZXMhIQ";
 
+thread_local! {
+    /// The binary the contract tests of this thread drive (each test runs on its own
+    /// thread): `shop` (axum), unless [`on_actix`] chose `actix_shop`.
+    static SHOP_BINARY: Cell<&'static str> = const { Cell::new(env!("CARGO_BIN_EXE_shop")) };
+}
+
+/// The shop binary under test: `shop`, or `actix_shop` inside [`on_actix`].
+pub fn shop_binary() -> &'static str {
+    SHOP_BINARY.with(Cell::get)
+}
+
+/// Runs a contract test against `actix_shop`, the same shop on actix-web (see
+/// `crate::actix_shop`).
+pub fn on_actix<T>(test: impl FnOnce() -> T) -> T {
+    let axum = SHOP_BINARY.with(|binary| binary.replace(env!("CARGO_BIN_EXE_actix_shop")));
+    let out = test();
+    SHOP_BINARY.with(|binary| binary.set(axum));
+    out
+}
+
 /// The shop on a free port, its sessions in a fresh directory; `extra` adds variables.
 pub fn start_shop(dir: &TempDir, extra: &[(&str, &str)]) -> Server {
     let sessions = dir.path().join("sessions");
     let sessions = sessions.to_str().expect("utf-8 path");
     let mut envs = vec![("SESSION_KEY", KEY), ("SESSION_FILE_DIR", sessions)];
     envs.extend_from_slice(extra);
-    Server::start(env!("CARGO_BIN_EXE_shop"), &[], &envs)
+    Server::start(shop_binary(), &[], &envs)
 }
 
 /// The value of the hidden `csrf` field of the page's first form.
@@ -56,7 +77,7 @@ fn session_json(client: &mut Client) -> serde_json::Value {
 }
 
 #[test]
-fn first_login_sets_a_cookie_with_the_secure_flags() {
+pub fn first_login_sets_a_cookie_with_the_secure_flags() {
     let dir = TempDir::new("shop-flags");
     let shop = start_shop(&dir, &[]);
     let mut client = Client::new(shop.addr);
@@ -95,7 +116,7 @@ fn first_login_sets_a_cookie_with_the_secure_flags() {
 }
 
 #[test]
-fn login_rotates_the_session_id_and_keeps_the_cart() {
+pub fn login_rotates_the_session_id_and_keeps_the_cart() {
     let dir = TempDir::new("shop-login");
     let shop = start_shop(&dir, &[]);
     let mut client = Client::new(shop.addr);
@@ -132,7 +153,7 @@ fn login_rotates_the_session_id_and_keeps_the_cart() {
 }
 
 #[test]
-fn a_missing_or_wrong_csrf_token_is_refused_with_403() {
+pub fn a_missing_or_wrong_csrf_token_is_refused_with_403() {
     let dir = TempDir::new("shop-csrf");
     let shop = start_shop(&dir, &[]);
     let mut client = Client::new(shop.addr);
@@ -171,7 +192,7 @@ fn a_missing_or_wrong_csrf_token_is_refused_with_403() {
 }
 
 #[test]
-fn invalid_cart_items_give_422_naming_the_rule() {
+pub fn invalid_cart_items_give_422_naming_the_rule() {
     let dir = TempDir::new("shop-cart");
     let shop = start_shop(&dir, &[]);
     let mut client = Client::new(shop.addr);
@@ -213,9 +234,9 @@ fn invalid_cart_items_give_422_naming_the_rule() {
 /// cookie budget: a session filled to every limit, with the costliest characters the
 /// rules allow, still fits.
 #[test]
-fn a_full_session_fits_the_cookie_backend() {
+pub fn a_full_session_fits_the_cookie_backend() {
     let shop = Server::start(
-        env!("CARGO_BIN_EXE_shop"),
+        shop_binary(),
         &[],
         &[
             ("SESSION_KEY", KEY),
@@ -264,7 +285,7 @@ fn a_full_session_fits_the_cookie_backend() {
 }
 
 #[test]
-fn the_admin_page_is_for_admins_only() {
+pub fn the_admin_page_is_for_admins_only() {
     let dir = TempDir::new("shop-admin");
     let shop = start_shop(&dir, &[]);
 
@@ -285,7 +306,7 @@ fn the_admin_page_is_for_admins_only() {
 }
 
 #[test]
-fn a_refused_username_is_422_and_changes_nothing() {
+pub fn a_refused_username_is_422_and_changes_nothing() {
     let dir = TempDir::new("shop-username");
     let shop = start_shop(&dir, &[]);
     let mut client = Client::new(shop.addr);
@@ -308,7 +329,7 @@ fn a_refused_username_is_422_and_changes_nothing() {
 }
 
 #[test]
-fn flash_messages_show_once() {
+pub fn flash_messages_show_once() {
     let dir = TempDir::new("shop-flash");
     let shop = start_shop(&dir, &[]);
     let mut client = Client::new(shop.addr);
@@ -324,7 +345,7 @@ fn flash_messages_show_once() {
 }
 
 #[test]
-fn logout_destroys_the_session() {
+pub fn logout_destroys_the_session() {
     let dir = TempDir::new("shop-logout");
     let shop = start_shop(&dir, &[]);
     let mut client = Client::new(shop.addr);
@@ -369,7 +390,7 @@ fn logout_destroys_the_session() {
 }
 
 #[test]
-fn api_session_reports_user_cart_and_expiry() {
+pub fn api_session_reports_user_cart_and_expiry() {
     let dir = TempDir::new("shop-api");
     let shop = start_shop(&dir, &[]);
     let mut client = Client::new(shop.addr);
@@ -408,7 +429,7 @@ fn api_session_reports_user_cart_and_expiry() {
 }
 
 #[test]
-fn config_file_and_environment_override_the_compiled_policy() {
+pub fn config_file_and_environment_override_the_compiled_policy() {
     let dir = TempDir::new("shop-config");
     let config = dir.path().join("shop.toml");
     std::fs::write(
@@ -418,7 +439,7 @@ fn config_file_and_environment_override_the_compiled_policy() {
     .unwrap();
     let sessions = dir.path().join("sessions");
     let shop = Server::start(
-        env!("CARGO_BIN_EXE_shop"),
+        shop_binary(),
         &["--config", config.to_str().unwrap()],
         &[
             ("SESSION_KEY", KEY),
@@ -451,12 +472,12 @@ fn config_file_and_environment_override_the_compiled_policy() {
 }
 
 #[test]
-fn the_shipped_production_config_hardens_the_cookie() {
+pub fn the_shipped_production_config_hardens_the_cookie() {
     let dir = TempDir::new("shop-production");
     let config = concat!(env!("CARGO_MANIFEST_DIR"), "/shop/production.toml");
     let sessions = dir.path().join("sessions");
     let shop = Server::start(
-        env!("CARGO_BIN_EXE_shop"),
+        shop_binary(),
         &["--config", config],
         &[
             ("SESSION_KEY", KEY),
@@ -482,8 +503,8 @@ fn the_shipped_production_config_hardens_the_cookie() {
 }
 
 #[test]
-fn an_invalid_override_stops_the_program_with_a_clear_error() {
-    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_shop"));
+pub fn an_invalid_override_stops_the_program_with_a_clear_error() {
+    let mut command = std::process::Command::new(shop_binary());
     // No `SESSION_*` variable of the caller (the test command exports some) leaks in.
     for (name, _) in std::env::vars_os() {
         if name.to_string_lossy().starts_with("SESSION_") {
@@ -505,7 +526,7 @@ fn an_invalid_override_stops_the_program_with_a_clear_error() {
 /// The one test that sleeps: a black-box check that the real binary ends a session after
 /// the lifetime it was started with (time inside the runtime is tested with a mock clock).
 #[test]
-fn a_session_ends_after_its_two_second_lifetime() {
+pub fn a_session_ends_after_its_two_second_lifetime() {
     let dir = TempDir::new("shop-expiry");
     let shop = start_shop(&dir, &[("SESSION_EXPIRATION_TIME", "2s")]);
     let mut client = Client::new(shop.addr);
@@ -521,11 +542,11 @@ fn a_session_ends_after_its_two_second_lifetime() {
 }
 
 #[test]
-fn the_same_binary_runs_on_the_cookie_backend() {
+pub fn the_same_binary_runs_on_the_cookie_backend() {
     let dir = TempDir::new("shop-cookie");
     // Run where the spec's file directory would be, to see that nothing lands there.
     let shop = Server::start_in(
-        env!("CARGO_BIN_EXE_shop"),
+        shop_binary(),
         dir.path(),
         &[
             ("SESSION_KEY", KEY),
@@ -578,7 +599,7 @@ fn retry_after(response: &Response) -> u64 {
 }
 
 #[test]
-fn five_failed_logins_give_429_with_retry_after_and_a_readable_page() {
+pub fn five_failed_logins_give_429_with_retry_after_and_a_readable_page() {
     let dir = TempDir::new("shop-throttle");
     let shop = start_shop(&dir, &[]);
     let mut client = Client::new(shop.addr);
@@ -614,7 +635,7 @@ fn five_failed_logins_give_429_with_retry_after_and_a_readable_page() {
 /// The second test that sleeps (see `a_session_ends_after_its_two_second_lifetime`): the
 /// real binary with a 3-second window, waiting out the `Retry-After` it sent.
 #[test]
-fn a_throttled_session_may_log_in_again_after_its_window() {
+pub fn a_throttled_session_may_log_in_again_after_its_window() {
     let dir = TempDir::new("shop-throttle-window");
     let shop = start_shop(&dir, &[("SHOP_LOGIN_WINDOW", "3s")]);
     let mut client = Client::new(shop.addr);
@@ -627,7 +648,7 @@ fn a_throttled_session_may_log_in_again_after_its_window() {
 }
 
 #[test]
-fn a_successful_login_resets_the_failure_count() {
+pub fn a_successful_login_resets_the_failure_count() {
     let dir = TempDir::new("shop-throttle-reset");
     let shop = start_shop(&dir, &[]);
     let mut client = Client::new(shop.addr);
@@ -639,8 +660,8 @@ fn a_successful_login_resets_the_failure_count() {
 }
 
 #[test]
-fn an_invalid_login_window_stops_the_program_with_a_clear_error() {
-    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_shop"));
+pub fn an_invalid_login_window_stops_the_program_with_a_clear_error() {
+    let mut command = std::process::Command::new(shop_binary());
     for (name, _) in std::env::vars_os() {
         if name.to_string_lossy().starts_with("SESSION_") {
             command.env_remove(name);

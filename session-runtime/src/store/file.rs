@@ -48,20 +48,60 @@
 //!
 //! # Writes
 //!
-//! Every write goes to a new temporary file in the same directory, which is written,
-//! `fsync`ed, then renamed over the session file (a save) or hard-linked to its name (a
-//! create: the link fails when the name exists, so a create never overwrites, even against
-//! another process); the directory is then `fsync`ed. A reader therefore sees the old file
-//! or the new one, never a partial one, and a crash at any point leaves one of the two. Any
-//! I/O error is returned as [`StoreError::Backend`]; none is ignored.
+//! Every write goes to a new temporary file in the same directory, which is then renamed
+//! over the session file (a save) or hard-linked to its name (a create: the link fails
+//! when the name exists, so a create never overwrites, even against another process). A
+//! reader therefore sees the old file or the new one, never a partial one, whatever the
+//! durability. Any I/O error is returned as [`StoreError::Backend`]; none is ignored.
+//!
+//! # Durability
+//!
+//! When the writes reach the disk is the [`FileDurability`] setting (`durability` in the
+//! spec's file backend, [`FileStoreBuilder::durability`]):
+//!
+//! | mode | a save is acknowledged | after a crash of the machine |
+//! |---|---|---|
+//! | `group` (default) | once the temporary file's data was synced before the rename, and the directory after it; the directory syncs of concurrent writes are batched (group commit, below) | every acknowledged write is there |
+//! | `fsync` | the same, each write syncing on its own (one `fdatasync` and one directory `fsync` per write) | every acknowledged write is there |
+//! | `none` | at once, nothing synced | the last writes (those the kernel had not yet written back, typically the last few seconds) may be missing |
+//!
+//! Why each mode is crash-safe:
+//! - `group` and `fsync`: the new file's data is durable *before* the rename or link that
+//!   puts it in place, so a crash at any point leaves the old file or the complete new
+//!   one; the directory sync after the rename makes the new name durable before the
+//!   request is acknowledged, so an acknowledged write is never lost. With `group`, each
+//!   writer syncs its own file's data (concurrent `fdatasync`s run in parallel and share
+//!   the file system's journal commit), then, after its rename, waits for a directory sync
+//!   that *started* after the rename; the first waiter that finds no sync running runs
+//!   one for everyone waiting, while later writers queue for the next. Under load, many
+//!   writes share one directory sync; a lone write costs the same as with `fsync`. A
+//!   failed sync fails the writes it covered (their session files are the old or the new
+//!   version, possibly not yet durable, never torn).
+//! - `none`: nothing is synced on a create or a save. A crash may lose the last writes: a
+//!   session goes back to an earlier version, or is missing (the user starts afresh). On
+//!   file systems that do not order a rename after the renamed file's data (ext4 does by
+//!   default, with `auto_da_alloc`; others may not), a file renamed just before the crash
+//!   may come back empty or partly written: it then fails its MAC and is refused as
+//!   [`StoreError::Corrupt`] (the manager starts a fresh session), so a torn file is never
+//!   used. Deletions and rotations are still synced before they are acknowledged, so a
+//!   session that was logged out or whose id was cycled never comes back.
+//!
+//! The default, `group`, keeps the guarantee of `fsync` with one directory sync per batch
+//! of concurrent writes instead of one per write; `none` suits sessions whose loss on a
+//! crash is acceptable (the user signs in again) and a disk that must not be synced often.
+//! What a write costs depends on the file system: on the benchmark machine (ext4, see the
+//! README's benchmarks) creating and evicting an inode per write cost more CPU than the
+//! syncs, and the three modes came within noise of each other.
 //!
 //! # Concurrency
 //!
 //! The operations that change a key (create, save, rotate, delete, and a purge's removal)
 //! are serialized per key stripe (one of 256, chosen by the key's first byte): in one
-//! process by an async lock, so a waiting request holds no thread, and across processes
-//! by an advisory lock (`flock`/`LockFileEx`, [`File::lock`]) on the stripe's lock file
-//! `.locks/XX` in the directory. A save's compare-and-swap (read the stored version,
+//! process by a lock per stripe (taken on the blocking thread doing the file work), and
+//! across processes by an advisory lock (`flock`/`LockFileEx`, [`File::lock`]) on the
+//! stripe's lock file `.locks/XX` in the directory (opened once, kept open). A save
+//! writes and syncs its temporary file before taking the locks, so they cover only the
+//! compare-and-swap. A save's compare-and-swap (read the stored version,
 //! compare, rename) and a rotation (check the old record, link the new one, replace or
 //! remove the old one) are therefore atomic even when several processes share the
 //! directory. A rotation takes the locks of both keys' stripes, in stripe order. Loads take
@@ -81,16 +121,17 @@
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, SystemTime};
 
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
-use tokio::sync::{Mutex, OwnedMutexGuard};
 
 use super::{Record, Result, Rotation, Sealer, SessionStore, StoreError, StoreKey};
 use crate::keys::{KeyId, Keys};
 use crate::time::Timestamp;
+
+pub use session_spec::FileDurability;
 
 #[cfg(unix)]
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
@@ -155,7 +196,11 @@ struct Inner {
     macs: Vec<(KeyId, Hmac<Sha256>)>,
     sealer: Option<Arc<dyn Sealer>>,
     max_payload: usize,
-    stripes: Vec<Arc<Mutex<()>>>,
+    durability: FileDurability,
+    /// Per stripe: the in-process lock, holding the stripe's lock file once opened.
+    stripes: Vec<Mutex<Option<File>>>,
+    /// The group commit of [`FileDurability::Group`].
+    group: GroupSync,
 }
 
 impl std::fmt::Debug for FileStore {
@@ -165,6 +210,7 @@ impl std::fmt::Debug for FileStore {
             .field("keys", &self.inner.macs.len())
             .field("sealed", &self.inner.sealer.is_some())
             .field("max_payload", &self.inner.max_payload)
+            .field("durability", &self.inner.durability)
             .finish()
     }
 }
@@ -176,9 +222,17 @@ pub struct FileStoreBuilder {
     keys: Keys,
     sealer: Option<Arc<dyn Sealer>>,
     max_payload: usize,
+    durability: FileDurability,
 }
 
 impl FileStoreBuilder {
+    /// When writes reach the disk ([`FileDurability::Group`] unless set); see the
+    /// [module docs](self#durability).
+    pub fn durability(mut self, durability: FileDurability) -> Self {
+        self.durability = durability;
+        self
+    }
+
     /// Encrypts every payload at rest with `sealer` (the session keys).
     pub fn sealer(mut self, sealer: Arc<dyn Sealer>) -> Self {
         self.sealer = Some(sealer);
@@ -244,7 +298,9 @@ impl FileStoreBuilder {
                     .collect(),
                 sealer: self.sealer,
                 max_payload: self.max_payload,
-                stripes: (0..STRIPES).map(|_| Arc::new(Mutex::new(()))).collect(),
+                durability: self.durability,
+                stripes: (0..STRIPES).map(|_| Mutex::new(None)).collect(),
+                group: GroupSync::default(),
             }),
         })
     }
@@ -416,24 +472,57 @@ impl Inner {
         self.dir.join(key.to_hex())
     }
 
-    fn stripe(&self, key: &StoreKey) -> &Arc<Mutex<()>> {
-        &self.stripes[stripe_of(key)]
+    /// Runs `op` holding the locks of the keys' stripes: each stripe's in-process lock, then
+    /// its cross-process lock (an advisory lock does not exclude other threads of this
+    /// process), taken in stripe order (the same order in every process, so two rotations
+    /// cannot deadlock) and released when `op` returns. Blocking: on a blocking thread.
+    fn with_locks<T>(&self, keys: &[StoreKey], op: impl FnOnce(&Self) -> Result<T>) -> Result<T> {
+        let mut stripes: Vec<usize> = keys.iter().map(stripe_of).collect();
+        stripes.sort_unstable();
+        stripes.dedup();
+        let mut guards: Vec<MutexGuard<'_, Option<File>>> = Vec::with_capacity(stripes.len());
+        let mut locked = Ok(());
+        for &stripe in &stripes {
+            // A panic elsewhere cannot leave the slot (a lock file, or none) inconsistent.
+            let mut guard = self.stripes[stripe]
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            match self.process_lock(stripe, &mut guard) {
+                Ok(()) => guards.push(guard),
+                Err(error) => {
+                    locked = Err(error);
+                    break;
+                }
+            }
+        }
+        let result = locked.and_then(|()| op(self));
+        for mut guard in guards.into_iter().rev() {
+            if guard.as_ref().is_none_or(|file| file.unlock().is_err()) {
+                // Closing the file releases its lock.
+                *guard = None;
+            }
+        }
+        result
     }
 
-    /// Takes the cross-process lock of `stripe` (blocking); held until the file is dropped.
-    /// Callers hold the stripe's in-process lock first: an advisory lock does not exclude
-    /// other threads of this process.
-    fn process_lock(&self, stripe: usize) -> Result<File> {
-        let path = self.dir.join(LOCK_DIR).join(format!("{stripe:02x}"));
-        let mut options = OpenOptions::new();
-        options.read(true).write(true).create(true).truncate(false);
-        #[cfg(unix)]
-        options.mode(0o600);
-        let file = options
-            .open(&path)
-            .map_err(|e| io_error("opening", &path, e))?;
-        file.lock().map_err(|e| io_error("locking", &path, e))?;
-        Ok(file)
+    /// Takes the cross-process lock of `stripe` (blocking) on its lock file, opened once and
+    /// kept in `slot`. The caller holds the stripe's in-process lock.
+    fn process_lock(&self, stripe: usize, slot: &mut Option<File>) -> Result<()> {
+        let path = || self.dir.join(LOCK_DIR).join(format!("{stripe:02x}"));
+        if slot.is_none() {
+            let path = path();
+            let mut options = OpenOptions::new();
+            options.read(true).write(true).create(true).truncate(false);
+            #[cfg(unix)]
+            options.mode(0o600);
+            *slot = Some(
+                options
+                    .open(&path)
+                    .map_err(|e| io_error("opening", &path, e))?,
+            );
+        }
+        let file = slot.as_ref().expect("opened above");
+        file.lock().map_err(|e| io_error("locking", &path(), e))
     }
 
     fn check_size(&self, payload: &[u8]) -> Result<()> {
@@ -644,8 +733,9 @@ impl Inner {
         Header::parse(&bytes).map(Some)
     }
 
-    /// Writes `bytes` to a new synced temporary file; returns its path.
-    fn write_temp(&self, key: &StoreKey, bytes: &[u8]) -> Result<PathBuf> {
+    /// Writes `bytes` to a new temporary file, not yet synced; returns its path and the
+    /// open file.
+    fn write_temp(&self, key: &StoreKey, bytes: &[u8]) -> Result<(PathBuf, File)> {
         let mut random = [0u8; 8];
         getrandom::getrandom(&mut random)
             .map_err(|e| StoreError::backend(format!("no randomness for a temporary name: {e}")))?;
@@ -660,10 +750,10 @@ impl Inner {
         let path = self.dir.join(name);
         let result = new_file_options().open(&path).and_then(|mut file| {
             file.write_all(bytes)?;
-            file.sync_all()
+            Ok(file)
         });
         match result {
-            Ok(()) => Ok(path),
+            Ok(file) => Ok((path, file)),
             Err(e) => {
                 let _ = fs::remove_file(&path);
                 Err(io_error("writing", &path, e))
@@ -671,31 +761,72 @@ impl Inner {
         }
     }
 
-    /// Makes renames, links and removals in the directory durable (on unix, by syncing the
-    /// directory; elsewhere directories cannot be opened for syncing, and the file system
-    /// orders the rename after the synced file's data).
-    fn sync_dir(&self) -> Result<()> {
+    /// Writes `bytes` to a new temporary file whose data is durable before it is renamed or
+    /// linked into place (unless the durability is `none`); returns its path.
+    fn temp(&self, key: &StoreKey, bytes: &[u8]) -> Result<PathBuf> {
+        let (path, file) = self.write_temp(key, bytes)?;
+        let synced = match self.durability {
+            FileDurability::None => Ok(()),
+            // Each writer syncs its own file's data: concurrent `fdatasync`s proceed in
+            // parallel and share the file system's journal commit; a single thread syncing
+            // the files of a batch one after the other waits for each write in turn.
+            FileDurability::Fsync | FileDurability::Group => file.sync_data(),
+        };
+        match synced {
+            Ok(()) => Ok(path),
+            Err(e) => {
+                let _ = fs::remove_file(&path);
+                Err(io_error("syncing", &path, e))
+            }
+        }
+    }
+
+    /// Syncs the directory now (on unix; elsewhere directories cannot be opened for
+    /// syncing, and the file system orders the rename after the synced file's data).
+    fn sync_dir_now(&self) -> io::Result<()> {
         #[cfg(unix)]
-        File::open(&self.dir)
-            .and_then(|dir| dir.sync_all())
-            .map_err(|e| io_error("syncing", &self.dir, e))?;
+        File::open(&self.dir)?.sync_all()?;
         Ok(())
     }
 
-    fn create(&self, key: &StoreKey, record: &Record) -> Result<()> {
-        self.index_add(key, record)?;
-        let bytes = self.encode(key, record, 1)?;
-        let temp = self.write_temp(key, &bytes)?;
+    /// Makes the renames, links and removals made so far in the directory durable, as the
+    /// durability says; `always` (a deletion, a rotation) syncs even under `none`, so that a
+    /// session that was ended never comes back after a crash.
+    fn sync_dir(&self, always: bool) -> Result<()> {
+        match self.durability {
+            FileDurability::None if !always => Ok(()),
+            FileDurability::None | FileDurability::Fsync => self.sync_dir_now(),
+            FileDurability::Group => self.group.sync(|| self.sync_dir_now()),
+        }
+        .map_err(|e| io_error("syncing", &self.dir, e))
+    }
+
+    /// Links the synced temporary file `temp` to `key`'s name; fails with
+    /// [`StoreError::Exists`] when the name exists. The temporary file is removed.
+    fn link(&self, key: &StoreKey, temp: &Path) -> Result<()> {
         let path = self.path(key);
-        let linked = fs::hard_link(&temp, &path);
-        let removed = fs::remove_file(&temp);
+        let linked = fs::hard_link(temp, &path);
+        let removed = fs::remove_file(temp);
         match linked {
             Ok(()) => {}
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => return Err(StoreError::Exists),
             Err(e) => return Err(io_error("linking", &path, e)),
         }
-        removed.map_err(|e| io_error("removing", &temp, e))?;
-        self.sync_dir()
+        removed.map_err(|e| io_error("removing", temp, e))
+    }
+
+    fn create(&self, key: &StoreKey, record: &Record) -> Result<()> {
+        let bytes = self.encode(key, record, 1)?;
+        let temp = self.temp(key, &bytes)?;
+        // The index entry first, under the key's locks (see `index_add`).
+        self.with_locks(&[*key], |inner| match inner.index_add(key, record) {
+            Ok(()) => inner.link(key, &temp),
+            Err(error) => {
+                let _ = fs::remove_file(&temp);
+                Err(error)
+            }
+        })?;
+        self.sync_dir(false)
     }
 
     fn load(&self, key: &StoreKey, now: Timestamp) -> Result<Option<Record>> {
@@ -710,28 +841,39 @@ impl Inner {
         let version = record.version.checked_add(1).ok_or(StoreError::Conflict {
             expected: record.version,
         })?;
-        self.index_add(key, record)?;
         let bytes = self.encode(key, record, version)?;
-        let temp = self.write_temp(key, &bytes)?;
+        // Written and synced before the lock is taken: the lock covers only the
+        // compare-and-swap (and the index entry, added before the rename).
+        let temp = self.temp(key, &bytes)?;
         let path = self.path(key);
-        let swapped = match self.read_header(&path) {
+        let swapped = self.with_locks(&[*key], |inner| match inner.read_header(&path) {
             Ok(None) => Err(StoreError::NotFound),
             Ok(Some(header)) if header.version != record.version => Err(StoreError::Conflict {
                 expected: record.version,
             }),
-            Ok(Some(_)) => fs::rename(&temp, &path).map_err(|e| io_error("renaming", &temp, e)),
+            Ok(Some(_)) => inner.index_add(key, record).and_then(|()| {
+                fs::rename(&temp, &path).map_err(|e| io_error("renaming", &temp, e))
+            }),
             Err(error) => Err(error),
-        };
+        });
         if let Err(error) = swapped {
             let _ = fs::remove_file(&temp);
             return Err(error);
         }
-        self.sync_dir()?;
+        self.sync_dir(false)?;
         Ok(version)
     }
 
-    /// A rotation; the caller holds the locks of both keys' stripes.
+    /// A rotation: under the locks of both keys' stripes, then synced (even under `none`).
     fn rotate(&self, r: &OwnedRotation) -> Result<()> {
+        let mut keys = vec![r.old];
+        keys.extend(r.new.as_ref().map(|(key, _)| *key));
+        self.with_locks(&keys, |inner| inner.rotate_locked(r))?;
+        self.sync_dir(true)
+    }
+
+    /// A rotation; the caller holds the locks of both keys' stripes.
+    fn rotate_locked(&self, r: &OwnedRotation) -> Result<()> {
         let old_path = self.path(&r.old);
         match self.read_header(&old_path)? {
             None => return Err(StoreError::NotFound),
@@ -748,7 +890,7 @@ impl Inner {
                     expected: r.version,
                 })?;
                 let bytes = self.encode(&r.old, record, version)?;
-                Some(self.write_temp(&r.old, &bytes)?)
+                Some(self.temp(&r.old, &bytes)?)
             }
             None => None,
         };
@@ -761,19 +903,8 @@ impl Inner {
             self.index_add(key, record)?;
             let created = self
                 .encode(key, record, 1)
-                .and_then(|bytes| self.write_temp(key, &bytes))
-                .and_then(|temp| {
-                    let path = self.path(key);
-                    let linked = fs::hard_link(&temp, &path);
-                    let _ = fs::remove_file(&temp);
-                    match linked {
-                        Ok(()) => Ok(()),
-                        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
-                            Err(StoreError::Exists)
-                        }
-                        Err(e) => Err(io_error("linking", &path, e)),
-                    }
-                });
+                .and_then(|bytes| self.temp(key, &bytes))
+                .and_then(|temp| self.link(key, &temp));
             if let Err(error) = created {
                 if let Some(temp) = &keep {
                     let _ = fs::remove_file(temp);
@@ -799,7 +930,6 @@ impl Inner {
             }
             return Err(error);
         }
-        self.sync_dir()?;
         let kept = r.keep_old.as_ref().and_then(|k| k.principal.as_deref());
         if let Some(principal) = old_principal.filter(|p| Some(p.as_str()) != kept) {
             self.index_remove(&r.old, &principal);
@@ -809,18 +939,20 @@ impl Inner {
 
     fn delete(&self, key: &StoreKey) -> Result<()> {
         let path = self.path(key);
-        let principal = self.principal_at(&path);
-        match fs::remove_file(&path) {
-            Ok(()) => {
-                self.sync_dir()?;
-                if let Some(principal) = principal {
-                    self.index_remove(key, &principal);
+        let removed = self.with_locks(&[*key], |inner| {
+            let principal = inner.principal_at(&path);
+            match fs::remove_file(&path) {
+                Ok(()) => {
+                    if let Some(principal) = principal {
+                        inner.index_remove(key, &principal);
+                    }
+                    Ok(true)
                 }
-                Ok(())
+                Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
+                Err(e) => Err(io_error("removing", &path, e)),
             }
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
-            Err(e) => Err(io_error("removing", &path, e)),
-        }
+        })?;
+        if removed { self.sync_dir(true) } else { Ok(()) }
     }
 
     /// The directory of `principal`'s index entries.
@@ -855,10 +987,13 @@ impl Inner {
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => return Ok(()),
             Err(e) => return Err(io_error("creating", &path, e)),
         }
+        // Durable before the record it indexes (unless nothing is synced at all).
         #[cfg(unix)]
-        File::open(&dir)
-            .and_then(|d| d.sync_all())
-            .map_err(|e| io_error("syncing", &dir, e))?;
+        if self.durability != FileDurability::None {
+            File::open(&dir)
+                .and_then(|d| d.sync_all())
+                .map_err(|e| io_error("syncing", &dir, e))?;
+        }
         Ok(())
     }
 
@@ -926,17 +1061,18 @@ impl Inner {
                 let Some(key) = entry.file_name().to_str().and_then(parse_hex_key) else {
                     continue;
                 };
-                let _stripe = self.stripe(&key).blocking_lock();
-                let _process = self.process_lock(stripe_of(&key))?;
-                let live = self
-                    .load(&key, now)
-                    .ok()
-                    .flatten()
-                    .and_then(|r| r.principal);
-                let expected = live.map(|p| self.principal_dir(&p) == dir);
-                if expected != Some(true) {
-                    let _ = fs::remove_file(entry.path());
-                }
+                self.with_locks(&[key], |inner| {
+                    let live = inner
+                        .load(&key, now)
+                        .ok()
+                        .flatten()
+                        .and_then(|r| r.principal);
+                    let expected = live.map(|p| inner.principal_dir(&p) == dir);
+                    if expected != Some(true) {
+                        let _ = fs::remove_file(entry.path());
+                    }
+                    Ok(())
+                })?;
             }
             // Empty directories go (a concurrent `index_add` recreates its own).
             let _ = fs::remove_dir(&dir);
@@ -984,20 +1120,24 @@ impl Inner {
                 }
             }
             // Expired: remove it unless a save made it live again meanwhile.
-            let _stripe = self.stripe(&key).blocking_lock();
-            let _process = self.process_lock(stripe_of(&key))?;
-            let still_expired = matches!(
-                self.read_header(&path),
-                Ok(Some(header)) if header.expires_at <= now
-            );
-            if still_expired {
-                match fs::remove_file(&path) {
-                    Ok(()) => removed += 1,
-                    Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-                    Err(error) => {
-                        tracing::debug!(%error, file = name, "expired session file not removed");
-                        skipped += 1;
-                    }
+            let outcome = self.with_locks(&[key], |inner| {
+                let still_expired = matches!(
+                    inner.read_header(&path),
+                    Ok(Some(header)) if header.expires_at <= now
+                );
+                Ok(if still_expired {
+                    fs::remove_file(&path).map(|()| true)
+                } else {
+                    Ok(false)
+                })
+            })?;
+            match outcome {
+                Ok(true) => removed += 1,
+                Ok(false) => {}
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                Err(error) => {
+                    tracing::debug!(%error, file = name, "expired session file not removed");
+                    skipped += 1;
                 }
             }
         }
@@ -1009,7 +1149,8 @@ impl Inner {
             );
         }
         if removed > 0 {
-            self.sync_dir()?;
+            // An expired file that comes back after a crash is refused by its expiry anyway.
+            self.sync_dir(false)?;
         }
         self.purge_index(now)?;
         Ok(removed)
@@ -1045,6 +1186,75 @@ fn split_principal(body: Vec<u8>) -> Result<(Option<String>, Vec<u8>)> {
         .map_err(|_| corrupt())?
         .to_owned();
     Ok((Some(principal), body[2 + len..].to_vec()))
+}
+
+/// The group commit of [`FileDurability::Group`]: a writer that renamed or linked its file
+/// waits for a directory sync that *started* after its change. The first waiter that finds
+/// no sync running runs one for every writer queued so far, so concurrent writers share
+/// one directory `fsync` (one journal commit) instead of each paying their own.
+#[derive(Default)]
+struct GroupSync {
+    state: Mutex<GroupState>,
+    done: Condvar,
+}
+
+#[derive(Default)]
+struct GroupState {
+    /// Syncs started so far; the one running, if any, is number `started`.
+    started: u64,
+    /// Syncs finished so far (they finish in order: one runs at a time).
+    completed: u64,
+    running: bool,
+    /// Writers waiting for a sync.
+    waiting: usize,
+    /// The last sync that failed, and why.
+    failed: u64,
+    error: String,
+}
+
+impl GroupSync {
+    /// Waits until a `sync` that started after this call has finished, running it when
+    /// none is running. The error of the sync that covered this call is returned (as is,
+    /// conservatively, the error of a later sync that failed before this waiter woke).
+    fn sync(&self, sync: impl Fn() -> io::Result<()>) -> io::Result<()> {
+        let lock = || self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut state = lock();
+        state.waiting += 1;
+        let target = state.started + 1;
+        loop {
+            if state.completed >= target {
+                state.waiting -= 1;
+                return if state.failed >= target {
+                    Err(io::Error::other(format!(
+                        "a grouped sync failed: {}",
+                        state.error
+                    )))
+                } else {
+                    Ok(())
+                };
+            }
+            if state.running {
+                state = self
+                    .done
+                    .wait(state)
+                    .unwrap_or_else(PoisonError::into_inner);
+                continue;
+            }
+            state.running = true;
+            state.started += 1;
+            let epoch = state.started;
+            drop(state);
+            let result = sync();
+            state = lock();
+            state.running = false;
+            state.completed = epoch;
+            if let Err(error) = result {
+                state.failed = epoch;
+                state.error = error.to_string();
+            }
+            self.done.notify_all();
+        }
+    }
 }
 
 /// The lock stripe of a key.
@@ -1097,6 +1307,7 @@ impl FileStore {
             keys,
             sealer: None,
             max_payload: DEFAULT_MAX_PAYLOAD,
+            durability: FileDurability::default(),
         }
     }
 
@@ -1108,44 +1319,6 @@ impl FileStore {
     /// The path of the file that holds `key`'s record.
     pub fn path_of(&self, key: &StoreKey) -> PathBuf {
         self.inner.path(key)
-    }
-
-    /// Runs `op` on a blocking thread while holding `key`'s in-process and cross-process
-    /// locks; the locks are released when `op` returns, even if the calling future was
-    /// dropped meanwhile.
-    async fn locked<T: Send + 'static>(
-        &self,
-        key: &StoreKey,
-        op: impl FnOnce(&Inner) -> Result<T> + Send + 'static,
-    ) -> Result<T> {
-        self.locked_all(&[*key], op).await
-    }
-
-    /// As [`Self::locked`] for several keys: their stripes are locked in stripe order (the
-    /// same order in every process, so two rotations cannot deadlock).
-    async fn locked_all<T: Send + 'static>(
-        &self,
-        keys: &[StoreKey],
-        op: impl FnOnce(&Inner) -> Result<T> + Send + 'static,
-    ) -> Result<T> {
-        let mut stripes: Vec<usize> = keys.iter().map(stripe_of).collect();
-        stripes.sort_unstable();
-        stripes.dedup();
-        let mut guards: Vec<OwnedMutexGuard<()>> = Vec::with_capacity(stripes.len());
-        for &stripe in &stripes {
-            guards.push(self.inner.stripes[stripe].clone().lock_owned().await);
-        }
-        self.blocking(move |inner| {
-            let mut files = Vec::with_capacity(stripes.len());
-            for &stripe in &stripes {
-                files.push(inner.process_lock(stripe)?);
-            }
-            let result = op(inner);
-            drop(files);
-            drop(guards);
-            result
-        })
-        .await
     }
 
     async fn blocking<T: Send + 'static>(
@@ -1164,7 +1337,7 @@ impl SessionStore for FileStore {
     async fn create(&self, key: &StoreKey, record: &Record) -> Result<()> {
         self.inner.check_size(&record.payload)?;
         let (key, record) = (*key, record.clone());
-        self.locked(&key, move |inner| inner.create(&key, &record))
+        self.blocking(move |inner| inner.create(&key, &record))
             .await
     }
 
@@ -1176,8 +1349,7 @@ impl SessionStore for FileStore {
     async fn save(&self, key: &StoreKey, record: &Record) -> Result<u64> {
         self.inner.check_size(&record.payload)?;
         let (key, record) = (*key, record.clone());
-        self.locked(&key, move |inner| inner.save(&key, &record))
-            .await
+        self.blocking(move |inner| inner.save(&key, &record)).await
     }
 
     async fn rotate(&self, rotation: &Rotation<'_>) -> Result<()> {
@@ -1193,15 +1365,12 @@ impl SessionStore for FileStore {
             new: rotation.new.map(|(key, record)| (*key, record.clone())),
             keep_old: rotation.keep_old.cloned(),
         };
-        let mut keys = vec![owned.old];
-        keys.extend(owned.new.as_ref().map(|(key, _)| *key));
-        self.locked_all(&keys, move |inner| inner.rotate(&owned))
-            .await
+        self.blocking(move |inner| inner.rotate(&owned)).await
     }
 
     async fn delete(&self, key: &StoreKey) -> Result<()> {
         let key = *key;
-        self.locked(&key, move |inner| inner.delete(&key)).await
+        self.blocking(move |inner| inner.delete(&key)).await
     }
 
     async fn purge_expired(&self, now: Timestamp) -> Result<u64> {
@@ -1234,6 +1403,63 @@ mod tests {
         assert_eq!(parse_hex_key("AB"), None);
         assert_eq!(parse_hex_key(&"A".repeat(64)), None);
         assert_eq!(parse_hex_key(&format!("{}g", "a".repeat(63))), None);
+    }
+
+    /// Writers that arrive while a sync runs are all covered by one more sync, not one
+    /// each: 8 writers, 2 syncs.
+    #[test]
+    fn group_sync_covers_the_writers_that_arrive_during_a_sync_with_one_more() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        use std::time::Instant;
+        let group = Arc::new(GroupSync::default());
+        let syncs = Arc::new(AtomicUsize::new(0));
+        let sync = |group: Arc<GroupSync>, syncs: Arc<AtomicUsize>| {
+            move || {
+                if syncs.fetch_add(1, Ordering::SeqCst) == 0 {
+                    // Hold the first sync until the 7 others wait behind it.
+                    let deadline = Instant::now() + Duration::from_secs(20);
+                    while group.state.lock().unwrap().waiting < 8 {
+                        if Instant::now() > deadline {
+                            return Err(io::Error::other("the other writers never queued"));
+                        }
+                        std::thread::sleep(Duration::from_millis(1));
+                    }
+                }
+                Ok(())
+            }
+        };
+        let first = {
+            let (group, syncs) = (group.clone(), syncs.clone());
+            std::thread::spawn(move || group.sync(sync(group.clone(), syncs)))
+        };
+        while !group.state.lock().unwrap().running {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        let others: Vec<_> = (0..7)
+            .map(|_| {
+                let (group, syncs) = (group.clone(), syncs.clone());
+                std::thread::spawn(move || group.sync(sync(group.clone(), syncs)))
+            })
+            .collect();
+        first.join().unwrap().unwrap();
+        for other in others {
+            other.join().unwrap().unwrap();
+        }
+        assert_eq!(syncs.load(Ordering::SeqCst), 2);
+        let state = group.state.lock().unwrap();
+        assert_eq!((state.started, state.completed, state.waiting), (2, 2, 0));
+    }
+
+    /// A failed sync fails the writes it covered; the next one starts clean.
+    #[test]
+    fn group_sync_reports_a_failed_sync_to_its_writers() {
+        let group = GroupSync::default();
+        let error = group
+            .sync(|| Err(io::Error::other("disk on fire")))
+            .unwrap_err();
+        assert!(error.to_string().contains("disk on fire"), "{error}");
+        group.sync(|| Ok(())).unwrap();
+        assert_eq!(group.state.lock().unwrap().completed, 2);
     }
 
     #[test]

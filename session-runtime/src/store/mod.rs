@@ -48,6 +48,8 @@ pub mod memory;
 pub mod mysql;
 #[cfg(feature = "postgres")]
 pub mod postgres;
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+mod prepared;
 pub mod purge;
 #[cfg(feature = "redis")]
 pub mod redis;
@@ -454,14 +456,18 @@ pub async fn open(backend: &Backend, options: &OpenOptions) -> Result<Storage> {
             }
             Ok(Storage::Server(Arc::new(store)))
         }
-        Backend::File { dir, encrypt } => {
+        Backend::File {
+            dir,
+            encrypt,
+            durability,
+        } => {
             let Some(keys) = &options.keys else {
                 return Err(StoreError::Config(
                     "the file backend authenticates its records with the session keys, but none were given (`OpenOptions::keys`)"
                         .to_owned(),
                 ));
             };
-            let mut builder = FileStore::builder(dir, keys.clone());
+            let mut builder = FileStore::builder(dir, keys.clone()).durability(*durability);
             if *encrypt {
                 let sealer = match &options.sealer {
                     Some(sealer) => sealer.clone(),

@@ -66,7 +66,7 @@ impl Dialect for Mysql {
         Statements {
             insert: format!(
                 "INSERT INTO {t} (id, payload, expires_at, created_at, updated_at, version, principal) \
-                 VALUES (?, ?, {AT}, UTC_TIMESTAMP(6), UTC_TIMESTAMP(6), 1, ?)"
+                 VALUES (?, ?, {AT}, UTC_TIMESTAMP(6), UTC_TIMESTAMP(6), 1, NULLIF(?, ''))"
             ),
             load: format!(
                 "SELECT payload, {SECS} AS expires_at, version, principal FROM {t} \
@@ -74,7 +74,7 @@ impl Dialect for Mysql {
             ),
             update: format!(
                 "UPDATE {t} SET payload = ?, expires_at = {AT}, version = version + 1, \
-                 updated_at = UTC_TIMESTAMP(6), principal = ? WHERE id = ? AND version = ?"
+                 updated_at = UTC_TIMESTAMP(6), principal = NULLIF(?, '') WHERE id = ? AND version = ?"
             ),
             version: format!("SELECT version FROM {t} WHERE id = ?"),
             list: format!(

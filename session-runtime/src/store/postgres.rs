@@ -61,7 +61,7 @@ impl Dialect for Postgres {
         let t = format!("\"{}\"", table.as_str());
         Statements {
             insert: format!(
-                "INSERT INTO {t} (id, payload, expires_at, version, principal) VALUES ($1, $2, {}, 1, $4)",
+                "INSERT INTO {t} (id, payload, expires_at, version, principal) VALUES ($1, $2, {}, 1, NULLIF($4, ''))",
                 at!(3)
             ),
             load: format!(
@@ -71,7 +71,7 @@ impl Dialect for Postgres {
             ),
             update: format!(
                 "UPDATE {t} SET payload = $1, expires_at = {}, version = version + 1, updated_at = now(), \
-                 principal = $3 WHERE id = $4 AND version = $5",
+                 principal = NULLIF($3, '') WHERE id = $4 AND version = $5",
                 at!(2)
             ),
             version: format!("SELECT version FROM {t} WHERE id = $1"),

@@ -25,6 +25,7 @@ fn environment_overrides_every_setting() {
             ("SESSION_ROTATION_INTERVAL", "1h"),
             ("SESSION_COOKIE_MODE", "signed"),
             ("SESSION_FILE_DIR", "/tmp/s"),
+            ("SESSION_FILE_DURABILITY", "None"),
             ("SESSION_BACKEND", "file"),
             ("SESSION_KEY", "not a setting, ignored"),
             ("PATH", "ignored"),
@@ -45,7 +46,8 @@ fn environment_overrides_every_setting() {
         s.backend,
         Backend::File {
             dir: "/tmp/s".into(),
-            encrypt: false
+            encrypt: false,
+            durability: session_runtime::spec::FileDurability::None,
         }
     );
 
@@ -136,7 +138,8 @@ fn toml_overrides_keep_other_keys_and_accept_nexios_names() {
         s.backend,
         Backend::File {
             dir: "/var/sessions".into(),
-            encrypt: false
+            encrypt: false,
+            durability: Default::default()
         }
     );
     let err = config::apply_toml(&mut s, "cookie_nmae = \"x\"").unwrap_err();

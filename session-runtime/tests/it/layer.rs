@@ -1,268 +1,650 @@
-//! The tower layer and the axum extractor, driven with `oneshot` on an axum `Router`.
+//! The layer conformance list: what every framework adapter must do (see
+//! `session_runtime::adapter`), written once and run on each adapter under test: the tower
+//! layer under axum (driven with `oneshot`) and the actix-web middleware (driven with
+//! `actix_web::test`).
+//!
+//! A test app is described without any framework ([`Spec`]: routes whose handlers are plain
+//! functions of the session returning an [`Answer`]); each [`Adapter`] builds it with its
+//! framework and returns a [`Client`] that sends one GET and gives back a [`Reply`].
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-use axum::Router;
-use axum::body::Body;
-use axum::routing::get;
-use http::header::{COOKIE, SET_COOKIE};
-use http::{Request, Response, StatusCode};
-use session_runtime::{MockClock, Session, SessionLayer, SessionManager, Timestamp};
-use tower::ServiceExt as _;
+use session_runtime::keys::Keys;
+use session_runtime::{
+    Dynamic, MockClock, Session, SessionManager, SessionSchema, Settings, Timestamp,
+};
 
-use crate::support::{CountingStore, T0, settings};
+use crate::support::{CountingStore, ShopV1, T0, settings};
 
-async fn login(session: Session) -> &'static str {
-    session.set("user", "ada").unwrap();
-    "welcome"
+/// What a handler answers: a status, headers, a body.
+pub struct Answer {
+    status: u16,
+    headers: Vec<(&'static str, &'static str)>,
+    body: String,
 }
 
-async fn whoami(session: Session) -> String {
-    session
-        .get::<String>("user")
-        .unwrap_or_else(|| "nobody".into())
-}
-
-async fn broken(session: Session) -> StatusCode {
-    session.set("user", "mallory").unwrap();
-    StatusCode::INTERNAL_SERVER_ERROR
-}
-
-async fn logout(session: Session) -> &'static str {
-    session.destroy();
-    "bye"
-}
-
-fn app(store: Arc<CountingStore>) -> Router {
-    let manager: SessionManager = SessionManager::with_store(settings(), store)
-        .unwrap()
-        .with_clock(Arc::new(MockClock::new(Timestamp(T0))));
-    Router::new()
-        .route("/login", get(login))
-        .route("/whoami", get(whoami))
-        .route("/broken", get(broken))
-        .route("/logout", get(logout))
-        .layer(SessionLayer::new(manager))
-        .route("/unlayered", get(whoami))
-}
-
-async fn call(app: &Router, path: &str, cookie: Option<&str>) -> Response<Body> {
-    let mut req = Request::builder().uri(path);
-    if let Some(c) = cookie {
-        req = req.header(COOKIE, c);
+impl Answer {
+    fn ok(body: impl Into<String>) -> Self {
+        Self {
+            status: 200,
+            headers: Vec::new(),
+            body: body.into(),
+        }
     }
-    app.clone()
-        .oneshot(req.body(Body::empty()).unwrap())
-        .await
+}
+
+/// A handler: a plain function of the request's session.
+type Handler<S> = fn(&Session<S>) -> Answer;
+
+/// A test app: routes behind the adapter's session layer (for `manager`), optionally one
+/// route behind a second, `Dynamic` layer too, and routes outside any layer.
+pub struct Spec<S: SessionSchema> {
+    manager: SessionManager<S>,
+    layered: Vec<(&'static str, Handler<S>)>,
+    nested: Option<(&'static str, SessionManager<Dynamic>, Handler<Dynamic>)>,
+    unlayered: Vec<(&'static str, Handler<S>)>,
+}
+
+impl<S: SessionSchema> Spec<S> {
+    fn new(manager: SessionManager<S>) -> Self {
+        Self {
+            manager,
+            layered: Vec::new(),
+            nested: None,
+            unlayered: Vec::new(),
+        }
+    }
+
+    fn route(mut self, path: &'static str, handler: Handler<S>) -> Self {
+        self.layered.push((path, handler));
+        self
+    }
+}
+
+/// A response as the tests read it; header names in lower case.
+#[derive(Debug)]
+pub struct Reply {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: String,
+}
+
+impl Reply {
+    fn header(&self, name: &str) -> Vec<&str> {
+        self.headers
+            .iter()
+            .filter(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
+
+    fn set_cookies(&self) -> Vec<&str> {
+        self.header("set-cookie")
+    }
+
+    /// The `name=value` of the first `Set-Cookie`.
+    fn cookie(&self) -> String {
+        let cookies = self.set_cookies();
+        let first = cookies.first().expect("a Set-Cookie");
+        first.split(';').next().unwrap().to_owned()
+    }
+}
+
+/// Sends `GET path` with an optional `Cookie` header to an app built by an adapter.
+pub type Client = Box<dyn Fn(&str, Option<&str>) -> Pin<Box<dyn Future<Output = Reply>>>>;
+
+/// A framework adapter under test.
+pub trait Adapter {
+    /// The name of the adapter's layer type, as its missing-layer error names it.
+    const LAYER: &'static str;
+
+    /// Builds `spec` with this framework.
+    fn build<S: SessionSchema>(spec: Spec<S>) -> impl Future<Output = Client>;
+
+    /// Runs a test on the runtime this framework needs.
+    fn run(test: impl Future<Output = ()>);
+}
+
+/// The tower layer on an axum `Router`.
+pub struct Tower;
+
+impl Tower {
+    fn respond(answer: Answer) -> axum::response::Response {
+        let mut res = http::Response::builder().status(answer.status);
+        for (name, value) in answer.headers {
+            res = res.header(name, value);
+        }
+        res.body(axum::body::Body::from(answer.body)).unwrap()
+    }
+
+    fn handler<S: SessionSchema>(h: Handler<S>) -> axum::routing::MethodRouter {
+        axum::routing::get(move |s: Session<S>| async move { Self::respond(h(&s)) })
+    }
+}
+
+impl Adapter for Tower {
+    const LAYER: &'static str = "`SessionLayer`";
+
+    async fn build<S: SessionSchema>(spec: Spec<S>) -> Client {
+        use session_runtime::SessionLayer;
+        let mut router = axum::Router::new();
+        for (path, h) in spec.layered {
+            router = router.route(path, Self::handler(h));
+        }
+        if let Some((path, manager, h)) = spec.nested {
+            router = router.route(path, Self::handler(h).layer(SessionLayer::new(manager)));
+        }
+        router = router.layer(SessionLayer::new(spec.manager));
+        for (path, h) in spec.unlayered {
+            router = router.route(path, Self::handler(h));
+        }
+        Box::new(move |path, cookie| {
+            use ::tower::ServiceExt as _;
+            let mut req = http::Request::builder().uri(path);
+            if let Some(c) = cookie {
+                req = req.header(http::header::COOKIE, c);
+            }
+            let req = req.body(axum::body::Body::empty()).unwrap();
+            let app = router.clone();
+            Box::pin(async move {
+                let res = app.oneshot(req).await.unwrap();
+                let status = res.status().as_u16();
+                let headers = res
+                    .headers()
+                    .iter()
+                    .map(|(n, v)| (n.as_str().to_owned(), v.to_str().unwrap().to_owned()))
+                    .collect();
+                let body = axum::body::to_bytes(res.into_body(), usize::MAX)
+                    .await
+                    .unwrap();
+                Reply {
+                    status,
+                    headers,
+                    body: String::from_utf8(body.to_vec()).unwrap(),
+                }
+            })
+        })
+    }
+
+    fn run(test: impl Future<Output = ()>) {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(test);
+    }
+}
+
+/// The actix-web middleware on an actix-web `App`.
+pub struct Actix;
+
+impl Actix {
+    fn respond(answer: Answer) -> actix_web::HttpResponse {
+        let status = actix_web::http::StatusCode::from_u16(answer.status).unwrap();
+        let mut res = actix_web::HttpResponse::build(status);
+        for (name, value) in answer.headers {
+            res.append_header((name, value));
+        }
+        res.body(answer.body)
+    }
+
+    fn handler<S: SessionSchema>(h: Handler<S>) -> actix_web::Route {
+        actix_web::web::get().to(move |s: Session<S>| {
+            let answer = h(&s);
+            async move { Self::respond(answer) }
+        })
+    }
+}
+
+impl Adapter for Actix {
+    const LAYER: &'static str = "`SessionMiddleware`";
+
+    async fn build<S: SessionSchema>(spec: Spec<S>) -> Client {
+        use actix_web::dev::Service as _;
+        use actix_web::{App, web};
+        use session_runtime::actix::SessionMiddleware;
+        let mut layered = web::scope("").wrap(SessionMiddleware::new(spec.manager));
+        for (path, h) in spec.layered {
+            layered = layered.route(path, Self::handler(h));
+        }
+        if let Some((path, manager, h)) = spec.nested {
+            layered = layered.service(
+                web::resource(path)
+                    .wrap(SessionMiddleware::new(manager))
+                    .route(Self::handler(h)),
+            );
+        }
+        // Routes outside the session layer first: the scope matches every path.
+        let mut app = App::new();
+        for (path, h) in spec.unlayered {
+            app = app.route(path, Self::handler(h));
+        }
+        let service = std::rc::Rc::new(actix_web::test::init_service(app.service(layered)).await);
+        Box::new(move |path, cookie| {
+            let mut req = actix_web::test::TestRequest::get().uri(path);
+            if let Some(c) = cookie {
+                req = req.insert_header((actix_web::http::header::COOKIE, c));
+            }
+            let req = req.to_request();
+            let service = service.clone();
+            Box::pin(async move {
+                let res = match service.call(req).await {
+                    Ok(res) => res.map_into_boxed_body(),
+                    Err(e) => panic!("the actix service failed: {e}"),
+                };
+                let status = res.status().as_u16();
+                let headers = res
+                    .headers()
+                    .iter()
+                    .map(|(n, v)| (n.as_str().to_owned(), v.to_str().unwrap().to_owned()))
+                    .collect();
+                let body = actix_web::test::read_body(res).await;
+                Reply {
+                    status,
+                    headers,
+                    body: String::from_utf8(body.to_vec()).unwrap(),
+                }
+            })
+        })
+    }
+
+    fn run(test: impl Future<Output = ()>) {
+        actix_web::rt::System::new().block_on(test);
+    }
+}
+
+/// Every test of the list, once per adapter: `layer::tower::NAME` and `layer::actix::NAME`.
+macro_rules! conformance {
+    ($($test:ident),* $(,)?) => {
+        mod tower {
+            $(#[test]
+            fn $test() {
+                use super::Adapter as _;
+                super::Tower::run(super::$test::<super::Tower>());
+            })*
+        }
+        mod actix {
+            $(#[test]
+            fn $test() {
+                use super::Adapter as _;
+                super::Actix::run(super::$test::<super::Actix>());
+            })*
+        }
+    };
+}
+
+conformance!(
+    layer_loads_and_commits,
+    session_responses_are_kept_out_of_shared_caches,
+    application_cache_control_is_left_alone,
+    an_existing_vary_on_cookie_is_not_repeated,
+    the_application_s_own_cookies_are_kept,
+    server_error_response_is_not_committed,
+    store_failure_becomes_an_empty_503_with_retry_after,
+    a_failed_write_becomes_an_empty_500,
+    a_read_answers_when_the_store_cannot_refresh,
+    a_logout_that_cannot_be_stored_is_an_error_and_the_session_stays,
+    oversized_cookie_becomes_an_empty_500,
+    extractor_without_layer_is_a_clear_500,
+    typed_sessions_have_their_own_layer,
+);
+
+// --- the handlers ---------------------------------------------------------------------------
+
+fn login(session: &Session) -> Answer {
+    session.set("user", "ada").unwrap();
+    Answer::ok("welcome")
+}
+
+fn rename(session: &Session) -> Answer {
+    session.set("user", "bob").unwrap();
+    Answer::ok("renamed")
+}
+
+fn whoami(session: &Session) -> Answer {
+    Answer::ok(
+        session
+            .get::<String>("user")
+            .unwrap_or_else(|| "nobody".into()),
+    )
+}
+
+fn broken(session: &Session) -> Answer {
+    session.set("user", "mallory").unwrap();
+    Answer {
+        status: 500,
+        ..Answer::ok("")
+    }
+}
+
+fn logout(session: &Session) -> Answer {
+    session.destroy();
+    Answer::ok("bye")
+}
+
+fn cached_page(session: &Session) -> Answer {
+    session.set("seen", &true).unwrap();
+    Answer {
+        headers: vec![("cache-control", "no-store")],
+        ..Answer::ok("page")
+    }
+}
+
+fn varying_page(session: &Session) -> Answer {
+    session.set("seen", &true).unwrap();
+    Answer {
+        headers: vec![("vary", "Accept-Encoding, cookie")],
+        ..Answer::ok("page")
+    }
+}
+
+fn themed_page(session: &Session) -> Answer {
+    session.set("seen", &true).unwrap();
+    Answer {
+        headers: vec![("set-cookie", "theme=dark; Path=/")],
+        ..Answer::ok("page")
+    }
+}
+
+fn manager_on(store: Arc<CountingStore>, settings: Settings) -> SessionManager {
+    SessionManager::with_store(settings, store)
         .unwrap()
+        .with_clock(Arc::new(MockClock::new(Timestamp(T0))))
 }
 
-fn set_cookies(res: &Response<Body>) -> Vec<String> {
-    res.headers()
-        .get_all(SET_COOKIE)
-        .iter()
-        .map(|v| v.to_str().unwrap().to_owned())
-        .collect()
+/// The common app: login, whoami, rename, broken (a 500), logout behind the layer, and
+/// whoami outside it.
+async fn app<A: Adapter>(store: Arc<CountingStore>, settings: Settings) -> Client {
+    let mut spec = Spec::new(manager_on(store, settings))
+        .route("/login", login)
+        .route("/whoami", whoami)
+        .route("/rename", rename)
+        .route("/broken", broken)
+        .route("/logout", logout);
+    spec.unlayered.push(("/unlayered", whoami));
+    A::build(spec).await
 }
 
-async fn body(res: Response<Body>) -> String {
-    let bytes = axum::body::to_bytes(res.into_body(), usize::MAX)
-        .await
-        .unwrap();
-    String::from_utf8(bytes.to_vec()).unwrap()
-}
+// --- the list -------------------------------------------------------------------------------
 
-#[tokio::test]
-async fn layer_loads_and_commits() {
+async fn layer_loads_and_commits<A: Adapter>() {
     let store = CountingStore::new();
-    let app = app(store.clone());
+    let app = app::<A>(store.clone(), settings()).await;
 
-    let res = call(&app, "/whoami", None).await;
-    assert_eq!(res.status(), StatusCode::OK);
+    let res = app("/whoami", None).await;
+    assert_eq!(res.status, 200);
     assert!(
-        set_cookies(&res).is_empty(),
+        res.set_cookies().is_empty(),
         "an anonymous read sets no cookie"
     );
-    assert_eq!(body(res).await, "nobody");
+    assert_eq!(res.body, "nobody");
 
-    let res = call(&app, "/login", None).await;
-    let cookies = set_cookies(&res);
+    let res = app("/login", None).await;
+    let cookies = res.set_cookies();
     assert_eq!(cookies.len(), 1);
     assert!(
         cookies[0].ends_with("; Path=/; HttpOnly; SameSite=Lax"),
         "{}",
         cookies[0]
     );
-    let cookie = cookies[0].split(';').next().unwrap().to_owned();
+    let cookie = res.cookie();
 
     let writes = store.writes();
-    let res = call(&app, "/whoami", Some(&format!("theme=dark; {cookie}"))).await;
+    let res = app("/whoami", Some(&format!("theme=dark; {cookie}"))).await;
     assert!(
-        set_cookies(&res).is_empty(),
+        res.set_cookies().is_empty(),
         "a read-only request sets no cookie"
     );
-    assert_eq!(body(res).await, "ada");
+    assert_eq!(res.body, "ada");
     assert_eq!(store.writes(), writes, "and writes nothing");
 
-    let res = call(&app, "/logout", Some(&cookie)).await;
-    assert!(set_cookies(&res)[0].contains("Max-Age=0"));
+    let res = app("/logout", Some(&cookie)).await;
+    assert!(res.set_cookies()[0].contains("Max-Age=0"));
     assert_eq!(store.len(), 0);
-    assert_eq!(
-        body(call(&app, "/whoami", Some(&cookie)).await).await,
-        "nobody"
-    );
+    assert_eq!(app("/whoami", Some(&cookie)).await.body, "nobody");
 }
 
-async fn cached_page(session: Session) -> ([(http::header::HeaderName, &'static str); 1], String) {
-    session.set("seen", &true).unwrap();
-    ([(http::header::CACHE_CONTROL, "no-store")], "page".into())
-}
-
-fn header(res: &Response<Body>, name: http::header::HeaderName) -> Vec<String> {
-    res.headers()
-        .get_all(name)
-        .iter()
-        .map(|v| v.to_str().unwrap().to_owned())
-        .collect()
-}
-
-#[tokio::test]
-async fn session_responses_are_kept_out_of_shared_caches() {
-    use http::header::{CACHE_CONTROL, VARY};
-    let store = CountingStore::new();
-    let app = app(store.clone());
+async fn session_responses_are_kept_out_of_shared_caches<A: Adapter>() {
+    let app = app::<A>(CountingStore::new(), settings()).await;
 
     // No session in, none out: the response does not depend on a session.
-    let res = call(&app, "/whoami", None).await;
-    assert!(header(&res, VARY).is_empty());
-    assert!(header(&res, CACHE_CONTROL).is_empty());
+    let res = app("/whoami", None).await;
+    assert!(res.header("vary").is_empty());
+    assert!(res.header("cache-control").is_empty());
 
     // A Set-Cookie: varies by cookie and is private.
-    let res = call(&app, "/login", None).await;
-    assert_eq!(header(&res, VARY), ["Cookie"]);
-    assert_eq!(header(&res, CACHE_CONTROL), ["private"]);
-    let cookie = set_cookies(&res)[0].split(';').next().unwrap().to_owned();
+    let res = app("/login", None).await;
+    assert_eq!(res.header("vary"), ["Cookie"]);
+    assert_eq!(res.header("cache-control"), ["private"]);
+    let cookie = res.cookie();
 
     // A read of an existing session sets no cookie but still varies by it.
-    let res = call(&app, "/whoami", Some(&cookie)).await;
-    assert!(set_cookies(&res).is_empty());
-    assert_eq!(header(&res, VARY), ["Cookie"]);
-    assert!(header(&res, CACHE_CONTROL).is_empty());
+    let res = app("/whoami", Some(&cookie)).await;
+    assert!(res.set_cookies().is_empty());
+    assert_eq!(res.header("vary"), ["Cookie"]);
+    assert!(res.header("cache-control").is_empty());
+
+    // A logout's removal cookie is private too.
+    let res = app("/logout", Some(&cookie)).await;
+    assert_eq!(res.header("cache-control"), ["private"]);
 }
 
-#[tokio::test]
-async fn application_cache_control_is_left_alone() {
-    use http::header::{CACHE_CONTROL, VARY};
-    let manager: SessionManager = SessionManager::with_store(settings(), CountingStore::new())
-        .unwrap()
-        .with_clock(Arc::new(MockClock::new(Timestamp(T0))));
-    let app = Router::new()
-        .route("/cached", get(cached_page))
-        .layer(SessionLayer::new(manager));
-    let res = call(&app, "/cached", None).await;
-    assert_eq!(set_cookies(&res).len(), 1);
-    assert_eq!(header(&res, CACHE_CONTROL), ["no-store"]);
-    assert_eq!(header(&res, VARY), ["Cookie"]);
+async fn application_cache_control_is_left_alone<A: Adapter>() {
+    let spec =
+        Spec::new(manager_on(CountingStore::new(), settings())).route("/cached", cached_page);
+    let app = A::build(spec).await;
+    let res = app("/cached", None).await;
+    assert_eq!(res.set_cookies().len(), 1);
+    assert_eq!(res.header("cache-control"), ["no-store"]);
+    assert_eq!(res.header("vary"), ["Cookie"]);
 }
 
-#[tokio::test]
-async fn server_error_response_is_not_committed() {
-    let store = CountingStore::new();
-    let app = app(store.clone());
-    let res = call(&app, "/login", None).await;
-    let cookie = set_cookies(&res)[0].split(';').next().unwrap().to_owned();
-    let writes = store.writes();
-    let res = call(&app, "/broken", Some(&cookie)).await;
-    assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
-    assert!(set_cookies(&res).is_empty());
-    assert_eq!(store.writes(), writes);
-    assert_eq!(
-        body(call(&app, "/whoami", Some(&cookie)).await).await,
-        "ada"
+async fn an_existing_vary_on_cookie_is_not_repeated<A: Adapter>() {
+    let spec = Spec::new(manager_on(CountingStore::new(), settings())).route("/vary", varying_page);
+    let app = A::build(spec).await;
+    let res = app("/vary", None).await;
+    assert_eq!(res.set_cookies().len(), 1);
+    assert_eq!(res.header("vary"), ["Accept-Encoding, cookie"]);
+}
+
+async fn the_application_s_own_cookies_are_kept<A: Adapter>() {
+    let spec =
+        Spec::new(manager_on(CountingStore::new(), settings())).route("/themed", themed_page);
+    let app = A::build(spec).await;
+    let res = app("/themed", None).await;
+    let cookies = res.set_cookies();
+    assert_eq!(cookies.len(), 2, "{cookies:?}");
+    assert!(cookies.contains(&"theme=dark; Path=/"), "{cookies:?}");
+    assert!(
+        cookies.iter().any(|c| c.starts_with("session=")),
+        "{cookies:?}"
     );
 }
 
-#[tokio::test]
-async fn store_failure_becomes_an_empty_503() {
+async fn server_error_response_is_not_committed<A: Adapter>() {
     let store = CountingStore::new();
-    let app = app(store.clone());
-    let res = call(&app, "/login", None).await;
-    let cookie = set_cookies(&res)[0].split(';').next().unwrap().to_owned();
+    let app = app::<A>(store.clone(), settings()).await;
+    let cookie = app("/login", None).await.cookie();
+    let writes = store.writes();
+    let res = app("/broken", Some(&cookie)).await;
+    assert_eq!(res.status, 500);
+    assert!(res.set_cookies().is_empty());
+    assert_eq!(store.writes(), writes);
+    assert_eq!(app("/whoami", Some(&cookie)).await.body, "ada");
+}
+
+async fn store_failure_becomes_an_empty_503_with_retry_after<A: Adapter>() {
+    let store = CountingStore::new();
+    let app = app::<A>(store.clone(), settings()).await;
+    let cookie = app("/login", None).await.cookie();
     store.down.store(true, Ordering::SeqCst);
     // Failing on load...
-    let res = call(&app, "/whoami", Some(&cookie)).await;
-    assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
-    assert!(set_cookies(&res).is_empty());
-    assert_eq!(body(res).await, "");
+    let res = app("/whoami", Some(&cookie)).await;
+    assert_eq!(res.status, 503);
+    assert_eq!(res.header("retry-after"), ["1"]);
+    assert!(res.set_cookies().is_empty());
+    assert_eq!(res.body, "");
     // ...and on commit (no cookie, so load needs no store).
-    let res = call(&app, "/login", None).await;
-    assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
-    assert!(set_cookies(&res).is_empty());
-    assert_eq!(body(res).await, "", "the handler's body is not sent");
+    let res = app("/login", None).await;
+    assert_eq!(res.status, 503);
+    assert_eq!(res.header("retry-after"), ["1"]);
+    assert!(res.set_cookies().is_empty());
+    assert_eq!(res.body, "", "the handler's body is not sent");
+    // Back up: the session was never lost.
+    store.down.store(false, Ordering::SeqCst);
+    assert_eq!(app("/whoami", Some(&cookie)).await.body, "ada");
 }
 
-#[tokio::test]
-async fn oversized_cookie_becomes_an_empty_500() {
-    async fn big(session: Session) -> &'static str {
-        session.set("blob", &"x".repeat(5000)).unwrap();
-        "done"
-    }
-    let manager: SessionManager =
-        SessionManager::cookie(settings(), session_runtime::keys::Keys::generate()).unwrap();
-    let app = Router::new()
-        .route("/", get(big))
-        .layer(SessionLayer::new(manager));
-    let res = call(&app, "/", None).await;
-    assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
-    assert!(set_cookies(&res).is_empty());
-    assert_eq!(body(res).await, "");
+async fn a_failed_write_becomes_an_empty_500<A: Adapter>() {
+    let store = CountingStore::new();
+    let app = app::<A>(store.clone(), settings()).await;
+    let cookie = app("/login", None).await.cookie();
+    store.full.store(true, Ordering::SeqCst);
+    let res = app("/rename", Some(&cookie)).await;
+    assert_eq!(
+        res.status, 500,
+        "a change that cannot be stored is never lost silently"
+    );
+    assert!(res.header("retry-after").is_empty());
+    assert!(res.set_cookies().is_empty());
+    assert_eq!(res.body, "");
+    store.full.store(false, Ordering::SeqCst);
+    assert_eq!(app("/whoami", Some(&cookie)).await.body, "ada");
 }
 
-#[tokio::test]
-async fn extractor_without_layer_is_a_clear_500() {
-    let app = app(CountingStore::new());
-    let res = call(&app, "/unlayered", None).await;
-    assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
-    let text = body(res).await;
-    assert!(
-        text.contains("`SessionLayer`") && text.contains("`dynamic`"),
-        "{text}"
+async fn a_read_answers_when_the_store_cannot_refresh<A: Adapter>() {
+    let store = CountingStore::new();
+    let settings = Settings {
+        refresh_each_request: true,
+        ..settings()
+    };
+    let app = app::<A>(store.clone(), settings).await;
+    let cookie = app("/login", None).await.cookie();
+    store.full.store(true, Ordering::SeqCst);
+    // A plain read owes a refresh (`refresh_each_request`), which cannot be written.
+    let res = app("/whoami", Some(&cookie)).await;
+    assert_eq!(res.status, 200);
+    assert!(res.set_cookies().is_empty());
+    assert_eq!(res.body, "ada");
+    assert_eq!(
+        res.header("vary"),
+        ["Cookie"],
+        "it still depends on the session"
     );
 }
 
-#[tokio::test]
-async fn typed_sessions_have_their_own_layer() {
-    use crate::support::ShopV1;
-    async fn bump(session: Session<ShopV1>) -> String {
-        let n = session_runtime::__private::get::<ShopV1, u32>(&session, "count").unwrap_or(0) + 1;
-        session_runtime::__private::set(&session, "count", "count", &n).unwrap();
-        n.to_string()
+async fn a_logout_that_cannot_be_stored_is_an_error_and_the_session_stays<A: Adapter>() {
+    let store = CountingStore::new();
+    let app = app::<A>(store.clone(), settings()).await;
+    let cookie = app("/login", None).await.cookie();
+    store.full.store(true, Ordering::SeqCst);
+    let res = app("/logout", Some(&cookie)).await;
+    assert_eq!(res.status, 500);
+    assert!(res.set_cookies().is_empty());
+    assert_eq!(
+        app("/whoami", Some(&cookie)).await.body,
+        "ada",
+        "the failed logout is not reported as done"
+    );
+    store.full.store(false, Ordering::SeqCst);
+    assert_eq!(app("/logout", Some(&cookie)).await.status, 200);
+    assert_eq!(app("/whoami", Some(&cookie)).await.body, "nobody");
+}
+
+async fn oversized_cookie_becomes_an_empty_500<A: Adapter>() {
+    fn big(session: &Session) -> Answer {
+        session.set("blob", &"x".repeat(5000)).unwrap();
+        Answer::ok("done")
     }
-    let manager =
-        SessionManager::<ShopV1>::cookie(settings(), session_runtime::keys::Keys::generate())
-            .unwrap();
-    let app = Router::new()
-        .route("/bump", get(bump))
-        .layer(SessionLayer::new(manager))
-        // A `Dynamic` handler under a `ShopV1` layer: the wiring mistake is a clear 500.
-        .route(
-            "/dynamic",
-            get(whoami).layer(SessionLayer::new(
-                SessionManager::<session_runtime::Dynamic>::cookie(
-                    settings(),
-                    session_runtime::keys::Keys::generate(),
-                )
-                .unwrap(),
-            )),
+    let manager: SessionManager = SessionManager::cookie(settings(), Keys::generate()).unwrap();
+    let app = A::build(Spec::new(manager).route("/", big)).await;
+    let res = app("/", None).await;
+    assert_eq!(res.status, 500);
+    assert!(res.set_cookies().is_empty());
+    assert_eq!(res.body, "");
+}
+
+async fn extractor_without_layer_is_a_clear_500<A: Adapter>() {
+    let app = app::<A>(CountingStore::new(), settings()).await;
+    let res = app("/unlayered", None).await;
+    assert_eq!(res.status, 500);
+    assert!(
+        res.body.contains(A::LAYER) && res.body.contains("`dynamic`"),
+        "{}",
+        res.body
+    );
+}
+
+async fn typed_sessions_have_their_own_layer<A: Adapter>() {
+    fn bump(session: &Session<ShopV1>) -> Answer {
+        use session_runtime::__private::{get, set};
+        let n = get::<ShopV1, u32>(session, "count").unwrap_or(0) + 1;
+        set(session, "count", "count", &n).unwrap();
+        Answer::ok(n.to_string())
+    }
+    let manager = SessionManager::<ShopV1>::cookie(settings(), Keys::generate()).unwrap();
+    let mut spec = Spec::new(manager).route("/bump", bump);
+    // A `Dynamic` handler under a `ShopV1` layer has a `Dynamic` layer of its own.
+    spec.nested = Some((
+        "/dynamic",
+        SessionManager::<Dynamic>::cookie(settings(), Keys::generate()).unwrap(),
+        whoami,
+    ));
+    spec.unlayered.push(("/typed-unlayered", bump));
+    let app = A::build(spec).await;
+    let res = app("/bump", None).await;
+    let cookie = res.cookie();
+    assert_eq!(res.body, "1");
+    assert_eq!(app("/bump", Some(&cookie)).await.body, "2");
+    assert_eq!(app("/dynamic", None).await.status, 200);
+    let res = app("/typed-unlayered", None).await;
+    assert_eq!(res.status, 500);
+    assert!(res.body.contains("`shop`"), "{}", res.body);
+}
+
+// --- actix-web only -------------------------------------------------------------------------
+
+/// actix-web's inner services can fail with an error instead of a response (a middleware
+/// inside the session's, here); the handler's changes are then not committed, as for a 5xx.
+#[test]
+fn actix_an_inner_error_commits_nothing() {
+    use actix_web::dev::Service as _;
+    use actix_web::test::{TestRequest, call_service, init_service, try_call_service};
+    use actix_web::{App, web};
+    use session_runtime::actix::SessionMiddleware;
+    Actix::run(async {
+        let store = CountingStore::new();
+        let app = init_service(
+            App::new().service(
+                web::scope("")
+                    .wrap_fn(|req, service| {
+                        let fail = req.path() == "/fails";
+                        let response = service.call(req);
+                        async move {
+                            let response = response.await?;
+                            if fail {
+                                return Err(actix_web::error::ErrorBadGateway("inner failure"));
+                            }
+                            Ok(response)
+                        }
+                    })
+                    .wrap(SessionMiddleware::new(manager_on(
+                        store.clone(),
+                        settings(),
+                    )))
+                    .route("/fails", Actix::handler(login))
+                    .route("/login", Actix::handler(login)),
+            ),
         )
-        .route("/typed-unlayered", get(bump));
-    let res = call(&app, "/bump", None).await;
-    let cookie = set_cookies(&res)[0].split(';').next().unwrap().to_owned();
-    assert_eq!(body(res).await, "1");
-    assert_eq!(body(call(&app, "/bump", Some(&cookie)).await).await, "2");
-    assert_eq!(call(&app, "/dynamic", None).await.status(), StatusCode::OK);
-    let res = call(&app, "/typed-unlayered", None).await;
-    assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
-    assert!(body(res).await.contains("`shop`"));
+        .await;
+        let res = try_call_service(&app, TestRequest::get().uri("/fails").to_request()).await;
+        assert!(res.is_err(), "the inner error reaches actix-web");
+        assert_eq!(store.writes(), 0, "nothing committed");
+        let res = call_service(&app, TestRequest::get().uri("/login").to_request()).await;
+        assert_eq!(res.status(), 200);
+        assert_eq!(store.writes(), 1);
+    });
 }

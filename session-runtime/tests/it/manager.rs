@@ -454,6 +454,7 @@ async fn from_settings_opens_the_configured_backend_with_keys_from_a_file() {
         Backend::File {
             dir: sessions.clone(),
             encrypt: true,
+            durability: Default::default(),
         },
     ] {
         let settings = Settings {

@@ -25,6 +25,9 @@ pub struct CountingStore {
     pub creates: AtomicUsize,
     /// When set, every call fails with `StoreError::Unavailable`.
     pub down: AtomicBool,
+    /// When set, every write fails as a full disk does (a backend error, not retryable);
+    /// loads still work.
+    pub full: AtomicBool,
     /// This many next `create` calls report `StoreError::Exists` (an id collision).
     pub collide: AtomicUsize,
 }
@@ -66,12 +69,22 @@ impl CountingStore {
             Ok(())
         }
     }
+
+    fn check_write(&self) -> Result<(), StoreError> {
+        self.check()?;
+        if self.full.load(Ordering::SeqCst) {
+            return Err(StoreError::backend(std::io::Error::other(
+                "No space left on device (os error 28)",
+            )));
+        }
+        Ok(())
+    }
 }
 
 #[async_trait::async_trait]
 impl SessionStore for CountingStore {
     async fn create(&self, key: &StoreKey, record: &Record) -> Result<(), StoreError> {
-        self.check()?;
+        self.check_write()?;
         self.writes.fetch_add(1, Ordering::SeqCst);
         self.creates.fetch_add(1, Ordering::SeqCst);
         let collide = self.collide.load(Ordering::SeqCst);
@@ -88,7 +101,7 @@ impl SessionStore for CountingStore {
     }
 
     async fn save(&self, key: &StoreKey, record: &Record) -> Result<u64, StoreError> {
-        self.check()?;
+        self.check_write()?;
         self.writes.fetch_add(1, Ordering::SeqCst);
         self.inner.save(key, record).await
     }
@@ -97,7 +110,7 @@ impl SessionStore for CountingStore {
         &self,
         rotation: &session_runtime::store::Rotation<'_>,
     ) -> Result<(), StoreError> {
-        self.check()?;
+        self.check_write()?;
         self.writes.fetch_add(1, Ordering::SeqCst);
         if rotation.new.is_some() {
             self.creates.fetch_add(1, Ordering::SeqCst);
@@ -111,7 +124,7 @@ impl SessionStore for CountingStore {
     }
 
     async fn delete(&self, key: &StoreKey) -> Result<(), StoreError> {
-        self.check()?;
+        self.check_write()?;
         self.writes.fetch_add(1, Ordering::SeqCst);
         self.inner.delete(key).await
     }

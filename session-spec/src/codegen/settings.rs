@@ -7,8 +7,8 @@ use proc_macro2::TokenStream;
 use quote::quote;
 
 use crate::settings::{
-    Backend, CookieMode, CookiePrefix, DatabaseBackend, KeySource, Lifetime, RedisBackend,
-    SameSite, Settings,
+    Backend, CookieMode, CookiePrefix, DatabaseBackend, FileDurability, KeySource, Lifetime,
+    RedisBackend, SameSite, Settings,
 };
 
 const SPEC: &str = "::session_runtime::__private::session_spec";
@@ -123,9 +123,19 @@ fn backend_expr(backend: &Backend) -> TokenStream {
     match backend {
         Backend::Cookie => quote!(#p::Cookie),
         Backend::Memory => quote!(#p::Memory),
-        Backend::File { dir, encrypt } => {
+        Backend::File {
+            dir,
+            encrypt,
+            durability,
+        } => {
             let dir = path_buf(dir);
-            quote!(#p::File { dir: #dir, encrypt: #encrypt })
+            let d = spec_path("FileDurability");
+            let durability = match durability {
+                FileDurability::Fsync => quote!(#d::Fsync),
+                FileDurability::Group => quote!(#d::Group),
+                FileDurability::None => quote!(#d::None),
+            };
+            quote!(#p::File { dir: #dir, encrypt: #encrypt, durability: #durability })
         }
         Backend::Postgres(db) => {
             let db = database(db);

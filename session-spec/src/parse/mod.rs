@@ -102,7 +102,7 @@ pub const KEYS_KEYS: &[&str] = &["env", "fallback_env", "file"];
 pub const BACKEND_KEYS: &[(&str, &[&str])] = &[
     ("cookie", &[]),
     ("memory", &[]),
-    ("file", &["dir", "encrypt"]),
+    ("file", &["dir", "encrypt", "durability"]),
     ("postgres", &["url_env", "table", "max_payload", "encrypt"]),
     ("mysql", &["url_env", "table", "max_payload", "encrypt"]),
     ("redis", &["url_env", "prefix", "max_payload", "encrypt"]),

@@ -246,6 +246,7 @@ impl Cx<'_> {
                         "dir" | "table" | "prefix" => self.string(&what, v).is_some(),
                         "url_env" => self.env_name(&what, v).is_some(),
                         "encrypt" => self.boolean(&what, v).is_some(),
+                        "durability" => self.durability(&what, v).is_some(),
                         "max_payload" => match v.get_ref() {
                             DeValue::Integer(i) if integer(i).is_some_and(|i| i >= 0) => true,
                             _ => {
@@ -299,6 +300,35 @@ impl Cx<'_> {
                 None
             }
         }
+    }
+
+    /// The file backend's `durability`: one of [`FileDurability::NAMES`](crate::FileDurability::NAMES).
+    fn durability(&mut self, what: &str, v: &Val<'_>) -> Option<String> {
+        let s = self.string(what, v)?;
+        let allowed = crate::settings::FileDurability::NAMES;
+        if allowed.contains(&s.as_str()) {
+            return Some(s);
+        }
+        let shown: Vec<String> = allowed.iter().map(|a| format!("\"{a}\"")).collect();
+        let shown: Vec<&str> = shown.iter().map(String::as_str).collect();
+        let d = Diagnostic::error(
+            format!(
+                "invalid value for {what}: expected one of {}, found `\"{}\"`",
+                list(&shown),
+                s.escape_debug()
+            ),
+            origin(v.span()),
+        )
+        .with_label("unknown durability");
+        let d = match suggest::nearest(&s, allowed.iter().copied()) {
+            Some(near) => d.with_help(format!("did you mean `\"{near}\"`?")),
+            None => d.with_help(
+                "`group` (the default) syncs every write before acknowledging it, batched; \
+                 `fsync` syncs each write on its own; `none` does not sync",
+            ),
+        };
+        self.error(d);
+        None
     }
 
     fn unknown_backend_key(&mut self, k: &Key<'_>, v: &Val<'_>, allowed: &[&str]) {

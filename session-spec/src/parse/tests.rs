@@ -173,6 +173,36 @@ fn templates_parse_without_warnings() {
 }
 
 #[test]
+fn file_backend_durability() {
+    let spec =
+        |d: &str| format!("name = \"S\"\n[session.backend]\ntype = \"file\"\ndir = \"/s\"\n{d}");
+    for (written, durability) in [
+        ("", crate::FileDurability::Group),
+        ("durability = \"group\"\n", crate::FileDurability::Group),
+        ("durability = \"fsync\"\n", crate::FileDurability::Fsync),
+        ("durability = \"none\"\n", crate::FileDurability::None),
+    ] {
+        let s = parse_str(&spec(written), "s.toml").unwrap();
+        assert!(
+            matches!(s.settings.backend, Backend::File { durability: d, .. } if d == durability),
+            "{written}"
+        );
+    }
+    let e = errors(&spec("durability = \"always\"\n"));
+    assert_eq!(
+        e,
+        [
+            "invalid value for the backend's `durability`: expected one of `\"fsync\"`, `\"group\"`, `\"none\"`, found `\"always\"`"
+        ]
+    );
+    let e = errors(&spec("durability = true\n"));
+    assert_eq!(e.len(), 1, "{e:?}");
+    // Only the file backend has a durability.
+    let e = errors("name = \"S\"\n[session.backend]\ntype = \"memory\"\ndurability = \"none\"\n");
+    assert_eq!(e.len(), 1, "{e:?}");
+}
+
+#[test]
 fn file_backend_needs_a_dir() {
     for spec in [
         "name = \"S\"\n[session]\nbackend = \"file\"\n",

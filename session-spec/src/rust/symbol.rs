@@ -150,6 +150,8 @@ pub const TYPE: Symbol = Symbol("type");
 pub const DIR: Symbol = Symbol("dir");
 /// `encrypt` (file, postgres, mysql, redis)
 pub const ENCRYPT: Symbol = Symbol("encrypt");
+/// `durability = "group"` (file)
+pub const DURABILITY: Symbol = Symbol("durability");
 /// `url_env = "DATABASE_URL"` (postgres, mysql, redis)
 pub const URL_ENV: Symbol = Symbol("url_env");
 /// `table = "sessions"` (postgres, mysql)
@@ -159,7 +161,16 @@ pub const MAX_PAYLOAD: Symbol = Symbol("max_payload");
 /// `prefix = "shop"` (redis)
 pub const KEY_PREFIX: Symbol = Symbol("prefix");
 /// Keys of `backend(...)`.
-pub const BACKEND_KEYS: &[Symbol] = &[TYPE, DIR, ENCRYPT, URL_ENV, TABLE, MAX_PAYLOAD, KEY_PREFIX];
+pub const BACKEND_KEYS: &[Symbol] = &[
+    TYPE,
+    DIR,
+    ENCRYPT,
+    DURABILITY,
+    URL_ENV,
+    TABLE,
+    MAX_PAYLOAD,
+    KEY_PREFIX,
+];
 
 /// Names that would put a database URL (and its password) into source code.
 pub const URL_NAMES: &[&str] = &["url", "database_url", "uri", "dsn"];

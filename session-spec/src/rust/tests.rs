@@ -53,7 +53,8 @@ fn every_container_attribute() {
         p.backend,
         Backend::File {
             dir: PathBuf::from("/tmp/s"),
-            encrypt: true
+            encrypt: true,
+            durability: Default::default()
         }
     );
     assert_eq!(p.keys.env, "SHOP_KEY");
@@ -99,6 +100,31 @@ fn nexios_names_are_aliases() {
     assert_eq!(s.settings.expiration_time, Lifetime::from_minutes(1440));
     assert!(s.settings.refresh_each_request && !s.settings.permanent);
     assert!(s.settings_origins.contains_key("cookie_name"));
+}
+
+#[test]
+fn file_backend_durability() {
+    let s = lower_derive_input(&parse_quote! {
+        #[session(backend(type = "file", dir = "/s", durability = "none"))]
+        struct A;
+    })
+    .unwrap()
+    .schema;
+    assert_eq!(
+        s.settings.backend,
+        Backend::File {
+            dir: PathBuf::from("/s"),
+            encrypt: false,
+            durability: crate::FileDurability::None,
+        }
+    );
+    assert!(
+        lower_derive_input(&parse_quote! {
+            #[session(backend(type = "file", dir = "/s", durability = "always"))]
+            struct B;
+        })
+        .is_err()
+    );
 }
 
 #[test]

@@ -25,6 +25,14 @@ session_runtime::store_conformance_tests!(memory_as_dyn, async {
 
 session_runtime::store_conformance_tests!(file, async { TempFileStore::new() });
 
+session_runtime::store_conformance_tests!(file_fsync, async {
+    TempFileStore::with(|b| b.durability(session_runtime::store::file::FileDurability::Fsync))
+});
+
+session_runtime::store_conformance_tests!(file_no_sync, async {
+    TempFileStore::with(|b| b.durability(session_runtime::store::file::FileDurability::None))
+});
+
 session_runtime::store_conformance_tests!(file_sealed, async {
     TempFileStore::sealed(TestSealer::arc([7; 32]))
 });

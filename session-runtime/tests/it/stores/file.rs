@@ -11,9 +11,10 @@ use session_runtime::codec::KeySealer;
 use session_runtime::conformance::random_key;
 use session_runtime::keys::{Key, Keys};
 use session_runtime::spec::settings::Backend;
+use session_runtime::store::file::FileDurability;
 use session_runtime::store::file::HEADER_LEN;
 use session_runtime::store::{
-    self, FileStore, OpenOptions, Record, SessionStore, Storage, StoreError, StoreKey,
+    self, FileStore, OpenOptions, Record, Rotation, SessionStore, Storage, StoreError, StoreKey,
 };
 use sha2::{Digest, Sha256};
 
@@ -150,6 +151,127 @@ async fn no_temporary_files_are_left() {
         listed.iter().all(|name| is_session_name(name)),
         "{listed:?}"
     );
+}
+
+const DURABILITIES: [FileDurability; 3] = [
+    FileDurability::Fsync,
+    FileDurability::Group,
+    FileDurability::None,
+];
+
+/// Whatever the durability, what was created, saved, rotated and deleted is what a store
+/// opened afresh on the directory (a restarted process) reads, and no temporary file is
+/// left behind.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_durability_reads_back_what_it_wrote_after_a_restart() {
+    for durability in DURABILITIES {
+        let t = TempFileStore::with(|b| b.durability(durability));
+        assert!(format!("{:?}", t.store).contains(&format!("{durability:?}")));
+        let (kept, deleted, old, new) = (random_key(), random_key(), random_key(), random_key());
+        for key in [&kept, &deleted, &old] {
+            t.create(key, &record(b"first", NOW.0 + 60)).await.unwrap();
+        }
+        for version in 1..=3 {
+            let payload = format!("saved {version}");
+            let saved = t
+                .save(
+                    &kept,
+                    &Record {
+                        version,
+                        ..record(payload.as_bytes(), NOW.0 + 60)
+                    },
+                )
+                .await
+                .unwrap();
+            assert_eq!(saved, version + 1);
+        }
+        t.delete(&deleted).await.unwrap();
+        t.rotate(&Rotation {
+            old: &old,
+            version: 1,
+            new: Some((&new, &record(b"rotated", NOW.0 + 60))),
+            keep_old: None,
+        })
+        .await
+        .unwrap();
+
+        let reopened = FileStore::builder(t.sessions(), test_keys())
+            .durability(durability)
+            .open()
+            .unwrap();
+        let loaded = reopened.load(&kept, NOW).await.unwrap().unwrap();
+        assert_eq!(
+            (loaded.payload.as_slice(), loaded.version),
+            (&b"saved 3"[..], 4)
+        );
+        assert_eq!(reopened.load(&deleted, NOW).await.unwrap(), None);
+        assert_eq!(reopened.load(&old, NOW).await.unwrap(), None);
+        let rotated = reopened.load(&new, NOW).await.unwrap().unwrap();
+        assert_eq!(rotated.payload, b"rotated");
+        let listed = names(&t.sessions());
+        assert_eq!(listed.len(), 2, "{durability:?}: {listed:?}");
+        assert!(listed.iter().all(|n| is_session_name(n)), "{listed:?}");
+    }
+}
+
+/// Many concurrent writers (the group commit's case): every save is acknowledged with its
+/// version and every record holds its last save, under each durability.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_saves_all_land_under_every_durability() {
+    for durability in DURABILITIES {
+        let t = Arc::new(TempFileStore::with(|b| b.durability(durability)));
+        let writers: Vec<_> = (0..32)
+            .map(|_| {
+                let t = t.clone();
+                tokio::spawn(async move {
+                    let key = random_key();
+                    t.create(&key, &record(b"0", NOW.0 + 60)).await.unwrap();
+                    for version in 1..=5u64 {
+                        let payload = version.to_string();
+                        let saved = t
+                            .save(
+                                &key,
+                                &Record {
+                                    version,
+                                    ..record(payload.as_bytes(), NOW.0 + 60)
+                                },
+                            )
+                            .await
+                            .unwrap();
+                        assert_eq!(saved, version + 1);
+                    }
+                    key
+                })
+            })
+            .collect();
+        for writer in writers {
+            let key = writer.await.unwrap();
+            let loaded = t.load(&key, NOW).await.unwrap().unwrap();
+            assert_eq!((loaded.payload.as_slice(), loaded.version), (&b"5"[..], 6));
+        }
+        assert_eq!(names(&t.sessions()).len(), 32, "{durability:?}");
+    }
+}
+
+/// The spec's `durability` reaches the store `store::open` builds.
+#[tokio::test]
+async fn open_passes_the_durability_on() {
+    let tmp = tempfile::tempdir().unwrap();
+    for durability in DURABILITIES {
+        let backend = Backend::File {
+            dir: tmp.path().join(format!("{durability:?}")),
+            encrypt: false,
+            durability,
+        };
+        let storage = store::open(&backend, &OpenOptions::new().keys(test_keys()))
+            .await
+            .unwrap();
+        let debug = format!("{:?}", storage.store().unwrap());
+        assert!(
+            debug.contains(&format!("durability: {durability:?}")),
+            "{debug}"
+        );
+    }
 }
 
 /// A reader never sees a partial file while a writer replaces it in a loop.
@@ -486,6 +608,7 @@ async fn open_file_backend_with_encryption() {
     let backend = Backend::File {
         dir: dir.clone(),
         encrypt: true,
+        durability: Default::default(),
     };
     match store::open(&backend, &OpenOptions::new()).await {
         Err(StoreError::Config(message)) => {
@@ -511,6 +634,7 @@ async fn open_file_backend_with_encryption() {
         &Backend::File {
             dir: dir.clone(),
             encrypt: false,
+            durability: Default::default(),
         },
         &OpenOptions::new().keys(keys.clone()),
     )
@@ -551,6 +675,7 @@ async fn open_selects_the_backend() {
         &Backend::File {
             dir: tmp.path().join("s"),
             encrypt: false,
+            durability: Default::default(),
         },
         &OpenOptions::new().keys(test_keys()),
     )
@@ -633,7 +758,7 @@ impl SessionStore for CountingCalls {
         self.count();
         self.inner.save(key, r).await
     }
-    async fn rotate(&self, rotation: &store::Rotation<'_>) -> store::Result<()> {
+    async fn rotate(&self, rotation: &Rotation<'_>) -> store::Result<()> {
         self.count();
         self.inner.rotate(rotation).await
     }
@@ -739,6 +864,7 @@ async fn creates_from_two_stores_on_one_directory_never_overwrite() {
 // --- crash safety -------------------------------------------------------------------------
 
 const CRASH_DIR_ENV: &str = "SESSION_RUNTIME_CRASH_TEST_DIR";
+const CRASH_DURABILITY_ENV: &str = "FILE_STORE_CRASH_TEST_DURABILITY";
 const CRASH_KEY: StoreKey = StoreKey([0x5a; 32]);
 
 /// The payload of version `n`: its number, then 64 KiB of a byte that depends on it, so a
@@ -775,7 +901,17 @@ async fn crash_writer_child() {
         Some(dir) => (std::path::PathBuf::from(dir), true),
         None => (tempfile::tempdir().unwrap().keep().join("sessions"), false),
     };
-    let store = FileStore::open(&dir, test_keys()).unwrap();
+    // The parent alternates the durability between rounds: the atomic replacement does
+    // not depend on it.
+    let durability = match std::env::var(CRASH_DURABILITY_ENV).as_deref() {
+        Ok("none") => FileDurability::None,
+        Ok("fsync") => FileDurability::Fsync,
+        _ => FileDurability::Group,
+    };
+    let store = FileStore::builder(&dir, test_keys())
+        .durability(durability)
+        .open()
+        .unwrap();
     let mut current = match store.load(&CRASH_KEY, NOW).await.unwrap() {
         Some(record) => record,
         None => {
@@ -853,6 +989,7 @@ async fn a_killed_writer_leaves_the_old_or_the_new_version() {
                 "--quiet",
             ])
             .env(CRASH_DIR_ENV, &dir)
+            .env(CRASH_DURABILITY_ENV, ["group", "none", "fsync"][round % 3])
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .spawn()

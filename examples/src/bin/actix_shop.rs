@@ -1,0 +1,78 @@
+//! The shop example on actix-web: the same HTTP contract, pages and session as `shop`
+//! (axum), through `session_runtime::actix::SessionMiddleware`.
+//!
+//! ```sh
+//! SESSION_EPHEMERAL_KEY=true cargo run -p examples --bin actix_shop
+//! SESSION_BACKEND=cookie cargo run -p examples --bin actix_shop -- --config prod.toml
+//! ```
+
+use std::process::ExitCode;
+
+use actix_web::{App, HttpServer};
+use examples::setup::{self, Args, StartError};
+use examples::shop::throttle::LoginThrottle;
+use examples::shop::{Shop, actix_app};
+
+const USAGE: &str = "\
+usage: actix_shop [--config FILE]
+
+Serves the session shop, on actix-web, on http://127.0.0.1:$PORT/ (default 3000; 0 picks
+a free port).
+
+  --config FILE   a TOML file overriding the policy compiled in from
+                  examples/shop/session.toml (same keys, Nexios names accepted)
+
+Environment:
+  SESSION_KEY               the secret key (`base64:...`, 32 random bytes); required
+  SESSION_EPHEMERAL_KEY     `true`: development only, start without SESSION_KEY on a
+                            throw-away key (sessions end when the process stops)
+  SESSION_*                 policy overrides, e.g. SESSION_EXPIRATION_TIME=2s,
+                            SESSION_BACKEND=memory, SESSION_FILE_DIR=/tmp/sessions
+  SHOP_LOGIN_WINDOW         the failed-login throttle's window (default 15m)
+  DATABASE_URL              postgres://... or mysql://... stores sessions in that database
+                            (needs the `postgres` / `mysql` feature)
+  PORT                      the port to listen on";
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    examples::logging::init();
+    match run().await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("actix_shop: error: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> Result<(), StartError> {
+    let args = Args::parse(std::env::args().skip(1), USAGE)?;
+    let settings = setup::settings::<Shop>(&args)?;
+    eprintln!(
+        "actix_shop: sessions last {} (cookie `{}`, secure={}, same_site={})",
+        settings.expiration_time,
+        settings.full_cookie_name(),
+        settings.secure,
+        settings.same_site.as_str(),
+    );
+    let throttle = LoginThrottle::from_env()?;
+    let (manager, keys) = setup::manager_and_keys::<Shop>(settings, "actix_shop").await?;
+    let anonymous = examples::csrf::AnonymousTokens::new(&keys);
+    let port = examples::serve::port_from_env(3000)?;
+    let (listener, _) = examples::serve::bind("actix_shop", port).await?;
+    let listener = listener.into_std()?;
+    // actix-web runs its workers on runtimes of its own; each gets a clone of the routes.
+    // It stops gracefully on Ctrl-C and SIGTERM.
+    HttpServer::new(move || {
+        App::new().configure(actix_app::configure(
+            manager.clone(),
+            anonymous.clone(),
+            throttle,
+        ))
+    })
+    .workers(2)
+    .listen(listener)?
+    .run()
+    .await?;
+    Ok(())
+}

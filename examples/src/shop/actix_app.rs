@@ -1,0 +1,206 @@
+//! The shop on actix-web: the same routes, pages and session as [`super::app`] (the axum
+//! one), through `session_runtime::actix::SessionMiddleware` and the `Session<Shop>`
+//! actix-web extractor. The pages, the CSRF checks and the flash messages are the shop's
+//! own helpers, shared by both apps.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{CONTENT_TYPE, HeaderValue, LOCATION, RETRY_AFTER};
+use actix_web::web::{self, Data, Form};
+use actix_web::{HttpResponse, ResponseError};
+use session_runtime::Session;
+use session_runtime::actix::SessionMiddleware;
+use session_runtime::manager::SessionManager;
+
+use super::app::{AppError, CartForm, LoginForm, LogoutForm, Result};
+use super::app::{check_csrf, csrf_token, flash, take_flash, unix_now};
+use super::throttle::LoginThrottle;
+use super::view::{self, Home};
+use super::{Role, Shop, ShopExt};
+use crate::csrf::{self, AnonymousTokens};
+
+/// The shop's routes for an actix-web `App`, the session middleware included:
+/// `App::new().configure(actix_app::configure(manager, anonymous, throttle))`.
+pub fn configure(
+    manager: SessionManager<Shop>,
+    anonymous: AnonymousTokens,
+    throttle: LoginThrottle,
+) -> impl FnOnce(&mut web::ServiceConfig) {
+    let anonymous = Data::new(anonymous);
+    move |config| {
+        config.service(
+            web::scope("")
+                .wrap(SessionMiddleware::new(manager))
+                .app_data(anonymous)
+                .app_data(Data::new(throttle))
+                .route("/", web::get().to(home))
+                .route("/login", web::post().to(login))
+                .route("/logout", web::post().to(logout))
+                .route("/cart", web::post().to(add_to_cart))
+                .route("/admin", web::get().to(admin))
+                .route("/api/session", web::get().to(api_session)),
+        );
+    }
+}
+
+impl std::fmt::Display for AppError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Forbidden(why) => write!(f, "forbidden: {why}"),
+            Self::Invalid(error) => write!(f, "invalid input: {error}"),
+            Self::TooManyAttempts { retry_after } => {
+                write!(f, "too many failed logins: retry after {retry_after} s")
+            }
+            Self::Internal(_) => f.write_str("internal error"),
+        }
+    }
+}
+
+/// The same answers as the axum shop's: `403` and `422` pages, a `500` without detail.
+impl ResponseError for AppError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let page = match self {
+            Self::Forbidden(why) => view::error("Forbidden", why),
+            Self::Invalid(error) => view::error("Invalid input", &error.to_string()),
+            Self::TooManyAttempts { retry_after } => {
+                let page = view::error(
+                    "Too many failed logins",
+                    &format!(
+                        "too many failed logins from this session: try again in \
+                         {retry_after} seconds"
+                    ),
+                );
+                let mut res = html(self.status_code(), page);
+                if let Ok(value) = HeaderValue::from_str(&retry_after.to_string()) {
+                    res.headers_mut().insert(RETRY_AFTER, value);
+                }
+                return res;
+            }
+            Self::Internal(detail) => {
+                eprintln!("actix_shop: internal error: {detail}");
+                view::error("Server error", "something went wrong on our side")
+            }
+        };
+        html(self.status_code(), page)
+    }
+}
+
+fn html(status: StatusCode, page: String) -> HttpResponse {
+    HttpResponse::build(status)
+        .insert_header((CONTENT_TYPE, "text/html; charset=utf-8"))
+        .body(page)
+}
+
+/// `303 See Other` to `/`, as axum's `Redirect::to` answers.
+fn see_home() -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((LOCATION, "/"))
+        .finish()
+}
+
+type Anonymous = Data<AnonymousTokens>;
+
+async fn home(session: Session<Shop>, anonymous: Anonymous) -> Result<HttpResponse> {
+    let csrf = csrf_token(&session, &anonymous)?;
+    let messages = take_flash(&session)?;
+    let user = session.user();
+    let role = session.role();
+    let cart = session.cart();
+    Ok(html(
+        StatusCode::OK,
+        view::home(&Home {
+            user: user.as_deref(),
+            role: role.as_str(),
+            cart: &cart,
+            flash: &messages,
+            csrf: &csrf,
+            expires_at: Some(session.expiration_time().as_secs()),
+        }),
+    ))
+}
+
+async fn login(
+    session: Session<Shop>,
+    anonymous: Anonymous,
+    throttle: Data<LoginThrottle>,
+    Form(form): Form<LoginForm>,
+) -> Result<HttpResponse> {
+    check_csrf(&session, &anonymous, form.csrf.as_deref())?;
+    let now = i64::try_from(unix_now()).unwrap_or(i64::MAX);
+    // At the limit, nothing is tried (nor counted) until the window ends.
+    if let Some(retry_after) = throttle.retry_after(&session, now) {
+        return Err(AppError::TooManyAttempts { retry_after });
+    }
+    let username = form.username.unwrap_or_default().trim().to_owned();
+    // Check the name before signing in: a refused login changes nothing but the
+    // throttle's count.
+    if let Err(error) = Shop::validate_user(&Some(username.clone())) {
+        throttle
+            .record_failure(&session, now)
+            .map_err(|e| AppError::Internal(e.to_string()))?;
+        return Err(error.into());
+    }
+    // A new id on every privilege change (no session fixation); the cart is kept, the
+    // failures are forgotten.
+    session.cycle();
+    throttle.reset(&session);
+    let role = if username == "admin" {
+        Role::Admin
+    } else {
+        Role::Customer
+    };
+    session.set_role(role)?;
+    session.set_user(Some(username.clone()))?;
+    let token = csrf::new_token().map_err(|e| AppError::Internal(e.to_string()))?;
+    session.set_csrf(Some(token))?;
+    flash(&session, format!("Welcome, {username}."))?;
+    Ok(see_home())
+}
+
+async fn logout(
+    session: Session<Shop>,
+    anonymous: Anonymous,
+    Form(form): Form<LogoutForm>,
+) -> Result<HttpResponse> {
+    check_csrf(&session, &anonymous, form.csrf.as_deref())?;
+    session.destroy();
+    Ok(see_home())
+}
+
+async fn add_to_cart(
+    session: Session<Shop>,
+    anonymous: Anonymous,
+    Form(form): Form<CartForm>,
+) -> Result<HttpResponse> {
+    check_csrf(&session, &anonymous, form.csrf.as_deref())?;
+    let item = form.item.unwrap_or_default().trim().to_owned();
+    session.push_cart(item.clone())?;
+    flash(
+        &session,
+        format!("Added \u{201c}{item}\u{201d} to the cart."),
+    )?;
+    Ok(see_home())
+}
+
+async fn admin(session: Session<Shop>) -> Result<HttpResponse> {
+    match (session.role(), session.user()) {
+        (Role::Admin, Some(user)) => Ok(html(StatusCode::OK, view::admin(&user))),
+        _ => Err(AppError::Forbidden("the admin page needs the `admin` role")),
+    }
+}
+
+async fn api_session(session: Session<Shop>) -> HttpResponse {
+    HttpResponse::Ok().json(serde_json::json!({
+        "user": session.user(),
+        "cart": session.cart(),
+        "expires_at": session.expiration_time().as_secs(),
+    }))
+}

@@ -1,0 +1,274 @@
+//! The response rules every framework adapter shares, without any framework's types.
+//!
+//! The tower layer (`layer::SessionLayer`, feature `axum`) and the
+//! actix-web middleware (`actix::SessionMiddleware`, feature `actix`) are thin: each
+//! turns its framework's request and response into the calls below and back. Everything
+//! that decides *what* is answered lives here, once: when to commit, what a store failure
+//! becomes, which headers a response gets and with what values.
+//!
+//! # What an adapter for another framework must do
+//!
+//! 1. **Before the handler**, call [`SessionManager::begin`] with every value of the
+//!    request's `Cookie` headers (raw bytes, in order).
+//!    - On `Err(failure)`: do not run the handler. Answer with
+//!      [`Failure::status`], an **empty body**, and a `Retry-After` header with
+//!      [`Failure::retry_after`] when that is `Some`. (The failure is logged already.)
+//! 2. Put a clone of [`Exchange::session`] where the framework's handlers find it (request
+//!    extensions or local data), and give handlers an extractor for `Session<S>` that
+//!    answers `500` with a log line naming the schema when the session is missing (a
+//!    wiring mistake: no adapter, or one for another schema).
+//! 3. **Run the handler.** If the framework reports an error instead of a response (one it
+//!    turns into a 5xx later), drop the [`Exchange`] without finishing it: nothing is
+//!    committed.
+//! 4. **After the handler**, call [`Exchange::finish`] with the response's status code.
+//!    - On `Err(failure)`: replace the handler's response (its headers and body are not
+//!      sent) with the empty one of step 1.
+//!    - On `Ok(headers)`, add to the handler's response:
+//!      - one `Set-Cookie` header per value of [`ResponseHeaders::set_cookie`], in order,
+//!        *appended* (never replacing the application's own cookies);
+//!      - `Vary: Cookie` ([`VARY_COOKIE`]), appended, when
+//!        [`ResponseHeaders::add_vary`] says so given the response's existing `Vary`
+//!        values;
+//!      - `Cache-Control: private` ([`CACHE_CONTROL_PRIVATE`]), when
+//!        [`ResponseHeaders::add_cache_control`] says so given whether the response has a
+//!        `Cache-Control` of its own (an application's own value is left alone).
+//!
+//!      Should the framework refuse one of these values as a header (it cannot happen:
+//!      [`Exchange::finish`] checks them), answer with [`Failure::invalid_header`]'s empty
+//!      response instead of panicking.
+//! 5. Never panic on a request path, and never read the session after `finish`.
+//!
+//! The rules behind those steps, as [`Exchange::finish`] applies them:
+//!
+//! - a `5xx` response commits nothing (the handler's changes, a `cycle` or a `destroy` are
+//!   dropped, see [`SessionManager::commit`]);
+//! - a store failure or a cookie too large to send is logged at `error` and becomes an
+//!   empty `500`, or an empty `503` with `Retry-After: 1` when retrying can help
+//!   ([`Error::is_retryable`]: store unavailable, a concurrent change);
+//! - when the handler changed nothing and only a refresh (sliding expiry, activity
+//!   bookkeeping, a re-issue) was owed, a failed commit is logged at `warn` and the
+//!   handler's response stands, without a cookie: a full disk costs the sliding expiry,
+//!   not the page;
+//! - a response to a request that carried a session, or that sets a session cookie, varies
+//!   by `Cookie`; one that sets a session cookie is `private` unless the application said
+//!   otherwise.
+//!
+//! ```
+//! # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+//! use session_runtime::{SessionManager, Settings, keys::Keys};
+//! let manager: SessionManager = SessionManager::cookie(Settings::default(), Keys::generate())?;
+//!
+//! // 1. before the handler: the request's `Cookie` headers
+//! let exchange = manager.begin(["theme=dark"]).await?;
+//! // 2. and 3. the handler uses the session
+//! exchange.session().set("user", "ada")?;
+//! // 4. after the handler: its status, then the headers to add
+//! let headers = exchange.finish(200).await?;
+//! assert_eq!(headers.set_cookie().len(), 1);
+//! assert!(headers.add_vary(None::<&[u8]>));
+//! assert!(!headers.add_vary([&b"Accept-Encoding, cookie"[..]]));
+//! assert!(!headers.add_vary([&b"*"[..]]));
+//! assert!(headers.add_cache_control(false));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! # }).unwrap();
+//! ```
+
+use crate::error::Error;
+use crate::manager::SessionManager;
+use crate::schema::SessionSchema;
+use crate::session::Session;
+
+/// The value of the `Vary` header a session-dependent response gets.
+pub const VARY_COOKIE: &str = "Cookie";
+
+/// The value of the `Cache-Control` header a response that sets a session cookie gets
+/// when it has none of its own.
+pub const CACHE_CONTROL_PRIVATE: &str = "private";
+
+/// The `Retry-After` of a `503`, in seconds.
+pub const RETRY_AFTER_SECONDS: &str = "1";
+
+impl<S: SessionSchema> SessionManager<S> {
+    /// An adapter's first step: loads the session of a request from its `Cookie` header
+    /// values (see the [adapter checklist](crate::adapter)).
+    ///
+    /// # Errors
+    /// The empty response to send instead of running the handler, when the store fails
+    /// (logged here).
+    pub async fn begin<I>(&self, cookie_headers: I) -> Result<Exchange<S>, Failure>
+    where
+        I: IntoIterator,
+        I::Item: AsRef<[u8]>,
+    {
+        match self.load(cookie_headers).await {
+            Ok(session) => Ok(Exchange {
+                manager: self.clone(),
+                had_session: !session.is_new(),
+                session,
+            }),
+            Err(e) => Err(Failure::from_error(&e, Stage::Loading)),
+        }
+    }
+}
+
+/// One request's session between [`SessionManager::begin`] and [`Exchange::finish`].
+#[derive(Debug)]
+#[must_use = "an exchange commits nothing until it is finished"]
+pub struct Exchange<S: SessionSchema> {
+    manager: SessionManager<S>,
+    session: Session<S>,
+    had_session: bool,
+}
+
+impl<S: SessionSchema> Exchange<S> {
+    /// The session, to hand to the application's handlers (clones share one session).
+    pub fn session(&self) -> &Session<S> {
+        &self.session
+    }
+
+    /// Whether the request carried a session that opened (its response varies by cookie).
+    pub fn had_session(&self) -> bool {
+        self.had_session
+    }
+
+    /// An adapter's last step: commits the session after the handler answered `status`
+    /// (nothing is committed for a `5xx`), and says which headers the response gets.
+    ///
+    /// # Errors
+    /// The empty response to send instead of the handler's, when the commit fails
+    /// (logged here). A failed commit of a session the handler did not change (only a
+    /// refresh was owed) is no error: it is logged at `warn` and no cookie is sent.
+    pub async fn finish(self, status: u16) -> Result<ResponseHeaders, Failure> {
+        let is_server_error = (500..600).contains(&status);
+        let set_cookie = match self.manager.commit(&self.session, is_server_error).await {
+            Ok(cookies) => cookies,
+            // The handler changed nothing (only a refresh, activity bookkeeping or a
+            // re-issue was owed): its answer stands, without a cookie. A full disk or a
+            // struggling store then costs the session's sliding expiry, not the page.
+            Err(e) if !self.session.is_modified() => {
+                tracing::warn!(error = %e, "session refresh failed; answering without it");
+                Vec::new()
+            }
+            Err(e) => return Err(Failure::from_error(&e, Stage::Committing)),
+        };
+        // The codec and the settings checks only produce header-safe text; refuse rather
+        // than let an adapter panic should that ever break.
+        if set_cookie.iter().any(|c| !is_header_value(c)) {
+            return Err(Failure::invalid_header());
+        }
+        Ok(ResponseHeaders {
+            vary: self.had_session || !set_cookie.is_empty(),
+            set_cookie,
+        })
+    }
+}
+
+/// Whether `text` is a valid HTTP field value as every framework accepts it (visible ASCII,
+/// spaces and tabs).
+fn is_header_value(text: &str) -> bool {
+    text.bytes()
+        .all(|b| b == b'\t' || (b' '..=b'~').contains(&b))
+}
+
+/// What [`Exchange::finish`] adds to the handler's response (see the
+/// [adapter checklist](crate::adapter)).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ResponseHeaders {
+    set_cookie: Vec<String>,
+    vary: bool,
+}
+
+impl ResponseHeaders {
+    /// The `Set-Cookie` values to append, in order (empty when nothing is owed).
+    pub fn set_cookie(&self) -> &[String] {
+        &self.set_cookie
+    }
+
+    /// Whether to append `Vary: Cookie`, given the response's `Vary` values so far (none
+    /// already names `Cookie` or `*`).
+    pub fn add_vary<I>(&self, existing: I) -> bool
+    where
+        I: IntoIterator,
+        I::Item: AsRef<[u8]>,
+    {
+        self.vary
+            && !existing.into_iter().any(|value| {
+                value.as_ref().split(|&b| b == b',').any(|token| {
+                    let token = token.trim_ascii();
+                    token == b"*" || token.eq_ignore_ascii_case(b"cookie")
+                })
+            })
+    }
+
+    /// Whether to set `Cache-Control: private`, given whether the response has a
+    /// `Cache-Control` of its own (then it is left alone).
+    pub fn add_cache_control(&self, response_has_cache_control: bool) -> bool {
+        !self.set_cookie.is_empty() && !response_has_cache_control
+    }
+}
+
+/// Where a request failed.
+#[derive(Clone, Copy, Debug)]
+enum Stage {
+    Loading,
+    Committing,
+}
+
+impl Stage {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Loading => "loading",
+            Self::Committing => "committing",
+        }
+    }
+}
+
+/// The empty response an adapter sends instead of the handler's: a status, no body, and
+/// a `Retry-After` for a `503`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("the session failed: answer {status} with an empty body")]
+pub struct Failure {
+    status: u16,
+    retry_after: Option<&'static str>,
+}
+
+impl Failure {
+    /// The failure for `error`, logged at `error`: `503` with `Retry-After` when retrying
+    /// can help ([`Error::is_retryable`]), else `500`.
+    fn from_error(error: &Error, stage: Stage) -> Self {
+        let stage = stage.as_str();
+        tracing::error!(error = %error, stage, "session {stage} failed");
+        if error.is_retryable() {
+            Self {
+                status: 503,
+                retry_after: Some(RETRY_AFTER_SECONDS),
+            }
+        } else {
+            Self::internal()
+        }
+    }
+
+    /// The failure an adapter answers with when its framework refuses a header value
+    /// that [`Exchange::finish`] produced (logged at `error`): `500`.
+    pub fn invalid_header() -> Self {
+        tracing::error!("session cookie is not a valid header value");
+        Self::internal()
+    }
+
+    fn internal() -> Self {
+        Self {
+            status: 500,
+            retry_after: None,
+        }
+    }
+
+    /// The response's status code: `500` or `503`.
+    pub fn status(&self) -> u16 {
+        self.status
+    }
+
+    /// The `Retry-After` header's value, when the response has one.
+    pub fn retry_after(&self) -> Option<&'static str> {
+        self.retry_after
+    }
+}
