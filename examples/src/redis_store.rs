@@ -197,6 +197,7 @@ impl SessionStore for RedisStore {
                     payload,
                     expires_at,
                     version,
+                    principal: None,
                 }))
             }
             _ => Err(StoreError::Corrupt(format!(
@@ -235,6 +236,7 @@ impl SessionStore for RedisStore {
             payload: Vec::new(),
             expires_at: Timestamp(0),
             version: 0,
+            principal: None,
         };
         let (new_key, new) = match rotation.new {
             Some((key, record)) => (Some(key), record),

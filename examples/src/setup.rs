@@ -210,7 +210,22 @@ async fn build<S: SessionSchema>(
     }
     let manager = match (store::open(&settings.backend, &options).await?, keys) {
         // The data travels in the cookie, sealed with the keys.
-        (Storage::Cookie, Some(keys)) => SessionManager::cookie(settings, keys)?,
+        (Storage::Cookie, Some(keys)) => {
+            // With a declared principal, the cookie backend's revocation store (any
+            // server-side store) keeps each user's "not valid before" time.
+            let revocation = match &settings.revocation_store {
+                Some(backend) => {
+                    let options = OpenOptions::new().keys(keys.clone());
+                    store::open(backend, &options).await?.store().cloned()
+                }
+                None => None,
+            };
+            let manager = SessionManager::cookie(settings, keys)?;
+            match revocation {
+                Some(store) => manager.with_revocation_store(store),
+                None => manager,
+            }
+        }
         (Storage::Cookie, None) => return Err("the cookie backend needs keys".into()),
         // The cookie carries only the random session id; the data stays on the server.
         (Storage::Server(store), _) => {

@@ -107,5 +107,6 @@ fn record(now: Timestamp, version: u64) -> Record {
         payload: vec![b'x'; 512],
         expires_at: now.add_seconds(3600),
         version,
+        principal: None,
     }
 }

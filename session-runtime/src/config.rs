@@ -28,6 +28,7 @@
 //! | `SESSION_FILE_DIR` | `backend.dir` (file backend) | `/var/lib/app/sessions` |
 //! | `SESSION_FILE_DURABILITY` | `backend.durability` (file backend) | `group`, `fsync`, `none` |
 //! | `SESSION_KEY_FILE` | `keys.file` | `/run/secrets/session-keys` |
+//! | `SESSION_REVOCATION_STORE` | `revocation_store` (cookie backend; empty: none) | `memory`, `/var/lib/app/revoked` (a file store's directory) |
 //!
 //! Besides these, the process may hold `SESSION_CONFIG` (the settings file,
 //! [`SessionManager::from_env`](crate::SessionManager::from_env)), the key variables the
@@ -422,6 +423,7 @@ const KNOWN: &[&str] = &[
     "SESSION_FILE_DIR",
     "SESSION_FILE_DURABILITY",
     "SESSION_KEY_FILE",
+    "SESSION_REVOCATION_STORE",
 ];
 
 /// Overrides `settings` with the given `SESSION_*` variables (the testable half of
@@ -501,6 +503,17 @@ fn apply_var(s: &mut Settings, var: &str, value: &str) -> Result<()> {
                 "encrypted" => CookieMode::Encrypted,
                 _ => return Err(err("`signed` or `encrypted`")),
             };
+        }
+        "SESSION_REVOCATION_STORE" => {
+            s.revocation_store = match v {
+                "" => None,
+                "memory" => Some(Backend::Memory),
+                dir => Some(Backend::File {
+                    dir: PathBuf::from(dir),
+                    encrypt: false,
+                    durability: Default::default(),
+                }),
+            }
         }
         "SESSION_BACKEND" => {
             s.backend = match v.to_ascii_lowercase().as_str() {

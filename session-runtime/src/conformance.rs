@@ -53,7 +53,10 @@
 //! and a limit below it, and storing nothing); every store must accept payloads up to
 //! 4 KiB. The checks try 256 KiB.
 
+pub mod index;
 pub mod manager;
+
+pub use index::{index_follows_every_operation, index_random_sequences};
 
 use std::future::Future;
 use std::pin::Pin;
@@ -79,6 +82,8 @@ pub const CHECKS: &[&str] = &[
     "rotate_compare_and_swap",
     "rotate_keeps_old_as_given",
     "concurrent_rotations_one_wins",
+    "index_follows_every_operation",
+    "index_random_sequences",
 ];
 
 /// A clock for the checks, stopped at 1,700,000,000 (2023-11-14).
@@ -101,6 +106,7 @@ fn record(payload: &[u8], expires_at: Timestamp, version: u64) -> Record {
         payload: payload.to_vec(),
         expires_at,
         version,
+        principal: None,
     }
 }
 
@@ -118,11 +124,12 @@ impl std::fmt::Debug for Shown<'_, Record> {
             payload,
             expires_at,
             version,
+            principal,
         } = self.0;
         let head = String::from_utf8_lossy(&payload[..payload.len().min(32)]);
         write!(
             f,
-            "Record {{ payload: {} bytes {head:?}{}, expires_at: {}, version: {version} }}",
+            "Record {{ payload: {} bytes {head:?}{}, expires_at: {}, version: {version}, principal: {principal:?} }}",
             payload.len(),
             if payload.len() > 32 { ".." } else { "" },
             expires_at.0
@@ -1171,6 +1178,8 @@ pub async fn run_all(store: &dyn SessionStore, clock: &MockClock) {
     rotate_compare_and_swap(store, clock).await;
     rotate_keeps_old_as_given(store, clock).await;
     concurrent_rotations_one_wins(store, clock).await;
+    index_follows_every_operation(store, clock).await;
+    index_random_sequences(store, clock).await;
 }
 
 /// Expands to a module `$name` holding one `#[tokio::test]` per conformance check, each
@@ -1212,6 +1221,8 @@ macro_rules! store_conformance_tests {
             rotate_compare_and_swap,
             rotate_keeps_old_as_given,
             concurrent_rotations_one_wins,
+            index_follows_every_operation,
+            index_random_sequences,
         ]);
     };
     (@each $name:ident, $make:expr, [$($check:ident),* $(,)?]) => {

@@ -121,6 +121,9 @@ use crate::store::{self, Record, SessionStore, Storage, StoreError};
 use crate::store::{Rotation, StoreKey};
 use crate::time::{Clock, SystemClock, Timestamp};
 
+mod active;
+pub use active::{ActiveSession, SessionHandle};
+
 /// How many fresh ids are tried when a store reports that one exists already (with 256
 /// random bits a second collision means a broken random source or store).
 const CREATE_ATTEMPTS: usize = 3;
@@ -220,6 +223,8 @@ struct ManagerInner {
     clock: Arc<dyn Clock>,
     backend: Backend,
     idle_resolution: i64,
+    /// The cookie backend's revocation store (see [`SessionManager::with_revocation_store`]).
+    revocation: Option<Arc<dyn SessionStore>>,
 }
 
 #[derive(Clone)]
@@ -241,9 +246,17 @@ impl<S: SessionSchema> SessionManager<S> {
     /// # Errors
     /// [`Error::Config`] when the settings break a [rule](Settings::problems), hold
     /// characters that cannot go into a `Set-Cookie` header, or when the schema's rules
-    /// allow a cookie larger than browsers keep ([`config::check_cookie_budget`]).
+    /// allow a cookie larger than browsers keep ([`config::check_cookie_budget`]);
+    /// [`StoreError::Unsupported`] when they declare a `principal` without a
+    /// `revocation_store` (attach the store with [`SessionManager::with_revocation_store`]).
     pub fn cookie(settings: Settings, keys: Keys) -> Result<Self> {
         config::check_cookie_budget::<S>(&settings)?;
+        if let (Some(principal), None) = (&settings.principal, &settings.revocation_store) {
+            return Err(StoreError::Unsupported(format!(
+                "`principal = \"{principal}\"` on the cookie backend needs a `revocation_store`: the cookie backend keeps no server state, so its sessions could not be ended"
+            ))
+            .into());
+        }
         let codec = Sealer {
             context: CodecContext::cookie(&settings.full_cookie_name(), S::NAME),
             codec: Codec::new(settings.cookie_mode, keys),
@@ -295,7 +308,23 @@ impl<S: SessionSchema> SessionManager<S> {
         }
         match (store::open(&settings.backend, &options).await?, keys) {
             (Storage::Server(store), _) => Self::with_store(settings, store),
-            (Storage::Cookie, Some(keys)) => Self::cookie(settings, keys),
+            (Storage::Cookie, Some(keys)) => {
+                let revocation = match &settings.revocation_store {
+                    Some(backend) => {
+                        let options = store::OpenOptions::new().keys(keys.clone());
+                        match store::open(backend, &options).await? {
+                            Storage::Server(store) => Some(store),
+                            Storage::Cookie => None,
+                        }
+                    }
+                    None => None,
+                };
+                let manager = Self::cookie(settings, keys)?;
+                Ok(match revocation {
+                    Some(store) => manager.with_revocation_store(store),
+                    None => manager,
+                })
+            }
             (Storage::Cookie, None) => Err(Error::Config(ConfigError::Toml {
                 path: None,
                 message: "the cookie backend needs keys".to_owned(),
@@ -306,8 +335,17 @@ impl<S: SessionSchema> SessionManager<S> {
     /// A manager keeping the data in `store`; the cookie holds only the session id.
     ///
     /// # Errors
-    /// As [`SessionManager::cookie`].
+    /// As [`SessionManager::cookie`]; [`StoreError::Unsupported`] when the settings declare
+    /// a `principal` and the store keeps no principal index.
     pub fn with_store(settings: Settings, store: Arc<dyn SessionStore>) -> Result<Self> {
+        if let Some(principal) = &settings.principal {
+            if !store.indexes_principals() {
+                return Err(StoreError::Unsupported(format!(
+                    "`principal = \"{principal}\"` needs a store that keeps a principal index, and this one does not (`SessionStore::indexes_principals`)"
+                ))
+                .into());
+            }
+        }
         Self::build(settings, Backend::Store(store))
     }
 
@@ -339,6 +377,7 @@ impl<S: SessionSchema> SessionManager<S> {
                 clock: Arc::new(SystemClock),
                 backend,
                 idle_resolution,
+                revocation: None,
             }),
             _schema: PhantomData,
         })
@@ -421,6 +460,13 @@ impl<S: SessionSchema> SessionManager<S> {
                 }
             };
             if let Some(inner) = opened {
+                if matches!(m.backend, Backend::Cookie(_))
+                    && self.revoked(&inner.data, inner.times.id_issued_at).await?
+                {
+                    tracing::debug!("session cookie issued before its principal's revocation");
+                    refused.authentic_dead = true;
+                    continue;
+                }
                 return Ok(Session::from_inner(inner));
             }
         }
@@ -615,6 +661,11 @@ impl<S: SessionSchema> SessionManager<S> {
         }
         let m = &*self.inner;
         let now = m.clock.now();
+        if matches!(m.backend, Backend::Cookie(_)) && self.revoked_session(session).await? {
+            // Revoked while this request ran: nothing is re-issued, the cookie goes.
+            session.lock().removed();
+            return Ok(vec![m.cookie.removal()]);
+        }
         for _ in 0..COMMIT_ATTEMPTS {
             let plan = {
                 let inner = session.lock();
@@ -824,6 +875,7 @@ impl<S: SessionSchema> SessionManager<S> {
                     payload: plaintext,
                     expires_at: deadline,
                     version: 1,
+                    principal: self.principal_of(&w.data),
                 };
                 let written = match (&w.old, w.rotation) {
                     (Some(old), None) => {
@@ -904,6 +956,7 @@ impl<S: SessionSchema> SessionManager<S> {
                 payload: trace.encode(&nonce),
                 expires_at: now.add_seconds(kept_for),
                 version: old.version,
+                principal: None,
             };
             let rotation = Rotation {
                 old: &old_key,

@@ -97,6 +97,20 @@ pub struct Settings {
     pub backend: Backend,
     /// Where the secret keys come from (never the spec itself).
     pub keys: KeySource,
+    /// The field (by its storage key) that says whose session it is, for the "active
+    /// sessions" API: a string or integer field, optional for anonymous sessions. The stores
+    /// then keep an index from each principal to its live sessions.
+    pub principal: Option<String>,
+    /// The cookie backend's revocation store (any server-side backend): it keeps, per
+    /// principal, a "not valid before" time checked on every load, so that cookie sessions
+    /// can be ended although the server keeps no record of them. Required with a
+    /// `principal` on the cookie backend, refused otherwise.
+    #[cfg_attr(
+        feature = "schema",
+        schemars(with = "Option<crate::json_schema::BackendSchema>")
+    )]
+    #[serde(deserialize_with = "optional_backend_or_name")]
+    pub revocation_store: Option<Backend>,
 }
 
 impl Default for Settings {
@@ -122,6 +136,8 @@ impl Default for Settings {
             cookie_mode: CookieMode::Encrypted,
             backend: Backend::Cookie,
             keys: KeySource::default(),
+            principal: None,
+            revocation_store: None,
         }
     }
 }
@@ -326,6 +342,15 @@ fn backend_or_name<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Backend
             ))),
         },
     }
+}
+
+/// [`backend_or_name`] for an optional backend.
+fn optional_backend_or_name<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Backend>, D::Error> {
+    #[derive(Deserialize)]
+    struct Written(#[serde(deserialize_with = "backend_or_name")] Backend);
+    Ok(Option::<Written>::deserialize(deserializer)?.map(|w| w.0))
 }
 
 /// A problem with a [`Settings`] value as a whole.

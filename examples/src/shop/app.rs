@@ -9,7 +9,7 @@ use axum::response::{Html, IntoResponse, Json, Redirect, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
 use session_runtime::layer::SessionLayer;
-use session_runtime::manager::SessionManager;
+use session_runtime::manager::{SessionHandle, SessionManager};
 use session_runtime::{Session, ValidationError};
 
 use super::throttle::LoginThrottle;
@@ -33,12 +33,16 @@ pub fn router_with_throttle(
 ) -> Router {
     Router::new()
         .route("/", get(home))
+        .route("/sessions", get(sessions))
+        .route("/sessions/end", post(end_session))
+        .route("/sessions/end-others", post(end_other_sessions))
         .route("/login", post(login))
         .route("/logout", post(logout))
         .route("/cart", post(add_to_cart))
         .route("/admin", get(admin))
         .route("/api/session", get(api_session))
-        .layer(SessionLayer::new(manager))
+        .layer(SessionLayer::new(manager.clone()))
+        .layer(Extension(manager))
         .layer(Extension(Arc::new(anonymous)))
         .layer(Extension(throttle))
 }
@@ -293,6 +297,108 @@ async fn add_to_cart(
         format!("Added \u{201c}{item}\u{201d} to the cart."),
     )?;
     Ok(Redirect::to("/"))
+}
+
+/// The manager, for the "Active sessions" page.
+type Manager = Extension<SessionManager<Shop>>;
+
+/// The signed-in user, or `403`.
+fn signed_in(session: &Session<Shop>) -> Result<String> {
+    session.user().ok_or(AppError::Forbidden(
+        "the sessions page needs a signed-in user",
+    ))
+}
+
+async fn sessions(
+    session: Session<Shop>,
+    Extension(manager): Manager,
+    Extension(anonymous): Anonymous,
+) -> Result<Html<String>> {
+    let user = signed_in(&session)?;
+    let csrf = csrf_token(&session, &anonymous)?;
+    let messages = session.untracked(|s| s.flash());
+    if !messages.is_empty() {
+        session
+            .update(|s| s.set_flash(Vec::new()))
+            .map_err(|e| AppError::Internal(e.to_string()))?;
+    }
+    let rows = match manager.sessions_of(&user, Some(&session), &[]).await {
+        Ok(list) => Some(
+            list.into_iter()
+                .map(|s| view::SessionRow {
+                    handle: s.handle.to_string(),
+                    created_at: s.created_at.as_secs(),
+                    last_seen: s.last_seen.as_secs(),
+                    expires_at: s.expires_at.as_secs(),
+                    current: s.current,
+                })
+                .collect::<Vec<_>>(),
+        ),
+        // The cookie backend keeps no list (it can still end all others).
+        Err(session_runtime::Error::Store(session_runtime::StoreError::Unsupported(_))) => None,
+        Err(e) => return Err(AppError::Internal(e.to_string())),
+    };
+    Ok(Html(view::sessions(
+        &user,
+        rows.as_deref(),
+        &messages,
+        &csrf,
+    )))
+}
+
+/// The "end this session" form.
+#[derive(Debug, Deserialize)]
+pub struct EndForm {
+    handle: Option<String>,
+    csrf: Option<String>,
+}
+
+async fn end_session(
+    session: Session<Shop>,
+    Extension(manager): Manager,
+    Extension(anonymous): Anonymous,
+    Form(form): Form<EndForm>,
+) -> Result<Redirect> {
+    check_csrf(&session, &anonymous, form.csrf.as_deref())?;
+    let user = signed_in(&session)?;
+    let ended = match form.handle.as_deref().and_then(SessionHandle::parse) {
+        Some(handle) => manager
+            .end_session_of(&user, &handle)
+            .await
+            .map_err(|e| AppError::Internal(e.to_string()))?,
+        None => false,
+    };
+    flash(
+        &session,
+        if ended {
+            "The session was ended.".to_owned()
+        } else {
+            "That session had ended already.".to_owned()
+        },
+    )?;
+    Ok(Redirect::to("/sessions"))
+}
+
+/// The "end all other sessions" form.
+#[derive(Debug, Deserialize)]
+pub struct EndOthersForm {
+    csrf: Option<String>,
+}
+
+async fn end_other_sessions(
+    session: Session<Shop>,
+    Extension(manager): Manager,
+    Extension(anonymous): Anonymous,
+    Form(form): Form<EndOthersForm>,
+) -> Result<Redirect> {
+    check_csrf(&session, &anonymous, form.csrf.as_deref())?;
+    signed_in(&session)?;
+    manager
+        .end_other_sessions(&session)
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    flash(&session, "Every other session was ended.".to_owned())?;
+    Ok(Redirect::to("/sessions"))
 }
 
 async fn admin(session: Session<Shop>) -> Result<Html<String>> {

@@ -16,6 +16,9 @@
 //! | any `POST` with a missing or wrong `csrf` | `403` |
 //! | `GET /admin` | the admin page for role `admin`, else `403` |
 //! | `GET /api/session` | `{"user": ..., "cart": [...], "expires_at": ...}` |
+//! | `GET /sessions` | the signed-in user's active sessions (times in UTC), else `403`; on the cookie backend, no list |
+//! | `POST /sessions/end` (`handle`, `csrf`) | `303` to `/sessions`; the session named by the handle ends |
+//! | `POST /sessions/end-others` (`csrf`) | `303` to `/sessions`; every other session of the user ends |
 //!
 //! Two binaries serve it: `shop` on axum ([`app`]) and `actix_shop` on actix-web
 //! ([`actix_app`]); the end-to-end tests run the contract on both.

@@ -81,11 +81,106 @@ pub fn home(view: &Home<'_>) -> String {
     if let Some(at) = view.expires_at {
         let _ = writeln!(
             body,
-            "<p class=\"meta\">This session ends at <span id=\"expires\">{at}</span> \
-             (Unix time) unless renewed. <a href=\"/api/session\">/api/session</a></p>"
+            "<p class=\"meta\">This session ends at <span id=\"expires\" data-unix=\"{at}\">{}</span> \
+             unless renewed. <a href=\"/api/session\">/api/session</a></p>",
+            human_time(at)
         );
     }
+    if view.user.is_some() {
+        body.push_str("<p><a id=\"sessions\" href=\"/sessions\">Active sessions</a></p>\n");
+    }
     page("Session shop", &body)
+}
+
+/// One row of the "Active sessions" page.
+#[derive(Clone, Debug)]
+pub struct SessionRow {
+    /// The opaque handle that ends it.
+    pub handle: String,
+    /// When it began (Unix seconds).
+    pub created_at: i64,
+    /// Its last recorded activity (Unix seconds).
+    pub last_seen: i64,
+    /// When it ends unless used (Unix seconds).
+    pub expires_at: i64,
+    /// Whether it is the session viewing the page.
+    pub current: bool,
+}
+
+/// The "Active sessions" page: `rows`, or `None` when the backend cannot list them (the
+/// cookie backend), with the buttons to end one or all others.
+pub fn sessions(user: &str, rows: Option<&[SessionRow]>, flash: &[String], csrf: &str) -> String {
+    let csrf = csrf_field(csrf);
+    let mut body = format!("<h1>Active sessions of {}</h1>\n", escape(user));
+    if !flash.is_empty() {
+        body.push_str("<ul class=\"flash\" id=\"flash\">");
+        for message in flash {
+            let _ = write!(body, "<li>{}</li>", escape(message));
+        }
+        body.push_str("</ul>\n");
+    }
+    match rows {
+        Some(rows) => {
+            let _ = writeln!(
+                body,
+                "<table id=\"session-list\"><tr><th>Signed in</th><th>Last seen</th>\
+                 <th>Ends</th><th></th></tr>"
+            );
+            for row in rows {
+                let action = if row.current {
+                    "<b class=\"current\">this browser</b>".to_owned()
+                } else {
+                    format!(
+                        "<form method=\"post\" action=\"/sessions/end\">{csrf}\
+                         <input type=\"hidden\" name=\"handle\" value=\"{}\">\
+                         <button class=\"end\" type=\"submit\">End</button></form>",
+                        escape(&row.handle)
+                    )
+                };
+                let _ = writeln!(
+                    body,
+                    "<tr class=\"session\"><td>{}</td><td>{}</td><td>{}</td><td>{action}</td></tr>",
+                    human_time(row.created_at),
+                    human_time(row.last_seen),
+                    human_time(row.expires_at),
+                );
+            }
+            body.push_str("</table>\n");
+        }
+        None => body.push_str(
+            "<p id=\"no-list\">This deployment keeps sessions in cookies: they cannot be \
+             listed, but all others can be ended.</p>\n",
+        ),
+    }
+    let _ = writeln!(
+        body,
+        "<form method=\"post\" action=\"/sessions/end-others\">{csrf}\
+         <button id=\"end-others\" type=\"submit\">End all other sessions</button></form>\
+         <p><a href=\"/\">Back to the shop</a></p>"
+    );
+    page("Active sessions", &body)
+}
+
+/// Unix seconds as a UTC date and time a person reads (`2026-11-29 21:45:00 UTC`).
+pub fn human_time(unix: i64) -> String {
+    let days = unix.div_euclid(86_400);
+    let secs = unix.rem_euclid(86_400);
+    // Days to a civil date (Howard Hinnant's algorithm, proleptic Gregorian calendar).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02} UTC",
+        secs / 3600,
+        secs % 3600 / 60,
+        secs % 60
+    )
 }
 
 /// The admin page.
@@ -138,6 +233,14 @@ mod tests {
             !html.contains("id=\"admin\""),
             "customers get no admin link"
         );
+    }
+
+    #[test]
+    fn times_are_human_readable() {
+        assert_eq!(human_time(0), "1970-01-01 00:00:00 UTC");
+        assert_eq!(human_time(1_700_000_000), "2023-11-14 22:13:20 UTC");
+        assert_eq!(human_time(951_782_400), "2000-02-29 00:00:00 UTC");
+        assert_eq!(human_time(-1), "1969-12-31 23:59:59 UTC");
     }
 
     #[test]

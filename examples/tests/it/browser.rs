@@ -100,3 +100,46 @@ pub(crate) fn shop_in_a_real_browser() {
     assert_eq!(browser.count("#cart li"), 0);
     assert_eq!(browser.count("#cart-empty"), 1);
 }
+
+/// Two browsers signed in as one user: the first sees both sessions on the "Active
+/// sessions" page, ends the other, and the other is signed out at its next page.
+#[test]
+fn one_browser_ends_the_other_from_the_active_sessions_page() {
+    let chromium = locate(
+        "CHROMIUM",
+        &["/usr/bin/chromium", "/usr/bin/chromium-browser"],
+    );
+    let chromedriver = locate("CHROMEDRIVER", &["/usr/bin/chromedriver"]);
+    let dir = TempDir::new("shop-browser-sessions");
+    let shop = start_shop(&dir, &[]);
+    let driver = Driver::start(&chromedriver);
+    let (laptop_profile, phone_profile) = (
+        TempDir::new("chromium-laptop"),
+        TempDir::new("chromium-phone"),
+    );
+    let laptop = driver.new_session(&chromium, laptop_profile.path());
+    let phone = driver.new_session(&chromium, phone_profile.path());
+    for browser in [&laptop, &phone] {
+        browser.goto(&shop.url("/"));
+        browser.type_into("#username", "ada");
+        browser.submit("#login");
+        assert_eq!(browser.text("#user"), "Signed in as ada (customer)");
+    }
+
+    laptop.submit("#sessions");
+    assert_eq!(laptop.url(), shop.url("/sessions"));
+    assert_eq!(laptop.count("tr.session"), 2);
+    assert_eq!(laptop.count(".current"), 1);
+    assert!(laptop.text("#session-list").contains(" UTC"));
+    laptop.submit(".end");
+    assert!(laptop.text("#flash").contains("The session was ended."));
+    assert_eq!(laptop.count("tr.session"), 1);
+
+    phone.refresh();
+    assert!(
+        phone.text("#user").starts_with("Not signed in"),
+        "the other browser is signed out at its next page"
+    );
+    laptop.goto(&shop.url("/"));
+    assert_eq!(laptop.text("#user"), "Signed in as ada (customer)");
+}

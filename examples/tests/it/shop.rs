@@ -238,7 +238,12 @@ pub(crate) fn a_full_session_fits_the_cookie_backend() {
     let shop = Server::start(
         shop_binary(),
         &[],
-        &[("SESSION_KEY", KEY), ("SESSION_BACKEND", "cookie")],
+        &[
+            ("SESSION_KEY", KEY),
+            ("SESSION_BACKEND", "cookie"),
+            // The spec declares a principal: the cookie backend needs a revocation store.
+            ("SESSION_REVOCATION_STORE", "memory"),
+        ],
     );
     let mut client = Client::new(shop.addr);
     assert_eq!(login(&mut client, &"a".repeat(32)).status, 303);
@@ -543,7 +548,11 @@ pub(crate) fn the_same_binary_runs_on_the_cookie_backend() {
     let shop = Server::start_in(
         shop_binary(),
         dir.path(),
-        &[("SESSION_KEY", KEY), ("SESSION_BACKEND", "cookie")],
+        &[
+            ("SESSION_KEY", KEY),
+            ("SESSION_BACKEND", "cookie"),
+            ("SESSION_REVOCATION_STORE", "memory"),
+        ],
     );
     let mut client = Client::new(shop.addr);
     assert_eq!(login(&mut client, "ada").status, 303);
@@ -668,4 +677,133 @@ pub(crate) fn an_invalid_login_window_stops_the_program_with_a_clear_error() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("SHOP_LOGIN_WINDOW"), "{stderr}");
     assert!(output.stdout.is_empty(), "it never started listening");
+}
+
+/// The hidden `handle` fields of the "Active sessions" page (the other sessions).
+fn handles_of(page: &Response) -> Vec<String> {
+    let marker = r#"name="handle" value=""#;
+    page.body
+        .match_indices(marker)
+        .map(|(i, _)| {
+            let rest = &page.body[i + marker.len()..];
+            rest[..rest.find('"').expect("closing quote")].to_owned()
+        })
+        .collect()
+}
+
+#[test]
+fn two_clients_one_ends_the_other_from_the_active_sessions_page() {
+    let dir = TempDir::new("shop-active");
+    let shop = start_shop(&dir, &[]);
+    let (mut laptop, mut phone, mut other) = (
+        Client::new(shop.addr),
+        Client::new(shop.addr),
+        Client::new(shop.addr),
+    );
+    assert_eq!(login(&mut laptop, "ada").status, 303);
+    assert_eq!(login(&mut phone, "ada").status, 303);
+    assert_eq!(login(&mut other, "bob").status, 303);
+    assert_eq!(Client::new(shop.addr).get("/sessions").status, 403);
+
+    let page = laptop.get("/sessions");
+    assert_eq!(page.status, 200);
+    assert_eq!(
+        page.body.matches("class=\"session\"").count(),
+        2,
+        "{}",
+        page.body
+    );
+    assert_eq!(page.body.matches("this browser").count(), 1);
+    assert!(
+        page.body.contains(" UTC</td>"),
+        "human-readable times: {}",
+        page.body
+    );
+    let handles = handles_of(&page);
+    assert_eq!(handles.len(), 1, "one other session to end");
+    // The handle is not the phone's session id.
+    assert!(!handles[0].contains(phone.cookies["shop"].as_str()));
+
+    let csrf = csrf_of(&page);
+    let ended = laptop.post_form("/sessions/end", &[("handle", &handles[0]), ("csrf", &csrf)]);
+    assert_eq!(ended.status, 303);
+    assert!(
+        laptop
+            .get("/sessions")
+            .body
+            .contains("The session was ended.")
+    );
+    assert_eq!(
+        session_json(&mut phone)["user"],
+        serde_json::Value::Null,
+        "the phone is signed out"
+    );
+    assert_eq!(session_json(&mut laptop)["user"], "ada");
+    assert_eq!(
+        session_json(&mut other)["user"],
+        "bob",
+        "another user is untouched"
+    );
+    let page = laptop.get("/sessions");
+    assert_eq!(page.body.matches("class=\"session\"").count(), 1);
+    // A wrong token is refused; a forged handle ends nothing.
+    let refused = laptop.post_form("/sessions/end", &[("handle", &handles[0]), ("csrf", "x")]);
+    assert_eq!(refused.status, 403);
+
+    // "End all other sessions" after logging in twice more.
+    assert_eq!(login(&mut phone, "ada").status, 303);
+    let mut tablet = Client::new(shop.addr);
+    assert_eq!(login(&mut tablet, "ada").status, 303);
+    let page = laptop.get("/sessions");
+    assert_eq!(page.body.matches("class=\"session\"").count(), 3);
+    let csrf = csrf_of(&page);
+    assert_eq!(
+        laptop
+            .post_form("/sessions/end-others", &[("csrf", &csrf)])
+            .status,
+        303
+    );
+    assert_eq!(session_json(&mut phone)["user"], serde_json::Value::Null);
+    assert_eq!(session_json(&mut tablet)["user"], serde_json::Value::Null);
+    assert_eq!(session_json(&mut laptop)["user"], "ada");
+    // The main page shows its expiry as a date, not Unix seconds.
+    let home = laptop.get("/");
+    assert!(home.body.contains(" UTC</span>"), "{}", home.body);
+}
+
+#[test]
+fn the_cookie_backend_with_a_revocation_store_ends_the_other_sessions() {
+    let dir = TempDir::new("shop-cookie-active");
+    let shop = Server::start_in(
+        env!("CARGO_BIN_EXE_shop"),
+        dir.path(),
+        &[
+            ("SESSION_KEY", KEY),
+            ("SESSION_BACKEND", "cookie"),
+            ("SESSION_REVOCATION_STORE", "memory"),
+        ],
+    );
+    let (mut laptop, mut phone) = (Client::new(shop.addr), Client::new(shop.addr));
+    assert_eq!(login(&mut laptop, "ada").status, 303);
+    assert_eq!(login(&mut phone, "ada").status, 303);
+    let page = laptop.get("/sessions");
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("id=\"no-list\""), "{}", page.body);
+    let csrf = csrf_of(&page);
+    assert_eq!(
+        laptop
+            .post_form("/sessions/end-others", &[("csrf", &csrf)])
+            .status,
+        303
+    );
+    assert_eq!(
+        session_json(&mut phone)["user"],
+        serde_json::Value::Null,
+        "the phone is signed out"
+    );
+    assert_eq!(
+        session_json(&mut laptop)["user"],
+        "ada",
+        "the laptop stays signed in"
+    );
 }

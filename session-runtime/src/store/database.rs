@@ -171,6 +171,13 @@ pub trait Dialect: sealed::Sealed + Send + Sync + std::fmt::Debug + 'static {
         record: &Record,
     ) -> QueryResult<usize>;
     #[doc(hidden)]
+    fn list(
+        conn: &mut Self::Connection,
+        sql: &Statements,
+        principal: &str,
+        now: i64,
+    ) -> QueryResult<Vec<ListRow>>;
+    #[doc(hidden)]
     fn version(
         conn: &mut Self::Connection,
         sql: &Statements,
@@ -208,6 +215,8 @@ pub struct Statements {
     pub(crate) load: String,
     pub(crate) update: String,
     pub(crate) version: String,
+    /// The live rows of a principal.
+    pub(crate) list: String,
     pub(crate) delete: String,
     /// `DELETE ... WHERE id = ? AND version = ?` (a rotation's compare-and-swap delete).
     pub(crate) delete_version: String,
@@ -224,6 +233,24 @@ pub struct Row {
     pub(crate) expires_at: i64,
     #[diesel(sql_type = diesel::sql_types::BigInt)]
     pub(crate) version: i64,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    pub(crate) principal: Option<String>,
+}
+
+/// A listed row: a [`Row`] with its key.
+#[doc(hidden)]
+#[derive(diesel::QueryableByName, Debug)]
+pub struct ListRow {
+    #[diesel(sql_type = diesel::sql_types::Binary)]
+    pub(crate) id: Vec<u8>,
+    #[diesel(sql_type = diesel::sql_types::Binary)]
+    pub(crate) payload: Vec<u8>,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub(crate) expires_at: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub(crate) version: i64,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    pub(crate) principal: Option<String>,
 }
 
 /// The stored version of a row.
@@ -251,8 +278,22 @@ macro_rules! diesel_queries {
                 Bind::Bytes(key),
                 Bind::Bytes(&record.payload),
                 Bind::Int(expiry),
+                // `NULLIF(?, '')` in the statement: no principal is NULL.
+                Bind::Text(record.principal.as_deref().unwrap_or("")),
             ];
             ::diesel::RunQueryDsl::execute(Prepared::new(&sql.insert, binds), conn).map(drop)
+        }
+
+        fn list(
+            conn: &mut Self::Connection,
+            sql: &$crate::store::database::Statements,
+            principal: &str,
+            now: i64,
+        ) -> $crate::store::database::QueryResult<::std::vec::Vec<$crate::store::database::ListRow>>
+        {
+            use $crate::store::prepared::{Bind, Prepared};
+            let query = Prepared::new(&sql.list, [Bind::Text(principal), Bind::Int(now)]);
+            ::diesel::RunQueryDsl::load(query, conn)
         }
 
         fn load(
@@ -281,6 +322,7 @@ macro_rules! diesel_queries {
             let binds = [
                 Bind::Bytes(&record.payload),
                 Bind::Int(expiry),
+                Bind::Text(record.principal.as_deref().unwrap_or("")),
                 Bind::Bytes(key),
                 Bind::Int(record.version as i64),
             ];
@@ -786,6 +828,7 @@ fn row_to_record(row: Row) -> Result<Record> {
         payload: row.payload,
         expires_at: Timestamp(row.expires_at),
         version,
+        principal: row.principal,
     })
 }
 
@@ -912,5 +955,36 @@ impl<D: Dialect> SessionStore for DieselStore<D> {
             }
         })
         .await
+    }
+
+    fn indexes_principals(&self) -> bool {
+        true
+    }
+
+    /// One indexed query (`WHERE principal = ? AND expires_at > ?`, the `principal` column
+    /// written by the same statement as the row).
+    async fn sessions_of(
+        &self,
+        principal: &str,
+        now: Timestamp,
+    ) -> Result<Vec<(StoreKey, Record)>> {
+        let principal = principal.to_owned();
+        let rows = self
+            .run(move |conn, sql| D::list(conn, sql, &principal, now.0))
+            .await?;
+        rows.into_iter()
+            .map(|r| {
+                let key: [u8; 32] = r.id.as_slice().try_into().map_err(|_| {
+                    StoreError::Corrupt(format!("session row id of {} bytes", r.id.len()))
+                })?;
+                let row = Row {
+                    payload: r.payload,
+                    expires_at: r.expires_at,
+                    version: r.version,
+                    principal: r.principal,
+                };
+                Ok((StoreKey(key), row_to_record(row)?))
+            })
+            .collect()
     }
 }

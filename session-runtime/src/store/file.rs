@@ -142,6 +142,11 @@ const FORMAT: u8 = 2;
 /// The earlier format, with an unkeyed checksum: read only when sealed.
 const FORMAT_V1: u8 = 1;
 const FLAG_SEALED: u8 = 1;
+/// Flag bit 1: the record carries a principal; the (unsealed) body then starts with its
+/// length (big-endian `u16`) and its UTF-8 bytes, before the payload.
+const FLAG_PRINCIPAL: u8 = 2;
+/// The subdirectory of the principal index: `.principals/<SHA-256 of the principal>/<key>`.
+pub const PRINCIPAL_DIR: &str = ".principals";
 /// The size of a session file's header (format 2).
 pub const HEADER_LEN: usize = 64;
 /// The size of a format-1 header.
@@ -171,7 +176,7 @@ const STRIPES: usize = 256;
 /// let keys = Keys::generate(); // in production: `Keys::from_source(&settings.keys)`
 /// let store = FileStore::open(tmp.join("sessions"), keys).unwrap();
 /// let key = StoreKey([3; 32]);
-/// let record = Record { payload: b"{\"cart\":[]}".to_vec(), expires_at: Timestamp(100), version: 0 };
+/// let record = Record { payload: b"{\"cart\":[]}".to_vec(), expires_at: Timestamp(100), version: 0, principal: None, };
 /// store.create(&key, &record).await.unwrap();
 /// let loaded = store.load(&key, Timestamp(50)).await.unwrap().unwrap();
 /// assert_eq!(loaded.payload, record.payload);
@@ -395,6 +400,8 @@ struct Header {
     key_id: KeyId,
     /// Format 2: the MAC; format 1: the unkeyed SHA-256 checksum.
     tag: [u8; 32],
+    /// The body starts with the record's principal.
+    with_principal: bool,
 }
 
 impl Header {
@@ -415,7 +422,7 @@ impl Header {
         if bytes.len() < len {
             return Err(corrupt("is shorter than its header"));
         }
-        if bytes[5] & !FLAG_SEALED != 0 || bytes[6..8] != [0, 0] {
+        if bytes[5] & !(FLAG_SEALED | FLAG_PRINCIPAL) != 0 || bytes[6..8] != [0, 0] {
             return Err(corrupt("has unknown flags"));
         }
         let mut key_id = [0; 4];
@@ -429,6 +436,7 @@ impl Header {
         Ok(Self {
             format,
             sealed: bytes[5] & FLAG_SEALED != 0,
+            with_principal: bytes[5] & FLAG_PRINCIPAL != 0,
             version: u64::from_be_bytes(bytes[8..16].try_into().expect("8 bytes")),
             expires_at: Timestamp(i64::from_be_bytes(
                 bytes[16..24].try_into().expect("8 bytes"),
@@ -538,13 +546,26 @@ impl Inner {
     }
 
     /// The whole file for `record` stored as `version`.
-    fn encode(
-        &self,
-        key: &StoreKey,
-        payload: &[u8],
-        expires_at: Timestamp,
-        version: u64,
-    ) -> Result<Vec<u8>> {
+    fn encode(&self, key: &StoreKey, record: &Record, version: u64) -> Result<Vec<u8>> {
+        let (payload, expires_at) = (&record.payload, record.expires_at);
+        let inner;
+        let payload: &[u8] = match &record.principal {
+            Some(principal) => {
+                let len = u16::try_from(principal.len()).map_err(|_| {
+                    StoreError::Config(format!(
+                        "a principal of {} bytes is too long for the file store",
+                        principal.len()
+                    ))
+                })?;
+                let mut joined = Vec::with_capacity(2 + principal.len() + payload.len());
+                joined.extend_from_slice(&len.to_be_bytes());
+                joined.extend_from_slice(principal.as_bytes());
+                joined.extend_from_slice(payload);
+                inner = joined;
+                &inner
+            }
+            None => payload,
+        };
         let sealed;
         let body: &[u8] = match &self.sealer {
             Some(sealer) => {
@@ -562,11 +583,15 @@ impl Inner {
         let mut file = Vec::with_capacity(HEADER_LEN + body.len());
         file.extend_from_slice(MAGIC);
         file.push(FORMAT);
-        file.push(if self.sealer.is_some() {
+        let mut flags = if self.sealer.is_some() {
             FLAG_SEALED
         } else {
             0
-        });
+        };
+        if record.principal.is_some() {
+            flags |= FLAG_PRINCIPAL;
+        }
+        file.push(flags);
         file.extend_from_slice(&[0, 0]);
         file.extend_from_slice(&version.to_be_bytes());
         file.extend_from_slice(&expires_at.0.to_be_bytes());
@@ -665,10 +690,16 @@ impl Inner {
                 ));
             }
         };
+        let (principal, payload) = if header.with_principal {
+            split_principal(payload)?
+        } else {
+            (None, payload)
+        };
         Ok(Record {
             payload,
             expires_at: header.expires_at,
             version: header.version,
+            principal,
         })
     }
 
@@ -785,9 +816,16 @@ impl Inner {
     }
 
     fn create(&self, key: &StoreKey, record: &Record) -> Result<()> {
-        let bytes = self.encode(key, &record.payload, record.expires_at, 1)?;
+        let bytes = self.encode(key, record, 1)?;
         let temp = self.temp(key, &bytes)?;
-        self.with_locks(&[*key], |inner| inner.link(key, &temp))?;
+        // The index entry first, under the key's locks (see `index_add`).
+        self.with_locks(&[*key], |inner| match inner.index_add(key, record) {
+            Ok(()) => inner.link(key, &temp),
+            Err(error) => {
+                let _ = fs::remove_file(&temp);
+                Err(error)
+            }
+        })?;
         self.sync_dir(false)
     }
 
@@ -803,9 +841,9 @@ impl Inner {
         let version = record.version.checked_add(1).ok_or(StoreError::Conflict {
             expected: record.version,
         })?;
-        let bytes = self.encode(key, &record.payload, record.expires_at, version)?;
+        let bytes = self.encode(key, record, version)?;
         // Written and synced before the lock is taken: the lock covers only the
-        // compare-and-swap.
+        // compare-and-swap (and the index entry, added before the rename).
         let temp = self.temp(key, &bytes)?;
         let path = self.path(key);
         let swapped = self.with_locks(&[*key], |inner| match inner.read_header(&path) {
@@ -813,7 +851,9 @@ impl Inner {
             Ok(Some(header)) if header.version != record.version => Err(StoreError::Conflict {
                 expected: record.version,
             }),
-            Ok(Some(_)) => fs::rename(&temp, &path).map_err(|e| io_error("renaming", &temp, e)),
+            Ok(Some(_)) => inner.index_add(key, record).and_then(|()| {
+                fs::rename(&temp, &path).map_err(|e| io_error("renaming", &temp, e))
+            }),
             Err(error) => Err(error),
         });
         if let Err(error) = swapped {
@@ -849,14 +889,20 @@ impl Inner {
                 let version = r.version.checked_add(1).ok_or(StoreError::Conflict {
                     expected: r.version,
                 })?;
-                let bytes = self.encode(&r.old, &record.payload, record.expires_at, version)?;
+                let bytes = self.encode(&r.old, record, version)?;
                 Some(self.temp(&r.old, &bytes)?)
             }
             None => None,
         };
+        // The old record's principal, to take it out of the index once it is replaced.
+        let old_principal = self.principal_at(&old_path);
+        if let Some(record) = &r.keep_old {
+            self.index_add(&r.old, record)?;
+        }
         if let Some((key, record)) = &r.new {
+            self.index_add(key, record)?;
             let created = self
-                .encode(key, &record.payload, record.expires_at, 1)
+                .encode(key, record, 1)
                 .and_then(|bytes| self.temp(key, &bytes))
                 .and_then(|temp| self.link(key, &temp));
             if let Err(error) = created {
@@ -884,17 +930,154 @@ impl Inner {
             }
             return Err(error);
         }
+        let kept = r.keep_old.as_ref().and_then(|k| k.principal.as_deref());
+        if let Some(principal) = old_principal.filter(|p| Some(p.as_str()) != kept) {
+            self.index_remove(&r.old, &principal);
+        }
         Ok(())
     }
 
     fn delete(&self, key: &StoreKey) -> Result<()> {
         let path = self.path(key);
-        let removed = self.with_locks(&[*key], |_| match fs::remove_file(&path) {
-            Ok(()) => Ok(true),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
-            Err(e) => Err(io_error("removing", &path, e)),
+        let removed = self.with_locks(&[*key], |inner| {
+            let principal = inner.principal_at(&path);
+            match fs::remove_file(&path) {
+                Ok(()) => {
+                    if let Some(principal) = principal {
+                        inner.index_remove(key, &principal);
+                    }
+                    Ok(true)
+                }
+                Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
+                Err(e) => Err(io_error("removing", &path, e)),
+            }
         })?;
         if removed { self.sync_dir(true) } else { Ok(()) }
+    }
+
+    /// The directory of `principal`'s index entries.
+    fn principal_dir(&self, principal: &str) -> PathBuf {
+        let digest = Sha256::digest(principal.as_bytes());
+        let name: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+        self.dir.join(PRINCIPAL_DIR).join(name)
+    }
+
+    /// Enters `key` under the record's principal before the record is written (the caller
+    /// holds the key's locks), so a crash can leave a stale entry but never a missing one;
+    /// listings check every entry against the record, and purges remove stale ones.
+    fn index_add(&self, key: &StoreKey, record: &Record) -> Result<()> {
+        let Some(principal) = &record.principal else {
+            return Ok(());
+        };
+        let dir = self.principal_dir(principal);
+        let path = dir.join(key.to_hex());
+        if fs::symlink_metadata(&path).is_ok() {
+            return Ok(());
+        }
+        #[cfg(unix)]
+        fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(&dir)
+            .map_err(|e| io_error("creating", &dir, e))?;
+        #[cfg(not(unix))]
+        fs::create_dir_all(&dir).map_err(|e| io_error("creating", &dir, e))?;
+        match new_file_options().open(&path) {
+            Ok(_) => {}
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => return Ok(()),
+            Err(e) => return Err(io_error("creating", &path, e)),
+        }
+        // Durable before the record it indexes (unless nothing is synced at all).
+        #[cfg(unix)]
+        if self.durability != FileDurability::None {
+            File::open(&dir)
+                .and_then(|d| d.sync_all())
+                .map_err(|e| io_error("syncing", &dir, e))?;
+        }
+        Ok(())
+    }
+
+    /// Removes `key`'s entry under `principal` (best effort: a leftover is stale, which
+    /// listings skip and purges remove).
+    fn index_remove(&self, key: &StoreKey, principal: &str) {
+        let path = self.principal_dir(principal).join(key.to_hex());
+        if let Err(e) = fs::remove_file(&path) {
+            if e.kind() != io::ErrorKind::NotFound {
+                tracing::debug!(error = %e, "stale principal index entry left for the purge");
+            }
+        }
+    }
+
+    /// The principal of the record stored at `path`, if it is readable and has one.
+    fn principal_at(&self, path: &Path) -> Option<String> {
+        let key = parse_hex_key(path.file_name()?.to_str()?)?;
+        let bytes = self.read(path).ok()??;
+        self.decode(&key, &bytes).ok()?.principal
+    }
+
+    /// The live records of `principal`: its index entries, each checked against the
+    /// (authenticated) record it names.
+    fn sessions_of(&self, principal: &str, now: Timestamp) -> Result<Vec<(StoreKey, Record)>> {
+        let dir = self.principal_dir(principal);
+        let entries = match fs::read_dir(&dir) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(io_error("listing", &dir, e)),
+        };
+        let mut out = Vec::new();
+        for entry in entries {
+            let entry = entry.map_err(|e| io_error("listing", &dir, e))?;
+            let Some(key) = entry.file_name().to_str().and_then(parse_hex_key) else {
+                continue;
+            };
+            match self.load(&key, now) {
+                Ok(Some(record)) if record.principal.as_deref() == Some(principal) => {
+                    out.push((key, record));
+                }
+                Ok(_) => {}
+                Err(error) => {
+                    tracing::debug!(%error, "unreadable session file skipped in a listing");
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Removes the index entries whose record is gone, expired, or of another principal,
+    /// each under its key's locks.
+    fn purge_index(&self, now: Timestamp) -> Result<()> {
+        let root = self.dir.join(PRINCIPAL_DIR);
+        let principals = match fs::read_dir(&root) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(io_error("listing", &root, e)),
+        };
+        for dir in principals {
+            let dir = dir.map_err(|e| io_error("listing", &root, e))?.path();
+            let Ok(entries) = fs::read_dir(&dir) else {
+                continue;
+            };
+            for entry in entries.flatten() {
+                let Some(key) = entry.file_name().to_str().and_then(parse_hex_key) else {
+                    continue;
+                };
+                self.with_locks(&[key], |inner| {
+                    let live = inner
+                        .load(&key, now)
+                        .ok()
+                        .flatten()
+                        .and_then(|r| r.principal);
+                    let expected = live.map(|p| inner.principal_dir(&p) == dir);
+                    if expected != Some(true) {
+                        let _ = fs::remove_file(entry.path());
+                    }
+                    Ok(())
+                })?;
+            }
+            // Empty directories go (a concurrent `index_add` recreates its own).
+            let _ = fs::remove_dir(&dir);
+        }
+        Ok(())
     }
 
     /// Removes expired session files and stale temporary files. An entry that is not a
@@ -969,6 +1152,7 @@ impl Inner {
             // An expired file that comes back after a crash is refused by its expiry anyway.
             self.sync_dir(false)?;
         }
+        self.purge_index(now)?;
         Ok(removed)
     }
 
@@ -990,6 +1174,18 @@ impl Inner {
         }
         Ok(())
     }
+}
+
+/// Splits a decoded body into its principal and the payload.
+fn split_principal(body: Vec<u8>) -> Result<(Option<String>, Vec<u8>)> {
+    let corrupt = || StoreError::Corrupt("session file principal is malformed".to_owned());
+    let len = body.get(..2).ok_or_else(corrupt)?;
+    let len = usize::from(u16::from_be_bytes([len[0], len[1]]));
+    let principal = body.get(2..2 + len).ok_or_else(corrupt)?;
+    let principal = std::str::from_utf8(principal)
+        .map_err(|_| corrupt())?
+        .to_owned();
+    Ok((Some(principal), body[2 + len..].to_vec()))
 }
 
 /// The group commit of [`FileDurability::Group`]: a writer that renamed or linked its file
@@ -1179,6 +1375,20 @@ impl SessionStore for FileStore {
 
     async fn purge_expired(&self, now: Timestamp) -> Result<u64> {
         self.blocking(move |inner| inner.purge_expired(now)).await
+    }
+
+    fn indexes_principals(&self) -> bool {
+        true
+    }
+
+    async fn sessions_of(
+        &self,
+        principal: &str,
+        now: Timestamp,
+    ) -> Result<Vec<(StoreKey, Record)>> {
+        let principal = principal.to_owned();
+        self.blocking(move |inner| inner.sessions_of(&principal, now))
+            .await
     }
 }
 

@@ -1,6 +1,6 @@
 //! [`MemoryStore`]: records in a map in this process.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use super::{Record, Result, Rotation, SessionStore, StoreError, StoreKey};
@@ -21,7 +21,7 @@ use crate::time::Timestamp;
 /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
 /// let store = MemoryStore::new();
 /// let key = StoreKey([7; 32]);
-/// let record = Record { payload: b"{}".to_vec(), expires_at: Timestamp(100), version: 0 };
+/// let record = Record { payload: b"{}".to_vec(), expires_at: Timestamp(100), version: 0, principal: record.principal.clone(), };
 /// store.create(&key, &record).await.unwrap();
 /// assert!(matches!(store.create(&key, &record).await, Err(StoreError::Exists)));
 /// let loaded = store.load(&key, Timestamp(99)).await.unwrap().unwrap();
@@ -31,7 +31,7 @@ use crate::time::Timestamp;
 /// ```
 #[derive(Clone, Default)]
 pub struct MemoryStore {
-    records: Arc<Mutex<HashMap<StoreKey, Record>>>,
+    records: Arc<Mutex<Records>>,
     max_payload: Option<usize>,
 }
 
@@ -57,7 +57,7 @@ impl MemoryStore {
     /// use session_runtime::Timestamp;
     /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
     /// let store = MemoryStore::new().with_max_payload(4);
-    /// let record = Record { payload: vec![0; 5], expires_at: Timestamp(100), version: 0 };
+    /// let record = Record { payload: vec![0; 5], expires_at: Timestamp(100), version: 0, principal: record.principal.clone(), };
     /// let err = store.create(&StoreKey([1; 32]), &record).await.unwrap_err();
     /// assert!(matches!(err, StoreError::TooLarge { size: 5, max: 4 }));
     /// # });
@@ -77,7 +77,7 @@ impl MemoryStore {
         self.len() == 0
     }
 
-    fn lock(&self) -> MutexGuard<'_, HashMap<StoreKey, Record>> {
+    fn lock(&self) -> MutexGuard<'_, Records> {
         // Every critical section leaves the map consistent (one insert or remove), so a
         // panic elsewhere while holding the lock cannot leave it half-changed.
         self.records
@@ -96,6 +96,68 @@ impl MemoryStore {
     }
 }
 
+/// The records and the principal index, changed together under one lock.
+#[derive(Default)]
+struct Records {
+    map: HashMap<StoreKey, Record>,
+    /// principal -> the keys of the stored records carrying it.
+    index: HashMap<String, BTreeSet<StoreKey>>,
+}
+
+impl Records {
+    fn len(&self) -> usize {
+        self.map.len()
+    }
+
+    fn contains_key(&self, key: &StoreKey) -> bool {
+        self.map.contains_key(key)
+    }
+
+    fn get(&self, key: &StoreKey) -> Option<&Record> {
+        self.map.get(key)
+    }
+
+    fn unindex(&mut self, key: &StoreKey, record: &Record) {
+        if let Some(principal) = &record.principal {
+            if let Some(keys) = self.index.get_mut(principal) {
+                keys.remove(key);
+                if keys.is_empty() {
+                    self.index.remove(principal);
+                }
+            }
+        }
+    }
+
+    fn insert(&mut self, key: StoreKey, record: Record) {
+        if let Some(principal) = &record.principal {
+            self.index.entry(principal.clone()).or_default().insert(key);
+        }
+        if let Some(old) = self.map.insert(key, record) {
+            if old.principal != self.map[&key].principal {
+                self.unindex(&key, &old);
+            }
+        }
+    }
+
+    fn remove(&mut self, key: &StoreKey) -> Option<Record> {
+        let old = self.map.remove(key)?;
+        self.unindex(key, &old);
+        Some(old)
+    }
+
+    fn retain(&mut self, mut keep: impl FnMut(&Record) -> bool) {
+        let gone: Vec<StoreKey> = self
+            .map
+            .iter()
+            .filter(|(_, record)| !keep(record))
+            .map(|(key, _)| *key)
+            .collect();
+        for key in &gone {
+            self.remove(key);
+        }
+    }
+}
+
 #[async_trait::async_trait]
 impl SessionStore for MemoryStore {
     async fn create(&self, key: &StoreKey, record: &Record) -> Result<()> {
@@ -110,6 +172,7 @@ impl SessionStore for MemoryStore {
                 payload: record.payload.clone(),
                 expires_at: record.expires_at,
                 version: 1,
+                principal: record.principal.clone(),
             },
         );
         Ok(())
@@ -126,18 +189,20 @@ impl SessionStore for MemoryStore {
     async fn save(&self, key: &StoreKey, record: &Record) -> Result<u64> {
         self.check_size(record)?;
         let mut records = self.lock();
-        let stored = records.get_mut(key).ok_or(StoreError::NotFound)?;
+        let stored = records.get(key).ok_or(StoreError::NotFound)?;
         if stored.version != record.version {
             return Err(StoreError::Conflict {
                 expected: record.version,
             });
         }
         let version = stored.version + 1;
-        *stored = Record {
+        let stored = Record {
             payload: record.payload.clone(),
             expires_at: record.expires_at,
             version,
+            principal: record.principal.clone(),
         };
+        records.insert(*key, stored);
         Ok(version)
     }
 
@@ -166,6 +231,7 @@ impl SessionStore for MemoryStore {
                     payload: record.payload.clone(),
                     expires_at: record.expires_at,
                     version: rotation.version + 1,
+                    principal: record.principal.clone(),
                 };
                 records.insert(*rotation.old, old);
             }
@@ -178,6 +244,7 @@ impl SessionStore for MemoryStore {
                 payload: record.payload.clone(),
                 expires_at: record.expires_at,
                 version: 1,
+                principal: record.principal.clone(),
             };
             records.insert(*key, new);
         }
@@ -192,7 +259,28 @@ impl SessionStore for MemoryStore {
     async fn purge_expired(&self, now: Timestamp) -> Result<u64> {
         let mut records = self.lock();
         let before = records.len();
-        records.retain(|_, record| record.expires_at > now);
+        records.retain(|record| record.expires_at > now);
         Ok((before - records.len()) as u64)
+    }
+
+    fn indexes_principals(&self) -> bool {
+        true
+    }
+
+    async fn sessions_of(
+        &self,
+        principal: &str,
+        now: Timestamp,
+    ) -> Result<Vec<(StoreKey, Record)>> {
+        let records = self.lock();
+        let Some(keys) = records.index.get(principal) else {
+            return Ok(Vec::new());
+        };
+        Ok(keys
+            .iter()
+            .filter_map(|key| records.get(key).map(|record| (*key, record)))
+            .filter(|(_, record)| record.expires_at > now)
+            .map(|(key, record)| (key, record.clone()))
+            .collect())
     }
 }

@@ -92,6 +92,11 @@ pub struct Record {
     /// Optimistic-concurrency version: the version as loaded. `create` stores version 1;
     /// `save` succeeds only when the stored version equals this one, and stores it plus one.
     pub version: u64,
+    /// Whose session it is (the spec's declared `principal` field, as text), or `None`
+    /// (anonymous, no principal declared, or a forwarding record). A store that keeps a
+    /// principal index ([`SessionStore::sessions_of`]) updates it in the same atomic step
+    /// as the record itself.
+    pub principal: Option<String>,
 }
 
 /// One atomic rotation of a record (see [`SessionStore::rotate`]).
@@ -142,6 +147,10 @@ pub enum StoreError {
     /// The store is configured wrongly (found when it is opened).
     #[error("invalid session store configuration: {0}")]
     Config(String),
+    /// The store does not offer this operation (a store without a principal index asked
+    /// for a principal's sessions).
+    #[error("not supported by this session store: {0}")]
+    Unsupported(String),
     /// Any other backend failure.
     #[error("session store error: {0}")]
     Backend(#[source] Box<dyn std::error::Error + Send + Sync + 'static>),
@@ -173,7 +182,11 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 ///   or [`StoreError::Exists`] when the new key is taken). A rotation without a new record
 ///   and without `keep_old` is a compare-and-swap delete;
 /// - `delete` of a missing record is not an error;
-/// - `purge_expired` removes records with `expires_at <= now` and returns how many.
+/// - `purge_expired` removes records with `expires_at <= now` and returns how many;
+/// - a store that keeps a principal index ([`SessionStore::indexes_principals`]) keeps it
+///   equal, after every operation, to the stored records carrying each
+///   [`Record::principal`]: `sessions_of` lists exactly the live ones, never a deleted,
+///   replaced or purged one.
 #[async_trait::async_trait]
 pub trait SessionStore: Send + Sync + std::fmt::Debug + 'static {
     /// Stores a new record with version 1.
@@ -217,6 +230,30 @@ pub trait SessionStore: Send + Sync + std::fmt::Debug + 'static {
     /// # Errors
     /// Backend failures.
     async fn purge_expired(&self, now: Timestamp) -> Result<u64>;
+
+    /// Whether this store keeps the principal index behind [`SessionStore::sessions_of`].
+    /// The default is `false`: a store that does not override both methods cannot list a
+    /// principal's sessions, and the manager refuses a declared `principal` on it.
+    fn indexes_principals(&self) -> bool {
+        false
+    }
+
+    /// The live records (`expires_at > now`) whose [`Record::principal`] is `principal`,
+    /// with their keys, in no particular order.
+    ///
+    /// # Errors
+    /// [`StoreError::Unsupported`] from a store without a principal index (the default);
+    /// backend failures.
+    async fn sessions_of(
+        &self,
+        principal: &str,
+        now: Timestamp,
+    ) -> Result<Vec<(StoreKey, Record)>> {
+        let _ = (principal, now);
+        Err(StoreError::Unsupported(
+            "this store keeps no principal index (`SessionStore::sessions_of`)".to_owned(),
+        ))
+    }
 }
 
 #[async_trait::async_trait]
@@ -243,6 +280,18 @@ impl<T: SessionStore + ?Sized> SessionStore for Arc<T> {
 
     async fn purge_expired(&self, now: Timestamp) -> Result<u64> {
         (**self).purge_expired(now).await
+    }
+
+    fn indexes_principals(&self) -> bool {
+        (**self).indexes_principals()
+    }
+
+    async fn sessions_of(
+        &self,
+        principal: &str,
+        now: Timestamp,
+    ) -> Result<Vec<(StoreKey, Record)>> {
+        (**self).sessions_of(principal, now).await
     }
 }
 

@@ -50,26 +50,37 @@ const SECS: &str = "TIMESTAMPDIFF(SECOND, TIMESTAMP'1970-01-01 00:00:00', expire
 impl Dialect for Mysql {
     type Connection = diesel::MysqlConnection;
     const NAME: &'static str = "mysql";
-    const MIGRATIONS: &'static [(&'static str, &'static str)] = &[(
-        "001_create_sessions.sql",
-        include_str!("../../migrations/mysql/001_create_sessions.sql"),
-    )];
+    const MIGRATIONS: &'static [(&'static str, &'static str)] = &[
+        (
+            "001_create_sessions.sql",
+            include_str!("../../migrations/mysql/001_create_sessions.sql"),
+        ),
+        (
+            "002_principal_index.sql",
+            include_str!("../../migrations/mysql/002_principal_index.sql"),
+        ),
+    ];
 
     fn statements(table: &TableName) -> Statements {
         let t = format!("`{}`", table.as_str());
         Statements {
             insert: format!(
-                "INSERT INTO {t} (id, payload, expires_at, created_at, updated_at, version) \
-                 VALUES (?, ?, {AT}, UTC_TIMESTAMP(6), UTC_TIMESTAMP(6), 1)"
+                "INSERT INTO {t} (id, payload, expires_at, created_at, updated_at, version, principal) \
+                 VALUES (?, ?, {AT}, UTC_TIMESTAMP(6), UTC_TIMESTAMP(6), 1, NULLIF(?, ''))"
             ),
             load: format!(
-                "SELECT payload, {SECS} AS expires_at, version FROM {t} WHERE id = ? AND expires_at > {AT}"
+                "SELECT payload, {SECS} AS expires_at, version, principal FROM {t} \
+                 WHERE id = ? AND expires_at > {AT}"
             ),
             update: format!(
                 "UPDATE {t} SET payload = ?, expires_at = {AT}, version = version + 1, \
-                 updated_at = UTC_TIMESTAMP(6) WHERE id = ? AND version = ?"
+                 updated_at = UTC_TIMESTAMP(6), principal = NULLIF(?, '') WHERE id = ? AND version = ?"
             ),
             version: format!("SELECT version FROM {t} WHERE id = ?"),
+            list: format!(
+                "SELECT id, payload, {SECS} AS expires_at, version, principal FROM {t} \
+                 WHERE principal = ? AND expires_at > {AT}"
+            ),
             delete: format!("DELETE FROM {t} WHERE id = ?"),
             delete_version: format!("DELETE FROM {t} WHERE id = ? AND version = ?"),
             purge: format!("DELETE FROM {t} WHERE expires_at <= {AT} ORDER BY expires_at LIMIT ?"),

@@ -46,29 +46,40 @@ macro_rules! at {
 impl Dialect for Postgres {
     type Connection = diesel::PgConnection;
     const NAME: &'static str = "postgres";
-    const MIGRATIONS: &'static [(&'static str, &'static str)] = &[(
-        "001_create_sessions.sql",
-        include_str!("../../migrations/postgres/001_create_sessions.sql"),
-    )];
+    const MIGRATIONS: &'static [(&'static str, &'static str)] = &[
+        (
+            "001_create_sessions.sql",
+            include_str!("../../migrations/postgres/001_create_sessions.sql"),
+        ),
+        (
+            "002_principal_index.sql",
+            include_str!("../../migrations/postgres/002_principal_index.sql"),
+        ),
+    ];
 
     fn statements(table: &TableName) -> Statements {
         let t = format!("\"{}\"", table.as_str());
         Statements {
             insert: format!(
-                "INSERT INTO {t} (id, payload, expires_at, version) VALUES ($1, $2, {}, 1)",
+                "INSERT INTO {t} (id, payload, expires_at, version, principal) VALUES ($1, $2, {}, 1, NULLIF($4, ''))",
                 at!(3)
             ),
             load: format!(
-                "SELECT payload, EXTRACT(EPOCH FROM expires_at)::BIGINT AS expires_at, version FROM {t} \
-                 WHERE id = $1 AND expires_at > {}",
+                "SELECT payload, EXTRACT(EPOCH FROM expires_at)::BIGINT AS expires_at, version, principal \
+                 FROM {t} WHERE id = $1 AND expires_at > {}",
                 at!(2)
             ),
             update: format!(
-                "UPDATE {t} SET payload = $1, expires_at = {}, version = version + 1, updated_at = now() \
-                 WHERE id = $3 AND version = $4",
+                "UPDATE {t} SET payload = $1, expires_at = {}, version = version + 1, updated_at = now(), \
+                 principal = NULLIF($3, '') WHERE id = $4 AND version = $5",
                 at!(2)
             ),
             version: format!("SELECT version FROM {t} WHERE id = $1"),
+            list: format!(
+                "SELECT id, payload, EXTRACT(EPOCH FROM expires_at)::BIGINT AS expires_at, version, \
+                 principal FROM {t} WHERE principal = $1 AND expires_at > {}",
+                at!(2)
+            ),
             delete: format!("DELETE FROM {t} WHERE id = $1"),
             delete_version: format!("DELETE FROM {t} WHERE id = $1 AND version = $2"),
             // SKIP LOCKED: two purges at once, or a purge and a save, never wait on each other.

@@ -15,7 +15,7 @@
 
 use diesel::backend::Backend;
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
-use diesel::sql_types::{BigInt, Binary, HasSqlType, Untyped};
+use diesel::sql_types::{BigInt, Binary, HasSqlType, Text, Untyped};
 use diesel::{QueryResult, RunQueryDsl};
 
 /// One bound value.
@@ -25,6 +25,8 @@ pub(crate) enum Bind<'a> {
     Bytes(&'a [u8]),
     /// `BIGINT`.
     Int(i64),
+    /// `TEXT` / `VARCHAR`.
+    Text(&'a str),
 }
 
 /// A fixed statement with its binds, cached as a prepared statement by the connection.
@@ -57,9 +59,10 @@ fn next_placeholder(sql: &str) -> Option<(usize, usize)> {
 
 impl<DB, const N: usize> QueryFragment<DB> for Prepared<'_, N>
 where
-    DB: Backend + HasSqlType<Binary> + HasSqlType<BigInt>,
+    DB: Backend + HasSqlType<Binary> + HasSqlType<BigInt> + HasSqlType<Text>,
     [u8]: diesel::serialize::ToSql<Binary, DB>,
     i64: diesel::serialize::ToSql<BigInt, DB>,
+    str: diesel::serialize::ToSql<Text, DB>,
 {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
         let mut rest = self.sql;
@@ -69,6 +72,7 @@ where
             match binds.next() {
                 Some(Bind::Bytes(bytes)) => out.push_bind_param::<Binary, [u8]>(bytes)?,
                 Some(Bind::Int(n)) => out.push_bind_param::<BigInt, i64>(n)?,
+                Some(Bind::Text(text)) => out.push_bind_param::<Text, str>(text)?,
                 None => {
                     return Err(diesel::result::Error::QueryBuilderError(
                         format!("more placeholders than the {N} binds in `{}`", self.sql).into(),

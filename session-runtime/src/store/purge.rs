@@ -25,7 +25,7 @@ use crate::time::Clock;
 /// use session_runtime::{MockClock, Timestamp};
 /// # tokio::runtime::Builder::new_current_thread().enable_time().start_paused(true).build().unwrap().block_on(async {
 /// let store = MemoryStore::new();
-/// let record = Record { payload: vec![], expires_at: Timestamp(100), version: 0 };
+/// let record = Record { payload: vec![], expires_at: Timestamp(100), version: 0, principal: None, };
 /// store.create(&StoreKey([1; 32]), &record).await.unwrap();
 /// let clock = MockClock::new(Timestamp(100)); // the record is expired at 100
 /// let task = spawn_purge_task(Arc::new(store.clone()), Duration::from_secs(60), Arc::new(clock));

@@ -16,6 +16,10 @@
 //! - `PREFIX:{XX}:expiry` is a sorted set of the `HEX` of that slot's records scored by
 //!   `expires_at`, so that [`SessionStore::purge_expired`] finds expired records without
 //!   scanning.
+//! - `PREFIX:{XX}:p:<hex of the principal>` is the set of the `HEX` of that slot's records
+//!   whose principal it is (the hash keeps the record's `principal` too), changed by the
+//!   same script as the record; [`SessionStore::sessions_of`] reads the principal's set in
+//!   every slot (one pipelined round trip) and checks each record.
 //!
 //! # Atomicity
 //!
@@ -57,59 +61,104 @@ use session_spec::RedisBackend;
 use super::{OpenOptions, Record, Result, Rotation, SessionStore, StoreError, StoreKey};
 use crate::time::Timestamp;
 
-/// Creates the record unless its key exists; adds it to the slot's expiry index.
-/// KEYS: record, index. ARGV: payload, expires_at, hex. Returns 1 when created, 0 when the
-/// key was taken.
-const CREATE: &str = r"
+/// The Lua helpers of the principal index: the set of a principal's records in one slot
+/// is `PREFIX:{XX}:p:<hex of the principal>` (the record keys' start, then `p:`), in the
+/// records' slot, so every script touches one slot only; `reindex` moves a record's hex
+/// from its old principal's set (read from the hash) to the new one's (`''`: none).
+macro_rules! with_index {
+    ($body:literal) => {
+        concat!(
+            r"
+local function pkey(start, p)
+  return start .. 'p:' .. (string.gsub(p, '.', function(c) return string.format('%02x', string.byte(c)) end))
+end
+local function reindex(record, start, hex, new)
+  local old = redis.call('HGET', record, 'principal')
+  if old and old ~= '' and old ~= new then redis.call('SREM', pkey(start, old), hex) end
+  if new ~= '' then redis.call('SADD', pkey(start, new), hex) end
+end
+",
+            $body
+        )
+    };
+}
+
+/// Creates the record unless its key exists; adds it to the slot's expiry index and to
+/// its principal's set. KEYS: record, index. ARGV: payload, expires_at, hex, start,
+/// principal (`''`: none). Returns 1 when created, 0 when the key was taken.
+const CREATE: &str = with_index!(
+    r"
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-redis.call('HSET', KEYS[1], 'payload', ARGV[1], 'expires_at', ARGV[2], 'version', 1)
+reindex(KEYS[1], ARGV[4], ARGV[3], ARGV[5])
+redis.call('HSET', KEYS[1], 'payload', ARGV[1], 'expires_at', ARGV[2], 'version', 1, 'principal', ARGV[5])
 redis.call('ZADD', KEYS[2], ARGV[2], ARGV[3])
 return 1
-";
+"
+);
+
+/// Deletes the record and its index entries. KEYS: record, index. ARGV: hex, start.
+const DELETE: &str = with_index!(
+    r"
+reindex(KEYS[1], ARGV[2], ARGV[1], '')
+redis.call('DEL', KEYS[1])
+redis.call('ZREM', KEYS[2], ARGV[1])
+return 1
+"
+);
 
 /// Replaces the record when its stored version is ARGV[3].
-/// KEYS: record, index. ARGV: payload, expires_at, version, hex. Returns the new version,
-/// -1 when the record is gone, -2 on a version conflict.
-const SAVE: &str = r"
+/// KEYS: record, index. ARGV: payload, expires_at, version, hex, start, principal.
+/// Returns the new version, -1 when the record is gone, -2 on a version conflict.
+const SAVE: &str = with_index!(
+    r"
 local current = redis.call('HGET', KEYS[1], 'version')
 if not current then return -1 end
 if current ~= ARGV[3] then return -2 end
 local next = tonumber(current) + 1
-redis.call('HSET', KEYS[1], 'payload', ARGV[1], 'expires_at', ARGV[2], 'version', next)
+reindex(KEYS[1], ARGV[5], ARGV[4], ARGV[6])
+redis.call('HSET', KEYS[1], 'payload', ARGV[1], 'expires_at', ARGV[2], 'version', next, 'principal', ARGV[6])
 redis.call('ZADD', KEYS[2], ARGV[2], ARGV[4])
 return next
-";
+"
+);
 
 /// The rotation step on the old record: when it is at version ARGV[1], replaces it (if
 /// ARGV[2] is `1`, by payload ARGV[3] expiring at ARGV[4]) or deletes it.
-/// KEYS: record, index. ARGV[5]: hex. Returns 1 when done, -1 when the record is gone, -2
-/// on a version conflict.
-const REPLACE: &str = r"
+/// KEYS: record, index. ARGV[5]: hex, ARGV[6]: start, ARGV[7]: the kept record's
+/// principal. Returns 1 when done, -1 when the record is gone, -2 on a version conflict.
+const REPLACE: &str = with_index!(
+    r"
 local current = redis.call('HGET', KEYS[1], 'version')
 if not current then return -1 end
 if current ~= ARGV[1] then return -2 end
 if ARGV[2] == '1' then
-  redis.call('HSET', KEYS[1], 'payload', ARGV[3], 'expires_at', ARGV[4], 'version', tonumber(current) + 1)
+  reindex(KEYS[1], ARGV[6], ARGV[5], ARGV[7])
+  redis.call('HSET', KEYS[1], 'payload', ARGV[3], 'expires_at', ARGV[4], 'version', tonumber(current) + 1, 'principal', ARGV[7])
   redis.call('ZADD', KEYS[2], ARGV[4], ARGV[5])
 else
+  reindex(KEYS[1], ARGV[6], ARGV[5], '')
   redis.call('DEL', KEYS[1])
   redis.call('ZREM', KEYS[2], ARGV[5])
 end
 return 1
-";
+"
+);
 
 /// Deletes every record of one slot whose expiry is at or before ARGV[1]; returns how
 /// many. KEYS: index. ARGV[2]: the record keys' start (`PREFIX:{XX}:`), so every key the
 /// script touches lies in the index's slot.
-const PURGE: &str = r"
+const PURGE: &str = with_index!(
+    r"
 local expired = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
 local removed = 0
 for _, hex in ipairs(expired) do
+  reindex(ARGV[2] .. hex, ARGV[2], hex, '')
   removed = removed + redis.call('DEL', ARGV[2] .. hex)
   redis.call('ZREM', KEYS[1], hex)
 end
 return removed
-";
+"
+);
 
 /// How long connecting, and each reply, may take before the operation fails with
 /// [`StoreError::Unavailable`].
@@ -138,6 +187,7 @@ pub struct RedisStore {
     prefix: String,
     max_payload: usize,
     create: Script,
+    delete: Script,
     save: Script,
     replace: Script,
     purge: Script,
@@ -185,6 +235,7 @@ impl RedisStore {
             prefix: prefix.to_owned(),
             max_payload: 1 << 20,
             create: Script::new(CREATE),
+            delete: Script::new(DELETE),
             save: Script::new(SAVE),
             replace: Script::new(REPLACE),
             purge: Script::new(PURGE),
@@ -301,6 +352,13 @@ impl RedisStore {
             .arg(payload)
             .arg(expires_at)
             .arg(old.to_hex())
+            .arg(self.records_start(old))
+            .arg(
+                rotation
+                    .keep_old
+                    .and_then(|r| r.principal.as_deref())
+                    .unwrap_or(""),
+            )
             .invoke_async(&mut con)
             .await;
         match outcome {
@@ -327,6 +385,8 @@ impl SessionStore for RedisStore {
             .arg(record.payload.as_slice())
             .arg(record.expires_at.0)
             .arg(key.to_hex())
+            .arg(self.records_start(key))
+            .arg(record.principal.as_deref().unwrap_or(""))
             .invoke_async(&mut con)
             .await;
         match created {
@@ -338,21 +398,22 @@ impl SessionStore for RedisStore {
 
     async fn load(&self, key: &StoreKey, now: Timestamp) -> Result<Option<Record>> {
         let (generation, mut con) = self.connection().await?;
-        let fields: std::result::Result<(Option<Vec<u8>>, Option<i64>, Option<u64>), _> =
-            redis::cmd("HMGET")
-                .arg(self.record_key(key))
-                .arg("payload")
-                .arg("expires_at")
-                .arg("version")
-                .query_async(&mut con)
-                .await;
+        type Fields = (Option<Vec<u8>>, Option<i64>, Option<u64>, Option<String>);
+        let fields: std::result::Result<Fields, _> = redis::cmd("HMGET")
+            .arg(self.record_key(key))
+            .arg("payload")
+            .arg("expires_at")
+            .arg("version")
+            .arg("principal")
+            .query_async(&mut con)
+            .await;
         let fields = match fields {
             Ok(fields) => fields,
             Err(e) => return Err(self.failed(e, generation).await),
         };
         match fields {
-            (None, None, None) => Ok(None),
-            (Some(payload), Some(expires_at), Some(version)) => {
+            (None, None, None, _) => Ok(None),
+            (Some(payload), Some(expires_at), Some(version), principal) => {
                 let expires_at = Timestamp(expires_at);
                 if expires_at <= now {
                     return Ok(None);
@@ -361,6 +422,7 @@ impl SessionStore for RedisStore {
                     payload,
                     expires_at,
                     version,
+                    principal: principal.filter(|p| !p.is_empty()),
                 }))
             }
             _ => Err(StoreError::Corrupt(format!(
@@ -381,6 +443,8 @@ impl SessionStore for RedisStore {
             .arg(record.expires_at.0)
             .arg(record.version)
             .arg(key.to_hex())
+            .arg(self.records_start(key))
+            .arg(record.principal.as_deref().unwrap_or(""))
             .invoke_async(&mut con)
             .await;
         match outcome {
@@ -424,19 +488,16 @@ impl SessionStore for RedisStore {
 
     async fn delete(&self, key: &StoreKey) -> Result<()> {
         let (generation, mut con) = self.connection().await?;
-        let done = redis::pipe()
-            .atomic()
-            .cmd("DEL")
-            .arg(self.record_key(key))
-            .ignore()
-            .cmd("ZREM")
-            .arg(self.index_key(key))
+        let done: std::result::Result<i64, _> = self
+            .delete
+            .key(self.record_key(key))
+            .key(self.index_key(key))
             .arg(key.to_hex())
-            .ignore()
-            .query_async::<()>(&mut con)
+            .arg(self.records_start(key))
+            .invoke_async(&mut con)
             .await;
         match done {
-            Ok(()) => Ok(()),
+            Ok(_) => Ok(()),
             Err(e) => Err(self.failed(e, generation).await),
         }
     }
@@ -461,6 +522,55 @@ impl SessionStore for RedisStore {
         }
         Ok(removed)
     }
+
+    fn indexes_principals(&self) -> bool {
+        true
+    }
+
+    /// The principal's set in every slot (one pipelined round trip), then each member
+    /// loaded and checked.
+    async fn sessions_of(
+        &self,
+        principal: &str,
+        now: Timestamp,
+    ) -> Result<Vec<(StoreKey, Record)>> {
+        let hex: String = principal.bytes().map(|b| format!("{b:02x}")).collect();
+        let (generation, mut con) = self.connection().await?;
+        let mut pipe = redis::pipe();
+        for byte in 0..=u8::MAX {
+            let slot = StoreKey([byte; 32]);
+            pipe.cmd("SMEMBERS")
+                .arg(format!("{}p:{hex}", self.records_start(&slot)));
+        }
+        let sets: Vec<Vec<String>> = match pipe.query_async(&mut con).await {
+            Ok(sets) => sets,
+            Err(e) => return Err(self.failed(e, generation).await),
+        };
+        let mut out = Vec::new();
+        for member in sets.into_iter().flatten() {
+            let Some(key) = parse_hex(&member) else {
+                continue;
+            };
+            if let Some(record) = self.load(&key, now).await? {
+                if record.principal.as_deref() == Some(principal) {
+                    out.push((key, record));
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// A record key from its 64 hex digits.
+fn parse_hex(hex: &str) -> Option<StoreKey> {
+    if hex.len() != 64 || !hex.is_ascii() {
+        return None;
+    }
+    let mut key = [0u8; 32];
+    for (i, byte) in key.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).ok()?;
+    }
+    Some(StoreKey(key))
 }
 
 #[cfg(test)]

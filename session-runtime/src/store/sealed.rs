@@ -47,7 +47,7 @@ use crate::time::Timestamp;
 /// let inner = Arc::new(MemoryStore::new());
 /// let store = SealedStore::new(inner.clone(), Arc::new(KeySealer::new(Keys::generate())));
 /// let key = StoreKey([7; 32]);
-/// let record = Record { payload: b"{\"user\":\"ada\"}".to_vec(), expires_at: Timestamp(100), version: 1 };
+/// let record = Record { payload: b"{\"user\":\"ada\"}".to_vec(), expires_at: Timestamp(100), version: 1, principal: None };
 /// store.create(&key, &record).await.unwrap();
 /// // The inner store holds ciphertext; the sealed store gives the payload back.
 /// let raw = inner.load(&key, Timestamp(0)).await.unwrap().unwrap();
@@ -81,6 +81,7 @@ impl<S: SessionStore + ?Sized> SealedStore<S> {
             payload,
             expires_at: record.expires_at,
             version: record.version,
+            principal: record.principal.clone(),
         })
     }
 }
@@ -145,5 +146,25 @@ impl<S: SessionStore + ?Sized> SessionStore for SealedStore<S> {
 
     async fn purge_expired(&self, now: Timestamp) -> Result<u64> {
         self.inner.purge_expired(now).await
+    }
+
+    fn indexes_principals(&self) -> bool {
+        self.inner.indexes_principals()
+    }
+
+    /// The principal stays in clear beside the sealed payload (the index needs it).
+    async fn sessions_of(
+        &self,
+        principal: &str,
+        now: Timestamp,
+    ) -> Result<Vec<(StoreKey, Record)>> {
+        let mut out = self.inner.sessions_of(principal, now).await?;
+        for (key, record) in &mut out {
+            record.payload = self.sealer.open(
+                &record.payload,
+                &aad(key, record.version, record.expires_at),
+            )?;
+        }
+        Ok(out)
     }
 }

@@ -555,6 +555,7 @@ mod at_rest {
             payload: PAYLOAD.to_vec(),
             expires_at: Timestamp(2_000),
             version: 0,
+            principal: None,
         };
         let store = open(Keys::single(old.clone()));
         store.create(&key, &record).await.unwrap();

@@ -264,6 +264,7 @@ fn records_and_ids_of_the_previous_format_still_load() {
             payload: payload.into_bytes(),
             expires_at: Timestamp(NOW + 3600),
             version: 1,
+            principal: None,
         };
         store.create(&id.store_key(), &record).await.unwrap();
         let cookie = format!("session={}", old_id());

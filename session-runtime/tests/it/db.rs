@@ -59,6 +59,7 @@ pub(crate) fn rec(payload: &[u8], expires_at: Timestamp, version: u64) -> Record
         payload: payload.to_vec(),
         expires_at,
         version,
+        principal: None,
     }
 }
 

@@ -89,6 +89,7 @@ async fn file_store_never_follows_a_symlink_inside_its_directory() {
         payload: b"{\"user\":\"ada\"}".to_vec(),
         expires_at: Timestamp(NOW.0 + 60),
         version: 0,
+        principal: None,
     };
     store.create(&real, &record).await.unwrap();
     let linked = StoreKey([2; 32]);
@@ -277,6 +278,7 @@ async fn purge_skips_entries_it_cannot_read_and_removes_the_expired_rest() {
             payload: b"{}".to_vec(),
             expires_at: Timestamp(NOW.0 - 1),
             version: 0,
+            principal: None,
         };
         store
             .create(&StoreKey([0xa0 + i; 32]), &record)

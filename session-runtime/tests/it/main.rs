@@ -1,5 +1,6 @@
 //! The session runtime's integration tests: one binary, one module per topic.
 
+mod active;
 mod codec;
 mod compact;
 mod config;

@@ -255,6 +255,7 @@ async fn open_from_settings() {
         payload: b"{\"user\":\"opened-secret\"}".to_vec(),
         expires_at: now.add_seconds(60),
         version: 0,
+        principal: None,
     };
     store.create(&key, &record).await.unwrap();
     assert_eq!(

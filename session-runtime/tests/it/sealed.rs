@@ -193,6 +193,7 @@ async fn sealed_payload_is_bound_to_key_version_and_expiry() {
         payload: b"{}".to_vec(),
         expires_at: Timestamp(1000),
         version: 0,
+        principal: None,
     };
     store.create(&k1, &record).await.unwrap();
     let v2 = store

@@ -38,7 +38,11 @@ pub(crate) fn expr(settings: &Settings) -> TokenStream {
         cookie_mode,
         backend,
         keys,
+        principal,
+        revocation_store,
     } = settings;
+    let principal = option(principal.as_deref().map(string));
+    let revocation_store = option(revocation_store.as_ref().map(backend_expr));
     let cookie_name = string(cookie_name);
     let same_site = {
         let p = spec_path("SameSite");
@@ -108,6 +112,8 @@ pub(crate) fn expr(settings: &Settings) -> TokenStream {
             cookie_mode: #cookie_mode,
             backend: #backend,
             keys: #keys,
+            principal: #principal,
+            revocation_store: #revocation_store,
         }
     }
 }

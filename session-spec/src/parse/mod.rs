@@ -93,6 +93,8 @@ pub const SESSION_KEYS: &[&str] = &[
     "cookie_mode",
     "backend",
     "keys",
+    "principal",
+    "revocation_store",
 ];
 /// The keys of `[session.keys]`.
 pub const KEYS_KEYS: &[&str] = &["env", "fallback_env", "file"];

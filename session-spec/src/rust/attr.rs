@@ -166,7 +166,13 @@ fn container_item(
         }
         symbol::ROTATION_GRACE => typed::<Lifetime>(cx, meta, sym).map(|v| s.rotation_grace = v),
         symbol::COOKIE_MODE => typed::<CookieMode>(cx, meta, sym).map(|v| s.cookie_mode = v),
-        symbol::BACKEND => backend(cx, nested, meta).map(|v| s.backend = v),
+        symbol::BACKEND => backend(cx, nested, meta, sym).map(|v| s.backend = v),
+        symbol::PRINCIPAL => value(cx, meta, sym)
+            .and_then(|e| str_of(cx, sym, e))
+            .map(|v| s.principal = Some(v)),
+        symbol::REVOCATION_STORE => {
+            backend(cx, nested, meta, sym).map(|v| s.revocation_store = Some(v))
+        }
         symbol::KEYS => keys(cx, nested, meta).map(|v| s.keys = v),
         _ => None,
     };

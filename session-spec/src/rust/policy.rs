@@ -26,9 +26,14 @@ pub(super) fn literal_secret_message(name: &str) -> String {
     )
 }
 
-/// `backend = "memory"` or `backend(type = "file", dir = "...", encrypt)`.
-pub(super) fn backend(cx: &Ctxt, nested: &mut Nested<'_>, meta: &Meta) -> Option<Backend> {
-    let sym = symbol::BACKEND;
+/// `backend = "memory"` or `backend(type = "file", dir = "...", encrypt)`; the same forms
+/// for `revocation_store` (`sym`).
+pub(super) fn backend(
+    cx: &Ctxt,
+    nested: &mut Nested<'_>,
+    meta: &Meta,
+    sym: Symbol,
+) -> Option<Backend> {
     let json = match meta {
         Meta::NameValue(nv) => {
             let ty = str_of(cx, sym, &nv.value)?;

@@ -96,6 +96,10 @@ pub const COOKIE_MODE: Symbol = Symbol("cookie_mode");
 pub const BACKEND: Symbol = Symbol("backend");
 /// `keys(env = "...", fallback_env = [...], file = "...")`
 pub const KEYS: Symbol = Symbol("keys");
+/// `principal = "user"`
+pub const PRINCIPAL: Symbol = Symbol("principal");
+/// `revocation_store = "memory"` or `revocation_store(type = "file", dir = "...")`
+pub const REVOCATION_STORE: Symbol = Symbol("revocation_store");
 
 /// Every container key, for "did you mean" suggestions.
 pub const CONTAINER: &[Symbol] = &[
@@ -118,6 +122,8 @@ pub const CONTAINER: &[Symbol] = &[
     COOKIE_MODE,
     BACKEND,
     KEYS,
+    PRINCIPAL,
+    REVOCATION_STORE,
 ];
 
 /// Nexios' names (and `httponly`) and the key each one stands for: the one table of

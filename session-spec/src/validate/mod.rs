@@ -63,6 +63,7 @@ pub fn validate(schema: &Schema) -> Vec<Diagnostic> {
     cx.check_settings();
     cx.check_enums();
     cx.check_fields();
+    cx.check_principal();
     cx.check_cookie_budget();
     cx.out
 }

@@ -244,3 +244,101 @@ impl Cx<'_> {
         self.push(d);
     }
 }
+
+impl Cx<'_> {
+    /// The declared principal (whose session it is) must name a field the stores can index
+    /// (a string or an integer, optional for anonymous sessions), and the backend must be
+    /// able to end its sessions: the cookie backend keeps no server state, so it needs a
+    /// revocation store; a revocation store anywhere else would never be consulted.
+    pub(super) fn check_principal(&mut self) {
+        let settings = &self.schema.settings;
+        let Some(principal) = &settings.principal else {
+            if settings.revocation_store.is_some() {
+                let d = Diagnostic::error(
+                    "`revocation_store` without a `principal`: it keeps a time per principal, and none is declared",
+                    self.settings_origin("revocation_store"),
+                )
+                .with_help("name the field that says whose session it is, e.g. `principal = \"user\"`");
+                self.push(d);
+            }
+            return;
+        };
+        match self.schema.field_by_key(principal) {
+            None => {
+                let keys: Vec<&str> = self.schema.fields.iter().map(|f| f.key.as_str()).collect();
+                let mut d = Diagnostic::error(
+                    format!("`principal` names no field: there is no field `{principal}`"),
+                    self.settings_origin("principal"),
+                )
+                .with_label("unknown field");
+                #[cfg(any(feature = "parse", feature = "derive"))]
+                let near = crate::suggest::nearest(principal, keys.iter().copied());
+                #[cfg(not(any(feature = "parse", feature = "derive")))]
+                let near: Option<&str> = None;
+                d = match near {
+                    Some(s) => d.with_help(format!("did you mean `\"{s}\"`?")),
+                    None if keys.is_empty() => d.with_help(
+                        "declare the field first, e.g. `[fields.user]` with `type = \"Option<String>\"`",
+                    ),
+                    None => d.with_help(format!("expected one of {}", super::backticked(&keys))),
+                };
+                self.push(d);
+            }
+            Some(f) if !indexable(&f.ty.value) => {
+                let d = Diagnostic::error(
+                    format!(
+                        "the principal field `{}` has type `{}`: the session index needs a string or an integer, optionally in `Option`",
+                        f.name,
+                        f.ty.value.to_rust()
+                    ),
+                    self.settings_origin("principal"),
+                )
+                .with_label("cannot be indexed")
+                .with_secondary(f.ty.origin.clone(), "the type is declared here");
+                self.push(d);
+            }
+            Some(_) => {}
+        }
+        match &settings.revocation_store {
+            None if settings.backend == Backend::Cookie => {
+                let d = Diagnostic::error(
+                    "a `principal` on the cookie backend needs a `revocation_store`: the cookie backend keeps no server state, so it can neither list nor end a principal's sessions without one",
+                    self.settings_origin("principal"),
+                )
+                .with_label("cannot be ended")
+                .with_help(
+                    "add `revocation_store = { type = \"file\", dir = \"/var/lib/myapp/revoked\" }` (any server-side backend; it keeps a \"not valid before\" time per principal), or use a server-side `backend`",
+                );
+                self.push(d);
+            }
+            Some(Backend::Cookie) => {
+                let d = Diagnostic::error(
+                    "`revocation_store` must be a server-side backend, not `cookie`",
+                    self.settings_origin("revocation_store"),
+                )
+                .with_help("use `\"memory\"`, a file directory or a database");
+                self.push(d);
+            }
+            Some(_) if settings.backend != Backend::Cookie => {
+                let d = Diagnostic::error(
+                    "`revocation_store` is for the cookie backend only: a server-side backend ends sessions in its own index",
+                    self.settings_origin("revocation_store"),
+                )
+                .with_label("never consulted")
+                .with_help("remove `revocation_store`");
+                self.push(d);
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Whether the session index can key on a field of this type.
+fn indexable(ty: &crate::ir::FieldType) -> bool {
+    use crate::ir::FieldType;
+    match ty {
+        FieldType::String | FieldType::Int(_) => true,
+        FieldType::Option(t) => matches!(**t, FieldType::String | FieldType::Int(_)),
+        _ => false,
+    }
+}

@@ -51,3 +51,16 @@ fn colour_is_optional() {
     assert!(d.render(true).contains("\x1b["));
     assert!(!d.to_string().contains('\x1b'));
 }
+
+#[test]
+fn a_principal_with_a_revocation_store_is_accepted() {
+    let spec = "name = \"Shop\"\n\n[session]\nprincipal = \"user\"\n\
+                revocation_store = { type = \"file\", dir = \"/var/lib/shop/revoked\" }\n\n\
+                [fields.user]\ntype = \"Option<String>\"\nmax_length = 64\n";
+    let schema = parse_str(spec, "s.toml").unwrap();
+    assert_eq!(schema.settings.principal.as_deref(), Some("user"));
+    assert!(matches!(
+        schema.settings.revocation_store,
+        Some(session_spec::settings::Backend::File { .. })
+    ));
+}

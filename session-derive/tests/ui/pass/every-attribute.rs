@@ -29,6 +29,7 @@ mod auth {
 #[session(absolute_timeout = "1d", rotation_interval = "30m", cookie_mode = "signed")]
 #[session(backend(type = "file", dir = "/tmp/everything-sessions", encrypt))]
 #[session(keys(env = "EVERYTHING_KEY", fallback_env = ["EVERYTHING_OLD_KEY"]))]
+#[session(principal = "user")]
 pub struct Everything {
     /// Who is signed in.
     #[session(key = "user", min_length = 2, max_length = 16, pattern = "[a-z]+")]
@@ -63,6 +64,7 @@ fn main() {
     assert_eq!(s.absolute_timeout, Some(Lifetime::from_minutes(1440)));
     assert_eq!(s.cookie_mode, CookieMode::Signed);
     assert!(matches!(s.backend, Backend::File { encrypt: true, .. }));
+    assert_eq!(s.principal.as_deref(), Some("user"));
     assert_eq!(s.keys.fallback_env, ["EVERYTHING_OLD_KEY"]);
     assert_eq!(Everything::KEYS[0], "user");
     assert_eq!(Everything::SENSITIVE, ["token"]);

@@ -922,6 +922,7 @@ async fn crash_writer_child() {
                         payload: crash_payload(1),
                         expires_at: Timestamp(NOW.0 + 60),
                         version: 0,
+                        principal: None,
                     },
                 )
                 .await
@@ -939,6 +940,7 @@ async fn crash_writer_child() {
                     payload: crash_payload(next),
                     expires_at: current.expires_at,
                     version: current.version,
+                    principal: None,
                 },
             )
             .await
@@ -947,6 +949,7 @@ async fn crash_writer_child() {
             payload: crash_payload(next),
             expires_at: current.expires_at,
             version,
+            principal: None,
         };
         writes += 1;
     }
@@ -970,6 +973,7 @@ async fn a_killed_writer_leaves_the_old_or_the_new_version() {
                 payload: crash_payload(1),
                 expires_at: Timestamp(NOW.0 + 60),
                 version: 0,
+                principal: None,
             },
         )
         .await

@@ -65,6 +65,7 @@ fn two_processes_lose_no_update() {
                 payload: b"0".to_vec(),
                 expires_at: Timestamp(NOW.0 + 3600),
                 version: 0,
+                principal: None,
             },
         ))
         .unwrap();

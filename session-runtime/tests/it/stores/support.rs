@@ -74,6 +74,16 @@ impl SessionStore for TempFileStore {
     async fn purge_expired(&self, now: Timestamp) -> Result<u64, StoreError> {
         self.store.purge_expired(now).await
     }
+    fn indexes_principals(&self) -> bool {
+        self.store.indexes_principals()
+    }
+    async fn sessions_of(
+        &self,
+        principal: &str,
+        now: Timestamp,
+    ) -> Result<Vec<(StoreKey, Record)>, StoreError> {
+        self.store.sessions_of(principal, now).await
+    }
 }
 
 /// AES-256-GCM with a random nonce prepended, the shape of the codec's sealing.
@@ -155,5 +165,6 @@ pub(crate) fn record(payload: &[u8], expires_at: i64) -> Record {
         payload: payload.to_vec(),
         expires_at: Timestamp(expires_at),
         version: 0,
+        principal: None,
     }
 }

@@ -1,0 +1,257 @@
+//! Active sessions: a principal's sessions listed and ended through the manager, with two
+//! clients of one user, on every indexing store; an ended session never comes back.
+
+use std::sync::Arc;
+
+use session_runtime::manager::SessionHandle;
+use session_runtime::store::{MemoryStore, SessionStore};
+use session_runtime::{MockClock, Session, SessionManager, Settings, StoreError, Timestamp};
+
+use crate::stores::support::TempFileStore;
+use crate::support::{T0, settings, value_of};
+
+fn with_principal() -> Settings {
+    Settings {
+        principal: Some("user".to_owned()),
+        ..settings()
+    }
+}
+
+/// One browser: its cookie, and a request helper.
+struct Client {
+    jar: Option<String>,
+}
+
+impl Client {
+    fn new() -> Self {
+        Self { jar: None }
+    }
+
+    async fn load(&self, m: &SessionManager) -> Session {
+        let header = self
+            .jar
+            .as_ref()
+            .map(|v| format!("{}={v}", m.cookie_name()));
+        m.load(header.as_deref()).await.expect("load")
+    }
+
+    async fn commit(&mut self, m: &SessionManager, s: &Session) {
+        for c in m.commit(s, false).await.expect("commit") {
+            let v = value_of(&c);
+            self.jar = (!v.is_empty() && !c.contains("Max-Age=0;")).then(|| v.to_owned());
+        }
+    }
+
+    async fn login(&mut self, m: &SessionManager, user: &str, device: &str) {
+        let s = self.load(m).await;
+        s.set("user", user).unwrap();
+        s.set("device", device).unwrap();
+        s.cycle();
+        self.commit(m, &s).await;
+    }
+
+    /// The user this client's next request sees (`None`: anonymous).
+    async fn user(&self, m: &SessionManager) -> Option<String> {
+        self.load(m).await.get::<String>("user")
+    }
+}
+
+fn manager(store: Arc<dyn SessionStore>, clock: &MockClock) -> SessionManager {
+    SessionManager::with_store(with_principal(), store)
+        .unwrap()
+        .with_clock(Arc::new(clock.clone()))
+}
+
+async fn two_clients_one_ends_the_other(store: Arc<dyn SessionStore>) {
+    let clock = MockClock::new(Timestamp(T0));
+    let m = manager(store, &clock);
+    let (mut laptop, mut phone, mut other) = (Client::new(), Client::new(), Client::new());
+    laptop.login(&m, "ada", "laptop").await;
+    clock.advance(60);
+    phone.login(&m, "ada", "phone").await;
+    other.login(&m, "bob", "tablet").await;
+
+    let current = laptop.load(&m).await;
+    let listed = m
+        .sessions_of("ada", Some(&current), &["device"])
+        .await
+        .unwrap();
+    assert_eq!(listed.len(), 2, "{listed:?}");
+    assert!(
+        listed[0].current && !listed[1].current,
+        "oldest first, the laptop's marked"
+    );
+    assert_eq!(listed[1].fields["device"], "phone");
+    assert_eq!(listed[0].created_at, Timestamp(T0));
+    assert!(listed[1].expires_at > listed[1].last_seen);
+    // The handle is not the id, nor its store key.
+    let phone_id = phone.jar.clone().unwrap();
+    assert!(!listed[1].handle.as_str().contains(&phone_id));
+
+    assert!(m.end_session_of("ada", &listed[1].handle).await.unwrap());
+    assert_eq!(phone.user(&m).await, None, "the ended session is anonymous");
+    assert_eq!(laptop.user(&m).await.as_deref(), Some("ada"));
+    assert_eq!(
+        other.user(&m).await.as_deref(),
+        Some("bob"),
+        "another user's is untouched"
+    );
+    // A handle works only once, and only for its own principal.
+    assert!(!m.end_session_of("ada", &listed[1].handle).await.unwrap());
+    let bobs = m.sessions_of("bob", None, &[]).await.unwrap();
+    assert!(!m.end_session_of("ada", &bobs[0].handle).await.unwrap());
+    assert_eq!(other.user(&m).await.as_deref(), Some("bob"));
+}
+
+/// A request of the ended session still in flight commits after the end: its write fails
+/// (or is dropped), and the session stays ended.
+async fn an_ended_session_never_comes_back(store: Arc<dyn SessionStore>) {
+    let clock = MockClock::new(Timestamp(T0));
+    let m = manager(store, &clock);
+    let (mut laptop, mut phone) = (Client::new(), Client::new());
+    laptop.login(&m, "ada", "laptop").await;
+    phone.login(&m, "ada", "phone").await;
+
+    let in_flight = phone.load(&m).await;
+    in_flight.set("cart", &3).unwrap();
+    let current = laptop.load(&m).await;
+    assert_eq!(m.end_other_sessions(&current).await.unwrap(), 1);
+    let late = m.commit(&in_flight, false).await;
+    assert!(
+        matches!(
+            late,
+            Err(session_runtime::Error::Store(StoreError::NotFound))
+        ),
+        "{late:?}"
+    );
+    assert_eq!(phone.user(&m).await, None);
+    assert!(m.sessions_of("ada", None, &[]).await.unwrap().len() == 1);
+
+    // A session that rotates (a privilege change) just before "end all" is ended under
+    // its new id too.
+    phone.login(&m, "ada", "phone").await;
+    let s = phone.load(&m).await;
+    s.cycle();
+    phone.commit(&m, &s).await;
+    assert_eq!(m.end_all_sessions("ada").await.unwrap(), 2);
+    assert_eq!(phone.user(&m).await, None);
+    assert_eq!(laptop.user(&m).await, None);
+    assert!(m.sessions_of("ada", None, &[]).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn memory_two_clients_one_ends_the_other() {
+    two_clients_one_ends_the_other(Arc::new(MemoryStore::new())).await;
+    an_ended_session_never_comes_back(Arc::new(MemoryStore::new())).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn file_two_clients_one_ends_the_other() {
+    two_clients_one_ends_the_other(Arc::new(TempFileStore::new())).await;
+    an_ended_session_never_comes_back(Arc::new(TempFileStore::new())).await;
+}
+
+#[tokio::test]
+async fn a_logout_leaves_the_index() {
+    let clock = MockClock::new(Timestamp(T0));
+    let m = manager(Arc::new(MemoryStore::new()), &clock);
+    let mut c = Client::new();
+    c.login(&m, "ada", "laptop").await;
+    assert_eq!(m.sessions_of("ada", None, &[]).await.unwrap().len(), 1);
+    let s = c.load(&m).await;
+    s.delete("user");
+    c.commit(&m, &s).await;
+    assert!(m.sessions_of("ada", None, &[]).await.unwrap().is_empty());
+    let s = c.load(&m).await;
+    s.destroy();
+    c.commit(&m, &s).await;
+    assert!(c.jar.is_none());
+}
+
+#[test]
+fn handles_are_checked_when_read_back() {
+    assert!(SessionHandle::parse("").is_none());
+    assert!(SessionHandle::parse("0123456789ABCDEF0123456789abcdef").is_none());
+}
+
+#[tokio::test]
+async fn a_principal_needs_an_indexing_store_and_the_cookie_backend_cannot_list() {
+    let store = crate::support::CountingStore::new();
+    let refused = SessionManager::<session_runtime::Dynamic>::with_store(with_principal(), store);
+    assert!(
+        matches!(
+            refused,
+            Err(session_runtime::Error::Store(StoreError::Unsupported(_)))
+        ),
+        "{refused:?}"
+    );
+    let cookie: SessionManager =
+        SessionManager::cookie(settings(), session_runtime::keys::Keys::generate()).unwrap();
+    assert!(matches!(
+        cookie.sessions_of("ada", None, &[]).await,
+        Err(session_runtime::Error::Store(StoreError::Unsupported(_)))
+    ));
+}
+
+/// The cookie backend with a revocation store: the laptop ends every other session of
+/// its user; the phone's next request is anonymous, the laptop's cookie still works, and
+/// a request of the phone in flight cannot re-issue its cookie.
+#[tokio::test]
+async fn cookie_backend_with_a_revocation_store() {
+    let clock = MockClock::new(Timestamp(T0));
+    let settings = Settings {
+        revocation_store: Some(session_runtime::spec::Backend::Memory),
+        ..with_principal()
+    };
+    let m: SessionManager =
+        SessionManager::cookie(settings.clone(), session_runtime::keys::Keys::generate())
+            .unwrap()
+            .with_revocation_store(Arc::new(MemoryStore::new()))
+            .with_clock(Arc::new(clock.clone()));
+    let (mut laptop, mut phone, mut other) = (Client::new(), Client::new(), Client::new());
+    laptop.login(&m, "ada", "laptop").await;
+    phone.login(&m, "ada", "phone").await;
+    other.login(&m, "bob", "tablet").await;
+    let in_flight = phone.load(&m).await;
+
+    let current = laptop.load(&m).await;
+    m.end_other_sessions(&current).await.unwrap();
+    laptop.commit(&m, &current).await;
+    clock.advance(5);
+    assert_eq!(phone.user(&m).await, None, "the other cookie is refused");
+    assert_eq!(laptop.user(&m).await.as_deref(), Some("ada"));
+    assert_eq!(other.user(&m).await.as_deref(), Some("bob"));
+    // The phone's request in flight ends with a removal cookie, not a fresh one.
+    in_flight.set("cart", &1).unwrap();
+    in_flight.cycle();
+    let set = m.commit(&in_flight, false).await.unwrap();
+    assert!(set.len() == 1 && set[0].contains("Max-Age=0"), "{set:?}");
+    // Logging in again after the revocation works; "end all" ends every one.
+    phone.login(&m, "ada", "phone").await;
+    assert_eq!(phone.user(&m).await.as_deref(), Some("ada"));
+    m.end_all_sessions("ada").await.unwrap();
+    assert_eq!(phone.user(&m).await, None);
+    assert_eq!(laptop.user(&m).await, None);
+    assert_eq!(other.user(&m).await.as_deref(), Some("bob"));
+
+    // Without the store attached, the principal cannot be checked: loads fail loudly.
+    let detached: SessionManager =
+        SessionManager::cookie(settings, session_runtime::keys::Keys::generate()).unwrap();
+    let mut c = Client::new();
+    let s = c.load(&detached).await;
+    s.set("user", "ada").unwrap();
+    c.commit(&detached, &s).await;
+    let header = format!("session={}", c.jar.unwrap());
+    assert!(matches!(
+        detached.load(Some(header.as_str())).await,
+        Err(session_runtime::Error::Store(StoreError::Unsupported(_)))
+    ));
+    // And the cookie backend refuses a principal without a revocation store at all.
+    assert!(
+        SessionManager::<session_runtime::Dynamic>::cookie(
+            with_principal(),
+            session_runtime::keys::Keys::generate()
+        )
+        .is_err()
+    );
+}
