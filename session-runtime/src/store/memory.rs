@@ -21,7 +21,7 @@ use crate::time::Timestamp;
 /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
 /// let store = MemoryStore::new();
 /// let key = StoreKey([7; 32]);
-/// let record = Record { payload: b"{}".to_vec(), expires_at: Timestamp(100), version: 0, principal: record.principal.clone(), };
+/// let record = Record { payload: b"{}".to_vec(), expires_at: Timestamp(100), version: 0, principal: None };
 /// store.create(&key, &record).await.unwrap();
 /// assert!(matches!(store.create(&key, &record).await, Err(StoreError::Exists)));
 /// let loaded = store.load(&key, Timestamp(99)).await.unwrap().unwrap();
@@ -57,7 +57,7 @@ impl MemoryStore {
     /// use session_runtime::Timestamp;
     /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
     /// let store = MemoryStore::new().with_max_payload(4);
-    /// let record = Record { payload: vec![0; 5], expires_at: Timestamp(100), version: 0, principal: record.principal.clone(), };
+    /// let record = Record { payload: vec![0; 5], expires_at: Timestamp(100), version: 0, principal: None };
     /// let err = store.create(&StoreKey([1; 32]), &record).await.unwrap_err();
     /// assert!(matches!(err, StoreError::TooLarge { size: 5, max: 4 }));
     /// # });
