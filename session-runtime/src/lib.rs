@@ -104,7 +104,7 @@ pub use error::{Error, Result};
 #[cfg(feature = "axum")]
 pub use layer::SessionLayer;
 pub use manager::SessionManager;
-pub use schema::{Dynamic, Map, SessionSchema, ValidationErrors};
+pub use schema::{Dynamic, Map, SessionData, SessionSchema, ValidationErrors};
 pub use session::Session;
 pub use session_spec::rules::{Rule, ValidationError};
 pub use session_spec::{self as spec, Settings};

@@ -115,7 +115,7 @@ use crate::header::{self, CookiePolicy, MAX_COOKIE_SIZE};
 use crate::id::SessionId;
 use crate::keys::Keys;
 use crate::payload;
-use crate::schema::{Dynamic, Map, SessionSchema};
+use crate::schema::{Dynamic, SessionData, SessionSchema};
 use crate::session::{Inner, Limits, Loaded, Session, Times};
 use crate::store::{self, Record, SessionStore, Storage, StoreError};
 use crate::store::{Rotation, StoreKey};
@@ -482,7 +482,7 @@ impl<S: SessionSchema> SessionManager<S> {
         value: &str,
         now: Timestamp,
         refused: &mut Refused,
-    ) -> Option<Inner> {
+    ) -> Option<Inner<S::Data>> {
         let opened = match sealer.codec.open(&sealer.context, value) {
             Ok(opened) => opened,
             Err(e @ CodecError::UnknownKey(_)) => {
@@ -518,7 +518,7 @@ impl<S: SessionSchema> SessionManager<S> {
         id: SessionId,
         now: Timestamp,
         refused: &mut Refused,
-    ) -> Result<Option<Inner>> {
+    ) -> Result<Option<Inner<S::Data>>> {
         let record = match store.load(&id.store_key(), now).await {
             Ok(Some(record)) => record,
             Ok(None) => {
@@ -578,7 +578,7 @@ impl<S: SessionSchema> SessionManager<S> {
         id: SessionId,
         version: u64,
         now: Timestamp,
-    ) -> Result<Inner, Unusable> {
+    ) -> Result<Inner<S::Data>, Unusable> {
         let m = &*self.inner;
         if envelope.n.as_deref().is_some_and(|n| n != S::NAME) {
             tracing::warn!(
@@ -600,18 +600,21 @@ impl<S: SessionSchema> SessionManager<S> {
             return Err(Unusable::Expired);
         }
         let stored_version = envelope.s;
-        let mut data = envelope.d;
-        if let Err(errors) = S::upgrade(&mut data) {
-            let errors = loggable::<S>(&errors);
-            tracing::warn!(
-                schema = S::NAME,
-                stored_version,
-                version = S::VERSION,
-                %errors,
-                "session data no longer fits the schema; starting a fresh session"
-            );
-            return Err(Unusable::Unfit);
-        }
+        // Decoded and checked once: a typed schema's fields come out as their Rust values.
+        let data = match S::load(envelope.d) {
+            Ok(data) => data,
+            Err(errors) => {
+                let errors = loggable::<S>(&errors);
+                tracing::warn!(
+                    schema = S::NAME,
+                    stored_version,
+                    version = S::VERSION,
+                    %errors,
+                    "session data no longer fits the schema; starting a fresh session"
+                );
+                return Err(Unusable::Unfit);
+            }
+        };
         let mut inner = Inner::fresh(Arc::clone(&m.clock), m.limits);
         inner.data = data;
         inner.id = Some(id.clone());
@@ -718,7 +721,7 @@ impl<S: SessionSchema> SessionManager<S> {
     }
 
     /// Decides what a commit owes, under the handle's lock (no I/O).
-    fn plan(&self, inner: &Inner, now: Timestamp) -> Option<Plan> {
+    fn plan(&self, inner: &Inner<S::Data>, now: Timestamp) -> Option<Plan<S::Data>> {
         let m = &*self.inner;
         let limits = &m.limits;
         let settings = &m.settings;
@@ -809,12 +812,9 @@ impl<S: SessionSchema> SessionManager<S> {
         let envelope = payload::decode(&record.payload)
             .map_err(|e| StoreError::Corrupt(format!("session record: {e}")))?;
         let times = envelope.times();
-        let mut base = envelope.d;
-        if let Err(errors) = S::upgrade(&mut base) {
-            return Err(Error::Validation(errors));
-        }
+        let base = S::load(envelope.d).map_err(Error::Validation)?;
         let mut inner = session.lock();
-        if !inner.reads.unchanged(&inner.base(), &base) {
+        if !inner.reads.unchanged(inner.base().as_ref(), &base) {
             return Ok(Rebase::Conflict);
         }
         let mut data = base.clone();
@@ -837,7 +837,12 @@ impl<S: SessionSchema> SessionManager<S> {
         Ok(Rebase::Replayed)
     }
 
-    async fn write(&self, session: &Session<S>, w: Write, now: Timestamp) -> Result<Written> {
+    async fn write(
+        &self,
+        session: &Session<S>,
+        w: Write<S::Data>,
+        now: Timestamp,
+    ) -> Result<Written> {
         let m = &*self.inner;
         let deadline = w.times.deadline(&m.limits);
         let (loaded, value) = match &m.backend {
@@ -846,7 +851,7 @@ impl<S: SessionSchema> SessionManager<S> {
                     (Some(old), None) => old.id.clone(),
                     _ => new_id()?,
                 };
-                let plaintext = payload::encode(None, S::VERSION, Some(&id), &w.times, &w.data);
+                let plaintext = payload::encode(None, S::VERSION, Some(&id), &w.times, &w.data)?;
                 let size = m.cookie.name.len() + codec.codec.sealed_len(plaintext.len());
                 if size > MAX_COOKIE_SIZE {
                     return Err(Error::CookieTooLarge { size });
@@ -870,7 +875,8 @@ impl<S: SessionSchema> SessionManager<S> {
             }
             Backend::Store(store) => {
                 let store = store.as_ref();
-                let plaintext = payload::encode(Some(S::NAME), S::VERSION, None, &w.times, &w.data);
+                let plaintext =
+                    payload::encode(Some(S::NAME), S::VERSION, None, &w.times, &w.data)?;
                 let record = Record {
                     payload: plaintext,
                     expires_at: deadline,
@@ -1115,7 +1121,7 @@ async fn delete_key(store: &dyn SessionStore, key: &StoreKey) -> Result<()> {
 
 /// What a commit owes (one per commit, short-lived: the variants' sizes do not matter).
 #[allow(clippy::large_enum_variant)]
-enum Plan {
+enum Plan<D> {
     /// Send a removal cookie, ending the loaded session (`destroy`) and deleting an
     /// unusable record first, if any.
     Remove {
@@ -1123,10 +1129,10 @@ enum Plan {
         obsolete: Option<SessionId>,
     },
     /// Write the session (and send its cookie).
-    Write(Write),
+    Write(Write<D>),
 }
 
-struct Write {
+struct Write<D> {
     /// The session as loaded (`None`: a new session).
     old: Option<Loaded>,
     /// A session to end before the new one is created (destroy-then-set).
@@ -1138,7 +1144,7 @@ struct Write {
     /// The data changed (a lost compare-and-swap is then replayed or an error).
     changed: bool,
     times: Times,
-    data: Map,
+    data: D,
 }
 
 /// Validation errors as they may be logged: the message of a `sensitive` field (which can

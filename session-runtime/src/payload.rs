@@ -44,11 +44,12 @@
 //! data. Either way the timestamps sit inside the authenticated payload or the record, so
 //! the server, not the cookie's own attributes, decides when a session ends.
 
-use serde::Deserialize;
+use serde::ser::{self, Serialize};
+use serde::{Deserialize, Serializer};
 use serde_json::{Number, Value};
 
 use crate::id::SessionId;
-use crate::schema::Map;
+use crate::schema::{Map, SessionData};
 use crate::session::Times;
 use crate::time::Timestamp;
 
@@ -130,14 +131,14 @@ pub(crate) enum PayloadError {
 }
 
 /// Serializes a session in format 2.
-pub(crate) fn encode(
+pub(crate) fn encode<D: SessionData>(
     schema_name: Option<&str>,
     schema_version: u32,
     id: Option<&SessionId>,
     times: &Times,
-    data: &Map,
-) -> Vec<u8> {
-    let mut out = Vec::with_capacity(64 + data.len() * 16);
+    data: &D,
+) -> Result<Vec<u8>, serde_json::Error> {
+    let mut out = Vec::with_capacity(128);
     let (c, i, l, e) = (
         times.created_at.as_secs(),
         times.id_issued_at.as_secs(),
@@ -177,8 +178,8 @@ pub(crate) fn encode(
     if i != c {
         put_zigzag(&mut out, l.wrapping_sub(i));
     }
-    put_object(&mut out, data);
-    out
+    data.write(&mut ObjectWriter { out: &mut out })?;
+    Ok(out)
 }
 
 /// Deserializes a session of format 2 or 1.
@@ -340,6 +341,533 @@ fn put_number(out: &mut Vec<u8>, n: &Number) {
 
 /// Reads a format-2 payload, refusing anything malformed without panicking or allocating
 /// more than the input justifies.
+/// Writes a session's data as the payload's object (format 2, above): what
+/// [`SessionData::write`] is given. A typed schema's generated code writes its fields
+/// straight from their Rust values, in the bytes `serde_json::to_value` followed by the
+/// map's encoding would give (object keys may come in another order), so that a payload
+/// reads back as the same map.
+pub struct ObjectWriter<'a> {
+    out: &'a mut Vec<u8>,
+}
+
+impl ObjectWriter<'_> {
+    /// Writes a whole map (untyped data).
+    pub fn map(&mut self, map: &Map) {
+        put_object(self.out, map);
+    }
+
+    /// Starts the object: `count` entries follow.
+    pub fn count(&mut self, count: usize) {
+        put_varint(self.out, count as u64);
+    }
+
+    /// Writes one entry: its storage key, then its value.
+    ///
+    /// # Errors
+    /// The value cannot be represented in the JSON data model (a map key that is neither a
+    /// string nor an integer, an integer beyond 64 bits).
+    pub fn entry<T: Serialize + ?Sized>(
+        &mut self,
+        key: &str,
+        value: &T,
+    ) -> Result<(), serde_json::Error> {
+        put_str(self.out, key);
+        value.serialize(ValueWriter { out: self.out })
+    }
+}
+
+/// A `serde` serializer writing one value in the payload's tagged encoding, as
+/// `serde_json::to_value` would model it: `None` and unit as null, non-finite floats as
+/// null, unit variants as their name, other variants as a one-entry object, bytes as an
+/// array of numbers, map keys as strings (integers and chars written out).
+struct ValueWriter<'a> {
+    out: &'a mut Vec<u8>,
+}
+
+fn ser_error(message: &str) -> serde_json::Error {
+    ser::Error::custom(message)
+}
+
+impl<'a> ValueWriter<'a> {
+    fn uint(self, v: u64) -> Result<(), serde_json::Error> {
+        self.out.push(TAG_UINT);
+        put_varint(self.out, v);
+        Ok(())
+    }
+
+    fn int(self, v: i64) -> Result<(), serde_json::Error> {
+        if let Ok(u) = u64::try_from(v) {
+            return self.uint(u);
+        }
+        self.out.push(TAG_NEG);
+        put_varint(self.out, !(v as u64));
+        Ok(())
+    }
+
+    fn string(self, v: &str) -> Result<(), serde_json::Error> {
+        self.out.push(TAG_STRING);
+        put_str(self.out, v);
+        Ok(())
+    }
+
+    /// A one-entry object `{variant: ...}`: the start of a non-unit enum variant.
+    fn variant(self, variant: &str) -> Self {
+        self.out.push(TAG_OBJECT);
+        put_varint(self.out, 1);
+        put_str(self.out, variant);
+        self
+    }
+
+    /// A collection whose count is written when it ends (serde may not know it upfront).
+    fn collection(self, tag: u8) -> Collection<'a> {
+        self.out.push(tag);
+        let start = self.out.len();
+        Collection {
+            out: self.out,
+            start,
+            count: 0,
+        }
+    }
+}
+
+/// An array or object being written: its entries go to the end of `out`, its count is
+/// inserted at `start` when it ends.
+struct Collection<'a> {
+    out: &'a mut Vec<u8>,
+    start: usize,
+    count: u64,
+}
+
+impl Collection<'_> {
+    fn value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), serde_json::Error> {
+        self.count += 1;
+        value.serialize(ValueWriter { out: self.out })
+    }
+
+    fn key<T: Serialize + ?Sized>(&mut self, key: &T) -> Result<(), serde_json::Error> {
+        key.serialize(KeyWriter { out: self.out })
+    }
+
+    fn field<T: Serialize + ?Sized>(
+        &mut self,
+        key: &str,
+        value: &T,
+    ) -> Result<(), serde_json::Error> {
+        put_str(self.out, key);
+        self.value(value)
+    }
+
+    fn end(self) -> Result<(), serde_json::Error> {
+        let mut count = Vec::with_capacity(2);
+        put_varint(&mut count, self.count);
+        self.out.splice(self.start..self.start, count);
+        Ok(())
+    }
+}
+
+impl<'a> Serializer for ValueWriter<'a> {
+    type Ok = ();
+    type Error = serde_json::Error;
+    type SerializeSeq = Collection<'a>;
+    type SerializeTuple = Collection<'a>;
+    type SerializeTupleStruct = Collection<'a>;
+    type SerializeTupleVariant = Collection<'a>;
+    type SerializeMap = Collection<'a>;
+    type SerializeStruct = Collection<'a>;
+    type SerializeStructVariant = Collection<'a>;
+
+    fn serialize_bool(self, v: bool) -> Result<(), serde_json::Error> {
+        self.out.push(if v { TAG_TRUE } else { TAG_FALSE });
+        Ok(())
+    }
+    fn serialize_i8(self, v: i8) -> Result<(), serde_json::Error> {
+        self.int(v.into())
+    }
+    fn serialize_i16(self, v: i16) -> Result<(), serde_json::Error> {
+        self.int(v.into())
+    }
+    fn serialize_i32(self, v: i32) -> Result<(), serde_json::Error> {
+        self.int(v.into())
+    }
+    fn serialize_i64(self, v: i64) -> Result<(), serde_json::Error> {
+        self.int(v)
+    }
+    fn serialize_i128(self, v: i128) -> Result<(), serde_json::Error> {
+        if let Ok(u) = u64::try_from(v) {
+            self.uint(u)
+        } else if let Ok(i) = i64::try_from(v) {
+            self.int(i)
+        } else {
+            Err(ser_error("number out of range"))
+        }
+    }
+    fn serialize_u8(self, v: u8) -> Result<(), serde_json::Error> {
+        self.uint(v.into())
+    }
+    fn serialize_u16(self, v: u16) -> Result<(), serde_json::Error> {
+        self.uint(v.into())
+    }
+    fn serialize_u32(self, v: u32) -> Result<(), serde_json::Error> {
+        self.uint(v.into())
+    }
+    fn serialize_u64(self, v: u64) -> Result<(), serde_json::Error> {
+        self.uint(v)
+    }
+    fn serialize_u128(self, v: u128) -> Result<(), serde_json::Error> {
+        u64::try_from(v)
+            .map_err(|_| ser_error("number out of range"))
+            .and_then(|u| self.uint(u))
+    }
+    fn serialize_f32(self, v: f32) -> Result<(), serde_json::Error> {
+        self.serialize_f64(v.into())
+    }
+    fn serialize_f64(self, v: f64) -> Result<(), serde_json::Error> {
+        if v.is_finite() {
+            self.out.push(TAG_FLOAT);
+            self.out.extend_from_slice(&v.to_le_bytes());
+        } else {
+            self.out.push(TAG_NULL);
+        }
+        Ok(())
+    }
+    fn serialize_char(self, v: char) -> Result<(), serde_json::Error> {
+        self.string(v.encode_utf8(&mut [0; 4]))
+    }
+    fn serialize_str(self, v: &str) -> Result<(), serde_json::Error> {
+        self.string(v)
+    }
+    fn serialize_bytes(self, v: &[u8]) -> Result<(), serde_json::Error> {
+        self.out.push(TAG_ARRAY);
+        put_varint(self.out, v.len() as u64);
+        for b in v {
+            self.out.push(TAG_UINT);
+            put_varint(self.out, u64::from(*b));
+        }
+        Ok(())
+    }
+    fn serialize_none(self) -> Result<(), serde_json::Error> {
+        self.serialize_unit()
+    }
+    fn serialize_some<T: Serialize + ?Sized>(self, value: &T) -> Result<(), serde_json::Error> {
+        value.serialize(self)
+    }
+    fn serialize_unit(self) -> Result<(), serde_json::Error> {
+        self.out.push(TAG_NULL);
+        Ok(())
+    }
+    fn serialize_unit_struct(self, _name: &'static str) -> Result<(), serde_json::Error> {
+        self.serialize_unit()
+    }
+    fn serialize_unit_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        variant: &'static str,
+    ) -> Result<(), serde_json::Error> {
+        self.string(variant)
+    }
+    fn serialize_newtype_struct<T: Serialize + ?Sized>(
+        self,
+        _name: &'static str,
+        value: &T,
+    ) -> Result<(), serde_json::Error> {
+        value.serialize(self)
+    }
+    fn serialize_newtype_variant<T: Serialize + ?Sized>(
+        self,
+        _name: &'static str,
+        _index: u32,
+        variant: &'static str,
+        value: &T,
+    ) -> Result<(), serde_json::Error> {
+        value.serialize(self.variant(variant))
+    }
+    fn serialize_seq(self, _len: Option<usize>) -> Result<Collection<'a>, serde_json::Error> {
+        Ok(self.collection(TAG_ARRAY))
+    }
+    fn serialize_tuple(self, _len: usize) -> Result<Collection<'a>, serde_json::Error> {
+        Ok(self.collection(TAG_ARRAY))
+    }
+    fn serialize_tuple_struct(
+        self,
+        _name: &'static str,
+        _len: usize,
+    ) -> Result<Collection<'a>, serde_json::Error> {
+        Ok(self.collection(TAG_ARRAY))
+    }
+    fn serialize_tuple_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        variant: &'static str,
+        _len: usize,
+    ) -> Result<Collection<'a>, serde_json::Error> {
+        Ok(self.variant(variant).collection(TAG_ARRAY))
+    }
+    fn serialize_map(self, _len: Option<usize>) -> Result<Collection<'a>, serde_json::Error> {
+        Ok(self.collection(TAG_OBJECT))
+    }
+    fn serialize_struct(
+        self,
+        _name: &'static str,
+        _len: usize,
+    ) -> Result<Collection<'a>, serde_json::Error> {
+        Ok(self.collection(TAG_OBJECT))
+    }
+    fn serialize_struct_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        variant: &'static str,
+        _len: usize,
+    ) -> Result<Collection<'a>, serde_json::Error> {
+        Ok(self.variant(variant).collection(TAG_OBJECT))
+    }
+}
+
+impl ser::SerializeSeq for Collection<'_> {
+    type Ok = ();
+    type Error = serde_json::Error;
+    fn serialize_element<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<(), Self::Error> {
+        self.value(v)
+    }
+    fn end(self) -> Result<(), Self::Error> {
+        Collection::end(self)
+    }
+}
+
+impl ser::SerializeTuple for Collection<'_> {
+    type Ok = ();
+    type Error = serde_json::Error;
+    fn serialize_element<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<(), Self::Error> {
+        self.value(v)
+    }
+    fn end(self) -> Result<(), Self::Error> {
+        Collection::end(self)
+    }
+}
+
+impl ser::SerializeTupleStruct for Collection<'_> {
+    type Ok = ();
+    type Error = serde_json::Error;
+    fn serialize_field<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<(), Self::Error> {
+        self.value(v)
+    }
+    fn end(self) -> Result<(), Self::Error> {
+        Collection::end(self)
+    }
+}
+
+impl ser::SerializeTupleVariant for Collection<'_> {
+    type Ok = ();
+    type Error = serde_json::Error;
+    fn serialize_field<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<(), Self::Error> {
+        self.value(v)
+    }
+    fn end(self) -> Result<(), Self::Error> {
+        Collection::end(self)
+    }
+}
+
+impl ser::SerializeMap for Collection<'_> {
+    type Ok = ();
+    type Error = serde_json::Error;
+    fn serialize_key<T: Serialize + ?Sized>(&mut self, key: &T) -> Result<(), Self::Error> {
+        self.key(key)
+    }
+    fn serialize_value<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<(), Self::Error> {
+        self.value(v)
+    }
+    fn end(self) -> Result<(), Self::Error> {
+        Collection::end(self)
+    }
+}
+
+impl ser::SerializeStruct for Collection<'_> {
+    type Ok = ();
+    type Error = serde_json::Error;
+    fn serialize_field<T: Serialize + ?Sized>(
+        &mut self,
+        key: &'static str,
+        v: &T,
+    ) -> Result<(), Self::Error> {
+        self.field(key, v)
+    }
+    fn end(self) -> Result<(), Self::Error> {
+        Collection::end(self)
+    }
+}
+
+impl ser::SerializeStructVariant for Collection<'_> {
+    type Ok = ();
+    type Error = serde_json::Error;
+    fn serialize_field<T: Serialize + ?Sized>(
+        &mut self,
+        key: &'static str,
+        v: &T,
+    ) -> Result<(), Self::Error> {
+        self.field(key, v)
+    }
+    fn end(self) -> Result<(), Self::Error> {
+        Collection::end(self)
+    }
+}
+
+/// Writes a map key as the payload's untagged key string: strings and chars as they are,
+/// integers and bools written out (as `serde_json` does); anything else is an error.
+struct KeyWriter<'a> {
+    out: &'a mut Vec<u8>,
+}
+
+impl KeyWriter<'_> {
+    fn text(self, v: &str) -> Result<(), serde_json::Error> {
+        put_str(self.out, v);
+        Ok(())
+    }
+}
+
+fn key_error() -> serde_json::Error {
+    ser_error("key must be a string")
+}
+
+impl Serializer for KeyWriter<'_> {
+    type Ok = ();
+    type Error = serde_json::Error;
+    type SerializeSeq = ser::Impossible<(), serde_json::Error>;
+    type SerializeTuple = ser::Impossible<(), serde_json::Error>;
+    type SerializeTupleStruct = ser::Impossible<(), serde_json::Error>;
+    type SerializeTupleVariant = ser::Impossible<(), serde_json::Error>;
+    type SerializeMap = ser::Impossible<(), serde_json::Error>;
+    type SerializeStruct = ser::Impossible<(), serde_json::Error>;
+    type SerializeStructVariant = ser::Impossible<(), serde_json::Error>;
+
+    fn serialize_bool(self, v: bool) -> Result<(), serde_json::Error> {
+        self.text(if v { "true" } else { "false" })
+    }
+    fn serialize_i8(self, v: i8) -> Result<(), serde_json::Error> {
+        self.text(&v.to_string())
+    }
+    fn serialize_i16(self, v: i16) -> Result<(), serde_json::Error> {
+        self.text(&v.to_string())
+    }
+    fn serialize_i32(self, v: i32) -> Result<(), serde_json::Error> {
+        self.text(&v.to_string())
+    }
+    fn serialize_i64(self, v: i64) -> Result<(), serde_json::Error> {
+        self.text(&v.to_string())
+    }
+    fn serialize_i128(self, v: i128) -> Result<(), serde_json::Error> {
+        self.text(&v.to_string())
+    }
+    fn serialize_u8(self, v: u8) -> Result<(), serde_json::Error> {
+        self.text(&v.to_string())
+    }
+    fn serialize_u16(self, v: u16) -> Result<(), serde_json::Error> {
+        self.text(&v.to_string())
+    }
+    fn serialize_u32(self, v: u32) -> Result<(), serde_json::Error> {
+        self.text(&v.to_string())
+    }
+    fn serialize_u64(self, v: u64) -> Result<(), serde_json::Error> {
+        self.text(&v.to_string())
+    }
+    fn serialize_u128(self, v: u128) -> Result<(), serde_json::Error> {
+        self.text(&v.to_string())
+    }
+    fn serialize_f32(self, _v: f32) -> Result<(), serde_json::Error> {
+        Err(key_error())
+    }
+    fn serialize_f64(self, _v: f64) -> Result<(), serde_json::Error> {
+        Err(key_error())
+    }
+    fn serialize_char(self, v: char) -> Result<(), serde_json::Error> {
+        self.text(v.encode_utf8(&mut [0; 4]))
+    }
+    fn serialize_str(self, v: &str) -> Result<(), serde_json::Error> {
+        self.text(v)
+    }
+    fn serialize_bytes(self, _v: &[u8]) -> Result<(), serde_json::Error> {
+        Err(key_error())
+    }
+    fn serialize_none(self) -> Result<(), serde_json::Error> {
+        Err(key_error())
+    }
+    fn serialize_some<T: Serialize + ?Sized>(self, _v: &T) -> Result<(), serde_json::Error> {
+        Err(key_error())
+    }
+    fn serialize_unit(self) -> Result<(), serde_json::Error> {
+        Err(key_error())
+    }
+    fn serialize_unit_struct(self, _name: &'static str) -> Result<(), serde_json::Error> {
+        Err(key_error())
+    }
+    fn serialize_unit_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        variant: &'static str,
+    ) -> Result<(), serde_json::Error> {
+        self.text(variant)
+    }
+    fn serialize_newtype_struct<T: Serialize + ?Sized>(
+        self,
+        _name: &'static str,
+        value: &T,
+    ) -> Result<(), serde_json::Error> {
+        value.serialize(self)
+    }
+    fn serialize_newtype_variant<T: Serialize + ?Sized>(
+        self,
+        _name: &'static str,
+        _index: u32,
+        _variant: &'static str,
+        _value: &T,
+    ) -> Result<(), serde_json::Error> {
+        Err(key_error())
+    }
+    fn serialize_seq(self, _len: Option<usize>) -> Result<Self::SerializeSeq, serde_json::Error> {
+        Err(key_error())
+    }
+    fn serialize_tuple(self, _len: usize) -> Result<Self::SerializeTuple, serde_json::Error> {
+        Err(key_error())
+    }
+    fn serialize_tuple_struct(
+        self,
+        _name: &'static str,
+        _len: usize,
+    ) -> Result<Self::SerializeTupleStruct, serde_json::Error> {
+        Err(key_error())
+    }
+    fn serialize_tuple_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        _variant: &'static str,
+        _len: usize,
+    ) -> Result<Self::SerializeTupleVariant, serde_json::Error> {
+        Err(key_error())
+    }
+    fn serialize_map(self, _len: Option<usize>) -> Result<Self::SerializeMap, serde_json::Error> {
+        Err(key_error())
+    }
+    fn serialize_struct(
+        self,
+        _name: &'static str,
+        _len: usize,
+    ) -> Result<Self::SerializeStruct, serde_json::Error> {
+        Err(key_error())
+    }
+    fn serialize_struct_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        _variant: &'static str,
+        _len: usize,
+    ) -> Result<Self::SerializeStructVariant, serde_json::Error> {
+        Err(key_error())
+    }
+}
+
 struct Reader<'a> {
     rest: &'a [u8],
 }
@@ -488,10 +1016,10 @@ mod tests {
             (None, None, times(0, -5, i64::MAX / 4, i64::MIN / 4)),
         ] {
             for version in [0, 1, 7, 8, u32::MAX] {
-                let env = decode(&encode(name, version, id, &t, &data)).unwrap();
+                let env = decode(&encode(name, version, id, &t, &data).unwrap()).unwrap();
                 assert_eq!(env.s, version);
             }
-            let bytes = encode(name, 7, id, &t, &data);
+            let bytes = encode(name, 7, id, &t, &data).unwrap();
             let env = decode(&bytes).unwrap();
             assert_eq!(env.n.as_deref(), name);
             assert_eq!(env.s, 7);
@@ -505,7 +1033,7 @@ mod tests {
     fn a_counter_session_is_small() {
         let id = SessionId::generate().unwrap();
         let t = times(1_780_000_000, 1_780_000_000, 1_780_000_030, 1_780_086_430);
-        let bytes = encode(None, 1, Some(&id), &t, &map(json!({"counter": 1})));
+        let bytes = encode(None, 1, Some(&id), &t, &map(json!({"counter": 1}))).unwrap();
         // flags and version, id (16), created (4), last seen (1), expiry (3), data (11)
         assert_eq!(bytes.len(), 36, "{bytes:?}");
     }
@@ -537,7 +1065,7 @@ mod tests {
     fn truncations_and_garbage_are_refused_without_panicking() {
         let id = SessionId::generate().unwrap();
         let data = map(json!({"cart": ["a", "b"], "n": -3, "x": 1.5, "o": {"k": null}}));
-        let bytes = encode(Some("s"), 1, Some(&id), &times(1, 2, 3, 4), &data);
+        let bytes = encode(Some("s"), 1, Some(&id), &times(1, 2, 3, 4), &data).unwrap();
         for n in 0..bytes.len() {
             assert!(decode(&bytes[..n]).is_err(), "prefix of {n} bytes accepted");
         }

@@ -12,10 +12,79 @@ pub use session_spec::rules::{self, Rule, ValidationError};
 pub use session_spec::{self, Settings};
 
 use crate::schema::{Map, SessionSchema, ValidationErrors};
+pub use crate::schema::{ObjectWriter, SessionData};
 use crate::session::Session;
 
-/// Reads the value stored under `key`, or `None` when absent or not a `T`.
-pub fn get<S: SessionSchema, T: DeserializeOwned>(
+/// The value of a typed field: `slot` picks the field out of the schema's data struct.
+/// The read is recorded under `key`, the field's storage key.
+pub fn field<S: SessionSchema, T: Clone>(
+    session: &Session<S>,
+    key: &'static str,
+    slot: fn(&mut S::Data) -> &mut Option<T>,
+) -> Option<T> {
+    session.field(key, slot)
+}
+
+/// Stores an already validated value in a typed field.
+pub fn set_field<S, T>(
+    session: &Session<S>,
+    key: &'static str,
+    slot: fn(&mut S::Data) -> &mut Option<T>,
+    value: T,
+) where
+    S: SessionSchema,
+    T: Clone + PartialEq + Send + Sync + 'static,
+{
+    session.put_field(key, slot, Some(value));
+}
+
+/// Removes the value of a typed field; returns whether one was present.
+pub fn remove_field<S, T>(
+    session: &Session<S>,
+    key: &'static str,
+    slot: fn(&mut S::Data) -> &mut Option<T>,
+) -> bool
+where
+    S: SessionSchema,
+    T: Clone + PartialEq + Send + Sync + 'static,
+{
+    session.put_field(key, slot, None)
+}
+
+/// Decodes a loaded value for [`SessionData::from_map`], taking it apart rather than
+/// copying it.
+///
+/// # Errors
+/// A `type` rule error naming `field` when the value is not a `T`.
+pub fn decode_owned<T: DeserializeOwned>(
+    field: &str,
+    value: serde_json::Value,
+) -> Result<T, ValidationError> {
+    T::deserialize(value).map_err(|e| ValidationError::new(field, Rule::Type, e.to_string()))
+}
+
+/// Collects the errors of [`SessionData::from_map`].
+///
+/// # Errors
+/// Every error collected, when there is one.
+pub fn finish_with<D>(data: D, errors: Vec<ValidationError>) -> Result<D, ValidationErrors> {
+    finish(errors).map(|()| data)
+}
+
+/// Whether two values are the same, for [`SessionData::same`].
+pub fn same<T: PartialEq>(a: &Option<T>, b: &Option<T>) -> bool {
+    a == b
+}
+
+/// A typed field's value as JSON, for [`SessionData::value`] and
+/// [`SessionData::to_map`]; `None` when it cannot be represented.
+pub fn to_json<T: Serialize + ?Sized>(value: &T) -> Option<serde_json::Value> {
+    serde_json::to_value(value).ok()
+}
+
+/// Reads the value stored under `key`, or `None` when absent or not a `T` (schemas whose
+/// data is a [`Map`]).
+pub fn get<S: SessionSchema<Data = Map>, T: DeserializeOwned>(
     session: &Session<S>,
     key: &'static str,
 ) -> Option<T> {
@@ -26,7 +95,7 @@ pub fn get<S: SessionSchema, T: DeserializeOwned>(
 ///
 /// # Errors
 /// The value cannot be represented as JSON; reported as a `type` rule error on `field`.
-pub fn set<S: SessionSchema, T: Serialize + ?Sized>(
+pub fn set<S: SessionSchema<Data = Map>, T: Serialize + ?Sized>(
     session: &Session<S>,
     field: &str,
     key: &'static str,
@@ -39,7 +108,7 @@ pub fn set<S: SessionSchema, T: Serialize + ?Sized>(
 }
 
 /// Removes the value under `key`; returns whether one was present.
-pub fn remove<S: SessionSchema>(session: &Session<S>, key: &'static str) -> bool {
+pub fn remove<S: SessionSchema<Data = Map>>(session: &Session<S>, key: &'static str) -> bool {
     session.remove_value(key).is_some()
 }
 

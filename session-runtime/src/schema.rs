@@ -4,11 +4,80 @@
 //! [`SessionSchema`] for the session type; the runtime is generic over it. [`Dynamic`] is
 //! the untyped, map-like schema that gives the plain key/value API.
 
+use std::borrow::Cow;
+
 use session_spec::Settings;
 pub use session_spec::rules::{Rule, ValidationError};
 
+pub use crate::payload::ObjectWriter;
+
 /// The session data as stored: storage key to JSON value.
 pub type Map = serde_json::Map<String, serde_json::Value>;
+
+/// The data a session handle holds while a request runs: a [`Map`] for the untyped
+/// [`Dynamic`] schema and for hand-written schemas, a generated struct (one `Option` per
+/// declared field) for a schema declared in TOML or with `#[derive(Session)]`.
+///
+/// Typed data is decoded and validated once, when the session is loaded
+/// ([`SessionSchema::load`]); the typed accessors then read and write its fields directly,
+/// and the commit writes it straight into the payload, with no JSON map in the middle.
+/// Implemented by generated code; the methods are what the runtime needs of the data.
+pub trait SessionData: Clone + PartialEq + Default + Send + Sync + 'static {
+    /// The data holding `map`: for a struct, every known key decoded into its field (a
+    /// missing one filled with its default) and checked against its rules.
+    ///
+    /// # Errors
+    /// Every field that is of the wrong type or breaks a rule.
+    fn from_map(map: Map) -> Result<Self, ValidationErrors>;
+    /// No value is stored.
+    fn is_empty(&self) -> bool;
+    /// Removes every value.
+    fn clear(&mut self);
+    /// Whether the value stored under the storage key `key` (or its absence) is the same
+    /// in `self` and `other`.
+    fn same(&self, other: &Self, key: &str) -> bool;
+    /// The value stored under the storage key `key`, as JSON.
+    fn value(&self, key: &str) -> Option<Cow<'_, serde_json::Value>>;
+    /// Every stored value as JSON, by storage key.
+    fn to_map(&self) -> Map;
+    /// Writes the data as the payload's object (see [`crate::payload`]'s format 2).
+    ///
+    /// # Errors
+    /// A value cannot be represented in the JSON data model (a map with keys that are
+    /// neither strings nor integers, an integer beyond 64 bits).
+    fn write(&self, out: &mut ObjectWriter<'_>) -> Result<(), serde_json::Error>;
+}
+
+impl SessionData for Map {
+    fn from_map(map: Map) -> Result<Self, ValidationErrors> {
+        Ok(map)
+    }
+
+    fn is_empty(&self) -> bool {
+        serde_json::Map::is_empty(self)
+    }
+
+    fn clear(&mut self) {
+        serde_json::Map::clear(self);
+    }
+
+    fn same(&self, other: &Self, key: &str) -> bool {
+        self.get(key) == other.get(key)
+    }
+
+    fn value(&self, key: &str) -> Option<Cow<'_, serde_json::Value>> {
+        self.get(key).map(Cow::Borrowed)
+    }
+
+    fn to_map(&self) -> Map {
+        self.clone()
+    }
+
+    fn write(&self, out: &mut ObjectWriter<'_>) -> Result<(), serde_json::Error> {
+        out.map(self);
+        Ok(())
+    }
+}
 
 /// Every validation error of a session's data at once.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -44,6 +113,10 @@ pub trait SessionSchema: Send + Sync + 'static {
     /// `SESSION_BACKEND=cookie`. The default, `None`, proves nothing and refuses nothing.
     const COOKIE_DATA_BYTES: Option<usize> = None;
 
+    /// The data a session handle holds: [`Map`] for the untyped schema and hand-written
+    /// ones, the generated struct for a declared schema.
+    type Data: SessionData;
+
     /// The compiled-in policy.
     fn settings() -> Settings;
 
@@ -53,6 +126,18 @@ pub trait SessionSchema: Send + Sync + 'static {
     /// Every field that cannot be repaired (wrong type, broken rule, missing without a
     /// default).
     fn upgrade(data: &mut Map) -> Result<(), ValidationErrors>;
+
+    /// Brings loaded data up to date ([`upgrade`](Self::upgrade)) and turns it into the
+    /// session's [`Data`](Self::Data), once per load. The default upgrades the map and
+    /// hands it to [`SessionData::from_map`]; generated code decodes each field into its
+    /// Rust type in one pass instead, keeping the decoded values.
+    ///
+    /// # Errors
+    /// As [`upgrade`](Self::upgrade).
+    fn load(mut data: Map) -> Result<Self::Data, ValidationErrors> {
+        Self::upgrade(&mut data)?;
+        Self::Data::from_map(data)
+    }
 }
 
 /// The untyped schema: any key, any JSON value, the default policy.
@@ -72,6 +157,7 @@ impl SessionSchema for Dynamic {
     const VERSION: u32 = 1;
     const KEYS: &'static [&'static str] = &[];
     const SENSITIVE: &'static [&'static str] = &[];
+    type Data = Map;
 
     fn settings() -> Settings {
         Settings::default()

@@ -15,7 +15,7 @@ use serde::de::DeserializeOwned;
 
 pub(crate) use crate::expiry::{Limits, Times};
 use crate::id::SessionId;
-use crate::schema::{Dynamic, Map, SessionSchema, ValidationError};
+use crate::schema::{Dynamic, Map, SessionData, SessionSchema, ValidationError};
 use crate::time::{Clock, SystemClock, Timestamp};
 
 /// One request's session, typed by its schema.
@@ -34,7 +34,7 @@ use crate::time::{Clock, SystemClock, Timestamp};
 /// assert!(session.id().is_none()); // ids are issued when a session is first saved
 /// ```
 pub struct Session<S: SessionSchema = Dynamic> {
-    inner: Arc<Mutex<Inner>>,
+    inner: Arc<Mutex<Inner<S::Data>>>,
     _schema: PhantomData<fn() -> S>,
 }
 
@@ -49,17 +49,17 @@ impl<S: SessionSchema> Clone for Session<S> {
 
 /// One change a request made to the data, replayed on the fresh record when a commit
 /// loses a race (see [`crate::manager`]).
-#[derive(Clone)]
-pub(crate) enum Op {
-    /// A value stored under a key (a typed field's key is borrowed, not copied).
-    Set(Key, serde_json::Value),
+pub(crate) enum Op<D> {
+    /// A value stored under a key (a typed field's key is borrowed, not copied); the
+    /// change stores it again.
+    Set(Key, Change<D>),
     /// A key removed.
-    Remove(String),
+    Remove(Key, Change<D>),
     /// Every key removed.
     Clear,
     /// A change computed from the data ([`Session::update`]: the typed collection helpers
     /// `push_x`, `insert_x`, ...); run again on replay, its rules checked again.
-    Update(Apply),
+    Update(Apply<D>),
 }
 
 /// A storage key: borrowed for a typed schema's declared keys (no allocation on the typed
@@ -67,29 +67,30 @@ pub(crate) enum Op {
 pub(crate) type Key = Cow<'static, str>;
 
 /// The function of an [`Op::Update`].
-pub(crate) type Apply = Arc<dyn Fn(&mut Map) -> Result<(), ValidationError> + Send + Sync>;
+pub(crate) type Apply<D> = Arc<dyn Fn(&mut D) -> Result<(), ValidationError> + Send + Sync>;
 
-impl std::fmt::Debug for Op {
+/// The function of an [`Op::Set`] or [`Op::Remove`]: stores (or removes) one key's value.
+pub(crate) type Change<D> = Arc<dyn Fn(&mut D) + Send + Sync>;
+
+/// Puts one key's value as loaded back into the data (see [`Inner::originals`]).
+pub(crate) type Restore<D> = Box<dyn Fn(&mut D) + Send + Sync>;
+
+impl<D> std::fmt::Debug for Op<D> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Self::Set(key, _) => write!(f, "Set({key:?})"),
-            Self::Remove(key) => write!(f, "Remove({key:?})"),
+            Self::Remove(key, _) => write!(f, "Remove({key:?})"),
             Self::Clear => f.write_str("Clear"),
             Self::Update(_) => f.write_str("Update"),
         }
     }
 }
 
-impl Op {
+impl<D: SessionData> Op<D> {
     /// Applies the operation to `data`.
-    pub(crate) fn apply(&self, data: &mut Map) -> Result<(), ValidationError> {
+    pub(crate) fn apply(&self, data: &mut D) -> Result<(), ValidationError> {
         match self {
-            Self::Set(key, value) => {
-                data.insert(key.to_string(), value.clone());
-            }
-            Self::Remove(key) => {
-                data.remove(key);
-            }
+            Self::Set(_, change) | Self::Remove(_, change) => change(data),
             Self::Clear => data.clear(),
             Self::Update(apply) => apply(data)?,
         }
@@ -109,20 +110,17 @@ pub(crate) struct Reads {
 
 impl Reads {
     /// Whether the data this request read is the same in `base` (as loaded) and `fresh`.
-    pub(crate) fn unchanged(&self, base: &Map, fresh: &Map) -> bool {
+    pub(crate) fn unchanged<D: SessionData>(&self, base: &D, fresh: &D) -> bool {
         if self.all {
             return base == fresh;
         }
-        self.keys
-            .iter()
-            .all(|k| base.get(k.as_ref()) == fresh.get(k.as_ref()))
+        self.keys.iter().all(|k| base.same(fresh, k))
     }
 }
 
-/// The state behind a handle.
-#[derive(Debug)]
-pub(crate) struct Inner {
-    pub(crate) data: Map,
+/// The state behind a handle, over the schema's [`SessionData`].
+pub(crate) struct Inner<D = Map> {
+    pub(crate) data: D,
     /// The data changed during this request.
     pub(crate) modified: bool,
     /// The id the browser will hold after commit; `None` before the first save and after
@@ -155,19 +153,19 @@ pub(crate) struct Inner {
     /// The data as loaded, copied whole at the first change that touches more than one
     /// key (`clear`, `destroy`, `update`), to tell, on a lost race, whether what this
     /// request read has changed since; `None` while no such change was made.
-    pub(crate) base: Option<Map>,
-    /// While `base` is `None`: the value each key had as loaded, kept at the key's first
-    /// change by `set` / `remove` (`None`: the key was absent). A request that sets one
-    /// field copies that field's old value, not the whole map; one that changes nothing
-    /// copies nothing.
-    pub(crate) originals: Vec<(Key, Option<serde_json::Value>)>,
+    pub(crate) base: Option<D>,
+    /// While `base` is `None`: how to put back the value each key had as loaded, kept at
+    /// the key's first change by `set` / `remove` (the old value moves into it). A request
+    /// that sets one field keeps that field's old value, not a copy of the data; one that
+    /// changes nothing keeps nothing.
+    pub(crate) originals: Vec<(Key, Restore<D>)>,
     /// What this request read.
     pub(crate) reads: Reads,
     /// Reads are not recorded while this is above zero ([`Session::untracked`], and the
     /// scratch runs of [`Session::update`]).
     pub(crate) untracked: u32,
     /// What this request changed, in order.
-    pub(crate) ops: Vec<Op>,
+    pub(crate) ops: Vec<Op<D>>,
 }
 
 /// What was loaded from a cookie.
@@ -181,12 +179,12 @@ pub(crate) struct Loaded {
     pub(crate) via: Option<SessionId>,
 }
 
-impl Inner {
+impl<D: SessionData> Inner<D> {
     /// A fresh session at `now`.
     pub(crate) fn fresh(clock: Arc<dyn Clock>, limits: Limits) -> Self {
         let now = clock.now();
         Self {
-            data: Map::new(),
+            data: D::default(),
             modified: false,
             id: None,
             loaded: None,
@@ -210,7 +208,7 @@ impl Inner {
 
     /// Transition: the session was written under `loaded` (saved, created or rotated),
     /// holding `data` with `times`. Everything this request asked for is done.
-    pub(crate) fn committed(&mut self, loaded: Loaded, times: Times, data: Map) {
+    pub(crate) fn committed(&mut self, loaded: Loaded, times: Times, data: D) {
         self.id = Some(loaded.id.clone());
         self.loaded = Some(loaded);
         self.times = times;
@@ -252,18 +250,16 @@ impl Inner {
         }
     }
 
-    /// Keeps the value of `key` as loaded before the first change to that key only.
-    fn snapshot_key(&mut self, key: &Key) {
-        if self.base.is_none() && !self.originals.iter().any(|(k, _)| k == key) {
-            let old = self.data.get(key.as_ref()).cloned();
-            self.originals.push((key.clone(), old));
-        }
+    /// Whether the value of `key` as loaded is still to be kept: before the first change
+    /// to that key only, and while no whole copy was taken.
+    fn keeps_original(&self, key: &str) -> bool {
+        self.base.is_none() && !self.originals.iter().any(|(k, _)| k == key)
     }
 
     /// The data as loaded (or as last committed or rebased): borrowed while nothing
     /// changed, or after a whole copy; rebuilt from the kept originals otherwise (only on
     /// a lost race).
-    pub(crate) fn base(&self) -> Cow<'_, Map> {
+    pub(crate) fn base(&self) -> Cow<'_, D> {
         if let Some(base) = &self.base {
             return Cow::Borrowed(base);
         }
@@ -271,15 +267,8 @@ impl Inner {
             return Cow::Borrowed(&self.data);
         }
         let mut base = self.data.clone();
-        for (key, old) in &self.originals {
-            match old {
-                Some(value) => {
-                    base.insert(key.to_string(), value.clone());
-                }
-                None => {
-                    base.remove(key.as_ref());
-                }
-            }
+        for (_, restore) in &self.originals {
+            restore(&mut base);
         }
         Cow::Owned(base)
     }
@@ -316,14 +305,14 @@ impl<S: SessionSchema> Session<S> {
         ))
     }
 
-    pub(crate) fn from_inner(inner: Inner) -> Self {
+    pub(crate) fn from_inner(inner: Inner<S::Data>) -> Self {
         Self {
             inner: Arc::new(Mutex::new(inner)),
             _schema: PhantomData,
         }
     }
 
-    pub(crate) fn lock(&self) -> MutexGuard<'_, Inner> {
+    pub(crate) fn lock(&self) -> MutexGuard<'_, Inner<S::Data>> {
         // A handler that panicked while holding the lock leaves data that is still a valid
         // map; recover it instead of propagating the panic.
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
@@ -347,7 +336,7 @@ impl<S: SessionSchema> Session<S> {
         if inner.untracked == 0 {
             inner.reads.all = true;
         }
-        inner.data.clone()
+        inner.data.to_map()
     }
 
     /// Removes every value; the session itself (its id, its age) lives on.
@@ -473,13 +462,13 @@ impl<S: SessionSchema> Session<S> {
         F: Fn(&Session<S>) -> Result<(), ValidationError> + Send + Sync + 'static,
     {
         let change = Arc::new(change);
-        let apply: Apply = {
+        let apply: Apply<S::Data> = {
             let (clock, limits) = {
                 let inner = self.lock();
                 (Arc::clone(&inner.clock), inner.limits)
             };
             let change = Arc::clone(&change);
-            Arc::new(move |data: &mut Map| {
+            Arc::new(move |data: &mut S::Data| {
                 let scratch = Session::<S>::scratch(Arc::clone(&clock), limits, data.clone());
                 change(&scratch)?;
                 *data = std::mem::take(&mut scratch.lock().data);
@@ -516,15 +505,65 @@ impl<S: SessionSchema> Session<S> {
     }
 
     /// A handle on a copy of some data, attached to nothing (the runs of an update).
-    fn scratch(clock: Arc<dyn Clock>, limits: Limits, data: Map) -> Self {
+    fn scratch(clock: Arc<dyn Clock>, limits: Limits, data: S::Data) -> Self {
         let mut inner = Inner::fresh(clock, limits);
         inner.data = data;
         inner.untracked = 1;
         // Never committed nor rebased: no copy of the data as loaded is needed.
-        inner.base = Some(Map::new());
+        inner.base = Some(S::Data::default());
         Self::from_inner(inner)
     }
 
+    /// The value of a typed field (`slot` picks it out of the data), cloned; the read is
+    /// recorded under the field's storage key.
+    pub(crate) fn field<T: Clone>(
+        &self,
+        key: &'static str,
+        slot: fn(&mut S::Data) -> &mut Option<T>,
+    ) -> Option<T> {
+        let mut inner = self.lock();
+        inner.record_read(key, || Cow::Borrowed(key));
+        slot(&mut inner.data).clone()
+    }
+
+    /// Stores (`Some`) or removes (`None`) the value of a typed field, already validated;
+    /// returns whether a value was present. Storing the value already there, or removing
+    /// an absent one, is not a change.
+    pub(crate) fn put_field<T>(
+        &self,
+        key: &'static str,
+        slot: fn(&mut S::Data) -> &mut Option<T>,
+        value: Option<T>,
+    ) -> bool
+    where
+        T: Clone + PartialEq + Send + Sync + 'static,
+    {
+        let mut inner = self.lock();
+        let current = slot(&mut inner.data);
+        if *current == value {
+            return current.is_some();
+        }
+        let stored = value.clone();
+        let old = std::mem::replace(current, value);
+        let had = old.is_some();
+        if inner.keeps_original(key) {
+            let restore: Restore<S::Data> = Box::new(move |d| *slot(d) = old.clone());
+            inner.originals.push((Cow::Borrowed(key), restore));
+        }
+        inner.modified = true;
+        let op = match stored {
+            Some(value) => Op::Set(
+                Cow::Borrowed(key),
+                Arc::new(move |d: &mut S::Data| *slot(d) = Some(value.clone())),
+            ),
+            None => Op::Remove(Cow::Borrowed(key), Arc::new(move |d| *slot(d) = None)),
+        };
+        inner.ops.push(op);
+        had
+    }
+}
+
+impl<S: SessionSchema<Data = Map>> Session<S> {
     pub(crate) fn get_value<T: DeserializeOwned>(&self, key: &str) -> Option<T> {
         self.read_value(key, || Cow::Owned(key.to_owned()))
     }
@@ -544,27 +583,52 @@ impl<S: SessionSchema> Session<S> {
     pub(crate) fn insert_value(&self, key: impl Into<Key>, value: serde_json::Value) {
         let key = key.into();
         let mut inner = self.lock();
-        if inner.data.get(key.as_ref()) != Some(&value) {
-            inner.snapshot_key(&key);
-            inner.data.insert(key.to_string(), value.clone());
-            inner.modified = true;
-            inner.ops.push(Op::Set(key, value));
+        if inner.data.get(key.as_ref()) == Some(&value) {
+            return;
         }
+        let old = inner.data.insert(key.to_string(), value.clone());
+        if inner.keeps_original(&key) {
+            inner
+                .originals
+                .push((key.clone(), restore(key.clone(), old)));
+        }
+        inner.modified = true;
+        let stored = key.clone();
+        let change: Change<Map> = Arc::new(move |d| {
+            d.insert(stored.to_string(), value.clone());
+        });
+        inner.ops.push(Op::Set(key, change));
     }
 
     pub(crate) fn remove_value(&self, key: impl Into<Key>) -> Option<serde_json::Value> {
         let key = key.into();
         let mut inner = self.lock();
-        if inner.data.contains_key(key.as_ref()) {
-            inner.snapshot_key(&key);
+        let old = inner.data.remove(key.as_ref())?;
+        if inner.keeps_original(&key) {
+            inner
+                .originals
+                .push((key.clone(), restore(key.clone(), Some(old.clone()))));
         }
-        let old = inner.data.remove(key.as_ref());
-        if old.is_some() {
-            inner.modified = true;
-            inner.ops.push(Op::Remove(key.to_string()));
-        }
-        old
+        inner.modified = true;
+        let removed = key.clone();
+        let change: Change<Map> = Arc::new(move |d| {
+            d.remove(removed.as_ref());
+        });
+        inner.ops.push(Op::Remove(key, change));
+        Some(old)
     }
+}
+
+/// Puts back `old` (or the absence of a value) under `key` of a map.
+fn restore(key: Key, old: Option<serde_json::Value>) -> Restore<Map> {
+    Box::new(move |d: &mut Map| match &old {
+        Some(value) => {
+            d.insert(key.to_string(), value.clone());
+        }
+        None => {
+            d.remove(key.as_ref());
+        }
+    })
 }
 
 impl Session<Dynamic> {
@@ -596,9 +660,9 @@ impl Session<Dynamic> {
 
 impl<S: SessionSchema> std::fmt::Debug for Session<S> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let inner = self.lock();
+        let data = self.lock().data.to_map();
         let mut map = f.debug_map();
-        for (k, v) in &inner.data {
+        for (k, v) in &data {
             if S::SENSITIVE.contains(&k.as_str()) {
                 map.entry(k, &"<redacted>");
             } else {

@@ -26,7 +26,7 @@ use sha2::{Digest, Sha256};
 use super::{COMMIT_ATTEMPTS, SessionManager, Trace};
 use crate::error::Result;
 use crate::payload;
-use crate::schema::{Map, SessionSchema};
+use crate::schema::{Map, SessionData, SessionSchema};
 use crate::session::Session;
 use crate::store::{Record, Rotation, SessionStore, StoreError, StoreKey};
 use crate::time::Timestamp;
@@ -95,9 +95,9 @@ pub struct ActiveSession {
 impl<S: SessionSchema> SessionManager<S> {
     /// The declared principal's value in `data`, as indexed: a string as is, an integer in
     /// decimal; `None` when no principal is declared or the field is empty.
-    pub(super) fn principal_of(&self, data: &Map) -> Option<String> {
+    pub(super) fn principal_of(&self, data: &S::Data) -> Option<String> {
         let key = self.inner.settings.principal.as_deref()?;
-        match data.get(key)? {
+        match data.value(key)?.as_ref() {
             serde_json::Value::String(s) => Some(s.clone()),
             serde_json::Value::Number(n) => Some(n.to_string()),
             _ => None,
@@ -316,7 +316,7 @@ impl<S: SessionSchema> SessionManager<S> {
     }
 
     /// Whether a cookie session with this data, its id issued at `issued`, was revoked.
-    pub(super) async fn revoked(&self, data: &Map, issued: Timestamp) -> Result<bool> {
+    pub(super) async fn revoked(&self, data: &S::Data, issued: Timestamp) -> Result<bool> {
         let Some(store) = self.revocation()? else {
             return Ok(false);
         };

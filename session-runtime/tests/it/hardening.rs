@@ -346,6 +346,7 @@ impl SessionSchema for SecretV1 {
     const VERSION: u32 = 1;
     const KEYS: &'static [&'static str] = &["token"];
     const SENSITIVE: &'static [&'static str] = &["token"];
+    type Data = Map;
     fn settings() -> Settings {
         settings()
     }
@@ -365,6 +366,7 @@ impl SessionSchema for SecretV2 {
     const VERSION: u32 = 2;
     const KEYS: &'static [&'static str] = &["token"];
     const SENSITIVE: &'static [&'static str] = &["token"];
+    type Data = Map;
     fn settings() -> Settings {
         settings()
     }

@@ -266,6 +266,7 @@ impl SessionSchema for ShopV1 {
     const VERSION: u32 = 1;
     const KEYS: &'static [&'static str] = &["count"];
     const SENSITIVE: &'static [&'static str] = &[];
+    type Data = Map;
     fn settings() -> Settings {
         settings()
     }
@@ -286,6 +287,7 @@ impl SessionSchema for ShopV2 {
     const VERSION: u32 = 2;
     const KEYS: &'static [&'static str] = &["count", "theme"];
     const SENSITIVE: &'static [&'static str] = &[];
+    type Data = Map;
     fn settings() -> Settings {
         settings()
     }
@@ -306,6 +308,7 @@ impl SessionSchema for ShopV3 {
     const VERSION: u32 = 3;
     const KEYS: &'static [&'static str] = &["count"];
     const SENSITIVE: &'static [&'static str] = &[];
+    type Data = Map;
     fn settings() -> Settings {
         settings()
     }

@@ -81,7 +81,8 @@ fn field_methods(
     let mut out = Vec::new();
 
     // Getter.
-    let get = quote!(#private::get::<#name, #ty>(self, #name::#key));
+    let slot = quote!(|d: &mut __SessionData| &mut d.#getter);
+    let get = quote!(#private::field::<#name, #ty>(self, #name::#key, #slot));
     let (ret, body, how) = match (&f.default, f.field.ty.value.is_option()) {
         (Some(default), _) => (
             quote!(#ty),
@@ -126,10 +127,22 @@ fn field_methods(
         quote! {
             fn #set(&self, value: #ty) -> #result
         },
-        quote!({
-            #name::#validator(&value)?;
-            #private::set(self, #field, #name::#key, &value)
-        }),
+        if holds_user_type(&f.field.ty.value) {
+            // A user type may not be representable as JSON (a map with non-string keys):
+            // refused here, as a `type` error, rather than at commit.
+            quote!({
+                #name::#validator(&value)?;
+                #private::encode(#field, &value)?;
+                #private::set_field(self, #name::#key, #slot, value);
+                ::core::result::Result::Ok(())
+            })
+        } else {
+            quote!({
+                #name::#validator(&value)?;
+                #private::set_field(self, #name::#key, #slot, value);
+                ::core::result::Result::Ok(())
+            })
+        },
     ));
 
     // Remover.
@@ -147,7 +160,7 @@ fn field_methods(
         quote! {
             fn #remove(&self) -> ::core::primitive::bool
         },
-        quote!({ #private::remove(self, #name::#key) }),
+        quote!({ #private::remove_field(self, #name::#key, #slot) }),
     ));
 
     // The current collection, for the helpers: the getter's value, empty when unset.
@@ -174,11 +187,9 @@ fn field_methods(
                 },
                 // One operation, replayed on top of concurrent requests' changes.
                 quote!({
-                    let item = #private::encode(#field, &item)?;
                     #private::update(self, move |s: &Self| {
-                        let item: #item_ty = #private::decode(#field, &item)?;
                         let mut value = #current;
-                        value.push(item);
+                        value.push(::core::clone::Clone::clone(&item));
                         <Self as #ext>::#set(s, value)
                     })
                 }),
@@ -228,11 +239,9 @@ fn field_methods(
                     if present {
                         return ::core::result::Result::Ok(false);
                     }
-                    let item = #private::encode(#field, &item)?;
                     #private::update(self, move |s: &Self| {
-                        let item: #item_ty = #private::decode(#field, &item)?;
                         let mut set = #current;
-                        if !set.insert(item) {
+                        if !set.insert(::core::clone::Clone::clone(&item)) {
                             return ::core::result::Result::Ok(());
                         }
                         <Self as #ext>::#set(s, set)
@@ -259,9 +268,8 @@ fn field_methods(
                     if !present {
                         return ::core::result::Result::Ok(false);
                     }
-                    let item = #private::encode(#field, item)?;
+                    let item: #item_ty = ::std::borrow::ToOwned::to_owned(item);
                     #private::update(self, move |s: &Self| {
-                        let item: #item_ty = #private::decode(#field, &item)?;
                         let mut set = #current;
                         if !set.remove(&item) {
                             return ::core::result::Result::Ok(());
@@ -312,11 +320,12 @@ fn field_methods(
                     fn #insert(&self, key: ::std::string::String, value: #item_ty) -> #result
                 },
                 quote!({
-                    let value = #private::encode(#field, &value)?;
                     #private::update(self, move |s: &Self| {
-                        let value: #item_ty = #private::decode(#field, &value)?;
                         let mut map = #current;
-                        map.insert(::core::clone::Clone::clone(&key), value);
+                        map.insert(
+                            ::core::clone::Clone::clone(&key),
+                            ::core::clone::Clone::clone(&value),
+                        );
                         <Self as #ext>::#set(s, map)
                     })
                 }),
@@ -367,4 +376,15 @@ fn field_methods(
         _ => {}
     }
     out
+}
+
+/// The type holds a user type by path somewhere (`Vec<my::Point>`).
+fn holds_user_type(ty: &FieldType) -> bool {
+    match ty {
+        FieldType::Path(_) => true,
+        FieldType::Option(t) | FieldType::Vec(t) | FieldType::Set(t) | FieldType::Map(t) => {
+            holds_user_type(t)
+        }
+        _ => false,
+    }
 }

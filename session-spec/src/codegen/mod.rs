@@ -262,6 +262,7 @@ fn expand(cx: &mut Ctxt, schema: &Schema, mode: Mode) -> TokenStream {
     };
     let inherent = schema_impl::inherent(cx, &name, &fields);
     let schema_impl = schema_impl::session_schema(schema, &name, &fields);
+    let data = schema_impl::data(&name, &fields);
     let (ext_trait, ext_impl) = accessors::expand(&cx.vis, &name, &fields);
     quote! {
         #marker
@@ -269,6 +270,7 @@ fn expand(cx: &mut Ctxt, schema: &Schema, mode: Mode) -> TokenStream {
         #ext_trait
         const _: () = {
             #inherent
+            #data
             #schema_impl
             #ext_impl
         };

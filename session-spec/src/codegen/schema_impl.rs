@@ -128,6 +128,7 @@ pub(crate) fn session_schema(schema: &Schema, name: &Ident, fields: &[FieldCx<'_
             const KEYS: &'static [&'static ::core::primitive::str] = &[#(#name::#keys),*];
             const SENSITIVE: &'static [&'static ::core::primitive::str] = &[#(#name::#sensitive),*];
             const COOKIE_DATA_BYTES: ::core::option::Option<::core::primitive::usize> = #cookie_data;
+            type Data = __SessionData;
 
             fn settings() -> ::session_runtime::__private::Settings {
                 #settings
@@ -143,6 +144,173 @@ pub(crate) fn session_schema(schema: &Schema, name: &Ident, fields: &[FieldCx<'_
                 #errors
                 #(#upgrades)*
                 ::session_runtime::__private::finish(errors)
+            }
+
+            fn load(
+                data: ::session_runtime::Map,
+            ) -> ::core::result::Result<__SessionData, ::session_runtime::ValidationErrors> {
+                <__SessionData as ::session_runtime::SessionData>::from_map(data)
+            }
+        }
+    }
+}
+
+/// The data struct `__SessionData` (one `Option` per field: `None` when the session holds
+/// no value) and its `SessionData` impl: what a session handle of the schema holds, decoded
+/// once at load, read and written by the accessors, written straight into the payload.
+pub(crate) fn data(name: &Ident, fields: &[FieldCx<'_>]) -> TokenStream {
+    let private = quote!(::session_runtime::__private);
+    let idents: Vec<&Ident> = fields.iter().map(|f| &f.ident).collect();
+    let keys: Vec<&Ident> = fields.iter().map(|f| &f.key_const).collect();
+    let tys = fields.iter().map(|f| &f.ty);
+    let loads = fields.iter().map(|f| load_field(name, f));
+    let (errors, map) = if fields.is_empty() {
+        (
+            quote!(let errors = ::std::vec::Vec::new();),
+            quote!(#[allow(clippy::let_and_return)] let map = ::session_runtime::Map::new();),
+        )
+    } else {
+        (
+            quote!(let mut errors = ::std::vec::Vec::new();),
+            quote!(let mut map = ::session_runtime::Map::new();),
+        )
+    };
+    let data_mut = if fields.is_empty() {
+        quote!(_data)
+    } else {
+        quote!(mut data)
+    };
+    let out_mut = if fields.is_empty() {
+        quote!(out)
+    } else {
+        quote!(mut out)
+    };
+    let (empty, count) = if fields.is_empty() {
+        (quote!(true), quote!(0))
+    } else {
+        (
+            quote!(#(self.#idents.is_none())&&*),
+            quote!(#(::core::primitive::usize::from(self.#idents.is_some()))+*),
+        )
+    };
+    quote! {
+        #[doc(hidden)]
+        #[derive(::core::clone::Clone, ::core::cmp::PartialEq, ::core::default::Default)]
+        pub struct __SessionData {
+            #(#idents: ::core::option::Option<#tys>,)*
+        }
+
+        impl ::session_runtime::SessionData for __SessionData {
+            fn from_map(
+                #data_mut: ::session_runtime::Map,
+            ) -> ::core::result::Result<Self, ::session_runtime::ValidationErrors> {
+                #errors
+                let #out_mut = <Self as ::core::default::Default>::default();
+                #(#loads)*
+                #private::finish_with(out, errors)
+            }
+
+            fn is_empty(&self) -> ::core::primitive::bool {
+                #empty
+            }
+
+            fn clear(&mut self) {
+                *self = <Self as ::core::default::Default>::default();
+            }
+
+            fn same(&self, other: &Self, key: &::core::primitive::str) -> ::core::primitive::bool {
+                #(
+                    if key == #name::#keys {
+                        return #private::same(&self.#idents, &other.#idents);
+                    }
+                )*
+                let _ = (other, key);
+                true
+            }
+
+            fn value(
+                &self,
+                key: &::core::primitive::str,
+            ) -> ::core::option::Option<::std::borrow::Cow<'_, #private::serde_json::Value>> {
+                #(
+                    if key == #name::#keys {
+                        return self.#idents
+                            .as_ref()
+                            .and_then(#private::to_json)
+                            .map(::std::borrow::Cow::Owned);
+                    }
+                )*
+                let _ = key;
+                ::core::option::Option::None
+            }
+
+            fn to_map(&self) -> ::session_runtime::Map {
+                #map
+                #(
+                    if let ::core::option::Option::Some(json) =
+                        self.#idents.as_ref().and_then(#private::to_json)
+                    {
+                        map.insert(::std::borrow::ToOwned::to_owned(#name::#keys), json);
+                    }
+                )*
+                map
+            }
+
+            fn write(
+                &self,
+                out: &mut #private::ObjectWriter<'_>,
+            ) -> ::core::result::Result<(), #private::serde_json::Error> {
+                out.count(#count);
+                #(
+                    if let ::core::option::Option::Some(value) = &self.#idents {
+                        out.entry(#name::#keys, value)?;
+                    }
+                )*
+                ::core::result::Result::Ok(())
+            }
+        }
+    }
+}
+
+/// Decode a field out of the loaded map (its default when missing) and check it.
+fn load_field(name: &Ident, f: &FieldCx<'_>) -> TokenStream {
+    let private = quote!(::session_runtime::__private);
+    let key = &f.key_const;
+    let ident = &f.ident;
+    let field = f.field.name.as_str();
+    let ty = &f.ty;
+    let validator = &f.validator;
+    let store = quote! {
+        if let ::core::result::Result::Err(error) = #name::#validator(&value) {
+            errors.push(error);
+        }
+        out.#ident = ::core::option::Option::Some(value);
+    };
+    let decode = quote! {
+        match #private::decode_owned::<#ty>(#field, json) {
+            ::core::result::Result::Ok(value) => { #store }
+            ::core::result::Result::Err(error) => errors.push(error),
+        }
+    };
+    if let Some(default) = &f.default {
+        quote! {
+            match data.remove(#name::#key) {
+                ::core::option::Option::Some(json) => { #decode }
+                ::core::option::Option::None => {
+                    let value: #ty = #default;
+                    #store
+                }
+            }
+        }
+    } else if let Some(json) = &f.default_json {
+        quote! {
+            let json = data.remove(#name::#key).unwrap_or_else(|| #json);
+            #decode
+        }
+    } else {
+        quote! {
+            if let ::core::option::Option::Some(json) = data.remove(#name::#key) {
+                #decode
             }
         }
     }

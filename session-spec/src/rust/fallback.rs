@@ -23,6 +23,7 @@ pub(super) fn dummy(input: &DeriveInput, errors: &syn::Error) -> TokenStream {
                 const VERSION: u32 = 1;
                 const KEYS: &'static [&'static str] = &[];
                 const SENSITIVE: &'static [&'static str] = &[];
+                type Data = ::session_runtime::Map;
 
                 fn settings() -> ::session_runtime::Settings {
                     ::core::default::Default::default()
