@@ -1029,6 +1029,95 @@ mod tests {
         }
     }
 
+    /// `value` written by [`ObjectWriter::entry`], read back as the payload's map.
+    fn written<T: Serialize>(value: &T) -> Result<Map, serde_json::Error> {
+        let mut out = Vec::new();
+        let mut w = ObjectWriter { out: &mut out };
+        w.count(1);
+        w.entry("k", value)?;
+        let mut r = Reader { rest: &out };
+        let map = r.object(0).expect("readable");
+        assert!(r.rest.is_empty());
+        Ok(map)
+    }
+
+    fn as_serde_json_models_it<T: Serialize>(value: &T) {
+        let mut expected = Map::new();
+        expected.insert("k".into(), serde_json::to_value(value).unwrap());
+        assert_eq!(written(value).unwrap(), expected);
+    }
+
+    #[test]
+    fn values_written_from_rust_read_back_as_serde_json_models_them() {
+        use std::collections::BTreeMap;
+        #[derive(serde::Serialize)]
+        enum E {
+            Unit,
+            New(i8),
+            Tup(u8, char),
+            Struct { a: Option<f32>, b: () },
+        }
+        #[derive(serde::Serialize)]
+        struct Unit;
+        #[derive(serde::Serialize)]
+        struct New(String);
+        #[derive(serde::Serialize)]
+        struct S {
+            s: String,
+            n: i64,
+            u: u128,
+            i: i128,
+            f: f64,
+            whole: f64,
+            nan: f64,
+            inf: f32,
+            small: f32,
+            e: Vec<E>,
+            keys: BTreeMap<i32, bool>,
+            chars: BTreeMap<char, Unit>,
+            nested: Option<Option<u8>>,
+            none: Option<u8>,
+            tuple: (u8, &'static str),
+            new: New,
+            empty: Vec<u8>,
+        }
+        as_serde_json_models_it(&S {
+            s: "héllo \"x\"".into(),
+            n: i64::MIN,
+            u: u128::from(u64::MAX),
+            i: -1,
+            f: -2.5,
+            whole: 1.0,
+            nan: f64::NAN,
+            inf: f32::INFINITY,
+            small: 0.1,
+            e: vec![
+                E::Unit,
+                E::New(-3),
+                E::Tup(1, 'é'),
+                E::Struct {
+                    a: Some(1.5),
+                    b: (),
+                },
+            ],
+            keys: BTreeMap::from([(-1, true), (20, false)]),
+            chars: BTreeMap::from([('a', Unit)]),
+            nested: Some(None),
+            none: None,
+            tuple: (1, "x"),
+            new: New("n".into()),
+            empty: Vec::new(),
+        });
+        for n in [0, 1, 127, 128, u64::MAX] {
+            as_serde_json_models_it(&n);
+        }
+        // What serde_json refuses, the writer refuses too.
+        assert!(written(&u128::MAX).is_err());
+        assert!(written(&i128::MIN).is_err());
+        assert!(written(&BTreeMap::from([(vec![1u8], 1u8)])).is_err());
+        assert!(serde_json::to_value(BTreeMap::from([(vec![1u8], 1u8)])).is_err());
+    }
+
     #[test]
     fn a_counter_session_is_small() {
         let id = SessionId::generate().unwrap();

@@ -25,3 +25,5 @@ mod redis;
 mod sealed;
 mod stores;
 mod support;
+#[cfg(feature = "derive")]
+mod typed;

@@ -73,6 +73,15 @@
 //!   written out) and `upgrade(&mut Map)`, which drops unknown keys, fills the defaults of
 //!   missing fields, decodes every present field to its Rust type and runs its rules,
 //!   collecting every error.
+//! - **The data struct** `__SessionData` (inside an anonymous `const` block, named by
+//!   `SessionSchema::Data`): one `Option<T>` per field (`None`: the session holds no
+//!   value), which a session handle holds while a request runs. `SessionSchema::load`
+//!   decodes a loaded map into it once, filling defaults and running every rule; the
+//!   getters clone a field out of it, the setters validate and assign, the collection
+//!   helpers change a copy of the field inside `Session::update` (replayed on a lost race),
+//!   and the commit writes it straight into the payload (`SessionData::write`), with no
+//!   JSON map in the middle. Field types must therefore be `Clone + PartialEq + Send +
+//!   Sync` besides serde's traits (user types by path included).
 //! - In [`Mode::Standalone`], each enum declared in the spec becomes a Rust enum with unit
 //!   variants stored as their keys (serde through the runtime's re-export), with
 //!   `ALL`, `as_str()` and `Display`.
