@@ -190,7 +190,10 @@ pub(crate) fn data(name: &Ident, fields: &[FieldCx<'_>]) -> TokenStream {
     } else {
         (
             quote!(#(self.#idents.is_none())&&*),
-            quote!(#(::core::primitive::usize::from(self.#idents.is_some()))+*),
+            // By path: the generated code compiles without the prelude (`From`).
+            quote!(#(<::core::primitive::usize as ::core::convert::From<::core::primitive::bool>>::from(
+                self.#idents.is_some(),
+            ))+*),
         )
     };
     quote! {
