@@ -36,6 +36,8 @@ on_actix!(
     races::fifty_concurrent_cart_adds_all_land_with_a_rotation_due,
     races::twenty_concurrent_pages_after_login_never_fail,
     races::logout_racing_rotation_never_resurrects,
+    races::parallel_failed_logins_each_count,
+    races::a_burst_at_the_limit_tries_exactly_the_allowed_attempts,
     hardening::anonymous_visitors_cost_no_record,
     hardening::bad_startup_configurations_stop_the_shop_with_a_clear_error,
     logging::a_store_failure_is_logged_as_one_error_line,

@@ -58,7 +58,7 @@ fn session_cookie(response: &Response) -> Option<String> {
         .map(str::to_owned)
 }
 
-fn login(client: &mut Client, user: &str) -> Response {
+pub(crate) fn login(client: &mut Client, user: &str) -> Response {
     let page = client.get("/");
     let csrf = csrf_of(&page);
     client.post_form("/login", &[("username", user), ("csrf", &csrf)])
@@ -578,7 +578,7 @@ pub(crate) fn the_same_binary_runs_on_the_cookie_backend() {
 }
 
 /// A name the spec refuses (`pattern = "[a-z0-9_]+"`): a failed login.
-const REFUSED: &str = "Not A Name!";
+pub(crate) const REFUSED: &str = "Not A Name!";
 
 /// `n` failed logins in the client's session, each a `422`.
 fn fail_logins(client: &mut Client, n: usize) {
