@@ -49,13 +49,15 @@ pub enum Error {
 
 impl Error {
     /// Whether the failure is worth a `503 Service Unavailable` (retry later) rather than a
-    /// `500`: the store is unreachable, or another request changed the session first.
+    /// `500`: the store is unreachable, or another request changed the session first (a
+    /// conflict, or a change that no longer applies on the fresh data: a retry runs the
+    /// request on that data and gets its real answer, a list full, a limit reached).
     pub fn is_retryable(&self) -> bool {
         matches!(
             self,
             Self::Store(
                 StoreError::Unavailable(_) | StoreError::Conflict { .. } | StoreError::NotFound
-            )
+            ) | Self::Replay(_)
         )
     }
 }

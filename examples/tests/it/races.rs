@@ -1,6 +1,7 @@
 //! Concurrent requests of one session over real HTTP against the shop (file store): parallel
 //! cart adds and page loads never fail and lose nothing, with or without a rotation due,
-//! and a logout racing a rotating request always sticks.
+//! a logout racing a rotating request always sticks, and parallel login attempts each
+//! count towards the throttle, which tries exactly the attempts left in the window.
 //!
 //! `SESSION_RACE_TRIALS` raises the number of logout races (10 by default; the figures in
 //! the notes use 1,000).
@@ -238,8 +239,8 @@ pub(crate) fn logout_racing_rotation_never_resurrects() {
 }
 
 /// Failed logins sent in parallel on one session each count towards the login throttle
-/// (`LoginThrottle::record_failure` is one `Session::update` step, replayed when it loses a
-/// race): 1 + 3 parallel + 1 failures are the five that close the gate.
+/// (`LoginThrottle::reserve` is one `Session::update` step, replayed when it loses a race):
+/// 1 + 3 parallel + 1 failures are the five that close the gate.
 #[test]
 pub(crate) fn parallel_failed_logins_each_count() {
     let dir = TempDir::new("shop-throttle-race");

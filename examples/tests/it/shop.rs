@@ -692,7 +692,7 @@ fn handles_of(page: &Response) -> Vec<String> {
 }
 
 #[test]
-fn two_clients_one_ends_the_other_from_the_active_sessions_page() {
+pub(crate) fn two_clients_one_ends_the_other_from_the_active_sessions_page() {
     let dir = TempDir::new("shop-active");
     let shop = start_shop(&dir, &[]);
     let (mut laptop, mut phone, mut other) = (
@@ -772,10 +772,10 @@ fn two_clients_one_ends_the_other_from_the_active_sessions_page() {
 }
 
 #[test]
-fn the_cookie_backend_with_a_revocation_store_ends_the_other_sessions() {
+pub(crate) fn the_cookie_backend_with_a_revocation_store_ends_the_other_sessions() {
     let dir = TempDir::new("shop-cookie-active");
     let shop = Server::start_in(
-        env!("CARGO_BIN_EXE_shop"),
+        shop_binary(),
         dir.path(),
         &[
             ("SESSION_KEY", KEY),
