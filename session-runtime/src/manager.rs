@@ -250,10 +250,12 @@ impl<S: SessionSchema> SessionManager<S> {
     /// [`StoreError::Unsupported`] when they declare a `principal` without a
     /// `revocation_store` (attach the store with [`SessionManager::with_revocation_store`]).
     pub fn cookie(settings: Settings, keys: Keys) -> Result<Self> {
+        // The budget first: when both checks fail, its advice (keep the data server-side)
+        // settles both, where adding a revocation store would settle one.
         config::check_cookie_budget::<S>(&settings)?;
         if let (Some(principal), None) = (&settings.principal, &settings.revocation_store) {
             return Err(StoreError::Unsupported(format!(
-                "`principal = \"{principal}\"` on the cookie backend needs a `revocation_store`: the cookie backend keeps no server state, so its sessions could not be ended"
+                "`principal = \"{principal}\"` on the cookie backend needs a `revocation_store` (`SESSION_REVOCATION_STORE=memory`, or a directory for a file store): the cookie backend keeps no server state, so its sessions could not be ended; or keep the data server-side (`SESSION_BACKEND=memory`, `file`, `postgres` or `mysql`)"
             ))
             .into());
         }

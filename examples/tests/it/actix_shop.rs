@@ -42,6 +42,7 @@ on_actix!(
     races::a_burst_at_the_limit_tries_exactly_the_allowed_attempts,
     hardening::anonymous_visitors_cost_no_record,
     hardening::bad_startup_configurations_stop_the_shop_with_a_clear_error,
+    hardening::the_cookie_backend_with_a_principal_and_an_overflowing_budget,
     logging::a_store_failure_is_logged_as_one_error_line,
     logging::rust_log_turns_on_the_runtime_debug_lines,
     browser::shop_in_a_real_browser,
