@@ -297,6 +297,7 @@ pub(crate) fn a_burst_at_the_limit_tries_exactly_the_allowed_attempts() {
         })
         .collect();
     let statuses: Vec<u16> = at_once(requests).iter().map(|r| r.status).collect();
+    eprintln!("a burst of {BURST} failed logins with 4 places left: {statuses:?}");
     let tried = statuses.iter().filter(|&&s| s == 422).count();
     assert_eq!(
         tried, 4,
