@@ -549,7 +549,7 @@ pub enum Backend {
         /// Encrypt files at rest with the session keys.
         #[serde(default)]
         encrypt: bool,
-        /// When a write reaches the disk (`"group"` unless set); see [`FileDurability`].
+        /// When a write reaches the disk (`"none"` unless set); see [`FileDurability`].
         #[serde(default)]
         durability: FileDurability,
     },
@@ -585,22 +585,24 @@ impl Backend {
 }
 
 /// When the file backend's writes reach the disk. Every mode replaces a file atomically
-/// (a new file is written beside it and renamed over it), so a reader never sees a torn
-/// file; the modes differ in what a crash of the machine (not of the process) may lose.
+/// (the new version is written beside it, in the session's spare file, and the two are
+/// swapped), so a reader never sees a torn file; the modes differ in what a crash of the
+/// machine (not of the process) may lose.
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum FileDurability {
     /// Every write is on disk before it is acknowledged: its file's data is synced before
-    /// the rename and the directory after it, by each write on its own.
+    /// the swap and the directory after it, by each write on its own.
     Fsync,
-    /// The default: the same guarantee as `fsync`, with the directory syncs of concurrent
-    /// writes batched (group commit): one directory sync covers every write waiting for it.
-    #[default]
+    /// The same guarantee as `fsync`, with the directory syncs of concurrent writes
+    /// batched (group commit): one directory sync covers every write waiting for it.
     Group,
-    /// Writes are not synced: a crash may lose the last writes (the sessions go back to
-    /// an earlier state or start afresh), never tears a file that is then used. Deletions
-    /// and rotations are still synced, so a logged-out session never comes back.
+    /// The default, as Django's file sessions: saves are not synced. A crash of the
+    /// machine may lose the last writes (those sessions go back to an earlier state or
+    /// start afresh: a file the crash left half-written fails its MAC and is never used).
+    /// Deletions and rotations are still synced, so a logged-out session never comes back.
+    #[default]
     None,
 }
 

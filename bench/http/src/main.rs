@@ -66,17 +66,17 @@ const CONFIGS: &[Config] = &[
     Config {
         name: "ours-file",
         baseline: "axum-none",
-        label: "ours, file store, durability `group` (default)",
+        label: "ours, file store, durability `none` (default)",
+    },
+    Config {
+        name: "ours-file-group",
+        baseline: "axum-none",
+        label: "ours, file store, durability `group`",
     },
     Config {
         name: "ours-file-fsync",
         baseline: "axum-none",
         label: "ours, file store, durability `fsync`",
-    },
-    Config {
-        name: "ours-file-none",
-        baseline: "axum-none",
-        label: "ours, file store, durability `none`",
     },
     Config {
         name: "ours-typed-memory",

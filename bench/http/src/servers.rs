@@ -239,10 +239,10 @@ mod axum_server {
                 )
                 .expect("manager"),
             ),
-            "ours-file" | "ours-file-fsync" | "ours-file-none" => {
+            "ours-file" | "ours-file-group" | "ours-file-fsync" => {
                 let durability = match config {
                     "ours-file-fsync" => FileDurability::Fsync,
-                    "ours-file-none" => FileDurability::None,
+                    "ours-file-group" => FileDurability::Group,
                     _ => FileDurability::default(),
                 };
                 let dir =

@@ -29,8 +29,9 @@ session_runtime::store_conformance_tests!(file_fsync, async {
     TempFileStore::with(|b| b.durability(session_runtime::store::file::FileDurability::Fsync))
 });
 
-session_runtime::store_conformance_tests!(file_no_sync, async {
-    TempFileStore::with(|b| b.durability(session_runtime::store::file::FileDurability::None))
+// `file` runs the default durability, `none`.
+session_runtime::store_conformance_tests!(file_group, async {
+    TempFileStore::with(|b| b.durability(session_runtime::store::file::FileDurability::Group))
 });
 
 session_runtime::store_conformance_tests!(file_sealed, async {

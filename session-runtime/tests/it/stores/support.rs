@@ -145,8 +145,10 @@ pub(crate) fn names(dir: &Path) -> Vec<String> {
                 .into_string()
                 .expect("a UTF-8 name")
         })
-        // The store's lock files live in a subdirectory of their own.
+        // The store's lock files live in a subdirectory of their own; a session's spare
+        // file (the previous version, which its next save overwrites) goes with it.
         .filter(|name| name != session_runtime::store::file::LOCK_DIR)
+        .filter(|name| !name.starts_with(session_runtime::store::file::SPARE_PREFIX))
         .collect();
     names.sort();
     names
