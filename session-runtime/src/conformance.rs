@@ -54,9 +54,11 @@
 //! 4 KiB. The checks try 256 KiB.
 
 pub mod index;
+pub mod limit;
 pub mod manager;
 
 pub use index::{index_follows_every_operation, index_random_sequences};
+pub use limit::{limit_sessions_end_oldest_and_refuse, limit_sessions_parallel_logins};
 
 use std::future::Future;
 use std::pin::Pin;
@@ -84,6 +86,8 @@ pub const CHECKS: &[&str] = &[
     "concurrent_rotations_one_wins",
     "index_follows_every_operation",
     "index_random_sequences",
+    "limit_sessions_end_oldest_and_refuse",
+    "limit_sessions_parallel_logins",
 ];
 
 /// A clock for the checks, stopped at 1,700,000,000 (2023-11-14).
@@ -1180,6 +1184,8 @@ pub async fn run_all(store: &dyn SessionStore, clock: &MockClock) {
     concurrent_rotations_one_wins(store, clock).await;
     index_follows_every_operation(store, clock).await;
     index_random_sequences(store, clock).await;
+    limit_sessions_end_oldest_and_refuse(store, clock).await;
+    limit_sessions_parallel_logins(store, clock).await;
 }
 
 /// Expands to a module `$name` holding one `#[tokio::test]` per conformance check, each
@@ -1223,6 +1229,8 @@ macro_rules! store_conformance_tests {
             concurrent_rotations_one_wins,
             index_follows_every_operation,
             index_random_sequences,
+            limit_sessions_end_oldest_and_refuse,
+            limit_sessions_parallel_logins,
         ]);
     };
     (@each $name:ident, $make:expr, [$($check:ident),* $(,)?]) => {

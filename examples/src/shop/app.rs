@@ -322,7 +322,7 @@ async fn sessions(
             .update(|s| s.set_flash(Vec::new()))
             .map_err(|e| AppError::Internal(e.to_string()))?;
     }
-    let rows = match manager.sessions_of(&user, Some(&session), &[]).await {
+    let rows = match manager.sessions_of(&user, Some(&session)).await {
         Ok(list) => Some(
             list.into_iter()
                 .map(|s| view::SessionRow {
