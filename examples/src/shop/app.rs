@@ -221,6 +221,7 @@ async fn login(
     session: Session<Shop>,
     Extension(anonymous): Anonymous,
     Extension(throttle): Extension<LoginThrottle>,
+    headers: axum::http::HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> Result<Redirect> {
     check_csrf(&session, &anonymous, form.csrf.as_deref())?;
@@ -249,6 +250,13 @@ async fn login(
     };
     session.set_role(role)?;
     session.set_user(Some(username.clone()))?;
+    // The label the active sessions page shows; one the spec refuses is left out.
+    let user_agent = headers
+        .get(axum::http::header::USER_AGENT)
+        .and_then(|v| v.to_str().ok());
+    let device =
+        view::device_label(user_agent).filter(|d| Shop::validate_device(&Some(d.clone())).is_ok());
+    session.set_device(device)?;
     let token = csrf::new_token().map_err(|e| AppError::Internal(e.to_string()))?;
     session.set_csrf(Some(token))?;
     flash(&session, format!("Welcome, {username}."))?;
@@ -331,6 +339,11 @@ async fn sessions(
                     last_seen: s.last_seen.as_secs(),
                     expires_at: s.expires_at.as_secs(),
                     current: s.current,
+                    device: s
+                        .fields
+                        .get("device")
+                        .and_then(|v| v.as_str())
+                        .map(str::to_owned),
                 })
                 .collect::<Vec<_>>(),
         ),
