@@ -252,7 +252,7 @@ async fn login(
     session.set_user(Some(username.clone()))?;
     // The label the active sessions page shows; one the spec refuses is left out.
     let user_agent = headers
-        .get(axum::http::header::USER_AGENT)
+        .get(header::USER_AGENT)
         .and_then(|v| v.to_str().ok());
     let device =
         view::device_label(user_agent).filter(|d| Shop::validate_device(&Some(d.clone())).is_ok());
