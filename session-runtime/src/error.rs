@@ -42,6 +42,18 @@ pub enum Error {
     /// the fresh data, break a rule (a list now full, say); nothing was saved.
     #[error("the session changed concurrently and this request's change no longer applies: {0}")]
     Replay(#[source] crate::ValidationError),
+    /// The principal already has `max_sessions` live sessions and the policy is
+    /// `on_max_sessions = "refuse"`: the login was not stored. The tower layer and the
+    /// adapters answer `409 Conflict`; a handler that wants a page of its own asks
+    /// [`SessionManager::at_session_limit`](crate::SessionManager::at_session_limit)
+    /// before logging in.
+    #[error(
+        "the principal has {max} live sessions already, the most allowed: the login is refused"
+    )]
+    SessionLimit {
+        /// The declared `max_sessions`.
+        max: u32,
+    },
     /// Session data could not be serialized.
     #[error("session data cannot be serialized: {0}")]
     Serialize(#[from] serde_json::Error),

@@ -7,7 +7,7 @@
 use actix_web::http::StatusCode;
 use actix_web::http::header::{CONTENT_TYPE, HeaderValue, LOCATION, RETRY_AFTER};
 use actix_web::web::{self, Data, Form};
-use actix_web::{HttpResponse, ResponseError};
+use actix_web::{HttpRequest, HttpResponse, ResponseError};
 use session_runtime::Session;
 use session_runtime::actix::SessionMiddleware;
 use session_runtime::manager::SessionManager;
@@ -137,9 +137,14 @@ async fn login(
     session: Session<Shop>,
     anonymous: Anonymous,
     throttle: Data<LoginThrottle>,
+    request: HttpRequest,
     Form(form): Form<LoginForm>,
 ) -> Result<HttpResponse> {
-    handlers::log_in(&session, &anonymous, **throttle, form)?;
+    let user_agent = request
+        .headers()
+        .get(actix_web::http::header::USER_AGENT)
+        .and_then(|v| v.to_str().ok());
+    handlers::log_in(&session, &anonymous, **throttle, user_agent, form)?;
     Ok(see_other("/"))
 }
 

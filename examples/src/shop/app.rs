@@ -231,9 +231,13 @@ async fn login(
     session: Session<Shop>,
     Extension(anonymous): Anonymous,
     Extension(throttle): Extension<LoginThrottle>,
+    headers: axum::http::HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> Result<Redirect> {
-    handlers::log_in(&session, &anonymous, throttle, form)?;
+    let user_agent = headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok());
+    handlers::log_in(&session, &anonymous, throttle, user_agent, form)?;
     Ok(Redirect::to("/"))
 }
 

@@ -13,7 +13,8 @@ use super::view::{self, SessionRow};
 use super::{Role, Shop, ShopExt};
 use crate::csrf::{self, AnonymousTokens};
 
-/// `POST /login`: signs in as the form's name (a `303` to `/` on success).
+/// `POST /login`: signs in as the form's name (a `303` to `/` on success), labelling the
+/// session with the browser's `User-Agent` ([`view::device_label`]) for the sessions page.
 ///
 /// The attempt is reserved first ([`LoginThrottle::reserve`]): counted before it is tried,
 /// and at the limit refused with `429` without being tried, until the window ends.
@@ -26,6 +27,7 @@ pub fn log_in(
     session: &Session<Shop>,
     anonymous: &AnonymousTokens,
     throttle: LoginThrottle,
+    user_agent: Option<&str>,
     form: LoginForm,
 ) -> Result<()> {
     check_csrf(session, anonymous, form.csrf.as_deref())?;
@@ -45,6 +47,10 @@ pub fn log_in(
     };
     session.set_role(role)?;
     session.set_user(Some(username.clone()))?;
+    // The label the active sessions page shows; one the spec refuses is left out.
+    let device =
+        view::device_label(user_agent).filter(|d| Shop::validate_device(&Some(d.clone())).is_ok());
+    session.set_device(device)?;
     let token = csrf::new_token().map_err(|e| AppError::Internal(e.to_string()))?;
     session.set_csrf(Some(token))?;
     flash(session, format!("Welcome, {username}."))
@@ -76,7 +82,7 @@ pub async fn sessions_page(
             .update(|s| s.set_flash(Vec::new()))
             .map_err(|e| AppError::Internal(e.to_string()))?;
     }
-    let rows = match manager.sessions_of(&user, Some(session), &[]).await {
+    let rows = match manager.sessions_of(&user, Some(session)).await {
         Ok(list) => Some(
             list.into_iter()
                 .map(|s| SessionRow {
@@ -85,6 +91,11 @@ pub async fn sessions_page(
                     last_seen: s.last_seen.as_secs(),
                     expires_at: s.expires_at.as_secs(),
                     current: s.current,
+                    device: s
+                        .fields
+                        .get("device")
+                        .and_then(|v| v.as_str())
+                        .map(str::to_owned),
                 })
                 .collect::<Vec<_>>(),
         ),

@@ -88,7 +88,8 @@ pub struct ActiveSession {
     pub expires_at: Timestamp,
     /// Whether this is the session the listing request came with.
     pub current: bool,
-    /// The fields asked for (`shown`), as stored; sensitive fields are never included.
+    /// The fields the spec marks `shown` (such as a device label), as stored; sensitive
+    /// fields are never included.
     pub fields: Map,
 }
 
@@ -126,8 +127,9 @@ impl<S: SessionSchema> SessionManager<S> {
     }
 
     /// The live sessions of `principal`, oldest first. `current` marks the session of the
-    /// request asking; `shown` names the fields to copy into [`ActiveSession::fields`]
-    /// (such as a device label the application stores); sensitive fields are skipped.
+    /// request asking; the fields the spec marks `shown` ([`SessionSchema::SHOWN`], such
+    /// as a device label the application sets at login) are copied into
+    /// [`ActiveSession::fields`].
     ///
     /// # Errors
     /// [`StoreError::Unsupported`] on the cookie backend and on a store without a
@@ -136,8 +138,29 @@ impl<S: SessionSchema> SessionManager<S> {
         &self,
         principal: &str,
         current: Option<&Session<S>>,
-        shown: &[&str],
     ) -> Result<Vec<ActiveSession>> {
+        self.sessions_of_showing(principal, current, S::SHOWN).await
+    }
+
+    /// [`SessionManager::sessions_of`] showing only `fields`: of a declared schema, those
+    /// of them the spec marks `shown` (a narrower page); of the untyped [`Dynamic`]
+    /// schema, which declares nothing, the fields named. Sensitive fields are never shown.
+    ///
+    /// [`Dynamic`]: crate::Dynamic
+    ///
+    /// # Errors
+    /// As [`SessionManager::sessions_of`].
+    pub async fn sessions_of_showing(
+        &self,
+        principal: &str,
+        current: Option<&Session<S>>,
+        fields: &[&str],
+    ) -> Result<Vec<ActiveSession>> {
+        let shown: Vec<&str> = fields
+            .iter()
+            .copied()
+            .filter(|k| S::KEYS.is_empty() || S::SHOWN.contains(k))
+            .collect();
         let store = self.indexed_store()?;
         let now = self.inner.clock.now();
         let current = current.and_then(|s| s.id()).map(|id| id.store_key());
@@ -184,6 +207,34 @@ impl<S: SessionSchema> SessionManager<S> {
             .end_matching(principal, |key| SessionHandle::of(key) == *handle)
             .await?;
         Ok(ended > 0)
+    }
+
+    /// Whether `principal` has its `max_sessions` live sessions already (not counting
+    /// `current`, the session about to log in): a login handler asks before logging in
+    /// under `on_max_sessions = "refuse"`, to answer with a page of its own ("log out on
+    /// another device first"). Only advice: a login racing another is judged by the
+    /// store at commit, which then fails with [`Error::SessionLimit`](crate::Error::SessionLimit).
+    /// `false` when no limit is declared.
+    ///
+    /// # Errors
+    /// As [`SessionManager::sessions_of`].
+    pub async fn at_session_limit(
+        &self,
+        principal: &str,
+        current: Option<&Session<S>>,
+    ) -> Result<bool> {
+        let Some(max) = self.inner.settings.max_sessions else {
+            return Ok(false);
+        };
+        let store = self.indexed_store()?;
+        let own = current.and_then(|s| s.id()).map(|id| id.store_key());
+        let others = store
+            .sessions_of(principal, self.inner.clock.now())
+            .await?
+            .iter()
+            .filter(|(key, _)| Some(*key) != own)
+            .count();
+        Ok(others >= max as usize)
     }
 
     /// Ends every session of the principal of `session` except `session` itself (after a

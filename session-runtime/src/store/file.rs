@@ -151,7 +151,10 @@ use std::time::{Duration, SystemTime};
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 
-use super::{Record, Result, Rotation, Sealer, SessionStore, StoreError, StoreKey};
+use super::{
+    Limited, Record, Result, Rotation, Sealer, SessionLimit, SessionStore, StoreError, StoreKey,
+    plan_limit,
+};
 use crate::keys::{KeyId, Keys};
 use crate::time::Timestamp;
 
@@ -1212,6 +1215,41 @@ impl Inner {
         Ok(out)
     }
 
+    /// Applies a session limit under the principal's lock: a lock file of its own in the
+    /// lock directory (`p-` and the principal directory's name), opened afresh on every
+    /// call, so that its advisory lock excludes other threads of this process as well as
+    /// other processes. Every limit of this principal lists and trims its sessions under
+    /// it, one after the other; each delete also takes the key's stripe locks (always
+    /// after the principal's lock, so nothing waits the other way round).
+    fn limit_sessions(&self, limit: &SessionLimit<'_>, now: Timestamp) -> Result<Limited> {
+        let dir = self.principal_dir(limit.principal);
+        let name = dir.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+        let path = self.dir.join(LOCK_DIR).join(format!("p-{name}"));
+        let mut options = OpenOptions::new();
+        options.read(true).write(true).create(true).truncate(false);
+        #[cfg(unix)]
+        options.mode(0o600);
+        let file = options
+            .open(&path)
+            .map_err(|e| io_error("opening", &path, e))?;
+        file.lock().map_err(|e| io_error("locking", &path, e))?;
+        let result = (|| {
+            let live: Vec<(StoreKey, Timestamp)> = self
+                .sessions_of(limit.principal, now)?
+                .into_iter()
+                .map(|(key, record)| (key, record.expires_at))
+                .collect();
+            let (delete, refused) = plan_limit(limit, &live);
+            for key in &delete {
+                self.delete(key)?;
+            }
+            Ok(Limited::of(delete, refused))
+        })();
+        // Closing the file releases the lock either way.
+        let _ = file.unlock();
+        result
+    }
+
     /// Removes the index entries whose record is gone, expired, or of another principal,
     /// each under its key's locks.
     fn purge_index(&self, now: Timestamp) -> Result<()> {
@@ -1584,6 +1622,25 @@ impl SessionStore for FileStore {
         let principal = principal.to_owned();
         self.blocking(move |inner| inner.sessions_of(&principal, now))
             .await
+    }
+
+    fn limits_sessions(&self) -> bool {
+        true
+    }
+
+    async fn limit_sessions(&self, limit: &SessionLimit<'_>, now: Timestamp) -> Result<Limited> {
+        let principal = limit.principal.to_owned();
+        let (newcomer, max, policy) = (*limit.newcomer, limit.max, limit.policy);
+        self.blocking(move |inner| {
+            let limit = SessionLimit {
+                principal: &principal,
+                newcomer: &newcomer,
+                max,
+                policy,
+            };
+            inner.limit_sessions(&limit, now)
+        })
+        .await
     }
 }
 

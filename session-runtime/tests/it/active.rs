@@ -73,7 +73,7 @@ async fn two_clients_one_ends_the_other(store: Arc<dyn SessionStore>) {
 
     let current = laptop.load(&m).await;
     let listed = m
-        .sessions_of("ada", Some(&current), &["device"])
+        .sessions_of_showing("ada", Some(&current), &["device"])
         .await
         .unwrap();
     assert_eq!(listed.len(), 2, "{listed:?}");
@@ -98,7 +98,7 @@ async fn two_clients_one_ends_the_other(store: Arc<dyn SessionStore>) {
     );
     // A handle works only once, and only for its own principal.
     assert!(!m.end_session_of("ada", &listed[1].handle).await.unwrap());
-    let bobs = m.sessions_of("bob", None, &[]).await.unwrap();
+    let bobs = m.sessions_of("bob", None).await.unwrap();
     assert!(!m.end_session_of("ada", &bobs[0].handle).await.unwrap());
     assert_eq!(other.user(&m).await.as_deref(), Some("bob"));
 }
@@ -125,7 +125,7 @@ async fn an_ended_session_never_comes_back(store: Arc<dyn SessionStore>) {
         "{late:?}"
     );
     assert_eq!(phone.user(&m).await, None);
-    assert!(m.sessions_of("ada", None, &[]).await.unwrap().len() == 1);
+    assert!(m.sessions_of("ada", None).await.unwrap().len() == 1);
 
     // A session that rotates (a privilege change) just before "end all" is ended under
     // its new id too.
@@ -136,7 +136,7 @@ async fn an_ended_session_never_comes_back(store: Arc<dyn SessionStore>) {
     assert_eq!(m.end_all_sessions("ada").await.unwrap(), 2);
     assert_eq!(phone.user(&m).await, None);
     assert_eq!(laptop.user(&m).await, None);
-    assert!(m.sessions_of("ada", None, &[]).await.unwrap().is_empty());
+    assert!(m.sessions_of("ada", None).await.unwrap().is_empty());
 }
 
 #[tokio::test]
@@ -157,11 +157,11 @@ async fn a_logout_leaves_the_index() {
     let m = manager(Arc::new(MemoryStore::new()), &clock);
     let mut c = Client::new();
     c.login(&m, "ada", "laptop").await;
-    assert_eq!(m.sessions_of("ada", None, &[]).await.unwrap().len(), 1);
+    assert_eq!(m.sessions_of("ada", None).await.unwrap().len(), 1);
     let s = c.load(&m).await;
     s.delete("user");
     c.commit(&m, &s).await;
-    assert!(m.sessions_of("ada", None, &[]).await.unwrap().is_empty());
+    assert!(m.sessions_of("ada", None).await.unwrap().is_empty());
     let s = c.load(&m).await;
     s.destroy();
     c.commit(&m, &s).await;
@@ -188,7 +188,7 @@ async fn a_principal_needs_an_indexing_store_and_the_cookie_backend_cannot_list(
     let cookie: SessionManager =
         SessionManager::cookie(settings(), session_runtime::keys::Keys::generate()).unwrap();
     assert!(matches!(
-        cookie.sessions_of("ada", None, &[]).await,
+        cookie.sessions_of("ada", None).await,
         Err(session_runtime::Error::Store(StoreError::Unsupported(_)))
     ));
 }
@@ -253,5 +253,167 @@ async fn cookie_backend_with_a_revocation_store() {
             session_runtime::keys::Keys::generate()
         )
         .is_err()
+    );
+}
+
+fn limited(max: u32, policy: session_runtime::spec::OnMaxSessions) -> Settings {
+    Settings {
+        max_sessions: Some(max),
+        on_max_sessions: policy,
+        ..with_principal()
+    }
+}
+
+/// `max_sessions = 5`, ending the oldest: six clients log in one after the other; the
+/// first is anonymous at its next request, the five others stay logged in, and a request
+/// of the first still in flight cannot bring it back.
+async fn a_sixth_login_ends_the_oldest(store: Arc<dyn SessionStore>) {
+    use session_runtime::spec::OnMaxSessions;
+    let clock = MockClock::new(Timestamp(T0));
+    let m = SessionManager::with_store(limited(5, OnMaxSessions::EndOldest), store)
+        .unwrap()
+        .with_clock(Arc::new(clock.clone()));
+    let mut clients: Vec<Client> = (0..6).map(|_| Client::new()).collect();
+    for (i, c) in clients.iter_mut().take(5).enumerate() {
+        c.login(&m, "ada", &format!("device {i}")).await;
+        clock.advance(10);
+    }
+    let in_flight = clients[0].load(&m).await;
+    in_flight.set("cart", &1).unwrap();
+    clients[5].login(&m, "ada", "device 5").await;
+    assert_eq!(clients[0].user(&m).await, None, "the oldest session ended");
+    for c in &clients[1..] {
+        assert_eq!(c.user(&m).await.as_deref(), Some("ada"));
+    }
+    assert!(matches!(
+        m.commit(&in_flight, false).await,
+        Err(session_runtime::Error::Store(StoreError::NotFound))
+    ));
+    assert_eq!(m.sessions_of("ada", None).await.unwrap().len(), 5);
+    // Saving a logged-in session again is no login: nothing more ends.
+    let s = clients[1].load(&m).await;
+    s.set("cart", &2).unwrap();
+    clients[1].commit(&m, &s).await;
+    assert_eq!(m.sessions_of("ada", None).await.unwrap().len(), 5);
+}
+
+/// `on_max_sessions = "refuse"`: the sixth login fails with the typed error, stores
+/// nothing, and leaves the client's anonymous session as it was; the handler's question
+/// `at_session_limit` answers before it tries.
+async fn a_sixth_login_is_refused(store: Arc<dyn SessionStore>) {
+    use session_runtime::spec::OnMaxSessions;
+    let clock = MockClock::new(Timestamp(T0));
+    let m = SessionManager::with_store(limited(5, OnMaxSessions::Refuse), store)
+        .unwrap()
+        .with_clock(Arc::new(clock.clone()));
+    let mut clients: Vec<Client> = (0..6).map(|_| Client::new()).collect();
+    for c in clients.iter_mut().take(5) {
+        c.login(&m, "ada", "a device").await;
+    }
+    // An anonymous session with a cart, then a login attempt.
+    let s = clients[5].load(&m).await;
+    s.set("cart", &7).unwrap();
+    clients[5].commit(&m, &s).await;
+    let s = clients[5].load(&m).await;
+    assert!(m.at_session_limit("ada", Some(&s)).await.unwrap());
+    assert!(!m.at_session_limit("bob", Some(&s)).await.unwrap());
+    s.set("user", "ada").unwrap();
+    s.cycle();
+    let refused = m.commit(&s, false).await;
+    assert!(
+        matches!(
+            refused,
+            Err(session_runtime::Error::SessionLimit { max: 5 })
+        ),
+        "{refused:?}"
+    );
+    let after = clients[5].load(&m).await;
+    assert_eq!(after.get::<String>("user"), None);
+    assert_eq!(
+        after.get::<u32>("cart"),
+        Some(7),
+        "the anonymous session is kept"
+    );
+    for c in &clients[..5] {
+        assert_eq!(c.user(&m).await.as_deref(), Some("ada"));
+    }
+    assert_eq!(m.sessions_of("ada", None).await.unwrap().len(), 5);
+}
+
+/// Logins racing through managers (as on several server processes): exactly `max` stay
+/// logged in, and the index lists exactly them.
+async fn racing_logins_leave_exactly_max(store: Arc<dyn SessionStore>) {
+    use session_runtime::spec::OnMaxSessions;
+    for policy in [OnMaxSessions::EndOldest, OnMaxSessions::Refuse] {
+        let m = SessionManager::with_store(limited(3, policy), store.clone()).unwrap();
+        let logins = (0..10).map(|_| {
+            let m = m.clone();
+            tokio::spawn(async move {
+                let mut c = Client::new();
+                let s = c.load(&m).await;
+                s.set("user", "racer").unwrap();
+                s.cycle();
+                match m.commit(&s, false).await {
+                    Ok(cookies) => {
+                        c.jar = cookies.first().map(|v| value_of(v).to_owned());
+                        Some(c)
+                    }
+                    Err(session_runtime::Error::SessionLimit { max: 3 })
+                        if policy == OnMaxSessions::Refuse =>
+                    {
+                        None
+                    }
+                    Err(e) => panic!("a racing login failed: {e}"),
+                }
+            })
+        });
+        let mut logged_in = Vec::new();
+        for login in logins.collect::<Vec<_>>() {
+            if let Some(c) = login.await.unwrap() {
+                logged_in.push(c);
+            }
+        }
+        let mut live = 0;
+        for c in &logged_in {
+            if c.user(&m).await.is_some() {
+                live += 1;
+            }
+        }
+        assert_eq!(live, 3, "{policy:?}");
+        assert_eq!(m.sessions_of("racer", None).await.unwrap().len(), 3);
+        if policy == OnMaxSessions::Refuse {
+            assert_eq!(logged_in.len(), 3, "the refused logins got the typed error");
+        }
+        m.end_all_sessions("racer").await.unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn memory_max_sessions() {
+    a_sixth_login_ends_the_oldest(Arc::new(MemoryStore::new())).await;
+    a_sixth_login_is_refused(Arc::new(MemoryStore::new())).await;
+    racing_logins_leave_exactly_max(Arc::new(MemoryStore::new())).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn file_max_sessions() {
+    a_sixth_login_ends_the_oldest(Arc::new(TempFileStore::new())).await;
+    a_sixth_login_is_refused(Arc::new(TempFileStore::new())).await;
+    racing_logins_leave_exactly_max(Arc::new(TempFileStore::new())).await;
+}
+
+#[tokio::test]
+async fn max_sessions_needs_a_store_that_limits() {
+    let store = crate::support::CountingStore::new();
+    let refused = SessionManager::<session_runtime::Dynamic>::with_store(
+        limited(5, session_runtime::spec::OnMaxSessions::EndOldest),
+        store,
+    );
+    assert!(
+        matches!(
+            refused,
+            Err(session_runtime::Error::Store(StoreError::Unsupported(_)))
+        ),
+        "{refused:?}"
     );
 }

@@ -7,7 +7,9 @@ use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};
 use session_runtime::Timestamp;
 use session_runtime::keys::{Key, Keys};
-use session_runtime::store::{FileStore, Record, Sealer, SessionStore, StoreError, StoreKey};
+use session_runtime::store::{
+    FileStore, Limited, Record, Sealer, SessionLimit, SessionStore, StoreError, StoreKey,
+};
 
 /// The session keys of the file stores in these tests: fixed, so that every store opened
 /// on a directory (another process's included) reads the others' files.
@@ -83,6 +85,18 @@ impl SessionStore for TempFileStore {
         now: Timestamp,
     ) -> Result<Vec<(StoreKey, Record)>, StoreError> {
         self.store.sessions_of(principal, now).await
+    }
+
+    fn limits_sessions(&self) -> bool {
+        self.store.limits_sessions()
+    }
+
+    async fn limit_sessions(
+        &self,
+        limit: &SessionLimit<'_>,
+        now: Timestamp,
+    ) -> Result<Limited, StoreError> {
+        self.store.limit_sessions(limit, now).await
     }
 }
 
