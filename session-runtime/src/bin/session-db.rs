@@ -242,7 +242,9 @@ enum CliError {
     #[error("{0}")]
     Usage(String),
     /// `sessions end` named no live session.
-    #[error("no live session of `{principal}` has the handle `{handle}` (ended already, or never there)")]
+    #[error(
+        "no live session of `{principal}` has the handle `{handle}` (ended already, or never there)"
+    )]
     NoSuchSession { principal: String, handle: String },
     /// The key variable is not set.
     #[error(
@@ -514,8 +516,7 @@ mod db {
 
     pub(super) fn not_built(backend: BackendArg) -> CliError {
         CliError::Other(
-            format!("this `session-db` was built without the `{backend:?}` feature")
-                .to_lowercase(),
+            format!("this `session-db` was built without the `{backend:?}` feature").to_lowercase(),
         )
     }
 
@@ -585,8 +586,7 @@ mod db {
 
     fn not_built(backend: BackendArg) -> CliError {
         CliError::Other(
-            format!("this `session-db` was built without the `{backend:?}` feature")
-                .to_lowercase(),
+            format!("this `session-db` was built without the `{backend:?}` feature").to_lowercase(),
         )
     }
 

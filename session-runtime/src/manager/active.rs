@@ -542,10 +542,10 @@ impl StoreSessions {
         if self.store.indexes_principals() {
             Ok(self.store.as_ref())
         } else {
-            Err(StoreError::Unsupported(
-                "this session store keeps no principal index".to_owned(),
+            Err(
+                StoreError::Unsupported("this session store keeps no principal index".to_owned())
+                    .into(),
             )
-            .into())
         }
     }
 
