@@ -107,7 +107,6 @@ pub struct TypedBig {
 
 mod axum_server {
     use super::*;
-    use std::sync::atomic::Ordering;
     use axum::Router;
     use axum::extract::State;
     use axum::routing::get;
@@ -117,6 +116,7 @@ mod axum_server {
     use session_runtime::store::file::FileDurability;
     use session_runtime::store::{FileStore, MemoryStore};
     use session_runtime::{SessionLayer, SessionManager, Settings};
+    use std::sync::atomic::Ordering;
 
     #[derive(Clone, Copy)]
     struct Ctx {
