@@ -122,7 +122,7 @@ use crate::store::{Limited, Rotation, SessionLimit, StoreKey};
 use crate::time::{Clock, SystemClock, Timestamp};
 
 mod active;
-pub use active::{ActiveSession, SessionHandle};
+pub use active::{ActiveSession, SessionHandle, StoreSessions};
 
 /// How many fresh ids are tried when a store reports that one exists already (with 256
 /// random bits a second collision means a broken random source or store).

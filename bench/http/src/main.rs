@@ -103,6 +103,38 @@ const CONFIGS: &[Config] = &[
         baseline: "axum-none",
         label: "floor: tokio-postgres, prepared SELECT + upsert",
     },
+    // The cost of the active-sessions index (issue 15): the same session, whose `user` is
+    // set on the first request, with and without `principal = "user"` declared.
+    Config {
+        name: "idx-file-off",
+        baseline: "axum-none",
+        label: "file store, `user` set, no principal",
+    },
+    Config {
+        name: "idx-file-on",
+        baseline: "axum-none",
+        label: "file store, `principal = \"user\"` (indexed)",
+    },
+    Config {
+        name: "idx-postgres-off",
+        baseline: "axum-none",
+        label: "PostgreSQL, `user` set, no principal",
+    },
+    Config {
+        name: "idx-postgres-on",
+        baseline: "axum-none",
+        label: "PostgreSQL, `principal = \"user\"` (indexed)",
+    },
+    Config {
+        name: "idx-signed-off",
+        baseline: "axum-none",
+        label: "signed cookie, `user` set, no principal",
+    },
+    Config {
+        name: "idx-signed-revocable",
+        baseline: "axum-none",
+        label: "signed cookie, `principal = \"user\"`, memory revocation store",
+    },
     Config {
         name: "actix-none",
         baseline: "actix-none",

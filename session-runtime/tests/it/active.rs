@@ -417,3 +417,289 @@ async fn max_sessions_needs_a_store_that_limits() {
         "{refused:?}"
     );
 }
+
+/// Runs the `session-db` command with `args` and the extra environment `env`; its exit
+/// code and its output (stdout, then stderr).
+#[cfg(feature = "db-cli")]
+fn session_db(args: &[&str], env: &[(&str, &str)]) -> (i32, String) {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_session-db"))
+        .args(args)
+        .envs(env.iter().copied())
+        .output()
+        .expect("run session-db");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (output.status.code().unwrap_or(-1), text)
+}
+
+/// `session-db sessions` for support staff, on a store of its own that the command opens
+/// from `store_args` (and `env`) while the application holds `store`: the command lists
+/// a user's three sessions (handles and UTC times, never a session id) as the application
+/// does, ends one by its handle (that client is logged out at its next request, the others
+/// are not), says when a handle names no live session (exit code 3), ends all of the
+/// user's (another user's session lives on), and ends every session of the store only
+/// with `--yes` (exit code 2 without).
+#[cfg(feature = "db-cli")]
+pub(crate) async fn cli_lists_and_ends_sessions(
+    store: Arc<dyn SessionStore>,
+    store_args: &[&str],
+    env: &[(&str, &str)],
+) {
+    let m: SessionManager = SessionManager::with_store(with_principal(), store).unwrap();
+    let mut ada: Vec<Client> = (0..3).map(|_| Client::new()).collect();
+    for (i, client) in ada.iter_mut().enumerate() {
+        client.login(&m, "ada", &format!("device {i}")).await;
+    }
+    let mut bob = Client::new();
+    bob.login(&m, "bob", "tablet").await;
+    let mut anonymous = Client::new();
+    let s = anonymous.load(&m).await;
+    s.set("cart", &3).unwrap();
+    anonymous.commit(&m, &s).await;
+    let cli = |args: &[&str]| {
+        let mut all = args.to_vec();
+        all.extend_from_slice(store_args);
+        session_db(&all, env)
+    };
+
+    let (code, out) = cli(&["sessions", "list", "--principal", "ada"]);
+    assert_eq!(code, 0, "{out}");
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 4, "a header and three sessions: {out}");
+    assert!(
+        lines[0].starts_with("handle") && lines[0].contains("last seen"),
+        "{out}"
+    );
+    assert!(
+        lines[1..].iter().all(|l| l.matches(" UTC").count() == 3),
+        "{out}"
+    );
+    for client in ada.iter().chain([&bob]) {
+        let cookie = client.jar.as_deref().unwrap();
+        assert!(!out.contains(cookie), "a session id was printed: {out}");
+    }
+    let mut handles: Vec<&str> = lines[1..]
+        .iter()
+        .map(|l| l.split_whitespace().next().unwrap())
+        .collect();
+    let mut listed: Vec<String> = m
+        .sessions_of("ada", None)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| s.handle.to_string())
+        .collect();
+    handles.sort_unstable();
+    listed.sort_unstable();
+    assert_eq!(
+        handles, listed,
+        "the command lists what the application lists"
+    );
+
+    // End the second device's session by its handle.
+    let second = ada[1].load(&m).await;
+    let handle = m
+        .sessions_of("ada", Some(&second))
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|s| s.current)
+        .unwrap()
+        .handle;
+    let (code, out) = cli(&[
+        "sessions",
+        "end",
+        "--principal",
+        "ada",
+        "--handle",
+        handle.as_str(),
+    ]);
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(
+        ada[1].user(&m).await,
+        None,
+        "the ended client is logged out"
+    );
+    assert_eq!(ada[0].user(&m).await.as_deref(), Some("ada"));
+    assert_eq!(ada[2].user(&m).await.as_deref(), Some("ada"));
+    // The request in flight of the ended session does not bring it back.
+    second.set("cart", &1).unwrap();
+    let late = m.commit(&second, false).await;
+    assert!(
+        matches!(
+            late,
+            Err(session_runtime::Error::Store(StoreError::NotFound))
+        ),
+        "{late:?}"
+    );
+    assert_eq!(ada[1].user(&m).await, None);
+    assert_eq!(m.sessions_of("ada", None).await.unwrap().len(), 2);
+    let (code, out) = cli(&[
+        "sessions",
+        "end",
+        "--principal",
+        "ada",
+        "--handle",
+        handle.as_str(),
+    ]);
+    assert_eq!(code, 3, "an ended handle names nothing: {out}");
+
+    let (code, out) = cli(&["sessions", "end-all", "--principal", "ada"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("ended 2 sessions of `ada`"), "{out}");
+    for client in &ada {
+        assert_eq!(client.user(&m).await, None);
+    }
+    assert_eq!(bob.user(&m).await.as_deref(), Some("bob"));
+    let (code, out) = cli(&["sessions", "list", "--principal", "ada"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("no live sessions of `ada`"), "{out}");
+
+    let (code, out) = cli(&["sessions", "end-everyone"]);
+    assert_eq!(code, 2, "refused without `--yes`: {out}");
+    assert!(out.contains("--yes"), "{out}");
+    assert_eq!(bob.user(&m).await.as_deref(), Some("bob"));
+    let (code, out) = cli(&["sessions", "end-everyone", "--yes"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("ended every session: 2 records removed"),
+        "{out}"
+    );
+    assert_eq!(bob.user(&m).await, None);
+    assert_eq!(anonymous.load(&m).await.get::<u64>("cart"), None);
+}
+
+/// A file store for the command: its directory and the key text the command reads from
+/// `SESSION_KEY`.
+#[cfg(feature = "db-cli")]
+fn file_store_with_key_text() -> (tempfile::TempDir, Arc<dyn SessionStore>, String) {
+    use session_runtime::keys::{Key, Keys};
+    let text = Key::generate_text().unwrap();
+    let keys = Keys::single(Key::from_text(&text, "a test key").unwrap());
+    let dir = tempfile::tempdir().unwrap();
+    let store = session_runtime::store::FileStore::builder(dir.path().join("sessions"), keys)
+        .open()
+        .unwrap();
+    (dir, Arc::new(store), text)
+}
+
+#[cfg(feature = "db-cli")]
+#[tokio::test]
+async fn cli_lists_and_ends_file_sessions() {
+    let (dir, store, key) = file_store_with_key_text();
+    let sessions = dir.path().join("sessions");
+    let sessions = sessions.to_str().unwrap();
+    cli_lists_and_ends_sessions(
+        store,
+        &["--backend", "file", "--dir", sessions],
+        &[("SESSION_KEY", &key)],
+    )
+    .await;
+}
+
+/// The command's errors on the file store: no keys, another key than the application's,
+/// a directory that does not exist (never created), a malformed handle (exit code 2).
+#[cfg(feature = "db-cli")]
+#[tokio::test]
+async fn cli_errors_on_the_file_store() {
+    let (dir, store, _key) = file_store_with_key_text();
+    let m: SessionManager = SessionManager::with_store(with_principal(), store).unwrap();
+    Client::new().login(&m, "ada", "laptop").await;
+    let sessions = dir.path().join("sessions");
+    let sessions = sessions.to_str().unwrap();
+    let list = [
+        "sessions",
+        "list",
+        "--principal",
+        "ada",
+        "--backend",
+        "file",
+    ];
+    let (code, out) = session_db(
+        &[&list[..], &["--dir", sessions, "--key-env", "S3_UNSET_KEY"]].concat(),
+        &[],
+    );
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("set `S3_UNSET_KEY` to its key"), "{out}");
+    // Another key reads no record: the store's records are authenticated.
+    let other = session_runtime::keys::Key::generate_text().unwrap();
+    let (code, out) = session_db(
+        &[&list[..], &["--dir", sessions]].concat(),
+        &[("SESSION_KEY", &other)],
+    );
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("no live sessions"), "{out}");
+    let missing = dir.path().join("typo");
+    let (code, out) = session_db(
+        &[&list[..], &["--dir", missing.to_str().unwrap()]].concat(),
+        &[("SESSION_KEY", &other)],
+    );
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("does not exist") && !missing.exists(), "{out}");
+    let (code, out) = session_db(
+        &[
+            "sessions",
+            "end",
+            "--principal",
+            "ada",
+            "--handle",
+            "../x",
+            "--backend",
+            "file",
+            "--dir",
+            sessions,
+        ],
+        &[("SESSION_KEY", &other)],
+    );
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("is not a session handle"), "{out}");
+}
+
+/// `session-db revoke` on the cookie backend's revocation store (a file store): the
+/// user's cookies issued before it are refused at their next request, another user's are
+/// not (a login after it works: `cookie_backend_with_a_revocation_store`, on a mock clock).
+#[cfg(feature = "db-cli")]
+#[tokio::test]
+async fn cli_revokes_cookies_in_the_revocation_store() {
+    let (dir, revocations, key) = file_store_with_key_text();
+    let settings = Settings {
+        revocation_store: Some(session_runtime::spec::Backend::Memory),
+        ..with_principal()
+    };
+    let m: SessionManager =
+        SessionManager::cookie(settings, session_runtime::keys::Keys::generate())
+            .unwrap()
+            .with_revocation_store(revocations);
+    let (mut laptop, mut phone, mut other) = (Client::new(), Client::new(), Client::new());
+    laptop.login(&m, "ada", "laptop").await;
+    phone.login(&m, "ada", "phone").await;
+    other.login(&m, "bob", "tablet").await;
+    let sessions = dir.path().join("sessions");
+    let (code, out) = session_db(
+        &[
+            "revoke",
+            "--backend",
+            "file",
+            "--dir",
+            sessions.to_str().unwrap(),
+            "--schema",
+            <session_runtime::Dynamic as session_runtime::SessionSchema>::NAME,
+            "--expiration-time",
+            "30m",
+            "--principal",
+            "ada",
+        ],
+        &[("SESSION_KEY", &key)],
+    );
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("revoked the cookies of `ada` issued before"),
+        "{out}"
+    );
+    assert_eq!(laptop.user(&m).await, None);
+    assert_eq!(phone.user(&m).await, None);
+    assert_eq!(other.user(&m).await.as_deref(), Some("bob"));
+}
