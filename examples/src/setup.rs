@@ -237,3 +237,47 @@ async fn build<S: SessionSchema>(
     };
     Ok(manager)
 }
+
+/// What a shop binary serves, once started: its session manager, the signer of anonymous
+/// CSRF tokens, the login throttle, and the bound listener (its URL printed already).
+#[derive(Debug)]
+pub struct Shop {
+    /// The sessions, as the settings and the environment describe them.
+    pub manager: SessionManager<crate::shop::Shop>,
+    /// Signs the CSRF tokens of visitors without a session, with the session keys.
+    pub anonymous: crate::csrf::AnonymousTokens,
+    /// The login throttle, its window from `SHOP_LOGIN_WINDOW`.
+    pub throttle: crate::shop::throttle::LoginThrottle,
+    /// Bound on `127.0.0.1:$PORT` (default 3000).
+    pub listener: tokio::net::TcpListener,
+}
+
+/// The start-up both shop binaries share (`shop` on axum, `actix_shop` on actix-web),
+/// `program` naming the binary in its messages: the command line (`usage` for `--help`),
+/// the settings and their overrides with a line saying what they are, the login
+/// throttle, the manager and the keys, and the listener.
+///
+/// # Errors
+/// A bad argument, setting, key, backend, login window or port, or a port taken.
+pub async fn shop(program: &str, usage: &str) -> Result<Shop, StartError> {
+    let args = Args::parse(std::env::args().skip(1), usage)?;
+    let settings = settings::<crate::shop::Shop>(&args)?;
+    eprintln!(
+        "{program}: sessions last {} (cookie `{}`, secure={}, same_site={})",
+        settings.expiration_time,
+        settings.full_cookie_name(),
+        settings.secure,
+        settings.same_site.as_str(),
+    );
+    let throttle = crate::shop::throttle::LoginThrottle::from_env()?;
+    let (manager, keys) = manager_and_keys::<crate::shop::Shop>(settings, program).await?;
+    let anonymous = crate::csrf::AnonymousTokens::new(&keys);
+    let port = crate::serve::port_from_env(3000)?;
+    let (listener, _) = crate::serve::bind(program, port).await?;
+    Ok(Shop {
+        manager,
+        anonymous,
+        throttle,
+        listener,
+    })
+}

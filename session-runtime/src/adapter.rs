@@ -45,6 +45,8 @@
 //! - a store failure or a cookie too large to send is logged at `error` and becomes an
 //!   empty `500`, or an empty `503` with `Retry-After: 1` when retrying can help
 //!   ([`Error::is_retryable`]: store unavailable, a concurrent change);
+//! - a login refused at the principal's `max_sessions` ([`Error::SessionLimit`]) becomes an
+//!   empty `409 Conflict`, logged at `info`;
 //! - when the handler changed nothing and only a refresh (sliding expiry, activity
 //!   bookkeeping, a re-issue) was owed, a failed commit is logged at `warn` and the
 //!   handler's response stands, without a cookie: a full disk costs the sliding expiry,
@@ -234,9 +236,18 @@ pub struct Failure {
 
 impl Failure {
     /// The failure for `error`, logged at `error`: `503` with `Retry-After` when retrying
-    /// can help ([`Error::is_retryable`]), else `500`.
+    /// can help ([`Error::is_retryable`]), `409` for a login refused at the session limit
+    /// ([`Error::SessionLimit`], logged at `info`), else `500`.
     fn from_error(error: &Error, stage: Stage) -> Self {
         let stage = stage.as_str();
+        if let Error::SessionLimit { .. } = error {
+            // The application's policy, not a failure of the server.
+            tracing::info!(error = %error, stage, "login refused at the session limit");
+            return Self {
+                status: 409,
+                retry_after: None,
+            };
+        }
         tracing::error!(error = %error, stage, "session {stage} failed");
         if error.is_retryable() {
             Self {
@@ -262,7 +273,7 @@ impl Failure {
         }
     }
 
-    /// The response's status code: `500` or `503`.
+    /// The response's status code: `500`, `503`, or `409`.
     pub fn status(&self) -> u16 {
         self.status
     }

@@ -29,6 +29,7 @@
 //! | `SESSION_FILE_DURABILITY` | `backend.durability` (file backend) | `group`, `fsync`, `none` |
 //! | `SESSION_KEY_FILE` | `keys.file` | `/run/secrets/session-keys` |
 //! | `SESSION_REVOCATION_STORE` | `revocation_store` (cookie backend; empty: none) | `memory`, `/var/lib/app/revoked` (a file store's directory) |
+//! | `SESSION_MAX_SESSIONS` | `max_sessions` (`none` or empty: no limit) | `5`, `none` |
 //!
 //! Besides these, the process may hold `SESSION_CONFIG` (the settings file,
 //! [`SessionManager::from_env`](crate::SessionManager::from_env)), the key variables the
@@ -424,6 +425,7 @@ const KNOWN: &[&str] = &[
     "SESSION_FILE_DURABILITY",
     "SESSION_KEY_FILE",
     "SESSION_REVOCATION_STORE",
+    "SESSION_MAX_SESSIONS",
 ];
 
 /// Overrides `settings` with the given `SESSION_*` variables (the testable half of
@@ -513,6 +515,19 @@ fn apply_var(s: &mut Settings, var: &str, value: &str) -> Result<()> {
                     encrypt: false,
                     durability: Default::default(),
                 }),
+            }
+        }
+        // `none` (or empty) lifts the limit: a deployment moving to a backend that cannot
+        // count sessions (the cookie backend, the Redis store) says so explicitly.
+        "SESSION_MAX_SESSIONS" => {
+            s.max_sessions = match v.to_ascii_lowercase().as_str() {
+                "" | "none" => None,
+                n => Some(
+                    n.parse::<u32>()
+                        .ok()
+                        .filter(|n| *n > 0)
+                        .ok_or_else(|| err("a count of at least 1, or `none`"))?,
+                ),
             }
         }
         "SESSION_BACKEND" => {

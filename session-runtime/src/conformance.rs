@@ -54,9 +54,11 @@
 //! 4 KiB. The checks try 256 KiB.
 
 pub mod index;
+pub mod limit;
 pub mod manager;
 
 pub use index::{index_follows_every_operation, index_random_sequences};
+pub use limit::{limit_sessions_end_oldest_and_refuse, limit_sessions_parallel_logins};
 
 use std::future::Future;
 use std::pin::Pin;
@@ -83,6 +85,8 @@ pub const CHECKS: &[&str] = &[
     "rotate_keeps_old_as_given",
     "concurrent_rotations_one_wins",
     "index_follows_every_operation",
+    "limit_sessions_end_oldest_and_refuse",
+    "limit_sessions_parallel_logins",
     "index_random_sequences",
 ];
 
@@ -1179,6 +1183,8 @@ pub async fn run_all(store: &dyn SessionStore, clock: &MockClock) {
     rotate_keeps_old_as_given(store, clock).await;
     concurrent_rotations_one_wins(store, clock).await;
     index_follows_every_operation(store, clock).await;
+    limit_sessions_end_oldest_and_refuse(store, clock).await;
+    limit_sessions_parallel_logins(store, clock).await;
     index_random_sequences(store, clock).await;
 }
 
@@ -1222,6 +1228,8 @@ macro_rules! store_conformance_tests {
             rotate_keeps_old_as_given,
             concurrent_rotations_one_wins,
             index_follows_every_operation,
+            limit_sessions_end_oldest_and_refuse,
+            limit_sessions_parallel_logins,
             index_random_sequences,
         ]);
     };

@@ -42,6 +42,18 @@ pub enum Error {
     /// the fresh data, break a rule (a list now full, say); nothing was saved.
     #[error("the session changed concurrently and this request's change no longer applies: {0}")]
     Replay(#[source] crate::ValidationError),
+    /// The principal already has `max_sessions` live sessions and the policy is
+    /// `on_max_sessions = "refuse"`: the login was not stored. The tower layer and the
+    /// adapters answer `409 Conflict`; a handler that wants a page of its own asks
+    /// [`SessionManager::at_session_limit`](crate::SessionManager::at_session_limit)
+    /// before logging in.
+    #[error(
+        "the principal has {max} live sessions already, the most allowed: the login is refused"
+    )]
+    SessionLimit {
+        /// The declared `max_sessions`.
+        max: u32,
+    },
     /// Session data could not be serialized.
     #[error("session data cannot be serialized: {0}")]
     Serialize(#[from] serde_json::Error),
@@ -49,13 +61,15 @@ pub enum Error {
 
 impl Error {
     /// Whether the failure is worth a `503 Service Unavailable` (retry later) rather than a
-    /// `500`: the store is unreachable, or another request changed the session first.
+    /// `500`: the store is unreachable, or another request changed the session first (a
+    /// conflict, or a change that no longer applies on the fresh data: a retry runs the
+    /// request on that data and gets its real answer, a list full, a limit reached).
     pub fn is_retryable(&self) -> bool {
         matches!(
             self,
             Self::Store(
                 StoreError::Unavailable(_) | StoreError::Conflict { .. } | StoreError::NotFound
-            )
+            ) | Self::Replay(_)
         )
     }
 }

@@ -54,8 +54,11 @@
 //!   libmysqlclient).
 //! - `redis`: the Redis store (`store::redis::RedisStore`, `backend = { type = "redis" }`):
 //!   many instances on one Redis server, Cluster-ready keys and scripts.
-//! - `db-cli`: the `session-db` command (migrate, purge, print the SQL); with `postgres`
-//!   and/or `mysql`.
+//! - `db-cli`: the `session-db` command: migrate, purge, print the SQL (with `postgres`
+//!   and/or `mysql`); list and end a user's sessions, or every session, in any store that
+//!   keeps the active-sessions index (the file store, and PostgreSQL, MySQL, Redis with
+//!   their features), and revoke a user's cookies in a cookie backend's revocation store
+//!   (`manager::StoreSessions` is the library side).
 //! - `test-util`: test helpers for your own stores and time-dependent tests: the store
 //!   conformance suite (`conformance`, `store_conformance_tests!`,
 //!   `manager_conformance_tests!`) and `MockClock`. For `[dev-dependencies]` only.

@@ -106,7 +106,7 @@
 use std::marker::PhantomData;
 use std::sync::Arc;
 
-use session_spec::Settings;
+use session_spec::{OnMaxSessions, Settings};
 
 use crate::codec::{Codec, CodecContext, CodecError};
 use crate::config::{self, ConfigError};
@@ -118,11 +118,11 @@ use crate::payload;
 use crate::schema::{Dynamic, SessionData, SessionSchema};
 use crate::session::{Inner, Limits, Loaded, Session, Times};
 use crate::store::{self, Record, SessionStore, Storage, StoreError};
-use crate::store::{Rotation, StoreKey};
+use crate::store::{Limited, Rotation, SessionLimit, StoreKey};
 use crate::time::{Clock, SystemClock, Timestamp};
 
 mod active;
-pub use active::{ActiveSession, SessionHandle};
+pub use active::{ActiveSession, SessionHandle, StoreSessions};
 
 /// How many fresh ids are tried when a store reports that one exists already (with 256
 /// random bits a second collision means a broken random source or store).
@@ -248,12 +248,21 @@ impl<S: SessionSchema> SessionManager<S> {
     /// characters that cannot go into a `Set-Cookie` header, or when the schema's rules
     /// allow a cookie larger than browsers keep ([`config::check_cookie_budget`]);
     /// [`StoreError::Unsupported`] when they declare a `principal` without a
-    /// `revocation_store` (attach the store with [`SessionManager::with_revocation_store`]).
+    /// `revocation_store` (attach the store with [`SessionManager::with_revocation_store`]),
+    /// or a `max_sessions` (a cookie backend cannot count its sessions).
     pub fn cookie(settings: Settings, keys: Keys) -> Result<Self> {
+        // The budget first: when both checks fail, its advice (keep the data server-side)
+        // settles both, where adding a revocation store would settle one.
         config::check_cookie_budget::<S>(&settings)?;
         if let (Some(principal), None) = (&settings.principal, &settings.revocation_store) {
             return Err(StoreError::Unsupported(format!(
-                "`principal = \"{principal}\"` on the cookie backend needs a `revocation_store`: the cookie backend keeps no server state, so its sessions could not be ended"
+                "`principal = \"{principal}\"` on the cookie backend needs a `revocation_store` (`SESSION_REVOCATION_STORE=memory`, or a directory for a file store): the cookie backend keeps no server state, so its sessions could not be ended; or keep the data server-side (`SESSION_BACKEND=memory`, `file`, `postgres` or `mysql`)"
+            ))
+            .into());
+        }
+        if let Some(max) = settings.max_sessions {
+            return Err(StoreError::Unsupported(format!(
+                "`max_sessions = {max}` needs a server-side backend: the cookie backend keeps no list of its sessions to count"
             ))
             .into());
         }
@@ -338,6 +347,12 @@ impl<S: SessionSchema> SessionManager<S> {
     /// As [`SessionManager::cookie`]; [`StoreError::Unsupported`] when the settings declare
     /// a `principal` and the store keeps no principal index.
     pub fn with_store(settings: Settings, store: Arc<dyn SessionStore>) -> Result<Self> {
+        if let (Some(max), false) = (settings.max_sessions, store.limits_sessions()) {
+            return Err(StoreError::Unsupported(format!(
+                "`max_sessions = {max}` needs a store that limits a principal's sessions, and this one does not (`SessionStore::limits_sessions`)"
+            ))
+            .into());
+        }
         if let Some(principal) = &settings.principal {
             if !store.indexes_principals() {
                 return Err(StoreError::Unsupported(format!(
@@ -741,6 +756,7 @@ impl<S: SessionSchema> SessionManager<S> {
                     obsolete,
                     rotation: None,
                     changed: true,
+                    gained: self.principal_of(&inner.data).is_some(),
                     times,
                     data: inner.data.clone(),
                 }));
@@ -780,12 +796,16 @@ impl<S: SessionSchema> SessionManager<S> {
         if rotation.is_some() {
             times.id_issued_at = now;
         }
+        let principal = self.principal_of(&inner.data);
+        let gained =
+            changed && principal.is_some() && self.principal_of(&inner.base()) != principal;
         Some(Plan::Write(Write {
             old: Some(loaded),
             end: None,
             obsolete: None,
             rotation,
             changed,
+            gained,
             times,
             data: inner.data.clone(),
         }))
@@ -883,6 +903,28 @@ impl<S: SessionSchema> SessionManager<S> {
                     version: 1,
                     principal: self.principal_of(&w.data),
                 };
+                let limited_principal = record.principal.clone();
+                let limited = match (&limited_principal, m.settings.max_sessions) {
+                    (Some(principal), Some(max)) if w.gained => Some((principal.as_str(), max)),
+                    _ => None,
+                };
+                // A refused login that is not racing another is refused before anything is
+                // written (the anonymous session stays as it was); the store's limit below
+                // is what holds when logins race.
+                if let (Some((principal, max)), OnMaxSessions::Refuse) =
+                    (limited, m.settings.on_max_sessions)
+                {
+                    let own = w.old.as_ref().map(|old| old.id.store_key());
+                    let others = store
+                        .sessions_of(principal, now)
+                        .await?
+                        .iter()
+                        .filter(|(key, _)| Some(*key) != own)
+                        .count();
+                    if others >= max as usize {
+                        return Err(Error::SessionLimit { max });
+                    }
+                }
                 let written = match (&w.old, w.rotation) {
                     (Some(old), None) => {
                         let record = Record {
@@ -918,6 +960,29 @@ impl<S: SessionSchema> SessionManager<S> {
                 };
                 match written {
                     Ok(loaded) => {
+                        if let Some((principal, max)) = limited {
+                            let newcomer = loaded.id.store_key();
+                            let limit = SessionLimit {
+                                principal,
+                                newcomer: &newcomer,
+                                max,
+                                policy: m.settings.on_max_sessions,
+                            };
+                            match store.limit_sessions(&limit, now).await? {
+                                Limited::Refused => {
+                                    // Lost the race for the last place: this session is
+                                    // deleted, and the client gets no cookie for it.
+                                    return Err(Error::SessionLimit { max });
+                                }
+                                Limited::Kept { ended } if !ended.is_empty() => {
+                                    tracing::info!(
+                                        ended = ended.len(),
+                                        "login past `max_sessions`: the oldest sessions ended"
+                                    );
+                                }
+                                Limited::Kept { .. } => {}
+                            }
+                        }
                         let value = loaded.id.as_str().to_owned();
                         (loaded, value)
                     }
@@ -1143,6 +1208,9 @@ struct Write<D> {
     rotation: Option<Trace>,
     /// The data changed (a lost compare-and-swap is then replayed or an error).
     changed: bool,
+    /// The session gains its principal (or another one) with this write: a login, which
+    /// `max_sessions` limits.
+    gained: bool,
     times: Times,
     data: D,
 }

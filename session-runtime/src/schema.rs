@@ -112,6 +112,10 @@ pub trait SessionSchema: Send + Sync + 'static {
     /// browsers keep, for instance when a deployment switches to it with
     /// `SESSION_BACKEND=cookie`. The default, `None`, proves nothing and refuses nothing.
     const COOKIE_DATA_BYTES: Option<usize> = None;
+    /// The storage keys the spec marks `shown`: copied into the principal's list of active
+    /// sessions ([`SessionManager::sessions_of`](crate::SessionManager::sessions_of)), such
+    /// as a device label. The default shows none.
+    const SHOWN: &'static [&'static str] = &[];
 
     /// The data a session handle holds: [`Map`] for the untyped schema and hand-written
     /// ones, the generated struct for a declared schema.

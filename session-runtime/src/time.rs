@@ -25,6 +25,38 @@ impl Timestamp {
     }
 }
 
+/// The UTC date and time a person reads, to the second (`2026-11-29 21:45:00 UTC`).
+///
+/// ```
+/// use session_runtime::Timestamp;
+/// assert_eq!(Timestamp(0).to_string(), "1970-01-01 00:00:00 UTC");
+/// assert_eq!(Timestamp(951_782_400).to_string(), "2000-02-29 00:00:00 UTC");
+/// assert_eq!(Timestamp(-1).to_string(), "1969-12-31 23:59:59 UTC");
+/// ```
+impl std::fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let days = self.0.div_euclid(86_400);
+        let secs = self.0.rem_euclid(86_400);
+        // Days to a civil date (Howard Hinnant's algorithm, proleptic Gregorian calendar).
+        let z = days + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z.rem_euclid(146_097);
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let day = doy - (153 * mp + 2) / 5 + 1;
+        let month = if mp < 10 { mp + 3 } else { mp - 9 };
+        let year = yoe + era * 400 + i64::from(month <= 2);
+        write!(
+            f,
+            "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02} UTC",
+            secs / 3600,
+            secs % 3600 / 60,
+            secs % 60
+        )
+    }
+}
+
 /// A source of the current time.
 pub trait Clock: Send + Sync + std::fmt::Debug + 'static {
     /// Now.

@@ -118,6 +118,9 @@ pub struct Field {
     pub doc: Option<String>,
     /// Redact the value in `Debug` output and logs.
     pub sensitive: bool,
+    /// Show the value in the principal's list of active sessions (such as a device label
+    /// the application sets at login); never a sensitive field.
+    pub shown: bool,
     /// Validation rules.
     pub rules: Rules,
     /// Where the field was declared.

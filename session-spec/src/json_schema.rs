@@ -77,6 +77,9 @@ pub struct FieldSpec {
     pub key: Option<String>,
     /// Redact the value in `Debug` output and logs.
     pub sensitive: Option<bool>,
+    /// Show the value in the principal's list of active sessions (such as a device label
+    /// set at login). Needs a `principal` on a server-side backend; never with `sensitive`.
+    pub shown: Option<bool>,
     /// Smallest allowed number (numbers, and the numbers of an `Option`, `Vec`, set or map).
     pub min: Option<f64>,
     /// Largest allowed number.

@@ -87,5 +87,5 @@ pub use ir::{
 };
 pub use settings::{
     Backend, CookieMode, CookiePrefix, DatabaseBackend, FileDurability, KEY_ALIASES, KeySource,
-    Lifetime, LifetimeParseError, RedisBackend, SameSite, Settings, SettingsProblem,
+    Lifetime, LifetimeParseError, OnMaxSessions, RedisBackend, SameSite, Settings, SettingsProblem,
 };

@@ -111,6 +111,28 @@ pub struct Settings {
     )]
     #[serde(deserialize_with = "optional_backend_or_name")]
     pub revocation_store: Option<Backend>,
+    /// The most sessions one principal may have alive at once (parallel logins on other
+    /// devices; OWASP ASVS 5.0 V7.1.2); `None`: no limit. Needs a `principal` and a
+    /// server-side backend, whose store enforces it in the same atomic step as its index.
+    pub max_sessions: Option<u32>,
+    /// What a login past `max_sessions` does: end the principal's session closest to its
+    /// end (`"end_oldest"`, the default), or refuse the new login (`"refuse"`).
+    pub on_max_sessions: OnMaxSessions,
+}
+
+/// What a login does when its principal already has `max_sessions` live sessions.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OnMaxSessions {
+    /// The login succeeds and the principal's session closest to its expiry ends: the
+    /// oldest one, or with a sliding expiry the one unused for longest (what large sites
+    /// do: the newest device wins).
+    #[default]
+    EndOldest,
+    /// The login is refused with an error the application turns into a page ("log out
+    /// on another device first"); the existing sessions stay.
+    Refuse,
 }
 
 impl Default for Settings {
@@ -138,6 +160,8 @@ impl Default for Settings {
             keys: KeySource::default(),
             principal: None,
             revocation_store: None,
+            max_sessions: None,
+            on_max_sessions: OnMaxSessions::EndOldest,
         }
     }
 }
@@ -258,6 +282,18 @@ impl Settings {
                 if rotation >= abs && rotation.as_seconds() > 0 {
                     out.push(SettingsProblem::RotationNeverHappens);
                 }
+            }
+        }
+        if let Some(max) = self.max_sessions {
+            if max == 0 {
+                out.push(SettingsProblem::NonPositive("max_sessions"));
+            }
+            // The limit counts a principal's sessions: without one there is nothing to
+            // count. (The cookie backend, which keeps no list of its cookies, is refused by
+            // the spec validator and by `SessionManager::cookie`: a manager given its store
+            // directly does not go by `backend`.)
+            if self.principal.is_none() {
+                out.push(SettingsProblem::MaxSessionsWithoutPrincipal);
             }
         }
         out
@@ -423,6 +459,18 @@ pub enum SettingsProblem {
     /// An attribute value longer than browsers keep.
     #[error("`{0}` is longer than the 1024 bytes browsers keep of a cookie attribute")]
     AttributeTooLong(&'static str),
+    /// `max_sessions` without a `principal`.
+    #[error(
+        "`max_sessions` needs a `principal`: the limit counts each principal's sessions, and none is declared"
+    )]
+    MaxSessionsWithoutPrincipal,
+    /// `max_sessions` on the cookie backend. Not among [`Settings::problems`] (a manager
+    /// given its store directly does not go by `backend`): the spec validator reports it,
+    /// and the cookie backend's manager refuses it.
+    #[error(
+        "`max_sessions` needs a server-side backend: the cookie backend keeps no list of its sessions to count (a revocation store keeps only a \"not valid before\" time per principal)"
+    )]
+    MaxSessionsOnCookieBackend,
 }
 
 impl SettingsProblem {
@@ -444,6 +492,7 @@ impl SettingsProblem {
             Self::InvalidDomain(_) => "domain",
             Self::PartitionedWithoutSecure => "partitioned",
             Self::UnsafeAttribute(key) | Self::AttributeTooLong(key) => key,
+            Self::MaxSessionsWithoutPrincipal | Self::MaxSessionsOnCookieBackend => "max_sessions",
         }
     }
 
@@ -464,6 +513,7 @@ impl SettingsProblem {
                 ("absolute_timeout", "the absolute cap is set here")
             }
             Self::IdleNotShorterThanExpiration => ("expiration_time", "the expiry is set here"),
+            Self::MaxSessionsOnCookieBackend => ("backend", "the cookie backend is chosen here"),
             _ => return None,
         })
     }
@@ -549,7 +599,7 @@ pub enum Backend {
         /// Encrypt files at rest with the session keys.
         #[serde(default)]
         encrypt: bool,
-        /// When a write reaches the disk (`"group"` unless set); see [`FileDurability`].
+        /// When a write reaches the disk (`"none"` unless set); see [`FileDurability`].
         #[serde(default)]
         durability: FileDurability,
     },
@@ -585,22 +635,24 @@ impl Backend {
 }
 
 /// When the file backend's writes reach the disk. Every mode replaces a file atomically
-/// (a new file is written beside it and renamed over it), so a reader never sees a torn
-/// file; the modes differ in what a crash of the machine (not of the process) may lose.
+/// (the new version is written beside it, in the session's spare file, and the two are
+/// swapped), so a reader never sees a torn file; the modes differ in what a crash of the
+/// machine (not of the process) may lose.
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum FileDurability {
     /// Every write is on disk before it is acknowledged: its file's data is synced before
-    /// the rename and the directory after it, by each write on its own.
+    /// the swap and the directory after it, by each write on its own.
     Fsync,
-    /// The default: the same guarantee as `fsync`, with the directory syncs of concurrent
-    /// writes batched (group commit): one directory sync covers every write waiting for it.
-    #[default]
+    /// The same guarantee as `fsync`, with the directory syncs of concurrent writes
+    /// batched (group commit): one directory sync covers every write waiting for it.
     Group,
-    /// Writes are not synced: a crash may lose the last writes (the sessions go back to
-    /// an earlier state or start afresh), never tears a file that is then used. Deletions
-    /// and rotations are still synced, so a logged-out session never comes back.
+    /// The default, as Django's file sessions: saves are not synced. A crash of the
+    /// machine may lose the last writes (those sessions go back to an earlier state or
+    /// start afresh: a file the crash left half-written fails its MAC and is never used).
+    /// Deletions and rotations are still synced, so a logged-out session never comes back.
+    #[default]
     None,
 }
 

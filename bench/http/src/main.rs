@@ -66,17 +66,17 @@ const CONFIGS: &[Config] = &[
     Config {
         name: "ours-file",
         baseline: "axum-none",
-        label: "ours, file store, durability `group` (default)",
+        label: "ours, file store, durability `none` (default)",
+    },
+    Config {
+        name: "ours-file-group",
+        baseline: "axum-none",
+        label: "ours, file store, durability `group`",
     },
     Config {
         name: "ours-file-fsync",
         baseline: "axum-none",
         label: "ours, file store, durability `fsync`",
-    },
-    Config {
-        name: "ours-file-none",
-        baseline: "axum-none",
-        label: "ours, file store, durability `none`",
     },
     Config {
         name: "ours-typed-memory",
@@ -102,6 +102,38 @@ const CONFIGS: &[Config] = &[
         name: "floor-postgres",
         baseline: "axum-none",
         label: "floor: tokio-postgres, prepared SELECT + upsert",
+    },
+    // The cost of the active-sessions index (issue 15): the same session, whose `user` is
+    // set on the first request, with and without `principal = "user"` declared.
+    Config {
+        name: "idx-file-off",
+        baseline: "axum-none",
+        label: "file store, `user` set, no principal",
+    },
+    Config {
+        name: "idx-file-on",
+        baseline: "axum-none",
+        label: "file store, `principal = \"user\"` (indexed)",
+    },
+    Config {
+        name: "idx-postgres-off",
+        baseline: "axum-none",
+        label: "PostgreSQL, `user` set, no principal",
+    },
+    Config {
+        name: "idx-postgres-on",
+        baseline: "axum-none",
+        label: "PostgreSQL, `principal = \"user\"` (indexed)",
+    },
+    Config {
+        name: "idx-signed-off",
+        baseline: "axum-none",
+        label: "signed cookie, `user` set, no principal",
+    },
+    Config {
+        name: "idx-signed-revocable",
+        baseline: "axum-none",
+        label: "signed cookie, `principal = \"user\"`, memory revocation store",
     },
     Config {
         name: "actix-none",

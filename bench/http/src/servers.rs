@@ -116,11 +116,14 @@ mod axum_server {
     use session_runtime::store::file::FileDurability;
     use session_runtime::store::{FileStore, MemoryStore};
     use session_runtime::{SessionLayer, SessionManager, Settings};
+    use std::sync::atomic::Ordering;
 
     #[derive(Clone, Copy)]
     struct Ctx {
         mode: Mode,
         payload: Payload,
+        /// Set `user` on the first request (the `idx-*` configurations).
+        user: bool,
     }
 
     async fn none() -> &'static str {
@@ -134,6 +137,11 @@ mod axum_server {
                 for (key, value) in big_data() {
                     session.set(&key, &value).expect("JSON values serialize");
                 }
+            }
+            if n == 1 && ctx.user {
+                // One user per connection: each connection keeps its own cookie.
+                let user = format!("user{}", USERS.fetch_add(1, Ordering::Relaxed));
+                session.set("user", &user).expect("a string serializes");
             }
             session.set("counter", &n).expect("a number serializes");
         }
@@ -218,11 +226,27 @@ mod axum_server {
         payload: Payload,
         listener: std::net::TcpListener,
     ) {
-        let ctx = Ctx { mode, payload };
+        let ctx = Ctx {
+            mode,
+            payload,
+            user: config.starts_with("idx-"),
+        };
         let settings = |cookie_mode| Settings {
             secure: false,
             cookie_mode,
             ..Settings::default()
+        };
+        let indexed = |cookie_mode| Settings {
+            principal: Some("user".to_owned()),
+            ..settings(cookie_mode)
+        };
+        let file_store = || {
+            let dir = std::env::temp_dir().join(format!("httpbench-file-{}", std::process::id()));
+            Arc::new(
+                FileStore::builder(&dir, Keys::generate())
+                    .open()
+                    .expect("file store"),
+            )
         };
         let ours_router = |manager: SessionManager| {
             Router::new()
@@ -239,10 +263,10 @@ mod axum_server {
                 )
                 .expect("manager"),
             ),
-            "ours-file" | "ours-file-fsync" | "ours-file-none" => {
+            "ours-file" | "ours-file-group" | "ours-file-fsync" => {
                 let durability = match config {
                     "ours-file-fsync" => FileDurability::Fsync,
-                    "ours-file-none" => FileDurability::None,
+                    "ours-file-group" => FileDurability::Group,
                     _ => FileDurability::default(),
                 };
                 let dir =
@@ -308,6 +332,44 @@ mod axum_server {
                         .expect("manager"),
                 )
             }
+            "idx-file-off" => ours_router(
+                SessionManager::with_store(settings(CookieMode::Encrypted), file_store())
+                    .expect("manager"),
+            ),
+            "idx-file-on" => ours_router(
+                SessionManager::with_store(indexed(CookieMode::Encrypted), file_store())
+                    .expect("manager"),
+            ),
+            "idx-postgres-off" | "idx-postgres-on" => {
+                let store =
+                    session_runtime::store::postgres::PostgresStore::builder(database_url())
+                        .pool_size(POOL)
+                        .connect()
+                        .await
+                        .expect("postgres store");
+                store.migrate().await.expect("migrate");
+                let s = if config == "idx-postgres-on" {
+                    indexed(CookieMode::Encrypted)
+                } else {
+                    settings(CookieMode::Encrypted)
+                };
+                ours_router(SessionManager::with_store(s, Arc::new(store)).expect("manager"))
+            }
+            "idx-signed-off" => ours_router(
+                SessionManager::cookie(settings(CookieMode::Signed), Keys::generate())
+                    .expect("manager"),
+            ),
+            "idx-signed-revocable" => {
+                let s = Settings {
+                    revocation_store: Some(session_runtime::spec::settings::Backend::Memory),
+                    ..indexed(CookieMode::Signed)
+                };
+                ours_router(
+                    SessionManager::cookie(s, Keys::generate())
+                        .expect("manager")
+                        .with_revocation_store(Arc::new(MemoryStore::new())),
+                )
+            }
             "tower-postgres" => {
                 let pool = sqlx::postgres::PgPoolOptions::new()
                     .max_connections(POOL)
@@ -347,6 +409,9 @@ mod axum_server {
         axum::serve(listener, app).await.expect("server");
     }
 }
+
+/// Numbers the users of the `idx-*` configurations.
+static USERS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
 /// Connections each PostgreSQL configuration may open (ours' pool, sqlx's pool, the
 /// floor's clients).

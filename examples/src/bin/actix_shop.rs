@@ -9,9 +9,8 @@
 use std::process::ExitCode;
 
 use actix_web::{App, HttpServer};
-use examples::setup::{self, Args, StartError};
-use examples::shop::throttle::LoginThrottle;
-use examples::shop::{Shop, actix_app};
+use examples::setup::{self, StartError};
+use examples::shop::actix_app;
 
 const USAGE: &str = "\
 usage: actix_shop [--config FILE]
@@ -46,21 +45,12 @@ async fn main() -> ExitCode {
 }
 
 async fn run() -> Result<(), StartError> {
-    let args = Args::parse(std::env::args().skip(1), USAGE)?;
-    let settings = setup::settings::<Shop>(&args)?;
-    eprintln!(
-        "actix_shop: sessions last {} (cookie `{}`, secure={}, same_site={})",
-        settings.expiration_time,
-        settings.full_cookie_name(),
-        settings.secure,
-        settings.same_site.as_str(),
-    );
-    let throttle = LoginThrottle::from_env()?;
-    let (manager, keys) = setup::manager_and_keys::<Shop>(settings, "actix_shop").await?;
-    let anonymous = examples::csrf::AnonymousTokens::new(&keys);
-    let port = examples::serve::port_from_env(3000)?;
-    let (listener, _) = examples::serve::bind("actix_shop", port).await?;
-    let listener = listener.into_std()?;
+    let setup::Shop {
+        manager,
+        anonymous,
+        throttle,
+        listener,
+    } = setup::shop("actix_shop", USAGE).await?;
     // actix-web runs its workers on runtimes of its own; each gets a clone of the routes.
     // It stops gracefully on Ctrl-C and SIGTERM.
     HttpServer::new(move || {
@@ -71,7 +61,7 @@ async fn run() -> Result<(), StartError> {
         ))
     })
     .workers(2)
-    .listen(listener)?
+    .listen(listener.into_std()?)?
     .run()
     .await?;
     Ok(())

@@ -10,9 +10,8 @@
 
 use std::process::ExitCode;
 
-use examples::setup::{self, Args, StartError};
-use examples::shop::throttle::LoginThrottle;
-use examples::shop::{Shop, app};
+use examples::setup::{self, StartError};
+use examples::shop::app;
 
 const USAGE: &str = "\
 usage: shop [--config FILE]
@@ -47,23 +46,10 @@ async fn main() -> ExitCode {
 }
 
 async fn run() -> Result<(), StartError> {
-    let args = Args::parse(std::env::args().skip(1), USAGE)?;
-    let settings = setup::settings::<Shop>(&args)?;
-    eprintln!(
-        "shop: sessions last {} (cookie `{}`, secure={}, same_site={})",
-        settings.expiration_time,
-        settings.full_cookie_name(),
-        settings.secure,
-        settings.same_site.as_str(),
-    );
-    let throttle = LoginThrottle::from_env()?;
-    let (manager, keys) = setup::manager_and_keys::<Shop>(settings, "shop").await?;
-    let anonymous = examples::csrf::AnonymousTokens::new(&keys);
-    let port = examples::serve::port_from_env(3000)?;
-    let (listener, _) = examples::serve::bind("shop", port).await?;
+    let shop = setup::shop("shop", USAGE).await?;
     axum::serve(
-        listener,
-        app::router_with_throttle(manager, anonymous, throttle),
+        shop.listener,
+        app::router_with_throttle(shop.manager, shop.anonymous, shop.throttle),
     )
     .with_graceful_shutdown(examples::serve::shutdown_signal())
     .await?;

@@ -1,22 +1,24 @@
 //! The shop on actix-web: the same routes, pages and session as [`super::app`] (the axum
 //! one), through `session_runtime::actix::SessionMiddleware` and the `Session<Shop>`
-//! actix-web extractor. The pages, the CSRF checks and the flash messages are the shop's
-//! own helpers, shared by both apps.
+//! actix-web extractor. The pages, the CSRF checks, the flash messages, the login and the
+//! "Active sessions" routes are the shop's own framework-free code ([`super::handlers`]),
+//! shared by both apps.
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::{CONTENT_TYPE, HeaderValue, LOCATION, RETRY_AFTER};
 use actix_web::web::{self, Data, Form};
-use actix_web::{HttpResponse, ResponseError};
+use actix_web::{HttpRequest, HttpResponse, ResponseError};
 use session_runtime::Session;
 use session_runtime::actix::SessionMiddleware;
 use session_runtime::manager::SessionManager;
 
 use super::app::{AppError, CartForm, LoginForm, LogoutForm, Result};
-use super::app::{check_csrf, csrf_token, flash, take_flash, unix_now};
+use super::app::{check_csrf, csrf_token, flash, take_flash};
+use super::handlers::{self, EndForm, EndOthersForm};
 use super::throttle::LoginThrottle;
 use super::view::{self, Home};
 use super::{Role, Shop, ShopExt};
-use crate::csrf::{self, AnonymousTokens};
+use crate::csrf::AnonymousTokens;
 
 /// The shop's routes for an actix-web `App`, the session middleware included:
 /// `App::new().configure(actix_app::configure(manager, anonymous, throttle))`.
@@ -29,10 +31,14 @@ pub fn configure(
     move |config| {
         config.service(
             web::scope("")
-                .wrap(SessionMiddleware::new(manager))
+                .wrap(SessionMiddleware::new(manager.clone()))
                 .app_data(anonymous)
                 .app_data(Data::new(throttle))
+                .app_data(Data::new(manager))
                 .route("/", web::get().to(home))
+                .route("/sessions", web::get().to(sessions))
+                .route("/sessions/end", web::post().to(end_session))
+                .route("/sessions/end-others", web::post().to(end_other_sessions))
                 .route("/login", web::post().to(login))
                 .route("/logout", web::post().to(logout))
                 .route("/cart", web::post().to(add_to_cart))
@@ -99,10 +105,10 @@ fn html(status: StatusCode, page: String) -> HttpResponse {
         .body(page)
 }
 
-/// `303 See Other` to `/`, as axum's `Redirect::to` answers.
-fn see_home() -> HttpResponse {
+/// `303 See Other` to `to`, as axum's `Redirect::to` answers.
+fn see_other(to: &'static str) -> HttpResponse {
     HttpResponse::SeeOther()
-        .insert_header((LOCATION, "/"))
+        .insert_header((LOCATION, to))
         .finish()
 }
 
@@ -131,38 +137,15 @@ async fn login(
     session: Session<Shop>,
     anonymous: Anonymous,
     throttle: Data<LoginThrottle>,
+    request: HttpRequest,
     Form(form): Form<LoginForm>,
 ) -> Result<HttpResponse> {
-    check_csrf(&session, &anonymous, form.csrf.as_deref())?;
-    let now = i64::try_from(unix_now()).unwrap_or(i64::MAX);
-    // At the limit, nothing is tried (nor counted) until the window ends.
-    if let Some(retry_after) = throttle.retry_after(&session, now) {
-        return Err(AppError::TooManyAttempts { retry_after });
-    }
-    let username = form.username.unwrap_or_default().trim().to_owned();
-    // Check the name before signing in: a refused login changes nothing but the
-    // throttle's count.
-    if let Err(error) = Shop::validate_user(&Some(username.clone())) {
-        throttle
-            .record_failure(&session, now)
-            .map_err(|e| AppError::Internal(e.to_string()))?;
-        return Err(error.into());
-    }
-    // A new id on every privilege change (no session fixation); the cart is kept, the
-    // failures are forgotten.
-    session.cycle();
-    throttle.reset(&session);
-    let role = if username == "admin" {
-        Role::Admin
-    } else {
-        Role::Customer
-    };
-    session.set_role(role)?;
-    session.set_user(Some(username.clone()))?;
-    let token = csrf::new_token().map_err(|e| AppError::Internal(e.to_string()))?;
-    session.set_csrf(Some(token))?;
-    flash(&session, format!("Welcome, {username}."))?;
-    Ok(see_home())
+    let user_agent = request
+        .headers()
+        .get(actix_web::http::header::USER_AGENT)
+        .and_then(|v| v.to_str().ok());
+    handlers::log_in(&session, &anonymous, **throttle, user_agent, form)?;
+    Ok(see_other("/"))
 }
 
 async fn logout(
@@ -172,7 +155,7 @@ async fn logout(
 ) -> Result<HttpResponse> {
     check_csrf(&session, &anonymous, form.csrf.as_deref())?;
     session.destroy();
-    Ok(see_home())
+    Ok(see_other("/"))
 }
 
 async fn add_to_cart(
@@ -187,7 +170,38 @@ async fn add_to_cart(
         &session,
         format!("Added \u{201c}{item}\u{201d} to the cart."),
     )?;
-    Ok(see_home())
+    Ok(see_other("/"))
+}
+
+type Manager = Data<SessionManager<Shop>>;
+
+async fn sessions(
+    session: Session<Shop>,
+    manager: Manager,
+    anonymous: Anonymous,
+) -> Result<HttpResponse> {
+    let page = handlers::sessions_page(&session, &manager, &anonymous).await?;
+    Ok(html(StatusCode::OK, page))
+}
+
+async fn end_session(
+    session: Session<Shop>,
+    manager: Manager,
+    anonymous: Anonymous,
+    Form(form): Form<EndForm>,
+) -> Result<HttpResponse> {
+    handlers::end_session(&session, &manager, &anonymous, form).await?;
+    Ok(see_other("/sessions"))
+}
+
+async fn end_other_sessions(
+    session: Session<Shop>,
+    manager: Manager,
+    anonymous: Anonymous,
+    Form(form): Form<EndOthersForm>,
+) -> Result<HttpResponse> {
+    handlers::end_other_sessions(&session, &manager, &anonymous, form).await?;
+    Ok(see_other("/sessions"))
 }
 
 async fn admin(session: Session<Shop>) -> Result<HttpResponse> {

@@ -9,10 +9,11 @@ use axum::response::{Html, IntoResponse, Json, Redirect, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
 use session_runtime::layer::SessionLayer;
-use session_runtime::manager::{SessionHandle, SessionManager};
+use session_runtime::manager::SessionManager;
 use session_runtime::{Session, ValidationError};
 
-use super::throttle::LoginThrottle;
+use super::handlers::{self, EndForm, EndOthersForm};
+use super::throttle::{LoginThrottle, Refused};
 use super::view::{self, Home};
 use super::{Role, Shop, ShopExt};
 use crate::csrf::{self, AnonymousTokens};
@@ -115,6 +116,15 @@ impl IntoResponse for AppError {
 impl From<ValidationError> for AppError {
     fn from(error: ValidationError) -> Self {
         Self::Invalid(error)
+    }
+}
+
+impl From<Refused> for AppError {
+    fn from(refused: Refused) -> Self {
+        match refused {
+            Refused::Throttled { retry_after } => Self::TooManyAttempts { retry_after },
+            invalid @ Refused::Invalid(_) => Self::Internal(invalid.to_string()),
+        }
     }
 }
 
@@ -221,37 +231,13 @@ async fn login(
     session: Session<Shop>,
     Extension(anonymous): Anonymous,
     Extension(throttle): Extension<LoginThrottle>,
+    headers: axum::http::HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> Result<Redirect> {
-    check_csrf(&session, &anonymous, form.csrf.as_deref())?;
-    let now = i64::try_from(unix_now()).unwrap_or(i64::MAX);
-    // At the limit, nothing is tried (nor counted) until the window ends.
-    if let Some(retry_after) = throttle.retry_after(&session, now) {
-        return Err(AppError::TooManyAttempts { retry_after });
-    }
-    let username = form.username.unwrap_or_default().trim().to_owned();
-    // Check the name before signing in: a refused login changes nothing but the throttle's
-    // count (the shop has no passwords; a refused name stands in for a wrong one).
-    if let Err(error) = Shop::validate_user(&Some(username.clone())) {
-        throttle
-            .record_failure(&session, now)
-            .map_err(|e| AppError::Internal(e.to_string()))?;
-        return Err(error.into());
-    }
-    // A new id on every privilege change: a session id planted before login (session
-    // fixation) is worthless after it. The cart is kept; the failures are forgotten.
-    session.cycle();
-    throttle.reset(&session);
-    let role = if username == "admin" {
-        Role::Admin
-    } else {
-        Role::Customer
-    };
-    session.set_role(role)?;
-    session.set_user(Some(username.clone()))?;
-    let token = csrf::new_token().map_err(|e| AppError::Internal(e.to_string()))?;
-    session.set_csrf(Some(token))?;
-    flash(&session, format!("Welcome, {username}."))?;
+    let user_agent = headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok());
+    handlers::log_in(&session, &anonymous, throttle, user_agent, form)?;
     Ok(Redirect::to("/"))
 }
 
@@ -302,55 +288,14 @@ async fn add_to_cart(
 /// The manager, for the "Active sessions" page.
 type Manager = Extension<SessionManager<Shop>>;
 
-/// The signed-in user, or `403`.
-fn signed_in(session: &Session<Shop>) -> Result<String> {
-    session.user().ok_or(AppError::Forbidden(
-        "the sessions page needs a signed-in user",
-    ))
-}
-
 async fn sessions(
     session: Session<Shop>,
     Extension(manager): Manager,
     Extension(anonymous): Anonymous,
 ) -> Result<Html<String>> {
-    let user = signed_in(&session)?;
-    let csrf = csrf_token(&session, &anonymous)?;
-    let messages = session.untracked(|s| s.flash());
-    if !messages.is_empty() {
-        session
-            .update(|s| s.set_flash(Vec::new()))
-            .map_err(|e| AppError::Internal(e.to_string()))?;
-    }
-    let rows = match manager.sessions_of(&user, Some(&session), &[]).await {
-        Ok(list) => Some(
-            list.into_iter()
-                .map(|s| view::SessionRow {
-                    handle: s.handle.to_string(),
-                    created_at: s.created_at.as_secs(),
-                    last_seen: s.last_seen.as_secs(),
-                    expires_at: s.expires_at.as_secs(),
-                    current: s.current,
-                })
-                .collect::<Vec<_>>(),
-        ),
-        // The cookie backend keeps no list (it can still end all others).
-        Err(session_runtime::Error::Store(session_runtime::StoreError::Unsupported(_))) => None,
-        Err(e) => return Err(AppError::Internal(e.to_string())),
-    };
-    Ok(Html(view::sessions(
-        &user,
-        rows.as_deref(),
-        &messages,
-        &csrf,
-    )))
-}
-
-/// The "end this session" form.
-#[derive(Debug, Deserialize)]
-pub struct EndForm {
-    handle: Option<String>,
-    csrf: Option<String>,
+    handlers::sessions_page(&session, &manager, &anonymous)
+        .await
+        .map(Html)
 }
 
 async fn end_session(
@@ -359,30 +304,8 @@ async fn end_session(
     Extension(anonymous): Anonymous,
     Form(form): Form<EndForm>,
 ) -> Result<Redirect> {
-    check_csrf(&session, &anonymous, form.csrf.as_deref())?;
-    let user = signed_in(&session)?;
-    let ended = match form.handle.as_deref().and_then(SessionHandle::parse) {
-        Some(handle) => manager
-            .end_session_of(&user, &handle)
-            .await
-            .map_err(|e| AppError::Internal(e.to_string()))?,
-        None => false,
-    };
-    flash(
-        &session,
-        if ended {
-            "The session was ended.".to_owned()
-        } else {
-            "That session had ended already.".to_owned()
-        },
-    )?;
+    handlers::end_session(&session, &manager, &anonymous, form).await?;
     Ok(Redirect::to("/sessions"))
-}
-
-/// The "end all other sessions" form.
-#[derive(Debug, Deserialize)]
-pub struct EndOthersForm {
-    csrf: Option<String>,
 }
 
 async fn end_other_sessions(
@@ -391,13 +314,7 @@ async fn end_other_sessions(
     Extension(anonymous): Anonymous,
     Form(form): Form<EndOthersForm>,
 ) -> Result<Redirect> {
-    check_csrf(&session, &anonymous, form.csrf.as_deref())?;
-    signed_in(&session)?;
-    manager
-        .end_other_sessions(&session)
-        .await
-        .map_err(|e| AppError::Internal(e.to_string()))?;
-    flash(&session, "Every other session was ended.".to_owned())?;
+    handlers::end_other_sessions(&session, &manager, &anonymous, form).await?;
     Ok(Redirect::to("/sessions"))
 }
 

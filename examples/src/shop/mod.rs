@@ -25,6 +25,7 @@
 
 pub mod actix_app;
 pub mod app;
+pub mod handlers;
 pub mod throttle;
 pub mod view;
 

@@ -105,7 +105,56 @@ pub struct SessionRow {
     pub expires_at: i64,
     /// Whether it is the session viewing the page.
     pub current: bool,
+    /// The device label set at its login (the spec's `shown` field `device`).
+    pub device: Option<String>,
 }
+
+/// The `device` label of a browser from its `User-Agent`: the browser and the system
+/// (`Firefox on Linux`), else the header's first printable ASCII characters, at most
+/// [`DEVICE_LABEL_LEN`] (the spec's `max_length`, whose pattern allows printable ASCII
+/// only); `None` without a usable header. A client's header is never trusted further:
+/// the label is escaped wherever it is shown.
+pub fn device_label(user_agent: Option<&str>) -> Option<String> {
+    let ua = user_agent?;
+    // Order matters: Edge's and Chrome's headers also name Safari, Edge's names Chrome.
+    let browser = [
+        ("Edg/", "Edge"),
+        ("Firefox/", "Firefox"),
+        ("Chrome/", "Chrome"),
+        ("Safari/", "Safari"),
+        ("curl/", "curl"),
+    ]
+    .into_iter()
+    .find(|(token, _)| ua.contains(token))
+    .map(|(_, name)| name);
+    let system = [
+        ("Android", "Android"),
+        ("iPhone", "iPhone"),
+        ("iPad", "iPad"),
+        ("Windows", "Windows"),
+        ("Mac OS X", "macOS"),
+        ("Linux", "Linux"),
+    ]
+    .into_iter()
+    .find(|(token, _)| ua.contains(token))
+    .map(|(_, name)| name);
+    let label = match (browser, system) {
+        (Some(b), Some(s)) => format!("{b} on {s}"),
+        (Some(b), None) => b.to_owned(),
+        (None, Some(s)) => format!("a browser on {s}"),
+        (None, None) => ua
+            .chars()
+            .filter(|c| (' '..='~').contains(c))
+            .take(DEVICE_LABEL_LEN)
+            .collect::<String>()
+            .trim()
+            .to_owned(),
+    };
+    (!label.is_empty()).then_some(label)
+}
+
+/// The longest device label, as the spec's `max_length` of `device`.
+pub const DEVICE_LABEL_LEN: usize = 40;
 
 /// The "Active sessions" page: `rows`, or `None` when the backend cannot list them (the
 /// cookie backend), with the buttons to end one or all others.
@@ -123,8 +172,8 @@ pub fn sessions(user: &str, rows: Option<&[SessionRow]>, flash: &[String], csrf:
         Some(rows) => {
             let _ = writeln!(
                 body,
-                "<table id=\"session-list\"><tr><th>Signed in</th><th>Last seen</th>\
-                 <th>Ends</th><th></th></tr>"
+                "<table id=\"session-list\"><tr><th>Device</th><th>Signed in</th>\
+                 <th>Last seen</th><th>Ends</th><th></th></tr>"
             );
             for row in rows {
                 let action = if row.current {
@@ -139,7 +188,8 @@ pub fn sessions(user: &str, rows: Option<&[SessionRow]>, flash: &[String], csrf:
                 };
                 let _ = writeln!(
                     body,
-                    "<tr class=\"session\"><td>{}</td><td>{}</td><td>{}</td><td>{action}</td></tr>",
+                    "<tr class=\"session\"><td class=\"device\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{action}</td></tr>",
+                    escape(row.device.as_deref().unwrap_or("unknown device")),
                     human_time(row.created_at),
                     human_time(row.last_seen),
                     human_time(row.expires_at),
@@ -163,24 +213,7 @@ pub fn sessions(user: &str, rows: Option<&[SessionRow]>, flash: &[String], csrf:
 
 /// Unix seconds as a UTC date and time a person reads (`2026-11-29 21:45:00 UTC`).
 pub fn human_time(unix: i64) -> String {
-    let days = unix.div_euclid(86_400);
-    let secs = unix.rem_euclid(86_400);
-    // Days to a civil date (Howard Hinnant's algorithm, proleptic Gregorian calendar).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02} UTC",
-        secs / 3600,
-        secs % 3600 / 60,
-        secs % 60
-    )
+    session_runtime::Timestamp(unix).to_string()
 }
 
 /// The admin page.
@@ -233,6 +266,22 @@ mod tests {
             !html.contains("id=\"admin\""),
             "customers get no admin link"
         );
+    }
+
+    #[test]
+    fn device_labels_are_short_and_printable() {
+        let firefox = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0";
+        assert_eq!(
+            device_label(Some(firefox)).as_deref(),
+            Some("Firefox on Linux")
+        );
+        let edge = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36 Edg/120.0";
+        assert_eq!(device_label(Some(edge)).as_deref(), Some("Edge on Windows"));
+        let odd = format!("robot\u{7}\u{e9}{}", "x".repeat(100));
+        let label = device_label(Some(&odd)).unwrap();
+        assert!(label.len() <= DEVICE_LABEL_LEN && label.starts_with("robotx"));
+        assert_eq!(device_label(Some(" \u{1}")), None);
+        assert_eq!(device_label(None), None);
     }
 
     #[test]

@@ -32,15 +32,21 @@ on_actix!(
     shop::a_throttled_session_may_log_in_again_after_its_window,
     shop::a_successful_login_resets_the_failure_count,
     shop::an_invalid_login_window_stops_the_program_with_a_clear_error,
+    shop::two_clients_one_ends_the_other_from_the_active_sessions_page,
+    shop::the_cookie_backend_with_a_revocation_store_ends_the_other_sessions,
     races::fifty_concurrent_cart_adds_all_land,
     races::fifty_concurrent_cart_adds_all_land_with_a_rotation_due,
     races::twenty_concurrent_pages_after_login_never_fail,
     races::logout_racing_rotation_never_resurrects,
+    races::parallel_failed_logins_each_count,
+    races::a_burst_at_the_limit_tries_exactly_the_allowed_attempts,
     hardening::anonymous_visitors_cost_no_record,
     hardening::bad_startup_configurations_stop_the_shop_with_a_clear_error,
+    hardening::the_cookie_backend_with_a_principal_and_an_overflowing_budget,
     logging::a_store_failure_is_logged_as_one_error_line,
     logging::rust_log_turns_on_the_runtime_debug_lines,
     browser::shop_in_a_real_browser,
+    browser::one_browser_ends_the_other_from_the_active_sessions_page,
 );
 
 /// The one place the two shops differ: the framework. Same page, same cookie, and the

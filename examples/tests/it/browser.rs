@@ -104,7 +104,7 @@ pub(crate) fn shop_in_a_real_browser() {
 /// Two browsers signed in as one user: the first sees both sessions on the "Active
 /// sessions" page, ends the other, and the other is signed out at its next page.
 #[test]
-fn one_browser_ends_the_other_from_the_active_sessions_page() {
+pub(crate) fn one_browser_ends_the_other_from_the_active_sessions_page() {
     let chromium = locate(
         "CHROMIUM",
         &["/usr/bin/chromium", "/usr/bin/chromium-browser"],

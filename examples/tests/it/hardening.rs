@@ -412,3 +412,49 @@ pub(crate) fn bad_startup_configurations_stop_the_shop_with_a_clear_error() {
     assert!(cases.len() >= 30);
     assert_eq!((panics, silent), (0, 0));
 }
+
+/// `SESSION_BACKEND=cookie` on the shop, whose spec declares a principal, meets two
+/// start-up checks of `SessionManager::cookie`: the cookie budget and the revocation store.
+/// With both broken, the budget's error comes first, and its advice (keep the data
+/// server-side) settles both; with the budget fixed, the next start names the revocation
+/// store to add, or the server-side backend; with the store added, an overflowing budget
+/// is still refused. Each start stops with one clear line and no panic.
+#[test]
+pub(crate) fn the_cookie_backend_with_a_principal_and_an_overflowing_budget() {
+    let long_name = "c".repeat(1000);
+    let error_of = |extra: &[(&'static str, &str)]| {
+        let mut envs = vec![
+            ("SESSION_KEY", KEY.as_bytes().to_vec()),
+            ("SESSION_BACKEND", b"cookie".to_vec()),
+        ];
+        envs.extend(extra.iter().map(|(k, v)| (*k, v.as_bytes().to_vec())));
+        let (code, stdout, stderr) = run_shop(&envs, &[]);
+        assert!(matches!(code, Some(c) if c != 0), "exit {code:?}\n{stderr}");
+        assert!(!stdout.contains("listening on"), "{stdout}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+        let errors: Vec<&str> = stderr.lines().filter(|l| l.contains(": error:")).collect();
+        assert_eq!(errors.len(), 1, "{stderr}");
+        errors[0].to_owned()
+    };
+    let budget = "the cookie backend cannot hold session `Shop`";
+    let revocation = "needs a `revocation_store`";
+
+    // Both broken: the budget first, and its advice settles both.
+    let both = error_of(&[("SESSION_COOKIE_NAME", &long_name)]);
+    assert!(both.contains(budget), "{both}");
+    assert!(both.contains("SESSION_BACKEND=memory"), "{both}");
+    assert!(!both.contains(revocation), "one problem at a time: {both}");
+
+    // The budget fixed: the revocation store is next, named as the variable to set.
+    let next = error_of(&[]);
+    assert!(next.contains(revocation), "{next}");
+    assert!(next.contains("SESSION_REVOCATION_STORE"), "{next}");
+    assert!(next.contains("principal = \"user\""), "{next}");
+
+    // The store added, an overflowing budget is still refused.
+    let store_alone = error_of(&[
+        ("SESSION_COOKIE_NAME", &long_name),
+        ("SESSION_REVOCATION_STORE", "memory"),
+    ]);
+    assert!(store_alone.contains(budget), "{store_alone}");
+}

@@ -184,6 +184,19 @@ impl Client {
         self.send("GET", path, &[], b"")
     }
 
+    /// [`Client::post_form`] with more request headers (a `User-Agent`, say).
+    pub(crate) fn post_form_with(
+        &mut self,
+        path: &str,
+        pairs: &[(&str, &str)],
+        extra: &[(&str, &str)],
+    ) -> Response {
+        let body = form(pairs);
+        let mut headers = vec![("Content-Type", "application/x-www-form-urlencoded")];
+        headers.extend_from_slice(extra);
+        self.send("POST", path, &headers, body.as_bytes())
+    }
+
     pub(crate) fn post_form(&mut self, path: &str, pairs: &[(&str, &str)]) -> Response {
         let body = form(pairs);
         self.send(

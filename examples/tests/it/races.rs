@@ -1,6 +1,7 @@
 //! Concurrent requests of one session over real HTTP against the shop (file store): parallel
 //! cart adds and page loads never fail and lose nothing, with or without a rotation due,
-//! and a logout racing a rotating request always sticks.
+//! a logout racing a rotating request always sticks, and parallel login attempts each
+//! count towards the throttle, which tries exactly the attempts left in the window.
 //!
 //! `SESSION_RACE_TRIALS` raises the number of logout races (10 by default; the figures in
 //! the notes use 1,000).
@@ -10,7 +11,7 @@ use std::time::Duration;
 
 use crate::http::{Client, Response};
 use crate::server::{Server, TempDir};
-use crate::shop::{csrf_of, start_shop};
+use crate::shop::{REFUSED, csrf_of, login, start_shop};
 
 fn trials() -> usize {
     std::env::var("SESSION_RACE_TRIALS")
@@ -235,4 +236,77 @@ pub(crate) fn logout_racing_rotation_never_resurrects() {
          {too_late} logouts came after the login and found no session"
     );
     assert_eq!(resurrected, 0, "of {raced} races");
+}
+
+/// Failed logins sent in parallel on one session each count towards the login throttle
+/// (`LoginThrottle::reserve` is one `Session::update` step, replayed when it loses a race):
+/// 1 + 3 parallel + 1 failures are the five that close the gate.
+#[test]
+pub(crate) fn parallel_failed_logins_each_count() {
+    let dir = TempDir::new("shop-throttle-race");
+    let shop = start_shop(&dir, &[]);
+    let mut client = Client::new(shop.addr);
+    // The first failure creates the session (anonymous visitors have none).
+    assert_eq!(login(&mut client, REFUSED).status, 422);
+    let cookie = client.cookies["shop"].clone();
+    let csrf = csrf_of(&client.get("/"));
+    let requests: Vec<_> = (0..3)
+        .map(|_| {
+            let (addr, cookie, csrf) = (shop.addr, cookie.clone(), csrf.clone());
+            move || {
+                let mut client = Client::new(addr);
+                client.cookies.insert("shop".into(), cookie);
+                client.post_form("/login", &[("username", REFUSED), ("csrf", &csrf)])
+            }
+        })
+        .collect();
+    let statuses: Vec<u16> = at_once(requests).iter().map(|r| r.status).collect();
+    assert!(statuses.iter().all(|&s| s == 422), "{statuses:?}");
+    let mut client = with_cookie(&shop, &cookie);
+    assert_eq!(login(&mut client, REFUSED).status, 422, "the fifth failure");
+    assert_eq!(
+        login(&mut client, "ada").status,
+        429,
+        "a lost failure would let this in"
+    );
+}
+
+/// A burst of parallel failed logins on a session one failure into its window: exactly the
+/// four attempts the throttle still allows are tried (`422`), every other one is refused
+/// (`429` before it is tried, or `503` when its reservation lost the race to the last
+/// allowed one), and the session is then at the limit. A gate whose read takes no part in
+/// the commit would let the whole burst through; one whose read conflicts lets fewer.
+#[test]
+pub(crate) fn a_burst_at_the_limit_tries_exactly_the_allowed_attempts() {
+    const BURST: usize = 8;
+    let dir = TempDir::new("shop-throttle-burst");
+    let shop = start_shop(&dir, &[]);
+    let mut client = Client::new(shop.addr);
+    // The first failure creates the session (anonymous visitors have none).
+    assert_eq!(login(&mut client, REFUSED).status, 422);
+    let cookie = client.cookies["shop"].clone();
+    let csrf = csrf_of(&client.get("/"));
+    let requests: Vec<_> = (0..BURST)
+        .map(|_| {
+            let (addr, cookie, csrf) = (shop.addr, cookie.clone(), csrf.clone());
+            move || {
+                let mut client = Client::new(addr);
+                client.cookies.insert("shop".into(), cookie);
+                client.post_form("/login", &[("username", REFUSED), ("csrf", &csrf)])
+            }
+        })
+        .collect();
+    let statuses: Vec<u16> = at_once(requests).iter().map(|r| r.status).collect();
+    eprintln!("a burst of {BURST} failed logins with 4 places left: {statuses:?}");
+    let tried = statuses.iter().filter(|&&s| s == 422).count();
+    assert_eq!(
+        tried, 4,
+        "the four allowed attempts, no more, no fewer: {statuses:?}"
+    );
+    assert!(
+        statuses.iter().all(|&s| [422, 429, 503].contains(&s)),
+        "{statuses:?}"
+    );
+    let mut client = with_cookie(&shop, &cookie);
+    assert_eq!(login(&mut client, "ada").status, 429, "at the limit");
 }

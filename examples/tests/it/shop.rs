@@ -33,7 +33,13 @@ pub(crate) fn on_actix<T>(test: impl FnOnce() -> T) -> T {
 pub(crate) fn start_shop(dir: &TempDir, extra: &[(&str, &str)]) -> Server {
     let sessions = dir.path().join("sessions");
     let sessions = sessions.to_str().expect("utf-8 path");
-    let mut envs = vec![("SESSION_KEY", KEY), ("SESSION_FILE_DIR", sessions)];
+    let mut envs = vec![
+        ("SESSION_KEY", KEY),
+        ("SESSION_FILE_DIR", sessions),
+        // The race tests sign one user in dozens of times at once; the spec's limit of
+        // parallel sessions has a test of its own, which starts the shop without this.
+        ("SESSION_MAX_SESSIONS", "none"),
+    ];
     envs.extend_from_slice(extra);
     Server::start(shop_binary(), &[], &envs)
 }
@@ -58,7 +64,7 @@ fn session_cookie(response: &Response) -> Option<String> {
         .map(str::to_owned)
 }
 
-fn login(client: &mut Client, user: &str) -> Response {
+pub(crate) fn login(client: &mut Client, user: &str) -> Response {
     let page = client.get("/");
     let csrf = csrf_of(&page);
     client.post_form("/login", &[("username", user), ("csrf", &csrf)])
@@ -241,6 +247,8 @@ pub(crate) fn a_full_session_fits_the_cookie_backend() {
         &[
             ("SESSION_KEY", KEY),
             ("SESSION_BACKEND", "cookie"),
+            // The cookie backend cannot count sessions: the spec's limit is lifted.
+            ("SESSION_MAX_SESSIONS", "none"),
             // The spec declares a principal: the cookie backend needs a revocation store.
             ("SESSION_REVOCATION_STORE", "memory"),
         ],
@@ -551,6 +559,8 @@ pub(crate) fn the_same_binary_runs_on_the_cookie_backend() {
         &[
             ("SESSION_KEY", KEY),
             ("SESSION_BACKEND", "cookie"),
+            // The cookie backend cannot count sessions: the spec's limit is lifted.
+            ("SESSION_MAX_SESSIONS", "none"),
             ("SESSION_REVOCATION_STORE", "memory"),
         ],
     );
@@ -578,7 +588,7 @@ pub(crate) fn the_same_binary_runs_on_the_cookie_backend() {
 }
 
 /// A name the spec refuses (`pattern = "[a-z0-9_]+"`): a failed login.
-const REFUSED: &str = "Not A Name!";
+pub(crate) const REFUSED: &str = "Not A Name!";
 
 /// `n` failed logins in the client's session, each a `422`.
 fn fail_logins(client: &mut Client, n: usize) {
@@ -692,7 +702,7 @@ fn handles_of(page: &Response) -> Vec<String> {
 }
 
 #[test]
-fn two_clients_one_ends_the_other_from_the_active_sessions_page() {
+pub(crate) fn two_clients_one_ends_the_other_from_the_active_sessions_page() {
     let dir = TempDir::new("shop-active");
     let shop = start_shop(&dir, &[]);
     let (mut laptop, mut phone, mut other) = (
@@ -772,14 +782,16 @@ fn two_clients_one_ends_the_other_from_the_active_sessions_page() {
 }
 
 #[test]
-fn the_cookie_backend_with_a_revocation_store_ends_the_other_sessions() {
+pub(crate) fn the_cookie_backend_with_a_revocation_store_ends_the_other_sessions() {
     let dir = TempDir::new("shop-cookie-active");
     let shop = Server::start_in(
-        env!("CARGO_BIN_EXE_shop"),
+        shop_binary(),
         dir.path(),
         &[
             ("SESSION_KEY", KEY),
             ("SESSION_BACKEND", "cookie"),
+            // The cookie backend cannot count sessions: the spec's limit is lifted.
+            ("SESSION_MAX_SESSIONS", "none"),
             ("SESSION_REVOCATION_STORE", "memory"),
         ],
     );
@@ -805,5 +817,81 @@ fn the_cookie_backend_with_a_revocation_store_ends_the_other_sessions() {
         session_json(&mut laptop)["user"],
         "ada",
         "the laptop stays signed in"
+    );
+}
+
+/// The spec's `max_sessions = 5` (`end_oldest`): six clients log in as one user, each from
+/// another browser; the first is anonymous at its next request, the five others stay
+/// signed in, and the "Active sessions" page lists five, each with the device label set
+/// at its login from the `User-Agent` (the spec's `shown` field `device`).
+#[test]
+fn a_sixth_login_ends_the_oldest_session_and_devices_are_shown() {
+    let dir = TempDir::new("shop-max-sessions");
+    let sessions = dir.path().join("sessions");
+    // The spec's own limit: `start_shop` lifts it.
+    let envs = [
+        ("SESSION_KEY", KEY),
+        ("SESSION_FILE_DIR", sessions.to_str().expect("utf-8 path")),
+    ];
+    let shop = Server::start(shop_binary(), &[], &envs);
+    let agents = [
+        "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0",
+        "Mozilla/5.0 (Windows NT 10.0) AppleWebKit/537.36 Chrome/120.0 Safari/537.36",
+        "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 Safari/604.1",
+        "curl/8.5.0",
+        "Mozilla/5.0 (Linux; Android 14) AppleWebKit/537.36 Chrome/120.0 Mobile Safari/537.36",
+        "<script>alert(1)</script>",
+    ];
+    let mut clients: Vec<Client> = agents.iter().map(|_| Client::new(shop.addr)).collect();
+    for (i, (client, agent)) in clients.iter_mut().zip(agents).enumerate() {
+        let csrf = csrf_of(&client.get("/"));
+        let r = client.post_form_with(
+            "/login",
+            &[("username", "ada"), ("csrf", &csrf)],
+            &[("User-Agent", agent)],
+        );
+        assert_eq!(r.status, 303);
+        if i == 0 {
+            // Expiries are whole seconds: the first login must end a second before the
+            // others for "the oldest" to be it, not one of several of the same second.
+            std::thread::sleep(Duration::from_millis(1100));
+        }
+    }
+    assert_eq!(
+        session_json(&mut clients[0])["user"],
+        serde_json::Value::Null,
+        "the oldest session was ended by the sixth login"
+    );
+    for client in &mut clients[1..] {
+        assert_eq!(session_json(client)["user"], "ada");
+    }
+    let page = clients[5].get("/sessions");
+    assert_eq!(
+        page.body.matches("class=\"session\"").count(),
+        5,
+        "{}",
+        page.body
+    );
+    for label in [
+        "Chrome on Windows",
+        "Safari on iPhone",
+        "curl",
+        "Chrome on Android",
+    ] {
+        assert!(
+            page.body
+                .contains(&format!("<td class=\"device\">{label}</td>")),
+            "{label}: {}",
+            page.body
+        );
+    }
+    assert!(
+        !page.body.contains("Firefox on Linux"),
+        "the ended session is not listed"
+    );
+    assert!(
+        !page.body.contains("<script>"),
+        "a label is escaped: {}",
+        page.body
     );
 }

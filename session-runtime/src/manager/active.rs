@@ -20,16 +20,22 @@
 //! **The cookie backend** keeps no list; with a revocation store (any server-side store)
 //! it keeps, per principal, a "not valid before" time checked on every load and every
 //! commit, so that "all" and "all others" end cookie sessions too.
+//!
+//! **Operations.** [`StoreSessions`] does the same on a store without a manager, schema or
+//! policy, for support staff: it is what the `session-db sessions` and `session-db revoke`
+//! commands run, through the same functions as the manager's methods.
 
 use sha2::{Digest, Sha256};
+
+use std::sync::Arc;
 
 use super::{COMMIT_ATTEMPTS, SessionManager, Trace};
 use crate::error::Result;
 use crate::payload;
 use crate::schema::{Map, SessionData, SessionSchema};
-use crate::session::Session;
+use crate::session::{Limits, Session};
 use crate::store::{Record, Rotation, SessionStore, StoreError, StoreKey};
-use crate::time::Timestamp;
+use crate::time::{Clock, SystemClock, Timestamp};
 
 /// An opaque name for one of a principal's sessions, safe to put in a page or a form: it is
 /// derived from the record's store key (itself a hash of the id) and cannot be turned back
@@ -88,7 +94,8 @@ pub struct ActiveSession {
     pub expires_at: Timestamp,
     /// Whether this is the session the listing request came with.
     pub current: bool,
-    /// The fields asked for (`shown`), as stored; sensitive fields are never included.
+    /// The fields the spec marks `shown` (such as a device label), as stored; sensitive
+    /// fields are never included.
     pub fields: Map,
 }
 
@@ -126,8 +133,9 @@ impl<S: SessionSchema> SessionManager<S> {
     }
 
     /// The live sessions of `principal`, oldest first. `current` marks the session of the
-    /// request asking; `shown` names the fields to copy into [`ActiveSession::fields`]
-    /// (such as a device label the application stores); sensitive fields are skipped.
+    /// request asking; the fields the spec marks `shown` ([`SessionSchema::SHOWN`], such
+    /// as a device label the application sets at login) are copied into
+    /// [`ActiveSession::fields`].
     ///
     /// # Errors
     /// [`StoreError::Unsupported`] on the cookie backend and on a store without a
@@ -136,42 +144,38 @@ impl<S: SessionSchema> SessionManager<S> {
         &self,
         principal: &str,
         current: Option<&Session<S>>,
-        shown: &[&str],
     ) -> Result<Vec<ActiveSession>> {
+        self.sessions_of_showing(principal, current, S::SHOWN).await
+    }
+
+    /// [`SessionManager::sessions_of`] showing only `fields`: of a declared schema, those
+    /// of them the spec marks `shown` (a narrower page); of the untyped [`Dynamic`]
+    /// schema, which declares nothing, the fields named. Sensitive fields are never shown.
+    ///
+    /// [`Dynamic`]: crate::Dynamic
+    ///
+    /// # Errors
+    /// As [`SessionManager::sessions_of`].
+    pub async fn sessions_of_showing(
+        &self,
+        principal: &str,
+        current: Option<&Session<S>>,
+        fields: &[&str],
+    ) -> Result<Vec<ActiveSession>> {
+        let shown: Vec<&str> = fields
+            .iter()
+            .copied()
+            .filter(|k| S::KEYS.is_empty() || S::SHOWN.contains(k))
+            .collect();
         let store = self.indexed_store()?;
-        let now = self.inner.clock.now();
-        let current = current.and_then(|s| s.id()).map(|id| id.store_key());
-        let mut out = Vec::new();
-        for (key, record) in store.sessions_of(principal, now).await? {
-            if Trace::decode(&record.payload).is_some() {
-                continue;
-            }
-            let Ok(envelope) = payload::decode(&record.payload) else {
-                continue;
-            };
-            if envelope.n.as_deref().is_some_and(|n| n != S::NAME) {
-                continue;
-            }
-            let times = envelope.times();
-            if now >= times.deadline(&self.inner.limits) {
-                continue;
-            }
-            let fields = shown
-                .iter()
-                .filter(|k| !S::SENSITIVE.contains(k))
-                .filter_map(|k| envelope.d.get(*k).map(|v| ((*k).to_owned(), v.clone())))
-                .collect();
-            out.push(ActiveSession {
-                handle: SessionHandle::of(&key),
-                created_at: times.created_at,
-                last_seen: times.last_seen,
-                expires_at: times.deadline(&self.inner.limits),
-                current: current == Some(key),
-                fields,
-            });
-        }
-        out.sort_by(|a, b| (a.created_at, &a.handle).cmp(&(b.created_at, &b.handle)));
-        Ok(out)
+        let listing = Listing {
+            schema: Some(S::NAME),
+            limits: Some(&self.inner.limits),
+            current: current.and_then(|s| s.id()).map(|id| id.store_key()),
+            shown: &shown,
+            sensitive: S::SENSITIVE,
+        };
+        list(store, principal, self.inner.clock.now(), &listing).await
     }
 
     /// Ends the session of `principal` named by `handle`; `false` when it names none of
@@ -184,6 +188,34 @@ impl<S: SessionSchema> SessionManager<S> {
             .end_matching(principal, |key| SessionHandle::of(key) == *handle)
             .await?;
         Ok(ended > 0)
+    }
+
+    /// Whether `principal` has its `max_sessions` live sessions already (not counting
+    /// `current`, the session about to log in): a login handler asks before logging in
+    /// under `on_max_sessions = "refuse"`, to answer with a page of its own ("log out on
+    /// another device first"). Only advice: a login racing another is judged by the
+    /// store at commit, which then fails with [`Error::SessionLimit`](crate::Error::SessionLimit).
+    /// `false` when no limit is declared.
+    ///
+    /// # Errors
+    /// As [`SessionManager::sessions_of`].
+    pub async fn at_session_limit(
+        &self,
+        principal: &str,
+        current: Option<&Session<S>>,
+    ) -> Result<bool> {
+        let Some(max) = self.inner.settings.max_sessions else {
+            return Ok(false);
+        };
+        let store = self.indexed_store()?;
+        let own = current.and_then(|s| s.id()).map(|id| id.store_key());
+        let others = store
+            .sessions_of(principal, self.inner.clock.now())
+            .await?
+            .iter()
+            .filter(|(key, _)| Some(*key) != own)
+            .count();
+        Ok(others >= max as usize)
     }
 
     /// Ends every session of the principal of `session` except `session` itself (after a
@@ -230,43 +262,115 @@ impl<S: SessionSchema> SessionManager<S> {
         self.end_matching(principal, |_| true).await
     }
 
-    /// Deletes, by compare-and-swap at the listed version, every listed session of
-    /// `principal` that `matches`, until the fresh list holds none.
+    /// [`end_matching`] on this manager's indexed store.
     async fn end_matching(
         &self,
         principal: &str,
         matches: impl Fn(&StoreKey) -> bool,
     ) -> Result<u64> {
         let store = self.indexed_store()?;
-        let mut ended = 0;
-        for _ in 0..COMMIT_ATTEMPTS {
-            let now = self.inner.clock.now();
-            let listed: Vec<(StoreKey, Record)> = store
-                .sessions_of(principal, now)
-                .await?
-                .into_iter()
-                .filter(|(key, _)| matches(key))
-                .collect();
-            if listed.is_empty() {
-                return Ok(ended);
-            }
-            for (key, record) in &listed {
-                let rotation = Rotation {
-                    old: key,
-                    version: record.version,
-                    new: None,
-                    keep_old: None,
-                };
-                match store.rotate(&rotation).await {
-                    Ok(()) => ended += 1,
-                    // Deleted by someone else, or changed meanwhile: the next list decides.
-                    Err(StoreError::NotFound | StoreError::Conflict { .. }) => {}
-                    Err(e) => return Err(e.into()),
-                }
+        end_matching(store, self.inner.clock.as_ref(), principal, matches).await
+    }
+}
+
+/// What a listing keeps and shows.
+struct Listing<'a> {
+    /// Only records of this schema (a manager's own); `None`: every schema.
+    schema: Option<&'a str>,
+    /// The policy's limits, applied on top of the stored expiry (a manager's); `None`: the
+    /// expiry stored with the record.
+    limits: Option<&'a Limits>,
+    /// The key of the session asking, marked [`ActiveSession::current`].
+    current: Option<StoreKey>,
+    /// The fields copied into [`ActiveSession::fields`].
+    shown: &'a [&'a str],
+    /// Fields never copied.
+    sensitive: &'a [&'a str],
+}
+
+/// The live sessions of `principal` in `store`, oldest first.
+async fn list(
+    store: &dyn SessionStore,
+    principal: &str,
+    now: Timestamp,
+    listing: &Listing<'_>,
+) -> Result<Vec<ActiveSession>> {
+    let mut out = Vec::new();
+    for (key, record) in store.sessions_of(principal, now).await? {
+        if Trace::decode(&record.payload).is_some() {
+            continue;
+        }
+        let Ok(envelope) = payload::decode(&record.payload) else {
+            continue;
+        };
+        if let (Some(n), Some(schema)) = (envelope.n.as_deref(), listing.schema) {
+            if n != schema {
+                continue;
             }
         }
-        Err(StoreError::Conflict { expected: 0 }.into())
+        let times = envelope.times();
+        let expires_at = match listing.limits {
+            Some(limits) => times.deadline(limits),
+            None => times.expires_at.min(record.expires_at),
+        };
+        if now >= expires_at {
+            continue;
+        }
+        let fields = listing
+            .shown
+            .iter()
+            .filter(|k| !listing.sensitive.contains(k))
+            .filter_map(|k| envelope.d.get(*k).map(|v| ((*k).to_owned(), v.clone())))
+            .collect();
+        out.push(ActiveSession {
+            handle: SessionHandle::of(&key),
+            created_at: times.created_at,
+            last_seen: times.last_seen,
+            expires_at,
+            current: listing.current == Some(key),
+            fields,
+        });
     }
+    out.sort_by(|a, b| (a.created_at, &a.handle).cmp(&(b.created_at, &b.handle)));
+    Ok(out)
+}
+
+/// Deletes, by compare-and-swap at the listed version, every listed session of
+/// `principal` that `matches`, until the fresh list holds none.
+async fn end_matching(
+    store: &dyn SessionStore,
+    clock: &dyn Clock,
+    principal: &str,
+    matches: impl Fn(&StoreKey) -> bool,
+) -> Result<u64> {
+    let mut ended = 0;
+    for _ in 0..COMMIT_ATTEMPTS {
+        let now = clock.now();
+        let listed: Vec<(StoreKey, Record)> = store
+            .sessions_of(principal, now)
+            .await?
+            .into_iter()
+            .filter(|(key, _)| matches(key))
+            .collect();
+        if listed.is_empty() {
+            return Ok(ended);
+        }
+        for (key, record) in &listed {
+            let rotation = Rotation {
+                old: key,
+                version: record.version,
+                new: None,
+                keep_old: None,
+            };
+            match store.rotate(&rotation).await {
+                Ok(()) => ended += 1,
+                // Deleted by someone else, or changed meanwhile: the next list decides.
+                Err(StoreError::NotFound | StoreError::Conflict { .. }) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+    Err(StoreError::Conflict { expected: 0 }.into())
 }
 
 /// The key of a principal's revocation record in the revocation store.
@@ -294,8 +398,8 @@ impl<S: SessionSchema> SessionManager<S> {
     /// load refuses a cookie whose id was issued before it, so
     /// [`SessionManager::end_other_sessions`] and [`SessionManager::end_all_sessions`]
     /// work on the cookie backend too (listing does not: the server keeps no list).
-    pub fn with_revocation_store(mut self, store: std::sync::Arc<dyn SessionStore>) -> Self {
-        std::sync::Arc::make_mut(&mut self.inner).revocation = Some(store);
+    pub fn with_revocation_store(mut self, store: Arc<dyn SessionStore>) -> Self {
+        Arc::make_mut(&mut self.inner).revocation = Some(store);
         self
     }
 
@@ -348,44 +452,228 @@ impl<S: SessionSchema> SessionManager<S> {
         let store = self
             .revocation()?
             .ok_or_else(|| StoreError::Unsupported("no `principal` is declared".to_owned()))?;
-        let key = revocation_key(S::NAME, principal);
         // Every cookie issued before `not_before` is dead by this time anyway.
         let lifetime = self
             .inner
             .limits
             .lifetime
             .max(self.inner.limits.idle.unwrap_or(0));
-        let record = Record {
-            payload: not_before.0.to_be_bytes().to_vec(),
-            expires_at: not_before.add_seconds(lifetime.max(1)),
-            version: 0,
-            principal: None,
+        let revocation = Revocation {
+            schema: S::NAME,
+            principal,
+            not_before,
+            lifetime,
         };
-        for _ in 0..COMMIT_ATTEMPTS {
-            let now = self.inner.clock.now();
-            match store.load(&key, now).await? {
-                None => match store.create(&key, &record).await {
-                    Ok(()) => return Ok(()),
-                    Err(StoreError::Exists) => {}
+        raise_not_before(store, self.inner.clock.as_ref(), &revocation).await
+    }
+}
+
+/// A raise of a principal's "not valid before" time.
+struct Revocation<'a> {
+    /// The schema's name ([`SessionSchema::NAME`]), part of the record's key.
+    schema: &'a str,
+    principal: &'a str,
+    not_before: Timestamp,
+    /// The longest a cookie issued before `not_before` can live after it, in seconds.
+    lifetime: i64,
+}
+
+/// Raises the principal's "not valid before" time in `store` (never lowers it).
+async fn raise_not_before(
+    store: &dyn SessionStore,
+    clock: &dyn Clock,
+    revocation: &Revocation<'_>,
+) -> Result<()> {
+    let key = revocation_key(revocation.schema, revocation.principal);
+    let not_before = revocation.not_before;
+    let record = Record {
+        payload: not_before.0.to_be_bytes().to_vec(),
+        expires_at: not_before.add_seconds(revocation.lifetime.max(1)),
+        version: 0,
+        principal: None,
+    };
+    for _ in 0..COMMIT_ATTEMPTS {
+        let now = clock.now();
+        match store.load(&key, now).await? {
+            None => match store.create(&key, &record).await {
+                Ok(()) => return Ok(()),
+                Err(StoreError::Exists) => {}
+                Err(e) => return Err(e.into()),
+            },
+            Some(stored) if not_before_of(&stored).is_some_and(|t| t >= not_before) => {
+                return Ok(());
+            }
+            Some(stored) => {
+                let update = Record {
+                    version: stored.version,
+                    expires_at: record.expires_at.max(stored.expires_at),
+                    ..record.clone()
+                };
+                match store.save(&key, &update).await {
+                    Ok(_) => return Ok(()),
+                    Err(StoreError::Conflict { .. } | StoreError::NotFound) => {}
                     Err(e) => return Err(e.into()),
-                },
-                Some(stored) if not_before_of(&stored).is_some_and(|t| t >= not_before) => {
-                    return Ok(());
-                }
-                Some(stored) => {
-                    let update = Record {
-                        version: stored.version,
-                        expires_at: record.expires_at.max(stored.expires_at),
-                        ..record.clone()
-                    };
-                    match store.save(&key, &update).await {
-                        Ok(_) => return Ok(()),
-                        Err(StoreError::Conflict { .. } | StoreError::NotFound) => {}
-                        Err(e) => return Err(e.into()),
-                    }
                 }
             }
         }
-        Err(StoreError::Conflict { expected: 0 }.into())
+    }
+    Err(StoreError::Conflict { expected: 0 }.into())
+}
+
+/// The latest time every store can hold (9999-12-31 23:59:59 UTC, the databases' latest
+/// expiry): purging "as expired at" this time removes every record.
+const END_OF_TIME: Timestamp = Timestamp(253_402_300_799);
+
+/// A store's sessions for operations (support staff, the `session-db` command), without a
+/// manager: a principal's sessions listed and ended as [`SessionManager::sessions_of`],
+/// [`SessionManager::end_session_of`] and [`SessionManager::end_all_sessions`] do it (the
+/// same functions, so the same guarantees: an ended session never comes back), every
+/// session of the store ended, and a principal's cookies revoked in a cookie backend's
+/// revocation store.
+///
+/// Without the application's policy, a listing shows the expiry stored with each record
+/// (what the policy gave at its last write), and keeps the sessions of every schema
+/// unless [`StoreSessions::schema`] names one.
+///
+/// ```
+/// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+/// use std::sync::Arc;
+/// use session_runtime::manager::StoreSessions;
+/// use session_runtime::spec::Backend;
+/// use session_runtime::store::MemoryStore;
+/// use session_runtime::{SessionManager, Settings};
+/// let store = Arc::new(MemoryStore::new());
+/// let settings = Settings { backend: Backend::Memory, principal: Some("user".into()), ..Settings::default() };
+/// let app: SessionManager = SessionManager::with_store(settings, store.clone()).unwrap();
+/// for _ in 0..2 {
+///     let session = app.load(None::<&str>).await.unwrap();
+///     session.set("user", "ada").unwrap();
+///     app.commit(&session, false).await.unwrap();
+/// }
+/// let support = StoreSessions::new(store);
+/// let listed = support.sessions_of("ada").await.unwrap();
+/// assert_eq!(listed.len(), 2);
+/// assert!(support.end_session_of("ada", &listed[0].handle).await.unwrap());
+/// assert_eq!(support.sessions_of("ada").await.unwrap().len(), 1);
+/// assert_eq!(support.end_every_session().await.unwrap(), 1);
+/// # });
+/// ```
+#[derive(Clone, Debug)]
+pub struct StoreSessions {
+    store: Arc<dyn SessionStore>,
+    clock: Arc<dyn Clock>,
+    schema: Option<String>,
+}
+
+impl StoreSessions {
+    /// The sessions of `store`, on the system clock, of every schema.
+    pub fn new(store: Arc<dyn SessionStore>) -> Self {
+        Self {
+            store,
+            clock: Arc::new(SystemClock),
+            schema: None,
+        }
+    }
+
+    /// Uses `clock` instead of the system clock (tests).
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Lists only the sessions of the schema named `name` ([`SessionSchema::NAME`], the
+    /// spec's `name`), when the store holds several applications' sessions.
+    pub fn schema(mut self, name: impl Into<String>) -> Self {
+        self.schema = Some(name.into());
+        self
+    }
+
+    /// The store, when it keeps a principal index.
+    fn indexed(&self) -> Result<&dyn SessionStore> {
+        if self.store.indexes_principals() {
+            Ok(self.store.as_ref())
+        } else {
+            Err(
+                StoreError::Unsupported("this session store keeps no principal index".to_owned())
+                    .into(),
+            )
+        }
+    }
+
+    /// The live sessions of `principal`, oldest first (no fields are shown, no session is
+    /// current).
+    ///
+    /// # Errors
+    /// [`StoreError::Unsupported`] on a store without a principal index; store failures.
+    pub async fn sessions_of(&self, principal: &str) -> Result<Vec<ActiveSession>> {
+        let listing = Listing {
+            schema: self.schema.as_deref(),
+            limits: None,
+            current: None,
+            shown: &[],
+            sensitive: &[],
+        };
+        list(self.indexed()?, principal, self.clock.now(), &listing).await
+    }
+
+    /// Ends the session of `principal` named by `handle` (from
+    /// [`StoreSessions::sessions_of`] or an application's listing); `false` when it names
+    /// none of its live sessions.
+    ///
+    /// # Errors
+    /// As [`StoreSessions::sessions_of`].
+    pub async fn end_session_of(&self, principal: &str, handle: &SessionHandle) -> Result<bool> {
+        let ended = end_matching(self.indexed()?, self.clock.as_ref(), principal, |key| {
+            SessionHandle::of(key) == *handle
+        })
+        .await?;
+        Ok(ended > 0)
+    }
+
+    /// Ends every session of `principal`; returns how many were ended.
+    ///
+    /// # Errors
+    /// As [`StoreSessions::sessions_of`].
+    pub async fn end_all_sessions(&self, principal: &str) -> Result<u64> {
+        end_matching(self.indexed()?, self.clock.as_ref(), principal, |_| true).await
+    }
+
+    /// Ends every session in the store, of every principal and none, and every other
+    /// record it holds (a cookie backend's revocation records too); returns how many
+    /// records were removed. It is the store's purge as if at the latest time a store can
+    /// hold ([`SessionStore::purge_expired`]), so any store can do it, a user's own too;
+    /// a commit in flight meanwhile finds its record gone and never brings it back.
+    ///
+    /// # Errors
+    /// Store failures.
+    pub async fn end_every_session(&self) -> Result<u64> {
+        Ok(self.store.purge_expired(END_OF_TIME).await?)
+    }
+
+    /// Revokes every cookie of `principal` issued up to now, in this store used as a
+    /// cookie backend's revocation store (`revocation_store`): raises the principal's
+    /// "not valid before" time (never lowers it), which the application checks on every
+    /// load and commit. `schema` is the application's [`SessionSchema::NAME`] (the spec's
+    /// `name`); `lifetime` the longest a cookie can live unused, in seconds (the larger of
+    /// its `expiration_time` and `idle_timeout`): the record is kept that long. Returns the
+    /// new "not valid before" time.
+    ///
+    /// # Errors
+    /// Store failures.
+    pub async fn revoke_cookies_of(
+        &self,
+        schema: &str,
+        principal: &str,
+        lifetime: i64,
+    ) -> Result<Timestamp> {
+        let not_before = self.clock.now().add_seconds(1);
+        let revocation = Revocation {
+            schema,
+            principal,
+            not_before,
+            lifetime,
+        };
+        raise_not_before(self.store.as_ref(), self.clock.as_ref(), &revocation).await?;
+        Ok(not_before)
     }
 }

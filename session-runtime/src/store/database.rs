@@ -77,7 +77,9 @@ use diesel::connection::SimpleConnection;
 use diesel::r2d2::{self, ManageConnection, R2D2Connection};
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
-use super::{Record, Result, Rotation, SessionStore, StoreError, StoreKey};
+use super::{
+    Limited, Record, Result, Rotation, SessionLimit, SessionStore, StoreError, StoreKey, plan_limit,
+};
 use crate::time::Timestamp;
 
 /// The earliest expiry a database stores (1000-01-01, MySQL's `DATETIME` minimum); earlier
@@ -199,6 +201,14 @@ pub trait Dialect: sealed::Sealed + Send + Sync + std::fmt::Debug + 'static {
         now: i64,
         limit: i64,
     ) -> QueryResult<usize>;
+    /// Runs `sql.lock` (`true`) or `sql.unlock` on `name`; whether the server said yes.
+    #[doc(hidden)]
+    fn advisory(
+        conn: &mut Self::Connection,
+        sql: &Statements,
+        name: &str,
+        lock: bool,
+    ) -> QueryResult<bool>;
 }
 
 pub(crate) mod sealed {
@@ -221,6 +231,11 @@ pub struct Statements {
     /// `DELETE ... WHERE id = ? AND version = ?` (a rotation's compare-and-swap delete).
     pub(crate) delete_version: String,
     pub(crate) purge: String,
+    /// Takes a session-level advisory lock named by the bound text (waiting for it); one
+    /// row, `version` = 1 when taken.
+    pub(crate) lock: String,
+    /// Releases that lock; one row.
+    pub(crate) unlock: String,
 }
 
 /// A loaded row.
@@ -370,6 +385,20 @@ macro_rules! diesel_queries {
             use $crate::store::prepared::{Bind, Prepared};
             let query = Prepared::new(&sql.purge, [Bind::Int(now), Bind::Int(limit)]);
             ::diesel::RunQueryDsl::execute(query, conn)
+        }
+
+        fn advisory(
+            conn: &mut Self::Connection,
+            sql: &$crate::store::database::Statements,
+            name: &str,
+            lock: bool,
+        ) -> $crate::store::database::QueryResult<bool> {
+            use $crate::store::prepared::{Bind, Prepared};
+            let statement = if lock { &sql.lock } else { &sql.unlock };
+            let query = Prepared::new(statement, [Bind::Text(name)]);
+            let mut rows: ::std::vec::Vec<$crate::store::database::VersionRow> =
+                ::diesel::RunQueryDsl::load(query, conn)?;
+            Ok(rows.pop().is_some_and(|r| r.version == 1))
         }
     };
 }
@@ -959,6 +988,60 @@ impl<D: Dialect> SessionStore for DieselStore<D> {
 
     fn indexes_principals(&self) -> bool {
         true
+    }
+
+    fn limits_sessions(&self) -> bool {
+        true
+    }
+
+    /// Under an advisory lock per table and principal (PostgreSQL's `pg_advisory_lock`,
+    /// MySQL's `GET_LOCK`), taken on the connection for the whole step: the principal's
+    /// live rows are listed with the indexed query, and the rows [`plan_limit`] decides are
+    /// deleted. Parallel limits of one principal, on any connection or server process, run
+    /// one after the other; a save of a deleted row then finds nothing (`NotFound`).
+    async fn limit_sessions(&self, limit: &SessionLimit<'_>, now: Timestamp) -> Result<Limited> {
+        let principal = limit.principal.to_owned();
+        let name = format!("session-limit:{}:{principal}", self.table());
+        let (newcomer, max, policy) = (*limit.newcomer, limit.max, limit.policy);
+        let outcome = self
+            .run(move |conn, sql| {
+                if !D::advisory(conn, sql, &name, true)? {
+                    return Ok(None);
+                }
+                let limit = SessionLimit {
+                    principal: &principal,
+                    newcomer: &newcomer,
+                    max,
+                    policy,
+                };
+                let trimmed = (|| -> QueryResult<Limited> {
+                    let live: Vec<(StoreKey, Timestamp)> = D::list(conn, sql, &principal, now.0)?
+                        .into_iter()
+                        .filter_map(|r| {
+                            let key: [u8; 32] = r.id.as_slice().try_into().ok()?;
+                            Some((StoreKey(key), Timestamp(r.expires_at)))
+                        })
+                        .collect();
+                    let (delete, refused) = plan_limit(&limit, &live);
+                    for key in &delete {
+                        D::delete(conn, sql, &key.0)?;
+                    }
+                    Ok(Limited::of(delete, refused))
+                })();
+                // Released whatever happened; should that fail, the error marks the
+                // connection broken, and closing it releases the lock.
+                let released = D::advisory(conn, sql, &name, false);
+                let trimmed = trimmed?;
+                released?;
+                Ok(Some(trimmed))
+            })
+            .await?;
+        outcome.ok_or_else(|| {
+            StoreError::Unavailable(format!(
+                "{}: the session limit's lock was not granted in time",
+                D::NAME
+            ))
+        })
     }
 
     /// One indexed query (`WHERE principal = ? AND expires_at > ?`, the `principal` column

@@ -7,6 +7,9 @@
 //! holds:
 //! - `<64 hex digits>`: one file per session, named by [`StoreKey::to_hex`] (the SHA-256
 //!   of the session id), mode 0600. Nothing a client sends is ever used as a path.
+//! - `.spare-<64 hex digits>`: the session's spare file, which its next save overwrites and
+//!   swaps in (see [Writes](#writes)); it holds the previous version. Removed with the
+//!   session; purges remove one whose session file is gone.
 //! - `.tmp-*`: a file being written. A crash can leave one behind; purges remove those
 //!   older than an hour.
 //!
@@ -48,11 +51,29 @@
 //!
 //! # Writes
 //!
-//! Every write goes to a new temporary file in the same directory, which is then renamed
-//! over the session file (a save) or hard-linked to its name (a create: the link fails
-//! when the name exists, so a create never overwrites, even against another process). A
-//! reader therefore sees the old file or the new one, never a partial one, whatever the
-//! durability. Any I/O error is returned as [`StoreError::Backend`]; none is ignored.
+//! A create writes a new temporary file and hard-links it to the session's name (the link
+//! fails when the name exists, so a create never overwrites, even against another
+//! process).
+//!
+//! A save does not make a new file: each session has a spare file, `.spare-<name>`, made
+//! on its first save. Under the key's locks (below), the save writes the new version over
+//! the spare from its start (cut to its length), then swaps the spare and the session file
+//! in one atomic exchange (`renameat2` with `RENAME_EXCHANGE` on Linux, `renamex_np` with
+//! `RENAME_SWAP` on Apple systems): the session name now holds the new version and the
+//! spare the old one, which the next save overwrites. No inode is allocated or freed per
+//! save (on ext4, allocating and evicting an inode per write cost more CPU than anything
+//! else in a save, syncs included). Where the exchange is not available (another system,
+//! or a file system that refuses it), a save writes a new temporary file and renames it
+//! over the session file, as creates do.
+//!
+//! A reader opening the session name gets the old file or the new one, never a partial
+//! one. One case remains: a reader that opened the file just before a save swapped it out
+//! and is still reading it when a *second* save of the same session rewrites it (now the
+//! spare) reads a mix of two versions. The mix fails the MAC or the length check, and a
+//! load then reads again under the key's locks, where no save runs: a load never returns a
+//! torn record, and reports a file as corrupt only when it is. (Tools reading session files
+//! directly should check the MAC likewise.) The spare is removed with its session (delete,
+//! rotation, purge). Any I/O error is returned as [`StoreError::Backend`]; none is ignored.
 //!
 //! # Durability
 //!
@@ -61,37 +82,38 @@
 //!
 //! | mode | a save is acknowledged | after a crash of the machine |
 //! |---|---|---|
-//! | `group` (default) | once the temporary file's data was synced before the rename, and the directory after it; the directory syncs of concurrent writes are batched (group commit, below) | every acknowledged write is there |
+//! | `none` (default) | at once, nothing synced | the last writes (those the kernel had not yet written back, typically the last few seconds) may be missing |
+//! | `group` | once the new version's data was synced before the swap, and the directory after it; the directory syncs of concurrent writes are batched (group commit, below) | every acknowledged write is there |
 //! | `fsync` | the same, each write syncing on its own (one `fdatasync` and one directory `fsync` per write) | every acknowledged write is there |
-//! | `none` | at once, nothing synced | the last writes (those the kernel had not yet written back, typically the last few seconds) may be missing |
 //!
 //! Why each mode is crash-safe:
-//! - `group` and `fsync`: the new file's data is durable *before* the rename or link that
-//!   puts it in place, so a crash at any point leaves the old file or the complete new
-//!   one; the directory sync after the rename makes the new name durable before the
-//!   request is acknowledged, so an acknowledged write is never lost. With `group`, each
-//!   writer syncs its own file's data (concurrent `fdatasync`s run in parallel and share
-//!   the file system's journal commit), then, after its rename, waits for a directory sync
-//!   that *started* after the rename; the first waiter that finds no sync running runs
+//! - `none`, the default (as Django's file sessions, which never sync): nothing is synced
+//!   on a create or a save. A crash may lose the last writes: a session goes back to an
+//!   earlier version, or is missing (the user starts afresh). A file the crash left
+//!   half-written (a save writes the spare in place, and nothing orders that data before
+//!   the swap on the disk) fails its MAC and is refused as [`StoreError::Corrupt`] (the
+//!   manager starts a fresh session): a torn record is never used. Deletions and
+//!   rotations are still synced before they are acknowledged, so a session that was
+//!   logged out or whose id was cycled never comes back.
+//! - `group` and `fsync`: the new version's data is durable *before* the swap (or the
+//!   link of a create) that puts it in place, so a crash at any point leaves the old file
+//!   or the complete new one; the directory sync after the swap makes it durable before
+//!   the request is acknowledged (and before the key's locks are released, since the next
+//!   save rewrites the file swapped out), so an acknowledged write is never lost. With
+//!   `group`, each writer syncs its own file's data (concurrent `fdatasync`s run in
+//!   parallel and share the file system's journal commit), then waits for a directory
+//!   sync that *started* after its swap; the first waiter that finds no sync running runs
 //!   one for everyone waiting, while later writers queue for the next. Under load, many
 //!   writes share one directory sync; a lone write costs the same as with `fsync`. A
 //!   failed sync fails the writes it covered (their session files are the old or the new
 //!   version, possibly not yet durable, never torn).
-//! - `none`: nothing is synced on a create or a save. A crash may lose the last writes: a
-//!   session goes back to an earlier version, or is missing (the user starts afresh). On
-//!   file systems that do not order a rename after the renamed file's data (ext4 does by
-//!   default, with `auto_da_alloc`; others may not), a file renamed just before the crash
-//!   may come back empty or partly written: it then fails its MAC and is refused as
-//!   [`StoreError::Corrupt`] (the manager starts a fresh session), so a torn file is never
-//!   used. Deletions and rotations are still synced before they are acknowledged, so a
-//!   session that was logged out or whose id was cycled never comes back.
 //!
-//! The default, `group`, keeps the guarantee of `fsync` with one directory sync per batch
-//! of concurrent writes instead of one per write; `none` suits sessions whose loss on a
-//! crash is acceptable (the user signs in again) and a disk that must not be synced often.
-//! What a write costs depends on the file system: on the benchmark machine (ext4, see the
-//! README's benchmarks) creating and evicting an inode per write cost more CPU than the
-//! syncs, and the three modes came within noise of each other.
+//! Why `none` is the default: sessions are cheap to lose on the rare crash of a machine
+//! (the user signs in again), while a sync per request costs a disk flush on the request
+//! path. On the benchmark machine (ext4 on a virtual disk, README "Benchmarks") a writing
+//! request cost about 200 µs of server CPU with `none` and about 400 µs with `group` or
+//! `fsync`, and `none` served three to four times the requests per second. Choose `group`
+//! when every acknowledged write must survive a power loss.
 //!
 //! # Concurrency
 //!
@@ -100,9 +122,10 @@
 //! process by a lock per stripe (taken on the blocking thread doing the file work), and
 //! across processes by an advisory lock (`flock`/`LockFileEx`, [`File::lock`]) on the
 //! stripe's lock file `.locks/XX` in the directory (opened once, kept open). A save
-//! writes and syncs its temporary file before taking the locks, so they cover only the
-//! compare-and-swap. A save's compare-and-swap (read the stored version,
-//! compare, rename) and a rotation (check the old record, link the new one, replace or
+//! holds the locks while it writes the spare, swaps it in and (unless the durability is
+//! `none`) syncs: the next save of the key rewrites the file just swapped out, which by
+//! then must be the spare on the disk too. A save's compare-and-swap (read the stored
+//! version, compare, exchange) and a rotation (check the old record, link the new one, replace or
 //! remove the old one) are therefore atomic even when several processes share the
 //! directory. A rotation takes the locks of both keys' stripes, in stripe order. Loads take
 //! no lock: a rename is atomic.
@@ -121,13 +144,17 @@
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, SystemTime};
 
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 
-use super::{Record, Result, Rotation, Sealer, SessionStore, StoreError, StoreKey};
+use super::{
+    Limited, Record, Result, Rotation, Sealer, SessionLimit, SessionStore, StoreError, StoreKey,
+    plan_limit,
+};
 use crate::keys::{KeyId, Keys};
 use crate::time::Timestamp;
 
@@ -154,6 +181,9 @@ const HEADER_LEN_V1: usize = 60;
 /// The domain-separation label of the file MAC.
 const MAC_LABEL: &[u8] = b"session-file/v2\0";
 const TMP_PREFIX: &str = ".tmp-";
+/// The prefix of a session's spare file, `.spare-<64 hex digits>`: the file a save writes
+/// in place and swaps with the session file (see the [module docs](self#writes)).
+pub const SPARE_PREFIX: &str = ".spare-";
 /// The subdirectory of the lock files, one per stripe: `.locks/00` to `.locks/ff`.
 pub const LOCK_DIR: &str = ".locks";
 /// Temporary files older than this are leftovers of a crash and purged.
@@ -163,6 +193,14 @@ pub const DEFAULT_MAX_PAYLOAD: usize = 1024 * 1024;
 /// Room a sealer may add to a payload (nonce, tag).
 const SEAL_OVERHEAD: usize = 1024;
 const STRIPES: usize = 256;
+/// Whether this platform can exchange two files atomically (`renameat2` with
+/// `RENAME_EXCHANGE` on Linux, `renamex_np` with `RENAME_SWAP` on Apple systems).
+const EXCHANGE_SUPPORTED: bool = cfg!(any(
+    target_os = "linux",
+    target_os = "android",
+    target_os = "macos",
+    target_os = "ios"
+));
 
 /// A store keeping one file per session in a directory; see the [module docs](self) for
 /// the layout, the write protocol, the concurrency story and corrupt files.
@@ -201,6 +239,9 @@ struct Inner {
     stripes: Vec<Mutex<Option<File>>>,
     /// The group commit of [`FileDurability::Group`].
     group: GroupSync,
+    /// Whether saves swap the spare file in (`RENAME_EXCHANGE`); cleared for good the first
+    /// time the file system or the kernel refuses the exchange.
+    exchange: AtomicBool,
 }
 
 impl std::fmt::Debug for FileStore {
@@ -226,7 +267,7 @@ pub struct FileStoreBuilder {
 }
 
 impl FileStoreBuilder {
-    /// When writes reach the disk ([`FileDurability::Group`] unless set); see the
+    /// When writes reach the disk ([`FileDurability::None`] unless set); see the
     /// [module docs](self#durability).
     pub fn durability(mut self, durability: FileDurability) -> Self {
         self.durability = durability;
@@ -301,6 +342,7 @@ impl FileStoreBuilder {
                 durability: self.durability,
                 stripes: (0..STRIPES).map(|_| Mutex::new(None)).collect(),
                 group: GroupSync::default(),
+                exchange: AtomicBool::new(EXCHANGE_SUPPORTED),
             }),
         })
     }
@@ -470,6 +512,11 @@ fn seal_aad(key: &StoreKey, version: u64, expires_at: Timestamp) -> Vec<u8> {
 impl Inner {
     fn path(&self, key: &StoreKey) -> PathBuf {
         self.dir.join(key.to_hex())
+    }
+
+    /// The path of `key`'s spare file.
+    fn spare_path(&self, key: &StoreKey) -> PathBuf {
+        self.dir.join(format!("{SPARE_PREFIX}{}", key.to_hex()))
     }
 
     /// Runs `op` holding the locks of the keys' stripes: each stripe's in-process lock, then
@@ -830,11 +877,23 @@ impl Inner {
     }
 
     fn load(&self, key: &StoreKey, now: Timestamp) -> Result<Option<Record>> {
-        let Some(bytes) = self.read(&self.path(key))? else {
-            return Ok(None);
+        let path = self.path(key);
+        let read = |inner: &Self| -> Result<Option<Record>> {
+            let Some(bytes) = inner.read(&path)? else {
+                return Ok(None);
+            };
+            inner.decode(key, &bytes).map(Some)
         };
-        let record = self.decode(key, &bytes)?;
-        Ok((record.expires_at > now).then_some(record))
+        let record = match read(self) {
+            // A save rewrites the spare file in place (see `replace`): a reader that opened
+            // the session file just before a save swapped it out, and was still reading when
+            // the next save of the same key rewrote it, read a mix of two versions, which
+            // fails the MAC or the length check. No save runs under the key's locks, so a
+            // read under them sees the file as it is: corrupt only if it really is.
+            Err(StoreError::Corrupt(_)) => self.with_locks(&[*key], read)?,
+            other => other?,
+        };
+        Ok(record.filter(|record| record.expires_at > now))
     }
 
     fn save(&self, key: &StoreKey, record: &Record) -> Result<u64> {
@@ -842,26 +901,135 @@ impl Inner {
             expected: record.version,
         })?;
         let bytes = self.encode(key, record, version)?;
-        // Written and synced before the lock is taken: the lock covers only the
-        // compare-and-swap (and the index entry, added before the rename).
-        let temp = self.temp(key, &bytes)?;
         let path = self.path(key);
-        let swapped = self.with_locks(&[*key], |inner| match inner.read_header(&path) {
-            Ok(None) => Err(StoreError::NotFound),
-            Ok(Some(header)) if header.version != record.version => Err(StoreError::Conflict {
-                expected: record.version,
-            }),
-            Ok(Some(_)) => inner.index_add(key, record).and_then(|()| {
-                fs::rename(&temp, &path).map_err(|e| io_error("renaming", &temp, e))
-            }),
-            Err(error) => Err(error),
-        });
-        if let Err(error) = swapped {
-            let _ = fs::remove_file(&temp);
-            return Err(error);
-        }
-        self.sync_dir(false)?;
+        self.with_locks(&[*key], |inner| {
+            match inner.read_header(&path)? {
+                None => return Err(StoreError::NotFound),
+                Some(header) if header.version != record.version => {
+                    return Err(StoreError::Conflict {
+                        expected: record.version,
+                    });
+                }
+                Some(_) => {}
+            }
+            inner.index_add(key, record)?;
+            inner.replace(key, &path, &bytes)?;
+            // Durable before the locks are released: the next save of this key rewrites the
+            // file swapped out in place, which must by then be the spare on the disk too.
+            inner.sync_dir(false)
+        })?;
         Ok(version)
+    }
+
+    /// Puts `bytes` in place as `key`'s file at `path` (the caller holds the key's locks and
+    /// found the file): written in place into the session's spare file (made on the first
+    /// save), synced unless the durability is `none`, and swapped with the session file in
+    /// one atomic exchange, so the old version becomes the spare. Where the exchange is
+    /// not available (not Linux or macOS, or a file system refusing it), the new version
+    /// is written to a new temporary file renamed over the session file.
+    fn replace(&self, key: &StoreKey, path: &Path, bytes: &[u8]) -> Result<()> {
+        #[cfg(any(
+            target_os = "linux",
+            target_os = "android",
+            target_os = "macos",
+            target_os = "ios"
+        ))]
+        if self.exchange.load(Ordering::Relaxed) {
+            let spare = self.spare_path(key);
+            self.write_spare(&spare, bytes)?;
+            let exchanged = rustix::fs::renameat_with(
+                rustix::fs::CWD,
+                &spare,
+                rustix::fs::CWD,
+                path,
+                rustix::fs::RenameFlags::EXCHANGE,
+            );
+            return match exchanged {
+                Ok(()) => Ok(()),
+                Err(
+                    rustix::io::Errno::INVAL
+                    | rustix::io::Errno::NOSYS
+                    | rustix::io::Errno::OPNOTSUPP,
+                ) => {
+                    tracing::info!(
+                        dir = %self.dir.display(),
+                        "the file system cannot exchange two files; saves write a new file \
+                         each time"
+                    );
+                    self.exchange.store(false, Ordering::Relaxed);
+                    // The spare is written (and synced): it serves as the temporary file.
+                    fs::rename(&spare, path).map_err(|e| io_error("renaming", &spare, e))
+                }
+                Err(e) => Err(io_error("exchanging", &spare, e.into())),
+            };
+        }
+        let temp = self.temp(key, bytes)?;
+        fs::rename(&temp, path).map_err(|e| {
+            let _ = fs::remove_file(&temp);
+            io_error("renaming", &temp, e)
+        })
+    }
+
+    /// Writes `bytes` over the spare file at `spare` from its start, cut to their length
+    /// and synced unless the durability is `none`; the file is made (0600) when missing.
+    /// Never follows a symbolic link; anything but a regular file is
+    /// [`StoreError::Corrupt`].
+    #[cfg(any(
+        target_os = "linux",
+        target_os = "android",
+        target_os = "macos",
+        target_os = "ios"
+    ))]
+    fn write_spare(&self, spare: &Path, bytes: &[u8]) -> Result<()> {
+        use std::os::unix::fs::FileExt;
+        let mut options = OpenOptions::new();
+        options
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(0o600)
+            .custom_flags(
+                (rustix::fs::OFlags::NOFOLLOW | rustix::fs::OFlags::NONBLOCK).bits() as i32,
+            );
+        let file = match options.open(spare) {
+            Ok(file) => file,
+            Err(e) if e.raw_os_error() == Some(rustix::io::Errno::LOOP.raw_os_error()) => {
+                return Err(StoreError::Corrupt(
+                    "spare session file is a symbolic link (never followed)".to_owned(),
+                ));
+            }
+            Err(e) => return Err(io_error("opening", spare, e)),
+        };
+        let meta = file.metadata().map_err(|e| io_error("reading", spare, e))?;
+        if !meta.is_file() {
+            return Err(StoreError::Corrupt(
+                "spare session file is not a regular file".to_owned(),
+            ));
+        }
+        let len = bytes.len() as u64;
+        file.write_all_at(bytes, 0)
+            .and_then(|()| {
+                if meta.len() > len {
+                    file.set_len(len)
+                } else {
+                    Ok(())
+                }
+            })
+            .and_then(|()| match self.durability {
+                FileDurability::None => Ok(()),
+                FileDurability::Fsync | FileDurability::Group => file.sync_data(),
+            })
+            .map_err(|e| io_error("writing", spare, e))
+    }
+
+    /// Removes `key`'s spare file, if any (best effort: a leftover is removed by purges).
+    fn remove_spare(&self, key: &StoreKey) {
+        let spare = self.spare_path(key);
+        if let Err(e) = fs::remove_file(&spare) {
+            if e.kind() != io::ErrorKind::NotFound {
+                tracing::debug!(error = %e, "spare session file left for the purge");
+            }
+        }
     }
 
     /// A rotation: under the locks of both keys' stripes, then synced (even under `none`).
@@ -915,7 +1083,10 @@ impl Inner {
         let replaced = match &keep {
             Some(temp) => fs::rename(temp, &old_path).map_err(|e| io_error("renaming", temp, e)),
             None => match fs::remove_file(&old_path) {
-                Ok(()) => Ok(()),
+                Ok(()) => {
+                    self.remove_spare(&r.old);
+                    Ok(())
+                }
                 Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
                 Err(e) => Err(io_error("removing", &old_path, e)),
             },
@@ -943,6 +1114,7 @@ impl Inner {
             let principal = inner.principal_at(&path);
             match fs::remove_file(&path) {
                 Ok(()) => {
+                    inner.remove_spare(key);
                     if let Some(principal) = principal {
                         inner.index_remove(key, &principal);
                     }
@@ -1043,6 +1215,41 @@ impl Inner {
         Ok(out)
     }
 
+    /// Applies a session limit under the principal's lock: a lock file of its own in the
+    /// lock directory (`p-` and the principal directory's name), opened afresh on every
+    /// call, so that its advisory lock excludes other threads of this process as well as
+    /// other processes. Every limit of this principal lists and trims its sessions under
+    /// it, one after the other; each delete also takes the key's stripe locks (always
+    /// after the principal's lock, so nothing waits the other way round).
+    fn limit_sessions(&self, limit: &SessionLimit<'_>, now: Timestamp) -> Result<Limited> {
+        let dir = self.principal_dir(limit.principal);
+        let name = dir.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+        let path = self.dir.join(LOCK_DIR).join(format!("p-{name}"));
+        let mut options = OpenOptions::new();
+        options.read(true).write(true).create(true).truncate(false);
+        #[cfg(unix)]
+        options.mode(0o600);
+        let file = options
+            .open(&path)
+            .map_err(|e| io_error("opening", &path, e))?;
+        file.lock().map_err(|e| io_error("locking", &path, e))?;
+        let result = (|| {
+            let live: Vec<(StoreKey, Timestamp)> = self
+                .sessions_of(limit.principal, now)?
+                .into_iter()
+                .map(|(key, record)| (key, record.expires_at))
+                .collect();
+            let (delete, refused) = plan_limit(limit, &live);
+            for key in &delete {
+                self.delete(key)?;
+            }
+            Ok(Limited::of(delete, refused))
+        })();
+        // Closing the file releases the lock either way.
+        let _ = file.unlock();
+        result
+    }
+
     /// Removes the index entries whose record is gone, expired, or of another principal,
     /// each under its key's locks.
     fn purge_index(&self, now: Timestamp) -> Result<()> {
@@ -1092,6 +1299,10 @@ impl Inner {
             let entry = entry.map_err(|e| io_error("listing", &self.dir, e))?;
             let name = entry.file_name();
             let Some(name) = name.to_str() else { continue };
+            if let Some(key) = name.strip_prefix(SPARE_PREFIX).and_then(parse_hex_key) {
+                self.purge_spare(&key)?;
+                continue;
+            }
             let is_temp = name.starts_with(TMP_PREFIX);
             let key = parse_hex_key(name);
             if !is_temp && key.is_none() {
@@ -1126,7 +1337,10 @@ impl Inner {
                     Ok(Some(header)) if header.expires_at <= now
                 );
                 Ok(if still_expired {
-                    fs::remove_file(&path).map(|()| true)
+                    fs::remove_file(&path).map(|()| {
+                        inner.remove_spare(&key);
+                        true
+                    })
                 } else {
                     Ok(false)
                 })
@@ -1154,6 +1368,25 @@ impl Inner {
         }
         self.purge_index(now)?;
         Ok(removed)
+    }
+
+    /// Removes `key`'s spare file when its session file is gone (a crash between the two
+    /// removals, or a session file removed by hand), under the key's locks.
+    fn purge_spare(&self, key: &StoreKey) -> Result<()> {
+        let path = self.path(key);
+        // An entry that cannot be read is not known to be gone: the spare stays.
+        let gone =
+            || matches!(fs::symlink_metadata(&path), Err(e) if e.kind() == io::ErrorKind::NotFound);
+        if gone() {
+            // Checked again under the locks: a create may have come meanwhile.
+            self.with_locks(&[*key], |inner| {
+                if gone() {
+                    inner.remove_spare(key);
+                }
+                Ok(())
+            })?;
+        }
+        Ok(())
     }
 
     fn remove_stale_temp(&self, path: &Path) -> Result<()> {
@@ -1389,6 +1622,25 @@ impl SessionStore for FileStore {
         let principal = principal.to_owned();
         self.blocking(move |inner| inner.sessions_of(&principal, now))
             .await
+    }
+
+    fn limits_sessions(&self) -> bool {
+        true
+    }
+
+    async fn limit_sessions(&self, limit: &SessionLimit<'_>, now: Timestamp) -> Result<Limited> {
+        let principal = limit.principal.to_owned();
+        let (newcomer, max, policy) = (*limit.newcomer, limit.max, limit.policy);
+        self.blocking(move |inner| {
+            let limit = SessionLimit {
+                principal: &principal,
+                newcomer: &newcomer,
+                max,
+                policy,
+            };
+            inner.limit_sessions(&limit, now)
+        })
+        .await
     }
 }
 

@@ -3,7 +3,9 @@
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use super::{Record, Result, Rotation, SessionStore, StoreError, StoreKey};
+use super::{
+    Limited, Record, Result, Rotation, SessionLimit, SessionStore, StoreError, StoreKey, plan_limit,
+};
 use crate::time::Timestamp;
 
 /// A store keeping records in a map in this process; for tests and single-process
@@ -282,5 +284,27 @@ impl SessionStore for MemoryStore {
             .filter(|(_, record)| record.expires_at > now)
             .map(|(key, record)| (key, record.clone()))
             .collect())
+    }
+
+    fn limits_sessions(&self) -> bool {
+        true
+    }
+
+    async fn limit_sessions(&self, limit: &SessionLimit<'_>, now: Timestamp) -> Result<Limited> {
+        // Listed and trimmed under the one lock every write takes.
+        let mut records = self.lock();
+        let live: Vec<(StoreKey, Timestamp)> = match records.index.get(limit.principal) {
+            Some(keys) => keys
+                .iter()
+                .filter_map(|key| records.get(key).map(|record| (*key, record.expires_at)))
+                .filter(|(_, expires_at)| *expires_at > now)
+                .collect(),
+            None => Vec::new(),
+        };
+        let (delete, refused) = plan_limit(limit, &live);
+        for key in &delete {
+            records.remove(key);
+        }
+        Ok(Limited::of(delete, refused))
     }
 }

@@ -31,7 +31,7 @@
 
 use std::sync::Arc;
 
-use session_spec::settings::Backend;
+use session_spec::settings::{Backend, OnMaxSessions};
 
 use crate::codec::KeySealer;
 use crate::keys::Keys;
@@ -113,6 +113,94 @@ pub struct Rotation<'a> {
     /// payload and expiry; the stored version becomes `version + 1`), as the forwarding
     /// record a periodic rotation leaves for its grace period.
     pub keep_old: Option<&'a Record>,
+}
+
+/// A limit on a principal's live sessions, applied by [`SessionStore::limit_sessions`]
+/// right after a session gained the principal (a login).
+#[derive(Clone, Copy, Debug)]
+pub struct SessionLimit<'a> {
+    /// Whose sessions are counted.
+    pub principal: &'a str,
+    /// The session that just gained the principal: never ended to make room for another
+    /// (`EndOldest`), and the one refused (`Refuse`).
+    pub newcomer: &'a StoreKey,
+    /// The most live sessions the principal may keep (at least 1).
+    pub max: u32,
+    /// What happens past the limit.
+    pub policy: OnMaxSessions,
+}
+
+/// What [`SessionStore::limit_sessions`] did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Limited {
+    /// The newcomer stays; these sessions of the principal were ended (deleted) to keep
+    /// it within the limit (empty when it already was).
+    Kept {
+        /// The keys of the ended sessions.
+        ended: Vec<StoreKey>,
+    },
+    /// `Refuse`: the principal was over the limit with the newcomer, which was deleted.
+    Refused,
+}
+
+/// The decision of a limit over the principal's live sessions `live` (key and expiry,
+/// the newcomer included if it is still stored): which keys to delete, and whether the
+/// newcomer is refused. Every store applies it under the lock (or in the transaction, or
+/// the script) in which it listed `live`, so that parallel logins are judged one after
+/// the other.
+///
+/// `EndOldest` deletes the sessions closest to their expiry (the oldest, or with a
+/// sliding expiry the ones unused for longest; ties by key), never the newcomer;
+/// `Refuse` deletes the newcomer when the principal has more than `max` with it.
+///
+/// ```
+/// use session_runtime::spec::OnMaxSessions;
+/// use session_runtime::store::{plan_limit, SessionLimit, StoreKey};
+/// use session_runtime::Timestamp;
+/// let (a, b, new) = (StoreKey([1; 32]), StoreKey([2; 32]), StoreKey([3; 32]));
+/// let live = [(a, Timestamp(50)), (b, Timestamp(40)), (new, Timestamp(90))];
+/// let limit = SessionLimit { principal: "ada", newcomer: &new, max: 2, policy: OnMaxSessions::EndOldest };
+/// assert_eq!(plan_limit(&limit, &live), (vec![b], false));
+/// let limit = SessionLimit { policy: OnMaxSessions::Refuse, ..limit };
+/// assert_eq!(plan_limit(&limit, &live), (vec![new], true));
+/// ```
+pub fn plan_limit(
+    limit: &SessionLimit<'_>,
+    live: &[(StoreKey, Timestamp)],
+) -> (Vec<StoreKey>, bool) {
+    let max = limit.max.max(1) as usize;
+    if live.len() <= max {
+        return (Vec::new(), false);
+    }
+    let has_newcomer = live.iter().any(|(key, _)| key == limit.newcomer);
+    match limit.policy {
+        OnMaxSessions::Refuse if has_newcomer => (vec![*limit.newcomer], true),
+        OnMaxSessions::Refuse => (Vec::new(), false),
+        OnMaxSessions::EndOldest => {
+            let mut others: Vec<(Timestamp, StoreKey)> = live
+                .iter()
+                .filter(|(key, _)| key != limit.newcomer)
+                .map(|(key, expires)| (*expires, *key))
+                .collect();
+            others.sort();
+            let over = live.len() - max;
+            (
+                others.into_iter().take(over).map(|(_, key)| key).collect(),
+                false,
+            )
+        }
+    }
+}
+
+impl Limited {
+    /// The outcome of a [`plan_limit`] decision once applied.
+    pub fn of(ended: Vec<StoreKey>, refused: bool) -> Self {
+        if refused {
+            Self::Refused
+        } else {
+            Self::Kept { ended }
+        }
+    }
 }
 
 /// What can go wrong in a store.
@@ -254,6 +342,31 @@ pub trait SessionStore: Send + Sync + std::fmt::Debug + 'static {
             "this store keeps no principal index (`SessionStore::sessions_of`)".to_owned(),
         ))
     }
+
+    /// Whether this store applies [`SessionStore::limit_sessions`]. The default is
+    /// `false`, and the manager refuses a declared `max_sessions` on such a store.
+    fn limits_sessions(&self) -> bool {
+        false
+    }
+
+    /// Keeps the principal of a session that just gained it (a login) within
+    /// `limit.max` live sessions, in one atomic step with the index: it lists the
+    /// principal's live sessions and deletes what [`plan_limit`] decides under one lock,
+    /// transaction or script that parallel calls for the same principal cannot interleave
+    /// with (so N parallel logins leave exactly `max`, never more, and never end the same
+    /// session twice instead of two). A deleted session stays deleted: a later `save` or
+    /// `rotate` of it gets [`StoreError::NotFound`].
+    ///
+    /// # Errors
+    /// [`StoreError::Unsupported`] from a store that does not limit sessions (the
+    /// default); backend failures.
+    async fn limit_sessions(&self, limit: &SessionLimit<'_>, now: Timestamp) -> Result<Limited> {
+        let _ = (limit, now);
+        Err(StoreError::Unsupported(
+            "this store cannot limit a principal's sessions (`SessionStore::limit_sessions`)"
+                .to_owned(),
+        ))
+    }
 }
 
 #[async_trait::async_trait]
@@ -292,6 +405,14 @@ impl<T: SessionStore + ?Sized> SessionStore for Arc<T> {
         now: Timestamp,
     ) -> Result<Vec<(StoreKey, Record)>> {
         (**self).sessions_of(principal, now).await
+    }
+
+    fn limits_sessions(&self) -> bool {
+        (**self).limits_sessions()
+    }
+
+    async fn limit_sessions(&self, limit: &SessionLimit<'_>, now: Timestamp) -> Result<Limited> {
+        (**self).limit_sessions(limit, now).await
     }
 }
 

@@ -84,6 +84,11 @@ impl Dialect for Mysql {
             delete: format!("DELETE FROM {t} WHERE id = ?"),
             delete_version: format!("DELETE FROM {t} WHERE id = ? AND version = ?"),
             purge: format!("DELETE FROM {t} WHERE expires_at <= {AT} ORDER BY expires_at LIMIT ?"),
+            // Lock names hold at most 64 characters: the name is hashed.
+            lock: "SELECT CAST(COALESCE(GET_LOCK(CONCAT('sl-', SHA1(?)), 30), 0) AS SIGNED) AS version"
+                .to_owned(),
+            unlock: "SELECT CAST(COALESCE(RELEASE_LOCK(CONCAT('sl-', SHA1(?))), 0) AS SIGNED) AS version"
+                .to_owned(),
         }
     }
 

@@ -88,6 +88,10 @@ impl Dialect for Postgres {
                  ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED)",
                 at!(1)
             ),
+            lock: "SELECT 1::BIGINT AS version FROM (SELECT pg_advisory_lock(hashtext($1))) AS l"
+                .to_owned(),
+            unlock: "SELECT (CASE WHEN pg_advisory_unlock(hashtext($1)) THEN 1 ELSE 0 END)::BIGINT AS version"
+                .to_owned(),
         }
     }
 

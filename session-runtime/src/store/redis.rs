@@ -23,6 +23,10 @@
 //!
 //! # Atomicity
 //!
+//! A session limit (`max_sessions`, [`SessionStore::limit_sessions`]) spans a principal's
+//! sets in every slot, so it runs under a lock of the principal instead of in one script
+//! (see the method).
+//!
 //! Every operation that reads and then writes is one Lua script on one slot, which Redis
 //! runs atomically: `create` never overwrites, `save` is a compare-and-swap on the version
 //! and never brings back a deleted session, and the rotation step replaces the old record
@@ -58,7 +62,10 @@ use redis::aio::MultiplexedConnection;
 use redis::{AsyncConnectionConfig, RedisError, Script};
 use session_spec::RedisBackend;
 
-use super::{OpenOptions, Record, Result, Rotation, SessionStore, StoreError, StoreKey};
+use super::{
+    Limited, OpenOptions, Record, Result, Rotation, SessionLimit, SessionStore, StoreError,
+    StoreKey, plan_limit,
+};
 use crate::time::Timestamp;
 
 /// The Lua helpers of the principal index: the set of a principal's records in one slot
@@ -159,6 +166,20 @@ end
 return removed
 "
 );
+
+/// Releases the session-limit lock KEYS[1] if it still holds this holder's token ARGV[1].
+const UNLOCK: &str = r"
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+";
+
+/// How long a session limit's lock lives at most (should its holder die), in ms.
+const LIMIT_LOCK_MS: u64 = 10_000;
+/// How long a session limit waits for its principal's lock before failing, in tries of
+/// [`LIMIT_LOCK_POLL`].
+const LIMIT_LOCK_TRIES: u32 = 500;
+/// The pause between two tries of a taken lock.
+const LIMIT_LOCK_POLL: Duration = Duration::from_millis(10);
 
 /// How long connecting, and each reply, may take before the operation fails with
 /// [`StoreError::Unavailable`].
@@ -525,6 +546,91 @@ impl SessionStore for RedisStore {
 
     fn indexes_principals(&self) -> bool {
         true
+    }
+
+    fn limits_sessions(&self) -> bool {
+        true
+    }
+
+    /// A principal's sets lie in 256 slots, which no one script may span on a cluster: the
+    /// step runs under a lock of the principal, `PREFIX:limit:<hex of the principal>`
+    /// (`SET NX PX` with a random token, released by a script only by its holder; it
+    /// expires after 10 s should its holder die). Under it the principal's sessions are
+    /// listed and the ones [`plan_limit`] decides deleted, each by the delete script, so a
+    /// save of one of them then finds nothing. Parallel limits of one principal, from any
+    /// instance, run one after the other, as long as one step takes less than the lock's
+    /// 10 s (each reply is bounded by 5 s; a step past that fails rather than waits).
+    async fn limit_sessions(&self, limit: &SessionLimit<'_>, now: Timestamp) -> Result<Limited> {
+        let hex: String = limit
+            .principal
+            .bytes()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        let lock = format!("{}:limit:{hex}", self.prefix);
+        let mut token = [0u8; 16];
+        crate::id::fill_random(&mut token)
+            .map_err(|e| StoreError::backend(format!("no randomness for a lock token: {e}")))?;
+        let token: String = token.iter().map(|b| format!("{b:02x}")).collect();
+        let started = std::time::Instant::now();
+        let mut taken = false;
+        for _ in 0..LIMIT_LOCK_TRIES {
+            let (generation, mut con) = self.connection().await?;
+            let reply: std::result::Result<Option<String>, _> = redis::cmd("SET")
+                .arg(&lock)
+                .arg(&token)
+                .arg("NX")
+                .arg("PX")
+                .arg(LIMIT_LOCK_MS)
+                .query_async(&mut con)
+                .await;
+            match reply {
+                Ok(Some(_)) => {
+                    taken = true;
+                    break;
+                }
+                Ok(None) => tokio::time::sleep(LIMIT_LOCK_POLL).await,
+                Err(e) => return Err(self.failed(e, generation).await),
+            }
+        }
+        if !taken {
+            return Err(StoreError::Unavailable(
+                "redis: the session limit's lock was not granted in time".to_owned(),
+            ));
+        }
+        let trimmed = async {
+            let live: Vec<(StoreKey, Timestamp)> = self
+                .sessions_of(limit.principal, now)
+                .await?
+                .into_iter()
+                .map(|(key, record)| (key, record.expires_at))
+                .collect();
+            let (delete, refused) = plan_limit(limit, &live);
+            for key in &delete {
+                self.delete(key).await?;
+            }
+            Ok::<_, StoreError>(Limited::of(delete, refused))
+        }
+        .await;
+        let (generation, mut con) = self.connection().await?;
+        let released: std::result::Result<i64, _> = Script::new(UNLOCK)
+            .key(&lock)
+            .arg(&token)
+            .invoke_async(&mut con)
+            .await;
+        let trimmed = trimmed?;
+        match released {
+            // 0: the lock expired while held, and the step may have overlapped another
+            // (which then saw a list this one was trimming); what it did stands.
+            Ok(0) => {
+                tracing::warn!(
+                    elapsed = ?started.elapsed(),
+                    "redis: the session limit's lock expired during its step"
+                );
+                Ok(trimmed)
+            }
+            Ok(_) => Ok(trimmed),
+            Err(e) => Err(self.failed(e, generation).await),
+        }
     }
 
     /// The principal's set in every slot (one pipelined round trip), then each member

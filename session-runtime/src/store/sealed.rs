@@ -31,7 +31,7 @@
 
 use std::sync::Arc;
 
-use super::{Record, Result, Rotation, Sealer, SessionStore, StoreKey};
+use super::{Limited, Record, Result, Rotation, Sealer, SessionLimit, SessionStore, StoreKey};
 use crate::time::Timestamp;
 
 /// A store whose payloads are encrypted at rest by a [`Sealer`].
@@ -166,5 +166,14 @@ impl<S: SessionStore + ?Sized> SessionStore for SealedStore<S> {
             )?;
         }
         Ok(out)
+    }
+
+    fn limits_sessions(&self) -> bool {
+        self.inner.limits_sessions()
+    }
+
+    /// Passed through: the limit reads only keys, expiries and the principal, all in clear.
+    async fn limit_sessions(&self, limit: &SessionLimit<'_>, now: Timestamp) -> Result<Limited> {
+        self.inner.limit_sessions(limit, now).await
     }
 }

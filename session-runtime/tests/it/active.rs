@@ -73,7 +73,7 @@ async fn two_clients_one_ends_the_other(store: Arc<dyn SessionStore>) {
 
     let current = laptop.load(&m).await;
     let listed = m
-        .sessions_of("ada", Some(&current), &["device"])
+        .sessions_of_showing("ada", Some(&current), &["device"])
         .await
         .unwrap();
     assert_eq!(listed.len(), 2, "{listed:?}");
@@ -98,7 +98,7 @@ async fn two_clients_one_ends_the_other(store: Arc<dyn SessionStore>) {
     );
     // A handle works only once, and only for its own principal.
     assert!(!m.end_session_of("ada", &listed[1].handle).await.unwrap());
-    let bobs = m.sessions_of("bob", None, &[]).await.unwrap();
+    let bobs = m.sessions_of("bob", None).await.unwrap();
     assert!(!m.end_session_of("ada", &bobs[0].handle).await.unwrap());
     assert_eq!(other.user(&m).await.as_deref(), Some("bob"));
 }
@@ -125,7 +125,7 @@ async fn an_ended_session_never_comes_back(store: Arc<dyn SessionStore>) {
         "{late:?}"
     );
     assert_eq!(phone.user(&m).await, None);
-    assert!(m.sessions_of("ada", None, &[]).await.unwrap().len() == 1);
+    assert!(m.sessions_of("ada", None).await.unwrap().len() == 1);
 
     // A session that rotates (a privilege change) just before "end all" is ended under
     // its new id too.
@@ -136,7 +136,7 @@ async fn an_ended_session_never_comes_back(store: Arc<dyn SessionStore>) {
     assert_eq!(m.end_all_sessions("ada").await.unwrap(), 2);
     assert_eq!(phone.user(&m).await, None);
     assert_eq!(laptop.user(&m).await, None);
-    assert!(m.sessions_of("ada", None, &[]).await.unwrap().is_empty());
+    assert!(m.sessions_of("ada", None).await.unwrap().is_empty());
 }
 
 #[tokio::test]
@@ -157,11 +157,11 @@ async fn a_logout_leaves_the_index() {
     let m = manager(Arc::new(MemoryStore::new()), &clock);
     let mut c = Client::new();
     c.login(&m, "ada", "laptop").await;
-    assert_eq!(m.sessions_of("ada", None, &[]).await.unwrap().len(), 1);
+    assert_eq!(m.sessions_of("ada", None).await.unwrap().len(), 1);
     let s = c.load(&m).await;
     s.delete("user");
     c.commit(&m, &s).await;
-    assert!(m.sessions_of("ada", None, &[]).await.unwrap().is_empty());
+    assert!(m.sessions_of("ada", None).await.unwrap().is_empty());
     let s = c.load(&m).await;
     s.destroy();
     c.commit(&m, &s).await;
@@ -188,7 +188,7 @@ async fn a_principal_needs_an_indexing_store_and_the_cookie_backend_cannot_list(
     let cookie: SessionManager =
         SessionManager::cookie(settings(), session_runtime::keys::Keys::generate()).unwrap();
     assert!(matches!(
-        cookie.sessions_of("ada", None, &[]).await,
+        cookie.sessions_of("ada", None).await,
         Err(session_runtime::Error::Store(StoreError::Unsupported(_)))
     ));
 }
@@ -254,4 +254,452 @@ async fn cookie_backend_with_a_revocation_store() {
         )
         .is_err()
     );
+}
+
+fn limited(max: u32, policy: session_runtime::spec::OnMaxSessions) -> Settings {
+    Settings {
+        max_sessions: Some(max),
+        on_max_sessions: policy,
+        ..with_principal()
+    }
+}
+
+/// `max_sessions = 5`, ending the oldest: six clients log in one after the other; the
+/// first is anonymous at its next request, the five others stay logged in, and a request
+/// of the first still in flight cannot bring it back.
+async fn a_sixth_login_ends_the_oldest(store: Arc<dyn SessionStore>) {
+    use session_runtime::spec::OnMaxSessions;
+    let clock = MockClock::new(Timestamp(T0));
+    let m = SessionManager::with_store(limited(5, OnMaxSessions::EndOldest), store)
+        .unwrap()
+        .with_clock(Arc::new(clock.clone()));
+    let mut clients: Vec<Client> = (0..6).map(|_| Client::new()).collect();
+    for (i, c) in clients.iter_mut().take(5).enumerate() {
+        c.login(&m, "ada", &format!("device {i}")).await;
+        clock.advance(10);
+    }
+    let in_flight = clients[0].load(&m).await;
+    in_flight.set("cart", &1).unwrap();
+    clients[5].login(&m, "ada", "device 5").await;
+    assert_eq!(clients[0].user(&m).await, None, "the oldest session ended");
+    for c in &clients[1..] {
+        assert_eq!(c.user(&m).await.as_deref(), Some("ada"));
+    }
+    assert!(matches!(
+        m.commit(&in_flight, false).await,
+        Err(session_runtime::Error::Store(StoreError::NotFound))
+    ));
+    assert_eq!(m.sessions_of("ada", None).await.unwrap().len(), 5);
+    // Saving a logged-in session again is no login: nothing more ends.
+    let s = clients[1].load(&m).await;
+    s.set("cart", &2).unwrap();
+    clients[1].commit(&m, &s).await;
+    assert_eq!(m.sessions_of("ada", None).await.unwrap().len(), 5);
+}
+
+/// `on_max_sessions = "refuse"`: the sixth login fails with the typed error, stores
+/// nothing, and leaves the client's anonymous session as it was; the handler's question
+/// `at_session_limit` answers before it tries.
+async fn a_sixth_login_is_refused(store: Arc<dyn SessionStore>) {
+    use session_runtime::spec::OnMaxSessions;
+    let clock = MockClock::new(Timestamp(T0));
+    let m = SessionManager::with_store(limited(5, OnMaxSessions::Refuse), store)
+        .unwrap()
+        .with_clock(Arc::new(clock.clone()));
+    let mut clients: Vec<Client> = (0..6).map(|_| Client::new()).collect();
+    for c in clients.iter_mut().take(5) {
+        c.login(&m, "ada", "a device").await;
+    }
+    // An anonymous session with a cart, then a login attempt.
+    let s = clients[5].load(&m).await;
+    s.set("cart", &7).unwrap();
+    clients[5].commit(&m, &s).await;
+    let s = clients[5].load(&m).await;
+    assert!(m.at_session_limit("ada", Some(&s)).await.unwrap());
+    assert!(!m.at_session_limit("bob", Some(&s)).await.unwrap());
+    s.set("user", "ada").unwrap();
+    s.cycle();
+    let refused = m.commit(&s, false).await;
+    assert!(
+        matches!(
+            refused,
+            Err(session_runtime::Error::SessionLimit { max: 5 })
+        ),
+        "{refused:?}"
+    );
+    let after = clients[5].load(&m).await;
+    assert_eq!(after.get::<String>("user"), None);
+    assert_eq!(
+        after.get::<u32>("cart"),
+        Some(7),
+        "the anonymous session is kept"
+    );
+    for c in &clients[..5] {
+        assert_eq!(c.user(&m).await.as_deref(), Some("ada"));
+    }
+    assert_eq!(m.sessions_of("ada", None).await.unwrap().len(), 5);
+}
+
+/// Logins racing through managers (as on several server processes): exactly `max` stay
+/// logged in, and the index lists exactly them.
+async fn racing_logins_leave_exactly_max(store: Arc<dyn SessionStore>) {
+    use session_runtime::spec::OnMaxSessions;
+    for policy in [OnMaxSessions::EndOldest, OnMaxSessions::Refuse] {
+        let m = SessionManager::with_store(limited(3, policy), store.clone()).unwrap();
+        let logins = (0..10).map(|_| {
+            let m = m.clone();
+            tokio::spawn(async move {
+                let mut c = Client::new();
+                let s = c.load(&m).await;
+                s.set("user", "racer").unwrap();
+                s.cycle();
+                match m.commit(&s, false).await {
+                    Ok(cookies) => {
+                        c.jar = cookies.first().map(|v| value_of(v).to_owned());
+                        Some(c)
+                    }
+                    Err(session_runtime::Error::SessionLimit { max: 3 })
+                        if policy == OnMaxSessions::Refuse =>
+                    {
+                        None
+                    }
+                    Err(e) => panic!("a racing login failed: {e}"),
+                }
+            })
+        });
+        let mut logged_in = Vec::new();
+        for login in logins.collect::<Vec<_>>() {
+            if let Some(c) = login.await.unwrap() {
+                logged_in.push(c);
+            }
+        }
+        let mut live = 0;
+        for c in &logged_in {
+            if c.user(&m).await.is_some() {
+                live += 1;
+            }
+        }
+        assert_eq!(live, 3, "{policy:?}");
+        assert_eq!(m.sessions_of("racer", None).await.unwrap().len(), 3);
+        if policy == OnMaxSessions::Refuse {
+            assert_eq!(logged_in.len(), 3, "the refused logins got the typed error");
+        }
+        m.end_all_sessions("racer").await.unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn memory_max_sessions() {
+    a_sixth_login_ends_the_oldest(Arc::new(MemoryStore::new())).await;
+    a_sixth_login_is_refused(Arc::new(MemoryStore::new())).await;
+    racing_logins_leave_exactly_max(Arc::new(MemoryStore::new())).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn file_max_sessions() {
+    a_sixth_login_ends_the_oldest(Arc::new(TempFileStore::new())).await;
+    a_sixth_login_is_refused(Arc::new(TempFileStore::new())).await;
+    racing_logins_leave_exactly_max(Arc::new(TempFileStore::new())).await;
+}
+
+#[tokio::test]
+async fn max_sessions_needs_a_store_that_limits() {
+    let store = crate::support::CountingStore::new();
+    let refused = SessionManager::<session_runtime::Dynamic>::with_store(
+        limited(5, session_runtime::spec::OnMaxSessions::EndOldest),
+        store,
+    );
+    assert!(
+        matches!(
+            refused,
+            Err(session_runtime::Error::Store(StoreError::Unsupported(_)))
+        ),
+        "{refused:?}"
+    );
+}
+
+/// Runs the `session-db` command with `args` and the extra environment `env`; its exit
+/// code and its output (stdout, then stderr).
+#[cfg(feature = "db-cli")]
+fn session_db(args: &[&str], env: &[(&str, &str)]) -> (i32, String) {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_session-db"))
+        .args(args)
+        .envs(env.iter().copied())
+        .output()
+        .expect("run session-db");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (output.status.code().unwrap_or(-1), text)
+}
+
+/// `session-db sessions` for support staff, on a store of its own that the command opens
+/// from `store_args` (and `env`) while the application holds `store`: the command lists
+/// a user's three sessions (handles and UTC times, never a session id) as the application
+/// does, ends one by its handle (that client is logged out at its next request, the others
+/// are not), says when a handle names no live session (exit code 3), ends all of the
+/// user's (another user's session lives on), and ends every session of the store only
+/// with `--yes` (exit code 2 without).
+#[cfg(feature = "db-cli")]
+pub(crate) async fn cli_lists_and_ends_sessions(
+    store: Arc<dyn SessionStore>,
+    store_args: &[&str],
+    env: &[(&str, &str)],
+) {
+    let m: SessionManager = SessionManager::with_store(with_principal(), store).unwrap();
+    let mut ada: Vec<Client> = (0..3).map(|_| Client::new()).collect();
+    for (i, client) in ada.iter_mut().enumerate() {
+        client.login(&m, "ada", &format!("device {i}")).await;
+    }
+    let mut bob = Client::new();
+    bob.login(&m, "bob", "tablet").await;
+    let mut anonymous = Client::new();
+    let s = anonymous.load(&m).await;
+    s.set("cart", &3).unwrap();
+    anonymous.commit(&m, &s).await;
+    let cli = |args: &[&str]| {
+        let mut all = args.to_vec();
+        all.extend_from_slice(store_args);
+        session_db(&all, env)
+    };
+
+    let (code, out) = cli(&["sessions", "list", "--principal", "ada"]);
+    assert_eq!(code, 0, "{out}");
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 4, "a header and three sessions: {out}");
+    assert!(
+        lines[0].starts_with("handle") && lines[0].contains("last seen"),
+        "{out}"
+    );
+    assert!(
+        lines[1..].iter().all(|l| l.matches(" UTC").count() == 3),
+        "{out}"
+    );
+    for client in ada.iter().chain([&bob]) {
+        let cookie = client.jar.as_deref().unwrap();
+        assert!(!out.contains(cookie), "a session id was printed: {out}");
+    }
+    let mut handles: Vec<&str> = lines[1..]
+        .iter()
+        .map(|l| l.split_whitespace().next().unwrap())
+        .collect();
+    let mut listed: Vec<String> = m
+        .sessions_of("ada", None)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| s.handle.to_string())
+        .collect();
+    handles.sort_unstable();
+    listed.sort_unstable();
+    assert_eq!(
+        handles, listed,
+        "the command lists what the application lists"
+    );
+
+    // End the second device's session by its handle.
+    let second = ada[1].load(&m).await;
+    let handle = m
+        .sessions_of("ada", Some(&second))
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|s| s.current)
+        .unwrap()
+        .handle;
+    let (code, out) = cli(&[
+        "sessions",
+        "end",
+        "--principal",
+        "ada",
+        "--handle",
+        handle.as_str(),
+    ]);
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(
+        ada[1].user(&m).await,
+        None,
+        "the ended client is logged out"
+    );
+    assert_eq!(ada[0].user(&m).await.as_deref(), Some("ada"));
+    assert_eq!(ada[2].user(&m).await.as_deref(), Some("ada"));
+    // The request in flight of the ended session does not bring it back.
+    second.set("cart", &1).unwrap();
+    let late = m.commit(&second, false).await;
+    assert!(
+        matches!(
+            late,
+            Err(session_runtime::Error::Store(StoreError::NotFound))
+        ),
+        "{late:?}"
+    );
+    assert_eq!(ada[1].user(&m).await, None);
+    assert_eq!(m.sessions_of("ada", None).await.unwrap().len(), 2);
+    let (code, out) = cli(&[
+        "sessions",
+        "end",
+        "--principal",
+        "ada",
+        "--handle",
+        handle.as_str(),
+    ]);
+    assert_eq!(code, 3, "an ended handle names nothing: {out}");
+
+    let (code, out) = cli(&["sessions", "end-all", "--principal", "ada"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("ended 2 sessions of `ada`"), "{out}");
+    for client in &ada {
+        assert_eq!(client.user(&m).await, None);
+    }
+    assert_eq!(bob.user(&m).await.as_deref(), Some("bob"));
+    let (code, out) = cli(&["sessions", "list", "--principal", "ada"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("no live sessions of `ada`"), "{out}");
+
+    let (code, out) = cli(&["sessions", "end-everyone"]);
+    assert_eq!(code, 2, "refused without `--yes`: {out}");
+    assert!(out.contains("--yes"), "{out}");
+    assert_eq!(bob.user(&m).await.as_deref(), Some("bob"));
+    let (code, out) = cli(&["sessions", "end-everyone", "--yes"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("ended every session: 2 records removed"),
+        "{out}"
+    );
+    assert_eq!(bob.user(&m).await, None);
+    assert_eq!(anonymous.load(&m).await.get::<u64>("cart"), None);
+}
+
+/// A file store for the command: its directory and the key text the command reads from
+/// `SESSION_KEY`.
+#[cfg(feature = "db-cli")]
+fn file_store_with_key_text() -> (tempfile::TempDir, Arc<dyn SessionStore>, String) {
+    use session_runtime::keys::{Key, Keys};
+    let text = Key::generate_text().unwrap();
+    let keys = Keys::single(Key::from_text(&text, "a test key").unwrap());
+    let dir = tempfile::tempdir().unwrap();
+    let store = session_runtime::store::FileStore::builder(dir.path().join("sessions"), keys)
+        .open()
+        .unwrap();
+    (dir, Arc::new(store), text)
+}
+
+#[cfg(feature = "db-cli")]
+#[tokio::test]
+async fn cli_lists_and_ends_file_sessions() {
+    let (dir, store, key) = file_store_with_key_text();
+    let sessions = dir.path().join("sessions");
+    let sessions = sessions.to_str().unwrap();
+    cli_lists_and_ends_sessions(
+        store,
+        &["--backend", "file", "--dir", sessions],
+        &[("SESSION_KEY", &key)],
+    )
+    .await;
+}
+
+/// The command's errors on the file store: no keys, another key than the application's,
+/// a directory that does not exist (never created), a malformed handle (exit code 2).
+#[cfg(feature = "db-cli")]
+#[tokio::test]
+async fn cli_errors_on_the_file_store() {
+    let (dir, store, _key) = file_store_with_key_text();
+    let m: SessionManager = SessionManager::with_store(with_principal(), store).unwrap();
+    Client::new().login(&m, "ada", "laptop").await;
+    let sessions = dir.path().join("sessions");
+    let sessions = sessions.to_str().unwrap();
+    let list = [
+        "sessions",
+        "list",
+        "--principal",
+        "ada",
+        "--backend",
+        "file",
+    ];
+    let (code, out) = session_db(
+        &[&list[..], &["--dir", sessions, "--key-env", "S3_UNSET_KEY"]].concat(),
+        &[],
+    );
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("set `S3_UNSET_KEY` to its key"), "{out}");
+    // Another key reads no record: the store's records are authenticated.
+    let other = session_runtime::keys::Key::generate_text().unwrap();
+    let (code, out) = session_db(
+        &[&list[..], &["--dir", sessions]].concat(),
+        &[("SESSION_KEY", &other)],
+    );
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("no live sessions"), "{out}");
+    let missing = dir.path().join("typo");
+    let (code, out) = session_db(
+        &[&list[..], &["--dir", missing.to_str().unwrap()]].concat(),
+        &[("SESSION_KEY", &other)],
+    );
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("does not exist") && !missing.exists(), "{out}");
+    let (code, out) = session_db(
+        &[
+            "sessions",
+            "end",
+            "--principal",
+            "ada",
+            "--handle",
+            "../x",
+            "--backend",
+            "file",
+            "--dir",
+            sessions,
+        ],
+        &[("SESSION_KEY", &other)],
+    );
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("is not a session handle"), "{out}");
+}
+
+/// `session-db revoke` on the cookie backend's revocation store (a file store): the
+/// user's cookies issued before it are refused at their next request, another user's are
+/// not (a login after it works: `cookie_backend_with_a_revocation_store`, on a mock clock).
+#[cfg(feature = "db-cli")]
+#[tokio::test]
+async fn cli_revokes_cookies_in_the_revocation_store() {
+    let (dir, revocations, key) = file_store_with_key_text();
+    let settings = Settings {
+        revocation_store: Some(session_runtime::spec::Backend::Memory),
+        ..with_principal()
+    };
+    let m: SessionManager =
+        SessionManager::cookie(settings, session_runtime::keys::Keys::generate())
+            .unwrap()
+            .with_revocation_store(revocations);
+    let (mut laptop, mut phone, mut other) = (Client::new(), Client::new(), Client::new());
+    laptop.login(&m, "ada", "laptop").await;
+    phone.login(&m, "ada", "phone").await;
+    other.login(&m, "bob", "tablet").await;
+    let sessions = dir.path().join("sessions");
+    let (code, out) = session_db(
+        &[
+            "revoke",
+            "--backend",
+            "file",
+            "--dir",
+            sessions.to_str().unwrap(),
+            "--schema",
+            <session_runtime::Dynamic as session_runtime::SessionSchema>::NAME,
+            "--expiration-time",
+            "30m",
+            "--principal",
+            "ada",
+        ],
+        &[("SESSION_KEY", &key)],
+    );
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("revoked the cookies of `ada` issued before"),
+        "{out}"
+    );
+    assert_eq!(laptop.user(&m).await, None);
+    assert_eq!(phone.user(&m).await, None);
+    assert_eq!(other.user(&m).await.as_deref(), Some("bob"));
 }

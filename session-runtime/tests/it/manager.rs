@@ -359,6 +359,39 @@ async fn concurrent_blind_writes_are_replayed_and_both_land() {
     assert_eq!(session.get::<String>("user").as_deref(), Some("ada"));
 }
 
+/// Two requests each take the last place of a bounded counter in one replayable step: the
+/// loser's step, replayed on the winner's record, no longer applies. Its commit fails with
+/// `Error::Replay`, saves nothing, and is retryable (a `503`): a retry runs the request on
+/// the fresh data and gets its real answer.
+#[tokio::test]
+async fn a_replay_that_no_longer_applies_fails_and_is_retryable() {
+    use session_runtime::{Rule, ValidationError};
+    let mut h: Harness = Harness::new(Kind::Store, settings());
+    h.request(|s: &Session| s.set("user", "ada").unwrap()).await;
+    let header = format!("session={}", h.jar.clone().unwrap());
+    let take_the_last_place = |s: &Session| {
+        s.update(|s| {
+            let taken = s.get::<u32>("taken").unwrap_or(0);
+            if taken >= 1 {
+                return Err(ValidationError::new("taken", Rule::Max, "no place left"));
+            }
+            s.set("taken", &(taken + 1))
+                .map_err(|e| ValidationError::new("taken", Rule::Type, e.to_string()))
+        })
+    };
+    let a = h.manager.load([header.as_str()]).await.unwrap();
+    let b = h.manager.load([header.as_str()]).await.unwrap();
+    take_the_last_place(&a).unwrap();
+    take_the_last_place(&b).unwrap();
+    assert_eq!(h.manager.commit(&a, false).await.unwrap().len(), 1);
+    match h.manager.commit(&b, false).await {
+        Err(e @ Error::Replay(_)) => assert!(e.is_retryable(), "{e}"),
+        other => panic!("expected a replay failure, got {other:?}"),
+    }
+    let session = h.manager.load([header.as_str()]).await.unwrap();
+    assert_eq!(session.get::<u32>("taken"), Some(1));
+}
+
 #[tokio::test]
 async fn session_handle_reports_its_state() {
     let h: Harness = Harness::new(Kind::Store, settings());

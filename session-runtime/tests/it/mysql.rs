@@ -156,6 +156,23 @@ async fn cli_migrate_and_purge() {
     db::cli_migrate_and_purge(builder(), "mysql", URL).await;
 }
 
+/// `session-db sessions list / end / end-all / end-everyone` on mysql (see
+/// `active::cli_lists_and_ends_sessions`).
+#[cfg(feature = "db-cli")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cli_lists_and_ends_sessions() {
+    let _server = SERVER.read().await;
+    let store = db::fresh(builder(), "cli_sessions").await;
+    let table = store.table().to_owned();
+    crate::active::cli_lists_and_ends_sessions(
+        std::sync::Arc::new(store.clone()),
+        &["--backend", "mysql", "--url-env", URL, "--table", &table],
+        &[],
+    )
+    .await;
+    store.drop_table().await.unwrap();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_app_instances_share_sessions() {
     let _server = SERVER.read().await;

@@ -503,3 +503,39 @@ async fn derived_schema_declares_and_uses_the_redis_backend() {
         .unwrap();
     assert_eq!(again.items(), 3);
 }
+
+/// `session-db sessions list / end / end-all / end-everyone` on Redis, its payloads sealed
+/// (`encrypt = true`: the command reads the key from `SESSION_KEY`; see
+/// `active::cli_lists_and_ends_sessions`).
+#[cfg(feature = "db-cli")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cli_lists_and_ends_sessions() {
+    use session_runtime::keys::Key;
+    let text = Key::generate_text().unwrap();
+    let keys = Keys::single(Key::from_text(&text, "a test key").unwrap());
+    let prefix = prefix("cli");
+    let backend = Backend::Redis(RedisBackend {
+        url_env: URL.to_owned(),
+        prefix: prefix.clone(),
+        encrypt: true,
+        ..RedisBackend::default()
+    });
+    let storage = store::open(&backend, &OpenOptions::new().keys(keys))
+        .await
+        .expect("open");
+    let store = storage.store().expect("a server-side store").clone();
+    crate::active::cli_lists_and_ends_sessions(
+        store,
+        &[
+            "--backend",
+            "redis",
+            "--url-env",
+            URL,
+            "--prefix",
+            &prefix,
+            "--encrypt",
+        ],
+        &[("SESSION_KEY", &text)],
+    )
+    .await;
+}

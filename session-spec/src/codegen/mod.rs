@@ -118,6 +118,7 @@
 //!         default: None,
 //!         doc: Some("Who is logged in.".into()),
 //!         sensitive: false,
+//!         shown: false,
 //!         rules: Rules::default(),
 //!         origin: Default::default(),
 //!     }],

@@ -108,6 +108,16 @@ pub(crate) fn session_schema(schema: &Schema, name: &Ident, fields: &[FieldCx<'_
         .iter()
         .filter(|f| f.field.sensitive)
         .map(|f| &f.key_const);
+    // Written only when a field is shown: the trait's default is empty, and the output of
+    // every other schema stays as it was.
+    let shown: Vec<_> = fields
+        .iter()
+        .filter(|f| f.field.shown)
+        .map(|f| &f.key_const)
+        .collect();
+    let shown = (!shown.is_empty()).then(
+        || quote!(const SHOWN: &'static [&'static ::core::primitive::str] = &[#(#name::#shown),*];),
+    );
     let settings = settings::expr(&schema.settings);
     // The worst case of the data, computed here once, so that the runtime can refuse at
     // start-up a deployment that moves an overflowing schema to the cookie backend.
@@ -128,6 +138,7 @@ pub(crate) fn session_schema(schema: &Schema, name: &Ident, fields: &[FieldCx<'_
             const KEYS: &'static [&'static ::core::primitive::str] = &[#(#name::#keys),*];
             const SENSITIVE: &'static [&'static ::core::primitive::str] = &[#(#name::#sensitive),*];
             const COOKIE_DATA_BYTES: ::core::option::Option<::core::primitive::usize> = #cookie_data;
+            #shown
             type Data = __SessionData;
 
             fn settings() -> ::session_runtime::__private::Settings {

@@ -8,7 +8,7 @@ use quote::quote;
 
 use crate::settings::{
     Backend, CookieMode, CookiePrefix, DatabaseBackend, FileDurability, KeySource, Lifetime,
-    RedisBackend, SameSite, Settings,
+    OnMaxSessions, RedisBackend, SameSite, Settings,
 };
 
 const SPEC: &str = "::session_runtime::__private::session_spec";
@@ -40,7 +40,17 @@ pub(crate) fn expr(settings: &Settings) -> TokenStream {
         keys,
         principal,
         revocation_store,
+        max_sessions,
+        on_max_sessions,
     } = settings;
+    let max_sessions = option(max_sessions.map(|n| quote!(#n)));
+    let on_max_sessions = {
+        let p = spec_path("OnMaxSessions");
+        match on_max_sessions {
+            OnMaxSessions::EndOldest => quote!(#p::EndOldest),
+            OnMaxSessions::Refuse => quote!(#p::Refuse),
+        }
+    };
     let principal = option(principal.as_deref().map(string));
     let revocation_store = option(revocation_store.as_ref().map(backend_expr));
     let cookie_name = string(cookie_name);
@@ -114,6 +124,8 @@ pub(crate) fn expr(settings: &Settings) -> TokenStream {
             keys: #keys,
             principal: #principal,
             revocation_store: #revocation_store,
+            max_sessions: #max_sessions,
+            on_max_sessions: #on_max_sessions,
         }
     }
 }

@@ -145,6 +145,7 @@ impl Cx<'_> {
             default: None,
             doc: None,
             sensitive: false,
+            shown: false,
             rules: Rules::default(),
             origin: origin(key.span()),
         };
@@ -188,6 +189,7 @@ impl Cx<'_> {
                     }
                 }
                 "sensitive" => field.sensitive = self.boolean(&what, v).unwrap_or(false),
+                "shown" => field.shown = self.boolean(&what, v).unwrap_or(false),
                 "min" => field.rules.min = self.number(&what, v),
                 "max" => field.rules.max = self.number(&what, v),
                 "min_length" => field.rules.min_length = self.count(&what, v),

@@ -59,6 +59,7 @@ pub const FIELD_KEYS: &[&str] = &[
     "doc",
     "key",
     "sensitive",
+    "shown",
     "min",
     "max",
     "min_length",
@@ -95,6 +96,8 @@ pub const SESSION_KEYS: &[&str] = &[
     "keys",
     "principal",
     "revocation_store",
+    "max_sessions",
+    "on_max_sessions",
 ];
 /// The keys of `[session.keys]`.
 pub const KEYS_KEYS: &[&str] = &["env", "fallback_env", "file"];

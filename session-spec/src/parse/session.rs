@@ -323,8 +323,8 @@ impl Cx<'_> {
         let d = match suggest::nearest(&s, allowed.iter().copied()) {
             Some(near) => d.with_help(format!("did you mean `\"{near}\"`?")),
             None => d.with_help(
-                "`group` (the default) syncs every write before acknowledging it, batched; \
-                 `fsync` syncs each write on its own; `none` does not sync",
+                "`none` (the default) does not sync saves; `group` syncs every write before \
+                 acknowledging it, batched; `fsync` syncs each write on its own",
             ),
         };
         self.error(d);

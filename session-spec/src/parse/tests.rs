@@ -177,7 +177,7 @@ fn file_backend_durability() {
     let spec =
         |d: &str| format!("name = \"S\"\n[session.backend]\ntype = \"file\"\ndir = \"/s\"\n{d}");
     for (written, durability) in [
-        ("", crate::FileDurability::Group),
+        ("", crate::FileDurability::None),
         ("durability = \"group\"\n", crate::FileDurability::Group),
         ("durability = \"fsync\"\n", crate::FileDurability::Fsync),
         ("durability = \"none\"\n", crate::FileDurability::None),

@@ -20,7 +20,7 @@ use super::spans::SpanTable;
 use super::suggest::unknown_message;
 use super::symbol::{self, Symbol};
 use crate::ir::{DefaultValue, Origin, Rules, Spanned, Value};
-use crate::settings::{CookieMode, CookiePrefix, Lifetime, SameSite, Settings};
+use crate::settings::{CookieMode, CookiePrefix, Lifetime, OnMaxSessions, SameSite, Settings};
 use crate::validate::looks_secret;
 
 /// What the container attributes say: the schema version, the policy and where each policy
@@ -44,6 +44,8 @@ pub(super) struct FieldAttrs {
     pub default: Option<Spanned<DefaultValue>>,
     /// Whether the value is redacted in `Debug` output and logs.
     pub sensitive: bool,
+    /// Whether the value is shown in the list of active sessions.
+    pub shown: bool,
     /// The rules.
     pub rules: Rules,
 }
@@ -173,6 +175,21 @@ fn container_item(
         symbol::REVOCATION_STORE => {
             backend(cx, nested, meta, sym).map(|v| s.revocation_store = Some(v))
         }
+        symbol::MAX_SESSIONS => value(cx, meta, sym)
+            .and_then(|e| u64_of(cx, sym, e).map(|v| (v, e)))
+            .and_then(|(v, e)| match u32::try_from(v) {
+                Ok(v) => {
+                    s.max_sessions = Some(v);
+                    Some(())
+                }
+                Err(_) => {
+                    cx.error_spanned_by(e, "`max_sessions` must fit in a `u32`");
+                    None
+                }
+            }),
+        symbol::ON_MAX_SESSIONS => {
+            typed::<OnMaxSessions>(cx, meta, sym).map(|v| s.on_max_sessions = v)
+        }
         symbol::KEYS => keys(cx, nested, meta).map(|v| s.keys = v),
         _ => None,
     };
@@ -266,6 +283,7 @@ fn field_item(cx: &Ctxt, spans: &mut SpanTable, f: &mut FieldAttrs, sym: Symbol,
                 .and_then(|e| str_of(cx, sym, e).map(|k| Spanned::with_origin(k, spans.origin(e))));
         }
         symbol::SENSITIVE => f.sensitive = flag(cx, meta, sym).unwrap_or(false),
+        symbol::SHOWN => f.shown = flag(cx, meta, sym).unwrap_or(false),
         symbol::MIN => {
             r.min = number(cx, meta, sym).map(|n| Spanned::with_origin(n, spans.origin(meta)))
         }

@@ -147,6 +147,7 @@ fn from_ast(cx: &Ctxt, spans: &mut SpanTable, input: &DeriveInput) -> Option<Sch
             default,
             doc: attr::doc(&f.attrs),
             sensitive: attrs.sensitive,
+            shown: attrs.shown,
             rules,
             origin: spans.origin(ident),
         });

@@ -100,6 +100,10 @@ pub const KEYS: Symbol = Symbol("keys");
 pub const PRINCIPAL: Symbol = Symbol("principal");
 /// `revocation_store = "memory"` or `revocation_store(type = "file", dir = "...")`
 pub const REVOCATION_STORE: Symbol = Symbol("revocation_store");
+/// `max_sessions = 5`
+pub const MAX_SESSIONS: Symbol = Symbol("max_sessions");
+/// `on_max_sessions = "refuse"`
+pub const ON_MAX_SESSIONS: Symbol = Symbol("on_max_sessions");
 
 /// Every container key, for "did you mean" suggestions.
 pub const CONTAINER: &[Symbol] = &[
@@ -124,6 +128,8 @@ pub const CONTAINER: &[Symbol] = &[
     KEYS,
     PRINCIPAL,
     REVOCATION_STORE,
+    MAX_SESSIONS,
+    ON_MAX_SESSIONS,
 ];
 
 /// Nexios' names (and `httponly`) and the key each one stands for: the one table of
@@ -194,6 +200,8 @@ pub const TYPE_DEFAULT: Symbol = Symbol("type_default");
 pub const KEY: Symbol = Symbol("key");
 /// `sensitive`
 pub const SENSITIVE: Symbol = Symbol("sensitive");
+/// `shown`
+pub const SHOWN: Symbol = Symbol("shown");
 /// `min = 0`
 pub const MIN: Symbol = Symbol("min");
 /// `max = 10`
@@ -218,6 +226,7 @@ pub const FIELD: &[Symbol] = &[
     DEFAULT,
     KEY,
     SENSITIVE,
+    SHOWN,
     MIN,
     MAX,
     MIN_LENGTH,

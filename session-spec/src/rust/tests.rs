@@ -285,7 +285,7 @@ fn unknown_attributes_suggest_the_nearest_name() {
         e,
         [
             "unknown session attribute `cookie_nmae`, did you mean `cookie_name`?",
-            "unknown session attribute `colour`, expected one of `version`, `cookie_name`, `secure`, `http_only`, `same_site`, `path`, `domain`, `partitioned`, `prefix`, `expiration_time`, `permanent`, `refresh_each_request`, `idle_timeout`, `absolute_timeout`, `rotation_interval`, `rotation_grace`, `cookie_mode`, `backend`, `keys`, `principal`, `revocation_store`",
+            "unknown session attribute `colour`, expected one of `version`, `cookie_name`, `secure`, `http_only`, `same_site`, `path`, `domain`, `partitioned`, `prefix`, `expiration_time`, `permanent`, `refresh_each_request`, `idle_timeout`, `absolute_timeout`, `rotation_interval`, `rotation_grace`, `cookie_mode`, `backend`, `keys`, `principal`, `revocation_store`, `max_sessions`, `on_max_sessions`",
             "`max_length` is a field attribute, expected it on a field, not on the struct",
             "unknown session field attribute `defualt`, did you mean `default`?",
             "`same_site` is a session attribute, expected it on the struct, not on a field",

@@ -22,6 +22,7 @@
 //!         default: None,
 //!         doc: None,
 //!         sensitive: false,
+//!         shown: false,
 //!         rules: Rules::default(),
 //!         origin: Origin::Unknown,
 //!     }],
@@ -64,6 +65,8 @@ pub fn validate(schema: &Schema) -> Vec<Diagnostic> {
     cx.check_enums();
     cx.check_fields();
     cx.check_principal();
+    cx.check_max_sessions();
+    cx.check_shown();
     cx.check_cookie_budget();
     cx.out
 }
@@ -293,6 +296,7 @@ mod tests {
             default: None,
             doc: None,
             sensitive: false,
+            shown: false,
             rules: Rules::default(),
             origin: at(50),
         }

@@ -333,6 +333,75 @@ impl Cx<'_> {
     }
 }
 
+impl Cx<'_> {
+    /// `on_max_sessions` says what happens at the limit; written without `max_sessions`
+    /// there is no limit, and it never applies. (The rules of `max_sessions` itself are
+    /// [`Settings::problems`], shared with the runtime.)
+    pub(super) fn check_max_sessions(&mut self) {
+        let settings = &self.schema.settings;
+        if settings.max_sessions.is_some()
+            && settings.principal.is_some()
+            && settings.backend == Backend::Cookie
+        {
+            let p = crate::settings::SettingsProblem::MaxSessionsOnCookieBackend;
+            let mut d = Diagnostic::error(p.to_string(), self.settings_origin(p.key())).with_help(
+                "use a server-side `backend` (memory, file, a database), or remove `max_sessions`",
+            );
+            if let Some((other, label)) = p.other_key() {
+                if let Some(origin) = self.schema.settings_origins.get(other) {
+                    d = d.with_secondary(origin.clone(), label);
+                }
+            }
+            self.push(d);
+        }
+        if settings.max_sessions.is_none() {
+            if let Some(origin) = self.schema.settings_origins.get("on_max_sessions") {
+                let d = Diagnostic::error(
+                    "`on_max_sessions` without `max_sessions`: there is no limit for it to act on",
+                    origin.clone(),
+                )
+                .with_label("never applies")
+                .with_help("add `max_sessions = 5` (the most live sessions per principal), or remove `on_max_sessions`");
+                self.push(d);
+            }
+        }
+    }
+
+    /// A `shown` field is copied into the principal's list of active sessions: it needs
+    /// that list (a principal on a server-side backend), and a sensitive value (redacted
+    /// even in logs) must not be put on a page.
+    pub(super) fn check_shown(&mut self) {
+        let settings = &self.schema.settings;
+        for f in self.schema.fields.iter().filter(|f| f.shown) {
+            let d = if f.sensitive {
+                Diagnostic::error(
+                    format!("field `{}` is both `shown` and `sensitive`: a sensitive value is never put on the active-sessions page", f.name),
+                    f.origin.clone(),
+                )
+                .with_label("shown and sensitive")
+                .with_help("show a separate, harmless label (such as the device), or drop `shown`")
+            } else if settings.principal.is_none() {
+                Diagnostic::error(
+                    format!("field `{}` is `shown`, but no `principal` is declared: fields are shown in a principal's list of active sessions", f.name),
+                    f.origin.clone(),
+                )
+                .with_label("never shown")
+                .with_help("name the field that says whose session it is, e.g. `principal = \"user\"` in `[session]`")
+            } else if settings.backend == Backend::Cookie {
+                Diagnostic::error(
+                    format!("field `{}` is `shown`, but the cookie backend cannot list a principal's sessions", f.name),
+                    f.origin.clone(),
+                )
+                .with_label("never shown")
+                .with_help("use a server-side `backend`, or drop `shown`")
+            } else {
+                continue;
+            };
+            self.push(d);
+        }
+    }
+}
+
 /// Whether the session index can key on a field of this type.
 fn indexable(ty: &crate::ir::FieldType) -> bool {
     use crate::ir::FieldType;

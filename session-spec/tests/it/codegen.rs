@@ -16,6 +16,7 @@ fn field(name: &str, ty: FieldType) -> Field {
         default: None,
         doc: None,
         sensitive: false,
+        shown: false,
         rules: Rules::default(),
         origin: Default::default(),
     }

@@ -67,6 +67,14 @@ fn example(p: &SettingsProblem) -> (&'static str, &'static str) {
         ),
         SettingsProblem::UnsafeAttribute(_) => ("path = \"/a;b\"", "path = \"/a;b\""),
         SettingsProblem::AttributeTooLong(_) => (LONG_PATH_TOML, LONG_PATH_DERIVE),
+        SettingsProblem::MaxSessionsWithoutPrincipal => (
+            "backend = \"memory\"\nmax_sessions = 5",
+            "backend = \"memory\", max_sessions = 5",
+        ),
+        SettingsProblem::MaxSessionsOnCookieBackend => (
+            "principal = \"user\"\nrevocation_store = \"memory\"\nmax_sessions = 5",
+            "principal = \"user\", revocation_store = \"memory\", max_sessions = 5",
+        ),
     }
 }
 
@@ -95,6 +103,8 @@ fn every_problem() -> Vec<SettingsProblem> {
         SettingsProblem::PartitionedWithoutSecure,
         SettingsProblem::UnsafeAttribute("path"),
         SettingsProblem::AttributeTooLong("path"),
+        SettingsProblem::MaxSessionsWithoutPrincipal,
+        SettingsProblem::MaxSessionsOnCookieBackend,
     ]
 }
 

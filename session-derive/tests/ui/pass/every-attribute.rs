@@ -2,7 +2,7 @@
 #![deny(warnings)]
 
 use session_runtime::{Rule, Session, SessionSchema};
-use session_runtime::spec::{Backend, CookieMode, CookiePrefix, Lifetime, SameSite};
+use session_runtime::spec::{Backend, CookieMode, CookiePrefix, Lifetime, OnMaxSessions, SameSite};
 
 mod auth {
     /// A user type by path: any serde type.
@@ -29,7 +29,7 @@ mod auth {
 #[session(absolute_timeout = "1d", rotation_interval = "30m", cookie_mode = "signed")]
 #[session(backend(type = "file", dir = "/tmp/everything-sessions", encrypt))]
 #[session(keys(env = "EVERYTHING_KEY", fallback_env = ["EVERYTHING_OLD_KEY"]))]
-#[session(principal = "user")]
+#[session(principal = "user", max_sessions = 3, on_max_sessions = "refuse")]
 pub struct Everything {
     /// Who is signed in.
     #[session(key = "user", min_length = 2, max_length = 16, pattern = "[a-z]+")]
@@ -50,6 +50,9 @@ pub struct Everything {
     role: Option<auth::Role>,
     #[session(default = true)]
     remember: bool,
+    /// A label shown in the user's list of active sessions.
+    #[session(max_length = 32, shown)]
+    device: Option<String>,
     big: Option<i64>,
 }
 
@@ -68,6 +71,9 @@ fn main() {
     assert_eq!(s.keys.fallback_env, ["EVERYTHING_OLD_KEY"]);
     assert_eq!(Everything::KEYS[0], "user");
     assert_eq!(Everything::SENSITIVE, ["token"]);
+    assert_eq!(Everything::SHOWN, ["device"]);
+    assert_eq!(s.max_sessions, Some(3));
+    assert_eq!(s.on_max_sessions, OnMaxSessions::Refuse);
 
     let session: Session<Everything> = Session::detached();
     assert_eq!(session.quantity(), 1);

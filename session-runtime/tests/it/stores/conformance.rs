@@ -29,8 +29,9 @@ session_runtime::store_conformance_tests!(file_fsync, async {
     TempFileStore::with(|b| b.durability(session_runtime::store::file::FileDurability::Fsync))
 });
 
-session_runtime::store_conformance_tests!(file_no_sync, async {
-    TempFileStore::with(|b| b.durability(session_runtime::store::file::FileDurability::None))
+// `file` runs the default durability, `none`.
+session_runtime::store_conformance_tests!(file_group, async {
+    TempFileStore::with(|b| b.durability(session_runtime::store::file::FileDurability::Group))
 });
 
 session_runtime::store_conformance_tests!(file_sealed, async {
@@ -101,6 +102,8 @@ async fn checks_in_parallel_on_one_shared_store() {
                 13 => conformance::rotate_keeps_old_as_given(store, &clock).await,
                 14 => conformance::concurrent_rotations_one_wins(store, &clock).await,
                 15 => conformance::index_follows_every_operation(store, &clock).await,
+                16 => conformance::limit_sessions_end_oldest_and_refuse(store, &clock).await,
+                17 => conformance::limit_sessions_parallel_logins(store, &clock).await,
                 _ => unreachable!("{} checks", conformance::CHECKS.len()),
             }
         });
@@ -110,7 +113,7 @@ async fn checks_in_parallel_on_one_shared_store() {
         result.expect("a check passes");
         done += 1;
     }
-    assert_eq!(done, 16);
+    assert_eq!(done, 18);
     conformance::index::index_random_sequences_n(&*store, &conformance::clock(), 50).await;
 }
 

@@ -254,6 +254,148 @@ async fn concurrent_saves_all_land_under_every_durability() {
 }
 
 /// The spec's `durability` reaches the store `store::open` builds.
+/// The inode numbers of the regular files directly in `dir` (not the lock files).
+#[cfg(any(target_os = "linux", target_os = "android", target_os = "macos"))]
+fn inodes(dir: &Path) -> std::collections::BTreeSet<u64> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|entry| entry.unwrap().metadata().unwrap())
+        .filter(|meta| meta.is_file())
+        .map(|meta| meta.ino())
+        .collect()
+}
+
+/// A save writes the session's spare file in place and swaps it with the session file
+/// (`RENAME_EXCHANGE`): once a session has its spare (its first save), saving allocates
+/// no inode and frees none, under every durability, and what is read is the last version.
+#[cfg(any(target_os = "linux", target_os = "android", target_os = "macos"))]
+#[tokio::test]
+async fn saves_reuse_the_same_two_inodes() {
+    for durability in DURABILITIES {
+        let t = TempFileStore::with(|b| b.durability(durability));
+        let key = random_key();
+        t.create(&key, &record(b"v1", NOW.0 + 60)).await.unwrap();
+        let mut version = 1;
+        let mut save = async |payload: &[u8]| {
+            version = t
+                .save(
+                    &key,
+                    &Record {
+                        version,
+                        ..record(payload, NOW.0 + 60)
+                    },
+                )
+                .await
+                .unwrap();
+        };
+        save(b"the first save may make the spare").await;
+        let before = inodes(&t.sessions());
+        assert_eq!(
+            before.len(),
+            2,
+            "{durability:?}: the session file and its spare"
+        );
+        // Longer and shorter payloads: the spare grows and is cut to size in place.
+        for payload in [&b"a longer payload than before"[..], b"short", b"mid-size"] {
+            save(payload).await;
+            assert_eq!(inodes(&t.sessions()), before, "{durability:?}: a new inode");
+            assert_eq!(t.load(&key, NOW).await.unwrap().unwrap().payload, payload);
+        }
+        assert_eq!(version, 5);
+    }
+}
+
+/// A session's spare file goes with its session: a delete, a rotation and the purge of an
+/// expired session remove it, a purge removes a spare whose session file is gone and keeps
+/// a live session's, and a spare torn by a crash (garbage) is simply overwritten.
+#[cfg(any(target_os = "linux", target_os = "android", target_os = "macos"))]
+#[tokio::test]
+async fn spare_files_go_with_their_session() {
+    use session_runtime::store::file::SPARE_PREFIX;
+    let t = TempFileStore::new();
+    let spare = |key: &StoreKey| t.sessions().join(format!("{SPARE_PREFIX}{}", key.to_hex()));
+    // Created, then saved once (version 2), with an expiry `expires`.
+    let saved = async |expires: i64| {
+        let key = random_key();
+        t.create(&key, &record(b"one", expires)).await.unwrap();
+        let saved = Record {
+            version: 1,
+            ..record(b"two", expires)
+        };
+        assert_eq!(t.save(&key, &saved).await.unwrap(), 2);
+        assert!(spare(&key).is_file(), "the first save made the spare");
+        key
+    };
+
+    let deleted = saved(NOW.0 + 60).await;
+    t.delete(&deleted).await.unwrap();
+    assert!(!spare(&deleted).exists(), "a delete removes the spare");
+
+    let rotated = saved(NOW.0 + 60).await;
+    let new = random_key();
+    t.rotate(&Rotation {
+        old: &rotated,
+        version: 2,
+        new: Some((&new, &record(b"rotated", NOW.0 + 60))),
+        keep_old: None,
+    })
+    .await
+    .unwrap();
+    assert!(
+        !spare(&rotated).exists(),
+        "a rotation removes the old spare"
+    );
+
+    let expired = saved(NOW.0 + 1).await;
+    let orphan = saved(NOW.0 + 60).await;
+    std::fs::remove_file(t.store.path_of(&orphan)).unwrap();
+    let live = saved(NOW.0 + 60).await;
+    assert_eq!(t.purge_expired(NOW.add_seconds(10)).await.unwrap(), 1);
+    assert!(
+        !spare(&expired).exists(),
+        "a purge removes an expired session's spare"
+    );
+    assert!(
+        !spare(&orphan).exists(),
+        "a purge removes a spare without its session"
+    );
+    assert!(
+        spare(&live).is_file(),
+        "a purge keeps a live session's spare"
+    );
+
+    // A writer killed while writing the spare leaves it torn: the session file is whole,
+    // and the next save writes over the spare.
+    std::fs::write(spare(&live), vec![0xa5; 3 * HEADER_LEN]).unwrap();
+    assert_eq!(t.load(&live, NOW).await.unwrap().unwrap().payload, b"two");
+    let third = Record {
+        version: 2,
+        ..record(b"three", NOW.0 + 60)
+    };
+    assert_eq!(t.save(&live, &third).await.unwrap(), 3);
+    assert_eq!(t.load(&live, NOW).await.unwrap().unwrap().payload, b"three");
+
+    // A save that cannot write its spare fails with the I/O error and changes nothing.
+    std::fs::remove_file(spare(&live)).unwrap();
+    std::fs::create_dir(spare(&live)).unwrap();
+    let fourth = Record {
+        version: 3,
+        ..record(b"four", NOW.0 + 60)
+    };
+    let error = t.save(&live, &fourth).await.unwrap_err();
+    assert!(matches!(&error, StoreError::Backend(_)), "{error:?}");
+    assert_eq!(t.load(&live, NOW).await.unwrap().unwrap().payload, b"three");
+    std::fs::remove_dir(spare(&live)).unwrap();
+    assert_eq!(t.save(&live, &fourth).await.unwrap(), 4);
+
+    let mut listed = names(&t.sessions());
+    listed.sort();
+    let mut expected = vec![new.to_hex(), live.to_hex()];
+    expected.sort();
+    assert_eq!(listed, expected);
+}
+
 #[tokio::test]
 async fn open_passes_the_durability_on() {
     let tmp = tempfile::tempdir().unwrap();
@@ -314,10 +456,19 @@ async fn readers_never_see_a_partial_file() {
             "partial payload of {} bytes",
             loaded.payload.len()
         );
-        // Straight from the disk, too: the file's length always matches its header.
-        let raw = std::fs::read(t.store.path_of(&key)).unwrap();
-        let body_len = u32::from_be_bytes(raw[24..28].try_into().unwrap()) as usize;
-        assert_eq!(raw.len(), HEADER_LEN + body_len);
+        // Straight from the disk, too: the file at the session name is whole. A save
+        // rewrites the file the save before it swapped out, so a read spanning two saves may
+        // mix them (loads catch that by the MAC and read again); read again here as well.
+        let whole = |raw: &[u8]| {
+            raw.len() >= HEADER_LEN
+                && raw.len()
+                    == HEADER_LEN + u32::from_be_bytes(raw[24..28].try_into().unwrap()) as usize
+        };
+        let mut attempts = 1;
+        while !whole(&std::fs::read(t.store.path_of(&key)).unwrap()) {
+            attempts += 1;
+            assert!(attempts < 100, "the session file stays torn");
+        }
         reads += 1;
     }
     assert_eq!(writer.await.unwrap(), 201);
@@ -350,7 +501,9 @@ async fn write_errors_are_surfaced() {
         )
         .await
         .unwrap_err();
-    assert!(matches!(error, StoreError::Backend(_)), "{error:?}");
+    // The save checks the stored version first (under the key's locks): the record is gone
+    // with its directory, so nothing is written anywhere.
+    assert!(matches!(error, StoreError::NotFound), "{error:?}");
     assert!(matches!(
         t.purge_expired(NOW).await,
         Err(StoreError::Backend(_))

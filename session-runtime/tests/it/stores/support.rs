@@ -7,7 +7,9 @@ use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};
 use session_runtime::Timestamp;
 use session_runtime::keys::{Key, Keys};
-use session_runtime::store::{FileStore, Record, Sealer, SessionStore, StoreError, StoreKey};
+use session_runtime::store::{
+    FileStore, Limited, Record, Sealer, SessionLimit, SessionStore, StoreError, StoreKey,
+};
 
 /// The session keys of the file stores in these tests: fixed, so that every store opened
 /// on a directory (another process's included) reads the others' files.
@@ -84,6 +86,18 @@ impl SessionStore for TempFileStore {
     ) -> Result<Vec<(StoreKey, Record)>, StoreError> {
         self.store.sessions_of(principal, now).await
     }
+
+    fn limits_sessions(&self) -> bool {
+        self.store.limits_sessions()
+    }
+
+    async fn limit_sessions(
+        &self,
+        limit: &SessionLimit<'_>,
+        now: Timestamp,
+    ) -> Result<Limited, StoreError> {
+        self.store.limit_sessions(limit, now).await
+    }
 }
 
 /// AES-256-GCM with a random nonce prepended, the shape of the codec's sealing.
@@ -145,8 +159,10 @@ pub(crate) fn names(dir: &Path) -> Vec<String> {
                 .into_string()
                 .expect("a UTF-8 name")
         })
-        // The store's lock files live in a subdirectory of their own.
+        // The store's lock files live in a subdirectory of their own; a session's spare
+        // file (the previous version, which its next save overwrites) goes with it.
         .filter(|name| name != session_runtime::store::file::LOCK_DIR)
+        .filter(|name| !name.starts_with(session_runtime::store::file::SPARE_PREFIX))
         .collect();
     names.sort();
     names
