@@ -124,7 +124,8 @@ impl CookiePolicy {
         s.push_str(value);
         s.push_str(&self.head);
         if let Some((max_age, expires)) = lifetime {
-            let _ = write!(s, "; Max-Age={max_age}; Expires={}", http_date(expires));
+            let _ = write!(s, "; Max-Age={max_age}; Expires=");
+            write_http_date(&mut s, expires);
         }
         s.push_str(&self.tail);
         s
@@ -136,7 +137,16 @@ impl CookiePolicy {
 pub(crate) use session_spec::settings::is_attribute_safe;
 
 /// Formats `t` as an HTTP date (IMF-fixdate): `Thu, 01 Jan 1970 00:00:00 GMT`.
+#[cfg(test)]
 pub(crate) fn http_date(t: Timestamp) -> String {
+    let mut s = String::with_capacity(29);
+    write_http_date(&mut s, t);
+    s
+}
+
+/// Appends `t` as an HTTP date (IMF-fixdate) to `out`, without a string of its own.
+fn write_http_date(out: &mut String, t: Timestamp) {
+    use std::fmt::Write;
     const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
     const MONTHS: [&str; 12] = [
         "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
@@ -146,7 +156,8 @@ pub(crate) fn http_date(t: Timestamp) -> String {
     let days = secs.div_euclid(86_400);
     let rem = secs.rem_euclid(86_400);
     let (year, month, day) = civil_from_days(days);
-    format!(
+    let _ = write!(
+        out,
         "{}, {:02} {} {:04} {:02}:{:02}:{:02} GMT",
         DAYS[days.rem_euclid(7) as usize],
         day,
@@ -155,7 +166,7 @@ pub(crate) fn http_date(t: Timestamp) -> String {
         rem / 3600,
         rem % 3600 / 60,
         rem % 60
-    )
+    );
 }
 
 /// Howard Hinnant's `civil_from_days`: days since 1970-01-01 to (year, month, day).

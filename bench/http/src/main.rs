@@ -8,13 +8,16 @@
 //! `/proc/<pid>/stat`), then stops it. Rounds interleave the configurations, so a slow
 //! moment of the machine spreads over all of them. It prints one Markdown table per
 //! workload: ratios to the same framework without sessions, server CPU per request and
-//! what the session layer adds to it, the cookie's length, and the sanity checks (every
+//! what the session layer adds to it, the load generator's own CPU per request (its
+//! ceiling is about 10^6 / that figure requests per second on its core), the cookie's
+//! length, and the sanity checks (every
 //! response 200, the counter climbing by one on every request of a connection in `write`
 //! mode and staying at 1 in `read` mode, no `Set-Cookie` on a read after the first).
 //!
 //! Options: `--secs N` (measured seconds per run, default 10), `--warmup N` (default 1),
 //! `--rounds N` (default 2), `--conns N` (default 64), `--only a,b` (configurations whose
-//! name contains one of these), `--workloads write-counter,...`.
+//! name contains one of these), `--workloads write-counter,...`, `--client raw|hyper`
+//! (the load generator's HTTP client: [`raw`], the default, or hyper's).
 
 mod servers;
 
@@ -186,6 +189,16 @@ struct Options {
     conns: usize,
     only: Vec<String>,
     workloads: Vec<String>,
+    client: Client,
+}
+
+/// The load generator's HTTP client.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Client {
+    /// [`raw`]: hand-rolled HTTP/1.1 on a `TcpStream` (the default).
+    Raw,
+    /// hyper's HTTP/1 client (`--client hyper`), the load generator before 2026-11-30.
+    Hyper,
 }
 
 impl Options {
@@ -197,6 +210,7 @@ impl Options {
             conns: 64,
             only: Vec::new(),
             workloads: Vec::new(),
+            client: Client::Raw,
         };
         let mut it = args.iter();
         while let Some(a) = it.next() {
@@ -212,6 +226,13 @@ impl Options {
                 "--conns" => o.conns = v().parse().expect("--conns N"),
                 "--only" => o.only = v().split(',').map(str::to_owned).collect(),
                 "--workloads" => o.workloads = v().split(',').map(str::to_owned).collect(),
+                "--client" => {
+                    o.client = match v().as_str() {
+                        "raw" => Client::Raw,
+                        "hyper" => Client::Hyper,
+                        other => panic!("--client raw|hyper, not {other}"),
+                    }
+                }
                 other => panic!("unknown option {other}"),
             }
         }
@@ -225,6 +246,8 @@ struct Measured {
     requests: u64,
     secs: f64,
     cpu_secs: f64,
+    /// CPU seconds of the load generator (this process) over the same interval.
+    client_cpu_secs: f64,
     errors: u64,
     bad: u64,
     extra_set_cookies: u64,
@@ -237,6 +260,7 @@ impl Measured {
         self.requests += o.requests;
         self.secs += o.secs;
         self.cpu_secs += o.cpu_secs;
+        self.client_cpu_secs += o.client_cpu_secs;
         self.errors += o.errors;
         self.bad += o.bad;
         self.extra_set_cookies += o.extra_set_cookies;
@@ -248,6 +272,9 @@ impl Measured {
     }
     fn cpu_us(&self) -> f64 {
         self.cpu_secs * 1e6 / (self.requests.max(1) as f64)
+    }
+    fn client_cpu_us(&self) -> f64 {
+        self.client_cpu_secs * 1e6 / (self.requests.max(1) as f64)
     }
 }
 
@@ -280,13 +307,14 @@ fn run(o: &Options) {
         .collect();
     let tick = clock_ticks();
     println!(
-        "# {} configurations x {} workloads x {} rounds, {} s each (+{} s warm-up), {} connections; server pinned: {}",
+        "# {} configurations x {} workloads x {} rounds, {} s each (+{} s warm-up), {} connections, client {:?}; server pinned: {}",
         configs.len(),
         workloads.len(),
         o.rounds,
         o.secs,
         o.warmup,
         o.conns,
+        o.client,
         if pin {
             "core 0, load generator core 1"
         } else {
@@ -304,11 +332,12 @@ fn run(o: &Options) {
             for (ci, config) in configs.iter().enumerate() {
                 let m = rt.block_on(measure(o, config, *mode, *payload, pin, tick));
                 eprintln!(
-                    "round {} {wname:14} {:16} {:>9.0} req/s {:>7.1} us cpu/req cookie {:>4} errors {} bad {} extra-set-cookie {} max counter {}",
+                    "round {} {wname:14} {:16} {:>9.0} req/s {:>7.1} us cpu/req (load generator {:>5.1}) cookie {:>4} errors {} bad {} extra-set-cookie {} max counter {}",
                     round + 1,
                     config.name,
                     m.rps(),
                     m.cpu_us(),
+                    m.client_cpu_us(),
                     m.cookie_len,
                     m.errors,
                     m.bad,
@@ -324,9 +353,9 @@ fn run(o: &Options) {
         println!("## {wname}");
         println!();
         println!(
-            "| configuration | req/s | ratio to no-session | server CPU µs/req | added by the session layer µs/req | cookie length | errors | sanity |"
+            "| configuration | req/s | ratio to no-session | server CPU µs/req | added by the session layer µs/req | load generator CPU µs/req | cookie length | errors | sanity |"
         );
-        println!("|---|---|---|---|---|---|---|---|");
+        println!("|---|---|---|---|---|---|---|---|---|");
         for (ci, config) in configs.iter().enumerate() {
             let m = &results[wi][ci];
             let base = configs
@@ -358,12 +387,13 @@ fn run(o: &Options) {
                 )
             };
             println!(
-                "| {} | {:.0} | {} | {:.1} | {} | {} | {} | {} |",
+                "| {} | {:.0} | {} | {:.1} | {} | {:.1} | {} | {} | {} |",
                 config.label,
                 m.rps(),
                 ratio,
                 m.cpu_us(),
                 added,
+                m.client_cpu_us(),
                 if m.cookie_len == 0 {
                     "-".to_owned()
                 } else {
@@ -520,19 +550,30 @@ async fn measure(
     let shared = Arc::new(Shared::default());
     let check = config.name != config.baseline;
     let tasks: Vec<_> = (0..o.conns)
-        .map(|_| tokio::spawn(connection(port, mode, check, Arc::clone(&shared))))
+        .map(|_| {
+            tokio::spawn(connection(
+                port,
+                mode,
+                check,
+                o.client,
+                Arc::clone(&shared),
+            ))
+        })
         .collect();
     tokio::time::sleep(Duration::from_secs_f64(o.warmup)).await;
-    let (d0, e0, c0, t0) = (
+    let me = std::process::id();
+    let (d0, e0, c0, l0, t0) = (
         shared.done.load(Ordering::Relaxed),
         shared.errors.load(Ordering::Relaxed),
         cpu_secs(pid, tick),
+        cpu_secs(me, tick),
         Instant::now(),
     );
     tokio::time::sleep(Duration::from_secs_f64(o.secs)).await;
-    let (d1, c1, t1) = (
+    let (d1, c1, l1, t1) = (
         shared.done.load(Ordering::Relaxed),
         cpu_secs(pid, tick),
+        cpu_secs(me, tick),
         Instant::now(),
     );
     shared.stop.store(true, Ordering::Relaxed);
@@ -545,6 +586,7 @@ async fn measure(
         requests: d1 - d0,
         secs: (t1 - t0).as_secs_f64(),
         cpu_secs: c1 - c0,
+        client_cpu_secs: l1 - l0,
         // Errors and sanity failures count over the whole run, warm-up included.
         errors: shared.errors.load(Ordering::Relaxed),
         bad: shared.bad.load(Ordering::Relaxed),
@@ -554,11 +596,91 @@ async fn measure(
     }
 }
 
-/// One keep-alive connection with its own cookie, sending requests until told to stop.
-async fn connection(port: u16, mode: Mode, check: bool, shared: Arc<Shared>) {
-    let mut cookie: Option<String> = None;
-    let mut prev = 0u64;
-    let mut responses = 0u64;
+/// One keep-alive connection with its own cookie, sending requests until told to stop:
+/// through [`raw`] (the default) or hyper's client (`--client hyper`).
+async fn connection(port: u16, mode: Mode, check: bool, client: Client, shared: Arc<Shared>) {
+    match client {
+        Client::Raw => raw::connection(port, mode, check, shared).await,
+        Client::Hyper => hyper_connection(port, mode, check, shared).await,
+    }
+}
+
+/// What one connection remembers between responses, and the checks it makes on each.
+struct Checker {
+    mode: Mode,
+    check: bool,
+    cookie: Option<String>,
+    prev: u64,
+    responses: u64,
+}
+
+impl Checker {
+    fn new(mode: Mode, check: bool) -> Self {
+        Checker {
+            mode,
+            check,
+            cookie: None,
+            prev: 0,
+            responses: 0,
+        }
+    }
+
+    /// A `Set-Cookie` header of the response: keeps its `name=value` (or forgets the
+    /// cookie on `Max-Age=0`), and counts it as extra on a read after the first response.
+    fn set_cookie(&mut self, value: &[u8], shared: &Shared) {
+        let Ok(value) = std::str::from_utf8(value) else {
+            return;
+        };
+        if self.mode == Mode::Read && self.responses > 0 {
+            shared.extra_set_cookies.fetch_add(1, Ordering::Relaxed);
+        }
+        let pair = value.split(';').next().unwrap_or("").trim();
+        if value.contains("Max-Age=0") {
+            self.cookie = None;
+        } else {
+            shared
+                .cookie_len
+                .fetch_max(pair.len() as u64, Ordering::Relaxed);
+            match &mut self.cookie {
+                Some(c) => {
+                    c.clear();
+                    c.push_str(pair);
+                }
+                None => self.cookie = Some(pair.to_owned()),
+            }
+        }
+    }
+
+    /// The end of a response: its status and body (the counter).
+    fn response(&mut self, ok: bool, body: &[u8], shared: &Shared) {
+        self.responses += 1;
+        if !ok {
+            shared.errors.fetch_add(1, Ordering::Relaxed);
+            return;
+        }
+        if self.check {
+            let n: u64 = std::str::from_utf8(body)
+                .ok()
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(0);
+            let expected = match self.mode {
+                Mode::Write => self.prev + 1,
+                Mode::Read => 1,
+            };
+            if n != expected {
+                shared.bad.fetch_add(1, Ordering::Relaxed);
+            }
+            self.prev = n;
+            shared.max_counter.fetch_max(n, Ordering::Relaxed);
+        }
+        shared.done.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// The same connection through hyper's HTTP/1 client (the load generator before
+/// 2026-11-30; kept to show what the raw client changes: `--client hyper`).
+async fn hyper_connection(port: u16, mode: Mode, check: bool, shared: Arc<Shared>) {
+    let mut state = Checker::new(mode, check);
     'connect: while !shared.stop.load(Ordering::Relaxed) {
         let Ok(stream) = tokio::net::TcpStream::connect(("127.0.0.1", port)).await else {
             shared.errors.fetch_add(1, Ordering::Relaxed);
@@ -575,7 +697,7 @@ async fn connection(port: u16, mode: Mode, check: bool, shared: Arc<Shared>) {
         tokio::spawn(conn);
         while !shared.stop.load(Ordering::Relaxed) {
             let mut req = hyper::Request::get("/").header(HOST, "127.0.0.1");
-            if let Some(c) = &cookie {
+            if let Some(c) = &state.cookie {
                 req = req.header(COOKIE, c.as_str());
             }
             let req = req.body(Empty::<Bytes>::new()).expect("request");
@@ -590,19 +712,7 @@ async fn connection(port: u16, mode: Mode, check: bool, shared: Arc<Shared>) {
             };
             let ok = res.status() == hyper::StatusCode::OK;
             for value in res.headers().get_all(SET_COOKIE) {
-                let Ok(value) = value.to_str() else { continue };
-                if mode == Mode::Read && responses > 0 {
-                    shared.extra_set_cookies.fetch_add(1, Ordering::Relaxed);
-                }
-                let pair = value.split(';').next().unwrap_or("").trim();
-                if value.contains("Max-Age=0") {
-                    cookie = None;
-                } else {
-                    shared
-                        .cookie_len
-                        .fetch_max(pair.len() as u64, Ordering::Relaxed);
-                    cookie = Some(pair.to_owned());
-                }
+                state.set_cookie(value.as_bytes(), &shared);
             }
             let body = match res.into_body().collect().await {
                 Ok(b) => b.to_bytes(),
@@ -611,27 +721,152 @@ async fn connection(port: u16, mode: Mode, check: bool, shared: Arc<Shared>) {
                     continue 'connect;
                 }
             };
-            responses += 1;
-            if !ok {
-                shared.errors.fetch_add(1, Ordering::Relaxed);
-                continue;
-            }
-            if check {
-                let n: u64 = std::str::from_utf8(&body)
-                    .ok()
-                    .and_then(|s| s.parse().ok())
-                    .unwrap_or(0);
-                let expected = match mode {
-                    Mode::Write => prev + 1,
-                    Mode::Read => 1,
-                };
-                if n != expected {
-                    shared.bad.fetch_add(1, Ordering::Relaxed);
-                }
-                prev = n;
-                shared.max_counter.fetch_max(n, Ordering::Relaxed);
-            }
-            shared.done.fetch_add(1, Ordering::Relaxed);
+            state.response(ok, &body, &shared);
         }
+    }
+}
+
+/// A minimal HTTP/1.1 keep-alive client on a raw `TcpStream`: one `write` per request
+/// (built into a reused buffer), responses parsed in place with `httparse`
+/// (`Content-Length` or chunked bodies), no task or channel per request. It exists so that
+/// the load generator costs less per request than the servers it measures: on two cores
+/// the old client (hyper's, two tasks and a channel per connection) bounded the fastest
+/// configurations.
+mod raw {
+    use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// Why a connection is dropped and opened again.
+    #[derive(Debug)]
+    enum Broken {
+        Io,
+        Malformed,
+    }
+
+    pub(super) async fn connection(port: u16, mode: Mode, check: bool, shared: Arc<Shared>) {
+        let mut state = Checker::new(mode, check);
+        let mut req = Vec::with_capacity(1024);
+        let mut buf = Vec::with_capacity(16 * 1024);
+        while !shared.stop.load(Ordering::Relaxed) {
+            let Ok(mut stream) = tokio::net::TcpStream::connect(("127.0.0.1", port)).await
+            else {
+                shared.errors.fetch_add(1, Ordering::Relaxed);
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                continue;
+            };
+            let _ = stream.set_nodelay(true);
+            buf.clear();
+            while !shared.stop.load(Ordering::Relaxed) {
+                req.clear();
+                req.extend_from_slice(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n");
+                if let Some(c) = &state.cookie {
+                    req.extend_from_slice(b"Cookie: ");
+                    req.extend_from_slice(c.as_bytes());
+                    req.extend_from_slice(b"\r\n");
+                }
+                req.extend_from_slice(b"\r\n");
+                if stream.write_all(&req).await.is_err() {
+                    if !shared.stop.load(Ordering::Relaxed) {
+                        shared.errors.fetch_add(1, Ordering::Relaxed);
+                    }
+                    break;
+                }
+                match response(&mut stream, &mut buf, &mut state, &shared).await {
+                    Ok(true) => {}
+                    // The server closes the connection (`Connection: close`).
+                    Ok(false) => break,
+                    Err(_) => {
+                        if !shared.stop.load(Ordering::Relaxed) {
+                            shared.errors.fetch_add(1, Ordering::Relaxed);
+                        }
+                        break;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Reads more bytes into `buf`; end of stream is an error (a response is pending).
+    async fn fill(stream: &mut tokio::net::TcpStream, buf: &mut Vec<u8>) -> Result<(), Broken> {
+        if buf.capacity() - buf.len() < 4096 {
+            buf.reserve(16 * 1024);
+        }
+        match stream.read_buf(buf).await {
+            Ok(0) | Err(_) => Err(Broken::Io),
+            Ok(_) => Ok(()),
+        }
+    }
+
+    /// Reads and checks one response; `Ok(keep_alive)`.
+    async fn response(
+        stream: &mut tokio::net::TcpStream,
+        buf: &mut Vec<u8>,
+        state: &mut Checker,
+        shared: &Shared,
+    ) -> Result<bool, Broken> {
+        // The head.
+        let (head_len, ok, body_len, chunked, keep_alive) = loop {
+            let mut headers = [httparse::EMPTY_HEADER; 32];
+            let mut res = httparse::Response::new(&mut headers);
+            match res.parse(buf) {
+                Ok(httparse::Status::Complete(n)) => {
+                    let ok = res.code == Some(200);
+                    let mut body_len = 0usize;
+                    let mut chunked = false;
+                    let mut keep_alive = true;
+                    for h in res.headers.iter() {
+                        if h.name.eq_ignore_ascii_case("content-length") {
+                            body_len = std::str::from_utf8(h.value)
+                                .ok()
+                                .and_then(|v| v.trim().parse().ok())
+                                .ok_or(Broken::Malformed)?;
+                        } else if h.name.eq_ignore_ascii_case("set-cookie") {
+                            state.set_cookie(h.value, shared);
+                        } else if h.name.eq_ignore_ascii_case("transfer-encoding") {
+                            chunked = h.value.eq_ignore_ascii_case(b"chunked");
+                        } else if h.name.eq_ignore_ascii_case("connection") {
+                            keep_alive = !h.value.eq_ignore_ascii_case(b"close");
+                        }
+                    }
+                    break (n, ok, body_len, chunked, keep_alive);
+                }
+                Ok(httparse::Status::Partial) => fill(stream, buf).await?,
+                Err(_) => return Err(Broken::Malformed),
+            }
+        };
+        // The body.
+        let end = if chunked {
+            let mut body = Vec::new();
+            let mut at = head_len;
+            loop {
+                match httparse::parse_chunk_size(&buf[at..]) {
+                    Ok(httparse::Status::Complete((n, size))) => {
+                        let size = usize::try_from(size).map_err(|_| Broken::Malformed)?;
+                        let need = at + n + size + 2;
+                        while buf.len() < need {
+                            fill(stream, buf).await?;
+                        }
+                        body.extend_from_slice(&buf[at + n..at + n + size]);
+                        at = need;
+                        if size == 0 {
+                            break;
+                        }
+                    }
+                    Ok(httparse::Status::Partial) => fill(stream, buf).await?,
+                    Err(_) => return Err(Broken::Malformed),
+                }
+            }
+            state.response(ok, &body, shared);
+            at
+        } else {
+            let end = head_len + body_len;
+            while buf.len() < end {
+                fill(stream, buf).await?;
+            }
+            state.response(ok, &buf[head_len..end], shared);
+            end
+        };
+        buf.drain(..end);
+        Ok(keep_alive)
     }
 }

@@ -24,6 +24,18 @@
 //! writing request, 2.1x to 2.5x per reading one): the round trips, not the thread per query, set the pace, so the stores stay
 //! synchronous; `diesel-async` is worth measuring again where server CPU is the bottleneck.
 //!
+//! Measured again for the read-only path (2026-11-30, `bench/http/results/2026-11-30-cpu.md`,
+//! with the cheaper raw-HTTP load generator, so the client no longer bounds reads; machine
+//! shared, load average 15 to 25): read-only requests served 3,424 / 4,191 req/s (counter /
+//! 321 B) against the floor's 3,555 / 4,344, that is 0.96x of it, at 137 / 142 µs of server
+//! CPU per request against the floor's 53 / 59. The floor is tokio-postgres, the driver
+//! under `diesel-async`'s PostgreSQL backend, so moving to it could not raise the read
+//! throughput by more than those 4%: it would save CPU (the `spawn_blocking` hop and
+//! libpq's one `send`/`poll`/`recv` per query), not round trips. Decision: the stores stay on
+//! synchronous Diesel; the read-only target (3x the writing figure) was reached for the
+//! 321-byte session (3.3x) and not for the counter (2.2x), where the floor itself reached
+//! 2.6x in the same run.
+//!
 //! The table name is configurable, so statements are built once per store as SQL text with
 //! typed binds; the name is validated (letters, digits, `_`) and quoted, and no value is
 //! ever spliced into SQL text. They run as prepared statements cached per connection
