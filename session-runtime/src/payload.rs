@@ -625,49 +625,29 @@ impl<'a> Serializer for ValueWriter<'a> {
     }
 }
 
-impl ser::SerializeSeq for Collection<'_> {
-    type Ok = ();
-    type Error = serde_json::Error;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<(), Self::Error> {
-        self.value(v)
-    }
-    fn end(self) -> Result<(), Self::Error> {
-        Collection::end(self)
-    }
+/// The serde traits whose elements are written one after the other, each as a value of the
+/// collection (sequences, tuples and their struct and variant forms): one body for the four.
+macro_rules! serialize_elements {
+    ($($trait:ident :: $method:ident),* $(,)?) => {$(
+        impl ser::$trait for Collection<'_> {
+            type Ok = ();
+            type Error = serde_json::Error;
+            fn $method<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<(), Self::Error> {
+                self.value(v)
+            }
+            fn end(self) -> Result<(), Self::Error> {
+                Collection::end(self)
+            }
+        }
+    )*};
 }
 
-impl ser::SerializeTuple for Collection<'_> {
-    type Ok = ();
-    type Error = serde_json::Error;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<(), Self::Error> {
-        self.value(v)
-    }
-    fn end(self) -> Result<(), Self::Error> {
-        Collection::end(self)
-    }
-}
-
-impl ser::SerializeTupleStruct for Collection<'_> {
-    type Ok = ();
-    type Error = serde_json::Error;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<(), Self::Error> {
-        self.value(v)
-    }
-    fn end(self) -> Result<(), Self::Error> {
-        Collection::end(self)
-    }
-}
-
-impl ser::SerializeTupleVariant for Collection<'_> {
-    type Ok = ();
-    type Error = serde_json::Error;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<(), Self::Error> {
-        self.value(v)
-    }
-    fn end(self) -> Result<(), Self::Error> {
-        Collection::end(self)
-    }
-}
+serialize_elements!(
+    SerializeSeq::serialize_element,
+    SerializeTuple::serialize_element,
+    SerializeTupleStruct::serialize_field,
+    SerializeTupleVariant::serialize_field,
+);
 
 impl ser::SerializeMap for Collection<'_> {
     type Ok = ();
