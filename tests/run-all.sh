@@ -13,7 +13,7 @@
 # published crates (`tests/servers/package.sh`).
 # Tests that need a server fail, never skip, without it.
 #
-# Usage: bash tests/run-all.sh [extra cargo test arguments]
+# Usage: bash tests/run-all.sh [extra cargo test arguments, e.g. -p session-runtime --test it db]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -68,4 +68,12 @@ start_server mariadb
 start_server redis
 browser_setup
 
-cargo test --workspace --all-features "$@"
+# `-p NAME` among the extra arguments narrows the run to that package (with `--workspace`
+# cargo would still test every package).
+scope=(--workspace)
+for arg in "$@"; do
+    case "$arg" in
+        -p | --package | -p* | --package=*) scope=() ;;
+    esac
+done
+cargo test "${scope[@]}" --all-features "$@"
