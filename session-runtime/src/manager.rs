@@ -736,7 +736,7 @@ impl<S: SessionSchema> SessionManager<S> {
     }
 
     /// Decides what a commit owes, under the handle's lock (no I/O).
-    fn plan(&self, inner: &Inner<S::Data>, now: Timestamp) -> Option<Plan<S::Data>> {
+    fn plan(&self, inner: &Inner<S::Data>, now: Timestamp) -> Option<Plan> {
         let m = &*self.inner;
         let limits = &m.limits;
         let settings = &m.settings;
@@ -758,7 +758,6 @@ impl<S: SessionSchema> SessionManager<S> {
                     changed: true,
                     gained: self.principal_of(&inner.data).is_some(),
                     times,
-                    data: inner.data.clone(),
                 }));
             }
             if inner.destroyed || inner.stale_cookie || obsolete.is_some() {
@@ -807,7 +806,6 @@ impl<S: SessionSchema> SessionManager<S> {
             changed,
             gained,
             times,
-            data: inner.data.clone(),
         }))
     }
 
@@ -857,12 +855,7 @@ impl<S: SessionSchema> SessionManager<S> {
         Ok(Rebase::Replayed)
     }
 
-    async fn write(
-        &self,
-        session: &Session<S>,
-        w: Write<S::Data>,
-        now: Timestamp,
-    ) -> Result<Written> {
+    async fn write(&self, session: &Session<S>, w: Write, now: Timestamp) -> Result<Written> {
         let m = &*self.inner;
         let deadline = w.times.deadline(&m.limits);
         let (loaded, value) = match &m.backend {
@@ -871,7 +864,10 @@ impl<S: SessionSchema> SessionManager<S> {
                     (Some(old), None) => old.id.clone(),
                     _ => new_id()?,
                 };
-                let plaintext = payload::encode(None, S::VERSION, Some(&id), &w.times, &w.data)?;
+                let plaintext = {
+                    let inner = session.lock();
+                    payload::encode(None, S::VERSION, Some(&id), &w.times, &inner.data)?
+                };
                 let size = m.cookie.name.len() + codec.codec.sealed_len(plaintext.len());
                 if size > MAX_COOKIE_SIZE {
                     return Err(Error::CookieTooLarge { size });
@@ -895,13 +891,20 @@ impl<S: SessionSchema> SessionManager<S> {
             }
             Backend::Store(store) => {
                 let store = store.as_ref();
-                let plaintext =
-                    payload::encode(Some(S::NAME), S::VERSION, None, &w.times, &w.data)?;
-                let record = Record {
-                    payload: plaintext,
-                    expires_at: deadline,
-                    version: 1,
-                    principal: self.principal_of(&w.data),
+                let record = {
+                    let inner = session.lock();
+                    Record {
+                        payload: payload::encode(
+                            Some(S::NAME),
+                            S::VERSION,
+                            None,
+                            &w.times,
+                            &inner.data,
+                        )?,
+                        expires_at: deadline,
+                        version: 1,
+                        principal: self.principal_of(&inner.data),
+                    }
                 };
                 let limited_principal = record.principal.clone();
                 let limited = match (&limited_principal, m.settings.max_sessions) {
@@ -994,7 +997,7 @@ impl<S: SessionSchema> SessionManager<S> {
             }
         };
         let set_cookie = m.cookie.set(&value, now, deadline);
-        session.lock().committed(loaded, w.times, w.data);
+        session.lock().committed(loaded, w.times);
         Ok(Written::Cookie(set_cookie))
     }
 
@@ -1186,7 +1189,7 @@ async fn delete_key(store: &dyn SessionStore, key: &StoreKey) -> Result<()> {
 
 /// What a commit owes (one per commit, short-lived: the variants' sizes do not matter).
 #[allow(clippy::large_enum_variant)]
-enum Plan<D> {
+enum Plan {
     /// Send a removal cookie, ending the loaded session (`destroy`) and deleting an
     /// unusable record first, if any.
     Remove {
@@ -1194,10 +1197,13 @@ enum Plan<D> {
         obsolete: Option<SessionId>,
     },
     /// Write the session (and send its cookie).
-    Write(Write<D>),
+    Write(Write),
 }
 
-struct Write<D> {
+///
+/// The data is not copied into it: [`SessionManager::write`] encodes it straight from the
+/// handle (under its lock, with no await in between), and the handle keeps it.
+struct Write {
     /// The session as loaded (`None`: a new session).
     old: Option<Loaded>,
     /// A session to end before the new one is created (destroy-then-set).
@@ -1212,7 +1218,6 @@ struct Write<D> {
     /// `max_sessions` limits.
     gained: bool,
     times: Times,
-    data: D,
 }
 
 /// Validation errors as they may be logged: the message of a `sensitive` field (which can

@@ -207,14 +207,14 @@ impl<D: SessionData> Inner<D> {
     }
 
     /// Transition: the session was written under `loaded` (saved, created or rotated),
-    /// holding `data` with `times`. Everything this request asked for is done.
-    pub(crate) fn committed(&mut self, loaded: Loaded, times: Times, data: D) {
+    /// holding the handle's data (encoded from it in place, never copied) with `times`.
+    /// Everything this request asked for is done.
+    pub(crate) fn committed(&mut self, loaded: Loaded, times: Times) {
         self.id = Some(loaded.id.clone());
         self.loaded = Some(loaded);
         self.times = times;
         self.base = None;
         self.originals.clear();
-        self.data = data;
         self.settled();
     }
 
@@ -586,7 +586,11 @@ impl<S: SessionSchema<Data = Map>> Session<S> {
         if inner.data.get(key.as_ref()) == Some(&value) {
             return;
         }
-        let old = inner.data.insert(key.to_string(), value.clone());
+        // An existing key's value is replaced in place (no copy of the key).
+        let old = match inner.data.get_mut(key.as_ref()) {
+            Some(slot) => Some(std::mem::replace(slot, value.clone())),
+            None => inner.data.insert(key.to_string(), value.clone()),
+        };
         if inner.keeps_original(&key) {
             inner
                 .originals

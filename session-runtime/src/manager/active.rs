@@ -421,10 +421,24 @@ impl<S: SessionSchema> SessionManager<S> {
 
     /// Whether a cookie session with this data, its id issued at `issued`, was revoked.
     pub(super) async fn revoked(&self, data: &S::Data, issued: Timestamp) -> Result<bool> {
+        if self.revocation()?.is_none() {
+            return Ok(false);
+        }
+        self.revoked_principal(self.principal_of(data), issued)
+            .await
+    }
+
+    /// [`Self::revoked`] for the principal of a session (only its principal is needed,
+    /// not a copy of its data).
+    async fn revoked_principal(
+        &self,
+        principal: Option<String>,
+        issued: Timestamp,
+    ) -> Result<bool> {
         let Some(store) = self.revocation()? else {
             return Ok(false);
         };
-        let Some(principal) = self.principal_of(data) else {
+        let Some(principal) = principal else {
             return Ok(false);
         };
         let key = revocation_key(S::NAME, &principal);
@@ -437,14 +451,14 @@ impl<S: SessionSchema> SessionManager<S> {
 
     /// [`Self::revoked`] for a loaded cookie session being committed.
     pub(super) async fn revoked_session(&self, session: &Session<S>) -> Result<bool> {
-        let (data, issued) = {
+        let (principal, issued) = {
             let inner = session.lock();
             if inner.loaded.is_none() || inner.destroyed || self.inner.revocation.is_none() {
                 return Ok(false);
             }
-            (inner.data.clone(), inner.times.id_issued_at)
+            (self.principal_of(&inner.data), inner.times.id_issued_at)
         };
-        self.revoked(&data, issued).await
+        self.revoked_principal(principal, issued).await
     }
 
     /// Raises `principal`'s "not valid before" time to `not_before` (never lowers it).

@@ -198,6 +198,17 @@ impl SessionStore for MemoryStore {
             });
         }
         let version = stored.version + 1;
+        if stored.principal == record.principal {
+            // The same principal: the record is updated in place, its payload buffer
+            // reused (no allocation, no index change).
+            if let Some(stored) = records.map.get_mut(key) {
+                stored.payload.clear();
+                stored.payload.extend_from_slice(&record.payload);
+                stored.expires_at = record.expires_at;
+                stored.version = version;
+                return Ok(version);
+            }
+        }
         let stored = Record {
             payload: record.payload.clone(),
             expires_at: record.expires_at,

@@ -187,3 +187,53 @@ async fn typed_data_written_directly_reads_back_as_the_map_it_stands_for() {
         .unwrap();
     assert_eq!(again.get_all(), map);
 }
+
+thread_local! {
+    /// How many `Heavy` values this thread has cloned.
+    static CLONED: Cell<usize> = const { Cell::new(0) };
+}
+
+/// A user type that counts its clones.
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
+struct Heavy(String);
+
+impl Clone for Heavy {
+    fn clone(&self) -> Self {
+        CLONED.with(|n| n.set(n.get() + 1));
+        Self(self.0.clone())
+    }
+}
+
+/// A typed profile with one field that counts its clones.
+#[derive(session_runtime::Session)]
+#[session(cookie_name = "profile", backend = "memory")]
+struct Profile {
+    #[session(default)]
+    visits: u64,
+    heavy: Heavy,
+}
+
+#[tokio::test]
+async fn a_commit_writes_the_data_from_the_handle_without_copying_it() {
+    for kind in BOTH {
+        let mut h: Harness<Profile> = Harness::new(kind, settings());
+        h.request(|s| {
+            s.set_heavy(Heavy("a long value".into())).unwrap();
+            s.set_visits(1).unwrap();
+        })
+        .await;
+        CLONED.with(|n| n.set(0));
+        // A request that changes another field: the commit encodes the data where it is.
+        let set = h.request(|s| s.set_visits(2).unwrap()).await;
+        assert_eq!(set.len(), 1, "{kind:?}: written");
+        assert_eq!(
+            CLONED.with(Cell::get),
+            0,
+            "{kind:?}: the untouched field is not copied by the commit"
+        );
+        // And the handle still holds the data after the commit.
+        let session = h.peek().await;
+        assert_eq!(session.visits(), 2, "{kind:?}");
+        assert_eq!(session.heavy(), Some(Heavy("a long value".into())));
+    }
+}
