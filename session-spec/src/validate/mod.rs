@@ -41,6 +41,7 @@ use crate::diagnostic::Diagnostic;
 use crate::ir::{EnumDef, Field, FieldType, Number, Origin, Schema, Value};
 use crate::rules::Rule;
 use crate::settings::Backend;
+use crate::suggest::backticked;
 
 mod enums;
 mod field_rules;
@@ -263,15 +264,6 @@ fn number_text(n: Number) -> String {
         Number::Int(i) => i.to_string(),
         Number::Float(x) => display_value(&Value::Float(x)),
     }
-}
-
-/// `a`, `b`, `c` with backticks (also the TOML front-end's lists).
-pub(crate) fn backticked(items: &[&str]) -> String {
-    items
-        .iter()
-        .map(|s| format!("`{s}`"))
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 #[cfg(test)]

@@ -271,16 +271,12 @@ impl Cx<'_> {
                     self.settings_origin("principal"),
                 )
                 .with_label("unknown field");
-                #[cfg(any(feature = "parse", feature = "derive"))]
-                let near = crate::suggest::nearest(principal, keys.iter().copied());
-                #[cfg(not(any(feature = "parse", feature = "derive")))]
-                let near: Option<&str> = None;
-                d = match near {
+                d = match crate::suggest::nearest(principal, keys.iter().copied()) {
                     Some(s) => d.with_help(format!("did you mean `\"{s}\"`?")),
                     None if keys.is_empty() => d.with_help(
                         "declare the field first, e.g. `[fields.user]` with `type = \"Option<String>\"`",
                     ),
-                    None => d.with_help(format!("expected one of {}", super::backticked(&keys))),
+                    None => d.with_help(format!("expected one of {}", crate::suggest::backticked(&keys))),
                 };
                 self.push(d);
             }

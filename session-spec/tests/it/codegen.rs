@@ -326,7 +326,7 @@ fn never_panics_and_always_emits_valid_rust() {
 #[test]
 fn derive_lowering_with_spans() {
     use session_spec::codegen::{Options, generate_tokens_with};
-    let lowered = session_spec::rust::lower_derive_input(&syn::parse_quote! {
+    let lowered = session_spec::derive::lower_derive_input(&syn::parse_quote! {
         #[session(cookie_name = "shop")]
         struct Shop {
             /// Who is signed in.
