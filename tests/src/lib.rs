@@ -72,7 +72,10 @@ pub mod validators {
         if (16..=64).contains(&value.chars().count()) {
             Ok(())
         } else {
-            Err(format!("a token has 16 to 64 characters, not {}", value.chars().count()))
+            Err(format!(
+                "a token has 16 to 64 characters, not {}",
+                value.chars().count()
+            ))
         }
     }
 

@@ -75,7 +75,6 @@ fn one(cx: &mut GenCtxt, def: &EnumDef) -> TokenStream {
         }
 
         #[allow(dead_code)]
-        #[automatically_derived]
         impl #name {
             /// Every variant, in declaration order.
             pub const ALL: &'static [#name] = &[#(#paths),*];

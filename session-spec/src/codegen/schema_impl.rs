@@ -57,7 +57,6 @@ pub(crate) fn inherent(cx: &mut GenCtxt, name: &Ident, fields: &[FieldCx<'_>]) -
     });
     quote! {
         #[allow(dead_code)]
-        #[automatically_derived]
         impl #name {
             #(#items)*
         }

@@ -124,7 +124,10 @@ fn the_snapshot_spec_builds_and_its_rules_hold() {
     assert_eq!(s.visits(), 0);
     assert!(s.set_visits(1001).is_err(), "max = 1000");
     assert_eq!(s.role(), shop::Role::Guest);
-    assert!(s.set_csrf_token("short".to_owned()).is_err(), "custom validator");
+    assert!(
+        s.set_csrf_token("short".to_owned()).is_err(),
+        "custom validator"
+    );
     s.set_csrf_token("x".repeat(16)).unwrap();
     assert!(!s.kind());
     s.set_kind(true).unwrap();

@@ -150,14 +150,8 @@ fn every_settings_rule_is_reported_by_both_front_ends() {
 /// A schema of no fields with `settings`, as if written in a spec.
 fn schema(settings: Settings) -> Schema {
     Schema {
-        name: "Rulebook".into(),
-        version: 1,
-        doc: None,
         settings,
-        settings_origins: Default::default(),
-        fields: Vec::new(),
-        enums: Vec::new(),
-        origin: Default::default(),
+        ..Schema::new("Rulebook")
     }
 }
 
