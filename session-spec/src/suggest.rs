@@ -108,24 +108,16 @@ mod tests {
     #[cfg(feature = "derive")]
     #[test]
     fn suggests_the_nearest_name() {
-        let names = crate::derive::symbol::FIELD.iter().map(|s| s.0);
-        let m = unknown_message(
-            "session field attribute `max_lenght`",
-            "max_lenght",
-            names,
-            crate::derive::symbol::FIELD,
-        );
+        let fields = crate::derive::symbol::FIELD;
+        let message = |name: &str| {
+            let what = format!("session field attribute `{name}`");
+            unknown_message(&what, name, fields.iter().map(|s| s.0), fields)
+        };
         assert_eq!(
-            m,
+            message("max_lenght"),
             "unknown session field attribute `max_lenght`, did you mean `max_length`?"
         );
-        let names = crate::derive::symbol::FIELD.iter().map(|s| s.0);
-        let m = unknown_message(
-            "session field attribute `colour`",
-            "colour",
-            names,
-            crate::derive::symbol::FIELD,
-        );
+        let m = message("colour");
         assert!(
             m.starts_with(
                 "unknown session field attribute `colour`, expected one of `default`, `key`"

@@ -185,6 +185,7 @@ fn generated_code_works_next_to_shadowed_prelude_names() {
         cart::shadows(),
         csrf_flash::shadows(),
         sets::shadows(),
+        shop::shadows(),
     ] {
         assert_eq!(n, 0);
     }
