@@ -1,7 +1,7 @@
 //! `#[derive(Session)]`: declare a session on a Rust struct.
 //!
 //! This crate is only the proc-macro entry point: the attribute parser and the lowering to
-//! the schema IR live in `session_spec::rust`, the expansion in `session_spec::codegen`,
+//! the schema IR live in `session_spec::derive`, the expansion in `session_spec::codegen`,
 //! so that a `session.toml` spec and a derived struct go through the same validator and the
 //! same generator. Use it through `session-runtime`, which re-exports it (default feature
 //! `derive`); the attribute reference is in `session-runtime`'s documentation (module
@@ -50,5 +50,5 @@ struct ReadmeDoctests;
 /// keys and rules. The names are the keys of the `session.toml` format.
 #[proc_macro_derive(Session, attributes(session))]
 pub fn derive_session(input: TokenStream) -> TokenStream {
-    session_spec::rust::expand(input.into()).into()
+    session_spec::derive::expand(input.into()).into()
 }

@@ -44,10 +44,6 @@ use crate::settings::CookieMode;
 /// Browsers keep cookies whose name and value together fit in this many bytes.
 pub const MAX_COOKIE_BYTES: usize = 4096;
 
-/// Browsers ignore a cookie attribute (such as `Path` or `Domain`) whose value is longer
-/// than this (RFC 6265bis, section 5.6).
-pub const MAX_ATTRIBUTE_BYTES: usize = 1024;
-
 /// The size of the runtime's cookie format around the session data, in one place: its
 /// binary envelope (format 2: a marker and flags byte that also holds a schema version of
 /// 1 to 7, else a varint version; the session id's raw bytes; four zigzag-varint times)

@@ -74,6 +74,33 @@ pub struct Schema {
 }
 
 impl Schema {
+    /// A schema named `name` (the marker type's name), version 1, with the default settings
+    /// and no fields, enums or origins: the start of a schema built in code.
+    ///
+    /// ```
+    /// use session_spec::{Field, FieldType, Schema};
+    ///
+    /// let schema = Schema {
+    ///     fields: vec![Field::new("username", FieldType::String)],
+    ///     ..Schema::new("Shop")
+    /// };
+    /// assert_eq!((schema.name.as_str(), schema.version), ("Shop", 1));
+    /// assert_eq!(schema.fields[0].key, "username");
+    /// assert!(schema.fields[0].rules.is_empty());
+    /// ```
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            version: 1,
+            doc: None,
+            settings: Settings::default(),
+            settings_origins: BTreeMap::new(),
+            fields: Vec::new(),
+            enums: Vec::new(),
+            origin: Origin::Unknown,
+        }
+    }
+
     /// A copy with every origin reset to [`Origin::Unknown`], for comparing two schemas
     /// declared in different front-ends.
     pub fn without_origins(&self) -> Self {
@@ -125,6 +152,26 @@ pub struct Field {
     pub rules: Rules,
     /// Where the field was declared.
     pub origin: Origin,
+}
+
+impl Field {
+    /// A field named `name`, stored under the same key, of type `ty`: no default, no doc,
+    /// no rules, neither sensitive nor shown, no origins. Set the rest with struct update
+    /// syntax (`Field { sensitive: true, ..Field::new("token", FieldType::String) }`).
+    pub fn new(name: impl Into<String>, ty: FieldType) -> Self {
+        let name = name.into();
+        Self {
+            key: name.clone(),
+            name,
+            ty: Spanned::new(ty),
+            default: None,
+            doc: None,
+            sensitive: false,
+            shown: false,
+            rules: Rules::default(),
+            origin: Origin::Unknown,
+        }
+    }
 }
 
 /// A field type, written as Rust in the spec.

@@ -70,12 +70,11 @@ pub mod parse;
 #[cfg(feature = "parse")]
 #[doc = include_str!("../docs/reference.md")]
 pub mod reference {}
+#[cfg(feature = "derive")]
+pub mod derive;
 mod ident;
 pub mod rules;
-#[cfg(feature = "derive")]
-pub mod rust;
 pub mod settings;
-#[cfg(any(feature = "parse", feature = "derive"))]
 mod suggest;
 pub mod validate;
 

@@ -154,12 +154,7 @@ pub fn min_length(field: &str, value: &str, min: u64) -> Result {
 
 /// `max_length`, counted in characters.
 pub fn max_length(field: &str, value: &str, max: u64) -> Result {
-    // Cheap exit: a string of at most `max` bytes has at most `max` characters.
-    if value.len() as u64 <= max {
-        return Ok(());
-    }
-    let n = value.chars().count() as u64;
-    if n > max {
+    if let Some(n) = chars_over(value, max) {
         return Err(ValidationError::new(
             field,
             Rule::MaxLength,
@@ -184,11 +179,7 @@ pub fn max_items(field: &str, len: usize, max: u64) -> Result {
 /// `max_key_length` on a map's key, counted in characters (reported as `max_length` of
 /// the key).
 pub fn max_key_length(field: &str, key: &str, max: u64) -> Result {
-    if key.len() as u64 <= max {
-        return Ok(());
-    }
-    let n = key.chars().count() as u64;
-    if n > max {
+    if let Some(n) = chars_over(key, max) {
         return Err(ValidationError::new(
             field,
             Rule::MaxKeyLength,
@@ -196,6 +187,16 @@ pub fn max_key_length(field: &str, key: &str, max: u64) -> Result {
         ));
     }
     Ok(())
+}
+
+/// The length of `s` in characters when it is over `max`. Cheap when it is not: a string
+/// of at most `max` bytes has at most `max` characters, so it is not counted.
+fn chars_over(s: &str, max: u64) -> Option<u64> {
+    if s.len() as u64 <= max {
+        return None;
+    }
+    let n = s.chars().count() as u64;
+    (n > max).then_some(n)
 }
 
 /// `pattern`: the regex must match the whole string (it is anchored by the caller or by

@@ -30,6 +30,10 @@ pub const KEY_ALIASES: &[(&str, &str)] = &[
     ("httponly", "http_only"),
 ];
 
+/// Browsers ignore a cookie attribute (such as `Path` or `Domain`) whose value is longer
+/// than this (RFC 6265bis, section 5.6).
+pub const MAX_ATTRIBUTE_BYTES: usize = 1024;
+
 /// The policy of one session: cookie, lifetime, rotation, keys and backend.
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -246,7 +250,7 @@ impl Settings {
             out.push(SettingsProblem::InvalidPath);
         } else if !is_attribute_safe(&self.path) {
             out.push(SettingsProblem::UnsafeAttribute("path"));
-        } else if self.path.len() > crate::budget::MAX_ATTRIBUTE_BYTES {
+        } else if self.path.len() > MAX_ATTRIBUTE_BYTES {
             out.push(SettingsProblem::AttributeTooLong("path"));
         }
         if self.expiration_time.as_seconds() <= 0 {

@@ -1,4 +1,14 @@
-//! "Did you mean ...?" suggestions for misspelt keys and types.
+//! "Did you mean ...?" suggestions for misspelt keys and types, and the "expected one of"
+//! lists: shared by both front-ends and the validator.
+
+/// `a`, `b`, `c` with backticks.
+pub(crate) fn backticked<S: AsRef<str>>(items: &[S]) -> String {
+    items
+        .iter()
+        .map(|s| format!("`{}`", s.as_ref()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
 
 /// The edit distance (insertions, deletions, substitutions; an adjacent swap counts one)
 /// between two strings, by characters.
@@ -51,6 +61,26 @@ pub(crate) fn nearest<'a>(
     best.map(|(_, c)| c)
 }
 
+/// ``unknown session field attribute `defualt`, did you mean `default`?`` or, without a
+/// close name, the list of every name (`listed`): the derive front-end's one-line message
+/// (the TOML front-end gives the same suggestion as a help line); `what` names the thing
+/// and its name.
+#[cfg(feature = "derive")]
+pub(crate) fn unknown_message<'a>(
+    what: &str,
+    name: &str,
+    candidates: impl Iterator<Item = &'a str>,
+    listed: &[impl std::fmt::Display],
+) -> String {
+    match nearest(name, candidates) {
+        Some(c) => format!("unknown {what}, did you mean `{c}`?"),
+        None => {
+            let all: Vec<String> = listed.iter().map(|s| s.to_string()).collect();
+            format!("unknown {what}, expected one of {}", backticked(&all))
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -73,5 +103,26 @@ mod tests {
         assert_eq!(nearest("maxLength", keys), Some("max_length"));
         assert_eq!(nearest("colour", keys), None);
         assert_eq!(nearest("dco", keys), Some("doc"));
+    }
+
+    #[cfg(feature = "derive")]
+    #[test]
+    fn suggests_the_nearest_name() {
+        let fields = crate::derive::symbol::FIELD;
+        let message = |name: &str| {
+            let what = format!("session field attribute `{name}`");
+            unknown_message(&what, name, fields.iter().map(|s| s.0), fields)
+        };
+        assert_eq!(
+            message("max_lenght"),
+            "unknown session field attribute `max_lenght`, did you mean `max_length`?"
+        );
+        let m = message("colour");
+        assert!(
+            m.starts_with(
+                "unknown session field attribute `colour`, expected one of `default`, `key`"
+            ),
+            "{m}"
+        );
     }
 }

@@ -63,6 +63,22 @@ pub mod validators {
         }
     }
 
+    /// Accepts a token of 16 to 64 characters (the shop spec's `csrf_token`).
+    ///
+    /// # Errors
+    /// A shorter or longer token.
+    #[allow(clippy::ptr_arg)]
+    pub fn token(value: &String) -> Result<(), String> {
+        if (16..=64).contains(&value.chars().count()) {
+            Ok(())
+        } else {
+            Err(format!(
+                "a token has 16 to 64 characters, not {}",
+                value.chars().count()
+            ))
+        }
+    }
+
     /// Accepts points in the unit square.
     ///
     /// # Errors

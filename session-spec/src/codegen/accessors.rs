@@ -4,7 +4,8 @@
 use proc_macro2::{Ident, TokenStream};
 use quote::{format_ident, quote};
 
-use super::{DefaultKind, FieldCx, doc_attrs};
+use super::context::doc_attrs;
+use super::field::{DefaultKind, FieldCx};
 use crate::ir::FieldType;
 
 /// The trait declaration (nameable, outside the `const _` block) and its impl.
@@ -46,6 +47,7 @@ pub(crate) fn expand(
         }
     };
     let imp = quote! {
+        #[automatically_derived]
         impl #ext for #session {
             #(#impls)*
             #validate_sig {
@@ -171,6 +173,12 @@ fn field_methods(
         quote!(<Self as #ext>::#getter(s).unwrap_or_default())
     };
     let clear = format_ident!("clear_{}", plain);
+    let one = OneElement {
+        private: &private,
+        ext,
+        set: &set,
+        current: &current,
+    };
     match &f.field.ty.value {
         FieldType::Vec(_) => {
             let push = format_ident!("push_{}", plain);
@@ -193,17 +201,6 @@ fn field_methods(
                         <Self as #ext>::#set(s, value)
                     })
                 }),
-            ));
-            let cdoc = doc_attrs(&format!(
-                "Stores an empty `{plain}` (unlike `remove_{plain}`, which brings back the \
-                 default).\n\n# Errors\nThe custom validator refuses an empty list."
-            ));
-            out.push((
-                quote!(#cdoc),
-                quote! {
-                    fn #clear(&self) -> #result
-                },
-                quote!({ <Self as #ext>::#set(self, ::std::vec::Vec::new()) }),
             ));
         }
         FieldType::Set(_) => {
@@ -233,21 +230,13 @@ fn field_methods(
                         item: #item_ty,
                     ) -> ::core::result::Result<::core::primitive::bool, ::session_runtime::ValidationError>
                 },
-                quote!({
-                    let present =
-                        ::session_runtime::Session::untracked(self, |s| #current.contains(&item));
-                    if present {
-                        return ::core::result::Result::Ok(false);
-                    }
-                    #private::update(self, move |s: &Self| {
-                        let mut set = #current;
-                        if !set.insert(::core::clone::Clone::clone(&item)) {
-                            return ::core::result::Result::Ok(());
-                        }
-                        <Self as #ext>::#set(s, set)
-                    })?;
-                    ::core::result::Result::Ok(true)
-                }),
+                one.body(
+                    quote!(contains(&item)),
+                    quote!(present),
+                    TokenStream::new(),
+                    "set",
+                    quote!(!set.insert(::core::clone::Clone::clone(&item))),
+                ),
             ));
             let rdoc = doc_attrs(&format!(
                 "Removes `item` from `{plain}`; `Ok(false)` when it was not there.\n\n\
@@ -262,22 +251,13 @@ fn field_methods(
                         item: #item_ref,
                     ) -> ::core::result::Result<::core::primitive::bool, ::session_runtime::ValidationError>
                 },
-                quote!({
-                    let present =
-                        ::session_runtime::Session::untracked(self, |s| #current.contains(item));
-                    if !present {
-                        return ::core::result::Result::Ok(false);
-                    }
-                    let item: #item_ty = ::std::borrow::ToOwned::to_owned(item);
-                    #private::update(self, move |s: &Self| {
-                        let mut set = #current;
-                        if !set.remove(&item) {
-                            return ::core::result::Result::Ok(());
-                        }
-                        <Self as #ext>::#set(s, set)
-                    })?;
-                    ::core::result::Result::Ok(true)
-                }),
+                one.body(
+                    quote!(contains(item)),
+                    quote!(!present),
+                    quote!(let item: #item_ty = ::std::borrow::ToOwned::to_owned(item);),
+                    "set",
+                    quote!(!set.remove(&item)),
+                ),
             ));
             let kdoc = doc_attrs(&format!("Whether `{plain}` holds `item`."));
             out.push((
@@ -289,19 +269,6 @@ fn field_methods(
                 quote!({
                     let s = self;
                     #current.contains(item)
-                }),
-            ));
-            let cdoc = doc_attrs(&format!(
-                "Stores an empty `{plain}` (unlike `remove_{plain}`, which brings back the \
-                 default).\n\n# Errors\nThe custom validator refuses an empty set."
-            ));
-            out.push((
-                quote!(#cdoc),
-                quote! {
-                    fn #clear(&self) -> #result
-                },
-                quote!({
-                    <Self as #ext>::#set(self, ::std::collections::BTreeSet::new())
                 }),
             ));
         }
@@ -342,40 +309,83 @@ fn field_methods(
                         key: &::core::primitive::str,
                     ) -> ::core::result::Result<::core::primitive::bool, ::session_runtime::ValidationError>
                 },
-                quote!({
-                    let present =
-                        ::session_runtime::Session::untracked(self, |s| #current.contains_key(key));
-                    if !present {
-                        return ::core::result::Result::Ok(false);
-                    }
-                    let key = <::std::string::String as ::core::convert::From<&::core::primitive::str>>::from(key);
-                    #private::update(self, move |s: &Self| {
-                        let mut map = #current;
-                        if map.remove(key.as_str()).is_none() {
-                            return ::core::result::Result::Ok(());
-                        }
-                        <Self as #ext>::#set(s, map)
-                    })?;
-                    ::core::result::Result::Ok(true)
-                }),
-            ));
-            let cdoc = doc_attrs(&format!(
-                "Stores an empty `{plain}` (unlike `remove_{plain}`, which brings back the \
-                 default).\n\n# Errors\nThe custom validator refuses an empty map."
-            ));
-            out.push((
-                quote!(#cdoc),
-                quote! {
-                    fn #clear(&self) -> #result
-                },
-                quote!({
-                    <Self as #ext>::#set(self, ::std::collections::BTreeMap::new())
-                }),
+                one.body(
+                    quote!(contains_key(key)),
+                    quote!(!present),
+                    quote!(let key = <::std::string::String as ::core::convert::From<&::core::primitive::str>>::from(key);),
+                    "map",
+                    quote!(map.remove(key.as_str()).is_none()),
+                ),
             ));
         }
         _ => {}
     }
+    let empty = match &f.field.ty.value {
+        FieldType::Vec(_) => Some(("list", quote!(::std::vec::Vec::new()))),
+        FieldType::Set(_) => Some(("set", quote!(::std::collections::BTreeSet::new()))),
+        FieldType::Map(_) => Some(("map", quote!(::std::collections::BTreeMap::new()))),
+        _ => None,
+    };
+    if let Some((noun, empty)) = empty {
+        let cdoc = doc_attrs(&format!(
+            "Stores an empty `{plain}` (unlike `remove_{plain}`, which brings back the \
+             default).\n\n# Errors\nThe custom validator refuses an empty {noun}."
+        ));
+        out.push((
+            quote!(#cdoc),
+            quote! {
+                fn #clear(&self) -> #result
+            },
+            quote!({ <Self as #ext>::#set(self, #empty) }),
+        ));
+    }
     out
+}
+
+/// The body of a helper that changes one element of a collection (`insert_*`,
+/// `remove_*_item`, `remove_*_entry`): `Ok(false)` without a write when `skip` holds of
+/// the current collection (`present`), else one update replayed on top of concurrent
+/// requests' changes, which stores nothing when `unchanged` holds after the change.
+struct OneElement<'a> {
+    private: &'a TokenStream,
+    ext: &'a Ident,
+    set: &'a Ident,
+    current: &'a TokenStream,
+}
+
+impl OneElement<'_> {
+    fn body(
+        &self,
+        lookup: TokenStream,
+        skip: TokenStream,
+        owned: TokenStream,
+        var: &str,
+        unchanged: TokenStream,
+    ) -> TokenStream {
+        let Self {
+            private,
+            ext,
+            set,
+            current,
+        } = self;
+        let var = format_ident!("{}", var);
+        quote!({
+            let present =
+                ::session_runtime::Session::untracked(self, |s| #current.#lookup);
+            if #skip {
+                return ::core::result::Result::Ok(false);
+            }
+            #owned
+            #private::update(self, move |s: &Self| {
+                let mut #var = #current;
+                if #unchanged {
+                    return ::core::result::Result::Ok(());
+                }
+                <Self as #ext>::#set(s, #var)
+            })?;
+            ::core::result::Result::Ok(true)
+        })
+    }
 }
 
 /// The type holds a user type by path somewhere (`Vec<my::Point>`).

@@ -3,15 +3,15 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use super::{Ctxt, doc_attrs, ident};
+use super::context::{GenCtxt, doc_attrs, ident};
 use crate::ir::{EnumDef, Schema};
 
 /// Every enum of the schema, in declaration order.
-pub(crate) fn expand(cx: &mut Ctxt, schema: &Schema) -> TokenStream {
+pub(crate) fn expand(cx: &mut GenCtxt, schema: &Schema) -> TokenStream {
     schema.enums.iter().map(|e| one(cx, e)).collect()
 }
 
-fn one(cx: &mut Ctxt, def: &EnumDef) -> TokenStream {
+fn one(cx: &mut GenCtxt, def: &EnumDef) -> TokenStream {
     let Some(name) = ident(&def.name) else {
         cx.error(format!(
             "the enum name `{}` is not a valid Rust identifier",
@@ -88,6 +88,7 @@ fn one(cx: &mut Ctxt, def: &EnumDef) -> TokenStream {
             }
         }
 
+        #[automatically_derived]
         impl ::core::fmt::Display for #name {
             fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
                 f.write_str(self.as_str())
@@ -95,6 +96,7 @@ fn one(cx: &mut Ctxt, def: &EnumDef) -> TokenStream {
         }
 
         const _: () = {
+            #[automatically_derived]
             impl #serde::Serialize for #name {
                 fn serialize<S>(&self, serializer: S) -> ::core::result::Result<S::Ok, S::Error>
                 where
@@ -104,6 +106,7 @@ fn one(cx: &mut Ctxt, def: &EnumDef) -> TokenStream {
                 }
             }
 
+            #[automatically_derived]
             impl<'de> #serde::Deserialize<'de> for #name {
                 fn deserialize<D>(deserializer: D) -> ::core::result::Result<Self, D::Error>
                 where
@@ -111,6 +114,7 @@ fn one(cx: &mut Ctxt, def: &EnumDef) -> TokenStream {
                 {
                     struct __SessionSpecVisitor;
 
+                    #[automatically_derived]
                     impl #serde::de::Visitor<'_> for __SessionSpecVisitor {
                         type Value = #name;
 

@@ -1,82 +1,30 @@
-//! Types and literals: IR types to Rust types, spec values to typed Rust expressions and to
-//! JSON expressions.
+//! Literals: spec values to typed Rust expressions (the types come from `types.rs`)
+//! and to JSON expressions, and the fields' defaults.
 
 use proc_macro2::{Literal, Span, TokenStream};
-use quote::{ToTokens, quote};
+use quote::quote;
 
-use super::{Ctxt, Mode, ident};
-use crate::ir::{DefaultValue, EnumDef, Field, FieldType, FloatType, IntType, Schema, Value};
-
-/// Resolves types against the schema (spec enums) and the mode.
-pub(crate) struct Types<'a> {
-    pub(crate) schema: &'a Schema,
-    pub(crate) mode: Mode,
-}
+use super::context::{GenCtxt, ident};
+use super::types::Types;
+use crate::ir::{DefaultValue, EnumDef, Field, FieldType, FloatType, IntType, Value};
 
 impl Types<'_> {
-    /// The spec enum a type refers to (standalone mode only; the derive refers to user
-    /// enums by path).
-    pub(crate) fn spec_enum(&self, name: &str) -> Option<&EnumDef> {
-        match self.mode {
-            Mode::Standalone => self.schema.enums.iter().find(|e| e.name == name),
-            Mode::Derive => None,
+    /// Every item as an expression of type `t` (see [`Self::value_expr`]); `Ok(None)` as
+    /// soon as one item has none.
+    fn item_exprs(
+        &self,
+        cx: &mut GenCtxt,
+        t: &FieldType,
+        items: &[Value],
+    ) -> Result<Option<Vec<TokenStream>>, String> {
+        let mut exprs = Vec::new();
+        for item in items {
+            match self.value_expr(cx, t, item)? {
+                Some(e) => exprs.push(e),
+                None => return Ok(None),
+            }
         }
-    }
-
-    /// The Rust type of `ty`, fully qualified.
-    pub(crate) fn rust_type(&self, cx: &mut Ctxt, ty: &FieldType) -> Option<TokenStream> {
-        Some(match ty {
-            FieldType::Bool => quote!(::core::primitive::bool),
-            FieldType::Int(i) => {
-                let i = ident(i.as_str())?;
-                quote!(::core::primitive::#i)
-            }
-            FieldType::Float(f) => {
-                let f = ident(f.as_str())?;
-                quote!(::core::primitive::#f)
-            }
-            FieldType::String => quote!(::std::string::String),
-            FieldType::Option(t) => {
-                let t = self.rust_type(cx, t)?;
-                quote!(::core::option::Option<#t>)
-            }
-            FieldType::Vec(t) => {
-                let t = self.rust_type(cx, t)?;
-                quote!(::std::vec::Vec<#t>)
-            }
-            FieldType::Map(t) => {
-                let t = self.rust_type(cx, t)?;
-                quote!(::std::collections::BTreeMap<::std::string::String, #t>)
-            }
-            FieldType::Set(t) => {
-                let t = self.rust_type(cx, t)?;
-                quote!(::std::collections::BTreeSet<#t>)
-            }
-            FieldType::Enum(name) if self.mode == Mode::Standalone => {
-                if self.spec_enum(name).is_none() {
-                    cx.error(format!("unknown enum `{name}`: declare it under `[enums]`"));
-                    return None;
-                }
-                match ident(name) {
-                    Some(i) => i.into_token_stream(),
-                    None => {
-                        cx.error(format!(
-                            "the enum name `{name}` is not a valid Rust identifier"
-                        ));
-                        return None;
-                    }
-                }
-            }
-            FieldType::Enum(path) | FieldType::Path(path) => {
-                match syn::parse_str::<syn::Type>(path) {
-                    Ok(t) => t.into_token_stream(),
-                    Err(_) => {
-                        cx.error(format!("`{path}` is not a Rust type"));
-                        return None;
-                    }
-                }
-            }
-        })
+        Ok(Some(exprs))
     }
 
     /// `value` as a Rust expression of type `ty` whose type is fixed by the expression
@@ -87,7 +35,7 @@ impl Types<'_> {
     /// `Err(expected)`: the value does not fit the type; `expected` says what would.
     pub(crate) fn value_expr(
         &self,
-        cx: &mut Ctxt,
+        cx: &mut GenCtxt,
         ty: &FieldType,
         value: &Value,
     ) -> Result<Option<TokenStream>, String> {
@@ -107,13 +55,9 @@ impl Types<'_> {
                 None => return Ok(None),
             },
             (FieldType::Vec(t), Value::Array(items)) => {
-                let mut exprs = Vec::new();
-                for item in items {
-                    match self.value_expr(cx, t, item)? {
-                        Some(e) => exprs.push(e),
-                        None => return Ok(None),
-                    }
-                }
+                let Some(exprs) = self.item_exprs(cx, t, items)? else {
+                    return Ok(None);
+                };
                 if exprs.is_empty() {
                     let Some(t) = self.rust_type(cx, t) else {
                         return Ok(None);
@@ -127,13 +71,9 @@ impl Types<'_> {
                 let Some(rt) = self.rust_type(cx, t) else {
                     return Ok(None);
                 };
-                let mut exprs = Vec::new();
-                for item in items {
-                    match self.value_expr(cx, t, item)? {
-                        Some(e) => exprs.push(e),
-                        None => return Ok(None),
-                    }
-                }
+                let Some(exprs) = self.item_exprs(cx, t, items)? else {
+                    return Ok(None);
+                };
                 if exprs.is_empty() {
                     quote!(::std::collections::BTreeSet::<#rt>::new())
                 } else {
@@ -310,7 +250,7 @@ pub(crate) fn json_expr(value: &serde_json::Value) -> TokenStream {
 /// The default of a field: a typed Rust expression when one can be written at build time
 /// (`TypeDefault`, literals of known types), else the JSON literal (user types).
 pub(crate) fn default(
-    cx: &mut Ctxt,
+    cx: &mut GenCtxt,
     types: &Types<'_>,
     field: &Field,
     ty: &TokenStream,

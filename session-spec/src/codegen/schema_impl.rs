@@ -3,11 +3,13 @@
 use proc_macro2::{Ident, TokenStream};
 use quote::quote;
 
-use super::{Ctxt, FieldCx, doc_attrs, settings};
+use super::context::{GenCtxt, doc_attrs};
+use super::field::FieldCx;
+use super::settings;
 use crate::ir::Schema;
 
 /// The key constants and per-field validators, as inherent items of the session type.
-pub(crate) fn inherent(cx: &mut Ctxt, name: &Ident, fields: &[FieldCx<'_>]) -> TokenStream {
+pub(crate) fn inherent(cx: &mut GenCtxt, name: &Ident, fields: &[FieldCx<'_>]) -> TokenStream {
     let vis = &cx.vis;
     let items = fields.iter().map(|f| {
         let key = &f.field.key;
@@ -132,6 +134,7 @@ pub(crate) fn session_schema(schema: &Schema, name: &Ident, fields: &[FieldCx<'_
         quote!(let mut errors = ::std::vec::Vec::new();)
     };
     quote! {
+        #[automatically_derived]
         impl ::session_runtime::SessionSchema for #name {
             const NAME: &'static ::core::primitive::str = #schema_name;
             const VERSION: ::core::primitive::u32 = #version;
@@ -214,6 +217,7 @@ pub(crate) fn data(name: &Ident, fields: &[FieldCx<'_>]) -> TokenStream {
             #(#idents: ::core::option::Option<#tys>,)*
         }
 
+        #[automatically_derived]
         impl ::session_runtime::SessionData for __SessionData {
             fn from_map(
                 #data_mut: ::session_runtime::Map,

@@ -7,14 +7,15 @@
 use proc_macro2::TokenStream;
 use quote::{ToTokens, quote};
 
-use super::Ctxt;
-use super::lit::{self, Types};
+use super::context::GenCtxt;
+use super::lit;
+use super::types::Types;
 use crate::ir::{Field, FieldType, Number, Value};
 use crate::rules::Rule;
 
 /// The checks of `field`'s rules on a `value: &T` in scope, each returning early with `?`.
 /// Reports rules that do not fit the field's type.
-pub(crate) fn checks(cx: &mut Ctxt, types: &Types<'_>, field: &Field) -> TokenStream {
+pub(crate) fn checks(cx: &mut GenCtxt, types: &Types<'_>, field: &Field) -> TokenStream {
     let mut used = Vec::new();
     let mut body = walk(cx, types, field, &field.ty.value, false, &mut used);
     let r = &field.rules;
@@ -59,7 +60,7 @@ pub(crate) fn checks(cx: &mut Ctxt, types: &Types<'_>, field: &Field) -> TokenSt
 }
 
 fn walk(
-    cx: &mut Ctxt,
+    cx: &mut GenCtxt,
     types: &Types<'_>,
     field: &Field,
     ty: &FieldType,
@@ -206,7 +207,7 @@ fn walk(
 /// `one_of` on a scalar `value: &T`: typed literals when the type is known, JSON
 /// comparison for user types.
 fn one_of(
-    cx: &mut Ctxt,
+    cx: &mut GenCtxt,
     types: &Types<'_>,
     field: &Field,
     ty: &FieldType,

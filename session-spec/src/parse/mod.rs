@@ -32,7 +32,8 @@
 
 mod fields;
 mod session;
-use crate::suggest;
+use crate::ident::looks_secret;
+use crate::suggest::{self, backticked};
 mod ty;
 mod value;
 
@@ -46,8 +47,6 @@ use toml::de::{DeTable, DeValue};
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::ir::{Origin, Schema};
 use crate::settings::Settings;
-
-pub use session::SESSION_ALIASES;
 
 /// The keys of the top level of a spec.
 pub const TOP_LEVEL_KEYS: &[&str] = &["name", "version", "doc", "session", "fields", "enums"];
@@ -74,7 +73,7 @@ pub const FIELD_KEYS: &[&str] = &[
 pub const ENUM_KEYS: &[&str] = &["variants", "doc"];
 /// The keys of a variant written as a table in `variants`.
 pub const VARIANT_KEYS: &[&str] = &["name", "key"];
-/// The keys of the `[session]` table (canonical names; see [`SESSION_ALIASES`]).
+/// The keys of the `[session]` table (canonical names; see [`KEY_ALIASES`](crate::KEY_ALIASES)).
 pub const SESSION_KEYS: &[&str] = &[
     "cookie_name",
     "secure",
@@ -210,8 +209,6 @@ pub(crate) fn entries<'t, 'a>(table: &'t DeTable<'a>) -> Vec<(&'t Key<'a>, &'t V
     v
 }
 
-pub(crate) use crate::validate::looks_secret;
-
 impl Cx<'_> {
     pub(crate) fn error(&mut self, d: Diagnostic) {
         self.diags.push(d);
@@ -237,7 +234,7 @@ impl Cx<'_> {
         .with_label("unknown key");
         d = match suggest::nearest(name, known.iter().copied()) {
             Some(s) => d.with_help(format!("did you mean `{s}`?")),
-            None => d.with_help(format!("expected one of {}", list(known))),
+            None => d.with_help(format!("expected one of {}", backticked(known))),
         };
         self.error(d);
     }
@@ -415,29 +412,6 @@ impl Cx<'_> {
         )
     }
 
-    fn version(&mut self, value: &Val<'_>) -> Option<u32> {
-        let v = match value.get_ref() {
-            DeValue::Integer(i) => value::integer(i),
-            _ => {
-                self.wrong_type("`version`", "a positive integer", value);
-                return None;
-            }
-        };
-        match v.and_then(|v| u32::try_from(v).ok()).filter(|v| *v >= 1) {
-            Some(v) => Some(v),
-            None => {
-                self.error(
-                    Diagnostic::error(
-                        "`version` must be an integer from 1 to 4294967295",
-                        origin(value.span()),
-                    )
-                    .with_label("out of range"),
-                );
-                None
-            }
-        }
-    }
-
     pub(crate) fn string(&mut self, what: &str, value: &Val<'_>) -> Option<String> {
         match value.get_ref().as_str() {
             Some(s) => Some(s.to_owned()),
@@ -458,9 +432,6 @@ impl Cx<'_> {
         }
     }
 }
-
-/// `a`, `b`, `c` with backticks.
-pub(crate) use crate::validate::backticked as list;
 
 #[cfg(test)]
 mod tests;

@@ -12,11 +12,12 @@ use crate::ir::Schema;
 use crate::settings::{Backend, KeySource, Settings};
 
 use super::value::{float, integer};
-use super::{BACKEND_KEYS, Cx, KEYS_KEYS, Key, SESSION_KEYS, Val, entries, list, origin, suggest};
+use super::{BACKEND_KEYS, Cx, KEYS_KEYS, Key, SESSION_KEYS, Val, entries, origin};
+use crate::suggest::{self, backticked};
 
 /// The other names accepted for `[session]` keys: `(alias, canonical key)`, the Nexios
 /// names first (the list lives beside [`Settings`]).
-pub use crate::settings::KEY_ALIASES as SESSION_ALIASES;
+use crate::settings::KEY_ALIASES;
 
 fn canonical(name: &str) -> Option<&'static str> {
     SESSION_KEYS
@@ -24,7 +25,7 @@ fn canonical(name: &str) -> Option<&'static str> {
         .copied()
         .find(|k| *k == name)
         .or_else(|| {
-            SESSION_ALIASES
+            KEY_ALIASES
                 .iter()
                 .find(|(a, _)| *a == name)
                 .map(|(_, k)| *k)
@@ -92,7 +93,7 @@ impl Cx<'_> {
         let all_names: Vec<&str> = SESSION_KEYS
             .iter()
             .copied()
-            .chain(SESSION_ALIASES.iter().map(|(a, _)| *a))
+            .chain(KEY_ALIASES.iter().map(|(a, _)| *a))
             .collect();
         let mut accepted = Map::new();
         let mut written: Vec<(&'static str, String)> = Vec::new();
@@ -138,7 +139,7 @@ impl Cx<'_> {
                             let d = Diagnostic::error(
                                 format!(
                                     "invalid value for `{name}`: expected one of {}, found `\"{found}\"`",
-                                    list(&shown)
+                                    backticked(&shown)
                                 ),
                                 origin(value.span()),
                             )
@@ -186,7 +187,7 @@ impl Cx<'_> {
                             .with_label("unknown backend");
                     d = match suggest::nearest(&t, types.iter().copied()) {
                         Some(s) => d.with_help(format!("did you mean `{s}`?")),
-                        None => d.with_help(format!("expected one of {}", list(&types))),
+                        None => d.with_help(format!("expected one of {}", backticked(&types))),
                     };
                     cx.error(d);
                     None
@@ -223,7 +224,10 @@ impl Cx<'_> {
                         self.error(
                             Diagnostic::error("the backend has no `type`", origin(value.span()))
                                 .with_label("missing `type`")
-                                .with_help(format!("add `type = ...`, one of {}", list(&types))),
+                                .with_help(format!(
+                                    "add `type = ...`, one of {}",
+                                    backticked(&types)
+                                )),
                         );
                         None
                     }
@@ -314,7 +318,7 @@ impl Cx<'_> {
         let d = Diagnostic::error(
             format!(
                 "invalid value for {what}: expected one of {}, found `\"{}\"`",
-                list(&shown),
+                backticked(&shown),
                 s.escape_debug()
             ),
             origin(v.span()),

@@ -20,6 +20,30 @@ pub(crate) fn float(f: &DeFloat<'_>) -> Option<f64> {
 }
 
 impl Cx<'_> {
+    /// The spec's `version`: a positive integer.
+    pub(super) fn version(&mut self, value: &Val<'_>) -> Option<u32> {
+        let v = match value.get_ref() {
+            DeValue::Integer(i) => integer(i),
+            _ => {
+                self.wrong_type("`version`", "a positive integer", value);
+                return None;
+            }
+        };
+        match v.and_then(|v| u32::try_from(v).ok()).filter(|v| *v >= 1) {
+            Some(v) => Some(v),
+            None => {
+                self.error(
+                    Diagnostic::error(
+                        "`version` must be an integer from 1 to 4294967295",
+                        origin(value.span()),
+                    )
+                    .with_label("out of range"),
+                );
+                None
+            }
+        }
+    }
+
     /// A literal as an IR value; reports datetimes and out-of-range integers.
     pub(crate) fn value(&mut self, what: &str, v: &Val<'_>) -> Option<Value> {
         Some(match v.get_ref() {

@@ -1,7 +1,7 @@
 //! Field rules: each fits the field's type, can be satisfied, and can take effect.
 
 use crate::diagnostic::Diagnostic;
-use crate::ir::{Field, FieldType, Number, Spanned, Value};
+use crate::ir::{Field, FieldType, Number, Origin, Spanned, Value};
 use crate::rules::{self, Rule};
 
 use super::{Cx, display_value, is_rust_path, number_text, rule_misfit, rule_origin};
@@ -127,20 +127,33 @@ impl Cx<'_> {
             return;
         };
         if min.value.as_f64() > max.value.as_f64() {
-            self.push(
-                Diagnostic::error(
-                    format!(
-                        "`min` ({}) is greater than `max` ({}) in field `{}`: no value can pass",
-                        number_text(min.value),
-                        number_text(max.value),
-                        f.name
-                    ),
-                    min.origin.clone(),
-                )
-                .with_label("greater than `max`")
-                .with_secondary(max.origin.clone(), "`max` is set here"),
+            self.lower_bound_above_upper(
+                f,
+                ("min", number_text(min.value), &min.origin),
+                ("max", number_text(max.value), &max.origin),
             );
         }
+    }
+
+    /// A lower bound above its upper bound (`min` and `max`, `min_length` and
+    /// `max_length`), each given as its rule name, its value and where it is set.
+    fn lower_bound_above_upper(
+        &mut self,
+        f: &Field,
+        (min_name, min, min_origin): (&str, String, &Origin),
+        (max_name, max, max_origin): (&str, String, &Origin),
+    ) {
+        self.push(
+            Diagnostic::error(
+                format!(
+                    "`{min_name}` ({min}) is greater than `{max_name}` ({max}) in field `{}`: no value can pass",
+                    f.name
+                ),
+                min_origin.clone(),
+            )
+            .with_label(format!("greater than `{max_name}`"))
+            .with_secondary(max_origin.clone(), format!("`{max_name}` is set here")),
+        );
     }
 
     /// `min_length`, `max_length` and `pattern` only mean something for strings.
@@ -170,16 +183,10 @@ impl Cx<'_> {
             return;
         };
         if min.value > max.value {
-            self.push(
-                Diagnostic::error(
-                    format!(
-                        "`min_length` ({}) is greater than `max_length` ({}) in field `{}`: no value can pass",
-                        min.value, max.value, f.name
-                    ),
-                    min.origin.clone(),
-                )
-                .with_label("greater than `max_length`")
-                .with_secondary(max.origin.clone(), "`max_length` is set here"),
+            self.lower_bound_above_upper(
+                f,
+                ("min_length", min.value.to_string(), &min.origin),
+                ("max_length", max.value.to_string(), &max.origin),
             );
         }
     }

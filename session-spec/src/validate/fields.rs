@@ -4,10 +4,9 @@ use std::collections::BTreeMap;
 
 use crate::diagnostic::Diagnostic;
 use crate::ir::{Field, FieldType, Origin, Spanned};
+use crate::suggest::backticked;
 
-use super::{
-    Cx, KEYWORDS, RESERVED_FIELD_NAMES, accessor_names, backticked, is_snake_case, is_type_path,
-};
+use super::{Cx, KEYWORDS, RESERVED_FIELD_NAMES, accessor_names, is_snake_case, is_type_path};
 
 impl Cx<'_> {
     pub(super) fn check_fields(&mut self) {

@@ -6,28 +6,12 @@
 //! the smallest origin the IR records and says what was expected.
 //!
 //! ```
-//! use session_spec::{Field, FieldType, IntType, Number, Origin, Rules, Schema, Spanned};
+//! use session_spec::{Field, FieldType, IntType, Schema, Spanned};
 //! use session_spec::validate::validate;
 //!
 //! let mut schema = Schema {
-//!     name: "Shop".into(),
-//!     version: 1,
-//!     doc: None,
-//!     settings: Default::default(),
-//!     settings_origins: Default::default(),
-//!     fields: vec![Field {
-//!         name: "count".into(),
-//!         key: "count".into(),
-//!         ty: Spanned::new(FieldType::Int(IntType::U32)),
-//!         default: None,
-//!         doc: None,
-//!         sensitive: false,
-//!         shown: false,
-//!         rules: Rules::default(),
-//!         origin: Origin::Unknown,
-//!     }],
-//!     enums: vec![],
-//!     origin: Origin::Unknown,
+//!     fields: vec![Field::new("count", FieldType::Int(IntType::U32))],
+//!     ..Schema::new("Shop")
 //! };
 //! assert!(validate(&schema).is_empty());
 //!
@@ -41,6 +25,7 @@ use crate::diagnostic::Diagnostic;
 use crate::ir::{EnumDef, Field, FieldType, Number, Origin, Schema, Value};
 use crate::rules::Rule;
 use crate::settings::Backend;
+use crate::suggest::backticked;
 
 mod enums;
 mod field_rules;
@@ -265,22 +250,11 @@ fn number_text(n: Number) -> String {
     }
 }
 
-/// `a`, `b`, `c` with backticks (also the TOML front-end's lists).
-pub(crate) fn backticked(items: &[&str]) -> String {
-    items
-        .iter()
-        .map(|s| format!("`{s}`"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
-
     use super::*;
     use crate::ir::{DefaultValue, Spanned};
-    use crate::ir::{IntType, Rules, Variant};
+    use crate::ir::{IntType, Variant};
     use crate::settings::SameSite;
     use crate::settings::Settings;
 
@@ -290,29 +264,19 @@ mod tests {
 
     fn field(name: &str, ty: FieldType) -> Field {
         Field {
-            name: name.into(),
-            key: name.into(),
             ty: Spanned::with_origin(ty, at(100)),
-            default: None,
-            doc: None,
-            sensitive: false,
-            shown: false,
-            rules: Rules::default(),
             origin: at(50),
+            ..Field::new(name, FieldType::Bool)
         }
     }
 
     fn schema(fields: Vec<Field>) -> Schema {
         Schema {
-            name: "Shop".into(),
-            version: 1,
-            doc: None,
             // These tests are not about the cookie budget (see `crate::budget`).
             settings: Settings {
                 backend: Backend::Memory,
                 ..Settings::default()
             },
-            settings_origins: BTreeMap::new(),
             fields,
             enums: vec![EnumDef {
                 name: "Role".into(),
@@ -332,6 +296,7 @@ mod tests {
                 origin: at(0),
             }],
             origin: at(0),
+            ..Schema::new("Shop")
         }
     }
 

@@ -36,6 +36,23 @@ impl Cx<'_> {
             .unwrap_or_else(|| self.schema.origin.clone())
     }
 
+    /// A server backend's `url_env` names the variable holding the `server`'s URL, and its
+    /// `max_payload` lets some data through.
+    fn check_server(&mut self, url_env: &str, max_payload: u64, server: &str) {
+        if url_env.trim().is_empty() {
+            let d = Diagnostic::error(
+                format!(
+                    "`url_env` is empty: name the environment variable holding the {server} URL"
+                ),
+                self.settings_origin("backend.url_env"),
+            );
+            self.push(d);
+        }
+        if max_payload == 0 {
+            self.zero_max_payload();
+        }
+    }
+
     /// A server-side backend whose `max_payload` allows no session at all.
     fn zero_max_payload(&mut self) {
         let d = Diagnostic::error(
@@ -121,16 +138,7 @@ impl Cx<'_> {
                     ));
                     self.push(d);
                 }
-                if db.url_env.trim().is_empty() {
-                    let d = Diagnostic::error(
-                        "`url_env` is empty: name the environment variable holding the database URL",
-                        self.settings_origin("backend.url_env"),
-                    );
-                    self.push(d);
-                }
-                if db.max_payload == 0 {
-                    self.zero_max_payload();
-                }
+                self.check_server(&db.url_env, db.max_payload, "database");
             }
             Backend::Redis(redis) => {
                 // Every key the store writes starts with the prefix, followed by its hash tag.
@@ -149,16 +157,7 @@ impl Cx<'_> {
                     ));
                     self.push(d);
                 }
-                if redis.url_env.trim().is_empty() {
-                    let d = Diagnostic::error(
-                        "`url_env` is empty: name the environment variable holding the Redis URL",
-                        self.settings_origin("backend.url_env"),
-                    );
-                    self.push(d);
-                }
-                if redis.max_payload == 0 {
-                    self.zero_max_payload();
-                }
+                self.check_server(&redis.url_env, redis.max_payload, "Redis");
             }
             _ => {}
         }
@@ -271,16 +270,12 @@ impl Cx<'_> {
                     self.settings_origin("principal"),
                 )
                 .with_label("unknown field");
-                #[cfg(any(feature = "parse", feature = "derive"))]
-                let near = crate::suggest::nearest(principal, keys.iter().copied());
-                #[cfg(not(any(feature = "parse", feature = "derive")))]
-                let near: Option<&str> = None;
-                d = match near {
+                d = match crate::suggest::nearest(principal, keys.iter().copied()) {
                     Some(s) => d.with_help(format!("did you mean `\"{s}\"`?")),
                     None if keys.is_empty() => d.with_help(
                         "declare the field first, e.g. `[fields.user]` with `type = \"Option<String>\"`",
                     ),
-                    None => d.with_help(format!("expected one of {}", super::backticked(&keys))),
+                    None => d.with_help(format!("expected one of {}", crate::suggest::backticked(&keys))),
                 };
                 self.push(d);
             }

@@ -4,7 +4,9 @@ use crate::diagnostic::Diagnostic;
 use crate::ir::{DefaultValue, Field, FieldType, Number, Spanned, Value};
 use crate::rules::{self, Rule, ValidationError};
 
-use super::{Cx, backticked, display_value, expected_kind, kind_of, rule_origin};
+use crate::suggest::backticked;
+
+use super::{Cx, display_value, expected_kind, kind_of, rule_origin};
 
 impl Cx<'_> {
     pub(super) fn check_default(&mut self, f: &Field) {

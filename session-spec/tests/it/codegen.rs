@@ -1,37 +1,17 @@
-//! Snapshots of the generated code. The same fixtures are compiled and exercised by the
-//! `tests` crate.
+//! Snapshots of the generated code. Their inputs are spec files that the `tests` crate's
+//! build script compiles too (`tests/specs/shop.toml`, `empty.toml`, the templates), so
+//! every snapshot is also known to build.
 #![cfg(feature = "codegen")]
 
 use session_spec::codegen::{Mode, generate, generate_tokens};
 use session_spec::{
-    Backend, CookiePrefix, DatabaseBackend, DefaultValue, EnumDef, Field, FieldType, FloatType,
-    IntType, Lifetime, Number, Rules, SameSite, Schema, Settings, Spanned, Value, Variant,
+    DefaultValue, Field, FieldType, FloatType, IntType, Number, Rules, Schema, Spanned, Value,
 };
-
-fn field(name: &str, ty: FieldType) -> Field {
-    Field {
-        name: name.into(),
-        key: name.into(),
-        ty: Spanned::new(ty),
-        default: None,
-        doc: None,
-        sensitive: false,
-        shown: false,
-        rules: Rules::default(),
-        origin: Default::default(),
-    }
-}
 
 fn schema(name: &str, fields: Vec<Field>) -> Schema {
     Schema {
-        name: name.into(),
-        version: 1,
-        doc: None,
-        settings: Settings::default(),
-        settings_origins: Default::default(),
         fields,
-        enums: vec![],
-        origin: Default::default(),
+        ..Schema::new(name)
     }
 }
 
@@ -39,87 +19,13 @@ fn value(v: Value) -> Option<Spanned<DefaultValue>> {
     Some(Spanned::new(DefaultValue::Value(v)))
 }
 
-/// A schema with every type and every rule.
+/// The spec of the shop snapshots, with every type and every rule: a spec file that the
+/// `tests` crate's build script compiles too (and its tests include), so each snapshot
+/// is also known to build.
+const SHOP_SPEC: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/specs/shop.toml");
+
 fn shop() -> Schema {
-    let mut username = field("username", FieldType::String);
-    username.doc = Some("Who is logged in.\n\nSet at login.".into());
-    username.rules.min_length = Some(Spanned::new(3));
-    username.rules.max_length = Some(Spanned::new(32));
-    username.rules.pattern = Some(Spanned::new("[a-z0-9_]+".into()));
-
-    let mut visits = field("visits", FieldType::Int(IntType::U32));
-    visits.default = value(Value::Int(0));
-    visits.rules.max = Some(Spanned::new(Number::Int(1000)));
-
-    let mut score = field("score", FieldType::Float(FloatType::F64));
-    score.default = value(Value::Float(0.5));
-    score.rules.min = Some(Spanned::new(Number::Float(0.0)));
-    score.rules.max = Some(Spanned::new(Number::Int(1)));
-
-    let mut theme = field("theme", FieldType::Option(Box::new(FieldType::String)));
-    theme.rules.one_of = Some(Spanned::new(vec![
-        Value::String("light".into()),
-        Value::String("dark".into()),
-    ]));
-
-    let mut cart = field("cart", FieldType::Vec(Box::new(FieldType::String)));
-    cart.default = Some(Spanned::new(DefaultValue::TypeDefault));
-    cart.rules.max_items = Some(Spanned::new(3));
-    cart.rules.max_length = Some(Spanned::new(10));
-
-    let mut prefs = field(
-        "prefs",
-        FieldType::Map(Box::new(FieldType::Int(IntType::I64))),
-    );
-    prefs.key = "p".into();
-    prefs.rules.min = Some(Spanned::new(Number::Int(-5)));
-    prefs.rules.max_items = Some(Spanned::new(2));
-
-    let mut role = field("role", FieldType::Enum("Role".into()));
-    role.default = value(Value::String("guest".into()));
-    role.rules.one_of = Some(Spanned::new(vec![
-        Value::String("guest".into()),
-        Value::String("admin".into()),
-    ]));
-
-    let mut token = field("csrf_token", FieldType::String);
-    token.sensitive = true;
-    token.rules.custom = Some(Spanned::new("crate::check_token".into()));
-
-    let mut r#type = field("type", FieldType::Bool);
-    r#type.default = value(Value::Bool(false));
-
-    let mut s = schema(
-        "Shop",
-        vec![
-            username, visits, score, theme, cart, prefs, role, token, r#type,
-        ],
-    );
-    s.version = 3;
-    s.doc = Some("The shop's session.".into());
-    s.enums = vec![EnumDef {
-        name: "Role".into(),
-        doc: Some("What a user may do.".into()),
-        variants: vec![
-            Variant {
-                name: "Guest".into(),
-                key: "guest".into(),
-                origin: Default::default(),
-            },
-            Variant {
-                name: "Admin".into(),
-                key: "admin".into(),
-                origin: Default::default(),
-            },
-        ],
-        origin: Default::default(),
-    }];
-    s.settings.cookie_name = "shop".into();
-    s.settings.prefix = Some(CookiePrefix::Host);
-    s.settings.same_site = SameSite::Strict;
-    s.settings.idle_timeout = Some(Lifetime::from_minutes(30));
-    s.settings.backend = Backend::Postgres(DatabaseBackend::default());
-    s
+    session_spec::parse::parse_file(SHOP_SPEC).unwrap()
 }
 
 #[test]
@@ -148,7 +54,11 @@ fn shop_derive_mode() {
 
 #[test]
 fn empty_schema() {
-    insta::assert_snapshot!(generate(&schema("Empty", vec![])));
+    // `tests/specs/empty.toml`, which the `tests` crate compiles.
+    let spec = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/specs/empty.toml");
+    let empty = session_spec::parse::parse_file(spec).unwrap();
+    assert_eq!(empty.without_origins(), Schema::new("Empty"));
+    insta::assert_snapshot!(generate(&empty));
 }
 
 #[test]
@@ -158,14 +68,14 @@ fn output_is_deterministic() {
 
 #[test]
 fn invalid_schemas_give_compile_errors_not_panics() {
-    let mut bad = field("count", FieldType::Int(IntType::U8));
+    let mut bad = Field::new("count", FieldType::Int(IntType::U8));
     bad.rules.max_length = Some(Spanned::new(3));
     bad.default = value(Value::Int(300));
-    let mut unknown = field("kind", FieldType::Enum("Kind".into()));
+    let mut unknown = Field::new("kind", FieldType::Enum("Kind".into()));
     unknown.doc = None;
     let s = schema(
         "Bad",
-        vec![bad, unknown, field("not an ident", FieldType::Bool)],
+        vec![bad, unknown, Field::new("not an ident", FieldType::Bool)],
     );
     let code = generate(&s);
     for expected in [
@@ -184,9 +94,9 @@ fn clashing_names_are_reported() {
     let s = schema(
         "Clash",
         vec![
-            field("items", FieldType::Vec(Box::new(FieldType::String))),
-            field("push_items", FieldType::Bool),
-            field("validate", FieldType::Bool),
+            Field::new("items", FieldType::Vec(Box::new(FieldType::String))),
+            Field::new("push_items", FieldType::Bool),
+            Field::new("validate", FieldType::Bool),
         ],
     );
     let code = generate(&s);
@@ -301,7 +211,7 @@ fn never_panics_and_always_emits_valid_rust() {
     for ty in &types {
         for rules in &rule_sets {
             for default in &defaults {
-                let mut f = field("f", ty.clone());
+                let mut f = Field::new("f", ty.clone());
                 f.rules = rules.clone();
                 f.default = default.clone();
                 let mut s = schema("S", vec![f]);
@@ -326,7 +236,7 @@ fn never_panics_and_always_emits_valid_rust() {
 #[test]
 fn derive_lowering_with_spans() {
     use session_spec::codegen::{Options, generate_tokens_with};
-    let lowered = session_spec::rust::lower_derive_input(&syn::parse_quote! {
+    let lowered = session_spec::derive::lower_derive_input(&syn::parse_quote! {
         #[session(cookie_name = "shop")]
         struct Shop {
             /// Who is signed in.
@@ -373,14 +283,14 @@ fn generated_methods_are_the_table_of_names() {
     let s = schema(
         "Kinds",
         vec![
-            field("flag", FieldType::Bool),
-            field("note", FieldType::Option(Box::new(FieldType::String))),
-            field("list", FieldType::Vec(Box::new(FieldType::String))),
-            field(
+            Field::new("flag", FieldType::Bool),
+            Field::new("note", FieldType::Option(Box::new(FieldType::String))),
+            Field::new("list", FieldType::Vec(Box::new(FieldType::String))),
+            Field::new(
                 "map",
                 FieldType::Map(Box::new(FieldType::Int(IntType::U32))),
             ),
-            field("tags", FieldType::Set(Box::new(FieldType::String))),
+            Field::new("tags", FieldType::Set(Box::new(FieldType::String))),
         ],
     );
     let file = syn::parse_file(&generate(&s)).expect("the generator emits Rust");

@@ -6,8 +6,7 @@ use std::path::Path;
 use serde_json::Value;
 use session_spec::json_schema::{SpecFile, spec_schema, spec_schema_text};
 use session_spec::parse::{
-    BACKEND_KEYS, ENUM_KEYS, FIELD_KEYS, KEYS_KEYS, SESSION_ALIASES, SESSION_KEYS, TOP_LEVEL_KEYS,
-    VARIANT_KEYS,
+    BACKEND_KEYS, ENUM_KEYS, FIELD_KEYS, KEYS_KEYS, SESSION_KEYS, TOP_LEVEL_KEYS, VARIANT_KEYS,
 };
 
 /// Fails when `session-spec.schema.json` is stale. Regenerate it with
@@ -53,7 +52,11 @@ fn schema_and_parser_know_the_same_keys() {
     );
     assert_eq!(props(&s, "/$defs/KeySource/properties"), set(KEYS_KEYS));
     let mut session = set(SESSION_KEYS);
-    session.extend(SESSION_ALIASES.iter().map(|(a, _)| (*a).to_owned()));
+    session.extend(
+        session_spec::KEY_ALIASES
+            .iter()
+            .map(|(a, _)| (*a).to_owned()),
+    );
     assert_eq!(props(&s, "/$defs/Settings/properties"), session);
     let backends = s
         .pointer("/$defs/Backend/oneOf")

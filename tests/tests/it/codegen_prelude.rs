@@ -106,6 +106,35 @@ mod csrf_flash {
     include!(concat!(env!("OUT_DIR"), "/csrf_flash.rs"));
 }
 
+// Generated items are `pub`, for the including module to re-export.
+#[allow(unreachable_pub)]
+mod shop {
+    shadow_prelude!();
+    include!(concat!(env!("OUT_DIR"), "/shop.rs"));
+}
+
+/// The input of session-spec's generated-code snapshots (`tests/specs/shop.toml`, every
+/// type and every rule) builds, here next to the shadowed names, and its rules hold.
+#[test]
+fn the_snapshot_spec_builds_and_its_rules_hold() {
+    use shop::ShopExt as _;
+    let s = session_runtime::Session::<shop::Shop>::detached();
+    assert!(s.set_username("ab".to_owned()).is_err(), "min_length = 3");
+    s.set_username("ada_1".to_owned()).unwrap();
+    assert_eq!(s.visits(), 0);
+    assert!(s.set_visits(1001).is_err(), "max = 1000");
+    assert_eq!(s.role(), shop::Role::Guest);
+    assert!(
+        s.set_csrf_token("short".to_owned()).is_err(),
+        "custom validator"
+    );
+    s.set_csrf_token("x".repeat(16)).unwrap();
+    assert!(!s.kind());
+    s.set_kind(true).unwrap();
+    assert_eq!(shop::Shop::KEY_KIND, "type");
+    assert_eq!(shop::Shop::KEY_PREFS, "p");
+}
+
 #[test]
 fn generated_code_works_next_to_shadowed_prelude_names() {
     use rules::RulesExt as _;
@@ -156,6 +185,7 @@ fn generated_code_works_next_to_shadowed_prelude_names() {
         cart::shadows(),
         csrf_flash::shadows(),
         sets::shadows(),
+        shop::shadows(),
     ] {
         assert_eq!(n, 0);
     }

@@ -7,24 +7,14 @@ mod generated {
     include!(concat!(env!("OUT_DIR"), "/rules.rs"));
 }
 
+use crate::refused;
 use generated::{Plan, Rules, RulesExt};
-use session_runtime::{Rule, Session, SessionSchema, ValidationError};
+use session_runtime::{Rule, Session, SessionSchema};
 use std::collections::BTreeMap;
 use tests::types::Point;
 
 fn session() -> Session<Rules> {
     Session::detached()
-}
-
-/// Asserts that `result` is a refusal of `rule` on `field`, and that the message says so.
-#[track_caller]
-fn refused<T: std::fmt::Debug>(result: Result<T, ValidationError>, field: &str, rule: Rule) {
-    let err = result.expect_err("the value was accepted");
-    assert_eq!(err.field, field, "{err}");
-    assert_eq!(err.rule, rule, "{err}");
-    let shown = err.to_string();
-    assert!(shown.contains(&format!("`{field}`")), "{shown}");
-    assert!(shown.contains(&format!("`{}`", rule.as_str())), "{shown}");
 }
 
 #[test]

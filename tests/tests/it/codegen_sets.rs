@@ -10,19 +10,10 @@ mod generated {
 
 use std::collections::BTreeSet;
 
+use crate::refused;
 use generated::{Role, Sets, SetsExt};
 use serde_json::json;
 use session_runtime::{Map, Rule, Session, SessionSchema};
-
-#[track_caller]
-fn refused<T: std::fmt::Debug>(
-    result: Result<T, session_runtime::ValidationError>,
-    field: &str,
-    rule: Rule,
-) {
-    let err = result.expect_err("the value was accepted");
-    assert_eq!((err.field.as_str(), err.rule), (field, rule), "{err}");
-}
 
 #[test]
 fn defaults_and_accessors() {

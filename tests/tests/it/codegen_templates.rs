@@ -2,7 +2,8 @@
 //! values are stored and read back, each rule's violation is refused naming the field and
 //! the rule, and the compiled-in settings are the template's.
 
-use session_runtime::{Rule, Session, SessionSchema, ValidationError};
+use crate::refused;
+use session_runtime::{Rule, Session, SessionSchema};
 
 #[allow(unreachable_pub)]
 mod minimal {
@@ -19,12 +20,6 @@ mod cart {
 #[allow(unreachable_pub)]
 mod csrf_flash {
     include!(concat!(env!("OUT_DIR"), "/csrf_flash.rs"));
-}
-
-#[track_caller]
-fn refused<T: std::fmt::Debug>(result: Result<T, ValidationError>, field: &str, rule: Rule) {
-    let err = result.expect_err("the value was accepted");
-    assert_eq!((err.field.as_str(), err.rule), (field, rule), "{err}");
 }
 
 /// The settings compiled into the generated code are the ones the template declares.

@@ -9,19 +9,10 @@ mod generated {
 
 use std::collections::BTreeMap;
 
+use crate::refused;
 use generated::{Color, Types, TypesExt};
 use session_runtime::{Map, Rule, Session, SessionSchema};
 use tests::types::{Labelled, Point};
-
-#[track_caller]
-fn refused<T: std::fmt::Debug>(
-    result: Result<T, session_runtime::ValidationError>,
-    field: &str,
-    rule: Rule,
-) {
-    let err = result.expect_err("the value was accepted");
-    assert_eq!((err.field.as_str(), err.rule), (field, rule), "{err}");
-}
 
 #[test]
 fn defaults_of_every_type() {

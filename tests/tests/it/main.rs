@@ -12,3 +12,19 @@ mod packaging;
 mod parity;
 mod reserved;
 mod rulebook;
+
+/// Asserts that `result` is a refusal of `rule` on `field`, and that the message says so
+/// (the generated validators' errors, in every `codegen_*` module).
+#[track_caller]
+fn refused<T: std::fmt::Debug>(
+    result: Result<T, session_runtime::ValidationError>,
+    field: &str,
+    rule: session_runtime::Rule,
+) {
+    let err = result.expect_err("the value was accepted");
+    assert_eq!(err.field, field, "{err}");
+    assert_eq!(err.rule, rule, "{err}");
+    let shown = err.to_string();
+    assert!(shown.contains(&format!("`{field}`")), "{shown}");
+    assert!(shown.contains(&format!("`{}`", rule.as_str())), "{shown}");
+}

@@ -66,7 +66,7 @@ use from_toml::{Parity as T, ParityExt as _};
 fn both_front_ends_give_the_same_ir() {
     let source = include_str!("../../specs/parity.toml");
     let toml = session_spec::parse::parse_str(source, "parity.toml").expect("valid spec");
-    let derive = session_spec::rust::lower_derive_input(&derive_input())
+    let derive = session_spec::derive::lower_derive_input(&derive_input())
         .expect("valid derive input")
         .schema;
     assert_eq!(toml.without_origins(), derive.without_origins());
@@ -218,7 +218,7 @@ default = 300
         .filter(|d| d.is_error())
         .map(|d| d.message)
         .collect();
-    let from_derive: Vec<String> = session_spec::rust::lower_derive_input(&derive)
+    let from_derive: Vec<String> = session_spec::derive::lower_derive_input(&derive)
         .expect_err("the struct has mistakes")
         .into_iter()
         .map(|e| e.to_string())

@@ -123,7 +123,7 @@ fn toml_errors(session: &str) -> Vec<String> {
 fn derive_errors(items: &str) -> Vec<String> {
     let input: syn::DeriveInput =
         syn::parse_str(&format!("#[session({items})] struct Rulebook {{}}")).unwrap();
-    match session_spec::rust::lower_derive_input(&input) {
+    match session_spec::derive::lower_derive_input(&input) {
         Ok(_) => Vec::new(),
         Err(e) => e.into_iter().map(|e| e.to_string()).collect(),
     }
@@ -150,14 +150,8 @@ fn every_settings_rule_is_reported_by_both_front_ends() {
 /// A schema of no fields with `settings`, as if written in a spec.
 fn schema(settings: Settings) -> Schema {
     Schema {
-        name: "Rulebook".into(),
-        version: 1,
-        doc: None,
         settings,
-        settings_origins: Default::default(),
-        fields: Vec::new(),
-        enums: Vec::new(),
-        origin: Default::default(),
+        ..Schema::new("Rulebook")
     }
 }
 
@@ -374,7 +368,7 @@ fn every_field_rule_is_reported_by_both_front_ends() {
             "#[session(backend = \"memory\")] struct Rulebook {{ #[session({derive})] f: {ty} }}"
         ))
         .unwrap();
-        let from_derive: Vec<String> = match session_spec::rust::lower_derive_input(&input) {
+        let from_derive: Vec<String> = match session_spec::derive::lower_derive_input(&input) {
             Ok(_) => Vec::new(),
             Err(e) => e
                 .into_iter()

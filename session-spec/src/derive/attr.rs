@@ -12,16 +12,16 @@ use syn::{Attribute, Expr, Lit, Meta};
 
 use super::ctxt::Ctxt;
 use super::meta::{
-    flag, has_str_value, name_of, number, session_metas, str_of, strip, typed, u64_of, value,
+    Seen, flag, has_str_value, name_of, number, session_metas, str_of, strip, typed, u64_of, value,
     value_of,
 };
 use super::policy::{Nested, backend, keys, literal_secret_message};
 use super::spans::SpanTable;
-use super::suggest::unknown_message;
 use super::symbol::{self, Symbol};
+use crate::ident::looks_secret;
 use crate::ir::{DefaultValue, Origin, Rules, Spanned, Value};
 use crate::settings::{CookieMode, CookiePrefix, Lifetime, OnMaxSessions, SameSite, Settings};
-use crate::validate::looks_secret;
+use crate::suggest::unknown_message;
 
 /// What the container attributes say: the schema version, the policy and where each policy
 /// key was written.
@@ -372,32 +372,5 @@ fn unknown_field_key(cx: &Ctxt, meta: &Meta, name: &str) {
                 symbol::FIELD,
             ),
         );
-    }
-}
-
-/// Names already given in one attribute scope; a second one is an error at its name.
-#[derive(Default)]
-pub(super) struct Seen(BTreeMap<&'static str, String>);
-
-impl Seen {
-    pub(super) fn first(&mut self, cx: &Ctxt, sym: Symbol, written: &str, meta: &Meta) -> bool {
-        match self.0.get(sym.0) {
-            None => {
-                self.0.insert(sym.0, written.to_owned());
-                true
-            }
-            Some(before) => {
-                let also = if before == written {
-                    String::new()
-                } else {
-                    format!(" (already given as `{before}`)")
-                };
-                cx.error_spanned_by(
-                    meta.path(),
-                    format!("duplicate session attribute `{written}`{also}"),
-                );
-                false
-            }
-        }
     }
 }

@@ -31,7 +31,7 @@ pub struct Lowered {
 /// # Errors
 /// Every mistake found, front-end and validator alike, combined into one `syn::Error`
 /// whose parts are spanned at the offending tokens.
-pub fn lower(input: &DeriveInput) -> syn::Result<Lowered> {
+pub(super) fn lower(input: &DeriveInput) -> syn::Result<Lowered> {
     let cx = Ctxt::new();
     let mut spans = SpanTable::new();
     let schema = from_ast(&cx, &mut spans, input);

@@ -18,6 +18,7 @@ pub(super) fn dummy(input: &DeriveInput, errors: &syn::Error) -> TokenStream {
     quote! {
         #errors
         const _: () = {
+            #[automatically_derived]
             impl ::session_runtime::SessionSchema for #ident {
                 const NAME: &'static str = #name;
                 const VERSION: u32 = 1;

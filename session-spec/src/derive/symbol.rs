@@ -9,14 +9,7 @@ use syn::{Ident, Path};
 
 /// An attribute name.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
-pub struct Symbol(pub &'static str);
-
-impl Symbol {
-    /// The name as written.
-    pub fn as_str(self) -> &'static str {
-        self.0
-    }
-}
+pub(crate) struct Symbol(pub(crate) &'static str);
 
 impl fmt::Display for Symbol {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -49,64 +42,64 @@ impl PartialEq<Symbol> for &Path {
 }
 
 /// The attribute itself: `#[session(...)]`.
-pub const SESSION: Symbol = Symbol("session");
+pub(crate) const SESSION: Symbol = Symbol("session");
 /// Doc comments (`///`), carried over to the generated accessors.
-pub const DOC: Symbol = Symbol("doc");
+pub(crate) const DOC: Symbol = Symbol("doc");
 
 // Container: the schema.
 /// The schema version.
-pub const VERSION: Symbol = Symbol("version");
+pub(crate) const VERSION: Symbol = Symbol("version");
 /// The schema name (in a derive it is the struct's name; rejected with an explanation).
-pub const NAME: Symbol = Symbol("name");
+pub(crate) const NAME: Symbol = Symbol("name");
 
 // Container: the policy (the keys of `Settings`).
 /// `cookie_name = "shop"`
-pub const COOKIE_NAME: Symbol = Symbol("cookie_name");
+pub(crate) const COOKIE_NAME: Symbol = Symbol("cookie_name");
 /// `secure` / `secure = false`
-pub const SECURE: Symbol = Symbol("secure");
+pub(crate) const SECURE: Symbol = Symbol("secure");
 /// `http_only` / `http_only = false`
-pub const HTTP_ONLY: Symbol = Symbol("http_only");
+pub(crate) const HTTP_ONLY: Symbol = Symbol("http_only");
 /// `same_site = "lax"`
-pub const SAME_SITE: Symbol = Symbol("same_site");
+pub(crate) const SAME_SITE: Symbol = Symbol("same_site");
 /// `path = "/"`
-pub const PATH: Symbol = Symbol("path");
+pub(crate) const PATH: Symbol = Symbol("path");
 /// `domain = "example.com"`
-pub const DOMAIN: Symbol = Symbol("domain");
+pub(crate) const DOMAIN: Symbol = Symbol("domain");
 /// `partitioned` (CHIPS)
-pub const PARTITIONED: Symbol = Symbol("partitioned");
+pub(crate) const PARTITIONED: Symbol = Symbol("partitioned");
 /// `prefix = "host"`
-pub const PREFIX: Symbol = Symbol("prefix");
+pub(crate) const PREFIX: Symbol = Symbol("prefix");
 /// `expiration_time = 30` (minutes) or `"90s"`
-pub const EXPIRATION_TIME: Symbol = Symbol("expiration_time");
+pub(crate) const EXPIRATION_TIME: Symbol = Symbol("expiration_time");
 /// `permanent`
-pub const PERMANENT: Symbol = Symbol("permanent");
+pub(crate) const PERMANENT: Symbol = Symbol("permanent");
 /// `refresh_each_request`
-pub const REFRESH_EACH_REQUEST: Symbol = Symbol("refresh_each_request");
+pub(crate) const REFRESH_EACH_REQUEST: Symbol = Symbol("refresh_each_request");
 /// `idle_timeout = "15m"`
-pub const IDLE_TIMEOUT: Symbol = Symbol("idle_timeout");
+pub(crate) const IDLE_TIMEOUT: Symbol = Symbol("idle_timeout");
 /// `absolute_timeout = "12h"`
-pub const ABSOLUTE_TIMEOUT: Symbol = Symbol("absolute_timeout");
+pub(crate) const ABSOLUTE_TIMEOUT: Symbol = Symbol("absolute_timeout");
 /// `rotation_interval = "1h"`
-pub const ROTATION_INTERVAL: Symbol = Symbol("rotation_interval");
+pub(crate) const ROTATION_INTERVAL: Symbol = Symbol("rotation_interval");
 /// `rotation_grace = "30s"`
-pub const ROTATION_GRACE: Symbol = Symbol("rotation_grace");
+pub(crate) const ROTATION_GRACE: Symbol = Symbol("rotation_grace");
 /// `cookie_mode = "signed"`
-pub const COOKIE_MODE: Symbol = Symbol("cookie_mode");
+pub(crate) const COOKIE_MODE: Symbol = Symbol("cookie_mode");
 /// `backend = "memory"` or `backend(type = "file", dir = "...")`
-pub const BACKEND: Symbol = Symbol("backend");
+pub(crate) const BACKEND: Symbol = Symbol("backend");
 /// `keys(env = "...", fallback_env = [...], file = "...")`
-pub const KEYS: Symbol = Symbol("keys");
+pub(crate) const KEYS: Symbol = Symbol("keys");
 /// `principal = "user"`
-pub const PRINCIPAL: Symbol = Symbol("principal");
+pub(crate) const PRINCIPAL: Symbol = Symbol("principal");
 /// `revocation_store = "memory"` or `revocation_store(type = "file", dir = "...")`
-pub const REVOCATION_STORE: Symbol = Symbol("revocation_store");
+pub(crate) const REVOCATION_STORE: Symbol = Symbol("revocation_store");
 /// `max_sessions = 5`
-pub const MAX_SESSIONS: Symbol = Symbol("max_sessions");
+pub(crate) const MAX_SESSIONS: Symbol = Symbol("max_sessions");
 /// `on_max_sessions = "refuse"`
-pub const ON_MAX_SESSIONS: Symbol = Symbol("on_max_sessions");
+pub(crate) const ON_MAX_SESSIONS: Symbol = Symbol("on_max_sessions");
 
 /// Every container key, for "did you mean" suggestions.
-pub const CONTAINER: &[Symbol] = &[
+pub(crate) const CONTAINER: &[Symbol] = &[
     VERSION,
     COOKIE_NAME,
     SECURE,
@@ -134,7 +127,7 @@ pub const CONTAINER: &[Symbol] = &[
 
 /// Nexios' names (and `httponly`) and the key each one stands for: the one table of
 /// [`crate::settings::KEY_ALIASES`], as symbols.
-pub fn alias(name: &str) -> Option<Symbol> {
+pub(crate) fn alias(name: &str) -> Option<Symbol> {
     let (_, key) = crate::settings::KEY_ALIASES
         .iter()
         .find(|(a, _)| *a == name)?;
@@ -142,32 +135,32 @@ pub fn alias(name: &str) -> Option<Symbol> {
 }
 
 /// The alias names, for suggestions.
-pub fn alias_names() -> impl Iterator<Item = &'static str> {
+pub(crate) fn alias_names() -> impl Iterator<Item = &'static str> {
     crate::settings::KEY_ALIASES.iter().map(|(a, _)| *a)
 }
 
 // Names that would put a secret into source code (`secret_key = "..."`) are recognised by
-// `crate::validate::looks_secret`, shared with the TOML front-end.
+// `crate::ident::looks_secret`, shared with the TOML front-end.
 
 // Inside `backend(...)`.
 /// `type = "file"`
-pub const TYPE: Symbol = Symbol("type");
+pub(crate) const TYPE: Symbol = Symbol("type");
 /// `dir = "/var/lib/app/sessions"` (file)
-pub const DIR: Symbol = Symbol("dir");
+pub(crate) const DIR: Symbol = Symbol("dir");
 /// `encrypt` (file, postgres, mysql, redis)
-pub const ENCRYPT: Symbol = Symbol("encrypt");
+pub(crate) const ENCRYPT: Symbol = Symbol("encrypt");
 /// `durability = "group"` (file)
-pub const DURABILITY: Symbol = Symbol("durability");
+pub(crate) const DURABILITY: Symbol = Symbol("durability");
 /// `url_env = "DATABASE_URL"` (postgres, mysql, redis)
-pub const URL_ENV: Symbol = Symbol("url_env");
+pub(crate) const URL_ENV: Symbol = Symbol("url_env");
 /// `table = "sessions"` (postgres, mysql)
-pub const TABLE: Symbol = Symbol("table");
+pub(crate) const TABLE: Symbol = Symbol("table");
 /// `max_payload = 1048576` (postgres, mysql, redis)
-pub const MAX_PAYLOAD: Symbol = Symbol("max_payload");
+pub(crate) const MAX_PAYLOAD: Symbol = Symbol("max_payload");
 /// `prefix = "shop"` (redis)
-pub const KEY_PREFIX: Symbol = Symbol("prefix");
+pub(crate) const KEY_PREFIX: Symbol = Symbol("prefix");
 /// Keys of `backend(...)`.
-pub const BACKEND_KEYS: &[Symbol] = &[
+pub(crate) const BACKEND_KEYS: &[Symbol] = &[
     TYPE,
     DIR,
     ENCRYPT,
@@ -179,50 +172,50 @@ pub const BACKEND_KEYS: &[Symbol] = &[
 ];
 
 /// Names that would put a database URL (and its password) into source code.
-pub const URL_NAMES: &[&str] = &["url", "database_url", "uri", "dsn"];
+pub(crate) const URL_NAMES: &[&str] = &["url", "database_url", "uri", "dsn"];
 
 // Inside `keys(...)`.
 /// `env = "SESSION_KEY"`
-pub const ENV: Symbol = Symbol("env");
+pub(crate) const ENV: Symbol = Symbol("env");
 /// `fallback_env = ["OLD_KEY"]`
-pub const FALLBACK_ENV: Symbol = Symbol("fallback_env");
+pub(crate) const FALLBACK_ENV: Symbol = Symbol("fallback_env");
 /// `file = "/run/secrets/session"`
-pub const FILE: Symbol = Symbol("file");
+pub(crate) const FILE: Symbol = Symbol("file");
 /// Keys of `keys(...)`.
-pub const KEYS_KEYS: &[Symbol] = &[ENV, FALLBACK_ENV, FILE];
+pub(crate) const KEYS_KEYS: &[Symbol] = &[ENV, FALLBACK_ENV, FILE];
 
 // Field.
 /// `default` or `default = <literal>`
-pub const DEFAULT: Symbol = Symbol("default");
+pub(crate) const DEFAULT: Symbol = Symbol("default");
 /// `type_default`: the TOML spelling of `default` without a value.
-pub const TYPE_DEFAULT: Symbol = Symbol("type_default");
+pub(crate) const TYPE_DEFAULT: Symbol = Symbol("type_default");
 /// `key = "storage_key"`
-pub const KEY: Symbol = Symbol("key");
+pub(crate) const KEY: Symbol = Symbol("key");
 /// `sensitive`
-pub const SENSITIVE: Symbol = Symbol("sensitive");
+pub(crate) const SENSITIVE: Symbol = Symbol("sensitive");
 /// `shown`
-pub const SHOWN: Symbol = Symbol("shown");
+pub(crate) const SHOWN: Symbol = Symbol("shown");
 /// `min = 0`
-pub const MIN: Symbol = Symbol("min");
+pub(crate) const MIN: Symbol = Symbol("min");
 /// `max = 10`
-pub const MAX: Symbol = Symbol("max");
+pub(crate) const MAX: Symbol = Symbol("max");
 /// `min_length = 1`
-pub const MIN_LENGTH: Symbol = Symbol("min_length");
+pub(crate) const MIN_LENGTH: Symbol = Symbol("min_length");
 /// `max_length = 64`
-pub const MAX_LENGTH: Symbol = Symbol("max_length");
+pub(crate) const MAX_LENGTH: Symbol = Symbol("max_length");
 /// `max_items = 50`
-pub const MAX_ITEMS: Symbol = Symbol("max_items");
+pub(crate) const MAX_ITEMS: Symbol = Symbol("max_items");
 /// `max_key_length = 32` (maps)
-pub const MAX_KEY_LENGTH: Symbol = Symbol("max_key_length");
+pub(crate) const MAX_KEY_LENGTH: Symbol = Symbol("max_key_length");
 /// `pattern = "[a-z]+"`
-pub const PATTERN: Symbol = Symbol("pattern");
+pub(crate) const PATTERN: Symbol = Symbol("pattern");
 /// `one_of = ["a", "b"]`
-pub const ONE_OF: Symbol = Symbol("one_of");
+pub(crate) const ONE_OF: Symbol = Symbol("one_of");
 /// `custom = path::to::check` or `custom = "path::to::check"`
-pub const CUSTOM: Symbol = Symbol("custom");
+pub(crate) const CUSTOM: Symbol = Symbol("custom");
 
 /// Every field key, for "did you mean" suggestions.
-pub const FIELD: &[Symbol] = &[
+pub(crate) const FIELD: &[Symbol] = &[
     DEFAULT,
     KEY,
     SENSITIVE,

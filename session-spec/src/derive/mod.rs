@@ -1,16 +1,17 @@
 //! The Rust front-end: `#[derive(Session)]` input lowered into the schema IR.
 //!
-//! The split follows serde_derive's internals: [`symbol`] names every attribute key (the
-//! keys of the TOML spec format), `ctxt` collects every error of one derive, `attr`
-//! reads `#[session(...)]` (with `meta` for the item syntax and literal values, `policy`
-//! for `backend(...)`, `keys(...)` and the secret checks, `suggest` for "did you mean"),
-//! [`lower`](mod@lower) builds the [`Schema`](crate::Schema) and runs the one validator
+//! The module is named after the cargo feature it sits behind (`derive`). The split follows
+//! serde_derive's internals: `symbol` names every attribute key (the keys of the TOML spec
+//! format), `ctxt` collects every error of one derive, `meta` reads the item syntax and
+//! literal values (and finds duplicates), `policy` reads `backend(...)`, `keys(...)` and
+//! checks for secrets, `attr` reads `#[session(...)]` with them, `lower` builds the
+//! [`Schema`](crate::Schema) and runs the one validator
 //! ([`crate::validate`]) on it, mapping each diagnostic back to the tokens it came from
 //! through the [`SpanTable`], and `fallback` emits errors plus a stub (and turns warnings
 //! into deprecation warnings) so that the user sees only the real mistakes.
 //!
 //! ```
-//! use session_spec::rust::lower_derive_input;
+//! use session_spec::derive::lower_derive_input;
 //! use session_spec::FieldType;
 //!
 //! let lowered = lower_derive_input(&syn::parse_quote! {
@@ -46,18 +47,18 @@
 
 mod attr;
 mod ctxt;
+#[cfg(feature = "codegen")]
 mod fallback;
-pub mod lower;
+mod lower;
 mod meta;
 mod policy;
 mod spans;
-mod suggest;
-pub mod symbol;
+pub(crate) mod symbol;
 
 #[cfg(test)]
 mod tests;
 
-pub use lower::{Lowered, lower};
+pub use lower::Lowered;
 pub use spans::SpanTable;
 
 /// Lowers a derive input into the IR and validates it: the entry point of the front-end.
@@ -65,7 +66,7 @@ pub use spans::SpanTable;
 /// # Errors
 /// Every mistake in the input, each spanned at its tokens, combined into one error.
 pub fn lower_derive_input(input: &syn::DeriveInput) -> syn::Result<Lowered> {
-    lower(input)
+    lower::lower(input)
 }
 
 /// The whole derive: parse, lower, validate, then expand with the one generator
@@ -76,7 +77,7 @@ pub fn expand(input: proc_macro2::TokenStream) -> proc_macro2::TokenStream {
         Ok(input) => input,
         Err(e) => return e.to_compile_error(),
     };
-    match lower(&input) {
+    match lower::lower(&input) {
         Ok(lowered) => {
             // The generated API is as visible as the struct, and the user's types and
             // validator paths keep their spans, so that rustc's errors point at them.

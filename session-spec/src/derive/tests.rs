@@ -19,6 +19,18 @@ fn errors(input: syn::DeriveInput) -> Vec<String> {
     }
 }
 
+/// `text` starts with `prefix`, or the test fails showing `text`.
+#[track_caller]
+fn assert_starts_with(text: &str, prefix: &str) {
+    assert!(text.starts_with(prefix), "{text}");
+}
+
+/// `text` contains `part`, or the test fails showing `text`.
+#[track_caller]
+fn assert_contains(text: &str, part: &str) {
+    assert!(text.contains(part), "{text}");
+}
+
 #[test]
 fn every_container_attribute() {
     let l = lower_derive_input(&parse_quote! {
@@ -306,25 +318,13 @@ fn duplicates_and_literal_secrets() {
         }
     });
     assert_eq!(e.len(), 5, "{e:#?}");
-    assert!(
-        e[4].starts_with("literal secret `api_token` in source code"),
-        "{}",
-        e[4]
-    );
+    assert_starts_with(&e[4], "literal secret `api_token` in source code");
     assert_eq!(
         e[0],
         "duplicate session attribute `session_cookie_secure` (already given as `secure`)"
     );
-    assert!(
-        e[1].starts_with("literal secret `secret_key` in source code"),
-        "{}",
-        e[1]
-    );
-    assert!(
-        e[2].starts_with("literal secret `secret` in source code"),
-        "{}",
-        e[2]
-    );
+    assert_starts_with(&e[1], "literal secret `secret_key` in source code");
+    assert_starts_with(&e[2], "literal secret `secret` in source code");
     assert_eq!(e[3], "duplicate session attribute `max_length`");
 }
 
@@ -393,11 +393,7 @@ fn unsupported_field_types() {
     assert_eq!(e.len(), 6, "{e:#?}");
     assert!(e[0].starts_with("a session field must own its value, found a reference; expected an owned type like `String`"));
     assert!(e[1].starts_with("unsupported session field type `usize`, expected `bool`"));
-    assert!(
-        e[2].starts_with("unsupported session field type `(u8, u8)`"),
-        "{}",
-        e[2]
-    );
+    assert_starts_with(&e[2], "unsupported session field type `(u8, u8)`");
     assert_eq!(
         e[3],
         "session maps are stored as JSON objects, expected `String` keys, found `u32`"
@@ -406,11 +402,7 @@ fn unsupported_field_types() {
         e[4],
         "a session field must own its value, expected a type without lifetimes"
     );
-    assert!(
-        e[5].starts_with("unsupported session field type `[u8; 4]`"),
-        "{}",
-        e[5]
-    );
+    assert_starts_with(&e[5], "unsupported session field type `[u8; 4]`");
 }
 
 #[test]
@@ -425,21 +417,15 @@ fn validator_errors_come_from_the_one_validator() {
         }
     });
     assert_eq!(e.len(), 4, "{e:#?}");
-    assert!(
-        e[0].contains("`same_site = \"none\"` requires `secure = true`"),
-        "{}",
-        e[0]
-    );
+    assert_contains(&e[0], "`same_site = \"none\"` requires `secure = true`");
     // The conflict's other place, `secure = false`, gets an error of its own.
-    assert!(
-        e[1].starts_with("`secure` is off here\n= note: the other place of this error: `same_site"),
-        "{}",
-        e[1]
+    assert_starts_with(
+        &e[1],
+        "`secure` is off here\n= note: the other place of this error: `same_site",
     );
-    assert!(
-        e[2].contains("rule `max_length` does not apply to field `n` of type `u32`"),
-        "{}",
-        e[2]
+    assert_contains(
+        &e[2],
+        "rule `max_length` does not apply to field `n` of type `u32`",
     );
     assert!(e[3].contains("invalid regular expression"), "{}", e[3]);
 }
@@ -529,11 +515,7 @@ fn variable_names_not_secrets() {
         struct Shop;
     });
     assert_eq!(e.len(), 3, "{e:#?}");
-    assert!(
-        e[0].starts_with("`keys(env = ...)` must name an environment variable"),
-        "{}",
-        e[0]
-    );
+    assert_starts_with(&e[0], "`keys(env = ...)` must name an environment variable");
     assert!(e[0].contains("looks like a secret itself"), "{}", e[0]);
     assert!(e[1].contains("found `not ok`"), "{}", e[1]);
     assert!(e[2].starts_with("a literal database URL `url`"), "{}", e[2]);

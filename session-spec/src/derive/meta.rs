@@ -2,6 +2,8 @@
 //! `backend(type = "file")`), and the literal values they take, each read with a message
 //! that says what was expected.
 
+use std::collections::BTreeMap;
+
 use quote::ToTokens;
 use serde::de::DeserializeOwned;
 use syn::ext::IdentExt;
@@ -242,4 +244,31 @@ pub(super) fn strip(e: &Expr) -> &Expr {
 /// Whether the item is `name = "a string"`.
 pub(super) fn has_str_value(meta: &Meta) -> bool {
     matches!(meta, Meta::NameValue(nv) if matches!(strip(&nv.value), Expr::Lit(l) if matches!(l.lit, Lit::Str(_))))
+}
+
+/// Names already given in one attribute scope; a second one is an error at its name.
+#[derive(Default)]
+pub(super) struct Seen(BTreeMap<&'static str, String>);
+
+impl Seen {
+    pub(super) fn first(&mut self, cx: &Ctxt, sym: Symbol, written: &str, meta: &Meta) -> bool {
+        match self.0.get(sym.0) {
+            None => {
+                self.0.insert(sym.0, written.to_owned());
+                true
+            }
+            Some(before) => {
+                let also = if before == written {
+                    String::new()
+                } else {
+                    format!(" (already given as `{before}`)")
+                };
+                cx.error_spanned_by(
+                    meta.path(),
+                    format!("duplicate session attribute `{written}`{also}"),
+                );
+                false
+            }
+        }
+    }
 }

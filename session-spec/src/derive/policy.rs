@@ -5,17 +5,16 @@
 use syn::parse::Parser;
 use syn::{Expr, Meta};
 
-use super::attr::Seen;
 use super::ctxt::Ctxt;
 use super::meta::{
-    deserialize, flag, has_str_value, items, name_of, str_of, strip, value, value_of,
+    Seen, deserialize, flag, has_str_value, items, name_of, str_of, strip, value, value_of,
 };
 use super::spans::SpanTable;
-use super::suggest::unknown_message;
 use super::symbol::{self, Symbol};
+use crate::ident::looks_secret;
 use crate::ir::{Origin, Value};
 use crate::settings::{Backend, KeySource};
-use crate::validate::looks_secret;
+use crate::suggest::unknown_message;
 
 /// The same words as the TOML front-end's, with the attribute forms in the help.
 pub(super) fn literal_secret_message(name: &str) -> String {
