@@ -654,7 +654,8 @@ pub enum FileDurability {
     Group,
     /// The default, as Django's file sessions: saves are not synced. A crash of the
     /// machine may lose the last writes (those sessions go back to an earlier state or
-    /// start afresh: a file the crash left half-written fails its MAC and is never used).
+    /// start afresh: a file the crash left half-written fails its MAC and is never used;
+    /// the file store then reads the previous version from the session's spare file).
     /// Deletions and rotations are still synced, so a logged-out session never comes back.
     #[default]
     None,

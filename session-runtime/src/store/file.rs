@@ -91,10 +91,17 @@
 //!   on a create or a save. A crash may lose the last writes: a session goes back to an
 //!   earlier version, or is missing (the user starts afresh). A file the crash left
 //!   half-written (a save writes the spare in place, and nothing orders that data before
-//!   the swap on the disk) fails its MAC and is refused as [`StoreError::Corrupt`] (the
-//!   manager starts a fresh session): a torn record is never used. Deletions and
-//!   rotations are still synced before they are acknowledged, so a session that was
-//!   logged out or whose id was cycled never comes back.
+//!   the swap on the disk) fails its MAC: a torn record is never used. The store then
+//!   reads the session's spare, the previous version, which the save had not touched (its
+//!   MAC binds it to the session's name, so no other file can stand in): only the last
+//!   write is lost, as when the swap itself had not reached the disk. A save's
+//!   compare-and-swap then compares with the spare's version too (under `none` a save
+//!   authenticates the whole stored file, not just its header). With no authentic spare,
+//!   the file is refused as [`StoreError::Corrupt`] (the manager starts a fresh session).
+//!   Deletions, rotations and purges are still synced before they are acknowledged, and
+//!   remove the spare with the session file; a spare is read only while its session file
+//!   exists, and a create removes one left under its name: so a session that was logged
+//!   out, whose id was cycled or that expired never comes back, from its spare either.
 //! - `group` and `fsync`: the new version's data is durable *before* the swap (or the
 //!   link of a create) that puts it in place, so a crash at any point leaves the old file
 //!   or the complete new one; the directory sync after the swap makes it durable before
@@ -106,7 +113,9 @@
 //!   one for everyone waiting, while later writers queue for the next. Under load, many
 //!   writes share one directory sync; a lone write costs the same as with `fsync`. A
 //!   failed sync fails the writes it covered (their session files are the old or the new
-//!   version, possibly not yet durable, never torn).
+//!   version, possibly not yet durable, never torn). A session file that fails its MAC
+//!   here is corruption, not a crash, and is reported: the spare is not read, since it
+//!   would silently undo an acknowledged write.
 //!
 //! Why `none` is the default: sessions are cheap to lose on the rare crash of a machine
 //! (the user signs in again), while a sync per request costs a disk flush on the request
@@ -129,6 +138,18 @@
 //! remove the old one) are therefore atomic even when several processes share the
 //! directory. A rotation takes the locks of both keys' stripes, in stripe order. Loads take
 //! no lock: a rename is atomic.
+//!
+//! # Threads
+//!
+//! File system calls block. Under `group` and `fsync` (a save waits for the disk), and for
+//! rotations, deletions, purges and listings (which sync the directory or walk it), the
+//! work runs on a blocking thread (`spawn_blocking`). Under `none`, a load, and a create or
+//! save of up to 16 KiB of payload, runs on the calling task's thread: a handful of system
+//! calls on the page cache (`openat`, `read`, `pwrite`, `renameat2`, `flock`: tens of
+//! microseconds), cheaper than the two thread hand-offs of a trip to a blocking thread,
+//! which cost more CPU than the file work itself on the benchmark (see README
+//! "Benchmarks"). The calling thread may wait for a key's lock while another thread or
+//! process holds it for another save of the same key stripe.
 //!
 //! # Corrupt files
 //!
@@ -193,6 +214,10 @@ pub const DEFAULT_MAX_PAYLOAD: usize = 1024 * 1024;
 /// Room a sealer may add to a payload (nonce, tag).
 const SEAL_OVERHEAD: usize = 1024;
 const STRIPES: usize = 256;
+/// Under [`FileDurability::None`], loads, and creates and saves of payloads up to this
+/// size, run on the calling task's thread rather than a blocking thread (see the
+/// [module docs](self#threads)).
+const INLINE_MAX: usize = 16 * 1024;
 /// Whether this platform can exchange two files atomically (`renameat2` with
 /// `RENAME_EXCHANGE` on Linux, `renamex_np` with `RENAME_SWAP` on Apple systems).
 const EXCHANGE_SUPPORTED: bool = cfg!(any(
@@ -242,6 +267,11 @@ struct Inner {
     /// Whether saves swap the spare file in (`RENAME_EXCHANGE`); cleared for good the first
     /// time the file system or the kernel refuses the exchange.
     exchange: AtomicBool,
+    /// The directory, kept open: the files of a load or a save are opened, swapped and
+    /// synced relative to it (`openat`, `renameat2`, `fsync`), without resolving its path
+    /// each time.
+    #[cfg(unix)]
+    dirfd: rustix::fd::OwnedFd,
 }
 
 impl std::fmt::Debug for FileStore {
@@ -264,6 +294,7 @@ pub struct FileStoreBuilder {
     sealer: Option<Arc<dyn Sealer>>,
     max_payload: usize,
     durability: FileDurability,
+    exchange: bool,
 }
 
 impl FileStoreBuilder {
@@ -277,6 +308,15 @@ impl FileStoreBuilder {
     /// Encrypts every payload at rest with `sealer` (the session keys).
     pub fn sealer(mut self, sealer: Arc<dyn Sealer>) -> Self {
         self.sealer = Some(sealer);
+        self
+    }
+
+    /// Whether saves may swap the spare file in (`true` unless set); `false` forces the
+    /// fallback write path (a new temporary file renamed over the session file), which a
+    /// file system refusing the exchange gets anyway. For tests of that path.
+    #[doc(hidden)]
+    pub fn exchange(mut self, exchange: bool) -> Self {
+        self.exchange = exchange;
         self
     }
 
@@ -324,6 +364,16 @@ impl FileStoreBuilder {
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
             Err(e) => return Err(io_error("creating", &locks, e)),
         }
+        #[cfg(unix)]
+        let dirfd = rustix::fs::open(
+            &dir,
+            rustix::fs::OFlags::RDONLY
+                | rustix::fs::OFlags::DIRECTORY
+                | rustix::fs::OFlags::NOFOLLOW
+                | rustix::fs::OFlags::CLOEXEC,
+            rustix::fs::Mode::empty(),
+        )
+        .map_err(|e| io_error("opening", &dir, e.into()))?;
         Ok(FileStore {
             inner: Arc::new(Inner {
                 dir,
@@ -342,7 +392,9 @@ impl FileStoreBuilder {
                 durability: self.durability,
                 stripes: (0..STRIPES).map(|_| Mutex::new(None)).collect(),
                 group: GroupSync::default(),
-                exchange: AtomicBool::new(EXCHANGE_SUPPORTED),
+                exchange: AtomicBool::new(EXCHANGE_SUPPORTED && self.exchange),
+                #[cfg(unix)]
+                dirfd,
             }),
         })
     }
@@ -398,36 +450,6 @@ fn new_file_options() -> OpenOptions {
     #[cfg(unix)]
     options.mode(0o600);
     options
-}
-
-/// Opens an existing entry of the directory for reading without following a symbolic link
-/// (and without blocking on a FIFO); `None` when it does not exist. Anything but a regular
-/// file is [`StoreError::Corrupt`].
-fn open_regular(path: &Path) -> Result<Option<File>> {
-    let mut options = OpenOptions::new();
-    options.read(true);
-    #[cfg(unix)]
-    options
-        .custom_flags((rustix::fs::OFlags::NOFOLLOW | rustix::fs::OFlags::NONBLOCK).bits() as i32);
-    let file = match options.open(path) {
-        Ok(file) => file,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-        // `O_NOFOLLOW` on a symbolic link fails with `ELOOP`.
-        #[cfg(unix)]
-        Err(e) if e.raw_os_error() == Some(rustix::io::Errno::LOOP.raw_os_error()) => {
-            return Err(StoreError::Corrupt(
-                "session file is a symbolic link (never followed)".to_owned(),
-            ));
-        }
-        Err(e) => return Err(io_error("opening", path, e)),
-    };
-    let meta = file.metadata().map_err(|e| io_error("reading", path, e))?;
-    if !meta.is_file() {
-        return Err(StoreError::Corrupt(
-            "session file is not a regular file".to_owned(),
-        ));
-    }
-    Ok(Some(file))
 }
 
 /// The decoded header of a session file (format 2, or format 1).
@@ -509,6 +531,11 @@ fn seal_aad(key: &StoreKey, version: u64, expires_at: Timestamp) -> Vec<u8> {
     aad
 }
 
+/// The name of `key`'s spare file in the directory.
+fn spare_name(key: &StoreKey) -> String {
+    format!("{SPARE_PREFIX}{}", key.to_hex())
+}
+
 impl Inner {
     fn path(&self, key: &StoreKey) -> PathBuf {
         self.dir.join(key.to_hex())
@@ -516,7 +543,49 @@ impl Inner {
 
     /// The path of `key`'s spare file.
     fn spare_path(&self, key: &StoreKey) -> PathBuf {
-        self.dir.join(format!("{SPARE_PREFIX}{}", key.to_hex()))
+        self.dir.join(spare_name(key))
+    }
+
+    /// Opens the directory's entry `name` for reading without following a symbolic link
+    /// (and without blocking on a FIFO), relative to the directory kept open; `None` when
+    /// it does not exist. Anything but a regular file is [`StoreError::Corrupt`]. Returns
+    /// the file and its length.
+    fn open_regular(&self, name: &str) -> Result<Option<(File, u64)>> {
+        #[cfg(unix)]
+        let opened = rustix::fs::openat(
+            &self.dirfd,
+            name,
+            rustix::fs::OFlags::RDONLY
+                | rustix::fs::OFlags::NOFOLLOW
+                | rustix::fs::OFlags::NONBLOCK
+                | rustix::fs::OFlags::CLOEXEC,
+            rustix::fs::Mode::empty(),
+        )
+        .map(File::from)
+        .map_err(io::Error::from);
+        #[cfg(not(unix))]
+        let opened = File::open(self.dir.join(name));
+        let file = match opened {
+            Ok(file) => file,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            // `O_NOFOLLOW` on a symbolic link fails with `ELOOP`.
+            #[cfg(unix)]
+            Err(e) if e.raw_os_error() == Some(rustix::io::Errno::LOOP.raw_os_error()) => {
+                return Err(StoreError::Corrupt(
+                    "session file is a symbolic link (never followed)".to_owned(),
+                ));
+            }
+            Err(e) => return Err(io_error("opening", &self.dir.join(name), e)),
+        };
+        let meta = file
+            .metadata()
+            .map_err(|e| io_error("reading", &self.dir.join(name), e))?;
+        if !meta.is_file() {
+            return Err(StoreError::Corrupt(
+                "session file is not a regular file".to_owned(),
+            ));
+        }
+        Ok(Some((file, meta.len())))
     }
 
     /// Runs `op` holding the locks of the keys' stripes: each stripe's in-process lock, then
@@ -709,8 +778,9 @@ impl Inner {
         }
     }
 
-    /// Decodes a whole file into a record.
-    fn decode(&self, key: &StoreKey, bytes: &[u8]) -> Result<Record> {
+    /// Checks a whole file: its header, its length and its MAC (or a format-1 checksum);
+    /// returns its header.
+    fn verify(&self, key: &StoreKey, bytes: &[u8]) -> Result<Header> {
         let header = Header::parse(bytes)?;
         let body = &bytes[header.len()..];
         if body.len() != header.body_len as usize {
@@ -721,6 +791,13 @@ impl Inner {
             )));
         }
         self.authenticate(key, &header, bytes, body)?;
+        Ok(header)
+    }
+
+    /// Decodes a whole file into a record.
+    fn decode(&self, key: &StoreKey, bytes: &[u8]) -> Result<Record> {
+        let header = self.verify(key, bytes)?;
+        let body = &bytes[header.len()..];
         let payload = match (&self.sealer, header.sealed) {
             (Some(sealer), true) => {
                 sealer.open(body, &seal_aad(key, header.version, header.expires_at))?
@@ -750,34 +827,98 @@ impl Inner {
         })
     }
 
-    /// Reads a whole session file; `None` when it does not exist.
-    fn read(&self, path: &Path) -> Result<Option<Vec<u8>>> {
-        let Some(file) = open_regular(path)? else {
+    /// Reads the whole entry `name` of the directory (a session file or a spare); `None`
+    /// when it does not exist. Reads the length the file had when opened, in one `read`
+    /// for a small file (a file rewritten meanwhile fails its MAC).
+    fn read(&self, name: &str) -> Result<Option<Vec<u8>>> {
+        let Some((mut file, len)) = self.open_regular(name)? else {
             return Ok(None);
         };
         let limit = (HEADER_LEN + self.max_payload + SEAL_OVERHEAD) as u64;
-        let mut bytes = Vec::new();
-        file.take(limit + 1)
-            .read_to_end(&mut bytes)
-            .map_err(|e| io_error("reading", path, e))?;
-        if bytes.len() as u64 > limit {
+        if len > limit {
             return Err(StoreError::Corrupt(format!(
                 "session file is larger than the store's limit of {limit} bytes"
             )));
         }
+        let mut bytes = vec![0; len as usize];
+        let filled = read_full(&mut file, &mut bytes)
+            .map_err(|e| io_error("reading", &self.dir.join(name), e))?;
+        bytes.truncate(filled);
         Ok(Some(bytes))
     }
 
-    /// Reads the header of a session file; `None` when it does not exist.
-    fn read_header(&self, path: &Path) -> Result<Option<Header>> {
-        let Some(file) = open_regular(path)? else {
+    /// Reads the header of the entry `name`; `None` when it does not exist.
+    fn read_header(&self, name: &str) -> Result<Option<Header>> {
+        let Some((mut file, _)) = self.open_regular(name)? else {
             return Ok(None);
         };
-        let mut bytes = Vec::with_capacity(HEADER_LEN);
-        file.take(HEADER_LEN as u64)
-            .read_to_end(&mut bytes)
-            .map_err(|e| io_error("reading", path, e))?;
-        Header::parse(&bytes).map(Some)
+        let mut bytes = [0; HEADER_LEN];
+        let filled = read_full(&mut file, &mut bytes)
+            .map_err(|e| io_error("reading", &self.dir.join(name), e))?;
+        Header::parse(&bytes[..filled]).map(Some)
+    }
+
+    /// The record of `key` as stored, read under the key's locks (the caller holds them):
+    /// its session file, or, under [`FileDurability::None`] when that file fails
+    /// authentication (a save torn by a crash), its spare, the previous version. `None`
+    /// when the session file does not exist: a spare alone never brings a session back.
+    fn read_locked(&self, key: &StoreKey) -> Result<Option<Record>> {
+        let Some(bytes) = self.read(&key.to_hex())? else {
+            return Ok(None);
+        };
+        match self.decode(key, &bytes) {
+            Err(StoreError::Corrupt(why)) => match self.previous(key, &bytes, &why) {
+                Some(bytes) => self.decode(key, &bytes).map(Some),
+                None => Err(StoreError::Corrupt(why)),
+            },
+            other => other.map(Some),
+        }
+    }
+
+    /// The version of `key`'s record as [`read_locked`](Self::read_locked) sees it, for a
+    /// save's compare-and-swap (the caller holds the key's locks). Under `group` and
+    /// `fsync` the header alone (a file is never torn there); under `none` the whole file
+    /// is authenticated, so that a save over a torn file compares with the version loads
+    /// return, the spare's.
+    fn stored_version(&self, key: &StoreKey) -> Result<Option<u64>> {
+        let name = key.to_hex();
+        if self.durability != FileDurability::None {
+            return Ok(self.read_header(&name)?.map(|header| header.version));
+        }
+        let Some(bytes) = self.read(&name)? else {
+            return Ok(None);
+        };
+        match self.verify(key, &bytes) {
+            Err(StoreError::Corrupt(why)) => match self.previous(key, &bytes, &why) {
+                Some(bytes) => self.verify(key, &bytes).map(|h| Some(h.version)),
+                None => Err(StoreError::Corrupt(why)),
+            },
+            other => other.map(|header| Some(header.version)),
+        }
+    }
+
+    /// Under [`FileDurability::None`], the bytes of `key`'s spare file when they
+    /// authenticate as a version of this session (its MAC binds the session's name): the
+    /// version before the one whose file failed for `why`. Logged at `warn`.
+    /// A file authenticated by a key that is not configured is not torn: it is left alone
+    /// (and works again once the key is back), never replaced by the previous version.
+    fn previous(&self, key: &StoreKey, failed: &[u8], why: &str) -> Option<Vec<u8>> {
+        if self.durability != FileDurability::None {
+            return None;
+        }
+        if let Ok(header) = Header::parse(failed) {
+            if header.format == FORMAT && !self.macs.iter().any(|(id, _)| *id == header.key_id) {
+                return None;
+            }
+        }
+        let bytes = self.read(&spare_name(key)).ok()??;
+        self.verify(key, &bytes).ok()?;
+        tracing::warn!(
+            file = %self.path(key).display(),
+            why,
+            "session file unreadable (a save torn by a crash?): its previous version is used"
+        );
+        Some(bytes)
     }
 
     /// Writes `bytes` to a new temporary file, not yet synced; returns its path and the
@@ -832,7 +973,7 @@ impl Inner {
     /// syncing, and the file system orders the rename after the synced file's data).
     fn sync_dir_now(&self) -> io::Result<()> {
         #[cfg(unix)]
-        File::open(&self.dir)?.sync_all()?;
+        rustix::fs::fsync(&self.dirfd)?;
         Ok(())
     }
 
@@ -867,7 +1008,9 @@ impl Inner {
         let temp = self.temp(key, &bytes)?;
         // The index entry first, under the key's locks (see `index_add`).
         self.with_locks(&[*key], |inner| match inner.index_add(key, record) {
-            Ok(()) => inner.link(key, &temp),
+            // A spare left behind under this name (by an ended session) is never read as
+            // this session's previous version.
+            Ok(()) => inner.link(key, &temp).map(|()| inner.remove_spare(key)),
             Err(error) => {
                 let _ = fs::remove_file(&temp);
                 Err(error)
@@ -877,20 +1020,19 @@ impl Inner {
     }
 
     fn load(&self, key: &StoreKey, now: Timestamp) -> Result<Option<Record>> {
-        let path = self.path(key);
-        let read = |inner: &Self| -> Result<Option<Record>> {
-            let Some(bytes) = inner.read(&path)? else {
-                return Ok(None);
-            };
-            inner.decode(key, &bytes).map(Some)
-        };
-        let record = match read(self) {
+        let read = self
+            .read(&key.to_hex())
+            .and_then(|bytes| bytes.map(|bytes| self.decode(key, &bytes)).transpose());
+        let record = match read {
             // A save rewrites the spare file in place (see `replace`): a reader that opened
             // the session file just before a save swapped it out, and was still reading when
             // the next save of the same key rewrote it, read a mix of two versions, which
             // fails the MAC or the length check. No save runs under the key's locks, so a
-            // read under them sees the file as it is: corrupt only if it really is.
-            Err(StoreError::Corrupt(_)) => self.with_locks(&[*key], read)?,
+            // read under them sees the file as it is: corrupt only if it really is (and
+            // then, under `none`, the previous version may serve; see `read_locked`).
+            Err(StoreError::Corrupt(_)) => {
+                self.with_locks(&[*key], |inner| inner.read_locked(key))?
+            }
             other => other?,
         };
         Ok(record.filter(|record| record.expires_at > now))
@@ -901,11 +1043,10 @@ impl Inner {
             expected: record.version,
         })?;
         let bytes = self.encode(key, record, version)?;
-        let path = self.path(key);
         self.with_locks(&[*key], |inner| {
-            match inner.read_header(&path)? {
+            match inner.stored_version(key)? {
                 None => return Err(StoreError::NotFound),
-                Some(header) if header.version != record.version => {
+                Some(stored) if stored != record.version => {
                     return Err(StoreError::Conflict {
                         expected: record.version,
                     });
@@ -913,7 +1054,7 @@ impl Inner {
                 Some(_) => {}
             }
             inner.index_add(key, record)?;
-            inner.replace(key, &path, &bytes)?;
+            inner.replace(key, &bytes)?;
             // Durable before the locks are released: the next save of this key rewrites the
             // file swapped out in place, which must by then be the spare on the disk too.
             inner.sync_dir(false)
@@ -927,7 +1068,8 @@ impl Inner {
     /// one atomic exchange, so the old version becomes the spare. Where the exchange is
     /// not available (not Linux or macOS, or a file system refusing it), the new version
     /// is written to a new temporary file renamed over the session file.
-    fn replace(&self, key: &StoreKey, path: &Path, bytes: &[u8]) -> Result<()> {
+    fn replace(&self, key: &StoreKey, bytes: &[u8]) -> Result<()> {
+        let path = &self.path(key);
         #[cfg(any(
             target_os = "linux",
             target_os = "android",
@@ -935,13 +1077,14 @@ impl Inner {
             target_os = "ios"
         ))]
         if self.exchange.load(Ordering::Relaxed) {
-            let spare = self.spare_path(key);
-            self.write_spare(&spare, bytes)?;
+            let spare_name = spare_name(key);
+            let spare = &self.dir.join(&spare_name);
+            self.write_spare(&spare_name, bytes)?;
             let exchanged = rustix::fs::renameat_with(
-                rustix::fs::CWD,
-                &spare,
-                rustix::fs::CWD,
-                path,
+                &self.dirfd,
+                &spare_name,
+                &self.dirfd,
+                key.to_hex(),
                 rustix::fs::RenameFlags::EXCHANGE,
             );
             return match exchanged {
@@ -958,9 +1101,9 @@ impl Inner {
                     );
                     self.exchange.store(false, Ordering::Relaxed);
                     // The spare is written (and synced): it serves as the temporary file.
-                    fs::rename(&spare, path).map_err(|e| io_error("renaming", &spare, e))
+                    fs::rename(spare, path).map_err(|e| io_error("renaming", spare, e))
                 }
-                Err(e) => Err(io_error("exchanging", &spare, e.into())),
+                Err(e) => Err(io_error("exchanging", spare, e.into())),
             };
         }
         let temp = self.temp(key, bytes)?;
@@ -970,7 +1113,7 @@ impl Inner {
         })
     }
 
-    /// Writes `bytes` over the spare file at `spare` from its start, cut to their length
+    /// Writes `bytes` over the spare file `name` from its start, cut to their length
     /// and synced unless the durability is `none`; the file is made (0600) when missing.
     /// Never follows a symbolic link; anything but a regular file is
     /// [`StoreError::Corrupt`].
@@ -980,25 +1123,27 @@ impl Inner {
         target_os = "macos",
         target_os = "ios"
     ))]
-    fn write_spare(&self, spare: &Path, bytes: &[u8]) -> Result<()> {
+    fn write_spare(&self, name: &str, bytes: &[u8]) -> Result<()> {
         use std::os::unix::fs::FileExt;
-        let mut options = OpenOptions::new();
-        options
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .mode(0o600)
-            .custom_flags(
-                (rustix::fs::OFlags::NOFOLLOW | rustix::fs::OFlags::NONBLOCK).bits() as i32,
-            );
-        let file = match options.open(spare) {
-            Ok(file) => file,
-            Err(e) if e.raw_os_error() == Some(rustix::io::Errno::LOOP.raw_os_error()) => {
+        let spare = &self.dir.join(name);
+        let opened = rustix::fs::openat(
+            &self.dirfd,
+            name,
+            rustix::fs::OFlags::WRONLY
+                | rustix::fs::OFlags::CREATE
+                | rustix::fs::OFlags::NOFOLLOW
+                | rustix::fs::OFlags::NONBLOCK
+                | rustix::fs::OFlags::CLOEXEC,
+            rustix::fs::Mode::from_raw_mode(0o600),
+        );
+        let file = match opened {
+            Ok(fd) => File::from(fd),
+            Err(rustix::io::Errno::LOOP) => {
                 return Err(StoreError::Corrupt(
                     "spare session file is a symbolic link (never followed)".to_owned(),
                 ));
             }
-            Err(e) => return Err(io_error("opening", spare, e)),
+            Err(e) => return Err(io_error("opening", spare, e.into())),
         };
         let meta = file.metadata().map_err(|e| io_error("reading", spare, e))?;
         if !meta.is_file() {
@@ -1043,9 +1188,9 @@ impl Inner {
     /// A rotation; the caller holds the locks of both keys' stripes.
     fn rotate_locked(&self, r: &OwnedRotation) -> Result<()> {
         let old_path = self.path(&r.old);
-        match self.read_header(&old_path)? {
+        match self.stored_version(&r.old)? {
             None => return Err(StoreError::NotFound),
-            Some(header) if header.version != r.version => {
+            Some(stored) if stored != r.version => {
                 return Err(StoreError::Conflict {
                     expected: r.version,
                 });
@@ -1063,7 +1208,7 @@ impl Inner {
             None => None,
         };
         // The old record's principal, to take it out of the index once it is replaced.
-        let old_principal = self.principal_at(&old_path);
+        let old_principal = self.principal_at(&r.old);
         if let Some(record) = &r.keep_old {
             self.index_add(&r.old, record)?;
         }
@@ -1111,7 +1256,7 @@ impl Inner {
     fn delete(&self, key: &StoreKey) -> Result<()> {
         let path = self.path(key);
         let removed = self.with_locks(&[*key], |inner| {
-            let principal = inner.principal_at(&path);
+            let principal = inner.principal_at(key);
             match fs::remove_file(&path) {
                 Ok(()) => {
                     inner.remove_spare(key);
@@ -1180,11 +1325,10 @@ impl Inner {
         }
     }
 
-    /// The principal of the record stored at `path`, if it is readable and has one.
-    fn principal_at(&self, path: &Path) -> Option<String> {
-        let key = parse_hex_key(path.file_name()?.to_str()?)?;
-        let bytes = self.read(path).ok()??;
-        self.decode(&key, &bytes).ok()?.principal
+    /// The principal of `key`'s record, if it is readable and has one (the caller holds
+    /// the key's locks).
+    fn principal_at(&self, key: &StoreKey) -> Option<String> {
+        self.read_locked(key).ok()??.principal
     }
 
     /// The live records of `principal`: its index entries, each checked against the
@@ -1269,10 +1413,12 @@ impl Inner {
                     continue;
                 };
                 self.with_locks(&[key], |inner| {
+                    // Not `load`: it may take these locks again.
                     let live = inner
-                        .load(&key, now)
+                        .read_locked(&key)
                         .ok()
                         .flatten()
+                        .filter(|r| r.expires_at > now)
                         .and_then(|r| r.principal);
                     let expected = live.map(|p| inner.principal_dir(&p) == dir);
                     if expected != Some(true) {
@@ -1321,7 +1467,7 @@ impl Inner {
                 }
                 continue;
             };
-            match self.read_header(&path) {
+            match self.read_header(name) {
                 Ok(Some(header)) if header.expires_at <= now => {}
                 Ok(_) => continue,
                 Err(error) => {
@@ -1333,7 +1479,7 @@ impl Inner {
             // Expired: remove it unless a save made it live again meanwhile.
             let outcome = self.with_locks(&[key], |inner| {
                 let still_expired = matches!(
-                    inner.read_header(&path),
+                    inner.read_header(name),
                     Ok(Some(header)) if header.expires_at <= now
                 );
                 Ok(if still_expired {
@@ -1363,8 +1509,10 @@ impl Inner {
             );
         }
         if removed > 0 {
-            // An expired file that comes back after a crash is refused by its expiry anyway.
-            self.sync_dir(false)?;
+            // Synced even under `none`: an expired file that came back after a crash would be
+            // refused by its expiry, but its spare (the previous version, read when the file
+            // is torn) may carry another expiry.
+            self.sync_dir(true)?;
         }
         self.purge_index(now)?;
         Ok(removed)
@@ -1407,6 +1555,20 @@ impl Inner {
         }
         Ok(())
     }
+}
+
+/// Reads into `buf` until it is full or the file ends; returns the bytes read.
+fn read_full(file: &mut File, buf: &mut [u8]) -> io::Result<usize> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        match file.read(&mut buf[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(filled)
 }
 
 /// Splits a decoded body into its principal and the payload.
@@ -1541,6 +1703,7 @@ impl FileStore {
             sealer: None,
             max_payload: DEFAULT_MAX_PAYLOAD,
             durability: FileDurability::default(),
+            exchange: true,
         }
     }
 
@@ -1552,6 +1715,11 @@ impl FileStore {
     /// The path of the file that holds `key`'s record.
     pub fn path_of(&self, key: &StoreKey) -> PathBuf {
         self.inner.path(key)
+    }
+
+    /// Whether a load, create or save of `payload_len` bytes runs on the calling thread.
+    fn inline(&self, payload_len: usize) -> bool {
+        self.inner.durability == FileDurability::None && payload_len <= INLINE_MAX
     }
 
     async fn blocking<T: Send + 'static>(
@@ -1569,18 +1737,27 @@ impl FileStore {
 impl SessionStore for FileStore {
     async fn create(&self, key: &StoreKey, record: &Record) -> Result<()> {
         self.inner.check_size(&record.payload)?;
+        if self.inline(record.payload.len()) {
+            return self.inner.create(key, record);
+        }
         let (key, record) = (*key, record.clone());
         self.blocking(move |inner| inner.create(&key, &record))
             .await
     }
 
     async fn load(&self, key: &StoreKey, now: Timestamp) -> Result<Option<Record>> {
+        if self.inline(0) {
+            return self.inner.load(key, now);
+        }
         let key = *key;
         self.blocking(move |inner| inner.load(&key, now)).await
     }
 
     async fn save(&self, key: &StoreKey, record: &Record) -> Result<u64> {
         self.inner.check_size(&record.payload)?;
+        if self.inline(record.payload.len()) {
+            return self.inner.save(key, record);
+        }
         let (key, record) = (*key, record.clone());
         self.blocking(move |inner| inner.save(&key, &record)).await
     }

@@ -34,6 +34,18 @@ session_runtime::store_conformance_tests!(file_group, async {
     TempFileStore::with(|b| b.durability(session_runtime::store::file::FileDurability::Group))
 });
 
+// The fallback write path (temporary file and rename, no `RENAME_EXCHANGE`), forced.
+session_runtime::store_conformance_tests!(file_no_exchange, async {
+    TempFileStore::with(|b| b.exchange(false))
+});
+
+session_runtime::store_conformance_tests!(file_group_no_exchange, async {
+    TempFileStore::with(|b| {
+        b.durability(session_runtime::store::file::FileDurability::Group)
+            .exchange(false)
+    })
+});
+
 session_runtime::store_conformance_tests!(file_sealed, async {
     TempFileStore::sealed(TestSealer::arc([7; 32]))
 });

@@ -697,6 +697,12 @@ async fn encryption_at_rest() {
         .finalize();
     edited[32..64].copy_from_slice(&checksum);
     overwrite(&t.store, &key, &edited);
+    // (Without its spare: the previous version would serve, as for a file torn by a crash.)
+    let _ = std::fs::remove_file(t.sessions().join(format!(
+        "{}{}",
+        store::file::SPARE_PREFIX,
+        key.to_hex()
+    )));
     assert!(
         matches!(t.load(&key, NOW).await, Err(StoreError::Corrupt(m)) if m.contains("fails authentication"))
     );
@@ -1194,4 +1200,237 @@ async fn a_killed_writer_leaves_the_old_or_the_new_version() {
         }
     }
     assert!(last_version > 25, "every round wrote at least once");
+}
+
+/// A save of `payload` over `version` of `key`, returning the new version.
+async fn save_over(t: &TempFileStore, key: &StoreKey, version: u64, payload: &[u8]) -> u64 {
+    t.save(
+        key,
+        &Record {
+            version,
+            ..record(payload, NOW.0 + 60)
+        },
+    )
+    .await
+    .unwrap()
+}
+
+/// Under `none`, a save left half-written by a power loss (the spare written in place,
+/// then swapped in, with nothing ordering the data before the swap) fails its MAC. The
+/// store then reads the session's spare, the previous version: only the last write is
+/// lost, not the session. The next save goes on from the previous version.
+#[cfg(any(target_os = "linux", target_os = "android", target_os = "macos"))]
+#[tokio::test]
+async fn a_torn_session_file_falls_back_to_the_previous_version() {
+    let t = TempFileStore::new();
+    // Version 3 in the session file, version 2 in the spare.
+    let three = async || {
+        let key = random_key();
+        t.create(&key, &record(b"one", NOW.0 + 60)).await.unwrap();
+        assert_eq!(save_over(&t, &key, 1, b"two").await, 2);
+        assert_eq!(save_over(&t, &key, 2, b"three").await, 3);
+        key
+    };
+    let key = three().await;
+    let path = t.store.path_of(&key);
+    let whole = std::fs::read(&path).unwrap();
+
+    // Torn: garbage over the whole file, or the header whole and the body torn (bytes of
+    // the new version missing: zeros where the data never reached the disk).
+    let mut body_torn = whole.clone();
+    for byte in &mut body_torn[HEADER_LEN..] {
+        *byte = 0;
+    }
+    for (what, torn) in [
+        ("garbage", vec![0xa5; whole.len()]),
+        ("body torn", body_torn),
+        ("cut short", whole[..whole.len() / 2].to_vec()),
+    ] {
+        let key = three().await;
+        let path = t.store.path_of(&key);
+        std::fs::write(&path, &torn).unwrap();
+        let loaded = t.load(&key, NOW).await.unwrap().expect(what);
+        assert_eq!(
+            (loaded.version, loaded.payload.as_slice()),
+            (2, &b"two"[..]),
+            "{what}: the previous version"
+        );
+        // A save over the torn version itself (never loadable) is a conflict.
+        let error = t
+            .save(
+                &key,
+                &Record {
+                    version: 3,
+                    ..record(b"x", NOW.0 + 60)
+                },
+            )
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(error, StoreError::Conflict { expected: 3 }),
+            "{what}: {error:?}"
+        );
+        // A save over the version loaded goes through and replaces the torn file.
+        assert_eq!(save_over(&t, &key, 2, b"three again").await, 3, "{what}");
+        let loaded = t.load(&key, NOW).await.unwrap().unwrap();
+        assert_eq!(loaded.payload, b"three again", "{what}");
+        assert_eq!(save_over(&t, &key, 3, b"four").await, 4, "{what}");
+    }
+
+    // A spare that does not authenticate for this session (another session's, or torn
+    // too) is never used: the session file is reported corrupt and left in place.
+    let other = random_key();
+    t.create(&other, &record(b"other", NOW.0 + 60))
+        .await
+        .unwrap();
+    save_over(&t, &other, 1, b"other two").await;
+    let spare = |key: &StoreKey| {
+        t.sessions()
+            .join(format!("{}{}", store::file::SPARE_PREFIX, key.to_hex()))
+    };
+    std::fs::copy(spare(&other), spare(&key)).unwrap();
+    std::fs::write(&path, b"garbage").unwrap();
+    let error = t.load(&key, NOW).await.unwrap_err();
+    assert!(matches!(error, StoreError::Corrupt(_)), "{error:?}");
+    assert_eq!(std::fs::read(&path).unwrap(), b"garbage", "left in place");
+    std::fs::write(spare(&key), vec![0x5a; 200]).unwrap();
+    let error = t.load(&key, NOW).await.unwrap_err();
+    assert!(matches!(error, StoreError::Corrupt(_)), "{error:?}");
+
+    // An expired previous version is not served either.
+    let t2 = TempFileStore::new();
+    let short = random_key();
+    t2.create(&short, &record(b"one", NOW.0 + 5)).await.unwrap();
+    let saved = Record {
+        version: 1,
+        ..record(b"two", NOW.0 + 60)
+    };
+    assert_eq!(t2.save(&short, &saved).await.unwrap(), 2);
+    std::fs::write(t2.store.path_of(&short), b"torn").unwrap();
+    assert_eq!(t2.load(&short, NOW).await.unwrap().unwrap().payload, b"one");
+    assert!(
+        t2.load(&short, NOW.add_seconds(10))
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
+/// Under `group` and `fsync` a session file is never torn by a crash (its data is synced
+/// before the swap): one that fails its MAC is corruption, reported, never replaced by an
+/// older version that would silently undo an acknowledged write.
+#[cfg(any(target_os = "linux", target_os = "android", target_os = "macos"))]
+#[tokio::test]
+async fn synced_durabilities_report_a_corrupt_file_instead_of_the_spare() {
+    for durability in [FileDurability::Group, FileDurability::Fsync] {
+        let t = TempFileStore::with(|b| b.durability(durability));
+        let key = random_key();
+        t.create(&key, &record(b"one", NOW.0 + 60)).await.unwrap();
+        save_over(&t, &key, 1, b"two").await;
+        std::fs::write(t.store.path_of(&key), b"garbage").unwrap();
+        let error = t.load(&key, NOW).await.unwrap_err();
+        assert!(
+            matches!(error, StoreError::Corrupt(_)),
+            "{durability:?}: {error:?}"
+        );
+    }
+}
+
+/// A session that was ended (deleted, rotated away, purged) never comes back from its
+/// spare: the spare is removed with it, and one left behind (a crash between the two
+/// removals, restored here by hand) is read only while the session file exists.
+#[cfg(any(target_os = "linux", target_os = "android", target_os = "macos"))]
+#[tokio::test]
+async fn an_ended_session_never_comes_back_from_its_spare() {
+    use session_runtime::store::file::SPARE_PREFIX;
+    let t = TempFileStore::new();
+    let spare = |key: &StoreKey| t.sessions().join(format!("{SPARE_PREFIX}{}", key.to_hex()));
+    let saved = async |expires: i64| {
+        let key = random_key();
+        t.create(&key, &record(b"one", expires)).await.unwrap();
+        let saved = Record {
+            version: 1,
+            ..record(b"two", expires)
+        };
+        t.save(&key, &saved).await.unwrap();
+        let bytes = std::fs::read(spare(&key)).unwrap();
+        (key, bytes)
+    };
+    let check_gone = async |key: &StoreKey, spare_bytes: &[u8], what: &str| {
+        assert!(!spare(key).exists(), "{what}: the spare went with it");
+        std::fs::write(spare(key), spare_bytes).unwrap();
+        assert!(
+            t.load(key, NOW).await.unwrap().is_none(),
+            "{what}: a spare left behind does not bring it back"
+        );
+        let error = t
+            .save(
+                key,
+                &Record {
+                    version: 1,
+                    ..record(b"back?", NOW.0 + 60)
+                },
+            )
+            .await
+            .unwrap_err();
+        assert!(matches!(error, StoreError::NotFound), "{what}: {error:?}");
+        assert!(t.load(key, NOW).await.unwrap().is_none(), "{what}");
+    };
+
+    let (deleted, bytes) = saved(NOW.0 + 60).await;
+    t.delete(&deleted).await.unwrap();
+    check_gone(&deleted, &bytes, "deleted").await;
+
+    let (rotated, bytes) = saved(NOW.0 + 60).await;
+    let new = random_key();
+    t.rotate(&Rotation {
+        old: &rotated,
+        version: 2,
+        new: Some((&new, &record(b"rotated", NOW.0 + 60))),
+        keep_old: None,
+    })
+    .await
+    .unwrap();
+    check_gone(&rotated, &bytes, "rotated away").await;
+
+    let (expired, bytes) = saved(NOW.0 + 1).await;
+    assert_eq!(t.purge_expired(NOW.add_seconds(10)).await.unwrap(), 1);
+    check_gone(&expired, &bytes, "purged").await;
+
+    // A session made again under a name whose old spare was left behind does not fall
+    // back to that spare: a create removes it.
+    let (reused, bytes) = saved(NOW.0 + 60).await;
+    t.delete(&reused).await.unwrap();
+    std::fs::write(spare(&reused), &bytes).unwrap();
+    t.create(&reused, &record(b"fresh", NOW.0 + 60))
+        .await
+        .unwrap();
+    assert!(!spare(&reused).exists(), "a create removes a stale spare");
+    std::fs::write(t.store.path_of(&reused), b"torn").unwrap();
+    assert!(matches!(
+        t.load(&reused, NOW).await,
+        Err(StoreError::Corrupt(_))
+    ));
+}
+
+/// The fallback write path (a new temporary file renamed over the session file, used where
+/// the exchange of two files is not available) keeps every guarantee: the conformance
+/// suite runs on it (`conformance::file_no_exchange`); here, saves make no spare and a
+/// reader sees whole versions.
+#[cfg(any(target_os = "linux", target_os = "android", target_os = "macos"))]
+#[tokio::test]
+async fn the_rename_fallback_makes_no_spare() {
+    for durability in DURABILITIES {
+        let t = TempFileStore::with(|b| b.durability(durability).exchange(false));
+        let key = random_key();
+        t.create(&key, &record(b"one", NOW.0 + 60)).await.unwrap();
+        let mut version = 1;
+        for payload in [&b"a longer payload than before"[..], b"short"] {
+            version = save_over(&t, &key, version, payload).await;
+            assert_eq!(t.load(&key, NOW).await.unwrap().unwrap().payload, payload);
+        }
+        assert_eq!(version, 3);
+        assert_eq!(inodes(&t.sessions()).len(), 1, "{durability:?}: no spare");
+        assert_eq!(names(&t.sessions()), vec![key.to_hex()]);
+    }
 }
