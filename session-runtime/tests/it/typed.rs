@@ -376,8 +376,13 @@ async fn typed_records_of_the_json_format_still_load_into_the_struct() {
 #[tokio::test]
 async fn binary_and_json_records_load_alike_field_by_field() {
     let (store, manager, id) = notes_manager();
-    // (format-2 entries, the same data as JSON, the note loaded or None for a fresh session)
-    let cases: Vec<(Vec<(&str, Vec<u8>)>, serde_json::Value, Option<&str>)> = vec![
+    /// Format-2 entries, the same data as JSON, the note loaded (`None`: a fresh session).
+    type Case = (
+        Vec<(&'static str, Vec<u8>)>,
+        serde_json::Value,
+        Option<&'static str>,
+    );
+    let cases: Vec<Case> = vec![
         (
             vec![
                 ("x", strings_value(&["ignored"])),

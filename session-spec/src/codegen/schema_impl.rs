@@ -172,6 +172,10 @@ pub(crate) fn session_schema(schema: &Schema, name: &Ident, fields: &[FieldCx<'_
 /// `load_payload`: a format-2 payload decoded field by field straight into the struct
 /// (no map), with the same defaults and rules as `from_map`; other data goes to `load`.
 fn load_payload(name: &Ident, fields: &[FieldCx<'_>]) -> TokenStream {
+    if fields.is_empty() {
+        // Nothing to decode: the trait's default (through `load`) gives the empty struct.
+        return TokenStream::new();
+    }
     let private = quote!(::session_runtime::__private);
     let arms = fields.iter().enumerate().map(|(index, f)| {
         let ident = &f.ident;
@@ -221,17 +225,8 @@ fn load_payload(name: &Ident, fields: &[FieldCx<'_>]) -> TokenStream {
             TokenStream::new()
         }
     });
-    let (errors, out) = if fields.is_empty() {
-        (
-            quote!(let errors = ::std::vec::Vec::new();),
-            quote!(let out = <__SessionData as ::core::default::Default>::default();),
-        )
-    } else {
-        (
-            quote!(let mut errors = ::std::vec::Vec::new();),
-            quote!(let mut out = <__SessionData as ::core::default::Default>::default();),
-        )
-    };
+    let errors = quote!(let mut errors = ::std::vec::Vec::new(););
+    let out = quote!(let mut out = <__SessionData as ::core::default::Default>::default(););
     quote! {
         fn load_payload(
             data: ::session_runtime::schema::ObjectReader<'_>,
