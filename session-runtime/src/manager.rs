@@ -589,7 +589,7 @@ impl<S: SessionSchema> SessionManager<S> {
     /// Checks the deadline and the schema of a decoded payload.
     fn restore(
         &self,
-        envelope: payload::Envelope,
+        envelope: payload::Envelope<'_>,
         id: SessionId,
         version: u64,
         now: Timestamp,
@@ -616,7 +616,7 @@ impl<S: SessionSchema> SessionManager<S> {
         }
         let stored_version = envelope.s;
         // Decoded and checked once: a typed schema's fields come out as their Rust values.
-        let data = match S::load(envelope.d) {
+        let data = match S::load_payload(envelope.d) {
             Ok(data) => data,
             Err(errors) => {
                 let errors = loggable::<S>(&errors);
@@ -830,7 +830,7 @@ impl<S: SessionSchema> SessionManager<S> {
         let envelope = payload::decode(&record.payload)
             .map_err(|e| StoreError::Corrupt(format!("session record: {e}")))?;
         let times = envelope.times();
-        let base = S::load(envelope.d).map_err(Error::Validation)?;
+        let base = S::load_payload(envelope.d).map_err(Error::Validation)?;
         let mut inner = session.lock();
         if !inner.reads.unchanged(inner.base().as_ref(), &base) {
             return Ok(Rebase::Conflict);

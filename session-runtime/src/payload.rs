@@ -44,9 +44,11 @@
 //! data. Either way the timestamps sit inside the authenticated payload or the record, so
 //! the server, not the cookie's own attributes, decides when a session ends.
 
+use serde::de::{self, DeserializeOwned};
 use serde::ser::{self, Serialize};
 use serde::{Deserialize, Serializer};
 use serde_json::{Number, Value};
+use session_spec::rules::{Rule, ValidationError};
 
 use crate::id::SessionId;
 use crate::schema::{Map, SessionData};
@@ -100,7 +102,7 @@ struct JsonEnvelope {
 }
 
 /// A decoded payload.
-pub(crate) struct Envelope {
+pub(crate) struct Envelope<'a> {
     /// The schema's name (store records).
     pub(crate) n: Option<String>,
     /// The schema version the data was written under.
@@ -108,11 +110,12 @@ pub(crate) struct Envelope {
     /// The session id (cookie backend).
     pub(crate) id: Option<SessionId>,
     times: Times,
-    /// The data.
-    pub(crate) d: Map,
+    /// The data: a map (format 1) or the checked bytes of the object (format 2), decoded
+    /// by the schema ([`SessionSchema::load_payload`](crate::SessionSchema::load_payload)).
+    pub(crate) d: ObjectReader<'a>,
 }
 
-impl Envelope {
+impl Envelope<'_> {
     /// The timestamps.
     pub(crate) fn times(&self) -> Times {
         self.times
@@ -183,14 +186,14 @@ pub(crate) fn encode<D: SessionData>(
 }
 
 /// Deserializes a session of format 2 or 1.
-pub(crate) fn decode(bytes: &[u8]) -> Result<Envelope, PayloadError> {
+pub(crate) fn decode(bytes: &[u8]) -> Result<Envelope<'_>, PayloadError> {
     match bytes.first() {
         Some(b) if b & BINARY != 0 => decode_binary(bytes),
         _ => decode_json(bytes),
     }
 }
 
-fn decode_json(bytes: &[u8]) -> Result<Envelope, PayloadError> {
+fn decode_json(bytes: &[u8]) -> Result<Envelope<'static>, PayloadError> {
     let env: JsonEnvelope = serde_json::from_slice(bytes)?;
     if env.f != FORMAT_JSON {
         return Err(PayloadError::Format(env.f));
@@ -211,11 +214,11 @@ fn decode_json(bytes: &[u8]) -> Result<Envelope, PayloadError> {
             last_seen: Timestamp(env.l),
             expires_at: Timestamp(env.e),
         },
-        d: env.d,
+        d: ObjectReader(Source::Map(env.d)),
     })
 }
 
-fn decode_binary(bytes: &[u8]) -> Result<Envelope, PayloadError> {
+fn decode_binary(bytes: &[u8]) -> Result<Envelope<'_>, PayloadError> {
     let mut r = Reader { rest: bytes };
     let flags = r.byte()?;
     let s = match (flags >> VERSION_SHIFT) & 0x07 {
@@ -257,7 +260,11 @@ fn decode_binary(bytes: &[u8]) -> Result<Envelope, PayloadError> {
         l.checked_sub(r.zigzag()?)
             .ok_or(PayloadError::Binary("time out of range"))?
     };
-    let d = r.object(0)?;
+    // Checked here, every byte as a map would be built from it, so that a malformed
+    // payload is refused with the same error whichever way the schema then decodes it.
+    let object = r.rest;
+    r.skip_object(0)?;
+    let d = ObjectReader(Source::Binary(&object[..object.len() - r.rest.len()]));
     if !r.rest.is_empty() {
         return Err(PayloadError::Binary("trailing bytes"));
     }
@@ -848,6 +855,443 @@ impl Serializer for KeyWriter<'_> {
     }
 }
 
+/// A loaded session's data as it was stored, handed to
+/// [`SessionSchema::load_payload`](crate::SessionSchema::load_payload): a map (a format-1
+/// payload) or the bytes of format 2's object, already checked, which a typed schema's
+/// generated code reads field by field ([`entries`](Self::entries)) without building a
+/// map.
+pub struct ObjectReader<'a>(Source<'a>);
+
+enum Source<'a> {
+    Map(Map),
+    Binary(&'a [u8]),
+}
+
+/// The largest schema whose fields [`ObjectReader::entries`] tracks (one bit each).
+const MAX_TRACKED_KEYS: usize = 128;
+
+impl<'a> ObjectReader<'a> {
+    /// The data as a map: what an untyped or hand-written schema loads.
+    pub fn into_map(self) -> Map {
+        match self.0 {
+            Source::Map(map) => map,
+            // Checked when the payload was decoded: reading it again cannot fail.
+            Source::Binary(bytes) => Reader { rest: bytes }.object(0).unwrap_or_default(),
+        }
+    }
+
+    /// The entries whose key is one of `keys` (a schema's storage keys), in the order they
+    /// were written, for decoding straight into the schema's struct; other keys are
+    /// skipped.
+    ///
+    /// # Errors
+    /// The data as a map instead, when it is not in format 2, when a key of `keys` appears
+    /// twice (a map keeps the last value: the map path decides) or when there are more
+    /// than 128 keys to track.
+    pub fn entries(self, keys: &'static [&'static str]) -> Result<Entries<'a>, Map> {
+        let bytes = match self.0 {
+            Source::Map(map) => return Err(map),
+            Source::Binary(bytes) => bytes,
+        };
+        let fallback = || ObjectReader(Source::Binary(bytes)).into_map();
+        if keys.len() > MAX_TRACKED_KEYS {
+            return Err(fallback());
+        }
+        let mut r = Reader { rest: bytes };
+        let Ok(left) = r.count() else {
+            return Err(fallback());
+        };
+        let start = r;
+        let mut seen = 0u128;
+        for _ in 0..left {
+            let (Ok(key), Ok(())) = (r.str(), r.skip_value(1)) else {
+                return Err(fallback());
+            };
+            if let Some(i) = keys.iter().position(|k| *k == key) {
+                if seen & (1 << i) != 0 {
+                    return Err(fallback());
+                }
+                seen |= 1 << i;
+            }
+        }
+        Ok(Entries {
+            r: start,
+            left,
+            keys,
+            seen: 0,
+        })
+    }
+}
+
+/// The declared entries of a format-2 object ([`ObjectReader::entries`]).
+pub struct Entries<'a> {
+    r: Reader<'a>,
+    left: usize,
+    keys: &'static [&'static str],
+    seen: u128,
+}
+
+impl<'a> Entries<'a> {
+    /// The next entry of a declared key: the key's index in the schema's keys, and its
+    /// value, still to decode. Entries of other keys are skipped.
+    #[allow(clippy::should_implement_trait)]
+    pub fn next(&mut self) -> Option<(usize, FieldValue<'a>)> {
+        while self.left > 0 {
+            self.left -= 1;
+            // Checked when the payload was decoded.
+            let key = self.r.str().ok()?;
+            let value = self.r.value_bytes().ok()?;
+            if let Some(i) = self.keys.iter().position(|k| *k == key) {
+                self.seen |= 1 << i;
+                return Some((i, FieldValue(value)));
+            }
+        }
+        None
+    }
+
+    /// Whether [`next`](Self::next) has returned an entry for the key at `index`.
+    pub fn seen(&self, index: usize) -> bool {
+        index < MAX_TRACKED_KEYS && self.seen & (1 << index) != 0
+    }
+}
+
+/// One stored value of a declared field ([`Entries::next`]).
+pub struct FieldValue<'a>(&'a [u8]);
+
+impl FieldValue<'_> {
+    /// Decodes the value into the field's Rust type, straight from the payload's bytes,
+    /// as serde would from the JSON value the bytes stand for (the same values accepted,
+    /// the same error messages).
+    ///
+    /// # Errors
+    /// A `type` rule error naming `field` when the value is not a `T`.
+    pub fn decode<T: DeserializeOwned>(self, field: &str) -> Result<T, ValidationError> {
+        let mut r = Reader { rest: self.0 };
+        T::deserialize(ValueReader { r: &mut r })
+            .map_err(|e| ValidationError::new(field, Rule::Type, e.to_string()))
+    }
+}
+
+/// A scalar or the start of a collection, as read from the payload.
+enum Item<'a> {
+    Null,
+    Bool(bool),
+    Uint(u64),
+    Neg(i64),
+    Float(f64),
+    Str(&'a str),
+    Array(usize),
+    Object,
+}
+
+fn de_error(e: PayloadError) -> serde_json::Error {
+    de::Error::custom(e)
+}
+
+/// A `serde` deserializer over one value in the payload's tagged encoding, behaving as
+/// `serde_json::Value`'s: scalars, strings and arrays are read in place; objects and
+/// enums, and any value of the wrong type (for the same error), are built into a
+/// `serde_json::Value` first and handed to its deserializer.
+struct ValueReader<'r, 'a> {
+    r: &'r mut Reader<'a>,
+}
+
+impl<'a> ValueReader<'_, 'a> {
+    /// Reads a tag and its scalar (or a collection's count), leaving an object's entries.
+    fn item(&mut self) -> Result<Item<'a>, serde_json::Error> {
+        let r = &mut *self.r;
+        Ok(match r.byte().map_err(de_error)? {
+            TAG_NULL => Item::Null,
+            TAG_FALSE => Item::Bool(false),
+            TAG_TRUE => Item::Bool(true),
+            TAG_UINT => Item::Uint(r.varint().map_err(de_error)?),
+            TAG_NEG => {
+                let v = r.varint().map_err(de_error)?;
+                let i = i64::try_from(v)
+                    .map_err(|_| de_error(PayloadError::Binary("integer out of range")))?;
+                Item::Neg(-i - 1)
+            }
+            TAG_FLOAT => {
+                let mut b = [0u8; 8];
+                b.copy_from_slice(r.take(8).map_err(de_error)?);
+                Item::Float(f64::from_le_bytes(b))
+            }
+            TAG_STRING => Item::Str(r.str().map_err(de_error)?),
+            TAG_ARRAY => Item::Array(r.count().map_err(de_error)?),
+            TAG_OBJECT => Item::Object,
+            _ => return Err(de_error(PayloadError::Binary("unknown value tag"))),
+        })
+    }
+
+    /// The rest of the value `item` starts, as a `serde_json::Value`.
+    fn build(&mut self, item: Item<'a>) -> Result<Value, serde_json::Error> {
+        Ok(match item {
+            Item::Null => Value::Null,
+            Item::Bool(b) => Value::Bool(b),
+            Item::Uint(u) => Value::Number(u.into()),
+            Item::Neg(i) => Value::Number(i.into()),
+            Item::Float(f) => Number::from_f64(f)
+                .map(Value::Number)
+                .ok_or_else(|| de_error(PayloadError::Binary("float is not finite")))?,
+            Item::Str(s) => Value::String(s.to_owned()),
+            Item::Array(n) => {
+                let mut items = Vec::with_capacity(n);
+                for _ in 0..n {
+                    items.push(self.r.value(1).map_err(de_error)?);
+                }
+                Value::Array(items)
+            }
+            Item::Object => Value::Object(self.r.object(1).map_err(de_error)?),
+        })
+    }
+
+    fn array<'de, V: de::Visitor<'de>>(
+        self,
+        len: usize,
+        visitor: V,
+    ) -> Result<V::Value, serde_json::Error> {
+        let mut seq = SeqReader {
+            r: self.r,
+            left: len,
+        };
+        let value = visitor.visit_seq(&mut seq)?;
+        if seq.left == 0 {
+            Ok(value)
+        } else {
+            Err(de::Error::invalid_length(len, &"fewer elements in array"))
+        }
+    }
+}
+
+/// The deserializer methods that read a number in place and hand anything else to
+/// `serde_json::Value`.
+macro_rules! deserialize_numbers {
+    ($($method:ident)*) => {$(
+        fn $method<V: de::Visitor<'de>>(mut self, visitor: V) -> Result<V::Value, serde_json::Error> {
+            match self.item()? {
+                Item::Uint(u) => visitor.visit_u64(u),
+                Item::Neg(i) => visitor.visit_i64(i),
+                Item::Float(f) => visitor.visit_f64(f),
+                item => self.build(item)?.$method(visitor),
+            }
+        }
+    )*};
+}
+
+impl<'de> de::Deserializer<'de> for ValueReader<'_, '_> {
+    type Error = serde_json::Error;
+
+    fn deserialize_any<V: de::Visitor<'de>>(
+        mut self,
+        visitor: V,
+    ) -> Result<V::Value, serde_json::Error> {
+        match self.item()? {
+            Item::Null => visitor.visit_unit(),
+            Item::Bool(b) => visitor.visit_bool(b),
+            Item::Uint(u) => visitor.visit_u64(u),
+            Item::Neg(i) => visitor.visit_i64(i),
+            Item::Float(f) => visitor.visit_f64(f),
+            Item::Str(s) => visitor.visit_str(s),
+            Item::Array(n) => self.array(n, visitor),
+            item @ Item::Object => self.build(item)?.deserialize_any(visitor),
+        }
+    }
+
+    deserialize_numbers! {
+        deserialize_i8 deserialize_i16 deserialize_i32 deserialize_i64 deserialize_i128
+        deserialize_u8 deserialize_u16 deserialize_u32 deserialize_u64 deserialize_u128
+        deserialize_f32 deserialize_f64
+    }
+
+    fn deserialize_option<V: de::Visitor<'de>>(
+        self,
+        visitor: V,
+    ) -> Result<V::Value, serde_json::Error> {
+        if self.r.rest.first() == Some(&TAG_NULL) {
+            self.r.rest = &self.r.rest[1..];
+            visitor.visit_none()
+        } else {
+            visitor.visit_some(self)
+        }
+    }
+
+    fn deserialize_enum<V: de::Visitor<'de>>(
+        mut self,
+        name: &'static str,
+        variants: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, serde_json::Error> {
+        let item = self.item()?;
+        self.build(item)?.deserialize_enum(name, variants, visitor)
+    }
+
+    fn deserialize_newtype_struct<V: de::Visitor<'de>>(
+        self,
+        _name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, serde_json::Error> {
+        visitor.visit_newtype_struct(self)
+    }
+
+    fn deserialize_bool<V: de::Visitor<'de>>(
+        mut self,
+        visitor: V,
+    ) -> Result<V::Value, serde_json::Error> {
+        match self.item()? {
+            Item::Bool(b) => visitor.visit_bool(b),
+            item => self.build(item)?.deserialize_bool(visitor),
+        }
+    }
+
+    fn deserialize_char<V: de::Visitor<'de>>(
+        self,
+        visitor: V,
+    ) -> Result<V::Value, serde_json::Error> {
+        self.deserialize_string(visitor)
+    }
+
+    fn deserialize_str<V: de::Visitor<'de>>(
+        self,
+        visitor: V,
+    ) -> Result<V::Value, serde_json::Error> {
+        self.deserialize_string(visitor)
+    }
+
+    fn deserialize_string<V: de::Visitor<'de>>(
+        mut self,
+        visitor: V,
+    ) -> Result<V::Value, serde_json::Error> {
+        match self.item()? {
+            Item::Str(s) => visitor.visit_str(s),
+            item => self.build(item)?.deserialize_string(visitor),
+        }
+    }
+
+    fn deserialize_bytes<V: de::Visitor<'de>>(
+        self,
+        visitor: V,
+    ) -> Result<V::Value, serde_json::Error> {
+        self.deserialize_byte_buf(visitor)
+    }
+
+    fn deserialize_byte_buf<V: de::Visitor<'de>>(
+        mut self,
+        visitor: V,
+    ) -> Result<V::Value, serde_json::Error> {
+        match self.item()? {
+            Item::Str(s) => visitor.visit_str(s),
+            Item::Array(n) => self.array(n, visitor),
+            item => self.build(item)?.deserialize_byte_buf(visitor),
+        }
+    }
+
+    fn deserialize_unit<V: de::Visitor<'de>>(
+        mut self,
+        visitor: V,
+    ) -> Result<V::Value, serde_json::Error> {
+        match self.item()? {
+            Item::Null => visitor.visit_unit(),
+            item => self.build(item)?.deserialize_unit(visitor),
+        }
+    }
+
+    fn deserialize_unit_struct<V: de::Visitor<'de>>(
+        self,
+        _name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, serde_json::Error> {
+        self.deserialize_unit(visitor)
+    }
+
+    fn deserialize_seq<V: de::Visitor<'de>>(
+        mut self,
+        visitor: V,
+    ) -> Result<V::Value, serde_json::Error> {
+        match self.item()? {
+            Item::Array(n) => self.array(n, visitor),
+            item => self.build(item)?.deserialize_seq(visitor),
+        }
+    }
+
+    fn deserialize_tuple<V: de::Visitor<'de>>(
+        self,
+        _len: usize,
+        visitor: V,
+    ) -> Result<V::Value, serde_json::Error> {
+        self.deserialize_seq(visitor)
+    }
+
+    fn deserialize_tuple_struct<V: de::Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _len: usize,
+        visitor: V,
+    ) -> Result<V::Value, serde_json::Error> {
+        self.deserialize_seq(visitor)
+    }
+
+    fn deserialize_map<V: de::Visitor<'de>>(
+        mut self,
+        visitor: V,
+    ) -> Result<V::Value, serde_json::Error> {
+        let item = self.item()?;
+        self.build(item)?.deserialize_map(visitor)
+    }
+
+    fn deserialize_struct<V: de::Visitor<'de>>(
+        mut self,
+        name: &'static str,
+        fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, serde_json::Error> {
+        match self.item()? {
+            Item::Array(n) => self.array(n, visitor),
+            item => self.build(item)?.deserialize_struct(name, fields, visitor),
+        }
+    }
+
+    fn deserialize_identifier<V: de::Visitor<'de>>(
+        self,
+        visitor: V,
+    ) -> Result<V::Value, serde_json::Error> {
+        self.deserialize_string(visitor)
+    }
+
+    fn deserialize_ignored_any<V: de::Visitor<'de>>(
+        self,
+        visitor: V,
+    ) -> Result<V::Value, serde_json::Error> {
+        self.r.skip_value(1).map_err(de_error)?;
+        visitor.visit_unit()
+    }
+}
+
+/// The items of an array, each read in place.
+struct SeqReader<'r, 'a> {
+    r: &'r mut Reader<'a>,
+    left: usize,
+}
+
+impl<'de> de::SeqAccess<'de> for SeqReader<'_, '_> {
+    type Error = serde_json::Error;
+
+    fn next_element_seed<T: de::DeserializeSeed<'de>>(
+        &mut self,
+        seed: T,
+    ) -> Result<Option<T::Value>, serde_json::Error> {
+        if self.left == 0 {
+            return Ok(None);
+        }
+        self.left -= 1;
+        seed.deserialize(ValueReader { r: self.r }).map(Some)
+    }
+
+    fn size_hint(&self) -> Option<usize> {
+        Some(self.left)
+    }
+}
+
+#[derive(Clone, Copy)]
 struct Reader<'a> {
     rest: &'a [u8],
 }
@@ -900,6 +1344,61 @@ impl<'a> Reader<'a> {
         let len = self.count()?;
         std::str::from_utf8(self.take(len)?)
             .map_err(|_| PayloadError::Binary("string is not UTF-8"))
+    }
+
+    /// Checks an object as [`object`](Self::object) reads it, in the same order and with
+    /// the same errors, without building it.
+    fn skip_object(&mut self, depth: usize) -> Result<(), PayloadError> {
+        let n = self.count()?;
+        for _ in 0..n {
+            self.str()?;
+            self.skip_value(depth + 1)?;
+        }
+        Ok(())
+    }
+
+    /// Checks a value as [`value`](Self::value) reads it, without building it.
+    fn skip_value(&mut self, depth: usize) -> Result<(), PayloadError> {
+        if depth > MAX_DEPTH {
+            return Err(PayloadError::Binary("nested too deeply"));
+        }
+        match self.byte()? {
+            TAG_NULL | TAG_FALSE | TAG_TRUE => {}
+            TAG_UINT => {
+                self.varint()?;
+            }
+            TAG_NEG => {
+                i64::try_from(self.varint()?)
+                    .map_err(|_| PayloadError::Binary("integer out of range"))?;
+            }
+            TAG_FLOAT => {
+                let mut b = [0u8; 8];
+                b.copy_from_slice(self.take(8)?);
+                if !f64::from_le_bytes(b).is_finite() {
+                    return Err(PayloadError::Binary("float is not finite"));
+                }
+            }
+            TAG_STRING => {
+                self.str()?;
+            }
+            TAG_ARRAY => {
+                let n = self.count()?;
+                for _ in 0..n {
+                    self.skip_value(depth + 1)?;
+                }
+            }
+            TAG_OBJECT => self.skip_object(depth)?,
+            _ => return Err(PayloadError::Binary("unknown value tag")),
+        }
+        Ok(())
+    }
+
+    /// The bytes of the next value, which the reader then steps over.
+    fn value_bytes(&mut self) -> Result<&'a [u8], PayloadError> {
+        let start = self.rest;
+        // Depth 1: as the value of an entry of the top-level object.
+        self.skip_value(1)?;
+        Ok(&start[..start.len() - self.rest.len()])
     }
 
     fn object(&mut self, depth: usize) -> Result<Map, PayloadError> {
@@ -996,7 +1495,8 @@ mod tests {
             (None, None, times(0, -5, i64::MAX / 4, i64::MIN / 4)),
         ] {
             for version in [0, 1, 7, 8, u32::MAX] {
-                let env = decode(&encode(name, version, id, &t, &data).unwrap()).unwrap();
+                let bytes = encode(name, version, id, &t, &data).unwrap();
+                let env = decode(&bytes).unwrap();
                 assert_eq!(env.s, version);
             }
             let bytes = encode(name, 7, id, &t, &data).unwrap();
@@ -1005,7 +1505,7 @@ mod tests {
             assert_eq!(env.s, 7);
             assert_eq!(env.id.as_ref(), id);
             assert_eq!(env.times(), t);
-            assert_eq!(env.d, data);
+            assert_eq!(env.d.into_map(), data);
         }
     }
 
@@ -1118,7 +1618,7 @@ mod tests {
         assert_eq!(env.id, Some(id));
         assert_eq!(env.s, 2);
         assert_eq!(env.times(), times(10, 11, 12, 13));
-        assert_eq!(env.d, map(json!({"user": "ada"})));
+        assert_eq!(env.d.into_map(), map(json!({"user": "ada"})));
         let record = r#"{"f":1,"n":"shop","s":1,"c":1,"i":1,"l":1,"e":2,"d":{}}"#;
         assert_eq!(
             decode(record.as_bytes()).unwrap().n.as_deref(),
@@ -1164,5 +1664,211 @@ mod tests {
         ] {
             assert!(decode(&bad).is_err(), "{bad:?} accepted");
         }
+    }
+
+    /// The bytes of a format-2 object holding `map`.
+    fn object_bytes(map: &Map) -> Vec<u8> {
+        let mut out = Vec::new();
+        put_object(&mut out, map);
+        out
+    }
+
+    /// `T` read from the payload bytes of `value` and from `value` itself, errors as text.
+    fn both_ways<T>(value: &Value) -> (Result<T, String>, Result<T, String>)
+    where
+        T: DeserializeOwned,
+    {
+        let mut bytes = Vec::new();
+        put_value(&mut bytes, value);
+        let mut r = Reader { rest: &bytes };
+        r.skip_value(1).expect("checked");
+        let ours = FieldValue(&bytes)
+            .decode::<T>("f")
+            .map_err(|e| e.to_string());
+        let theirs = T::deserialize(value.clone())
+            .map_err(|e| ValidationError::new("f", Rule::Type, e.to_string()).to_string());
+        (ours, theirs)
+    }
+
+    #[derive(Debug, PartialEq, Deserialize)]
+    enum Kind {
+        Unit,
+        New(i8),
+        Tup(u8, char),
+        Struct { a: Option<f32>, b: () },
+    }
+
+    #[derive(Debug, PartialEq, Deserialize)]
+    struct Fields {
+        s: String,
+        #[serde(default)]
+        n: i64,
+        tags: Vec<String>,
+    }
+
+    #[derive(Debug, PartialEq, Deserialize)]
+    struct Newtype(u16);
+
+    #[derive(Debug, PartialEq, Deserialize)]
+    struct UnitStruct;
+
+    /// Every type below reads each value as `serde_json::Value` would: the same value or
+    /// the same error message.
+    fn reads_as_serde_json_does(value: &Value) {
+        use std::collections::{BTreeMap, BTreeSet};
+        macro_rules! check {
+            ($($t:ty),* $(,)?) => {$({
+                let (ours, theirs) = both_ways::<$t>(value);
+                assert_eq!(ours, theirs, "{} from {value}", stringify!($t));
+            })*};
+        }
+        check!(
+            u8, u16, u32, u64, u128, i8, i16, i32, i64, i128, f32, f64, bool, char, String,
+            (), UnitStruct, Newtype, Option<u32>, Option<Option<bool>>, Vec<String>, Vec<u8>,
+            Vec<Value>, (u8, String), [i64; 2], BTreeSet<i64>, BTreeMap<String, i64>,
+            BTreeMap<i32, bool>, Kind, Vec<Kind>, Fields, Option<Fields>, Value,
+            de::IgnoredAny, Box<str>, std::net::IpAddr,
+        );
+    }
+
+    #[test]
+    fn the_payload_deserializer_reads_values_as_serde_json_does() {
+        for value in [
+            json!(null),
+            json!(true),
+            json!(0),
+            json!(255),
+            json!(256),
+            json!(u64::MAX),
+            json!(-1),
+            json!(i64::MIN),
+            json!(1.5),
+            json!(-0.0),
+            json!(1e300),
+            json!(""),
+            json!("x"),
+            json!("héllo"),
+            json!("Unit"),
+            json!("127.0.0.1"),
+            json!([]),
+            json!([1, 2]),
+            json!([1, 2, 3]),
+            json!(["a", "b"]),
+            json!([1, "x"]),
+            json!([[1], null]),
+            json!({}),
+            json!({"New": 3}),
+            json!({"Tup": [1, "é"]}),
+            json!({"Struct": {"a": 1.5, "b": null}}),
+            json!({"Unit": null}),
+            json!({"a": 1, "b": 2}),
+            json!({"1": true, "-2": false}),
+            json!({"x": true}),
+            json!({"s": "x", "tags": ["a"]}),
+            json!({"s": "x", "n": -4, "tags": [], "extra": {"deep": [null]}}),
+            json!(["x", 3, ["t"]]),
+            json!([0, 1, 255, 256]),
+        ] {
+            reads_as_serde_json_does(&value);
+        }
+    }
+
+    fn json_values() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<u64>().prop_map(Value::from),
+            any::<i64>().prop_map(Value::from),
+            (0u8..=255).prop_map(Value::from),
+            any::<f64>()
+                .prop_filter("finite", |f| f.is_finite())
+                .prop_map(Value::from),
+            "[a-zA-Z0-9é\"]{0,6}".prop_map(Value::from),
+            prop_oneof![Just("Unit"), Just("New"), Just("s"), Just("1"), Just("-2")]
+                .prop_map(Value::from),
+        ];
+        leaf.prop_recursive(4, 32, 4, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                proptest::collection::btree_map(
+                    prop_oneof![
+                        Just("s".to_owned()),
+                        Just("tags".to_owned()),
+                        Just("New".to_owned()),
+                        Just("1".to_owned()),
+                        "[a-z]{1,3}"
+                    ],
+                    inner,
+                    0..3
+                )
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn any_value_reads_as_serde_json_does(value in json_values()) {
+            reads_as_serde_json_does(&value);
+        }
+
+        /// Arbitrary bytes where a format-2 object is expected: refused or read, never a
+        /// panic; when read, each declared field decodes (or fails) as from the map.
+        #[test]
+        fn arbitrary_object_bytes_decode_as_their_map_or_are_refused(
+            body in proptest::collection::vec(any::<u8>(), 0..64),
+        ) {
+            let mut bytes = vec![BINARY | 0x10, 0, 0, 0];
+            bytes.extend_from_slice(&body);
+            let Ok(env) = decode(&bytes) else { return Ok(()); };
+            let map = Reader { rest: &bytes[4..] }.object(0).expect("checked");
+            const KEYS: &[&str] = &["", "a", "s"];
+            match env.d.entries(KEYS) {
+                Err(fallback) => prop_assert_eq!(fallback, map),
+                Ok(mut entries) => {
+                    while let Some((i, value)) = entries.next() {
+                        let theirs = u64::deserialize(map[KEYS[i]].clone())
+                            .map_err(|e| e.to_string());
+                        let ours = value.decode::<u64>("f").map_err(|e| e.message);
+                        prop_assert_eq!(ours, theirs);
+                    }
+                    for (i, key) in KEYS.iter().enumerate() {
+                        prop_assert_eq!(entries.seen(i), map.contains_key(*key));
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn entries_skip_unknown_keys_and_leave_duplicates_to_the_map() {
+        const KEYS: &[&str] = &["a", "b"];
+        let data = map(json!({"x": {"deep": [1, {"y": null}]}, "b": "two", "a": 1}));
+        let bytes = object_bytes(&data);
+        let reader = ObjectReader(Source::Binary(&bytes));
+        let mut entries = reader.entries(KEYS).expect("format 2");
+        let mut got = Vec::new();
+        while let Some((i, value)) = entries.next() {
+            got.push((i, value.decode::<Value>("f").unwrap()));
+        }
+        got.sort_by_key(|(i, _)| *i);
+        assert_eq!(got, [(0, json!(1)), (1, json!("two"))]);
+        assert!(entries.seen(0) && entries.seen(1) && !entries.seen(2) && !entries.seen(999));
+        // A key written twice: the map decides (it keeps the last value).
+        let mut twice = Vec::new();
+        put_varint(&mut twice, 2);
+        for v in ["first", "last"] {
+            put_str(&mut twice, "a");
+            put_value(&mut twice, &json!(v));
+        }
+        let fallback = ObjectReader(Source::Binary(&twice)).entries(KEYS);
+        assert_eq!(fallback.err(), Some(map(json!({"a": "last"}))));
+        // A map (format 1) goes to the map path too.
+        let from_json = ObjectReader(Source::Map(data.clone())).entries(KEYS);
+        assert_eq!(from_json.err(), Some(data));
     }
 }

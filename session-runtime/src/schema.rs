@@ -9,7 +9,7 @@ use std::borrow::Cow;
 use session_spec::Settings;
 pub use session_spec::rules::{Rule, ValidationError};
 
-pub use crate::payload::ObjectWriter;
+pub use crate::payload::{Entries, FieldValue, ObjectReader, ObjectWriter};
 
 /// The session data as stored: storage key to JSON value.
 pub type Map = serde_json::Map<String, serde_json::Value>;
@@ -141,6 +141,18 @@ pub trait SessionSchema: Send + Sync + 'static {
     fn load(mut data: Map) -> Result<Self::Data, ValidationErrors> {
         Self::upgrade(&mut data)?;
         Self::Data::from_map(data)
+    }
+
+    /// Turns the data of a loaded payload into the session's [`Data`](Self::Data), as
+    /// [`load`](Self::load) does with a map. The default builds the map and calls `load`;
+    /// generated code reads a payload of the current format field by field into its struct
+    /// ([`ObjectReader::entries`]), with no map in the middle, and falls back to `load` for
+    /// the data of earlier formats.
+    ///
+    /// # Errors
+    /// As [`load`](Self::load).
+    fn load_payload(data: ObjectReader<'_>) -> Result<Self::Data, ValidationErrors> {
+        Self::load(data.into_map())
     }
 }
 

@@ -316,11 +316,12 @@ async fn list(
         if now >= expires_at {
             continue;
         }
+        let data = envelope.d.into_map();
         let fields = listing
             .shown
             .iter()
             .filter(|k| !listing.sensitive.contains(k))
-            .filter_map(|k| envelope.d.get(*k).map(|v| ((*k).to_owned(), v.clone())))
+            .filter_map(|k| data.get(*k).map(|v| ((*k).to_owned(), v.clone())))
             .collect();
         out.push(ActiveSession {
             handle: SessionHandle::of(&key),

@@ -3,9 +3,14 @@
 //! transaction like untyped data (replay on a lost race, conflict on a changed read).
 
 use std::cell::Cell;
+use std::sync::Arc;
 
 use serde::{Deserialize, Deserializer, Serialize};
-use session_runtime::{Error, Session, SessionData, SessionSchema, StoreError};
+use session_runtime::store::MemoryStore;
+use session_runtime::{
+    Error, MockClock, Record, Session, SessionData, SessionManager, SessionSchema, SessionStore,
+    StoreError, Timestamp,
+};
 
 use crate::support::{BOTH, Harness, Kind, settings};
 
@@ -236,4 +241,278 @@ async fn a_commit_writes_the_data_from_the_handle_without_copying_it() {
         assert_eq!(session.visits(), 2, "{kind:?}");
         assert_eq!(session.heavy(), Some(Heavy("a long value".into())));
     }
+}
+
+thread_local! {
+    /// The deserializers `Traced` values were read from on this thread.
+    static READ_FROM: std::cell::RefCell<Vec<&'static str>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// A user type that records which deserializer it was read from: `serde_json`'s value
+/// (the map path) or the payload's own reader (straight from the bytes).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+struct Traced(String);
+
+impl<'de> Deserialize<'de> for Traced {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        READ_FROM.with(|r| r.borrow_mut().push(std::any::type_name::<D>()));
+        String::deserialize(deserializer).map(Traced)
+    }
+}
+
+/// The deserializers recorded since the last call.
+fn read_from() -> Vec<&'static str> {
+    READ_FROM.with(|r| std::mem::take(&mut *r.borrow_mut()))
+}
+
+/// A typed schema with a traced field.
+#[derive(session_runtime::Session)]
+#[session(cookie_name = "notes", backend = "memory")]
+struct Notes {
+    #[session(default)]
+    visits: u64,
+    note: Traced,
+    #[session(default, max_items = 3)]
+    tags: Vec<String>,
+}
+
+const NOW: i64 = 1_790_000_000;
+
+fn notes_manager() -> (
+    Arc<MemoryStore>,
+    SessionManager<Notes>,
+    session_runtime::id::SessionId,
+) {
+    let store = Arc::new(MemoryStore::new());
+    let manager = SessionManager::<Notes>::with_store(settings(), store.clone())
+        .unwrap()
+        .with_clock(Arc::new(MockClock::new(Timestamp(NOW))));
+    let id = session_runtime::id::SessionId::generate().unwrap();
+    (store, manager, id)
+}
+
+async fn put(store: &MemoryStore, id: &session_runtime::id::SessionId, payload: Vec<u8>) {
+    let record = Record {
+        payload,
+        expires_at: Timestamp(NOW + 3600),
+        version: 1,
+        principal: None,
+    };
+    let key = id.store_key();
+    let _ = store.delete(&key).await;
+    store.create(&key, &record).await.unwrap();
+}
+
+/// A format-1 (JSON) record of the `Notes` schema holding `data`.
+fn json_record(data: &serde_json::Value) -> Vec<u8> {
+    format!(
+        r#"{{"f":1,"n":"{}","s":{},"c":{c},"i":{c},"l":{c},"e":{e},"d":{data}}}"#,
+        <Notes as SessionSchema>::NAME,
+        <Notes as SessionSchema>::VERSION,
+        c = NOW - 100,
+        e = NOW + 3600,
+    )
+    .into_bytes()
+}
+
+fn varint(out: &mut Vec<u8>, mut v: u64) {
+    while v >= 0x80 {
+        out.push((v as u8) | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
+fn text(out: &mut Vec<u8>, s: &str) {
+    varint(out, s.len() as u64);
+    out.extend_from_slice(s.as_bytes());
+}
+
+/// A format-2 record of the `Notes` schema (as the payload module documents it) whose
+/// object holds `entries`, each value given as its encoded bytes.
+fn binary_record(entries: &[(&str, Vec<u8>)]) -> Vec<u8> {
+    let version = <Notes as SessionSchema>::VERSION;
+    assert!((1..=7).contains(&version));
+    // Binary, schema name present, id issued at creation, the version inline.
+    let mut out = vec![0x80 | 0x01 | 0x08 | ((version as u8) << 4)];
+    text(&mut out, <Notes as SessionSchema>::NAME);
+    let zigzag = |v: i64| ((v << 1) ^ (v >> 63)) as u64;
+    varint(&mut out, zigzag(NOW - 100 - 1_767_225_600));
+    varint(&mut out, zigzag(0));
+    varint(&mut out, zigzag(3700));
+    varint(&mut out, entries.len() as u64);
+    for (key, value) in entries {
+        text(&mut out, key);
+        out.extend_from_slice(value);
+    }
+    out
+}
+
+fn string_value(s: &str) -> Vec<u8> {
+    let mut out = vec![6];
+    text(&mut out, s);
+    out
+}
+
+fn uint_value(v: u64) -> Vec<u8> {
+    let mut out = vec![3];
+    varint(&mut out, v);
+    out
+}
+
+fn strings_value(items: &[&str]) -> Vec<u8> {
+    let mut out = vec![7];
+    varint(&mut out, items.len() as u64);
+    for item in items {
+        out.extend(string_value(item));
+    }
+    out
+}
+
+async fn load_notes(
+    manager: &SessionManager<Notes>,
+    id: &session_runtime::id::SessionId,
+) -> Session<Notes> {
+    let cookie = format!("{}={}", manager.cookie_name(), id.as_str());
+    manager.load([cookie.as_str()]).await.unwrap()
+}
+
+#[tokio::test]
+async fn a_typed_load_of_a_binary_payload_reads_the_struct_without_a_map() {
+    for kind in BOTH {
+        let mut h: Harness<Notes> = Harness::new(kind, settings());
+        h.request(|s| {
+            s.set_note(Traced("hello".into())).unwrap();
+            s.push_tags("t".into()).unwrap();
+        })
+        .await;
+        read_from();
+        let session = h.peek().await;
+        let from = read_from();
+        assert_eq!(from.len(), 1, "{kind:?}: {from:?}");
+        assert!(
+            !from[0].contains("serde_json"),
+            "{kind:?}: read through a JSON value: {}",
+            from[0]
+        );
+        assert_eq!(session.note(), Some(Traced("hello".into())));
+        assert_eq!(session.tags(), ["t"]);
+        assert_eq!(session.visits(), 0);
+    }
+}
+
+#[tokio::test]
+async fn typed_records_of_the_json_format_still_load_into_the_struct() {
+    let (store, manager, id) = notes_manager();
+    // A missing field takes its default; an unknown key is dropped.
+    let data = serde_json::json!({"note": "old", "tags": ["a", "b"], "gone": 1});
+    put(&store, &id, json_record(&data)).await;
+    read_from();
+    let session = load_notes(&manager, &id).await;
+    assert_eq!(session.id(), Some(id.clone()));
+    assert_eq!(session.note(), Some(Traced("old".into())));
+    assert_eq!(session.tags(), ["a", "b"]);
+    assert_eq!(session.visits(), 0);
+    assert!(read_from()[0].contains("serde_json"), "the map path");
+    // Re-saved in format 2, it is read without the map.
+    session.set_visits(3).unwrap();
+    manager.commit(&session, false).await.unwrap();
+    let session = load_notes(&manager, &id).await;
+    assert_eq!(session.visits(), 3);
+    assert_eq!(session.note(), Some(Traced("old".into())));
+    assert!(!read_from()[0].contains("serde_json"));
+}
+
+#[tokio::test]
+async fn binary_and_json_records_load_alike_field_by_field() {
+    let (store, manager, id) = notes_manager();
+    /// Format-2 entries, the same data as JSON, the note loaded (`None`: a fresh session).
+    type Case = (
+        Vec<(&'static str, Vec<u8>)>,
+        serde_json::Value,
+        Option<&'static str>,
+    );
+    let cases: Vec<Case> = vec![
+        (
+            vec![
+                ("x", strings_value(&["ignored"])),
+                ("note", string_value("n")),
+                ("visits", uint_value(9)),
+            ],
+            serde_json::json!({"x": ["ignored"], "note": "n", "visits": 9}),
+            Some("n"),
+        ),
+        // Written twice: the last value counts, as in a map.
+        (
+            vec![
+                ("note", string_value("first")),
+                ("note", string_value("last")),
+            ],
+            serde_json::json!({"note": "last"}),
+            Some("last"),
+        ),
+        // Wrong type, broken rule, wrong item type: the session starts afresh.
+        (
+            vec![("note", string_value("n")), ("visits", string_value("9"))],
+            serde_json::json!({"note": "n", "visits": "9"}),
+            None,
+        ),
+        (
+            vec![("tags", strings_value(&["1", "2", "3", "4"]))],
+            serde_json::json!({"tags": ["1", "2", "3", "4"]}),
+            None,
+        ),
+        (
+            vec![(
+                "tags",
+                [vec![7, 2], string_value("a"), uint_value(1)].concat(),
+            )],
+            serde_json::json!({"tags": ["a", 1]}),
+            None,
+        ),
+        (
+            vec![("visits", vec![4, 0])],
+            serde_json::json!({"visits": -1}),
+            None,
+        ),
+    ];
+    for (entries, json, note) in cases {
+        let mut seen = Vec::new();
+        for payload in [binary_record(&entries), json_record(&json)] {
+            put(&store, &id, payload).await;
+            let session = load_notes(&manager, &id).await;
+            let loaded = session.id().is_some();
+            seen.push((loaded, session.note(), session.visits(), session.tags()));
+        }
+        assert_eq!(seen[0], seen[1], "{json}");
+        assert_eq!(seen[0].0, note.is_some(), "{json}");
+        assert_eq!(seen[0].1, note.map(|n| Traced(n.into())), "{json}");
+    }
+}
+
+#[tokio::test]
+async fn garbage_binary_records_start_a_fresh_typed_session() {
+    let (store, manager, id) = notes_manager();
+    let good = binary_record(&[("note", string_value("n"))]);
+    let mut bad = Vec::new();
+    for n in 0..good.len() {
+        bad.push(good[..n].to_vec());
+    }
+    let mut bad_utf8 = good.clone();
+    *bad_utf8.last_mut().unwrap() = 0xff;
+    bad.push(bad_utf8);
+    let mut unknown_tag = binary_record(&[("note", vec![9])]);
+    unknown_tag.push(0);
+    bad.push(unknown_tag);
+    bad.push([good.clone(), vec![0]].concat());
+    for payload in bad {
+        put(&store, &id, payload.clone()).await;
+        let session = load_notes(&manager, &id).await;
+        assert!(session.id().is_none(), "{payload:?} accepted");
+    }
+    put(&store, &id, good).await;
+    assert_eq!(
+        load_notes(&manager, &id).await.note(),
+        Some(Traced("n".into()))
+    );
 }

@@ -133,6 +133,7 @@ pub(crate) fn session_schema(schema: &Schema, name: &Ident, fields: &[FieldCx<'_
     } else {
         quote!(let mut errors = ::std::vec::Vec::new();)
     };
+    let load_payload = load_payload(name, fields);
     quote! {
         #[automatically_derived]
         impl ::session_runtime::SessionSchema for #name {
@@ -165,6 +166,92 @@ pub(crate) fn session_schema(schema: &Schema, name: &Ident, fields: &[FieldCx<'_
             ) -> ::core::result::Result<__SessionData, ::session_runtime::ValidationErrors> {
                 <__SessionData as ::session_runtime::SessionData>::from_map(data)
             }
+
+            #load_payload
+        }
+    }
+}
+
+/// `load_payload`: a format-2 payload decoded field by field straight into the struct
+/// (no map), with the same defaults and rules as `from_map`; other data goes to `load`.
+fn load_payload(name: &Ident, fields: &[FieldCx<'_>]) -> TokenStream {
+    if fields.is_empty() {
+        // Nothing to decode: the trait's default (through `load`) gives the empty struct.
+        return TokenStream::new();
+    }
+    let private = quote!(::session_runtime::__private);
+    let arms = fields.iter().enumerate().map(|(index, f)| {
+        let ident = &f.ident;
+        let field = f.field.name.as_str();
+        let ty = &f.ty;
+        let validator = &f.validator;
+        quote! {
+            #index => match value.decode::<#ty>(#field) {
+                ::core::result::Result::Ok(value) => {
+                    if let ::core::result::Result::Err(error) = #name::#validator(&value) {
+                        errors.push(error);
+                    }
+                    out.#ident = ::core::option::Option::Some(value);
+                }
+                ::core::result::Result::Err(error) => errors.push(error),
+            },
+        }
+    });
+    let defaults = fields.iter().enumerate().map(|(index, f)| {
+        let ident = &f.ident;
+        let field = f.field.name.as_str();
+        let ty = &f.ty;
+        let validator = &f.validator;
+        let store = quote! {
+            if let ::core::result::Result::Err(error) = #name::#validator(&value) {
+                errors.push(error);
+            }
+            out.#ident = ::core::option::Option::Some(value);
+        };
+        if let Some(default) = &f.default {
+            quote! {
+                if !entries.seen(#index) {
+                    let value: #ty = #default;
+                    #store
+                }
+            }
+        } else if let Some(json) = &f.default_json {
+            quote! {
+                if !entries.seen(#index) {
+                    match #private::decode_owned::<#ty>(#field, #json) {
+                        ::core::result::Result::Ok(value) => { #store }
+                        ::core::result::Result::Err(error) => errors.push(error),
+                    }
+                }
+            }
+        } else {
+            TokenStream::new()
+        }
+    });
+    let errors = quote!(let mut errors = ::std::vec::Vec::new(););
+    let out = quote!(let mut out = <__SessionData as ::core::default::Default>::default(););
+    quote! {
+        fn load_payload(
+            data: ::session_runtime::schema::ObjectReader<'_>,
+        ) -> ::core::result::Result<__SessionData, ::session_runtime::ValidationErrors> {
+            let mut entries = match data.entries(<Self as ::session_runtime::SessionSchema>::KEYS) {
+                ::core::result::Result::Ok(entries) => entries,
+                ::core::result::Result::Err(map) => {
+                    return <Self as ::session_runtime::SessionSchema>::load(map);
+                }
+            };
+            #errors
+            #out
+            while let ::core::option::Option::Some((index, value)) = entries.next() {
+                match index {
+                    #(#arms)*
+                    _ => {
+                        let _ = value;
+                    }
+                }
+            }
+            #(#defaults)*
+            #private::finish_with(out, errors)
         }
     }
 }
