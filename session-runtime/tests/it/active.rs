@@ -145,14 +145,17 @@ fn indexing_stores() -> [Arc<dyn SessionStore>; 2] {
     [Arc::new(MemoryStore::new()), Arc::new(TempFileStore::new())]
 }
 
+/// Runs `check` on a fresh store of each kind of [`indexing_stores`].
+async fn on_every_store(check: impl AsyncFn(Arc<dyn SessionStore>)) {
+    for store in indexing_stores() {
+        check(store).await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_clients_one_ends_the_other_on_every_store() {
-    for store in indexing_stores() {
-        two_clients_one_ends_the_other(store).await;
-    }
-    for store in indexing_stores() {
-        an_ended_session_never_comes_back(store).await;
-    }
+    on_every_store(two_clients_one_ends_the_other).await;
+    on_every_store(an_ended_session_never_comes_back).await;
 }
 
 #[tokio::test]
@@ -394,15 +397,9 @@ async fn racing_logins_leave_exactly_max(store: Arc<dyn SessionStore>) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn max_sessions_on_every_store() {
-    for store in indexing_stores() {
-        a_sixth_login_ends_the_oldest(store).await;
-    }
-    for store in indexing_stores() {
-        a_sixth_login_is_refused(store).await;
-    }
-    for store in indexing_stores() {
-        racing_logins_leave_exactly_max(store).await;
-    }
+    on_every_store(a_sixth_login_ends_the_oldest).await;
+    on_every_store(a_sixth_login_is_refused).await;
+    on_every_store(racing_logins_leave_exactly_max).await;
 }
 
 #[tokio::test]

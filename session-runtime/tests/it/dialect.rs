@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use session_runtime::spec::settings::{Backend, DatabaseBackend};
-use session_runtime::store::database::{Dialect, DieselStoreBuilder};
+use session_runtime::store::database::{Dialect, DieselStore, DieselStoreBuilder};
 
 use crate::db::{self, ServerLock};
 
@@ -100,18 +100,31 @@ macro_rules! dialect_tests {
 }
 pub(crate) use dialect_tests;
 
-pub(crate) async fn conformance<S: Server>() {
+/// Runs `test` on a store on a fresh table made by `builder` (its name starts with
+/// `prefix`), holding the server's lock for reading, then drops the table.
+async fn on_fresh_table<S: Server>(
+    builder: DieselStoreBuilder<S::Dialect>,
+    prefix: &str,
+    test: impl AsyncFnOnce(&DieselStore<S::Dialect>),
+) {
     let _server = S::lock().read().await;
-    let store = db::fresh(builder::<S>(), "conf").await;
-    db::conformance(&store).await;
+    let store = db::fresh(builder, prefix).await;
+    test(&store).await;
     store.drop_table().await.unwrap();
 }
 
+pub(crate) async fn conformance<S: Server>() {
+    on_fresh_table::<S>(builder::<S>(), "conf", async |store| {
+        db::conformance(store).await
+    })
+    .await;
+}
+
 pub(crate) async fn purge_task<S: Server>() {
-    let _server = S::lock().read().await;
-    let store = db::fresh(builder::<S>(), "task").await;
-    db::purge_task(&store).await;
-    store.drop_table().await.unwrap();
+    on_fresh_table::<S>(builder::<S>(), "task", async |store| {
+        db::purge_task(store).await
+    })
+    .await;
 }
 
 pub(crate) async fn open_from_settings<S: Server>() {
@@ -154,38 +167,38 @@ pub(crate) async fn conformance_in_kiritimati_time_zone<S: Server>() {
 }
 
 pub(crate) async fn expiry_after_2038<S: Server>() {
-    let _server = S::lock().read().await;
-    let store = db::fresh(builder::<S>(), "y2040").await;
-    db::expiry_after_2038(&store).await;
-    store.drop_table().await.unwrap();
+    on_fresh_table::<S>(builder::<S>(), "y2040", async |store| {
+        db::expiry_after_2038(store).await
+    })
+    .await;
 }
 
 pub(crate) async fn payload_cap<S: Server>() {
-    let _server = S::lock().read().await;
-    let store = db::fresh(builder::<S>(), "cap").await;
-    db::payload_cap(&store).await;
-    store.drop_table().await.unwrap();
+    on_fresh_table::<S>(builder::<S>(), "cap", async |store| {
+        db::payload_cap(store).await
+    })
+    .await;
 }
 
 pub(crate) async fn logout_races_slow_request<S: Server>() {
-    let _server = S::lock().read().await;
-    let store = db::fresh(builder::<S>(), "race").await;
-    db::logout_races_slow_request(&store, 1_000).await;
-    store.drop_table().await.unwrap();
+    on_fresh_table::<S>(builder::<S>(), "race", async |store| {
+        db::logout_races_slow_request(store, 1_000).await
+    })
+    .await;
 }
 
 pub(crate) async fn concurrent_increments<S: Server>() {
-    let _server = S::lock().read().await;
-    let store = db::fresh(builder::<S>().pool_size(32), "incr").await;
-    db::concurrent_increments(&store).await;
-    store.drop_table().await.unwrap();
+    on_fresh_table::<S>(builder::<S>().pool_size(32), "incr", async |store| {
+        db::concurrent_increments(store).await
+    })
+    .await;
 }
 
 pub(crate) async fn purge_in_batches<S: Server>() {
-    let _server = S::lock().read().await;
-    let store = db::fresh(builder::<S>(), "purge").await;
-    db::purge_in_batches(&store).await;
-    store.drop_table().await.unwrap();
+    on_fresh_table::<S>(builder::<S>(), "purge", async |store| {
+        db::purge_in_batches(store).await
+    })
+    .await;
 }
 
 pub(crate) async fn table_name_is_validated<S: Server>() {

@@ -99,6 +99,25 @@ async fn checks_in_parallel_on_one_shared_store() {
     conformance::index::index_random_sequences_n(&*store, &conformance::clock(), 50).await;
 }
 
+/// The check lists and `run_check` agree: every listed name runs, an unknown one is `false`
+/// (and runs nothing).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_check_knows_exactly_the_listed_checks() {
+    let store = MemoryStore::new();
+    let clock = conformance::clock();
+    assert_eq!(conformance::CHECKS.len(), 19);
+    assert_eq!(conformance::manager::CHECKS.len(), 10);
+    for name in ["create_load_roundtrip", "index_follows_every_operation"] {
+        assert!(conformance::CHECKS.contains(&name));
+        assert!(conformance::run_check(name, &store, &clock).await, "{name}");
+    }
+    assert!(!conformance::run_check("no_such_check", &store, &clock).await);
+    let storage = Storage::Server(Arc::new(MemoryStore::new()));
+    assert!(conformance::manager::run_check("roundtrip", &storage, &clock).await);
+    assert!(!conformance::manager::run_check("create_load_roundtrip", &storage, &clock).await);
+    assert!(store.is_empty(), "the checks clean up after themselves");
+}
+
 /// The memory store is fast enough for the 1,000 random sequences on every run.
 #[tokio::test]
 async fn memory_index_after_a_thousand_random_sequences() {
