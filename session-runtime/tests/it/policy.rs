@@ -41,6 +41,29 @@ fn idle(seconds: i64) -> Settings {
     }
 }
 
+/// For each offset T-1 s, T and T+1 s around `limit` seconds: a fresh harness of `kind` on
+/// `settings`, logged in, its clock moved by the offset, and the session it then reads;
+/// checks that only the T-1 s session is still logged in.
+async fn around_the_limit(kind: Kind, settings: Settings, limit: i64) -> [(Harness, Session); 3] {
+    let mut out = Vec::new();
+    for offset in [limit - 1, limit, limit + 1] {
+        let h = logged_in(kind, settings.clone()).await;
+        h.clock.advance(offset);
+        let session = h.peek().await;
+        assert_eq!(
+            session.get::<String>("user").is_some(),
+            offset < limit,
+            "{kind:?} T{:+}",
+            offset - limit
+        );
+        out.push((h, session));
+    }
+    match out.try_into() {
+        Ok(three) => three,
+        Err(_) => unreachable!("three offsets"),
+    }
+}
+
 async fn user(h: &mut Harness) -> Option<String> {
     h.peek().await.get::<String>("user")
 }
@@ -187,24 +210,13 @@ async fn browser_session_cookie_has_no_lifetime_but_server_enforces_it() {
 #[tokio::test]
 async fn expiration_time_at_t_minus_1_t_and_t_plus_1() {
     for kind in BOTH {
-        for (offset, alive) in [(59, true), (60, false), (61, false)] {
-            let h = logged_in(kind, lifetime(60)).await;
-            h.clock.advance(offset);
-            let session = h.peek().await;
-            assert_eq!(
-                session.get::<String>("user").is_some(),
-                alive,
-                "{kind:?} T{:+}",
-                offset - 60
-            );
-            if alive {
-                assert_eq!(session.expiration_time().as_secs(), T0 + 60);
-                assert!(!session.has_expired());
-                h.clock.advance(60 - offset);
-                assert!(session.has_expired(), "has_expired follows the clock");
-            } else {
-                assert!(session.id().is_none(), "a fresh session, with no id yet");
-            }
+        let [(h, alive), (_, at_t), (_, after_t)] = around_the_limit(kind, lifetime(60), 60).await;
+        assert_eq!(alive.expiration_time().as_secs(), T0 + 60);
+        assert!(!alive.has_expired());
+        h.clock.advance(1);
+        assert!(alive.has_expired(), "has_expired follows the clock");
+        for ended in [at_t, after_t] {
+            assert!(ended.id().is_none(), "a fresh session, with no id yet");
         }
     }
 }
@@ -262,17 +274,7 @@ async fn refresh_each_request_slides_and_reissues() {
 #[tokio::test]
 async fn idle_timeout_at_t_minus_1_t_and_t_plus_1() {
     for kind in BOTH {
-        for (offset, alive) in [(99, true), (100, false), (101, false)] {
-            let h = logged_in(kind, idle(100)).await;
-            h.clock.advance(offset);
-            let session = h.peek().await;
-            assert_eq!(
-                session.get::<String>("user").is_some(),
-                alive,
-                "{kind:?} T{:+}",
-                offset - 100
-            );
-        }
+        around_the_limit(kind, idle(100), 100).await;
     }
 }
 
