@@ -55,3 +55,28 @@ pub async fn shutdown_signal() {
         () = term => {}
     }
 }
+
+/// Serves `app` on `listener` until Ctrl-C or SIGTERM ([`shutdown_signal`]).
+///
+/// # Errors
+/// The server fails to accept connections.
+pub async fn until_shutdown(listener: TcpListener, app: axum::Router) -> std::io::Result<()> {
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+}
+
+/// Binds `127.0.0.1:$PORT` (3000 when `PORT` is unset; see [`bind`] for what it prints)
+/// and serves `app` there until Ctrl-C or SIGTERM: the start of the one-router examples.
+///
+/// # Errors
+/// `PORT` is not a port number, the port cannot be bound, or the server fails.
+pub async fn on_port_from_env(
+    name: &str,
+    app: axum::Router,
+) -> Result<(), crate::setup::StartError> {
+    let port = port_from_env(3000)?;
+    let (listener, _) = bind(name, port).await?;
+    until_shutdown(listener, app).await?;
+    Ok(())
+}

@@ -25,6 +25,22 @@ pub const PURGE_EVERY: std::time::Duration = std::time::Duration::from_secs(300)
 /// What went wrong at start-up; printed and the program exits with status 1.
 pub type StartError = Box<dyn std::error::Error + Send + Sync>;
 
+/// The `main` of the example programs: logging on ([`crate::logging::init`]), then `run`;
+/// its error is printed as `PROGRAM: error: ...` and the exit status is 1.
+pub async fn main<E: std::fmt::Display>(
+    program: &str,
+    run: impl Future<Output = Result<(), E>>,
+) -> std::process::ExitCode {
+    crate::logging::init();
+    match run.await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("{program}: error: {error}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
 /// The command line shared by the session apps.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Args {

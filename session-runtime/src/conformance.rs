@@ -67,28 +67,9 @@ use std::task::Poll;
 use crate::store::{Record, Rotation, SessionStore, StoreError, StoreKey};
 use crate::time::{Clock, MockClock, Timestamp};
 
-/// The names of every check, in the order [`run_all`] runs them.
-pub const CHECKS: &[&str] = &[
-    "create_load_roundtrip",
-    "create_never_overwrites",
-    "create_after_expiry",
-    "load_hides_expired",
-    "save_compare_and_swap",
-    "save_never_resurrects",
-    "delete_is_idempotent",
-    "purge_removes_exactly_the_expired",
-    "payload_bytes_preserved",
-    "large_payload",
-    "concurrent_creates_one_wins",
-    "concurrent_saves_one_wins",
-    "rotate_compare_and_swap",
-    "rotate_keeps_old_as_given",
-    "concurrent_rotations_one_wins",
-    "index_follows_every_operation",
-    "limit_sessions_end_oldest_and_refuse",
-    "limit_sessions_parallel_logins",
-    "index_random_sequences",
-];
+// `CHECKS`, `run_all` and `run_check`, from the one list of checks in
+// `store_conformance_tests!`.
+crate::store_conformance_tests!(@checks items []);
 
 /// A clock for the checks, stopped at 1,700,000,000 (2023-11-14).
 pub fn clock() -> MockClock {
@@ -1162,32 +1143,6 @@ pub async fn concurrent_rotations_one_wins(store: &dyn SessionStore, clock: &Moc
     );
 }
 
-/// Runs every check in [`CHECKS`] order.
-///
-/// # Panics
-/// At the first check the store fails.
-pub async fn run_all(store: &dyn SessionStore, clock: &MockClock) {
-    create_load_roundtrip(store, clock).await;
-    create_never_overwrites(store, clock).await;
-    create_after_expiry(store, clock).await;
-    load_hides_expired(store, clock).await;
-    save_compare_and_swap(store, clock).await;
-    save_never_resurrects(store, clock).await;
-    delete_is_idempotent(store, clock).await;
-    purge_removes_exactly_the_expired(store, clock).await;
-    payload_bytes_preserved(store, clock).await;
-    large_payload(store, clock).await;
-    concurrent_creates_one_wins(store, clock).await;
-    concurrent_saves_one_wins(store, clock).await;
-    rotate_compare_and_swap(store, clock).await;
-    rotate_keeps_old_as_given(store, clock).await;
-    concurrent_rotations_one_wins(store, clock).await;
-    index_follows_every_operation(store, clock).await;
-    limit_sessions_end_oldest_and_refuse(store, clock).await;
-    limit_sessions_parallel_logins(store, clock).await;
-    index_random_sequences(store, clock).await;
-}
-
 /// Expands to a module `$name` holding one `#[tokio::test]` per conformance check, each
 /// running against a fresh store made by `$make` (an expression giving a future of the
 /// store, evaluated once per test; anything implementing [`SessionStore`], an
@@ -1211,7 +1166,13 @@ pub async fn run_all(store: &dyn SessionStore, clock: &MockClock) {
 #[macro_export]
 macro_rules! store_conformance_tests {
     ($name:ident, $make:expr $(,)?) => {
-        $crate::store_conformance_tests!(@each $name, $make, [
+        $crate::store_conformance_tests!(@checks tests [$name, $make]);
+    };
+    // Internal: the one list of the checks, in the order `run_all` runs them, handed to
+    // the arm `@$arm` after its arguments `[$args]`. Every other arm (the tests here, and
+    // `CHECKS`, `run_all` and `run_check` in the `conformance` module) takes it from here.
+    (@checks $arm:ident [$($args:tt)*]) => {
+        $crate::store_conformance_tests!(@$arm [$($args)*] [
             create_load_roundtrip,
             create_never_overwrites,
             create_after_expiry,
@@ -1233,7 +1194,7 @@ macro_rules! store_conformance_tests {
             index_random_sequences,
         ]);
     };
-    (@each $name:ident, $make:expr, [$($check:ident),* $(,)?]) => {
+    (@tests [$name:ident, $make:expr] [$($check:ident),* $(,)?]) => {
         mod $name {
             #[allow(unused_imports)]
             use super::*;
@@ -1248,6 +1209,31 @@ macro_rules! store_conformance_tests {
             $crate::manager_conformance_tests!(manager, async {
                 $crate::store::Storage::Server(::std::sync::Arc::new($make.await))
             });
+        }
+    };
+    (@items [] [$($check:ident),* $(,)?]) => {
+        /// The names of every check, in the order [`run_all`] runs them.
+        pub const CHECKS: &[&str] = &[$(::core::stringify!($check)),*];
+
+        /// Runs every check in [`CHECKS`] order.
+        ///
+        /// # Panics
+        /// At the first check the store fails.
+        pub async fn run_all(store: &dyn SessionStore, clock: &MockClock) {
+            $($check(store, clock).await;)*
+        }
+
+        /// Runs the check named `name` (one of [`CHECKS`]); `false` when no check has that
+        /// name.
+        ///
+        /// # Panics
+        /// When the store fails the check.
+        pub async fn run_check(name: &str, store: &dyn SessionStore, clock: &MockClock) -> bool {
+            match name {
+                $(::core::stringify!($check) => $check(store, clock).await,)*
+                _ => return false,
+            }
+            true
         }
     };
 }
@@ -1268,7 +1254,13 @@ macro_rules! store_conformance_tests {
 #[macro_export]
 macro_rules! manager_conformance_tests {
     ($name:ident, $make:expr $(,)?) => {
-        $crate::manager_conformance_tests!(@each $name, $make, [
+        $crate::manager_conformance_tests!(@checks tests [$name, $make]);
+    };
+    // Internal: the one list of the manager-level checks, in the order `run_all` runs
+    // them, handed to the arm `@$arm` after its arguments `[$args]` (the tests here, and
+    // `CHECKS`, `run_all` and `run_check` in `conformance::manager`).
+    (@checks $arm:ident [$($args:tt)*]) => {
+        $crate::manager_conformance_tests!(@$arm [$($args)*] [
             roundtrip,
             unchanged_request_writes_nothing,
             expiry,
@@ -1281,7 +1273,7 @@ macro_rules! manager_conformance_tests {
             concurrent_increments_lose_nothing,
         ]);
     };
-    (@each $name:ident, $make:expr, [$($check:ident),* $(,)?]) => {
+    (@tests [$name:ident, $make:expr] [$($check:ident),* $(,)?]) => {
         mod $name {
             #[allow(unused_imports)]
             use super::*;
@@ -1293,6 +1285,31 @@ macro_rules! manager_conformance_tests {
                     $crate::conformance::manager::$check(&storage, &clock).await;
                 }
             )*
+        }
+    };
+    (@items [] [$($check:ident),* $(,)?]) => {
+        /// The names of every manager-level check, in the order [`run_all`] runs them.
+        pub const CHECKS: &[&str] = &[$(::core::stringify!($check)),*];
+
+        /// Runs every check in [`CHECKS`] order.
+        ///
+        /// # Panics
+        /// At the first check the storage fails.
+        pub async fn run_all(storage: &Storage, clock: &MockClock) {
+            $($check(storage, clock).await;)*
+        }
+
+        /// Runs the check named `name` (one of [`CHECKS`]); `false` when no check has that
+        /// name.
+        ///
+        /// # Panics
+        /// When the storage fails the check.
+        pub async fn run_check(name: &str, storage: &Storage, clock: &MockClock) -> bool {
+            match name {
+                $(::core::stringify!($check) => $check(storage, clock).await,)*
+                _ => return false,
+            }
+            true
         }
     };
 }

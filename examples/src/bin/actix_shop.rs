@@ -34,14 +34,7 @@ Environment:
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    examples::logging::init();
-    match run().await {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("actix_shop: error: {error}");
-            ExitCode::FAILURE
-        }
-    }
+    setup::main("actix_shop", run()).await
 }
 
 async fn run() -> Result<(), StartError> {

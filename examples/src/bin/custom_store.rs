@@ -61,10 +61,5 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         .route("/", get(index))
         .route("/api/session", get(dump))
         .layer(SessionLayer::new(manager));
-    let port = examples::serve::port_from_env(3000)?;
-    let (listener, _) = examples::serve::bind("custom_store", port).await?;
-    axum::serve(listener, app)
-        .with_graceful_shutdown(examples::serve::shutdown_signal())
-        .await?;
-    Ok(())
+    examples::serve::on_port_from_env("custom_store", app).await
 }

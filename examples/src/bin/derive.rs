@@ -165,14 +165,7 @@ async fn api(session: Session<CartSession>) -> Json<serde_json::Value> {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    examples::logging::init();
-    match run().await {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("derive: error: {error}");
-            ExitCode::FAILURE
-        }
-    }
+    setup::main("derive", run()).await
 }
 
 async fn run() -> Result<(), setup::StartError> {
@@ -186,10 +179,5 @@ async fn run() -> Result<(), setup::StartError> {
         .route("/cart", post(add))
         .route("/api/session", get(api))
         .layer(SessionLayer::new(manager));
-    let port = examples::serve::port_from_env(3000)?;
-    let (listener, _) = examples::serve::bind("derive", port).await?;
-    axum::serve(listener, app)
-        .with_graceful_shutdown(examples::serve::shutdown_signal())
-        .await?;
-    Ok(())
+    examples::serve::on_port_from_env("derive", app).await
 }

@@ -45,11 +45,10 @@ async fn main() -> Result<(), StartError> {
         let (manager, keys) = setup::manager_and_keys::<Shop>(settings.clone(), name).await?;
         let anonymous = examples::csrf::AnonymousTokens::new(&keys);
         let (listener, _) = examples::serve::bind(name, port).await?;
-        servers.push(tokio::spawn(async move {
-            axum::serve(listener, app::router(manager, anonymous))
-                .with_graceful_shutdown(examples::serve::shutdown_signal())
-                .await
-        }));
+        servers.push(tokio::spawn(examples::serve::until_shutdown(
+            listener,
+            app::router(manager, anonymous),
+        )));
     }
     for server in servers {
         server.await??;

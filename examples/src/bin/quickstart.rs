@@ -42,10 +42,5 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let app = Router::new()
         .route("/", get(index))
         .layer(SessionLayer::new(manager));
-    let port = examples::serve::port_from_env(3000)?;
-    let (listener, _) = examples::serve::bind("quickstart", port).await?;
-    axum::serve(listener, app)
-        .with_graceful_shutdown(examples::serve::shutdown_signal())
-        .await?;
-    Ok(())
+    examples::serve::on_port_from_env("quickstart", app).await
 }

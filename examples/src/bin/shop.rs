@@ -35,23 +35,12 @@ Environment:
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    examples::logging::init();
-    match run().await {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("shop: error: {error}");
-            ExitCode::FAILURE
-        }
-    }
+    setup::main("shop", run()).await
 }
 
 async fn run() -> Result<(), StartError> {
     let shop = setup::shop("shop", USAGE).await?;
-    axum::serve(
-        shop.listener,
-        app::router_with_throttle(shop.manager, shop.anonymous, shop.throttle),
-    )
-    .with_graceful_shutdown(examples::serve::shutdown_signal())
-    .await?;
+    let app = app::router_with_throttle(shop.manager, shop.anonymous, shop.throttle);
+    examples::serve::until_shutdown(shop.listener, app).await?;
     Ok(())
 }

@@ -238,19 +238,15 @@ pub(crate) fn logout_racing_rotation_never_resurrects() {
     assert_eq!(resurrected, 0, "of {raced} races");
 }
 
-/// Failed logins sent in parallel on one session each count towards the login throttle
-/// (`LoginThrottle::reserve` is one `Session::update` step, replayed when it loses a race):
-/// 1 + 3 parallel + 1 failures are the five that close the gate.
-#[test]
-pub(crate) fn parallel_failed_logins_each_count() {
-    let dir = TempDir::new("shop-throttle-race");
-    let shop = start_shop(&dir, &[]);
+/// One failed login, which creates the session, then `count` failed logins on that session
+/// sent at once: the session's cookie and the parallel requests' statuses.
+fn failed_logins_at_once(shop: &Server, count: usize) -> (String, Vec<u16>) {
     let mut client = Client::new(shop.addr);
     // The first failure creates the session (anonymous visitors have none).
     assert_eq!(login(&mut client, REFUSED).status, 422);
     let cookie = client.cookies["shop"].clone();
     let csrf = csrf_of(&client.get("/"));
-    let requests: Vec<_> = (0..3)
+    let requests: Vec<_> = (0..count)
         .map(|_| {
             let (addr, cookie, csrf) = (shop.addr, cookie.clone(), csrf.clone());
             move || {
@@ -260,7 +256,18 @@ pub(crate) fn parallel_failed_logins_each_count() {
             }
         })
         .collect();
-    let statuses: Vec<u16> = at_once(requests).iter().map(|r| r.status).collect();
+    let statuses = at_once(requests).iter().map(|r| r.status).collect();
+    (cookie, statuses)
+}
+
+/// Failed logins sent in parallel on one session each count towards the login throttle
+/// (`LoginThrottle::reserve` is one `Session::update` step, replayed when it loses a race):
+/// 1 + 3 parallel + 1 failures are the five that close the gate.
+#[test]
+pub(crate) fn parallel_failed_logins_each_count() {
+    let dir = TempDir::new("shop-throttle-race");
+    let shop = start_shop(&dir, &[]);
+    let (cookie, statuses) = failed_logins_at_once(&shop, 3);
     assert!(statuses.iter().all(|&s| s == 422), "{statuses:?}");
     let mut client = with_cookie(&shop, &cookie);
     assert_eq!(login(&mut client, REFUSED).status, 422, "the fifth failure");
@@ -281,22 +288,7 @@ pub(crate) fn a_burst_at_the_limit_tries_exactly_the_allowed_attempts() {
     const BURST: usize = 8;
     let dir = TempDir::new("shop-throttle-burst");
     let shop = start_shop(&dir, &[]);
-    let mut client = Client::new(shop.addr);
-    // The first failure creates the session (anonymous visitors have none).
-    assert_eq!(login(&mut client, REFUSED).status, 422);
-    let cookie = client.cookies["shop"].clone();
-    let csrf = csrf_of(&client.get("/"));
-    let requests: Vec<_> = (0..BURST)
-        .map(|_| {
-            let (addr, cookie, csrf) = (shop.addr, cookie.clone(), csrf.clone());
-            move || {
-                let mut client = Client::new(addr);
-                client.cookies.insert("shop".into(), cookie);
-                client.post_form("/login", &[("username", REFUSED), ("csrf", &csrf)])
-            }
-        })
-        .collect();
-    let statuses: Vec<u16> = at_once(requests).iter().map(|r| r.status).collect();
+    let (cookie, statuses) = failed_logins_at_once(&shop, BURST);
     eprintln!("a burst of {BURST} failed logins with 4 places left: {statuses:?}");
     let tried = statuses.iter().filter(|&&s| s == 422).count();
     assert_eq!(

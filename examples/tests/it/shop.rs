@@ -44,6 +44,60 @@ pub(crate) fn start_shop(dir: &TempDir, extra: &[(&str, &str)]) -> Server {
     Server::start(shop_binary(), &[], &envs)
 }
 
+/// The shop (on its file store, in a fresh directory named after `name`) and a client of it.
+fn shop_with_client(name: &str) -> (TempDir, Server, Client) {
+    let dir = TempDir::new(name);
+    let shop = start_shop(&dir, &[]);
+    let client = Client::new(shop.addr);
+    (dir, shop, client)
+}
+
+/// The client's session is anonymous and its cart empty (`/api/session`).
+fn assert_anonymous(client: &mut Client) {
+    let json = session_json(client);
+    assert_eq!(json["user"], serde_json::Value::Null);
+    assert_eq!(json["cart"], serde_json::json!([]));
+}
+
+/// Adds `item` to the cart (a `303` back to the page).
+fn add_to_cart(client: &mut Client, item: &str, csrf: &str) {
+    let response = client.post_form("/cart", &[("item", item), ("csrf", csrf)]);
+    assert_eq!(response.status, 303, "{}", response.body);
+}
+
+/// "End all other sessions" (a `303` back to the page).
+fn end_other_sessions(client: &mut Client, csrf: &str) {
+    let response = client.post_form("/sessions/end-others", &[("csrf", csrf)]);
+    assert_eq!(response.status, 303, "{}", response.body);
+}
+
+/// The shop on the cookie backend, with a revocation store, in `dir`.
+fn start_cookie_shop(dir: &TempDir) -> Server {
+    Server::start_in(
+        shop_binary(),
+        dir.path(),
+        &[
+            ("SESSION_KEY", KEY),
+            ("SESSION_BACKEND", "cookie"),
+            // The cookie backend cannot count sessions: the spec's limit is lifted.
+            ("SESSION_MAX_SESSIONS", "none"),
+            ("SESSION_REVOCATION_STORE", "memory"),
+        ],
+    )
+}
+
+/// The shop binary as a command, without any `SESSION_*` variable of the caller (the test
+/// command exports some).
+fn shop_command() -> std::process::Command {
+    let mut command = std::process::Command::new(shop_binary());
+    for (name, _) in std::env::vars_os() {
+        if name.to_string_lossy().starts_with("SESSION_") {
+            command.env_remove(name);
+        }
+    }
+    command
+}
+
 /// The value of the hidden `csrf` field of the page's first form.
 pub(crate) fn csrf_of(page: &Response) -> String {
     let marker = r#"name="csrf" value=""#;
@@ -84,9 +138,7 @@ fn session_json(client: &mut Client) -> serde_json::Value {
 
 #[test]
 pub(crate) fn first_login_sets_a_cookie_with_the_secure_flags() {
-    let dir = TempDir::new("shop-flags");
-    let shop = start_shop(&dir, &[]);
-    let mut client = Client::new(shop.addr);
+    let (_dir, _shop, mut client) = shop_with_client("shop-flags");
     let page = client.get("/");
     assert_eq!(page.status, 200);
     assert!(
@@ -123,9 +175,7 @@ pub(crate) fn first_login_sets_a_cookie_with_the_secure_flags() {
 
 #[test]
 pub(crate) fn login_rotates_the_session_id_and_keeps_the_cart() {
-    let dir = TempDir::new("shop-login");
-    let shop = start_shop(&dir, &[]);
-    let mut client = Client::new(shop.addr);
+    let (_dir, shop, mut client) = shop_with_client("shop-login");
     let page = client.get("/");
     let csrf = csrf_of(&page);
     let added = client.post_form("/cart", &[("item", "tea"), ("csrf", &csrf)]);
@@ -153,16 +203,12 @@ pub(crate) fn login_rotates_the_session_id_and_keeps_the_cart() {
     // The pre-login id is dead: replaying it gives an anonymous, empty session.
     let mut replay = Client::new(shop.addr);
     replay.cookies.insert("shop".into(), before);
-    let json = session_json(&mut replay);
-    assert_eq!(json["user"], serde_json::Value::Null);
-    assert_eq!(json["cart"], serde_json::json!([]));
+    assert_anonymous(&mut replay);
 }
 
 #[test]
 pub(crate) fn a_missing_or_wrong_csrf_token_is_refused_with_403() {
-    let dir = TempDir::new("shop-csrf");
-    let shop = start_shop(&dir, &[]);
-    let mut client = Client::new(shop.addr);
+    let (_dir, shop, mut client) = shop_with_client("shop-csrf");
     login(&mut client, "ada");
     let csrf = csrf_of(&client.get("/"));
     let wrong = "0".repeat(csrf.len());
@@ -199,9 +245,7 @@ pub(crate) fn a_missing_or_wrong_csrf_token_is_refused_with_403() {
 
 #[test]
 pub(crate) fn invalid_cart_items_give_422_naming_the_rule() {
-    let dir = TempDir::new("shop-cart");
-    let shop = start_shop(&dir, &[]);
-    let mut client = Client::new(shop.addr);
+    let (_dir, _shop, mut client) = shop_with_client("shop-cart");
     let csrf = csrf_of(&client.get("/"));
 
     let long = "x".repeat(17);
@@ -315,16 +359,9 @@ pub(crate) fn the_admin_page_is_for_admins_only() {
 
 #[test]
 pub(crate) fn a_refused_username_is_422_and_changes_nothing() {
-    let dir = TempDir::new("shop-username");
-    let shop = start_shop(&dir, &[]);
-    let mut client = Client::new(shop.addr);
+    let (_dir, shop, mut client) = shop_with_client("shop-username");
     let csrf = csrf_of(&client.get("/"));
-    assert_eq!(
-        client
-            .post_form("/cart", &[("item", "tea"), ("csrf", &csrf)])
-            .status,
-        303
-    );
+    add_to_cart(&mut client, "tea", &csrf);
     let before = client.cookies["shop"].clone();
     let response = client.post_form("/login", &[("username", "Robert'); DROP"), ("csrf", &csrf)]);
     assert_eq!(response.status, 422);
@@ -338,9 +375,7 @@ pub(crate) fn a_refused_username_is_422_and_changes_nothing() {
 
 #[test]
 pub(crate) fn flash_messages_show_once() {
-    let dir = TempDir::new("shop-flash");
-    let shop = start_shop(&dir, &[]);
-    let mut client = Client::new(shop.addr);
+    let (_dir, _shop, mut client) = shop_with_client("shop-flash");
     assert_eq!(login(&mut client, "ada").status, 303);
     let page = client.get("/");
     assert!(page.body.contains("Welcome, ada."), "{}", page.body);
@@ -354,18 +389,11 @@ pub(crate) fn flash_messages_show_once() {
 
 #[test]
 pub(crate) fn logout_destroys_the_session() {
-    let dir = TempDir::new("shop-logout");
-    let shop = start_shop(&dir, &[]);
-    let mut client = Client::new(shop.addr);
+    let (_dir, shop, mut client) = shop_with_client("shop-logout");
     assert_eq!(login(&mut client, "ada").status, 303);
     let page = client.get("/");
     let csrf = csrf_of(&page);
-    assert_eq!(
-        client
-            .post_form("/cart", &[("item", "tea"), ("csrf", &csrf)])
-            .status,
-        303
-    );
+    add_to_cart(&mut client, "tea", &csrf);
     let stolen = client.cookies["shop"].clone();
 
     let response = client.post_form("/logout", &[("csrf", &csrf)]);
@@ -385,23 +413,17 @@ pub(crate) fn logout_destroys_the_session() {
         "the client dropped the cookie"
     );
 
-    let json = session_json(&mut client);
-    assert_eq!(json["user"], serde_json::Value::Null);
-    assert_eq!(json["cart"], serde_json::json!([]));
+    assert_anonymous(&mut client);
 
     // A copy of the cookie taken before logout is worthless: the record is gone.
     let mut thief = Client::new(shop.addr);
     thief.cookies.insert("shop".into(), stolen);
-    let json = session_json(&mut thief);
-    assert_eq!(json["user"], serde_json::Value::Null);
-    assert_eq!(json["cart"], serde_json::json!([]));
+    assert_anonymous(&mut thief);
 }
 
 #[test]
 pub(crate) fn api_session_reports_user_cart_and_expiry() {
-    let dir = TempDir::new("shop-api");
-    let shop = start_shop(&dir, &[]);
-    let mut client = Client::new(shop.addr);
+    let (_dir, _shop, mut client) = shop_with_client("shop-api");
     let anonymous = session_json(&mut client);
     assert_eq!(anonymous["user"], serde_json::Value::Null);
     assert_eq!(anonymous["cart"], serde_json::json!([]));
@@ -409,18 +431,8 @@ pub(crate) fn api_session_reports_user_cart_and_expiry() {
 
     assert_eq!(login(&mut client, "ada").status, 303);
     let csrf = csrf_of(&client.get("/"));
-    assert_eq!(
-        client
-            .post_form("/cart", &[("item", "tea"), ("csrf", &csrf)])
-            .status,
-        303
-    );
-    assert_eq!(
-        client
-            .post_form("/cart", &[("item", "milk"), ("csrf", &csrf)])
-            .status,
-        303
-    );
+    add_to_cart(&mut client, "tea", &csrf);
+    add_to_cart(&mut client, "milk", &csrf);
     let json = session_json(&mut client);
     assert_eq!(json["user"], "ada");
     assert_eq!(json["cart"], serde_json::json!(["tea", "milk"]));
@@ -512,14 +524,7 @@ pub(crate) fn the_shipped_production_config_hardens_the_cookie() {
 
 #[test]
 pub(crate) fn an_invalid_override_stops_the_program_with_a_clear_error() {
-    let mut command = std::process::Command::new(shop_binary());
-    // No `SESSION_*` variable of the caller (the test command exports some) leaks in.
-    for (name, _) in std::env::vars_os() {
-        if name.to_string_lossy().starts_with("SESSION_") {
-            command.env_remove(name);
-        }
-    }
-    let output = command
+    let output = shop_command()
         .env("PORT", "0")
         .env("SESSION_KEY", KEY)
         .env("SESSION_EXPIRATION_TIME", "soon")
@@ -553,26 +558,11 @@ pub(crate) fn a_session_ends_after_its_two_second_lifetime() {
 pub(crate) fn the_same_binary_runs_on_the_cookie_backend() {
     let dir = TempDir::new("shop-cookie");
     // Run where the spec's file directory would be, to see that nothing lands there.
-    let shop = Server::start_in(
-        shop_binary(),
-        dir.path(),
-        &[
-            ("SESSION_KEY", KEY),
-            ("SESSION_BACKEND", "cookie"),
-            // The cookie backend cannot count sessions: the spec's limit is lifted.
-            ("SESSION_MAX_SESSIONS", "none"),
-            ("SESSION_REVOCATION_STORE", "memory"),
-        ],
-    );
+    let shop = start_cookie_shop(&dir);
     let mut client = Client::new(shop.addr);
     assert_eq!(login(&mut client, "ada").status, 303);
     let csrf = csrf_of(&client.get("/"));
-    assert_eq!(
-        client
-            .post_form("/cart", &[("item", "tea"), ("csrf", &csrf)])
-            .status,
-        303
-    );
+    add_to_cart(&mut client, "tea", &csrf);
     let json = session_json(&mut client);
     assert_eq!(json["user"], "ada");
     assert_eq!(json["cart"], serde_json::json!(["tea"]));
@@ -610,9 +600,7 @@ fn retry_after(response: &Response) -> u64 {
 
 #[test]
 pub(crate) fn five_failed_logins_give_429_with_retry_after_and_a_readable_page() {
-    let dir = TempDir::new("shop-throttle");
-    let shop = start_shop(&dir, &[]);
-    let mut client = Client::new(shop.addr);
+    let (_dir, shop, mut client) = shop_with_client("shop-throttle");
     fail_logins(&mut client, 5);
     // The sixth attempt is refused before it is tried, even with a valid name.
     let response = login(&mut client, "ada");
@@ -659,9 +647,7 @@ pub(crate) fn a_throttled_session_may_log_in_again_after_its_window() {
 
 #[test]
 pub(crate) fn a_successful_login_resets_the_failure_count() {
-    let dir = TempDir::new("shop-throttle-reset");
-    let shop = start_shop(&dir, &[]);
-    let mut client = Client::new(shop.addr);
+    let (_dir, _shop, mut client) = shop_with_client("shop-throttle-reset");
     fail_logins(&mut client, 4);
     assert_eq!(login(&mut client, "ada").status, 303);
     // Counted from zero again: five more failures are each tried (422), the sixth waits.
@@ -671,13 +657,7 @@ pub(crate) fn a_successful_login_resets_the_failure_count() {
 
 #[test]
 pub(crate) fn an_invalid_login_window_stops_the_program_with_a_clear_error() {
-    let mut command = std::process::Command::new(shop_binary());
-    for (name, _) in std::env::vars_os() {
-        if name.to_string_lossy().starts_with("SESSION_") {
-            command.env_remove(name);
-        }
-    }
-    let output = command
+    let output = shop_command()
         .env("SESSION_KEY", KEY)
         .env("SHOP_LOGIN_WINDOW", "0s")
         .env("PORT", "0")
@@ -767,12 +747,7 @@ pub(crate) fn two_clients_one_ends_the_other_from_the_active_sessions_page() {
     let page = laptop.get("/sessions");
     assert_eq!(page.body.matches("class=\"session\"").count(), 3);
     let csrf = csrf_of(&page);
-    assert_eq!(
-        laptop
-            .post_form("/sessions/end-others", &[("csrf", &csrf)])
-            .status,
-        303
-    );
+    end_other_sessions(&mut laptop, &csrf);
     assert_eq!(session_json(&mut phone)["user"], serde_json::Value::Null);
     assert_eq!(session_json(&mut tablet)["user"], serde_json::Value::Null);
     assert_eq!(session_json(&mut laptop)["user"], "ada");
@@ -784,17 +759,7 @@ pub(crate) fn two_clients_one_ends_the_other_from_the_active_sessions_page() {
 #[test]
 pub(crate) fn the_cookie_backend_with_a_revocation_store_ends_the_other_sessions() {
     let dir = TempDir::new("shop-cookie-active");
-    let shop = Server::start_in(
-        shop_binary(),
-        dir.path(),
-        &[
-            ("SESSION_KEY", KEY),
-            ("SESSION_BACKEND", "cookie"),
-            // The cookie backend cannot count sessions: the spec's limit is lifted.
-            ("SESSION_MAX_SESSIONS", "none"),
-            ("SESSION_REVOCATION_STORE", "memory"),
-        ],
-    );
+    let shop = start_cookie_shop(&dir);
     let (mut laptop, mut phone) = (Client::new(shop.addr), Client::new(shop.addr));
     assert_eq!(login(&mut laptop, "ada").status, 303);
     assert_eq!(login(&mut phone, "ada").status, 303);
@@ -802,12 +767,7 @@ pub(crate) fn the_cookie_backend_with_a_revocation_store_ends_the_other_sessions
     assert_eq!(page.status, 200);
     assert!(page.body.contains("id=\"no-list\""), "{}", page.body);
     let csrf = csrf_of(&page);
-    assert_eq!(
-        laptop
-            .post_form("/sessions/end-others", &[("csrf", &csrf)])
-            .status,
-        303
-    );
+    end_other_sessions(&mut laptop, &csrf);
     assert_eq!(
         session_json(&mut phone)["user"],
         serde_json::Value::Null,

@@ -28,19 +28,9 @@ use crate::session::Session;
 use crate::store::{Record, SessionStore, Storage, StoreKey};
 use crate::time::{Clock, MockClock, Timestamp};
 
-/// The names of every manager-level check, in the order [`run_all`] runs them.
-pub const CHECKS: &[&str] = &[
-    "roundtrip",
-    "unchanged_request_writes_nothing",
-    "expiry",
-    "destroy",
-    "cycle",
-    "bad_cookies_give_fresh_sessions",
-    "server_error_discards_changes",
-    "logout_racing_rotation",
-    "concurrent_appends_all_land",
-    "concurrent_increments_lose_nothing",
-];
+// `CHECKS`, `run_all` and `run_check`, from the one list of checks in
+// `manager_conformance_tests!`.
+crate::manager_conformance_tests!(@checks items []);
 
 /// How many trials [`logout_racing_rotation`] runs per case: 10, or the value of the
 /// `SESSION_RACE_TRIALS` environment variable (`SESSION_RACE_TRIALS=1000` for the figures
@@ -485,23 +475,6 @@ pub async fn server_error_discards_changes(storage: &Storage, clock: &MockClock)
             next.get_all()
         );
     }
-}
-
-/// Runs every check in [`CHECKS`] order.
-///
-/// # Panics
-/// At the first check the storage fails.
-pub async fn run_all(storage: &Storage, clock: &MockClock) {
-    roundtrip(storage, clock).await;
-    unchanged_request_writes_nothing(storage, clock).await;
-    expiry(storage, clock).await;
-    destroy(storage, clock).await;
-    cycle(storage, clock).await;
-    bad_cookies_give_fresh_sessions(storage, clock).await;
-    server_error_discards_changes(storage, clock).await;
-    logout_racing_rotation(storage, clock).await;
-    concurrent_appends_all_land(storage, clock).await;
-    concurrent_increments_lose_nothing(storage, clock).await;
 }
 
 /// A manager on `storage` with [`settings`] and periodic rotation every `interval`

@@ -139,16 +139,23 @@ async fn an_ended_session_never_comes_back(store: Arc<dyn SessionStore>) {
     assert!(m.sessions_of("ada", None).await.unwrap().is_empty());
 }
 
-#[tokio::test]
-async fn memory_two_clients_one_ends_the_other() {
-    two_clients_one_ends_the_other(Arc::new(MemoryStore::new())).await;
-    an_ended_session_never_comes_back(Arc::new(MemoryStore::new())).await;
+/// A fresh store of each kind that keeps a principal index: memory and file (the database
+/// and Redis stores run the same checks in their own modules).
+fn indexing_stores() -> [Arc<dyn SessionStore>; 2] {
+    [Arc::new(MemoryStore::new()), Arc::new(TempFileStore::new())]
+}
+
+/// Runs `check` on a fresh store of each kind of [`indexing_stores`].
+async fn on_every_store(check: impl AsyncFn(Arc<dyn SessionStore>)) {
+    for store in indexing_stores() {
+        check(store).await;
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn file_two_clients_one_ends_the_other() {
-    two_clients_one_ends_the_other(Arc::new(TempFileStore::new())).await;
-    an_ended_session_never_comes_back(Arc::new(TempFileStore::new())).await;
+async fn two_clients_one_ends_the_other_on_every_store() {
+    on_every_store(two_clients_one_ends_the_other).await;
+    on_every_store(an_ended_session_never_comes_back).await;
 }
 
 #[tokio::test]
@@ -389,17 +396,10 @@ async fn racing_logins_leave_exactly_max(store: Arc<dyn SessionStore>) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn memory_max_sessions() {
-    a_sixth_login_ends_the_oldest(Arc::new(MemoryStore::new())).await;
-    a_sixth_login_is_refused(Arc::new(MemoryStore::new())).await;
-    racing_logins_leave_exactly_max(Arc::new(MemoryStore::new())).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn file_max_sessions() {
-    a_sixth_login_ends_the_oldest(Arc::new(TempFileStore::new())).await;
-    a_sixth_login_is_refused(Arc::new(TempFileStore::new())).await;
-    racing_logins_leave_exactly_max(Arc::new(TempFileStore::new())).await;
+async fn max_sessions_on_every_store() {
+    on_every_store(a_sixth_login_ends_the_oldest).await;
+    on_every_store(a_sixth_login_is_refused).await;
+    on_every_store(racing_logins_leave_exactly_max).await;
 }
 
 #[tokio::test]

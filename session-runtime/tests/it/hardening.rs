@@ -336,50 +336,42 @@ async fn tossed_cookies_never_hide_or_remove_the_real_one() {
 
 // --- finding 9: sensitive values never in logs ---------------------------------------------
 
-/// Version 1 of a schema with a sensitive string field `token`.
-struct SecretV1;
-/// Version 2: `token` retyped to a number, so stored values no longer fit.
-struct SecretV2;
+/// A schema `$name` at version `$version` with one sensitive field `token` of type `$token`.
+macro_rules! secret_schema {
+    ($(#[$doc:meta])* $name:ident, $version:literal, $token:ty) => {
+        $(#[$doc])*
+        struct $name;
 
-impl SessionSchema for SecretV1 {
-    const NAME: &'static str = "secret";
-    const VERSION: u32 = 1;
-    const KEYS: &'static [&'static str] = &["token"];
-    const SENSITIVE: &'static [&'static str] = &["token"];
-    type Data = Map;
-    fn settings() -> Settings {
-        settings()
-    }
-    fn upgrade(data: &mut Map) -> Result<(), ValidationErrors> {
-        retain_keys(data, Self::KEYS);
-        let errors = data
-            .get("token")
-            .and_then(|v| decode::<String>("token", v).err())
-            .into_iter()
-            .collect();
-        finish(errors)
-    }
+        impl SessionSchema for $name {
+            const NAME: &'static str = "secret";
+            const VERSION: u32 = $version;
+            const KEYS: &'static [&'static str] = &["token"];
+            const SENSITIVE: &'static [&'static str] = &["token"];
+            type Data = Map;
+            fn settings() -> Settings {
+                settings()
+            }
+            fn upgrade(data: &mut Map) -> Result<(), ValidationErrors> {
+                retain_keys(data, Self::KEYS);
+                let errors = data
+                    .get("token")
+                    .and_then(|v| decode::<$token>("token", v).err())
+                    .into_iter()
+                    .collect();
+                finish(errors)
+            }
+        }
+    };
 }
 
-impl SessionSchema for SecretV2 {
-    const NAME: &'static str = "secret";
-    const VERSION: u32 = 2;
-    const KEYS: &'static [&'static str] = &["token"];
-    const SENSITIVE: &'static [&'static str] = &["token"];
-    type Data = Map;
-    fn settings() -> Settings {
-        settings()
-    }
-    fn upgrade(data: &mut Map) -> Result<(), ValidationErrors> {
-        retain_keys(data, Self::KEYS);
-        let errors = data
-            .get("token")
-            .and_then(|v| decode::<u64>("token", v).err())
-            .into_iter()
-            .collect();
-        finish(errors)
-    }
-}
+secret_schema!(
+    /// Version 1 of a schema with a sensitive string field `token`.
+    SecretV1, 1, String
+);
+secret_schema!(
+    /// Version 2: `token` retyped to a number, so stored values no longer fit.
+    SecretV2, 2, u64
+);
 
 /// A `tracing` subscriber that writes every event's fields into a string.
 struct Capture(Arc<Mutex<String>>);

@@ -8,6 +8,8 @@ mod config;
 mod db;
 #[cfg(any(feature = "postgres", feature = "mysql", feature = "redis"))]
 mod db_http;
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+mod dialect;
 mod hardening;
 mod id;
 mod keys;

@@ -18,6 +18,52 @@ async fn login(h: &mut Harness) -> Vec<String> {
     set
 }
 
+/// A harness of `kind` on `settings`, logged in ([`login`]).
+async fn logged_in(kind: Kind, settings: Settings) -> Harness {
+    let mut h = Harness::new(kind, settings);
+    login(&mut h).await;
+    h
+}
+
+/// The test settings with an `expiration_time` of `seconds`.
+fn lifetime(seconds: i64) -> Settings {
+    Settings {
+        expiration_time: secs(seconds),
+        ..settings()
+    }
+}
+
+/// The test settings with an `idle_timeout` of `seconds`.
+fn idle(seconds: i64) -> Settings {
+    Settings {
+        idle_timeout: Some(secs(seconds)),
+        ..settings()
+    }
+}
+
+/// For each offset T-1 s, T and T+1 s around `limit` seconds: a fresh harness of `kind` on
+/// `settings`, logged in, its clock moved by the offset, and the session it then reads;
+/// checks that only the T-1 s session is still logged in.
+async fn around_the_limit(kind: Kind, settings: Settings, limit: i64) -> [(Harness, Session); 3] {
+    let mut out = Vec::new();
+    for offset in [limit - 1, limit, limit + 1] {
+        let h = logged_in(kind, settings.clone()).await;
+        h.clock.advance(offset);
+        let session = h.peek().await;
+        assert_eq!(
+            session.get::<String>("user").is_some(),
+            offset < limit,
+            "{kind:?} T{:+}",
+            offset - limit
+        );
+        out.push((h, session));
+    }
+    match out.try_into() {
+        Ok(three) => three,
+        Err(_) => unreachable!("three offsets"),
+    }
+}
+
 async fn user(h: &mut Harness) -> Option<String> {
     h.peek().await.get::<String>("user")
 }
@@ -146,13 +192,7 @@ async fn permanent_cookie_has_max_age_and_expires() {
 #[tokio::test]
 async fn browser_session_cookie_has_no_lifetime_but_server_enforces_it() {
     for kind in BOTH {
-        let mut h = Harness::new(
-            kind,
-            Settings {
-                expiration_time: secs(60),
-                ..settings()
-            },
-        );
+        let mut h = Harness::new(kind, lifetime(60));
         let set = login(&mut h).await;
         assert!(
             !set[0].contains("Max-Age") && !set[0].contains("Expires"),
@@ -170,31 +210,13 @@ async fn browser_session_cookie_has_no_lifetime_but_server_enforces_it() {
 #[tokio::test]
 async fn expiration_time_at_t_minus_1_t_and_t_plus_1() {
     for kind in BOTH {
-        for (offset, alive) in [(59, true), (60, false), (61, false)] {
-            let mut h = Harness::new(
-                kind,
-                Settings {
-                    expiration_time: secs(60),
-                    ..settings()
-                },
-            );
-            login(&mut h).await;
-            h.clock.advance(offset);
-            let session = h.peek().await;
-            assert_eq!(
-                session.get::<String>("user").is_some(),
-                alive,
-                "{kind:?} T{:+}",
-                offset - 60
-            );
-            if alive {
-                assert_eq!(session.expiration_time().as_secs(), T0 + 60);
-                assert!(!session.has_expired());
-                h.clock.advance(60 - offset);
-                assert!(session.has_expired(), "has_expired follows the clock");
-            } else {
-                assert!(session.id().is_none(), "a fresh session, with no id yet");
-            }
+        let [(h, alive), (_, at_t), (_, after_t)] = around_the_limit(kind, lifetime(60), 60).await;
+        assert_eq!(alive.expiration_time().as_secs(), T0 + 60);
+        assert!(!alive.has_expired());
+        h.clock.advance(1);
+        assert!(alive.has_expired(), "has_expired follows the clock");
+        for ended in [at_t, after_t] {
+            assert!(ended.id().is_none(), "a fresh session, with no id yet");
         }
     }
 }
@@ -202,27 +224,13 @@ async fn expiration_time_at_t_minus_1_t_and_t_plus_1() {
 #[tokio::test]
 async fn without_refresh_reads_do_not_slide_but_writes_do() {
     for kind in BOTH {
-        let mut h = Harness::new(
-            kind,
-            Settings {
-                expiration_time: secs(60),
-                ..settings()
-            },
-        );
-        login(&mut h).await;
+        let mut h = logged_in(kind, lifetime(60)).await;
         h.clock.advance(50);
         assert!(h.request(|_| {}).await.is_empty(), "a read owes nothing");
         h.clock.advance(10); // T0 + 60: the read did not slide the expiry
         assert_eq!(user(&mut h).await, None, "{kind:?}");
 
-        let mut h = Harness::new(
-            kind,
-            Settings {
-                expiration_time: secs(60),
-                ..settings()
-            },
-        );
-        login(&mut h).await;
+        let mut h = logged_in(kind, lifetime(60)).await;
         h.clock.advance(50);
         assert_eq!(
             h.request(|s: &Session| s.set("n", &1).unwrap()).await.len(),
@@ -238,7 +246,7 @@ async fn without_refresh_reads_do_not_slide_but_writes_do() {
 #[tokio::test]
 async fn refresh_each_request_slides_and_reissues() {
     for kind in BOTH {
-        let mut h = Harness::new(
+        let mut h = logged_in(
             kind,
             Settings {
                 expiration_time: secs(60),
@@ -246,8 +254,8 @@ async fn refresh_each_request_slides_and_reissues() {
                 permanent: true,
                 ..settings()
             },
-        );
-        login(&mut h).await;
+        )
+        .await;
         for _ in 0..5 {
             h.clock.advance(59);
             let set = h.request(|_| {}).await;
@@ -266,38 +274,14 @@ async fn refresh_each_request_slides_and_reissues() {
 #[tokio::test]
 async fn idle_timeout_at_t_minus_1_t_and_t_plus_1() {
     for kind in BOTH {
-        for (offset, alive) in [(99, true), (100, false), (101, false)] {
-            let mut h = Harness::new(
-                kind,
-                Settings {
-                    idle_timeout: Some(secs(100)),
-                    ..settings()
-                },
-            );
-            login(&mut h).await;
-            h.clock.advance(offset);
-            let session = h.peek().await;
-            assert_eq!(
-                session.get::<String>("user").is_some(),
-                alive,
-                "{kind:?} T{:+}",
-                offset - 100
-            );
-        }
+        around_the_limit(kind, idle(100), 100).await;
     }
 }
 
 #[tokio::test]
 async fn idle_activity_is_recorded_and_keeps_the_session() {
     for kind in BOTH {
-        let mut h = Harness::new(
-            kind,
-            Settings {
-                idle_timeout: Some(secs(100)),
-                ..settings()
-            },
-        );
-        login(&mut h).await;
+        let mut h = logged_in(kind, idle(100)).await;
         // Requests every 99 s: each records activity (one write, one Set-Cookie).
         for i in 1..=5 {
             h.clock.advance(99);
@@ -314,14 +298,7 @@ async fn idle_activity_is_recorded_and_keeps_the_session() {
 async fn idle_resolution_bounds_writes() {
     for kind in BOTH {
         // Default resolution: a twentieth of the idle timeout, 5 s here.
-        let mut h = Harness::new(
-            kind,
-            Settings {
-                idle_timeout: Some(secs(100)),
-                ..settings()
-            },
-        );
-        login(&mut h).await;
+        let mut h = logged_in(kind, idle(100)).await;
         let writes = h.store.writes();
         h.clock.advance(4);
         assert!(
@@ -348,13 +325,7 @@ async fn idle_resolution_bounds_writes() {
 
 #[tokio::test]
 async fn exact_idle_resolution_records_every_second() {
-    let mut h = Harness::new(
-        Kind::Store,
-        Settings {
-            idle_timeout: Some(secs(100)),
-            ..settings()
-        },
-    );
+    let mut h = Harness::new(Kind::Store, idle(100));
     h.manager = h.manager.clone().with_idle_resolution(1);
     login(&mut h).await;
     h.clock.advance(1);
@@ -368,7 +339,7 @@ async fn exact_idle_resolution_records_every_second() {
 #[tokio::test]
 async fn absolute_timeout_caps_sliding() {
     for kind in BOTH {
-        let mut h = Harness::new(
+        let mut h = logged_in(
             kind,
             Settings {
                 expiration_time: secs(100),
@@ -377,8 +348,8 @@ async fn absolute_timeout_caps_sliding() {
                 permanent: true,
                 ..settings()
             },
-        );
-        login(&mut h).await;
+        )
+        .await;
         for (at, max_age) in [(90, 100), (180, 100), (270, 30)] {
             h.clock.set(session_runtime::Timestamp(T0 + at));
             let set = h.request(|_| {}).await;
@@ -398,14 +369,14 @@ async fn absolute_timeout_caps_sliding() {
 #[tokio::test]
 async fn absolute_timeout_survives_rotation() {
     for kind in BOTH {
-        let mut h = Harness::new(
+        let mut h = logged_in(
             kind,
             Settings {
                 absolute_timeout: Some(secs(300)),
                 ..settings()
             },
-        );
-        login(&mut h).await;
+        )
+        .await;
         h.clock.advance(200);
         h.request(|s: &Session| s.cycle()).await;
         h.clock.advance(99);
@@ -423,14 +394,14 @@ async fn absolute_timeout_survives_rotation() {
 #[tokio::test]
 async fn periodic_rotation() {
     for kind in BOTH {
-        let mut h = Harness::new(
+        let mut h = logged_in(
             kind,
             Settings {
                 rotation_interval: Some(secs(100)),
                 ..settings()
             },
-        );
-        login(&mut h).await;
+        )
+        .await;
         let first = h.peek().await.id().unwrap();
         h.clock.advance(99);
         assert!(h.request(|_| {}).await.is_empty(), "{kind:?}: not yet");
@@ -471,8 +442,7 @@ async fn periodic_rotation() {
 #[tokio::test]
 async fn cycle_gives_a_new_id_and_keeps_data() {
     for kind in BOTH {
-        let mut h = Harness::new(kind, settings());
-        login(&mut h).await;
+        let mut h = logged_in(kind, settings()).await;
         let old_cookie = h.jar.clone().unwrap();
         let old = h.peek().await.id().unwrap();
         let set = h
@@ -500,14 +470,14 @@ async fn cycle_gives_a_new_id_and_keeps_data() {
 #[tokio::test]
 async fn destroy_deletes_the_record_and_removes_the_cookie() {
     for kind in BOTH {
-        let mut h = Harness::new(
+        let mut h = logged_in(
             kind,
             Settings {
                 permanent: true,
                 ..settings()
             },
-        );
-        login(&mut h).await;
+        )
+        .await;
         let cookie = h.jar.clone().unwrap();
         let id = h.peek().await.id().unwrap();
         let set = h.request(|s: &Session| s.destroy()).await;
@@ -533,8 +503,7 @@ async fn destroy_deletes_the_record_and_removes_the_cookie() {
 #[tokio::test]
 async fn values_set_after_destroy_start_a_new_session() {
     for kind in BOTH {
-        let mut h = Harness::new(kind, settings());
-        login(&mut h).await;
+        let mut h = logged_in(kind, settings()).await;
         let old = h.peek().await.id().unwrap();
         let set = h
             .request(|s: &Session| {
@@ -563,8 +532,7 @@ async fn values_set_after_destroy_start_a_new_session() {
 #[tokio::test]
 async fn read_only_request_costs_no_write_and_no_cookie() {
     for kind in BOTH {
-        let mut h = Harness::new(kind, settings());
-        login(&mut h).await;
+        let mut h = logged_in(kind, settings()).await;
         let writes = h.store.writes();
         for _ in 0..3 {
             h.clock.advance(10);
@@ -608,8 +576,7 @@ async fn anonymous_visits_store_nothing() {
 #[tokio::test]
 async fn server_error_discards_changes() {
     for kind in BOTH {
-        let mut h = Harness::new(kind, settings());
-        login(&mut h).await;
+        let mut h = logged_in(kind, settings()).await;
         let writes = h.store.writes();
         let set = h
             .request_with(true, |s: &Session| {

@@ -92,32 +92,14 @@ async fn checks_in_parallel_on_one_shared_store() {
     let mut tasks = tokio::task::JoinSet::new();
     // Every check but the random index sequences, whose purges share no time range with
     // the purge check's (run after, alone).
-    for i in 0..conformance::CHECKS.len() - 1 {
+    for &name in &conformance::CHECKS[..conformance::CHECKS.len() - 1] {
         let store = store.clone();
         tasks.spawn(async move {
             let clock = conformance::clock();
-            let store = &*store;
-            match i {
-                0 => conformance::create_load_roundtrip(store, &clock).await,
-                1 => conformance::create_never_overwrites(store, &clock).await,
-                2 => conformance::create_after_expiry(store, &clock).await,
-                3 => conformance::load_hides_expired(store, &clock).await,
-                4 => conformance::save_compare_and_swap(store, &clock).await,
-                5 => conformance::save_never_resurrects(store, &clock).await,
-                6 => conformance::delete_is_idempotent(store, &clock).await,
-                7 => conformance::purge_removes_exactly_the_expired(store, &clock).await,
-                8 => conformance::payload_bytes_preserved(store, &clock).await,
-                9 => conformance::large_payload(store, &clock).await,
-                10 => conformance::concurrent_creates_one_wins(store, &clock).await,
-                11 => conformance::concurrent_saves_one_wins(store, &clock).await,
-                12 => conformance::rotate_compare_and_swap(store, &clock).await,
-                13 => conformance::rotate_keeps_old_as_given(store, &clock).await,
-                14 => conformance::concurrent_rotations_one_wins(store, &clock).await,
-                15 => conformance::index_follows_every_operation(store, &clock).await,
-                16 => conformance::limit_sessions_end_oldest_and_refuse(store, &clock).await,
-                17 => conformance::limit_sessions_parallel_logins(store, &clock).await,
-                _ => unreachable!("{} checks", conformance::CHECKS.len()),
-            }
+            assert!(
+                conformance::run_check(name, &*store, &clock).await,
+                "{name}"
+            );
         });
     }
     let mut done = 0;
@@ -125,8 +107,27 @@ async fn checks_in_parallel_on_one_shared_store() {
         result.expect("a check passes");
         done += 1;
     }
-    assert_eq!(done, 18);
+    assert_eq!(done, conformance::CHECKS.len() - 1);
     conformance::index::index_random_sequences_n(&*store, &conformance::clock(), 50).await;
+}
+
+/// The check lists and `run_check` agree: every listed name runs, an unknown one is `false`
+/// (and runs nothing).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_check_knows_exactly_the_listed_checks() {
+    let store = MemoryStore::new();
+    let clock = conformance::clock();
+    assert_eq!(conformance::CHECKS.len(), 19);
+    assert_eq!(conformance::manager::CHECKS.len(), 10);
+    for name in ["create_load_roundtrip", "index_follows_every_operation"] {
+        assert!(conformance::CHECKS.contains(&name));
+        assert!(conformance::run_check(name, &store, &clock).await, "{name}");
+    }
+    assert!(!conformance::run_check("no_such_check", &store, &clock).await);
+    let storage = Storage::Server(Arc::new(MemoryStore::new()));
+    assert!(conformance::manager::run_check("roundtrip", &storage, &clock).await);
+    assert!(!conformance::manager::run_check("create_load_roundtrip", &storage, &clock).await);
+    assert!(store.is_empty(), "the checks clean up after themselves");
 }
 
 /// The memory store is fast enough for the 1,000 random sequences on every run.
@@ -345,10 +346,7 @@ async fn manager_checks_catch_a_store_that_never_deletes() {
         }));
         let outcome = tokio::spawn(async move {
             let clock = conformance::clock();
-            match name {
-                "destroy" => manager::destroy(&storage, &clock).await,
-                _ => manager::cycle(&storage, &clock).await,
-            }
+            assert!(manager::run_check(name, &storage, &clock).await, "{name}");
         })
         .await;
         let error = outcome.expect_err(&format!(

@@ -1034,6 +1034,17 @@ fn crash_payload(n: u64) -> Vec<u8> {
     payload
 }
 
+/// Creates version 1 of the crash test's record, expiring a minute after [`NOW`].
+async fn create_crash_record(store: &FileStore) {
+    let record = Record {
+        payload: crash_payload(1),
+        expires_at: Timestamp(NOW.0 + 60),
+        version: 0,
+        principal: None,
+    };
+    store.create(&CRASH_KEY, &record).await.unwrap();
+}
+
 fn check_crash_record(record: &Record) {
     let text =
         String::from_utf8_lossy(&record.payload[..20.min(record.payload.len())]).into_owned();
@@ -1074,18 +1085,7 @@ async fn crash_writer_child() {
     let mut current = match store.load(&CRASH_KEY, NOW).await.unwrap() {
         Some(record) => record,
         None => {
-            store
-                .create(
-                    &CRASH_KEY,
-                    &Record {
-                        payload: crash_payload(1),
-                        expires_at: Timestamp(NOW.0 + 60),
-                        version: 0,
-                        principal: None,
-                    },
-                )
-                .await
-                .unwrap();
+            create_crash_record(&store).await;
             store.load(&CRASH_KEY, NOW).await.unwrap().unwrap()
         }
     };
@@ -1125,18 +1125,7 @@ async fn a_killed_writer_leaves_the_old_or_the_new_version() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("sessions");
     let store = FileStore::open(&dir, test_keys()).unwrap();
-    store
-        .create(
-            &CRASH_KEY,
-            &Record {
-                payload: crash_payload(1),
-                expires_at: Timestamp(NOW.0 + 60),
-                version: 0,
-                principal: None,
-            },
-        )
-        .await
-        .unwrap();
+    create_crash_record(&store).await;
     let exe = std::env::current_exe().unwrap();
     let mut last_version = 1;
     for round in 0..25 {

@@ -2,7 +2,9 @@
 //! (its memory store and signed cookies) and actix-session (its cookie store, signed and
 //! private), in one run.
 //!
-//! Run: `cargo bench -p session-runtime --bench compare`.
+//! Run, from the repository root: `cargo bench --manifest-path bench/http/Cargo.toml --bench
+//! compare` (this package is outside the main workspace, so that its peers' crates are never
+//! built by `cargo test --workspace`).
 //!
 //! actix-session runs in-process too: `actix_web::test::init_service` builds the app once,
 //! `call_service` sends each request, on one actix system runner.
