@@ -50,6 +50,7 @@ const SECS: &str = "TIMESTAMPDIFF(SECOND, TIMESTAMP'1970-01-01 00:00:00', expire
 impl Dialect for Mysql {
     type Connection = diesel::MysqlConnection;
     const NAME: &'static str = "mysql";
+    type Requests = super::database::Blocking;
     const MIGRATIONS: &'static [(&'static str, &'static str)] = &[
         (
             "001_create_sessions.sql",

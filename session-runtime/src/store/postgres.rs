@@ -1,5 +1,6 @@
-//! The PostgreSQL store (feature `postgres`): Diesel with libpq, an r2d2 pool on tokio's
-//! blocking threads (why: [`super::database`]).
+//! The PostgreSQL store (feature `postgres`): Diesel; the statements of every request on
+//! `diesel-async` (tokio-postgres), the rest on libpq with an r2d2 pool on tokio's blocking
+//! threads (why: [`super::database`]).
 //!
 //! The table (`migrations/postgres/` in this crate, run by [`PostgresStore::migrate`] or
 //! `session-db migrate`): `id BYTEA` (SHA-256 of the session id, length checked),
@@ -46,6 +47,7 @@ macro_rules! at {
 impl Dialect for Postgres {
     type Connection = diesel::PgConnection;
     const NAME: &'static str = "postgres";
+    type Requests = requests::AsyncRequests;
     const MIGRATIONS: &'static [(&'static str, &'static str)] = &[
         (
             "001_create_sessions.sql",
@@ -108,6 +110,204 @@ impl Dialect for Postgres {
     }
 
     diesel_queries!();
+}
+
+/// The statements of every request (load, create, save) on `diesel-async`'s PostgreSQL
+/// connection (tokio-postgres): no blocking thread, no thread hop; why, with the figures:
+/// [`super::database`].
+mod requests {
+    use std::sync::Mutex;
+
+    use diesel::result::{DatabaseErrorKind, Error as DieselError};
+    use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
+    use tokio::sync::{Semaphore, SemaphorePermit};
+
+    use crate::store::database::{
+        QueryResult, RequestSettings, Requests, Row, Statements, VersionRow, clamp_expiry, scrub,
+    };
+    use crate::store::prepared::{Bind, Prepared};
+    use crate::store::{Record, Result, StoreError};
+
+    /// A small pool of async connections: at most `size` open, idle ones kept for the next
+    /// request, a connection that failed dropped (so service comes back by itself when the
+    /// database does).
+    pub struct AsyncRequests {
+        settings: RequestSettings,
+        idle: Mutex<Vec<AsyncPgConnection>>,
+        permits: Semaphore,
+    }
+
+    impl std::fmt::Debug for AsyncRequests {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.debug_struct("AsyncRequests")
+                .field("url", &self.settings.redacted)
+                .field("available", &self.permits.available_permits())
+                .finish_non_exhaustive()
+        }
+    }
+
+    /// A connection taken from the pool; back into it on drop unless it failed.
+    struct Checkout<'a> {
+        conn: Option<AsyncPgConnection>,
+        pool: &'a AsyncRequests,
+        _permit: SemaphorePermit<'a>,
+    }
+
+    impl Drop for Checkout<'_> {
+        fn drop(&mut self) {
+            if let Some(conn) = self.conn.take() {
+                self.pool
+                    .idle
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push(conn);
+            }
+        }
+    }
+
+    impl AsyncRequests {
+        fn unavailable(&self, why: impl std::fmt::Display) -> StoreError {
+            StoreError::Unavailable(format!(
+                "no connection to postgres at {} within {:?}: {}",
+                self.settings.redacted,
+                self.settings.timeout,
+                scrub(&why.to_string(), self.settings.password.as_deref()).trim_end()
+            ))
+        }
+
+        /// A connection within the timeout: an idle one, or a new one.
+        async fn get(&self) -> Result<Checkout<'_>> {
+            let deadline = tokio::time::Instant::now() + self.settings.timeout;
+            let permit = tokio::time::timeout_at(deadline, self.permits.acquire())
+                .await
+                .map_err(|_| self.unavailable("every connection is busy"))?
+                .map_err(|e| self.unavailable(e))?;
+            let idle = self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop();
+            let conn = match idle {
+                Some(conn) => conn,
+                None => tokio::time::timeout_at(deadline, self.connect())
+                    .await
+                    .map_err(|_| self.unavailable("timed out connecting"))??,
+            };
+            Ok(Checkout {
+                conn: Some(conn),
+                pool: self,
+                _permit: permit,
+            })
+        }
+
+        async fn connect(&self) -> Result<AsyncPgConnection> {
+            let mut conn = AsyncPgConnection::establish(&self.settings.url)
+                .await
+                .map_err(|e| self.unavailable(e))?;
+            if let Some(sql) = &self.settings.on_connect {
+                conn.batch_execute(sql)
+                    .await
+                    .map_err(|e| self.unavailable(e))?;
+            }
+            Ok(conn)
+        }
+
+        /// Runs `op` on a pooled connection; maps its error and drops the connection
+        /// unless the error was about the data.
+        async fn with<T>(
+            &self,
+            op: impl AsyncFnOnce(&mut AsyncPgConnection) -> QueryResult<T>,
+        ) -> Result<T> {
+            let mut checkout = self.get().await?;
+            let Some(conn) = checkout.conn.as_mut() else {
+                return Err(StoreError::backend(
+                    "postgres: a checked-out connection is gone",
+                ));
+            };
+            let error = match op(conn).await {
+                Ok(value) => return Ok(value),
+                Err(error) => error,
+            };
+            if let DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) = error {
+                return Err(StoreError::Exists);
+            }
+            let message = scrub(&error.to_string(), self.settings.password.as_deref());
+            let lost = match &error {
+                DieselError::DatabaseError(
+                    DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+                    _,
+                ) => true,
+                DieselError::DeserializationError(_) => return Err(StoreError::Corrupt(message)),
+                // Not obviously a lost connection: ask the connection itself.
+                _ => conn.batch_execute("SELECT 1").await.is_err(),
+            };
+            // Not returned to the pool.
+            checkout.conn = None;
+            let at = &self.settings.redacted;
+            Err(if lost {
+                StoreError::Unavailable(format!("postgres at {at}: {message}"))
+            } else {
+                StoreError::backend(format!("postgres at {at}: {message}"))
+            })
+        }
+    }
+
+    #[async_trait::async_trait]
+    impl Requests for AsyncRequests {
+        fn open(settings: RequestSettings) -> Option<Self> {
+            Some(Self {
+                permits: Semaphore::new(settings.size.max(1) as usize),
+                idle: Mutex::new(Vec::new()),
+                settings,
+            })
+        }
+
+        async fn insert(&self, sql: &Statements, key: &[u8], record: &Record) -> Result<()> {
+            self.with(async |conn| {
+                let binds = [
+                    Bind::Bytes(key),
+                    Bind::Bytes(&record.payload),
+                    Bind::Int(clamp_expiry(record.expires_at)),
+                    // `NULLIF($4, '')` in the statement: no principal is NULL.
+                    Bind::Text(record.principal.as_deref().unwrap_or("")),
+                ];
+                Prepared::new(&sql.insert, binds)
+                    .execute(conn)
+                    .await
+                    .map(drop)
+            })
+            .await
+        }
+
+        async fn load(&self, sql: &Statements, key: &[u8], now: i64) -> Result<Option<Row>> {
+            self.with(async |conn| {
+                let query = Prepared::new(&sql.load, [Bind::Bytes(key), Bind::Int(now)]);
+                let mut rows: Vec<Row> = query.load(conn).await?;
+                Ok(rows.pop())
+            })
+            .await
+        }
+
+        async fn save(
+            &self,
+            sql: &Statements,
+            key: &[u8],
+            record: &Record,
+        ) -> Result<Option<Option<i64>>> {
+            self.with(async |conn| {
+                let binds = [
+                    Bind::Bytes(&record.payload),
+                    Bind::Int(clamp_expiry(record.expires_at)),
+                    Bind::Text(record.principal.as_deref().unwrap_or("")),
+                    Bind::Bytes(key),
+                    Bind::Int(record.version as i64),
+                ];
+                if Prepared::new(&sql.update, binds).execute(conn).await? > 0 {
+                    return Ok(None);
+                }
+                let query = Prepared::new(&sql.version, [Bind::Bytes(key)]);
+                let mut rows: Vec<VersionRow> = query.load(conn).await?;
+                Ok(Some(rows.pop().map(|r| r.version)))
+            })
+            .await
+        }
+    }
 }
 
 #[cfg(test)]
