@@ -1,6 +1,6 @@
 //! The PostgreSQL store (feature `postgres`): Diesel; the statements of every request on
 //! `diesel-async` (tokio-postgres), the rest on libpq with an r2d2 pool on tokio's blocking
-//! threads (why: [`super::database`]).
+//! threads (why: [`super`]).
 //!
 //! The table (`migrations/postgres/` in this crate, run by [`PostgresStore::migrate`] or
 //! `session-db migrate`): `id BYTEA` (SHA-256 of the session id, length checked),
@@ -16,7 +16,7 @@
 //! # Ok(()) }
 //! ```
 
-use super::database::{
+use super::{
     Dialect, DieselStore, DieselStoreBuilder, Statements, TableName, diesel_queries, sealed,
 };
 
@@ -51,11 +51,11 @@ impl Dialect for Postgres {
     const MIGRATIONS: &'static [(&'static str, &'static str)] = &[
         (
             "001_create_sessions.sql",
-            include_str!("../../migrations/postgres/001_create_sessions.sql"),
+            include_str!("../../../migrations/postgres/001_create_sessions.sql"),
         ),
         (
             "002_principal_index.sql",
-            include_str!("../../migrations/postgres/002_principal_index.sql"),
+            include_str!("../../../migrations/postgres/002_principal_index.sql"),
         ),
     ];
 
@@ -114,7 +114,7 @@ impl Dialect for Postgres {
 
 /// The statements of every request (load, create, save) on `diesel-async`'s PostgreSQL
 /// connection (tokio-postgres): no blocking thread, no thread hop; why, with the figures:
-/// [`super::database`].
+/// [`super`].
 mod requests {
     use std::sync::Mutex;
 
@@ -122,10 +122,10 @@ mod requests {
     use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
     use tokio::sync::{Semaphore, SemaphorePermit};
 
+    use crate::store::database::prepared::{Bind, Prepared};
     use crate::store::database::{
         QueryResult, RequestSettings, Requests, Row, Statements, VersionRow, clamp_expiry, scrub,
     };
-    use crate::store::prepared::{Bind, Prepared};
     use crate::store::{Record, Result, StoreError};
 
     /// A small pool of async connections: at most `size` open, idle ones kept for the next

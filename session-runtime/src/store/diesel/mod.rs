@@ -79,6 +79,12 @@
 //! database's time zone and clock never matter. `created_at` / `updated_at` are the
 //! database's UTC time, for people reading the table.
 
+#[cfg(feature = "mysql")]
+pub mod mysql;
+#[cfg(feature = "postgres")]
+pub mod postgres;
+mod prepared;
+
 use std::marker::PhantomData;
 use std::sync::Arc;
 use std::time::Duration;
@@ -363,7 +369,7 @@ macro_rules! diesel_queries {
             key: &[u8],
             record: &$crate::store::Record,
         ) -> $crate::store::database::QueryResult<()> {
-            use $crate::store::prepared::{Bind, Prepared};
+            use $crate::store::database::prepared::{Bind, Prepared};
             let expiry = $crate::store::database::clamp_expiry(record.expires_at);
             let binds = [
                 Bind::Bytes(key),
@@ -382,7 +388,7 @@ macro_rules! diesel_queries {
             now: i64,
         ) -> $crate::store::database::QueryResult<::std::vec::Vec<$crate::store::database::ListRow>>
         {
-            use $crate::store::prepared::{Bind, Prepared};
+            use $crate::store::database::prepared::{Bind, Prepared};
             let query = Prepared::new(&sql.list, [Bind::Text(principal), Bind::Int(now)]);
             ::diesel::RunQueryDsl::load(query, conn)
         }
@@ -395,7 +401,7 @@ macro_rules! diesel_queries {
         ) -> $crate::store::database::QueryResult<
             ::core::option::Option<$crate::store::database::Row>,
         > {
-            use $crate::store::prepared::{Bind, Prepared};
+            use $crate::store::database::prepared::{Bind, Prepared};
             let query = Prepared::new(&sql.load, [Bind::Bytes(key), Bind::Int(now)]);
             let mut rows: ::std::vec::Vec<$crate::store::database::Row> =
                 ::diesel::RunQueryDsl::load(query, conn)?;
@@ -408,7 +414,7 @@ macro_rules! diesel_queries {
             key: &[u8],
             record: &$crate::store::Record,
         ) -> $crate::store::database::QueryResult<usize> {
-            use $crate::store::prepared::{Bind, Prepared};
+            use $crate::store::database::prepared::{Bind, Prepared};
             let expiry = $crate::store::database::clamp_expiry(record.expires_at);
             let binds = [
                 Bind::Bytes(&record.payload),
@@ -425,7 +431,7 @@ macro_rules! diesel_queries {
             sql: &$crate::store::database::Statements,
             key: &[u8],
         ) -> $crate::store::database::QueryResult<::core::option::Option<i64>> {
-            use $crate::store::prepared::{Bind, Prepared};
+            use $crate::store::database::prepared::{Bind, Prepared};
             let query = Prepared::new(&sql.version, [Bind::Bytes(key)]);
             let mut rows: ::std::vec::Vec<$crate::store::database::VersionRow> =
                 ::diesel::RunQueryDsl::load(query, conn)?;
@@ -437,7 +443,7 @@ macro_rules! diesel_queries {
             sql: &$crate::store::database::Statements,
             key: &[u8],
         ) -> $crate::store::database::QueryResult<usize> {
-            use $crate::store::prepared::{Bind, Prepared};
+            use $crate::store::database::prepared::{Bind, Prepared};
             ::diesel::RunQueryDsl::execute(Prepared::new(&sql.delete, [Bind::Bytes(key)]), conn)
         }
 
@@ -447,7 +453,7 @@ macro_rules! diesel_queries {
             key: &[u8],
             version: i64,
         ) -> $crate::store::database::QueryResult<usize> {
-            use $crate::store::prepared::{Bind, Prepared};
+            use $crate::store::database::prepared::{Bind, Prepared};
             let query = Prepared::new(&sql.delete_version, [Bind::Bytes(key), Bind::Int(version)]);
             ::diesel::RunQueryDsl::execute(query, conn)
         }
@@ -458,7 +464,7 @@ macro_rules! diesel_queries {
             now: i64,
             limit: i64,
         ) -> $crate::store::database::QueryResult<usize> {
-            use $crate::store::prepared::{Bind, Prepared};
+            use $crate::store::database::prepared::{Bind, Prepared};
             let query = Prepared::new(&sql.purge, [Bind::Int(now), Bind::Int(limit)]);
             ::diesel::RunQueryDsl::execute(query, conn)
         }
@@ -469,7 +475,7 @@ macro_rules! diesel_queries {
             name: &str,
             lock: bool,
         ) -> $crate::store::database::QueryResult<bool> {
-            use $crate::store::prepared::{Bind, Prepared};
+            use $crate::store::database::prepared::{Bind, Prepared};
             let statement = if lock { &sql.lock } else { &sql.unlock };
             let query = Prepared::new(statement, [Bind::Text(name)]);
             let mut rows: ::std::vec::Vec<$crate::store::database::VersionRow> =
