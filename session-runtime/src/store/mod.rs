@@ -40,16 +40,16 @@ use crate::schema::SessionSchema;
 use crate::time::Timestamp;
 use session_spec::Settings;
 
+// The Diesel stores (PostgreSQL, MySQL), in the `diesel/` folder.
 #[cfg(any(feature = "postgres", feature = "mysql"))]
+#[path = "diesel/mod.rs"]
 pub mod database;
 pub mod file;
 pub mod memory;
 #[cfg(feature = "mysql")]
-pub mod mysql;
+pub use database::mysql;
 #[cfg(feature = "postgres")]
-pub mod postgres;
-#[cfg(any(feature = "postgres", feature = "mysql"))]
-mod prepared;
+pub use database::postgres;
 pub mod purge;
 #[cfg(feature = "redis")]
 pub mod redis;

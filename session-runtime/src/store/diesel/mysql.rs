@@ -1,5 +1,5 @@
 //! The MySQL / MariaDB store (feature `mysql`): Diesel with libmysqlclient (MariaDB's
-//! Connector/C), an r2d2 pool on tokio's blocking threads (why: [`super::database`]).
+//! Connector/C), an r2d2 pool on tokio's blocking threads (why: [`super`]).
 //!
 //! The table (`migrations/mysql/` in this crate, run by [`MysqlStore::migrate`] or
 //! `session-db migrate`): `id BINARY(32)` (SHA-256 of the session id), `payload LONGBLOB`
@@ -19,7 +19,7 @@
 
 use diesel::RunQueryDsl;
 
-use super::database::{
+use super::{
     Dialect, DieselStore, DieselStoreBuilder, QueryResult, Statements, TableName, VersionRow,
     diesel_queries, sealed,
 };
@@ -50,14 +50,15 @@ const SECS: &str = "TIMESTAMPDIFF(SECOND, TIMESTAMP'1970-01-01 00:00:00', expire
 impl Dialect for Mysql {
     type Connection = diesel::MysqlConnection;
     const NAME: &'static str = "mysql";
+    type Requests = super::Blocking;
     const MIGRATIONS: &'static [(&'static str, &'static str)] = &[
         (
             "001_create_sessions.sql",
-            include_str!("../../migrations/mysql/001_create_sessions.sql"),
+            include_str!("../../../migrations/mysql/001_create_sessions.sql"),
         ),
         (
             "002_principal_index.sql",
-            include_str!("../../migrations/mysql/002_principal_index.sql"),
+            include_str!("../../../migrations/mysql/002_principal_index.sql"),
         ),
     ];
 

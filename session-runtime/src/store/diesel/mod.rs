@@ -1,47 +1,45 @@
 //! What the PostgreSQL and MySQL stores share: the Diesel-backed store, its builder, the
 //! connection pool, table-name validation and error mapping.
 //!
-//! # Why synchronous Diesel on tokio's blocking threads
+//! # PostgreSQL's requests on diesel-async, everything else on synchronous Diesel
 //!
-//! The stores use synchronous Diesel (libpq, libmysqlclient) with an r2d2 pool, and run each
-//! operation with [`tokio::task::spawn_blocking`], rather than `diesel-async`:
-//! - build cost: `diesel-async` brings `tokio-postgres` and, for MySQL, `mysql_async` with
-//!   its own protocol stack, which roughly doubles the store's compile time on a two-core
-//!   machine; synchronous Diesel links the C client libraries the system already has
-//!   (`libpq-dev`, `libmariadb-dev`);
-//! - each operation is one or two short statements on loopback or a LAN, so a blocking
-//!   thread per in-flight operation costs little, and the pool bounds how many there are;
-//! - the client libraries are the reference implementations of their protocols (TLS,
-//!   authentication plugins, `connect_timeout`).
+//! The statements of every request (`load`, `create`, `save`: one prepared `SELECT`, one
+//! prepared `INSERT` or conditional `UPDATE`) run on PostgreSQL through `diesel-async`
+//! (tokio-postgres) on the caller's runtime, from a small pool of async connections
+//! (`postgres.rs`); MySQL keeps running them on synchronous Diesel (libmysqlclient) with
+//! [`tokio::task::spawn_blocking`] (its async backend, `mysql_async`, is a protocol stack of
+//! its own: too heavy a build for two cores). The rare statements (rotations in a
+//! transaction, session limits under an advisory lock, listings, purges, migrations) stay
+//! on synchronous Diesel with an r2d2 pool for both databases; on PostgreSQL that pool
+//! checks a connection before handing it out, since it may sit idle through a restart.
 //!
-//! Measured (the HTTP benchmark, `bench/http`, PostgreSQL on loopback, 64 connections, one
-//! run on a busy 2-core machine, 2026-11-29, `bench/http/results/2026-11-29-round2.md`):
-//! with statements prepared once per connection, this store served 0.91x the requests per
-//! second of a lean async floor (tokio-postgres, one prepared `SELECT` and one prepared
-//! upsert per request) when every request writes (counter and 321-byte sessions alike),
-//! 0.97x to 1.16x on read-only requests, and 2.6x to 4.2x tower-sessions' sqlx store. The
-//! thread hops cost CPU rather than throughput (3.5x to 3.8x the floor's server CPU per
-//! writing request, 2.1x to 2.5x per reading one): the round trips, not the thread per query, set the pace, so the stores stay
-//! synchronous; `diesel-async` is worth measuring again where server CPU is the bottleneck.
+//! Counted (main at 774dbf2, `log_statement = all` on the benchmark's PostgreSQL): a writing
+//! request is two statements, one prepared `SELECT` and one prepared `UPDATE`, the same count
+//! as the tokio-postgres floor (`SELECT` + upsert); no transaction, no ping, nothing else. So
+//! the gap to the floor was CPU, not round trips: a `perf` profile of the server
+//! (`prof.sh ours-postgres write-counter`) put 62 % of its samples on the blocking threads
+//! and 50 % in the kernel (`_raw_spin_unlock_irqrestore`, `finish_task_switch`: the
+//! wake-ups of a thread hop per query, two per request).
 //!
-//! Measured again for the read-only path (2026-11-30, `bench/http/results/2026-11-30-cpu.md`,
-//! with the cheaper raw-HTTP load generator, so the client no longer bounds reads; machine
-//! shared, load average 15 to 25): read-only requests served 3,424 / 4,191 req/s (counter /
-//! 321 B) against the floor's 3,555 / 4,344, that is 0.96x of it, at 137 / 142 µs of server
-//! CPU per request against the floor's 53 / 59. The floor is tokio-postgres, the driver
-//! under `diesel-async`'s PostgreSQL backend, so moving to it could not raise the read
-//! throughput by more than those 4%: it would save CPU (the `spawn_blocking` hop and
-//! libpq's one `send`/`poll`/`recv` per query), not round trips. Decision: the stores stay on
-//! synchronous Diesel; the read-only target (3x the writing figure) was reached for the
-//! 321-byte session (3.3x) and not for the counter (2.2x), where the floor itself reached
-//! 2.6x in the same run.
+//! Measured (the HTTP benchmark on a busy 2-core machine, load average 15+, same-run
+//! ratios only; `httpbench --secs 3 --rounds 2 --only ours-postgres,tower-postgres,floor-postgres
+//! --workloads write-counter,write-321B,read-counter`, 2026-11-30): server CPU per request,
+//! counter write / 321-byte write / counter read, ours against the floor's in the same run:
+//! synchronous Diesel for everything 355 / 384 / 187 µs against 102 / 100 / 66 (3.5x / 3.8x /
+//! 2.8x the floor), diesel-async for the requests 229 / 260 / 141 µs against 102 / 102 / 62
+//! (2.2x / 2.5x / 2.3x); tower-sessions' sqlx store 385 / 431 / 232 µs in that run. The
+//! throughput figures of both runs were dominated by the machine's other load. Decision:
+//! PostgreSQL's requests on `diesel-async` (it adds tokio-postgres and its hash crates to
+//! the `postgres` feature's build). What is left of the gap to the floor is Diesel's own
+//! work per query (building the statement text to look up the cached statement, boxing)
+//! and the session layer (sealing, the record's copies), not the driver.
 //!
 //! The table name is configurable, so statements are built once per store as SQL text with
 //! typed binds; the name is validated (letters, digits, `_`) and quoted, and no value is
 //! ever spliced into SQL text. They run as prepared statements cached per connection
 //! (`prepared.rs`: [`diesel::sql_query`] would prepare each statement anew, a second round
 //! trip per query), so a request costs one round trip to load and one conditional
-//! `UPDATE` to save; the pool does not ping on checkout.
+//! `UPDATE` to save; the pool that serves the requests does not ping on checkout.
 //!
 //! # The table, migrations and purging
 //!
@@ -80,6 +78,12 @@
 //! (`TIMESTAMPTZ` on PostgreSQL; UTC `DATETIME(6)` computed from the epoch on MySQL), so the
 //! database's time zone and clock never matter. `created_at` / `updated_at` are the
 //! database's UTC time, for people reading the table.
+
+#[cfg(feature = "mysql")]
+pub mod mysql;
+#[cfg(feature = "postgres")]
+pub mod postgres;
+mod prepared;
 
 use std::marker::PhantomData;
 use std::sync::Arc;
@@ -147,6 +151,10 @@ pub trait Dialect: sealed::Sealed + Send + Sync + std::fmt::Debug + 'static {
     const NAME: &'static str;
     /// The migrations, in order, with `{table}` where the table name goes.
     const MIGRATIONS: &'static [(&'static str, &'static str)];
+    /// How the statements of every request (load, create, save) run: on async connections
+    /// (PostgreSQL), or [`Blocking`], on the pool's blocking threads like every other one.
+    #[doc(hidden)]
+    type Requests: Requests;
 
     #[doc(hidden)]
     fn statements(table: &TableName) -> Statements;
@@ -227,6 +235,68 @@ pub(crate) mod sealed {
     pub trait Sealed {}
 }
 
+/// What a request does with the store, run without a blocking thread: `load`, `create`
+/// and `save` (the statements of [`Statements::load`], `insert`, `update` and `version`).
+/// A dialect without an async driver uses [`Blocking`], and the store runs them like every
+/// other statement, on the pool's blocking threads.
+#[doc(hidden)]
+#[async_trait::async_trait]
+pub trait Requests: Send + Sync + Sized + 'static {
+    /// The connections of one store, none opened yet; `None` for [`Blocking`].
+    fn open(settings: RequestSettings) -> Option<Self>;
+    /// Inserts a row (`Exists` when the key is taken).
+    async fn insert(&self, sql: &Statements, key: &[u8], record: &Record) -> Result<()>;
+    /// The live row under the key.
+    async fn load(&self, sql: &Statements, key: &[u8], now: i64) -> Result<Option<Row>>;
+    /// The conditional `UPDATE`; when it matched no row, the stored version (if any row).
+    async fn save(
+        &self,
+        sql: &Statements,
+        key: &[u8],
+        record: &Record,
+    ) -> Result<Option<Option<i64>>>;
+}
+
+/// What [`Requests::open`] gets from the builder.
+#[doc(hidden)]
+#[derive(Clone, Debug)]
+pub struct RequestSettings {
+    /// The driver's URL (after [`Dialect::prepare_url`]).
+    pub(crate) url: String,
+    /// SQL run on every new connection.
+    pub(crate) on_connect: Option<String>,
+    /// The most connections open at once.
+    pub(crate) size: u32,
+    /// How long a request waits for a connection (including connecting).
+    pub(crate) timeout: Duration,
+    /// The URL for messages, password replaced.
+    pub(crate) redacted: String,
+    /// The password, to scrub it from driver messages.
+    pub(crate) password: Option<String>,
+}
+
+/// The [`Requests`] of a dialect with no async driver: every statement runs on the pool's
+/// blocking threads.
+#[doc(hidden)]
+#[derive(Debug)]
+pub enum Blocking {}
+
+#[async_trait::async_trait]
+impl Requests for Blocking {
+    fn open(_: RequestSettings) -> Option<Self> {
+        None
+    }
+    async fn insert(&self, _: &Statements, _: &[u8], _: &Record) -> Result<()> {
+        match *self {}
+    }
+    async fn load(&self, _: &Statements, _: &[u8], _: i64) -> Result<Option<Row>> {
+        match *self {}
+    }
+    async fn save(&self, _: &Statements, _: &[u8], _: &Record) -> Result<Option<Option<i64>>> {
+        match *self {}
+    }
+}
+
 pub(crate) type QueryResult<T> = std::result::Result<T, DieselError>;
 
 /// The SQL of one store, built once from its table name.
@@ -299,7 +369,7 @@ macro_rules! diesel_queries {
             key: &[u8],
             record: &$crate::store::Record,
         ) -> $crate::store::database::QueryResult<()> {
-            use $crate::store::prepared::{Bind, Prepared};
+            use $crate::store::database::prepared::{Bind, Prepared};
             let expiry = $crate::store::database::clamp_expiry(record.expires_at);
             let binds = [
                 Bind::Bytes(key),
@@ -318,7 +388,7 @@ macro_rules! diesel_queries {
             now: i64,
         ) -> $crate::store::database::QueryResult<::std::vec::Vec<$crate::store::database::ListRow>>
         {
-            use $crate::store::prepared::{Bind, Prepared};
+            use $crate::store::database::prepared::{Bind, Prepared};
             let query = Prepared::new(&sql.list, [Bind::Text(principal), Bind::Int(now)]);
             ::diesel::RunQueryDsl::load(query, conn)
         }
@@ -331,7 +401,7 @@ macro_rules! diesel_queries {
         ) -> $crate::store::database::QueryResult<
             ::core::option::Option<$crate::store::database::Row>,
         > {
-            use $crate::store::prepared::{Bind, Prepared};
+            use $crate::store::database::prepared::{Bind, Prepared};
             let query = Prepared::new(&sql.load, [Bind::Bytes(key), Bind::Int(now)]);
             let mut rows: ::std::vec::Vec<$crate::store::database::Row> =
                 ::diesel::RunQueryDsl::load(query, conn)?;
@@ -344,7 +414,7 @@ macro_rules! diesel_queries {
             key: &[u8],
             record: &$crate::store::Record,
         ) -> $crate::store::database::QueryResult<usize> {
-            use $crate::store::prepared::{Bind, Prepared};
+            use $crate::store::database::prepared::{Bind, Prepared};
             let expiry = $crate::store::database::clamp_expiry(record.expires_at);
             let binds = [
                 Bind::Bytes(&record.payload),
@@ -361,7 +431,7 @@ macro_rules! diesel_queries {
             sql: &$crate::store::database::Statements,
             key: &[u8],
         ) -> $crate::store::database::QueryResult<::core::option::Option<i64>> {
-            use $crate::store::prepared::{Bind, Prepared};
+            use $crate::store::database::prepared::{Bind, Prepared};
             let query = Prepared::new(&sql.version, [Bind::Bytes(key)]);
             let mut rows: ::std::vec::Vec<$crate::store::database::VersionRow> =
                 ::diesel::RunQueryDsl::load(query, conn)?;
@@ -373,7 +443,7 @@ macro_rules! diesel_queries {
             sql: &$crate::store::database::Statements,
             key: &[u8],
         ) -> $crate::store::database::QueryResult<usize> {
-            use $crate::store::prepared::{Bind, Prepared};
+            use $crate::store::database::prepared::{Bind, Prepared};
             ::diesel::RunQueryDsl::execute(Prepared::new(&sql.delete, [Bind::Bytes(key)]), conn)
         }
 
@@ -383,7 +453,7 @@ macro_rules! diesel_queries {
             key: &[u8],
             version: i64,
         ) -> $crate::store::database::QueryResult<usize> {
-            use $crate::store::prepared::{Bind, Prepared};
+            use $crate::store::database::prepared::{Bind, Prepared};
             let query = Prepared::new(&sql.delete_version, [Bind::Bytes(key), Bind::Int(version)]);
             ::diesel::RunQueryDsl::execute(query, conn)
         }
@@ -394,7 +464,7 @@ macro_rules! diesel_queries {
             now: i64,
             limit: i64,
         ) -> $crate::store::database::QueryResult<usize> {
-            use $crate::store::prepared::{Bind, Prepared};
+            use $crate::store::database::prepared::{Bind, Prepared};
             let query = Prepared::new(&sql.purge, [Bind::Int(now), Bind::Int(limit)]);
             ::diesel::RunQueryDsl::execute(query, conn)
         }
@@ -405,7 +475,7 @@ macro_rules! diesel_queries {
             name: &str,
             lock: bool,
         ) -> $crate::store::database::QueryResult<bool> {
-            use $crate::store::prepared::{Bind, Prepared};
+            use $crate::store::database::prepared::{Bind, Prepared};
             let statement = if lock { &sql.lock } else { &sql.unlock };
             let query = Prepared::new(statement, [Bind::Text(name)]);
             let mut rows: ::std::vec::Vec<$crate::store::database::VersionRow> =
@@ -659,15 +729,28 @@ impl<D: Dialect> DieselStoreBuilder<D> {
                 )));
             }
         }
+        let requests = D::Requests::open(RequestSettings {
+            url: D::prepare_url(&self.url, self.timeout),
+            on_connect: self.on_connect.clone(),
+            size: self.pool_size,
+            timeout: self.timeout,
+            redacted: redacted.clone(),
+            password: password.clone(),
+        });
+        // Where the requests run on async connections, the blocking pool serves only the
+        // rare statements (rotations, limits, listings, purges, migrations): its connections
+        // may sit idle through a database restart, so it checks one before handing it out.
+        // Where it serves every request, it does not (a failed connection is dropped).
         let pool = r2d2::Pool::builder()
             .max_size(self.pool_size)
             .min_idle(Some(0))
             .connection_timeout(self.timeout)
-            .test_on_check_out(false)
+            .test_on_check_out(requests.is_some())
             .build_unchecked(manager);
         Ok(DieselStore {
             inner: Arc::new(Inner {
                 pool,
+                requests,
                 sql: D::statements(&table),
                 table,
                 max_payload: self.max_payload,
@@ -679,7 +762,7 @@ impl<D: Dialect> DieselStoreBuilder<D> {
     }
 }
 
-fn scrub(message: &str, password: Option<&str>) -> String {
+pub(crate) fn scrub(message: &str, password: Option<&str>) -> String {
     match password {
         Some(p) if p.len() >= 3 => message.replace(p, "***"),
         _ => message.to_owned(),
@@ -688,6 +771,8 @@ fn scrub(message: &str, password: Option<&str>) -> String {
 
 struct Inner<D: Dialect> {
     pool: r2d2::Pool<Manager<D>>,
+    /// The async path of `load`, `create` and `save`, where the dialect has one.
+    requests: Option<D::Requests>,
     sql: Statements,
     table: TableName,
     max_payload: usize,
@@ -877,6 +962,9 @@ fn row_to_record(row: Row) -> Result<Record> {
 impl<D: Dialect> SessionStore for DieselStore<D> {
     async fn create(&self, key: &StoreKey, record: &Record) -> Result<()> {
         self.check_size(record)?;
+        if let Some(requests) = &self.inner.requests {
+            return requests.insert(&self.inner.sql, &key.0, record).await;
+        }
         let key = key.0;
         let record = record.clone();
         self.run(move |conn, sql| D::insert(conn, sql, &key, &record))
@@ -884,10 +972,14 @@ impl<D: Dialect> SessionStore for DieselStore<D> {
     }
 
     async fn load(&self, key: &StoreKey, now: Timestamp) -> Result<Option<Record>> {
-        let key = key.0;
-        let row = self
-            .run(move |conn, sql| D::load(conn, sql, &key, now.0))
-            .await?;
+        let row = match &self.inner.requests {
+            Some(requests) => requests.load(&self.inner.sql, &key.0, now.0).await?,
+            None => {
+                let key = key.0;
+                self.run(move |conn, sql| D::load(conn, sql, &key, now.0))
+                    .await?
+            }
+        };
         row.map(row_to_record).transpose()
     }
 
@@ -895,16 +987,20 @@ impl<D: Dialect> SessionStore for DieselStore<D> {
         self.check_size(record)?;
         let expected = record.version;
         version_of(expected)?;
-        let key = key.0;
-        let record = record.clone();
-        let outcome = self
-            .run(move |conn, sql| {
-                if D::update(conn, sql, &key, &record)? > 0 {
-                    return Ok(None);
-                }
-                D::version(conn, sql, &key).map(Some)
-            })
-            .await?;
+        let outcome = match &self.inner.requests {
+            Some(requests) => requests.save(&self.inner.sql, &key.0, record).await?,
+            None => {
+                let key = key.0;
+                let record = record.clone();
+                self.run(move |conn, sql| {
+                    if D::update(conn, sql, &key, &record)? > 0 {
+                        return Ok(None);
+                    }
+                    D::version(conn, sql, &key).map(Some)
+                })
+                .await?
+            }
+        };
         match outcome {
             None => Ok(expected + 1),
             Some(None) => Err(StoreError::NotFound),
