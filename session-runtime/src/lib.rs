@@ -83,17 +83,16 @@ pub mod config;
 #[cfg(feature = "test-util")]
 #[cfg_attr(docsrs, doc(cfg(feature = "test-util")))]
 pub mod conformance;
+mod cookie;
 pub mod error;
 mod expiry;
 #[cfg(feature = "axum")]
 pub mod extract;
-mod header;
 pub mod id;
 pub mod keys;
 #[cfg(feature = "axum")]
 pub mod layer;
 pub mod manager;
-mod payload;
 pub mod schema;
 pub mod session;
 pub mod store;

@@ -110,11 +110,11 @@ use session_spec::{OnMaxSessions, Settings};
 
 use crate::codec::{Codec, CodecContext, CodecError};
 use crate::config::{self, ConfigError};
+use crate::cookie::{self, CookiePolicy, MAX_COOKIE_SIZE};
 use crate::error::{Error, Result};
-use crate::header::{self, CookiePolicy, MAX_COOKIE_SIZE};
 use crate::id::SessionId;
 use crate::keys::Keys;
-use crate::payload;
+use crate::schema::envelope;
 use crate::schema::{Dynamic, SessionData, SessionSchema};
 use crate::session::{Inner, Limits, Loaded, Session, Times};
 use crate::store::{self, Record, SessionStore, Storage, StoreError};
@@ -229,12 +229,12 @@ struct ManagerInner {
 
 #[derive(Clone)]
 enum Backend {
-    Cookie(Arc<Sealer>),
+    Cookie(Arc<CookieCodec>),
     Store(Arc<dyn SessionStore>),
 }
 
 /// The codec and the context every cookie of this manager is bound to.
-struct Sealer {
+struct CookieCodec {
     codec: Codec,
     context: CodecContext,
 }
@@ -266,7 +266,7 @@ impl<S: SessionSchema> SessionManager<S> {
             ))
             .into());
         }
-        let codec = Sealer {
+        let codec = CookieCodec {
             context: CodecContext::cookie(&settings.full_cookie_name(), S::NAME),
             codec: Codec::new(settings.cookie_mode, keys),
         };
@@ -372,13 +372,13 @@ impl<S: SessionSchema> SessionManager<S> {
                 message: format!("`{key}` holds a `;` or a control character"),
             })
         };
-        if !header::is_attribute_safe(&settings.path) {
+        if !cookie::is_attribute_safe(&settings.path) {
             return Err(unsafe_attr("path"));
         }
         if settings
             .domain
             .as_deref()
-            .is_some_and(|d| !header::is_attribute_safe(d))
+            .is_some_and(|d| !cookie::is_attribute_safe(d))
         {
             return Err(unsafe_attr("domain"));
         }
@@ -450,7 +450,7 @@ impl<S: SessionSchema> SessionManager<S> {
     {
         let m = &*self.inner;
         let now = m.clock.now();
-        let (values, truncated) = header::cookie_values(cookie_headers, &m.cookie.name);
+        let (values, truncated) = cookie::cookie_values(cookie_headers, &m.cookie.name);
         let mut refused = Refused {
             truncated,
             ..Refused::default()
@@ -493,7 +493,7 @@ impl<S: SessionSchema> SessionManager<S> {
 
     fn open_cookie(
         &self,
-        sealer: &Sealer,
+        sealer: &CookieCodec,
         value: &str,
         now: Timestamp,
         refused: &mut Refused,
@@ -511,7 +511,7 @@ impl<S: SessionSchema> SessionManager<S> {
             }
         };
         refused.authentic_dead = true;
-        let envelope = match payload::decode(&opened.plaintext) {
+        let envelope = match envelope::decode(&opened.plaintext) {
             Ok(envelope) => envelope,
             Err(e) => {
                 tracing::warn!(error = %e, "authentic session cookie with unreadable payload; starting a fresh session");
@@ -556,7 +556,7 @@ impl<S: SessionSchema> SessionManager<S> {
             return Ok(None);
         };
         refused.authentic_dead = true;
-        let envelope = match payload::decode(&record.payload) {
+        let envelope = match envelope::decode(&record.payload) {
             Ok(envelope) => envelope,
             Err(e) => {
                 tracing::warn!(error = %e, "unreadable session payload; starting a fresh session");
@@ -589,7 +589,7 @@ impl<S: SessionSchema> SessionManager<S> {
     /// Checks the deadline and the schema of a decoded payload.
     fn restore(
         &self,
-        envelope: payload::Envelope,
+        envelope: envelope::Envelope,
         id: SessionId,
         version: u64,
         now: Timestamp,
@@ -829,7 +829,7 @@ impl<S: SessionSchema> SessionManager<S> {
         let Some((id, record, via)) = follow(store, loaded.id.clone(), record, now).await? else {
             return Ok(Rebase::Gone);
         };
-        let envelope = payload::decode(&record.payload)
+        let envelope = envelope::decode(&record.payload)
             .map_err(|e| StoreError::Corrupt(format!("session record: {e}")))?;
         let times = envelope.times();
         let base = S::load(envelope.d).map_err(Error::Validation)?;
@@ -871,7 +871,7 @@ impl<S: SessionSchema> SessionManager<S> {
                     (Some(old), None) => old.id.clone(),
                     _ => new_id()?,
                 };
-                let plaintext = payload::encode(None, S::VERSION, Some(&id), &w.times, &w.data)?;
+                let plaintext = envelope::encode(None, S::VERSION, Some(&id), &w.times, &w.data)?;
                 let size = m.cookie.name.len() + codec.codec.sealed_len(plaintext.len());
                 if size > MAX_COOKIE_SIZE {
                     return Err(Error::CookieTooLarge { size });
@@ -896,7 +896,7 @@ impl<S: SessionSchema> SessionManager<S> {
             Backend::Store(store) => {
                 let store = store.as_ref();
                 let plaintext =
-                    payload::encode(Some(S::NAME), S::VERSION, None, &w.times, &w.data)?;
+                    envelope::encode(Some(S::NAME), S::VERSION, None, &w.times, &w.data)?;
                 let record = Record {
                     payload: plaintext,
                     expires_at: deadline,

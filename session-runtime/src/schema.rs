@@ -9,7 +9,9 @@ use std::borrow::Cow;
 use session_spec::Settings;
 pub use session_spec::rules::{Rule, ValidationError};
 
-pub use crate::payload::ObjectWriter;
+pub use envelope::ObjectWriter;
+
+pub(crate) mod envelope;
 
 /// The session data as stored: storage key to JSON value.
 pub type Map = serde_json::Map<String, serde_json::Value>;
@@ -40,7 +42,7 @@ pub trait SessionData: Clone + PartialEq + Default + Send + Sync + 'static {
     fn value(&self, key: &str) -> Option<Cow<'_, serde_json::Value>>;
     /// Every stored value as JSON, by storage key.
     fn to_map(&self) -> Map;
-    /// Writes the data as the payload's object (see [`crate::payload`]'s format 2).
+    /// Writes the data as the payload's object (see [`crate::schema::envelope`]'s format 2).
     ///
     /// # Errors
     /// A value cannot be represented in the JSON data model (a map with keys that are

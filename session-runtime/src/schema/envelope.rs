@@ -48,9 +48,9 @@ use serde::ser::{self, Serialize};
 use serde::{Deserialize, Serializer};
 use serde_json::{Number, Value};
 
+use crate::expiry::Times;
 use crate::id::SessionId;
 use crate::schema::{Map, SessionData};
-use crate::session::Times;
 use crate::time::Timestamp;
 
 /// The version of the JSON payload format, still read.
