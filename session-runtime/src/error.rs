@@ -2,8 +2,8 @@
 
 use crate::codec::CodecError;
 use crate::config::ConfigError;
-use crate::id::RandomError;
 use crate::keys::KeyError;
+pub use crate::random::RandomError;
 use crate::schema::ValidationErrors;
 use crate::store::StoreError;
 

@@ -93,6 +93,7 @@ pub mod keys;
 #[cfg(feature = "axum")]
 pub mod layer;
 pub mod manager;
+mod random;
 pub mod schema;
 pub mod session;
 pub mod store;

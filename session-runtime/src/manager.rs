@@ -122,6 +122,7 @@ use crate::store::{Limited, Rotation, SessionLimit, StoreKey};
 use crate::time::{Clock, SystemClock, Timestamp};
 
 mod active;
+mod storage;
 pub use active::{ActiveSession, SessionHandle, StoreSessions};
 
 /// How many fresh ids are tried when a store reports that one exists already (with 256
@@ -1019,7 +1020,7 @@ impl<S: SessionSchema> SessionManager<S> {
         let mut last = StoreError::Exists;
         for _ in 0..CREATE_ATTEMPTS {
             let mut nonce = [0u8; 32];
-            crate::id::fill_random(&mut nonce)
+            crate::random::fill_random(&mut nonce)
                 .map_err(|e| StoreError::backend(format!("no randomness for a rotation: {e}")))?;
             let id = old.id.successor(&nonce);
             let key = id.store_key();
