@@ -118,9 +118,7 @@ fn invalid_variables_name_the_variable() {
 fn toml_overrides_accept_every_alias_of_the_spec() {
     let values = |key: &str| match key {
         "cookie_name" => r#""sid""#,
-        "secure" | "http_only" | "permanent" | "refresh_each_request" | "partitioned" => {
-            "false"
-        }
+        "secure" | "http_only" | "permanent" | "refresh_each_request" | "partitioned" => "false",
         "expiration_time" => "30",
         "domain" => r#""example.com""#,
         "path" => r#""/app""#,
