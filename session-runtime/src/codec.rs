@@ -120,10 +120,10 @@ const MAC_LEN_V1: usize = 32;
 const NONCE_LEN: usize = 12;
 const GCM_TAG_LEN: usize = 16;
 
-/// The longest sealed cookie value accepted or produced: a browser keeps at most 4096 bytes
-/// of cookie name and value, so nothing longer can be one of ours. Longer input is refused
-/// before decoding.
-pub const MAX_VALUE_LEN: usize = 4096;
+/// The longest sealed cookie value accepted or produced: a browser keeps at most
+/// [`MAX_COOKIE_BYTES`](session_spec::budget::MAX_COOKIE_BYTES) (4096) bytes of cookie name
+/// and value, so nothing longer can be one of ours. Longer input is refused before decoding.
+pub const MAX_VALUE_LEN: usize = session_spec::budget::MAX_COOKIE_BYTES;
 
 /// The largest sealed byte string ([`Codec::seal_bytes`], [`Codec::open_bytes`]).
 pub const MAX_BYTES_LEN: usize = 16 * 1024 * 1024;

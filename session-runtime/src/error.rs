@@ -17,7 +17,10 @@ pub enum Error {
     #[error(transparent)]
     Store(#[from] StoreError),
     /// The session cookie would exceed what browsers keep; nothing was truncated or sent.
-    #[error("session cookie of {size} bytes (name and value) exceeds the 4096-byte limit")]
+    #[error(
+        "session cookie of {size} bytes (name and value) exceeds the {max}-byte limit",
+        max = session_spec::budget::MAX_COOKIE_BYTES
+    )]
     CookieTooLarge {
         /// The size of the cookie's name plus its value, in bytes.
         size: usize,

@@ -110,7 +110,7 @@ use session_spec::{OnMaxSessions, Settings};
 
 use crate::codec::{Codec, CodecContext, CodecError};
 use crate::config::{self, ConfigError};
-use crate::cookie::{self, CookiePolicy, MAX_COOKIE_SIZE};
+use crate::cookie::{self, CookiePolicy, MAX_COOKIE_BYTES};
 use crate::error::{Error, Result};
 use crate::id::SessionId;
 use crate::keys::Keys;
@@ -874,7 +874,7 @@ impl<S: SessionSchema> SessionManager<S> {
                 };
                 let plaintext = envelope::encode(None, S::VERSION, Some(&id), &w.times, &w.data)?;
                 let size = m.cookie.name.len() + codec.codec.sealed_len(plaintext.len());
-                if size > MAX_COOKIE_SIZE {
+                if size > MAX_COOKIE_BYTES {
                     return Err(Error::CookieTooLarge { size });
                 }
                 let value = codec
