@@ -347,7 +347,10 @@ where
 const IGNORED: &[&str] = &["SESSION_MANAGER"];
 
 /// Names the process may hold besides the settings of [`KNOWN`].
-const OTHER_NAMES: &[&str] = &["SESSION_CONFIG", crate::keys::EPHEMERAL_SWITCH];
+const OTHER_NAMES: &[&str] = &[CONFIG_FILE_VAR, crate::keys::EPHEMERAL_SWITCH];
+
+/// The variable naming the settings file ([`load`]).
+pub(crate) const CONFIG_FILE_VAR: &str = "SESSION_CONFIG";
 
 /// Refuses a `SESSION_*` name that is neither a setting, nor a key variable of `settings`,
 /// nor one of [`OTHER_NAMES`].

@@ -281,7 +281,7 @@ impl<S: SessionSchema> SessionManager<S> {
     /// # Errors
     /// As [`config::load`] and [`SessionManager::from_settings`].
     pub async fn from_env() -> Result<Self> {
-        let file = std::env::var_os("SESSION_CONFIG").map(std::path::PathBuf::from);
+        let file = std::env::var_os(config::CONFIG_FILE_VAR).map(std::path::PathBuf::from);
         let settings = config::load(S::settings(), file.as_deref())?;
         Self::from_settings(settings).await
     }

@@ -91,8 +91,10 @@ pub struct ValidationErrors(pub Vec<ValidationError>);
 /// Implemented by generated code; hand-written impls are possible but the generator is the
 /// intended source. The contract is small on purpose:
 ///
-/// - [`NAME`](Self::NAME) and [`VERSION`](Self::VERSION) are bound into the cookie MAC or
-///   the encryption's associated data, so a value cannot move to another schema;
+/// - [`NAME`](Self::NAME) is bound into the cookie MAC or the encryption's associated
+///   data, so a value cannot move to another schema; [`VERSION`](Self::VERSION) is
+///   deliberately not bound (a new version must not log everyone out): it is written into
+///   the authenticated payload, and [`upgrade`](Self::upgrade) brings older data up to it;
 /// - [`settings`](Self::settings) gives the compiled-in policy (a deployment may override
 ///   it at start-up);
 /// - [`upgrade`](Self::upgrade) brings loaded data up to the current schema: it fills
