@@ -466,6 +466,14 @@ impl Sealer for KeySealer {
     }
 }
 
+/// The error for a backend whose cargo feature (named like the backend) this build left out.
+#[cfg(not(all(feature = "postgres", feature = "mysql", feature = "redis")))]
+fn not_in_this_build(backend: &str) -> StoreError {
+    StoreError::Config(format!(
+        "the `{backend}` backend is not available in this build of session-runtime (feature `{backend}`)"
+    ))
+}
+
 /// Where a deployment's session data lives, as opened from its [`Backend`].
 #[derive(Clone, Debug)]
 pub enum Storage {
@@ -606,10 +614,7 @@ pub async fn open(backend: &Backend, options: &OpenOptions) -> Result<Storage> {
             Ok(Storage::Server(encrypted_if(store, db.encrypt, options)?))
         }
         #[cfg(not(feature = "postgres"))]
-        Backend::Postgres(_) => Err(StoreError::Config(
-            "the `postgres` backend is not available in this build of session-runtime (feature `postgres`)"
-                .to_owned(),
-        )),
+        Backend::Postgres(_) => Err(not_in_this_build("postgres")),
         #[cfg(feature = "mysql")]
         Backend::Mysql(db) => {
             let builder = mysql::MysqlStore::builder(database_url(db)?);
@@ -617,20 +622,18 @@ pub async fn open(backend: &Backend, options: &OpenOptions) -> Result<Storage> {
             Ok(Storage::Server(encrypted_if(store, db.encrypt, options)?))
         }
         #[cfg(not(feature = "mysql"))]
-        Backend::Mysql(_) => Err(StoreError::Config(
-            "the `mysql` backend is not available in this build of session-runtime (feature `mysql`)"
-                .to_owned(),
-        )),
+        Backend::Mysql(_) => Err(not_in_this_build("mysql")),
         #[cfg(feature = "redis")]
         Backend::Redis(config) => {
             let store = Arc::new(redis::RedisStore::open(config, options).await?);
-            Ok(Storage::Server(encrypted_if(store, config.encrypt, options)?))
+            Ok(Storage::Server(encrypted_if(
+                store,
+                config.encrypt,
+                options,
+            )?))
         }
         #[cfg(not(feature = "redis"))]
-        Backend::Redis(_) => Err(StoreError::Config(
-            "the `redis` backend is not available in this build of session-runtime (feature `redis`)"
-                .to_owned(),
-        )),
+        Backend::Redis(_) => Err(not_in_this_build("redis")),
     }
 }
 
