@@ -44,7 +44,7 @@ pub enum Error {
     /// Another request changed the session first, and this request's changes, replayed on
     /// the fresh data, break a rule (a list now full, say); nothing was saved.
     #[error("the session changed concurrently and this request's change no longer applies: {0}")]
-    Replay(#[source] crate::ValidationError),
+    Replay(#[source] session_spec::rules::ValidationError),
     /// The principal already has `max_sessions` live sessions and the policy is
     /// `on_max_sessions = "refuse"`: the login was not stored. The tower layer and the
     /// adapters answer `409 Conflict`; a handler that wants a page of its own asks
