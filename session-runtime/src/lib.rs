@@ -47,7 +47,7 @@
 //! each other (the test `layers::modules_import_only_from_their_layer_or_below` checks it):
 //!
 //! 1. time and ids: [`time`], the random source, [`id`] (session ids and the
-//!    [`StoreKey`](id::StoreKey) a store files them under);
+//!    [`id::StoreKey`] a store files them under);
 //! 2. keys and sealing: [`keys`], [`codec`];
 //! 3. session state: expiry arithmetic, the `Cookie`/`Set-Cookie` headers, [`schema`] (the
 //!    data contract, and the envelope the data is written into), [`session`] (the handle);
