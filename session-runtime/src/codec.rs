@@ -97,9 +97,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
-use crate::id::RandomError;
 use crate::keys::{KeyId, Keys};
-use crate::store::{Sealer, StoreError};
+use crate::random::RandomError;
 use session_spec::settings::CookieMode;
 
 /// The format version written, in the low nibble of the header byte (version 1 is still
@@ -121,10 +120,10 @@ const MAC_LEN_V1: usize = 32;
 const NONCE_LEN: usize = 12;
 const GCM_TAG_LEN: usize = 16;
 
-/// The longest sealed cookie value accepted or produced: a browser keeps at most 4096 bytes
-/// of cookie name and value, so nothing longer can be one of ours. Longer input is refused
-/// before decoding.
-pub const MAX_VALUE_LEN: usize = 4096;
+/// The longest sealed cookie value accepted or produced: a browser keeps at most
+/// [`MAX_COOKIE_BYTES`](session_spec::budget::MAX_COOKIE_BYTES) (4096) bytes of cookie name
+/// and value, so nothing longer can be one of ours. Longer input is refused before decoding.
+pub const MAX_VALUE_LEN: usize = session_spec::budget::MAX_COOKIE_BYTES;
 
 /// The largest sealed byte string ([`Codec::seal_bytes`], [`Codec::open_bytes`]).
 pub const MAX_BYTES_LEN: usize = 16 * 1024 * 1024;
@@ -322,7 +321,7 @@ impl Codec {
         self.open_raw(ctx, sealed)
     }
 
-    /// Seals bytes under the primary key (for records at rest: [`KeySealer`] uses it in
+    /// Seals bytes under the primary key (for records at rest: [`KeySealer`](crate::store::KeySealer) uses it in
     /// [`CookieMode::Encrypted`] with [`CodecContext::record`]).
     ///
     /// # Errors
@@ -524,7 +523,7 @@ mod nonces {
     use rand_chacha::ChaCha20Rng;
     use rand_core::{RngCore, SeedableRng};
 
-    use crate::id::{RandomError, fill_random};
+    use crate::random::{RandomError, fill_random};
 
     /// Bytes a generator gives out before it is reseeded from the operating system.
     pub(super) const RESEED_AFTER: usize = 64 * 1024;
@@ -577,57 +576,6 @@ mod nonces {
 /// Length of unpadded base64 for `n` bytes.
 fn base64_len(n: usize) -> usize {
     (n / 3) * 4 + [0, 2, 3][n % 3]
-}
-
-/// A [`Sealer`] for stores that encrypt at rest (the file store's `encrypt = true`):
-/// AES-256-GCM under the session keys, bound to the store's associated data (the record's
-/// key, version and expiry) with [`CodecContext::record`].
-///
-/// Records are sealed under the primary key and open under any configured key; a record
-/// sealed under a fallback is re-sealed under the primary at its next save. A record that
-/// does not open (changed, moved, or sealed under a removed key) is
-/// [`StoreError::Corrupt`].
-///
-/// ```
-/// use session_runtime::codec::KeySealer;
-/// use session_runtime::keys::Keys;
-/// use session_runtime::store::Sealer;
-/// let sealer = KeySealer::new(Keys::generate());
-/// let sealed = sealer.seal(b"payload", b"record 1").unwrap();
-/// assert_eq!(sealer.open(&sealed, b"record 1").unwrap(), b"payload");
-/// assert!(sealer.open(&sealed, b"record 2").is_err());
-/// assert!(KeySealer::new(Keys::generate()).open(&sealed, b"record 1").is_err());
-/// ```
-#[derive(Clone, Debug)]
-pub struct KeySealer {
-    codec: Codec,
-}
-
-impl KeySealer {
-    /// A sealer encrypting under `keys.primary` and opening under any of `keys`.
-    pub fn new(keys: Keys) -> Self {
-        Self {
-            codec: Codec::new(CookieMode::Encrypted, keys),
-        }
-    }
-}
-
-impl Sealer for KeySealer {
-    fn seal(&self, plaintext: &[u8], aad: &[u8]) -> Result<Vec<u8>, StoreError> {
-        self.codec
-            .seal_bytes(&CodecContext::record(aad), plaintext)
-            .map_err(|e| match e {
-                CodecError::TooLarge { size, max } => StoreError::TooLarge { size, max },
-                e => StoreError::backend(e),
-            })
-    }
-
-    fn open(&self, sealed: &[u8], aad: &[u8]) -> Result<Vec<u8>, StoreError> {
-        self.codec
-            .open_bytes(&CodecContext::record(aad), sealed)
-            .map(|opened| opened.plaintext)
-            .map_err(|e| StoreError::Corrupt(e.to_string()))
-    }
 }
 
 #[cfg(test)]

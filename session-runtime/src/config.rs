@@ -271,17 +271,6 @@ pub fn apply_toml_file(settings: &mut Settings, path: &Path) -> Result<()> {
     })
 }
 
-/// The Nexios names of settings, and the spelling they stand for.
-const ALIASES: &[(&str, &str)] = &[
-    ("session_cookie_name", "cookie_name"),
-    ("session_cookie_secure", "secure"),
-    ("session_cookie_httponly", "http_only"),
-    ("httponly", "http_only"),
-    ("session_expiration_time", "expiration_time"),
-    ("session_permanent", "permanent"),
-    ("session_refresh_each_request", "refresh_each_request"),
-];
-
 /// Overrides `settings` with the keys present in `text` (TOML; keys absent from it keep
 /// their value). Tables (`backend`, `keys`) replace the whole table.
 ///
@@ -298,7 +287,8 @@ pub fn apply_toml(settings: &mut Settings, text: &str) -> Result<()> {
         return Err(toml_err("settings did not serialize to a table".to_owned()));
     };
     for (key, value) in overlay {
-        let key = ALIASES
+        // The Nexios names, the one table the spec's parser uses too.
+        let key = session_spec::KEY_ALIASES
             .iter()
             .find(|(alias, _)| *alias == key)
             .map_or(key.clone(), |(_, canonical)| (*canonical).to_owned());
@@ -357,7 +347,10 @@ where
 const IGNORED: &[&str] = &["SESSION_MANAGER"];
 
 /// Names the process may hold besides the settings of [`KNOWN`].
-const OTHER_NAMES: &[&str] = &["SESSION_CONFIG", crate::keys::EPHEMERAL_SWITCH];
+const OTHER_NAMES: &[&str] = &[CONFIG_FILE_VAR, crate::keys::EPHEMERAL_SWITCH];
+
+/// The variable naming the settings file ([`load`]).
+pub(crate) const CONFIG_FILE_VAR: &str = "SESSION_CONFIG";
 
 /// Refuses a `SESSION_*` name that is neither a setting, nor a key variable of `settings`,
 /// nor one of [`OTHER_NAMES`].

@@ -2,8 +2,8 @@
 
 use crate::codec::CodecError;
 use crate::config::ConfigError;
-use crate::id::RandomError;
 use crate::keys::KeyError;
+pub use crate::random::RandomError;
 use crate::schema::ValidationErrors;
 use crate::store::StoreError;
 
@@ -17,7 +17,10 @@ pub enum Error {
     #[error(transparent)]
     Store(#[from] StoreError),
     /// The session cookie would exceed what browsers keep; nothing was truncated or sent.
-    #[error("session cookie of {size} bytes (name and value) exceeds the 4096-byte limit")]
+    #[error(
+        "session cookie of {size} bytes (name and value) exceeds the {max}-byte limit",
+        max = session_spec::budget::MAX_COOKIE_BYTES
+    )]
     CookieTooLarge {
         /// The size of the cookie's name plus its value, in bytes.
         size: usize,
@@ -41,7 +44,7 @@ pub enum Error {
     /// Another request changed the session first, and this request's changes, replayed on
     /// the fresh data, break a rule (a list now full, say); nothing was saved.
     #[error("the session changed concurrently and this request's change no longer applies: {0}")]
-    Replay(#[source] crate::ValidationError),
+    Replay(#[source] session_spec::rules::ValidationError),
     /// The principal already has `max_sessions` live sessions and the policy is
     /// `on_max_sessions = "refuse"`: the login was not stored. The tower layer and the
     /// adapters answer `409 Conflict`; a handler that wants a page of its own asks

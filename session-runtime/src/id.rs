@@ -32,21 +32,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use crate::store::StoreKey;
-
-/// The operating system's random number generator failed.
-///
-/// This is rare (an early-boot system without entropy, a sandbox forbidding the syscall);
-/// the request or the start-up that needed randomness must fail rather than continue with
-/// weak values.
-#[derive(Debug, thiserror::Error)]
-#[error("the operating system's random number generator failed: {0}")]
-pub struct RandomError(getrandom::Error);
-
-/// Fills `buf` from the operating system's CSPRNG.
-pub(crate) fn fill_random(buf: &mut [u8]) -> Result<(), RandomError> {
-    getrandom::getrandom(buf).map_err(RandomError)
-}
+use crate::random::{RandomError, fill_random};
 
 /// A session id string that is not the canonical encoding of a session id.
 ///
@@ -237,5 +223,28 @@ impl FromStr for SessionId {
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Self::parse(s)
+    }
+}
+
+/// The key of a record: SHA-256 of the session id, so a copy of the store holds no usable
+/// cookie.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct StoreKey(pub [u8; 32]);
+
+impl StoreKey {
+    /// The key as 64 lower-case hex digits (for file names and logs).
+    pub fn to_hex(&self) -> String {
+        use std::fmt::Write;
+        self.0.iter().fold(String::with_capacity(64), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
+    }
+}
+
+impl fmt::Debug for StoreKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The hash is not a secret, but keep logs short.
+        write!(f, "StoreKey({}..)", &self.to_hex()[..12])
     }
 }

@@ -83,7 +83,7 @@ use hkdf::Hkdf;
 use sha2::Sha256;
 use subtle::ConstantTimeEq;
 
-use crate::id::{RandomError, fill_random};
+use crate::random::{RandomError, fill_random};
 use session_spec::settings::KeySource;
 
 /// The prefix of the base64 text form of a key.

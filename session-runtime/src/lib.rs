@@ -41,6 +41,24 @@
 //! # }).unwrap();
 //! ```
 //!
+//! # Modules, bottom up
+//!
+//! Each module imports only from its own layer or the layers before it, and no two import
+//! each other (the test `layers::modules_import_only_from_their_layer_or_below` checks it):
+//!
+//! 1. time and ids: [`time`], the random source, [`id`] (session ids and the
+//!    [`id::StoreKey`] a store files them under);
+//! 2. keys and sealing: [`keys`], [`codec`];
+//! 3. session state: expiry arithmetic, the `Cookie`/`Set-Cookie` headers, [`schema`] (the
+//!    data contract, and the envelope the data is written into), [`session`] (the handle);
+//! 4. stores: [`store`] (the trait, the stores, and [`KeySealer`](store::KeySealer) for
+//!    encryption at rest);
+//! 5. settings and errors: [`config`], [`error`];
+//! 6. the manager: [`manager`] (which also builds a manager from an opened
+//!    [`Storage`](store::Storage));
+//! 7. framework adapters: [`adapter`], the tower layer and axum extractors, `actix`, and
+//!    the store conformance suite (`conformance`, feature `test-util`).
+//!
 //! # Features
 //!
 //! - `derive` (default): re-exports `#[derive(Session)]` (the `derive` module documents
@@ -83,17 +101,17 @@ pub mod config;
 #[cfg(feature = "test-util")]
 #[cfg_attr(docsrs, doc(cfg(feature = "test-util")))]
 pub mod conformance;
+mod cookie;
 pub mod error;
 mod expiry;
 #[cfg(feature = "axum")]
 pub mod extract;
-mod header;
 pub mod id;
 pub mod keys;
 #[cfg(feature = "axum")]
 pub mod layer;
 pub mod manager;
-mod payload;
+mod random;
 pub mod schema;
 pub mod session;
 pub mod store;

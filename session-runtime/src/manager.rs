@@ -110,11 +110,11 @@ use session_spec::{OnMaxSessions, Settings};
 
 use crate::codec::{Codec, CodecContext, CodecError};
 use crate::config::{self, ConfigError};
+use crate::cookie::{self, CookiePolicy, MAX_COOKIE_BYTES};
 use crate::error::{Error, Result};
-use crate::header::{self, CookiePolicy, MAX_COOKIE_SIZE};
 use crate::id::SessionId;
 use crate::keys::Keys;
-use crate::payload;
+use crate::schema::envelope;
 use crate::schema::{Dynamic, SessionData, SessionSchema};
 use crate::session::{Inner, Limits, Loaded, Session, Times};
 use crate::store::{self, Record, SessionStore, Storage, StoreError};
@@ -122,6 +122,7 @@ use crate::store::{Limited, Rotation, SessionLimit, StoreKey};
 use crate::time::{Clock, SystemClock, Timestamp};
 
 mod active;
+mod storage;
 pub use active::{ActiveSession, SessionHandle, StoreSessions};
 
 /// How many fresh ids are tried when a store reports that one exists already (with 256
@@ -229,12 +230,12 @@ struct ManagerInner {
 
 #[derive(Clone)]
 enum Backend {
-    Cookie(Arc<Sealer>),
+    Cookie(Arc<CookieCodec>),
     Store(Arc<dyn SessionStore>),
 }
 
 /// The codec and the context every cookie of this manager is bound to.
-struct Sealer {
+struct CookieCodec {
     codec: Codec,
     context: CodecContext,
 }
@@ -266,7 +267,7 @@ impl<S: SessionSchema> SessionManager<S> {
             ))
             .into());
         }
-        let codec = Sealer {
+        let codec = CookieCodec {
             context: CodecContext::cookie(&settings.full_cookie_name(), S::NAME),
             codec: Codec::new(settings.cookie_mode, keys),
         };
@@ -280,7 +281,7 @@ impl<S: SessionSchema> SessionManager<S> {
     /// # Errors
     /// As [`config::load`] and [`SessionManager::from_settings`].
     pub async fn from_env() -> Result<Self> {
-        let file = std::env::var_os("SESSION_CONFIG").map(std::path::PathBuf::from);
+        let file = std::env::var_os(config::CONFIG_FILE_VAR).map(std::path::PathBuf::from);
         let settings = config::load(S::settings(), file.as_deref())?;
         Self::from_settings(settings).await
     }
@@ -372,13 +373,13 @@ impl<S: SessionSchema> SessionManager<S> {
                 message: format!("`{key}` holds a `;` or a control character"),
             })
         };
-        if !header::is_attribute_safe(&settings.path) {
+        if !cookie::is_attribute_safe(&settings.path) {
             return Err(unsafe_attr("path"));
         }
         if settings
             .domain
             .as_deref()
-            .is_some_and(|d| !header::is_attribute_safe(d))
+            .is_some_and(|d| !cookie::is_attribute_safe(d))
         {
             return Err(unsafe_attr("domain"));
         }
@@ -450,7 +451,7 @@ impl<S: SessionSchema> SessionManager<S> {
     {
         let m = &*self.inner;
         let now = m.clock.now();
-        let (values, truncated) = header::cookie_values(cookie_headers, &m.cookie.name);
+        let (values, truncated) = cookie::cookie_values(cookie_headers, &m.cookie.name);
         let mut refused = Refused {
             truncated,
             ..Refused::default()
@@ -493,7 +494,7 @@ impl<S: SessionSchema> SessionManager<S> {
 
     fn open_cookie(
         &self,
-        sealer: &Sealer,
+        sealer: &CookieCodec,
         value: &str,
         now: Timestamp,
         refused: &mut Refused,
@@ -511,7 +512,7 @@ impl<S: SessionSchema> SessionManager<S> {
             }
         };
         refused.authentic_dead = true;
-        let envelope = match payload::decode(&opened.plaintext) {
+        let envelope = match envelope::decode(&opened.plaintext) {
             Ok(envelope) => envelope,
             Err(e) => {
                 tracing::warn!(error = %e, "authentic session cookie with unreadable payload; starting a fresh session");
@@ -556,7 +557,7 @@ impl<S: SessionSchema> SessionManager<S> {
             return Ok(None);
         };
         refused.authentic_dead = true;
-        let envelope = match payload::decode(&record.payload) {
+        let envelope = match envelope::decode(&record.payload) {
             Ok(envelope) => envelope,
             Err(e) => {
                 tracing::warn!(error = %e, "unreadable session payload; starting a fresh session");
@@ -589,7 +590,7 @@ impl<S: SessionSchema> SessionManager<S> {
     /// Checks the deadline and the schema of a decoded payload.
     fn restore(
         &self,
-        envelope: payload::Envelope<'_>,
+        envelope: envelope::Envelope<'_>,
         id: SessionId,
         version: u64,
         now: Timestamp,
@@ -827,7 +828,7 @@ impl<S: SessionSchema> SessionManager<S> {
         let Some((id, record, via)) = follow(store, loaded.id.clone(), record, now).await? else {
             return Ok(Rebase::Gone);
         };
-        let envelope = payload::decode(&record.payload)
+        let envelope = envelope::decode(&record.payload)
             .map_err(|e| StoreError::Corrupt(format!("session record: {e}")))?;
         let times = envelope.times();
         let base = S::load_payload(envelope.d).map_err(Error::Validation)?;
@@ -866,10 +867,10 @@ impl<S: SessionSchema> SessionManager<S> {
                 };
                 let plaintext = {
                     let inner = session.lock();
-                    payload::encode(None, S::VERSION, Some(&id), &w.times, &inner.data)?
+                    envelope::encode(None, S::VERSION, Some(&id), &w.times, &inner.data)?
                 };
                 let size = m.cookie.name.len() + codec.codec.sealed_len(plaintext.len());
-                if size > MAX_COOKIE_SIZE {
+                if size > MAX_COOKIE_BYTES {
                     return Err(Error::CookieTooLarge { size });
                 }
                 let value = codec
@@ -894,7 +895,7 @@ impl<S: SessionSchema> SessionManager<S> {
                 let record = {
                     let inner = session.lock();
                     Record {
-                        payload: payload::encode(
+                        payload: envelope::encode(
                             Some(S::NAME),
                             S::VERSION,
                             None,
@@ -1022,7 +1023,7 @@ impl<S: SessionSchema> SessionManager<S> {
         let mut last = StoreError::Exists;
         for _ in 0..CREATE_ATTEMPTS {
             let mut nonce = [0u8; 32];
-            crate::id::fill_random(&mut nonce)
+            crate::random::fill_random(&mut nonce)
                 .map_err(|e| StoreError::backend(format!("no randomness for a rotation: {e}")))?;
             let id = old.id.successor(&nonce);
             let key = id.store_key();

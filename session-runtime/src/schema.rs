@@ -9,7 +9,9 @@ use std::borrow::Cow;
 use session_spec::Settings;
 pub use session_spec::rules::{Rule, ValidationError};
 
-pub use crate::payload::{Entries, FieldValue, ObjectReader, ObjectWriter};
+pub use envelope::{Entries, FieldValue, ObjectReader, ObjectWriter};
+
+pub(crate) mod envelope;
 
 /// The session data as stored: storage key to JSON value.
 pub type Map = serde_json::Map<String, serde_json::Value>;
@@ -40,7 +42,7 @@ pub trait SessionData: Clone + PartialEq + Default + Send + Sync + 'static {
     fn value(&self, key: &str) -> Option<Cow<'_, serde_json::Value>>;
     /// Every stored value as JSON, by storage key.
     fn to_map(&self) -> Map;
-    /// Writes the data as the payload's object (see [`crate::payload`]'s format 2).
+    /// Writes the data as the payload's object (see [`crate::schema::envelope`]'s format 2).
     ///
     /// # Errors
     /// A value cannot be represented in the JSON data model (a map with keys that are
@@ -89,8 +91,10 @@ pub struct ValidationErrors(pub Vec<ValidationError>);
 /// Implemented by generated code; hand-written impls are possible but the generator is the
 /// intended source. The contract is small on purpose:
 ///
-/// - [`NAME`](Self::NAME) and [`VERSION`](Self::VERSION) are bound into the cookie MAC or
-///   the encryption's associated data, so a value cannot move to another schema;
+/// - [`NAME`](Self::NAME) is bound into the cookie MAC or the encryption's associated
+///   data, so a value cannot move to another schema; [`VERSION`](Self::VERSION) is
+///   deliberately not bound (a new version must not log everyone out): it is written into
+///   the authenticated payload, and [`upgrade`](Self::upgrade) brings older data up to it;
 /// - [`settings`](Self::settings) gives the compiled-in policy (a deployment may override
 ///   it at start-up);
 /// - [`upgrade`](Self::upgrade) brings loaded data up to the current schema: it fills

@@ -31,7 +31,7 @@ use std::sync::Arc;
 
 use super::{COMMIT_ATTEMPTS, SessionManager, Trace};
 use crate::error::Result;
-use crate::payload;
+use crate::schema::envelope;
 use crate::schema::{Map, SessionData, SessionSchema};
 use crate::session::{Limits, Session};
 use crate::store::{Record, Rotation, SessionStore, StoreError, StoreKey};
@@ -300,7 +300,7 @@ async fn list(
         if Trace::decode(&record.payload).is_some() {
             continue;
         }
-        let Ok(envelope) = payload::decode(&record.payload) else {
+        let Ok(envelope) = envelope::decode(&record.payload) else {
             continue;
         };
         if let (Some(n), Some(schema)) = (envelope.n.as_deref(), listing.schema) {

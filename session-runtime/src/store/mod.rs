@@ -31,14 +31,11 @@
 
 use std::sync::Arc;
 
-use session_spec::settings::{Backend, OnMaxSessions};
+use session_spec::settings::{Backend, CookieMode, OnMaxSessions};
 
-use crate::codec::KeySealer;
+use crate::codec::{Codec, CodecContext, CodecError};
 use crate::keys::Keys;
-use crate::manager::SessionManager;
-use crate::schema::SessionSchema;
 use crate::time::Timestamp;
-use session_spec::Settings;
 
 // The Diesel stores (PostgreSQL, MySQL), in the `diesel/` folder.
 #[cfg(any(feature = "postgres", feature = "mysql"))]
@@ -55,32 +52,10 @@ pub mod purge;
 pub mod redis;
 pub mod sealed;
 
+pub use crate::id::StoreKey;
 pub use file::FileStore;
 pub use memory::MemoryStore;
 pub use purge::spawn_purge_task;
-
-/// The key of a record: SHA-256 of the session id, so a copy of the store holds no usable
-/// cookie.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct StoreKey(pub [u8; 32]);
-
-impl StoreKey {
-    /// The key as 64 lower-case hex digits (for file names and logs).
-    pub fn to_hex(&self) -> String {
-        use std::fmt::Write;
-        self.0.iter().fold(String::with_capacity(64), |mut s, b| {
-            let _ = write!(s, "{b:02x}");
-            s
-        })
-    }
-}
-
-impl std::fmt::Debug for StoreKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // The hash is not a secret, but keep logs short.
-        write!(f, "StoreKey({}..)", &self.to_hex()[..12])
-    }
-}
 
 /// One stored session record.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -440,6 +415,65 @@ pub trait Sealer: Send + Sync + std::fmt::Debug + 'static {
     fn open(&self, sealed: &[u8], aad: &[u8]) -> Result<Vec<u8>>;
 }
 
+/// A [`Sealer`] for stores that encrypt at rest (the file store's `encrypt = true`):
+/// AES-256-GCM under the session keys, bound to the store's associated data (the record's
+/// key, version and expiry) with [`CodecContext::record`].
+///
+/// Records are sealed under the primary key and open under any configured key; a record
+/// sealed under a fallback is re-sealed under the primary at its next save. A record that
+/// does not open (changed, moved, or sealed under a removed key) is
+/// [`StoreError::Corrupt`].
+///
+/// ```
+/// use session_runtime::store::KeySealer;
+/// use session_runtime::keys::Keys;
+/// use session_runtime::store::Sealer;
+/// let sealer = KeySealer::new(Keys::generate());
+/// let sealed = sealer.seal(b"payload", b"record 1").unwrap();
+/// assert_eq!(sealer.open(&sealed, b"record 1").unwrap(), b"payload");
+/// assert!(sealer.open(&sealed, b"record 2").is_err());
+/// assert!(KeySealer::new(Keys::generate()).open(&sealed, b"record 1").is_err());
+/// ```
+#[derive(Clone, Debug)]
+pub struct KeySealer {
+    codec: Codec,
+}
+
+impl KeySealer {
+    /// A sealer encrypting under `keys.primary` and opening under any of `keys`.
+    pub fn new(keys: Keys) -> Self {
+        Self {
+            codec: Codec::new(CookieMode::Encrypted, keys),
+        }
+    }
+}
+
+impl Sealer for KeySealer {
+    fn seal(&self, plaintext: &[u8], aad: &[u8]) -> Result<Vec<u8>, StoreError> {
+        self.codec
+            .seal_bytes(&CodecContext::record(aad), plaintext)
+            .map_err(|e| match e {
+                CodecError::TooLarge { size, max } => StoreError::TooLarge { size, max },
+                e => StoreError::backend(e),
+            })
+    }
+
+    fn open(&self, sealed: &[u8], aad: &[u8]) -> Result<Vec<u8>, StoreError> {
+        self.codec
+            .open_bytes(&CodecContext::record(aad), sealed)
+            .map(|opened| opened.plaintext)
+            .map_err(|e| StoreError::Corrupt(e.to_string()))
+    }
+}
+
+/// The error for a backend whose cargo feature (named like the backend) this build left out.
+#[cfg(not(all(feature = "postgres", feature = "mysql", feature = "redis")))]
+fn not_in_this_build(backend: &str) -> StoreError {
+    StoreError::Config(format!(
+        "the `{backend}` backend is not available in this build of session-runtime (feature `{backend}`)"
+    ))
+}
+
 /// Where a deployment's session data lives, as opened from its [`Backend`].
 #[derive(Clone, Debug)]
 pub enum Storage {
@@ -450,39 +484,6 @@ pub enum Storage {
 }
 
 impl Storage {
-    /// A [`SessionManager`] keeping its data here: in the cookie, sealed with `keys`
-    /// (after `settings.cookie_mode`), or in the server-side store (the cookie then holds
-    /// only the id, and `keys` are not needed by the manager).
-    ///
-    /// ```
-    /// use session_runtime::keys::Keys;
-    /// use session_runtime::spec::settings::Backend;
-    /// use session_runtime::store::{self, OpenOptions};
-    /// use session_runtime::Settings;
-    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
-    /// let settings = Settings { backend: Backend::Memory, ..Settings::default() };
-    /// let storage = store::open(&settings.backend, &OpenOptions::new()).await.unwrap();
-    /// let manager: session_runtime::manager::SessionManager =
-    ///     storage.manager(settings, Keys::generate()).unwrap();
-    /// let session = manager.load(None::<&str>).await.unwrap();
-    /// session.set("user", "ada").unwrap();
-    /// assert_eq!(manager.commit(&session, false).await.unwrap().len(), 1);
-    /// # });
-    /// ```
-    ///
-    /// # Errors
-    /// As [`SessionManager::cookie`]: settings that break a rule.
-    pub fn manager<S: SessionSchema>(
-        &self,
-        settings: Settings,
-        keys: Keys,
-    ) -> crate::error::Result<SessionManager<S>> {
-        match self {
-            Self::Cookie => SessionManager::cookie(settings, keys),
-            Self::Server(store) => SessionManager::with_store(settings, store.clone()),
-        }
-    }
-
     /// The server-side store, or `None` for the cookie backend.
     pub fn store(&self) -> Option<&Arc<dyn SessionStore>> {
         match self {
@@ -613,10 +614,7 @@ pub async fn open(backend: &Backend, options: &OpenOptions) -> Result<Storage> {
             Ok(Storage::Server(encrypted_if(store, db.encrypt, options)?))
         }
         #[cfg(not(feature = "postgres"))]
-        Backend::Postgres(_) => Err(StoreError::Config(
-            "the `postgres` backend is not available in this build of session-runtime (feature `postgres`)"
-                .to_owned(),
-        )),
+        Backend::Postgres(_) => Err(not_in_this_build("postgres")),
         #[cfg(feature = "mysql")]
         Backend::Mysql(db) => {
             let builder = mysql::MysqlStore::builder(database_url(db)?);
@@ -624,20 +622,18 @@ pub async fn open(backend: &Backend, options: &OpenOptions) -> Result<Storage> {
             Ok(Storage::Server(encrypted_if(store, db.encrypt, options)?))
         }
         #[cfg(not(feature = "mysql"))]
-        Backend::Mysql(_) => Err(StoreError::Config(
-            "the `mysql` backend is not available in this build of session-runtime (feature `mysql`)"
-                .to_owned(),
-        )),
+        Backend::Mysql(_) => Err(not_in_this_build("mysql")),
         #[cfg(feature = "redis")]
         Backend::Redis(config) => {
             let store = Arc::new(redis::RedisStore::open(config, options).await?);
-            Ok(Storage::Server(encrypted_if(store, config.encrypt, options)?))
+            Ok(Storage::Server(encrypted_if(
+                store,
+                config.encrypt,
+                options,
+            )?))
         }
         #[cfg(not(feature = "redis"))]
-        Backend::Redis(_) => Err(StoreError::Config(
-            "the `redis` backend is not available in this build of session-runtime (feature `redis`)"
-                .to_owned(),
-        )),
+        Backend::Redis(_) => Err(not_in_this_build("redis")),
     }
 }
 

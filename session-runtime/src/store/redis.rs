@@ -568,7 +568,7 @@ impl SessionStore for RedisStore {
             .collect();
         let lock = format!("{}:limit:{hex}", self.prefix);
         let mut token = [0u8; 16];
-        crate::id::fill_random(&mut token)
+        crate::random::fill_random(&mut token)
             .map_err(|e| StoreError::backend(format!("no randomness for a lock token: {e}")))?;
         let token: String = token.iter().map(|b| format!("{b:02x}")).collect();
         let started = std::time::Instant::now();

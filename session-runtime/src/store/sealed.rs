@@ -17,7 +17,7 @@
 //!
 //! # Keys
 //!
-//! A [`KeySealer`](crate::codec::KeySealer) seals under the primary key and opens under any
+//! A [`KeySealer`](crate::store::KeySealer) seals under the primary key and opens under any
 //! of the keys, fallbacks included. Key rotation therefore needs no migration: put the new
 //! key first and the old one among the fallbacks; a record sealed under the old key is read
 //! and, at the session's next save, sealed again under the new one. A record whose key was
@@ -38,7 +38,7 @@ use crate::time::Timestamp;
 ///
 /// ```
 /// use std::sync::Arc;
-/// use session_runtime::codec::KeySealer;
+/// use session_runtime::store::KeySealer;
 /// use session_runtime::keys::Keys;
 /// use session_runtime::store::{MemoryStore, Record, SessionStore, StoreKey};
 /// use session_runtime::store::sealed::SealedStore;

@@ -493,8 +493,8 @@ mod at_rest {
     use std::sync::Arc;
 
     use session_runtime::Timestamp;
-    use session_runtime::codec::KeySealer;
     use session_runtime::keys::{Key, Keys};
+    use session_runtime::store::KeySealer;
     use session_runtime::store::{FileStore, Record, Sealer, SessionStore, StoreError, StoreKey};
 
     const PAYLOAD: &[u8] = br#"{"secret_note":"the eagle lands at noon"}"#;

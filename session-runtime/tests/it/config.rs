@@ -112,6 +112,36 @@ fn invalid_variables_name_the_variable() {
     );
 }
 
+/// A config file accepts every Nexios name the spec accepts (one alias table,
+/// `session_spec::KEY_ALIASES`), each meaning what its canonical key means.
+#[test]
+fn toml_overrides_accept_every_alias_of_the_spec() {
+    let values = |key: &str| match key {
+        "cookie_name" => r#""sid""#,
+        "secure" | "http_only" | "permanent" | "refresh_each_request" | "partitioned" => "false",
+        "expiration_time" => "30",
+        "domain" => r#""example.com""#,
+        "path" => r#""/app""#,
+        "same_site" => r#""strict""#,
+        "backend" => r#""cookies""#,
+        other => panic!("no sample value for `{other}`: add one"),
+    };
+    for (alias, canonical) in session_runtime::spec::KEY_ALIASES {
+        let value = values(canonical);
+        let mut by_alias = Settings::default();
+        config::apply_toml(&mut by_alias, &format!("{alias} = {value}"))
+            .unwrap_or_else(|e| panic!("`{alias}`: {e}"));
+        let mut by_key = Settings::default();
+        let canonical_value = if *canonical == "backend" {
+            r#"{ type = "cookie" }"#
+        } else {
+            value
+        };
+        config::apply_toml(&mut by_key, &format!("{canonical} = {canonical_value}")).unwrap();
+        assert_eq!(by_alias, by_key, "`{alias}` stands for `{canonical}`");
+    }
+}
+
 #[test]
 fn toml_overrides_keep_other_keys_and_accept_nexios_names() {
     let mut s = Settings {

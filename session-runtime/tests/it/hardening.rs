@@ -6,9 +6,9 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use session_runtime::__private::{decode, finish, retain_keys};
-use session_runtime::codec::KeySealer;
 use session_runtime::id::SessionId;
 use session_runtime::keys::{Key, KeyError, Keys};
+use session_runtime::store::KeySealer;
 use session_runtime::store::{FileStore, Record, Rotation, SessionStore, StoreError, StoreKey};
 use session_runtime::{
     Map, MockClock, Session, SessionManager, SessionSchema, Settings, Timestamp, ValidationErrors,

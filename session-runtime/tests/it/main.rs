@@ -14,6 +14,7 @@ mod hardening;
 mod id;
 mod keys;
 mod layer;
+mod layers;
 mod manager;
 mod model;
 mod mutation;

@@ -198,11 +198,12 @@ async fn signed_cookie_is_readable_but_not_writable_by_the_client() {
 
 #[tokio::test]
 async fn cookie_too_large_is_a_typed_error() {
+    use session_runtime::spec::budget::MAX_COOKIE_BYTES;
     let h: Harness = Harness::new(Kind::Cookie, settings());
     let session = h.manager.load(None::<&str>).await.unwrap();
     session.set("blob", &"x".repeat(5000)).unwrap();
     match h.manager.commit(&session, false).await {
-        Err(Error::CookieTooLarge { size }) => assert!(size > 4096, "{size}"),
+        Err(Error::CookieTooLarge { size }) => assert!(size > MAX_COOKIE_BYTES, "{size}"),
         other => panic!("expected CookieTooLarge, got {other:?}"),
     }
     // A value well under the limit passes.
@@ -210,7 +211,7 @@ async fn cookie_too_large_is_a_typed_error() {
     session.set("blob", &"x".repeat(2000)).unwrap();
     let set = h.manager.commit(&session, false).await.unwrap();
     let (name, value) = set[0].split(';').next().unwrap().split_once('=').unwrap();
-    assert!(name.len() + value.len() <= 4096);
+    assert!(name.len() + value.len() <= MAX_COOKIE_BYTES);
 }
 
 #[tokio::test]

@@ -8,10 +8,10 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
-use session_runtime::codec::KeySealer;
 use session_runtime::conformance;
 use session_runtime::keys::Keys;
 use session_runtime::spec::settings::{Backend, RedisBackend};
+use session_runtime::store::KeySealer;
 use session_runtime::store::redis::RedisStore;
 use session_runtime::store::sealed::SealedStore;
 use session_runtime::store::{self, OpenOptions, SessionStore, Storage};

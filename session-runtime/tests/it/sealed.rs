@@ -6,8 +6,8 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use session_runtime::codec::KeySealer;
 use session_runtime::keys::{Key, Keys};
+use session_runtime::store::KeySealer;
 use session_runtime::store::sealed::SealedStore;
 use session_runtime::store::{MemoryStore, SessionStore};
 use session_runtime::{MockClock, SessionManager, StoreKey, Timestamp};

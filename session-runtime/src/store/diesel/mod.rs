@@ -552,23 +552,23 @@ impl<C> std::fmt::Debug for Tracked<C> {
     }
 }
 
-/// The r2d2 connection manager of the stores.
+/// The r2d2 connection manager (`ManageConnection`) of the stores.
 #[doc(hidden)]
-pub struct Manager<D: Dialect> {
+pub struct Connector<D: Dialect> {
     url: String,
     on_connect: Option<String>,
     _dialect: PhantomData<D>,
 }
 
-impl<D: Dialect> std::fmt::Debug for Manager<D> {
+impl<D: Dialect> std::fmt::Debug for Connector<D> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Manager")
+        f.debug_struct("Connector")
             .field("url", &redact_url(&self.url))
             .finish_non_exhaustive()
     }
 }
 
-impl<D: Dialect> ManageConnection for Manager<D> {
+impl<D: Dialect> ManageConnection for Connector<D> {
     type Connection = Tracked<D::Connection>;
     type Error = r2d2::Error;
 
@@ -696,7 +696,7 @@ impl<D: Dialect> DieselStoreBuilder<D> {
     /// the database cannot be reached or refuses the connection.
     pub async fn connect(self) -> Result<DieselStore<D>> {
         let table = TableName::new(&self.table)?;
-        let manager = Manager::<D> {
+        let manager = Connector::<D> {
             url: D::prepare_url(&self.url, self.timeout),
             on_connect: self.on_connect.clone(),
             _dialect: PhantomData,
@@ -770,7 +770,7 @@ pub(crate) fn scrub(message: &str, password: Option<&str>) -> String {
 }
 
 struct Inner<D: Dialect> {
-    pool: r2d2::Pool<Manager<D>>,
+    pool: r2d2::Pool<Connector<D>>,
     /// The async path of `load`, `create` and `save`, where the dialect has one.
     requests: Option<D::Requests>,
     sql: Statements,

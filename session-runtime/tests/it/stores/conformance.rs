@@ -3,9 +3,9 @@
 
 use std::sync::Arc;
 
-use session_runtime::codec::KeySealer;
 use session_runtime::conformance;
 use session_runtime::keys::Keys;
+use session_runtime::store::KeySealer;
 use session_runtime::store::{
     MemoryStore, Record, Rotation, SessionStore, Storage, StoreError, StoreKey,
 };

@@ -7,10 +7,10 @@ use std::path::Path;
 use std::sync::Arc;
 
 use session_runtime::Timestamp;
-use session_runtime::codec::KeySealer;
 use session_runtime::conformance::random_key;
 use session_runtime::keys::{Key, Keys};
 use session_runtime::spec::settings::Backend;
+use session_runtime::store::KeySealer;
 use session_runtime::store::file::FileDurability;
 use session_runtime::store::file::HEADER_LEN;
 use session_runtime::store::{

@@ -9,8 +9,7 @@ use session_spec::Settings;
 
 use crate::time::Timestamp;
 
-/// Browsers keep cookies whose name and value together fit in this many bytes.
-pub(crate) const MAX_COOKIE_SIZE: usize = 4096;
+pub(crate) use session_spec::budget::MAX_COOKIE_BYTES;
 
 /// At most this many distinct values of cookies of our name are considered per request
 /// (bounds the work a client can cause by repeating the cookie; far more than a browser
@@ -20,7 +19,7 @@ pub(crate) const MAX_CANDIDATES: usize = 64;
 /// The distinct values of every cookie named `name` in the request's `Cookie` headers, in
 /// order, at most [`MAX_CANDIDATES`], and whether more were left out. Pairs that are not
 /// UTF-8 are skipped; quotes around a value are removed; empty values and values no
-/// browser would keep (over 4096 bytes) are dropped without counting.
+/// browser would keep (over [`MAX_COOKIE_BYTES`]) are dropped without counting.
 pub(crate) fn cookie_values<I>(headers: I, name: &str) -> (Vec<String>, bool)
 where
     I: IntoIterator,
@@ -43,7 +42,7 @@ where
                 .strip_prefix('"')
                 .and_then(|v| v.strip_suffix('"'))
                 .unwrap_or(v);
-            if v.is_empty() || v.len() > MAX_COOKIE_SIZE || out.iter().any(|seen| seen == v) {
+            if v.is_empty() || v.len() > MAX_COOKIE_BYTES || out.iter().any(|seen| seen == v) {
                 continue;
             }
             if out.len() == MAX_CANDIDATES {

@@ -50,9 +50,9 @@ use serde::{Deserialize, Serializer};
 use serde_json::{Number, Value};
 use session_spec::rules::{Rule, ValidationError};
 
+use crate::expiry::Times;
 use crate::id::SessionId;
 use crate::schema::{Map, SessionData};
-use crate::session::Times;
 use crate::time::Timestamp;
 
 /// The version of the JSON payload format, still read.
