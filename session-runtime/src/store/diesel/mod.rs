@@ -43,8 +43,8 @@
 //!
 //! # The table, migrations and purging
 //!
-//! The SQL files of this crate's `migrations/{postgres,mysql}/` (mirrored in the workspace's
-//! `templates/migrations/`) are embedded; run them with
+//! The SQL files of this crate's `migrations/{postgres,mysql}/` (the one copy; the templates
+//! point at it) are embedded; run them with
 //! [`DieselStore::migrate`] (idempotent; [`crate::store::open`] does it for a configured
 //! database backend), or from the command line, with the URL in an environment variable:
 //!
