@@ -1,6 +1,6 @@
 //! Start-up overrides of the compiled-in policy.
 //!
-//! A schema's [`SessionSchema::settings`](crate::SessionSchema::settings) is the policy
+//! A schema's [`SessionSchema::settings`] is the policy
 //! written in the spec or the derive. A deployment may override it at start-up, in this
 //! order: a TOML file (the same keys as the spec's settings, Nexios names accepted), then
 //! `SESSION_*` environment variables. The result is checked with

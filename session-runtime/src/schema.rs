@@ -42,7 +42,7 @@ pub trait SessionData: Clone + PartialEq + Default + Send + Sync + 'static {
     fn value(&self, key: &str) -> Option<Cow<'_, serde_json::Value>>;
     /// Every stored value as JSON, by storage key.
     fn to_map(&self) -> Map;
-    /// Writes the data as the payload's object (see [`crate::schema::envelope`]'s format 2).
+    /// Writes the data as the payload's object (the envelope's format 2, see the crate docs).
     ///
     /// # Errors
     /// A value cannot be represented in the JSON data model (a map with keys that are
