@@ -1078,6 +1078,16 @@ macro_rules! deserialize_numbers {
     )*};
 }
 
+/// Methods that read their value as another method does (a `char` or an identifier as a
+/// string, a tuple as a sequence, ...); the extra arguments (names, lengths) are not needed.
+macro_rules! forward_to {
+    ($($method:ident($($arg:ident: $ty:ty),*) => $target:ident;)*) => {$(
+        fn $method<V: de::Visitor<'de>>(self, $($arg: $ty,)* visitor: V) -> Result<V::Value, serde_json::Error> {
+            self.$target(visitor)
+        }
+    )*};
+}
+
 impl<'de> de::Deserializer<'de> for ValueReader<'_, '_> {
     type Error = serde_json::Error;
 
@@ -1101,6 +1111,16 @@ impl<'de> de::Deserializer<'de> for ValueReader<'_, '_> {
         deserialize_i8 deserialize_i16 deserialize_i32 deserialize_i64 deserialize_i128
         deserialize_u8 deserialize_u16 deserialize_u32 deserialize_u64 deserialize_u128
         deserialize_f32 deserialize_f64
+    }
+
+    forward_to! {
+        deserialize_char() => deserialize_string;
+        deserialize_str() => deserialize_string;
+        deserialize_identifier() => deserialize_string;
+        deserialize_bytes() => deserialize_byte_buf;
+        deserialize_unit_struct(_name: &'static str) => deserialize_unit;
+        deserialize_tuple(_len: usize) => deserialize_seq;
+        deserialize_tuple_struct(_name: &'static str, _len: usize) => deserialize_seq;
     }
 
     fn deserialize_option<V: de::Visitor<'de>>(
@@ -1143,20 +1163,6 @@ impl<'de> de::Deserializer<'de> for ValueReader<'_, '_> {
         }
     }
 
-    fn deserialize_char<V: de::Visitor<'de>>(
-        self,
-        visitor: V,
-    ) -> Result<V::Value, serde_json::Error> {
-        self.deserialize_string(visitor)
-    }
-
-    fn deserialize_str<V: de::Visitor<'de>>(
-        self,
-        visitor: V,
-    ) -> Result<V::Value, serde_json::Error> {
-        self.deserialize_string(visitor)
-    }
-
     fn deserialize_string<V: de::Visitor<'de>>(
         mut self,
         visitor: V,
@@ -1165,13 +1171,6 @@ impl<'de> de::Deserializer<'de> for ValueReader<'_, '_> {
             Item::Str(s) => visitor.visit_str(s),
             item => self.build(item)?.deserialize_string(visitor),
         }
-    }
-
-    fn deserialize_bytes<V: de::Visitor<'de>>(
-        self,
-        visitor: V,
-    ) -> Result<V::Value, serde_json::Error> {
-        self.deserialize_byte_buf(visitor)
     }
 
     fn deserialize_byte_buf<V: de::Visitor<'de>>(
@@ -1195,14 +1194,6 @@ impl<'de> de::Deserializer<'de> for ValueReader<'_, '_> {
         }
     }
 
-    fn deserialize_unit_struct<V: de::Visitor<'de>>(
-        self,
-        _name: &'static str,
-        visitor: V,
-    ) -> Result<V::Value, serde_json::Error> {
-        self.deserialize_unit(visitor)
-    }
-
     fn deserialize_seq<V: de::Visitor<'de>>(
         mut self,
         visitor: V,
@@ -1211,23 +1202,6 @@ impl<'de> de::Deserializer<'de> for ValueReader<'_, '_> {
             Item::Array(n) => self.array(n, visitor),
             item => self.build(item)?.deserialize_seq(visitor),
         }
-    }
-
-    fn deserialize_tuple<V: de::Visitor<'de>>(
-        self,
-        _len: usize,
-        visitor: V,
-    ) -> Result<V::Value, serde_json::Error> {
-        self.deserialize_seq(visitor)
-    }
-
-    fn deserialize_tuple_struct<V: de::Visitor<'de>>(
-        self,
-        _name: &'static str,
-        _len: usize,
-        visitor: V,
-    ) -> Result<V::Value, serde_json::Error> {
-        self.deserialize_seq(visitor)
     }
 
     fn deserialize_map<V: de::Visitor<'de>>(
@@ -1248,13 +1222,6 @@ impl<'de> de::Deserializer<'de> for ValueReader<'_, '_> {
             Item::Array(n) => self.array(n, visitor),
             item => self.build(item)?.deserialize_struct(name, fields, visitor),
         }
-    }
-
-    fn deserialize_identifier<V: de::Visitor<'de>>(
-        self,
-        visitor: V,
-    ) -> Result<V::Value, serde_json::Error> {
-        self.deserialize_string(visitor)
     }
 
     fn deserialize_ignored_any<V: de::Visitor<'de>>(
