@@ -5,7 +5,7 @@
 //! whose rules allow more fails at run time, for one user, with an empty `500`. This
 //! module computes the worst case from the schema alone: every field present and at the
 //! largest size its rules allow, in the runtime's binary payload (format 2 of
-//! `session_runtime::payload`: a tag byte a value, LEB128 varint lengths and counts,
+//! `session_runtime::schema`'s envelope: a tag byte a value, LEB128 varint lengths and counts,
 //! integers as varints, floats in 8 bytes, strings as UTF-8), each character at its longest
 //! UTF-8 encoding (a `pattern` that only admits ASCII counts one byte a character, no
 //! pattern counts four), wrapped in the runtime's binary envelope, sealed and encoded in
