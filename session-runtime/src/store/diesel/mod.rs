@@ -89,6 +89,8 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 use std::time::Duration;
 
+// The derive of `ListRow`'s embedded `Row` names the trait unqualified.
+use diesel::QueryableByName;
 use diesel::connection::SimpleConnection;
 use diesel::r2d2::{self, ManageConnection, R2D2Connection};
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
@@ -340,14 +342,8 @@ pub struct Row {
 pub struct ListRow {
     #[diesel(sql_type = diesel::sql_types::Binary)]
     pub(crate) id: Vec<u8>,
-    #[diesel(sql_type = diesel::sql_types::Binary)]
-    pub(crate) payload: Vec<u8>,
-    #[diesel(sql_type = diesel::sql_types::BigInt)]
-    pub(crate) expires_at: i64,
-    #[diesel(sql_type = diesel::sql_types::BigInt)]
-    pub(crate) version: i64,
-    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
-    pub(crate) principal: Option<String>,
+    #[diesel(embed)]
+    pub(crate) row: Row,
 }
 
 /// The stored version of a row.
@@ -1127,7 +1123,7 @@ impl<D: Dialect> SessionStore for DieselStore<D> {
                         .into_iter()
                         .filter_map(|r| {
                             let key: [u8; 32] = r.id.as_slice().try_into().ok()?;
-                            Some((StoreKey(key), Timestamp(r.expires_at)))
+                            Some((StoreKey(key), Timestamp(r.row.expires_at)))
                         })
                         .collect();
                     let (delete, refused) = plan_limit(&limit, &live);
@@ -1168,13 +1164,7 @@ impl<D: Dialect> SessionStore for DieselStore<D> {
                 let key: [u8; 32] = r.id.as_slice().try_into().map_err(|_| {
                     StoreError::Corrupt(format!("session row id of {} bytes", r.id.len()))
                 })?;
-                let row = Row {
-                    payload: r.payload,
-                    expires_at: r.expires_at,
-                    version: r.version,
-                    principal: r.principal,
-                };
-                Ok((StoreKey(key), row_to_record(row)?))
+                Ok((StoreKey(key), row_to_record(r.row)?))
             })
             .collect()
     }
