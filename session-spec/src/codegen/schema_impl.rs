@@ -198,16 +198,9 @@ fn load_payload(name: &Ident, fields: &[FieldCx<'_>]) -> TokenStream {
         }
     });
     let defaults = fields.iter().enumerate().map(|(index, f)| {
-        let ident = &f.ident;
         let field = f.field.name.as_str();
         let ty = &f.ty;
-        let validator = &f.validator;
-        let store = quote! {
-            if let ::core::result::Result::Err(error) = #name::#validator(&value) {
-                errors.push(error);
-            }
-            out.#ident = ::core::option::Option::Some(value);
-        };
+        let store = check_and_store(name, f);
         if let Some(default) = &f.default {
             quote! {
                 if !entries.seen(#index) {
@@ -377,20 +370,25 @@ pub(crate) fn data(name: &Ident, fields: &[FieldCx<'_>]) -> TokenStream {
     }
 }
 
-/// Decode a field out of the loaded map (its default when missing) and check it.
-fn load_field(name: &Ident, f: &FieldCx<'_>) -> TokenStream {
-    let private = quote!(::session_runtime::__private);
-    let key = &f.key_const;
+/// Check a decoded `value` with the field's validator (collecting the error) and store it.
+fn check_and_store(name: &Ident, f: &FieldCx<'_>) -> TokenStream {
     let ident = &f.ident;
-    let field = f.field.name.as_str();
-    let ty = &f.ty;
     let validator = &f.validator;
-    let store = quote! {
+    quote! {
         if let ::core::result::Result::Err(error) = #name::#validator(&value) {
             errors.push(error);
         }
         out.#ident = ::core::option::Option::Some(value);
-    };
+    }
+}
+
+/// Decode a field out of the loaded map (its default when missing) and check it.
+fn load_field(name: &Ident, f: &FieldCx<'_>) -> TokenStream {
+    let private = quote!(::session_runtime::__private);
+    let key = &f.key_const;
+    let field = f.field.name.as_str();
+    let ty = &f.ty;
+    let store = check_and_store(name, f);
     let decode = quote! {
         match #private::decode_owned::<#ty>(#field, json) {
             ::core::result::Result::Ok(value) => { #store }
