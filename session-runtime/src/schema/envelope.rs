@@ -379,14 +379,147 @@ impl ObjectWriter<'_> {
         value: &T,
     ) -> Result<(), serde_json::Error> {
         put_str(self.out, key);
-        value.serialize(ValueWriter { out: self.out })
+        write_value(self.out, value)
     }
 }
 
-/// A `serde` serializer writing one value in the payload's tagged encoding, as
-/// `serde_json::to_value` would model it: `None` and unit as null, non-finite floats as
-/// null, unit variants as their name, other variants as a one-entry object, bytes as an
-/// array of numbers, map keys as strings (integers and chars written out).
+/// What one serde value becomes in the payload, kind by kind: the two writers (a value, a
+/// map key) implement it, and [`Encode`] maps serde's data model onto it once. A kind a
+/// writer leaves to the default is refused with "key must be a string" (only keys refuse).
+trait Sink: Sized {
+    /// What a sequence, tuple, map or struct is written with.
+    type Compound: ser::SerializeSeq<Ok = (), Error = serde_json::Error>
+        + ser::SerializeTuple<Ok = (), Error = serde_json::Error>
+        + ser::SerializeTupleStruct<Ok = (), Error = serde_json::Error>
+        + ser::SerializeTupleVariant<Ok = (), Error = serde_json::Error>
+        + ser::SerializeMap<Ok = (), Error = serde_json::Error>
+        + ser::SerializeStruct<Ok = (), Error = serde_json::Error>
+        + ser::SerializeStructVariant<Ok = (), Error = serde_json::Error>;
+
+    fn bool(self, v: bool) -> Result<(), serde_json::Error>;
+    /// Any signed integer, `i8` to `i128`.
+    fn signed(self, v: i128) -> Result<(), serde_json::Error>;
+    /// Any unsigned integer, `u8` to `u128`.
+    fn unsigned(self, v: u128) -> Result<(), serde_json::Error>;
+    /// A string, a char, or a unit variant's name.
+    fn str(self, v: &str) -> Result<(), serde_json::Error>;
+
+    fn float(self, _v: f64) -> Result<(), serde_json::Error> {
+        Err(key_error())
+    }
+    fn bytes(self, _v: &[u8]) -> Result<(), serde_json::Error> {
+        Err(key_error())
+    }
+    /// `None`, unit and a unit struct.
+    fn unit(self) -> Result<(), serde_json::Error> {
+        Err(key_error())
+    }
+    fn some<T: Serialize + ?Sized>(self, _v: &T) -> Result<(), serde_json::Error> {
+        Err(key_error())
+    }
+    fn newtype_variant<T: Serialize + ?Sized>(
+        self,
+        _variant: &str,
+        _value: &T,
+    ) -> Result<(), serde_json::Error> {
+        Err(key_error())
+    }
+    /// An array (`TAG_ARRAY`) or an object (`TAG_OBJECT`), inside a one-entry object
+    /// `{variant: ...}` for an enum variant.
+    fn compound(
+        self,
+        _tag: u8,
+        _variant: Option<&str>,
+    ) -> Result<Self::Compound, serde_json::Error> {
+        Err(key_error())
+    }
+}
+
+/// The `serde` serializer of a [`Sink`]: every method of serde's data model, written once
+/// for both writers.
+struct Encode<S>(S);
+
+/// Serializer methods that hand their arguments to one [`Sink`] method:
+/// `method(params) => sink_method(args);`, each returning `Result<$ret, _>`.
+macro_rules! to_sink {
+    ($ret:ty: $($method:ident($($arg:ident: $ty:ty),*) => $sink:ident($($pass:expr),*);)*) => {$(
+        fn $method(self, $($arg: $ty),*) -> Result<$ret, serde_json::Error> {
+            self.0.$sink($($pass),*)
+        }
+    )*};
+}
+
+impl<S: Sink> Serializer for Encode<S> {
+    type Ok = ();
+    type Error = serde_json::Error;
+    type SerializeSeq = S::Compound;
+    type SerializeTuple = S::Compound;
+    type SerializeTupleStruct = S::Compound;
+    type SerializeTupleVariant = S::Compound;
+    type SerializeMap = S::Compound;
+    type SerializeStruct = S::Compound;
+    type SerializeStructVariant = S::Compound;
+
+    to_sink! { ():
+        serialize_bool(v: bool) => bool(v);
+        serialize_i8(v: i8) => signed(v.into());
+        serialize_i16(v: i16) => signed(v.into());
+        serialize_i32(v: i32) => signed(v.into());
+        serialize_i64(v: i64) => signed(v.into());
+        serialize_i128(v: i128) => signed(v);
+        serialize_u8(v: u8) => unsigned(v.into());
+        serialize_u16(v: u16) => unsigned(v.into());
+        serialize_u32(v: u32) => unsigned(v.into());
+        serialize_u64(v: u64) => unsigned(v.into());
+        serialize_u128(v: u128) => unsigned(v);
+        serialize_f32(v: f32) => float(v.into());
+        serialize_f64(v: f64) => float(v);
+        serialize_char(v: char) => str(v.encode_utf8(&mut [0; 4]));
+        serialize_str(v: &str) => str(v);
+        serialize_bytes(v: &[u8]) => bytes(v);
+        serialize_none() => unit();
+        serialize_unit() => unit();
+        serialize_unit_struct(_name: &'static str) => unit();
+        serialize_unit_variant(_name: &'static str, _index: u32, variant: &'static str) => str(variant);
+    }
+
+    to_sink! { S::Compound:
+        serialize_seq(_len: Option<usize>) => compound(TAG_ARRAY, None);
+        serialize_tuple(_len: usize) => compound(TAG_ARRAY, None);
+        serialize_tuple_struct(_name: &'static str, _len: usize) => compound(TAG_ARRAY, None);
+        serialize_tuple_variant(_name: &'static str, _index: u32, variant: &'static str, _len: usize)
+            => compound(TAG_ARRAY, Some(variant));
+        serialize_map(_len: Option<usize>) => compound(TAG_OBJECT, None);
+        serialize_struct(_name: &'static str, _len: usize) => compound(TAG_OBJECT, None);
+        serialize_struct_variant(_name: &'static str, _index: u32, variant: &'static str, _len: usize)
+            => compound(TAG_OBJECT, Some(variant));
+    }
+
+    fn serialize_some<T: Serialize + ?Sized>(self, value: &T) -> Result<(), serde_json::Error> {
+        self.0.some(value)
+    }
+    fn serialize_newtype_struct<T: Serialize + ?Sized>(
+        self,
+        _name: &'static str,
+        value: &T,
+    ) -> Result<(), serde_json::Error> {
+        value.serialize(self)
+    }
+    fn serialize_newtype_variant<T: Serialize + ?Sized>(
+        self,
+        _name: &'static str,
+        _index: u32,
+        variant: &'static str,
+        value: &T,
+    ) -> Result<(), serde_json::Error> {
+        self.0.newtype_variant(variant, value)
+    }
+}
+
+/// Writes one value in the payload's tagged encoding, as `serde_json::to_value` would
+/// model it: `None` and unit as null, non-finite floats as null, unit variants as their
+/// name, other variants as a one-entry object, bytes as an array of numbers, map keys as
+/// strings (integers and chars written out).
 struct ValueWriter<'a> {
     out: &'a mut Vec<u8>,
 }
@@ -395,46 +528,103 @@ fn ser_error(message: &str) -> serde_json::Error {
     ser::Error::custom(message)
 }
 
-impl<'a> ValueWriter<'a> {
+/// Serializes `value` in the payload's tagged encoding at the end of `out`.
+fn write_value<T: Serialize + ?Sized>(
+    out: &mut Vec<u8>,
+    value: &T,
+) -> Result<(), serde_json::Error> {
+    value.serialize(Encode(ValueWriter { out }))
+}
+
+impl ValueWriter<'_> {
     fn uint(self, v: u64) -> Result<(), serde_json::Error> {
         self.out.push(TAG_UINT);
         put_varint(self.out, v);
         Ok(())
     }
+}
 
-    fn int(self, v: i64) -> Result<(), serde_json::Error> {
-        if let Ok(u) = u64::try_from(v) {
-            return self.uint(u);
-        }
-        self.out.push(TAG_NEG);
-        put_varint(self.out, !(v as u64));
+impl<'a> Sink for ValueWriter<'a> {
+    type Compound = Collection<'a>;
+
+    fn bool(self, v: bool) -> Result<(), serde_json::Error> {
+        self.out.push(if v { TAG_TRUE } else { TAG_FALSE });
         Ok(())
     }
-
-    fn string(self, v: &str) -> Result<(), serde_json::Error> {
+    fn signed(self, v: i128) -> Result<(), serde_json::Error> {
+        if let Ok(u) = u64::try_from(v) {
+            self.uint(u)
+        } else if let Ok(i) = i64::try_from(v) {
+            self.out.push(TAG_NEG);
+            put_varint(self.out, !(i as u64));
+            Ok(())
+        } else {
+            Err(ser_error("number out of range"))
+        }
+    }
+    fn unsigned(self, v: u128) -> Result<(), serde_json::Error> {
+        u64::try_from(v)
+            .map_err(|_| ser_error("number out of range"))
+            .and_then(|u| self.uint(u))
+    }
+    fn str(self, v: &str) -> Result<(), serde_json::Error> {
         self.out.push(TAG_STRING);
         put_str(self.out, v);
         Ok(())
     }
-
-    /// A one-entry object `{variant: ...}`: the start of a non-unit enum variant.
-    fn variant(self, variant: &str) -> Self {
-        self.out.push(TAG_OBJECT);
-        put_varint(self.out, 1);
-        put_str(self.out, variant);
-        self
+    fn float(self, v: f64) -> Result<(), serde_json::Error> {
+        if v.is_finite() {
+            self.out.push(TAG_FLOAT);
+            self.out.extend_from_slice(&v.to_le_bytes());
+        } else {
+            self.out.push(TAG_NULL);
+        }
+        Ok(())
     }
-
-    /// A collection whose count is written when it ends (serde may not know it upfront).
-    fn collection(self, tag: u8) -> Collection<'a> {
+    fn bytes(self, v: &[u8]) -> Result<(), serde_json::Error> {
+        self.out.push(TAG_ARRAY);
+        put_varint(self.out, v.len() as u64);
+        for b in v {
+            self.out.push(TAG_UINT);
+            put_varint(self.out, u64::from(*b));
+        }
+        Ok(())
+    }
+    fn unit(self) -> Result<(), serde_json::Error> {
+        self.out.push(TAG_NULL);
+        Ok(())
+    }
+    fn some<T: Serialize + ?Sized>(self, v: &T) -> Result<(), serde_json::Error> {
+        write_value(self.out, v)
+    }
+    fn newtype_variant<T: Serialize + ?Sized>(
+        self,
+        variant: &str,
+        value: &T,
+    ) -> Result<(), serde_json::Error> {
+        put_variant(self.out, variant);
+        write_value(self.out, value)
+    }
+    /// The count is written when the collection ends (serde may not know it upfront).
+    fn compound(self, tag: u8, variant: Option<&str>) -> Result<Collection<'a>, serde_json::Error> {
+        if let Some(variant) = variant {
+            put_variant(self.out, variant);
+        }
         self.out.push(tag);
         let start = self.out.len();
-        Collection {
+        Ok(Collection {
             out: self.out,
             start,
             count: 0,
-        }
+        })
     }
+}
+
+/// A one-entry object `{variant: ...}`: the start of a non-unit enum variant.
+fn put_variant(out: &mut Vec<u8>, variant: &str) {
+    out.push(TAG_OBJECT);
+    put_varint(out, 1);
+    put_str(out, variant);
 }
 
 /// An array or object being written: its entries go to the end of `out`, its count is
@@ -448,11 +638,11 @@ struct Collection<'a> {
 impl Collection<'_> {
     fn value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), serde_json::Error> {
         self.count += 1;
-        value.serialize(ValueWriter { out: self.out })
+        write_value(self.out, value)
     }
 
     fn key<T: Serialize + ?Sized>(&mut self, key: &T) -> Result<(), serde_json::Error> {
-        key.serialize(KeyWriter { out: self.out })
+        key.serialize(Encode(KeyWriter { out: self.out }))
     }
 
     fn field<T: Serialize + ?Sized>(
@@ -469,166 +659,6 @@ impl Collection<'_> {
         put_varint(&mut count, self.count);
         self.out.splice(self.start..self.start, count);
         Ok(())
-    }
-}
-
-impl<'a> Serializer for ValueWriter<'a> {
-    type Ok = ();
-    type Error = serde_json::Error;
-    type SerializeSeq = Collection<'a>;
-    type SerializeTuple = Collection<'a>;
-    type SerializeTupleStruct = Collection<'a>;
-    type SerializeTupleVariant = Collection<'a>;
-    type SerializeMap = Collection<'a>;
-    type SerializeStruct = Collection<'a>;
-    type SerializeStructVariant = Collection<'a>;
-
-    fn serialize_bool(self, v: bool) -> Result<(), serde_json::Error> {
-        self.out.push(if v { TAG_TRUE } else { TAG_FALSE });
-        Ok(())
-    }
-    fn serialize_i8(self, v: i8) -> Result<(), serde_json::Error> {
-        self.int(v.into())
-    }
-    fn serialize_i16(self, v: i16) -> Result<(), serde_json::Error> {
-        self.int(v.into())
-    }
-    fn serialize_i32(self, v: i32) -> Result<(), serde_json::Error> {
-        self.int(v.into())
-    }
-    fn serialize_i64(self, v: i64) -> Result<(), serde_json::Error> {
-        self.int(v)
-    }
-    fn serialize_i128(self, v: i128) -> Result<(), serde_json::Error> {
-        if let Ok(u) = u64::try_from(v) {
-            self.uint(u)
-        } else if let Ok(i) = i64::try_from(v) {
-            self.int(i)
-        } else {
-            Err(ser_error("number out of range"))
-        }
-    }
-    fn serialize_u8(self, v: u8) -> Result<(), serde_json::Error> {
-        self.uint(v.into())
-    }
-    fn serialize_u16(self, v: u16) -> Result<(), serde_json::Error> {
-        self.uint(v.into())
-    }
-    fn serialize_u32(self, v: u32) -> Result<(), serde_json::Error> {
-        self.uint(v.into())
-    }
-    fn serialize_u64(self, v: u64) -> Result<(), serde_json::Error> {
-        self.uint(v)
-    }
-    fn serialize_u128(self, v: u128) -> Result<(), serde_json::Error> {
-        u64::try_from(v)
-            .map_err(|_| ser_error("number out of range"))
-            .and_then(|u| self.uint(u))
-    }
-    fn serialize_f32(self, v: f32) -> Result<(), serde_json::Error> {
-        self.serialize_f64(v.into())
-    }
-    fn serialize_f64(self, v: f64) -> Result<(), serde_json::Error> {
-        if v.is_finite() {
-            self.out.push(TAG_FLOAT);
-            self.out.extend_from_slice(&v.to_le_bytes());
-        } else {
-            self.out.push(TAG_NULL);
-        }
-        Ok(())
-    }
-    fn serialize_char(self, v: char) -> Result<(), serde_json::Error> {
-        self.string(v.encode_utf8(&mut [0; 4]))
-    }
-    fn serialize_str(self, v: &str) -> Result<(), serde_json::Error> {
-        self.string(v)
-    }
-    fn serialize_bytes(self, v: &[u8]) -> Result<(), serde_json::Error> {
-        self.out.push(TAG_ARRAY);
-        put_varint(self.out, v.len() as u64);
-        for b in v {
-            self.out.push(TAG_UINT);
-            put_varint(self.out, u64::from(*b));
-        }
-        Ok(())
-    }
-    fn serialize_none(self) -> Result<(), serde_json::Error> {
-        self.serialize_unit()
-    }
-    fn serialize_some<T: Serialize + ?Sized>(self, value: &T) -> Result<(), serde_json::Error> {
-        value.serialize(self)
-    }
-    fn serialize_unit(self) -> Result<(), serde_json::Error> {
-        self.out.push(TAG_NULL);
-        Ok(())
-    }
-    fn serialize_unit_struct(self, _name: &'static str) -> Result<(), serde_json::Error> {
-        self.serialize_unit()
-    }
-    fn serialize_unit_variant(
-        self,
-        _name: &'static str,
-        _index: u32,
-        variant: &'static str,
-    ) -> Result<(), serde_json::Error> {
-        self.string(variant)
-    }
-    fn serialize_newtype_struct<T: Serialize + ?Sized>(
-        self,
-        _name: &'static str,
-        value: &T,
-    ) -> Result<(), serde_json::Error> {
-        value.serialize(self)
-    }
-    fn serialize_newtype_variant<T: Serialize + ?Sized>(
-        self,
-        _name: &'static str,
-        _index: u32,
-        variant: &'static str,
-        value: &T,
-    ) -> Result<(), serde_json::Error> {
-        value.serialize(self.variant(variant))
-    }
-    fn serialize_seq(self, _len: Option<usize>) -> Result<Collection<'a>, serde_json::Error> {
-        Ok(self.collection(TAG_ARRAY))
-    }
-    fn serialize_tuple(self, _len: usize) -> Result<Collection<'a>, serde_json::Error> {
-        Ok(self.collection(TAG_ARRAY))
-    }
-    fn serialize_tuple_struct(
-        self,
-        _name: &'static str,
-        _len: usize,
-    ) -> Result<Collection<'a>, serde_json::Error> {
-        Ok(self.collection(TAG_ARRAY))
-    }
-    fn serialize_tuple_variant(
-        self,
-        _name: &'static str,
-        _index: u32,
-        variant: &'static str,
-        _len: usize,
-    ) -> Result<Collection<'a>, serde_json::Error> {
-        Ok(self.variant(variant).collection(TAG_ARRAY))
-    }
-    fn serialize_map(self, _len: Option<usize>) -> Result<Collection<'a>, serde_json::Error> {
-        Ok(self.collection(TAG_OBJECT))
-    }
-    fn serialize_struct(
-        self,
-        _name: &'static str,
-        _len: usize,
-    ) -> Result<Collection<'a>, serde_json::Error> {
-        Ok(self.collection(TAG_OBJECT))
-    }
-    fn serialize_struct_variant(
-        self,
-        _name: &'static str,
-        _index: u32,
-        variant: &'static str,
-        _len: usize,
-    ) -> Result<Collection<'a>, serde_json::Error> {
-        Ok(self.variant(variant).collection(TAG_OBJECT))
     }
 }
 
@@ -706,152 +736,25 @@ struct KeyWriter<'a> {
     out: &'a mut Vec<u8>,
 }
 
-impl KeyWriter<'_> {
-    fn text(self, v: &str) -> Result<(), serde_json::Error> {
-        put_str(self.out, v);
-        Ok(())
-    }
-}
-
 fn key_error() -> serde_json::Error {
     ser_error("key must be a string")
 }
 
-impl Serializer for KeyWriter<'_> {
-    type Ok = ();
-    type Error = serde_json::Error;
-    type SerializeSeq = ser::Impossible<(), serde_json::Error>;
-    type SerializeTuple = ser::Impossible<(), serde_json::Error>;
-    type SerializeTupleStruct = ser::Impossible<(), serde_json::Error>;
-    type SerializeTupleVariant = ser::Impossible<(), serde_json::Error>;
-    type SerializeMap = ser::Impossible<(), serde_json::Error>;
-    type SerializeStruct = ser::Impossible<(), serde_json::Error>;
-    type SerializeStructVariant = ser::Impossible<(), serde_json::Error>;
+impl Sink for KeyWriter<'_> {
+    type Compound = ser::Impossible<(), serde_json::Error>;
 
-    fn serialize_bool(self, v: bool) -> Result<(), serde_json::Error> {
-        self.text(if v { "true" } else { "false" })
+    fn bool(self, v: bool) -> Result<(), serde_json::Error> {
+        self.str(if v { "true" } else { "false" })
     }
-    fn serialize_i8(self, v: i8) -> Result<(), serde_json::Error> {
-        self.text(&v.to_string())
+    fn signed(self, v: i128) -> Result<(), serde_json::Error> {
+        self.str(&v.to_string())
     }
-    fn serialize_i16(self, v: i16) -> Result<(), serde_json::Error> {
-        self.text(&v.to_string())
+    fn unsigned(self, v: u128) -> Result<(), serde_json::Error> {
+        self.str(&v.to_string())
     }
-    fn serialize_i32(self, v: i32) -> Result<(), serde_json::Error> {
-        self.text(&v.to_string())
-    }
-    fn serialize_i64(self, v: i64) -> Result<(), serde_json::Error> {
-        self.text(&v.to_string())
-    }
-    fn serialize_i128(self, v: i128) -> Result<(), serde_json::Error> {
-        self.text(&v.to_string())
-    }
-    fn serialize_u8(self, v: u8) -> Result<(), serde_json::Error> {
-        self.text(&v.to_string())
-    }
-    fn serialize_u16(self, v: u16) -> Result<(), serde_json::Error> {
-        self.text(&v.to_string())
-    }
-    fn serialize_u32(self, v: u32) -> Result<(), serde_json::Error> {
-        self.text(&v.to_string())
-    }
-    fn serialize_u64(self, v: u64) -> Result<(), serde_json::Error> {
-        self.text(&v.to_string())
-    }
-    fn serialize_u128(self, v: u128) -> Result<(), serde_json::Error> {
-        self.text(&v.to_string())
-    }
-    fn serialize_f32(self, _v: f32) -> Result<(), serde_json::Error> {
-        Err(key_error())
-    }
-    fn serialize_f64(self, _v: f64) -> Result<(), serde_json::Error> {
-        Err(key_error())
-    }
-    fn serialize_char(self, v: char) -> Result<(), serde_json::Error> {
-        self.text(v.encode_utf8(&mut [0; 4]))
-    }
-    fn serialize_str(self, v: &str) -> Result<(), serde_json::Error> {
-        self.text(v)
-    }
-    fn serialize_bytes(self, _v: &[u8]) -> Result<(), serde_json::Error> {
-        Err(key_error())
-    }
-    fn serialize_none(self) -> Result<(), serde_json::Error> {
-        Err(key_error())
-    }
-    fn serialize_some<T: Serialize + ?Sized>(self, _v: &T) -> Result<(), serde_json::Error> {
-        Err(key_error())
-    }
-    fn serialize_unit(self) -> Result<(), serde_json::Error> {
-        Err(key_error())
-    }
-    fn serialize_unit_struct(self, _name: &'static str) -> Result<(), serde_json::Error> {
-        Err(key_error())
-    }
-    fn serialize_unit_variant(
-        self,
-        _name: &'static str,
-        _index: u32,
-        variant: &'static str,
-    ) -> Result<(), serde_json::Error> {
-        self.text(variant)
-    }
-    fn serialize_newtype_struct<T: Serialize + ?Sized>(
-        self,
-        _name: &'static str,
-        value: &T,
-    ) -> Result<(), serde_json::Error> {
-        value.serialize(self)
-    }
-    fn serialize_newtype_variant<T: Serialize + ?Sized>(
-        self,
-        _name: &'static str,
-        _index: u32,
-        _variant: &'static str,
-        _value: &T,
-    ) -> Result<(), serde_json::Error> {
-        Err(key_error())
-    }
-    fn serialize_seq(self, _len: Option<usize>) -> Result<Self::SerializeSeq, serde_json::Error> {
-        Err(key_error())
-    }
-    fn serialize_tuple(self, _len: usize) -> Result<Self::SerializeTuple, serde_json::Error> {
-        Err(key_error())
-    }
-    fn serialize_tuple_struct(
-        self,
-        _name: &'static str,
-        _len: usize,
-    ) -> Result<Self::SerializeTupleStruct, serde_json::Error> {
-        Err(key_error())
-    }
-    fn serialize_tuple_variant(
-        self,
-        _name: &'static str,
-        _index: u32,
-        _variant: &'static str,
-        _len: usize,
-    ) -> Result<Self::SerializeTupleVariant, serde_json::Error> {
-        Err(key_error())
-    }
-    fn serialize_map(self, _len: Option<usize>) -> Result<Self::SerializeMap, serde_json::Error> {
-        Err(key_error())
-    }
-    fn serialize_struct(
-        self,
-        _name: &'static str,
-        _len: usize,
-    ) -> Result<Self::SerializeStruct, serde_json::Error> {
-        Err(key_error())
-    }
-    fn serialize_struct_variant(
-        self,
-        _name: &'static str,
-        _index: u32,
-        _variant: &'static str,
-        _len: usize,
-    ) -> Result<Self::SerializeStructVariant, serde_json::Error> {
-        Err(key_error())
+    fn str(self, v: &str) -> Result<(), serde_json::Error> {
+        put_str(self.out, v);
+        Ok(())
     }
 }
 
