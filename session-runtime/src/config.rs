@@ -339,14 +339,19 @@ where
     for (name, _) in &found {
         check_name(settings, name)?;
     }
-    found.retain(|(name, _)| KNOWN.contains(&name.as_str()));
+    found.retain(|(name, _)| known(&name));
     apply_vars(settings, found)
+}
+
+/// Whether `name` is one of the settings' variables ([`VARS`]).
+fn known(name: &str) -> bool {
+    VARS.iter().any(|(known, _)| *known == name)
 }
 
 /// `SESSION_*` names set by other software, never ours.
 const IGNORED: &[&str] = &["SESSION_MANAGER"];
 
-/// Names the process may hold besides the settings of [`KNOWN`].
+/// Names the process may hold besides the settings of [`VARS`].
 const OTHER_NAMES: &[&str] = &[CONFIG_FILE_VAR, crate::keys::EPHEMERAL_SWITCH];
 
 /// The variable naming the settings file ([`load`]).
@@ -356,11 +361,12 @@ pub(crate) const CONFIG_FILE_VAR: &str = "SESSION_CONFIG";
 /// nor one of [`OTHER_NAMES`].
 fn check_name(settings: &Settings, name: &str) -> Result<()> {
     let is_key = *name == settings.keys.env || settings.keys.fallback_env.iter().any(|v| v == name);
-    if is_key || KNOWN.contains(&name) || OTHER_NAMES.contains(&name) {
+    if is_key || known(name) || OTHER_NAMES.contains(&name) {
         return Ok(());
     }
-    let candidates = KNOWN
+    let candidates = VARS
         .iter()
+        .map(|(known, _)| known)
         .chain(OTHER_NAMES)
         .copied()
         .chain(std::iter::once(settings.keys.env.as_str()))
@@ -392,35 +398,6 @@ fn edit_distance(a: &str, b: &str) -> usize {
     row[b.len()]
 }
 
-/// The variables [`apply_vars`] understands.
-const KNOWN: &[&str] = &[
-    "SESSION_COOKIE_NAME",
-    "SESSION_SECURE",
-    "SESSION_COOKIE_SECURE",
-    "SESSION_HTTP_ONLY",
-    "SESSION_HTTPONLY",
-    "SESSION_COOKIE_HTTPONLY",
-    "SESSION_SAME_SITE",
-    "SESSION_PATH",
-    "SESSION_DOMAIN",
-    "SESSION_PREFIX",
-    "SESSION_PARTITIONED",
-    "SESSION_EXPIRATION_TIME",
-    "SESSION_PERMANENT",
-    "SESSION_REFRESH_EACH_REQUEST",
-    "SESSION_IDLE_TIMEOUT",
-    "SESSION_ABSOLUTE_TIMEOUT",
-    "SESSION_ROTATION_INTERVAL",
-    "SESSION_ROTATION_GRACE",
-    "SESSION_COOKIE_MODE",
-    "SESSION_BACKEND",
-    "SESSION_FILE_DIR",
-    "SESSION_FILE_DURABILITY",
-    "SESSION_KEY_FILE",
-    "SESSION_REVOCATION_STORE",
-    "SESSION_MAX_SESSIONS",
-];
-
 /// Overrides `settings` with the given `SESSION_*` variables (the testable half of
 /// [`apply_env`]); other names are ignored.
 ///
@@ -442,138 +419,181 @@ where
 }
 
 fn apply_var(s: &mut Settings, var: &str, value: &str) -> Result<()> {
-    let err = |expected| ConfigError::Env {
+    let Some((_, apply)) = VARS.iter().find(|(name, _)| *name == var) else {
+        return Ok(());
+    };
+    apply(s, value.trim()).map_err(|expected| ConfigError::Env {
         var: var.to_owned(),
         value: value.to_owned(),
         expected,
+    })
+}
+
+/// What a variable's (trimmed) value does to the settings; `Err` says what the value
+/// should have been.
+type Apply = fn(&mut Settings, &str) -> std::result::Result<(), &'static str>;
+
+/// The variables [`apply_vars`] understands, each with what it sets: the one list that both
+/// the name check ([`check_name`]) and the overrides read.
+const VARS: &[(&str, Apply)] = &[
+    ("SESSION_COOKIE_NAME", |s, v| {
+        s.cookie_name = v.to_owned();
+        Ok(())
+    }),
+    ("SESSION_SECURE", set_secure),
+    ("SESSION_COOKIE_SECURE", set_secure),
+    ("SESSION_HTTP_ONLY", set_http_only),
+    ("SESSION_HTTPONLY", set_http_only),
+    ("SESSION_COOKIE_HTTPONLY", set_http_only),
+    ("SESSION_SAME_SITE", |s, v| {
+        s.same_site = match v.to_ascii_lowercase().as_str() {
+            "strict" => SameSite::Strict,
+            "lax" => SameSite::Lax,
+            "none" => SameSite::None,
+            _ => return Err("`strict`, `lax` or `none`"),
+        };
+        Ok(())
+    }),
+    ("SESSION_PATH", |s, v| {
+        s.path = v.to_owned();
+        Ok(())
+    }),
+    ("SESSION_DOMAIN", |s, v| {
+        s.domain = (!v.is_empty()).then(|| v.to_owned());
+        Ok(())
+    }),
+    ("SESSION_PREFIX", |s, v| {
+        s.prefix = match v.to_ascii_lowercase().as_str() {
+            "" | "none" => None,
+            "host" | "__host-" => Some(CookiePrefix::Host),
+            "secure" | "__secure-" => Some(CookiePrefix::Secure),
+            _ => return Err("`host`, `secure` or nothing"),
+        };
+        Ok(())
+    }),
+    ("SESSION_PARTITIONED", |s, v| {
+        s.partitioned = boolean(v)?;
+        Ok(())
+    }),
+    ("SESSION_EXPIRATION_TIME", |s, v| {
+        s.expiration_time = lifetime(v)?;
+        Ok(())
+    }),
+    ("SESSION_PERMANENT", |s, v| {
+        s.permanent = boolean(v)?;
+        Ok(())
+    }),
+    ("SESSION_REFRESH_EACH_REQUEST", |s, v| {
+        s.refresh_each_request = boolean(v)?;
+        Ok(())
+    }),
+    ("SESSION_IDLE_TIMEOUT", |s, v| {
+        s.idle_timeout = optional_lifetime(v)?;
+        Ok(())
+    }),
+    ("SESSION_ABSOLUTE_TIMEOUT", |s, v| {
+        s.absolute_timeout = optional_lifetime(v)?;
+        Ok(())
+    }),
+    ("SESSION_ROTATION_INTERVAL", |s, v| {
+        s.rotation_interval = optional_lifetime(v)?;
+        Ok(())
+    }),
+    ("SESSION_ROTATION_GRACE", |s, v| {
+        s.rotation_grace = lifetime(v)?;
+        Ok(())
+    }),
+    ("SESSION_COOKIE_MODE", |s, v| {
+        s.cookie_mode = match v.to_ascii_lowercase().as_str() {
+            "signed" => CookieMode::Signed,
+            "encrypted" => CookieMode::Encrypted,
+            _ => return Err("`signed` or `encrypted`"),
+        };
+        Ok(())
+    }),
+    ("SESSION_BACKEND", set_backend),
+    ("SESSION_FILE_DIR", |s, v| match &mut s.backend {
+        Backend::File { dir, .. } => {
+            *dir = PathBuf::from(v);
+            Ok(())
+        }
+        _ => Err("a directory, with the file backend selected"),
+    }),
+    ("SESSION_FILE_DURABILITY", |s, v| {
+        let expected = "`group`, `fsync` or `none`, with the file backend selected";
+        let Backend::File { durability, .. } = &mut s.backend else {
+            return Err(expected);
+        };
+        *durability = match v.to_ascii_lowercase().as_str() {
+            "fsync" => FileDurability::Fsync,
+            "group" => FileDurability::Group,
+            "none" => FileDurability::None,
+            _ => return Err(expected),
+        };
+        Ok(())
+    }),
+    ("SESSION_KEY_FILE", |s, v| {
+        s.keys.file = (!v.is_empty()).then(|| PathBuf::from(v));
+        Ok(())
+    }),
+    ("SESSION_REVOCATION_STORE", |s, v| {
+        s.revocation_store = match v {
+            "" => None,
+            "memory" => Some(Backend::Memory),
+            dir => Some(Backend::File {
+                dir: PathBuf::from(dir),
+                encrypt: false,
+                durability: Default::default(),
+            }),
+        };
+        Ok(())
+    }),
+    // `none` (or empty) lifts the limit: a deployment moving to a backend that cannot
+    // count sessions (the cookie backend, the Redis store) says so explicitly.
+    ("SESSION_MAX_SESSIONS", |s, v| {
+        s.max_sessions = match v.to_ascii_lowercase().as_str() {
+            "" | "none" => None,
+            n => Some(
+                n.parse::<u32>()
+                    .ok()
+                    .filter(|n| *n > 0)
+                    .ok_or("a count of at least 1, or `none`")?,
+            ),
+        };
+        Ok(())
+    }),
+];
+
+fn set_secure(s: &mut Settings, v: &str) -> std::result::Result<(), &'static str> {
+    s.secure = boolean(v)?;
+    Ok(())
+}
+
+fn set_http_only(s: &mut Settings, v: &str) -> std::result::Result<(), &'static str> {
+    s.http_only = boolean(v)?;
+    Ok(())
+}
+
+fn set_backend(s: &mut Settings, v: &str) -> std::result::Result<(), &'static str> {
+    s.backend = match v.to_ascii_lowercase().as_str() {
+        "cookie" => Backend::Cookie,
+        "memory" => Backend::Memory,
+        "file" => match &s.backend {
+            Backend::File { .. } => s.backend.clone(),
+            _ => Backend::File {
+                dir: PathBuf::from("sessions"),
+                encrypt: false,
+                durability: Default::default(),
+            },
+        },
+        "postgres" => Backend::Postgres(DatabaseBackend::default()),
+        "mysql" => Backend::Mysql(DatabaseBackend::default()),
+        "redis" => match &s.backend {
+            Backend::Redis(_) => s.backend.clone(),
+            _ => Backend::Redis(RedisBackend::default()),
+        },
+        _ => return Err("`cookie`, `memory`, `file`, `postgres`, `mysql` or `redis`"),
     };
-    let v = value.trim();
-    match var {
-        "SESSION_COOKIE_NAME" => s.cookie_name = v.to_owned(),
-        "SESSION_SECURE" | "SESSION_COOKIE_SECURE" => {
-            s.secure = boolean(v).ok_or_else(|| err(BOOL))?
-        }
-        "SESSION_HTTP_ONLY" | "SESSION_HTTPONLY" | "SESSION_COOKIE_HTTPONLY" => {
-            s.http_only = boolean(v).ok_or_else(|| err(BOOL))?;
-        }
-        "SESSION_PARTITIONED" => s.partitioned = boolean(v).ok_or_else(|| err(BOOL))?,
-        "SESSION_SAME_SITE" => {
-            s.same_site = match v.to_ascii_lowercase().as_str() {
-                "strict" => SameSite::Strict,
-                "lax" => SameSite::Lax,
-                "none" => SameSite::None,
-                _ => return Err(err("`strict`, `lax` or `none`")),
-            };
-        }
-        "SESSION_PATH" => s.path = v.to_owned(),
-        "SESSION_DOMAIN" => s.domain = (!v.is_empty()).then(|| v.to_owned()),
-        "SESSION_PREFIX" => {
-            s.prefix = match v.to_ascii_lowercase().as_str() {
-                "" | "none" => None,
-                "host" | "__host-" => Some(CookiePrefix::Host),
-                "secure" | "__secure-" => Some(CookiePrefix::Secure),
-                _ => return Err(err("`host`, `secure` or nothing")),
-            };
-        }
-        "SESSION_EXPIRATION_TIME" => {
-            s.expiration_time = lifetime(v).ok_or_else(|| err(LIFETIME))?
-        }
-        "SESSION_PERMANENT" => s.permanent = boolean(v).ok_or_else(|| err(BOOL))?,
-        "SESSION_REFRESH_EACH_REQUEST" => {
-            s.refresh_each_request = boolean(v).ok_or_else(|| err(BOOL))?;
-        }
-        "SESSION_IDLE_TIMEOUT" => {
-            s.idle_timeout = optional_lifetime(v).ok_or_else(|| err(OPT_LIFETIME))?
-        }
-        "SESSION_ABSOLUTE_TIMEOUT" => {
-            s.absolute_timeout = optional_lifetime(v).ok_or_else(|| err(OPT_LIFETIME))?;
-        }
-        "SESSION_ROTATION_INTERVAL" => {
-            s.rotation_interval = optional_lifetime(v).ok_or_else(|| err(OPT_LIFETIME))?;
-        }
-        "SESSION_ROTATION_GRACE" => s.rotation_grace = lifetime(v).ok_or_else(|| err(LIFETIME))?,
-        "SESSION_COOKIE_MODE" => {
-            s.cookie_mode = match v.to_ascii_lowercase().as_str() {
-                "signed" => CookieMode::Signed,
-                "encrypted" => CookieMode::Encrypted,
-                _ => return Err(err("`signed` or `encrypted`")),
-            };
-        }
-        "SESSION_REVOCATION_STORE" => {
-            s.revocation_store = match v {
-                "" => None,
-                "memory" => Some(Backend::Memory),
-                dir => Some(Backend::File {
-                    dir: PathBuf::from(dir),
-                    encrypt: false,
-                    durability: Default::default(),
-                }),
-            }
-        }
-        // `none` (or empty) lifts the limit: a deployment moving to a backend that cannot
-        // count sessions (the cookie backend, the Redis store) says so explicitly.
-        "SESSION_MAX_SESSIONS" => {
-            s.max_sessions = match v.to_ascii_lowercase().as_str() {
-                "" | "none" => None,
-                n => Some(
-                    n.parse::<u32>()
-                        .ok()
-                        .filter(|n| *n > 0)
-                        .ok_or_else(|| err("a count of at least 1, or `none`"))?,
-                ),
-            }
-        }
-        "SESSION_BACKEND" => {
-            s.backend = match v.to_ascii_lowercase().as_str() {
-                "cookie" => Backend::Cookie,
-                "memory" => Backend::Memory,
-                "file" => match &s.backend {
-                    Backend::File { .. } => s.backend.clone(),
-                    _ => Backend::File {
-                        dir: PathBuf::from("sessions"),
-                        encrypt: false,
-                        durability: Default::default(),
-                    },
-                },
-                "postgres" => Backend::Postgres(DatabaseBackend::default()),
-                "mysql" => Backend::Mysql(DatabaseBackend::default()),
-                "redis" => match &s.backend {
-                    Backend::Redis(_) => s.backend.clone(),
-                    _ => Backend::Redis(RedisBackend::default()),
-                },
-                _ => {
-                    return Err(err(
-                        "`cookie`, `memory`, `file`, `postgres`, `mysql` or `redis`",
-                    ));
-                }
-            };
-        }
-        "SESSION_FILE_DIR" => match &mut s.backend {
-            Backend::File { dir, .. } => *dir = PathBuf::from(v),
-            _ => return Err(err("a directory, with the file backend selected")),
-        },
-        "SESSION_FILE_DURABILITY" => match &mut s.backend {
-            Backend::File { durability, .. } => {
-                *durability = match v.to_ascii_lowercase().as_str() {
-                    "fsync" => FileDurability::Fsync,
-                    "group" => FileDurability::Group,
-                    "none" => FileDurability::None,
-                    _ => {
-                        return Err(err(
-                            "`group`, `fsync` or `none`, with the file backend selected",
-                        ));
-                    }
-                }
-            }
-            _ => {
-                return Err(err(
-                    "`group`, `fsync` or `none`, with the file backend selected",
-                ));
-            }
-        },
-        "SESSION_KEY_FILE" => s.keys.file = (!v.is_empty()).then(|| PathBuf::from(v)),
-        _ => {}
-    }
     Ok(())
 }
 
@@ -582,22 +602,22 @@ const LIFETIME: &str = "minutes as an integer, or a number with a unit (`90s`, `
 const OPT_LIFETIME: &str =
     "minutes as an integer, a number with a unit (`90s`, `30m`, `12h`), or nothing for none";
 
-fn boolean(v: &str) -> Option<bool> {
+fn boolean(v: &str) -> std::result::Result<bool, &'static str> {
     match v.to_ascii_lowercase().as_str() {
-        "true" | "1" | "yes" | "on" => Some(true),
-        "false" | "0" | "no" | "off" => Some(false),
-        _ => None,
+        "true" | "1" | "yes" | "on" => Ok(true),
+        "false" | "0" | "no" | "off" => Ok(false),
+        _ => Err(BOOL),
     }
 }
 
-fn lifetime(v: &str) -> Option<Lifetime> {
-    v.parse().ok()
+fn lifetime(v: &str) -> std::result::Result<Lifetime, &'static str> {
+    v.parse().map_err(|_| LIFETIME)
 }
 
-fn optional_lifetime(v: &str) -> Option<Option<Lifetime>> {
+fn optional_lifetime(v: &str) -> std::result::Result<Option<Lifetime>, &'static str> {
     if v.is_empty() || v.eq_ignore_ascii_case("none") {
-        Some(None)
+        Ok(None)
     } else {
-        lifetime(v).map(Some)
+        v.parse().map(Some).map_err(|_| OPT_LIFETIME)
     }
 }

@@ -197,7 +197,7 @@ struct StoreArgs {
     encrypt: bool,
     /// The environment variable holding the session key (the file store and `--encrypt`
     /// need the keys).
-    #[arg(long, default_value = "SESSION_KEY")]
+    #[arg(long, default_value_t = KeySource::default().env)]
     key_env: String,
     /// An environment variable holding an older key still accepted (repeatable).
     #[arg(long)]
