@@ -268,8 +268,35 @@ pub struct Shop {
     pub listener: tokio::net::TcpListener,
 }
 
+/// The `--help` text of the shop binaries: `program` serving the shop on `framework`.
+pub fn shop_usage(program: &str, framework: &str) -> String {
+    format!(
+        "\
+usage: {program} [--config FILE]
+
+Serves the session shop, on {framework}, on http://127.0.0.1:$PORT/ (default 3000; 0 picks
+a free port).
+
+  --config FILE   a TOML file overriding the policy compiled in from
+                  examples/shop/session.toml (same keys, Nexios names accepted)
+
+Environment:
+  SESSION_KEY               the secret key (`base64:...`, 32 random bytes); required
+  SESSION_EPHEMERAL_KEY     `true`: development only, start without SESSION_KEY on a
+                            throw-away key (sessions end when the process stops)
+  SESSION_*                 policy overrides, e.g. SESSION_EXPIRATION_TIME=2s,
+                            SESSION_BACKEND=memory, SESSION_FILE_DIR=/tmp/sessions
+  DATABASE_URL              postgres://... or mysql://... stores sessions in that database
+                            (needs the `postgres` / `mysql` feature)
+  SHOP_LOGIN_WINDOW         the login throttle's window (default 15m; `90s`, `1h`): after
+                            5 failed logins a session waits until its window ends
+  PORT                      the port to listen on"
+    )
+}
+
 /// The start-up both shop binaries share (`shop` on axum, `actix_shop` on actix-web),
-/// `program` naming the binary in its messages: the command line (`usage` for `--help`),
+/// `program` naming the binary in its messages: the command line (`usage` for `--help`,
+/// see [`shop_usage`]),
 /// the settings and their overrides with a line saying what they are, the login
 /// throttle, the manager and the keys, and the listener.
 ///

@@ -115,22 +115,8 @@ fn see_other(to: &'static str) -> HttpResponse {
 type Anonymous = Data<AnonymousTokens>;
 
 async fn home(session: Session<Shop>, anonymous: Anonymous) -> Result<HttpResponse> {
-    let csrf = csrf_token(&session, &anonymous)?;
-    let messages = take_flash(&session)?;
-    let user = session.user();
-    let role = session.role();
-    let cart = session.cart();
-    Ok(html(
-        StatusCode::OK,
-        view::home(&Home {
-            user: user.as_deref(),
-            role: role.as_str(),
-            cart: &cart,
-            flash: &messages,
-            csrf: &csrf,
-            expires_at: Some(session.expiration_time().as_secs()),
-        }),
-    ))
+    let page = handlers::home_page(&session, &anonymous)?;
+    Ok(html(StatusCode::OK, page))
 }
 
 async fn login(
@@ -153,8 +139,7 @@ async fn logout(
     anonymous: Anonymous,
     Form(form): Form<LogoutForm>,
 ) -> Result<HttpResponse> {
-    check_csrf(&session, &anonymous, form.csrf.as_deref())?;
-    session.destroy();
+    handlers::log_out(&session, &anonymous, form)?;
     Ok(see_other("/"))
 }
 
@@ -163,13 +148,7 @@ async fn add_to_cart(
     anonymous: Anonymous,
     Form(form): Form<CartForm>,
 ) -> Result<HttpResponse> {
-    check_csrf(&session, &anonymous, form.csrf.as_deref())?;
-    let item = form.item.unwrap_or_default().trim().to_owned();
-    session.push_cart(item.clone())?;
-    flash(
-        &session,
-        format!("Added \u{201c}{item}\u{201d} to the cart."),
-    )?;
+    handlers::add_to_cart(&session, &anonymous, form)?;
     Ok(see_other("/"))
 }
 

@@ -203,19 +203,7 @@ pub fn take_flash(session: &Session<Shop>) -> Result<Vec<String>> {
 }
 
 async fn home(session: Session<Shop>, Extension(anonymous): Anonymous) -> Result<Html<String>> {
-    let csrf = csrf_token(&session, &anonymous)?;
-    let messages = take_flash(&session)?;
-    let user = session.user();
-    let role = session.role();
-    let cart = session.cart();
-    Ok(Html(view::home(&Home {
-        user: user.as_deref(),
-        role: role.as_str(),
-        cart: &cart,
-        flash: &messages,
-        csrf: &csrf,
-        expires_at: Some(session.expiration_time().as_secs()),
-    })))
+    handlers::home_page(&session, &anonymous).map(Html)
 }
 
 /// The login form.
@@ -253,9 +241,7 @@ async fn logout(
     Extension(anonymous): Anonymous,
     Form(form): Form<LogoutForm>,
 ) -> Result<Redirect> {
-    check_csrf(&session, &anonymous, form.csrf.as_deref())?;
-    // Record deleted, removal cookie sent; the next page starts a new session.
-    session.destroy();
+    handlers::log_out(&session, &anonymous, form)?;
     Ok(Redirect::to("/"))
 }
 
@@ -273,15 +259,7 @@ async fn add_to_cart(
     Extension(anonymous): Anonymous,
     Form(form): Form<CartForm>,
 ) -> Result<Redirect> {
-    check_csrf(&session, &anonymous, form.csrf.as_deref())?;
-    let item = form.item.unwrap_or_default().trim().to_owned();
-    // The generated `push_cart` checks the spec's rules (`min_length`, `max_length` per
-    // item, `max_items` for the list) and leaves the session unchanged on error.
-    session.push_cart(item.clone())?;
-    flash(
-        &session,
-        format!("Added \u{201c}{item}\u{201d} to the cart."),
-    )?;
+    handlers::add_to_cart(&session, &anonymous, form)?;
     Ok(Redirect::to("/"))
 }
 

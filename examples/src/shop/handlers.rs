@@ -7,11 +7,70 @@ use serde::Deserialize;
 use session_runtime::manager::{SessionHandle, SessionManager};
 use session_runtime::{Error, Session, StoreError};
 
-use super::app::{AppError, LoginForm, Result, check_csrf, csrf_token, flash, unix_now};
+use super::app::{
+    AppError, CartForm, LoginForm, LogoutForm, Result, check_csrf, csrf_token, flash, take_flash,
+    unix_now,
+};
 use super::throttle::LoginThrottle;
-use super::view::{self, SessionRow};
+use super::view::{self, Home, SessionRow};
 use super::{Role, Shop, ShopExt};
 use crate::csrf::{self, AnonymousTokens};
+
+/// `GET /`: the home page (user, role, cart, flash messages, a fresh CSRF token).
+///
+/// # Errors
+/// `500` when a token cannot be made or the flash messages cannot be cleared.
+pub fn home_page(session: &Session<Shop>, anonymous: &AnonymousTokens) -> Result<String> {
+    let csrf = csrf_token(session, anonymous)?;
+    let messages = take_flash(session)?;
+    let user = session.user();
+    let role = session.role();
+    let cart = session.cart();
+    Ok(view::home(&Home {
+        user: user.as_deref(),
+        role: role.as_str(),
+        cart: &cart,
+        flash: &messages,
+        csrf: &csrf,
+        expires_at: Some(session.expiration_time().as_secs()),
+    }))
+}
+
+/// `POST /logout`: ends the session (record deleted, removal cookie sent; the next page
+/// starts a new session), then a `303` to `/`.
+///
+/// # Errors
+/// `403` for a missing or wrong CSRF token.
+pub fn log_out(
+    session: &Session<Shop>,
+    anonymous: &AnonymousTokens,
+    form: LogoutForm,
+) -> Result<()> {
+    check_csrf(session, anonymous, form.csrf.as_deref())?;
+    session.destroy();
+    Ok(())
+}
+
+/// `POST /cart`: adds the form's item to the cart, with a flash message (then a `303` to
+/// `/`).
+///
+/// # Errors
+/// `403` for a missing or wrong CSRF token, `422` for an item the spec refuses.
+pub fn add_to_cart(
+    session: &Session<Shop>,
+    anonymous: &AnonymousTokens,
+    form: CartForm,
+) -> Result<()> {
+    check_csrf(session, anonymous, form.csrf.as_deref())?;
+    let item = form.item.unwrap_or_default().trim().to_owned();
+    // The generated `push_cart` checks the spec's rules (`min_length`, `max_length` per
+    // item, `max_items` for the list) and leaves the session unchanged on error.
+    session.push_cart(item.clone())?;
+    flash(
+        session,
+        format!("Added \u{201c}{item}\u{201d} to the cart."),
+    )
+}
 
 /// `POST /login`: signs in as the form's name (a `303` to `/` on success), labelling the
 /// session with the browser's `User-Agent` ([`view::device_label`]) for the sessions page.
