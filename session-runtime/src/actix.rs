@@ -35,53 +35,30 @@ use std::rc::Rc;
 use actix_web::body::{BoxBody, EitherBody, MessageBody};
 use actix_web::dev::{Payload, Service, ServiceRequest, ServiceResponse, Transform, forward_ready};
 use actix_web::http::StatusCode;
-use actix_web::http::header::{
-    CACHE_CONTROL, COOKIE, HeaderMap, HeaderValue, RETRY_AFTER, SET_COOKIE, VARY,
-};
+use actix_web::http::header::{COOKIE, HeaderValue, RETRY_AFTER};
 use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, ResponseError};
 
-use crate::adapter::{CACHE_CONTROL_PRIVATE, Failure, ResponseHeaders, VARY_COOKIE};
+use crate::adapter::Failure;
 use crate::manager::SessionManager;
 use crate::schema::{Dynamic, SessionSchema};
 use crate::session::Session;
 
-/// An actix-web middleware ([`Transform`]) that gives every request a
-/// [`Session<S>`](crate::session::Session), read with the extractor.
-pub struct SessionMiddleware<S: SessionSchema = Dynamic> {
-    manager: SessionManager<S>,
-}
+crate::adapter::manager_wrapper!(
+    /// An actix-web middleware ([`Transform`]) that gives every request a
+    /// [`Session<S>`](crate::session::Session), read with the extractor.
+    SessionMiddleware,
+    "A middleware enforcing `manager`'s policy."
+);
 
-impl<S: SessionSchema> SessionMiddleware<S> {
-    /// A middleware enforcing `manager`'s policy.
-    pub fn new(manager: SessionManager<S>) -> Self {
-        Self { manager }
-    }
-}
-
-impl<S: SessionSchema> Clone for SessionMiddleware<S> {
-    fn clone(&self) -> Self {
-        Self {
-            manager: self.manager.clone(),
-        }
-    }
-}
-
-impl<S: SessionSchema> std::fmt::Debug for SessionMiddleware<S> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SessionMiddleware")
-            .field("manager", &self.manager)
-            .finish()
-    }
-}
-
-impl<Svc, S, B> Transform<Svc, ServiceRequest> for SessionMiddleware<S>
+/// The middleware serves with a [`SessionService`] wherever one can serve: the bounds on
+/// the inner service are those of `SessionService`'s `Service` impl.
+impl<Svc, S> Transform<Svc, ServiceRequest> for SessionMiddleware<S>
 where
-    Svc: Service<ServiceRequest, Response = ServiceResponse<B>, Error = actix_web::Error> + 'static,
     S: SessionSchema,
-    B: MessageBody + 'static,
+    SessionService<Svc, S>: Service<ServiceRequest>,
 {
-    type Response = ServiceResponse<EitherBody<B>>;
-    type Error = actix_web::Error;
+    type Response = <SessionService<Svc, S> as Service<ServiceRequest>>::Response;
+    type Error = <SessionService<Svc, S> as Service<ServiceRequest>>::Error;
     type Transform = SessionService<Svc, S>;
     type InitError = ();
     type Future = Ready<Result<Self::Transform, Self::InitError>>;
@@ -150,24 +127,7 @@ where
     }
 }
 
-/// Adds what [`Exchange::finish`](crate::adapter::Exchange::finish) owes the response (see
-/// [`crate::adapter`]).
-fn add_headers(headers: &mut HeaderMap, owed: &ResponseHeaders) -> Result<(), Failure> {
-    for cookie in owed.set_cookie() {
-        let value = HeaderValue::from_str(cookie).map_err(|_| Failure::invalid_header())?;
-        headers.append(SET_COOKIE, value);
-    }
-    if owed.add_vary(headers.get_all(VARY)) {
-        headers.append(VARY, HeaderValue::from_static(VARY_COOKIE));
-    }
-    if owed.add_cache_control(headers.contains_key(CACHE_CONTROL)) {
-        headers.insert(
-            CACHE_CONTROL,
-            HeaderValue::from_static(CACHE_CONTROL_PRIVATE),
-        );
-    }
-    Ok(())
-}
+crate::adapter::add_headers_fn!(actix_web::http::header);
 
 /// The empty response of a failure, with its `Retry-After`.
 fn failure_response(failure: Failure) -> HttpResponse<BoxBody> {

@@ -283,3 +283,79 @@ impl Failure {
         self.retry_after
     }
 }
+
+/// Defines an adapter's public entry type (the tower layer, the actix-web middleware): a
+/// `SessionManager<S>` under the framework's name, with its constructor, and `Clone` and
+/// `Debug` that ask nothing of `S` (derives would require `S: Clone + Debug`).
+#[cfg(any(feature = "axum", feature = "actix"))]
+macro_rules! manager_wrapper {
+    ($(#[$attr:meta])* $name:ident, $new_doc:literal) => {
+        $(#[$attr])*
+        pub struct $name<S: $crate::schema::SessionSchema = $crate::schema::Dynamic> {
+            manager: $crate::manager::SessionManager<S>,
+        }
+
+        impl<S: $crate::schema::SessionSchema> $name<S> {
+            #[doc = $new_doc]
+            pub fn new(manager: $crate::manager::SessionManager<S>) -> Self {
+                Self { manager }
+            }
+        }
+
+        impl<S: $crate::schema::SessionSchema> Clone for $name<S> {
+            fn clone(&self) -> Self {
+                Self {
+                    manager: self.manager.clone(),
+                }
+            }
+        }
+
+        impl<S: $crate::schema::SessionSchema> std::fmt::Debug for $name<S> {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.debug_struct(stringify!($name))
+                    .field("manager", &self.manager)
+                    .finish()
+            }
+        }
+    };
+}
+#[cfg(any(feature = "axum", feature = "actix"))]
+pub(crate) use manager_wrapper;
+
+/// Defines an adapter's `add_headers(headers, owed)`: adds to a response's header map what
+/// [`Exchange::finish`] owes it (step 4 of the checklist above: the `Set-Cookie` values
+/// appended, `Vary: Cookie` and `Cache-Control: private` when [`ResponseHeaders`] says so),
+/// or fails with [`Failure::invalid_header`]. `$header` is the framework's `header`
+/// module (`http::header`, `actix_web::http::header`): the two frameworks use different
+/// `http` versions, whose header types share these methods.
+#[cfg(any(feature = "axum", feature = "actix"))]
+macro_rules! add_headers_fn {
+    ($($header:ident)::+) => {
+        /// Adds what [`Exchange::finish`](crate::adapter::Exchange::finish) owes the
+        /// response: the `Set-Cookie` values, `Vary: Cookie` and `Cache-Control: private`
+        /// (see [`crate::adapter`]).
+        fn add_headers(
+            headers: &mut $($header)::+::HeaderMap,
+            owed: &$crate::adapter::ResponseHeaders,
+        ) -> Result<(), $crate::adapter::Failure> {
+            use $($header)::+::{CACHE_CONTROL, HeaderValue, SET_COOKIE, VARY};
+            for cookie in owed.set_cookie() {
+                let value = HeaderValue::from_str(cookie)
+                    .map_err(|_| $crate::adapter::Failure::invalid_header())?;
+                headers.append(SET_COOKIE, value);
+            }
+            if owed.add_vary(headers.get_all(VARY)) {
+                headers.append(VARY, HeaderValue::from_static($crate::adapter::VARY_COOKIE));
+            }
+            if owed.add_cache_control(headers.contains_key(CACHE_CONTROL)) {
+                headers.insert(
+                    CACHE_CONTROL,
+                    HeaderValue::from_static($crate::adapter::CACHE_CONTROL_PRIVATE),
+                );
+            }
+            Ok(())
+        }
+    };
+}
+#[cfg(any(feature = "axum", feature = "actix"))]
+pub(crate) use add_headers_fn;

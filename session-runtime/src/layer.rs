@@ -35,41 +35,19 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use http::header::{CACHE_CONTROL, COOKIE, SET_COOKIE, VARY};
+use http::header::COOKIE;
 use http::{HeaderValue, Request, Response, StatusCode};
 
-use crate::adapter::{CACHE_CONTROL_PRIVATE, Failure, ResponseHeaders, VARY_COOKIE};
+use crate::adapter::Failure;
 use crate::manager::SessionManager;
 use crate::schema::{Dynamic, SessionSchema};
 
-/// A tower [`Layer`](tower_layer::Layer) that gives every request a [`Session<S>`](crate::session::Session)
-/// (read it with the axum extractor, or from the request's extensions).
-pub struct SessionLayer<S: SessionSchema = Dynamic> {
-    manager: SessionManager<S>,
-}
-
-impl<S: SessionSchema> SessionLayer<S> {
-    /// A layer enforcing `manager`'s policy.
-    pub fn new(manager: SessionManager<S>) -> Self {
-        Self { manager }
-    }
-}
-
-impl<S: SessionSchema> Clone for SessionLayer<S> {
-    fn clone(&self) -> Self {
-        Self {
-            manager: self.manager.clone(),
-        }
-    }
-}
-
-impl<S: SessionSchema> std::fmt::Debug for SessionLayer<S> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SessionLayer")
-            .field("manager", &self.manager)
-            .finish()
-    }
-}
+crate::adapter::manager_wrapper!(
+    /// A tower [`Layer`](tower_layer::Layer) that gives every request a [`Session<S>`](crate::session::Session)
+    /// (read it with the axum extractor, or from the request's extensions).
+    SessionLayer,
+    "A layer enforcing `manager`'s policy."
+);
 
 impl<S: SessionSchema, Svc> tower_layer::Layer<Svc> for SessionLayer<S> {
     type Service = SessionService<Svc, S>;
@@ -149,26 +127,7 @@ where
     }
 }
 
-/// Adds what [`Exchange::finish`](crate::adapter::Exchange::finish) owes the response:
-/// the `Set-Cookie` values, `Vary: Cookie` and `Cache-Control: private` (see
-/// [`crate::adapter`]).
-fn add_headers(headers: &mut http::HeaderMap, owed: &ResponseHeaders) -> Result<(), Failure> {
-    for cookie in owed.set_cookie() {
-        let value =
-            HeaderValue::try_from(cookie.as_str()).map_err(|_| Failure::invalid_header())?;
-        headers.append(SET_COOKIE, value);
-    }
-    if owed.add_vary(headers.get_all(VARY)) {
-        headers.append(VARY, HeaderValue::from_static(VARY_COOKIE));
-    }
-    if owed.add_cache_control(headers.contains_key(CACHE_CONTROL)) {
-        headers.insert(
-            CACHE_CONTROL,
-            HeaderValue::from_static(CACHE_CONTROL_PRIVATE),
-        );
-    }
-    Ok(())
-}
+crate::adapter::add_headers_fn!(http::header);
 
 /// The empty response of a failure, with its `Retry-After`.
 fn failure_response<B: Default>(failure: Failure) -> Response<B> {
