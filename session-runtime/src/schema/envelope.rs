@@ -662,15 +662,20 @@ impl Collection<'_> {
     }
 }
 
-/// The serde traits whose elements are written one after the other, each as a value of the
-/// collection (sequences, tuples and their struct and variant forms): one body for the four.
+/// The serde traits whose elements are written one after the other (sequences, tuples,
+/// structs and their variant forms): each element a value of the collection, after its
+/// key for the struct forms. One body for the six.
 macro_rules! serialize_elements {
-    ($($trait:ident :: $method:ident),* $(,)?) => {$(
+    ($($trait:ident :: $method:ident($($arg:ident: $ty:ty),*) => $write:ident;)*) => {$(
         impl ser::$trait for Collection<'_> {
             type Ok = ();
             type Error = serde_json::Error;
-            fn $method<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<(), Self::Error> {
-                self.value(v)
+            fn $method<T: Serialize + ?Sized>(
+                &mut self,
+                $($arg: $ty,)*
+                v: &T,
+            ) -> Result<(), Self::Error> {
+                self.$write($($arg,)* v)
             }
             fn end(self) -> Result<(), Self::Error> {
                 Collection::end(self)
@@ -679,12 +684,14 @@ macro_rules! serialize_elements {
     )*};
 }
 
-serialize_elements!(
-    SerializeSeq::serialize_element,
-    SerializeTuple::serialize_element,
-    SerializeTupleStruct::serialize_field,
-    SerializeTupleVariant::serialize_field,
-);
+serialize_elements! {
+    SerializeSeq::serialize_element() => value;
+    SerializeTuple::serialize_element() => value;
+    SerializeTupleStruct::serialize_field() => value;
+    SerializeTupleVariant::serialize_field() => value;
+    SerializeStruct::serialize_field(key: &'static str) => field;
+    SerializeStructVariant::serialize_field(key: &'static str) => field;
+}
 
 impl ser::SerializeMap for Collection<'_> {
     type Ok = ();
@@ -694,36 +701,6 @@ impl ser::SerializeMap for Collection<'_> {
     }
     fn serialize_value<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<(), Self::Error> {
         self.value(v)
-    }
-    fn end(self) -> Result<(), Self::Error> {
-        Collection::end(self)
-    }
-}
-
-impl ser::SerializeStruct for Collection<'_> {
-    type Ok = ();
-    type Error = serde_json::Error;
-    fn serialize_field<T: Serialize + ?Sized>(
-        &mut self,
-        key: &'static str,
-        v: &T,
-    ) -> Result<(), Self::Error> {
-        self.field(key, v)
-    }
-    fn end(self) -> Result<(), Self::Error> {
-        Collection::end(self)
-    }
-}
-
-impl ser::SerializeStructVariant for Collection<'_> {
-    type Ok = ();
-    type Error = serde_json::Error;
-    fn serialize_field<T: Serialize + ?Sized>(
-        &mut self,
-        key: &'static str,
-        v: &T,
-    ) -> Result<(), Self::Error> {
-        self.field(key, v)
     }
     fn end(self) -> Result<(), Self::Error> {
         Collection::end(self)
