@@ -431,86 +431,55 @@ fn apply_var(s: &mut Settings, var: &str, value: &str) -> Result<()> {
 
 /// What a variable's (trimmed) value does to the settings; `Err` says what the value
 /// should have been.
-type Apply = fn(&mut Settings, &str) -> std::result::Result<(), &'static str>;
+type Apply = fn(&mut Settings, &str) -> Parsed<()>;
+
+/// A value's parser: `Err` says what the value should have been.
+type Parsed<T> = std::result::Result<T, &'static str>;
+
+/// The [`Apply`] that parses the value with `$parse` and stores it in `$field`.
+macro_rules! set {
+    ($($field:ident).+ = $parse:expr) => {
+        |s, v| {
+            s.$($field).+ = $parse(v)?;
+            Ok(())
+        }
+    };
+}
 
 /// The variables [`apply_vars`] understands, each with what it sets: the one list that both
 /// the name check ([`check_name`]) and the overrides read.
 const VARS: &[(&str, Apply)] = &[
-    ("SESSION_COOKIE_NAME", |s, v| {
-        s.cookie_name = v.to_owned();
-        Ok(())
-    }),
-    ("SESSION_SECURE", set_secure),
-    ("SESSION_COOKIE_SECURE", set_secure),
-    ("SESSION_HTTP_ONLY", set_http_only),
-    ("SESSION_HTTPONLY", set_http_only),
-    ("SESSION_COOKIE_HTTPONLY", set_http_only),
-    ("SESSION_SAME_SITE", |s, v| {
-        s.same_site = match v.to_ascii_lowercase().as_str() {
-            "strict" => SameSite::Strict,
-            "lax" => SameSite::Lax,
-            "none" => SameSite::None,
-            _ => return Err("`strict`, `lax` or `none`"),
-        };
-        Ok(())
-    }),
-    ("SESSION_PATH", |s, v| {
-        s.path = v.to_owned();
-        Ok(())
-    }),
-    ("SESSION_DOMAIN", |s, v| {
-        s.domain = (!v.is_empty()).then(|| v.to_owned());
-        Ok(())
-    }),
-    ("SESSION_PREFIX", |s, v| {
-        s.prefix = match v.to_ascii_lowercase().as_str() {
-            "" | "none" => None,
-            "host" | "__host-" => Some(CookiePrefix::Host),
-            "secure" | "__secure-" => Some(CookiePrefix::Secure),
-            _ => return Err("`host`, `secure` or nothing"),
-        };
-        Ok(())
-    }),
-    ("SESSION_PARTITIONED", |s, v| {
-        s.partitioned = boolean(v)?;
-        Ok(())
-    }),
-    ("SESSION_EXPIRATION_TIME", |s, v| {
-        s.expiration_time = lifetime(v)?;
-        Ok(())
-    }),
-    ("SESSION_PERMANENT", |s, v| {
-        s.permanent = boolean(v)?;
-        Ok(())
-    }),
-    ("SESSION_REFRESH_EACH_REQUEST", |s, v| {
-        s.refresh_each_request = boolean(v)?;
-        Ok(())
-    }),
-    ("SESSION_IDLE_TIMEOUT", |s, v| {
-        s.idle_timeout = optional_lifetime(v)?;
-        Ok(())
-    }),
-    ("SESSION_ABSOLUTE_TIMEOUT", |s, v| {
-        s.absolute_timeout = optional_lifetime(v)?;
-        Ok(())
-    }),
-    ("SESSION_ROTATION_INTERVAL", |s, v| {
-        s.rotation_interval = optional_lifetime(v)?;
-        Ok(())
-    }),
-    ("SESSION_ROTATION_GRACE", |s, v| {
-        s.rotation_grace = lifetime(v)?;
-        Ok(())
-    }),
-    ("SESSION_COOKIE_MODE", |s, v| {
-        s.cookie_mode = match v.to_ascii_lowercase().as_str() {
-            "signed" => CookieMode::Signed,
-            "encrypted" => CookieMode::Encrypted,
-            _ => return Err("`signed` or `encrypted`"),
-        };
-        Ok(())
-    }),
+    ("SESSION_COOKIE_NAME", set!(cookie_name = text)),
+    ("SESSION_SECURE", set!(secure = boolean)),
+    ("SESSION_COOKIE_SECURE", set!(secure = boolean)),
+    ("SESSION_HTTP_ONLY", set!(http_only = boolean)),
+    ("SESSION_HTTPONLY", set!(http_only = boolean)),
+    ("SESSION_COOKIE_HTTPONLY", set!(http_only = boolean)),
+    ("SESSION_SAME_SITE", set!(same_site = same_site)),
+    ("SESSION_PATH", set!(path = text)),
+    ("SESSION_DOMAIN", set!(domain = optional_text)),
+    ("SESSION_PREFIX", set!(prefix = cookie_prefix)),
+    ("SESSION_PARTITIONED", set!(partitioned = boolean)),
+    ("SESSION_EXPIRATION_TIME", set!(expiration_time = lifetime)),
+    ("SESSION_PERMANENT", set!(permanent = boolean)),
+    (
+        "SESSION_REFRESH_EACH_REQUEST",
+        set!(refresh_each_request = boolean),
+    ),
+    (
+        "SESSION_IDLE_TIMEOUT",
+        set!(idle_timeout = optional_lifetime),
+    ),
+    (
+        "SESSION_ABSOLUTE_TIMEOUT",
+        set!(absolute_timeout = optional_lifetime),
+    ),
+    (
+        "SESSION_ROTATION_INTERVAL",
+        set!(rotation_interval = optional_lifetime),
+    ),
+    ("SESSION_ROTATION_GRACE", set!(rotation_grace = lifetime)),
+    ("SESSION_COOKIE_MODE", set!(cookie_mode = cookie_mode)),
     ("SESSION_BACKEND", set_backend),
     ("SESSION_FILE_DIR", |s, v| match &mut s.backend {
         Backend::File { dir, .. } => {
@@ -532,49 +501,82 @@ const VARS: &[(&str, Apply)] = &[
         };
         Ok(())
     }),
-    ("SESSION_KEY_FILE", |s, v| {
-        s.keys.file = (!v.is_empty()).then(|| PathBuf::from(v));
-        Ok(())
-    }),
-    ("SESSION_REVOCATION_STORE", |s, v| {
-        s.revocation_store = match v {
-            "" => None,
-            "memory" => Some(Backend::Memory),
-            dir => Some(Backend::File {
-                dir: PathBuf::from(dir),
-                encrypt: false,
-                durability: Default::default(),
-            }),
-        };
-        Ok(())
-    }),
-    // `none` (or empty) lifts the limit: a deployment moving to a backend that cannot
-    // count sessions (the cookie backend, the Redis store) says so explicitly.
-    ("SESSION_MAX_SESSIONS", |s, v| {
-        s.max_sessions = match v.to_ascii_lowercase().as_str() {
-            "" | "none" => None,
-            n => Some(
-                n.parse::<u32>()
-                    .ok()
-                    .filter(|n| *n > 0)
-                    .ok_or("a count of at least 1, or `none`")?,
-            ),
-        };
-        Ok(())
-    }),
+    ("SESSION_KEY_FILE", set!(keys.file = optional_path)),
+    (
+        "SESSION_REVOCATION_STORE",
+        set!(revocation_store = revocation_store),
+    ),
+    ("SESSION_MAX_SESSIONS", set!(max_sessions = max_sessions)),
 ];
 
-fn set_secure(s: &mut Settings, v: &str) -> std::result::Result<(), &'static str> {
-    s.secure = boolean(v)?;
-    Ok(())
+fn text(v: &str) -> Parsed<String> {
+    Ok(v.to_owned())
 }
 
-fn set_http_only(s: &mut Settings, v: &str) -> std::result::Result<(), &'static str> {
-    s.http_only = boolean(v)?;
-    Ok(())
+/// Empty: none.
+fn optional_text(v: &str) -> Parsed<Option<String>> {
+    Ok((!v.is_empty()).then(|| v.to_owned()))
 }
 
-fn set_backend(s: &mut Settings, v: &str) -> std::result::Result<(), &'static str> {
+/// Empty: none.
+fn optional_path(v: &str) -> Parsed<Option<PathBuf>> {
+    Ok((!v.is_empty()).then(|| PathBuf::from(v)))
+}
+
+fn same_site(v: &str) -> Parsed<SameSite> {
+    match v.to_ascii_lowercase().as_str() {
+        "strict" => Ok(SameSite::Strict),
+        "lax" => Ok(SameSite::Lax),
+        "none" => Ok(SameSite::None),
+        _ => Err("`strict`, `lax` or `none`"),
+    }
+}
+
+fn cookie_prefix(v: &str) -> Parsed<Option<CookiePrefix>> {
+    match v.to_ascii_lowercase().as_str() {
+        "" | "none" => Ok(None),
+        "host" | "__host-" => Ok(Some(CookiePrefix::Host)),
+        "secure" | "__secure-" => Ok(Some(CookiePrefix::Secure)),
+        _ => Err("`host`, `secure` or nothing"),
+    }
+}
+
+fn cookie_mode(v: &str) -> Parsed<CookieMode> {
+    match v.to_ascii_lowercase().as_str() {
+        "signed" => Ok(CookieMode::Signed),
+        "encrypted" => Ok(CookieMode::Encrypted),
+        _ => Err("`signed` or `encrypted`"),
+    }
+}
+
+/// Empty: none; `memory`; anything else is a file store's directory.
+fn revocation_store(v: &str) -> Parsed<Option<Backend>> {
+    Ok(match v {
+        "" => None,
+        "memory" => Some(Backend::Memory),
+        dir => Some(Backend::File {
+            dir: PathBuf::from(dir),
+            encrypt: false,
+            durability: Default::default(),
+        }),
+    })
+}
+
+/// `none` (or empty) lifts the limit: a deployment moving to a backend that cannot count
+/// sessions (the cookie backend, the Redis store) says so explicitly.
+fn max_sessions(v: &str) -> Parsed<Option<u32>> {
+    match v.to_ascii_lowercase().as_str() {
+        "" | "none" => Ok(None),
+        n => n
+            .parse::<u32>()
+            .ok()
+            .filter(|n| *n > 0)
+            .map(Some)
+            .ok_or("a count of at least 1, or `none`"),
+    }
+}
+
+fn set_backend(s: &mut Settings, v: &str) -> Parsed<()> {
     s.backend = match v.to_ascii_lowercase().as_str() {
         "cookie" => Backend::Cookie,
         "memory" => Backend::Memory,
@@ -602,7 +604,7 @@ const LIFETIME: &str = "minutes as an integer, or a number with a unit (`90s`, `
 const OPT_LIFETIME: &str =
     "minutes as an integer, a number with a unit (`90s`, `30m`, `12h`), or nothing for none";
 
-fn boolean(v: &str) -> std::result::Result<bool, &'static str> {
+fn boolean(v: &str) -> Parsed<bool> {
     match v.to_ascii_lowercase().as_str() {
         "true" | "1" | "yes" | "on" => Ok(true),
         "false" | "0" | "no" | "off" => Ok(false),
@@ -610,11 +612,11 @@ fn boolean(v: &str) -> std::result::Result<bool, &'static str> {
     }
 }
 
-fn lifetime(v: &str) -> std::result::Result<Lifetime, &'static str> {
+fn lifetime(v: &str) -> Parsed<Lifetime> {
     v.parse().map_err(|_| LIFETIME)
 }
 
-fn optional_lifetime(v: &str) -> std::result::Result<Option<Lifetime>, &'static str> {
+fn optional_lifetime(v: &str) -> Parsed<Option<Lifetime>> {
     if v.is_empty() || v.eq_ignore_ascii_case("none") {
         Ok(None)
     } else {
