@@ -10,7 +10,7 @@
 //! |---|---|---|
 //! | `SESSION_COOKIE_NAME` | `cookie_name` | `sid` |
 //! | `SESSION_SECURE` (`SESSION_COOKIE_SECURE`) | `secure` | `false` |
-//! | `SESSION_HTTP_ONLY` (`SESSION_COOKIE_HTTPONLY`) | `http_only` | `true` |
+//! | `SESSION_HTTP_ONLY` (`SESSION_HTTPONLY`, `SESSION_COOKIE_HTTPONLY`) | `http_only` | `true` |
 //! | `SESSION_SAME_SITE` | `same_site` | `strict`, `lax`, `none` |
 //! | `SESSION_PATH` | `path` | `/app` |
 //! | `SESSION_DOMAIN` | `domain` (empty: host-only) | `example.com` |
@@ -621,5 +621,36 @@ fn optional_lifetime(v: &str) -> Parsed<Option<Lifetime>> {
         Ok(None)
     } else {
         v.parse().map(Some).map_err(|_| OPT_LIFETIME)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::VARS;
+
+    /// The module docs' table of variables (its first column, aliases in brackets) names
+    /// exactly the variables of [`VARS`].
+    #[test]
+    fn the_documented_variables_are_exactly_the_applied_ones() {
+        let mut documented: Vec<&str> = include_str!("config.rs")
+            .lines()
+            .filter_map(|line| line.strip_prefix("//! | `SESSION_"))
+            .flat_map(|row| {
+                let first_column = row.split(" | ").next().unwrap_or_default();
+                format!("`SESSION_{first_column}")
+                    .split('`')
+                    .filter(|name| name.starts_with("SESSION_"))
+                    .map(|name| {
+                        VARS.iter()
+                            .find(|(v, _)| *v == name)
+                            .map_or("?", |(v, _)| *v)
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        documented.sort_unstable();
+        let mut applied: Vec<&str> = VARS.iter().map(|(name, _)| *name).collect();
+        applied.sort_unstable();
+        assert_eq!(documented, applied);
     }
 }
