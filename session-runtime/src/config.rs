@@ -339,7 +339,7 @@ where
     for (name, _) in &found {
         check_name(settings, name)?;
     }
-    found.retain(|(name, _)| known(&name));
+    found.retain(|(name, _)| known(name));
     apply_vars(settings, found)
 }
 

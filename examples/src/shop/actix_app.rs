@@ -13,10 +13,9 @@ use session_runtime::actix::SessionMiddleware;
 use session_runtime::manager::SessionManager;
 
 use super::app::{AppError, CartForm, LoginForm, LogoutForm, Result};
-use super::app::{check_csrf, csrf_token, flash, take_flash};
 use super::handlers::{self, EndForm, EndOthersForm};
 use super::throttle::LoginThrottle;
-use super::view::{self, Home};
+use super::view;
 use super::{Role, Shop, ShopExt};
 use crate::csrf::AnonymousTokens;
 

@@ -14,7 +14,7 @@ use session_runtime::{Session, ValidationError};
 
 use super::handlers::{self, EndForm, EndOthersForm};
 use super::throttle::{LoginThrottle, Refused};
-use super::view::{self, Home};
+use super::view;
 use super::{Role, Shop, ShopExt};
 use crate::csrf::{self, AnonymousTokens};
 
