@@ -895,25 +895,33 @@ macro_rules! store_conformance_tests {
         }
     };
     (@items [] [$($check:ident),* $(,)?]) => {
-        /// The names of every check, in the order [`run_all`] runs them.
+        $crate::store_conformance_tests!(@runners ["", store: &dyn SessionStore] [$($check),*]);
+    };
+    // Internal: `CHECKS`, `run_all` and `run_check` over the list of checks, each check
+    // taking `$target` (named `$arg`: the store, or the storage for the manager-level
+    // checks) and the clock; `$kind` qualifies "check" in the docs.
+    (@runners [$kind:literal, $arg:ident: $target:ty] [$($check:ident),* $(,)?]) => {
+        #[doc = ::core::concat!(
+            "The names of every ", $kind, "check, in the order [`run_all`] runs them."
+        )]
         pub const CHECKS: &[&str] = &[$(::core::stringify!($check)),*];
 
         /// Runs every check in [`CHECKS`] order.
         ///
         /// # Panics
-        /// At the first check the store fails.
-        pub async fn run_all(store: &dyn SessionStore, clock: &MockClock) {
-            $($check(store, clock).await;)*
+        #[doc = ::core::concat!("At the first check the ", ::core::stringify!($arg), " fails.")]
+        pub async fn run_all($arg: $target, clock: &MockClock) {
+            $($check($arg, clock).await;)*
         }
 
         /// Runs the check named `name` (one of [`CHECKS`]); `false` when no check has that
         /// name.
         ///
         /// # Panics
-        /// When the store fails the check.
-        pub async fn run_check(name: &str, store: &dyn SessionStore, clock: &MockClock) -> bool {
+        #[doc = ::core::concat!("When the ", ::core::stringify!($arg), " fails the check.")]
+        pub async fn run_check(name: &str, $arg: $target, clock: &MockClock) -> bool {
             match name {
-                $(::core::stringify!($check) => $check(store, clock).await,)*
+                $(::core::stringify!($check) => $check($arg, clock).await,)*
                 _ => return false,
             }
             true
@@ -971,28 +979,8 @@ macro_rules! manager_conformance_tests {
         }
     };
     (@items [] [$($check:ident),* $(,)?]) => {
-        /// The names of every manager-level check, in the order [`run_all`] runs them.
-        pub const CHECKS: &[&str] = &[$(::core::stringify!($check)),*];
-
-        /// Runs every check in [`CHECKS`] order.
-        ///
-        /// # Panics
-        /// At the first check the storage fails.
-        pub async fn run_all(storage: &Storage, clock: &MockClock) {
-            $($check(storage, clock).await;)*
-        }
-
-        /// Runs the check named `name` (one of [`CHECKS`]); `false` when no check has that
-        /// name.
-        ///
-        /// # Panics
-        /// When the storage fails the check.
-        pub async fn run_check(name: &str, storage: &Storage, clock: &MockClock) -> bool {
-            match name {
-                $(::core::stringify!($check) => $check(storage, clock).await,)*
-                _ => return false,
-            }
-            true
-        }
+        $crate::store_conformance_tests!(
+            @runners ["manager-level ", storage: &Storage] [$($check),*]
+        );
     };
 }
