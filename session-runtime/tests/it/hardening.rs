@@ -35,6 +35,33 @@ fn manager_on(store: FileStore, clock: &MockClock) -> SessionManager {
         .with_clock(Arc::new(clock.clone()))
 }
 
+/// A manager on a file store in `<tmp>/sessions` (`dir`; sealed at rest when `encrypt`),
+/// its keys, and the manager's clock, stopped at [`NOW`].
+struct OnFiles {
+    tmp: tempfile::TempDir,
+    dir: std::path::PathBuf,
+    clock: MockClock,
+    keys: Keys,
+    manager: SessionManager,
+}
+
+impl OnFiles {
+    fn new(encrypt: bool) -> Self {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("sessions");
+        let clock = MockClock::new(NOW);
+        let keys = Keys::generate();
+        let manager = manager_on(store_in(&dir, &keys, encrypt), &clock);
+        Self {
+            tmp,
+            dir,
+            clock,
+            keys,
+            manager,
+        }
+    }
+}
+
 /// Logs in `user` and returns the cookie pair (`session=<id>`).
 async fn login(manager: &SessionManager, user: &str) -> String {
     let session = manager.load(None::<&str>).await.unwrap();
@@ -125,11 +152,13 @@ fn v1_file(payload: &[u8], expires_at: i64) -> Vec<u8> {
 #[tokio::test]
 async fn planted_or_edited_file_records_are_never_accepted() {
     for encrypt in [false, true] {
-        let tmp = tempfile::tempdir().unwrap();
-        let dir = tmp.path().join("sessions");
-        let clock = MockClock::new(NOW);
-        let keys = Keys::generate();
-        let manager = manager_on(store_in(&dir, &keys, encrypt), &clock);
+        let OnFiles {
+            tmp,
+            dir,
+            clock,
+            keys: _,
+            manager,
+        } = OnFiles::new(encrypt);
         let victim = login(&manager, "ada").await;
         let victim_key = SessionId::parse(value_of(&victim)).unwrap().store_key();
         let victim_file = dir.join(victim_key.to_hex());
@@ -203,11 +232,13 @@ async fn planted_or_edited_file_records_are_never_accepted() {
 #[tokio::test]
 async fn records_under_a_removed_key_are_left_alone_and_usable_again() {
     for encrypt in [false, true] {
-        let tmp = tempfile::tempdir().unwrap();
-        let dir = tmp.path().join("sessions");
-        let clock = MockClock::new(NOW);
-        let keys = Keys::generate();
-        let manager = manager_on(store_in(&dir, &keys, encrypt), &clock);
+        let OnFiles {
+            tmp: _tmp,
+            dir,
+            clock,
+            keys,
+            manager,
+        } = OnFiles::new(encrypt);
         let mut cookies = Vec::new();
         for i in 0..10 {
             cookies.push(login(&manager, &format!("user{i}")).await);
