@@ -144,18 +144,72 @@ where
 }
 
 macro_rules! fail {
-    ($check:literal, $($arg:tt)+) => {
-        panic!("store conformance check `{}` failed: {}", $check, format_args!($($arg)+))
+    ($check:expr, $($arg:tt)+) => {
+        $check.fail(format_args!($($arg)+))
     };
 }
 
-macro_rules! ok {
-    ($check:literal, $what:literal, $result:expr) => {
-        match $result {
+/// One running check: its name, for the failure messages, and the store it runs on. The
+/// store calls below fail the check, naming the call, when the store returns an error.
+struct Check<'a> {
+    name: &'static str,
+    store: &'a dyn SessionStore,
+}
+
+impl<'a> Check<'a> {
+    fn new(name: &'static str, store: &'a dyn SessionStore) -> Self {
+        Check { name, store }
+    }
+
+    /// Fails the check: panics naming it, with `message`.
+    fn fail(&self, message: std::fmt::Arguments<'_>) -> ! {
+        panic!("store conformance check `{}` failed: {message}", self.name)
+    }
+
+    /// The value of `result`, or a failure saying that `what` returned an error.
+    fn ok<T>(&self, what: &str, result: crate::store::Result<T>) -> T {
+        match result {
             Ok(value) => value,
-            Err(error) => fail!($check, "{} returned an error: {error:?}", $what),
+            Err(error) => fail!(self, "{what} returned an error: {error:?}"),
         }
-    };
+    }
+
+    async fn create(&self, key: &StoreKey, record: &Record) {
+        self.ok("create", self.store.create(key, record).await);
+    }
+
+    async fn load(&self, key: &StoreKey, now: Timestamp) -> Option<Record> {
+        self.ok("load", self.store.load(key, now).await)
+    }
+
+    async fn save(&self, key: &StoreKey, record: &Record) -> u64 {
+        self.ok("save", self.store.save(key, record).await)
+    }
+
+    async fn delete(&self, key: &StoreKey) {
+        self.ok("delete", self.store.delete(key).await);
+    }
+
+    async fn rotate(&self, rotation: &Rotation<'_>) {
+        self.ok("rotate", self.store.rotate(rotation).await);
+    }
+
+    async fn purge(&self, now: Timestamp) -> u64 {
+        self.ok("purge_expired", self.store.purge_expired(now).await)
+    }
+
+    /// Loads `key` at `now`; fails with `what` and the record found unless it is `expected`.
+    async fn expect(&self, key: &StoreKey, now: Timestamp, expected: Option<&Record>, what: &str) {
+        let loaded = self.load(key, now).await;
+        if loaded.as_ref() != expected {
+            fail!(
+                self,
+                "{what}: loaded {:?}, expected {:?}",
+                Shown(&loaded),
+                Shown(&expected.cloned())
+            );
+        }
+    }
 }
 
 /// Polls every future until all are done, concurrently, on the calling task; returns the
@@ -186,161 +240,84 @@ async fn join_all<F: Future>(futures: Vec<F>) -> Vec<F::Output> {
 /// A created record loads back as created, with version 1 whatever version the caller
 /// passed; other keys stay empty.
 pub async fn create_load_roundtrip(store: &dyn SessionStore, clock: &MockClock) {
+    let c = Check::new("create_load_roundtrip", store);
     let key = random_key();
     let expires_at = clock.now().add_seconds(3600);
-    ok!(
-        "create_load_roundtrip",
-        "create",
-        store
-            .create(&key, &record(b"{\"user\":42}", expires_at, 42))
-            .await
-    );
-    let loaded = ok!(
-        "create_load_roundtrip",
-        "load",
-        store.load(&key, clock.now()).await
-    );
+    c.create(&key, &record(b"{\"user\":42}", expires_at, 42))
+        .await;
     let expected = record(b"{\"user\":42}", expires_at, 1);
-    if loaded.as_ref() != Some(&expected) {
-        fail!(
-            "create_load_roundtrip",
-            "loaded {:?}, expected {:?}",
-            Shown(&loaded),
-            Shown(&expected)
-        );
-    }
-    let other = ok!(
-        "create_load_roundtrip",
+    c.expect(&key, clock.now(), Some(&expected), "the created record")
+        .await;
+    let other = c.ok(
         "load of another key",
-        store.load(&random_key(), clock.now()).await
+        store.load(&random_key(), clock.now()).await,
     );
     if other.is_some() {
-        fail!(
-            "create_load_roundtrip",
-            "a key never created loaded {:?}",
-            Shown(&other)
-        );
+        fail!(c, "a key never created loaded {:?}", Shown(&other));
     }
-    ok!("create_load_roundtrip", "delete", store.delete(&key).await);
+    c.delete(&key).await;
 }
 
 /// `create` on a key holding a live record fails with [`StoreError::Exists`] and changes
 /// nothing.
 pub async fn create_never_overwrites(store: &dyn SessionStore, clock: &MockClock) {
+    let c = Check::new("create_never_overwrites", store);
     let key = random_key();
     let expires_at = clock.now().add_seconds(3600);
-    ok!(
-        "create_never_overwrites",
-        "create",
-        store.create(&key, &record(b"first", expires_at, 0)).await
-    );
+    c.create(&key, &record(b"first", expires_at, 0)).await;
     match store
         .create(&key, &record(b"second", expires_at.add_seconds(10), 0))
         .await
     {
         Err(StoreError::Exists) => {}
-        other => fail!(
-            "create_never_overwrites",
-            "a second create returned {other:?}, expected `Exists`"
-        ),
+        other => fail!(c, "a second create returned {other:?}, expected `Exists`"),
     }
-    let loaded = ok!(
-        "create_never_overwrites",
-        "load",
-        store.load(&key, clock.now()).await
-    );
-    if loaded != Some(record(b"first", expires_at, 1)) {
-        fail!(
-            "create_never_overwrites",
-            "after a refused create the record is {:?}",
-            Shown(&loaded)
-        );
-    }
-    ok!(
-        "create_never_overwrites",
-        "delete",
-        store.delete(&key).await
-    );
+    let first = record(b"first", expires_at, 1);
+    c.expect(&key, clock.now(), Some(&first), "after a refused create")
+        .await;
+    c.delete(&key).await;
 }
 
 /// Once a record has expired, `create` on its key either replaces it (the new record
 /// loads, version 1) or fails with [`StoreError::Exists`] without bringing the old one
 /// back (then, after a delete, `create` succeeds).
 pub async fn create_after_expiry(store: &dyn SessionStore, clock: &MockClock) {
+    let c = Check::new("create_after_expiry", store);
     let start = clock.now();
     let key = random_key();
-    ok!(
-        "create_after_expiry",
-        "create",
-        store
-            .create(&key, &record(b"old", start.add_seconds(10), 0))
-            .await
-    );
+    c.create(&key, &record(b"old", start.add_seconds(10), 0))
+        .await;
     clock.set(start.add_seconds(10));
     let fresh = record(b"new", start.add_seconds(3600), 1);
     match store.create(&key, &fresh).await {
         Ok(()) => {}
         Err(StoreError::Exists) => {
-            let loaded = ok!(
-                "create_after_expiry",
-                "load",
-                store.load(&key, clock.now()).await
-            );
-            if loaded.is_some() {
-                fail!(
-                    "create_after_expiry",
-                    "an expired record loaded after a refused create: {:?}",
-                    Shown(&loaded)
-                );
-            }
-            ok!("create_after_expiry", "delete", store.delete(&key).await);
-            ok!(
-                "create_after_expiry",
-                "create after delete",
-                store.create(&key, &fresh).await
-            );
+            let what = "an expired record after a refused create";
+            c.expect(&key, clock.now(), None, what).await;
+            c.delete(&key).await;
+            c.ok("create after delete", store.create(&key, &fresh).await);
         }
-        Err(other) => fail!(
-            "create_after_expiry",
-            "create over an expired record returned {other:?}"
-        ),
+        Err(other) => fail!(c, "create over an expired record returned {other:?}"),
     }
-    let loaded = ok!(
-        "create_after_expiry",
-        "load",
-        store.load(&key, clock.now()).await
-    );
-    if loaded.as_ref() != Some(&fresh) {
-        fail!(
-            "create_after_expiry",
-            "the record created over an expired one loads as {:?}",
-            Shown(&loaded)
-        );
-    }
+    let what = "the record created over an expired one";
+    c.expect(&key, clock.now(), Some(&fresh), what).await;
     clock.set(start);
-    ok!("create_after_expiry", "delete", store.delete(&key).await);
+    c.delete(&key).await;
 }
 
 /// A record expiring at T loads at T-1 and not at T or T+1 (it is still there: loading at
 /// T-1 again finds it).
 pub async fn load_hides_expired(store: &dyn SessionStore, clock: &MockClock) {
+    let c = Check::new("load_hides_expired", store);
     let key = random_key();
     let t = clock.now().add_seconds(60);
-    ok!(
-        "load_hides_expired",
-        "create",
-        store.create(&key, &record(b"x", t, 0)).await
-    );
+    c.create(&key, &record(b"x", t, 0)).await;
     for (offset, live) in [(-1, true), (0, false), (1, false), (-1, true)] {
         clock.set(t.add_seconds(offset));
-        let loaded = ok!(
-            "load_hides_expired",
-            "load",
-            store.load(&key, clock.now()).await
-        );
+        let loaded = c.load(&key, clock.now()).await;
         if loaded.is_some() != live {
             fail!(
-                "load_hides_expired",
+                c,
                 "at T{offset:+} (expiry T) load gave {:?}, expected {}",
                 Shown(&loaded),
                 if live { "the record" } else { "nothing" }
@@ -348,55 +325,39 @@ pub async fn load_hides_expired(store: &dyn SessionStore, clock: &MockClock) {
         }
     }
     clock.set(t.add_seconds(-60));
-    ok!("load_hides_expired", "delete", store.delete(&key).await);
+    c.delete(&key).await;
 }
 
 /// `save` is a compare-and-swap on the version: it returns the new version, stores the new
 /// payload and expiry, and refuses a stale version with [`StoreError::Conflict`] changing
 /// nothing.
 pub async fn save_compare_and_swap(store: &dyn SessionStore, clock: &MockClock) {
+    let c = Check::new("save_compare_and_swap", store);
     let key = random_key();
     let now = clock.now();
-    ok!(
-        "save_compare_and_swap",
-        "create",
-        store
-            .create(&key, &record(b"v1", now.add_seconds(60), 0))
-            .await
-    );
-    let v1 = ok!("save_compare_and_swap", "load", store.load(&key, now).await)
-        .unwrap_or_else(|| fail!("save_compare_and_swap", "a created record did not load"));
+    c.create(&key, &record(b"v1", now.add_seconds(60), 0)).await;
+    let v1 = c
+        .load(&key, now)
+        .await
+        .unwrap_or_else(|| fail!(c, "a created record did not load"));
     let later = now.add_seconds(7200);
-    let v2 = ok!(
-        "save_compare_and_swap",
-        "save",
-        store.save(&key, &record(b"v2", later, v1.version)).await
-    );
+    let v2 = c.save(&key, &record(b"v2", later, v1.version)).await;
     if v2 != v1.version + 1 {
         fail!(
-            "save_compare_and_swap",
+            c,
             "save of version {} returned {v2}, expected {}",
             v1.version,
             v1.version + 1
         );
     }
     // The new expiry holds: the record lives past the old one.
-    let loaded = ok!(
-        "save_compare_and_swap",
-        "load",
-        store.load(&key, now.add_seconds(61)).await
-    );
-    if loaded != Some(record(b"v2", later, v2)) {
-        fail!(
-            "save_compare_and_swap",
-            "after a save load gives {:?}",
-            Shown(&loaded)
-        );
-    }
+    let saved = record(b"v2", later, v2);
+    c.expect(&key, now.add_seconds(61), Some(&saved), "after a save")
+        .await;
     match store.save(&key, &record(b"stale", later, v1.version)).await {
         Err(StoreError::Conflict { expected }) if expected == v1.version => {}
         other => fail!(
-            "save_compare_and_swap",
+            c,
             "a save of stale version {} returned {other:?}, expected `Conflict`",
             v1.version
         ),
@@ -404,200 +365,118 @@ pub async fn save_compare_and_swap(store: &dyn SessionStore, clock: &MockClock) 
     match store.save(&key, &record(b"future", later, v2 + 5)).await {
         Err(StoreError::Conflict { .. }) => {}
         other => fail!(
-            "save_compare_and_swap",
+            c,
             "a save of a version never stored returned {other:?}, expected `Conflict`"
         ),
     }
-    let loaded = ok!("save_compare_and_swap", "load", store.load(&key, now).await);
-    if loaded != Some(record(b"v2", later, v2)) {
-        fail!(
-            "save_compare_and_swap",
-            "a refused save changed the record to {:?}",
-            Shown(&loaded)
-        );
-    }
-    let v3 = ok!(
-        "save_compare_and_swap",
-        "save",
-        store.save(&key, &record(b"v3", later, v2)).await
-    );
+    c.expect(&key, now, Some(&saved), "after a refused save")
+        .await;
+    let v3 = c.save(&key, &record(b"v3", later, v2)).await;
     if v3 != v2 + 1 {
-        fail!(
-            "save_compare_and_swap",
-            "save of version {v2} returned {v3}"
-        );
+        fail!(c, "save of version {v2} returned {v3}");
     }
-    ok!("save_compare_and_swap", "delete", store.delete(&key).await);
+    c.delete(&key).await;
 }
 
 /// `save` of a deleted or never-created record fails with [`StoreError::NotFound`] and
 /// creates nothing: a save never brings back a deleted session.
 pub async fn save_never_resurrects(store: &dyn SessionStore, clock: &MockClock) {
+    let c = Check::new("save_never_resurrects", store);
     let now = clock.now();
     let key = random_key();
-    match store
-        .save(&key, &record(b"ghost", now.add_seconds(60), 1))
-        .await
-    {
+    let ghost = record(b"ghost", now.add_seconds(60), 1);
+    match store.save(&key, &ghost).await {
         Err(StoreError::NotFound) => {}
         other => fail!(
-            "save_never_resurrects",
+            c,
             "a save of a key never created returned {other:?}, expected `NotFound`"
         ),
     }
-    ok!(
-        "save_never_resurrects",
-        "create",
-        store
-            .create(&key, &record(b"x", now.add_seconds(60), 0))
-            .await
-    );
-    ok!("save_never_resurrects", "delete", store.delete(&key).await);
-    match store
-        .save(&key, &record(b"ghost", now.add_seconds(60), 1))
-        .await
-    {
+    c.create(&key, &record(b"x", now.add_seconds(60), 0)).await;
+    c.delete(&key).await;
+    match store.save(&key, &ghost).await {
         Err(StoreError::NotFound) => {}
         other => fail!(
-            "save_never_resurrects",
+            c,
             "a save after delete returned {other:?}, expected `NotFound`"
         ),
     }
-    let loaded = ok!("save_never_resurrects", "load", store.load(&key, now).await);
-    if loaded.is_some() {
-        fail!(
-            "save_never_resurrects",
-            "a save after delete brought back {:?}",
-            Shown(&loaded)
-        );
-    }
+    c.expect(&key, now, None, "after a save after delete").await;
 }
 
 /// `delete` of a missing record is not an error; a deleted record is gone and its key can
 /// be created again (version 1).
 pub async fn delete_is_idempotent(store: &dyn SessionStore, clock: &MockClock) {
+    let c = Check::new("delete_is_idempotent", store);
     let now = clock.now();
     let key = random_key();
-    ok!(
-        "delete_is_idempotent",
-        "delete of a key never created",
-        store.delete(&key).await
-    );
-    ok!(
-        "delete_is_idempotent",
-        "create",
-        store
-            .create(&key, &record(b"x", now.add_seconds(60), 0))
-            .await
-    );
-    ok!("delete_is_idempotent", "delete", store.delete(&key).await);
-    ok!(
-        "delete_is_idempotent",
-        "second delete",
-        store.delete(&key).await
-    );
-    let loaded = ok!("delete_is_idempotent", "load", store.load(&key, now).await);
-    if loaded.is_some() {
-        fail!(
-            "delete_is_idempotent",
-            "a deleted record loaded: {:?}",
-            Shown(&loaded)
-        );
-    }
-    ok!(
-        "delete_is_idempotent",
+    c.ok("delete of a key never created", store.delete(&key).await);
+    c.create(&key, &record(b"x", now.add_seconds(60), 0)).await;
+    c.delete(&key).await;
+    c.ok("second delete", store.delete(&key).await);
+    c.expect(&key, now, None, "a deleted record").await;
+    c.ok(
         "create after delete",
         store
             .create(&key, &record(b"y", now.add_seconds(60), 9))
-            .await
+            .await,
     );
-    let loaded = ok!("delete_is_idempotent", "load", store.load(&key, now).await);
-    if loaded != Some(record(b"y", now.add_seconds(60), 1)) {
-        fail!(
-            "delete_is_idempotent",
-            "a record created after delete loads as {:?}",
-            Shown(&loaded)
-        );
-    }
-    ok!("delete_is_idempotent", "delete", store.delete(&key).await);
+    let recreated = record(b"y", now.add_seconds(60), 1);
+    let what = "a record created after delete";
+    c.expect(&key, now, Some(&recreated), what).await;
+    c.delete(&key).await;
 }
 
 /// `purge_expired(now)` removes exactly the records with `expires_at <= now` (they are
 /// gone, not hidden: they no longer load at an earlier time) and returns their count.
 pub async fn purge_removes_exactly_the_expired(store: &dyn SessionStore, clock: &MockClock) {
+    let c = Check::new("purge_removes_exactly_the_expired", store);
     let era = purge_era(clock);
     // Leftovers of an interrupted earlier run in this time range.
-    ok!(
-        "purge_removes_exactly_the_expired",
-        "purge_expired",
-        store.purge_expired(era.add_seconds(1000)).await
-    );
+    c.purge(era.add_seconds(1000)).await;
     let keys: Vec<(StoreKey, i64)> = [10, 20, 20, 30, 1000]
         .into_iter()
         .map(|s| (random_key(), s))
         .collect();
     for (key, seconds) in &keys {
         let payload = seconds.to_string();
-        ok!(
-            "purge_removes_exactly_the_expired",
-            "create",
-            store
-                .create(
-                    key,
-                    &record(payload.as_bytes(), era.add_seconds(*seconds), 0)
-                )
-                .await
-        );
+        c.create(
+            key,
+            &record(payload.as_bytes(), era.add_seconds(*seconds), 0),
+        )
+        .await;
     }
-    let removed = ok!(
-        "purge_removes_exactly_the_expired",
-        "purge_expired",
-        store.purge_expired(era.add_seconds(20)).await
-    );
+    let removed = c.purge(era.add_seconds(20)).await;
     if removed != 3 {
         fail!(
-            "purge_removes_exactly_the_expired",
+            c,
             "purge at T removed {removed} records, expected 3 (expiring at T-10, T, T)"
         );
     }
     for (key, seconds) in &keys {
-        let loaded = ok!(
-            "purge_removes_exactly_the_expired",
-            "load",
-            store.load(key, era).await
-        );
+        let loaded = c.load(key, era).await;
         if loaded.is_some() != (*seconds > 20) {
             fail!(
-                "purge_removes_exactly_the_expired",
+                c,
                 "after the purge the record expiring at T{:+} loads as {:?}",
                 seconds - 20,
                 Shown(&loaded)
             );
         }
     }
-    let again = ok!(
-        "purge_removes_exactly_the_expired",
-        "purge_expired",
-        store.purge_expired(era.add_seconds(20)).await
-    );
+    let again = c.purge(era.add_seconds(20)).await;
     if again != 0 {
-        fail!(
-            "purge_removes_exactly_the_expired",
-            "a second purge at the same time removed {again}"
-        );
+        fail!(c, "a second purge at the same time removed {again}");
     }
     for (key, _) in &keys {
-        ok!(
-            "purge_removes_exactly_the_expired",
-            "delete",
-            store.delete(key).await
-        );
+        c.delete(key).await;
     }
 }
 
 /// Payload bytes come back exactly: empty, every byte value, NUL and invalid UTF-8, from
 /// `create` and from `save`.
 pub async fn payload_bytes_preserved(store: &dyn SessionStore, clock: &MockClock) {
+    let c = Check::new("payload_bytes_preserved", store);
     let now = clock.now();
     let every_byte: Vec<u8> = (0..=255).collect();
     let payloads: [&[u8]; 5] = [
@@ -610,54 +489,35 @@ pub async fn payload_bytes_preserved(store: &dyn SessionStore, clock: &MockClock
     for payload in payloads {
         let key = random_key();
         let expires_at = now.add_seconds(60);
-        ok!(
-            "payload_bytes_preserved",
-            "create",
-            store.create(&key, &record(payload, expires_at, 0)).await
-        );
-        let loaded = ok!(
-            "payload_bytes_preserved",
-            "load",
-            store.load(&key, now).await
-        );
+        c.create(&key, &record(payload, expires_at, 0)).await;
+        let loaded = c.load(&key, now).await;
         if loaded.as_ref().map(|r| &r.payload[..]) != Some(payload) {
             fail!(
-                "payload_bytes_preserved",
+                c,
                 "a {}-byte payload came back as {:?}",
                 payload.len(),
                 Shown(&loaded)
             );
         }
         let reversed: Vec<u8> = payload.iter().rev().copied().collect();
-        ok!(
-            "payload_bytes_preserved",
-            "save",
-            store.save(&key, &record(&reversed, expires_at, 1)).await
-        );
-        let loaded = ok!(
-            "payload_bytes_preserved",
-            "load",
-            store.load(&key, now).await
-        );
+        c.save(&key, &record(&reversed, expires_at, 1)).await;
+        let loaded = c.load(&key, now).await;
         if loaded.as_ref().map(|r| &r.payload) != Some(&reversed) {
             fail!(
-                "payload_bytes_preserved",
+                c,
                 "a saved {}-byte payload came back as {:?}",
                 reversed.len(),
                 Shown(&loaded)
             );
         }
-        ok!(
-            "payload_bytes_preserved",
-            "delete",
-            store.delete(&key).await
-        );
+        c.delete(&key).await;
     }
 }
 
 /// A 256 KiB payload of random bytes is stored exactly, or refused whole with
 /// [`StoreError::TooLarge`] (by `create` and by `save`, the stored record left as it was).
 pub async fn large_payload(store: &dyn SessionStore, clock: &MockClock) {
+    let c = Check::new("large_payload", store);
     let now = clock.now();
     let mut large = vec![0; 256 * 1024];
     getrandom::getrandom(&mut large).expect("the operating system gives random bytes");
@@ -665,7 +525,7 @@ pub async fn large_payload(store: &dyn SessionStore, clock: &MockClock) {
     let check_too_large = |size: usize, max: usize| {
         if size != large.len() || max >= size {
             fail!(
-                "large_payload",
+                c,
                 "`TooLarge {{ size: {size}, max: {max} }}` for a payload of {} bytes",
                 large.len()
             );
@@ -675,163 +535,119 @@ pub async fn large_payload(store: &dyn SessionStore, clock: &MockClock) {
     let key = random_key();
     match store.create(&key, &record(&large, expires_at, 0)).await {
         Ok(()) => {
-            let loaded = ok!("large_payload", "load", store.load(&key, now).await);
+            let loaded = c.load(&key, now).await;
             if loaded.as_ref().map(|r| &r.payload) != Some(&large) {
-                fail!(
-                    "large_payload",
-                    "a 256 KiB payload did not come back exactly"
-                );
+                fail!(c, "a 256 KiB payload did not come back exactly");
             }
         }
         Err(StoreError::TooLarge { size, max }) => {
             check_too_large(size, max);
-            let loaded = ok!("large_payload", "load", store.load(&key, now).await);
+            let loaded = c.load(&key, now).await;
             if loaded.is_some() {
                 fail!(
-                    "large_payload",
+                    c,
                     "a create refused as too large stored {} bytes",
                     loaded.map_or(0, |r| r.payload.len())
                 );
             }
         }
-        Err(other) => fail!("large_payload", "create of 256 KiB returned {other:?}"),
+        Err(other) => fail!(c, "create of 256 KiB returned {other:?}"),
     }
-    ok!("large_payload", "delete", store.delete(&key).await);
+    c.delete(&key).await;
 
     let key = random_key();
-    ok!(
-        "large_payload",
-        "create",
-        store.create(&key, &record(b"small", expires_at, 0)).await
-    );
+    c.create(&key, &record(b"small", expires_at, 0)).await;
     match store.save(&key, &record(&large, expires_at, 1)).await {
         Ok(2) => {
-            let loaded = ok!("large_payload", "load", store.load(&key, now).await);
+            let loaded = c.load(&key, now).await;
             if loaded.as_ref().map(|r| &r.payload) != Some(&large) {
-                fail!(
-                    "large_payload",
-                    "a saved 256 KiB payload did not come back exactly"
-                );
+                fail!(c, "a saved 256 KiB payload did not come back exactly");
             }
         }
         Err(StoreError::TooLarge { size, max }) => {
             check_too_large(size, max);
-            let loaded = ok!("large_payload", "load", store.load(&key, now).await);
-            if loaded != Some(record(b"small", expires_at, 1)) {
-                fail!(
-                    "large_payload",
-                    "a save refused as too large changed the record"
-                );
+            if c.load(&key, now).await != Some(record(b"small", expires_at, 1)) {
+                fail!(c, "a save refused as too large changed the record");
             }
         }
-        other => fail!("large_payload", "save of 256 KiB returned {other:?}"),
+        other => fail!(c, "save of 256 KiB returned {other:?}"),
     }
-    ok!("large_payload", "delete", store.delete(&key).await);
+    c.delete(&key).await;
 }
 
 /// How many requests race in the concurrency checks.
 const RACERS: usize = 16;
 
+/// The one winner among `results` of racing calls (a result for which `won` says
+/// `Some(true)`; `Some(false)`: an allowed refusal); fails on anything else, naming the
+/// race (`what`).
+fn one_winner<T: std::fmt::Debug>(
+    c: &Check<'_>,
+    what: &str,
+    results: Vec<crate::store::Result<T>>,
+    won: impl Fn(&crate::store::Result<T>) -> Option<bool>,
+) -> usize {
+    let mut winners = Vec::new();
+    for (i, result) in results.iter().enumerate() {
+        match won(result) {
+            Some(true) => winners.push(i),
+            Some(false) => {}
+            None => fail!(c, "a racing {what} returned {:?}", Shown(result)),
+        }
+    }
+    let [winner] = winners[..] else {
+        fail!(
+            c,
+            "{} of {RACERS} racing {what}s succeeded, expected exactly one",
+            winners.len()
+        );
+    };
+    winner
+}
+
 /// Concurrent creates of one key: exactly one succeeds, the others fail with
 /// [`StoreError::Exists`], and the winner's payload is stored.
 pub async fn concurrent_creates_one_wins(store: &dyn SessionStore, clock: &MockClock) {
+    let c = Check::new("concurrent_creates_one_wins", store);
     let key = random_key();
     let expires_at = clock.now().add_seconds(60);
     let records: Vec<Record> = (0..RACERS)
         .map(|i| record(format!("racer {i}").as_bytes(), expires_at, 0))
         .collect();
     let results = join_all(records.iter().map(|r| store.create(&key, r)).collect()).await;
-    let mut winners = Vec::new();
-    for (i, result) in results.into_iter().enumerate() {
-        match result {
-            Ok(()) => winners.push(i),
-            Err(StoreError::Exists) => {}
-            Err(other) => fail!(
-                "concurrent_creates_one_wins",
-                "a racing create returned {other:?}"
-            ),
-        }
-    }
-    let [winner] = winners[..] else {
-        fail!(
-            "concurrent_creates_one_wins",
-            "{} of {RACERS} racing creates succeeded, expected exactly one",
-            winners.len()
-        );
-    };
-    let loaded = ok!(
-        "concurrent_creates_one_wins",
-        "load",
-        store.load(&key, clock.now()).await
-    );
-    if loaded != Some(record(&records[winner].payload, expires_at, 1)) {
-        fail!(
-            "concurrent_creates_one_wins",
-            "create {winner} won but the store holds {:?}",
-            Shown(&loaded)
-        );
-    }
-    ok!(
-        "concurrent_creates_one_wins",
-        "delete",
-        store.delete(&key).await
-    );
+    let winner = one_winner(&c, "create", results, |result| match result {
+        Ok(()) => Some(true),
+        Err(StoreError::Exists) => Some(false),
+        Err(_) => None,
+    });
+    let won = record(&records[winner].payload, expires_at, 1);
+    let what = format!("create {winner} won but the store holds another record");
+    c.expect(&key, clock.now(), Some(&won), &what).await;
+    c.delete(&key).await;
 }
 
 /// Concurrent saves of one loaded version: exactly one succeeds (returning the next
 /// version), the others fail with [`StoreError::Conflict`], and the winner's payload is
 /// stored.
 pub async fn concurrent_saves_one_wins(store: &dyn SessionStore, clock: &MockClock) {
+    let c = Check::new("concurrent_saves_one_wins", store);
     let key = random_key();
     let expires_at = clock.now().add_seconds(60);
-    ok!(
-        "concurrent_saves_one_wins",
-        "create",
-        store.create(&key, &record(b"start", expires_at, 0)).await
-    );
+    c.create(&key, &record(b"start", expires_at, 0)).await;
     let records: Vec<Record> = (0..RACERS)
         .map(|i| record(format!("racer {i}").as_bytes(), expires_at, 1))
         .collect();
     let results = join_all(records.iter().map(|r| store.save(&key, r)).collect()).await;
-    let mut winners = Vec::new();
-    for (i, result) in results.into_iter().enumerate() {
-        match result {
-            Ok(2) => winners.push(i),
-            Ok(other) => fail!(
-                "concurrent_saves_one_wins",
-                "a racing save of version 1 returned version {other}"
-            ),
-            Err(StoreError::Conflict { expected: 1 }) => {}
-            Err(other) => fail!(
-                "concurrent_saves_one_wins",
-                "a racing save returned {other:?}"
-            ),
-        }
-    }
-    let [winner] = winners[..] else {
-        fail!(
-            "concurrent_saves_one_wins",
-            "{} of {RACERS} racing saves succeeded, expected exactly one",
-            winners.len()
-        );
-    };
-    let loaded = ok!(
-        "concurrent_saves_one_wins",
-        "load",
-        store.load(&key, clock.now()).await
-    );
-    if loaded != Some(record(&records[winner].payload, expires_at, 2)) {
-        fail!(
-            "concurrent_saves_one_wins",
-            "save {winner} won but the store holds {:?}",
-            Shown(&loaded)
-        );
-    }
-    ok!(
-        "concurrent_saves_one_wins",
-        "delete",
-        store.delete(&key).await
-    );
+    // A racing save of version 1 returning another version than 2 fails the check.
+    let winner = one_winner(&c, "save", results, |result| match result {
+        Ok(2) => Some(true),
+        Err(StoreError::Conflict { expected: 1 }) => Some(false),
+        _ => None,
+    });
+    let won = record(&records[winner].payload, expires_at, 2);
+    let what = format!("save {winner} won but the store holds another record");
+    c.expect(&key, clock.now(), Some(&won), &what).await;
+    c.delete(&key).await;
 }
 
 /// `rotate` replaces the old record by the new one only while the old one is stored at the
@@ -840,32 +656,25 @@ pub async fn concurrent_saves_one_wins(store: &dyn SessionStore, clock: &MockClo
 /// key [`StoreError::Exists`], and none of them changes anything. Without a new record and
 /// without `keep_old` it is a compare-and-swap delete.
 pub async fn rotate_compare_and_swap(store: &dyn SessionStore, clock: &MockClock) {
+    let c = Check::new("rotate_compare_and_swap", store);
     let now = clock.now();
     let expires_at = now.add_seconds(60);
     let (old, new, taken) = (random_key(), random_key(), random_key());
-    ok!(
-        "rotate_compare_and_swap",
-        "create",
-        store.create(&old, &record(b"old", expires_at, 0)).await
-    );
-    ok!(
-        "rotate_compare_and_swap",
-        "create",
-        store.create(&taken, &record(b"taken", expires_at, 0)).await
-    );
+    c.create(&old, &record(b"old", expires_at, 0)).await;
+    c.create(&taken, &record(b"taken", expires_at, 0)).await;
     let fresh = record(b"new", expires_at, 7);
+    let rotation = |old, version, new| Rotation {
+        old,
+        version,
+        new,
+        keep_old: None,
+    };
     let refused = [
         (2, Some((&new, &fresh)), "a wrong version", "Conflict"),
         (1, Some((&taken, &fresh)), "a taken new key", "Exists"),
     ];
     for (version, target, why, expected) in refused {
-        let rotation = Rotation {
-            old: &old,
-            version,
-            new: target,
-            keep_old: None,
-        };
-        let result = store.rotate(&rotation).await;
+        let result = store.rotate(&rotation(&old, version, target)).await;
         let right = match (&result, expected) {
             (Err(StoreError::Conflict { expected: v }), "Conflict") => *v == version,
             (Err(StoreError::Exists), "Exists") => true,
@@ -873,66 +682,31 @@ pub async fn rotate_compare_and_swap(store: &dyn SessionStore, clock: &MockClock
         };
         if !right {
             fail!(
-                "rotate_compare_and_swap",
+                c,
                 "a rotation with {why} returned {:?}, expected `{expected}`",
                 Shown(&result)
             );
         }
-        let kept = ok!(
-            "rotate_compare_and_swap",
-            "load",
-            store.load(&old, now).await
-        );
-        if kept != Some(record(b"old", expires_at, 1)) {
-            fail!(
-                "rotate_compare_and_swap",
-                "a refused rotation ({why}) changed the old record: {:?}",
-                Shown(&kept)
-            );
-        }
+        let kept = record(b"old", expires_at, 1);
+        let what = format!("a refused rotation ({why}), the old record");
+        c.expect(&old, now, Some(&kept), &what).await;
     }
-    let created = ok!(
-        "rotate_compare_and_swap",
-        "load",
-        store.load(&new, now).await
-    );
-    let taken_now = ok!(
-        "rotate_compare_and_swap",
-        "load",
-        store.load(&taken, now).await
-    );
+    let created = c.load(&new, now).await;
+    let taken_now = c.load(&taken, now).await;
     if created.is_some() || taken_now != Some(record(b"taken", expires_at, 1)) {
         fail!(
-            "rotate_compare_and_swap",
+            c,
             "a refused rotation wrote the new key: {:?} / {:?}",
             Shown(&created),
             Shown(&taken_now)
         );
     }
-    let rotation = Rotation {
-        old: &old,
-        version: 1,
-        new: Some((&new, &fresh)),
-        keep_old: None,
-    };
-    ok!(
-        "rotate_compare_and_swap",
-        "rotate",
-        store.rotate(&rotation).await
-    );
-    let gone = ok!(
-        "rotate_compare_and_swap",
-        "load",
-        store.load(&old, now).await
-    );
-    let created = ok!(
-        "rotate_compare_and_swap",
-        "load",
-        store.load(&new, now).await
-    );
+    c.rotate(&rotation(&old, 1, Some((&new, &fresh)))).await;
+    let gone = c.load(&old, now).await;
+    let created = c.load(&new, now).await;
     if gone.is_some() || created != Some(record(b"new", expires_at, 1)) {
         fail!(
-            "rotate_compare_and_swap",
+            c,
             "after a rotation the old key holds {:?} and the new one {:?}, expected nothing \
              and the new record at version 1",
             Shown(&gone),
@@ -943,152 +717,78 @@ pub async fn rotate_compare_and_swap(store: &dyn SessionStore, clock: &MockClock
     // first) must not bring it back under another key.
     let other = random_key();
     let again = store
-        .rotate(&Rotation {
-            old: &old,
-            version: 1,
-            new: Some((&other, &fresh)),
-            keep_old: None,
-        })
+        .rotate(&rotation(&old, 1, Some((&other, &fresh))))
         .await;
     if !matches!(again, Err(StoreError::NotFound)) {
         fail!(
-            "rotate_compare_and_swap",
+            c,
             "a rotation of a record rotated away returned {:?}, expected `NotFound`",
             Shown(&again)
         );
     }
-    if ok!(
-        "rotate_compare_and_swap",
-        "load",
-        store.load(&other, now).await
-    )
-    .is_some()
-    {
-        fail!(
-            "rotate_compare_and_swap",
-            "a rotation of a record rotated away created its new record"
-        );
-    }
+    let what = "a rotation of a record rotated away, its new record";
+    c.expect(&other, now, None, what).await;
     // Compare-and-swap delete: refused at a wrong version, done at the right one.
-    let delete = |version| Rotation {
-        old: &new,
-        version,
-        new: None,
-        keep_old: None,
-    };
-    let stale = store.rotate(&delete(2)).await;
+    let stale = store.rotate(&rotation(&new, 2, None)).await;
     if !matches!(stale, Err(StoreError::Conflict { expected: 2 })) {
         fail!(
-            "rotate_compare_and_swap",
+            c,
             "a delete at a wrong version returned {:?}, expected `Conflict`",
             Shown(&stale)
         );
     }
-    ok!(
-        "rotate_compare_and_swap",
+    c.ok(
         "rotate (delete)",
-        store.rotate(&delete(1)).await
+        store.rotate(&rotation(&new, 1, None)).await,
     );
-    if ok!(
-        "rotate_compare_and_swap",
-        "load",
-        store.load(&new, now).await
-    )
-    .is_some()
-    {
-        fail!(
-            "rotate_compare_and_swap",
-            "a compare-and-swap delete left the record in place"
-        );
-    }
-    ok!(
-        "rotate_compare_and_swap",
-        "delete",
-        store.delete(&taken).await
-    );
+    let what = "a compare-and-swap delete, the record";
+    c.expect(&new, now, None, what).await;
+    c.delete(&taken).await;
 }
 
 /// With `keep_old`, a rotation overwrites the old record (payload, expiry; version plus
 /// one) instead of deleting it, and a save at the old version then fails.
 pub async fn rotate_keeps_old_as_given(store: &dyn SessionStore, clock: &MockClock) {
+    let c = Check::new("rotate_keeps_old_as_given", store);
     let now = clock.now();
     let (old, new) = (random_key(), random_key());
-    ok!(
-        "rotate_keeps_old_as_given",
-        "create",
-        store
-            .create(&old, &record(b"old", now.add_seconds(600), 0))
-            .await
-    );
+    c.create(&old, &record(b"old", now.add_seconds(600), 0))
+        .await;
     let forward = record(b"forward", now.add_seconds(30), 0);
-    let rotation = Rotation {
+    c.rotate(&Rotation {
         old: &old,
         version: 1,
         new: Some((&new, &record(b"new", now.add_seconds(600), 0))),
         keep_old: Some(&forward),
-    };
-    ok!(
-        "rotate_keeps_old_as_given",
-        "rotate",
-        store.rotate(&rotation).await
-    );
-    let kept = ok!(
-        "rotate_keeps_old_as_given",
-        "load",
-        store.load(&old, now).await
-    );
-    if kept != Some(record(b"forward", now.add_seconds(30), 2)) {
-        fail!(
-            "rotate_keeps_old_as_given",
-            "the old key holds {:?}, expected the given record at version 2",
-            Shown(&kept)
-        );
-    }
+    })
+    .await;
+    let kept = record(b"forward", now.add_seconds(30), 2);
+    let what = "the old key, expected to hold the given record at version 2";
+    c.expect(&old, now, Some(&kept), what).await;
     let stale = store
         .save(&old, &record(b"late", now.add_seconds(600), 1))
         .await;
     if !matches!(stale, Err(StoreError::Conflict { expected: 1 })) {
         fail!(
-            "rotate_keeps_old_as_given",
+            c,
             "a save of the version loaded before the rotation returned {:?}, expected `Conflict`",
             Shown(&stale)
         );
     }
-    let after = ok!(
-        "rotate_keeps_old_as_given",
-        "load",
-        store.load(&old, now.add_seconds(30)).await
-    );
-    if after.is_some() {
-        fail!(
-            "rotate_keeps_old_as_given",
-            "the kept record outlived its own expiry: {:?}",
-            Shown(&after)
-        );
-    }
-    ok!(
-        "rotate_keeps_old_as_given",
-        "delete",
-        store.delete(&old).await
-    );
-    ok!(
-        "rotate_keeps_old_as_given",
-        "delete",
-        store.delete(&new).await
-    );
+    let what = "the kept record after its own expiry";
+    c.expect(&old, now.add_seconds(30), None, what).await;
+    c.delete(&old).await;
+    c.delete(&new).await;
 }
 
 /// Concurrent rotations of one loaded version, each to its own new key: exactly one
 /// succeeds, and exactly one new record exists afterwards (a session never forks).
 pub async fn concurrent_rotations_one_wins(store: &dyn SessionStore, clock: &MockClock) {
+    let c = Check::new("concurrent_rotations_one_wins", store);
     let now = clock.now();
     let expires_at = now.add_seconds(60);
     let old = random_key();
-    ok!(
-        "concurrent_rotations_one_wins",
-        "create",
-        store.create(&old, &record(b"old", expires_at, 0)).await
-    );
+    c.create(&old, &record(b"old", expires_at, 0)).await;
     let keys: Vec<StoreKey> = (0..RACERS).map(|_| random_key()).collect();
     let fresh = record(b"new", expires_at, 0);
     let rotations: Vec<Rotation<'_>> = keys
@@ -1106,41 +806,24 @@ pub async fn concurrent_rotations_one_wins(store: &dyn SessionStore, clock: &Moc
         match result {
             Ok(()) => winners += 1,
             Err(StoreError::Conflict { .. } | StoreError::NotFound) => {}
-            Err(other) => fail!(
-                "concurrent_rotations_one_wins",
-                "a racing rotation returned {other:?}"
-            ),
+            Err(other) => fail!(c, "a racing rotation returned {other:?}"),
         }
     }
     let mut live = 0;
     for key in &keys {
-        if ok!(
-            "concurrent_rotations_one_wins",
-            "load",
-            store.load(key, now).await
-        )
-        .is_some()
-        {
+        if c.load(key, now).await.is_some() {
             live += 1;
         }
-        ok!(
-            "concurrent_rotations_one_wins",
-            "delete",
-            store.delete(key).await
-        );
+        c.delete(key).await;
     }
     if winners != 1 || live != 1 {
         fail!(
-            "concurrent_rotations_one_wins",
+            c,
             "{winners} of {RACERS} racing rotations succeeded and {live} new records exist, \
              expected exactly one of each"
         );
     }
-    ok!(
-        "concurrent_rotations_one_wins",
-        "delete",
-        store.delete(&old).await
-    );
+    c.delete(&old).await;
 }
 
 /// Expands to a module `$name` holding one `#[tokio::test]` per conformance check, each
@@ -1212,25 +895,33 @@ macro_rules! store_conformance_tests {
         }
     };
     (@items [] [$($check:ident),* $(,)?]) => {
-        /// The names of every check, in the order [`run_all`] runs them.
+        $crate::store_conformance_tests!(@runners ["", store: &dyn SessionStore] [$($check),*]);
+    };
+    // Internal: `CHECKS`, `run_all` and `run_check` over the list of checks, each check
+    // taking `$target` (named `$arg`: the store, or the storage for the manager-level
+    // checks) and the clock; `$kind` qualifies "check" in the docs.
+    (@runners [$kind:literal, $arg:ident: $target:ty] [$($check:ident),* $(,)?]) => {
+        #[doc = ::core::concat!(
+            "The names of every ", $kind, "check, in the order [`run_all`] runs them."
+        )]
         pub const CHECKS: &[&str] = &[$(::core::stringify!($check)),*];
 
         /// Runs every check in [`CHECKS`] order.
         ///
         /// # Panics
-        /// At the first check the store fails.
-        pub async fn run_all(store: &dyn SessionStore, clock: &MockClock) {
-            $($check(store, clock).await;)*
+        #[doc = ::core::concat!("At the first check the ", ::core::stringify!($arg), " fails.")]
+        pub async fn run_all($arg: $target, clock: &MockClock) {
+            $($check($arg, clock).await;)*
         }
 
         /// Runs the check named `name` (one of [`CHECKS`]); `false` when no check has that
         /// name.
         ///
         /// # Panics
-        /// When the store fails the check.
-        pub async fn run_check(name: &str, store: &dyn SessionStore, clock: &MockClock) -> bool {
+        #[doc = ::core::concat!("When the ", ::core::stringify!($arg), " fails the check.")]
+        pub async fn run_check(name: &str, $arg: $target, clock: &MockClock) -> bool {
             match name {
-                $(::core::stringify!($check) => $check(store, clock).await,)*
+                $(::core::stringify!($check) => $check($arg, clock).await,)*
                 _ => return false,
             }
             true
@@ -1288,28 +979,8 @@ macro_rules! manager_conformance_tests {
         }
     };
     (@items [] [$($check:ident),* $(,)?]) => {
-        /// The names of every manager-level check, in the order [`run_all`] runs them.
-        pub const CHECKS: &[&str] = &[$(::core::stringify!($check)),*];
-
-        /// Runs every check in [`CHECKS`] order.
-        ///
-        /// # Panics
-        /// At the first check the storage fails.
-        pub async fn run_all(storage: &Storage, clock: &MockClock) {
-            $($check(storage, clock).await;)*
-        }
-
-        /// Runs the check named `name` (one of [`CHECKS`]); `false` when no check has that
-        /// name.
-        ///
-        /// # Panics
-        /// When the storage fails the check.
-        pub async fn run_check(name: &str, storage: &Storage, clock: &MockClock) -> bool {
-            match name {
-                $(::core::stringify!($check) => $check(storage, clock).await,)*
-                _ => return false,
-            }
-            true
-        }
+        $crate::store_conformance_tests!(
+            @runners ["manager-level ", storage: &Storage] [$($check),*]
+        );
     };
 }

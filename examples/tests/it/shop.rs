@@ -59,6 +59,14 @@ fn assert_anonymous(client: &mut Client) {
     assert_eq!(json["cart"], serde_json::json!([]));
 }
 
+/// A client of `shop` sending the session cookie `value` (a copy of an ended or replaced
+/// session's) gets an anonymous, empty session.
+fn assert_replayed_cookie_is_anonymous(shop: &Server, value: String) {
+    let mut replay = Client::new(shop.addr);
+    replay.cookies.insert("shop".into(), value);
+    assert_anonymous(&mut replay);
+}
+
 /// Adds `item` to the cart (a `303` back to the page).
 fn add_to_cart(client: &mut Client, item: &str, csrf: &str) {
     let response = client.post_form("/cart", &[("item", item), ("csrf", csrf)]);
@@ -201,9 +209,7 @@ pub(crate) fn login_rotates_the_session_id_and_keeps_the_cart() {
     );
 
     // The pre-login id is dead: replaying it gives an anonymous, empty session.
-    let mut replay = Client::new(shop.addr);
-    replay.cookies.insert("shop".into(), before);
-    assert_anonymous(&mut replay);
+    assert_replayed_cookie_is_anonymous(&shop, before);
 }
 
 #[test]
@@ -416,9 +422,7 @@ pub(crate) fn logout_destroys_the_session() {
     assert_anonymous(&mut client);
 
     // A copy of the cookie taken before logout is worthless: the record is gone.
-    let mut thief = Client::new(shop.addr);
-    thief.cookies.insert("shop".into(), stolen);
-    assert_anonymous(&mut thief);
+    assert_replayed_cookie_is_anonymous(&shop, stolen);
 }
 
 #[test]

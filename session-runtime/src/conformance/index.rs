@@ -37,6 +37,26 @@ fn record(principal: Option<&str>, expires_at: Timestamp) -> Record {
     }
 }
 
+/// `record` as sent at `version` (by a save).
+fn at_version(version: u64, record: Record) -> Record {
+    Record { version, ..record }
+}
+
+/// A rotation of `old` at `version` to `new`, leaving `keep_old` in its place.
+fn rotation<'a>(
+    old: &'a StoreKey,
+    version: u64,
+    new: Option<(&'a StoreKey, &'a Record)>,
+    keep_old: Option<&'a Record>,
+) -> Rotation<'a> {
+    Rotation {
+        old,
+        version,
+        new,
+        keep_old,
+    }
+}
+
 /// A store without an index refuses to list; one with an index lists nothing for a
 /// principal it never saw.
 async fn indexed(check: &str, store: &dyn SessionStore, now: Timestamp) -> bool {
@@ -104,13 +124,7 @@ pub async fn index_follows_every_operation(store: &dyn SessionStore, clock: &Moc
     expect("three creates", listed(store, &bob, now).await, &[b1]);
     // A save moving a2 to bob (a login on another account), then to nobody (a logout).
     let v = store
-        .save(
-            &a2,
-            &Record {
-                version: 1,
-                ..record(Some(&bob), later)
-            },
-        )
+        .save(&a2, &at_version(1, record(Some(&bob), later)))
         .await
         .unwrap();
     expect(
@@ -124,13 +138,7 @@ pub async fn index_follows_every_operation(store: &dyn SessionStore, clock: &Moc
         &[a2, b1],
     );
     store
-        .save(
-            &a2,
-            &Record {
-                version: v,
-                ..record(None, later)
-            },
-        )
+        .save(&a2, &at_version(v, record(None, later)))
         .await
         .unwrap();
     expect(
@@ -143,12 +151,7 @@ pub async fn index_follows_every_operation(store: &dyn SessionStore, clock: &Moc
     let forward = record(None, now.add_seconds(30));
     let new = record(Some(&ada), later);
     store
-        .rotate(&Rotation {
-            old: &a1,
-            version: 1,
-            new: Some((&a3, &new)),
-            keep_old: Some(&forward),
-        })
+        .rotate(&rotation(&a1, 1, Some((&a3, &new)), Some(&forward)))
         .await
         .unwrap();
     expect(
@@ -159,23 +162,13 @@ pub async fn index_follows_every_operation(store: &dyn SessionStore, clock: &Moc
     let b2 = random_key();
     let new = record(Some(&bob), later);
     store
-        .rotate(&Rotation {
-            old: &b1,
-            version: 1,
-            new: Some((&b2, &new)),
-            keep_old: None,
-        })
+        .rotate(&rotation(&b1, 1, Some((&b2, &new)), None))
         .await
         .unwrap();
     expect("a rotation", listed(store, &bob, now).await, &[b2]);
     // A failed rotation changes nothing.
     let lost = store
-        .rotate(&Rotation {
-            old: &b2,
-            version: 7,
-            new: Some((&random_key(), &new)),
-            keep_old: None,
-        })
+        .rotate(&rotation(&b2, 7, Some((&random_key(), &new)), None))
         .await;
     assert!(
         matches!(lost, Err(StoreError::Conflict { .. })),
@@ -184,15 +177,7 @@ pub async fn index_follows_every_operation(store: &dyn SessionStore, clock: &Moc
     );
     expect("a failed rotation", listed(store, &bob, now).await, &[b2]);
     // A compare-and-swap delete and a plain delete.
-    store
-        .rotate(&Rotation {
-            old: &b2,
-            version: 1,
-            new: None,
-            keep_old: None,
-        })
-        .await
-        .unwrap();
+    store.rotate(&rotation(&b2, 1, None, None)).await.unwrap();
     expect(
         "a compare-and-swap delete",
         listed(store, &bob, now).await,
@@ -346,12 +331,12 @@ pub async fn index_random_sequences_n(store: &dyn SessionStore, clock: &MockCloc
                     let forward = record(None, now.add_seconds(1 + rng.below(5) as i64));
                     let keep = rng.below(2) == 0;
                     store
-                        .rotate(&Rotation {
-                            old: &old,
-                            version: m.version,
-                            new: Some((&new_key, &new)),
-                            keep_old: keep.then_some(&forward),
-                        })
+                        .rotate(&rotation(
+                            &old,
+                            m.version,
+                            Some((&new_key, &new)),
+                            keep.then_some(&forward),
+                        ))
                         .await
                         .unwrap();
                     log.push(format!("rotate {old:?} -> {new_key:?} (forward: {keep})"));

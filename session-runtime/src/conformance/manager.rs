@@ -176,7 +176,7 @@ impl Browser {
 }
 
 macro_rules! fail {
-    ($check:literal, $($arg:tt)+) => {
+    ($check:expr, $($arg:tt)+) => {
         panic!("manager conformance check `{}` failed: {}", $check, format_args!($($arg)+))
     };
 }
@@ -203,6 +203,20 @@ fn sample() -> serde_json::Map<String, serde_json::Value> {
     }
 }
 
+impl Browser {
+    /// A browser holding the cookie of a session started with [`start`].
+    async fn started(check: &str, storage: &Storage, clock: &MockClock) -> Self {
+        let mut browser = Self::new(storage, clock);
+        start(check, &mut browser).await;
+        browser
+    }
+}
+
+/// A session without data: what a request gets without a valid cookie.
+fn is_fresh(session: &Session) -> bool {
+    session.is_new() && session.get_all().is_empty()
+}
+
 /// Starts a session holding [`sample`] data and commits it; the browser holds its cookie.
 async fn start(check: &str, browser: &mut Browser) -> Session {
     let session = browser.load(check).await;
@@ -221,51 +235,52 @@ async fn start(check: &str, browser: &mut Browser) -> Session {
 /// Data set by one request comes back exactly in the next, through one `Set-Cookie`; a
 /// fresh session without data sets no cookie and stores nothing.
 pub async fn roundtrip(storage: &Storage, clock: &MockClock) {
+    const CHECK: &str = "roundtrip";
     let mut browser = Browser::new(storage, clock);
-    let session = browser.load("roundtrip").await;
-    if !session.is_new() || !session.get_all().is_empty() {
+    let session = browser.load(CHECK).await;
+    if !is_fresh(&session) {
         fail!(
-            "roundtrip",
+            CHECK,
             "a request without a cookie got {:?}",
             session.get_all()
         );
     }
-    let headers = browser.commit("roundtrip", &session, false).await;
+    let headers = browser.commit(CHECK, &session, false).await;
     if !headers.is_empty() || browser.writes() != 0 {
         fail!(
-            "roundtrip",
+            CHECK,
             "an untouched fresh session set {headers:?} and wrote {} times",
             browser.writes()
         );
     }
-    start("roundtrip", &mut browser).await;
+    start(CHECK, &mut browser).await;
     let cookie = browser.cookie.clone().unwrap_or_default();
     if !cookie.starts_with(&format!("{}=", browser.manager.cookie_name())) {
-        fail!("roundtrip", "the cookie is {cookie:?}");
+        fail!(CHECK, "the cookie is {cookie:?}");
     }
-    let loaded = browser.load("roundtrip").await;
+    let loaded = browser.load(CHECK).await;
     if loaded.get_all() != sample() {
         fail!(
-            "roundtrip",
+            CHECK,
             "the next request sees {:?}, expected {:?}",
             loaded.get_all(),
             sample()
         );
     }
     if loaded.is_new() {
-        fail!("roundtrip", "the stored session loads as new");
+        fail!(CHECK, "the stored session loads as new");
     }
     // A change and another roundtrip.
-    set("roundtrip", &loaded, "user", json!("grace"));
+    set(CHECK, &loaded, "user", json!("grace"));
     loaded.delete("cart");
-    browser.commit("roundtrip", &loaded, false).await;
-    let again = browser.load("roundtrip").await;
+    browser.commit(CHECK, &loaded, false).await;
+    let again = browser.load(CHECK).await;
     let mut expected = sample();
     expected.insert("user".into(), json!("grace"));
     expected.remove("cart");
     if again.get_all() != expected {
         fail!(
-            "roundtrip",
+            CHECK,
             "after a change the next request sees {:?}",
             again.get_all()
         );
@@ -274,18 +289,16 @@ pub async fn roundtrip(storage: &Storage, clock: &MockClock) {
 
 /// A request that reads its session and changes nothing sets no cookie and writes nothing.
 pub async fn unchanged_request_writes_nothing(storage: &Storage, clock: &MockClock) {
-    let mut browser = Browser::new(storage, clock);
-    start("unchanged_request_writes_nothing", &mut browser).await;
+    const CHECK: &str = "unchanged_request_writes_nothing";
+    let mut browser = Browser::started(CHECK, storage, clock).await;
     let writes = browser.writes();
     clock.advance(60);
-    let session = browser.load("unchanged_request_writes_nothing").await;
+    let session = browser.load(CHECK).await;
     let _ = session.get_all();
-    let headers = browser
-        .commit("unchanged_request_writes_nothing", &session, false)
-        .await;
+    let headers = browser.commit(CHECK, &session, false).await;
     if !headers.is_empty() || browser.writes() != writes {
         fail!(
-            "unchanged_request_writes_nothing",
+            CHECK,
             "a read-only request set {headers:?} and wrote {} times",
             browser.writes() - writes
         );
@@ -295,20 +308,21 @@ pub async fn unchanged_request_writes_nothing(storage: &Storage, clock: &MockClo
 /// A session set at T0 is there at T0 + lifetime - 1 and gone (a fresh session) at
 /// T0 + lifetime and after, whatever the cookie says.
 pub async fn expiry(storage: &Storage, clock: &MockClock) {
+    const CHECK: &str = "expiry";
     let mut browser = Browser::new(storage, clock);
     let start_time = clock.now();
-    start("expiry", &mut browser).await;
+    start(CHECK, &mut browser).await;
     for (offset, live) in [
         (LIFETIME - 1, true),
         (LIFETIME, false),
         (LIFETIME + 1, false),
     ] {
         clock.set(start_time.add_seconds(offset));
-        let session = browser.load("expiry").await;
+        let session = browser.load(CHECK).await;
         let has_data = session.get_all() == sample();
         if has_data != live || session.is_new() == live {
             fail!(
-                "expiry",
+                CHECK,
                 "at T0{offset:+} (lifetime {LIFETIME}s) the session holds {:?} (new: {})",
                 session.get_all(),
                 session.is_new()
@@ -320,43 +334,39 @@ pub async fn expiry(storage: &Storage, clock: &MockClock) {
 /// `destroy` sends a removal cookie; the browser then has a fresh session. With a
 /// server-side store the record is deleted, so the old cookie, replayed, is refused too.
 pub async fn destroy(storage: &Storage, clock: &MockClock) {
-    let mut browser = Browser::new(storage, clock);
-    start("destroy", &mut browser).await;
+    const CHECK: &str = "destroy";
+    let mut browser = Browser::started(CHECK, storage, clock).await;
     let old_cookie = browser.cookie.clone();
-    let session = browser.load("destroy").await;
+    let session = browser.load(CHECK).await;
     let id = session.id();
     session.destroy();
-    let headers = browser.commit("destroy", &session, false).await;
+    let headers = browser.commit(CHECK, &session, false).await;
     if !headers.iter().any(|h| h.contains("Max-Age=0")) || browser.cookie.is_some() {
-        fail!(
-            "destroy",
-            "destroy sent {headers:?}, expected a removal cookie"
-        );
+        fail!(CHECK, "destroy sent {headers:?}, expected a removal cookie");
     }
-    let fresh = browser.load("destroy").await;
-    if !fresh.is_new() || !fresh.get_all().is_empty() {
+    let fresh = browser.load(CHECK).await;
+    if !is_fresh(&fresh) {
         fail!(
-            "destroy",
+            CHECK,
             "after destroy the browser's session holds {:?}",
             fresh.get_all()
         );
     }
     if let (Some(store), Some(id)) = (&browser.store, id) {
-        let replayed = browser.load_with("destroy", old_cookie.as_deref()).await;
-        if !replayed.is_new() || !replayed.get_all().is_empty() {
+        let replayed = browser.load_with(CHECK, old_cookie.as_deref()).await;
+        if !is_fresh(&replayed) {
+            let data = replayed.get_all();
             fail!(
-                "destroy",
-                "the destroyed session's cookie, replayed, loads {:?}",
-                replayed.get_all()
+                CHECK,
+                "the destroyed session's cookie, replayed, loads {data:?}"
             );
         }
-        match store.inner.load(&id.store_key(), clock.now()).await {
-            Ok(None) => {}
-            other => fail!(
-                "destroy",
-                "the destroyed session's record is still stored: {:?}",
-                other.map(|r| r.is_some())
-            ),
+        if let Some(record) = stored(CHECK, store, &id.store_key(), clock).await {
+            let size = record.payload.len();
+            fail!(
+                CHECK,
+                "the destroyed session's record is still stored ({size} bytes)"
+            );
         }
     }
 }
@@ -365,46 +375,41 @@ pub async fn destroy(storage: &Storage, clock: &MockClock) {
 /// store the old id's record no longer holds the session, so the old cookie, replayed, is
 /// refused.
 pub async fn cycle(storage: &Storage, clock: &MockClock) {
-    let mut browser = Browser::new(storage, clock);
-    start("cycle", &mut browser).await;
+    const CHECK: &str = "cycle";
+    let mut browser = Browser::started(CHECK, storage, clock).await;
     let old_cookie = browser.cookie.clone();
-    let session = browser.load("cycle").await;
+    let session = browser.load(CHECK).await;
     let old_id = session.id();
     session.cycle();
-    let headers = browser.commit("cycle", &session, false).await;
+    let headers = browser.commit(CHECK, &session, false).await;
     if headers.len() != 1 || browser.cookie == old_cookie || browser.cookie.is_none() {
-        fail!("cycle", "cycle sent {headers:?}, expected one new cookie");
+        fail!(CHECK, "cycle sent {headers:?}, expected one new cookie");
     }
-    let cycled = browser.load("cycle").await;
+    let cycled = browser.load(CHECK).await;
     if cycled.get_all() != sample() {
         fail!(
-            "cycle",
+            CHECK,
             "after cycle the session holds {:?}",
             cycled.get_all()
         );
     }
     if cycled.id().is_some() && cycled.id() == old_id {
-        fail!("cycle", "the id did not change");
+        fail!(CHECK, "the id did not change");
     }
     if let (Some(store), Some(old_id)) = (&browser.store, old_id) {
-        let replayed = browser.load_with("cycle", old_cookie.as_deref()).await;
+        let replayed = browser.load_with(CHECK, old_cookie.as_deref()).await;
         if !replayed.get_all().is_empty() {
             fail!(
-                "cycle",
+                CHECK,
                 "the old id's cookie, replayed, loads {:?}",
                 replayed.get_all()
             );
         }
         // The old id may keep a tombstone (so that a logout racing the cycle still ends
         // the new session), never the data.
-        match store.inner.load(&old_id.store_key(), clock.now()).await {
-            Ok(None) => {}
-            Ok(Some(record)) if !record.payload.windows(5).any(|w| w == b"\"ada\"") => {}
-            other => fail!(
-                "cycle",
-                "the old id's record still holds the session: {:?}",
-                other.map(|r| r.is_some())
-            ),
+        let old = stored(CHECK, store, &old_id.store_key(), clock).await;
+        if old.is_some_and(|record| record.payload.windows(5).any(|w| w == b"\"ada\"")) {
+            fail!(CHECK, "the old id's record still holds the session");
         }
     }
 }
@@ -412,8 +417,8 @@ pub async fn cycle(storage: &Storage, clock: &MockClock) {
 /// A cookie changed in any way, cut short, made up, or empty gives a fresh session (no
 /// error, no panic, nothing adopted).
 pub async fn bad_cookies_give_fresh_sessions(storage: &Storage, clock: &MockClock) {
-    let mut browser = Browser::new(storage, clock);
-    start("bad_cookies_give_fresh_sessions", &mut browser).await;
+    const CHECK: &str = "bad_cookies_give_fresh_sessions";
+    let browser = Browser::started(CHECK, storage, clock).await;
     let cookie = browser.cookie.clone().unwrap_or_default();
     let (name, value) = cookie.split_once('=').unwrap_or_default();
     let mut bad: Vec<String> = Vec::new();
@@ -431,12 +436,10 @@ pub async fn bad_cookies_give_fresh_sessions(storage: &Storage, clock: &MockCloc
     bad.push(format!("{value}x"));
     for bad_value in &bad {
         let header = format!("{name}={bad_value}");
-        let session = browser
-            .load_with("bad_cookies_give_fresh_sessions", Some(&header))
-            .await;
-        if !session.is_new() || !session.get_all().is_empty() {
+        let session = browser.load_with(CHECK, Some(&header)).await;
+        if !is_fresh(&session) {
             fail!(
-                "bad_cookies_give_fresh_sessions",
+                CHECK,
                 "the cookie {header:?} loaded {:?}",
                 session.get_all()
             );
@@ -447,30 +450,23 @@ pub async fn bad_cookies_give_fresh_sessions(storage: &Storage, clock: &MockCloc
 /// Changes made by a request whose response is a server error are not saved and set no
 /// cookie.
 pub async fn server_error_discards_changes(storage: &Storage, clock: &MockClock) {
-    let mut browser = Browser::new(storage, clock);
-    start("server_error_discards_changes", &mut browser).await;
+    const CHECK: &str = "server_error_discards_changes";
+    let mut browser = Browser::started(CHECK, storage, clock).await;
     let writes = browser.writes();
-    let session = browser.load("server_error_discards_changes").await;
-    set(
-        "server_error_discards_changes",
-        &session,
-        "user",
-        json!("mallory"),
-    );
-    let headers = browser
-        .commit("server_error_discards_changes", &session, true)
-        .await;
+    let session = browser.load(CHECK).await;
+    set(CHECK, &session, "user", json!("mallory"));
+    let headers = browser.commit(CHECK, &session, true).await;
     if !headers.is_empty() || browser.writes() != writes {
         fail!(
-            "server_error_discards_changes",
+            CHECK,
             "a failed response set {headers:?} and wrote {} times",
             browser.writes() - writes
         );
     }
-    let next = browser.load("server_error_discards_changes").await;
+    let next = browser.load(CHECK).await;
     if next.get_all() != sample() {
         fail!(
-            "server_error_discards_changes",
+            CHECK,
             "after a failed response the session holds {:?}",
             next.get_all()
         );
@@ -506,6 +502,27 @@ fn set_cookie_pair(headers: &[String]) -> Option<String> {
     )
 }
 
+/// The record `store` holds under `key` now; fails `check` when the store fails.
+async fn stored(
+    check: &str,
+    store: &Counting,
+    key: &StoreKey,
+    clock: &MockClock,
+) -> Option<Record> {
+    match store.inner.load(key, clock.now()).await {
+        Ok(record) => record,
+        Err(error) => fail!(check, "a load from the store failed: {error:?}"),
+    }
+}
+
+/// Loads the session `cookie` (`name=value`) names; fails `check` when the load fails.
+async fn load_cookie(check: &str, manager: &SessionManager, cookie: &str) -> Session {
+    manager
+        .load([cookie])
+        .await
+        .unwrap_or_else(|e| panic!("manager conformance check `{check}` failed: load: {e:?}"))
+}
+
 /// Starts a session holding `user = "ada"`; returns its cookie.
 async fn begin(check: &str, manager: &SessionManager) -> String {
     let session = manager
@@ -527,6 +544,7 @@ async fn begin(check: &str, manager: &SessionManager) -> String {
 /// session again. Nothing destroyed comes back. Server-side stores only;
 /// [`race_trials`] trials per case.
 pub async fn logout_racing_rotation(storage: &Storage, clock: &MockClock) {
+    const CHECK: &str = "logout_racing_rotation";
     if matches!(storage, Storage::Cookie) {
         return;
     }
@@ -537,18 +555,11 @@ pub async fn logout_racing_rotation(storage: &Storage, clock: &MockClock) {
         for rotation in ["cycle", "periodic", "periodic with a change"] {
             for order in ["logout first", "rotation first", "concurrently"] {
                 cases += 1;
-                let cookie = begin("logout_racing_rotation", &manager).await;
+                let cookie = begin(CHECK, &manager).await;
                 if rotation != "cycle" {
                     clock.advance(60);
                 }
-                let load = |cookie: String| {
-                    let manager = manager.clone();
-                    async move {
-                        manager.load([cookie.as_str()]).await.unwrap_or_else(|e| {
-                            panic!("manager conformance check `logout_racing_rotation` failed: load: {e:?}")
-                        })
-                    }
-                };
+                let load = async |cookie: String| load_cookie(CHECK, &manager, &cookie).await;
                 let logout = load(cookie.clone()).await;
                 let rotating = load(cookie.clone()).await;
                 logout.destroy();
@@ -557,7 +568,7 @@ pub async fn logout_racing_rotation(storage: &Storage, clock: &MockClock) {
                     "periodic" => {
                         let _ = rotating.get::<String>("user");
                     }
-                    _ => set("logout_racing_rotation", &rotating, "cart", json!([trial])),
+                    _ => set(CHECK, &rotating, "cart", json!([trial])),
                 }
                 let (logout_result, rotation_result) = match order {
                     "logout first" => {
@@ -579,10 +590,7 @@ pub async fn logout_racing_rotation(storage: &Storage, clock: &MockClock) {
                     }
                 };
                 if let Err(error) = &logout_result {
-                    fail!(
-                        "logout_racing_rotation",
-                        "{rotation}, {order}: the logout failed: {error:?}"
-                    );
+                    fail!(CHECK, "{rotation}, {order}: the logout failed: {error:?}");
                 }
                 let mut cookies = vec![cookie];
                 if let Ok(headers) = &rotation_result {
@@ -599,7 +607,7 @@ pub async fn logout_racing_rotation(storage: &Storage, clock: &MockClock) {
     }
     if resurrected > 0 {
         fail!(
-            "logout_racing_rotation",
+            CHECK,
             "{resurrected} of {cases} logged-out sessions came back"
         );
     }
@@ -612,22 +620,19 @@ const CONCURRENT: usize = 50;
 /// without a periodic rotation due: every commit succeeds, every item is kept, and every
 /// response names the same session (no fork). Server-side stores only.
 pub async fn concurrent_appends_all_land(storage: &Storage, clock: &MockClock) {
+    const CHECK: &str = "concurrent_appends_all_land";
     if matches!(storage, Storage::Cookie) {
         return;
     }
     let manager = rotating_manager(storage, clock, 600);
     for rotation_due in [false, true] {
-        let cookie = begin("concurrent_appends_all_land", &manager).await;
+        let cookie = begin(CHECK, &manager).await;
         if rotation_due {
             clock.advance(600);
         }
         let mut sessions = Vec::new();
         for i in 0..CONCURRENT {
-            let session = manager.load([cookie.as_str()]).await.unwrap_or_else(|e| {
-                panic!(
-                    "manager conformance check `concurrent_appends_all_land` failed: load: {e:?}"
-                )
-            });
+            let session = load_cookie(CHECK, &manager, &cookie).await;
             let pushed = session.update(move |s| {
                 let mut items = s.get::<Vec<usize>>("items").unwrap_or_default();
                 items.push(i);
@@ -636,7 +641,7 @@ pub async fn concurrent_appends_all_land(storage: &Storage, clock: &MockClock) {
                 })
             });
             if let Err(error) = pushed {
-                fail!("concurrent_appends_all_land", "update failed: {error}");
+                fail!(CHECK, "update failed: {error}");
             }
             sessions.push(session);
         }
@@ -647,27 +652,25 @@ pub async fn concurrent_appends_all_land(storage: &Storage, clock: &MockClock) {
             match result {
                 Ok(headers) => cookies.extend(set_cookie_pair(&headers)),
                 Err(error) => fail!(
-                    "concurrent_appends_all_land",
+                    CHECK,
                     "rotation due: {rotation_due}: a commit failed: {error:?}"
                 ),
             }
         }
         if cookies.len() != 1 {
             fail!(
-                "concurrent_appends_all_land",
+                CHECK,
                 "rotation due: {rotation_due}: the responses set {} different cookies, expected one session",
                 cookies.len()
             );
         }
         let last = cookies.pop_first().unwrap_or_default();
-        let session = manager.load([last.as_str()]).await.unwrap_or_else(|e| {
-            panic!("manager conformance check `concurrent_appends_all_land` failed: load: {e:?}")
-        });
+        let session = load_cookie(CHECK, &manager, &last).await;
         let mut items = session.get::<Vec<usize>>("items").unwrap_or_default();
         items.sort_unstable();
         if items != (0..CONCURRENT).collect::<Vec<_>>() {
             fail!(
-                "concurrent_appends_all_land",
+                CHECK,
                 "rotation due: {rotation_due}: {} of {CONCURRENT} items kept: {items:?}",
                 items.len()
             );
@@ -679,26 +682,18 @@ pub async fn concurrent_appends_all_land(storage: &Storage, clock: &MockClock) {
 /// either saved or refused with a conflict, never lost: the final value plus the refused
 /// requests is 64. Server-side stores only.
 pub async fn concurrent_increments_lose_nothing(storage: &Storage, clock: &MockClock) {
+    const CHECK: &str = "concurrent_increments_lose_nothing";
     const RACERS: usize = 64;
     if matches!(storage, Storage::Cookie) {
         return;
     }
     let manager = manager(storage, clock);
-    let cookie = begin("concurrent_increments_lose_nothing", &manager).await;
+    let cookie = begin(CHECK, &manager).await;
     let mut sessions = Vec::new();
     for _ in 0..RACERS {
-        let session = manager.load([cookie.as_str()]).await.unwrap_or_else(|e| {
-            panic!(
-                "manager conformance check `concurrent_increments_lose_nothing` failed: load: {e:?}"
-            )
-        });
+        let session = load_cookie(CHECK, &manager, &cookie).await;
         let n = session.get::<u64>("n").unwrap_or(0);
-        set(
-            "concurrent_increments_lose_nothing",
-            &session,
-            "n",
-            json!(n + 1),
-        );
+        set(CHECK, &session, "n", json!(n + 1));
         sessions.push(session);
     }
     let results =
@@ -709,18 +704,16 @@ pub async fn concurrent_increments_lose_nothing(storage: &Storage, clock: &MockC
             Ok(_) => {}
             Err(crate::Error::Store(crate::StoreError::Conflict { .. })) => refused += 1,
             Err(error) => fail!(
-                "concurrent_increments_lose_nothing",
+                CHECK,
                 "a commit failed otherwise than with a conflict: {error:?}"
             ),
         }
     }
-    let session = manager.load([cookie.as_str()]).await.unwrap_or_else(|e| {
-        panic!("manager conformance check `concurrent_increments_lose_nothing` failed: load: {e:?}")
-    });
+    let session = load_cookie(CHECK, &manager, &cookie).await;
     let n = session.get::<u64>("n").unwrap_or(0);
     if n as usize + refused != RACERS {
         fail!(
-            "concurrent_increments_lose_nothing",
+            CHECK,
             "final value {n} plus {refused} refused is not {RACERS}: an increment was lost"
         );
     }

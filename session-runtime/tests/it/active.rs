@@ -116,14 +116,7 @@ async fn an_ended_session_never_comes_back(store: Arc<dyn SessionStore>) {
     in_flight.set("cart", &3).unwrap();
     let current = laptop.load(&m).await;
     assert_eq!(m.end_other_sessions(&current).await.unwrap(), 1);
-    let late = m.commit(&in_flight, false).await;
-    assert!(
-        matches!(
-            late,
-            Err(session_runtime::Error::Store(StoreError::NotFound))
-        ),
-        "{late:?}"
-    );
+    assert_ended(m.commit(&in_flight, false).await);
     assert_eq!(phone.user(&m).await, None);
     assert!(m.sessions_of("ada", None).await.unwrap().len() == 1);
 
@@ -150,6 +143,18 @@ async fn on_every_store(check: impl AsyncFn(Arc<dyn SessionStore>)) {
     for store in indexing_stores() {
         check(store).await;
     }
+}
+
+/// Asserts that a commit was refused because its session had been ended.
+#[track_caller]
+fn assert_ended<T: std::fmt::Debug>(commit: Result<T, session_runtime::Error>) {
+    assert!(
+        matches!(
+            commit,
+            Err(session_runtime::Error::Store(StoreError::NotFound))
+        ),
+        "{commit:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -292,10 +297,7 @@ async fn a_sixth_login_ends_the_oldest(store: Arc<dyn SessionStore>) {
     for c in &clients[1..] {
         assert_eq!(c.user(&m).await.as_deref(), Some("ada"));
     }
-    assert!(matches!(
-        m.commit(&in_flight, false).await,
-        Err(session_runtime::Error::Store(StoreError::NotFound))
-    ));
+    assert_ended(m.commit(&in_flight, false).await);
     assert_eq!(m.sessions_of("ada", None).await.unwrap().len(), 5);
     // Saving a logged-in session again is no login: nothing more ends.
     let s = clients[1].load(&m).await;
@@ -509,14 +511,15 @@ pub(crate) async fn cli_lists_and_ends_sessions(
         .find(|s| s.current)
         .unwrap()
         .handle;
-    let (code, out) = cli(&[
+    let end_handle = [
         "sessions",
         "end",
         "--principal",
         "ada",
         "--handle",
         handle.as_str(),
-    ]);
+    ];
+    let (code, out) = cli(&end_handle);
     assert_eq!(code, 0, "{out}");
     assert_eq!(
         ada[1].user(&m).await,
@@ -527,24 +530,10 @@ pub(crate) async fn cli_lists_and_ends_sessions(
     assert_eq!(ada[2].user(&m).await.as_deref(), Some("ada"));
     // The request in flight of the ended session does not bring it back.
     second.set("cart", &1).unwrap();
-    let late = m.commit(&second, false).await;
-    assert!(
-        matches!(
-            late,
-            Err(session_runtime::Error::Store(StoreError::NotFound))
-        ),
-        "{late:?}"
-    );
+    assert_ended(m.commit(&second, false).await);
     assert_eq!(ada[1].user(&m).await, None);
     assert_eq!(m.sessions_of("ada", None).await.unwrap().len(), 2);
-    let (code, out) = cli(&[
-        "sessions",
-        "end",
-        "--principal",
-        "ada",
-        "--handle",
-        handle.as_str(),
-    ]);
+    let (code, out) = cli(&end_handle);
     assert_eq!(code, 3, "an ended handle names nothing: {out}");
 
     let (code, out) = cli(&["sessions", "end-all", "--principal", "ada"]);

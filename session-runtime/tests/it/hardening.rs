@@ -35,6 +35,33 @@ fn manager_on(store: FileStore, clock: &MockClock) -> SessionManager {
         .with_clock(Arc::new(clock.clone()))
 }
 
+/// A manager on a file store in `<tmp>/sessions` (`dir`; sealed at rest when `encrypt`),
+/// its keys, and the manager's clock, stopped at [`NOW`].
+struct OnFiles {
+    tmp: tempfile::TempDir,
+    dir: std::path::PathBuf,
+    clock: MockClock,
+    keys: Keys,
+    manager: SessionManager,
+}
+
+impl OnFiles {
+    fn new(encrypt: bool) -> Self {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("sessions");
+        let clock = MockClock::new(NOW);
+        let keys = Keys::generate();
+        let manager = manager_on(store_in(&dir, &keys, encrypt), &clock);
+        Self {
+            tmp,
+            dir,
+            clock,
+            keys,
+            manager,
+        }
+    }
+}
+
 /// Logs in `user` and returns the cookie pair (`session=<id>`).
 async fn login(manager: &SessionManager, user: &str) -> String {
     let session = manager.load(None::<&str>).await.unwrap();
@@ -125,11 +152,13 @@ fn v1_file(payload: &[u8], expires_at: i64) -> Vec<u8> {
 #[tokio::test]
 async fn planted_or_edited_file_records_are_never_accepted() {
     for encrypt in [false, true] {
-        let tmp = tempfile::tempdir().unwrap();
-        let dir = tmp.path().join("sessions");
-        let clock = MockClock::new(NOW);
-        let keys = Keys::generate();
-        let manager = manager_on(store_in(&dir, &keys, encrypt), &clock);
+        let OnFiles {
+            tmp,
+            dir,
+            clock,
+            keys: _,
+            manager,
+        } = OnFiles::new(encrypt);
         let victim = login(&manager, "ada").await;
         let victim_key = SessionId::parse(value_of(&victim)).unwrap().store_key();
         let victim_file = dir.join(victim_key.to_hex());
@@ -203,11 +232,13 @@ async fn planted_or_edited_file_records_are_never_accepted() {
 #[tokio::test]
 async fn records_under_a_removed_key_are_left_alone_and_usable_again() {
     for encrypt in [false, true] {
-        let tmp = tempfile::tempdir().unwrap();
-        let dir = tmp.path().join("sessions");
-        let clock = MockClock::new(NOW);
-        let keys = Keys::generate();
-        let manager = manager_on(store_in(&dir, &keys, encrypt), &clock);
+        let OnFiles {
+            tmp: _tmp,
+            dir,
+            clock,
+            keys,
+            manager,
+        } = OnFiles::new(encrypt);
         let mut cookies = Vec::new();
         for i in 0..10 {
             cookies.push(login(&manager, &format!("user{i}")).await);
@@ -243,7 +274,7 @@ async fn a_cookie_under_a_removed_key_is_not_removed() {
     let keys = Keys::generate();
     let mut h: Harness = Harness::with_keys(Kind::Cookie, settings(), keys.clone());
     h.request(|s: &Session| s.set("user", "ada").unwrap()).await;
-    let cookie = format!("session={}", h.jar.clone().unwrap());
+    let cookie = h.cookie_header();
     let other: Harness = Harness::with_keys(Kind::Cookie, settings(), Keys::generate());
     let session = other.manager.load([cookie.as_str()]).await.unwrap();
     assert!(session.id().is_none());
@@ -299,8 +330,7 @@ async fn purge_skips_entries_it_cannot_read_and_removes_the_expired_rest() {
 #[tokio::test]
 async fn tossed_cookies_never_hide_or_remove_the_real_one() {
     for kind in BOTH {
-        let mut h: Harness = Harness::new(kind, settings());
-        h.request(|s: &Session| s.set("user", "ada").unwrap()).await;
+        let h = Harness::signed_in(kind, settings()).await;
         let real = h.jar.clone().unwrap();
         let ids: Vec<String> = (0..12)
             .map(|_| SessionId::generate().unwrap().as_str().to_owned())
@@ -587,16 +617,25 @@ fn full_store_app(store: Arc<FullStore>) -> axum::Router {
         .layer(session_runtime::SessionLayer::new(manager))
 }
 
-/// Signs in on `app` and returns the session cookie's `name=value`.
-async fn login_cookie(app: &axum::Router) -> String {
-    let res = call(app, "/login", None).await;
-    res.headers()[http::header::SET_COOKIE]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned()
+/// A full-store app (the store, then the app) and the cookie (`name=value`) of a session
+/// signed in on it while the store had room.
+async fn signed_in_on_a_full_store() -> (Arc<FullStore>, axum::Router, String) {
+    let store = Arc::new(FullStore::default());
+    let app = full_store_app(store.clone());
+    let res = call(&app, "/login", None).await;
+    let set_cookie = res.headers()[http::header::SET_COOKIE].to_str().unwrap();
+    let (cookie, _attributes) = set_cookie.split_once(';').unwrap();
+    (store, app, cookie.to_owned())
+}
+
+/// The body of a full-store app's response.
+async fn body_of(res: axum::response::Response) -> axum::body::Bytes {
+    axum::body::to_bytes(res.into_body(), 1024).await.unwrap()
+}
+
+/// What a full-store app's `/whoami` answers with `cookie` (the user's name, or nothing).
+async fn whoami(app: &axum::Router, cookie: &str) -> axum::body::Bytes {
+    body_of(call(app, "/whoami", Some(cookie)).await).await
 }
 
 /// Where the full-store leniency meets logout: a `destroy` that cannot be stored is an
@@ -604,40 +643,32 @@ async fn login_cookie(app: &axum::Router) -> String {
 #[tokio::test]
 async fn a_logout_on_a_full_store_is_an_error_and_the_session_stays_known() {
     use std::sync::atomic::Ordering::SeqCst;
-    let store = Arc::new(FullStore::default());
-    let app = full_store_app(store.clone());
-    let cookie = login_cookie(&app).await;
+    let (store, app, cookie) = signed_in_on_a_full_store().await;
     store.full.store(true, SeqCst);
     let res = call(&app, "/logout", Some(&cookie)).await;
     assert_eq!(res.status(), http::StatusCode::INTERNAL_SERVER_ERROR);
     assert!(res.headers().get(http::header::SET_COOKIE).is_none());
-    let res = call(&app, "/whoami", Some(&cookie)).await;
-    let body = axum::body::to_bytes(res.into_body(), 1024).await.unwrap();
     assert_eq!(
-        &body[..],
+        &whoami(&app, &cookie).await[..],
         b"ada",
         "the failed logout is not reported as done"
     );
     // Once the disk has room again, the logout goes through.
     store.full.store(false, SeqCst);
     assert_eq!(call(&app, "/logout", Some(&cookie)).await.status(), 200);
-    let res = call(&app, "/whoami", Some(&cookie)).await;
-    let body = axum::body::to_bytes(res.into_body(), 1024).await.unwrap();
-    assert_eq!(&body[..], b"", "the session ended");
+    assert_eq!(&whoami(&app, &cookie).await[..], b"", "the session ended");
 }
 
 #[tokio::test]
 async fn a_read_answers_when_the_full_store_cannot_refresh() {
     use std::sync::atomic::Ordering::SeqCst;
-    let store = Arc::new(FullStore::default());
-    let app = full_store_app(store.clone());
-    let cookie = login_cookie(&app).await;
+    let (store, app, cookie) = signed_in_on_a_full_store().await;
     store.full.store(true, SeqCst);
     // A plain read owes a refresh (`refresh_each_request`), which cannot be written.
     let res = call(&app, "/whoami", Some(&cookie)).await;
     assert_eq!(res.status(), http::StatusCode::OK);
     assert!(res.headers().get(http::header::SET_COOKIE).is_none());
-    let body = axum::body::to_bytes(res.into_body(), 1024).await.unwrap();
+    let body = body_of(res).await;
     assert_eq!(&body[..], b"ada");
     // A change that cannot be stored is still an error, never silently lost.
     let res = call(&app, "/rename", Some(&cookie)).await;
@@ -647,9 +678,7 @@ async fn a_read_answers_when_the_full_store_cannot_refresh() {
 #[tokio::test]
 async fn a_503_carries_retry_after() {
     use std::sync::atomic::Ordering::SeqCst;
-    let store = Arc::new(FullStore::default());
-    let app = full_store_app(store.clone());
-    let cookie = login_cookie(&app).await;
+    let (store, app, cookie) = signed_in_on_a_full_store().await;
     store.down.store(true, SeqCst);
     let res = call(&app, "/whoami", Some(&cookie)).await;
     assert_eq!(res.status(), http::StatusCode::SERVICE_UNAVAILABLE);

@@ -432,6 +432,15 @@ async fn session_responses_are_kept_out_of_shared_caches<A: Adapter>() {
     assert_eq!(res.header("cache-control"), ["private"]);
 }
 
+/// [`app`] on a fresh counting store (returned first) with `settings`, and the cookie of
+/// a session signed in on it.
+async fn signed_in<A: Adapter>(settings: Settings) -> (Arc<CountingStore>, Client, String) {
+    let store = CountingStore::new();
+    let app = app::<A>(store.clone(), settings).await;
+    let cookie = app("/login", None).await.cookie();
+    (store, app, cookie)
+}
+
 async fn application_cache_control_is_left_alone<A: Adapter>() {
     let spec =
         Spec::new(manager_on(CountingStore::new(), settings())).route("/cached", cached_page);
@@ -465,9 +474,7 @@ async fn the_application_s_own_cookies_are_kept<A: Adapter>() {
 }
 
 async fn server_error_response_is_not_committed<A: Adapter>() {
-    let store = CountingStore::new();
-    let app = app::<A>(store.clone(), settings()).await;
-    let cookie = app("/login", None).await.cookie();
+    let (store, app, cookie) = signed_in::<A>(settings()).await;
     let writes = store.writes();
     let res = app("/broken", Some(&cookie)).await;
     assert_eq!(res.status, 500);
@@ -477,9 +484,7 @@ async fn server_error_response_is_not_committed<A: Adapter>() {
 }
 
 async fn store_failure_becomes_an_empty_503_with_retry_after<A: Adapter>() {
-    let store = CountingStore::new();
-    let app = app::<A>(store.clone(), settings()).await;
-    let cookie = app("/login", None).await.cookie();
+    let (store, app, cookie) = signed_in::<A>(settings()).await;
     store.down.store(true, Ordering::SeqCst);
     // Failing on load...
     let res = app("/whoami", Some(&cookie)).await;
@@ -499,9 +504,7 @@ async fn store_failure_becomes_an_empty_503_with_retry_after<A: Adapter>() {
 }
 
 async fn a_failed_write_becomes_an_empty_500<A: Adapter>() {
-    let store = CountingStore::new();
-    let app = app::<A>(store.clone(), settings()).await;
-    let cookie = app("/login", None).await.cookie();
+    let (store, app, cookie) = signed_in::<A>(settings()).await;
     store.full.store(true, Ordering::SeqCst);
     let res = app("/rename", Some(&cookie)).await;
     assert_eq!(
@@ -516,13 +519,11 @@ async fn a_failed_write_becomes_an_empty_500<A: Adapter>() {
 }
 
 async fn a_read_answers_when_the_store_cannot_refresh<A: Adapter>() {
-    let store = CountingStore::new();
     let settings = Settings {
         refresh_each_request: true,
         ..settings()
     };
-    let app = app::<A>(store.clone(), settings).await;
-    let cookie = app("/login", None).await.cookie();
+    let (store, app, cookie) = signed_in::<A>(settings).await;
     store.full.store(true, Ordering::SeqCst);
     // A plain read owes a refresh (`refresh_each_request`), which cannot be written.
     let res = app("/whoami", Some(&cookie)).await;
@@ -537,9 +538,7 @@ async fn a_read_answers_when_the_store_cannot_refresh<A: Adapter>() {
 }
 
 async fn a_logout_that_cannot_be_stored_is_an_error_and_the_session_stays<A: Adapter>() {
-    let store = CountingStore::new();
-    let app = app::<A>(store.clone(), settings()).await;
-    let cookie = app("/login", None).await.cookie();
+    let (store, app, cookie) = signed_in::<A>(settings()).await;
     store.full.store(true, Ordering::SeqCst);
     let res = app("/logout", Some(&cookie)).await;
     assert_eq!(res.status, 500);

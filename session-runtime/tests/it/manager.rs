@@ -44,8 +44,7 @@ async fn unknown_id_is_not_adopted_and_creates_no_record() {
 #[tokio::test]
 async fn malformed_and_tampered_cookies_give_a_fresh_session() {
     for kind in BOTH {
-        let mut h: Harness = Harness::new(kind, settings());
-        h.request(|s: &Session| s.set("user", "ada").unwrap()).await;
+        let mut h = Harness::signed_in(kind, settings()).await;
         let good = h.jar.clone().unwrap();
         let mut bad: Vec<String> = vec![
             String::new(),
@@ -78,8 +77,7 @@ async fn malformed_and_tampered_cookies_give_a_fresh_session() {
 #[tokio::test]
 async fn the_first_valid_of_several_cookies_wins() {
     for kind in BOTH {
-        let mut h: Harness = Harness::new(kind, settings());
-        h.request(|s: &Session| s.set("user", "ada").unwrap()).await;
+        let h = Harness::signed_in(kind, settings()).await;
         let good = h.jar.clone().unwrap();
         let header = format!("session=garbage; other=1; session={good}");
         let session = h.manager.load([header.as_str()]).await.unwrap();
@@ -117,7 +115,7 @@ async fn fallback_key_is_reissued_under_primary_and_removed_key_refused() {
             Keys::new(old.clone(), vec![]),
         );
         h.request(|s: &Session| s.set("user", "ada").unwrap()).await;
-        let old_cookie = format!("session={}", h.jar.clone().unwrap());
+        let old_cookie = h.cookie_header();
 
         // Rotated keys: `new` is primary, `old` a fallback.
         let rotated: Harness = Harness::with_keys(
@@ -169,8 +167,7 @@ async fn signed_cookie_is_readable_but_not_writable_by_the_client() {
         cookie_mode: CookieMode::Signed,
         ..settings()
     };
-    let mut h: Harness = Harness::new(Kind::Cookie, signed);
-    h.request(|s: &Session| s.set("user", "ada").unwrap()).await;
+    let mut h = Harness::signed_in(Kind::Cookie, signed).await;
     let value = h.jar.clone().unwrap();
     let raw = URL_SAFE_NO_PAD.decode(&value).unwrap();
     let text = String::from_utf8_lossy(&raw);
@@ -214,25 +211,40 @@ async fn cookie_too_large_is_a_typed_error() {
     assert!(name.len() + value.len() <= MAX_COOKIE_BYTES);
 }
 
+/// A session of schema version 1 holding `count` = 3 on `kind`, and the keys that sealed it.
+async fn count_of_3_in_v1(kind: Kind) -> (Harness<ShopV1>, Keys) {
+    let keys = Keys::generate();
+    let mut v1: Harness<ShopV1> = Harness::with_keys(kind, settings(), keys.clone());
+    v1.request(|s| {
+        session_runtime::__private::set(s, "count", "count", &3u32).unwrap();
+    })
+    .await;
+    (v1, keys)
+}
+
+/// A harness of a later schema version reading what `v1` wrote: the same keys, store and
+/// cookie (the store backend's manager built on `v1`'s store).
+fn upgraded<S: session_runtime::SessionSchema>(
+    kind: Kind,
+    keys: Keys,
+    v1: &Harness<ShopV1>,
+) -> Harness<S> {
+    let mut next: Harness<S> = Harness::with_keys(kind, settings(), keys);
+    next.store = v1.store.clone();
+    if kind == Kind::Store {
+        next.manager = SessionManager::with_store(settings(), v1.store.clone())
+            .unwrap()
+            .with_clock(Arc::new(next.clock.clone()));
+    }
+    next.jar = v1.jar.clone();
+    next
+}
+
 #[tokio::test]
 async fn schema_field_added_with_default_fills_in() {
     for kind in BOTH {
-        let keys = Keys::generate();
-        let mut v1: Harness<ShopV1> = Harness::with_keys(kind, settings(), keys.clone());
-        v1.request(|s| {
-            session_runtime::__private::set(s, "count", "count", &3u32).unwrap();
-        })
-        .await;
-        let cookie = v1.jar.clone().unwrap();
-
-        let mut v2: Harness<ShopV2> = Harness::with_keys(kind, settings(), keys);
-        v2.store = v1.store.clone();
-        if kind == Kind::Store {
-            v2.manager = SessionManager::with_store(settings(), v1.store.clone())
-                .unwrap()
-                .with_clock(Arc::new(v2.clock.clone()));
-        }
-        v2.jar = Some(cookie);
+        let (v1, keys) = count_of_3_in_v1(kind).await;
+        let mut v2: Harness<ShopV2> = upgraded(kind, keys, &v1);
         let session = v2.peek().await;
         let data = session.get_all();
         assert_eq!(data["count"], 3, "{kind:?}");
@@ -252,20 +264,9 @@ async fn schema_field_added_with_default_fills_in() {
 #[tokio::test]
 async fn schema_field_retyped_resets_the_session() {
     for kind in BOTH {
-        let keys = Keys::generate();
-        let mut v1: Harness<ShopV1> = Harness::with_keys(kind, settings(), keys.clone());
-        v1.request(|s| {
-            session_runtime::__private::set(s, "count", "count", &3u32).unwrap();
-        })
-        .await;
+        let (v1, keys) = count_of_3_in_v1(kind).await;
         let old_id = v1.peek().await.id().unwrap();
-        let mut v3: Harness<ShopV3> = Harness::with_keys(kind, settings(), keys);
-        v3.manager = match kind {
-            Kind::Cookie => v3.manager,
-            Kind::Store => SessionManager::with_store(settings(), v1.store.clone()).unwrap(),
-        }
-        .with_clock(Arc::new(v3.clock.clone()));
-        v3.jar = v1.jar.clone();
+        let v3: Harness<ShopV3> = upgraded(kind, keys, &v1);
         let session = v3.peek().await;
         assert!(session.id().is_none(), "{kind:?}: reset to a fresh session");
         assert!(session.get_all().is_empty());
@@ -282,10 +283,9 @@ async fn schema_field_retyped_resets_the_session() {
 
 #[tokio::test]
 async fn store_failure_is_an_error_not_a_fresh_session() {
-    let mut h: Harness = Harness::new(Kind::Store, settings());
-    h.request(|s: &Session| s.set("user", "ada").unwrap()).await;
+    let h = Harness::signed_in(Kind::Store, settings()).await;
     h.store.down.store(true, Ordering::SeqCst);
-    let header = format!("session={}", h.jar.clone().unwrap());
+    let header = h.cookie_header();
     match h.manager.load([header.as_str()]).await {
         Err(e @ Error::Store(StoreError::Unavailable(_))) => assert!(e.is_retryable()),
         other => panic!("expected an unavailable store, got {other:?}"),
@@ -302,8 +302,7 @@ async fn store_failure_is_an_error_not_a_fresh_session() {
 
 #[tokio::test]
 async fn corrupt_record_gives_a_fresh_session() {
-    let mut h: Harness = Harness::new(Kind::Store, settings());
-    h.request(|s: &Session| s.set("user", "ada").unwrap()).await;
+    let mut h = Harness::signed_in(Kind::Store, settings()).await;
     let id = h.peek().await.id().unwrap();
     h.store.corrupt(&id.store_key(), b"{not json").await;
     let set = h
@@ -318,9 +317,8 @@ async fn corrupt_record_gives_a_fresh_session() {
 
 #[tokio::test]
 async fn concurrent_change_conflicts_but_a_lost_refresh_does_not() {
-    let mut h: Harness = Harness::new(Kind::Store, settings());
-    h.request(|s: &Session| s.set("user", "ada").unwrap()).await;
-    let header = format!("session={}", h.jar.clone().unwrap());
+    let h = Harness::signed_in(Kind::Store, settings()).await;
+    let header = h.cookie_header();
     // Both read the counter, then write it: the second is a real conflict.
     let a = h.manager.load([header.as_str()]).await.unwrap();
     let b = h.manager.load([header.as_str()]).await.unwrap();
@@ -345,9 +343,8 @@ async fn concurrent_change_conflicts_but_a_lost_refresh_does_not() {
 /// replayed on the winner's record, and both land.
 #[tokio::test]
 async fn concurrent_blind_writes_are_replayed_and_both_land() {
-    let mut h: Harness = Harness::new(Kind::Store, settings());
-    h.request(|s: &Session| s.set("user", "ada").unwrap()).await;
-    let header = format!("session={}", h.jar.clone().unwrap());
+    let h = Harness::signed_in(Kind::Store, settings()).await;
+    let header = h.cookie_header();
     let a = h.manager.load([header.as_str()]).await.unwrap();
     let b = h.manager.load([header.as_str()]).await.unwrap();
     a.set("theme", "dark").unwrap();
@@ -367,9 +364,8 @@ async fn concurrent_blind_writes_are_replayed_and_both_land() {
 #[tokio::test]
 async fn a_replay_that_no_longer_applies_fails_and_is_retryable() {
     use session_runtime::{Rule, ValidationError};
-    let mut h: Harness = Harness::new(Kind::Store, settings());
-    h.request(|s: &Session| s.set("user", "ada").unwrap()).await;
-    let header = format!("session={}", h.jar.clone().unwrap());
+    let h = Harness::signed_in(Kind::Store, settings()).await;
+    let header = h.cookie_header();
     let take_the_last_place = |s: &Session| {
         s.update(|s| {
             let taken = s.get::<u32>("taken").unwrap_or(0);
@@ -420,7 +416,7 @@ async fn record_of_another_schema_is_refused() {
     let shop = SessionManager::<ShopV1>::with_store(settings(), h.store.clone())
         .unwrap()
         .with_clock(Arc::new(h.clock.clone()));
-    let header = format!("session={}", h.jar.clone().unwrap());
+    let header = h.cookie_header();
     let session = shop.load([header.as_str()]).await.unwrap();
     assert!(session.id().is_none() && session.get_all().is_empty());
 }
@@ -551,8 +547,7 @@ async fn extreme_timestamps_in_a_record_do_not_panic() {
         (T0, i64::MAX),
     ];
     for (early, late) in cases {
-        let mut h: Harness = Harness::new(Kind::Store, policy.clone());
-        h.request(|s: &Session| s.set("user", "ada").unwrap()).await;
+        let mut h = Harness::signed_in(Kind::Store, policy.clone()).await;
         let id = h.peek().await.id().unwrap();
         let payload = format!(
             r#"{{"f":1,"n":"dynamic","s":1,"c":{early},"i":{early},"l":{late},"e":{late},"d":{{"user":"ada"}}}}"#
@@ -629,8 +624,7 @@ async fn a_shortened_lifetime_applies_to_sessions_issued_before() {
 /// A session whose recorded creation lies in the future (the clock went back) is refused.
 #[tokio::test]
 async fn a_session_created_in_the_future_is_refused() {
-    let mut h: Harness = Harness::new(Kind::Store, settings());
-    h.request(|s: &Session| s.set("user", "ada").unwrap()).await;
+    let h = Harness::signed_in(Kind::Store, settings()).await;
     let id = h.peek().await.id().unwrap();
     let future = T0 + 3600;
     let payload = format!(

@@ -25,6 +25,13 @@ async fn logged_in(kind: Kind, settings: Settings) -> Harness {
     h
 }
 
+/// The test settings as `change` leaves them.
+fn with(change: impl FnOnce(&mut Settings)) -> Settings {
+    let mut settings = settings();
+    change(&mut settings);
+    settings
+}
+
 /// The test settings with an `expiration_time` of `seconds`.
 fn lifetime(seconds: i64) -> Settings {
     Settings {
@@ -248,12 +255,11 @@ async fn refresh_each_request_slides_and_reissues() {
     for kind in BOTH {
         let mut h = logged_in(
             kind,
-            Settings {
-                expiration_time: secs(60),
-                refresh_each_request: true,
-                permanent: true,
-                ..settings()
-            },
+            with(|s| {
+                s.expiration_time = secs(60);
+                s.refresh_each_request = true;
+                s.permanent = true;
+            }),
         )
         .await;
         for _ in 0..5 {
@@ -341,13 +347,12 @@ async fn absolute_timeout_caps_sliding() {
     for kind in BOTH {
         let mut h = logged_in(
             kind,
-            Settings {
-                expiration_time: secs(100),
-                refresh_each_request: true,
-                absolute_timeout: Some(secs(300)),
-                permanent: true,
-                ..settings()
-            },
+            with(|s| {
+                s.expiration_time = secs(100);
+                s.refresh_each_request = true;
+                s.absolute_timeout = Some(secs(300));
+                s.permanent = true;
+            }),
         )
         .await;
         for (at, max_age) in [(90, 100), (180, 100), (270, 30)] {
@@ -369,14 +374,7 @@ async fn absolute_timeout_caps_sliding() {
 #[tokio::test]
 async fn absolute_timeout_survives_rotation() {
     for kind in BOTH {
-        let mut h = logged_in(
-            kind,
-            Settings {
-                absolute_timeout: Some(secs(300)),
-                ..settings()
-            },
-        )
-        .await;
+        let mut h = logged_in(kind, with(|s| s.absolute_timeout = Some(secs(300)))).await;
         h.clock.advance(200);
         h.request(|s: &Session| s.cycle()).await;
         h.clock.advance(99);
@@ -394,14 +392,7 @@ async fn absolute_timeout_survives_rotation() {
 #[tokio::test]
 async fn periodic_rotation() {
     for kind in BOTH {
-        let mut h = logged_in(
-            kind,
-            Settings {
-                rotation_interval: Some(secs(100)),
-                ..settings()
-            },
-        )
-        .await;
+        let mut h = logged_in(kind, with(|s| s.rotation_interval = Some(secs(100)))).await;
         let first = h.peek().await.id().unwrap();
         h.clock.advance(99);
         assert!(h.request(|_| {}).await.is_empty(), "{kind:?}: not yet");
@@ -470,14 +461,7 @@ async fn cycle_gives_a_new_id_and_keeps_data() {
 #[tokio::test]
 async fn destroy_deletes_the_record_and_removes_the_cookie() {
     for kind in BOTH {
-        let mut h = logged_in(
-            kind,
-            Settings {
-                permanent: true,
-                ..settings()
-            },
-        )
-        .await;
+        let mut h = logged_in(kind, with(|s| s.permanent = true)).await;
         let cookie = h.jar.clone().unwrap();
         let id = h.peek().await.id().unwrap();
         let set = h.request(|s: &Session| s.destroy()).await;

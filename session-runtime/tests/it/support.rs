@@ -152,6 +152,17 @@ pub(crate) struct Harness<S: SessionSchema = session_runtime::Dynamic> {
     pub jar: Option<String>,
 }
 
+impl Harness {
+    /// A harness on `kind` with `settings` whose jar holds the cookie of a session where
+    /// `user` is "ada".
+    pub(crate) async fn signed_in(kind: Kind, settings: Settings) -> Self {
+        let mut h = Self::new(kind, settings);
+        h.request(|s: &session_runtime::Session| s.set("user", "ada").unwrap())
+            .await;
+        h
+    }
+}
+
 /// Settings usable over plain HTTP in tests, with a short lifetime.
 pub(crate) fn settings() -> Settings {
     Settings {
@@ -221,6 +232,11 @@ impl<S: SessionSchema> Harness<S> {
             .as_ref()
             .map(|v| format!("{}={v}", self.manager.cookie_name()));
         self.manager.load(header.as_deref()).await.expect("load")
+    }
+
+    /// The `Cookie` header a browser sends with the jar's cookie (`session=...`).
+    pub(crate) fn cookie_header(&self) -> String {
+        format!("session={}", self.jar.clone().expect("a cookie in the jar"))
     }
 
     /// Stores a `Set-Cookie` as a browser would (a removal clears the jar).

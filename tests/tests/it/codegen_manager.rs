@@ -9,18 +9,7 @@ use session_runtime::keys::Keys;
 use session_runtime::store::MemoryStore;
 use session_runtime::{SessionManager, SessionSchema};
 
-#[allow(unreachable_pub)]
-mod cart {
-    include!(concat!(env!("OUT_DIR"), "/cart.rs"));
-}
-#[allow(unreachable_pub)]
-mod v1 {
-    include!(concat!(env!("OUT_DIR"), "/versioned_v1.rs"));
-}
-#[allow(unreachable_pub)]
-mod v2 {
-    include!(concat!(env!("OUT_DIR"), "/versioned_v2.rs"));
-}
+generated!(cart: "cart", v1: "versioned_v1", v2: "versioned_v2");
 
 use cart::{CartSession, CartSessionExt};
 use v1::VersionedExt as _;
@@ -30,6 +19,14 @@ use v2::VersionedExt as _;
 fn pair(set_cookie: &[String]) -> String {
     assert_eq!(set_cookie.len(), 1, "{set_cookie:?}");
     set_cookie[0].split(';').next().unwrap().to_owned()
+}
+
+/// Managers of versions 1 and 2 of the schema on one store.
+fn both_versions_on_one_store() -> (SessionManager<v1::Versioned>, SessionManager<v2::Versioned>) {
+    let store = Arc::new(MemoryStore::new());
+    let old = SessionManager::with_store(v1::Versioned::settings(), store.clone()).unwrap();
+    let new = SessionManager::with_store(v2::Versioned::settings(), store).unwrap();
+    (old, new)
 }
 
 #[tokio::test]
@@ -53,11 +50,7 @@ async fn typed_values_survive_a_sealed_cookie() {
 
 #[tokio::test]
 async fn the_next_version_upgrades_stored_sessions() {
-    let store = Arc::new(MemoryStore::new());
-    let old = SessionManager::<v1::Versioned>::with_store(v1::Versioned::settings(), store.clone())
-        .unwrap();
-    let new =
-        SessionManager::<v2::Versioned>::with_store(v2::Versioned::settings(), store).unwrap();
+    let (old, new) = both_versions_on_one_store();
 
     let session = old.load(Vec::<String>::new()).await.unwrap();
     session.set_nickname("ada".into()).unwrap();
@@ -81,11 +74,7 @@ async fn the_next_version_upgrades_stored_sessions() {
 
 #[tokio::test]
 async fn data_that_breaks_a_new_rule_gives_a_fresh_session() {
-    let store = Arc::new(MemoryStore::new());
-    let old = SessionManager::<v1::Versioned>::with_store(v1::Versioned::settings(), store.clone())
-        .unwrap();
-    let new =
-        SessionManager::<v2::Versioned>::with_store(v2::Versioned::settings(), store).unwrap();
+    let (old, new) = both_versions_on_one_store();
 
     let session = old.load(Vec::<String>::new()).await.unwrap();
     session.set_nickname("much too long".into()).unwrap();

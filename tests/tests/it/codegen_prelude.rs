@@ -57,61 +57,22 @@ macro_rules! shadow_prelude {
     };
 }
 
-// Generated items are `pub`, for the including module to re-export.
-#[allow(unreachable_pub)]
-mod rules {
-    shadow_prelude!();
-    include!(concat!(env!("OUT_DIR"), "/rules.rs"));
+/// One module per name holding the code generated (by `build.rs`) from the spec of that
+/// name, next to the shadowed names.
+macro_rules! generated_next_to_shadows {
+    ($($name:ident),* $(,)?) => {
+        $(
+            // Generated items are `pub`, for the including module to re-export.
+            #[allow(unreachable_pub)]
+            mod $name {
+                shadow_prelude!();
+                include!(concat!(env!("OUT_DIR"), "/", stringify!($name), ".rs"));
+            }
+        )*
+    };
 }
 
-// Generated items are `pub`, for the including module to re-export.
-#[allow(unreachable_pub)]
-mod types {
-    shadow_prelude!();
-    include!(concat!(env!("OUT_DIR"), "/types.rs"));
-}
-
-// Generated items are `pub`, for the including module to re-export.
-#[allow(unreachable_pub)]
-mod minimal {
-    shadow_prelude!();
-    include!(concat!(env!("OUT_DIR"), "/minimal.rs"));
-}
-
-// Generated items are `pub`, for the including module to re-export.
-#[allow(unreachable_pub)]
-mod auth {
-    shadow_prelude!();
-    include!(concat!(env!("OUT_DIR"), "/auth.rs"));
-}
-
-// Generated items are `pub`, for the including module to re-export.
-#[allow(unreachable_pub)]
-mod cart {
-    shadow_prelude!();
-    include!(concat!(env!("OUT_DIR"), "/cart.rs"));
-}
-
-// Generated items are `pub`, for the including module to re-export.
-#[allow(unreachable_pub)]
-mod sets {
-    shadow_prelude!();
-    include!(concat!(env!("OUT_DIR"), "/sets.rs"));
-}
-
-// Generated items are `pub`, for the including module to re-export.
-#[allow(unreachable_pub)]
-mod csrf_flash {
-    shadow_prelude!();
-    include!(concat!(env!("OUT_DIR"), "/csrf_flash.rs"));
-}
-
-// Generated items are `pub`, for the including module to re-export.
-#[allow(unreachable_pub)]
-mod shop {
-    shadow_prelude!();
-    include!(concat!(env!("OUT_DIR"), "/shop.rs"));
-}
+generated_next_to_shadows!(rules, types, minimal, auth, cart, sets, csrf_flash, shop);
 
 /// The input of session-spec's generated-code snapshots (`tests/specs/shop.toml`, every
 /// type and every rule) builds, here next to the shadowed names, and its rules hold.

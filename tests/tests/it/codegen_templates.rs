@@ -5,22 +5,7 @@
 use crate::refused;
 use session_runtime::{Rule, Session, SessionSchema};
 
-#[allow(unreachable_pub)]
-mod minimal {
-    include!(concat!(env!("OUT_DIR"), "/minimal.rs"));
-}
-#[allow(unreachable_pub)]
-mod auth {
-    include!(concat!(env!("OUT_DIR"), "/auth.rs"));
-}
-#[allow(unreachable_pub)]
-mod cart {
-    include!(concat!(env!("OUT_DIR"), "/cart.rs"));
-}
-#[allow(unreachable_pub)]
-mod csrf_flash {
-    include!(concat!(env!("OUT_DIR"), "/csrf_flash.rs"));
-}
+generated!(minimal: "minimal", auth: "auth", cart: "cart", csrf_flash: "csrf_flash");
 
 /// The settings compiled into the generated code are the ones the template declares.
 #[track_caller]

@@ -1,5 +1,19 @@
 //! Cross-crate tests: what a user sees when they use the crates together.
 
+/// Modules holding the code `build.rs` generated: `name: "file"` is the module `name`
+/// including `$OUT_DIR/file.rs`.
+macro_rules! generated {
+    ($($name:ident: $file:literal),* $(,)?) => {
+        $(
+            // Generated items are `pub`, for the including module to re-export.
+            #[allow(unreachable_pub)]
+            mod $name {
+                include!(concat!(env!("OUT_DIR"), "/", $file, ".rs"));
+            }
+        )*
+    };
+}
+
 mod codegen_manager;
 mod codegen_prelude;
 mod codegen_rules;

@@ -110,7 +110,12 @@ fn every_problem() -> Vec<SettingsProblem> {
 
 fn toml_errors(session: &str) -> Vec<String> {
     let spec = format!("name = \"Rulebook\"\n[session]\n{session}\n");
-    match session_spec::parse::parse_str(&spec, "rulebook.toml") {
+    spec_errors(&spec, "rulebook.toml")
+}
+
+/// The error messages the TOML front-end reports for the spec `spec` (read from `file`).
+fn spec_errors(spec: &str, file: &str) -> Vec<String> {
+    match session_spec::parse::parse_str(spec, file) {
         Ok(_) => Vec::new(),
         Err(d) => d
             .iter()
@@ -300,36 +305,30 @@ fn start_up_refusals_are_build_errors() {
     }
 }
 
-/// A realistic misuse of each field rule, as `(TOML keys of [fields.f], derive attribute
-/// items, field type)`; `None` for the rules that only exist at run time. An exhaustive
-/// `match`: a new rule does not compile without its example.
-fn field_rule_example(rule: Rule) -> Option<(&'static str, &'static str, &'static str)> {
+/// A realistic misuse of each field rule, as `(TOML keys of [fields.f], field type)`; the
+/// derive attribute's items are the same keys ([`derive_items`]). `None` for the rules
+/// that only exist at run time. An exhaustive `match`: a new rule does not compile without
+/// its example.
+fn field_rule_example(rule: Rule) -> Option<(&'static str, &'static str)> {
     Some(match rule {
-        Rule::Min => ("min = 1", "min = 1", "String"),
-        Rule::Max => ("max = 300", "max = 300", "u8"),
-        Rule::MinLength => (
-            "min_length = 5\nmax_length = 2",
-            "min_length = 5, max_length = 2",
-            "String",
-        ),
-        Rule::MaxLength => ("max_length = 3", "max_length = 3", "u32"),
-        Rule::MaxItems => ("max_items = 3", "max_items = 3", "BTreeSet<bool>"),
-        Rule::MaxKeyLength => (
-            "max_items = 3\nmax_key_length = 8",
-            "max_items = 3, max_key_length = 8",
-            "Vec<u8>",
-        ),
-        Rule::Pattern => ("pattern = \"(\"", "pattern = \"(\"", "String"),
-        Rule::OneOf => ("one_of = []", "one_of = []", "String"),
-        Rule::Custom => (
-            "custom = \"not a path\"",
-            "custom = \"not a path\"",
-            "String",
-        ),
-        Rule::Type => ("default = \"x\"", "default = \"x\"", "u8"),
+        Rule::Min => ("min = 1", "String"),
+        Rule::Max => ("max = 300", "u8"),
+        Rule::MinLength => ("min_length = 5\nmax_length = 2", "String"),
+        Rule::MaxLength => ("max_length = 3", "u32"),
+        Rule::MaxItems => ("max_items = 3", "BTreeSet<bool>"),
+        Rule::MaxKeyLength => ("max_items = 3\nmax_key_length = 8", "Vec<u8>"),
+        Rule::Pattern => ("pattern = \"(\"", "String"),
+        Rule::OneOf => ("one_of = []", "String"),
+        Rule::Custom => ("custom = \"not a path\"", "String"),
+        Rule::Type => ("default = \"x\"", "u8"),
         // Checked on stored data only: a missing value has no build-time form.
         Rule::Required => return None,
     })
+}
+
+/// The items of a `#[session(...)]` field attribute saying what the TOML lines `toml` say.
+fn derive_items(toml: &str) -> String {
+    toml.replace('\n', ", ")
 }
 
 const EVERY_RULE: [Rule; 11] = [
@@ -350,20 +349,14 @@ const EVERY_RULE: [Rule; 11] = [
 #[test]
 fn every_field_rule_is_reported_by_both_front_ends() {
     for rule in EVERY_RULE {
-        let Some((toml, derive, ty)) = field_rule_example(rule) else {
+        let Some((toml, ty)) = field_rule_example(rule) else {
             continue;
         };
+        let derive = derive_items(toml);
         let spec = format!(
             "name = \"Rulebook\"\n[session]\nbackend = \"memory\"\n[fields.f]\ntype = \"{ty}\"\n{toml}\n"
         );
-        let from_toml: Vec<String> = match session_spec::parse::parse_str(&spec, "f.toml") {
-            Ok(_) => Vec::new(),
-            Err(d) => d
-                .iter()
-                .filter(|d| d.is_error())
-                .map(|d| d.message.clone())
-                .collect(),
-        };
+        let from_toml = spec_errors(&spec, "f.toml");
         let input: syn::DeriveInput = syn::parse_str(&format!(
             "#[session(backend = \"memory\")] struct Rulebook {{ #[session({derive})] f: {ty} }}"
         ))

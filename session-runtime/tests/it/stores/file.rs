@@ -22,6 +22,48 @@ use super::support::{TempFileStore, TestSealer, is_session_name, names, record, 
 
 const NOW: Timestamp = Timestamp(1_700_000_000);
 
+/// `payload` as the record a save at `version` sends, expiring a minute after [`NOW`].
+fn at_version(version: u64, payload: &[u8]) -> Record {
+    Record {
+        version,
+        ..record(payload, NOW.0 + 60)
+    }
+}
+
+/// Rotates `old` (at `version`) away to a new key holding "rotated"; returns the new key.
+async fn rotate_away(t: &TempFileStore, old: &StoreKey, version: u64) -> StoreKey {
+    let new = random_key();
+    t.rotate(&Rotation {
+        old,
+        version,
+        new: Some((&new, &record(b"rotated", NOW.0 + 60))),
+        keep_old: None,
+    })
+    .await
+    .unwrap();
+    new
+}
+
+/// Where the file store keeps `key`'s spare file (its previous version).
+fn spare_of(t: &TempFileStore, key: &StoreKey) -> std::path::PathBuf {
+    t.sessions()
+        .join(format!("{}{}", store::file::SPARE_PREFIX, key.to_hex()))
+}
+
+/// A new session created (payload "one", expiring at `expires`) and saved once (payload
+/// "two", version 2): the first save makes its spare file.
+async fn saved_once(t: &TempFileStore, expires: i64) -> StoreKey {
+    let key = random_key();
+    t.create(&key, &record(b"one", expires)).await.unwrap();
+    let saved = Record {
+        version: 1,
+        ..record(b"two", expires)
+    };
+    assert_eq!(t.save(&key, &saved).await.unwrap(), 2);
+    assert!(spare_of(t, &key).is_file(), "the first save made the spare");
+    key
+}
+
 fn mode(path: &Path) -> u32 {
     std::fs::metadata(path)
         .expect("metadata")
@@ -37,15 +79,7 @@ async fn directory_is_0700_and_files_0600() {
     let key = random_key();
     t.create(&key, &record(b"x", NOW.0 + 60)).await.unwrap();
     assert_eq!(mode(&t.store.path_of(&key)), 0o600);
-    t.save(
-        &key,
-        &Record {
-            version: 1,
-            ..record(b"y", NOW.0 + 60)
-        },
-    )
-    .await
-    .unwrap();
+    t.save(&key, &at_version(1, b"y")).await.unwrap();
     assert_eq!(
         mode(&t.store.path_of(&key)),
         0o600,
@@ -104,27 +138,13 @@ async fn no_temporary_files_are_left() {
             t.create(key, &record(b"b", NOW.0 + 60)).await,
             Err(StoreError::Exists)
         ));
-        t.save(
-            key,
-            &Record {
-                version: 1,
-                ..record(b"c", NOW.0 + 60)
-            },
-        )
-        .await
-        .unwrap();
-        let stale = Record {
-            version: 1,
-            ..record(b"d", NOW.0 + 60)
-        };
+        t.save(key, &at_version(1, b"c")).await.unwrap();
+        let stale = at_version(1, b"d");
         assert!(matches!(
             t.save(key, &stale).await,
             Err(StoreError::Conflict { .. })
         ));
-        let large = Record {
-            version: 2,
-            ..record(&[0; 2048], NOW.0 + 60)
-        };
+        let large = at_version(2, &[0; 2048]);
         assert!(matches!(
             t.save(key, &large).await,
             Err(StoreError::TooLarge { .. })
@@ -132,14 +152,7 @@ async fn no_temporary_files_are_left() {
     }
     let gone = random_key();
     assert!(matches!(
-        t.save(
-            &gone,
-            &Record {
-                version: 1,
-                ..record(b"e", NOW.0 + 60)
-            }
-        )
-        .await,
+        t.save(&gone, &at_version(1, b"e")).await,
         Err(StoreError::NotFound)
     ));
     for key in &keys[..4] {
@@ -167,33 +180,17 @@ async fn every_durability_reads_back_what_it_wrote_after_a_restart() {
     for durability in DURABILITIES {
         let t = TempFileStore::with(|b| b.durability(durability));
         assert!(format!("{:?}", t.store).contains(&format!("{durability:?}")));
-        let (kept, deleted, old, new) = (random_key(), random_key(), random_key(), random_key());
+        let (kept, deleted, old) = (random_key(), random_key(), random_key());
         for key in [&kept, &deleted, &old] {
             t.create(key, &record(b"first", NOW.0 + 60)).await.unwrap();
         }
         for version in 1..=3 {
             let payload = format!("saved {version}");
-            let saved = t
-                .save(
-                    &kept,
-                    &Record {
-                        version,
-                        ..record(payload.as_bytes(), NOW.0 + 60)
-                    },
-                )
-                .await
-                .unwrap();
+            let saved = save_over(&t, &kept, version, payload.as_bytes()).await;
             assert_eq!(saved, version + 1);
         }
         t.delete(&deleted).await.unwrap();
-        t.rotate(&Rotation {
-            old: &old,
-            version: 1,
-            new: Some((&new, &record(b"rotated", NOW.0 + 60))),
-            keep_old: None,
-        })
-        .await
-        .unwrap();
+        let new = rotate_away(&t, &old, 1).await;
 
         let reopened = FileStore::builder(t.sessions(), test_keys())
             .durability(durability)
@@ -228,16 +225,7 @@ async fn concurrent_saves_all_land_under_every_durability() {
                     t.create(&key, &record(b"0", NOW.0 + 60)).await.unwrap();
                     for version in 1..=5u64 {
                         let payload = version.to_string();
-                        let saved = t
-                            .save(
-                                &key,
-                                &Record {
-                                    version,
-                                    ..record(payload.as_bytes(), NOW.0 + 60)
-                                },
-                            )
-                            .await
-                            .unwrap();
+                        let saved = save_over(&t, &key, version, payload.as_bytes()).await;
                         assert_eq!(saved, version + 1);
                     }
                     key
@@ -278,16 +266,7 @@ async fn saves_reuse_the_same_two_inodes() {
         t.create(&key, &record(b"v1", NOW.0 + 60)).await.unwrap();
         let mut version = 1;
         let mut save = async |payload: &[u8]| {
-            version = t
-                .save(
-                    &key,
-                    &Record {
-                        version,
-                        ..record(payload, NOW.0 + 60)
-                    },
-                )
-                .await
-                .unwrap();
+            version = save_over(&t, &key, version, payload).await;
         };
         save(b"the first save may make the spare").await;
         let before = inodes(&t.sessions());
@@ -312,36 +291,16 @@ async fn saves_reuse_the_same_two_inodes() {
 #[cfg(any(target_os = "linux", target_os = "android", target_os = "macos"))]
 #[tokio::test]
 async fn spare_files_go_with_their_session() {
-    use session_runtime::store::file::SPARE_PREFIX;
     let t = TempFileStore::new();
-    let spare = |key: &StoreKey| t.sessions().join(format!("{SPARE_PREFIX}{}", key.to_hex()));
-    // Created, then saved once (version 2), with an expiry `expires`.
-    let saved = async |expires: i64| {
-        let key = random_key();
-        t.create(&key, &record(b"one", expires)).await.unwrap();
-        let saved = Record {
-            version: 1,
-            ..record(b"two", expires)
-        };
-        assert_eq!(t.save(&key, &saved).await.unwrap(), 2);
-        assert!(spare(&key).is_file(), "the first save made the spare");
-        key
-    };
+    let spare = |key: &StoreKey| spare_of(&t, key);
+    let saved = async |expires: i64| saved_once(&t, expires).await;
 
     let deleted = saved(NOW.0 + 60).await;
     t.delete(&deleted).await.unwrap();
     assert!(!spare(&deleted).exists(), "a delete removes the spare");
 
     let rotated = saved(NOW.0 + 60).await;
-    let new = random_key();
-    t.rotate(&Rotation {
-        old: &rotated,
-        version: 2,
-        new: Some((&new, &record(b"rotated", NOW.0 + 60))),
-        keep_old: None,
-    })
-    .await
-    .unwrap();
+    let new = rotate_away(&t, &rotated, 2).await;
     assert!(
         !spare(&rotated).exists(),
         "a rotation removes the old spare"
@@ -369,20 +328,14 @@ async fn spare_files_go_with_their_session() {
     // and the next save writes over the spare.
     std::fs::write(spare(&live), vec![0xa5; 3 * HEADER_LEN]).unwrap();
     assert_eq!(t.load(&live, NOW).await.unwrap().unwrap().payload, b"two");
-    let third = Record {
-        version: 2,
-        ..record(b"three", NOW.0 + 60)
-    };
+    let third = at_version(2, b"three");
     assert_eq!(t.save(&live, &third).await.unwrap(), 3);
     assert_eq!(t.load(&live, NOW).await.unwrap().unwrap().payload, b"three");
 
     // A save that cannot write its spare fails with the I/O error and changes nothing.
     std::fs::remove_file(spare(&live)).unwrap();
     std::fs::create_dir(spare(&live)).unwrap();
-    let fourth = Record {
-        version: 3,
-        ..record(b"four", NOW.0 + 60)
-    };
+    let fourth = at_version(3, b"four");
     let error = t.save(&live, &fourth).await.unwrap_err();
     assert!(matches!(&error, StoreError::Backend(_)), "{error:?}");
     assert_eq!(t.load(&live, NOW).await.unwrap().unwrap().payload, b"three");
@@ -430,16 +383,7 @@ async fn readers_never_see_a_partial_file() {
             let mut version = 1;
             for i in 0..200 {
                 let payload = if i % 2 == 0 { &small } else { &big };
-                version = t
-                    .save(
-                        &key,
-                        &Record {
-                            version,
-                            ..record(payload, NOW.0 + 60)
-                        },
-                    )
-                    .await
-                    .unwrap();
+                version = save_over(&t, &key, version, payload).await;
             }
             version
         })
@@ -491,16 +435,7 @@ async fn write_errors_are_surfaced() {
         error.to_string().contains("No such file or directory"),
         "{error}"
     );
-    let error = t
-        .save(
-            &key,
-            &Record {
-                version: 1,
-                ..record(b"z", NOW.0 + 60)
-            },
-        )
-        .await
-        .unwrap_err();
+    let error = t.save(&key, &at_version(1, b"z")).await.unwrap_err();
     // The save checks the stored version first (under the key's locks): the record is gone
     // with its directory, so nothing is written anywhere.
     assert!(matches!(error, StoreError::NotFound), "{error:?}");
@@ -517,16 +452,7 @@ async fn write_errors_are_surfaced() {
     t.create(&key, &record(b"x", NOW.0 + 60)).await.unwrap();
     std::fs::remove_file(t.store.path_of(&key)).unwrap();
     std::fs::create_dir(t.store.path_of(&key)).unwrap();
-    let error = t
-        .save(
-            &key,
-            &Record {
-                version: 1,
-                ..record(b"y", NOW.0 + 60)
-            },
-        )
-        .await
-        .unwrap_err();
+    let error = t.save(&key, &at_version(1, b"y")).await.unwrap_err();
     assert!(matches!(error, StoreError::Corrupt(_)), "{error:?}");
     assert!(matches!(
         t.load(&key, NOW).await,
@@ -585,16 +511,7 @@ async fn corrupt_files_are_reported_and_left_in_place() {
         );
         // A save reads only the header: it refuses a file whose header is bad, and may
         // replace one whose body is bad with a whole new file.
-        match t
-            .save(
-                &key,
-                &Record {
-                    version: 1,
-                    ..record(b"new", NOW.0 + 60)
-                },
-            )
-            .await
-        {
+        match t.save(&key, &at_version(1, b"new")).await {
             Ok(2) => assert_eq!(
                 t.load(&key, NOW).await.unwrap().unwrap().payload,
                 b"new",
@@ -1193,15 +1110,7 @@ async fn a_killed_writer_leaves_the_old_or_the_new_version() {
 
 /// A save of `payload` over `version` of `key`, returning the new version.
 async fn save_over(t: &TempFileStore, key: &StoreKey, version: u64, payload: &[u8]) -> u64 {
-    t.save(
-        key,
-        &Record {
-            version,
-            ..record(payload, NOW.0 + 60)
-        },
-    )
-    .await
-    .unwrap()
+    t.save(key, &at_version(version, payload)).await.unwrap()
 }
 
 /// Under `none`, a save left half-written by a power loss (the spare written in place,
@@ -1245,16 +1154,7 @@ async fn a_torn_session_file_falls_back_to_the_previous_version() {
             "{what}: the previous version"
         );
         // A save over the torn version itself (never loadable) is a conflict.
-        let error = t
-            .save(
-                &key,
-                &Record {
-                    version: 3,
-                    ..record(b"x", NOW.0 + 60)
-                },
-            )
-            .await
-            .unwrap_err();
+        let error = t.save(&key, &at_version(3, b"x")).await.unwrap_err();
         assert!(
             matches!(error, StoreError::Conflict { expected: 3 }),
             "{what}: {error:?}"
@@ -1273,10 +1173,7 @@ async fn a_torn_session_file_falls_back_to_the_previous_version() {
         .await
         .unwrap();
     save_over(&t, &other, 1, b"other two").await;
-    let spare = |key: &StoreKey| {
-        t.sessions()
-            .join(format!("{}{}", store::file::SPARE_PREFIX, key.to_hex()))
-    };
+    let spare = |key: &StoreKey| spare_of(&t, key);
     std::fs::copy(spare(&other), spare(&key)).unwrap();
     std::fs::write(&path, b"garbage").unwrap();
     let error = t.load(&key, NOW).await.unwrap_err();
@@ -1290,10 +1187,7 @@ async fn a_torn_session_file_falls_back_to_the_previous_version() {
     let t2 = TempFileStore::new();
     let short = random_key();
     t2.create(&short, &record(b"one", NOW.0 + 5)).await.unwrap();
-    let saved = Record {
-        version: 1,
-        ..record(b"two", NOW.0 + 60)
-    };
+    let saved = at_version(1, b"two");
     assert_eq!(t2.save(&short, &saved).await.unwrap(), 2);
     std::fs::write(t2.store.path_of(&short), b"torn").unwrap();
     assert_eq!(t2.load(&short, NOW).await.unwrap().unwrap().payload, b"one");
@@ -1331,17 +1225,10 @@ async fn synced_durabilities_report_a_corrupt_file_instead_of_the_spare() {
 #[cfg(any(target_os = "linux", target_os = "android", target_os = "macos"))]
 #[tokio::test]
 async fn an_ended_session_never_comes_back_from_its_spare() {
-    use session_runtime::store::file::SPARE_PREFIX;
     let t = TempFileStore::new();
-    let spare = |key: &StoreKey| t.sessions().join(format!("{SPARE_PREFIX}{}", key.to_hex()));
+    let spare = |key: &StoreKey| spare_of(&t, key);
     let saved = async |expires: i64| {
-        let key = random_key();
-        t.create(&key, &record(b"one", expires)).await.unwrap();
-        let saved = Record {
-            version: 1,
-            ..record(b"two", expires)
-        };
-        t.save(&key, &saved).await.unwrap();
+        let key = saved_once(&t, expires).await;
         let bytes = std::fs::read(spare(&key)).unwrap();
         (key, bytes)
     };
@@ -1352,16 +1239,7 @@ async fn an_ended_session_never_comes_back_from_its_spare() {
             t.load(key, NOW).await.unwrap().is_none(),
             "{what}: a spare left behind does not bring it back"
         );
-        let error = t
-            .save(
-                key,
-                &Record {
-                    version: 1,
-                    ..record(b"back?", NOW.0 + 60)
-                },
-            )
-            .await
-            .unwrap_err();
+        let error = t.save(key, &at_version(1, b"back?")).await.unwrap_err();
         assert!(matches!(error, StoreError::NotFound), "{what}: {error:?}");
         assert!(t.load(key, NOW).await.unwrap().is_none(), "{what}");
     };
@@ -1371,15 +1249,7 @@ async fn an_ended_session_never_comes_back_from_its_spare() {
     check_gone(&deleted, &bytes, "deleted").await;
 
     let (rotated, bytes) = saved(NOW.0 + 60).await;
-    let new = random_key();
-    t.rotate(&Rotation {
-        old: &rotated,
-        version: 2,
-        new: Some((&new, &record(b"rotated", NOW.0 + 60))),
-        keep_old: None,
-    })
-    .await
-    .unwrap();
+    rotate_away(&t, &rotated, 2).await;
     check_gone(&rotated, &bytes, "rotated away").await;
 
     let (expired, bytes) = saved(NOW.0 + 1).await;
