@@ -204,11 +204,11 @@ fn main() {
         return;
     }
     let opts = Options::parse(&args[1..]);
-    if opts.instructions {
-        if let Err(e) = instructions::available() {
-            eprintln!("httpbench --instructions: {e}");
-            std::process::exit(2);
-        }
+    if opts.instructions
+        && let Err(e) = instructions::available()
+    {
+        eprintln!("httpbench --instructions: {e}");
+        std::process::exit(2);
     }
     let plan = Plan::new(&opts);
     if opts.instructions {
