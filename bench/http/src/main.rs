@@ -531,10 +531,11 @@ impl Running {
     }
 }
 
-/// The order of the configurations in slice `k`: rotated by `k`, reversed on odd slices, so
-/// that every configuration runs early and late, before and after each other one.
+/// The order of the configurations in slice `k`: rotated by `k / 2`, reversed on odd
+/// slices, so that every configuration runs early and late, before and after each other one
+/// (over `2 n` slices, each takes every place).
 fn slice_order(n: usize, k: usize) -> Vec<usize> {
-    let mut order: Vec<usize> = (0..n).map(|i| (i + k) % n.max(1)).collect();
+    let mut order: Vec<usize> = (0..n).map(|i| (i + k / 2) % n.max(1)).collect();
     if k % 2 == 1 {
         order.reverse();
     }
@@ -1154,5 +1155,37 @@ mod raw {
         };
         buf.drain(..end);
         Ok(keep_alive)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_configuration_takes_every_place() {
+        let n = 4;
+        let mut seen = vec![vec![0; n]; n];
+        for k in 0..2 * n {
+            let order = slice_order(n, k);
+            let mut sorted = order.clone();
+            sorted.sort_unstable();
+            assert_eq!(sorted, (0..n).collect::<Vec<_>>(), "slice {k}: {order:?}");
+            for (place, ci) in order.into_iter().enumerate() {
+                seen[ci][place] += 1;
+            }
+        }
+        assert!(seen.iter().flatten().all(|&c| c > 0), "{seen:?}");
+    }
+
+    #[test]
+    fn request_limit_counts_tickets() {
+        let shared = Shared {
+            limit: 2,
+            ..Shared::default()
+        };
+        assert!(shared.go() && !shared.over());
+        assert!(shared.go() && shared.over());
+        assert!(!shared.go());
     }
 }

@@ -138,6 +138,25 @@ pub fn verdict(pair: &Pair, of_medians: f64, slices: &[f64]) -> &'static str {
     }
 }
 
+/// How close to the limit (relative) an instruction-count ratio is called level: the counts
+/// of one configuration repeat within about 1% between runs (timers, hash maps, the
+/// counter's digits).
+pub const COUNT_TOLERANCE: f64 = 0.02;
+
+/// The verdict of a pair from instruction counts: PASS or FAIL, LEVEL within
+/// [`COUNT_TOLERANCE`] of the limit, UNCLEAR without a ratio.
+pub fn count_verdict(pair: &Pair, ratio: f64) -> &'static str {
+    if ratio.is_nan() {
+        "UNCLEAR"
+    } else if (ratio - pair.limit).abs() <= COUNT_TOLERANCE * pair.limit {
+        "LEVEL"
+    } else if pair.passes(ratio) {
+        "PASS"
+    } else {
+        "FAIL"
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -163,5 +182,10 @@ mod tests {
         assert!(typed.passes(0.7) && !typed.passes(0.71));
         assert!(!p.passes(1.0));
         assert!(ratio(1.0, 0.0).is_nan());
+        assert_eq!(count_verdict(&p, 1.01), "LEVEL");
+        assert_eq!(count_verdict(&p, 0.9), "PASS");
+        assert_eq!(count_verdict(&p, 1.18), "FAIL");
+        assert_eq!(count_verdict(&typed, 0.72), "FAIL");
+        assert_eq!(count_verdict(&typed, 0.71), "LEVEL");
     }
 }
