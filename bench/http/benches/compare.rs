@@ -56,26 +56,14 @@ where
         .unwrap();
     let first = rt.block_on(svc.clone().oneshot(Request::new(()))).unwrap();
     let set_cookie = first.headers().get(SET_COOKIE).expect("a session cookie");
-    let cookie = set_cookie
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned();
-    // One unmeasured request with the cookie must reach the existing session (the handler
-    // counts the changes it makes to a loaded session), or the figures would be wrong.
-    let changes = N.load(Ordering::Relaxed);
-    let req = Request::builder()
-        .header(COOKIE, cookie.as_str())
-        .body(())
-        .unwrap();
-    rt.block_on(svc.clone().oneshot(req)).unwrap();
-    assert_eq!(
-        N.load(Ordering::Relaxed),
-        changes + 1,
-        "{name}: cookie not accepted"
-    );
+    let cookie = cookie_pair(set_cookie.as_bytes());
+    assert_accepted(name, || {
+        let req = Request::builder()
+            .header(COOKIE, cookie.as_str())
+            .body(())
+            .unwrap();
+        rt.block_on(svc.clone().oneshot(req)).unwrap();
+    });
     c.bench_function(name, |b| {
         b.iter(|| {
             let req = Request::builder()
@@ -90,6 +78,25 @@ where
 }
 
 static N: AtomicU64 = AtomicU64::new(0);
+
+/// The `name=value` pair of a `Set-Cookie` header's value.
+fn cookie_pair(set_cookie: &[u8]) -> String {
+    let value = std::str::from_utf8(set_cookie).expect("an ASCII Set-Cookie");
+    value.split(';').next().unwrap_or_default().to_owned()
+}
+
+/// Runs `send` (one unmeasured request with the cookie) and checks that it reached the
+/// existing session (the handler counts the changes it makes to a loaded session), or the
+/// figures would be wrong.
+fn assert_accepted(name: &str, send: impl FnOnce()) {
+    let changes = N.load(Ordering::Relaxed);
+    send();
+    assert_eq!(
+        N.load(Ordering::Relaxed),
+        changes + 1,
+        "{name}: cookie not accepted"
+    );
+}
 
 fn ours(c: &mut Criterion) {
     let handler = tower::service_fn(|req: Request<()>| async move {
@@ -198,27 +205,14 @@ fn actix_session(c: &mut Criterion) {
                 .default_service(web::to(actix_handler)),
         ));
         let first = rt.block_on(call_service(&app, TestRequest::default().to_request()));
-        let cookie = first
-            .headers()
-            .get(SET_COOKIE)
-            .expect("a session cookie")
-            .to_str()
-            .unwrap()
-            .split(';')
-            .next()
-            .unwrap()
-            .to_owned();
-        // As in `bench_service`: the cookie must reach the existing session.
-        let changes = N.load(Ordering::Relaxed);
-        let req = TestRequest::default()
-            .insert_header((COOKIE, cookie.as_str()))
-            .to_request();
-        rt.block_on(call_service(&app, req));
-        assert_eq!(
-            N.load(Ordering::Relaxed),
-            changes + 1,
-            "actix-session {name}: cookie not accepted"
-        );
+        let set_cookie = first.headers().get(SET_COOKIE).expect("a session cookie");
+        let cookie = cookie_pair(set_cookie.as_bytes());
+        assert_accepted(&format!("actix-session {name}"), || {
+            let req = TestRequest::default()
+                .insert_header((COOKIE, cookie.as_str()))
+                .to_request();
+            rt.block_on(call_service(&app, req));
+        });
         c.bench_function(&format!("layer/actix-session/cookie-{name}"), |b| {
             b.iter(|| {
                 let req = TestRequest::default()

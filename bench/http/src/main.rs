@@ -1,25 +1,49 @@
 //! A loopback HTTP load test of session layers, side by side in one run.
 //!
-//! `httpbench` (no arguments) runs every configuration: for each workload and round it
-//! starts one server process per configuration (`httpbench serve ...`, pinned to core 0
-//! with `taskset` when the machine has two cores or more), drives it from this process
-//! (pinned to core 1) with `--conns` keep-alive connections that each keep their own
-//! cookie, measures requests per second and the server's CPU time (from
-//! `/proc/<pid>/stat`), then stops it. Rounds interleave the configurations, so a slow
-//! moment of the machine spreads over all of them. It prints one Markdown table per
-//! workload: ratios to the same framework without sessions, server CPU per request and
-//! what the session layer adds to it, the load generator's own CPU per request (its
-//! ceiling is about 10^6 / that figure requests per second on its core), the cookie's
-//! length, and the sanity checks (every
-//! response 200, the counter climbing by one on every request of a connection in `write`
-//! mode and staying at 1 in `read` mode, no `Set-Cookie` on a read after the first).
+//! `httpbench` (no arguments) measures every configuration in time mode: for each workload
+//! it starts one server process per configuration (`httpbench serve ...`, pinned to core 0
+//! with `taskset` when the machine has two cores or more), warms each up, then measures
+//! them in short interleaved slices: slice after slice, every configuration in turn (the
+//! order rotates and reverses from slice to slice), each driven from this process (pinned to
+//! core 1) by `--conns` keep-alive connections that each keep their own cookie across
+//! slices. A slice measures requests per second and the server's CPU time (from
+//! `/proc/<pid>/stat`). A slow moment of a shared machine so hits every configuration
+//! alike, and the medians over slices ignore the outliers. It prints one Markdown table per
+//! workload: per configuration the median and interquartile range over slices of server
+//! CPU per request and requests per second, what the session layer adds to the CPU per
+//! request (the configuration's median minus the median of the same framework without
+//! sessions, same run), the load generator's own CPU per request (its ceiling is about
+//! 10^6 / that figure requests per second on its core), the cookie's length, and the
+//! sanity checks (every response 200, the counter climbing by one on every request of a
+//! connection in `write` mode and staying at 1 in `read` mode, no `Set-Cookie` on a read
+//! after the first). A pair table ends the output: for each must-show pair (ours against
+//! the matching peer), ours added / peer added (ratio of the medians, and each slice's
+//! own ratio: median and range), with a verdict against the limit (see [`stats::verdict`]).
 //!
-//! Options: `--secs N` (measured seconds per run, default 10), `--warmup N` (default 1),
-//! `--rounds N` (default 2), `--conns N` (default 64), `--only a,b` (configurations whose
-//! name contains one of these), `--workloads write-counter,...`, `--client raw|hyper`
-//! (the load generator's HTTP client: [`raw`], the default, or hyper's).
+//! `httpbench --instructions` measures instead the user-space instructions per request
+//! (deterministic: independent of the machine's load): each server runs under valgrind's
+//! callgrind, is warmed up with `--warmup-requests` requests, its counters are zeroed
+//! (`callgrind_control -z`), `--requests` requests are driven with the same load generator,
+//! and the counters dumped (`callgrind_control -d`); instructions per request, what the
+//! session layer adds (minus the same framework without sessions) and the same pair table
+//! follow. This counts the server process's user-space instructions only: not system
+//! calls, kernel time, waiting or cache misses, so it says nothing of the file and database
+//! stores, whose cost is mostly in the kernel and in the database (keep the time mode's
+//! table for those).
+//!
+//! Options: `--secs S` (measured seconds per slice, default 1), `--slices N` (slices per
+//! configuration and workload, default 10; `--rounds` is the same option), `--warmup S`
+//! (seconds of warm-up per server, default 1), `--settle S` (seconds after a slice's
+//! connections open before it measures, default 0.1), `--conns N` (default 64; 8 with
+//! `--instructions`), `--only a,b` (configurations whose name contains one of these; the
+//! no-session baselines always run), `--workloads write-counter,...`, `--client raw|hyper`
+//! (the load generator's HTTP client: [`raw`], the default, or hyper's), `--instructions`,
+//! `--requests N` (measured requests per configuration with `--instructions`, default
+//! 2000), `--warmup-requests N` (default 200).
 
+mod instructions;
 mod servers;
+mod stats;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -32,6 +56,7 @@ use hyper::body::Bytes;
 use hyper::header::{COOKIE, HOST, SET_COOKIE};
 use hyper_util::rt::TokioIo;
 use servers::{Mode, Payload};
+use stats::{PAIRS, Spread};
 
 /// A server configuration and the configuration without sessions it is compared to.
 struct Config {
@@ -179,17 +204,32 @@ fn main() {
         return;
     }
     let opts = Options::parse(&args[1..]);
-    run(&opts);
+    if opts.instructions
+        && let Err(e) = instructions::available()
+    {
+        eprintln!("httpbench --instructions: {e}");
+        std::process::exit(2);
+    }
+    let plan = Plan::new(&opts);
+    if opts.instructions {
+        instructions::run(&opts, &plan);
+    } else {
+        run(&opts, &plan);
+    }
 }
 
 struct Options {
     secs: f64,
     warmup: f64,
-    rounds: usize,
-    conns: usize,
+    settle: f64,
+    slices: usize,
+    conns: Option<usize>,
     only: Vec<String>,
     workloads: Vec<String>,
     client: Client,
+    instructions: bool,
+    requests: u64,
+    warmup_requests: u64,
 }
 
 /// The load generator's HTTP client.
@@ -204,28 +244,41 @@ enum Client {
 impl Options {
     fn parse(args: &[String]) -> Self {
         let mut o = Options {
-            secs: 10.0,
+            secs: 1.0,
             warmup: 1.0,
-            rounds: 2,
-            conns: 64,
+            settle: 0.1,
+            slices: 10,
+            conns: None,
             only: Vec::new(),
             workloads: Vec::new(),
             client: Client::Raw,
+            instructions: false,
+            requests: 2000,
+            warmup_requests: 200,
         };
         let mut it = args.iter();
         while let Some(a) = it.next() {
+            if a == "--instructions" {
+                o.instructions = true;
+                continue;
+            }
             let mut v = || {
                 it.next()
                     .cloned()
                     .unwrap_or_else(|| panic!("{a} needs a value"))
             };
             match a.as_str() {
-                "--secs" => o.secs = v().parse().expect("--secs N"),
-                "--warmup" => o.warmup = v().parse().expect("--warmup N"),
-                "--rounds" => o.rounds = v().parse().expect("--rounds N"),
-                "--conns" => o.conns = v().parse().expect("--conns N"),
+                "--secs" => o.secs = v().parse().expect("--secs S"),
+                "--warmup" => o.warmup = v().parse().expect("--warmup S"),
+                "--settle" => o.settle = v().parse().expect("--settle S"),
+                "--slices" | "--rounds" => o.slices = v().parse().expect("--slices N"),
+                "--conns" => o.conns = Some(v().parse().expect("--conns N")),
                 "--only" => o.only = v().split(',').map(str::to_owned).collect(),
                 "--workloads" => o.workloads = v().split(',').map(str::to_owned).collect(),
+                "--requests" => o.requests = v().parse().expect("--requests N"),
+                "--warmup-requests" => {
+                    o.warmup_requests = v().parse().expect("--warmup-requests N")
+                }
                 "--client" => {
                     o.client = match v().as_str() {
                         "raw" => Client::Raw,
@@ -236,11 +289,84 @@ impl Options {
                 other => panic!("unknown option {other}"),
             }
         }
+        o.slices = o.slices.max(1);
         o
+    }
+
+    /// Connections of the load generator.
+    fn conns(&self) -> usize {
+        self.conns
+            .unwrap_or(if self.instructions { 8 } else { 64 })
+            .max(1)
     }
 }
 
-/// What one run of one configuration measured.
+/// What a run covers: configurations, workloads, pinning, the database.
+struct Plan {
+    configs: Vec<&'static Config>,
+    workloads: Vec<&'static (&'static str, Mode, Payload)>,
+    pin: bool,
+    tick: f64,
+    rt: tokio::runtime::Runtime,
+    _postgres: Option<Postgres>,
+}
+
+impl Plan {
+    fn new(o: &Options) -> Self {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let pin = cores >= 2 && Command::new("taskset").arg("-V").output().is_ok();
+        let configs: Vec<&Config> = CONFIGS
+            .iter()
+            .filter(|c| {
+                o.only.is_empty()
+                    || c.name == c.baseline
+                    || o.only.iter().any(|s| c.name.contains(s.as_str()))
+            })
+            .collect();
+        let postgres = configs
+            .iter()
+            .any(|c| c.name.contains("postgres"))
+            .then(Postgres::start);
+        if pin {
+            // Threads started from now on (the load generator's runtime) inherit core 1.
+            let _ = Command::new("taskset")
+                .args(["-pc", "1", &std::process::id().to_string()])
+                .stdout(Stdio::null())
+                .status();
+        }
+        let workloads = WORKLOADS
+            .iter()
+            .filter(|w| o.workloads.is_empty() || o.workloads.iter().any(|s| s == w.0))
+            .collect();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        Plan {
+            configs,
+            workloads,
+            pin,
+            tick: clock_ticks(),
+            rt,
+            _postgres: postgres,
+        }
+    }
+
+    fn pinned(&self) -> &'static str {
+        if self.pin {
+            "core 0, load generator core 1"
+        } else {
+            "no"
+        }
+    }
+
+    /// The index of `name` among the run's configurations.
+    fn index(&self, name: &str) -> Option<usize> {
+        self.configs.iter().position(|c| c.name == name)
+    }
+}
+
+/// What one slice (or the warm-up) of one configuration measured.
 #[derive(Default, Clone)]
 struct Measured {
     requests: u64,
@@ -256,11 +382,8 @@ struct Measured {
 }
 
 impl Measured {
-    fn add(&mut self, o: &Measured) {
-        self.requests += o.requests;
-        self.secs += o.secs;
-        self.cpu_secs += o.cpu_secs;
-        self.client_cpu_secs += o.client_cpu_secs;
+    /// Adds the sanity counters of `o` (errors, bad answers, cookie length, counter).
+    fn add_sanity(&mut self, o: &Measured) {
         self.errors += o.errors;
         self.bad += o.bad;
         self.extra_set_cookies += o.extra_set_cookies;
@@ -276,65 +399,205 @@ impl Measured {
     fn client_cpu_us(&self) -> f64 {
         self.client_cpu_secs * 1e6 / (self.requests.max(1) as f64)
     }
+
+    /// The sanity column: whether every cookie was accepted and nothing failed.
+    fn sanity(&self, config: &Config, mode: Mode) -> String {
+        if config.name == config.baseline {
+            "-".to_owned()
+        } else if self.bad == 0
+            && self.errors == 0
+            && (mode == Mode::Read || self.max_counter > 1)
+            && (mode == Mode::Write || self.extra_set_cookies == 0)
+        {
+            match mode {
+                Mode::Write => format!("ok (counter up to {})", self.max_counter),
+                Mode::Read => "ok (no write after the first)".to_owned(),
+            }
+        } else {
+            format!(
+                "FAILED: {} bad answers, {} extra Set-Cookie",
+                self.bad, self.extra_set_cookies
+            )
+        }
+    }
+
+    fn cookie(&self) -> String {
+        if self.cookie_len == 0 {
+            "-".to_owned()
+        } else {
+            self.cookie_len.to_string()
+        }
+    }
 }
 
-fn run(o: &Options) {
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let pin = cores >= 2 && Command::new("taskset").arg("-V").output().is_ok();
-    let needs_postgres = CONFIGS.iter().any(|c| {
-        c.name.contains("postgres")
-            && (o.only.is_empty() || o.only.iter().any(|s| c.name.contains(s.as_str())))
-    });
-    let _postgres = needs_postgres.then(Postgres::start);
-    if pin {
-        // Threads started from now on (the load generator's runtime) inherit core 1.
-        let _ = Command::new("taskset")
-            .args(["-pc", "1", &std::process::id().to_string()])
-            .stdout(Stdio::null())
-            .status();
-    }
-    let configs: Vec<&Config> = CONFIGS
-        .iter()
-        .filter(|c| {
-            o.only.is_empty()
-                || c.name == c.baseline
-                || o.only.iter().any(|s| c.name.contains(s.as_str()))
-        })
-        .collect();
-    let workloads: Vec<_> = WORKLOADS
-        .iter()
-        .filter(|w| o.workloads.is_empty() || o.workloads.iter().any(|s| s == w.0))
-        .collect();
-    let tick = clock_ticks();
-    println!(
-        "# {} configurations x {} workloads x {} rounds, {} s each (+{} s warm-up), {} connections, client {:?}; server pinned: {}",
-        configs.len(),
-        workloads.len(),
-        o.rounds,
-        o.secs,
-        o.warmup,
-        o.conns,
-        o.client,
-        if pin {
-            "core 0, load generator core 1"
-        } else {
-            "no"
+/// A server of the run with its load generator's connections' state (cookies), kept from
+/// slice to slice.
+struct Running {
+    config: &'static Config,
+    server: Server,
+    port: u16,
+    checkers: Vec<Checker>,
+}
+
+impl Running {
+    fn start(
+        o: &Options,
+        plan: &Plan,
+        config: &'static Config,
+        mode: Mode,
+        payload: Payload,
+        callgrind: Option<&std::path::Path>,
+    ) -> Self {
+        let (server, port) = start_server(config.name, mode, payload, plan.pin, callgrind);
+        let check = config.name != config.baseline;
+        Running {
+            config,
+            server,
+            port,
+            checkers: (0..o.conns()).map(|_| Checker::new(mode, check)).collect(),
         }
+    }
+
+    fn pid(&self) -> u32 {
+        self.server.0.id()
+    }
+
+    /// Drives the server: opens the connections (each with its cookie), waits `settle`
+    /// seconds, then measures for `secs` seconds, or (`limit`) until `limit` requests are
+    /// done; closes the connections.
+    async fn slice(
+        &mut self,
+        o: &Options,
+        tick: f64,
+        settle: f64,
+        secs: f64,
+        limit: Option<u64>,
+    ) -> Measured {
+        let pid = self.pid();
+        let shared = Arc::new(Shared {
+            limit: limit.unwrap_or(u64::MAX),
+            ..Shared::default()
+        });
+        let tasks: Vec<_> = self
+            .checkers
+            .drain(..)
+            .map(|state| tokio::spawn(connection(self.port, o.client, state, Arc::clone(&shared))))
+            .collect();
+        if settle > 0.0 {
+            tokio::time::sleep(Duration::from_secs_f64(settle)).await;
+        }
+        let me = std::process::id();
+        let (d0, c0, l0, t0) = (
+            shared.done.load(Ordering::Relaxed),
+            cpu_secs(pid, tick),
+            cpu_secs(me, tick),
+            Instant::now(),
+        );
+        if limit.is_none() {
+            tokio::time::sleep(Duration::from_secs_f64(secs)).await;
+            shared.stop.store(true, Ordering::Relaxed);
+        }
+        let (mode, check) = (self.mode(), self.config.name != self.config.baseline);
+        for t in tasks {
+            let state = match tokio::time::timeout(Duration::from_secs(600), t).await {
+                Ok(Ok(state)) => state,
+                // A connection that did not end: a fresh one (it loses its cookie).
+                _ => Checker::new(mode, check),
+            };
+            self.checkers.push(state);
+        }
+        let (d1, c1, l1, t1) = (
+            shared.done.load(Ordering::Relaxed),
+            cpu_secs(pid, tick),
+            cpu_secs(me, tick),
+            Instant::now(),
+        );
+        Measured {
+            requests: d1 - d0,
+            secs: (t1 - t0).as_secs_f64(),
+            cpu_secs: c1 - c0,
+            client_cpu_secs: l1 - l0,
+            // Errors and sanity failures count over the whole slice, settling included.
+            errors: shared.errors.load(Ordering::Relaxed),
+            bad: shared.bad.load(Ordering::Relaxed),
+            extra_set_cookies: shared.extra_set_cookies.load(Ordering::Relaxed),
+            cookie_len: shared.cookie_len.load(Ordering::Relaxed) as usize,
+            max_counter: shared.max_counter.load(Ordering::Relaxed),
+        }
+    }
+
+    fn mode(&self) -> Mode {
+        self.checkers.first().map_or(Mode::Write, |c| c.mode)
+    }
+}
+
+/// The order of the configurations in slice `k`: rotated by `k / 2`, reversed on odd
+/// slices, so that every configuration runs early and late, before and after each other one
+/// (over `2 n` slices, each takes every place).
+fn slice_order(n: usize, k: usize) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..n).map(|i| (i + k / 2) % n.max(1)).collect();
+    if k % 2 == 1 {
+        order.reverse();
+    }
+    order
+}
+
+/// One configuration's slices in one workload.
+#[derive(Default)]
+struct Slices {
+    slices: Vec<Measured>,
+    /// Sanity counters over the warm-up and every slice.
+    sanity: Measured,
+}
+
+impl Slices {
+    fn cpu(&self) -> Vec<f64> {
+        self.slices.iter().map(Measured::cpu_us).collect()
+    }
+    fn rps(&self) -> Vec<f64> {
+        self.slices.iter().map(Measured::rps).collect()
+    }
+    fn client(&self) -> Vec<f64> {
+        self.slices.iter().map(Measured::client_cpu_us).collect()
+    }
+}
+
+/// The time mode: interleaved slices, medians, the pair table.
+fn run(o: &Options, plan: &Plan) {
+    println!(
+        "# {} configurations x {} workloads x {} interleaved slices of {} s (+{} s settling; {} s warm-up per server), {} connections, client {:?}; server pinned: {}",
+        plan.configs.len(),
+        plan.workloads.len(),
+        o.slices,
+        o.secs,
+        o.settle,
+        o.warmup,
+        o.conns(),
+        o.client,
+        plan.pinned()
     );
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    let mut results: Vec<Vec<Measured>> =
-        vec![vec![Measured::default(); configs.len()]; workloads.len()];
-    for round in 0..o.rounds {
-        for (wi, (wname, mode, payload)) in workloads.iter().enumerate() {
-            for (ci, config) in configs.iter().enumerate() {
-                let m = rt.block_on(measure(o, config, *mode, *payload, pin, tick));
+    let mut all: Vec<Vec<Slices>> = Vec::new();
+    for (wname, mode, payload) in plan.workloads.iter().copied() {
+        let mut running: Vec<Running> = plan
+            .configs
+            .iter()
+            .map(|c| Running::start(o, plan, c, *mode, *payload, None))
+            .collect();
+        let mut results: Vec<Slices> = running.iter().map(|_| Slices::default()).collect();
+        for (r, res) in running.iter_mut().zip(&mut results) {
+            let m = plan.rt.block_on(r.slice(o, plan.tick, 0.0, o.warmup, None));
+            res.sanity.add_sanity(&m);
+        }
+        for k in 0..o.slices {
+            for ci in slice_order(running.len(), k) {
+                let r = &mut running[ci];
+                let m = plan
+                    .rt
+                    .block_on(r.slice(o, plan.tick, o.settle, o.secs, None));
                 eprintln!(
-                    "round {} {wname:14} {:16} {:>9.0} req/s {:>7.1} us cpu/req (load generator {:>5.1}) cookie {:>4} errors {} bad {} extra-set-cookie {} max counter {}",
-                    round + 1,
-                    config.name,
+                    "slice {:>2} {wname:14} {:20} {:>9.0} req/s {:>7.1} us cpu/req (load generator {:>5.1}) cookie {:>4} errors {} bad {} extra-set-cookie {} max counter {}",
+                    k + 1,
+                    r.config.name,
                     m.rps(),
                     m.cpu_us(),
                     m.client_cpu_us(),
@@ -344,63 +607,117 @@ fn run(o: &Options) {
                     m.extra_set_cookies,
                     m.max_counter
                 );
-                results[wi][ci].add(&m);
+                results[ci].sanity.add_sanity(&m);
+                results[ci].slices.push(m);
             }
         }
+        drop(running);
+        print_workload(plan, wname, *mode, &results);
+        all.push(results);
     }
-    for (wi, (wname, mode, _)) in workloads.iter().enumerate() {
-        println!();
-        println!("## {wname}");
-        println!();
-        println!(
-            "| configuration | req/s | ratio to no-session | server CPU µs/req | added by the session layer µs/req | load generator CPU µs/req | cookie length | errors | sanity |"
-        );
-        println!("|---|---|---|---|---|---|---|---|---|");
-        for (ci, config) in configs.iter().enumerate() {
-            let m = &results[wi][ci];
-            let base = configs
-                .iter()
-                .position(|c| c.name == config.baseline)
-                .map(|bi| &results[wi][bi]);
-            let (ratio, added) = match base {
-                Some(b) => (
-                    format!("{:.2}", m.rps() / b.rps()),
-                    format!("{:.1}", m.cpu_us() - b.cpu_us()),
-                ),
-                None => ("-".into(), "-".into()),
-            };
-            let sanity = if config.name == config.baseline {
-                "-".to_owned()
-            } else if m.bad == 0
-                && m.errors == 0
-                && (*mode == Mode::Read || m.max_counter > 1)
-                && (*mode == Mode::Write || m.extra_set_cookies == 0)
-            {
-                match mode {
-                    Mode::Write => format!("ok (counter up to {})", m.max_counter),
-                    Mode::Read => "ok (no write after the first)".to_owned(),
-                }
-            } else {
-                format!(
-                    "FAILED: {} bad answers, {} extra Set-Cookie",
-                    m.bad, m.extra_set_cookies
+    print_pairs_time(plan, &all);
+}
+
+/// The median of the baseline (same framework, no session) of configuration `ci`.
+fn baseline_cpu(plan: &Plan, results: &[Slices], ci: usize) -> Option<f64> {
+    let bi = plan.index(plan.configs[ci].baseline)?;
+    Spread::of(&results[bi].cpu()).map(|s| s.median)
+}
+
+fn print_workload(plan: &Plan, wname: &str, mode: Mode, results: &[Slices]) {
+    println!();
+    println!("## {wname}");
+    println!();
+    println!(
+        "| configuration | req/s, median (IQR) | ratio to no-session (medians) | server CPU µs/req, median (IQR) | added by the session layer µs/req (median − median no-session) | load generator CPU µs/req (median) | cookie length | errors | sanity |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|");
+    for (ci, config) in plan.configs.iter().enumerate() {
+        let r = &results[ci];
+        let (Some(cpu), Some(rps)) = (Spread::of(&r.cpu()), Spread::of(&r.rps())) else {
+            continue;
+        };
+        let client = Spread::of(&r.client()).map_or(0.0, |s| s.median);
+        let base = plan.index(config.baseline).map(|bi| &results[bi]);
+        let (ratio, added) = match base {
+            Some(b) => {
+                let b_rps = Spread::of(&b.rps()).map_or(f64::NAN, |s| s.median);
+                let b_cpu = Spread::of(&b.cpu()).map_or(f64::NAN, |s| s.median);
+                (
+                    format!("{:.2}", rps.median / b_rps),
+                    format!("{:.1}", cpu.median - b_cpu),
                 )
+            }
+            None => ("-".into(), "-".into()),
+        };
+        println!(
+            "| {} | {:.0} ({:.0}) | {} | {:.1} ({:.1}) | {} | {:.1} | {} | {} | {} |",
+            config.label,
+            rps.median,
+            rps.iqr(),
+            ratio,
+            cpu.median,
+            cpu.iqr(),
+            added,
+            client,
+            r.sanity.cookie(),
+            r.sanity.errors,
+            r.sanity.sanity(config, mode)
+        );
+    }
+}
+
+/// The pair table of the time mode.
+fn print_pairs_time(plan: &Plan, all: &[Vec<Slices>]) {
+    println!();
+    println!("## Pairs: server CPU added per request, ours / peer");
+    println!();
+    println!(
+        "Added = a configuration's CPU µs/req minus the median of its framework without sessions, same run. Ratio of the medians; each slice's own ratio (ours and peer of the same slice): median and range. PASS: the ratio of the medians meets the limit and so do at least 3/4 of the slices; FAIL: it does not and at least 3/4 of the slices do not either; UNCLEAR otherwise."
+    );
+    println!();
+    println!(
+        "| workload | ours | peer | ours added µs/req | peer added µs/req | ratio of medians | per-slice ratio: median (min–max) | slices meeting the limit | limit | verdict |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|---|");
+    for (wi, (wname, _, _)) in plan.workloads.iter().enumerate() {
+        let results = &all[wi];
+        for pair in PAIRS {
+            let (Some(oi), Some(pi)) = (plan.index(pair.ours), plan.index(pair.peer)) else {
+                continue;
             };
+            let (Some(ob), Some(pb)) = (
+                baseline_cpu(plan, results, oi),
+                baseline_cpu(plan, results, pi),
+            ) else {
+                continue;
+            };
+            let ours: Vec<f64> = results[oi].cpu().iter().map(|c| c - ob).collect();
+            let peer: Vec<f64> = results[pi].cpu().iter().map(|c| c - pb).collect();
+            let (Some(os), Some(ps)) = (Spread::of(&ours), Spread::of(&peer)) else {
+                continue;
+            };
+            let of_medians = stats::ratio(os.median, ps.median);
+            let per_slice: Vec<f64> = ours
+                .iter()
+                .zip(&peer)
+                .map(|(a, b)| stats::ratio(*a, *b))
+                .collect();
+            let defined = per_slice.iter().filter(|r| !r.is_nan()).count();
+            let meeting = per_slice.iter().filter(|r| pair.passes(**r)).count();
+            let slice_text = Spread::of(&per_slice).map_or("-".to_owned(), |s| {
+                format!("{:.2} ({:.2}–{:.2})", s.median, s.min, s.max)
+            });
             println!(
-                "| {} | {:.0} | {} | {:.1} | {} | {:.1} | {} | {} | {} |",
-                config.label,
-                m.rps(),
-                ratio,
-                m.cpu_us(),
-                added,
-                m.client_cpu_us(),
-                if m.cookie_len == 0 {
-                    "-".to_owned()
-                } else {
-                    m.cookie_len.to_string()
-                },
-                m.errors,
-                sanity
+                "| {wname} | {} | {} | {:.1} | {:.1} | {:.2} | {} | {meeting}/{defined} | {} | {} |",
+                pair.ours,
+                pair.peer,
+                os.median,
+                ps.median,
+                of_medians,
+                slice_text,
+                pair.limit_text(),
+                stats::verdict(pair, of_medians, &per_slice)
             );
         }
     }
@@ -488,7 +805,15 @@ impl Drop for Postgres {
     }
 }
 
-fn start_server(config: &str, mode: Mode, payload: Payload, pin: bool) -> (Server, u16) {
+/// Starts `httpbench serve config ...` (pinned to core 0 with `pin`; under callgrind, its
+/// output in that directory, with `callgrind`) and waits for it to listen.
+fn start_server(
+    config: &str,
+    mode: Mode,
+    payload: Payload,
+    pin: bool,
+    callgrind: Option<&std::path::Path>,
+) -> (Server, u16) {
     let exe = std::env::current_exe().expect("own path");
     let mode = if mode == Mode::Write { "write" } else { "read" };
     let payload = if payload == Payload::Counter {
@@ -496,13 +821,16 @@ fn start_server(config: &str, mode: Mode, payload: Payload, pin: bool) -> (Serve
     } else {
         "big"
     };
-    let mut cmd = if pin {
-        let mut c = Command::new("taskset");
-        c.args(["-c", "0"]).arg(&exe);
-        c
-    } else {
-        Command::new(&exe)
-    };
+    let mut argv: Vec<std::ffi::OsString> = Vec::new();
+    if pin {
+        argv.extend(["taskset".into(), "-c".into(), "0".into()]);
+    }
+    if let Some(dir) = callgrind {
+        argv.extend(instructions::valgrind_args(dir));
+    }
+    argv.push(exe.into());
+    let mut cmd = Command::new(&argv[0]);
+    cmd.args(&argv[1..]);
     if let Some(url) = DATABASE_URL.get() {
         cmd.env("BENCH_DATABASE_URL", url);
     }
@@ -535,73 +863,33 @@ struct Shared {
     cookie_len: AtomicU64,
     max_counter: AtomicU64,
     stop: AtomicBool,
+    /// Requests the connections may send in all (`u64::MAX`: until `stop`).
+    limit: u64,
+    /// Requests the connections have started.
+    started: AtomicU64,
 }
 
-async fn measure(
-    o: &Options,
-    config: &Config,
-    mode: Mode,
-    payload: Payload,
-    pin: bool,
-    tick: f64,
-) -> Measured {
-    let (server, port) = start_server(config.name, mode, payload, pin);
-    let pid = server.0.id();
-    let shared = Arc::new(Shared::default());
-    let check = config.name != config.baseline;
-    let tasks: Vec<_> = (0..o.conns)
-        .map(|_| {
-            tokio::spawn(connection(
-                port,
-                mode,
-                check,
-                o.client,
-                Arc::clone(&shared),
-            ))
-        })
-        .collect();
-    tokio::time::sleep(Duration::from_secs_f64(o.warmup)).await;
-    let me = std::process::id();
-    let (d0, e0, c0, l0, t0) = (
-        shared.done.load(Ordering::Relaxed),
-        shared.errors.load(Ordering::Relaxed),
-        cpu_secs(pid, tick),
-        cpu_secs(me, tick),
-        Instant::now(),
-    );
-    tokio::time::sleep(Duration::from_secs_f64(o.secs)).await;
-    let (d1, c1, l1, t1) = (
-        shared.done.load(Ordering::Relaxed),
-        cpu_secs(pid, tick),
-        cpu_secs(me, tick),
-        Instant::now(),
-    );
-    shared.stop.store(true, Ordering::Relaxed);
-    for t in tasks {
-        let _ = tokio::time::timeout(Duration::from_secs(5), t).await;
+impl Shared {
+    /// Whether a connection may send one more request (taking it from the limit).
+    fn go(&self) -> bool {
+        !self.stop.load(Ordering::Relaxed)
+            && (self.limit == u64::MAX || self.started.fetch_add(1, Ordering::Relaxed) < self.limit)
     }
-    drop(server);
-    let _ = e0;
-    Measured {
-        requests: d1 - d0,
-        secs: (t1 - t0).as_secs_f64(),
-        cpu_secs: c1 - c0,
-        client_cpu_secs: l1 - l0,
-        // Errors and sanity failures count over the whole run, warm-up included.
-        errors: shared.errors.load(Ordering::Relaxed),
-        bad: shared.bad.load(Ordering::Relaxed),
-        extra_set_cookies: shared.extra_set_cookies.load(Ordering::Relaxed),
-        cookie_len: shared.cookie_len.load(Ordering::Relaxed) as usize,
-        max_counter: shared.max_counter.load(Ordering::Relaxed),
+
+    /// Whether the run is over (stopped, or every allowed request started).
+    fn over(&self) -> bool {
+        self.stop.load(Ordering::Relaxed)
+            || (self.limit != u64::MAX && self.started.load(Ordering::Relaxed) >= self.limit)
     }
 }
 
-/// One keep-alive connection with its own cookie, sending requests until told to stop:
-/// through [`raw`] (the default) or hyper's client (`--client hyper`).
-async fn connection(port: u16, mode: Mode, check: bool, client: Client, shared: Arc<Shared>) {
+/// One keep-alive connection with its own cookie (`state`, handed back at the end), sending
+/// requests until told to stop: through [`raw`] (the default) or hyper's client
+/// (`--client hyper`).
+async fn connection(port: u16, client: Client, state: Checker, shared: Arc<Shared>) -> Checker {
     match client {
-        Client::Raw => raw::connection(port, mode, check, shared).await,
-        Client::Hyper => hyper_connection(port, mode, check, shared).await,
+        Client::Raw => raw::connection(port, state, shared).await,
+        Client::Hyper => hyper_connection(port, state, shared).await,
     }
 }
 
@@ -679,9 +967,8 @@ impl Checker {
 
 /// The same connection through hyper's HTTP/1 client (the load generator before
 /// 2026-11-30; kept to show what the raw client changes: `--client hyper`).
-async fn hyper_connection(port: u16, mode: Mode, check: bool, shared: Arc<Shared>) {
-    let mut state = Checker::new(mode, check);
-    'connect: while !shared.stop.load(Ordering::Relaxed) {
+async fn hyper_connection(port: u16, mut state: Checker, shared: Arc<Shared>) -> Checker {
+    'connect: while !shared.over() {
         let Ok(stream) = tokio::net::TcpStream::connect(("127.0.0.1", port)).await else {
             shared.errors.fetch_add(1, Ordering::Relaxed);
             tokio::time::sleep(Duration::from_millis(10)).await;
@@ -695,7 +982,7 @@ async fn hyper_connection(port: u16, mode: Mode, check: bool, shared: Arc<Shared
             continue;
         };
         tokio::spawn(conn);
-        while !shared.stop.load(Ordering::Relaxed) {
+        while shared.go() {
             let mut req = hyper::Request::get("/").header(HOST, "127.0.0.1");
             if let Some(c) = &state.cookie {
                 req = req.header(COOKIE, c.as_str());
@@ -724,6 +1011,7 @@ async fn hyper_connection(port: u16, mode: Mode, check: bool, shared: Arc<Shared
             state.response(ok, &body, &shared);
         }
     }
+    state
 }
 
 /// A minimal HTTP/1.1 keep-alive client on a raw `TcpStream`: one `write` per request
@@ -743,20 +1031,18 @@ mod raw {
         Malformed,
     }
 
-    pub(super) async fn connection(port: u16, mode: Mode, check: bool, shared: Arc<Shared>) {
-        let mut state = Checker::new(mode, check);
+    pub(super) async fn connection(port: u16, mut state: Checker, shared: Arc<Shared>) -> Checker {
         let mut req = Vec::with_capacity(1024);
         let mut buf = Vec::with_capacity(16 * 1024);
-        while !shared.stop.load(Ordering::Relaxed) {
-            let Ok(mut stream) = tokio::net::TcpStream::connect(("127.0.0.1", port)).await
-            else {
+        while !shared.over() {
+            let Ok(mut stream) = tokio::net::TcpStream::connect(("127.0.0.1", port)).await else {
                 shared.errors.fetch_add(1, Ordering::Relaxed);
                 tokio::time::sleep(Duration::from_millis(10)).await;
                 continue;
             };
             let _ = stream.set_nodelay(true);
             buf.clear();
-            while !shared.stop.load(Ordering::Relaxed) {
+            while shared.go() {
                 req.clear();
                 req.extend_from_slice(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n");
                 if let Some(c) = &state.cookie {
@@ -784,6 +1070,7 @@ mod raw {
                 }
             }
         }
+        state
     }
 
     /// Reads more bytes into `buf`; end of stream is an error (a response is pending).
@@ -868,5 +1155,37 @@ mod raw {
         };
         buf.drain(..end);
         Ok(keep_alive)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_configuration_takes_every_place() {
+        let n = 4;
+        let mut seen = vec![vec![0; n]; n];
+        for k in 0..2 * n {
+            let order = slice_order(n, k);
+            let mut sorted = order.clone();
+            sorted.sort_unstable();
+            assert_eq!(sorted, (0..n).collect::<Vec<_>>(), "slice {k}: {order:?}");
+            for (place, ci) in order.into_iter().enumerate() {
+                seen[ci][place] += 1;
+            }
+        }
+        assert!(seen.iter().flatten().all(|&c| c > 0), "{seen:?}");
+    }
+
+    #[test]
+    fn request_limit_counts_tickets() {
+        let shared = Shared {
+            limit: 2,
+            ..Shared::default()
+        };
+        assert!(shared.go() && !shared.over());
+        assert!(shared.go() && shared.over());
+        assert!(!shared.go());
     }
 }

@@ -9,7 +9,7 @@
 
 use std::sync::Arc;
 
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
 /// What the handler does with the session.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -32,20 +32,30 @@ pub enum Payload {
 /// The size of the big session, as compact JSON of its map (with the counter at 1).
 pub const BIG_SESSION_BYTES: usize = 321;
 
-/// The data of the big session besides the counter, padded so that the whole map (counter
-/// at 1) is [`BIG_SESSION_BYTES`] of JSON.
+/// The big session's user id.
+const USER_ID: u64 = 421337;
+/// The big session's user name.
+const USERNAME: &str = "dunamis";
+/// The big session's cart.
+const CART: [&str; 4] = ["apple", "pear", "fig", "plum"];
+/// The big session's CSRF token.
+const CSRF: &str = "Yq3s0bM1s2lUQW1xR3l2a0ZrT2Ji";
+/// The big session's flash message.
+const FLASH: &str = "Your order was placed.";
+
+/// The data of the big session besides the counter, padded (`note`) so that the whole map
+/// (counter at 1) is [`BIG_SESSION_BYTES`] of JSON.
 pub fn big_data() -> Map<String, Value> {
-    let mut map = match json!({
-        "user_id": 421337,
-        "username": "dunamis",
-        "cart": ["apple", "pear", "fig", "plum"],
-        "csrf": "Yq3s0bM1s2lUQW1xR3l2a0ZrT2Ji",
-        "flash": "Your order was placed.",
-        "note": "",
-    }) {
-        Value::Object(map) => map,
-        _ => unreachable!(),
-    };
+    let mut map = Map::new();
+    map.insert("user_id".into(), USER_ID.into());
+    map.insert("username".into(), USERNAME.into());
+    map.insert(
+        "cart".into(),
+        CART.iter().map(|s| Value::from(*s)).collect(),
+    );
+    map.insert("csrf".into(), CSRF.into());
+    map.insert("flash".into(), FLASH.into());
+    map.insert("note".into(), Value::String(String::new()));
     let mut full = map.clone();
     full.insert("counter".into(), 1.into());
     let len = serde_json::to_string(&full).map_or(0, |s| s.len());
@@ -168,56 +178,67 @@ mod axum_server {
         let (n, write) = next(ctx.mode, current);
         if write {
             if n == 1 {
-                let data = big_data();
-                let s = |k: &str| data[k].as_str().unwrap_or_default().to_owned();
-                session
-                    .set_user_id(data["user_id"].as_u64().unwrap_or_default())
-                    .expect("valid");
-                session.set_username(s("username")).expect("valid");
-                let cart = data["cart"]
-                    .as_array()
-                    .map(|a| {
-                        a.iter()
-                            .filter_map(|v| v.as_str().map(str::to_owned))
-                            .collect()
-                    })
-                    .unwrap_or_default();
+                let note = big_data()["note"].as_str().unwrap_or_default().to_owned();
+                session.set_user_id(USER_ID).expect("valid");
+                session.set_username(USERNAME.to_owned()).expect("valid");
+                let cart = CART.iter().map(|s| (*s).to_owned()).collect();
                 session.set_cart(cart).expect("valid");
-                session.set_csrf(s("csrf")).expect("valid");
-                session.set_flash(s("flash")).expect("valid");
-                session.set_note(s("note")).expect("valid");
+                session.set_csrf(CSRF.to_owned()).expect("valid");
+                session.set_flash(FLASH.to_owned()).expect("valid");
+                session.set_note(note).expect("valid");
             }
             session.set_counter(n).expect("valid");
         }
         n.to_string()
     }
 
-    async fn tower(State(ctx): State<Ctx>, session: tower_sessions::Session) -> String {
-        let current = session.get::<u64>("counter").await.ok().flatten();
-        let (n, write) = next(ctx.mode, current);
-        if write {
-            if n == 1 && ctx.payload == Payload::Big {
-                for (key, value) in big_data() {
-                    session.insert(&key, value).await.expect("memory store");
+    /// A tower-sessions handler (0.15's memory store or 0.14's sqlx store: the same code
+    /// for either version's `Session`).
+    macro_rules! tower_handler {
+        ($name:ident, $session:ty, $store:literal) => {
+            async fn $name(State(ctx): State<Ctx>, session: $session) -> String {
+                let current = session.get::<u64>("counter").await.ok().flatten();
+                let (n, write) = next(ctx.mode, current);
+                if write {
+                    if n == 1 && ctx.payload == Payload::Big {
+                        for (key, value) in big_data() {
+                            session.insert(&key, value).await.expect($store);
+                        }
+                    }
+                    session.insert("counter", n).await.expect($store);
                 }
+                n.to_string()
             }
-            session.insert("counter", n).await.expect("memory store");
-        }
-        n.to_string()
+        };
+    }
+    tower_handler!(tower, tower_sessions::Session, "memory store");
+    tower_handler!(tower014, tower_sessions_014::Session, "sqlx store");
+
+    /// A typed schema's router: its manager on a memory store (`memory`) or in an encrypted
+    /// cookie.
+    macro_rules! typed_router {
+        ($schema:ty, $handler:expr, $memory:expr, $settings:expr, $ctx:expr) => {{
+            let m = if $memory {
+                SessionManager::<$schema>::with_store($settings, Arc::new(MemoryStore::new()))
+            } else {
+                SessionManager::<$schema>::cookie($settings, Keys::generate())
+            };
+            Router::new()
+                .route("/", get($handler))
+                .layer(SessionLayer::new(m.expect("manager")))
+                .with_state($ctx)
+        }};
     }
 
-    async fn tower014(State(ctx): State<Ctx>, session: tower_sessions_014::Session) -> String {
-        let current = session.get::<u64>("counter").await.ok().flatten();
-        let (n, write) = next(ctx.mode, current);
-        if write {
-            if n == 1 && ctx.payload == Payload::Big {
-                for (key, value) in big_data() {
-                    session.insert(&key, value).await.expect("sqlx store");
-                }
-            }
-            session.insert("counter", n).await.expect("sqlx store");
-        }
-        n.to_string()
+    /// This toolkit's PostgreSQL store on the run's database, migrated.
+    async fn postgres_store() -> Arc<session_runtime::store::postgres::PostgresStore> {
+        let store = session_runtime::store::postgres::PostgresStore::builder(database_url())
+            .pool_size(POOL)
+            .connect()
+            .await
+            .expect("postgres store");
+        store.migrate().await.expect("migrate");
+        Arc::new(store)
     }
 
     pub async fn serve(
@@ -240,10 +261,11 @@ mod axum_server {
             principal: Some("user".to_owned()),
             ..settings(cookie_mode)
         };
-        let file_store = || {
+        let file_store = |durability| {
             let dir = std::env::temp_dir().join(format!("httpbench-file-{}", std::process::id()));
             Arc::new(
                 FileStore::builder(&dir, Keys::generate())
+                    .durability(durability)
                     .open()
                     .expect("file store"),
             )
@@ -269,15 +291,12 @@ mod axum_server {
                     "ours-file-group" => FileDurability::Group,
                     _ => FileDurability::default(),
                 };
-                let dir =
-                    std::env::temp_dir().join(format!("httpbench-file-{}", std::process::id()));
-                let store = FileStore::builder(&dir, Keys::generate())
-                    .durability(durability)
-                    .open()
-                    .expect("file store");
                 ours_router(
-                    SessionManager::with_store(settings(CookieMode::Encrypted), Arc::new(store))
-                        .expect("manager"),
+                    SessionManager::with_store(
+                        settings(CookieMode::Encrypted),
+                        file_store(durability),
+                    )
+                    .expect("manager"),
                 )
             }
             "ours-encrypted" => ours_router(
@@ -292,68 +311,35 @@ mod axum_server {
                 let s = settings(CookieMode::Encrypted);
                 let memory = config == "ours-typed-memory";
                 match payload {
-                    Payload::Counter => {
-                        let m = if memory {
-                            SessionManager::<TypedCounter>::with_store(
-                                s,
-                                Arc::new(MemoryStore::new()),
-                            )
-                        } else {
-                            SessionManager::<TypedCounter>::cookie(s, Keys::generate())
-                        };
-                        Router::new()
-                            .route("/", get(typed_counter))
-                            .layer(SessionLayer::new(m.expect("manager")))
-                            .with_state(ctx)
-                    }
-                    Payload::Big => {
-                        let m = if memory {
-                            SessionManager::<TypedBig>::with_store(s, Arc::new(MemoryStore::new()))
-                        } else {
-                            SessionManager::<TypedBig>::cookie(s, Keys::generate())
-                        };
-                        Router::new()
-                            .route("/", get(typed_big))
-                            .layer(SessionLayer::new(m.expect("manager")))
-                            .with_state(ctx)
-                    }
+                    Payload::Counter => typed_router!(TypedCounter, typed_counter, memory, s, ctx),
+                    Payload::Big => typed_router!(TypedBig, typed_big, memory, s, ctx),
                 }
             }
-            "ours-postgres" => {
-                let store =
-                    session_runtime::store::postgres::PostgresStore::builder(database_url())
-                        .pool_size(POOL)
-                        .connect()
-                        .await
-                        .expect("postgres store");
-                store.migrate().await.expect("migrate");
-                ours_router(
-                    SessionManager::with_store(settings(CookieMode::Encrypted), Arc::new(store))
-                        .expect("manager"),
-                )
-            }
-            "idx-file-off" => ours_router(
-                SessionManager::with_store(settings(CookieMode::Encrypted), file_store())
+            "ours-postgres" => ours_router(
+                SessionManager::with_store(settings(CookieMode::Encrypted), postgres_store().await)
                     .expect("manager"),
+            ),
+            "idx-file-off" => ours_router(
+                SessionManager::with_store(
+                    settings(CookieMode::Encrypted),
+                    file_store(FileDurability::default()),
+                )
+                .expect("manager"),
             ),
             "idx-file-on" => ours_router(
-                SessionManager::with_store(indexed(CookieMode::Encrypted), file_store())
-                    .expect("manager"),
+                SessionManager::with_store(
+                    indexed(CookieMode::Encrypted),
+                    file_store(FileDurability::default()),
+                )
+                .expect("manager"),
             ),
             "idx-postgres-off" | "idx-postgres-on" => {
-                let store =
-                    session_runtime::store::postgres::PostgresStore::builder(database_url())
-                        .pool_size(POOL)
-                        .connect()
-                        .await
-                        .expect("postgres store");
-                store.migrate().await.expect("migrate");
                 let s = if config == "idx-postgres-on" {
                     indexed(CookieMode::Encrypted)
                 } else {
                     settings(CookieMode::Encrypted)
                 };
-                ours_router(SessionManager::with_store(s, Arc::new(store)).expect("manager"))
+                ours_router(SessionManager::with_store(s, postgres_store().await).expect("manager"))
             }
             "idx-signed-off" => ours_router(
                 SessionManager::cookie(settings(CookieMode::Signed), Keys::generate())

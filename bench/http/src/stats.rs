@@ -1,0 +1,191 @@
+//! Robust statistics over the slices of a run, and the pair table's verdicts.
+
+/// The median and the quartiles of a sample.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Spread {
+    /// The median.
+    pub median: f64,
+    /// The first quartile.
+    pub q1: f64,
+    /// The third quartile.
+    pub q3: f64,
+    /// The smallest value.
+    pub min: f64,
+    /// The largest value.
+    pub max: f64,
+}
+
+impl Spread {
+    /// The spread of `values` (NaN ignored), or `None` when none is left.
+    pub fn of(values: &[f64]) -> Option<Spread> {
+        let mut v: Vec<f64> = values.iter().copied().filter(|x| !x.is_nan()).collect();
+        if v.is_empty() {
+            return None;
+        }
+        v.sort_by(f64::total_cmp);
+        Some(Spread {
+            median: quantile(&v, 0.5),
+            q1: quantile(&v, 0.25),
+            q3: quantile(&v, 0.75),
+            min: v[0],
+            max: v[v.len() - 1],
+        })
+    }
+
+    /// The interquartile range.
+    pub fn iqr(&self) -> f64 {
+        self.q3 - self.q1
+    }
+}
+
+/// The `q` quantile of sorted, non-empty `v` (linear interpolation between ranks).
+fn quantile(v: &[f64], q: f64) -> f64 {
+    let pos = q * (v.len() - 1) as f64;
+    let lo = pos.floor() as usize;
+    let hi = pos.ceil() as usize;
+    v[lo] + (v[hi] - v[lo]) * (pos - lo as f64)
+}
+
+/// A must-show comparison: this toolkit's configuration against a peer's, and the largest
+/// ratio of their added costs that passes.
+#[derive(Clone, Copy, Debug)]
+pub struct Pair {
+    /// This toolkit's configuration.
+    pub ours: &'static str,
+    /// The peer's configuration.
+    pub peer: &'static str,
+    /// `ours added / peer added` must be below this (`strict`) or at most this.
+    pub limit: f64,
+    /// Whether the ratio must be strictly below `limit`.
+    pub strict: bool,
+}
+
+/// The pairs of issue 12's must-show list.
+pub const PAIRS: &[Pair] = &[
+    Pair {
+        ours: "ours-encrypted",
+        peer: "actix-private",
+        limit: 1.0,
+        strict: true,
+    },
+    Pair {
+        ours: "ours-signed",
+        peer: "actix-signed",
+        limit: 1.0,
+        strict: true,
+    },
+    Pair {
+        ours: "ours-memory",
+        peer: "tower-memory",
+        limit: 1.0,
+        strict: true,
+    },
+    Pair {
+        ours: "ours-typed-memory",
+        peer: "tower-memory",
+        limit: 0.7,
+        strict: false,
+    },
+    Pair {
+        ours: "ours-typed-encrypted",
+        peer: "actix-private",
+        limit: 0.7,
+        strict: false,
+    },
+];
+
+impl Pair {
+    /// Whether `ratio` passes.
+    pub fn passes(&self, ratio: f64) -> bool {
+        if self.strict {
+            ratio < self.limit
+        } else {
+            ratio <= self.limit
+        }
+    }
+
+    /// The limit as the table prints it (`< 1`, `<= 0.7`).
+    pub fn limit_text(&self) -> String {
+        if self.strict {
+            format!("< {}", self.limit)
+        } else {
+            format!("<= {}", self.limit)
+        }
+    }
+}
+
+/// `ours / peer` when the peer adds something, else NaN (no ratio).
+pub fn ratio(ours: f64, peer: f64) -> f64 {
+    if peer > 0.0 { ours / peer } else { f64::NAN }
+}
+
+/// The verdict of a pair over a run of slices: PASS when the ratio of the medians passes
+/// and at least three quarters of the slices' own ratios do too, FAIL when the ratio of the
+/// medians fails and at least three quarters of the slices' ratios fail too, UNCLEAR
+/// otherwise (the run is too noisy to say).
+pub fn verdict(pair: &Pair, of_medians: f64, slices: &[f64]) -> &'static str {
+    let defined: Vec<f64> = slices.iter().copied().filter(|r| !r.is_nan()).collect();
+    let passing = defined.iter().filter(|r| pair.passes(**r)).count();
+    let n = defined.len();
+    if of_medians.is_nan() {
+        "UNCLEAR"
+    } else if pair.passes(of_medians) && 4 * passing >= 3 * n {
+        "PASS"
+    } else if !pair.passes(of_medians) && 4 * (n - passing) >= 3 * n {
+        "FAIL"
+    } else {
+        "UNCLEAR"
+    }
+}
+
+/// How close to the limit (relative) an instruction-count ratio is called level: the counts
+/// of one configuration repeat within about 1% between runs (timers, hash maps, the
+/// counter's digits).
+pub const COUNT_TOLERANCE: f64 = 0.02;
+
+/// The verdict of a pair from instruction counts: PASS or FAIL, LEVEL within
+/// [`COUNT_TOLERANCE`] of the limit, UNCLEAR without a ratio.
+pub fn count_verdict(pair: &Pair, ratio: f64) -> &'static str {
+    if ratio.is_nan() {
+        "UNCLEAR"
+    } else if (ratio - pair.limit).abs() <= COUNT_TOLERANCE * pair.limit {
+        "LEVEL"
+    } else if pair.passes(ratio) {
+        "PASS"
+    } else {
+        "FAIL"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quartiles_interpolate() {
+        let s = Spread::of(&[4.0, 1.0, 3.0, 2.0, f64::NAN]).expect("values");
+        assert_eq!(s.median, 2.5);
+        assert_eq!(s.q1, 1.75);
+        assert_eq!(s.q3, 3.25);
+        assert_eq!((s.min, s.max), (1.0, 4.0));
+        assert_eq!(Spread::of(&[f64::NAN]), None);
+    }
+
+    #[test]
+    fn verdicts() {
+        let p = PAIRS[0];
+        assert_eq!(verdict(&p, 0.8, &[0.7, 0.9, 0.8, 0.85]), "PASS");
+        assert_eq!(verdict(&p, 1.2, &[1.1, 1.3, 1.2, 0.9]), "FAIL");
+        assert_eq!(verdict(&p, 0.95, &[0.7, 1.3, 0.9, 1.2]), "UNCLEAR");
+        assert_eq!(verdict(&p, f64::NAN, &[]), "UNCLEAR");
+        let typed = PAIRS[3];
+        assert!(typed.passes(0.7) && !typed.passes(0.71));
+        assert!(!p.passes(1.0));
+        assert!(ratio(1.0, 0.0).is_nan());
+        assert_eq!(count_verdict(&p, 1.01), "LEVEL");
+        assert_eq!(count_verdict(&p, 0.9), "PASS");
+        assert_eq!(count_verdict(&p, 1.18), "FAIL");
+        assert_eq!(count_verdict(&typed, 0.72), "FAIL");
+        assert_eq!(count_verdict(&typed, 0.71), "LEVEL");
+    }
+}
