@@ -16,9 +16,8 @@
 //! # Ok(()) }
 //! ```
 
-use super::{
-    Dialect, DieselStore, DieselStoreBuilder, Statements, TableName, diesel_queries, sealed,
-};
+use super::internal::{Driver, Statements};
+use super::{Dialect, DieselStore, DieselStoreBuilder, TableName, migrations};
 
 /// The PostgreSQL dialect of [`DieselStore`].
 #[derive(Clone, Copy, Debug)]
@@ -35,8 +34,6 @@ impl PostgresStore {
     }
 }
 
-impl sealed::Sealed for Postgres {}
-
 /// `TIMESTAMPTZ` from Unix seconds: absolute, whatever the session's `TimeZone`.
 macro_rules! at {
     ($n:literal) => {
@@ -45,19 +42,14 @@ macro_rules! at {
 }
 
 impl Dialect for Postgres {
-    type Connection = diesel::PgConnection;
     const NAME: &'static str = "postgres";
+    const MIGRATIONS: &'static [(&'static str, &'static str)] = migrations!("postgres":
+        "001_create_sessions.sql", "002_principal_index.sql");
+}
+
+impl Driver for Postgres {
+    type Connection = diesel::PgConnection;
     type Requests = requests::AsyncRequests;
-    const MIGRATIONS: &'static [(&'static str, &'static str)] = &[
-        (
-            "001_create_sessions.sql",
-            include_str!("../../../migrations/postgres/001_create_sessions.sql"),
-        ),
-        (
-            "002_principal_index.sql",
-            include_str!("../../../migrations/postgres/002_principal_index.sql"),
-        ),
-    ];
 
     fn statements(table: &TableName) -> Statements {
         let t = format!("\"{}\"", table.as_str());
@@ -94,6 +86,7 @@ impl Dialect for Postgres {
                 .to_owned(),
             unlock: "SELECT (CASE WHEN pg_advisory_unlock(hashtext($1)) THEN 1 ELSE 0 END)::BIGINT AS version"
                 .to_owned(),
+            drop: format!("DROP TABLE IF EXISTS {t}"),
         }
     }
 
@@ -108,8 +101,6 @@ impl Dialect for Postgres {
         let separator = if url.contains('?') { '&' } else { '?' };
         format!("{url}{separator}connect_timeout={secs}")
     }
-
-    diesel_queries!();
 }
 
 /// The statements of every request (load, create, save) on `diesel-async`'s PostgreSQL
@@ -122,10 +113,11 @@ mod requests {
     use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
     use tokio::sync::{Semaphore, SemaphorePermit};
 
-    use crate::store::database::prepared::{Bind, Prepared};
-    use crate::store::database::{
-        QueryResult, RequestSettings, Requests, Row, Statements, VersionRow, clamp_expiry, scrub,
+    use crate::store::database::internal::{
+        RequestSettings, Requests, Row, Statements, VersionRow,
     };
+    use crate::store::database::prepared::{Bind, Prepared};
+    use crate::store::database::{QueryResult, scrub};
     use crate::store::{Record, Result, StoreError};
 
     /// A small pool of async connections: at most `size` open, idle ones kept for the next
@@ -260,14 +252,7 @@ mod requests {
 
         async fn insert(&self, sql: &Statements, key: &[u8], record: &Record) -> Result<()> {
             self.with(async |conn| {
-                let binds = [
-                    Bind::Bytes(key),
-                    Bind::Bytes(&record.payload),
-                    Bind::Int(clamp_expiry(record.expires_at)),
-                    // `NULLIF($4, '')` in the statement: no principal is NULL.
-                    Bind::Text(record.principal.as_deref().unwrap_or("")),
-                ];
-                Prepared::new(&sql.insert, binds)
+                Prepared::new(&sql.insert, &Statements::insert_binds(key, record))
                     .execute(conn)
                     .await
                     .map(drop)
@@ -277,8 +262,8 @@ mod requests {
 
         async fn load(&self, sql: &Statements, key: &[u8], now: i64) -> Result<Option<Row>> {
             self.with(async |conn| {
-                let query = Prepared::new(&sql.load, [Bind::Bytes(key), Bind::Int(now)]);
-                let mut rows: Vec<Row> = query.load(conn).await?;
+                let binds = [Bind::Bytes(key), Bind::Int(now)];
+                let mut rows: Vec<Row> = Prepared::new(&sql.load, &binds).load(conn).await?;
                 Ok(rows.pop())
             })
             .await
@@ -291,18 +276,13 @@ mod requests {
             record: &Record,
         ) -> Result<Option<Option<i64>>> {
             self.with(async |conn| {
-                let binds = [
-                    Bind::Bytes(&record.payload),
-                    Bind::Int(clamp_expiry(record.expires_at)),
-                    Bind::Text(record.principal.as_deref().unwrap_or("")),
-                    Bind::Bytes(key),
-                    Bind::Int(record.version as i64),
-                ];
-                if Prepared::new(&sql.update, binds).execute(conn).await? > 0 {
+                let binds = Statements::update_binds(key, record);
+                if Prepared::new(&sql.update, &binds).execute(conn).await? > 0 {
                     return Ok(None);
                 }
-                let query = Prepared::new(&sql.version, [Bind::Bytes(key)]);
-                let mut rows: Vec<VersionRow> = query.load(conn).await?;
+                let binds = [Bind::Bytes(key)];
+                let mut rows: Vec<VersionRow> =
+                    Prepared::new(&sql.version, &binds).load(conn).await?;
                 Ok(Some(rows.pop().map(|r| r.version)))
             })
             .await
