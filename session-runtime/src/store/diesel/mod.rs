@@ -1,11 +1,12 @@
 //! What the PostgreSQL and MySQL stores share: the Diesel-backed store, its builder, the
 //! connection pool, table-name validation and error mapping.
 //!
-//! # PostgreSQL's requests on diesel-async, everything else on synchronous Diesel
+//! # PostgreSQL's requests on tokio-postgres, everything else on synchronous Diesel
 //!
 //! The statements of every request (`load`, `create`, `save`: one prepared `SELECT`, one
-//! prepared `INSERT` or conditional `UPDATE`) run on PostgreSQL through `diesel-async`
-//! (tokio-postgres) on the caller's runtime, from a small pool of async connections
+//! prepared `INSERT` or conditional `UPDATE`) run on PostgreSQL through tokio-postgres (the
+//! driver under `diesel-async`, used directly) on the caller's runtime, on a few
+//! connections that the requests in flight share, their statements pipelined
 //! (`postgres.rs`); MySQL keeps running them on synchronous Diesel (libmysqlclient) with
 //! [`tokio::task::spawn_blocking`] (its async backend, `mysql_async`, is a protocol stack of
 //! its own: too heavy a build for two cores). The rare statements (rotations in a
@@ -15,24 +16,32 @@
 //!
 //! Counted (main at 774dbf2, `log_statement = all` on the benchmark's PostgreSQL): a writing
 //! request is two statements, one prepared `SELECT` and one prepared `UPDATE`, the same count
-//! as the tokio-postgres floor (`SELECT` + upsert); no transaction, no ping, nothing else. So
-//! the gap to the floor was CPU, not round trips: a `perf` profile of the server
-//! (`prof.sh ours-postgres write-counter`) put 62 % of its samples on the blocking threads
-//! and 50 % in the kernel (`_raw_spin_unlock_irqrestore`, `finish_task_switch`: the
-//! wake-ups of a thread hop per query, two per request).
+//! as the tokio-postgres floor (`SELECT` + upsert); no transaction, no ping, nothing else
+//! (the `SELECT` of the stored version follows only an `UPDATE` that matched no row). So
+//! the gap to the floor was CPU, not round trips.
 //!
-//! Measured (the HTTP benchmark on a busy 2-core machine, load average 15+, same-run
-//! ratios only; `httpbench --secs 3 --rounds 2 --only ours-postgres,tower-postgres,floor-postgres
-//! --workloads write-counter,write-321B,read-counter`, 2026-11-30): server CPU per request,
-//! counter write / 321-byte write / counter read, ours against the floor's in the same run:
-//! synchronous Diesel for everything 355 / 384 / 187 µs against 102 / 100 / 66 (3.5x / 3.8x /
-//! 2.8x the floor), diesel-async for the requests 229 / 260 / 141 µs against 102 / 102 / 62
-//! (2.2x / 2.5x / 2.3x); tower-sessions' sqlx store 385 / 431 / 232 µs in that run. The
-//! throughput figures of both runs were dominated by the machine's other load. Decision:
-//! PostgreSQL's requests on `diesel-async` (it adds tokio-postgres and its hash crates to
-//! the `postgres` feature's build). What is left of the gap to the floor is Diesel's own
-//! work per query (building the statement text to look up the cached statement, boxing)
-//! and the session layer (sealing, the record's copies), not the driver.
+//! Measured (the HTTP benchmark on a busy 2-core machine, same-run ratios only;
+//! `httpbench --secs 3 --rounds 2 --only ours-postgres,tower-postgres,floor-postgres
+//! --workloads write-counter,write-321B,read-counter`, 2026-11-30), server CPU per request,
+//! counter write / 321-byte write / counter read:
+//!
+//! - synchronous Diesel for everything: 355 / 384 / 187 µs, 3.5x / 3.8x / 2.8x the floor's
+//!   (a thread hop per statement: 62 % of the samples on the blocking threads, half of them
+//!   in the kernel's wake-ups);
+//! - `diesel-async` for the requests, 16 connections checked out one request at a time:
+//!   229 / 260 / 141 µs, 2.2x / 2.5x / 2.3x (first run); 186 / 215 / 123 µs against the
+//!   floor's 96 / 87 / 51, throughput 0.61 / 0.38 / 0.44 of the floor's (second run): what
+//!   was left was `diesel-async`'s own work per query (the statement text built again to
+//!   find the cached statement, the bind and type-metadata collection, boxed streams) and a
+//!   checkout per request;
+//! - tokio-postgres directly, connections shared and pipelined like the floor's:
+//!   AFTER_FIGURES.
+//!
+//! Decision: PostgreSQL's requests on tokio-postgres directly, the three statements
+//! prepared when a connection opens (typed by the same binds the Diesel path sends); the
+//! `postgres` feature depends on tokio-postgres instead of `diesel-async` (one crate less).
+//! What is left above the floor is the session layer (sealing, the record's copies, the
+//! version check), not the database client.
 //!
 //! The table name is configurable, so statements are built once per store as SQL text with
 //! typed binds; the name is validated (letters, digits, `_`) and quoted, and no value is
