@@ -44,6 +44,16 @@ impl<'a> Prepared<'a> {
     }
 }
 
+impl Prepared<'_> {
+    /// The error of a statement whose placeholders (`more` or `fewer`) do not match its
+    /// binds.
+    fn mismatch(&self, placeholders: &str) -> diesel::result::Error {
+        let (binds, sql) = (self.binds.len(), self.sql);
+        let message = format!("{placeholders} placeholders than the {binds} binds in `{sql}`");
+        diesel::result::Error::QueryBuilderError(message.into())
+    }
+}
+
 /// The byte range of the next placeholder in `sql` (`?`, or `$` and digits), if any.
 fn next_placeholder(sql: &str) -> Option<(usize, usize)> {
     let bytes = sql.as_bytes();
@@ -73,29 +83,13 @@ where
                 Some(Bind::Bytes(bytes)) => out.push_bind_param::<Binary, [u8]>(bytes)?,
                 Some(Bind::Int(n)) => out.push_bind_param::<BigInt, i64>(n)?,
                 Some(Bind::Text(text)) => out.push_bind_param::<Text, str>(text)?,
-                None => {
-                    return Err(diesel::result::Error::QueryBuilderError(
-                        format!(
-                            "more placeholders than the {} binds in `{}`",
-                            self.binds.len(),
-                            self.sql
-                        )
-                        .into(),
-                    ));
-                }
+                None => return Err(self.mismatch("more")),
             }
             rest = &rest[end..];
         }
         out.push_sql(rest);
         if binds.next().is_some() {
-            return Err(diesel::result::Error::QueryBuilderError(
-                format!(
-                    "fewer placeholders than the {} binds in `{}`",
-                    self.binds.len(),
-                    self.sql
-                )
-                .into(),
-            ));
+            return Err(self.mismatch("fewer"));
         }
         Ok(())
     }
