@@ -34,8 +34,12 @@
 //!   was left was `diesel-async`'s own work per query (the statement text built again to
 //!   find the cached statement, the bind and type-metadata collection, boxed streams) and a
 //!   checkout per request;
-//! - tokio-postgres directly, connections shared and pipelined like the floor's:
-//!   AFTER_FIGURES.
+//! - tokio-postgres directly, connections shared and pipelined like the floor's: in one run
+//!   with the `diesel-async` build just before it (same load), 139 / 145 / 71 µs against
+//!   the floor's 93 / 103 / 58 (1.5x / 1.4x / 1.2x; `diesel-async` 207 / 199 / 119 against
+//!   83 / 86 / 55, 2.5x / 2.3x / 2.1x); throughput 0.71 / 0.70 / 0.69 of the floor's
+//!   (`diesel-async` 0.45 / 0.43 / 0.58) and 1.6x / 1.6x / 2.8x tower-sessions' sqlx store;
+//!   a read-only request 3.5x a writing one (`diesel-async` 2.9x).
 //!
 //! Decision: PostgreSQL's requests on tokio-postgres directly, the three statements
 //! prepared when a connection opens (typed by the same binds the Diesel path sends); the
