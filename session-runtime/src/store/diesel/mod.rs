@@ -1,11 +1,12 @@
 //! What the PostgreSQL and MySQL stores share: the Diesel-backed store, its builder, the
 //! connection pool, table-name validation and error mapping.
 //!
-//! # PostgreSQL's requests on diesel-async, everything else on synchronous Diesel
+//! # PostgreSQL's requests on tokio-postgres, everything else on synchronous Diesel
 //!
 //! The statements of every request (`load`, `create`, `save`: one prepared `SELECT`, one
-//! prepared `INSERT` or conditional `UPDATE`) run on PostgreSQL through `diesel-async`
-//! (tokio-postgres) on the caller's runtime, from a small pool of async connections
+//! prepared `INSERT` or conditional `UPDATE`) run on PostgreSQL through tokio-postgres (the
+//! driver under `diesel-async`, used directly) on the caller's runtime, on a few
+//! connections that the requests in flight share, their statements pipelined
 //! (`postgres.rs`); MySQL keeps running them on synchronous Diesel (libmysqlclient) with
 //! [`tokio::task::spawn_blocking`] (its async backend, `mysql_async`, is a protocol stack of
 //! its own: too heavy a build for two cores). The rare statements (rotations in a
@@ -15,24 +16,36 @@
 //!
 //! Counted (main at 774dbf2, `log_statement = all` on the benchmark's PostgreSQL): a writing
 //! request is two statements, one prepared `SELECT` and one prepared `UPDATE`, the same count
-//! as the tokio-postgres floor (`SELECT` + upsert); no transaction, no ping, nothing else. So
-//! the gap to the floor was CPU, not round trips: a `perf` profile of the server
-//! (`prof.sh ours-postgres write-counter`) put 62 % of its samples on the blocking threads
-//! and 50 % in the kernel (`_raw_spin_unlock_irqrestore`, `finish_task_switch`: the
-//! wake-ups of a thread hop per query, two per request).
+//! as the tokio-postgres floor (`SELECT` + upsert); no transaction, no ping, nothing else
+//! (the `SELECT` of the stored version follows only an `UPDATE` that matched no row). So
+//! the gap to the floor was CPU, not round trips.
 //!
-//! Measured (the HTTP benchmark on a busy 2-core machine, load average 15+, same-run
-//! ratios only; `httpbench --secs 3 --rounds 2 --only ours-postgres,tower-postgres,floor-postgres
-//! --workloads write-counter,write-321B,read-counter`, 2026-11-30): server CPU per request,
-//! counter write / 321-byte write / counter read, ours against the floor's in the same run:
-//! synchronous Diesel for everything 355 / 384 / 187 µs against 102 / 100 / 66 (3.5x / 3.8x /
-//! 2.8x the floor), diesel-async for the requests 229 / 260 / 141 µs against 102 / 102 / 62
-//! (2.2x / 2.5x / 2.3x); tower-sessions' sqlx store 385 / 431 / 232 µs in that run. The
-//! throughput figures of both runs were dominated by the machine's other load. Decision:
-//! PostgreSQL's requests on `diesel-async` (it adds tokio-postgres and its hash crates to
-//! the `postgres` feature's build). What is left of the gap to the floor is Diesel's own
-//! work per query (building the statement text to look up the cached statement, boxing)
-//! and the session layer (sealing, the record's copies), not the driver.
+//! Measured (the HTTP benchmark on a busy 2-core machine, same-run ratios only;
+//! `httpbench --secs 3 --rounds 2 --only ours-postgres,tower-postgres,floor-postgres
+//! --workloads write-counter,write-321B,read-counter`, 2026-11-30), server CPU per request,
+//! counter write / 321-byte write / counter read:
+//!
+//! - synchronous Diesel for everything: 355 / 384 / 187 µs, 3.5x / 3.8x / 2.8x the floor's
+//!   (a thread hop per statement: 62 % of the samples on the blocking threads, half of them
+//!   in the kernel's wake-ups);
+//! - `diesel-async` for the requests, 16 connections checked out one request at a time:
+//!   229 / 260 / 141 µs, 2.2x / 2.5x / 2.3x (first run); 186 / 215 / 123 µs against the
+//!   floor's 96 / 87 / 51, throughput 0.61 / 0.38 / 0.44 of the floor's (second run): what
+//!   was left was `diesel-async`'s own work per query (the statement text built again to
+//!   find the cached statement, the bind and type-metadata collection, boxed streams) and a
+//!   checkout per request;
+//! - tokio-postgres directly, connections shared and pipelined like the floor's: in one run
+//!   with the `diesel-async` build just before it (same load), 139 / 145 / 71 µs against
+//!   the floor's 93 / 103 / 58 (1.5x / 1.4x / 1.2x; `diesel-async` 207 / 199 / 119 against
+//!   83 / 86 / 55, 2.5x / 2.3x / 2.1x); throughput 0.71 / 0.70 / 0.69 of the floor's
+//!   (`diesel-async` 0.45 / 0.43 / 0.58) and 1.6x / 1.6x / 2.8x tower-sessions' sqlx store;
+//!   a read-only request 3.5x a writing one (`diesel-async` 2.9x).
+//!
+//! Decision: PostgreSQL's requests on tokio-postgres directly, the three statements
+//! prepared when a connection opens (typed by the same binds the Diesel path sends); the
+//! `postgres` feature depends on tokio-postgres instead of `diesel-async` (one crate less).
+//! What is left above the floor is the session layer (sealing, the record's copies, the
+//! version check), not the database client.
 //!
 //! The table name is configurable, so statements are built once per store as SQL text with
 //! typed binds; the name is validated (letters, digits, `_`) and quoted, and no value is
@@ -89,12 +102,11 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 use std::time::Duration;
 
-// The derive of `ListRow`'s embedded `Row` names the trait unqualified.
-use diesel::QueryableByName;
 use diesel::connection::SimpleConnection;
 use diesel::r2d2::{self, ManageConnection, R2D2Connection};
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
+use self::prepared::Bind;
 use super::{
     Limited, Record, Result, Rotation, SessionLimit, SessionStore, StoreError, StoreKey, plan_limit,
 };
@@ -145,342 +157,250 @@ impl TableName {
 }
 
 /// A database the Diesel store runs on: PostgreSQL ([`super::postgres::Postgres`]) or MySQL
-/// ([`super::mysql::Mysql`]). Sealed: implemented in this crate only.
-pub trait Dialect: sealed::Sealed + Send + Sync + std::fmt::Debug + 'static {
-    /// The Diesel connection type.
-    type Connection: R2D2Connection + Send + 'static;
+/// ([`super::mysql::Mysql`]). Sealed: implemented in this crate only; what the store needs
+/// of a dialect (its connection type, statements and driver) is in a private supertrait.
+pub trait Dialect: Driver + Send + Sync + std::fmt::Debug + 'static {
     /// The database's name in messages (`postgres`, `mysql`).
     const NAME: &'static str;
     /// The migrations, in order, with `{table}` where the table name goes.
     const MIGRATIONS: &'static [(&'static str, &'static str)];
-    /// How the statements of every request (load, create, save) run: on async connections
-    /// (PostgreSQL), or [`Blocking`], on the pool's blocking threads like every other one.
-    #[doc(hidden)]
-    type Requests: Requests;
+}
 
-    #[doc(hidden)]
-    fn statements(table: &TableName) -> Statements;
-    /// The URL the driver gets (PostgreSQL adds a `connect_timeout`).
-    #[doc(hidden)]
-    fn prepare_url(url: &str, _timeout: Duration) -> String {
-        url.to_owned()
+/// The migrations of `migrations/$db/` as (file name, SQL), in the order given.
+macro_rules! migrations {
+    ($db:literal: $($file:literal),+ $(,)?) => {
+        &[$(($file, include_str!(concat!("../../../migrations/", $db, "/", $file)))),+]
+    };
+}
+pub(crate) use migrations;
+
+/// What the store needs of a dialect and users do not: public items of a private module
+/// (the sealed-trait pattern), so they appear nowhere in the crate's API.
+pub(crate) mod internal {
+    use std::time::Duration;
+
+    use diesel::backend::Backend;
+    use diesel::connection::LoadConnection;
+    use diesel::expression::QueryMetadata;
+    use diesel::r2d2::R2D2Connection;
+    use diesel::sql_types::{BigInt, Binary, HasSqlType, Nullable, Text, Untyped};
+
+    use diesel::QueryableByName;
+
+    use super::prepared::{Bind, Prepared};
+    use super::{QueryResult, TableName, clamp_expiry};
+    use crate::store::{Record, Result};
+
+    /// The driver side of a [`super::Dialect`].
+    pub trait Driver {
+        /// The synchronous Diesel connection (rotations, limits, listings, purges,
+        /// migrations; every statement where `Requests` is [`Blocking`]).
+        type Connection: R2D2Connection + Queries + Send + 'static;
+        /// How the statements of every request (load, create, save) run: on async
+        /// connections (PostgreSQL), or [`Blocking`], on the pool's blocking threads like
+        /// every other one.
+        type Requests: Requests;
+
+        /// The SQL of a store on `table`.
+        fn statements(table: &TableName) -> Statements;
+        /// The URL the driver gets (PostgreSQL adds a `connect_timeout`).
+        fn prepare_url(url: &str, _timeout: Duration) -> String {
+            url.to_owned()
+        }
+        /// Checks the server can hold payloads of `max_payload` bytes; the problem, if any.
+        fn check_server(
+            _conn: &mut Self::Connection,
+            _max_payload: usize,
+        ) -> QueryResult<Option<String>> {
+            Ok(None)
+        }
     }
-    /// Checks the server can hold payloads of `max_payload` bytes; the problem, if any.
-    #[doc(hidden)]
-    fn check_server(
-        _conn: &mut Self::Connection,
-        _max_payload: usize,
-    ) -> QueryResult<Option<String>> {
-        Ok(None)
+
+    /// The statements of [`Statements`] run on a synchronous connection as [`Prepared`]
+    /// statements: one implementation for every Diesel connection whose backend takes the
+    /// stores' three bind types and reads their three row types.
+    pub trait Queries {
+        /// Runs a statement; the rows it changed.
+        fn execute(&mut self, sql: &str, binds: &[Bind<'_>]) -> QueryResult<usize>;
+        /// Loads [`Row`]s.
+        fn rows(&mut self, sql: &str, binds: &[Bind<'_>]) -> QueryResult<Vec<Row>>;
+        /// Loads [`ListRow`]s.
+        fn listed(&mut self, sql: &str, binds: &[Bind<'_>]) -> QueryResult<Vec<ListRow>>;
+        /// The `version` column of the first row, if any.
+        fn version(&mut self, sql: &str, binds: &[Bind<'_>]) -> QueryResult<Option<i64>>;
     }
-    #[doc(hidden)]
-    fn insert(
-        conn: &mut Self::Connection,
-        sql: &Statements,
-        key: &[u8],
-        record: &Record,
-    ) -> QueryResult<()>;
-    #[doc(hidden)]
-    fn load(
-        conn: &mut Self::Connection,
-        sql: &Statements,
-        key: &[u8],
-        now: i64,
-    ) -> QueryResult<Option<Row>>;
-    #[doc(hidden)]
-    fn update(
-        conn: &mut Self::Connection,
-        sql: &Statements,
-        key: &[u8],
-        record: &Record,
-    ) -> QueryResult<usize>;
-    #[doc(hidden)]
-    fn list(
-        conn: &mut Self::Connection,
-        sql: &Statements,
-        principal: &str,
-        now: i64,
-    ) -> QueryResult<Vec<ListRow>>;
-    #[doc(hidden)]
-    fn version(
-        conn: &mut Self::Connection,
-        sql: &Statements,
-        key: &[u8],
-    ) -> QueryResult<Option<i64>>;
-    #[doc(hidden)]
-    fn delete(conn: &mut Self::Connection, sql: &Statements, key: &[u8]) -> QueryResult<usize>;
-    #[doc(hidden)]
-    fn delete_version(
-        conn: &mut Self::Connection,
-        sql: &Statements,
-        key: &[u8],
-        version: i64,
-    ) -> QueryResult<usize>;
-    #[doc(hidden)]
-    fn purge_batch(
-        conn: &mut Self::Connection,
-        sql: &Statements,
-        now: i64,
-        limit: i64,
-    ) -> QueryResult<usize>;
-    /// Runs `sql.lock` (`true`) or `sql.unlock` on `name`; whether the server said yes.
-    #[doc(hidden)]
-    fn advisory(
-        conn: &mut Self::Connection,
-        sql: &Statements,
-        name: &str,
-        lock: bool,
-    ) -> QueryResult<bool>;
-}
 
-pub(crate) mod sealed {
-    pub trait Sealed {}
-}
-
-/// What a request does with the store, run without a blocking thread: `load`, `create`
-/// and `save` (the statements of [`Statements::load`], `insert`, `update` and `version`).
-/// A dialect without an async driver uses [`Blocking`], and the store runs them like every
-/// other statement, on the pool's blocking threads.
-#[doc(hidden)]
-#[async_trait::async_trait]
-pub trait Requests: Send + Sync + Sized + 'static {
-    /// The connections of one store, none opened yet; `None` for [`Blocking`].
-    fn open(settings: RequestSettings) -> Option<Self>;
-    /// Inserts a row (`Exists` when the key is taken).
-    async fn insert(&self, sql: &Statements, key: &[u8], record: &Record) -> Result<()>;
-    /// The live row under the key.
-    async fn load(&self, sql: &Statements, key: &[u8], now: i64) -> Result<Option<Row>>;
-    /// The conditional `UPDATE`; when it matched no row, the stored version (if any row).
-    async fn save(
-        &self,
-        sql: &Statements,
-        key: &[u8],
-        record: &Record,
-    ) -> Result<Option<Option<i64>>>;
-}
-
-/// What [`Requests::open`] gets from the builder.
-#[doc(hidden)]
-#[derive(Clone, Debug)]
-pub struct RequestSettings {
-    /// The driver's URL (after [`Dialect::prepare_url`]).
-    pub(crate) url: String,
-    /// SQL run on every new connection.
-    pub(crate) on_connect: Option<String>,
-    /// The most connections open at once.
-    pub(crate) size: u32,
-    /// How long a request waits for a connection (including connecting).
-    pub(crate) timeout: Duration,
-    /// The URL for messages, password replaced.
-    pub(crate) redacted: String,
-    /// The password, to scrub it from driver messages.
-    pub(crate) password: Option<String>,
-}
-
-/// The [`Requests`] of a dialect with no async driver: every statement runs on the pool's
-/// blocking threads.
-#[doc(hidden)]
-#[derive(Debug)]
-pub enum Blocking {}
-
-#[async_trait::async_trait]
-impl Requests for Blocking {
-    fn open(_: RequestSettings) -> Option<Self> {
-        None
+    impl<C> Queries for C
+    where
+        C: LoadConnection,
+        C::Backend: HasSqlType<Binary>
+            + HasSqlType<BigInt>
+            + HasSqlType<Text>
+            + Backend
+            + QueryMetadata<Untyped>
+            + 'static,
+        [u8]: diesel::serialize::ToSql<Binary, C::Backend>,
+        i64: diesel::serialize::ToSql<BigInt, C::Backend>,
+        str: diesel::serialize::ToSql<Text, C::Backend>,
+        Row: QueryableByName<C::Backend>,
+        ListRow: QueryableByName<C::Backend>,
+        VersionRow: QueryableByName<C::Backend>,
+    {
+        fn execute(&mut self, sql: &str, binds: &[Bind<'_>]) -> QueryResult<usize> {
+            diesel::RunQueryDsl::execute(Prepared::new(sql, binds), self)
+        }
+        fn rows(&mut self, sql: &str, binds: &[Bind<'_>]) -> QueryResult<Vec<Row>> {
+            diesel::RunQueryDsl::load(Prepared::new(sql, binds), self)
+        }
+        fn listed(&mut self, sql: &str, binds: &[Bind<'_>]) -> QueryResult<Vec<ListRow>> {
+            diesel::RunQueryDsl::load(Prepared::new(sql, binds), self)
+        }
+        fn version(&mut self, sql: &str, binds: &[Bind<'_>]) -> QueryResult<Option<i64>> {
+            let mut rows: Vec<VersionRow> =
+                diesel::RunQueryDsl::load(Prepared::new(sql, binds), self)?;
+            Ok(rows.pop().map(|r| r.version))
+        }
     }
-    async fn insert(&self, _: &Statements, _: &[u8], _: &Record) -> Result<()> {
-        match *self {}
-    }
-    async fn load(&self, _: &Statements, _: &[u8], _: i64) -> Result<Option<Row>> {
-        match *self {}
-    }
-    async fn save(&self, _: &Statements, _: &[u8], _: &Record) -> Result<Option<Option<i64>>> {
-        match *self {}
-    }
-}
 
-pub(crate) type QueryResult<T> = std::result::Result<T, DieselError>;
-
-/// The SQL of one store, built once from its table name.
-#[doc(hidden)]
-#[derive(Clone, Debug)]
-pub struct Statements {
-    pub(crate) insert: String,
-    pub(crate) load: String,
-    pub(crate) update: String,
-    pub(crate) version: String,
-    /// The live rows of a principal.
-    pub(crate) list: String,
-    pub(crate) delete: String,
-    /// `DELETE ... WHERE id = ? AND version = ?` (a rotation's compare-and-swap delete).
-    pub(crate) delete_version: String,
-    pub(crate) purge: String,
-    /// Takes a session-level advisory lock named by the bound text (waiting for it); one
-    /// row, `version` = 1 when taken.
-    pub(crate) lock: String,
-    /// Releases that lock; one row.
-    pub(crate) unlock: String,
-}
-
-/// A loaded row.
-#[doc(hidden)]
-#[derive(diesel::QueryableByName, Debug)]
-pub struct Row {
-    #[diesel(sql_type = diesel::sql_types::Binary)]
-    pub(crate) payload: Vec<u8>,
-    #[diesel(sql_type = diesel::sql_types::BigInt)]
-    pub(crate) expires_at: i64,
-    #[diesel(sql_type = diesel::sql_types::BigInt)]
-    pub(crate) version: i64,
-    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
-    pub(crate) principal: Option<String>,
-}
-
-/// A listed row: a [`Row`] with its key.
-#[doc(hidden)]
-#[derive(diesel::QueryableByName, Debug)]
-pub struct ListRow {
-    #[diesel(sql_type = diesel::sql_types::Binary)]
-    pub(crate) id: Vec<u8>,
-    #[diesel(embed)]
-    pub(crate) row: Row,
-}
-
-/// The stored version of a row.
-#[doc(hidden)]
-#[derive(diesel::QueryableByName, Debug)]
-pub struct VersionRow {
-    #[diesel(sql_type = diesel::sql_types::BigInt)]
-    pub(crate) version: i64,
-}
-
-/// The query methods of [`Dialect`], the same for every dialect: the statements differ
-/// (see each dialect's `statements`), their binds do not. Expanded inside each
-/// `impl Dialect`, where the connection type is known.
-macro_rules! diesel_queries {
-    () => {
-        fn insert(
-            conn: &mut Self::Connection,
-            sql: &$crate::store::database::Statements,
+    /// What a request does with the store, run without a blocking thread: `load`, `create`
+    /// and `save` (the statements of [`Statements::load`], `insert`, `update` and
+    /// `version`). A dialect without an async driver uses [`Blocking`], and the store runs
+    /// them like every other statement, on the pool's blocking threads.
+    #[async_trait::async_trait]
+    pub trait Requests: Send + Sync + Sized + 'static {
+        /// The connections of one store, none opened yet; `None` for [`Blocking`].
+        fn open(settings: RequestSettings) -> Option<Self>;
+        /// Inserts a row (`Exists` when the key is taken).
+        async fn insert(&self, sql: &Statements, key: &[u8], record: &Record) -> Result<()>;
+        /// The live row under the key.
+        async fn load(&self, sql: &Statements, key: &[u8], now: i64) -> Result<Option<Row>>;
+        /// The conditional `UPDATE`; when it matched no row, the stored version (if any row).
+        async fn save(
+            &self,
+            sql: &Statements,
             key: &[u8],
-            record: &$crate::store::Record,
-        ) -> $crate::store::database::QueryResult<()> {
-            use $crate::store::database::prepared::{Bind, Prepared};
-            let expiry = $crate::store::database::clamp_expiry(record.expires_at);
-            let binds = [
+            record: &Record,
+        ) -> Result<Option<Option<i64>>>;
+    }
+
+    /// What [`Requests::open`] gets from the builder.
+    #[derive(Clone, Debug)]
+    pub struct RequestSettings {
+        /// The driver's URL (after [`Driver::prepare_url`]).
+        pub url: String,
+        /// SQL run on every new connection.
+        pub on_connect: Option<String>,
+        /// The most connections open at once.
+        pub size: u32,
+        /// How long a request waits for a connection (including connecting).
+        pub timeout: Duration,
+        /// The URL for messages, password replaced.
+        pub redacted: String,
+        /// The password, to scrub it from driver messages.
+        pub password: Option<String>,
+    }
+
+    /// The [`Requests`] of a dialect with no async driver: every statement runs on the
+    /// pool's blocking threads.
+    #[cfg(feature = "mysql")]
+    #[derive(Debug)]
+    pub enum Blocking {}
+
+    #[cfg(feature = "mysql")]
+    #[async_trait::async_trait]
+    impl Requests for Blocking {
+        fn open(_: RequestSettings) -> Option<Self> {
+            None
+        }
+        async fn insert(&self, _: &Statements, _: &[u8], _: &Record) -> Result<()> {
+            match *self {}
+        }
+        async fn load(&self, _: &Statements, _: &[u8], _: i64) -> Result<Option<Row>> {
+            match *self {}
+        }
+        async fn save(&self, _: &Statements, _: &[u8], _: &Record) -> Result<Option<Option<i64>>> {
+            match *self {}
+        }
+    }
+
+    /// The SQL of one store, built once from its table name.
+    #[derive(Clone, Debug)]
+    pub struct Statements {
+        pub(crate) insert: String,
+        pub(crate) load: String,
+        pub(crate) update: String,
+        pub(crate) version: String,
+        /// The live rows of a principal.
+        pub(crate) list: String,
+        pub(crate) delete: String,
+        /// `DELETE ... WHERE id = ? AND version = ?` (a rotation's compare-and-swap delete).
+        pub(crate) delete_version: String,
+        pub(crate) purge: String,
+        /// Takes a session-level advisory lock named by the bound text (waiting for it); one
+        /// row, `version` = 1 when taken.
+        pub(crate) lock: String,
+        /// Releases that lock; one row.
+        pub(crate) unlock: String,
+        /// `DROP TABLE IF EXISTS` the table.
+        pub(crate) drop: String,
+    }
+
+    impl Statements {
+        /// The binds of [`Statements::insert`]: key, payload, expiry, principal.
+        pub fn insert_binds<'a>(key: &'a [u8], record: &'a Record) -> [Bind<'a>; 4] {
+            [
                 Bind::Bytes(key),
                 Bind::Bytes(&record.payload),
-                Bind::Int(expiry),
+                Bind::Int(clamp_expiry(record.expires_at)),
                 // `NULLIF(?, '')` in the statement: no principal is NULL.
                 Bind::Text(record.principal.as_deref().unwrap_or("")),
-            ];
-            ::diesel::RunQueryDsl::execute(Prepared::new(&sql.insert, binds), conn).map(drop)
+            ]
         }
 
-        fn list(
-            conn: &mut Self::Connection,
-            sql: &$crate::store::database::Statements,
-            principal: &str,
-            now: i64,
-        ) -> $crate::store::database::QueryResult<::std::vec::Vec<$crate::store::database::ListRow>>
-        {
-            use $crate::store::database::prepared::{Bind, Prepared};
-            let query = Prepared::new(&sql.list, [Bind::Text(principal), Bind::Int(now)]);
-            ::diesel::RunQueryDsl::load(query, conn)
-        }
-
-        fn load(
-            conn: &mut Self::Connection,
-            sql: &$crate::store::database::Statements,
-            key: &[u8],
-            now: i64,
-        ) -> $crate::store::database::QueryResult<
-            ::core::option::Option<$crate::store::database::Row>,
-        > {
-            use $crate::store::database::prepared::{Bind, Prepared};
-            let query = Prepared::new(&sql.load, [Bind::Bytes(key), Bind::Int(now)]);
-            let mut rows: ::std::vec::Vec<$crate::store::database::Row> =
-                ::diesel::RunQueryDsl::load(query, conn)?;
-            Ok(rows.pop())
-        }
-
-        fn update(
-            conn: &mut Self::Connection,
-            sql: &$crate::store::database::Statements,
-            key: &[u8],
-            record: &$crate::store::Record,
-        ) -> $crate::store::database::QueryResult<usize> {
-            use $crate::store::database::prepared::{Bind, Prepared};
-            let expiry = $crate::store::database::clamp_expiry(record.expires_at);
-            let binds = [
+        /// The binds of [`Statements::update`]: payload, expiry, principal, key, version.
+        pub fn update_binds<'a>(key: &'a [u8], record: &'a Record) -> [Bind<'a>; 5] {
+            [
                 Bind::Bytes(&record.payload),
-                Bind::Int(expiry),
+                Bind::Int(clamp_expiry(record.expires_at)),
                 Bind::Text(record.principal.as_deref().unwrap_or("")),
                 Bind::Bytes(key),
                 Bind::Int(record.version as i64),
-            ];
-            ::diesel::RunQueryDsl::execute(Prepared::new(&sql.update, binds), conn)
+            ]
         }
+    }
 
-        fn version(
-            conn: &mut Self::Connection,
-            sql: &$crate::store::database::Statements,
-            key: &[u8],
-        ) -> $crate::store::database::QueryResult<::core::option::Option<i64>> {
-            use $crate::store::database::prepared::{Bind, Prepared};
-            let query = Prepared::new(&sql.version, [Bind::Bytes(key)]);
-            let mut rows: ::std::vec::Vec<$crate::store::database::VersionRow> =
-                ::diesel::RunQueryDsl::load(query, conn)?;
-            Ok(rows.pop().map(|r| r.version))
-        }
+    /// A loaded row.
+    #[derive(diesel::QueryableByName, Debug)]
+    pub struct Row {
+        #[diesel(sql_type = Binary)]
+        pub(crate) payload: Vec<u8>,
+        #[diesel(sql_type = BigInt)]
+        pub(crate) expires_at: i64,
+        #[diesel(sql_type = BigInt)]
+        pub(crate) version: i64,
+        #[diesel(sql_type = Nullable<Text>)]
+        pub(crate) principal: Option<String>,
+    }
 
-        fn delete(
-            conn: &mut Self::Connection,
-            sql: &$crate::store::database::Statements,
-            key: &[u8],
-        ) -> $crate::store::database::QueryResult<usize> {
-            use $crate::store::database::prepared::{Bind, Prepared};
-            ::diesel::RunQueryDsl::execute(Prepared::new(&sql.delete, [Bind::Bytes(key)]), conn)
-        }
+    /// A listed row: a [`Row`] with its key.
+    #[derive(diesel::QueryableByName, Debug)]
+    pub struct ListRow {
+        #[diesel(sql_type = Binary)]
+        pub(crate) id: Vec<u8>,
+        #[diesel(embed)]
+        pub(crate) row: Row,
+    }
 
-        fn delete_version(
-            conn: &mut Self::Connection,
-            sql: &$crate::store::database::Statements,
-            key: &[u8],
-            version: i64,
-        ) -> $crate::store::database::QueryResult<usize> {
-            use $crate::store::database::prepared::{Bind, Prepared};
-            let query = Prepared::new(&sql.delete_version, [Bind::Bytes(key), Bind::Int(version)]);
-            ::diesel::RunQueryDsl::execute(query, conn)
-        }
-
-        fn purge_batch(
-            conn: &mut Self::Connection,
-            sql: &$crate::store::database::Statements,
-            now: i64,
-            limit: i64,
-        ) -> $crate::store::database::QueryResult<usize> {
-            use $crate::store::database::prepared::{Bind, Prepared};
-            let query = Prepared::new(&sql.purge, [Bind::Int(now), Bind::Int(limit)]);
-            ::diesel::RunQueryDsl::execute(query, conn)
-        }
-
-        fn advisory(
-            conn: &mut Self::Connection,
-            sql: &$crate::store::database::Statements,
-            name: &str,
-            lock: bool,
-        ) -> $crate::store::database::QueryResult<bool> {
-            use $crate::store::database::prepared::{Bind, Prepared};
-            let statement = if lock { &sql.lock } else { &sql.unlock };
-            let query = Prepared::new(statement, [Bind::Text(name)]);
-            let mut rows: ::std::vec::Vec<$crate::store::database::VersionRow> =
-                ::diesel::RunQueryDsl::load(query, conn)?;
-            Ok(rows.pop().is_some_and(|r| r.version == 1))
-        }
-    };
+    /// The stored version of a row.
+    #[derive(diesel::QueryableByName, Debug)]
+    pub struct VersionRow {
+        #[diesel(sql_type = BigInt)]
+        pub(crate) version: i64,
+    }
 }
-pub(crate) use diesel_queries;
+use internal::{Driver, Queries, RequestSettings, Requests, Row, Statements};
+
+pub(crate) type QueryResult<T> = std::result::Result<T, DieselError>;
 
 /// Clamps an expiry into what both databases store.
 pub(crate) fn clamp_expiry(t: Timestamp) -> i64 {
@@ -534,8 +454,7 @@ fn url_password(url: &str) -> Option<&str> {
 
 /// A pooled connection that remembers whether it failed, so the pool drops it instead of
 /// handing out a dead socket after the database restarted.
-#[doc(hidden)]
-pub struct Tracked<C> {
+struct Tracked<C> {
     conn: C,
     broken: bool,
 }
@@ -549,8 +468,7 @@ impl<C> std::fmt::Debug for Tracked<C> {
 }
 
 /// The r2d2 connection manager (`ManageConnection`) of the stores.
-#[doc(hidden)]
-pub struct Connector<D: Dialect> {
+struct Connector<D: Dialect> {
     url: String,
     on_connect: Option<String>,
     _dialect: PhantomData<D>,
@@ -854,8 +772,9 @@ impl<D: Dialect> DieselStore<D> {
     /// [`StoreError::Unavailable`] when the database is away; backend failures.
     pub async fn contains(&self, key: &StoreKey) -> Result<bool> {
         let key = key.0;
-        self.run(move |conn, sql| D::version(conn, sql, &key).map(|v| v.is_some()))
+        self.run(move |conn, sql| conn.version(&sql.version, &[Bind::Bytes(&key)]))
             .await
+            .map(|v| v.is_some())
     }
 
     /// Drops the table (tests and tear-downs).
@@ -863,11 +782,7 @@ impl<D: Dialect> DieselStore<D> {
     /// # Errors
     /// As [`DieselStore::migrate`].
     pub async fn drop_table(&self) -> Result<()> {
-        let sql = match D::NAME {
-            "mysql" => format!("DROP TABLE IF EXISTS `{}`", self.inner.table.as_str()),
-            _ => format!("DROP TABLE IF EXISTS \"{}\"", self.inner.table.as_str()),
-        };
-        self.run(move |conn, _| conn.batch_execute(&sql)).await
+        self.run(|conn, sql| conn.batch_execute(&sql.drop)).await
     }
 
     fn check_size(&self, record: &Record) -> Result<()> {
@@ -963,8 +878,11 @@ impl<D: Dialect> SessionStore for DieselStore<D> {
         }
         let key = key.0;
         let record = record.clone();
-        self.run(move |conn, sql| D::insert(conn, sql, &key, &record))
-            .await
+        self.run(move |conn, sql| {
+            conn.execute(&sql.insert, &Statements::insert_binds(&key, &record))
+                .map(drop)
+        })
+        .await
     }
 
     async fn load(&self, key: &StoreKey, now: Timestamp) -> Result<Option<Record>> {
@@ -972,8 +890,12 @@ impl<D: Dialect> SessionStore for DieselStore<D> {
             Some(requests) => requests.load(&self.inner.sql, &key.0, now.0).await?,
             None => {
                 let key = key.0;
-                self.run(move |conn, sql| D::load(conn, sql, &key, now.0))
-                    .await?
+                self.run(move |conn, sql| {
+                    Ok(conn
+                        .rows(&sql.load, &[Bind::Bytes(&key), Bind::Int(now.0)])?
+                        .pop())
+                })
+                .await?
             }
         };
         row.map(row_to_record).transpose()
@@ -989,10 +911,10 @@ impl<D: Dialect> SessionStore for DieselStore<D> {
                 let key = key.0;
                 let record = record.clone();
                 self.run(move |conn, sql| {
-                    if D::update(conn, sql, &key, &record)? > 0 {
+                    if conn.execute(&sql.update, &Statements::update_binds(&key, &record))? > 0 {
                         return Ok(None);
                     }
-                    D::version(conn, sql, &key).map(Some)
+                    conn.version(&sql.version, &[Bind::Bytes(&key)]).map(Some)
                 })
                 .await?
             }
@@ -1025,18 +947,23 @@ impl<D: Dialect> SessionStore for DieselStore<D> {
                 let mut refused = None;
                 let done = diesel::Connection::transaction::<(), DieselError, _>(conn, |conn| {
                     let changed = match &keep {
-                        Some(record) => D::update(conn, sql, &old, record)?,
-                        None => D::delete_version(conn, sql, &old, version)?,
+                        Some(record) => {
+                            conn.execute(&sql.update, &Statements::update_binds(&old, record))?
+                        }
+                        None => conn.execute(
+                            &sql.delete_version,
+                            &[Bind::Bytes(&old), Bind::Int(version)],
+                        )?,
                     };
                     if changed == 0 {
-                        refused = Some(match D::version(conn, sql, &old)? {
+                        refused = Some(match conn.version(&sql.version, &[Bind::Bytes(&old)])? {
                             None => StoreError::NotFound,
                             Some(_) => StoreError::Conflict { expected },
                         });
                         return Err(DieselError::RollbackTransaction);
                     }
                     if let Some((key, record)) = &new {
-                        D::insert(conn, sql, key, record)?;
+                        conn.execute(&sql.insert, &Statements::insert_binds(key, record))?;
                     }
                     Ok(())
                 });
@@ -1060,7 +987,7 @@ impl<D: Dialect> SessionStore for DieselStore<D> {
 
     async fn delete(&self, key: &StoreKey) -> Result<()> {
         let key = key.0;
-        self.run(move |conn, sql| D::delete(conn, sql, &key).map(drop))
+        self.run(move |conn, sql| conn.execute(&sql.delete, &[Bind::Bytes(&key)]).map(drop))
             .await
     }
 
@@ -1070,7 +997,7 @@ impl<D: Dialect> SessionStore for DieselStore<D> {
             let mut total = 0u64;
             let mut retries = 0;
             loop {
-                match D::purge_batch(conn, sql, now.0, batch) {
+                match conn.execute(&sql.purge, &[Bind::Int(now.0), Bind::Int(batch)]) {
                     Ok(n) => {
                         total += n as u64;
                         if (n as i64) < batch {
@@ -1109,7 +1036,7 @@ impl<D: Dialect> SessionStore for DieselStore<D> {
         let (newcomer, max, policy) = (*limit.newcomer, limit.max, limit.policy);
         let outcome = self
             .run(move |conn, sql| {
-                if !D::advisory(conn, sql, &name, true)? {
+                if conn.version(&sql.lock, &[Bind::Text(&name)])? != Some(1) {
                     return Ok(None);
                 }
                 let limit = SessionLimit {
@@ -1119,7 +1046,8 @@ impl<D: Dialect> SessionStore for DieselStore<D> {
                     policy,
                 };
                 let trimmed = (|| -> QueryResult<Limited> {
-                    let live: Vec<(StoreKey, Timestamp)> = D::list(conn, sql, &principal, now.0)?
+                    let live: Vec<(StoreKey, Timestamp)> = conn
+                        .listed(&sql.list, &[Bind::Text(&principal), Bind::Int(now.0)])?
                         .into_iter()
                         .filter_map(|r| {
                             let key: [u8; 32] = r.id.as_slice().try_into().ok()?;
@@ -1128,13 +1056,13 @@ impl<D: Dialect> SessionStore for DieselStore<D> {
                         .collect();
                     let (delete, refused) = plan_limit(&limit, &live);
                     for key in &delete {
-                        D::delete(conn, sql, &key.0)?;
+                        conn.execute(&sql.delete, &[Bind::Bytes(&key.0)])?;
                     }
                     Ok(Limited::of(delete, refused))
                 })();
                 // Released whatever happened; should that fail, the error marks the
                 // connection broken, and closing it releases the lock.
-                let released = D::advisory(conn, sql, &name, false);
+                let released = conn.version(&sql.unlock, &[Bind::Text(&name)]);
                 let trimmed = trimmed?;
                 released?;
                 Ok(Some(trimmed))
@@ -1157,7 +1085,9 @@ impl<D: Dialect> SessionStore for DieselStore<D> {
     ) -> Result<Vec<(StoreKey, Record)>> {
         let principal = principal.to_owned();
         let rows = self
-            .run(move |conn, sql| D::list(conn, sql, &principal, now.0))
+            .run(move |conn, sql| {
+                conn.listed(&sql.list, &[Bind::Text(&principal), Bind::Int(now.0)])
+            })
             .await?;
         rows.into_iter()
             .map(|r| {

@@ -17,12 +17,8 @@
 //! # Ok(()) }
 //! ```
 
-use diesel::RunQueryDsl;
-
-use super::{
-    Dialect, DieselStore, DieselStoreBuilder, QueryResult, Statements, TableName, VersionRow,
-    diesel_queries, sealed,
-};
+use super::internal::{Blocking, Driver, Queries, Statements};
+use super::{Dialect, DieselStore, DieselStoreBuilder, QueryResult, TableName, migrations};
 
 /// The MySQL / MariaDB dialect of [`DieselStore`].
 #[derive(Clone, Copy, Debug)]
@@ -39,8 +35,6 @@ impl MysqlStore {
     }
 }
 
-impl sealed::Sealed for Mysql {}
-
 /// A UTC `DATETIME` from Unix seconds, computed from the epoch without any time zone
 /// (`FROM_UNIXTIME` would go through the session's `time_zone`).
 const AT: &str = "TIMESTAMPADD(SECOND, ?, TIMESTAMP'1970-01-01 00:00:00')";
@@ -48,19 +42,14 @@ const AT: &str = "TIMESTAMPADD(SECOND, ?, TIMESTAMP'1970-01-01 00:00:00')";
 const SECS: &str = "TIMESTAMPDIFF(SECOND, TIMESTAMP'1970-01-01 00:00:00', expires_at)";
 
 impl Dialect for Mysql {
-    type Connection = diesel::MysqlConnection;
     const NAME: &'static str = "mysql";
-    type Requests = super::Blocking;
-    const MIGRATIONS: &'static [(&'static str, &'static str)] = &[
-        (
-            "001_create_sessions.sql",
-            include_str!("../../../migrations/mysql/001_create_sessions.sql"),
-        ),
-        (
-            "002_principal_index.sql",
-            include_str!("../../../migrations/mysql/002_principal_index.sql"),
-        ),
-    ];
+    const MIGRATIONS: &'static [(&'static str, &'static str)] = migrations!("mysql":
+        "001_create_sessions.sql", "002_principal_index.sql");
+}
+
+impl Driver for Mysql {
+    type Connection = diesel::MysqlConnection;
+    type Requests = Blocking;
 
     fn statements(table: &TableName) -> Statements {
         let t = format!("`{}`", table.as_str());
@@ -90,6 +79,7 @@ impl Dialect for Mysql {
                 .to_owned(),
             unlock: "SELECT CAST(COALESCE(RELEASE_LOCK(CONCAT('sl-', SHA1(?))), 0) AS SIGNED) AS version"
                 .to_owned(),
+            drop: format!("DROP TABLE IF EXISTS {t}"),
         }
     }
 
@@ -97,10 +87,12 @@ impl Dialect for Mysql {
         conn: &mut Self::Connection,
         max_payload: usize,
     ) -> QueryResult<Option<String>> {
-        let mut rows: Vec<VersionRow> =
-            diesel::sql_query("SELECT CAST(@@max_allowed_packet AS SIGNED) AS version")
-                .load(conn)?;
-        let packet = rows.pop().map_or(0, |r| r.version);
+        let packet = conn
+            .version(
+                "SELECT CAST(@@max_allowed_packet AS SIGNED) AS version",
+                &[],
+            )?
+            .unwrap_or(0);
         // The statement carries the payload plus the key, the times and the SQL text.
         let needed = max_payload as i64 + 4096;
         Ok((packet < needed).then(|| {
@@ -110,6 +102,4 @@ impl Dialect for Mysql {
             )
         }))
     }
-
-    diesel_queries!();
 }

@@ -1,6 +1,6 @@
-//! The PostgreSQL store (feature `postgres`): Diesel; the statements of every request on
-//! `diesel-async` (tokio-postgres), the rest on libpq with an r2d2 pool on tokio's blocking
-//! threads (why: [`super`]).
+//! The PostgreSQL store (feature `postgres`): the statements of every request on
+//! tokio-postgres, the rest on Diesel (libpq) with an r2d2 pool on tokio's blocking threads
+//! (why: [`super`]).
 //!
 //! The table (`migrations/postgres/` in this crate, run by [`PostgresStore::migrate`] or
 //! `session-db migrate`): `id BYTEA` (SHA-256 of the session id, length checked),
@@ -16,9 +16,8 @@
 //! # Ok(()) }
 //! ```
 
-use super::{
-    Dialect, DieselStore, DieselStoreBuilder, Statements, TableName, diesel_queries, sealed,
-};
+use super::internal::{Driver, Statements};
+use super::{Dialect, DieselStore, DieselStoreBuilder, TableName, migrations};
 
 /// The PostgreSQL dialect of [`DieselStore`].
 #[derive(Clone, Copy, Debug)]
@@ -35,8 +34,6 @@ impl PostgresStore {
     }
 }
 
-impl sealed::Sealed for Postgres {}
-
 /// `TIMESTAMPTZ` from Unix seconds: absolute, whatever the session's `TimeZone`.
 macro_rules! at {
     ($n:literal) => {
@@ -45,19 +42,14 @@ macro_rules! at {
 }
 
 impl Dialect for Postgres {
-    type Connection = diesel::PgConnection;
     const NAME: &'static str = "postgres";
+    const MIGRATIONS: &'static [(&'static str, &'static str)] = migrations!("postgres":
+        "001_create_sessions.sql", "002_principal_index.sql");
+}
+
+impl Driver for Postgres {
+    type Connection = diesel::PgConnection;
     type Requests = requests::AsyncRequests;
-    const MIGRATIONS: &'static [(&'static str, &'static str)] = &[
-        (
-            "001_create_sessions.sql",
-            include_str!("../../../migrations/postgres/001_create_sessions.sql"),
-        ),
-        (
-            "002_principal_index.sql",
-            include_str!("../../../migrations/postgres/002_principal_index.sql"),
-        ),
-    ];
 
     fn statements(table: &TableName) -> Statements {
         let t = format!("\"{}\"", table.as_str());
@@ -94,6 +86,7 @@ impl Dialect for Postgres {
                 .to_owned(),
             unlock: "SELECT (CASE WHEN pg_advisory_unlock(hashtext($1)) THEN 1 ELSE 0 END)::BIGINT AS version"
                 .to_owned(),
+            drop: format!("DROP TABLE IF EXISTS {t}"),
         }
     }
 
@@ -108,60 +101,102 @@ impl Dialect for Postgres {
         let separator = if url.contains('?') { '&' } else { '?' };
         format!("{url}{separator}connect_timeout={secs}")
     }
-
-    diesel_queries!();
 }
 
-/// The statements of every request (load, create, save) on `diesel-async`'s PostgreSQL
-/// connection (tokio-postgres): no blocking thread, no thread hop; why, with the figures:
-/// [`super`].
+/// The statements of every request (load, create, save) on tokio-postgres, the driver
+/// under `diesel-async`, used directly: no blocking thread, no thread hop, none of
+/// Diesel's per-query work, and the connections shared by the requests in flight (their
+/// statements pipelined) rather than checked out (why, with the figures: [`super`]).
 mod requests {
-    use std::sync::Mutex;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
 
-    use diesel::result::{DatabaseErrorKind, Error as DieselError};
-    use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
-    use tokio::sync::{Semaphore, SemaphorePermit};
+    use tokio::sync::Mutex;
+    use tokio_postgres::error::SqlState;
+    use tokio_postgres::types::{ToSql, Type};
+    use tokio_postgres::{Client, NoTls, Statement};
 
-    use crate::store::database::prepared::{Bind, Prepared};
-    use crate::store::database::{
-        QueryResult, RequestSettings, Requests, Row, Statements, VersionRow, clamp_expiry, scrub,
-    };
+    use crate::store::database::internal::{RequestSettings, Requests, Row, Statements};
+    use crate::store::database::prepared::Bind;
+    use crate::store::database::scrub;
     use crate::store::{Record, Result, StoreError};
+    use crate::time::Timestamp;
 
-    /// A small pool of async connections: at most `size` open, idle ones kept for the next
-    /// request, a connection that failed dropped (so service comes back by itself when the
-    /// database does).
+    /// One connection and the statements of a request, prepared when it was opened (typed
+    /// by their binds, as Diesel would): every later execution is one round trip.
+    struct Conn {
+        client: Client,
+        insert: Statement,
+        load: Statement,
+        update: Statement,
+        version: Statement,
+    }
+
+    /// The PostgreSQL types of binds.
+    fn types(binds: &[Bind<'_>]) -> Vec<Type> {
+        binds
+            .iter()
+            .map(|bind| match bind {
+                Bind::Bytes(_) => Type::BYTEA,
+                Bind::Int(_) => Type::INT8,
+                Bind::Text(_) => Type::TEXT,
+            })
+            .collect()
+    }
+
+    /// The binds as the driver takes them.
+    fn params<'a>(binds: &'a [Bind<'a>]) -> Vec<&'a (dyn ToSql + Sync)> {
+        binds
+            .iter()
+            .map(|bind| -> &'a (dyn ToSql + Sync) {
+                match bind {
+                    Bind::Bytes(bytes) => bytes,
+                    Bind::Int(n) => n,
+                    Bind::Text(text) => text,
+                }
+            })
+            .collect()
+    }
+
+    /// What went wrong on a connection.
+    enum Failure {
+        /// The driver or the server refused the statement.
+        Driver(tokio_postgres::Error),
+        /// A row that does not decode.
+        Corrupt(String),
+    }
+
+    impl From<tokio_postgres::Error> for Failure {
+        fn from(error: tokio_postgres::Error) -> Self {
+            Failure::Driver(error)
+        }
+    }
+
+    /// A column of a row, or [`Failure::Corrupt`].
+    fn column<'a, T: tokio_postgres::types::FromSql<'a>>(
+        row: &'a tokio_postgres::Row,
+        name: &str,
+    ) -> std::result::Result<T, Failure> {
+        row.try_get(name)
+            .map_err(|e| Failure::Corrupt(format!("column `{name}`: {e}")))
+    }
+
+    /// At most `size` connections, opened on first use, each shared by the requests that
+    /// pick it (round robin): tokio-postgres pipelines their statements on the socket. A
+    /// connection that failed leaves its slot (the requests still on it finish or fail),
+    /// so service comes back by itself when the database does.
     pub struct AsyncRequests {
         settings: RequestSettings,
-        idle: Mutex<Vec<AsyncPgConnection>>,
-        permits: Semaphore,
+        slots: Box<[Mutex<Option<Arc<Conn>>>]>,
+        next: AtomicUsize,
     }
 
     impl std::fmt::Debug for AsyncRequests {
         fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
             f.debug_struct("AsyncRequests")
                 .field("url", &self.settings.redacted)
-                .field("available", &self.permits.available_permits())
+                .field("connections", &self.slots.len())
                 .finish_non_exhaustive()
-        }
-    }
-
-    /// A connection taken from the pool; back into it on drop unless it failed.
-    struct Checkout<'a> {
-        conn: Option<AsyncPgConnection>,
-        pool: &'a AsyncRequests,
-        _permit: SemaphorePermit<'a>,
-    }
-
-    impl Drop for Checkout<'_> {
-        fn drop(&mut self) {
-            if let Some(conn) = self.conn.take() {
-                self.pool
-                    .idle
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .push(conn);
-            }
         }
     }
 
@@ -175,70 +210,94 @@ mod requests {
             ))
         }
 
-        /// A connection within the timeout: an idle one, or a new one.
-        async fn get(&self) -> Result<Checkout<'_>> {
+        /// The next slot's connection, opened (within the timeout) when it has none or its
+        /// server went away.
+        async fn get(&self, sql: &Statements) -> Result<(usize, Arc<Conn>)> {
+            let i = self.next.fetch_add(1, Ordering::Relaxed) % self.slots.len();
             let deadline = tokio::time::Instant::now() + self.settings.timeout;
-            let permit = tokio::time::timeout_at(deadline, self.permits.acquire())
+            let mut slot = tokio::time::timeout_at(deadline, self.slots[i].lock())
                 .await
-                .map_err(|_| self.unavailable("every connection is busy"))?
-                .map_err(|e| self.unavailable(e))?;
-            let idle = self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop();
-            let conn = match idle {
-                Some(conn) => conn,
-                None => tokio::time::timeout_at(deadline, self.connect())
-                    .await
-                    .map_err(|_| self.unavailable("timed out connecting"))??,
-            };
-            Ok(Checkout {
-                conn: Some(conn),
-                pool: self,
-                _permit: permit,
-            })
+                .map_err(|_| self.unavailable("timed out waiting for a connection"))?;
+            if let Some(conn) = slot.as_ref().filter(|c| !c.client.is_closed()) {
+                return Ok((i, conn.clone()));
+            }
+            *slot = None;
+            let conn = tokio::time::timeout_at(deadline, self.connect(sql))
+                .await
+                .map_err(|_| self.unavailable("timed out connecting"))??;
+            let conn = Arc::new(conn);
+            *slot = Some(conn.clone());
+            Ok((i, conn))
         }
 
-        async fn connect(&self) -> Result<AsyncPgConnection> {
-            let mut conn = AsyncPgConnection::establish(&self.settings.url)
+        async fn connect(&self, sql: &Statements) -> Result<Conn> {
+            let (client, connection) = tokio_postgres::connect(&self.settings.url, NoTls)
                 .await
                 .map_err(|e| self.unavailable(e))?;
-            if let Some(sql) = &self.settings.on_connect {
-                conn.batch_execute(sql)
+            // The connection's socket, driven on the runtime; it ends when the client is
+            // dropped or the server goes away.
+            tokio::spawn(async move {
+                let _ = connection.await;
+            });
+            if let Some(on_connect) = &self.settings.on_connect {
+                client
+                    .batch_execute(on_connect)
                     .await
                     .map_err(|e| self.unavailable(e))?;
             }
-            Ok(conn)
+            // The bind types of each statement, from the binds themselves.
+            let record = Record {
+                payload: Vec::new(),
+                expires_at: Timestamp(0),
+                version: 0,
+                principal: None,
+            };
+            let typed = [
+                types(&Statements::insert_binds(&[], &record)),
+                types(&[Bind::Bytes(&[]), Bind::Int(0)]),
+                types(&Statements::update_binds(&[], &record)),
+                types(&[Bind::Bytes(&[])]),
+            ];
+            // Sent together: one round trip for the four.
+            let (insert, load, update, version) = tokio::try_join!(
+                client.prepare_typed(&sql.insert, &typed[0]),
+                client.prepare_typed(&sql.load, &typed[1]),
+                client.prepare_typed(&sql.update, &typed[2]),
+                client.prepare_typed(&sql.version, &typed[3]),
+            )
+            .map_err(|e| self.unavailable(e))?;
+            Ok(Conn {
+                client,
+                insert,
+                load,
+                update,
+                version,
+            })
         }
 
-        /// Runs `op` on a pooled connection; maps its error and drops the connection
-        /// unless the error was about the data.
+        /// Runs `op` on a connection; maps its error and, unless the error was about the
+        /// data, takes the connection out of its slot.
         async fn with<T>(
             &self,
-            op: impl AsyncFnOnce(&mut AsyncPgConnection) -> QueryResult<T>,
+            sql: &Statements,
+            op: impl AsyncFnOnce(&Conn) -> std::result::Result<T, Failure>,
         ) -> Result<T> {
-            let mut checkout = self.get().await?;
-            let Some(conn) = checkout.conn.as_mut() else {
-                return Err(StoreError::backend(
-                    "postgres: a checked-out connection is gone",
-                ));
-            };
-            let error = match op(conn).await {
+            let (i, conn) = self.get(sql).await?;
+            let error = match op(&conn).await {
                 Ok(value) => return Ok(value),
-                Err(error) => error,
+                Err(Failure::Corrupt(message)) => return Err(StoreError::Corrupt(message)),
+                Err(Failure::Driver(error)) => error,
             };
-            if let DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) = error {
+            if error.code() == Some(&SqlState::UNIQUE_VIOLATION) {
                 return Err(StoreError::Exists);
             }
             let message = scrub(&error.to_string(), self.settings.password.as_deref());
-            let lost = match &error {
-                DieselError::DatabaseError(
-                    DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
-                    _,
-                ) => true,
-                DieselError::DeserializationError(_) => return Err(StoreError::Corrupt(message)),
-                // Not obviously a lost connection: ask the connection itself.
-                _ => conn.batch_execute("SELECT 1").await.is_err(),
-            };
-            // Not returned to the pool.
-            checkout.conn = None;
+            // Not obviously a lost connection: ask the connection itself.
+            let lost = error.is_closed() || conn.client.batch_execute("SELECT 1").await.is_err();
+            let mut slot = self.slots[i].lock().await;
+            if slot.as_ref().is_some_and(|c| Arc::ptr_eq(c, &conn)) {
+                *slot = None;
+            }
             let at = &self.settings.redacted;
             Err(if lost {
                 StoreError::Unavailable(format!("postgres at {at}: {message}"))
@@ -252,34 +311,35 @@ mod requests {
     impl Requests for AsyncRequests {
         fn open(settings: RequestSettings) -> Option<Self> {
             Some(Self {
-                permits: Semaphore::new(settings.size.max(1) as usize),
-                idle: Mutex::new(Vec::new()),
+                slots: (0..settings.size.max(1))
+                    .map(|_| Mutex::new(None))
+                    .collect(),
+                next: AtomicUsize::new(0),
                 settings,
             })
         }
 
         async fn insert(&self, sql: &Statements, key: &[u8], record: &Record) -> Result<()> {
-            self.with(async |conn| {
-                let binds = [
-                    Bind::Bytes(key),
-                    Bind::Bytes(&record.payload),
-                    Bind::Int(clamp_expiry(record.expires_at)),
-                    // `NULLIF($4, '')` in the statement: no principal is NULL.
-                    Bind::Text(record.principal.as_deref().unwrap_or("")),
-                ];
-                Prepared::new(&sql.insert, binds)
-                    .execute(conn)
-                    .await
-                    .map(drop)
+            self.with(sql, async |conn| {
+                let binds = Statements::insert_binds(key, record);
+                conn.client.execute(&conn.insert, &params(&binds)).await?;
+                Ok(())
             })
             .await
         }
 
         async fn load(&self, sql: &Statements, key: &[u8], now: i64) -> Result<Option<Row>> {
-            self.with(async |conn| {
-                let query = Prepared::new(&sql.load, [Bind::Bytes(key), Bind::Int(now)]);
-                let mut rows: Vec<Row> = query.load(conn).await?;
-                Ok(rows.pop())
+            self.with(sql, async |conn| {
+                let binds = [Bind::Bytes(key), Bind::Int(now)];
+                let Some(row) = conn.client.query_opt(&conn.load, &params(&binds)).await? else {
+                    return Ok(None);
+                };
+                Ok(Some(Row {
+                    payload: column(&row, "payload")?,
+                    expires_at: column(&row, "expires_at")?,
+                    version: column(&row, "version")?,
+                    principal: column(&row, "principal")?,
+                }))
             })
             .await
         }
@@ -290,20 +350,20 @@ mod requests {
             key: &[u8],
             record: &Record,
         ) -> Result<Option<Option<i64>>> {
-            self.with(async |conn| {
-                let binds = [
-                    Bind::Bytes(&record.payload),
-                    Bind::Int(clamp_expiry(record.expires_at)),
-                    Bind::Text(record.principal.as_deref().unwrap_or("")),
-                    Bind::Bytes(key),
-                    Bind::Int(record.version as i64),
-                ];
-                if Prepared::new(&sql.update, binds).execute(conn).await? > 0 {
+            self.with(sql, async |conn| {
+                let binds = Statements::update_binds(key, record);
+                if conn.client.execute(&conn.update, &params(&binds)).await? > 0 {
                     return Ok(None);
                 }
-                let query = Prepared::new(&sql.version, [Bind::Bytes(key)]);
-                let mut rows: Vec<VersionRow> = query.load(conn).await?;
-                Ok(Some(rows.pop().map(|r| r.version)))
+                let binds = [Bind::Bytes(key)];
+                match conn
+                    .client
+                    .query_opt(&conn.version, &params(&binds))
+                    .await?
+                {
+                    Some(row) => Ok(Some(Some(column(&row, "version")?))),
+                    None => Ok(Some(None)),
+                }
             })
             .await
         }

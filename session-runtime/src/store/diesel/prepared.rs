@@ -20,7 +20,7 @@ use diesel::{QueryResult, RunQueryDsl};
 
 /// One bound value.
 #[derive(Clone, Copy, Debug)]
-pub(crate) enum Bind<'a> {
+pub enum Bind<'a> {
     /// `BYTEA` / `VARBINARY`.
     Bytes(&'a [u8]),
     /// `BIGINT`.
@@ -32,15 +32,25 @@ pub(crate) enum Bind<'a> {
 /// A fixed statement with its binds, cached as a prepared statement by the connection.
 #[derive(Debug)]
 #[must_use = "a query runs only when executed or loaded"]
-pub(crate) struct Prepared<'a, const N: usize> {
+pub(crate) struct Prepared<'a> {
     sql: &'a str,
-    binds: [Bind<'a>; N],
+    binds: &'a [Bind<'a>],
 }
 
-impl<'a, const N: usize> Prepared<'a, N> {
-    /// The statement `sql` (with `N` placeholders) and its binds in order.
-    pub(crate) fn new(sql: &'a str, binds: [Bind<'a>; N]) -> Self {
+impl<'a> Prepared<'a> {
+    /// The statement `sql` (with one placeholder per bind) and its binds in order.
+    pub(crate) fn new(sql: &'a str, binds: &'a [Bind<'a>]) -> Self {
         Self { sql, binds }
+    }
+}
+
+impl Prepared<'_> {
+    /// The error of a statement whose placeholders (`more` or `fewer`) do not match its
+    /// binds.
+    fn mismatch(&self, placeholders: &str) -> diesel::result::Error {
+        let (binds, sql) = (self.binds.len(), self.sql);
+        let message = format!("{placeholders} placeholders than the {binds} binds in `{sql}`");
+        diesel::result::Error::QueryBuilderError(message.into())
     }
 }
 
@@ -57,7 +67,7 @@ fn next_placeholder(sql: &str) -> Option<(usize, usize)> {
     Some((start, end))
 }
 
-impl<DB, const N: usize> QueryFragment<DB> for Prepared<'_, N>
+impl<DB> QueryFragment<DB> for Prepared<'_>
 where
     DB: Backend + HasSqlType<Binary> + HasSqlType<BigInt> + HasSqlType<Text>,
     [u8]: diesel::serialize::ToSql<Binary, DB>,
@@ -73,35 +83,29 @@ where
                 Some(Bind::Bytes(bytes)) => out.push_bind_param::<Binary, [u8]>(bytes)?,
                 Some(Bind::Int(n)) => out.push_bind_param::<BigInt, i64>(n)?,
                 Some(Bind::Text(text)) => out.push_bind_param::<Text, str>(text)?,
-                None => {
-                    return Err(diesel::result::Error::QueryBuilderError(
-                        format!("more placeholders than the {N} binds in `{}`", self.sql).into(),
-                    ));
-                }
+                None => return Err(self.mismatch("more")),
             }
             rest = &rest[end..];
         }
         out.push_sql(rest);
         if binds.next().is_some() {
-            return Err(diesel::result::Error::QueryBuilderError(
-                format!("fewer placeholders than the {N} binds in `{}`", self.sql).into(),
-            ));
+            return Err(self.mismatch("fewer"));
         }
         Ok(())
     }
 }
 
-impl<const N: usize> QueryId for Prepared<'_, N> {
+impl QueryId for Prepared<'_> {
     type QueryId = ();
     // Not static: Diesel keys its statement cache by the SQL text (and bind types).
     const HAS_STATIC_QUERY_ID: bool = false;
 }
 
-impl<const N: usize> Query for Prepared<'_, N> {
+impl Query for Prepared<'_> {
     type SqlType = Untyped;
 }
 
-impl<Conn, const N: usize> RunQueryDsl<Conn> for Prepared<'_, N> {}
+impl<Conn> RunQueryDsl<Conn> for Prepared<'_> {}
 
 #[cfg(test)]
 mod tests {
@@ -130,10 +134,10 @@ mod tests {
         let insert = "INSERT INTO prepared_once (id, n) VALUES ($1, $2)";
         let select = "SELECT n FROM prepared_once WHERE id = $1 AND n > $2";
         for i in 0..3 {
-            Prepared::new(insert, [Bind::Bytes(b"k"), Bind::Int(i)])
+            Prepared::new(insert, &[Bind::Bytes(b"k"), Bind::Int(i)])
                 .execute(&mut conn)
                 .unwrap();
-            let rows: Vec<N> = Prepared::new(select, [Bind::Bytes(b"k"), Bind::Int(0)])
+            let rows: Vec<N> = Prepared::new(select, &[Bind::Bytes(b"k"), Bind::Int(0)])
                 .load(&mut conn)
                 .unwrap();
             assert_eq!(
