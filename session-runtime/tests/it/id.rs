@@ -235,10 +235,7 @@ proptest! {
 fn an_id_is_one_pointer_wide_and_clones_share_it() {
     // A request's session state, commit plan and futures carry several ids (loaded, via,
     // obsolete, ...) and are moved whole: an id is held by pointer, not as its 112 bytes.
-    assert_eq!(
-        std::mem::size_of::<Option<SessionId>>(),
-        std::mem::size_of::<usize>()
-    );
+    assert_eq!(size_of::<Option<SessionId>>(), size_of::<usize>());
     let id = SessionId::parse(SessionId::generate().unwrap().as_str()).unwrap();
     let copy = id.clone();
     assert_eq!(copy, id);
