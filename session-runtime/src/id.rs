@@ -25,7 +25,7 @@
 
 use std::fmt;
 use std::str::FromStr;
-use std::sync::OnceLock;
+use std::sync::Arc;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -60,14 +60,24 @@ pub enum IdError {
 /// `A-Z a-z 0-9 - _`); [`SessionId::parse`] accepts that form only. Equality is
 /// constant-time (ids of different lengths are never equal). `Debug` prints only a short
 /// prefix of the id's SHA-256, never the id.
+///
+/// The id itself is shared (`Arc`): a handle, a commit plan and a store call hold and
+/// clone it by pointer, so the request's futures and session state that carry it stay
+/// small (they are moved whole).
 #[derive(Clone)]
-pub struct SessionId {
+pub struct SessionId(Arc<IdParts>);
+
+/// The parts of a [`SessionId`].
+#[derive(Clone)]
+struct IdParts {
     bytes: [u8; SessionId::LEGACY_BYTES],
     text: [u8; SessionId::LEGACY_ENCODED_LEN],
     /// [`SessionId::BYTES`] or [`SessionId::LEGACY_BYTES`].
     len: u8,
-    /// The store key, hashed once: a request loads and saves under the same key.
-    key: OnceLock<[u8; 32]>,
+    /// The store key, when computed ahead ([`SessionId::hashed`]): a request loads and
+    /// saves under the same key, hashed once. (Not a `OnceLock`: its first initialization
+    /// costs a synchronized call on every request.)
+    key: Option<[u8; 32]>,
 }
 
 impl SessionId {
@@ -112,27 +122,27 @@ impl SessionId {
         if bytes.len() != Self::BYTES && bytes.len() != Self::LEGACY_BYTES {
             return None;
         }
-        let mut id = Self {
+        let mut id = IdParts {
             bytes: [0; Self::LEGACY_BYTES],
             text: [0; Self::LEGACY_ENCODED_LEN],
             len: bytes.len() as u8,
-            key: OnceLock::new(),
+            key: None,
         };
         id.bytes[..bytes.len()].copy_from_slice(bytes);
         let written = URL_SAFE_NO_PAD
             .encode_slice(bytes, &mut id.text)
             .unwrap_or_default();
         debug_assert_eq!(written, base64_len(bytes.len()));
-        Some(id)
+        Some(Self(Arc::new(id)))
     }
 
     /// The id's random bytes (16, or 32 for an id of the previous format).
     pub fn as_bytes(&self) -> &[u8] {
-        &self.bytes[..usize::from(self.len)]
+        &self.0.bytes[..usize::from(self.0.len)]
     }
 
     fn text(&self) -> &[u8] {
-        &self.text[..base64_len(usize::from(self.len))]
+        &self.0.text[..base64_len(usize::from(self.0.len))]
     }
 
     /// Parses the canonical text form (as found in a cookie).
@@ -152,18 +162,22 @@ impl SessionId {
                 });
             }
         };
-        let mut bytes = [0u8; Self::LEGACY_BYTES];
+        let mut id = IdParts {
+            bytes: [0; Self::LEGACY_BYTES],
+            text: [0; Self::LEGACY_ENCODED_LEN],
+            len: len as u8,
+            key: None,
+        };
         // The engine is strict: no padding, URL alphabet only, trailing bits must be zero.
-        match URL_SAFE_NO_PAD.decode_slice(text.as_bytes(), &mut bytes) {
+        // So a text it decodes is the one spelling we would write for those bytes (the
+        // tests check that every other spelling is refused), and it is kept as it came
+        // instead of being encoded again.
+        match URL_SAFE_NO_PAD.decode_slice(text.as_bytes(), &mut id.bytes) {
             Ok(n) if n == len => {}
             _ => return Err(IdError::Encoding),
         }
-        let id = Self::from_slice(&bytes[..len]).ok_or(IdError::Encoding)?;
-        // Belt and braces: the only accepted spelling is the one we would write.
-        if id.text() != text.as_bytes() {
-            return Err(IdError::Encoding);
-        }
-        Ok(id)
+        id.text[..text.len()].copy_from_slice(text.as_bytes());
+        Ok(Self(Arc::new(id)))
     }
 
     /// The text form, for the cookie value.
@@ -176,10 +190,22 @@ impl SessionId {
     /// (16 bytes, or 32 for an id of the previous format).
     pub fn store_key(&self) -> StoreKey {
         StoreKey(
-            *self
+            self.0
                 .key
-                .get_or_init(|| Sha256::digest(self.as_bytes()).into()),
+                .unwrap_or_else(|| Sha256::digest(self.as_bytes()).into()),
         )
+    }
+
+    /// This id with its [store key](SessionId::store_key) computed and kept: the manager
+    /// hashes an id it will look up once, and every clone (the loaded session's, the
+    /// save's) reuses the key.
+    pub(crate) fn hashed(mut self) -> Self {
+        if self.0.key.is_none() {
+            let key = Sha256::digest(self.as_bytes()).into();
+            // Unshared right after `parse` or `generate`: no copy.
+            Arc::make_mut(&mut self.0).key = Some(key);
+        }
+        self
     }
 }
 
@@ -191,7 +217,7 @@ const fn base64_len(n: usize) -> usize {
 impl PartialEq for SessionId {
     fn eq(&self, other: &Self) -> bool {
         // The lengths are not secret; the bytes are compared in constant time.
-        self.len == other.len && bool::from(self.as_bytes().ct_eq(other.as_bytes()))
+        self.0.len == other.0.len && bool::from(self.as_bytes().ct_eq(other.as_bytes()))
     }
 }
 

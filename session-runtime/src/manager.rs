@@ -535,6 +535,8 @@ impl<S: SessionSchema> SessionManager<S> {
         now: Timestamp,
         refused: &mut Refused,
     ) -> Result<Option<Inner<S::Data>>> {
+        // Hashed once: the save after the handler reuses the key.
+        let id = id.hashed();
         let record = match store.load(&id.store_key(), now).await {
             Ok(Some(record)) => record,
             Ok(None) => {
@@ -550,7 +552,13 @@ impl<S: SessionSchema> SessionManager<S> {
             }
             Err(e) => return Err(e.into()),
         };
-        let Some((id, record, via)) = follow(store, id, record, now).await? else {
+        // Most records are the session itself: no forward to follow (and no future for it).
+        let followed = if Trace::decode(&record.payload).is_none() {
+            Some((id, record, None))
+        } else {
+            Box::pin(follow(store, id, record, now)).await?
+        };
+        let Some((id, record, via)) = followed else {
             // Rotated away: the browser holds (or is about to hold) the successor's cookie,
             // which a removal cookie for this name would delete.
             tracing::debug!("session id rotated away and past its grace period");
@@ -697,7 +705,7 @@ impl<S: SessionSchema> SessionManager<S> {
                 Plan::Remove { end, obsolete } => {
                     if let Backend::Store(store) = &m.backend {
                         if let Some(loaded) = &end {
-                            end_session(store.as_ref(), loaded).await?;
+                            Box::pin(end_session(store.as_ref(), loaded)).await?;
                         }
                         if let Some(id) = &obsolete {
                             store.delete(&id.store_key()).await?;
@@ -721,7 +729,9 @@ impl<S: SessionSchema> SessionManager<S> {
                 tracing::debug!(%error, "session refresh lost a race; the other write stands");
                 return Ok(Vec::new());
             }
-            match self.rebase(store.as_ref(), session, now).await? {
+            // Rare paths (a lost race, a rotation, a logout, a new session) run boxed, so
+            // that every request's commit future stays small (it is moved and copied whole).
+            match Box::pin(self.rebase(store.as_ref(), session, now)).await? {
                 Rebase::Replayed => {
                     tracing::debug!(%error, "session commit lost a race; replayed on the fresh record");
                 }
@@ -859,6 +869,8 @@ impl<S: SessionSchema> SessionManager<S> {
     async fn write(&self, session: &Session<S>, w: Write, now: Timestamp) -> Result<Written> {
         let m = &*self.inner;
         let deadline = w.times.deadline(&m.limits);
+        // The cookie's value: the sealed payload, or (`None`) the id of a stored session,
+        // which is not copied out of it.
         let (loaded, value) = match &m.backend {
             Backend::Cookie(codec) => {
                 let id = match (&w.old, w.rotation) {
@@ -888,7 +900,7 @@ impl<S: SessionSchema> SessionManager<S> {
                     version: 0,
                     via: None,
                 };
-                (loaded, value)
+                (loaded, Some(value))
             }
             Backend::Store(store) => {
                 let store = store.as_ref();
@@ -944,17 +956,19 @@ impl<S: SessionSchema> SessionManager<S> {
                             Err(e) => Err(e),
                         }
                     }
-                    (Some(old), Some(trace)) => self.rotate(store, old, trace, &record, now).await,
+                    (Some(old), Some(trace)) => {
+                        Box::pin(self.rotate(store, old, trace, &record, now)).await
+                    }
                     (None, _) => {
                         // A new session replacing an ended one: the old record goes first
                         // (a failure leaves nothing new behind).
                         if let Some(end) = &w.end {
-                            end_session(store, end).await?;
+                            Box::pin(end_session(store, end)).await?;
                         }
                         if let Some(id) = &w.obsolete {
                             store.delete(&id.store_key()).await?;
                         }
-                        let id = create(store, &record).await?;
+                        let id = Box::pin(create(store, &record)).await?;
                         Ok(Loaded {
                             id,
                             version: 1,
@@ -987,8 +1001,7 @@ impl<S: SessionSchema> SessionManager<S> {
                                 Limited::Kept { .. } => {}
                             }
                         }
-                        let value = loaded.id.as_str().to_owned();
-                        (loaded, value)
+                        (loaded, None)
                     }
                     Err(e @ (StoreError::Conflict { .. } | StoreError::NotFound)) => {
                         return Ok(Written::Lost(e));
@@ -997,7 +1010,8 @@ impl<S: SessionSchema> SessionManager<S> {
                 }
             }
         };
-        let set_cookie = m.cookie.set(&value, now, deadline);
+        let value = value.as_deref().unwrap_or_else(|| loaded.id.as_str());
+        let set_cookie = m.cookie.set(value, now, deadline);
         session.lock().committed(loaded, w.times);
         Ok(Written::Cookie(set_cookie))
     }
@@ -1025,7 +1039,7 @@ impl<S: SessionSchema> SessionManager<S> {
             let mut nonce = [0u8; 32];
             crate::random::fill_random(&mut nonce)
                 .map_err(|e| StoreError::backend(format!("no randomness for a rotation: {e}")))?;
-            let id = old.id.successor(&nonce);
+            let id = old.id.successor(&nonce).hashed();
             let key = id.store_key();
             let kept = Record {
                 payload: trace.encode(&nonce),
@@ -1109,16 +1123,17 @@ async fn follow(
     record: Record,
     now: Timestamp,
 ) -> Result<Option<(SessionId, Record, Option<SessionId>)>> {
-    let (mut current, mut record) = (id.clone(), record);
+    // `via`: the id the request came with, once a forward was followed (no copy, and no
+    // comparison of ids, when the record is the session itself).
+    let (mut current, mut record, mut via) = (id, record, None);
     for _ in 0..=FORWARD_HOPS {
         match Trace::decode(&record.payload) {
-            None => {
-                let via = (current != id).then_some(id);
-                return Ok(Some((current, record, via)));
-            }
+            None => return Ok(Some((current, record, via))),
             Some((Trace::Tombstone, _)) => return Ok(None),
             Some((Trace::Forward, nonce)) => {
-                current = current.successor(&nonce);
+                let next = current.successor(&nonce);
+                let previous = std::mem::replace(&mut current, next);
+                via.get_or_insert(previous);
                 match store.load(&current.store_key(), now).await? {
                     Some(next) => record = next,
                     None => return Ok(None),
@@ -1267,7 +1282,7 @@ fn new_id() -> Result<SessionId> {
 async fn create(store: &dyn SessionStore, record: &Record) -> Result<SessionId> {
     let mut last = StoreError::Exists;
     for _ in 0..CREATE_ATTEMPTS {
-        let id = new_id()?;
+        let id = new_id()?.hashed();
         match store.create(&id.store_key(), record).await {
             Ok(()) => return Ok(id),
             Err(StoreError::Exists) => {

@@ -230,3 +230,48 @@ proptest! {
         prop_assert_eq!(id.store_key().0, expected);
     }
 }
+
+#[test]
+fn an_id_is_one_pointer_wide_and_clones_share_it() {
+    // A request's session state, commit plan and futures carry several ids (loaded, via,
+    // obsolete, ...) and are moved whole: an id is held by pointer, not as its 112 bytes.
+    assert_eq!(size_of::<Option<SessionId>>(), size_of::<usize>());
+    let id = SessionId::parse(SessionId::generate().unwrap().as_str()).unwrap();
+    let copy = id.clone();
+    assert_eq!(copy, id);
+    assert_eq!(copy.as_str(), id.as_str());
+    assert_eq!(copy.store_key(), id.store_key());
+    assert_eq!(
+        id.store_key().0,
+        <[u8; 32]>::from(Sha256::digest(id.as_bytes()))
+    );
+}
+
+#[tokio::test]
+async fn the_memory_store_keeps_keys_that_differ_only_in_their_last_byte_apart() {
+    use session_runtime::Timestamp;
+    use session_runtime::store::{MemoryStore, Record, SessionStore, StoreKey};
+    let store = MemoryStore::new();
+    for last in 0..=255u8 {
+        let mut key = [0xab; 32];
+        key[31] = last;
+        let record = Record {
+            payload: vec![last],
+            expires_at: Timestamp(100),
+            version: 0,
+            principal: None,
+        };
+        store.create(&StoreKey(key), &record).await.unwrap();
+    }
+    assert_eq!(store.len(), 256);
+    for last in 0..=255u8 {
+        let mut key = [0xab; 32];
+        key[31] = last;
+        let record = store
+            .load(&StoreKey(key), Timestamp(0))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(record.payload, vec![last]);
+    }
+}
