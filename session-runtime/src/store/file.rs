@@ -145,11 +145,30 @@
 //! rotations, deletions, purges and listings (which sync the directory or walk it), the
 //! work runs on a blocking thread (`spawn_blocking`). Under `none`, a load, and a create or
 //! save of up to 16 KiB of payload, runs on the calling task's thread: a handful of system
-//! calls on the page cache (`openat`, `read`, `pwrite`, `renameat2`, `flock`: tens of
-//! microseconds), cheaper than the two thread hand-offs of a trip to a blocking thread,
+//! calls on the page cache (`stat`, `pread`, `pwrite`, `renameat2`, `flock`, see
+//! [Open files](#open-files): tens of microseconds), cheaper than the two thread hand-offs of a trip to a blocking thread,
 //! which cost more CPU than the file work itself on the benchmark (see README
 //! "Benchmarks"). The calling thread may wait for a key's lock while another thread or
 //! process holds it for another save of the same key stripe.
+//!
+//! # Open files
+//!
+//! On unix the store keeps the files of recently used sessions open (a session file and its
+//! spare each; [`FileStoreBuilder::open_files`], 256 files unless set, or a quarter of the
+//! process's limit of open files when that is smaller; the least recently used session's
+//! files are closed first). A load or a save does not open the name: it `stat`s it (never
+//! following a symbolic link) and reads or writes the file held with that identity (device
+//! and inode number), else opens the name and holds the file. An identity cannot be
+//! mistaken: a file held open keeps its inode, so no other file gets its number. Only the
+//! files are kept, never their contents: every load and every save's version check reads
+//! the file (`pread`), so a change made by another process, by hand, or by a save swapping
+//! the files is always seen, as when the name was opened afresh. A load is then two system
+//! calls (`stat`, `pread`), and a save seven (`flock`, `stat` and `pread` of the session
+//! file, `stat` and `pwrite` of the spare, `renameat2`, `flock`) where opening and closing
+//! both files took eleven. A session's files are closed when it ends here (delete,
+//! rotation, purge, a create over a leftover spare) or is found gone; a file removed by
+//! another process stays open until its session's files are closed or pushed out by
+//! newer ones (at most the number above).
 //!
 //! # Corrupt files
 //!
