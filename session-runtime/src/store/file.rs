@@ -1231,7 +1231,6 @@ impl Inner {
     /// not available (not Linux or macOS, or a file system refusing it), the new version
     /// is written to a new temporary file renamed over the session file.
     fn replace(&self, key: &StoreKey, bytes: &[u8]) -> Result<()> {
-        let path = &self.path(key);
         #[cfg(any(
             target_os = "linux",
             target_os = "android",
@@ -1240,7 +1239,8 @@ impl Inner {
         ))]
         if self.exchange.load(Ordering::Relaxed) {
             let names = Names::of(key);
-            let spare = &self.dir.join(names.spare());
+            // Paths only for the rare fallback and for errors (no allocation otherwise).
+            let spare = || self.dir.join(names.spare());
             self.write_spare(key, names.spare(), bytes)?;
             let exchanged = rustix::fs::renameat_with(
                 &self.dirfd,
@@ -1263,13 +1263,14 @@ impl Inner {
                     );
                     self.exchange.store(false, Ordering::Relaxed);
                     // The spare is written (and synced): it serves as the temporary file.
-                    fs::rename(spare, path).map_err(|e| io_error("renaming", spare, e))
+                    fs::rename(spare(), self.path(key))
+                        .map_err(|e| io_error("renaming", &spare(), e))
                 }
-                Err(e) => Err(io_error("exchanging", spare, e.into())),
+                Err(e) => Err(io_error("exchanging", &spare(), e.into())),
             };
         }
         let temp = self.temp(key, bytes)?;
-        fs::rename(&temp, path).map_err(|e| {
+        fs::rename(&temp, self.path(key)).map_err(|e| {
             let _ = fs::remove_file(&temp);
             io_error("renaming", &temp, e)
         })
