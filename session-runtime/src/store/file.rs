@@ -145,11 +145,30 @@
 //! rotations, deletions, purges and listings (which sync the directory or walk it), the
 //! work runs on a blocking thread (`spawn_blocking`). Under `none`, a load, and a create or
 //! save of up to 16 KiB of payload, runs on the calling task's thread: a handful of system
-//! calls on the page cache (`openat`, `read`, `pwrite`, `renameat2`, `flock`: tens of
-//! microseconds), cheaper than the two thread hand-offs of a trip to a blocking thread,
+//! calls on the page cache (`stat`, `pread`, `pwrite`, `renameat2`, `flock`, see
+//! [Open files](#open-files): tens of microseconds), cheaper than the two thread hand-offs of a trip to a blocking thread,
 //! which cost more CPU than the file work itself on the benchmark (see README
 //! "Benchmarks"). The calling thread may wait for a key's lock while another thread or
 //! process holds it for another save of the same key stripe.
+//!
+//! # Open files
+//!
+//! On unix the store keeps the files of recently used sessions open (a session file and its
+//! spare each; [`FileStoreBuilder::open_files`], 256 files unless set, or a quarter of the
+//! process's limit of open files when that is smaller; the least recently used session's
+//! files are closed first). A load or a save does not open the name: it `stat`s it (never
+//! following a symbolic link) and reads or writes the file held with that identity (device
+//! and inode number), else opens the name and holds the file. An identity cannot be
+//! mistaken: a file held open keeps its inode, so no other file gets its number. Only the
+//! files are kept, never their contents: every load and every save's version check reads
+//! the file (`pread`), so a change made by another process, by hand, or by a save swapping
+//! the files is always seen, as when the name was opened afresh. A load is then two system
+//! calls (`stat`, `pread`), and a save seven (`flock`, `stat` and `pread` of the session
+//! file, `stat` and `pwrite` of the spare, `renameat2`, `flock`) where opening and closing
+//! both files took eleven. A session's files are closed when it ends here (delete,
+//! rotation, purge, a create over a leftover spare) or is found gone; a file removed by
+//! another process stays open until its session's files are closed or pushed out by
+//! newer ones (at most the number above).
 //!
 //! # Corrupt files
 //!
@@ -272,6 +291,10 @@ struct Inner {
     /// each time.
     #[cfg(unix)]
     dirfd: rustix::fd::OwnedFd,
+    /// The files of recently used sessions, kept open (see the
+    /// [module docs](self#open-files)).
+    #[cfg(unix)]
+    open: OpenFiles,
 }
 
 impl std::fmt::Debug for FileStore {
@@ -295,6 +318,7 @@ pub struct FileStoreBuilder {
     max_payload: usize,
     durability: FileDurability,
     exchange: bool,
+    open_files: Option<usize>,
 }
 
 impl FileStoreBuilder {
@@ -317,6 +341,15 @@ impl FileStoreBuilder {
     #[doc(hidden)]
     pub fn exchange(mut self, exchange: bool) -> Self {
         self.exchange = exchange;
+        self
+    }
+
+    /// How many files of recently used sessions (a session file and its spare each) the
+    /// store keeps open, on unix; `0` keeps none open. Unless set: 256, or a quarter of the
+    /// process's limit of open files when that is smaller. See the
+    /// [module docs](self#open-files).
+    pub fn open_files(mut self, files: usize) -> Self {
+        self.open_files = Some(files);
         self
     }
 
@@ -395,6 +428,8 @@ impl FileStoreBuilder {
                 exchange: AtomicBool::new(EXCHANGE_SUPPORTED && self.exchange),
                 #[cfg(unix)]
                 dirfd,
+                #[cfg(unix)]
+                open: OpenFiles::new(self.open_files.unwrap_or_else(default_open_files)),
             }),
         })
     }
@@ -536,6 +571,33 @@ fn spare_name(key: &StoreKey) -> String {
     format!("{SPARE_PREFIX}{}", key.to_hex())
 }
 
+/// A session's two names in the directory, built on the stack: its spare's,
+/// `.spare-<64 hex digits>`, which ends with its session file's.
+struct Names([u8; SPARE_PREFIX.len() + 64]);
+
+impl Names {
+    fn of(key: &StoreKey) -> Self {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let mut name = [0; SPARE_PREFIX.len() + 64];
+        name[..SPARE_PREFIX.len()].copy_from_slice(SPARE_PREFIX.as_bytes());
+        for (i, b) in key.0.iter().enumerate() {
+            name[SPARE_PREFIX.len() + 2 * i] = HEX[usize::from(b >> 4)];
+            name[SPARE_PREFIX.len() + 2 * i + 1] = HEX[usize::from(b & 15)];
+        }
+        Self(name)
+    }
+
+    /// The session file's name, 64 hex digits.
+    fn session(&self) -> &str {
+        std::str::from_utf8(&self.0[SPARE_PREFIX.len()..]).expect("ASCII")
+    }
+
+    /// The spare's name.
+    fn spare(&self) -> &str {
+        std::str::from_utf8(&self.0).expect("ASCII")
+    }
+}
+
 impl Inner {
     fn path(&self, key: &StoreKey) -> PathBuf {
         self.dir.join(key.to_hex())
@@ -586,6 +648,91 @@ impl Inner {
             ));
         }
         Ok(Some((file, meta.len())))
+    }
+
+    /// Like [`open_regular`](Self::open_regular) for `key`'s session file or spare (`name`,
+    /// described as `what` in errors), through the files kept open: a `stat` of the name
+    /// (never following a symbolic link) finds the file held with its identity, else the
+    /// name is opened (read and write) and the file held. With `create`, a missing file is
+    /// made (0600), as a spare on its first save. Returns the file and its length.
+    #[cfg(unix)]
+    fn open_cached(
+        &self,
+        key: &StoreKey,
+        name: &str,
+        what: &str,
+        create: bool,
+    ) -> Result<Option<(Arc<File>, u64)>> {
+        use rustix::fs::{AtFlags, FileType, Mode, OFlags};
+        let symlink = || StoreError::Corrupt(format!("{what} is a symbolic link (never followed)"));
+        let irregular = || StoreError::Corrupt(format!("{what} is not a regular file"));
+        match rustix::fs::statat(&self.dirfd, name, AtFlags::SYMLINK_NOFOLLOW) {
+            Ok(stat) => {
+                match FileType::from_raw_mode(stat.st_mode) {
+                    FileType::RegularFile => {
+                        #[allow(clippy::useless_conversion, clippy::unnecessary_cast)]
+                        let held = self.open.get(key, stat.st_dev as u64, stat.st_ino as u64);
+                        if let Some(file) = held {
+                            return Ok(Some((file, stat.st_size as u64)));
+                        }
+                    }
+                    FileType::Symlink => return Err(symlink()),
+                    // A spare that cannot be written: the opening below says why (a
+                    // directory: `EISDIR`).
+                    _ if create => {}
+                    _ => return Err(irregular()),
+                }
+            }
+            Err(rustix::io::Errno::NOENT) if !create => {
+                // Gone (ended here or by another process): its files are let go of.
+                self.open.forget(key);
+                return Ok(None);
+            }
+            Err(rustix::io::Errno::NOENT) => {}
+            Err(e) => return Err(io_error("reading", &self.dir.join(name), e.into())),
+        }
+        let mut flags = OFlags::RDWR | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC;
+        if create {
+            flags |= OFlags::CREATE;
+        }
+        let fd = match rustix::fs::openat(&self.dirfd, name, flags, Mode::from_raw_mode(0o600)) {
+            Ok(fd) => fd,
+            Err(rustix::io::Errno::NOENT) if !create => return Ok(None),
+            Err(rustix::io::Errno::LOOP) => return Err(symlink()),
+            // Not writable (a file made read-only by hand): read it without holding it.
+            Err(rustix::io::Errno::ACCESS | rustix::io::Errno::ROFS | rustix::io::Errno::PERM)
+                if !create =>
+            {
+                return Ok(self
+                    .open_regular(name)?
+                    .map(|(file, len)| (Arc::new(file), len)));
+            }
+            Err(e) => return Err(io_error("opening", &self.dir.join(name), e.into())),
+        };
+        let stat = rustix::fs::fstat(&fd)
+            .map_err(|e| io_error("reading", &self.dir.join(name), e.into()))?;
+        if FileType::from_raw_mode(stat.st_mode) != FileType::RegularFile {
+            return Err(irregular());
+        }
+        let file = Arc::new(File::from(fd));
+        #[allow(clippy::useless_conversion, clippy::unnecessary_cast)]
+        self.open
+            .insert(key, stat.st_dev as u64, stat.st_ino as u64, file.clone());
+        Ok(Some((file, stat.st_size as u64)))
+    }
+
+    /// Elsewhere: [`open_regular`](Self::open_regular), nothing kept open.
+    #[cfg(not(unix))]
+    fn open_cached(
+        &self,
+        _key: &StoreKey,
+        name: &str,
+        _what: &str,
+        _create: bool,
+    ) -> Result<Option<(Arc<File>, u64)>> {
+        Ok(self
+            .open_regular(name)?
+            .map(|(file, len)| (Arc::new(file), len)))
     }
 
     /// Runs `op` holding the locks of the keys' stripes: each stripe's in-process lock, then
@@ -830,8 +977,8 @@ impl Inner {
     /// Reads the whole entry `name` of the directory (a session file or a spare); `None`
     /// when it does not exist. Reads the length the file had when opened, in one `read`
     /// for a small file (a file rewritten meanwhile fails its MAC).
-    fn read(&self, name: &str) -> Result<Option<Vec<u8>>> {
-        let Some((mut file, len)) = self.open_regular(name)? else {
+    fn read(&self, key: &StoreKey, name: &str) -> Result<Option<Vec<u8>>> {
+        let Some((file, len)) = self.open_cached(key, name, "session file", false)? else {
             return Ok(None);
         };
         let limit = (HEADER_LEN + self.max_payload + SEAL_OVERHEAD) as u64;
@@ -841,13 +988,26 @@ impl Inner {
             )));
         }
         let mut bytes = vec![0; len as usize];
-        let filled = read_full(&mut file, &mut bytes)
+        let filled = read_full_at(&file, &mut bytes)
             .map_err(|e| io_error("reading", &self.dir.join(name), e))?;
         bytes.truncate(filled);
         Ok(Some(bytes))
     }
 
-    /// Reads the header of the entry `name`; `None` when it does not exist.
+    /// Reads the header of `key`'s file `name`, through the files kept open; `None` when it
+    /// does not exist.
+    fn read_header_cached(&self, key: &StoreKey, name: &str) -> Result<Option<Header>> {
+        let Some((file, _)) = self.open_cached(key, name, "session file", false)? else {
+            return Ok(None);
+        };
+        let mut bytes = [0; HEADER_LEN];
+        let filled = read_full_at(&file, &mut bytes)
+            .map_err(|e| io_error("reading", &self.dir.join(name), e))?;
+        Header::parse(&bytes[..filled]).map(Some)
+    }
+
+    /// Reads the header of the entry `name` (opened afresh, not kept open: purges read
+    /// files of ended sessions); `None` when it does not exist.
     fn read_header(&self, name: &str) -> Result<Option<Header>> {
         let Some((mut file, _)) = self.open_regular(name)? else {
             return Ok(None);
@@ -863,7 +1023,7 @@ impl Inner {
     /// authentication (a save torn by a crash), its spare, the previous version. `None`
     /// when the session file does not exist: a spare alone never brings a session back.
     fn read_locked(&self, key: &StoreKey) -> Result<Option<Record>> {
-        let Some(bytes) = self.read(&key.to_hex())? else {
+        let Some(bytes) = self.read(key, Names::of(key).session())? else {
             return Ok(None);
         };
         match self.decode(key, &bytes) {
@@ -881,11 +1041,13 @@ impl Inner {
     /// is authenticated, so that a save over a torn file compares with the version loads
     /// return, the spare's.
     fn stored_version(&self, key: &StoreKey) -> Result<Option<u64>> {
-        let name = key.to_hex();
+        let names = Names::of(key);
         if self.durability != FileDurability::None {
-            return Ok(self.read_header(&name)?.map(|header| header.version));
+            return Ok(self
+                .read_header_cached(key, names.session())?
+                .map(|header| header.version));
         }
-        let Some(bytes) = self.read(&name)? else {
+        let Some(bytes) = self.read(key, names.session())? else {
             return Ok(None);
         };
         match self.verify(key, &bytes) {
@@ -911,7 +1073,7 @@ impl Inner {
                 return None;
             }
         }
-        let bytes = self.read(&spare_name(key)).ok()??;
+        let bytes = self.read(key, Names::of(key).spare()).ok()??;
         self.verify(key, &bytes).ok()?;
         tracing::warn!(
             file = %self.path(key).display(),
@@ -1021,7 +1183,7 @@ impl Inner {
 
     fn load(&self, key: &StoreKey, now: Timestamp) -> Result<Option<Record>> {
         let read = self
-            .read(&key.to_hex())
+            .read(key, Names::of(key).session())
             .and_then(|bytes| bytes.map(|bytes| self.decode(key, &bytes)).transpose());
         let record = match read {
             // A save rewrites the spare file in place (see `replace`): a reader that opened
@@ -1069,7 +1231,6 @@ impl Inner {
     /// not available (not Linux or macOS, or a file system refusing it), the new version
     /// is written to a new temporary file renamed over the session file.
     fn replace(&self, key: &StoreKey, bytes: &[u8]) -> Result<()> {
-        let path = &self.path(key);
         #[cfg(any(
             target_os = "linux",
             target_os = "android",
@@ -1077,14 +1238,15 @@ impl Inner {
             target_os = "ios"
         ))]
         if self.exchange.load(Ordering::Relaxed) {
-            let spare_name = spare_name(key);
-            let spare = &self.dir.join(&spare_name);
-            self.write_spare(&spare_name, bytes)?;
+            let names = Names::of(key);
+            // Paths only for the rare fallback and for errors (no allocation otherwise).
+            let spare = || self.dir.join(names.spare());
+            self.write_spare(key, names.spare(), bytes)?;
             let exchanged = rustix::fs::renameat_with(
                 &self.dirfd,
-                &spare_name,
+                names.spare(),
                 &self.dirfd,
-                key.to_hex(),
+                names.session(),
                 rustix::fs::RenameFlags::EXCHANGE,
             );
             return match exchanged {
@@ -1101,13 +1263,14 @@ impl Inner {
                     );
                     self.exchange.store(false, Ordering::Relaxed);
                     // The spare is written (and synced): it serves as the temporary file.
-                    fs::rename(spare, path).map_err(|e| io_error("renaming", spare, e))
+                    fs::rename(spare(), self.path(key))
+                        .map_err(|e| io_error("renaming", &spare(), e))
                 }
-                Err(e) => Err(io_error("exchanging", spare, e.into())),
+                Err(e) => Err(io_error("exchanging", &spare(), e.into())),
             };
         }
         let temp = self.temp(key, bytes)?;
-        fs::rename(&temp, path).map_err(|e| {
+        fs::rename(&temp, self.path(key)).map_err(|e| {
             let _ = fs::remove_file(&temp);
             io_error("renaming", &temp, e)
         })
@@ -1123,38 +1286,15 @@ impl Inner {
         target_os = "macos",
         target_os = "ios"
     ))]
-    fn write_spare(&self, name: &str, bytes: &[u8]) -> Result<()> {
+    fn write_spare(&self, key: &StoreKey, name: &str, bytes: &[u8]) -> Result<()> {
         use std::os::unix::fs::FileExt;
-        let spare = &self.dir.join(name);
-        let opened = rustix::fs::openat(
-            &self.dirfd,
-            name,
-            rustix::fs::OFlags::WRONLY
-                | rustix::fs::OFlags::CREATE
-                | rustix::fs::OFlags::NOFOLLOW
-                | rustix::fs::OFlags::NONBLOCK
-                | rustix::fs::OFlags::CLOEXEC,
-            rustix::fs::Mode::from_raw_mode(0o600),
-        );
-        let file = match opened {
-            Ok(fd) => File::from(fd),
-            Err(rustix::io::Errno::LOOP) => {
-                return Err(StoreError::Corrupt(
-                    "spare session file is a symbolic link (never followed)".to_owned(),
-                ));
-            }
-            Err(e) => return Err(io_error("opening", spare, e.into())),
-        };
-        let meta = file.metadata().map_err(|e| io_error("reading", spare, e))?;
-        if !meta.is_file() {
-            return Err(StoreError::Corrupt(
-                "spare session file is not a regular file".to_owned(),
-            ));
-        }
+        let (file, old_len) = self
+            .open_cached(key, name, "spare session file", true)?
+            .ok_or_else(|| StoreError::backend(format!("spare `{name}` vanished while made")))?;
         let len = bytes.len() as u64;
         file.write_all_at(bytes, 0)
             .and_then(|()| {
-                if meta.len() > len {
+                if old_len > len {
                     file.set_len(len)
                 } else {
                     Ok(())
@@ -1164,11 +1304,14 @@ impl Inner {
                 FileDurability::None => Ok(()),
                 FileDurability::Fsync | FileDurability::Group => file.sync_data(),
             })
-            .map_err(|e| io_error("writing", spare, e))
+            .map_err(|e| io_error("writing", &self.dir.join(name), e))
     }
 
     /// Removes `key`'s spare file, if any (best effort: a leftover is removed by purges).
     fn remove_spare(&self, key: &StoreKey) {
+        // The session ended (or starts afresh): its files are let go of.
+        #[cfg(unix)]
+        self.open.forget(key);
         let spare = self.spare_path(key);
         if let Err(e) = fs::remove_file(&spare) {
             if e.kind() != io::ErrorKind::NotFound {
@@ -1557,6 +1700,27 @@ impl Inner {
     }
 }
 
+/// Reads `file` from its start into `buf` until `buf` is full or the file ends (`pread`,
+/// so a file shared by several readers has no position to race on); returns the bytes
+/// read.
+fn read_full_at(file: &File, buf: &mut [u8]) -> io::Result<usize> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        #[cfg(unix)]
+        let read = std::os::unix::fs::FileExt::read_at(file, &mut buf[filled..], filled as u64);
+        #[cfg(windows)]
+        let read =
+            std::os::windows::fs::FileExt::seek_read(file, &mut buf[filled..], filled as u64);
+        match read {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(filled)
+}
+
 /// Reads into `buf` until it is full or the file ends; returns the bytes read.
 fn read_full(file: &mut File, buf: &mut [u8]) -> io::Result<usize> {
     let mut filled = 0;
@@ -1581,6 +1745,150 @@ fn split_principal(body: Vec<u8>) -> Result<(Option<String>, Vec<u8>)> {
         .map_err(|_| corrupt())?
         .to_owned();
     Ok((Some(principal), body[2 + len..].to_vec()))
+}
+
+/// The number of files kept open unless set ([`FileStoreBuilder::open_files`]): 256, or a
+/// quarter of the process's soft limit of open files when that is smaller.
+#[cfg(unix)]
+fn default_open_files() -> usize {
+    const DEFAULT: usize = 256;
+    let limit = rustix::process::getrlimit(rustix::process::Resource::Nofile).current;
+    limit.map_or(DEFAULT, |limit| {
+        DEFAULT.min(usize::try_from(limit / 4).unwrap_or(usize::MAX))
+    })
+}
+
+#[cfg(not(unix))]
+fn default_open_files() -> usize {
+    0
+}
+
+/// The files of recently used sessions, kept open so that a load or a save does not open
+/// and close them each time (see the [module docs](self#open-files)). A file is found by
+/// its session and its identity (device and inode number, from a `stat` of the name just
+/// made): while the store holds the file open its inode cannot be freed, so no other file
+/// can have that identity. Contents are never cached: every read reads the file.
+#[cfg(unix)]
+struct OpenFiles {
+    /// The most files held.
+    max: usize,
+    state: Mutex<OpenState>,
+}
+
+#[cfg(unix)]
+#[derive(Default)]
+struct OpenState {
+    /// A counter of uses, for the least recently used.
+    tick: u64,
+    /// Files held in all.
+    held: usize,
+    /// Per session, up to two files: its session file and its spare, which trade names at
+    /// every save.
+    by_key: std::collections::HashMap<StoreKey, [Option<Held>; 2]>,
+}
+
+/// A file held open, its identity and when it was last used.
+#[cfg(unix)]
+struct Held {
+    dev: u64,
+    ino: u64,
+    file: Arc<File>,
+    used: u64,
+}
+
+#[cfg(unix)]
+impl OpenFiles {
+    fn new(max: usize) -> Self {
+        Self {
+            max,
+            state: Mutex::new(OpenState::default()),
+        }
+    }
+
+    fn state(&self) -> MutexGuard<'_, OpenState> {
+        // A panic elsewhere cannot leave the map inconsistent: at worst a file is held.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The file of `key` with identity `dev`/`ino`, if held.
+    fn get(&self, key: &StoreKey, dev: u64, ino: u64) -> Option<Arc<File>> {
+        let mut state = self.state();
+        state.tick += 1;
+        let tick = state.tick;
+        let slots = state.by_key.get_mut(key)?;
+        let held = slots
+            .iter_mut()
+            .flatten()
+            .find(|held| held.dev == dev && held.ino == ino)?;
+        held.used = tick;
+        Some(held.file.clone())
+    }
+
+    /// Holds `file` (identity `dev`/`ino`) as one of `key`'s files, in place of the one
+    /// of its two used least recently; when more than the most files are held, lets go of
+    /// the files of the session used least recently.
+    fn insert(&self, key: &StoreKey, dev: u64, ino: u64, file: Arc<File>) {
+        if self.max == 0 {
+            return;
+        }
+        // Files let go of are closed once the lock is released.
+        let mut closed: Vec<Held> = Vec::new();
+        let mut state = self.state();
+        state.tick += 1;
+        let held = Held {
+            dev,
+            ino,
+            file,
+            used: state.tick,
+        };
+        let slots = state.by_key.entry(*key).or_default();
+        let slot = match slots {
+            [None, _] => &mut slots[0],
+            [_, None] => &mut slots[1],
+            [Some(a), Some(b)] => {
+                if a.used <= b.used {
+                    &mut slots[0]
+                } else {
+                    &mut slots[1]
+                }
+            }
+        };
+        let added = slot.is_none();
+        closed.extend(slot.replace(held));
+        if added {
+            state.held += 1;
+        }
+        while state.held > self.max {
+            let oldest = state
+                .by_key
+                .iter()
+                .filter(|(k, _)| *k != key)
+                .map(|(k, slots)| (slots.iter().flatten().map(|h| h.used).max(), *k))
+                .min();
+            let Some((_, oldest)) = oldest else { break };
+            if let Some(slots) = state.by_key.remove(&oldest) {
+                let slots: Vec<Held> = slots.into_iter().flatten().collect();
+                state.held -= slots.len();
+                closed.extend(slots);
+            }
+        }
+        drop(state);
+        drop(closed);
+    }
+
+    /// Lets go of `key`'s files (its session ended, or its file is gone).
+    fn forget(&self, key: &StoreKey) {
+        let removed = {
+            let mut state = self.state();
+            let removed = state.by_key.remove(key);
+            if let Some(slots) = &removed {
+                state.held -= slots.iter().flatten().count();
+            }
+            removed
+        };
+        // Closed once the lock is released.
+        drop(removed);
+    }
 }
 
 /// The group commit of [`FileDurability::Group`]: a writer that renamed or linked its file
@@ -1704,6 +2012,7 @@ impl FileStore {
             max_payload: DEFAULT_MAX_PAYLOAD,
             durability: FileDurability::default(),
             exchange: true,
+            open_files: None,
         }
     }
 

@@ -1293,3 +1293,169 @@ async fn the_rename_fallback_makes_no_spare() {
         assert_eq!(names(&t.sessions()), vec![key.to_hex()]);
     }
 }
+
+// --- files kept open ----------------------------------------------------------------------
+
+/// The files of this process open in `dir` itself (session files and spares, not the lock
+/// files under `.locks/`), by the inode their descriptor refers to; a file removed while
+/// still open shows too.
+#[cfg(target_os = "linux")]
+fn open_in(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut open = Vec::new();
+    for entry in std::fs::read_dir("/proc/self/fd").unwrap().flatten() {
+        let Ok(target) = std::fs::read_link(entry.path()) else {
+            continue;
+        };
+        if target.parent() == Some(dir) {
+            open.push(target);
+        }
+    }
+    open
+}
+
+/// Saves of another store on the same directory (another process) swap the files this
+/// store keeps open: each load and save checks which file the name holds now, so no
+/// change is missed, whether made by a save, a file renamed into place by hand, or a
+/// deletion.
+#[tokio::test]
+async fn kept_open_files_never_hide_another_stores_changes() {
+    for durability in [
+        FileDurability::None,
+        FileDurability::Group,
+        FileDurability::Fsync,
+    ] {
+        let t = TempFileStore::with(|builder| builder.durability(durability));
+        let other = FileStore::builder(t.sessions(), test_keys())
+            .durability(durability)
+            .open()
+            .unwrap();
+        let key = random_key();
+        t.create(&key, &record(b"one", NOW.0 + 60)).await.unwrap();
+        assert_eq!(t.load(&key, NOW).await.unwrap().unwrap().payload, b"one");
+        // Each store saves in turn: every load sees the other's last save, and a save
+        // over a version the other replaced is a conflict.
+        let mut version = 1;
+        for round in 0..6u64 {
+            let (writer, reader): (&dyn SessionStore, &dyn SessionStore) = if round % 2 == 0 {
+                (&other, &t)
+            } else {
+                (&t, &other)
+            };
+            let payload = format!("round {round}");
+            let loaded = writer.load(&key, NOW).await.unwrap().unwrap();
+            assert_eq!(loaded.version, version, "{durability:?} round {round}");
+            version = writer
+                .save(
+                    &key,
+                    &Record {
+                        version,
+                        ..record(payload.as_bytes(), NOW.0 + 60)
+                    },
+                )
+                .await
+                .unwrap();
+            let seen = reader.load(&key, NOW).await.unwrap().unwrap();
+            assert_eq!(
+                seen.payload,
+                payload.as_bytes(),
+                "{durability:?} round {round}"
+            );
+            assert_eq!(seen.version, version);
+            let stale = Record {
+                version: version - 1,
+                ..record(b"stale", NOW.0 + 60)
+            };
+            assert!(
+                matches!(
+                    reader.save(&key, &stale).await,
+                    Err(StoreError::Conflict { .. })
+                ),
+                "{durability:?} round {round}"
+            );
+        }
+        // A copy of an earlier version renamed over the session file by hand (a new inode
+        // under the name) is what the next load reads.
+        let path = t.store.path_of(&key);
+        let before = std::fs::read(&path).unwrap();
+        let loaded = t.load(&key, NOW).await.unwrap().unwrap();
+        save_over(&t, &key, loaded.version, b"newer").await;
+        let copy = t.sessions().join("copy");
+        std::fs::write(&copy, &before).unwrap();
+        std::fs::rename(&copy, &path).unwrap();
+        let restored = t.load(&key, NOW).await.unwrap().unwrap();
+        assert_eq!(restored.version, loaded.version, "{durability:?}");
+        assert_eq!(restored.payload, loaded.payload);
+        assert_eq!(
+            save_over(&t, &key, loaded.version, b"after the copy").await,
+            loaded.version + 1
+        );
+        // Deleted by the other store: gone for this one too.
+        other.delete(&key).await.unwrap();
+        assert_eq!(t.load(&key, NOW).await.unwrap(), None, "{durability:?}");
+        let missing = Record {
+            version: loaded.version + 1,
+            ..record(b"x", NOW.0 + 60)
+        };
+        assert!(matches!(
+            t.save(&key, &missing).await,
+            Err(StoreError::NotFound)
+        ));
+    }
+}
+
+/// The store keeps at most `open_files` files open, and none of a session that ended
+/// (deleted, purged, rotated away): a removed file's disk space is never held.
+#[cfg(target_os = "linux")]
+#[tokio::test]
+async fn kept_open_files_are_bounded_and_let_go_of_when_a_session_ends() {
+    let t = TempFileStore::with(|builder| builder.open_files(6));
+    let dir = t.sessions();
+    let mut keys = Vec::new();
+    for i in 0..20u64 {
+        let key = random_key();
+        t.create(&key, &record(b"x", NOW.0 + 60)).await.unwrap();
+        save_over(&t, &key, 1, format!("{i}").as_bytes()).await;
+        assert!(open_in(&dir).len() <= 6, "{:?}", open_in(&dir));
+        keys.push(key);
+    }
+    assert!(
+        !open_in(&dir).is_empty(),
+        "recent sessions' files are kept open"
+    );
+    // Ended sessions' files are closed.
+    for key in &keys[17..] {
+        t.delete(key).await.unwrap();
+    }
+    let rotated = Record {
+        version: 2,
+        ..record(b"r", NOW.0 + 60)
+    };
+    let new = random_key();
+    t.rotate(&Rotation {
+        old: &keys[16],
+        version: 2,
+        new: Some((&new, &rotated)),
+        keep_old: None,
+    })
+    .await
+    .unwrap();
+    t.delete(&new).await.unwrap();
+    let expired = Record {
+        version: 2,
+        ..record(b"gone", NOW.0 - 1)
+    };
+    t.save(&keys[15], &expired).await.unwrap();
+    t.purge_expired(NOW).await.unwrap();
+    let deleted: Vec<_> = open_in(&dir)
+        .into_iter()
+        .filter(|path| path.to_string_lossy().ends_with(" (deleted)"))
+        .collect();
+    assert!(deleted.is_empty(), "{deleted:?}");
+    // With `open_files(0)`, nothing is kept open.
+    let none = TempFileStore::with(|builder| builder.open_files(0));
+    let key = random_key();
+    none.create(&key, &record(b"x", NOW.0 + 60)).await.unwrap();
+    save_over(&none, &key, 1, b"y").await;
+    assert_eq!(none.load(&key, NOW).await.unwrap().unwrap().payload, b"y");
+    assert!(open_in(&none.sessions()).is_empty());
+}
