@@ -499,33 +499,41 @@ impl<S: SessionSchema> SessionManager<S> {
         now: Timestamp,
         refused: &mut Refused,
     ) -> Option<Inner<S::Data>> {
-        let opened = match sealer.codec.open(&sealer.context, value) {
-            Ok(opened) => opened,
+        // Opened in a buffer on the stack: the payload is decoded from it in place.
+        let opened = sealer
+            .codec
+            .open_with(&sealer.context, value, |plaintext, key_index| {
+                refused.authentic_dead = true;
+                let envelope = match envelope::decode(plaintext) {
+                    Ok(envelope) => envelope,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "authentic session cookie with unreadable payload; starting a fresh session");
+                        return None;
+                    }
+                };
+                let Some(id) = envelope.id.clone() else {
+                    tracing::warn!(
+                        "authentic session cookie without a valid id; starting a fresh session"
+                    );
+                    return None;
+                };
+                let mut inner = self.restore(envelope, id, 0, now).ok()?;
+                // Opened with an older key: sealed again under the primary.
+                inner.reissue = key_index > 0;
+                Some(inner)
+            });
+        match opened {
+            Ok(inner) => inner,
             Err(e @ CodecError::UnknownKey(_)) => {
                 tracing::debug!(error = %e, "session cookie under a key that is not configured; left alone");
                 refused.unreadable = true;
-                return None;
+                None
             }
             Err(e) => {
                 tracing::debug!(error = %e, "session cookie refused");
-                return None;
+                None
             }
-        };
-        refused.authentic_dead = true;
-        let envelope = match envelope::decode(&opened.plaintext) {
-            Ok(envelope) => envelope,
-            Err(e) => {
-                tracing::warn!(error = %e, "authentic session cookie with unreadable payload; starting a fresh session");
-                return None;
-            }
-        };
-        let Some(id) = envelope.id.clone() else {
-            tracing::warn!("authentic session cookie without a valid id; starting a fresh session");
-            return None;
-        };
-        let mut inner = self.restore(envelope, id, 0, now).ok()?;
-        inner.reissue = opened.needs_reissue();
-        Some(inner)
+        }
     }
 
     async fn open_record(
