@@ -456,6 +456,9 @@ impl<S: SessionSchema> SessionManager<S> {
             truncated,
             ..Refused::default()
         };
+        // A cookie session never loses a race (there is no record to rebase on): its
+        // handle keeps no replay bookkeeping ([`Inner::replay`]).
+        let replay = !matches!(m.backend, Backend::Cookie(_));
         let mut lookups = 0;
         for value in &values {
             let opened = match &m.backend {
@@ -475,7 +478,7 @@ impl<S: SessionSchema> SessionManager<S> {
                         .await?
                 }
             };
-            if let Some(inner) = opened {
+            if let Some(mut inner) = opened {
                 if matches!(m.backend, Backend::Cookie(_))
                     && self.revoked(&inner.data, inner.times.id_issued_at).await?
                 {
@@ -483,12 +486,14 @@ impl<S: SessionSchema> SessionManager<S> {
                     refused.authentic_dead = true;
                     continue;
                 }
+                inner.replay = replay;
                 return Ok(Session::from_inner(inner));
             }
         }
         let mut inner = Inner::fresh(Arc::clone(&m.clock), m.limits);
         inner.stale_cookie = refused.authentic_dead && !refused.unreadable && !refused.truncated;
         inner.obsolete = refused.obsolete;
+        inner.replay = replay;
         Ok(Session::from_inner(inner))
     }
 
