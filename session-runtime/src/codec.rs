@@ -298,6 +298,18 @@ impl Codec {
     /// [`CodecError::TooLarge`] when the value would exceed [`MAX_VALUE_LEN`];
     /// [`CodecError::Random`] when no nonce can be drawn (encrypted mode).
     pub fn seal(&self, ctx: &CodecContext, plaintext: &[u8]) -> Result<String> {
+        let mut value = String::with_capacity(self.sealed_len(plaintext.len()));
+        self.seal_into(ctx, plaintext, &mut value)?;
+        Ok(value)
+    }
+
+    /// Seals `plaintext` as [`Codec::seal`] does, appending the value to `out` (a
+    /// `Set-Cookie` header being built) instead of allocating it; `out` is unchanged on
+    /// error.
+    ///
+    /// # Errors
+    /// As [`Codec::seal`].
+    pub fn seal_into(&self, ctx: &CodecContext, plaintext: &[u8], out: &mut String) -> Result<()> {
         let size = self.sealed_len(plaintext.len());
         if size > MAX_VALUE_LEN {
             return Err(CodecError::TooLarge {
@@ -308,7 +320,8 @@ impl Codec {
         let mut buf = [0u8; MAX_VALUE_BYTES];
         let sealed = &mut buf[..self.sealed_bytes_len(plaintext.len())];
         self.seal_raw(ctx, plaintext, sealed)?;
-        Ok(URL_SAFE_NO_PAD.encode(sealed))
+        URL_SAFE_NO_PAD.encode_string(sealed, out);
+        Ok(())
     }
 
     /// Opens a cookie value.

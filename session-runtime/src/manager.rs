@@ -460,7 +460,7 @@ impl<S: SessionSchema> SessionManager<S> {
         // handle keeps no replay bookkeeping ([`Inner::replay`]).
         let replay = !matches!(m.backend, Backend::Cookie(_));
         let mut lookups = 0;
-        for value in &values {
+        for value in values.iter() {
             let opened = match &m.backend {
                 Backend::Cookie(codec) => self.open_cookie(codec, value, now, &mut refused),
                 Backend::Store(store) => {
@@ -886,9 +886,15 @@ impl<S: SessionSchema> SessionManager<S> {
                 if size > MAX_COOKIE_BYTES {
                     return Err(Error::CookieTooLarge { size });
                 }
-                let value = codec
-                    .codec
-                    .seal(&codec.context, &plaintext)
+                // Sealed straight into the `Set-Cookie` header (no copy of the value).
+                let set_cookie = m
+                    .cookie
+                    .set_with(
+                        codec.codec.sealed_len(plaintext.len()),
+                        now,
+                        deadline,
+                        |out| codec.codec.seal_into(&codec.context, &plaintext, out),
+                    )
                     .map_err(|e| match e {
                         CodecError::TooLarge { size, .. } => Error::CookieTooLarge {
                             size: m.cookie.name.len() + size,
@@ -901,7 +907,8 @@ impl<S: SessionSchema> SessionManager<S> {
                     version: 0,
                     via: None,
                 };
-                (loaded, value)
+                session.lock().committed(loaded, w.times);
+                return Ok(Written::Cookie(set_cookie));
             }
             Backend::Store(store) => {
                 let store = store.as_ref();
