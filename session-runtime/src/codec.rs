@@ -130,6 +130,12 @@ pub const MAX_VALUE_LEN: usize = session_spec::budget::MAX_COOKIE_BYTES;
 /// the stack buffer a cookie is sealed and opened in).
 const MAX_VALUE_BYTES: usize = MAX_VALUE_LEN / 4 * 3 + 3;
 
+/// The stack buffer of a small cookie (a counter session seals to about 70 bytes).
+const SMALL_VALUE_BYTES: usize = 256;
+
+/// The stack buffer of a medium cookie (a few hundred bytes of data).
+const MEDIUM_VALUE_BYTES: usize = 1024;
+
 /// The largest sealed byte string ([`Codec::seal_bytes`], [`Codec::open_bytes`]).
 pub const MAX_BYTES_LEN: usize = 16 * 1024 * 1024;
 
@@ -317,8 +323,25 @@ impl Codec {
                 max: MAX_VALUE_LEN,
             });
         }
-        let mut buf = [0u8; MAX_VALUE_BYTES];
-        let sealed = &mut buf[..self.sealed_bytes_len(plaintext.len())];
+        // A small buffer for the usual small session (zeroing 3 KiB costs more than the
+        // sealing of a counter), the largest for the rest.
+        let len = self.sealed_bytes_len(plaintext.len());
+        if len <= SMALL_VALUE_BYTES {
+            self.seal_in(ctx, plaintext, &mut [0u8; SMALL_VALUE_BYTES][..len], out)
+        } else if len <= MEDIUM_VALUE_BYTES {
+            self.seal_in(ctx, plaintext, &mut [0u8; MEDIUM_VALUE_BYTES][..len], out)
+        } else {
+            self.seal_in(ctx, plaintext, &mut [0u8; MAX_VALUE_BYTES][..len], out)
+        }
+    }
+
+    fn seal_in(
+        &self,
+        ctx: &CodecContext,
+        plaintext: &[u8],
+        sealed: &mut [u8],
+        out: &mut String,
+    ) -> Result<()> {
         self.seal_raw(ctx, plaintext, sealed)?;
         URL_SAFE_NO_PAD.encode_string(sealed, out);
         Ok(())
@@ -358,9 +381,26 @@ impl Codec {
                 max: MAX_VALUE_LEN,
             });
         }
-        let mut buf = [0u8; MAX_VALUE_BYTES];
+        // As in `seal_into`: a small buffer when the value is short.
+        let len = value.len() / 4 * 3 + 3;
+        if len <= SMALL_VALUE_BYTES {
+            self.open_in(ctx, value, &mut [0u8; SMALL_VALUE_BYTES], f)
+        } else if len <= MEDIUM_VALUE_BYTES {
+            self.open_in(ctx, value, &mut [0u8; MEDIUM_VALUE_BYTES], f)
+        } else {
+            self.open_in(ctx, value, &mut [0u8; MAX_VALUE_BYTES], f)
+        }
+    }
+
+    fn open_in<R>(
+        &self,
+        ctx: &CodecContext,
+        value: &str,
+        buf: &mut [u8],
+        f: impl FnOnce(&[u8], usize) -> R,
+    ) -> Result<R> {
         let len = URL_SAFE_NO_PAD
-            .decode_slice(value, &mut buf)
+            .decode_slice(value, &mut *buf)
             .map_err(|_| CodecError::Malformed("not unpadded base64url"))?;
         let (plaintext, key_index) = self.open_raw(ctx, &mut buf[..len])?;
         Ok(f(&buf[plaintext], key_index))
@@ -554,7 +594,7 @@ fn signed_mac(key: &Prepared, ctx: &CodecContext, prefix: &[u8], payload: &[u8])
 /// context. Built on the stack (the context is a few dozen bytes); on the heap only for
 /// an unusually long cookie or schema name.
 fn with_associated_data<R>(prefix: &[u8], ctx: &CodecContext, f: impl FnOnce(&[u8]) -> R) -> R {
-    const STACK: usize = 256;
+    const STACK: usize = 128;
     let len = prefix.len() + ctx.bound.len();
     if len > STACK {
         let mut aad = Vec::with_capacity(len);
