@@ -88,6 +88,7 @@
 //! ```
 
 use std::fmt;
+use std::ops::Range;
 use std::sync::Arc;
 
 use aes_gcm::aead::{AeadInPlace, KeyInit};
@@ -124,6 +125,16 @@ const GCM_TAG_LEN: usize = 16;
 /// [`MAX_COOKIE_BYTES`](session_spec::budget::MAX_COOKIE_BYTES) (4096) bytes of cookie name
 /// and value, so nothing longer can be one of ours. Longer input is refused before decoding.
 pub const MAX_VALUE_LEN: usize = session_spec::budget::MAX_COOKIE_BYTES;
+
+/// The most bytes a cookie value of [`MAX_VALUE_LEN`] characters decodes to (the size of
+/// the stack buffer a cookie is sealed and opened in).
+const MAX_VALUE_BYTES: usize = MAX_VALUE_LEN / 4 * 3 + 3;
+
+/// The stack buffer of a small cookie (a counter session seals to about 70 bytes).
+const SMALL_VALUE_BYTES: usize = 256;
+
+/// The stack buffer of a medium cookie (a few hundred bytes of data).
+const MEDIUM_VALUE_BYTES: usize = 1024;
 
 /// The largest sealed byte string ([`Codec::seal_bytes`], [`Codec::open_bytes`]).
 pub const MAX_BYTES_LEN: usize = 16 * 1024 * 1024;
@@ -287,10 +298,24 @@ impl Codec {
 
     /// Seals `plaintext` under the primary key into a cookie value (unpadded base64url).
     ///
+    /// Allocates only the returned value: the sealed bytes are built on the stack.
+    ///
     /// # Errors
     /// [`CodecError::TooLarge`] when the value would exceed [`MAX_VALUE_LEN`];
     /// [`CodecError::Random`] when no nonce can be drawn (encrypted mode).
     pub fn seal(&self, ctx: &CodecContext, plaintext: &[u8]) -> Result<String> {
+        let mut value = String::with_capacity(self.sealed_len(plaintext.len()));
+        self.seal_into(ctx, plaintext, &mut value)?;
+        Ok(value)
+    }
+
+    /// Seals `plaintext` as [`Codec::seal`] does, appending the value to `out` (a
+    /// `Set-Cookie` header being built) instead of allocating it; `out` is unchanged on
+    /// error.
+    ///
+    /// # Errors
+    /// As [`Codec::seal`].
+    pub fn seal_into(&self, ctx: &CodecContext, plaintext: &[u8], out: &mut String) -> Result<()> {
         let size = self.sealed_len(plaintext.len());
         if size > MAX_VALUE_LEN {
             return Err(CodecError::TooLarge {
@@ -298,27 +323,87 @@ impl Codec {
                 max: MAX_VALUE_LEN,
             });
         }
-        let sealed = self.seal_raw(ctx, plaintext)?;
-        Ok(URL_SAFE_NO_PAD.encode(sealed))
+        // A small buffer for the usual small session (zeroing 3 KiB costs more than the
+        // sealing of a counter), the largest for the rest.
+        let len = self.sealed_bytes_len(plaintext.len());
+        if len <= SMALL_VALUE_BYTES {
+            self.seal_in(ctx, plaintext, &mut [0u8; SMALL_VALUE_BYTES][..len], out)
+        } else if len <= MEDIUM_VALUE_BYTES {
+            self.seal_in(ctx, plaintext, &mut [0u8; MEDIUM_VALUE_BYTES][..len], out)
+        } else {
+            self.seal_in(ctx, plaintext, &mut [0u8; MAX_VALUE_BYTES][..len], out)
+        }
+    }
+
+    fn seal_in(
+        &self,
+        ctx: &CodecContext,
+        plaintext: &[u8],
+        sealed: &mut [u8],
+        out: &mut String,
+    ) -> Result<()> {
+        self.seal_raw(ctx, plaintext, sealed)?;
+        URL_SAFE_NO_PAD.encode_string(sealed, out);
+        Ok(())
     }
 
     /// Opens a cookie value.
+    ///
+    /// Allocates only the returned plaintext (see [`Codec::open_with`] for none).
     ///
     /// # Errors
     /// [`CodecError::TooLarge`] (checked before decoding), [`CodecError::Malformed`],
     /// [`CodecError::UnknownKey`], [`CodecError::Authentication`]. Never panics, whatever
     /// the input.
     pub fn open(&self, ctx: &CodecContext, value: &str) -> Result<Opened> {
+        self.open_with(ctx, value, |plaintext, key_index| Opened {
+            plaintext: plaintext.to_vec(),
+            key_index,
+        })
+    }
+
+    /// Opens a cookie value without allocating: the value is decoded and opened in a
+    /// buffer on the stack, and `f` gets the plaintext and the index of the key that
+    /// opened it (0: the primary; more: reissue under the primary, as
+    /// [`Opened::needs_reissue`]).
+    ///
+    /// # Errors
+    /// As [`Codec::open`]; `f` is called only for an authentic value.
+    pub fn open_with<R>(
+        &self,
+        ctx: &CodecContext,
+        value: &str,
+        f: impl FnOnce(&[u8], usize) -> R,
+    ) -> Result<R> {
         if value.len() > MAX_VALUE_LEN {
             return Err(CodecError::TooLarge {
                 size: value.len(),
                 max: MAX_VALUE_LEN,
             });
         }
-        let sealed = URL_SAFE_NO_PAD
-            .decode(value)
+        // As in `seal_into`: a small buffer when the value is short.
+        let len = value.len() / 4 * 3 + 3;
+        if len <= SMALL_VALUE_BYTES {
+            self.open_in(ctx, value, &mut [0u8; SMALL_VALUE_BYTES], f)
+        } else if len <= MEDIUM_VALUE_BYTES {
+            self.open_in(ctx, value, &mut [0u8; MEDIUM_VALUE_BYTES], f)
+        } else {
+            self.open_in(ctx, value, &mut [0u8; MAX_VALUE_BYTES], f)
+        }
+    }
+
+    fn open_in<R>(
+        &self,
+        ctx: &CodecContext,
+        value: &str,
+        buf: &mut [u8],
+        f: impl FnOnce(&[u8], usize) -> R,
+    ) -> Result<R> {
+        let len = URL_SAFE_NO_PAD
+            .decode_slice(value, &mut *buf)
             .map_err(|_| CodecError::Malformed("not unpadded base64url"))?;
-        self.open_raw(ctx, sealed)
+        let (plaintext, key_index) = self.open_raw(ctx, &mut buf[..len])?;
+        Ok(f(&buf[plaintext], key_index))
     }
 
     /// Seals bytes under the primary key (for records at rest: [`KeySealer`](crate::store::KeySealer) uses it in
@@ -334,7 +419,9 @@ impl Codec {
                 max: MAX_BYTES_LEN,
             });
         }
-        self.seal_raw(ctx, plaintext)
+        let mut out = vec![0u8; size];
+        self.seal_raw(ctx, plaintext, &mut out)?;
+        Ok(out)
     }
 
     /// Opens bytes made by [`Codec::seal_bytes`].
@@ -348,7 +435,14 @@ impl Codec {
                 max: MAX_BYTES_LEN,
             });
         }
-        self.open_raw(ctx, sealed.to_vec())
+        let mut sealed = sealed.to_vec();
+        let (plaintext, key_index) = self.open_raw(ctx, &mut sealed)?;
+        sealed.truncate(plaintext.end);
+        sealed.drain(..plaintext.start);
+        Ok(Opened {
+            plaintext: sealed,
+            key_index,
+        })
     }
 
     fn primary(&self) -> &Prepared {
@@ -356,41 +450,46 @@ impl Codec {
         &self.keys[0]
     }
 
-    fn seal_raw(&self, ctx: &CodecContext, plaintext: &[u8]) -> Result<Vec<u8>> {
+    /// Seals `plaintext` into `out`, of exactly [`Codec::sealed_bytes_len`] bytes.
+    fn seal_raw(&self, ctx: &CodecContext, plaintext: &[u8], out: &mut [u8]) -> Result<()> {
+        debug_assert_eq!(out.len(), self.sealed_bytes_len(plaintext.len()));
         let key = self.primary();
-        let mut out = Vec::with_capacity(self.sealed_bytes_len(plaintext.len()));
         match self.mode {
             CookieMode::Signed => {
-                out.push(HEADER_SIGNED);
-                out.push(key.id.0[0]);
-                out.extend_from_slice(plaintext);
-                let tag = signed_mac(key, ctx, &out[..PREFIX_LEN], plaintext).finalize();
-                out.extend_from_slice(&tag.into_bytes()[..MAC_LEN]);
+                out[0] = HEADER_SIGNED;
+                out[1] = key.id.0[0];
+                let (prefix, rest) = out.split_at_mut(PREFIX_LEN);
+                let (body, mac) = rest.split_at_mut(plaintext.len());
+                body.copy_from_slice(plaintext);
+                let tag = signed_mac(key, ctx, prefix, plaintext).finalize();
+                mac.copy_from_slice(&tag.into_bytes()[..MAC_LEN]);
             }
             CookieMode::Encrypted => {
-                let mut nonce = [0u8; NONCE_LEN];
-                nonces::fill(&mut nonce)?;
-                out.push(HEADER_ENCRYPTED);
-                out.push(key.id.0[0]);
-                out.extend_from_slice(&nonce);
-                let aad = associated_data(&out[..PREFIX_LEN], ctx);
-                out.extend_from_slice(plaintext);
-                let body = PREFIX_LEN + NONCE_LEN;
-                let tag = key
-                    .aead
-                    .encrypt_in_place_detached(Nonce::from_slice(&nonce), &aad, &mut out[body..])
-                    // Only fails for messages beyond GCM's 64 GiB limit, far above ours.
-                    .map_err(|_| CodecError::TooLarge {
-                        size: plaintext.len(),
-                        max: MAX_BYTES_LEN,
-                    })?;
-                out.extend_from_slice(&tag);
+                out[0] = HEADER_ENCRYPTED;
+                out[1] = key.id.0[0];
+                let (prefix, rest) = out.split_at_mut(PREFIX_LEN);
+                let (nonce, rest) = rest.split_at_mut(NONCE_LEN);
+                nonces::fill(nonce)?;
+                let (body, tag_out) = rest.split_at_mut(plaintext.len());
+                body.copy_from_slice(plaintext);
+                let tag = with_associated_data(prefix, ctx, |aad| {
+                    key.aead
+                        .encrypt_in_place_detached(Nonce::from_slice(nonce), aad, body)
+                })
+                // Only fails for messages beyond GCM's 64 GiB limit, far above ours.
+                .map_err(|_| CodecError::TooLarge {
+                    size: plaintext.len(),
+                    max: MAX_BYTES_LEN,
+                })?;
+                tag_out.copy_from_slice(&tag);
             }
         }
-        Ok(out)
+        Ok(())
     }
 
-    fn open_raw(&self, ctx: &CodecContext, mut sealed: Vec<u8>) -> Result<Opened> {
+    /// Authenticates (and in encrypted mode decrypts in place) `sealed`; returns where
+    /// the plaintext lies in it and the index of the key that opened it.
+    fn open_raw(&self, ctx: &CodecContext, sealed: &mut [u8]) -> Result<(Range<usize>, usize)> {
         let (current, v1, other) = match self.mode {
             CookieMode::Signed => (
                 HEADER_SIGNED,
@@ -420,7 +519,8 @@ impl Codec {
         if sealed.len() < min_len {
             return Err(CodecError::Malformed("too short"));
         }
-        let key_bytes = &sealed[1..prefix_len];
+        let (prefix, rest) = sealed.split_at_mut(prefix_len);
+        let key_bytes = &prefix[1..];
         let mut candidates = self
             .keys
             .iter()
@@ -434,7 +534,6 @@ impl Codec {
         }
         match self.mode {
             CookieMode::Signed => {
-                let (prefix, rest) = sealed.split_at(prefix_len);
                 let (payload, tag) = rest.split_at(rest.len() - mac_len);
                 let found = candidates.find(|(_, key)| {
                     // The whole tag (version 1) or its first 128 bits (version 2).
@@ -443,62 +542,45 @@ impl Codec {
                         .is_ok()
                 });
                 let (key_index, _) = found.ok_or(CodecError::Authentication)?;
-                sealed.truncate(sealed.len() - mac_len);
-                sealed.drain(..prefix_len);
-                Ok(Opened {
-                    plaintext: sealed,
-                    key_index,
-                })
+                Ok((prefix_len..prefix_len + payload.len(), key_index))
             }
             CookieMode::Encrypted => {
-                let aad = associated_data(&sealed[..prefix_len], ctx);
-                let nonce = *Nonce::from_slice(&sealed[prefix_len..prefix_len + NONCE_LEN]);
-                let tag = *Tag::from_slice(&sealed[sealed.len() - GCM_TAG_LEN..]);
-                let end = sealed.len() - GCM_TAG_LEN;
-                let mut candidates = candidates.peekable();
-                while let Some((key_index, key)) = candidates.next() {
-                    let last = candidates.peek().is_none();
-                    // Decrypt in place for the last (usually the only) candidate; a copy
-                    // for the others, which may fail and must leave the ciphertext intact.
-                    if last {
+                let (nonce, rest) = rest.split_at_mut(NONCE_LEN);
+                let nonce = *Nonce::from_slice(nonce);
+                let end = rest.len() - GCM_TAG_LEN;
+                let (body, tag) = rest.split_at_mut(end);
+                let tag = *Tag::from_slice(tag);
+                let plaintext = prefix_len + NONCE_LEN..prefix_len + NONCE_LEN + end;
+                with_associated_data(prefix, ctx, |aad| {
+                    let mut candidates = candidates.peekable();
+                    while let Some((key_index, key)) = candidates.next() {
+                        // Decrypt in place for the last (usually the only) candidate; a
+                        // copy for the others, which may fail (AES-GCM decrypts before it
+                        // compares the tag) and must leave the ciphertext intact.
+                        if candidates.peek().is_none() {
+                            return match key.aead.decrypt_in_place_detached(&nonce, aad, body, &tag)
+                            {
+                                Ok(()) => Ok((plaintext, key_index)),
+                                Err(_) => Err(CodecError::Authentication),
+                            };
+                        }
+                        let mut copy = body.to_vec();
                         if key
                             .aead
-                            .decrypt_in_place_detached(
-                                &nonce,
-                                &aad,
-                                &mut sealed[prefix_len + NONCE_LEN..end],
-                                &tag,
-                            )
+                            .decrypt_in_place_detached(&nonce, aad, &mut copy, &tag)
                             .is_ok()
                         {
-                            sealed.truncate(end);
-                            sealed.drain(..prefix_len + NONCE_LEN);
-                            return Ok(Opened {
-                                plaintext: sealed,
-                                key_index,
-                            });
+                            body.copy_from_slice(&copy);
+                            return Ok((plaintext, key_index));
                         }
-                        break;
                     }
-                    let mut buf = sealed[prefix_len + NONCE_LEN..end].to_vec();
-                    if key
-                        .aead
-                        .decrypt_in_place_detached(&nonce, &aad, &mut buf, &tag)
-                        .is_ok()
-                    {
-                        return Ok(Opened {
-                            plaintext: buf,
-                            key_index,
-                        });
-                    }
-                }
-                Err(CodecError::Authentication)
+                    Err(CodecError::Authentication)
+                })
             }
         }
     }
 }
 
-/// The MAC of a signed value, before finalization.
 fn signed_mac(key: &Prepared, ctx: &CodecContext, prefix: &[u8], payload: &[u8]) -> Hmac<Sha256> {
     let mut mac = key.mac.clone();
     mac.update(prefix);
@@ -508,11 +590,22 @@ fn signed_mac(key: &Prepared, ctx: &CodecContext, prefix: &[u8], payload: &[u8])
 }
 
 /// The associated data of an encrypted value.
-fn associated_data(prefix: &[u8], ctx: &CodecContext) -> Vec<u8> {
-    let mut aad = Vec::with_capacity(prefix.len() + ctx.bound.len());
-    aad.extend_from_slice(prefix);
-    aad.extend_from_slice(&ctx.bound);
-    aad
+/// Calls `f` with the associated data of an encrypted value: its prefix, then the
+/// context. Built on the stack (the context is a few dozen bytes); on the heap only for
+/// an unusually long cookie or schema name.
+fn with_associated_data<R>(prefix: &[u8], ctx: &CodecContext, f: impl FnOnce(&[u8]) -> R) -> R {
+    const STACK: usize = 128;
+    let len = prefix.len() + ctx.bound.len();
+    if len > STACK {
+        let mut aad = Vec::with_capacity(len);
+        aad.extend_from_slice(prefix);
+        aad.extend_from_slice(&ctx.bound);
+        return f(&aad);
+    }
+    let mut aad = [0u8; STACK];
+    aad[..prefix.len()].copy_from_slice(prefix);
+    aad[prefix.len()..len].copy_from_slice(&ctx.bound);
+    f(&aad[..len])
 }
 
 /// AES-GCM nonces: a ChaCha20 generator per thread, seeded from the operating system and

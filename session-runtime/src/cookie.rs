@@ -16,16 +16,43 @@ pub(crate) use session_spec::budget::MAX_COOKIE_BYTES;
 /// sends for one name unless someone tosses cookies at it).
 pub(crate) const MAX_CANDIDATES: usize = 64;
 
+/// The distinct values of a request's cookies of our name, in order: the first held
+/// inline (a browser sends one), the others in a list allocated only when there are any.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(crate) struct Values {
+    first: Option<String>,
+    rest: Vec<String>,
+}
+
+impl Values {
+    /// How many values.
+    pub(crate) fn len(&self) -> usize {
+        usize::from(self.first.is_some()) + self.rest.len()
+    }
+
+    /// The values, in order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &str> {
+        self.first.iter().chain(&self.rest).map(String::as_str)
+    }
+
+    fn push(&mut self, value: String) {
+        match self.first {
+            None => self.first = Some(value),
+            Some(_) => self.rest.push(value),
+        }
+    }
+}
+
 /// The distinct values of every cookie named `name` in the request's `Cookie` headers, in
 /// order, at most [`MAX_CANDIDATES`], and whether more were left out. Pairs that are not
 /// UTF-8 are skipped; quotes around a value are removed; empty values and values no
 /// browser would keep (over [`MAX_COOKIE_BYTES`]) are dropped without counting.
-pub(crate) fn cookie_values<I>(headers: I, name: &str) -> (Vec<String>, bool)
+pub(crate) fn cookie_values<I>(headers: I, name: &str) -> (Values, bool)
 where
     I: IntoIterator,
     I::Item: AsRef<[u8]>,
 {
-    let mut out: Vec<String> = Vec::new();
+    let mut out = Values::default();
     for header in headers {
         for pair in header.as_ref().split(|b| *b == b';') {
             let Ok(pair) = std::str::from_utf8(pair) else {
@@ -97,37 +124,70 @@ impl CookiePolicy {
     /// A `Set-Cookie` value carrying `value`. A permanent cookie gets `Max-Age` (seconds
     /// from `now` to `deadline`) and `Expires`; otherwise a browser-session cookie.
     pub(crate) fn set(&self, value: &str, now: Timestamp, deadline: Timestamp) -> String {
+        let written: Result<String, std::convert::Infallible> =
+            self.set_with(value.len(), now, deadline, |out| {
+                out.push_str(value);
+                Ok(())
+            });
+        match written {
+            Ok(set_cookie) => set_cookie,
+            Err(never) => match never {},
+        }
+    }
+
+    /// [`set`](Self::set) with the value written into the header by `value` (about
+    /// `value_len` bytes long: a sealed cookie, encoded in place rather than copied).
+    ///
+    /// # Errors
+    /// The error of `value`.
+    pub(crate) fn set_with<E>(
+        &self,
+        value_len: usize,
+        now: Timestamp,
+        deadline: Timestamp,
+        value: impl FnOnce(&mut String) -> Result<(), E>,
+    ) -> Result<String, E> {
         let lifetime = self.permanent.then(|| {
             (
                 deadline.as_secs().saturating_sub(now.as_secs()).max(0),
                 deadline,
             )
         });
-        self.format(value, lifetime)
+        self.format(value_len, value, lifetime)
     }
 
     /// A `Set-Cookie` value that makes the browser drop the cookie: the same name, path,
     /// domain and flags, an empty value, `Max-Age=0` and an `Expires` in 1970.
     pub(crate) fn removal(&self) -> String {
-        self.format("", Some((0, Timestamp(0))))
+        let removal: Result<String, std::convert::Infallible> =
+            self.format(0, |_| Ok(()), Some((0, Timestamp(0))));
+        match removal {
+            Ok(set_cookie) => set_cookie,
+            Err(never) => match never {},
+        }
     }
 
-    fn format(&self, value: &str, lifetime: Option<(i64, Timestamp)>) -> String {
+    fn format<E>(
+        &self,
+        value_len: usize,
+        value: impl FnOnce(&mut String) -> Result<(), E>,
+        lifetime: Option<(i64, Timestamp)>,
+    ) -> Result<String, E> {
         use std::fmt::Write;
         // The attributes that do not change are formatted once, in `new`.
         let mut s = String::with_capacity(
-            self.name.len() + 1 + value.len() + self.head.len() + self.tail.len() + 64,
+            self.name.len() + 1 + value_len + self.head.len() + self.tail.len() + 64,
         );
         s.push_str(&self.name);
         s.push('=');
-        s.push_str(value);
+        value(&mut s)?;
         s.push_str(&self.head);
         if let Some((max_age, expires)) = lifetime {
             let _ = write!(s, "; Max-Age={max_age}; Expires=");
             write_http_date(&mut s, expires);
         }
         s.push_str(&self.tail);
-        s
+        Ok(s)
     }
 }
 
@@ -223,15 +283,19 @@ mod tests {
     #[test]
     fn cookie_values_are_found_in_every_header() {
         let headers = ["a=1; session=x", "session=\"y\";other=2", "session"];
-        assert_eq!(cookie_values(headers, "session").0, ["x", "y"]);
+        let values =
+            |(values, _): (Values, bool)| values.iter().map(str::to_owned).collect::<Vec<_>>();
+        assert_eq!(values(cookie_values(headers, "session")), ["x", "y"]);
         let raw: [&[u8]; 1] = [b"session=\xff; session=z"];
-        assert_eq!(cookie_values(raw, "session").0, ["z"]);
+        assert_eq!(values(cookie_values(raw, "session")), ["z"]);
         // Repeats and empty values cost nothing; distinct values are bounded.
         let same = "session=1; session=;".repeat(100);
+        let (one, truncated) = cookie_values([same], "session");
         assert_eq!(
-            cookie_values([same], "session"),
-            (vec!["1".to_owned()], false)
+            (one.iter().collect::<Vec<_>>(), truncated),
+            (vec!["1"], false)
         );
+        assert!(one.rest.is_empty(), "one value: no list");
         let many: String = (0..100).map(|i| format!("session={i};")).collect();
         let (values, truncated) = cookie_values([many], "session");
         assert_eq!(values.len(), MAX_CANDIDATES);

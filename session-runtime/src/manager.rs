@@ -456,8 +456,11 @@ impl<S: SessionSchema> SessionManager<S> {
             truncated,
             ..Refused::default()
         };
+        // A cookie session never loses a race (there is no record to rebase on): its
+        // handle keeps no replay bookkeeping ([`Inner::replay`]).
+        let replay = !matches!(m.backend, Backend::Cookie(_));
         let mut lookups = 0;
-        for value in &values {
+        for value in values.iter() {
             let opened = match &m.backend {
                 Backend::Cookie(codec) => self.open_cookie(codec, value, now, &mut refused),
                 Backend::Store(store) => {
@@ -475,7 +478,7 @@ impl<S: SessionSchema> SessionManager<S> {
                         .await?
                 }
             };
-            if let Some(inner) = opened {
+            if let Some(mut inner) = opened {
                 if matches!(m.backend, Backend::Cookie(_))
                     && self.revoked(&inner.data, inner.times.id_issued_at).await?
                 {
@@ -483,12 +486,14 @@ impl<S: SessionSchema> SessionManager<S> {
                     refused.authentic_dead = true;
                     continue;
                 }
+                inner.replay = replay;
                 return Ok(Session::from_inner(inner));
             }
         }
         let mut inner = Inner::fresh(Arc::clone(&m.clock), m.limits);
         inner.stale_cookie = refused.authentic_dead && !refused.unreadable && !refused.truncated;
         inner.obsolete = refused.obsolete;
+        inner.replay = replay;
         Ok(Session::from_inner(inner))
     }
 
@@ -499,33 +504,41 @@ impl<S: SessionSchema> SessionManager<S> {
         now: Timestamp,
         refused: &mut Refused,
     ) -> Option<Inner<S::Data>> {
-        let opened = match sealer.codec.open(&sealer.context, value) {
-            Ok(opened) => opened,
+        // Opened in a buffer on the stack: the payload is decoded from it in place.
+        let opened = sealer
+            .codec
+            .open_with(&sealer.context, value, |plaintext, key_index| {
+                refused.authentic_dead = true;
+                let envelope = match envelope::decode(plaintext) {
+                    Ok(envelope) => envelope,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "authentic session cookie with unreadable payload; starting a fresh session");
+                        return None;
+                    }
+                };
+                let Some(id) = envelope.id.clone() else {
+                    tracing::warn!(
+                        "authentic session cookie without a valid id; starting a fresh session"
+                    );
+                    return None;
+                };
+                let mut inner = self.restore(envelope, id, 0, now).ok()?;
+                // Opened with an older key: sealed again under the primary.
+                inner.reissue = key_index > 0;
+                Some(inner)
+            });
+        match opened {
+            Ok(inner) => inner,
             Err(e @ CodecError::UnknownKey(_)) => {
                 tracing::debug!(error = %e, "session cookie under a key that is not configured; left alone");
                 refused.unreadable = true;
-                return None;
+                None
             }
             Err(e) => {
                 tracing::debug!(error = %e, "session cookie refused");
-                return None;
+                None
             }
-        };
-        refused.authentic_dead = true;
-        let envelope = match envelope::decode(&opened.plaintext) {
-            Ok(envelope) => envelope,
-            Err(e) => {
-                tracing::warn!(error = %e, "authentic session cookie with unreadable payload; starting a fresh session");
-                return None;
-            }
-        };
-        let Some(id) = envelope.id.clone() else {
-            tracing::warn!("authentic session cookie without a valid id; starting a fresh session");
-            return None;
-        };
-        let mut inner = self.restore(envelope, id, 0, now).ok()?;
-        inner.reissue = opened.needs_reissue();
-        Some(inner)
+        }
     }
 
     async fn open_record(
@@ -869,9 +882,9 @@ impl<S: SessionSchema> SessionManager<S> {
     async fn write(&self, session: &Session<S>, w: Write, now: Timestamp) -> Result<Written> {
         let m = &*self.inner;
         let deadline = w.times.deadline(&m.limits);
-        // The cookie's value: the sealed payload, or (`None`) the id of a stored session,
-        // which is not copied out of it.
-        let (loaded, value) = match &m.backend {
+        // A cookie session's value is sealed into its `Set-Cookie` header in the first arm;
+        // a stored session's value is its id (not copied out of it), below.
+        let loaded = match &m.backend {
             Backend::Cookie(codec) => {
                 let id = match (&w.old, w.rotation) {
                     (Some(old), None) => old.id.clone(),
@@ -885,9 +898,15 @@ impl<S: SessionSchema> SessionManager<S> {
                 if size > MAX_COOKIE_BYTES {
                     return Err(Error::CookieTooLarge { size });
                 }
-                let value = codec
-                    .codec
-                    .seal(&codec.context, &plaintext)
+                // Sealed straight into the `Set-Cookie` header (no copy of the value).
+                let set_cookie = m
+                    .cookie
+                    .set_with(
+                        codec.codec.sealed_len(plaintext.len()),
+                        now,
+                        deadline,
+                        |out| codec.codec.seal_into(&codec.context, &plaintext, out),
+                    )
                     .map_err(|e| match e {
                         CodecError::TooLarge { size, .. } => Error::CookieTooLarge {
                             size: m.cookie.name.len() + size,
@@ -900,7 +919,8 @@ impl<S: SessionSchema> SessionManager<S> {
                     version: 0,
                     via: None,
                 };
-                (loaded, Some(value))
+                session.lock().committed(loaded, w.times);
+                return Ok(Written::Cookie(set_cookie));
             }
             Backend::Store(store) => {
                 let store = store.as_ref();
@@ -1001,7 +1021,7 @@ impl<S: SessionSchema> SessionManager<S> {
                                 Limited::Kept { .. } => {}
                             }
                         }
-                        (loaded, None)
+                        loaded
                     }
                     Err(e @ (StoreError::Conflict { .. } | StoreError::NotFound)) => {
                         return Ok(Written::Lost(e));
@@ -1010,8 +1030,7 @@ impl<S: SessionSchema> SessionManager<S> {
                 }
             }
         };
-        let value = value.as_deref().unwrap_or_else(|| loaded.id.as_str());
-        let set_cookie = m.cookie.set(value, now, deadline);
+        let set_cookie = m.cookie.set(loaded.id.as_str(), now, deadline);
         session.lock().committed(loaded, w.times);
         Ok(Written::Cookie(set_cookie))
     }

@@ -161,6 +161,11 @@ pub(crate) struct Inner<D = Map> {
     pub(crate) originals: Vec<(Key, Restore<D>)>,
     /// What this request read.
     pub(crate) reads: Reads,
+    /// Whether this handle keeps what a commit that lost a race needs to replay the
+    /// request on the fresh record ([`reads`](Self::reads), [`originals`](Self::originals),
+    /// [`base`](Self::base), [`ops`](Self::ops)). Only a server-side store can lose a race:
+    /// the cookie backend's manager turns it off, and such a handle records none of it.
+    pub(crate) replay: bool,
     /// Reads are not recorded while this is above zero ([`Session::untracked`], and the
     /// scratch runs of [`Session::update`]).
     pub(crate) untracked: u32,
@@ -201,6 +206,7 @@ impl<D: SessionData> Inner<D> {
             base: None,
             originals: Vec::new(),
             reads: Reads::default(),
+            replay: true,
             untracked: 0,
             ops: Vec::new(),
         }
@@ -243,7 +249,7 @@ impl<D: SessionData> Inner<D> {
 
     /// Keeps the data as loaded, whole, before a change that may touch every key.
     fn snapshot(&mut self) {
-        if self.base.is_none() {
+        if self.replay && self.base.is_none() {
             let base = self.base().into_owned();
             self.base = Some(base);
             self.originals.clear();
@@ -253,7 +259,7 @@ impl<D: SessionData> Inner<D> {
     /// Whether the value of `key` as loaded is still to be kept: before the first change
     /// to that key only, and while no whole copy was taken.
     fn keeps_original(&self, key: &str) -> bool {
-        self.base.is_none() && !self.originals.iter().any(|(k, _)| k == key)
+        self.replay && self.base.is_none() && !self.originals.iter().any(|(k, _)| k == key)
     }
 
     /// The data as loaded (or as last committed or rebased): borrowed while nothing
@@ -289,7 +295,7 @@ impl<D: SessionData> Inner<D> {
     }
 
     fn record_read(&mut self, key: &str, owned: impl FnOnce() -> Key) {
-        if self.untracked == 0 && !self.reads.keys.contains(key) {
+        if self.replay && self.untracked == 0 && !self.reads.keys.contains(key) {
             self.reads.keys.insert(owned());
         }
     }
@@ -333,7 +339,7 @@ impl<S: SessionSchema> Session<S> {
     /// A copy of all stored data (Nexios: `get_all`).
     pub fn get_all(&self) -> Map {
         let mut inner = self.lock();
-        if inner.untracked == 0 {
+        if inner.replay && inner.untracked == 0 {
             inner.reads.all = true;
         }
         inner.data.to_map()
@@ -346,7 +352,9 @@ impl<S: SessionSchema> Session<S> {
             inner.snapshot();
             inner.data.clear();
             inner.modified = true;
-            inner.ops.push(Op::Clear);
+            if inner.replay {
+                inner.ops.push(Op::Clear);
+            }
         }
     }
 
@@ -483,7 +491,9 @@ impl<S: SessionSchema> Session<S> {
             inner.data = data;
             inner.modified = true;
         }
-        inner.ops.push(Op::Update(apply));
+        if inner.replay {
+            inner.ops.push(Op::Update(apply));
+        }
         Ok(())
     }
 
@@ -551,6 +561,9 @@ impl<S: SessionSchema> Session<S> {
             inner.originals.push((Cow::Borrowed(key), restore));
         }
         inner.modified = true;
+        if !inner.replay {
+            return had;
+        }
         let op = match stored {
             Some(value) => Op::Set(
                 Cow::Borrowed(key),
@@ -580,12 +593,28 @@ impl<S: SessionSchema<Data = Map>> Session<S> {
         T::deserialize(value).ok()
     }
 
-    pub(crate) fn insert_value(&self, key: impl Into<Key>, value: serde_json::Value) {
-        let key = key.into();
+    pub(crate) fn insert_value(&self, key: &'static str, value: serde_json::Value) {
+        self.insert_with(key, || Cow::Borrowed(key), value);
+    }
+
+    /// Stores `value` under `key`; `owned` makes the key kept for a replay (not called
+    /// when the handle keeps none: see [`Inner::replay`]).
+    fn insert_with(&self, key: &str, owned: impl FnOnce() -> Key, value: serde_json::Value) {
         let mut inner = self.lock();
-        if inner.data.get(key.as_ref()) == Some(&value) {
+        if inner.data.get(key) == Some(&value) {
             return;
         }
+        inner.modified = true;
+        if !inner.replay {
+            match inner.data.get_mut(key) {
+                Some(slot) => *slot = value,
+                None => {
+                    inner.data.insert(key.to_owned(), value);
+                }
+            }
+            return;
+        }
+        let key = owned();
         // An existing key's value is replaced in place (no copy of the key).
         let old = match inner.data.get_mut(key.as_ref()) {
             Some(slot) => Some(std::mem::replace(slot, value.clone())),
@@ -596,7 +625,6 @@ impl<S: SessionSchema<Data = Map>> Session<S> {
                 .originals
                 .push((key.clone(), restore(key.clone(), old)));
         }
-        inner.modified = true;
         let stored = key.clone();
         let change: Change<Map> = Arc::new(move |d| {
             d.insert(stored.to_string(), value.clone());
@@ -604,16 +632,24 @@ impl<S: SessionSchema<Data = Map>> Session<S> {
         inner.ops.push(Op::Set(key, change));
     }
 
-    pub(crate) fn remove_value(&self, key: impl Into<Key>) -> Option<serde_json::Value> {
-        let key = key.into();
+    pub(crate) fn remove_value(&self, key: &'static str) -> Option<serde_json::Value> {
+        self.remove_with(key, || Cow::Borrowed(key))
+    }
+
+    /// Removes `key`; `owned` as in [`insert_with`](Self::insert_with).
+    fn remove_with(&self, key: &str, owned: impl FnOnce() -> Key) -> Option<serde_json::Value> {
         let mut inner = self.lock();
-        let old = inner.data.remove(key.as_ref())?;
+        let old = inner.data.remove(key)?;
+        inner.modified = true;
+        if !inner.replay {
+            return Some(old);
+        }
+        let key = owned();
         if inner.keeps_original(&key) {
             inner
                 .originals
                 .push((key.clone(), restore(key.clone(), Some(old.clone()))));
         }
-        inner.modified = true;
         let removed = key.clone();
         let change: Change<Map> = Arc::new(move |d| {
             d.remove(removed.as_ref());
@@ -652,13 +688,14 @@ impl Session<Dynamic> {
         value: &T,
     ) -> Result<(), serde_json::Error> {
         let value = serde_json::to_value(value)?;
-        self.insert_value(key.to_owned(), value);
+        self.insert_with(key, || Cow::Owned(key.to_owned()), value);
         Ok(())
     }
 
     /// Removes `key` and returns whether it was present (Nexios: `delete_session`).
     pub fn delete(&self, key: &str) -> bool {
-        self.remove_value(key.to_owned()).is_some()
+        self.remove_with(key, || Cow::Owned(key.to_owned()))
+            .is_some()
     }
 }
 
@@ -752,5 +789,59 @@ mod tests {
         drop(inner);
         let _ = session.get::<u64>("b");
         assert!(session.lock().reads.keys.contains("b"));
+    }
+
+    /// The first cookie of a commit's `Set-Cookie` values, as a request sends it back.
+    fn cookie_of(set_cookie: &[String]) -> String {
+        set_cookie[0].split(';').next().unwrap().to_owned()
+    }
+
+    /// A cookie session never loses a race (there is no record to rebase on): its handle
+    /// records no reads, no original values and no operations, while a store's does; the
+    /// data committed is the same.
+    #[tokio::test]
+    async fn a_cookie_session_keeps_no_replay_bookkeeping() {
+        use crate::manager::SessionManager;
+        let settings = crate::Settings {
+            secure: false,
+            ..crate::Settings::default()
+        };
+        let cookie = SessionManager::cookie(settings.clone(), crate::keys::Keys::generate());
+        let store =
+            SessionManager::with_store(settings, Arc::new(crate::store::MemoryStore::new()));
+        for (manager, replay) in [(cookie.unwrap(), false), (store.unwrap(), true)] {
+            let fresh = manager.load(Vec::<&str>::new()).await.unwrap();
+            fresh.set("a", &1).unwrap();
+            fresh.set("b", &2).unwrap();
+            let header = cookie_of(&manager.commit(&fresh, false).await.unwrap());
+            let session = manager.load([header.as_str()]).await.unwrap();
+            assert_eq!(session.get::<u64>("a"), Some(1));
+            session.set("a", &3).unwrap();
+            assert!(session.delete("b"));
+            session.set("c", &4).unwrap();
+            let _ = crate::__private::get::<Dynamic, u64>(&session, "c");
+            {
+                let inner = session.lock();
+                assert_eq!(inner.replay, replay);
+                assert_eq!(inner.ops.len(), if replay { 3 } else { 0 });
+                assert_eq!(inner.originals.len(), if replay { 3 } else { 0 });
+                assert_eq!(inner.reads.keys.len(), if replay { 2 } else { 0 });
+                assert!(inner.modified);
+            }
+            let header = cookie_of(&manager.commit(&session, false).await.unwrap());
+            let again = manager.load([header.as_str()]).await.unwrap();
+            assert_eq!(
+                serde_json::Value::Object(again.get_all()),
+                serde_json::json!({"a": 3, "c": 4}),
+                "replay {replay}"
+            );
+            again.clear();
+            assert_eq!(
+                again.lock().base.is_some(),
+                replay,
+                "a whole copy only to replay"
+            );
+            assert!(again.is_modified());
+        }
     }
 }

@@ -79,6 +79,46 @@ fn roundtrip_in_both_modes() {
     }
 }
 
+/// `open_with` (the request path's open, in a buffer on the stack) gives what `open`
+/// gives, and refuses what it refuses, with the same error.
+#[test]
+fn open_with_agrees_with_open() {
+    for mode in MODES {
+        let (codec, value) = sealed(mode);
+        let ctx = ctx();
+        let big = vec![7u8; 3000];
+        let long = codec.seal(&ctx, &big).unwrap();
+        for v in [value.as_str(), long.as_str()] {
+            let opened = codec.open(&ctx, v).unwrap();
+            let (plaintext, key) = codec.open_with(&ctx, v, |p, k| (p.to_vec(), k)).unwrap();
+            assert_eq!((plaintext, key), (opened.plaintext, opened.key_index));
+        }
+        let mut tampered = value.clone().into_bytes();
+        tampered[5] = if tampered[5] == b'A' { b'B' } else { b'A' };
+        let tampered = String::from_utf8(tampered).unwrap();
+        let too_long = "A".repeat(MAX_VALUE_LEN + 1);
+        for bad in [
+            &tampered[..],
+            "",
+            "!!",
+            &value[..value.len() - 1],
+            &too_long[..],
+        ] {
+            let by_open = codec.open(&ctx, bad).unwrap_err().to_string();
+            let called = std::cell::Cell::new(false);
+            let by_with = codec
+                .open_with(&ctx, bad, |_, _| called.set(true))
+                .unwrap_err()
+                .to_string();
+            assert_eq!(by_with, by_open, "{mode:?}: {bad:?}");
+            assert!(
+                !called.get(),
+                "{mode:?}: `f` runs only for an authentic value"
+            );
+        }
+    }
+}
+
 #[test]
 fn signed_is_readable_encrypted_is_not_and_nonces_are_fresh() {
     let (signed, value) = sealed(CookieMode::Signed);
