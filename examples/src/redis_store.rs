@@ -141,6 +141,13 @@ impl RedisStore {
     fn index_key(&self) -> String {
         format!("{}:expiry", self.prefix)
     }
+
+    fn lacks_a_field(&self, key: &StoreKey) -> StoreError {
+        StoreError::Corrupt(format!(
+            "redis hash `{}` lacks a field",
+            self.record_key(key)
+        ))
+    }
 }
 
 /// Connection-level failures are worth a retry (503); anything else is a backend error.
@@ -184,25 +191,18 @@ impl SessionStore for RedisStore {
                 .query_async(&mut con)
                 .await
                 .map_err(map_err)?;
-        match (payload, expires_at, version) {
-            (None, None, None) => Ok(None),
-            (Some(payload), Some(expires_at), Some(version)) => {
-                let expires_at = Timestamp(expires_at);
-                if expires_at <= now {
-                    return Ok(None);
-                }
-                Ok(Some(Record {
-                    payload,
-                    expires_at,
-                    version,
-                    principal: None,
-                }))
-            }
-            _ => Err(StoreError::Corrupt(format!(
-                "redis hash `{}` lacks a field",
-                self.record_key(key)
-            ))),
-        }
+        let record = match (payload, expires_at, version) {
+            (None, None, None) => return Ok(None),
+            (Some(payload), Some(expires_at), Some(version)) => Record {
+                payload,
+                expires_at: Timestamp(expires_at),
+                version,
+                // This example keeps no principal index (`sessions_of` is not implemented).
+                principal: None,
+            },
+            _ => return Err(self.lacks_a_field(key)),
+        };
+        Ok(record.live(now))
     }
 
     async fn save(&self, key: &StoreKey, record: &Record) -> Result<u64> {

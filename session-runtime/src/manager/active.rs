@@ -34,7 +34,7 @@ use crate::error::Result;
 use crate::schema::envelope;
 use crate::schema::{Map, SessionData, SessionSchema};
 use crate::session::{Limits, Session};
-use crate::store::{Record, Rotation, SessionStore, StoreError, StoreKey};
+use crate::store::{Record, Rotation, SessionStore, Sessions, StoreError, StoreKey};
 use crate::time::{Clock, SystemClock, Timestamp};
 
 /// An opaque name for one of a principal's sessions, safe to put in a page or a form: it is
@@ -347,7 +347,7 @@ async fn end_matching(
     let mut ended = 0;
     for _ in 0..COMMIT_ATTEMPTS {
         let now = clock.now();
-        let listed: Vec<(StoreKey, Record)> = store
+        let listed: Sessions = store
             .sessions_of(principal, now)
             .await?
             .into_iter()

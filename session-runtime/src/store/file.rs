@@ -192,8 +192,8 @@ use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 
 use super::{
-    Limited, Record, Result, Rotation, Sealer, SessionLimit, SessionStore, StoreError, StoreKey,
-    plan_limit,
+    Limited, Record, Result, Rotation, Sealer, SessionLimit, SessionStore, Sessions, StoreError,
+    StoreKey, plan_limit,
 };
 use crate::keys::{KeyId, Keys};
 use crate::time::Timestamp;
@@ -1476,7 +1476,7 @@ impl Inner {
 
     /// The live records of `principal`: its index entries, each checked against the
     /// (authenticated) record it names.
-    fn sessions_of(&self, principal: &str, now: Timestamp) -> Result<Vec<(StoreKey, Record)>> {
+    fn sessions_of(&self, principal: &str, now: Timestamp) -> Result<Sessions> {
         let dir = self.principal_dir(principal);
         let entries = match fs::read_dir(&dir) {
             Ok(entries) => entries,
@@ -2100,11 +2100,7 @@ impl SessionStore for FileStore {
         true
     }
 
-    async fn sessions_of(
-        &self,
-        principal: &str,
-        now: Timestamp,
-    ) -> Result<Vec<(StoreKey, Record)>> {
+    async fn sessions_of(&self, principal: &str, now: Timestamp) -> Result<Sessions> {
         let principal = principal.to_owned();
         self.blocking(move |inner| inner.sessions_of(&principal, now))
             .await

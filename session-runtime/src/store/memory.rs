@@ -5,7 +5,8 @@ use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use super::{
-    Limited, Record, Result, Rotation, SessionLimit, SessionStore, StoreError, StoreKey, plan_limit,
+    Limited, Record, Result, Rotation, SessionLimit, SessionStore, Sessions, StoreError, StoreKey,
+    plan_limit,
 };
 use crate::time::Timestamp;
 
@@ -303,11 +304,7 @@ impl SessionStore for MemoryStore {
         true
     }
 
-    async fn sessions_of(
-        &self,
-        principal: &str,
-        now: Timestamp,
-    ) -> Result<Vec<(StoreKey, Record)>> {
+    async fn sessions_of(&self, principal: &str, now: Timestamp) -> Result<Sessions> {
         let records = self.lock();
         let Some(keys) = records.index.get(principal) else {
             return Ok(Vec::new());

@@ -57,6 +57,10 @@ pub use file::FileStore;
 pub use memory::MemoryStore;
 pub use purge::spawn_purge_task;
 
+/// A principal's live sessions, each with its store key: what
+/// [`SessionStore::sessions_of`] returns.
+pub type Sessions = Vec<(StoreKey, Record)>;
+
 /// One stored session record.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Record {
@@ -72,6 +76,23 @@ pub struct Record {
     /// principal index ([`SessionStore::sessions_of`]) updates it in the same atomic step
     /// as the record itself.
     pub principal: Option<String>,
+}
+
+impl Record {
+    /// The record if it is still live at `now` (`expires_at > now`), `None` once it has
+    /// expired: what [`SessionStore::load`] returns for a record it read back.
+    ///
+    /// ```
+    /// use session_runtime::{Record, Timestamp};
+    ///
+    /// let record = Record { payload: vec![1], expires_at: Timestamp(100), version: 1, principal: None };
+    /// assert!(record.clone().live(Timestamp(99)).is_some());
+    /// assert_eq!(record.live(Timestamp(100)), None);
+    /// ```
+    #[must_use]
+    pub fn live(self, now: Timestamp) -> Option<Self> {
+        (self.expires_at > now).then_some(self)
+    }
 }
 
 /// One atomic rotation of a record (see [`SessionStore::rotate`]).
@@ -307,11 +328,7 @@ pub trait SessionStore: Send + Sync + std::fmt::Debug + 'static {
     /// # Errors
     /// [`StoreError::Unsupported`] from a store without a principal index (the default);
     /// backend failures.
-    async fn sessions_of(
-        &self,
-        principal: &str,
-        now: Timestamp,
-    ) -> Result<Vec<(StoreKey, Record)>> {
+    async fn sessions_of(&self, principal: &str, now: Timestamp) -> Result<Sessions> {
         let _ = (principal, now);
         Err(StoreError::Unsupported(
             "this store keeps no principal index (`SessionStore::sessions_of`)".to_owned(),
@@ -374,11 +391,7 @@ impl<T: SessionStore + ?Sized> SessionStore for Arc<T> {
         (**self).indexes_principals()
     }
 
-    async fn sessions_of(
-        &self,
-        principal: &str,
-        now: Timestamp,
-    ) -> Result<Vec<(StoreKey, Record)>> {
+    async fn sessions_of(&self, principal: &str, now: Timestamp) -> Result<Sessions> {
         (**self).sessions_of(principal, now).await
     }
 

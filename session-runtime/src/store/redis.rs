@@ -63,8 +63,8 @@ use redis::{AsyncConnectionConfig, RedisError, Script};
 use session_spec::RedisBackend;
 
 use super::{
-    Limited, OpenOptions, Record, Result, Rotation, SessionLimit, SessionStore, StoreError,
-    StoreKey, plan_limit,
+    Limited, OpenOptions, Record, Result, Rotation, SessionLimit, SessionStore, Sessions,
+    StoreError, StoreKey, plan_limit,
 };
 use crate::time::Timestamp;
 
@@ -434,18 +434,13 @@ impl SessionStore for RedisStore {
         };
         match fields {
             (None, None, None, _) => Ok(None),
-            (Some(payload), Some(expires_at), Some(version), principal) => {
-                let expires_at = Timestamp(expires_at);
-                if expires_at <= now {
-                    return Ok(None);
-                }
-                Ok(Some(Record {
-                    payload,
-                    expires_at,
-                    version,
-                    principal: principal.filter(|p| !p.is_empty()),
-                }))
+            (Some(payload), Some(expires_at), Some(version), principal) => Ok(Record {
+                payload,
+                expires_at: Timestamp(expires_at),
+                version,
+                principal: principal.filter(|p| !p.is_empty()),
             }
+            .live(now)),
             _ => Err(StoreError::Corrupt(format!(
                 "redis hash `{}` lacks a field",
                 self.record_key(key)
@@ -635,11 +630,7 @@ impl SessionStore for RedisStore {
 
     /// The principal's set in every slot (one pipelined round trip), then each member
     /// loaded and checked.
-    async fn sessions_of(
-        &self,
-        principal: &str,
-        now: Timestamp,
-    ) -> Result<Vec<(StoreKey, Record)>> {
+    async fn sessions_of(&self, principal: &str, now: Timestamp) -> Result<Sessions> {
         let hex: String = principal.bytes().map(|b| format!("{b:02x}")).collect();
         let (generation, mut con) = self.connection().await?;
         let mut pipe = redis::pipe();

@@ -31,7 +31,9 @@
 
 use std::sync::Arc;
 
-use super::{Limited, Record, Result, Rotation, Sealer, SessionLimit, SessionStore, StoreKey};
+use super::{
+    Limited, Record, Result, Rotation, Sealer, SessionLimit, SessionStore, Sessions, StoreKey,
+};
 use crate::time::Timestamp;
 
 /// A store whose payloads are encrypted at rest by a [`Sealer`].
@@ -153,11 +155,7 @@ impl<S: SessionStore + ?Sized> SessionStore for SealedStore<S> {
     }
 
     /// The principal stays in clear beside the sealed payload (the index needs it).
-    async fn sessions_of(
-        &self,
-        principal: &str,
-        now: Timestamp,
-    ) -> Result<Vec<(StoreKey, Record)>> {
+    async fn sessions_of(&self, principal: &str, now: Timestamp) -> Result<Sessions> {
         let mut out = self.inner.sessions_of(principal, now).await?;
         for (key, record) in &mut out {
             record.payload = self.sealer.open(

@@ -108,7 +108,8 @@ use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
 use self::prepared::Bind;
 use super::{
-    Limited, Record, Result, Rotation, SessionLimit, SessionStore, StoreError, StoreKey, plan_limit,
+    Limited, Record, Result, Rotation, SessionLimit, SessionStore, Sessions, StoreError, StoreKey,
+    plan_limit,
 };
 use crate::time::Timestamp;
 
@@ -1078,11 +1079,7 @@ impl<D: Dialect> SessionStore for DieselStore<D> {
 
     /// One indexed query (`WHERE principal = ? AND expires_at > ?`, the `principal` column
     /// written by the same statement as the row).
-    async fn sessions_of(
-        &self,
-        principal: &str,
-        now: Timestamp,
-    ) -> Result<Vec<(StoreKey, Record)>> {
+    async fn sessions_of(&self, principal: &str, now: Timestamp) -> Result<Sessions> {
         let principal = principal.to_owned();
         let rows = self
             .run(move |conn, sql| {
