@@ -136,6 +136,20 @@ const SMALL_VALUE_BYTES: usize = 256;
 /// The stack buffer of a medium cookie (a few hundred bytes of data).
 const MEDIUM_VALUE_BYTES: usize = 1024;
 
+/// Runs `f` on a zeroed buffer on the stack of at least `len` (at most
+/// [`MAX_VALUE_BYTES`]) bytes: a small one for the usual small cookie (zeroing 3 KiB costs
+/// more than sealing a counter), the largest for the rest.
+fn on_stack<R>(len: usize, f: impl FnOnce(&mut [u8]) -> R) -> R {
+    debug_assert!(len <= MAX_VALUE_BYTES);
+    if len <= SMALL_VALUE_BYTES {
+        f(&mut [0u8; SMALL_VALUE_BYTES])
+    } else if len <= MEDIUM_VALUE_BYTES {
+        f(&mut [0u8; MEDIUM_VALUE_BYTES])
+    } else {
+        f(&mut [0u8; MAX_VALUE_BYTES])
+    }
+}
+
 /// The largest sealed byte string ([`Codec::seal_bytes`], [`Codec::open_bytes`]).
 pub const MAX_BYTES_LEN: usize = 16 * 1024 * 1024;
 
@@ -323,16 +337,10 @@ impl Codec {
                 max: MAX_VALUE_LEN,
             });
         }
-        // A small buffer for the usual small session (zeroing 3 KiB costs more than the
-        // sealing of a counter), the largest for the rest.
         let len = self.sealed_bytes_len(plaintext.len());
-        if len <= SMALL_VALUE_BYTES {
-            self.seal_in(ctx, plaintext, &mut [0u8; SMALL_VALUE_BYTES][..len], out)
-        } else if len <= MEDIUM_VALUE_BYTES {
-            self.seal_in(ctx, plaintext, &mut [0u8; MEDIUM_VALUE_BYTES][..len], out)
-        } else {
-            self.seal_in(ctx, plaintext, &mut [0u8; MAX_VALUE_BYTES][..len], out)
-        }
+        on_stack(len, |buf| {
+            self.seal_in(ctx, plaintext, &mut buf[..len], out)
+        })
     }
 
     fn seal_in(
@@ -381,15 +389,9 @@ impl Codec {
                 max: MAX_VALUE_LEN,
             });
         }
-        // As in `seal_into`: a small buffer when the value is short.
-        let len = value.len() / 4 * 3 + 3;
-        if len <= SMALL_VALUE_BYTES {
-            self.open_in(ctx, value, &mut [0u8; SMALL_VALUE_BYTES], f)
-        } else if len <= MEDIUM_VALUE_BYTES {
-            self.open_in(ctx, value, &mut [0u8; MEDIUM_VALUE_BYTES], f)
-        } else {
-            self.open_in(ctx, value, &mut [0u8; MAX_VALUE_BYTES], f)
-        }
+        on_stack(value.len() / 4 * 3 + 3, |buf| {
+            self.open_in(ctx, value, buf, f)
+        })
     }
 
     fn open_in<R>(

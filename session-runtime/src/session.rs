@@ -264,7 +264,8 @@ impl<D: SessionData> Inner<D> {
 
     /// The data as loaded (or as last committed or rebased): borrowed while nothing
     /// changed, or after a whole copy; rebuilt from the kept originals otherwise (only on
-    /// a lost race).
+    /// a lost race). A handle that keeps no replay bookkeeping ([`replay`](Self::replay)
+    /// off: the cookie backend) keeps no originals either, so there it is the current data.
     pub(crate) fn base(&self) -> Cow<'_, D> {
         if let Some(base) = &self.base {
             return Cow::Borrowed(base);
