@@ -44,6 +44,8 @@
 //! data. Either way the timestamps sit inside the authenticated payload or the record, so
 //! the server, not the cookie's own attributes, decides when a session ends.
 
+use std::borrow::Cow;
+
 use serde::de::{self, DeserializeOwned};
 use serde::ser::{self, Serialize};
 use serde::{Deserialize, Serializer};
@@ -103,8 +105,8 @@ struct JsonEnvelope {
 
 /// A decoded payload.
 pub(crate) struct Envelope<'a> {
-    /// The schema's name (store records).
-    pub(crate) n: Option<String>,
+    /// The schema's name (store records), borrowed from the payload of format 2.
+    pub(crate) n: Option<Cow<'a, str>>,
     /// The schema version the data was written under.
     pub(crate) s: u32,
     /// The session id (cookie backend).
@@ -205,7 +207,7 @@ fn decode_json(bytes: &[u8]) -> Result<Envelope<'static>, PayloadError> {
         None => None,
     };
     Ok(Envelope {
-        n: env.n,
+        n: env.n.map(Cow::Owned),
         s: env.s,
         id,
         times: Times {
@@ -226,7 +228,7 @@ fn decode_binary(bytes: &[u8]) -> Result<Envelope<'_>, PayloadError> {
         inline => u32::from(inline),
     };
     let n = if flags & FLAG_NAME != 0 {
-        Some(r.str()?.to_owned())
+        Some(Cow::Borrowed(r.str()?))
     } else {
         None
     };
@@ -1158,6 +1160,13 @@ impl<'a> Reader<'a> {
     }
 
     fn varint(&mut self) -> Result<u64, PayloadError> {
+        // One byte: every count, length and tag-sized number below 128.
+        if let Some((&b, rest)) = self.rest.split_first()
+            && b < 0x80
+        {
+            self.rest = rest;
+            return Ok(u64::from(b));
+        }
         let mut v = 0u64;
         for shift in (0..64).step_by(7) {
             let b = self.byte()?;
@@ -1193,12 +1202,25 @@ impl<'a> Reader<'a> {
             .map_err(|_| PayloadError::Binary("string is not UTF-8"))
     }
 
+    /// Checks a string as [`str`](Self::str) reads it (same errors), with a quicker
+    /// test for the usual ASCII text: the string is read again, as a `&str`, when the
+    /// data is used.
+    fn skip_str(&mut self) -> Result<(), PayloadError> {
+        let len = self.count()?;
+        let bytes = self.take(len)?;
+        if bytes.is_ascii() || std::str::from_utf8(bytes).is_ok() {
+            Ok(())
+        } else {
+            Err(PayloadError::Binary("string is not UTF-8"))
+        }
+    }
+
     /// Checks an object as [`object`](Self::object) reads it, in the same order and with
     /// the same errors, without building it.
     fn skip_object(&mut self, depth: usize) -> Result<(), PayloadError> {
         let n = self.count()?;
         for _ in 0..n {
-            self.str()?;
+            self.skip_str()?;
             self.skip_value(depth + 1)?;
         }
         Ok(())
@@ -1225,9 +1247,7 @@ impl<'a> Reader<'a> {
                     return Err(PayloadError::Binary("float is not finite"));
                 }
             }
-            TAG_STRING => {
-                self.str()?;
-            }
+            TAG_STRING => self.skip_str()?,
             TAG_ARRAY => {
                 let n = self.count()?;
                 for _ in 0..n {
