@@ -101,27 +101,45 @@ fn decode_canonical(text: &[u8], out: &mut [u8]) -> bool {
     if text.len() != base64_len(out.len()) {
         return false;
     }
-    let mut bad = 0u8;
-    let mut acc = 0u32;
-    let mut bits = 0u32;
-    let mut o = 0;
-    for &c in text {
-        let v = BASE64URL[usize::from(c)];
-        bad |= v;
-        acc = (acc << 6) | u32::from(v & 0x3f);
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            if let Some(byte) = out.get_mut(o) {
-                *byte = (acc >> bits) as u8;
-            }
-            o += 1;
-            acc &= (1 << bits) - 1;
-        }
+    let value = |c: &u8| u32::from(BASE64URL[usize::from(*c)]);
+    // Any byte outside the alphabet sets bits above the sixth in `bad`.
+    let mut bad = 0u32;
+    let chunks = text.chunks_exact(4);
+    let tail = chunks.remainder();
+    let mut written = out.chunks_exact_mut(3);
+    for (chunk, bytes) in chunks.zip(&mut written) {
+        let (a, b, c, d) = (
+            value(&chunk[0]),
+            value(&chunk[1]),
+            value(&chunk[2]),
+            value(&chunk[3]),
+        );
+        bad |= a | b | c | d;
+        let n = (a << 18) | (b << 12) | (c << 6) | d;
+        bytes.copy_from_slice(&n.to_be_bytes()[1..]);
     }
-    // Every value is below 64 (0xff marks a stranger); what is left over is the
-    // trailing bits, which must be zero.
-    bad & 0xc0 == 0 && acc == 0 && o == out.len()
+    let rest = written.into_remainder();
+    // Two characters carry one byte (and 4 trailing bits), three carry two (and 2).
+    let mut n = 0u32;
+    for c in tail {
+        let v = value(c);
+        bad |= v;
+        n = (n << 6) | v;
+    }
+    let trailing = match (tail.len(), rest.len()) {
+        (0, 0) => 0,
+        (2, 1) => {
+            rest[0] = (n >> 4) as u8;
+            n & 0x0f
+        }
+        (3, 2) => {
+            rest[0] = (n >> 10) as u8;
+            rest[1] = (n >> 2) as u8;
+            n & 0x03
+        }
+        _ => return false,
+    };
+    bad & !0x3f == 0 && trailing == 0
 }
 
 impl SessionId {

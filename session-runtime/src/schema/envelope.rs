@@ -143,7 +143,9 @@ pub(crate) fn encode<D: SessionData>(
     times: &Times,
     data: &D,
 ) -> Result<Vec<u8>, serde_json::Error> {
-    let mut out = Vec::with_capacity(128);
+    // Room for a session of a few hundred bytes without growing: the buffer lives only
+    // until it is sealed or stored (a store keeps a copy of its own size).
+    let mut out = Vec::with_capacity(512);
     let (c, i, l, e) = (
         times.created_at.as_secs(),
         times.id_issued_at.as_secs(),
@@ -190,7 +192,20 @@ pub(crate) fn encode<D: SessionData>(
 /// Deserializes a session of format 2 or 1.
 pub(crate) fn decode(bytes: &[u8]) -> Result<Envelope<'_>, PayloadError> {
     match bytes.first() {
-        Some(b) if b & BINARY != 0 => decode_binary(bytes),
+        Some(b) if b & BINARY != 0 => decode_binary(bytes, false),
+        _ => decode_json(bytes),
+    }
+}
+
+/// [`decode`] for a schema whose data is `D`: the same envelope, the same errors, but when
+/// `D` is the untyped [`Map`] (which is what such a schema's
+/// [`load_payload`](crate::SessionSchema::load_payload) builds from the object, and what
+/// [`ObjectReader::entries`] falls back to) the map is built while the payload is checked,
+/// in one pass, instead of checked first and read again.
+pub(crate) fn decode_for<D: 'static>(bytes: &[u8]) -> Result<Envelope<'_>, PayloadError> {
+    let map = std::any::TypeId::of::<D>() == std::any::TypeId::of::<Map>();
+    match bytes.first() {
+        Some(b) if b & BINARY != 0 => decode_binary(bytes, map),
         _ => decode_json(bytes),
     }
 }
@@ -220,7 +235,9 @@ fn decode_json(bytes: &[u8]) -> Result<Envelope<'static>, PayloadError> {
     })
 }
 
-fn decode_binary(bytes: &[u8]) -> Result<Envelope<'_>, PayloadError> {
+/// Decodes format 2; with `map`, the data comes out as a map (checked as it is built)
+/// rather than as its checked bytes.
+fn decode_binary(bytes: &[u8], map: bool) -> Result<Envelope<'_>, PayloadError> {
     let mut r = Reader { rest: bytes };
     let flags = r.byte()?;
     let s = match (flags >> VERSION_SHIFT) & 0x07 {
@@ -263,10 +280,15 @@ fn decode_binary(bytes: &[u8]) -> Result<Envelope<'_>, PayloadError> {
             .ok_or(PayloadError::Binary("time out of range"))?
     };
     // Checked here, every byte as a map would be built from it, so that a malformed
-    // payload is refused with the same error whichever way the schema then decodes it.
+    // payload is refused with the same error whichever way the schema then decodes it
+    // (`object` and `skip_object` refuse the same bytes with the same errors).
     let object = r.rest;
-    r.skip_object(0)?;
-    let d = ObjectReader(Source::Binary(&object[..object.len() - r.rest.len()]));
+    let d = if map {
+        ObjectReader(Source::Map(r.object(0)?))
+    } else {
+        r.skip_object(0)?;
+        ObjectReader(Source::Binary(&object[..object.len() - r.rest.len()]))
+    };
     if !r.rest.is_empty() {
         return Err(PayloadError::Binary("trailing bytes"));
     }
@@ -1683,6 +1705,15 @@ mod tests {
             reads_as_serde_json_does(&value);
         }
 
+        #[test]
+        fn arbitrary_payloads_decode_for_a_map_as_decode_does(
+            body in proptest::collection::vec(any::<u8>(), 0..64),
+        ) {
+            let mut bytes = vec![BINARY | 0x10, 0, 0, 0];
+            bytes.extend_from_slice(&body);
+            decodes_as_decode_does(&bytes);
+        }
+
         /// Arbitrary bytes where a format-2 object is expected: refused or read, never a
         /// panic; when read, each declared field decodes (or fails) as from the map.
         #[test]
@@ -1708,6 +1739,75 @@ mod tests {
                     }
                 }
             }
+        }
+    }
+
+    /// `decode_for::<Map>` builds the map while checking: it must refuse exactly what
+    /// `decode` refuses, with the same error, and otherwise give the same envelope and
+    /// the map `into_map` would build; any other data type decodes as `decode` does.
+    fn decodes_as_decode_does(bytes: &[u8]) {
+        let same = |a: Result<Envelope<'_>, PayloadError>,
+                    b: Result<Envelope<'_>, PayloadError>| {
+            match (a, b) {
+                (Ok(a), Ok(b)) => {
+                    assert_eq!((a.n, a.s, a.id, a.times), (b.n, b.s, b.id, b.times));
+                    assert_eq!(a.d.into_map(), b.d.into_map());
+                }
+                (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string()),
+                (a, b) => panic!("{:?} vs {:?} for {bytes:?}", a.err(), b.err()),
+            }
+        };
+        same(decode_for::<Map>(bytes), decode(bytes));
+        let typed = decode_for::<u64>(bytes);
+        // Format 2 keeps the bytes for a typed schema (format 1 is a map either way).
+        let binary = bytes.first().is_some_and(|b| b & BINARY != 0);
+        if let (true, Ok(envelope)) = (binary, &typed) {
+            assert!(matches!(envelope.d.0, Source::Binary(_)));
+        }
+        same(typed, decode(bytes));
+    }
+
+    #[test]
+    fn the_untyped_map_is_built_while_checking_with_the_same_outcome() {
+        let id = SessionId::generate().unwrap();
+        let data =
+            map(json!({"cart": ["a", "b"], "n": -3, "x": 1.5, "o": {"k": null}, "s": "h\u{e9}"}));
+        let bytes = encode(Some("s"), 1, Some(&id), &times(1, 2, 3, 4), &data).unwrap();
+        let env = decode_for::<Map>(&bytes).unwrap();
+        assert!(matches!(&env.d.0, Source::Map(m) if *m == data));
+        for n in 0..=bytes.len() {
+            decodes_as_decode_does(&bytes[..n]);
+        }
+        let mut longer = bytes.clone();
+        longer.push(0);
+        decodes_as_decode_does(&longer);
+        for bad in [
+            vec![BINARY | 0x10, 0, 0, 0, 1, 1, b'k', 9],
+            vec![BINARY | 0x10, 0, 0, 0, 1, 1, 0xff, 0],
+            vec![BINARY | 0x10, 0, 0, 0, 1, 1, b'k', TAG_STRING, 1, 0xff],
+            vec![
+                BINARY | 0x10,
+                0,
+                0,
+                0,
+                1,
+                1,
+                b'k',
+                TAG_NEG,
+                0xff,
+                0xff,
+                0xff,
+                0xff,
+                0xff,
+                0xff,
+                0xff,
+                0xff,
+                0xff,
+                0x01,
+            ],
+            br#"{"f":1,"s":1,"c":1,"i":1,"l":1,"e":2,"d":{"a":1}}"#.to_vec(),
+        ] {
+            decodes_as_decode_does(&bad);
         }
     }
 
