@@ -1292,13 +1292,25 @@ impl<'a> Reader<'a> {
 
     fn object(&mut self, depth: usize) -> Result<Map, PayloadError> {
         let n = self.count()?;
-        let mut map = Map::new();
+        if n < 2 {
+            let mut map = Map::new();
+            for _ in 0..n {
+                let key = self.str()?.to_owned();
+                let value = self.value(depth + 1)?;
+                map.insert(key, value);
+            }
+            return Ok(map);
+        }
+        // Several entries: collected, then built in one go (the map sorts them, already
+        // in order when written from a map, and keeps the last value of a repeated key,
+        // as inserting one by one would) instead of searched and inserted one at a time.
+        let mut entries = Vec::with_capacity(n.min(64));
         for _ in 0..n {
             let key = self.str()?.to_owned();
             let value = self.value(depth + 1)?;
-            map.insert(key, value);
+            entries.push((key, value));
         }
-        Ok(map)
+        Ok(entries.into_iter().collect())
     }
 
     fn value(&mut self, depth: usize) -> Result<Value, PayloadError> {
@@ -1808,6 +1820,34 @@ mod tests {
             br#"{"f":1,"s":1,"c":1,"i":1,"l":1,"e":2,"d":{"a":1}}"#.to_vec(),
         ] {
             decodes_as_decode_does(&bad);
+        }
+    }
+
+    #[test]
+    fn an_object_reads_as_inserting_its_entries_in_order() {
+        for keys in [
+            &["b", "a", "c", "a", "b"][..],
+            &["a", "a"],
+            &["z", "y", "x", "w"],
+            &["k"],
+            &[],
+        ] {
+            let mut bytes = Vec::new();
+            put_varint(&mut bytes, keys.len() as u64);
+            let mut expected = Map::new();
+            for (i, key) in keys.iter().enumerate() {
+                put_str(&mut bytes, key);
+                put_value(&mut bytes, &json!(i));
+                expected.insert((*key).to_owned(), json!(i));
+            }
+            let read = Reader { rest: &bytes }.object(0).unwrap();
+            assert_eq!(read, expected, "{keys:?}");
+            assert_eq!(
+                read.iter()
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect::<Vec<_>>(),
+                expected.into_iter().collect::<Vec<_>>()
+            );
         }
     }
 
