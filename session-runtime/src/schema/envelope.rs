@@ -808,10 +808,11 @@ impl<'a> ObjectReader<'a> {
         let start = r;
         let mut seen = 0u128;
         for _ in 0..left {
-            let (Ok(key), Ok(())) = (r.str(), r.skip_value(1)) else {
+            // Checked when the payload was decoded: only stepped over here.
+            let (Ok(key), Ok(())) = (r.raw_str(), r.pass_value(1)) else {
                 return Err(fallback());
             };
-            if let Some(i) = keys.iter().position(|k| *k == key) {
+            if let Some(i) = keys.iter().position(|k| k.as_bytes() == key) {
                 if seen & (1 << i) != 0 {
                     return Err(fallback());
                 }
@@ -842,10 +843,12 @@ impl<'a> Entries<'a> {
     pub fn next(&mut self) -> Option<(usize, FieldValue<'a>)> {
         while self.left > 0 {
             self.left -= 1;
-            // Checked when the payload was decoded.
-            let key = self.r.str().ok()?;
-            let value = self.r.value_bytes().ok()?;
-            if let Some(i) = self.keys.iter().position(|k| *k == key) {
+            // Checked when the payload was decoded: only stepped over here.
+            let key = self.r.raw_str().ok()?;
+            let start = self.r.rest;
+            self.r.pass_value(1).ok()?;
+            let value = &start[..start.len() - self.r.rest.len()];
+            if let Some(i) = self.keys.iter().position(|k| k.as_bytes() == key) {
                 self.seen |= 1 << i;
                 return Some((i, FieldValue(value)));
             }
@@ -1280,12 +1283,47 @@ impl<'a> Reader<'a> {
         Ok(())
     }
 
-    /// The bytes of the next value, which the reader then steps over.
-    fn value_bytes(&mut self) -> Result<&'a [u8], PayloadError> {
-        let start = self.rest;
-        // Depth 1: as the value of an entry of the top-level object.
-        self.skip_value(1)?;
-        Ok(&start[..start.len() - self.rest.len()])
+    /// The bytes of a string of a payload already checked (its UTF-8 is not checked
+    /// again).
+    fn raw_str(&mut self) -> Result<&'a [u8], PayloadError> {
+        let len = self.count()?;
+        self.take(len)
+    }
+
+    /// Steps over a value of a payload already checked: its structure only (strings,
+    /// floats and integers are not checked again), refusing what is cut short or nested
+    /// too deeply as [`skip_value`](Self::skip_value) would.
+    fn pass_value(&mut self, depth: usize) -> Result<(), PayloadError> {
+        if depth > MAX_DEPTH {
+            return Err(PayloadError::Binary("nested too deeply"));
+        }
+        match self.byte()? {
+            TAG_NULL | TAG_FALSE | TAG_TRUE => {}
+            TAG_UINT | TAG_NEG => {
+                self.varint()?;
+            }
+            TAG_FLOAT => {
+                self.take(8)?;
+            }
+            TAG_STRING => {
+                self.raw_str()?;
+            }
+            TAG_ARRAY => {
+                let n = self.count()?;
+                for _ in 0..n {
+                    self.pass_value(depth + 1)?;
+                }
+            }
+            TAG_OBJECT => {
+                let n = self.count()?;
+                for _ in 0..n {
+                    self.raw_str()?;
+                    self.pass_value(depth + 1)?;
+                }
+            }
+            _ => return Err(PayloadError::Binary("unknown value tag")),
+        }
+        Ok(())
     }
 
     fn object(&mut self, depth: usize) -> Result<Map, PayloadError> {
