@@ -350,7 +350,10 @@ macro_rules! add_headers_fn {
             if owed.add_vary(headers.get_all(VARY)) {
                 headers.append(VARY, HeaderValue::from_static($crate::adapter::VARY_COOKIE));
             }
-            if owed.add_cache_control(headers.contains_key(CACHE_CONTROL)) {
+            // The response's own `Cache-Control` only matters when a cookie is set.
+            if !owed.set_cookie().is_empty()
+                && owed.add_cache_control(headers.contains_key(CACHE_CONTROL))
+            {
                 headers.insert(
                     CACHE_CONTROL,
                     HeaderValue::from_static($crate::adapter::CACHE_CONTROL_PRIVATE),

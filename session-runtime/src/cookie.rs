@@ -55,15 +55,9 @@ where
     let mut out = Values::default();
     for header in headers {
         for pair in header.as_ref().split(|b| *b == b';') {
-            let Ok(pair) = std::str::from_utf8(pair) else {
+            let Some(v) = value_of(pair, name) else {
                 continue;
             };
-            let Some((n, v)) = pair.split_once('=') else {
-                continue;
-            };
-            if n.trim() != name {
-                continue;
-            }
             let v = v.trim();
             let v = v
                 .strip_prefix('"')
@@ -79,6 +73,41 @@ where
         }
     }
     (out, false)
+}
+
+/// The value of a `name=value` pair (untrimmed) when the pair is UTF-8 and its name,
+/// trimmed of white space, is `name`.
+///
+/// The usual pair is ASCII: its name is compared as bytes, and only the value of a
+/// matching pair is checked for UTF-8, instead of the whole pair of every cookie. A pair
+/// whose name holds other bytes takes the general path (`str::trim` also trims Unicode
+/// white space, such as U+3000).
+fn value_of<'a>(pair: &'a [u8], name: &str) -> Option<&'a str> {
+    let eq = pair.iter().position(|b| *b == b'=')?;
+    let (n, v) = (&pair[..eq], &pair[eq + 1..]);
+    if trim_ascii_space(n) == name.as_bytes() {
+        // The name part is `name` (UTF-8) and ASCII white space: the pair is UTF-8
+        // exactly when its value is.
+        return std::str::from_utf8(v).ok();
+    }
+    if n.is_ascii() {
+        // ASCII white space is all `str::trim` could have removed: not our name.
+        return None;
+    }
+    let (n, v) = std::str::from_utf8(pair).ok()?.split_once('=')?;
+    (n.trim() == name).then_some(v)
+}
+
+/// `bytes` without leading and trailing ASCII characters that `str::trim` removes (its
+/// White_Space set within ASCII, vertical tab included).
+fn trim_ascii_space(bytes: &[u8]) -> &[u8] {
+    let space = |b: &u8| matches!(b, b' ' | b'\t' | b'\n' | b'\x0b' | b'\x0c' | b'\r');
+    let start = bytes.iter().position(|b| !space(b)).unwrap_or(bytes.len());
+    let end = bytes
+        .iter()
+        .rposition(|b| !space(b))
+        .map_or(start, |i| i + 1);
+    &bytes[start..end]
 }
 
 /// The cookie attributes of a policy, ready to format: everything but the value and the
@@ -300,5 +329,100 @@ mod tests {
         let (values, truncated) = cookie_values([many], "session");
         assert_eq!(values.len(), MAX_CANDIDATES);
         assert!(truncated);
+    }
+
+    /// The request's cookies as read before `value_of` (every pair checked as UTF-8,
+    /// names trimmed by `str::trim`): the reference the fast path must agree with.
+    fn reference(headers: &[&[u8]], name: &str) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for header in headers {
+            for pair in header.split(|b| *b == b';') {
+                let Ok(pair) = std::str::from_utf8(pair) else {
+                    continue;
+                };
+                let Some((n, v)) = pair.split_once('=') else {
+                    continue;
+                };
+                if n.trim() != name {
+                    continue;
+                }
+                let v = v.trim();
+                let v = v
+                    .strip_prefix('"')
+                    .and_then(|v| v.strip_suffix('"'))
+                    .unwrap_or(v);
+                if v.is_empty() || v.len() > MAX_COOKIE_BYTES || out.iter().any(|s| s == v) {
+                    continue;
+                }
+                out.push(v.to_owned());
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn names_are_trimmed_and_pairs_checked_as_before() {
+        let cases: &[&[u8]] = &[
+            b"session=a",
+            b" session =b",
+            b"\tsession\x0b=c",
+            b"\x0csession\r\n=d",
+            "\u{3000}session\u{a0}=e".as_bytes(),
+            "session\u{2009}=f".as_bytes(),
+            "s\u{e9}ssion=g".as_bytes(),
+            b"session=\xff",
+            b"session=h\xff",
+            b"\xffsession=i",
+            b"session\xff=j",
+            b"session==k=",
+            b"=session",
+            b"sessio=l",
+            b"sessions=m",
+            b"session=\" n \"",
+            "session= \u{3000}o\u{3000} ".as_bytes(),
+            b"session",
+            b"",
+        ];
+        for case in cases {
+            for name in ["session", "s\u{e9}ssion", "session\u{a0}"] {
+                let ours: Vec<String> = cookie_values([*case], name)
+                    .0
+                    .iter()
+                    .map(str::to_owned)
+                    .collect();
+                assert_eq!(ours, reference(&[*case], name), "{case:?} {name}");
+            }
+        }
+        let all: Vec<u8> = cases.join(&b';');
+        let ours: Vec<String> = cookie_values([&all], "session")
+            .0
+            .iter()
+            .map(str::to_owned)
+            .collect();
+        assert_eq!(ours, reference(&[&all], "session"));
+        assert_eq!(ours, ["a", "b", "c", "d", "e", "f", "=k=", " n ", "o"]);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn cookie_values_agree_with_the_reference(
+            header in proptest::collection::vec(
+                proptest::prop_oneof![
+                    proptest::strategy::Just(b"session".to_vec()),
+                    proptest::strategy::Just(b"=".to_vec()),
+                    proptest::strategy::Just(b";".to_vec()),
+                    proptest::strategy::Just(b" ".to_vec()),
+                    proptest::strategy::Just(b"\"".to_vec()),
+                    proptest::strategy::Just("\u{3000}".as_bytes().to_vec()),
+                    proptest::strategy::Just(vec![0xff]),
+                    proptest::collection::vec(proptest::prelude::any::<u8>(), 0..3),
+                ],
+                0..12,
+            )
+        ) {
+            let header: Vec<u8> = header.concat();
+            let ours: Vec<String> = cookie_values([&header], "session").0.iter().map(str::to_owned).collect();
+            proptest::prop_assert_eq!(ours, reference(&[&header], "session"));
+        }
     }
 }

@@ -80,6 +80,68 @@ struct IdParts {
     key: Option<[u8; 32]>,
 }
 
+/// The value of each base64url character, `0xff` for every other byte.
+const BASE64URL: [u8; 256] = {
+    let mut table = [0xff; 256];
+    let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut i = 0;
+    while i < alphabet.len() {
+        table[alphabet[i] as usize] = i as u8;
+        i += 1;
+    }
+    table
+};
+
+/// Decodes unpadded base64url `text` into exactly `out` (`text` has
+/// `base64_len(out.len())` characters), refusing any byte outside the alphabet and
+/// non-zero trailing bits: true exactly when `text` is the one spelling of some bytes.
+/// What the strict engine (`URL_SAFE_NO_PAD`) decides, without its general machinery (an
+/// id is parsed on every request).
+fn decode_canonical(text: &[u8], out: &mut [u8]) -> bool {
+    if text.len() != base64_len(out.len()) {
+        return false;
+    }
+    let value = |c: &u8| u32::from(BASE64URL[usize::from(*c)]);
+    // Any byte outside the alphabet sets bits above the sixth in `bad`.
+    let mut bad = 0u32;
+    let chunks = text.chunks_exact(4);
+    let tail = chunks.remainder();
+    let mut written = out.chunks_exact_mut(3);
+    for (chunk, bytes) in chunks.zip(&mut written) {
+        let (a, b, c, d) = (
+            value(&chunk[0]),
+            value(&chunk[1]),
+            value(&chunk[2]),
+            value(&chunk[3]),
+        );
+        bad |= a | b | c | d;
+        let n = (a << 18) | (b << 12) | (c << 6) | d;
+        bytes.copy_from_slice(&n.to_be_bytes()[1..]);
+    }
+    let rest = written.into_remainder();
+    // Two characters carry one byte (and 4 trailing bits), three carry two (and 2).
+    let mut n = 0u32;
+    for c in tail {
+        let v = value(c);
+        bad |= v;
+        n = (n << 6) | v;
+    }
+    let trailing = match (tail.len(), rest.len()) {
+        (0, 0) => 0,
+        (2, 1) => {
+            rest[0] = (n >> 4) as u8;
+            n & 0x0f
+        }
+        (3, 2) => {
+            rest[0] = (n >> 10) as u8;
+            rest[1] = (n >> 2) as u8;
+            n & 0x03
+        }
+        _ => return false,
+    };
+    bad & !0x3f == 0 && trailing == 0
+}
+
 impl SessionId {
     /// Bytes of randomness in a new id.
     pub const BYTES: usize = 16;
@@ -168,13 +230,12 @@ impl SessionId {
             len: len as u8,
             key: None,
         };
-        // The engine is strict: no padding, URL alphabet only, trailing bits must be zero.
-        // So a text it decodes is the one spelling we would write for those bytes (the
-        // tests check that every other spelling is refused), and it is kept as it came
-        // instead of being encoded again.
-        match URL_SAFE_NO_PAD.decode_slice(text.as_bytes(), &mut id.bytes) {
-            Ok(n) if n == len => {}
-            _ => return Err(IdError::Encoding),
+        // Strict: no padding, URL alphabet only, trailing bits must be zero. So a text
+        // that decodes is the one spelling we would write for those bytes (the tests check
+        // that every other spelling is refused, and that the base64 engine agrees), and it
+        // is kept as it came instead of being encoded again.
+        if !decode_canonical(text.as_bytes(), &mut id.bytes[..len]) {
+            return Err(IdError::Encoding);
         }
         id.text[..text.len()].copy_from_slice(text.as_bytes());
         Ok(Self(Arc::new(id)))

@@ -509,7 +509,7 @@ impl<S: SessionSchema> SessionManager<S> {
             .codec
             .open_with(&sealer.context, value, |plaintext, key_index| {
                 refused.authentic_dead = true;
-                let envelope = match envelope::decode(plaintext) {
+                let envelope = match envelope::decode_for::<S::Data>(plaintext) {
                     Ok(envelope) => envelope,
                     Err(e) => {
                         tracing::warn!(error = %e, "authentic session cookie with unreadable payload; starting a fresh session");
@@ -578,7 +578,7 @@ impl<S: SessionSchema> SessionManager<S> {
             return Ok(None);
         };
         refused.authentic_dead = true;
-        let envelope = match envelope::decode(&record.payload) {
+        let envelope = match envelope::decode_for::<S::Data>(&record.payload) {
             Ok(envelope) => envelope,
             Err(e) => {
                 tracing::warn!(error = %e, "unreadable session payload; starting a fresh session");

@@ -44,6 +44,8 @@
 //! data. Either way the timestamps sit inside the authenticated payload or the record, so
 //! the server, not the cookie's own attributes, decides when a session ends.
 
+use std::borrow::Cow;
+
 use serde::de::{self, DeserializeOwned};
 use serde::ser::{self, Serialize};
 use serde::{Deserialize, Serializer};
@@ -103,8 +105,8 @@ struct JsonEnvelope {
 
 /// A decoded payload.
 pub(crate) struct Envelope<'a> {
-    /// The schema's name (store records).
-    pub(crate) n: Option<String>,
+    /// The schema's name (store records), borrowed from the payload of format 2.
+    pub(crate) n: Option<Cow<'a, str>>,
     /// The schema version the data was written under.
     pub(crate) s: u32,
     /// The session id (cookie backend).
@@ -141,7 +143,9 @@ pub(crate) fn encode<D: SessionData>(
     times: &Times,
     data: &D,
 ) -> Result<Vec<u8>, serde_json::Error> {
-    let mut out = Vec::with_capacity(128);
+    // Room for a session of a few hundred bytes without growing: the buffer lives only
+    // until it is sealed or stored (a store keeps a copy of its own size).
+    let mut out = Vec::with_capacity(512);
     let (c, i, l, e) = (
         times.created_at.as_secs(),
         times.id_issued_at.as_secs(),
@@ -188,7 +192,20 @@ pub(crate) fn encode<D: SessionData>(
 /// Deserializes a session of format 2 or 1.
 pub(crate) fn decode(bytes: &[u8]) -> Result<Envelope<'_>, PayloadError> {
     match bytes.first() {
-        Some(b) if b & BINARY != 0 => decode_binary(bytes),
+        Some(b) if b & BINARY != 0 => decode_binary(bytes, false),
+        _ => decode_json(bytes),
+    }
+}
+
+/// [`decode`] for a schema whose data is `D`: the same envelope, the same errors, but when
+/// `D` is the untyped [`Map`] (which is what such a schema's
+/// [`load_payload`](crate::SessionSchema::load_payload) builds from the object, and what
+/// [`ObjectReader::entries`] falls back to) the map is built while the payload is checked,
+/// in one pass, instead of checked first and read again.
+pub(crate) fn decode_for<D: 'static>(bytes: &[u8]) -> Result<Envelope<'_>, PayloadError> {
+    let map = std::any::TypeId::of::<D>() == std::any::TypeId::of::<Map>();
+    match bytes.first() {
+        Some(b) if b & BINARY != 0 => decode_binary(bytes, map),
         _ => decode_json(bytes),
     }
 }
@@ -205,7 +222,7 @@ fn decode_json(bytes: &[u8]) -> Result<Envelope<'static>, PayloadError> {
         None => None,
     };
     Ok(Envelope {
-        n: env.n,
+        n: env.n.map(Cow::Owned),
         s: env.s,
         id,
         times: Times {
@@ -218,7 +235,9 @@ fn decode_json(bytes: &[u8]) -> Result<Envelope<'static>, PayloadError> {
     })
 }
 
-fn decode_binary(bytes: &[u8]) -> Result<Envelope<'_>, PayloadError> {
+/// Decodes format 2; with `map`, the data comes out as a map (checked as it is built)
+/// rather than as its checked bytes.
+fn decode_binary(bytes: &[u8], map: bool) -> Result<Envelope<'_>, PayloadError> {
     let mut r = Reader { rest: bytes };
     let flags = r.byte()?;
     let s = match (flags >> VERSION_SHIFT) & 0x07 {
@@ -226,7 +245,7 @@ fn decode_binary(bytes: &[u8]) -> Result<Envelope<'_>, PayloadError> {
         inline => u32::from(inline),
     };
     let n = if flags & FLAG_NAME != 0 {
-        Some(r.str()?.to_owned())
+        Some(Cow::Borrowed(r.str()?))
     } else {
         None
     };
@@ -261,10 +280,15 @@ fn decode_binary(bytes: &[u8]) -> Result<Envelope<'_>, PayloadError> {
             .ok_or(PayloadError::Binary("time out of range"))?
     };
     // Checked here, every byte as a map would be built from it, so that a malformed
-    // payload is refused with the same error whichever way the schema then decodes it.
+    // payload is refused with the same error whichever way the schema then decodes it
+    // (`object` and `skip_object` refuse the same bytes with the same errors).
     let object = r.rest;
-    r.skip_object(0)?;
-    let d = ObjectReader(Source::Binary(&object[..object.len() - r.rest.len()]));
+    let d = if map {
+        ObjectReader(Source::Map(r.object(0)?))
+    } else {
+        r.skip_object(0)?;
+        ObjectReader(Source::Binary(&object[..object.len() - r.rest.len()]))
+    };
     if !r.rest.is_empty() {
         return Err(PayloadError::Binary("trailing bytes"));
     }
@@ -784,10 +808,11 @@ impl<'a> ObjectReader<'a> {
         let start = r;
         let mut seen = 0u128;
         for _ in 0..left {
-            let (Ok(key), Ok(())) = (r.str(), r.skip_value(1)) else {
+            // Checked when the payload was decoded: only stepped over here.
+            let (Ok(key), Ok(())) = (r.raw_str(), r.pass_value(1)) else {
                 return Err(fallback());
             };
-            if let Some(i) = keys.iter().position(|k| *k == key) {
+            if let Some(i) = keys.iter().position(|k| k.as_bytes() == key) {
                 if seen & (1 << i) != 0 {
                     return Err(fallback());
                 }
@@ -818,10 +843,12 @@ impl<'a> Entries<'a> {
     pub fn next(&mut self) -> Option<(usize, FieldValue<'a>)> {
         while self.left > 0 {
             self.left -= 1;
-            // Checked when the payload was decoded.
-            let key = self.r.str().ok()?;
-            let value = self.r.value_bytes().ok()?;
-            if let Some(i) = self.keys.iter().position(|k| *k == key) {
+            // Checked when the payload was decoded: only stepped over here.
+            let key = self.r.raw_str().ok()?;
+            let start = self.r.rest;
+            self.r.pass_value(1).ok()?;
+            let value = &start[..start.len() - self.r.rest.len()];
+            if let Some(i) = self.keys.iter().position(|k| k.as_bytes() == key) {
                 self.seen |= 1 << i;
                 return Some((i, FieldValue(value)));
             }
@@ -1158,19 +1185,24 @@ impl<'a> Reader<'a> {
     }
 
     fn varint(&mut self) -> Result<u64, PayloadError> {
+        // At most ten bytes (the tenth may only hold the 64th bit), read in one loop over
+        // the slice; every length, count and tag-sized number below 128 is the first byte.
         let mut v = 0u64;
-        for shift in (0..64).step_by(7) {
-            let b = self.byte()?;
+        for (i, &b) in self.rest.iter().enumerate() {
             let bits = u64::from(b & 0x7f);
-            if shift == 63 && bits > 1 {
+            if i == 9 && bits > 1 {
                 return Err(PayloadError::Binary("varint overflows"));
             }
-            v |= bits << shift;
+            v |= bits << (7 * i);
             if b & 0x80 == 0 {
+                self.rest = &self.rest[i + 1..];
                 return Ok(v);
             }
+            if i == 9 {
+                return Err(PayloadError::Binary("varint too long"));
+            }
         }
-        Err(PayloadError::Binary("varint too long"))
+        Err(PayloadError::Binary("truncated"))
     }
 
     fn zigzag(&mut self) -> Result<i64, PayloadError> {
@@ -1193,12 +1225,25 @@ impl<'a> Reader<'a> {
             .map_err(|_| PayloadError::Binary("string is not UTF-8"))
     }
 
+    /// Checks a string as [`str`](Self::str) reads it (same errors), with a quicker
+    /// test for the usual ASCII text: the string is read again, as a `&str`, when the
+    /// data is used.
+    fn skip_str(&mut self) -> Result<(), PayloadError> {
+        let len = self.count()?;
+        let bytes = self.take(len)?;
+        if bytes.is_ascii() || std::str::from_utf8(bytes).is_ok() {
+            Ok(())
+        } else {
+            Err(PayloadError::Binary("string is not UTF-8"))
+        }
+    }
+
     /// Checks an object as [`object`](Self::object) reads it, in the same order and with
     /// the same errors, without building it.
     fn skip_object(&mut self, depth: usize) -> Result<(), PayloadError> {
         let n = self.count()?;
         for _ in 0..n {
-            self.str()?;
+            self.skip_str()?;
             self.skip_value(depth + 1)?;
         }
         Ok(())
@@ -1225,9 +1270,7 @@ impl<'a> Reader<'a> {
                     return Err(PayloadError::Binary("float is not finite"));
                 }
             }
-            TAG_STRING => {
-                self.str()?;
-            }
+            TAG_STRING => self.skip_str()?,
             TAG_ARRAY => {
                 let n = self.count()?;
                 for _ in 0..n {
@@ -1240,23 +1283,70 @@ impl<'a> Reader<'a> {
         Ok(())
     }
 
-    /// The bytes of the next value, which the reader then steps over.
-    fn value_bytes(&mut self) -> Result<&'a [u8], PayloadError> {
-        let start = self.rest;
-        // Depth 1: as the value of an entry of the top-level object.
-        self.skip_value(1)?;
-        Ok(&start[..start.len() - self.rest.len()])
+    /// The bytes of a string of a payload already checked (its UTF-8 is not checked
+    /// again).
+    fn raw_str(&mut self) -> Result<&'a [u8], PayloadError> {
+        let len = self.count()?;
+        self.take(len)
+    }
+
+    /// Steps over a value of a payload already checked: its structure only (strings,
+    /// floats and integers are not checked again), refusing what is cut short or nested
+    /// too deeply as [`skip_value`](Self::skip_value) would.
+    fn pass_value(&mut self, depth: usize) -> Result<(), PayloadError> {
+        if depth > MAX_DEPTH {
+            return Err(PayloadError::Binary("nested too deeply"));
+        }
+        match self.byte()? {
+            TAG_NULL | TAG_FALSE | TAG_TRUE => {}
+            TAG_UINT | TAG_NEG => {
+                self.varint()?;
+            }
+            TAG_FLOAT => {
+                self.take(8)?;
+            }
+            TAG_STRING => {
+                self.raw_str()?;
+            }
+            TAG_ARRAY => {
+                let n = self.count()?;
+                for _ in 0..n {
+                    self.pass_value(depth + 1)?;
+                }
+            }
+            TAG_OBJECT => {
+                let n = self.count()?;
+                for _ in 0..n {
+                    self.raw_str()?;
+                    self.pass_value(depth + 1)?;
+                }
+            }
+            _ => return Err(PayloadError::Binary("unknown value tag")),
+        }
+        Ok(())
     }
 
     fn object(&mut self, depth: usize) -> Result<Map, PayloadError> {
         let n = self.count()?;
-        let mut map = Map::new();
+        if n < 2 {
+            let mut map = Map::new();
+            for _ in 0..n {
+                let key = self.str()?.to_owned();
+                let value = self.value(depth + 1)?;
+                map.insert(key, value);
+            }
+            return Ok(map);
+        }
+        // Several entries: collected, then built in one go (the map sorts them, already
+        // in order when written from a map, and keeps the last value of a repeated key,
+        // as inserting one by one would) instead of searched and inserted one at a time.
+        let mut entries = Vec::with_capacity(n.min(64));
         for _ in 0..n {
             let key = self.str()?.to_owned();
             let value = self.value(depth + 1)?;
-            map.insert(key, value);
+            entries.push((key, value));
         }
-        Ok(map)
+        Ok(entries.into_iter().collect())
     }
 
     fn value(&mut self, depth: usize) -> Result<Value, PayloadError> {
@@ -1663,6 +1753,47 @@ mod tests {
             reads_as_serde_json_does(&value);
         }
 
+        #[test]
+        fn arbitrary_payloads_decode_for_a_map_as_decode_does(
+            body in proptest::collection::vec(any::<u8>(), 0..64),
+        ) {
+            let mut bytes = vec![BINARY | 0x10, 0, 0, 0];
+            bytes.extend_from_slice(&body);
+            decodes_as_decode_does(&bytes);
+        }
+
+        /// The one-loop varint reads what the byte-at-a-time reader did, with its errors
+        /// and what it leaves unread.
+        #[test]
+        fn varints_read_as_one_byte_at_a_time(
+            bytes in proptest::collection::vec(
+                prop_oneof![any::<u8>(), Just(0x80u8), Just(0xffu8), Just(0x01u8)],
+                0..14,
+            ),
+        ) {
+            fn reference<'a>(r: &mut Reader<'a>) -> Result<u64, PayloadError> {
+                let mut v = 0u64;
+                for shift in (0..64).step_by(7) {
+                    let b = r.byte()?;
+                    let bits = u64::from(b & 0x7f);
+                    if shift == 63 && bits > 1 {
+                        return Err(PayloadError::Binary("varint overflows"));
+                    }
+                    v |= bits << shift;
+                    if b & 0x80 == 0 {
+                        return Ok(v);
+                    }
+                }
+                Err(PayloadError::Binary("varint too long"))
+            }
+            let (mut ours, mut theirs) = (Reader { rest: &bytes }, Reader { rest: &bytes });
+            let (a, b) = (ours.varint(), reference(&mut theirs));
+            prop_assert_eq!(a.as_ref().map_err(ToString::to_string), b.as_ref().map_err(ToString::to_string));
+            if a.is_ok() {
+                prop_assert_eq!(ours.rest, theirs.rest);
+            }
+        }
+
         /// Arbitrary bytes where a format-2 object is expected: refused or read, never a
         /// panic; when read, each declared field decodes (or fails) as from the map.
         #[test]
@@ -1688,6 +1819,103 @@ mod tests {
                     }
                 }
             }
+        }
+    }
+
+    /// `decode_for::<Map>` builds the map while checking: it must refuse exactly what
+    /// `decode` refuses, with the same error, and otherwise give the same envelope and
+    /// the map `into_map` would build; any other data type decodes as `decode` does.
+    fn decodes_as_decode_does(bytes: &[u8]) {
+        let same = |a: Result<Envelope<'_>, PayloadError>,
+                    b: Result<Envelope<'_>, PayloadError>| {
+            match (a, b) {
+                (Ok(a), Ok(b)) => {
+                    assert_eq!((a.n, a.s, a.id, a.times), (b.n, b.s, b.id, b.times));
+                    assert_eq!(a.d.into_map(), b.d.into_map());
+                }
+                (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string()),
+                (a, b) => panic!("{:?} vs {:?} for {bytes:?}", a.err(), b.err()),
+            }
+        };
+        same(decode_for::<Map>(bytes), decode(bytes));
+        let typed = decode_for::<u64>(bytes);
+        // Format 2 keeps the bytes for a typed schema (format 1 is a map either way).
+        let binary = bytes.first().is_some_and(|b| b & BINARY != 0);
+        if let (true, Ok(envelope)) = (binary, &typed) {
+            assert!(matches!(envelope.d.0, Source::Binary(_)));
+        }
+        same(typed, decode(bytes));
+    }
+
+    #[test]
+    fn the_untyped_map_is_built_while_checking_with_the_same_outcome() {
+        let id = SessionId::generate().unwrap();
+        let data =
+            map(json!({"cart": ["a", "b"], "n": -3, "x": 1.5, "o": {"k": null}, "s": "h\u{e9}"}));
+        let bytes = encode(Some("s"), 1, Some(&id), &times(1, 2, 3, 4), &data).unwrap();
+        let env = decode_for::<Map>(&bytes).unwrap();
+        assert!(matches!(&env.d.0, Source::Map(m) if *m == data));
+        for n in 0..=bytes.len() {
+            decodes_as_decode_does(&bytes[..n]);
+        }
+        let mut longer = bytes.clone();
+        longer.push(0);
+        decodes_as_decode_does(&longer);
+        for bad in [
+            vec![BINARY | 0x10, 0, 0, 0, 1, 1, b'k', 9],
+            vec![BINARY | 0x10, 0, 0, 0, 1, 1, 0xff, 0],
+            vec![BINARY | 0x10, 0, 0, 0, 1, 1, b'k', TAG_STRING, 1, 0xff],
+            vec![
+                BINARY | 0x10,
+                0,
+                0,
+                0,
+                1,
+                1,
+                b'k',
+                TAG_NEG,
+                0xff,
+                0xff,
+                0xff,
+                0xff,
+                0xff,
+                0xff,
+                0xff,
+                0xff,
+                0xff,
+                0x01,
+            ],
+            br#"{"f":1,"s":1,"c":1,"i":1,"l":1,"e":2,"d":{"a":1}}"#.to_vec(),
+        ] {
+            decodes_as_decode_does(&bad);
+        }
+    }
+
+    #[test]
+    fn an_object_reads_as_inserting_its_entries_in_order() {
+        for keys in [
+            &["b", "a", "c", "a", "b"][..],
+            &["a", "a"],
+            &["z", "y", "x", "w"],
+            &["k"],
+            &[],
+        ] {
+            let mut bytes = Vec::new();
+            put_varint(&mut bytes, keys.len() as u64);
+            let mut expected = Map::new();
+            for (i, key) in keys.iter().enumerate() {
+                put_str(&mut bytes, key);
+                put_value(&mut bytes, &json!(i));
+                expected.insert((*key).to_owned(), json!(i));
+            }
+            let read = Reader { rest: &bytes }.object(0).unwrap();
+            assert_eq!(read, expected, "{keys:?}");
+            assert_eq!(
+                read.iter()
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect::<Vec<_>>(),
+                expected.into_iter().collect::<Vec<_>>()
+            );
         }
     }
 

@@ -221,6 +221,26 @@ proptest! {
     }
 
     #[test]
+    fn parse_agrees_with_the_strict_base64_engine(
+        s in "[A-Za-z0-9_+/=.-]{22}|[A-Za-z0-9_+/=.-]{43}|[AQgw_-]{21}[A-Za-z0-9_-]|[AQgw_-]{42}[A-Za-z0-9_-]"
+    ) {
+        use base64::Engine as _;
+        let engine = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(&s).ok();
+        match SessionId::parse(&s) {
+            Ok(id) => {
+                prop_assert_eq!(Some(id.as_bytes().to_vec()), engine);
+                // Accepted only when it is the one spelling of its bytes.
+                let again = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(id.as_bytes());
+                prop_assert_eq!(again.as_str(), s.as_str());
+            }
+            Err(e) => {
+                prop_assert_eq!(e, IdError::Encoding);
+                prop_assert_eq!(engine, None);
+            }
+        }
+    }
+
+    #[test]
     fn parse_roundtrips_random_bytes(bytes in proptest::array::uniform32(any::<u8>())) {
         use base64::Engine as _;
         let text = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
