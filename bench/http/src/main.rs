@@ -19,8 +19,8 @@
 //! 25-40 % of the median); at a fixed rate every configuration sees the same arrivals.
 //! `--realtime` runs the load generator and the servers under `SCHED_FIFO` (`chrt`), so that
 //! the other processes of a shared machine (builds) no longer take core 0 from the server
-//! or core 1 from the load generator in the middle of a slice. With both, the interquartile
-//! range fell to 8-11 % of the median (`bench/http/results/2026-11-30-precision.md`).
+//! or core 1 from the load generator in the middle of a slice. What each change bought, run
+//! against run, is in `bench/http/results/2026-11-30-precision.md`.
 //! Requests per second then show the offered load, not what a server can do: run without
 //! `--rate` for the throughput table. It prints one Markdown table per
 //! workload: per configuration the median and interquartile range over slices of server
