@@ -6,9 +6,23 @@
 //! them in short interleaved slices: slice after slice, every configuration in turn (the
 //! order rotates and reverses from slice to slice), each driven from this process (pinned to
 //! core 1) by `--conns` keep-alive connections that each keep their own cookie across
-//! slices. A slice measures requests per second and the server's CPU time (from
-//! `/proc/<pid>/stat`). A slow moment of a shared machine so hits every configuration
-//! alike, and the medians over slices ignore the outliers. It prints one Markdown table per
+//! slices. A slice measures requests per second and the server's CPU time (the scheduler's
+//! run time of its threads in nanoseconds, `/proc/<pid>/task/*/schedstat`, not the
+//! 10-ms ticks of `/proc/<pid>/stat`, see [`run_secs`]). A slow moment of a shared machine
+//! so hits every configuration alike, and the medians over slices ignore the outliers.
+//!
+//! Two options take the measurement's own noise out of server CPU per request. `--rate R`
+//! offers a fixed load of `R` requests per second (over all connections, see [`Pace`])
+//! instead of driving every server as fast as it answers: a saturated server's CPU per
+//! request moves with how requests happen to batch (on this 2-core VM, the same
+//! configuration's CPU per request ranged 21-40 µs from slice to slice, interquartile range
+//! 25-40 % of the median); at a fixed rate every configuration sees the same arrivals.
+//! `--realtime` runs the load generator and the servers under `SCHED_FIFO` (`chrt`), so that
+//! the other processes of a shared machine (builds) no longer take core 0 from the server
+//! or core 1 from the load generator in the middle of a slice. What each change bought, run
+//! against run, is in `bench/http/results/2026-11-30-precision.md`.
+//! Requests per second then show the offered load, not what a server can do: run without
+//! `--rate` for the throughput table. It prints one Markdown table per
 //! workload: per configuration the median and interquartile range over slices of server
 //! CPU per request and requests per second, what the session layer adds to the CPU per
 //! request (the configuration's median minus the median of the same framework without
@@ -39,7 +53,8 @@
 //! no-session baselines always run), `--workloads write-counter,...`, `--client raw|hyper`
 //! (the load generator's HTTP client: [`raw`], the default, or hyper's), `--instructions`,
 //! `--requests N` (measured requests per configuration with `--instructions`, default
-//! 2000), `--warmup-requests N` (default 200).
+//! 2000), `--warmup-requests N` (default 200), `--rate R` (offered requests per second,
+//! default none: as fast as answered), `--realtime` (`SCHED_FIFO`; root or `CAP_SYS_NICE`).
 
 mod instructions;
 mod servers;
@@ -230,6 +245,11 @@ struct Options {
     instructions: bool,
     requests: u64,
     warmup_requests: u64,
+    /// Offered load in requests per second over all connections (`--rate`), or `None`:
+    /// every connection sends its next request as soon as the last is answered.
+    rate: Option<f64>,
+    /// Run the load generator and the servers under `SCHED_FIFO` (`--realtime`).
+    realtime: bool,
 }
 
 /// The load generator's HTTP client.
@@ -255,11 +275,17 @@ impl Options {
             instructions: false,
             requests: 2000,
             warmup_requests: 200,
+            rate: None,
+            realtime: false,
         };
         let mut it = args.iter();
         while let Some(a) = it.next() {
             if a == "--instructions" {
                 o.instructions = true;
+                continue;
+            }
+            if a == "--realtime" {
+                o.realtime = true;
                 continue;
             }
             let mut v = || {
@@ -276,6 +302,10 @@ impl Options {
                 "--only" => o.only = v().split(',').map(str::to_owned).collect(),
                 "--workloads" => o.workloads = v().split(',').map(str::to_owned).collect(),
                 "--requests" => o.requests = v().parse().expect("--requests N"),
+                "--rate" => {
+                    let r: f64 = v().parse().expect("--rate R");
+                    o.rate = (r > 0.0).then_some(r);
+                }
                 "--warmup-requests" => {
                     o.warmup_requests = v().parse().expect("--warmup-requests N")
                 }
@@ -306,6 +336,8 @@ struct Plan {
     configs: Vec<&'static Config>,
     workloads: Vec<&'static (&'static str, Mode, Payload)>,
     pin: bool,
+    /// Whether this process (and so the servers it starts) runs under `SCHED_FIFO`.
+    realtime: bool,
     tick: f64,
     rt: tokio::runtime::Runtime,
     _postgres: Option<Postgres>,
@@ -334,6 +366,9 @@ impl Plan {
                 .stdout(Stdio::null())
                 .status();
         }
+        // After PostgreSQL's start, so that the database stays an ordinary process. Not
+        // under callgrind: instruction counts do not depend on the scheduler.
+        let realtime = o.realtime && !o.instructions && Self::realtime();
         let workloads = WORKLOADS
             .iter()
             .filter(|w| o.workloads.is_empty() || o.workloads.iter().any(|s| s == w.0))
@@ -346,10 +381,31 @@ impl Plan {
             configs,
             workloads,
             pin,
+            realtime,
             tick: clock_ticks(),
             rt,
             _postgres: postgres,
         }
+    }
+
+    /// Puts this process's thread under `SCHED_FIFO` priority 10 (`chrt`): threads and
+    /// processes it starts from now on inherit it, the load generator's runtime and the
+    /// servers. Other processes of the machine then run only while these wait (and in the
+    /// 5 % of each second the kernel keeps for them, `sched_rt_runtime_us`). Needs root or
+    /// `CAP_SYS_NICE`; says so and goes on without it otherwise.
+    fn realtime() -> bool {
+        let ok = Command::new("chrt")
+            .args(["-f", "-p", "10", &std::process::id().to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        if !ok {
+            eprintln!(
+                "--realtime: `chrt -f -p 10` failed (root or CAP_SYS_NICE needed); running at normal priority"
+            );
+        }
+        ok
     }
 
     fn pinned(&self) -> &'static str {
@@ -371,7 +427,13 @@ impl Plan {
 struct Measured {
     requests: u64,
     secs: f64,
+    /// The server's CPU seconds over the slice: the kernel's run time in nanoseconds
+    /// (`/proc/<pid>/task/*/schedstat`), or `/proc/<pid>/stat` where that is missing.
     cpu_secs: f64,
+    /// The same from `/proc/<pid>/stat` (utime + stime, in clock ticks), for comparison.
+    stat_cpu_secs: f64,
+    /// Busy and steal ticks of core 0 (`/proc/stat`) over the slice, the server's included.
+    core0: Core0,
     /// CPU seconds of the load generator (this process) over the same interval.
     client_cpu_secs: f64,
     errors: u64,
@@ -398,6 +460,9 @@ impl Measured {
     }
     fn client_cpu_us(&self) -> f64 {
         self.client_cpu_secs * 1e6 / (self.requests.max(1) as f64)
+    }
+    fn stat_cpu_us(&self) -> f64 {
+        self.stat_cpu_secs * 1e6 / (self.requests.max(1) as f64)
     }
 
     /// The sanity column: whether every cookie was accepted and nothing failed.
@@ -476,6 +541,7 @@ impl Running {
         let pid = self.pid();
         let shared = Arc::new(Shared {
             limit: limit.unwrap_or(u64::MAX),
+            pace: o.rate.map(Pace::new),
             ..Shared::default()
         });
         let tasks: Vec<_> = self
@@ -487,10 +553,12 @@ impl Running {
             tokio::time::sleep(Duration::from_secs_f64(settle)).await;
         }
         let me = std::process::id();
-        let (d0, c0, l0, t0) = (
+        let (d0, c0, s0, l0, k0, t0) = (
             shared.done.load(Ordering::Relaxed),
+            run_secs(pid),
             cpu_secs(pid, tick),
             cpu_secs(me, tick),
+            Core0::read(),
             Instant::now(),
         );
         if limit.is_none() {
@@ -506,16 +574,26 @@ impl Running {
             };
             self.checkers.push(state);
         }
-        let (d1, c1, l1, t1) = (
+        let (d1, c1, s1, l1, k1, t1) = (
             shared.done.load(Ordering::Relaxed),
+            run_secs(pid),
             cpu_secs(pid, tick),
             cpu_secs(me, tick),
+            Core0::read(),
             Instant::now(),
         );
         Measured {
             requests: d1 - d0,
             secs: (t1 - t0).as_secs_f64(),
-            cpu_secs: c1 - c0,
+            cpu_secs: match (c0, c1) {
+                (Some(a), Some(b)) => b - a,
+                _ => s1 - s0,
+            },
+            stat_cpu_secs: s1 - s0,
+            core0: Core0 {
+                busy: k1.busy.saturating_sub(k0.busy),
+                steal: k1.steal.saturating_sub(k0.steal),
+            },
             client_cpu_secs: l1 - l0,
             // Errors and sanity failures count over the whole slice, settling included.
             errors: shared.errors.load(Ordering::Relaxed),
@@ -565,7 +643,7 @@ impl Slices {
 /// The time mode: interleaved slices, medians, the pair table.
 fn run(o: &Options, plan: &Plan) {
     println!(
-        "# {} configurations x {} workloads x {} interleaved slices of {} s (+{} s settling; {} s warm-up per server), {} connections, client {:?}; server pinned: {}",
+        "# {} configurations x {} workloads x {} interleaved slices of {} s (+{} s settling; {} s warm-up per server), {} connections, client {:?}, offered load {}; server pinned: {}; scheduling: {}; CPU from {}",
         plan.configs.len(),
         plan.workloads.len(),
         o.slices,
@@ -574,7 +652,19 @@ fn run(o: &Options, plan: &Plan) {
         o.warmup,
         o.conns(),
         o.client,
-        plan.pinned()
+        o.rate
+            .map_or("as fast as answered".to_owned(), |r| format!("{r} req/s")),
+        plan.pinned(),
+        if plan.realtime {
+            "SCHED_FIFO 10 (load generator and servers)"
+        } else {
+            "normal"
+        },
+        if run_secs(std::process::id()).is_some() {
+            "schedstat (ns)"
+        } else {
+            "/proc/<pid>/stat (ticks)"
+        }
     );
     let mut all: Vec<Vec<Slices>> = Vec::new();
     for (wname, mode, payload) in plan.workloads.iter().copied() {
@@ -595,12 +685,15 @@ fn run(o: &Options, plan: &Plan) {
                     .rt
                     .block_on(r.slice(o, plan.tick, o.settle, o.secs, None));
                 eprintln!(
-                    "slice {:>2} {wname:14} {:20} {:>9.0} req/s {:>7.1} us cpu/req (load generator {:>5.1}) cookie {:>4} errors {} bad {} extra-set-cookie {} max counter {}",
+                    "slice {:>2} {wname:14} {:20} {:>9.0} req/s {:>7.1} us cpu/req (stat {:>5.1}; load generator {:>5.1}; core 0 busy {:>3} steal {} ticks) cookie {:>4} errors {} bad {} extra-set-cookie {} max counter {}",
                     k + 1,
                     r.config.name,
                     m.rps(),
                     m.cpu_us(),
+                    m.stat_cpu_us(),
                     m.client_cpu_us(),
+                    m.core0.busy,
+                    m.core0.steal,
                     m.cookie_len,
                     m.errors,
                     m.bad,
@@ -612,7 +705,7 @@ fn run(o: &Options, plan: &Plan) {
             }
         }
         drop(running);
-        print_workload(plan, wname, *mode, &results);
+        print_workload(plan, o, wname, *mode, &results);
         all.push(results);
     }
     print_pairs_time(plan, &all);
@@ -624,7 +717,7 @@ fn baseline_cpu(plan: &Plan, results: &[Slices], ci: usize) -> Option<f64> {
     Spread::of(&results[bi].cpu()).map(|s| s.median)
 }
 
-fn print_workload(plan: &Plan, wname: &str, mode: Mode, results: &[Slices]) {
+fn print_workload(plan: &Plan, o: &Options, wname: &str, mode: Mode, results: &[Slices]) {
     println!();
     println!("## {wname}");
     println!();
@@ -665,6 +758,24 @@ fn print_workload(plan: &Plan, wname: &str, mode: Mode, results: &[Slices]) {
             r.sanity.sanity(config, mode)
         );
     }
+    if let Some(rate) = o.rate {
+        // A server that cannot keep up batches more requests per wake-up than the others,
+        // which lowers its CPU per request: its figure is not comparable.
+        let behind: Vec<&str> = plan
+            .configs
+            .iter()
+            .zip(results)
+            .filter(|(_, r)| Spread::of(&r.rps()).is_some_and(|s| s.median < 0.95 * rate))
+            .map(|(c, _)| c.name)
+            .collect();
+        if !behind.is_empty() {
+            println!();
+            println!(
+                "Below the offered load of {rate} req/s (saturated; CPU per request not comparable with the others): {}",
+                behind.join(", ")
+            );
+        }
+    }
 }
 
 /// The pair table of the time mode.
@@ -672,8 +783,16 @@ fn print_pairs_time(plan: &Plan, all: &[Vec<Slices>]) {
     println!();
     println!("## Pairs: server CPU added per request, ours / peer");
     println!();
+    let slices = all
+        .iter()
+        .flatten()
+        .map(|s| s.slices.len())
+        .max()
+        .unwrap_or(0);
     println!(
-        "Added = a configuration's CPU µs/req minus the median of its framework without sessions, same run. Ratio of the medians; each slice's own ratio (ours and peer of the same slice): median and range. PASS: the ratio of the medians meets the limit and so do at least 3/4 of the slices; FAIL: it does not and at least 3/4 of the slices do not either; UNCLEAR otherwise."
+        "Added = a configuration's CPU µs/req minus the median of its framework without sessions, same run. Ratio of the medians; each slice's own ratio (ours and peer of the same slice): median and range. PASS: the ratio of the medians meets the limit and so do at least {} of the {} slices (3/4, and a one-sided sign test at 5 %); FAIL: it does not and as many slices do not either; UNCLEAR otherwise.",
+        stats::agreeing(slices),
+        slices
     );
     println!();
     println!(
@@ -748,6 +867,94 @@ fn cpu_secs(pid: u32, tick: f64) -> f64 {
         f.iter().filter_map(|v| v.parse::<f64>().ok()).sum()
     });
     ticks / tick
+}
+
+/// Run time of every thread of process `pid` so far, in seconds: the scheduler's own
+/// count in nanoseconds (first field of `/proc/<pid>/task/<tid>/schedstat`). `None` when
+/// the kernel has no schedstat (no `CONFIG_SCHED_INFO`) or the process is gone.
+///
+/// `/proc/<pid>/stat` derives utime + stime from the same run time but reports them in
+/// clock ticks (1/100 s): one reading is off by up to 10 ms, 1 % of a fully busy 1-s slice
+/// and several % of a slice in which the server gets a third of its core.
+fn run_secs(pid: u32) -> Option<f64> {
+    let dir = std::fs::read_dir(format!("/proc/{pid}/task")).ok()?;
+    let mut ns: u64 = 0;
+    let mut any = false;
+    for task in dir.flatten() {
+        // A thread that ended between the listing and the read no longer counts (its
+        // time moves to the process's dead-threads total, which schedstat does not show);
+        // the servers keep their threads for their whole life.
+        let Ok(text) = std::fs::read_to_string(task.path().join("schedstat")) else {
+            continue;
+        };
+        if let Some(v) = text
+            .split_whitespace()
+            .next()
+            .and_then(|v| v.parse::<u64>().ok())
+        {
+            ns += v;
+            any = true;
+        }
+    }
+    any.then_some(ns as f64 * 1e-9)
+}
+
+/// Ticks of core 0 from `/proc/stat`: busy (user, nice, system, irq, softirq) and stolen by
+/// the hypervisor. Says under which load a slice ran: the server's own CPU is part of busy.
+#[derive(Default, Clone, Copy)]
+struct Core0 {
+    busy: u64,
+    steal: u64,
+}
+
+impl Core0 {
+    fn read() -> Core0 {
+        Core0::parse(&std::fs::read_to_string("/proc/stat").unwrap_or_default())
+    }
+
+    /// Core 0's line of `/proc/stat`'s `text` (zeros without one).
+    fn parse(text: &str) -> Core0 {
+        let Some(line) = text.lines().find(|l| l.starts_with("cpu0 ")) else {
+            return Core0::default();
+        };
+        let f: Vec<u64> = line
+            .split_whitespace()
+            .skip(1)
+            .filter_map(|v| v.parse().ok())
+            .collect();
+        let at = |i: usize| f.get(i).copied().unwrap_or(0);
+        Core0 {
+            busy: at(0) + at(1) + at(2) + at(5) + at(6),
+            steal: at(7),
+        }
+    }
+}
+
+/// Paces the requests of a slice at a fixed offered load (`--rate`): request `n` (counted
+/// over all connections) is sent no earlier than `n / rate` seconds after the start. A
+/// connection that falls behind sends at once, so a server slower than the rate is driven
+/// as hard as without pacing.
+struct Pace {
+    start: tokio::time::Instant,
+    per_request: f64,
+    issued: AtomicU64,
+}
+
+impl Pace {
+    /// Pacing at `rate` requests per second over all connections, from now.
+    fn new(rate: f64) -> Self {
+        Pace {
+            start: tokio::time::Instant::now(),
+            per_request: 1.0 / rate,
+            issued: AtomicU64::new(0),
+        }
+    }
+
+    /// When the next request may go.
+    fn next(&self) -> tokio::time::Instant {
+        let n = self.issued.fetch_add(1, Ordering::Relaxed);
+        self.start + Duration::from_secs_f64(n as f64 * self.per_request)
+    }
 }
 
 struct Server(Child);
@@ -867,6 +1074,8 @@ struct Shared {
     limit: u64,
     /// Requests the connections have started.
     started: AtomicU64,
+    /// The offered load's schedule (`--rate`), if any.
+    pace: Option<Pace>,
 }
 
 impl Shared {
@@ -874,6 +1083,16 @@ impl Shared {
     fn go(&self) -> bool {
         !self.stop.load(Ordering::Relaxed)
             && (self.limit == u64::MAX || self.started.fetch_add(1, Ordering::Relaxed) < self.limit)
+    }
+
+    /// Waits until the next request may be sent (`--rate`); at once without pacing.
+    async fn pace(&self) {
+        if let Some(p) = &self.pace {
+            let at = p.next();
+            if at > tokio::time::Instant::now() {
+                tokio::time::sleep_until(at).await;
+            }
+        }
     }
 
     /// Whether the run is over (stopped, or every allowed request started).
@@ -983,6 +1202,7 @@ async fn hyper_connection(port: u16, mut state: Checker, shared: Arc<Shared>) ->
         };
         tokio::spawn(conn);
         while shared.go() {
+            shared.pace().await;
             let mut req = hyper::Request::get("/").header(HOST, "127.0.0.1");
             if let Some(c) = &state.cookie {
                 req = req.header(COOKIE, c.as_str());
@@ -1043,6 +1263,7 @@ mod raw {
             let _ = stream.set_nodelay(true);
             buf.clear();
             while shared.go() {
+                shared.pace().await;
                 req.clear();
                 req.extend_from_slice(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n");
                 if let Some(c) = &state.cookie {
@@ -1187,5 +1408,38 @@ mod tests {
         assert!(shared.go() && !shared.over());
         assert!(shared.go() && shared.over());
         assert!(!shared.go());
+    }
+
+    #[test]
+    fn pace_spaces_requests_by_the_rate() {
+        let pace = Pace::new(1000.0);
+        for n in 0..5u64 {
+            let at = pace.next() - pace.start;
+            let want = Duration::from_millis(n);
+            let off = at.abs_diff(want);
+            assert!(off < Duration::from_micros(1), "request {n}: {at:?}");
+        }
+    }
+
+    #[test]
+    fn run_time_comes_from_schedstat_per_thread() {
+        let me = std::process::id();
+        let a = run_secs(me).expect("this kernel has schedstat");
+        // Some work on this thread (a test's own thread, not the main one: every
+        // thread's time counts).
+        let x = (0..2_000_000u64).fold(0u64, |x, i| x ^ i.wrapping_mul(x | 1));
+        std::hint::black_box(x);
+        let b = run_secs(me).expect("still there");
+        assert!(a > 0.0 && b > a, "{a} then {b}");
+        assert_eq!(run_secs(u32::MAX), None);
+    }
+
+    #[test]
+    fn core0_ticks_from_proc_stat() {
+        let text =
+            "cpu  9 9 9 9 9 9 9 9 0 0\ncpu0 1 2 3 400 5 6 7 8 0 0\ncpu1 9 9 9 9 9 9 9 9 0 0\n";
+        let c = Core0::parse(text);
+        assert_eq!((c.busy, c.steal), (1 + 2 + 3 + 6 + 7, 8));
+        assert_eq!(Core0::parse("").busy, 0);
     }
 }
