@@ -102,19 +102,40 @@ impl<D: SessionData> Op<D> {
 /// one's commit a real conflict.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Reads {
-    /// Keys read.
+    /// Keys read (other than the declared ones below).
     pub(crate) keys: BTreeSet<Key>,
+    /// Declared keys read, one bit per key by its index in the schema's
+    /// [`KEYS`](SessionSchema::KEYS) (bit `i`: `KEYS[i]`): a typed accessor's read is
+    /// recorded without allocating.
+    pub(crate) declared: u128,
     /// Everything was read (`get_all`).
     pub(crate) all: bool,
 }
 
+/// The most declared keys [`Reads::declared`] tracks by index; reads of keys past it are
+/// kept by name.
+const MAX_DECLARED: usize = 128;
+
 impl Reads {
-    /// Whether the data this request read is the same in `base` (as loaded) and `fresh`.
-    pub(crate) fn unchanged<D: SessionData>(&self, base: &D, fresh: &D) -> bool {
+    /// Whether the data this request read is the same in `base` (as loaded) and `fresh`;
+    /// `declared` is the schema's [`KEYS`](SessionSchema::KEYS).
+    pub(crate) fn unchanged<D: SessionData>(&self, declared: &[&str], base: &D, fresh: &D) -> bool {
         if self.all {
             return base == fresh;
         }
-        self.keys.iter().all(|k| base.same(fresh, k))
+        let same_declared = declared
+            .iter()
+            .take(MAX_DECLARED)
+            .enumerate()
+            .filter(|(i, _)| self.declared & (1 << i) != 0)
+            .all(|(_, k)| base.same(fresh, k));
+        same_declared && self.keys.iter().all(|k| base.same(fresh, k))
+    }
+
+    /// Whether nothing was recorded.
+    #[cfg(test)]
+    pub(crate) fn is_empty(&self) -> bool {
+        self.keys.is_empty() && self.declared == 0 && !self.all
     }
 }
 
@@ -187,13 +208,19 @@ pub(crate) struct Loaded {
 impl<D: SessionData> Inner<D> {
     /// A fresh session at `now`.
     pub(crate) fn fresh(clock: Arc<dyn Clock>, limits: Limits) -> Self {
-        let now = clock.now();
+        let times = Times::fresh(clock.now(), &limits);
+        Self::with_times(clock, limits, times)
+    }
+
+    /// A session with `times` (a loaded one's, without reading the clock again) and
+    /// nothing else yet: no data, no id, nothing asked for.
+    pub(crate) fn with_times(clock: Arc<dyn Clock>, limits: Limits, times: Times) -> Self {
         Self {
             data: D::default(),
             modified: false,
             id: None,
             loaded: None,
-            times: Times::fresh(now, &limits),
+            times,
             limits,
             clock,
             cycle: false,
@@ -298,6 +325,18 @@ impl<D: SessionData> Inner<D> {
     fn record_read(&mut self, key: &str, owned: impl FnOnce() -> Key) {
         if self.replay && self.untracked == 0 && !self.reads.keys.contains(key) {
             self.reads.keys.insert(owned());
+        }
+    }
+
+    /// Records a read of the declared key `key`, `declared` being the schema's keys: by
+    /// its index when it has one below [`MAX_DECLARED`], by name otherwise.
+    fn record_declared(&mut self, declared: &[&str], key: &'static str) {
+        if !self.replay || self.untracked > 0 {
+            return;
+        }
+        match declared.iter().take(MAX_DECLARED).position(|k| *k == key) {
+            Some(i) => self.reads.declared |= 1 << i,
+            None => self.record_read(key, || Cow::Borrowed(key)),
         }
     }
 }
@@ -533,7 +572,7 @@ impl<S: SessionSchema> Session<S> {
         slot: fn(&mut S::Data) -> &mut Option<T>,
     ) -> Option<T> {
         let mut inner = self.lock();
-        inner.record_read(key, || Cow::Borrowed(key));
+        inner.record_declared(S::KEYS, key);
         slot(&mut inner.data).clone()
     }
 
@@ -550,9 +589,16 @@ impl<S: SessionSchema> Session<S> {
         T: Clone + PartialEq + Send + Sync + 'static,
     {
         let mut inner = self.lock();
+        let replay = inner.replay;
         let current = slot(&mut inner.data);
         if *current == value {
             return current.is_some();
+        }
+        if !replay {
+            // Nothing kept to replay (the cookie backend): no copy of the value.
+            let had = std::mem::replace(current, value).is_some();
+            inner.modified = true;
+            return had;
         }
         let stored = value.clone();
         let old = std::mem::replace(current, value);
@@ -562,9 +608,6 @@ impl<S: SessionSchema> Session<S> {
             inner.originals.push((Cow::Borrowed(key), restore));
         }
         inner.modified = true;
-        if !inner.replay {
-            return had;
-        }
         let op = match stored {
             Some(value) => Op::Set(
                 Cow::Borrowed(key),
@@ -790,6 +833,33 @@ mod tests {
         drop(inner);
         let _ = session.get::<u64>("b");
         assert!(session.lock().reads.keys.contains("b"));
+    }
+
+    #[test]
+    fn declared_reads_are_kept_by_index_and_still_tell_a_change() {
+        let mut base = Map::new();
+        base.insert("a".into(), 1.into());
+        base.insert("b".into(), 2.into());
+        let mut fresh = base.clone();
+        fresh.insert("b".into(), 3.into());
+        let declared = ["a", "b"];
+        let mut inner: Inner =
+            Inner::fresh(Arc::new(SystemClock), Limits::of(&Dynamic::settings()));
+        inner.record_declared(&declared, "a");
+        assert_eq!(inner.reads.declared, 0b01);
+        assert!(inner.reads.keys.is_empty(), "no key copied into the set");
+        assert!(inner.reads.unchanged(&declared, &base, &fresh));
+        inner.record_declared(&declared, "b");
+        assert!(!inner.reads.unchanged(&declared, &base, &fresh));
+        // A key outside the declared list is kept by name.
+        inner.record_declared(&declared, "c");
+        assert!(inner.reads.keys.contains("c"));
+        // Nothing is recorded without replay bookkeeping.
+        let mut cookie: Inner =
+            Inner::fresh(Arc::new(SystemClock), Limits::of(&Dynamic::settings()));
+        cookie.replay = false;
+        cookie.record_declared(&declared, "a");
+        assert!(cookie.reads.is_empty());
     }
 
     /// The first cookie of a commit's `Set-Cookie` values, as a request sends it back.
