@@ -872,9 +872,7 @@ impl<S: SessionSchema> SessionManager<S> {
             return Ok(Rebase::Conflict);
         }
         let mut data = base.clone();
-        for op in &inner.ops {
-            op.apply(&mut data).map_err(Error::Replay)?;
-        }
+        inner.replay_on(&mut data).map_err(Error::Replay)?;
         let via = via.or(loaded.via);
         inner.reissue |= via.is_some() || id != loaded.id;
         inner.modified = data != base;
@@ -885,7 +883,7 @@ impl<S: SessionSchema> SessionManager<S> {
             via,
         });
         inner.base = Some(base);
-        inner.originals.clear();
+        inner.forget_originals();
         inner.data = data;
         inner.times = times;
         Ok(Rebase::Replayed)

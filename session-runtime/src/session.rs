@@ -192,6 +192,20 @@ pub(crate) struct Inner<D = Map> {
     pub(crate) untracked: u32,
     /// What this request changed, in order.
     pub(crate) ops: Vec<Op<D>>,
+    /// The values the typed setters stored ([`Session::put_field`]) under the declared
+    /// keys of `staged_keys` (bit `i`: the schema's `KEYS[i]`), copied onto the fresh data
+    /// by a replay before [`ops`](Self::ops) run: a typed set keeps no closure. Used only
+    /// while `ops` holds no `Clear` nor `Update` (a set after one goes into `ops`), so the
+    /// copies come first in the request's order too.
+    pub(crate) staged: D,
+    /// See [`staged`](Self::staged).
+    pub(crate) staged_keys: u128,
+    /// The values the typed setters replaced, as loaded, under the declared keys of
+    /// `kept_keys`: what [`originals`](Self::originals) keeps for the other keys, without
+    /// a closure.
+    pub(crate) kept: D,
+    /// See [`kept`](Self::kept).
+    pub(crate) kept_keys: u128,
 }
 
 /// What was loaded from a cookie.
@@ -236,6 +250,10 @@ impl<D: SessionData> Inner<D> {
             replay: true,
             untracked: 0,
             ops: Vec::new(),
+            staged: D::default(),
+            staged_keys: 0,
+            kept: D::default(),
+            kept_keys: 0,
         }
     }
 
@@ -247,7 +265,7 @@ impl<D: SessionData> Inner<D> {
         self.loaded = Some(loaded);
         self.times = times;
         self.base = None;
-        self.originals.clear();
+        self.forget_originals();
         self.settled();
     }
 
@@ -257,7 +275,7 @@ impl<D: SessionData> Inner<D> {
         self.id = None;
         self.loaded = None;
         self.base = None;
-        self.originals.clear();
+        self.forget_originals();
         self.settled();
     }
 
@@ -271,7 +289,34 @@ impl<D: SessionData> Inner<D> {
         self.force_write = false;
         self.obsolete = None;
         self.reads = Reads::default();
+        self.clear_ops();
+    }
+
+    /// Forgets what a replay would do.
+    fn clear_ops(&mut self) {
         self.ops.clear();
+        self.staged_keys = 0;
+    }
+
+    /// Forgets the values kept as loaded (committed, rebased, or copied whole).
+    pub(crate) fn forget_originals(&mut self) {
+        self.originals.clear();
+        self.kept_keys = 0;
+    }
+
+    /// Replays this request's changes on `data` (a fresh record's): the typed setters'
+    /// values first, then the operations in order.
+    ///
+    /// # Errors
+    /// An operation's change breaks a rule.
+    pub(crate) fn replay_on(&self, data: &mut D) -> Result<(), ValidationError> {
+        if self.staged_keys != 0 {
+            data.copy_fields(&self.staged, self.staged_keys);
+        }
+        for op in &self.ops {
+            op.apply(data)?;
+        }
+        Ok(())
     }
 
     /// Keeps the data as loaded, whole, before a change that may touch every key.
@@ -279,14 +324,27 @@ impl<D: SessionData> Inner<D> {
         if self.replay && self.base.is_none() {
             let base = self.base().into_owned();
             self.base = Some(base);
-            self.originals.clear();
+            self.forget_originals();
         }
     }
 
-    /// Whether the value of `key` as loaded is still to be kept: before the first change
-    /// to that key only, and while no whole copy was taken.
-    fn keeps_original(&self, key: &str) -> bool {
-        self.replay && self.base.is_none() && !self.originals.iter().any(|(k, _)| k == key)
+    /// Whether the value of `key` (the declared key at `index`, if it has one) as loaded
+    /// is still to be kept: before the first change to that key only, and while no whole
+    /// copy was taken.
+    fn keeps_original(&self, key: &str, index: Option<usize>) -> bool {
+        self.replay
+            && self.base.is_none()
+            && index.is_none_or(|i| self.kept_keys & (1 << i) == 0)
+            && !self.originals.iter().any(|(k, _)| k == key)
+    }
+
+    /// Whether a typed set may keep its value in [`staged`](Self::staged): no `Clear` nor
+    /// `Update` is in `ops` yet.
+    fn stages(&self) -> bool {
+        !self
+            .ops
+            .iter()
+            .any(|op| matches!(op, Op::Clear | Op::Update(_)))
     }
 
     /// The data as loaded (or as last committed or rebased): borrowed while nothing
@@ -297,12 +355,15 @@ impl<D: SessionData> Inner<D> {
         if let Some(base) = &self.base {
             return Cow::Borrowed(base);
         }
-        if self.originals.is_empty() {
+        if self.originals.is_empty() && self.kept_keys == 0 {
             return Cow::Borrowed(&self.data);
         }
         let mut base = self.data.clone();
         for (_, restore) in &self.originals {
             restore(&mut base);
+        }
+        if self.kept_keys != 0 {
+            base.copy_fields(&self.kept, self.kept_keys);
         }
         Cow::Owned(base)
     }
@@ -317,7 +378,7 @@ impl<D: SessionData> Inner<D> {
         self.data.clear();
         self.modified = false;
         self.force_write = false;
-        self.ops.clear();
+        self.clear_ops();
         self.reads = Reads::default();
         self.times = Times::fresh(now, &self.limits);
     }
@@ -603,11 +664,32 @@ impl<S: SessionSchema> Session<S> {
         let stored = value.clone();
         let old = std::mem::replace(current, value);
         let had = old.is_some();
-        if inner.keeps_original(key) {
-            let restore: Restore<S::Data> = Box::new(move |d| *slot(d) = old.clone());
-            inner.originals.push((Cow::Borrowed(key), restore));
+        // A declared field of data that copies fields by index keeps its old and new
+        // values in the handle's spare structs (no closure, no allocation).
+        let index = if <S::Data as SessionData>::FIELDS {
+            S::KEYS.iter().take(128).position(|k| *k == key)
+        } else {
+            None
+        };
+        let inner = &mut *inner;
+        if inner.keeps_original(key, index) {
+            match index {
+                Some(i) => {
+                    *slot(&mut inner.kept) = old;
+                    inner.kept_keys |= 1 << i;
+                }
+                None => {
+                    let restore: Restore<S::Data> = Box::new(move |d| *slot(d) = old.clone());
+                    inner.originals.push((Cow::Borrowed(key), restore));
+                }
+            }
         }
         inner.modified = true;
+        if let Some(i) = index.filter(|_| inner.stages()) {
+            *slot(&mut inner.staged) = stored;
+            inner.staged_keys |= 1 << i;
+            return had;
+        }
         let op = match stored {
             Some(value) => Op::Set(
                 Cow::Borrowed(key),
@@ -664,7 +746,7 @@ impl<S: SessionSchema<Data = Map>> Session<S> {
             Some(slot) => Some(std::mem::replace(slot, value.clone())),
             None => inner.data.insert(key.to_string(), value.clone()),
         };
-        if inner.keeps_original(&key) {
+        if inner.keeps_original(&key, None) {
             inner
                 .originals
                 .push((key.clone(), restore(key.clone(), old)));
@@ -689,7 +771,7 @@ impl<S: SessionSchema<Data = Map>> Session<S> {
             return Some(old);
         }
         let key = owned();
-        if inner.keeps_original(&key) {
+        if inner.keeps_original(&key, None) {
             inner
                 .originals
                 .push((key.clone(), restore(key.clone(), Some(old.clone()))));
