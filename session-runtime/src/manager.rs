@@ -478,16 +478,23 @@ impl<S: SessionSchema> SessionManager<S> {
                         .await?
                 }
             };
-            if let Some(mut inner) = opened {
-                if matches!(m.backend, Backend::Cookie(_))
-                    && self.revoked(&inner.data, inner.times.id_issued_at).await?
-                {
-                    tracing::debug!("session cookie issued before its principal's revocation");
-                    refused.authentic_dead = true;
-                    continue;
+            if let Some(session) = opened {
+                if matches!(m.backend, Backend::Cookie(_)) {
+                    // The handle is not shared yet: its data is lent to the check (moved
+                    // out and back, not copied), since a lock is not held across an await.
+                    let (data, issued) = {
+                        let mut inner = session.lock();
+                        (std::mem::take(&mut inner.data), inner.times.id_issued_at)
+                    };
+                    let revoked = self.revoked(&data, issued).await?;
+                    session.lock().data = data;
+                    if revoked {
+                        tracing::debug!("session cookie issued before its principal's revocation");
+                        refused.authentic_dead = true;
+                        continue;
+                    }
                 }
-                inner.replay = replay;
-                return Ok(Session::from_inner(inner));
+                return Ok(session);
             }
         }
         let mut inner = Inner::fresh(Arc::clone(&m.clock), m.limits);
@@ -503,7 +510,7 @@ impl<S: SessionSchema> SessionManager<S> {
         value: &str,
         now: Timestamp,
         refused: &mut Refused,
-    ) -> Option<Inner<S::Data>> {
+    ) -> Option<Session<S>> {
         // Opened in a buffer on the stack: the payload is decoded from it in place.
         let opened = sealer
             .codec
@@ -522,13 +529,16 @@ impl<S: SessionSchema> SessionManager<S> {
                     );
                     return None;
                 };
-                let mut inner = self.restore(envelope, id, 0, now).ok()?;
+                let loaded = Loaded {
+                    id,
+                    version: 0,
+                    via: None,
+                };
                 // Opened with an older key: sealed again under the primary.
-                inner.reissue = key_index > 0;
-                Some(inner)
+                self.restore(envelope, loaded, key_index > 0, now).ok()
             });
         match opened {
-            Ok(inner) => inner,
+            Ok(session) => session,
             Err(e @ CodecError::UnknownKey(_)) => {
                 tracing::debug!(error = %e, "session cookie under a key that is not configured; left alone");
                 refused.unreadable = true;
@@ -547,7 +557,7 @@ impl<S: SessionSchema> SessionManager<S> {
         id: SessionId,
         now: Timestamp,
         refused: &mut Refused,
-    ) -> Result<Option<Inner<S::Data>>> {
+    ) -> Result<Option<Session<S>>> {
         // Hashed once: the save after the handler reuses the key.
         let id = id.hashed();
         let record = match store.load(&id.store_key(), now).await {
@@ -586,15 +596,15 @@ impl<S: SessionSchema> SessionManager<S> {
                 return Ok(None);
             }
         };
-        match self.restore(envelope, id.clone(), record.version, now) {
-            Ok(mut inner) => {
-                // An old id in its grace period: the new cookie is sent again.
-                inner.reissue = via.is_some();
-                if let Some(loaded) = &mut inner.loaded {
-                    loaded.via = via;
-                }
-                Ok(Some(inner))
-            }
+        // An old id in its grace period: the new cookie is sent again.
+        let reissue = via.is_some();
+        let loaded = Loaded {
+            id: id.clone(),
+            version: record.version,
+            via,
+        };
+        match self.restore(envelope, loaded, reissue, now) {
+            Ok(session) => Ok(Some(session)),
             Err(Unusable::OtherSchema | Unusable::FromTheFuture) => {
                 // Another application's record, or one from the future: not provably
                 // garbage, so neither it nor its cookie is deleted.
@@ -608,14 +618,17 @@ impl<S: SessionSchema> SessionManager<S> {
         }
     }
 
-    /// Checks the deadline and the schema of a decoded payload.
+    /// Checks the deadline and the schema of a decoded payload, and builds the session's
+    /// handle over its data, as `loaded` (`reissue`: its cookie is owed again although
+    /// nothing changes). The handle's state is built once, in place: it is not moved
+    /// through the callers.
     fn restore(
         &self,
         envelope: envelope::Envelope<'_>,
-        id: SessionId,
-        version: u64,
+        loaded: Loaded,
+        reissue: bool,
         now: Timestamp,
-    ) -> Result<Inner<S::Data>, Unusable> {
+    ) -> Result<Session<S>, Unusable> {
         let m = &*self.inner;
         if envelope.n.as_deref().is_some_and(|n| n != S::NAME) {
             tracing::warn!(
@@ -652,18 +665,17 @@ impl<S: SessionSchema> SessionManager<S> {
                 return Err(Unusable::Unfit);
             }
         };
-        let mut inner = Inner::fresh(Arc::clone(&m.clock), m.limits);
+        // The times are the record's: the clock is not read again.
+        let mut inner = Inner::with_times(Arc::clone(&m.clock), m.limits, times);
         inner.data = data;
-        inner.id = Some(id.clone());
-        inner.loaded = Some(Loaded {
-            id,
-            version,
-            via: None,
-        });
-        inner.times = times;
+        inner.id = Some(loaded.id.clone());
+        inner.loaded = Some(loaded);
         inner.from_cookie = true;
         inner.force_write = stored_version != S::VERSION;
-        Ok(inner)
+        inner.reissue = reissue;
+        // A cookie session never loses a race: no replay bookkeeping ([`Inner::replay`]).
+        inner.replay = !matches!(m.backend, Backend::Cookie(_));
+        Ok(Session::from_inner(inner))
     }
 
     /// Commits a session after the handler and returns the `Set-Cookie` header values to
@@ -856,13 +868,11 @@ impl<S: SessionSchema> SessionManager<S> {
         let times = envelope.times();
         let base = S::load_payload(envelope.d).map_err(Error::Validation)?;
         let mut inner = session.lock();
-        if !inner.reads.unchanged(inner.base().as_ref(), &base) {
+        if !inner.reads.unchanged(S::KEYS, inner.base().as_ref(), &base) {
             return Ok(Rebase::Conflict);
         }
         let mut data = base.clone();
-        for op in &inner.ops {
-            op.apply(&mut data).map_err(Error::Replay)?;
-        }
+        inner.replay_on(&mut data).map_err(Error::Replay)?;
         let via = via.or(loaded.via);
         inner.reissue |= via.is_some() || id != loaded.id;
         inner.modified = data != base;
@@ -873,7 +883,7 @@ impl<S: SessionSchema> SessionManager<S> {
             via,
         });
         inner.base = Some(base);
-        inner.originals.clear();
+        inner.forget_originals();
         inner.data = data;
         inner.times = times;
         Ok(Rebase::Replayed)

@@ -48,6 +48,18 @@ pub trait SessionData: Clone + PartialEq + Default + Send + Sync + 'static {
     /// A value cannot be represented in the JSON data model (a map with keys that are
     /// neither strings nor integers, an integer beyond 64 bits).
     fn write(&self, out: &mut ObjectWriter<'_>) -> Result<(), serde_json::Error>;
+
+    /// Whether [`copy_fields`](Self::copy_fields) copies the declared fields (generated
+    /// data: `true`). The runtime then keeps what a typed setter replaced and stored in
+    /// spare values of the data, copied back by field, rather than in a closure per set.
+    const FIELDS: bool = false;
+
+    /// Copies from `from` the declared fields whose bit is set in `fields` (bit `i`: the
+    /// schema's `i`-th storage key, in declaration order), a value or its absence. The
+    /// default copies nothing: [`FIELDS`](Self::FIELDS) is then `false`.
+    fn copy_fields(&mut self, from: &Self, fields: u128) {
+        let _ = (from, fields);
+    }
 }
 
 impl SessionData for Map {

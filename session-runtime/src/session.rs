@@ -102,19 +102,40 @@ impl<D: SessionData> Op<D> {
 /// one's commit a real conflict.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Reads {
-    /// Keys read.
+    /// Keys read (other than the declared ones below).
     pub(crate) keys: BTreeSet<Key>,
+    /// Declared keys read, one bit per key by its index in the schema's
+    /// [`KEYS`](SessionSchema::KEYS) (bit `i`: `KEYS[i]`): a typed accessor's read is
+    /// recorded without allocating.
+    pub(crate) declared: u128,
     /// Everything was read (`get_all`).
     pub(crate) all: bool,
 }
 
+/// The most declared keys [`Reads::declared`] tracks by index; reads of keys past it are
+/// kept by name.
+const MAX_DECLARED: usize = 128;
+
 impl Reads {
-    /// Whether the data this request read is the same in `base` (as loaded) and `fresh`.
-    pub(crate) fn unchanged<D: SessionData>(&self, base: &D, fresh: &D) -> bool {
+    /// Whether the data this request read is the same in `base` (as loaded) and `fresh`;
+    /// `declared` is the schema's [`KEYS`](SessionSchema::KEYS).
+    pub(crate) fn unchanged<D: SessionData>(&self, declared: &[&str], base: &D, fresh: &D) -> bool {
         if self.all {
             return base == fresh;
         }
-        self.keys.iter().all(|k| base.same(fresh, k))
+        let same_declared = declared
+            .iter()
+            .take(MAX_DECLARED)
+            .enumerate()
+            .filter(|(i, _)| self.declared & (1 << i) != 0)
+            .all(|(_, k)| base.same(fresh, k));
+        same_declared && self.keys.iter().all(|k| base.same(fresh, k))
+    }
+
+    /// Whether nothing was recorded.
+    #[cfg(test)]
+    pub(crate) fn is_empty(&self) -> bool {
+        self.keys.is_empty() && self.declared == 0 && !self.all
     }
 }
 
@@ -171,6 +192,20 @@ pub(crate) struct Inner<D = Map> {
     pub(crate) untracked: u32,
     /// What this request changed, in order.
     pub(crate) ops: Vec<Op<D>>,
+    /// The values the typed setters stored ([`Session::put_field`]) under the declared
+    /// keys of `staged_keys` (bit `i`: the schema's `KEYS[i]`), copied onto the fresh data
+    /// by a replay before [`ops`](Self::ops) run: a typed set keeps no closure. Used only
+    /// while `ops` holds no `Clear` nor `Update` (a set after one goes into `ops`), so the
+    /// copies come first in the request's order too.
+    pub(crate) staged: D,
+    /// See [`staged`](Self::staged).
+    pub(crate) staged_keys: u128,
+    /// The values the typed setters replaced, as loaded, under the declared keys of
+    /// `kept_keys`: what [`originals`](Self::originals) keeps for the other keys, without
+    /// a closure.
+    pub(crate) kept: D,
+    /// See [`kept`](Self::kept).
+    pub(crate) kept_keys: u128,
 }
 
 /// What was loaded from a cookie.
@@ -187,13 +222,19 @@ pub(crate) struct Loaded {
 impl<D: SessionData> Inner<D> {
     /// A fresh session at `now`.
     pub(crate) fn fresh(clock: Arc<dyn Clock>, limits: Limits) -> Self {
-        let now = clock.now();
+        let times = Times::fresh(clock.now(), &limits);
+        Self::with_times(clock, limits, times)
+    }
+
+    /// A session with `times` (a loaded one's, without reading the clock again) and
+    /// nothing else yet: no data, no id, nothing asked for.
+    pub(crate) fn with_times(clock: Arc<dyn Clock>, limits: Limits, times: Times) -> Self {
         Self {
             data: D::default(),
             modified: false,
             id: None,
             loaded: None,
-            times: Times::fresh(now, &limits),
+            times,
             limits,
             clock,
             cycle: false,
@@ -209,6 +250,10 @@ impl<D: SessionData> Inner<D> {
             replay: true,
             untracked: 0,
             ops: Vec::new(),
+            staged: D::default(),
+            staged_keys: 0,
+            kept: D::default(),
+            kept_keys: 0,
         }
     }
 
@@ -220,7 +265,7 @@ impl<D: SessionData> Inner<D> {
         self.loaded = Some(loaded);
         self.times = times;
         self.base = None;
-        self.originals.clear();
+        self.forget_originals();
         self.settled();
     }
 
@@ -230,7 +275,7 @@ impl<D: SessionData> Inner<D> {
         self.id = None;
         self.loaded = None;
         self.base = None;
-        self.originals.clear();
+        self.forget_originals();
         self.settled();
     }
 
@@ -244,7 +289,34 @@ impl<D: SessionData> Inner<D> {
         self.force_write = false;
         self.obsolete = None;
         self.reads = Reads::default();
+        self.clear_ops();
+    }
+
+    /// Forgets what a replay would do.
+    fn clear_ops(&mut self) {
         self.ops.clear();
+        self.staged_keys = 0;
+    }
+
+    /// Forgets the values kept as loaded (committed, rebased, or copied whole).
+    pub(crate) fn forget_originals(&mut self) {
+        self.originals.clear();
+        self.kept_keys = 0;
+    }
+
+    /// Replays this request's changes on `data` (a fresh record's): the typed setters'
+    /// values first, then the operations in order.
+    ///
+    /// # Errors
+    /// An operation's change breaks a rule.
+    pub(crate) fn replay_on(&self, data: &mut D) -> Result<(), ValidationError> {
+        if self.staged_keys != 0 {
+            data.copy_fields(&self.staged, self.staged_keys);
+        }
+        for op in &self.ops {
+            op.apply(data)?;
+        }
+        Ok(())
     }
 
     /// Keeps the data as loaded, whole, before a change that may touch every key.
@@ -252,14 +324,27 @@ impl<D: SessionData> Inner<D> {
         if self.replay && self.base.is_none() {
             let base = self.base().into_owned();
             self.base = Some(base);
-            self.originals.clear();
+            self.forget_originals();
         }
     }
 
-    /// Whether the value of `key` as loaded is still to be kept: before the first change
-    /// to that key only, and while no whole copy was taken.
-    fn keeps_original(&self, key: &str) -> bool {
-        self.replay && self.base.is_none() && !self.originals.iter().any(|(k, _)| k == key)
+    /// Whether the value of `key` (the declared key at `index`, if it has one) as loaded
+    /// is still to be kept: before the first change to that key only, and while no whole
+    /// copy was taken.
+    fn keeps_original(&self, key: &str, index: Option<usize>) -> bool {
+        self.replay
+            && self.base.is_none()
+            && index.is_none_or(|i| self.kept_keys & (1 << i) == 0)
+            && !self.originals.iter().any(|(k, _)| k == key)
+    }
+
+    /// Whether a typed set may keep its value in [`staged`](Self::staged): no `Clear` nor
+    /// `Update` is in `ops` yet.
+    fn stages(&self) -> bool {
+        !self
+            .ops
+            .iter()
+            .any(|op| matches!(op, Op::Clear | Op::Update(_)))
     }
 
     /// The data as loaded (or as last committed or rebased): borrowed while nothing
@@ -270,12 +355,15 @@ impl<D: SessionData> Inner<D> {
         if let Some(base) = &self.base {
             return Cow::Borrowed(base);
         }
-        if self.originals.is_empty() {
+        if self.originals.is_empty() && self.kept_keys == 0 {
             return Cow::Borrowed(&self.data);
         }
         let mut base = self.data.clone();
         for (_, restore) in &self.originals {
             restore(&mut base);
+        }
+        if self.kept_keys != 0 {
+            base.copy_fields(&self.kept, self.kept_keys);
         }
         Cow::Owned(base)
     }
@@ -290,7 +378,7 @@ impl<D: SessionData> Inner<D> {
         self.data.clear();
         self.modified = false;
         self.force_write = false;
-        self.ops.clear();
+        self.clear_ops();
         self.reads = Reads::default();
         self.times = Times::fresh(now, &self.limits);
     }
@@ -298,6 +386,18 @@ impl<D: SessionData> Inner<D> {
     fn record_read(&mut self, key: &str, owned: impl FnOnce() -> Key) {
         if self.replay && self.untracked == 0 && !self.reads.keys.contains(key) {
             self.reads.keys.insert(owned());
+        }
+    }
+
+    /// Records a read of the declared key `key`, `declared` being the schema's keys: by
+    /// its index when it has one below [`MAX_DECLARED`], by name otherwise.
+    fn record_declared(&mut self, declared: &[&str], key: &'static str) {
+        if !self.replay || self.untracked > 0 {
+            return;
+        }
+        match declared.iter().take(MAX_DECLARED).position(|k| *k == key) {
+            Some(i) => self.reads.declared |= 1 << i,
+            None => self.record_read(key, || Cow::Borrowed(key)),
         }
     }
 }
@@ -533,7 +633,7 @@ impl<S: SessionSchema> Session<S> {
         slot: fn(&mut S::Data) -> &mut Option<T>,
     ) -> Option<T> {
         let mut inner = self.lock();
-        inner.record_read(key, || Cow::Borrowed(key));
+        inner.record_declared(S::KEYS, key);
         slot(&mut inner.data).clone()
     }
 
@@ -550,19 +650,44 @@ impl<S: SessionSchema> Session<S> {
         T: Clone + PartialEq + Send + Sync + 'static,
     {
         let mut inner = self.lock();
+        let replay = inner.replay;
         let current = slot(&mut inner.data);
         if *current == value {
             return current.is_some();
         }
+        if !replay {
+            // Nothing kept to replay (the cookie backend): no copy of the value.
+            let had = std::mem::replace(current, value).is_some();
+            inner.modified = true;
+            return had;
+        }
         let stored = value.clone();
         let old = std::mem::replace(current, value);
         let had = old.is_some();
-        if inner.keeps_original(key) {
-            let restore: Restore<S::Data> = Box::new(move |d| *slot(d) = old.clone());
-            inner.originals.push((Cow::Borrowed(key), restore));
+        // A declared field of data that copies fields by index keeps its old and new
+        // values in the handle's spare structs (no closure, no allocation).
+        let index = if <S::Data as SessionData>::FIELDS {
+            S::KEYS.iter().take(128).position(|k| *k == key)
+        } else {
+            None
+        };
+        let inner = &mut *inner;
+        if inner.keeps_original(key, index) {
+            match index {
+                Some(i) => {
+                    *slot(&mut inner.kept) = old;
+                    inner.kept_keys |= 1 << i;
+                }
+                None => {
+                    let restore: Restore<S::Data> = Box::new(move |d| *slot(d) = old.clone());
+                    inner.originals.push((Cow::Borrowed(key), restore));
+                }
+            }
         }
         inner.modified = true;
-        if !inner.replay {
+        if let Some(i) = index.filter(|_| inner.stages()) {
+            *slot(&mut inner.staged) = stored;
+            inner.staged_keys |= 1 << i;
             return had;
         }
         let op = match stored {
@@ -621,7 +746,7 @@ impl<S: SessionSchema<Data = Map>> Session<S> {
             Some(slot) => Some(std::mem::replace(slot, value.clone())),
             None => inner.data.insert(key.to_string(), value.clone()),
         };
-        if inner.keeps_original(&key) {
+        if inner.keeps_original(&key, None) {
             inner
                 .originals
                 .push((key.clone(), restore(key.clone(), old)));
@@ -646,7 +771,7 @@ impl<S: SessionSchema<Data = Map>> Session<S> {
             return Some(old);
         }
         let key = owned();
-        if inner.keeps_original(&key) {
+        if inner.keeps_original(&key, None) {
             inner
                 .originals
                 .push((key.clone(), restore(key.clone(), Some(old.clone()))));
@@ -790,6 +915,33 @@ mod tests {
         drop(inner);
         let _ = session.get::<u64>("b");
         assert!(session.lock().reads.keys.contains("b"));
+    }
+
+    #[test]
+    fn declared_reads_are_kept_by_index_and_still_tell_a_change() {
+        let mut base = Map::new();
+        base.insert("a".into(), 1.into());
+        base.insert("b".into(), 2.into());
+        let mut fresh = base.clone();
+        fresh.insert("b".into(), 3.into());
+        let declared = ["a", "b"];
+        let mut inner: Inner =
+            Inner::fresh(Arc::new(SystemClock), Limits::of(&Dynamic::settings()));
+        inner.record_declared(&declared, "a");
+        assert_eq!(inner.reads.declared, 0b01);
+        assert!(inner.reads.keys.is_empty(), "no key copied into the set");
+        assert!(inner.reads.unchanged(&declared, &base, &fresh));
+        inner.record_declared(&declared, "b");
+        assert!(!inner.reads.unchanged(&declared, &base, &fresh));
+        // A key outside the declared list is kept by name.
+        inner.record_declared(&declared, "c");
+        assert!(inner.reads.keys.contains("c"));
+        // Nothing is recorded without replay bookkeeping.
+        let mut cookie: Inner =
+            Inner::fresh(Arc::new(SystemClock), Limits::of(&Dynamic::settings()));
+        cookie.replay = false;
+        cookie.record_declared(&declared, "a");
+        assert!(cookie.reads.is_empty());
     }
 
     /// The first cookie of a commit's `Set-Cookie` values, as a request sends it back.

@@ -516,3 +516,34 @@ async fn garbage_binary_records_start_a_fresh_typed_session() {
         Some(Traced("n".into()))
     );
 }
+
+/// The typed setters' values are kept for a replay without a closure each (copied by
+/// field on the fresh record, before the request's other operations): sets before and
+/// after an update, a removal and a value set twice replay in the request's order.
+#[tokio::test]
+async fn a_typed_replay_keeps_the_order_of_sets_removals_and_updates() {
+    let h = signed_in(Kind::Store).await;
+    let header = header(&h);
+    let a: Session<Cart> = h.manager.load([header.as_str()]).await.unwrap();
+    let b: Session<Cart> = h.manager.load([header.as_str()]).await.unwrap();
+    a.push_items("a1".into()).unwrap();
+    a.set_visits(1).unwrap();
+    b.set_visits(5).unwrap();
+    b.set_visits(4).unwrap();
+    assert!(b.remove_user());
+    // The update sees the value set before it, on replay too.
+    b.update(|s| {
+        let visits = s.visits();
+        s.push_items(format!("b{visits}"))
+    })
+    .unwrap();
+    b.set_visits(6).unwrap();
+    assert_eq!(h.manager.commit(&a, false).await.unwrap().len(), 1);
+    assert_eq!(h.manager.commit(&b, false).await.unwrap().len(), 1);
+    assert_eq!(b.items(), ["a1", "b4"]);
+    let session = h.manager.load([header.as_str()]).await.unwrap();
+    assert_eq!(session.items(), ["a1", "b4"]);
+    assert_eq!(session.visits(), 6);
+    assert_eq!(session.user(), None);
+    assert_eq!(session.counted(), Some(Counted(7)));
+}

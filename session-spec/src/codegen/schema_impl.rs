@@ -1,6 +1,6 @@
 //! `impl Shop { KEY_* constants, validate_* }` and `impl SessionSchema for Shop`.
 
-use proc_macro2::{Ident, TokenStream};
+use proc_macro2::{Ident, Literal, TokenStream};
 use quote::quote;
 
 use super::context::{GenCtxt, doc_attrs};
@@ -290,6 +290,9 @@ pub(crate) fn data(name: &Ident, fields: &[FieldCx<'_>]) -> TokenStream {
             ))+*),
         )
     };
+    // `copy_fields` knows the first 128 fields by their bit (the runtime tracks no more).
+    let copied = (0..fields.len().min(128)).map(|i| Literal::u128_suffixed(1 << i));
+    let copy_idents = idents.iter().take(128);
     quote! {
         #[doc(hidden)]
         #[derive(::core::clone::Clone, ::core::cmp::PartialEq, ::core::default::Default)]
@@ -365,6 +368,17 @@ pub(crate) fn data(name: &Ident, fields: &[FieldCx<'_>]) -> TokenStream {
                     }
                 )*
                 ::core::result::Result::Ok(())
+            }
+
+            const FIELDS: ::core::primitive::bool = true;
+
+            fn copy_fields(&mut self, from: &Self, fields: ::core::primitive::u128) {
+                #(
+                    if fields & #copied != 0 {
+                        self.#copy_idents = ::core::clone::Clone::clone(&from.#copy_idents);
+                    }
+                )*
+                let _ = (from, fields);
             }
         }
     }
