@@ -168,7 +168,19 @@
 //! both files took eleven. A session's files are closed when it ends here (delete,
 //! rotation, purge, a create over a leftover spare) or is found gone; a file removed by
 //! another process stays open until its session's files are closed or pushed out by
-//! newer ones (at most the number above).
+//! newer ones (at most the number above). The sessions held are kept in a list by last
+//! use, so finding, adding and pushing out files takes constant time, however many
+//! sessions are live. On Linux the files are opened `O_NOATIME` (when the process owns
+//! them): a load does not update the access time, which would dirty the inode (a journal
+//! write on ext4) at the first read after every save; nothing reads that time.
+//!
+//! With a session's files, the store remembers the last bytes of its session file that it
+//! found authentic (read and verified, or written by a save; files up to 4 KiB). Whether a
+//! file is authentic depends only on its name, its bytes and the configured keys, which do
+//! not change while the store is open: bytes read that are equal to those are not verified
+//! again (a comparison instead of an HMAC), any other bytes are. So a writing request
+//! computes one MAC (the new file's) instead of three, and a file changed in any way, by
+//! another process or by hand, is verified as before.
 //!
 //! # Corrupt files
 //!
@@ -695,7 +707,20 @@ impl Inner {
         if create {
             flags |= OFlags::CREATE;
         }
-        let fd = match rustix::fs::openat(&self.dirfd, name, flags, Mode::from_raw_mode(0o600)) {
+        // Reads through a held file leave its access time alone: nothing uses it, and an
+        // update dirties the inode (a journal write on ext4) at the first read after each
+        // save (`relatime`). Only the file's owner may ask: any other file is opened
+        // without.
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        let noatime = OFlags::NOATIME;
+        #[cfg(not(any(target_os = "linux", target_os = "android")))]
+        let noatime = OFlags::empty();
+        let open = |flags| rustix::fs::openat(&self.dirfd, name, flags, Mode::from_raw_mode(0o600));
+        let opened = match open(flags | noatime) {
+            Err(rustix::io::Errno::PERM) if !noatime.is_empty() => open(flags),
+            other => other,
+        };
+        let fd = match opened {
             Ok(fd) => fd,
             Err(rustix::io::Errno::NOENT) if !create => return Ok(None),
             Err(rustix::io::Errno::LOOP) => return Err(symlink()),
@@ -937,7 +962,15 @@ impl Inner {
                 header.body_len
             )));
         }
+        // Bytes equal to the ones last found authentic for this key are authentic: the
+        // check is a function of the key, the bytes and the configured keys alone.
+        #[cfg(unix)]
+        if self.open.is_authentic(key, bytes) {
+            return Ok(header);
+        }
         self.authenticate(key, &header, bytes, body)?;
+        #[cfg(unix)]
+        self.open.remember(key, bytes);
         Ok(header)
     }
 
@@ -1217,6 +1250,9 @@ impl Inner {
             }
             inner.index_add(key, record)?;
             inner.replace(key, &bytes)?;
+            // Written with the primary key's MAC: authentic, whether or not it is synced.
+            #[cfg(unix)]
+            inner.open.remember(key, &bytes);
             // Durable before the locks are released: the next save of this key rewrites the
             // file swapped out in place, which must by then be the spare on the disk too.
             inner.sync_dir(false)
@@ -1767,7 +1803,12 @@ fn default_open_files() -> usize {
 /// and close them each time (see the [module docs](self#open-files)). A file is found by
 /// its session and its identity (device and inode number, from a `stat` of the name just
 /// made): while the store holds the file open its inode cannot be freed, so no other file
-/// can have that identity. Contents are never cached: every read reads the file.
+/// can have that identity. Contents are never cached: every read reads the file. Beside a
+/// session's files, the last bytes of its file found authentic (see
+/// [`is_authentic`](Self::is_authentic)).
+///
+/// The sessions are kept in a list from the most recently used to the least (linked by
+/// index in a slab), so a use, an insertion and an eviction each take constant time.
 #[cfg(unix)]
 struct OpenFiles {
     /// The most files held.
@@ -1775,16 +1816,44 @@ struct OpenFiles {
     state: Mutex<OpenState>,
 }
 
+/// The end of the list ([`Session::prev`], [`Session::next`], [`OpenState::head`]).
 #[cfg(unix)]
-#[derive(Default)]
+const NIL: usize = usize::MAX;
+
+/// The largest file whose bytes are remembered as authentic (larger ones are verified on
+/// every read): one memo per session held, so at most this times the sessions held.
+#[cfg(unix)]
+const MEMO_MAX: usize = 4096;
+
+#[cfg(unix)]
 struct OpenState {
-    /// A counter of uses, for the least recently used.
+    /// A counter of uses, to tell which of a session's two files was used last.
     tick: u64,
     /// Files held in all.
     held: usize,
-    /// Per session, up to two files: its session file and its spare, which trade names at
-    /// every save.
-    by_key: std::collections::HashMap<StoreKey, [Option<Held>; 2]>,
+    /// The slot of each session held in `sessions`.
+    by_key: std::collections::HashMap<StoreKey, usize, std::hash::BuildHasherDefault<KeyHash>>,
+    /// The sessions held, and the slots freed (listed in `free`).
+    sessions: Vec<Session>,
+    free: Vec<usize>,
+    /// The session used most recently, and the one used least recently ([`NIL`] when
+    /// none).
+    head: usize,
+    tail: usize,
+}
+
+/// A session's held files and memo, in the list of [`OpenState`].
+#[cfg(unix)]
+struct Session {
+    key: StoreKey,
+    /// Up to two files: its session file and its spare, which trade names at every save.
+    files: [Option<Held>; 2],
+    /// The last bytes of the session's file found authentic (read and verified, or written
+    /// by a save), up to [`MEMO_MAX`]; empty when none.
+    authentic: Vec<u8>,
+    /// The neighbours in the list: used more recently, used less recently.
+    prev: usize,
+    next: usize,
 }
 
 /// A file held open, its identity and when it was last used.
@@ -1796,12 +1865,90 @@ struct Held {
     used: u64,
 }
 
+/// The hasher of [`OpenState::by_key`]: a store key is SHA-256 of a random id, so its first
+/// eight bytes are a uniform hash already (keys are never chosen by clients: a request
+/// presents an id, and the key is its hash).
+#[cfg(unix)]
+#[derive(Default)]
+struct KeyHash(u64);
+
+#[cfg(unix)]
+impl std::hash::Hasher for KeyHash {
+    fn write(&mut self, bytes: &[u8]) {
+        // The key's bytes come in one write (after its length, the same for every key).
+        if let Some(word) = bytes.first_chunk::<8>() {
+            self.0 ^= u64::from_le_bytes(*word);
+        }
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+#[cfg(unix)]
+impl OpenState {
+    /// Takes session `at` out of the list.
+    fn unlink(&mut self, at: usize) {
+        let (prev, next) = (self.sessions[at].prev, self.sessions[at].next);
+        match prev {
+            NIL => self.head = next,
+            prev => self.sessions[prev].next = next,
+        }
+        match next {
+            NIL => self.tail = prev,
+            next => self.sessions[next].prev = prev,
+        }
+    }
+
+    /// Puts session `at` (not in the list) at its head, as the one used most recently.
+    fn push_front(&mut self, at: usize) {
+        self.sessions[at].prev = NIL;
+        self.sessions[at].next = self.head;
+        match self.head {
+            NIL => self.tail = at,
+            head => self.sessions[head].prev = at,
+        }
+        self.head = at;
+    }
+
+    /// Marks session `at` as used now.
+    fn touch(&mut self, at: usize) {
+        if self.head != at {
+            self.unlink(at);
+            self.push_front(at);
+        }
+    }
+
+    /// Lets go of session `at`: its slot is freed and its files returned (to be closed
+    /// once the lock is released).
+    fn remove(&mut self, at: usize) -> [Option<Held>; 2] {
+        self.unlink(at);
+        let session = &mut self.sessions[at];
+        let key = session.key;
+        let files = std::mem::take(&mut session.files);
+        session.authentic = Vec::new();
+        self.by_key.remove(&key);
+        self.held -= files.iter().flatten().count();
+        self.free.push(at);
+        files
+    }
+}
+
 #[cfg(unix)]
 impl OpenFiles {
     fn new(max: usize) -> Self {
         Self {
             max,
-            state: Mutex::new(OpenState::default()),
+            state: Mutex::new(OpenState {
+                tick: 0,
+                held: 0,
+                by_key: Default::default(),
+                sessions: Vec::new(),
+                free: Vec::new(),
+                head: NIL,
+                tail: NIL,
+            }),
         }
     }
 
@@ -1813,20 +1960,24 @@ impl OpenFiles {
     /// The file of `key` with identity `dev`/`ino`, if held.
     fn get(&self, key: &StoreKey, dev: u64, ino: u64) -> Option<Arc<File>> {
         let mut state = self.state();
+        let at = *state.by_key.get(key)?;
         state.tick += 1;
         let tick = state.tick;
-        let slots = state.by_key.get_mut(key)?;
-        let held = slots
+        let held = state.sessions[at]
+            .files
             .iter_mut()
             .flatten()
             .find(|held| held.dev == dev && held.ino == ino)?;
         held.used = tick;
-        Some(held.file.clone())
+        let file = held.file.clone();
+        state.touch(at);
+        Some(file)
     }
 
     /// Holds `file` (identity `dev`/`ino`) as one of `key`'s files, in place of the one
     /// of its two used least recently; when more than the most files are held, lets go of
-    /// the files of the session used least recently.
+    /// the files of the sessions used least recently (taken from the end of the list, so
+    /// in constant time per session let go of).
     fn insert(&self, key: &StoreKey, dev: u64, ino: u64, file: Arc<File>) {
         if self.max == 0 {
             return;
@@ -1841,7 +1992,35 @@ impl OpenFiles {
             file,
             used: state.tick,
         };
-        let slots = state.by_key.entry(*key).or_default();
+        let at = match state.by_key.get(key) {
+            Some(&at) => {
+                state.touch(at);
+                at
+            }
+            None => {
+                let session = Session {
+                    key: *key,
+                    files: [None, None],
+                    authentic: Vec::new(),
+                    prev: NIL,
+                    next: NIL,
+                };
+                let at = match state.free.pop() {
+                    Some(at) => {
+                        state.sessions[at] = session;
+                        at
+                    }
+                    None => {
+                        state.sessions.push(session);
+                        state.sessions.len() - 1
+                    }
+                };
+                state.by_key.insert(*key, at);
+                state.push_front(at);
+                at
+            }
+        };
+        let slots = &mut state.sessions[at].files;
         let slot = match slots {
             [None, _] => &mut slots[0],
             [_, None] => &mut slots[1],
@@ -1853,41 +2032,57 @@ impl OpenFiles {
                 }
             }
         };
-        let added = slot.is_none();
-        closed.extend(slot.replace(held));
+        let replaced = slot.replace(held);
+        let added = replaced.is_none();
+        closed.extend(replaced);
         if added {
             state.held += 1;
         }
-        while state.held > self.max {
-            let oldest = state
-                .by_key
-                .iter()
-                .filter(|(k, _)| *k != key)
-                .map(|(k, slots)| (slots.iter().flatten().map(|h| h.used).max(), *k))
-                .min();
-            let Some((_, oldest)) = oldest else { break };
-            if let Some(slots) = state.by_key.remove(&oldest) {
-                let slots: Vec<Held> = slots.into_iter().flatten().collect();
-                state.held -= slots.len();
-                closed.extend(slots);
-            }
+        // `key`'s session is at the head: the tail is another one while it is not `at`.
+        while state.held > self.max && state.tail != at {
+            let tail = state.tail;
+            closed.extend(state.remove(tail).into_iter().flatten());
         }
         drop(state);
         drop(closed);
     }
 
-    /// Lets go of `key`'s files (its session ended, or its file is gone).
+    /// Lets go of `key`'s files and memo (its session ended, or its file is gone).
     fn forget(&self, key: &StoreKey) {
         let removed = {
             let mut state = self.state();
-            let removed = state.by_key.remove(key);
-            if let Some(slots) = &removed {
-                state.held -= slots.iter().flatten().count();
-            }
-            removed
+            let at = state.by_key.get(key).copied();
+            at.map(|at| state.remove(at))
         };
         // Closed once the lock is released.
         drop(removed);
+    }
+
+    /// Whether `bytes` are the bytes last found authentic as `key`'s file. Authenticity is
+    /// a function of the key, the bytes and the configured keys alone (fixed for the
+    /// store's life), so bytes equal to ones already verified need not be verified again;
+    /// any other bytes are.
+    fn is_authentic(&self, key: &StoreKey, bytes: &[u8]) -> bool {
+        let state = self.state();
+        !bytes.is_empty()
+            && state
+                .by_key
+                .get(key)
+                .is_some_and(|&at| state.sessions[at].authentic == bytes)
+    }
+
+    /// Remembers `bytes` as authentic for `key` (verified, or written by a save) when its
+    /// files are held and the bytes are at most [`MEMO_MAX`] long.
+    fn remember(&self, key: &StoreKey, bytes: &[u8]) {
+        if bytes.len() > MEMO_MAX {
+            return;
+        }
+        let mut state = self.state();
+        if let Some(&at) = state.by_key.get(key) {
+            let memo = &mut state.sessions[at].authentic;
+            memo.clear();
+            memo.extend_from_slice(bytes);
+        }
     }
 }
 
@@ -2194,6 +2389,149 @@ mod tests {
         assert!(error.to_string().contains("disk on fire"), "{error}");
         group.sync(|| Ok(())).unwrap();
         assert_eq!(group.state.lock().unwrap().completed, 2);
+    }
+
+    /// The held files as (key's first byte, inode), sorted.
+    #[cfg(unix)]
+    fn held_of(open: &OpenFiles) -> Vec<(u8, u64)> {
+        let state = open.state();
+        let mut held: Vec<(u8, u64)> = state
+            .by_key
+            .iter()
+            .flat_map(|(key, &at)| {
+                assert_eq!(state.sessions[at].key, *key);
+                state.sessions[at]
+                    .files
+                    .iter()
+                    .flatten()
+                    .map(|h| (key.0[0], h.ino))
+            })
+            .collect();
+        held.sort_unstable();
+        assert_eq!(held.len(), state.held, "the count of files held");
+        // The list holds every session once, linked both ways.
+        let (mut at, mut prev, mut listed) = (state.head, NIL, 0);
+        while at != NIL {
+            assert_eq!(state.sessions[at].prev, prev);
+            (prev, at, listed) = (at, state.sessions[at].next, listed + 1);
+        }
+        assert_eq!((prev, listed), (state.tail, state.by_key.len()));
+        held
+    }
+
+    /// The kept-open files behave as a least-recently-used cache of sessions, the one
+    /// scanned for its oldest session on every eviction did (a model of it here, random
+    /// uses checked step by step against it); the list makes each step constant time.
+    #[cfg(unix)]
+    #[test]
+    fn open_files_let_go_of_the_sessions_used_least_recently() {
+        // The model: per key, up to two (inode, last use); a session's last use is its
+        // files' latest.
+        type Model = std::collections::BTreeMap<u8, [Option<(u64, u64)>; 2]>;
+        let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut next = move |n: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % n
+        };
+        let null = File::open("/dev/null").unwrap();
+        for max in 0..6 {
+            let open = OpenFiles::new(max);
+            let mut model = Model::new();
+            let mut tick = 0;
+            for step in 0..3000 {
+                tick += 1;
+                let k = next(8) as u8;
+                let key = StoreKey([k; 32]);
+                let ino = next(4);
+                match next(10) {
+                    0 => {
+                        open.forget(&key);
+                        model.remove(&k);
+                    }
+                    1..=4 => {
+                        let found = model
+                            .get_mut(&k)
+                            .and_then(|slots| slots.iter_mut().flatten().find(|f| f.0 == ino));
+                        let expected = found.map(|f| f.1 = tick).is_some();
+                        assert_eq!(open.get(&key, 1, ino).is_some(), expected, "step {step}");
+                    }
+                    _ => {
+                        open.insert(&key, 1, ino, Arc::new(null.try_clone().unwrap()));
+                        if max > 0 {
+                            let slots = model.entry(k).or_default();
+                            let slot = match slots {
+                                [None, _] => 0,
+                                [_, None] => 1,
+                                [Some(a), Some(b)] => usize::from(a.1 > b.1),
+                            };
+                            slots[slot] = Some((ino, tick));
+                            let count = |m: &Model| m.values().flatten().flatten().count();
+                            while count(&model) > max {
+                                let last_use = |s: &[Option<(u64, u64)>; 2]| {
+                                    s.iter().flatten().map(|f| f.1).max()
+                                };
+                                let Some((&oldest, _)) = model
+                                    .iter()
+                                    .filter(|(other, _)| **other != k)
+                                    .min_by_key(|(_, s)| last_use(s))
+                                else {
+                                    break;
+                                };
+                                model.remove(&oldest);
+                            }
+                        }
+                    }
+                }
+                let mut expected: Vec<(u8, u64)> = model
+                    .iter()
+                    .flat_map(|(k, s)| s.iter().flatten().map(|f| (*k, f.0)))
+                    .collect();
+                expected.sort_unstable();
+                assert_eq!(held_of(&open), expected, "max {max}, step {step}");
+            }
+        }
+    }
+
+    /// The memo vouches only for the very bytes found authentic for that key, and goes
+    /// with the session's files.
+    #[cfg(unix)]
+    #[test]
+    fn the_memo_vouches_for_the_same_bytes_of_the_same_key_only() {
+        let open = OpenFiles::new(4);
+        let (key, other) = (StoreKey([1; 32]), StoreKey([2; 32]));
+        let bytes = b"SESS authentic bytes".to_vec();
+        open.remember(&key, &bytes);
+        assert!(
+            !open.is_authentic(&key, &bytes),
+            "no memo without a held file"
+        );
+        let file = Arc::new(File::open("/dev/null").unwrap());
+        open.insert(&key, 1, 1, file.clone());
+        open.insert(&other, 1, 2, file);
+        open.remember(&key, &bytes);
+        assert!(open.is_authentic(&key, &bytes));
+        assert!(!open.is_authentic(&other, &bytes), "another key's memo");
+        let mut changed = bytes.clone();
+        changed[7] ^= 1;
+        assert!(!open.is_authentic(&key, &changed));
+        assert!(!open.is_authentic(&key, &bytes[..bytes.len() - 1]));
+        assert!(!open.is_authentic(&key, b""));
+        assert!(
+            !open.is_authentic(&other, b""),
+            "an empty memo vouches for nothing"
+        );
+        open.remember(&key, &vec![0; MEMO_MAX + 1]);
+        assert!(
+            open.is_authentic(&key, &bytes),
+            "too long: the memo stays as it was"
+        );
+        open.forget(&key);
+        assert!(
+            !open.is_authentic(&key, &bytes),
+            "gone with the session's files"
+        );
     }
 
     #[test]
