@@ -975,14 +975,18 @@ impl Inner {
     }
 
     /// Decodes a whole file into a record.
-    fn decode(&self, key: &StoreKey, bytes: &[u8]) -> Result<Record> {
-        let header = self.verify(key, bytes)?;
+    fn decode(&self, key: &StoreKey, mut bytes: Vec<u8>) -> Result<Record> {
+        let header = self.verify(key, &bytes)?;
         let body = &bytes[header.len()..];
         let payload = match (&self.sealer, header.sealed) {
             (Some(sealer), true) => {
                 sealer.open(body, &seal_aad(key, header.version, header.expires_at))?
             }
-            (None, false) => body.to_vec(),
+            // The body in place: the header taken off the front (no second buffer).
+            (None, false) => {
+                bytes.drain(..header.len());
+                bytes
+            }
             (None, true) => {
                 return Err(StoreError::Corrupt(
                     "session file is encrypted but the store does not encrypt at rest".to_owned(),
@@ -1059,9 +1063,10 @@ impl Inner {
         let Some(bytes) = self.read(key, Names::of(key).session())? else {
             return Ok(None);
         };
-        match self.decode(key, &bytes) {
+        // A clone: the bytes are still needed when they fail (rare, under the locks).
+        match self.decode(key, bytes.clone()) {
             Err(StoreError::Corrupt(why)) => match self.previous(key, &bytes, &why) {
-                Some(bytes) => self.decode(key, &bytes).map(Some),
+                Some(bytes) => self.decode(key, bytes).map(Some),
                 None => Err(StoreError::Corrupt(why)),
             },
             other => other.map(Some),
@@ -1217,7 +1222,7 @@ impl Inner {
     fn load(&self, key: &StoreKey, now: Timestamp) -> Result<Option<Record>> {
         let read = self
             .read(key, Names::of(key).session())
-            .and_then(|bytes| bytes.map(|bytes| self.decode(key, &bytes)).transpose());
+            .and_then(|bytes| bytes.map(|bytes| self.decode(key, bytes)).transpose());
         let record = match read {
             // A save rewrites the spare file in place (see `replace`): a reader that opened
             // the session file just before a save swapped it out, and was still reading when
