@@ -193,6 +193,7 @@
 //! remove it at the expiry its header states; a file whose header cannot be read, and
 //! anything that is not a regular file, is skipped, counted and logged.
 
+use std::ffi::CStr;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
@@ -583,14 +584,16 @@ fn spare_name(key: &StoreKey) -> String {
     format!("{SPARE_PREFIX}{}", key.to_hex())
 }
 
-/// A session's two names in the directory, built on the stack: its spare's,
-/// `.spare-<64 hex digits>`, which ends with its session file's.
-struct Names([u8; SPARE_PREFIX.len() + 64]);
+/// A session's two names in the directory, built on the stack as C strings (passed to the
+/// system calls as they are, with no copy or check): its spare's, `.spare-<64 hex
+/// digits>`, which ends with its session file's.
+struct Names([u8; SPARE_PREFIX.len() + 64 + 1]);
 
 impl Names {
     fn of(key: &StoreKey) -> Self {
         const HEX: &[u8; 16] = b"0123456789abcdef";
-        let mut name = [0; SPARE_PREFIX.len() + 64];
+        // The last byte stays 0: the end of both names.
+        let mut name = [0; SPARE_PREFIX.len() + 64 + 1];
         name[..SPARE_PREFIX.len()].copy_from_slice(SPARE_PREFIX.as_bytes());
         for (i, b) in key.0.iter().enumerate() {
             name[SPARE_PREFIX.len() + 2 * i] = HEX[usize::from(b >> 4)];
@@ -600,17 +603,22 @@ impl Names {
     }
 
     /// The session file's name, 64 hex digits.
-    fn session(&self) -> &str {
-        std::str::from_utf8(&self.0[SPARE_PREFIX.len()..]).expect("ASCII")
+    fn session(&self) -> &CStr {
+        CStr::from_bytes_with_nul(&self.0[SPARE_PREFIX.len()..]).expect("one NUL, at the end")
     }
 
     /// The spare's name.
-    fn spare(&self) -> &str {
-        std::str::from_utf8(&self.0).expect("ASCII")
+    fn spare(&self) -> &CStr {
+        CStr::from_bytes_with_nul(&self.0).expect("one NUL, at the end")
     }
 }
 
 impl Inner {
+    /// The path of the directory's entry `name` (for errors and rare fallbacks).
+    fn entry_path(&self, name: &CStr) -> PathBuf {
+        self.dir.join(&*name.to_string_lossy())
+    }
+
     fn path(&self, key: &StoreKey) -> PathBuf {
         self.dir.join(key.to_hex())
     }
@@ -671,7 +679,7 @@ impl Inner {
     fn open_cached(
         &self,
         key: &StoreKey,
-        name: &str,
+        name: &CStr,
         what: &str,
         create: bool,
     ) -> Result<Option<(Arc<File>, u64)>> {
@@ -701,7 +709,7 @@ impl Inner {
                 return Ok(None);
             }
             Err(rustix::io::Errno::NOENT) => {}
-            Err(e) => return Err(io_error("reading", &self.dir.join(name), e.into())),
+            Err(e) => return Err(io_error("reading", &self.entry_path(name), e.into())),
         }
         let mut flags = OFlags::RDWR | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC;
         if create {
@@ -729,13 +737,13 @@ impl Inner {
                 if !create =>
             {
                 return Ok(self
-                    .open_regular(name)?
+                    .open_regular(&name.to_string_lossy())?
                     .map(|(file, len)| (Arc::new(file), len)));
             }
-            Err(e) => return Err(io_error("opening", &self.dir.join(name), e.into())),
+            Err(e) => return Err(io_error("opening", &self.entry_path(name), e.into())),
         };
         let stat = rustix::fs::fstat(&fd)
-            .map_err(|e| io_error("reading", &self.dir.join(name), e.into()))?;
+            .map_err(|e| io_error("reading", &self.entry_path(name), e.into()))?;
         if FileType::from_raw_mode(stat.st_mode) != FileType::RegularFile {
             return Err(irregular());
         }
@@ -751,12 +759,12 @@ impl Inner {
     fn open_cached(
         &self,
         _key: &StoreKey,
-        name: &str,
+        name: &CStr,
         _what: &str,
         _create: bool,
     ) -> Result<Option<(Arc<File>, u64)>> {
         Ok(self
-            .open_regular(name)?
+            .open_regular(&name.to_string_lossy())?
             .map(|(file, len)| (Arc::new(file), len)))
     }
 
@@ -1014,7 +1022,7 @@ impl Inner {
     /// Reads the whole entry `name` of the directory (a session file or a spare); `None`
     /// when it does not exist. Reads the length the file had when opened, in one `read`
     /// for a small file (a file rewritten meanwhile fails its MAC).
-    fn read(&self, key: &StoreKey, name: &str) -> Result<Option<Vec<u8>>> {
+    fn read(&self, key: &StoreKey, name: &CStr) -> Result<Option<Vec<u8>>> {
         let Some((file, len)) = self.open_cached(key, name, "session file", false)? else {
             return Ok(None);
         };
@@ -1026,20 +1034,20 @@ impl Inner {
         }
         let mut bytes = vec![0; len as usize];
         let filled = read_full_at(&file, &mut bytes)
-            .map_err(|e| io_error("reading", &self.dir.join(name), e))?;
+            .map_err(|e| io_error("reading", &self.entry_path(name), e))?;
         bytes.truncate(filled);
         Ok(Some(bytes))
     }
 
     /// Reads the header of `key`'s file `name`, through the files kept open; `None` when it
     /// does not exist.
-    fn read_header_cached(&self, key: &StoreKey, name: &str) -> Result<Option<Header>> {
+    fn read_header_cached(&self, key: &StoreKey, name: &CStr) -> Result<Option<Header>> {
         let Some((file, _)) = self.open_cached(key, name, "session file", false)? else {
             return Ok(None);
         };
         let mut bytes = [0; HEADER_LEN];
         let filled = read_full_at(&file, &mut bytes)
-            .map_err(|e| io_error("reading", &self.dir.join(name), e))?;
+            .map_err(|e| io_error("reading", &self.entry_path(name), e))?;
         Header::parse(&bytes[..filled]).map(Some)
     }
 
@@ -1281,7 +1289,7 @@ impl Inner {
         if self.exchange.load(Ordering::Relaxed) {
             let names = Names::of(key);
             // Paths only for the rare fallback and for errors (no allocation otherwise).
-            let spare = || self.dir.join(names.spare());
+            let spare = || self.entry_path(names.spare());
             self.write_spare(key, names.spare(), bytes)?;
             let exchanged = rustix::fs::renameat_with(
                 &self.dirfd,
@@ -1327,11 +1335,16 @@ impl Inner {
         target_os = "macos",
         target_os = "ios"
     ))]
-    fn write_spare(&self, key: &StoreKey, name: &str, bytes: &[u8]) -> Result<()> {
+    fn write_spare(&self, key: &StoreKey, name: &CStr, bytes: &[u8]) -> Result<()> {
         use std::os::unix::fs::FileExt;
         let (file, old_len) = self
             .open_cached(key, name, "spare session file", true)?
-            .ok_or_else(|| StoreError::backend(format!("spare `{name}` vanished while made")))?;
+            .ok_or_else(|| {
+                StoreError::backend(format!(
+                    "spare `{}` vanished while made",
+                    name.to_string_lossy()
+                ))
+            })?;
         let len = bytes.len() as u64;
         file.write_all_at(bytes, 0)
             .and_then(|()| {
@@ -1345,7 +1358,7 @@ impl Inner {
                 FileDurability::None => Ok(()),
                 FileDurability::Fsync | FileDurability::Group => file.sync_data(),
             })
-            .map_err(|e| io_error("writing", &self.dir.join(name), e))
+            .map_err(|e| io_error("writing", &self.entry_path(name), e))
     }
 
     /// Removes `key`'s spare file, if any (best effort: a leftover is removed by purges).
