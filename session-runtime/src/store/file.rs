@@ -146,10 +146,14 @@
 //! work runs on a blocking thread (`spawn_blocking`). Under `none`, a load, and a create or
 //! save of up to 16 KiB of payload, runs on the calling task's thread: a handful of system
 //! calls on the page cache (`stat`, `pread`, `pwrite`, `renameat2`, `flock`, see
-//! [Open files](#open-files): tens of microseconds), cheaper than the two thread hand-offs of a trip to a blocking thread,
-//! which cost more CPU than the file work itself on the benchmark (see README
-//! "Benchmarks"). The calling thread may wait for a key's lock while another thread or
-//! process holds it for another save of the same key stripe.
+//! [Open files](#open-files): tens of microseconds), cheaper than the two thread hand-offs
+//! of a trip to a blocking thread, which cost more CPU than the file work itself on the
+//! benchmark (see README "Benchmarks"). The calling thread may wait for a key's lock while
+//! another thread or process holds it for another save of the same key stripe. Under
+//! `group` and `fsync` too, a load's read (a `stat` and a `pread`, no lock, nothing synced)
+//! runs on the calling task's thread; only a load that must read again under the key's
+//! locks (a read torn by a concurrent save, or a corrupt file), which may wait for a save
+//! syncing, goes to a blocking thread.
 //!
 //! # Open files
 //!
@@ -1227,20 +1231,29 @@ impl Inner {
         self.sync_dir(false)
     }
 
+    /// A load's first read, without the key's locks; a file that fails (torn by a
+    /// concurrent save, or corrupt) is [`StoreError::Corrupt`], for
+    /// [`load_locked`](Self::load_locked).
+    fn load_unlocked(&self, key: &StoreKey) -> Result<Option<Record>> {
+        self.read(key, Names::of(key).session())
+            .and_then(|bytes| bytes.map(|bytes| self.decode(key, bytes)).transpose())
+    }
+
+    /// A load's read under the key's locks, after [`load_unlocked`](Self::load_unlocked)
+    /// failed.
+    fn load_locked(&self, key: &StoreKey) -> Result<Option<Record>> {
+        self.with_locks(&[*key], |inner| inner.read_locked(key))
+    }
+
     fn load(&self, key: &StoreKey, now: Timestamp) -> Result<Option<Record>> {
-        let read = self
-            .read(key, Names::of(key).session())
-            .and_then(|bytes| bytes.map(|bytes| self.decode(key, bytes)).transpose());
-        let record = match read {
+        let record = match self.load_unlocked(key) {
             // A save rewrites the spare file in place (see `replace`): a reader that opened
             // the session file just before a save swapped it out, and was still reading when
             // the next save of the same key rewrote it, read a mix of two versions, which
             // fails the MAC or the length check. No save runs under the key's locks, so a
             // read under them sees the file as it is: corrupt only if it really is (and
             // then, under `none`, the previous version may serve; see `read_locked`).
-            Err(StoreError::Corrupt(_)) => {
-                self.with_locks(&[*key], |inner| inner.read_locked(key))?
-            }
+            Err(StoreError::Corrupt(_)) => self.load_locked(key)?,
             other => other?,
         };
         Ok(record.filter(|record| record.expires_at > now))
@@ -2271,8 +2284,17 @@ impl SessionStore for FileStore {
         if self.inline(0) {
             return self.inner.load(key, now);
         }
-        let key = *key;
-        self.blocking(move |inner| inner.load(&key, now)).await
+        // Under `group` and `fsync`: the read on this thread (nothing synced), a read
+        // again under the key's locks (which a save holds while it syncs) on a blocking
+        // thread (see the module docs' "Threads").
+        let record = match self.inner.load_unlocked(key) {
+            Err(StoreError::Corrupt(_)) => {
+                let key = *key;
+                self.blocking(move |inner| inner.load_locked(&key)).await?
+            }
+            other => other?,
+        };
+        Ok(record.filter(|record| record.expires_at > now))
     }
 
     async fn save(&self, key: &StoreKey, record: &Record) -> Result<u64> {

@@ -369,10 +369,24 @@ async fn open_passes_the_durability_on() {
     }
 }
 
-/// A reader never sees a partial file while a writer replaces it in a loop.
+/// A reader never sees a partial file while a writer replaces it in a loop, under every
+/// durability (loads read on the calling thread under each, and read again under the
+/// key's locks when a read was torn).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn readers_never_see_a_partial_file() {
-    let t = Arc::new(TempFileStore::new());
+    for (durability, saves) in [
+        (FileDurability::None, 200),
+        (FileDurability::Group, 40),
+        (FileDurability::Fsync, 40),
+    ] {
+        readers_never_see_a_partial_file_under(durability, saves).await;
+    }
+}
+
+async fn readers_never_see_a_partial_file_under(durability: FileDurability, saves: u64) {
+    let t = Arc::new(TempFileStore::with(|builder| {
+        builder.durability(durability)
+    }));
     let key = random_key();
     let big = vec![b'a'; 200 * 1024];
     let small = vec![b'b'; 10 * 1024];
@@ -381,7 +395,7 @@ async fn readers_never_see_a_partial_file() {
         let (t, big, small) = (t.clone(), big.clone(), small.clone());
         tokio::spawn(async move {
             let mut version = 1;
-            for i in 0..200 {
+            for i in 0..saves {
                 let payload = if i % 2 == 0 { &small } else { &big };
                 version = save_over(&t, &key, version, payload).await;
             }
@@ -415,7 +429,7 @@ async fn readers_never_see_a_partial_file() {
         }
         reads += 1;
     }
-    assert_eq!(writer.await.unwrap(), 201);
+    assert_eq!(writer.await.unwrap(), saves + 1, "{durability:?}");
     assert!(reads >= 100);
 }
 
