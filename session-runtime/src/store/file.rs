@@ -146,10 +146,14 @@
 //! work runs on a blocking thread (`spawn_blocking`). Under `none`, a load, and a create or
 //! save of up to 16 KiB of payload, runs on the calling task's thread: a handful of system
 //! calls on the page cache (`stat`, `pread`, `pwrite`, `renameat2`, `flock`, see
-//! [Open files](#open-files): tens of microseconds), cheaper than the two thread hand-offs of a trip to a blocking thread,
-//! which cost more CPU than the file work itself on the benchmark (see README
-//! "Benchmarks"). The calling thread may wait for a key's lock while another thread or
-//! process holds it for another save of the same key stripe.
+//! [Open files](#open-files): tens of microseconds), cheaper than the two thread hand-offs
+//! of a trip to a blocking thread, which cost more CPU than the file work itself on the
+//! benchmark (see README "Benchmarks"). The calling thread may wait for a key's lock while
+//! another thread or process holds it for another save of the same key stripe. Under
+//! `group` and `fsync` too, a load's read (a `stat` and a `pread`, no lock, nothing synced)
+//! runs on the calling task's thread; only a load that must read again under the key's
+//! locks (a read torn by a concurrent save, or a corrupt file), which may wait for a save
+//! syncing, goes to a blocking thread.
 //!
 //! # Open files
 //!
@@ -168,7 +172,19 @@
 //! both files took eleven. A session's files are closed when it ends here (delete,
 //! rotation, purge, a create over a leftover spare) or is found gone; a file removed by
 //! another process stays open until its session's files are closed or pushed out by
-//! newer ones (at most the number above).
+//! newer ones (at most the number above). The sessions held are kept in a list by last
+//! use, so finding, adding and pushing out files takes constant time, however many
+//! sessions are live. On Linux the files are opened `O_NOATIME` (when the process owns
+//! them): a load does not update the access time, which would dirty the inode (a journal
+//! write on ext4) at the first read after every save; nothing reads that time.
+//!
+//! With a session's files, the store remembers the last bytes of its session file that it
+//! found authentic (read and verified, or written by a save; files up to 4 KiB). Whether a
+//! file is authentic depends only on its name, its bytes and the configured keys, which do
+//! not change while the store is open: bytes read that are equal to those are not verified
+//! again (a comparison instead of an HMAC), any other bytes are. So a writing request
+//! computes one MAC (the new file's) instead of three, and a file changed in any way, by
+//! another process or by hand, is verified as before.
 //!
 //! # Corrupt files
 //!
@@ -181,6 +197,7 @@
 //! remove it at the expiry its header states; a file whose header cannot be read, and
 //! anything that is not a regular file, is skipped, counted and logged.
 
+use std::ffi::CStr;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
@@ -571,14 +588,16 @@ fn spare_name(key: &StoreKey) -> String {
     format!("{SPARE_PREFIX}{}", key.to_hex())
 }
 
-/// A session's two names in the directory, built on the stack: its spare's,
-/// `.spare-<64 hex digits>`, which ends with its session file's.
-struct Names([u8; SPARE_PREFIX.len() + 64]);
+/// A session's two names in the directory, built on the stack as C strings (passed to the
+/// system calls as they are, with no copy or check): its spare's, `.spare-<64 hex
+/// digits>`, which ends with its session file's.
+struct Names([u8; SPARE_PREFIX.len() + 64 + 1]);
 
 impl Names {
     fn of(key: &StoreKey) -> Self {
         const HEX: &[u8; 16] = b"0123456789abcdef";
-        let mut name = [0; SPARE_PREFIX.len() + 64];
+        // The last byte stays 0: the end of both names.
+        let mut name = [0; SPARE_PREFIX.len() + 64 + 1];
         name[..SPARE_PREFIX.len()].copy_from_slice(SPARE_PREFIX.as_bytes());
         for (i, b) in key.0.iter().enumerate() {
             name[SPARE_PREFIX.len() + 2 * i] = HEX[usize::from(b >> 4)];
@@ -588,17 +607,22 @@ impl Names {
     }
 
     /// The session file's name, 64 hex digits.
-    fn session(&self) -> &str {
-        std::str::from_utf8(&self.0[SPARE_PREFIX.len()..]).expect("ASCII")
+    fn session(&self) -> &CStr {
+        CStr::from_bytes_with_nul(&self.0[SPARE_PREFIX.len()..]).expect("one NUL, at the end")
     }
 
     /// The spare's name.
-    fn spare(&self) -> &str {
-        std::str::from_utf8(&self.0).expect("ASCII")
+    fn spare(&self) -> &CStr {
+        CStr::from_bytes_with_nul(&self.0).expect("one NUL, at the end")
     }
 }
 
 impl Inner {
+    /// The path of the directory's entry `name` (for errors and rare fallbacks).
+    fn entry_path(&self, name: &CStr) -> PathBuf {
+        self.dir.join(&*name.to_string_lossy())
+    }
+
     fn path(&self, key: &StoreKey) -> PathBuf {
         self.dir.join(key.to_hex())
     }
@@ -659,7 +683,7 @@ impl Inner {
     fn open_cached(
         &self,
         key: &StoreKey,
-        name: &str,
+        name: &CStr,
         what: &str,
         create: bool,
     ) -> Result<Option<(Arc<File>, u64)>> {
@@ -689,13 +713,26 @@ impl Inner {
                 return Ok(None);
             }
             Err(rustix::io::Errno::NOENT) => {}
-            Err(e) => return Err(io_error("reading", &self.dir.join(name), e.into())),
+            Err(e) => return Err(io_error("reading", &self.entry_path(name), e.into())),
         }
         let mut flags = OFlags::RDWR | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC;
         if create {
             flags |= OFlags::CREATE;
         }
-        let fd = match rustix::fs::openat(&self.dirfd, name, flags, Mode::from_raw_mode(0o600)) {
+        // Reads through a held file leave its access time alone: nothing uses it, and an
+        // update dirties the inode (a journal write on ext4) at the first read after each
+        // save (`relatime`). Only the file's owner may ask: any other file is opened
+        // without.
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        let noatime = OFlags::NOATIME;
+        #[cfg(not(any(target_os = "linux", target_os = "android")))]
+        let noatime = OFlags::empty();
+        let open = |flags| rustix::fs::openat(&self.dirfd, name, flags, Mode::from_raw_mode(0o600));
+        let opened = match open(flags | noatime) {
+            Err(rustix::io::Errno::PERM) if !noatime.is_empty() => open(flags),
+            other => other,
+        };
+        let fd = match opened {
             Ok(fd) => fd,
             Err(rustix::io::Errno::NOENT) if !create => return Ok(None),
             Err(rustix::io::Errno::LOOP) => return Err(symlink()),
@@ -704,13 +741,13 @@ impl Inner {
                 if !create =>
             {
                 return Ok(self
-                    .open_regular(name)?
+                    .open_regular(&name.to_string_lossy())?
                     .map(|(file, len)| (Arc::new(file), len)));
             }
-            Err(e) => return Err(io_error("opening", &self.dir.join(name), e.into())),
+            Err(e) => return Err(io_error("opening", &self.entry_path(name), e.into())),
         };
         let stat = rustix::fs::fstat(&fd)
-            .map_err(|e| io_error("reading", &self.dir.join(name), e.into()))?;
+            .map_err(|e| io_error("reading", &self.entry_path(name), e.into()))?;
         if FileType::from_raw_mode(stat.st_mode) != FileType::RegularFile {
             return Err(irregular());
         }
@@ -726,12 +763,12 @@ impl Inner {
     fn open_cached(
         &self,
         _key: &StoreKey,
-        name: &str,
+        name: &CStr,
         _what: &str,
         _create: bool,
     ) -> Result<Option<(Arc<File>, u64)>> {
         Ok(self
-            .open_regular(name)?
+            .open_regular(&name.to_string_lossy())?
             .map(|(file, len)| (Arc::new(file), len)))
     }
 
@@ -937,19 +974,31 @@ impl Inner {
                 header.body_len
             )));
         }
+        // Bytes equal to the ones last found authentic for this key are authentic: the
+        // check is a function of the key, the bytes and the configured keys alone.
+        #[cfg(unix)]
+        if self.open.is_authentic(key, bytes) {
+            return Ok(header);
+        }
         self.authenticate(key, &header, bytes, body)?;
+        #[cfg(unix)]
+        self.open.remember(key, bytes);
         Ok(header)
     }
 
     /// Decodes a whole file into a record.
-    fn decode(&self, key: &StoreKey, bytes: &[u8]) -> Result<Record> {
-        let header = self.verify(key, bytes)?;
+    fn decode(&self, key: &StoreKey, mut bytes: Vec<u8>) -> Result<Record> {
+        let header = self.verify(key, &bytes)?;
         let body = &bytes[header.len()..];
         let payload = match (&self.sealer, header.sealed) {
             (Some(sealer), true) => {
                 sealer.open(body, &seal_aad(key, header.version, header.expires_at))?
             }
-            (None, false) => body.to_vec(),
+            // The body in place: the header taken off the front (no second buffer).
+            (None, false) => {
+                bytes.drain(..header.len());
+                bytes
+            }
             (None, true) => {
                 return Err(StoreError::Corrupt(
                     "session file is encrypted but the store does not encrypt at rest".to_owned(),
@@ -977,7 +1026,7 @@ impl Inner {
     /// Reads the whole entry `name` of the directory (a session file or a spare); `None`
     /// when it does not exist. Reads the length the file had when opened, in one `read`
     /// for a small file (a file rewritten meanwhile fails its MAC).
-    fn read(&self, key: &StoreKey, name: &str) -> Result<Option<Vec<u8>>> {
+    fn read(&self, key: &StoreKey, name: &CStr) -> Result<Option<Vec<u8>>> {
         let Some((file, len)) = self.open_cached(key, name, "session file", false)? else {
             return Ok(None);
         };
@@ -989,20 +1038,20 @@ impl Inner {
         }
         let mut bytes = vec![0; len as usize];
         let filled = read_full_at(&file, &mut bytes)
-            .map_err(|e| io_error("reading", &self.dir.join(name), e))?;
+            .map_err(|e| io_error("reading", &self.entry_path(name), e))?;
         bytes.truncate(filled);
         Ok(Some(bytes))
     }
 
     /// Reads the header of `key`'s file `name`, through the files kept open; `None` when it
     /// does not exist.
-    fn read_header_cached(&self, key: &StoreKey, name: &str) -> Result<Option<Header>> {
+    fn read_header_cached(&self, key: &StoreKey, name: &CStr) -> Result<Option<Header>> {
         let Some((file, _)) = self.open_cached(key, name, "session file", false)? else {
             return Ok(None);
         };
         let mut bytes = [0; HEADER_LEN];
         let filled = read_full_at(&file, &mut bytes)
-            .map_err(|e| io_error("reading", &self.dir.join(name), e))?;
+            .map_err(|e| io_error("reading", &self.entry_path(name), e))?;
         Header::parse(&bytes[..filled]).map(Some)
     }
 
@@ -1026,9 +1075,10 @@ impl Inner {
         let Some(bytes) = self.read(key, Names::of(key).session())? else {
             return Ok(None);
         };
-        match self.decode(key, &bytes) {
+        // A clone: the bytes are still needed when they fail (rare, under the locks).
+        match self.decode(key, bytes.clone()) {
             Err(StoreError::Corrupt(why)) => match self.previous(key, &bytes, &why) {
-                Some(bytes) => self.decode(key, &bytes).map(Some),
+                Some(bytes) => self.decode(key, bytes).map(Some),
                 None => Err(StoreError::Corrupt(why)),
             },
             other => other.map(Some),
@@ -1181,20 +1231,29 @@ impl Inner {
         self.sync_dir(false)
     }
 
+    /// A load's first read, without the key's locks; a file that fails (torn by a
+    /// concurrent save, or corrupt) is [`StoreError::Corrupt`], for
+    /// [`load_locked`](Self::load_locked).
+    fn load_unlocked(&self, key: &StoreKey) -> Result<Option<Record>> {
+        self.read(key, Names::of(key).session())
+            .and_then(|bytes| bytes.map(|bytes| self.decode(key, bytes)).transpose())
+    }
+
+    /// A load's read under the key's locks, after [`load_unlocked`](Self::load_unlocked)
+    /// failed.
+    fn load_locked(&self, key: &StoreKey) -> Result<Option<Record>> {
+        self.with_locks(&[*key], |inner| inner.read_locked(key))
+    }
+
     fn load(&self, key: &StoreKey, now: Timestamp) -> Result<Option<Record>> {
-        let read = self
-            .read(key, Names::of(key).session())
-            .and_then(|bytes| bytes.map(|bytes| self.decode(key, &bytes)).transpose());
-        let record = match read {
+        let record = match self.load_unlocked(key) {
             // A save rewrites the spare file in place (see `replace`): a reader that opened
             // the session file just before a save swapped it out, and was still reading when
             // the next save of the same key rewrote it, read a mix of two versions, which
             // fails the MAC or the length check. No save runs under the key's locks, so a
             // read under them sees the file as it is: corrupt only if it really is (and
             // then, under `none`, the previous version may serve; see `read_locked`).
-            Err(StoreError::Corrupt(_)) => {
-                self.with_locks(&[*key], |inner| inner.read_locked(key))?
-            }
+            Err(StoreError::Corrupt(_)) => self.load_locked(key)?,
             other => other?,
         };
         Ok(record.filter(|record| record.expires_at > now))
@@ -1217,6 +1276,9 @@ impl Inner {
             }
             inner.index_add(key, record)?;
             inner.replace(key, &bytes)?;
+            // Written with the primary key's MAC: authentic, whether or not it is synced.
+            #[cfg(unix)]
+            inner.open.remember(key, &bytes);
             // Durable before the locks are released: the next save of this key rewrites the
             // file swapped out in place, which must by then be the spare on the disk too.
             inner.sync_dir(false)
@@ -1240,7 +1302,7 @@ impl Inner {
         if self.exchange.load(Ordering::Relaxed) {
             let names = Names::of(key);
             // Paths only for the rare fallback and for errors (no allocation otherwise).
-            let spare = || self.dir.join(names.spare());
+            let spare = || self.entry_path(names.spare());
             self.write_spare(key, names.spare(), bytes)?;
             let exchanged = rustix::fs::renameat_with(
                 &self.dirfd,
@@ -1286,11 +1348,16 @@ impl Inner {
         target_os = "macos",
         target_os = "ios"
     ))]
-    fn write_spare(&self, key: &StoreKey, name: &str, bytes: &[u8]) -> Result<()> {
+    fn write_spare(&self, key: &StoreKey, name: &CStr, bytes: &[u8]) -> Result<()> {
         use std::os::unix::fs::FileExt;
         let (file, old_len) = self
             .open_cached(key, name, "spare session file", true)?
-            .ok_or_else(|| StoreError::backend(format!("spare `{name}` vanished while made")))?;
+            .ok_or_else(|| {
+                StoreError::backend(format!(
+                    "spare `{}` vanished while made",
+                    name.to_string_lossy()
+                ))
+            })?;
         let len = bytes.len() as u64;
         file.write_all_at(bytes, 0)
             .and_then(|()| {
@@ -1304,7 +1371,7 @@ impl Inner {
                 FileDurability::None => Ok(()),
                 FileDurability::Fsync | FileDurability::Group => file.sync_data(),
             })
-            .map_err(|e| io_error("writing", &self.dir.join(name), e))
+            .map_err(|e| io_error("writing", &self.entry_path(name), e))
     }
 
     /// Removes `key`'s spare file, if any (best effort: a leftover is removed by purges).
@@ -1767,7 +1834,12 @@ fn default_open_files() -> usize {
 /// and close them each time (see the [module docs](self#open-files)). A file is found by
 /// its session and its identity (device and inode number, from a `stat` of the name just
 /// made): while the store holds the file open its inode cannot be freed, so no other file
-/// can have that identity. Contents are never cached: every read reads the file.
+/// can have that identity. Contents are never cached: every read reads the file. Beside a
+/// session's files, the last bytes of its file found authentic (see
+/// [`is_authentic`](Self::is_authentic)).
+///
+/// The sessions are kept in a list from the most recently used to the least (linked by
+/// index in a slab), so a use, an insertion and an eviction each take constant time.
 #[cfg(unix)]
 struct OpenFiles {
     /// The most files held.
@@ -1775,16 +1847,44 @@ struct OpenFiles {
     state: Mutex<OpenState>,
 }
 
+/// The end of the list ([`Session::prev`], [`Session::next`], [`OpenState::head`]).
 #[cfg(unix)]
-#[derive(Default)]
+const NIL: usize = usize::MAX;
+
+/// The largest file whose bytes are remembered as authentic (larger ones are verified on
+/// every read): one memo per session held, so at most this times the sessions held.
+#[cfg(unix)]
+const MEMO_MAX: usize = 4096;
+
+#[cfg(unix)]
 struct OpenState {
-    /// A counter of uses, for the least recently used.
+    /// A counter of uses, to tell which of a session's two files was used last.
     tick: u64,
     /// Files held in all.
     held: usize,
-    /// Per session, up to two files: its session file and its spare, which trade names at
-    /// every save.
-    by_key: std::collections::HashMap<StoreKey, [Option<Held>; 2]>,
+    /// The slot of each session held in `sessions`.
+    by_key: std::collections::HashMap<StoreKey, usize, std::hash::BuildHasherDefault<KeyHash>>,
+    /// The sessions held, and the slots freed (listed in `free`).
+    sessions: Vec<Session>,
+    free: Vec<usize>,
+    /// The session used most recently, and the one used least recently ([`NIL`] when
+    /// none).
+    head: usize,
+    tail: usize,
+}
+
+/// A session's held files and memo, in the list of [`OpenState`].
+#[cfg(unix)]
+struct Session {
+    key: StoreKey,
+    /// Up to two files: its session file and its spare, which trade names at every save.
+    files: [Option<Held>; 2],
+    /// The last bytes of the session's file found authentic (read and verified, or written
+    /// by a save), up to [`MEMO_MAX`]; empty when none.
+    authentic: Vec<u8>,
+    /// The neighbours in the list: used more recently, used less recently.
+    prev: usize,
+    next: usize,
 }
 
 /// A file held open, its identity and when it was last used.
@@ -1796,12 +1896,90 @@ struct Held {
     used: u64,
 }
 
+/// The hasher of [`OpenState::by_key`]: a store key is SHA-256 of a random id, so its first
+/// eight bytes are a uniform hash already (keys are never chosen by clients: a request
+/// presents an id, and the key is its hash).
+#[cfg(unix)]
+#[derive(Default)]
+struct KeyHash(u64);
+
+#[cfg(unix)]
+impl std::hash::Hasher for KeyHash {
+    fn write(&mut self, bytes: &[u8]) {
+        // The key's bytes come in one write (after its length, the same for every key).
+        if let Some(word) = bytes.first_chunk::<8>() {
+            self.0 ^= u64::from_le_bytes(*word);
+        }
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+#[cfg(unix)]
+impl OpenState {
+    /// Takes session `at` out of the list.
+    fn unlink(&mut self, at: usize) {
+        let (prev, next) = (self.sessions[at].prev, self.sessions[at].next);
+        match prev {
+            NIL => self.head = next,
+            prev => self.sessions[prev].next = next,
+        }
+        match next {
+            NIL => self.tail = prev,
+            next => self.sessions[next].prev = prev,
+        }
+    }
+
+    /// Puts session `at` (not in the list) at its head, as the one used most recently.
+    fn push_front(&mut self, at: usize) {
+        self.sessions[at].prev = NIL;
+        self.sessions[at].next = self.head;
+        match self.head {
+            NIL => self.tail = at,
+            head => self.sessions[head].prev = at,
+        }
+        self.head = at;
+    }
+
+    /// Marks session `at` as used now.
+    fn touch(&mut self, at: usize) {
+        if self.head != at {
+            self.unlink(at);
+            self.push_front(at);
+        }
+    }
+
+    /// Lets go of session `at`: its slot is freed and its files returned (to be closed
+    /// once the lock is released).
+    fn remove(&mut self, at: usize) -> [Option<Held>; 2] {
+        self.unlink(at);
+        let session = &mut self.sessions[at];
+        let key = session.key;
+        let files = std::mem::take(&mut session.files);
+        session.authentic = Vec::new();
+        self.by_key.remove(&key);
+        self.held -= files.iter().flatten().count();
+        self.free.push(at);
+        files
+    }
+}
+
 #[cfg(unix)]
 impl OpenFiles {
     fn new(max: usize) -> Self {
         Self {
             max,
-            state: Mutex::new(OpenState::default()),
+            state: Mutex::new(OpenState {
+                tick: 0,
+                held: 0,
+                by_key: Default::default(),
+                sessions: Vec::new(),
+                free: Vec::new(),
+                head: NIL,
+                tail: NIL,
+            }),
         }
     }
 
@@ -1813,20 +1991,24 @@ impl OpenFiles {
     /// The file of `key` with identity `dev`/`ino`, if held.
     fn get(&self, key: &StoreKey, dev: u64, ino: u64) -> Option<Arc<File>> {
         let mut state = self.state();
+        let at = *state.by_key.get(key)?;
         state.tick += 1;
         let tick = state.tick;
-        let slots = state.by_key.get_mut(key)?;
-        let held = slots
+        let held = state.sessions[at]
+            .files
             .iter_mut()
             .flatten()
             .find(|held| held.dev == dev && held.ino == ino)?;
         held.used = tick;
-        Some(held.file.clone())
+        let file = held.file.clone();
+        state.touch(at);
+        Some(file)
     }
 
     /// Holds `file` (identity `dev`/`ino`) as one of `key`'s files, in place of the one
     /// of its two used least recently; when more than the most files are held, lets go of
-    /// the files of the session used least recently.
+    /// the files of the sessions used least recently (taken from the end of the list, so
+    /// in constant time per session let go of).
     fn insert(&self, key: &StoreKey, dev: u64, ino: u64, file: Arc<File>) {
         if self.max == 0 {
             return;
@@ -1841,7 +2023,35 @@ impl OpenFiles {
             file,
             used: state.tick,
         };
-        let slots = state.by_key.entry(*key).or_default();
+        let at = match state.by_key.get(key) {
+            Some(&at) => {
+                state.touch(at);
+                at
+            }
+            None => {
+                let session = Session {
+                    key: *key,
+                    files: [None, None],
+                    authentic: Vec::new(),
+                    prev: NIL,
+                    next: NIL,
+                };
+                let at = match state.free.pop() {
+                    Some(at) => {
+                        state.sessions[at] = session;
+                        at
+                    }
+                    None => {
+                        state.sessions.push(session);
+                        state.sessions.len() - 1
+                    }
+                };
+                state.by_key.insert(*key, at);
+                state.push_front(at);
+                at
+            }
+        };
+        let slots = &mut state.sessions[at].files;
         let slot = match slots {
             [None, _] => &mut slots[0],
             [_, None] => &mut slots[1],
@@ -1853,41 +2063,57 @@ impl OpenFiles {
                 }
             }
         };
-        let added = slot.is_none();
-        closed.extend(slot.replace(held));
+        let replaced = slot.replace(held);
+        let added = replaced.is_none();
+        closed.extend(replaced);
         if added {
             state.held += 1;
         }
-        while state.held > self.max {
-            let oldest = state
-                .by_key
-                .iter()
-                .filter(|(k, _)| *k != key)
-                .map(|(k, slots)| (slots.iter().flatten().map(|h| h.used).max(), *k))
-                .min();
-            let Some((_, oldest)) = oldest else { break };
-            if let Some(slots) = state.by_key.remove(&oldest) {
-                let slots: Vec<Held> = slots.into_iter().flatten().collect();
-                state.held -= slots.len();
-                closed.extend(slots);
-            }
+        // `key`'s session is at the head: the tail is another one while it is not `at`.
+        while state.held > self.max && state.tail != at {
+            let tail = state.tail;
+            closed.extend(state.remove(tail).into_iter().flatten());
         }
         drop(state);
         drop(closed);
     }
 
-    /// Lets go of `key`'s files (its session ended, or its file is gone).
+    /// Lets go of `key`'s files and memo (its session ended, or its file is gone).
     fn forget(&self, key: &StoreKey) {
         let removed = {
             let mut state = self.state();
-            let removed = state.by_key.remove(key);
-            if let Some(slots) = &removed {
-                state.held -= slots.iter().flatten().count();
-            }
-            removed
+            let at = state.by_key.get(key).copied();
+            at.map(|at| state.remove(at))
         };
         // Closed once the lock is released.
         drop(removed);
+    }
+
+    /// Whether `bytes` are the bytes last found authentic as `key`'s file. Authenticity is
+    /// a function of the key, the bytes and the configured keys alone (fixed for the
+    /// store's life), so bytes equal to ones already verified need not be verified again;
+    /// any other bytes are.
+    fn is_authentic(&self, key: &StoreKey, bytes: &[u8]) -> bool {
+        let state = self.state();
+        !bytes.is_empty()
+            && state
+                .by_key
+                .get(key)
+                .is_some_and(|&at| state.sessions[at].authentic == bytes)
+    }
+
+    /// Remembers `bytes` as authentic for `key` (verified, or written by a save) when its
+    /// files are held and the bytes are at most [`MEMO_MAX`] long.
+    fn remember(&self, key: &StoreKey, bytes: &[u8]) {
+        if bytes.len() > MEMO_MAX {
+            return;
+        }
+        let mut state = self.state();
+        if let Some(&at) = state.by_key.get(key) {
+            let memo = &mut state.sessions[at].authentic;
+            memo.clear();
+            memo.extend_from_slice(bytes);
+        }
     }
 }
 
@@ -2058,8 +2284,17 @@ impl SessionStore for FileStore {
         if self.inline(0) {
             return self.inner.load(key, now);
         }
-        let key = *key;
-        self.blocking(move |inner| inner.load(&key, now)).await
+        // Under `group` and `fsync`: the read on this thread (nothing synced), a read
+        // again under the key's locks (which a save holds while it syncs) on a blocking
+        // thread (see the module docs' "Threads").
+        let record = match self.inner.load_unlocked(key) {
+            Err(StoreError::Corrupt(_)) => {
+                let key = *key;
+                self.blocking(move |inner| inner.load_locked(&key)).await?
+            }
+            other => other?,
+        };
+        Ok(record.filter(|record| record.expires_at > now))
     }
 
     async fn save(&self, key: &StoreKey, record: &Record) -> Result<u64> {
@@ -2194,6 +2429,149 @@ mod tests {
         assert!(error.to_string().contains("disk on fire"), "{error}");
         group.sync(|| Ok(())).unwrap();
         assert_eq!(group.state.lock().unwrap().completed, 2);
+    }
+
+    /// The held files as (key's first byte, inode), sorted.
+    #[cfg(unix)]
+    fn held_of(open: &OpenFiles) -> Vec<(u8, u64)> {
+        let state = open.state();
+        let mut held: Vec<(u8, u64)> = state
+            .by_key
+            .iter()
+            .flat_map(|(key, &at)| {
+                assert_eq!(state.sessions[at].key, *key);
+                state.sessions[at]
+                    .files
+                    .iter()
+                    .flatten()
+                    .map(|h| (key.0[0], h.ino))
+            })
+            .collect();
+        held.sort_unstable();
+        assert_eq!(held.len(), state.held, "the count of files held");
+        // The list holds every session once, linked both ways.
+        let (mut at, mut prev, mut listed) = (state.head, NIL, 0);
+        while at != NIL {
+            assert_eq!(state.sessions[at].prev, prev);
+            (prev, at, listed) = (at, state.sessions[at].next, listed + 1);
+        }
+        assert_eq!((prev, listed), (state.tail, state.by_key.len()));
+        held
+    }
+
+    /// The kept-open files behave as a least-recently-used cache of sessions, the one
+    /// scanned for its oldest session on every eviction did (a model of it here, random
+    /// uses checked step by step against it); the list makes each step constant time.
+    #[cfg(unix)]
+    #[test]
+    fn open_files_let_go_of_the_sessions_used_least_recently() {
+        // The model: per key, up to two (inode, last use); a session's last use is its
+        // files' latest.
+        type Model = std::collections::BTreeMap<u8, [Option<(u64, u64)>; 2]>;
+        let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut next = move |n: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % n
+        };
+        let null = File::open("/dev/null").unwrap();
+        for max in 0..6 {
+            let open = OpenFiles::new(max);
+            let mut model = Model::new();
+            let mut tick = 0;
+            for step in 0..3000 {
+                tick += 1;
+                let k = next(8) as u8;
+                let key = StoreKey([k; 32]);
+                let ino = next(4);
+                match next(10) {
+                    0 => {
+                        open.forget(&key);
+                        model.remove(&k);
+                    }
+                    1..=4 => {
+                        let found = model
+                            .get_mut(&k)
+                            .and_then(|slots| slots.iter_mut().flatten().find(|f| f.0 == ino));
+                        let expected = found.map(|f| f.1 = tick).is_some();
+                        assert_eq!(open.get(&key, 1, ino).is_some(), expected, "step {step}");
+                    }
+                    _ => {
+                        open.insert(&key, 1, ino, Arc::new(null.try_clone().unwrap()));
+                        if max > 0 {
+                            let slots = model.entry(k).or_default();
+                            let slot = match slots {
+                                [None, _] => 0,
+                                [_, None] => 1,
+                                [Some(a), Some(b)] => usize::from(a.1 > b.1),
+                            };
+                            slots[slot] = Some((ino, tick));
+                            let count = |m: &Model| m.values().flatten().flatten().count();
+                            while count(&model) > max {
+                                let last_use = |s: &[Option<(u64, u64)>; 2]| {
+                                    s.iter().flatten().map(|f| f.1).max()
+                                };
+                                let Some((&oldest, _)) = model
+                                    .iter()
+                                    .filter(|(other, _)| **other != k)
+                                    .min_by_key(|(_, s)| last_use(s))
+                                else {
+                                    break;
+                                };
+                                model.remove(&oldest);
+                            }
+                        }
+                    }
+                }
+                let mut expected: Vec<(u8, u64)> = model
+                    .iter()
+                    .flat_map(|(k, s)| s.iter().flatten().map(|f| (*k, f.0)))
+                    .collect();
+                expected.sort_unstable();
+                assert_eq!(held_of(&open), expected, "max {max}, step {step}");
+            }
+        }
+    }
+
+    /// The memo vouches only for the very bytes found authentic for that key, and goes
+    /// with the session's files.
+    #[cfg(unix)]
+    #[test]
+    fn the_memo_vouches_for_the_same_bytes_of_the_same_key_only() {
+        let open = OpenFiles::new(4);
+        let (key, other) = (StoreKey([1; 32]), StoreKey([2; 32]));
+        let bytes = b"SESS authentic bytes".to_vec();
+        open.remember(&key, &bytes);
+        assert!(
+            !open.is_authentic(&key, &bytes),
+            "no memo without a held file"
+        );
+        let file = Arc::new(File::open("/dev/null").unwrap());
+        open.insert(&key, 1, 1, file.clone());
+        open.insert(&other, 1, 2, file);
+        open.remember(&key, &bytes);
+        assert!(open.is_authentic(&key, &bytes));
+        assert!(!open.is_authentic(&other, &bytes), "another key's memo");
+        let mut changed = bytes.clone();
+        changed[7] ^= 1;
+        assert!(!open.is_authentic(&key, &changed));
+        assert!(!open.is_authentic(&key, &bytes[..bytes.len() - 1]));
+        assert!(!open.is_authentic(&key, b""));
+        assert!(
+            !open.is_authentic(&other, b""),
+            "an empty memo vouches for nothing"
+        );
+        open.remember(&key, &vec![0; MEMO_MAX + 1]);
+        assert!(
+            open.is_authentic(&key, &bytes),
+            "too long: the memo stays as it was"
+        );
+        open.forget(&key);
+        assert!(
+            !open.is_authentic(&key, &bytes),
+            "gone with the session's files"
+        );
     }
 
     #[test]

@@ -369,10 +369,24 @@ async fn open_passes_the_durability_on() {
     }
 }
 
-/// A reader never sees a partial file while a writer replaces it in a loop.
+/// A reader never sees a partial file while a writer replaces it in a loop, under every
+/// durability (loads read on the calling thread under each, and read again under the
+/// key's locks when a read was torn).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn readers_never_see_a_partial_file() {
-    let t = Arc::new(TempFileStore::new());
+    for (durability, saves) in [
+        (FileDurability::None, 200),
+        (FileDurability::Group, 40),
+        (FileDurability::Fsync, 40),
+    ] {
+        readers_never_see_a_partial_file_under(durability, saves).await;
+    }
+}
+
+async fn readers_never_see_a_partial_file_under(durability: FileDurability, saves: u64) {
+    let t = Arc::new(TempFileStore::with(|builder| {
+        builder.durability(durability)
+    }));
     let key = random_key();
     let big = vec![b'a'; 200 * 1024];
     let small = vec![b'b'; 10 * 1024];
@@ -381,7 +395,7 @@ async fn readers_never_see_a_partial_file() {
         let (t, big, small) = (t.clone(), big.clone(), small.clone());
         tokio::spawn(async move {
             let mut version = 1;
-            for i in 0..200 {
+            for i in 0..saves {
                 let payload = if i % 2 == 0 { &small } else { &big };
                 version = save_over(&t, &key, version, payload).await;
             }
@@ -415,7 +429,7 @@ async fn readers_never_see_a_partial_file() {
         }
         reads += 1;
     }
-    assert_eq!(writer.await.unwrap(), 201);
+    assert_eq!(writer.await.unwrap(), saves + 1, "{durability:?}");
     assert!(reads >= 100);
 }
 
@@ -1458,4 +1472,130 @@ async fn kept_open_files_are_bounded_and_let_go_of_when_a_session_ends() {
     save_over(&none, &key, 1, b"y").await;
     assert_eq!(none.load(&key, NOW).await.unwrap().unwrap().payload, b"y");
     assert!(open_in(&none.sessions()).is_empty());
+}
+
+/// A store remembers the last bytes of each held session's file that it found authentic,
+/// and does not verify the same bytes again; any other bytes under the name are verified:
+/// a file edited in place by hand (same inode, same length) after a load, or another
+/// session's file copied over it, is refused as before (under `none` the previous
+/// version serves once the session has one, as for a file torn by a crash).
+#[tokio::test]
+async fn bytes_changed_after_a_load_are_verified_again() {
+    for durability in [
+        FileDurability::None,
+        FileDurability::Group,
+        FileDurability::Fsync,
+    ] {
+        let t = TempFileStore::with(|builder| builder.durability(durability));
+        let (key, other) = (random_key(), random_key());
+        for key in [&key, &other] {
+            t.create(key, &record(b"one", NOW.0 + 60)).await.unwrap();
+            assert_eq!(t.load(key, NOW).await.unwrap().unwrap().payload, b"one");
+        }
+        let path = t.store.path_of(&key);
+        let good = std::fs::read(&path).unwrap();
+        let flip_last = |path: &Path| {
+            let mut bytes = std::fs::read(path).unwrap();
+            *bytes.last_mut().unwrap() ^= 1;
+            let inode = std::fs::metadata(path).unwrap();
+            std::fs::write(path, &bytes).unwrap();
+            let same = std::os::unix::fs::MetadataExt::ino(&std::fs::metadata(path).unwrap());
+            assert_eq!(
+                same,
+                std::os::unix::fs::MetadataExt::ino(&inode),
+                "in place"
+            );
+        };
+        // No spare yet: refused under every durability.
+        flip_last(&path);
+        assert!(
+            matches!(t.load(&key, NOW).await, Err(StoreError::Corrupt(_))),
+            "{durability:?}"
+        );
+        std::fs::write(&path, &good).unwrap();
+        assert_eq!(t.load(&key, NOW).await.unwrap().unwrap().payload, b"one");
+        // Another session's file (authentic for its own name) copied over this one.
+        std::fs::copy(t.store.path_of(&other), &path).unwrap();
+        assert!(
+            matches!(t.load(&key, NOW).await, Err(StoreError::Corrupt(_))),
+            "{durability:?}"
+        );
+        std::fs::write(&path, &good).unwrap();
+        // After a save (whose bytes the store wrote itself), an edit in place.
+        assert_eq!(save_over(&t, &key, 1, b"two").await, 2);
+        assert_eq!(t.load(&key, NOW).await.unwrap().unwrap().payload, b"two");
+        flip_last(&path);
+        match (durability, t.load(&key, NOW).await) {
+            (FileDurability::None, Ok(Some(previous))) => {
+                assert_eq!((previous.version, &previous.payload[..]), (1, &b"one"[..]));
+            }
+            (FileDurability::Group | FileDurability::Fsync, Err(StoreError::Corrupt(_))) => {}
+            (durability, other) => panic!("{durability:?}: {other:?}"),
+        }
+        // A save compares with the version loads return, not the edited file's.
+        match durability {
+            FileDurability::None => {
+                assert!(matches!(
+                    t.save(&key, &at_version(2, b"x")).await,
+                    Err(StoreError::Conflict { .. })
+                ));
+                assert_eq!(save_over(&t, &key, 1, b"three").await, 2);
+            }
+            _ => assert_eq!(save_over(&t, &key, 2, b"three").await, 3),
+        }
+        assert_eq!(t.load(&key, NOW).await.unwrap().unwrap().payload, b"three");
+    }
+}
+
+/// Past `open_files`, the files of the session used least recently are closed first: a
+/// session used again stays open while one left alone is let go of.
+#[cfg(target_os = "linux")]
+#[tokio::test]
+async fn kept_open_files_go_least_recently_used_first() {
+    let t = TempFileStore::with(|builder| builder.open_files(4));
+    let dir = t.sessions();
+    let held = |key: &StoreKey| {
+        let hex = key.to_hex();
+        open_in(&dir)
+            .iter()
+            .filter(|path| path.to_string_lossy().contains(&hex))
+            .count()
+    };
+    let (a, b, c) = (
+        saved_once(&t, NOW.0 + 60).await,
+        saved_once(&t, NOW.0 + 60).await,
+        saved_once(&t, NOW.0 + 60).await,
+    );
+    // Each saved session holds its file and its spare: four files, the last two sessions.
+    assert_eq!((held(&a), held(&b), held(&c)), (0, 2, 2));
+    // `b` used again, then `a`: `c` was used least recently.
+    t.load(&b, NOW).await.unwrap().unwrap();
+    t.load(&a, NOW).await.unwrap().unwrap();
+    assert_eq!((held(&a), held(&b), held(&c)), (1, 2, 0));
+    save_over(&t, &a, 2, b"three").await;
+    assert_eq!((held(&a), held(&b), held(&c)), (2, 2, 0));
+    t.load(&c, NOW).await.unwrap().unwrap();
+    assert_eq!((held(&a), held(&b), held(&c)), (2, 0, 1));
+}
+
+/// Loads leave a session file's access time alone (held files are opened `O_NOATIME`):
+/// with `relatime`, the first read after each save would otherwise dirty the inode, a
+/// journal write on ext4, on every request.
+#[cfg(target_os = "linux")]
+#[tokio::test]
+async fn loads_leave_the_access_time_alone() {
+    let t = TempFileStore::new();
+    let key = saved_once(&t, NOW.0 + 60).await;
+    let path = t.store.path_of(&key);
+    // An access time two days old: any `relatime` read updates it.
+    let old = std::time::SystemTime::now() - std::time::Duration::from_secs(2 * 86_400);
+    let file = std::fs::File::options().write(true).open(&path).unwrap();
+    file.set_times(std::fs::FileTimes::new().set_accessed(old))
+        .unwrap();
+    drop(file);
+    for _ in 0..3 {
+        assert_eq!(t.load(&key, NOW).await.unwrap().unwrap().payload, b"two");
+    }
+    let accessed = std::fs::metadata(&path).unwrap().accessed().unwrap();
+    assert_eq!(accessed, old, "the loads changed the access time");
 }
