@@ -230,10 +230,15 @@ mod axum_server {
         }};
     }
 
-    /// This toolkit's PostgreSQL store on the run's database, migrated.
+    /// This toolkit's PostgreSQL store on the run's database, migrated. Its timeout is
+    /// the floor's (which sets none) for practical purposes: the default 2 s is too short
+    /// for a SCRAM handshake under callgrind or on a loaded machine, and the server then
+    /// failed to start (a round of errors); it bounds only connecting, never a query that
+    /// succeeds.
     async fn postgres_store() -> Arc<session_runtime::store::postgres::PostgresStore> {
         let store = session_runtime::store::postgres::PostgresStore::builder(database_url())
             .pool_size(POOL)
+            .timeout(std::time::Duration::from_secs(60))
             .connect()
             .await
             .expect("postgres store");

@@ -108,10 +108,9 @@ impl Driver for Postgres {
 /// Diesel's per-query work, and the connections shared by the requests in flight (their
 /// statements pipelined) rather than checked out (why, with the figures: [`super`]).
 mod requests {
-    use std::sync::Arc;
     use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::{Arc, Mutex, PoisonError};
 
-    use tokio::sync::Mutex;
     use tokio_postgres::error::SqlState;
     use tokio_postgres::types::{ToSql, Type};
     use tokio_postgres::{Client, NoTls, Statement};
@@ -144,18 +143,15 @@ mod requests {
             .collect()
     }
 
-    /// The binds as the driver takes them.
-    fn params<'a>(binds: &'a [Bind<'a>]) -> Vec<&'a (dyn ToSql + Sync)> {
-        binds
-            .iter()
-            .map(|bind| -> &'a (dyn ToSql + Sync) {
-                match bind {
-                    Bind::Bytes(bytes) => bytes,
-                    Bind::Int(n) => n,
-                    Bind::Text(text) => text,
-                }
-            })
-            .collect()
+    /// The binds as the driver takes them (on the stack).
+    fn params<'a, const N: usize>(binds: &'a [Bind<'a>; N]) -> [&'a (dyn ToSql + Sync); N] {
+        binds.each_ref().map(|bind| -> &'a (dyn ToSql + Sync) {
+            match bind {
+                Bind::Bytes(bytes) => bytes,
+                Bind::Int(n) => n,
+                Bind::Text(text) => text,
+            }
+        })
     }
 
     /// What went wrong on a connection.
@@ -172,13 +168,46 @@ mod requests {
         }
     }
 
-    /// A column of a row, or [`Failure::Corrupt`].
+    /// Column `index` (named `name` in messages) of a row, or [`Failure::Corrupt`]. By
+    /// index: the statement's columns are fixed, no search by name.
     fn column<'a, T: tokio_postgres::types::FromSql<'a>>(
         row: &'a tokio_postgres::Row,
+        index: usize,
         name: &str,
     ) -> std::result::Result<T, Failure> {
-        row.try_get(name)
+        row.try_get(index)
             .map_err(|e| Failure::Corrupt(format!("column `{name}`: {e}")))
+    }
+
+    /// One of the connections: the open connection, if any, and a lock held while opening
+    /// it, so that one request connects and the others of that slot wait for it.
+    struct Slot {
+        /// Read by every request: a plain lock, held only to clone the `Arc` (never across
+        /// an `.await`), so a request takes its connection without waiting or a timer.
+        conn: Mutex<Option<Arc<Conn>>>,
+        /// Held by the request that (re)connects the slot.
+        opening: tokio::sync::Mutex<()>,
+    }
+
+    impl Slot {
+        /// The slot's connection, unless it has none or its server went away.
+        fn current(&self) -> Option<Arc<Conn>> {
+            let conn = self.conn.lock().unwrap_or_else(PoisonError::into_inner);
+            conn.as_ref().filter(|c| !c.client.is_closed()).cloned()
+        }
+
+        /// Puts `conn` in the slot (or empties it).
+        fn set(&self, conn: Option<Arc<Conn>>) {
+            *self.conn.lock().unwrap_or_else(PoisonError::into_inner) = conn;
+        }
+
+        /// Empties the slot if it still holds `conn`.
+        fn forget(&self, conn: &Arc<Conn>) {
+            let mut slot = self.conn.lock().unwrap_or_else(PoisonError::into_inner);
+            if slot.as_ref().is_some_and(|c| Arc::ptr_eq(c, conn)) {
+                *slot = None;
+            }
+        }
     }
 
     /// At most `size` connections, opened on first use, each shared by the requests that
@@ -187,7 +216,7 @@ mod requests {
     /// so service comes back by itself when the database does.
     pub struct AsyncRequests {
         settings: RequestSettings,
-        slots: Box<[Mutex<Option<Arc<Conn>>>]>,
+        slots: Box<[Slot]>,
         next: AtomicUsize,
     }
 
@@ -214,19 +243,24 @@ mod requests {
         /// server went away.
         async fn get(&self, sql: &Statements) -> Result<(usize, Arc<Conn>)> {
             let i = self.next.fetch_add(1, Ordering::Relaxed) % self.slots.len();
+            let slot = &self.slots[i];
+            if let Some(conn) = slot.current() {
+                return Ok((i, conn));
+            }
             let deadline = tokio::time::Instant::now() + self.settings.timeout;
-            let mut slot = tokio::time::timeout_at(deadline, self.slots[i].lock())
+            let _opening = tokio::time::timeout_at(deadline, slot.opening.lock())
                 .await
                 .map_err(|_| self.unavailable("timed out waiting for a connection"))?;
-            if let Some(conn) = slot.as_ref().filter(|c| !c.client.is_closed()) {
-                return Ok((i, conn.clone()));
+            // Opened by the request that held the lock before this one.
+            if let Some(conn) = slot.current() {
+                return Ok((i, conn));
             }
-            *slot = None;
+            slot.set(None);
             let conn = tokio::time::timeout_at(deadline, self.connect(sql))
                 .await
                 .map_err(|_| self.unavailable("timed out connecting"))??;
             let conn = Arc::new(conn);
-            *slot = Some(conn.clone());
+            slot.set(Some(conn.clone()));
             Ok((i, conn))
         }
 
@@ -294,10 +328,7 @@ mod requests {
             let message = scrub(&error.to_string(), self.settings.password.as_deref());
             // Not obviously a lost connection: ask the connection itself.
             let lost = error.is_closed() || conn.client.batch_execute("SELECT 1").await.is_err();
-            let mut slot = self.slots[i].lock().await;
-            if slot.as_ref().is_some_and(|c| Arc::ptr_eq(c, &conn)) {
-                *slot = None;
-            }
+            self.slots[i].forget(&conn);
             let at = &self.settings.redacted;
             Err(if lost {
                 StoreError::Unavailable(format!("postgres at {at}: {message}"))
@@ -307,12 +338,14 @@ mod requests {
         }
     }
 
-    #[async_trait::async_trait]
     impl Requests for AsyncRequests {
         fn open(settings: RequestSettings) -> Option<Self> {
             Some(Self {
                 slots: (0..settings.size.max(1))
-                    .map(|_| Mutex::new(None))
+                    .map(|_| Slot {
+                        conn: Mutex::new(None),
+                        opening: tokio::sync::Mutex::new(()),
+                    })
                     .collect(),
                 next: AtomicUsize::new(0),
                 settings,
@@ -335,10 +368,10 @@ mod requests {
                     return Ok(None);
                 };
                 Ok(Some(Row {
-                    payload: column(&row, "payload")?,
-                    expires_at: column(&row, "expires_at")?,
-                    version: column(&row, "version")?,
-                    principal: column(&row, "principal")?,
+                    payload: column(&row, 0, "payload")?,
+                    expires_at: column(&row, 1, "expires_at")?,
+                    version: column(&row, 2, "version")?,
+                    principal: column(&row, 3, "principal")?,
                 }))
             })
             .await
@@ -361,7 +394,7 @@ mod requests {
                     .query_opt(&conn.version, &params(&binds))
                     .await?
                 {
-                    Some(row) => Ok(Some(Some(column(&row, "version")?))),
+                    Some(row) => Ok(Some(Some(column(&row, 0, "version")?))),
                     None => Ok(Some(None)),
                 }
             })
