@@ -134,7 +134,7 @@ const CONFIGS: &[Config] = &[
     Config {
         name: "ours-postgres",
         baseline: "axum-none",
-        label: "ours, PostgreSQL (Diesel)",
+        label: "ours, PostgreSQL (tokio-postgres for requests)",
     },
     Config {
         name: "tower-postgres",
