@@ -549,6 +549,21 @@ impl Running {
             .drain(..)
             .map(|state| tokio::spawn(connection(self.port, o.client, state, Arc::clone(&shared))))
             .collect();
+        // A counted slice ends only when its requests are answered: if the server exits
+        // meanwhile, stop the connections (they would reconnect forever) and say so below.
+        let watcher = limit.map(|_| {
+            let shared = Arc::clone(&shared);
+            tokio::spawn(async move {
+                while !shared.over() {
+                    if !alive(pid) {
+                        shared.stop.store(true, Ordering::Relaxed);
+                        return true;
+                    }
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+                false
+            })
+        });
         if settle > 0.0 {
             tokio::time::sleep(Duration::from_secs_f64(settle)).await;
         }
@@ -574,6 +589,14 @@ impl Running {
             };
             self.checkers.push(state);
         }
+        if let Some(w) = watcher {
+            let died = w.await.unwrap_or(false);
+            assert!(
+                !died,
+                "server {} (pid {pid}) exited before its {} counted requests were answered",
+                self.config.name, shared.limit
+            );
+        }
         let (d1, c1, s1, l1, k1, t1) = (
             shared.done.load(Ordering::Relaxed),
             run_secs(pid),
@@ -586,7 +609,7 @@ impl Running {
             requests: d1 - d0,
             secs: (t1 - t0).as_secs_f64(),
             cpu_secs: match (c0, c1) {
-                (Some(a), Some(b)) => b - a,
+                (Some(a), Some(b)) => b.since(&a).unwrap_or(s1 - s0),
                 _ => s1 - s0,
             },
             stat_cpu_secs: s1 - s0,
@@ -842,6 +865,19 @@ fn print_pairs_time(plan: &Plan, all: &[Vec<Slices>]) {
     }
 }
 
+/// Whether process `pid` still runs (not exited, not a zombie waiting to be reaped).
+fn alive(pid: u32) -> bool {
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return false;
+    };
+    // Field 3 of proc(5), the state, follows the command name's closing parenthesis.
+    !matches!(
+        stat.rsplit_once(')')
+            .and_then(|(_, rest)| rest.trim_start().chars().next()),
+        Some('Z' | 'X') | None
+    )
+}
+
 /// Clock ticks per second of `/proc/<pid>/stat` times.
 fn clock_ticks() -> f64 {
     Command::new("getconf")
@@ -876,14 +912,14 @@ fn cpu_secs(pid: u32, tick: f64) -> f64 {
 /// `/proc/<pid>/stat` derives utime + stime from the same run time but reports them in
 /// clock ticks (1/100 s): one reading is off by up to 10 ms, 1 % of a fully busy 1-s slice
 /// and several % of a slice in which the server gets a third of its core.
-fn run_secs(pid: u32) -> Option<f64> {
+fn run_secs(pid: u32) -> Option<RunTime> {
     let dir = std::fs::read_dir(format!("/proc/{pid}/task")).ok()?;
     let mut ns: u64 = 0;
-    let mut any = false;
+    let mut threads = Vec::new();
     for task in dir.flatten() {
         // A thread that ended between the listing and the read no longer counts (its
-        // time moves to the process's dead-threads total, which schedstat does not show);
-        // the servers keep their threads for their whole life.
+        // time moves to the process's dead-threads total, which schedstat does not show:
+        // see `RunTime::since`).
         let Ok(text) = std::fs::read_to_string(task.path().join("schedstat")) else {
             continue;
         };
@@ -893,10 +929,39 @@ fn run_secs(pid: u32) -> Option<f64> {
             .and_then(|v| v.parse::<u64>().ok())
         {
             ns += v;
-            any = true;
+            threads.extend(
+                task.file_name()
+                    .to_str()
+                    .and_then(|t| t.parse::<u32>().ok()),
+            );
         }
     }
-    any.then_some(ns as f64 * 1e-9)
+    threads.sort_unstable();
+    (!threads.is_empty()).then_some(RunTime {
+        secs: ns as f64 * 1e-9,
+        threads,
+    })
+}
+
+/// A process's threads' run time at one moment (`run_secs`), and which threads it sums.
+struct RunTime {
+    secs: f64,
+    /// Thread ids, sorted.
+    threads: Vec<u32>,
+}
+
+impl RunTime {
+    /// Run time from `earlier` to `self`, if every thread of `earlier` still ran at `self`:
+    /// a thread that ended in between takes its whole life's time out of the sum (a tokio
+    /// blocking thread ends after 10 s idle), and the caller falls back to `/proc/<pid>/stat`,
+    /// which keeps ended threads' time.
+    fn since(&self, earlier: &RunTime) -> Option<f64> {
+        earlier
+            .threads
+            .iter()
+            .all(|t| self.threads.binary_search(t).is_ok())
+            .then_some(self.secs - earlier.secs)
+    }
 }
 
 /// Ticks of core 0 from `/proc/stat`: busy (user, nice, system, irq, softirq) and stolen by
@@ -1384,6 +1449,23 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_process_is_alive_until_it_exits() {
+        assert!(alive(std::process::id()));
+        let mut child = Command::new("sleep").arg("0").spawn().expect("sleep");
+        let pid = child.id();
+        // Exited but not yet reaped: a zombie counts as gone.
+        while std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .map(|s| !s.contains(") Z"))
+            .unwrap_or(false)
+        {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        assert!(!alive(pid));
+        child.wait().expect("reap");
+        assert!(!alive(pid));
+    }
+
+    #[test]
     fn every_configuration_takes_every_place() {
         let n = 4;
         let mut seen = vec![vec![0; n]; n];
@@ -1430,8 +1512,18 @@ mod tests {
         let x = (0..2_000_000u64).fold(0u64, |x, i| x ^ i.wrapping_mul(x | 1));
         std::hint::black_box(x);
         let b = run_secs(me).expect("still there");
-        assert!(a > 0.0 && b > a, "{a} then {b}");
-        assert_eq!(run_secs(u32::MAX), None);
+        // Other tests' threads may end meanwhile: then there is no figure, never a wrong one.
+        if let Some(d) = b.since(&a) {
+            assert!(a.secs > 0.0 && d > 0.0, "{} then {}", a.secs, b.secs);
+        }
+        // A thread that ends takes its time out of the sum: no figure across it.
+        let gone = RunTime {
+            secs: b.secs,
+            threads: b.threads[..b.threads.len() - 1].to_vec(),
+        };
+        assert_eq!(gone.since(&b), None);
+        assert_eq!(b.since(&b), Some(0.0));
+        assert!(run_secs(u32::MAX).is_none());
     }
 
     #[test]
