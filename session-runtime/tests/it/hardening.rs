@@ -290,6 +290,73 @@ async fn a_cookie_under_a_removed_key_is_not_removed() {
     assert_eq!(session.get::<String>("user").as_deref(), Some("ada"));
 }
 
+/// A rolling key rotation on one directory: an old process (keys `[k1]`) and a new one
+/// (`[k2, k1]`) hold the same session at once. Each store remembers the bytes it found
+/// authentic (its memo); once the new process rewrites the record under `k2`, the old one
+/// must neither hand back its remembered record nor accept the new bytes (it reports a
+/// record under a key it does not have), must not overwrite it, and a store that kept
+/// only `k2` reads the rewritten record.
+#[tokio::test]
+async fn a_store_memo_never_vouches_across_a_key_rotation() {
+    for encrypt in [false, true] {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("sessions");
+        let (k1, k2) = (Key::generate(), Key::generate());
+        let key = StoreKey([9; 32]);
+        let first = Record {
+            payload: b"before the rotation".to_vec(),
+            expires_at: Timestamp(NOW.0 + 3600),
+            version: 0,
+            principal: None,
+        };
+        let old = store_in(&dir, &Keys::single(k1.clone()), encrypt);
+        old.create(&key, &first).await.unwrap();
+        let held = old
+            .load(&key, NOW)
+            .await
+            .unwrap()
+            .expect("the old store reads its record");
+        assert_eq!(held.payload, first.payload);
+        // Read twice: the second read is the one the memo answers.
+        assert_eq!(old.load(&key, NOW).await.unwrap(), Some(held.clone()));
+
+        let new = store_in(&dir, &Keys::new(k2.clone(), vec![k1.clone()]), encrypt);
+        let mut loaded = new
+            .load(&key, NOW)
+            .await
+            .unwrap()
+            .expect("the new store reads a record under its fallback key");
+        assert_eq!(loaded.payload, first.payload);
+        loaded.payload = b"after the rotation".to_vec();
+        assert_eq!(new.save(&key, &loaded).await.unwrap(), 2);
+
+        // Neither its remembered record nor the new bytes: the file is under a key the old
+        // store does not have (left in place; the manager starts a fresh session).
+        let stale = old.load(&key, NOW).await;
+        assert!(
+            matches!(&stale, Err(StoreError::Corrupt(why)) if why.contains("not configured")),
+            "encrypt={encrypt}: the old store read {stale:?} after the rotation"
+        );
+        let refused = old.save(&key, &held).await;
+        assert!(
+            matches!(
+                refused,
+                Err(StoreError::Conflict { .. } | StoreError::NotFound | StoreError::Corrupt(_))
+            ),
+            "encrypt={encrypt}: the old store's save of its stale record: {refused:?}"
+        );
+        let retired = store_in(&dir, &Keys::single(k2), encrypt);
+        let last = retired.load(&key, NOW).await.unwrap();
+        assert_eq!(
+            last.map(|r| (r.payload, r.version)),
+            Some((b"after the rotation".to_vec(), 2)),
+            "encrypt={encrypt}"
+        );
+        // The new store, whose memo holds what it wrote, still reads the same.
+        assert_eq!(new.load(&key, NOW).await.unwrap().unwrap().version, 2);
+    }
+}
+
 // --- finding 3: purge stops at the first entry it cannot read ------------------------------
 
 #[tokio::test]
