@@ -56,3 +56,380 @@ impl Server for Pg {
 }
 
 dialect_tests!(Pg);
+
+/// PostgreSQL's own count of what a store did: its database's transactions (every statement
+/// outside a transaction is one, so: round trips that run SQL) and its table's scans and
+/// updates.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Counts {
+    commits: i64,
+    rollbacks: i64,
+    index_scans: i64,
+    seq_scans: i64,
+    updates: i64,
+    hot_updates: i64,
+}
+
+impl Counts {
+    /// What each of the `n` requests that `self` did more than `base` cost, exactly.
+    fn per_request(self, base: Counts, n: i64) -> Counts {
+        let each = |more: i64, less: i64| {
+            let extra = more - less;
+            assert_eq!(
+                extra % n,
+                0,
+                "{extra} is not a multiple of {n}: {self:?} over {base:?}"
+            );
+            extra / n
+        };
+        Counts {
+            commits: each(self.commits, base.commits),
+            rollbacks: each(self.rollbacks, base.rollbacks),
+            index_scans: each(self.index_scans, base.index_scans),
+            seq_scans: each(self.seq_scans, base.seq_scans),
+            updates: each(self.updates, base.updates),
+            hot_updates: each(self.hot_updates, base.hot_updates),
+        }
+    }
+}
+
+/// A client on database `name` of the test server.
+async fn client(url: &str, name: &str) -> tokio_postgres::Client {
+    let (base, _) = url
+        .rsplit_once('/')
+        .expect("a database URL ends in /database");
+    let (client, connection) =
+        tokio_postgres::connect(&format!("{base}/{name}"), tokio_postgres::NoTls)
+            .await
+            .expect("connect to the test server");
+    tokio::spawn(connection);
+    client
+}
+
+/// Runs `work` on a store (one connection) of a database of its own, closes the store and
+/// returns PostgreSQL's counters of that database and table. A backend publishes its
+/// counters as it exits, before it leaves `pg_stat_activity`: once the database has no
+/// backend, its counters are complete.
+async fn counted(work: impl AsyncFnOnce(&PostgresStore)) -> Counts {
+    let url = db::env_url(Pg::URL);
+    let admin = client(&url, "postgres").await;
+    let database = db::table_name("count");
+    let table = db::table_name("count");
+    admin
+        .batch_execute(&format!("CREATE DATABASE \"{database}\""))
+        .await
+        .expect("create a database");
+    let (base, _) = url.rsplit_once('/').expect("database URL");
+    let store = PostgresStore::builder(format!("{base}/{database}"))
+        .table(&table)
+        .pool_size(1)
+        .connect()
+        .await
+        .expect("connect");
+    store.migrate().await.expect("migrate");
+    work(&store).await;
+    drop(store);
+    // Not a timing assertion: a guard against waiting forever.
+    let mut backends = 1;
+    for _ in 0..3000 {
+        backends = admin
+            .query_one(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = $1",
+                &[&database],
+            )
+            .await
+            .expect("pg_stat_activity")
+            .get::<_, i64>(0);
+        if backends == 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert_eq!(backends, 0, "the store's connections did not close");
+    let row = admin
+        .query_one(
+            "SELECT xact_commit, xact_rollback FROM pg_stat_database WHERE datname = $1",
+            &[&database],
+        )
+        .await
+        .expect("pg_stat_database");
+    let (commits, rollbacks) = (row.get(0), row.get(1));
+    let reader = client(&url, &database).await;
+    let row = reader
+        .query_one(
+            "SELECT coalesce(idx_scan, 0), coalesce(seq_scan, 0), n_tup_upd, n_tup_hot_upd \
+             FROM pg_stat_user_tables WHERE relname = $1",
+            &[&table],
+        )
+        .await
+        .expect("pg_stat_user_tables");
+    let counts = Counts {
+        commits,
+        rollbacks,
+        index_scans: row.get(0),
+        seq_scans: row.get(1),
+        updates: row.get(2),
+        hot_updates: row.get(3),
+    };
+    drop(reader);
+    admin
+        .batch_execute(&format!("DROP DATABASE \"{database}\" WITH (FORCE)"))
+        .await
+        .expect("drop the database");
+    counts
+}
+
+/// One session's requests: created, then `writes` requests that load and save it, then
+/// `reads` that only load it.
+async fn requests(store: &PostgresStore, writes: u64, reads: u64) {
+    use session_runtime::{SessionStore, Timestamp};
+    let key = db::key();
+    let expires = Timestamp(4_000_000_000);
+    let now = Timestamp(1_000);
+    store
+        .create(&key, &db::rec(b"0", expires, 1))
+        .await
+        .expect("create");
+    for i in 0..writes {
+        let mut record = store.load(&key, now).await.expect("load").expect("live");
+        record.payload = i.to_string().into_bytes();
+        // A sliding expiry: every save moves it (by less than the purge's slack).
+        record.expires_at = Timestamp(expires.0 + 1 + i as i64);
+        store.save(&key, &record).await.expect("save");
+    }
+    for _ in 0..reads {
+        store.load(&key, now).await.expect("load").expect("live");
+    }
+}
+
+/// What one writing and one reading request cost: `more` requests of a kind over `base`.
+fn assert_per_request(base: Counts, writing: Counts, reading: Counts, more: i64) {
+    assert_eq!(
+        writing.per_request(base, more),
+        Counts {
+            commits: 2,
+            index_scans: 2,
+            updates: 1,
+            hot_updates: 1,
+            ..Counts::default()
+        },
+        "one writing request: {base:?} then {writing:?}"
+    );
+    assert_eq!(
+        reading.per_request(base, more),
+        Counts {
+            commits: 1,
+            index_scans: 1,
+            ..Counts::default()
+        },
+        "one reading request: {base:?} then {reading:?}"
+    );
+}
+
+/// The round trips of a request, counted by PostgreSQL itself, cannot creep back: a writing
+/// request is one `SELECT` and one `UPDATE` (two statements, each its own transaction, each
+/// one index lookup; no ping, no version check, no `BEGIN`), a reading one is one `SELECT`;
+/// no request scans the table; a save that slides the expiry is a HOT update (no index
+/// entry: no index covers what it changes).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn statements_per_request() {
+    let _server = SERVER.read().await;
+    let base = counted(async |store| requests(store, 2, 2).await).await;
+    let writing = counted(async |store| requests(store, 12, 2).await).await;
+    let reading = counted(async |store| requests(store, 2, 12).await).await;
+    assert_per_request(base, writing, reading, 10);
+}
+
+/// An app with a counter session, served over HTTP on `store`: `/bump` adds one (a write),
+/// `/read` reads it.
+async fn http_requests(store: &PostgresStore, writes: u64, reads: u64) {
+    use axum::routing::get;
+    use session_runtime::{Session, SessionLayer, SessionManager};
+    async fn bump(session: Session) -> String {
+        let n = session.get::<u64>("n").unwrap_or(0) + 1;
+        session.set("n", &n).unwrap();
+        n.to_string()
+    }
+    async fn read(session: Session) -> String {
+        session.get::<u64>("n").unwrap_or(0).to_string()
+    }
+    // No idle refresh of a read within the test (it is due every 45 s by default).
+    let manager: SessionManager = SessionManager::with_store(
+        crate::support::settings(),
+        std::sync::Arc::new(store.clone()),
+    )
+    .unwrap()
+    .with_idle_resolution(86_400);
+    let app = axum::Router::new()
+        .route("/bump", get(bump))
+        .route("/read", get(read))
+        .layer(SessionLayer::new(manager));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let first = crate::db_http::get_path(addr, "/bump", None).await;
+    let cookie = first.cookie.expect("a new session sets a cookie");
+    for n in 2..=writes + 1 {
+        let reply = crate::db_http::get_path(addr, "/bump", Some(&cookie)).await;
+        assert_eq!((reply.status, reply.body), (200, n.to_string()));
+    }
+    for _ in 0..reads {
+        let reply = crate::db_http::get_path(addr, "/read", Some(&cookie)).await;
+        assert_eq!((reply.status, reply.body), (200, (writes + 1).to_string()));
+        assert_eq!(reply.cookie, None, "a read sends no cookie");
+    }
+    server.abort();
+    let _ = server.await;
+}
+
+/// The same over HTTP, through the layer and the manager: a writing request is one `SELECT`
+/// and one `UPDATE`, a reading one one `SELECT`, and nothing else reaches the database.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn statements_per_http_request() {
+    let _server = SERVER.read().await;
+    let base = counted(async |store| http_requests(store, 2, 2).await).await;
+    let writing = counted(async |store| http_requests(store, 12, 2).await).await;
+    let reading = counted(async |store| http_requests(store, 2, 12).await).await;
+    assert_per_request(base, writing, reading, 10);
+}
+
+/// The load reads `expires_at` as PostgreSQL stores it (binary microseconds) and gives the
+/// Unix seconds `EXTRACT(EPOCH ...)::BIGINT` gives (rounded half away from zero), before and
+/// after 2000 (PostgreSQL's epoch); a row whose expiry is `infinity` (written by hand) is
+/// `Corrupt`, not a failure of the database (which would also cost the connection).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn load_reads_the_expiry_in_binary() {
+    use session_runtime::{SessionStore, StoreError, Timestamp};
+    let _server = SERVER.read().await;
+    let url = db::env_url(Pg::URL);
+    let store = db::fresh(PostgresStore::builder(url.clone()), "expiry").await;
+    let (_, database) = url.rsplit_once('/').expect("database URL");
+    let admin = client(&url, database).await;
+    let key = db::key();
+    store
+        .create(&key, &db::rec(b"x", Timestamp(4_000_000_000), 1))
+        .await
+        .expect("create");
+    let now = Timestamp(-2_000_000_000);
+    for (stored, seconds) in [
+        ("to_timestamp(4000000000.6)", 4_000_000_001),
+        ("to_timestamp(4000000000.4)", 4_000_000_000),
+        ("to_timestamp(946684799.5)", 946_684_800),
+        ("to_timestamp(-1000.5)", -1_001),
+        ("to_timestamp(-1000.4)", -1_000),
+        ("TIMESTAMPTZ '2000-01-01 00:00:00+00'", 946_684_800),
+    ] {
+        admin
+            .batch_execute(&format!(
+                "UPDATE \"{}\" SET expires_at = {stored}",
+                store.table()
+            ))
+            .await
+            .expect("update by hand");
+        let record = store.load(&key, now).await.expect("load").expect("live");
+        assert_eq!(record.expires_at, Timestamp(seconds), "{stored}");
+    }
+    admin
+        .batch_execute(&format!(
+            "UPDATE \"{}\" SET expires_at = 'infinity'",
+            store.table()
+        ))
+        .await
+        .expect("update by hand");
+    assert!(
+        matches!(store.load(&key, now).await, Err(StoreError::Corrupt(_))),
+        "an infinite expiry"
+    );
+    store.drop_table().await.unwrap();
+}
+
+/// A table made by the previous version (migrations 001 and 002), in use by instances of
+/// that version, upgrades with `migrate`: its rows load, save and purge; rows a previous
+/// instance still inserts after the upgrade (no `purge_after`) are purged once expired; the
+/// index on `expires_at` is gone, the purge's index is there; running it again is harmless.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn upgrade_from_the_previous_table() {
+    use session_runtime::store::database::{TableName, migration_sql};
+    use session_runtime::{SessionStore, Timestamp};
+    let _server = SERVER.read().await;
+    let url = db::env_url(Pg::URL);
+    let (_, database) = url.rsplit_once('/').expect("database URL");
+    let admin = client(&url, database).await;
+    let table = db::table_name("upgrade");
+    for (name, sql) in migration_sql::<Postgres>(&TableName::new(&table).unwrap()) {
+        if name.starts_with("001") || name.starts_with("002") {
+            admin.batch_execute(&sql).await.expect(name);
+        }
+    }
+    // The previous version's INSERT.
+    let old_insert = format!(
+        "INSERT INTO \"{table}\" (id, payload, expires_at, version, principal) \
+         VALUES ($1, $2, TIMESTAMPTZ 'epoch' + $3::BIGINT * INTERVAL '1 second', 1, NULL)"
+    );
+    let (live, expired, late) = (db::key(), db::key(), db::key());
+    for (key, expires) in [(&live, 4_000_000_000_i64), (&expired, 1_000)] {
+        admin
+            .execute(&old_insert, &[&&key.0[..], &&b"old"[..], &expires])
+            .await
+            .expect("a previous version's row");
+    }
+    let store = PostgresStore::builder(url.clone())
+        .table(&table)
+        .connect()
+        .await
+        .expect("connect");
+    store.migrate().await.expect("upgrade");
+    store.migrate().await.expect("upgrade again");
+    let indexes: Vec<String> = admin
+        .query(
+            "SELECT indexname FROM pg_indexes WHERE tablename = $1 ORDER BY 1",
+            &[&table],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| row.get(0))
+        .collect();
+    assert_eq!(
+        indexes,
+        [
+            format!("{table}_pkey"),
+            format!("{table}_principal_idx"),
+            format!("{table}_purge_idx")
+        ]
+    );
+    // A previous instance, still running, inserts a row that has expired by now.
+    admin
+        .execute(&old_insert, &[&&late.0[..], &&b"late"[..], &2_000_i64])
+        .await
+        .expect("a previous version's row after the upgrade");
+    let now = Timestamp(1_000_000);
+    let mut record = store
+        .load(&live, now)
+        .await
+        .unwrap()
+        .expect("the live row loads");
+    assert_eq!(
+        (record.payload.as_slice(), record.expires_at),
+        (&b"old"[..], Timestamp(4_000_000_000))
+    );
+    assert_eq!(store.load(&expired, now).await.unwrap(), None);
+    record.payload = b"new".to_vec();
+    record.expires_at = Timestamp(4_000_000_100);
+    assert_eq!(store.save(&live, &record).await.unwrap(), 2);
+    assert_eq!(
+        store.purge_expired(now).await.unwrap(),
+        2,
+        "both expired rows"
+    );
+    assert!(store.contains(&live).await.unwrap());
+    assert!(!store.contains(&expired).await.unwrap());
+    assert!(!store.contains(&late).await.unwrap());
+    // A row this version wrote expires and is purged like any other.
+    record.expires_at = Timestamp(500_000);
+    record.version = 2;
+    assert_eq!(store.save(&live, &record).await.unwrap(), 3);
+    assert_eq!(store.purge_expired(now).await.unwrap(), 1);
+    assert!(!store.contains(&live).await.unwrap());
+    store.drop_table().await.unwrap();
+}

@@ -5,7 +5,12 @@
 //! The table (`migrations/postgres/` in this crate, run by [`PostgresStore::migrate`] or
 //! `session-db migrate`): `id BYTEA` (SHA-256 of the session id, length checked),
 //! `payload BYTEA`, `expires_at`, `created_at`, `updated_at` as `TIMESTAMPTZ` (no 2038
-//! limit, no session time zone involved), `version BIGINT`, an index on `expires_at`.
+//! limit, no session time zone involved), `version BIGINT`, `principal` (indexed), and
+//! `purge_after`, the purge's indexed lower bound of `expires_at` (migration
+//! `003_purge_after.sql`, which replaced the index on `expires_at`): a save moves it only
+//! when the expiry leaves `[purge_after, purge_after + 300 s)`, so a save of a sliding
+//! expiry changes no indexed column and PostgreSQL updates the row without touching an index
+//! (a HOT update, the table's fill factor 90 leaving it room on the page).
 //!
 //! ```no_run
 //! use session_runtime::store::postgres::PostgresStore;
@@ -41,10 +46,17 @@ macro_rules! at {
     };
 }
 
+/// How far past `purge_after` (the purge's indexed lower bound of `expires_at`) a save may
+/// move the expiry before it moves `purge_after` too (migration `003_purge_after.sql`): a
+/// save that leaves it changes no indexed column, so PostgreSQL can update the row without
+/// touching an index (a HOT update); a purge visits the live rows expiring within this many
+/// seconds of `now` and skips them.
+const PURGE_SLACK_SECS: u32 = 300;
+
 impl Dialect for Postgres {
     const NAME: &'static str = "postgres";
     const MIGRATIONS: &'static [(&'static str, &'static str)] = migrations!("postgres":
-        "001_create_sessions.sql", "002_principal_index.sql");
+        "001_create_sessions.sql", "002_principal_index.sql", "003_purge_after.sql");
 }
 
 impl Driver for Postgres {
@@ -55,17 +67,22 @@ impl Driver for Postgres {
         let t = format!("\"{}\"", table.as_str());
         Statements {
             insert: format!(
-                "INSERT INTO {t} (id, payload, expires_at, version, principal) VALUES ($1, $2, {}, 1, NULLIF($4, ''))",
+                "INSERT INTO {t} (id, payload, expires_at, purge_after, version, principal) \
+                 VALUES ($1, $2, {0}, {0}, 1, NULLIF($4, ''))",
                 at!(3)
             ),
+            // Run only by the requests (tokio-postgres): `expires_at` as it is stored, in
+            // binary, converted by the client ([`requests::Seconds`]), not by PostgreSQL's
+            // numeric `EXTRACT(EPOCH ...)` on every load.
             load: format!(
-                "SELECT payload, EXTRACT(EPOCH FROM expires_at)::BIGINT AS expires_at, version, principal \
-                 FROM {t} WHERE id = $1 AND expires_at > {}",
+                "SELECT payload, expires_at, version, principal FROM {t} WHERE id = $1 AND expires_at > {}",
                 at!(2)
             ),
             update: format!(
-                "UPDATE {t} SET payload = $1, expires_at = {}, version = version + 1, updated_at = now(), \
-                 principal = NULLIF($3, '') WHERE id = $4 AND version = $5",
+                "UPDATE {t} SET payload = $1, expires_at = {0}, purge_after = CASE WHEN {0} < purge_after \
+                 OR {0} >= purge_after + INTERVAL '{PURGE_SLACK_SECS} seconds' THEN {0} ELSE purge_after END, \
+                 version = version + 1, updated_at = now(), principal = NULLIF($3, '') \
+                 WHERE id = $4 AND version = $5",
                 at!(2)
             ),
             version: format!("SELECT version FROM {t} WHERE id = $1"),
@@ -77,9 +94,11 @@ impl Driver for Postgres {
             delete: format!("DELETE FROM {t} WHERE id = $1"),
             delete_version: format!("DELETE FROM {t} WHERE id = $1 AND version = $2"),
             // SKIP LOCKED: two purges at once, or a purge and a save, never wait on each other.
+            // By `purge_after` (indexed, at most `expires_at` as this store writes it), then
+            // `expires_at`: the live rows it visits are those within `PURGE_SLACK_SECS` of expiring.
             purge: format!(
-                "DELETE FROM {t} WHERE id IN (SELECT id FROM {t} WHERE expires_at <= {} \
-                 ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED)",
+                "DELETE FROM {t} WHERE id IN (SELECT id FROM {t} WHERE purge_after <= {0} \
+                 AND expires_at <= {0} ORDER BY purge_after LIMIT $2 FOR UPDATE SKIP LOCKED)",
                 at!(1)
             ),
             lock: "SELECT 1::BIGINT AS version FROM (SELECT pg_advisory_lock(hashtext($1))) AS l"
@@ -165,6 +184,39 @@ mod requests {
     impl From<tokio_postgres::Error> for Failure {
         fn from(error: tokio_postgres::Error) -> Self {
             Failure::Driver(error)
+        }
+    }
+
+    /// Seconds between the Unix epoch and PostgreSQL's (2000-01-01 UTC).
+    const PG_EPOCH_SECS: i64 = 946_684_800;
+
+    /// A `TIMESTAMPTZ` column read in binary (microseconds since 2000-01-01 UTC) as Unix
+    /// seconds, rounded half away from zero as `EXTRACT(EPOCH ...)::BIGINT` rounds (the
+    /// store writes whole seconds). `infinity` and `-infinity` do not decode.
+    pub(super) struct Seconds(pub(super) i64);
+
+    impl<'a> tokio_postgres::types::FromSql<'a> for Seconds {
+        fn from_sql(
+            _: &Type,
+            raw: &'a [u8],
+        ) -> std::result::Result<Self, Box<dyn std::error::Error + Sync + Send>> {
+            let micros = i64::from_be_bytes(raw.try_into()?);
+            if micros == i64::MAX || micros == i64::MIN {
+                return Err("an infinite timestamp".into());
+            }
+            // Rounded as a Unix time (half away from zero), in i128: no overflow.
+            let unix = i128::from(micros) + i128::from(PG_EPOCH_SECS) * 1_000_000;
+            let (mut secs, rest) = (unix / 1_000_000, unix % 1_000_000);
+            if rest >= 500_000 {
+                secs += 1;
+            } else if rest <= -500_000 {
+                secs -= 1;
+            }
+            Ok(Seconds(i64::try_from(secs)?))
+        }
+
+        fn accepts(ty: &Type) -> bool {
+            *ty == Type::TIMESTAMPTZ
         }
     }
 
@@ -369,7 +421,7 @@ mod requests {
                 };
                 Ok(Some(Row {
                     payload: column(&row, 0, "payload")?,
-                    expires_at: column(&row, 1, "expires_at")?,
+                    expires_at: column::<Seconds>(&row, 1, "expires_at")?.0,
                     version: column(&row, 2, "version")?,
                     principal: column(&row, 3, "principal")?,
                 }))

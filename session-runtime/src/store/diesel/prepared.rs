@@ -11,7 +11,8 @@
 //! server-side statement on MySQL) and every later execution is a single round trip.
 //!
 //! The SQL is written as for `sql_query`, with the backend's placeholders (`$1`, `$2`, ...
-//! in order on PostgreSQL, `?` on MySQL); each placeholder is replaced by a bind in order.
+//! on PostgreSQL, `?` on MySQL): `$k` is replaced by the k-th bind (it may appear more than
+//! once), each `?` by the next bind; every bind must be used.
 
 use diesel::backend::Backend;
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
@@ -76,19 +77,30 @@ where
 {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
         let mut rest = self.sql;
-        let mut binds = self.binds.iter();
+        // The next bind of a `?`; the binds used so far (one bit each).
+        let (mut next, mut used) = (0, 0u64);
         while let Some((start, end)) = next_placeholder(rest) {
             out.push_sql(&rest[..start]);
-            match binds.next() {
+            // `$k` is the k-th bind (PostgreSQL's numbered placeholders may repeat one, each
+            // occurrence sent as a bind of its own), `?` the next one.
+            let index = match rest[start + 1..end].parse::<usize>() {
+                Ok(k) => k.wrapping_sub(1),
+                Err(_) => {
+                    next += 1;
+                    next - 1
+                }
+            };
+            match self.binds.get(index).filter(|_| index < 64) {
                 Some(Bind::Bytes(bytes)) => out.push_bind_param::<Binary, [u8]>(bytes)?,
                 Some(Bind::Int(n)) => out.push_bind_param::<BigInt, i64>(n)?,
                 Some(Bind::Text(text)) => out.push_bind_param::<Text, str>(text)?,
                 None => return Err(self.mismatch("more")),
             }
+            used |= 1 << index;
             rest = &rest[end..];
         }
         out.push_sql(rest);
-        if binds.next().is_some() {
+        if used.count_ones() as usize != self.binds.len() {
             return Err(self.mismatch("fewer"));
         }
         Ok(())
