@@ -629,13 +629,15 @@ impl<'a> Sink for ValueWriter<'a> {
         put_variant(self.out, variant);
         write_value(self.out, value)
     }
-    /// The count is written when the collection ends (serde may not know it upfront).
+    /// The count is written when the collection ends (serde may not know it upfront), in
+    /// a byte kept for it here.
     fn compound(self, tag: u8, variant: Option<&str>) -> Result<Collection<'a>, serde_json::Error> {
         if let Some(variant) = variant {
             put_variant(self.out, variant);
         }
         self.out.push(tag);
         let start = self.out.len();
+        self.out.push(0);
         Ok(Collection {
             out: self.out,
             start,
@@ -652,7 +654,7 @@ fn put_variant(out: &mut Vec<u8>, variant: &str) {
 }
 
 /// An array or object being written: its entries go to the end of `out`, its count is
-/// inserted at `start` when it ends.
+/// written at `start` when it ends (one byte kept there, widened if the count needs more).
 struct Collection<'a> {
     out: &'a mut Vec<u8>,
     start: usize,
@@ -679,9 +681,22 @@ impl Collection<'_> {
     }
 
     fn end(self) -> Result<(), serde_json::Error> {
-        let mut count = Vec::with_capacity(2);
-        put_varint(&mut count, self.count);
-        self.out.splice(self.start..self.start, count);
+        // The count's place holds one byte: enough below 128, else widened in place.
+        let mut v = self.count;
+        if v < 0x80 {
+            self.out[self.start] = v as u8;
+            return Ok(());
+        }
+        let mut count = [0u8; 10];
+        let mut n = 0;
+        while v >= 0x80 {
+            count[n] = (v as u8) | 0x80;
+            v >>= 7;
+            n += 1;
+        }
+        count[n] = v as u8;
+        self.out
+            .splice(self.start..=self.start, count[..=n].iter().copied());
         Ok(())
     }
 }
@@ -1325,8 +1340,15 @@ impl<'a> Reader<'a> {
     }
 
     fn varint(&mut self) -> Result<u64, PayloadError> {
+        // Every length, count and number below 128 is one byte: read it first.
+        if let Some((&b, rest)) = self.rest.split_first()
+            && b < 0x80
+        {
+            self.rest = rest;
+            return Ok(u64::from(b));
+        }
         // At most ten bytes (the tenth may only hold the 64th bit), read in one loop over
-        // the slice; every length, count and tag-sized number below 128 is the first byte.
+        // the slice.
         let mut v = 0u64;
         for (i, &b) in self.rest.iter().enumerate() {
             let bits = u64::from(b & 0x7f);
@@ -1668,6 +1690,16 @@ mod tests {
         for n in [0, 1, 127, 128, u64::MAX] {
             as_serde_json_models_it(&n);
         }
+        // Collections whose count takes one, two and three bytes, nested in each other.
+        for len in [127usize, 128, 300, 16_384] {
+            let items: Vec<u16> = (0..len as u16).collect();
+            as_serde_json_models_it(&items);
+            as_serde_json_models_it(&vec![items.clone(), vec![1], items]);
+            let keys: BTreeMap<String, Vec<u8>> = (0..len)
+                .map(|i| (i.to_string(), vec![1; i % 130]))
+                .collect();
+            as_serde_json_models_it(&keys);
+        }
         // What serde_json refuses, the writer refuses too.
         assert!(written(&u128::MAX).is_err());
         assert!(written(&i128::MIN).is_err());
@@ -1958,6 +1990,64 @@ mod tests {
                         prop_assert_eq!(entries.seen(i), map.contains_key(*key));
                     }
                 }
+            }
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// One walk: every declared value decoded in place (or left undecoded, then
+        /// stepped over) reads as the map holds it; a declared key written twice gives
+        /// the map instead.
+        #[test]
+        fn fields_read_declared_values_in_place_as_the_map_has_them(
+            entries in proptest::collection::vec(
+                (prop_oneof![Just("a"), Just("s"), Just("x"), Just("")], json_values()),
+                0..6,
+            ),
+            undecoded in any::<u8>(),
+        ) {
+            const KEYS: &[&str] = &["a", "s", ""];
+            let mut bytes = Vec::new();
+            put_varint(&mut bytes, entries.len() as u64);
+            let mut map = Map::new();
+            for (key, value) in &entries {
+                put_str(&mut bytes, key);
+                put_value(&mut bytes, value);
+                map.insert((*key).to_owned(), value.clone());
+            }
+            let twice = KEYS.iter().any(|k| entries.iter().filter(|(key, _)| key == k).count() > 1);
+            let mut fields = ObjectReader(Source::Binary(&bytes)).fields(KEYS).expect("format 2");
+            let declared: Vec<_> = entries.iter().filter(|(key, _)| KEYS.contains(key)).collect();
+            let mut returned = 0;
+            while let Some((i, field)) = fields.next() {
+                // The declared entries in their order (the first of a repeated key).
+                let (key, theirs) = declared[returned];
+                prop_assert_eq!(KEYS[i], *key);
+                returned += 1;
+                if undecoded & (1 << (returned % 8)) != 0 {
+                    continue;
+                }
+                if i == 1 {
+                    let theirs = u64::deserialize(theirs.clone()).map_err(|e| e.to_string());
+                    prop_assert_eq!(field.decode::<u64>("f").map_err(|e| e.message), theirs);
+                } else if i == 2 {
+                    // May fail inside an array: the walk goes on after the value.
+                    let theirs = Vec::<u64>::deserialize(theirs.clone()).map_err(|e| e.to_string());
+                    prop_assert_eq!(field.decode::<Vec<u64>>("f").map_err(|e| e.message), theirs);
+                } else {
+                    prop_assert_eq!(&field.decode::<Value>("f").unwrap(), theirs);
+                }
+            }
+            if twice {
+                prop_assert_eq!(fields.repeated(), Some(map));
+            } else {
+                prop_assert_eq!(fields.repeated(), None);
+                for (i, key) in KEYS.iter().enumerate() {
+                    prop_assert_eq!(fields.seen(i), map.contains_key(*key));
+                }
+                prop_assert_eq!(returned, KEYS.iter().filter(|k| map.contains_key(**k)).count());
             }
         }
     }
