@@ -700,10 +700,17 @@ fn decode_base64url(value: &[u8], out: &mut [u8]) -> Option<usize> {
     let (chunks, rest) = value.split_at(value.len() - tail);
     let mut bad = 0u8;
     for (chunk, bytes) in chunks.chunks_exact(4).zip(out.chunks_exact_mut(3)) {
-        let [a, b, c, d] = [0, 1, 2, 3].map(|i| SEXTETS[usize::from(chunk[i])]);
+        let (a, b, c, d) = (
+            SEXTETS[usize::from(chunk[0])],
+            SEXTETS[usize::from(chunk[1])],
+            SEXTETS[usize::from(chunk[2])],
+            SEXTETS[usize::from(chunk[3])],
+        );
         bad |= a | b | c | d;
         let n = u32::from(a) << 18 | u32::from(b) << 12 | u32::from(c) << 6 | u32::from(d);
-        bytes.copy_from_slice(&n.to_be_bytes()[1..]);
+        bytes[0] = (n >> 16) as u8;
+        bytes[1] = (n >> 8) as u8;
+        bytes[2] = n as u8;
     }
     let at = chunks.len() / 4 * 3;
     // The last symbol's unused bits must be zero (the `base64` crate refuses them too).

@@ -1339,14 +1339,21 @@ impl<'a> Reader<'a> {
         Ok(self.take(1)?[0])
     }
 
+    #[inline]
     fn varint(&mut self) -> Result<u64, PayloadError> {
-        // Every length, count and number below 128 is one byte: read it first.
+        // Every length, count and number below 128 is one byte: read here, in line.
         if let Some((&b, rest)) = self.rest.split_first()
             && b < 0x80
         {
             self.rest = rest;
             return Ok(u64::from(b));
         }
+        self.long_varint()
+    }
+
+    /// [`varint`](Self::varint) of two bytes or more (or none).
+    #[inline(never)]
+    fn long_varint(&mut self) -> Result<u64, PayloadError> {
         // At most ten bytes (the tenth may only hold the 64th bit), read in one loop over
         // the slice.
         let mut v = 0u64;
