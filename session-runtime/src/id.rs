@@ -27,6 +27,8 @@ use std::fmt;
 use std::str::FromStr;
 use std::sync::Arc;
 
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
@@ -95,7 +97,7 @@ const BASE64URL: [u8; 256] = {
 /// non-zero trailing bits: true exactly when `text` is the one spelling of some bytes.
 /// What the strict engine (`URL_SAFE_NO_PAD`) decides, without its general machinery (an
 /// id is parsed on every request).
-pub(crate) fn decode_canonical(text: &[u8], out: &mut [u8]) -> bool {
+fn decode_canonical(text: &[u8], out: &mut [u8]) -> bool {
     if text.len() != base64_len(out.len()) {
         return false;
     }
@@ -189,7 +191,9 @@ impl SessionId {
             key: None,
         };
         id.bytes[..bytes.len()].copy_from_slice(bytes);
-        let written = crate::codec::encode_base64url(bytes, &mut id.text).unwrap_or_default();
+        let written = URL_SAFE_NO_PAD
+            .encode_slice(bytes, &mut id.text)
+            .unwrap_or_default();
         debug_assert_eq!(written, base64_len(bytes.len()));
         Some(Self(Arc::new(id)))
     }
