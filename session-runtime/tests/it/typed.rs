@@ -593,15 +593,7 @@ async fn a_field_that_reads_nothing_of_its_value_does_not_shift_the_next() {
         &serde_json::json!({"blank": ["a", "b"], "blanks": ["c", "d", "e"], "note": "n"}),
     );
     for payload in [binary, json] {
-        let record = Record {
-            payload,
-            expires_at: Timestamp(NOW + 3600),
-            version: 1,
-            principal: None,
-        };
-        let key = id.store_key();
-        let _ = store.delete(&key).await;
-        store.create(&key, &record).await.unwrap();
+        put(&store, &id, payload).await;
         let session = manager.load([cookie.as_str()]).await.unwrap();
         assert_eq!(session.id(), Some(id.clone()));
         assert_eq!(session.note(), Some("n".to_owned()));
