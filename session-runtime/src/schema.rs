@@ -9,7 +9,7 @@ use std::borrow::Cow;
 use session_spec::Settings;
 pub use session_spec::rules::{Rule, ValidationError};
 
-pub use envelope::{Entries, FieldValue, ObjectReader, ObjectWriter};
+pub use envelope::{Entries, Field, FieldValue, Fields, ObjectReader, ObjectWriter};
 
 pub(crate) mod envelope;
 
@@ -162,7 +162,7 @@ pub trait SessionSchema: Send + Sync + 'static {
     /// Turns the data of a loaded payload into the session's [`Data`](Self::Data), as
     /// [`load`](Self::load) does with a map. The default builds the map and calls `load`;
     /// generated code reads a payload of the current format field by field into its struct
-    /// ([`ObjectReader::entries`]), with no map in the middle, and falls back to `load` for
+    /// ([`ObjectReader::fields`]), with no map in the middle, and falls back to `load` for
     /// the data of earlier formats.
     ///
     /// # Errors

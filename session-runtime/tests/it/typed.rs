@@ -305,10 +305,15 @@ async fn put(store: &MemoryStore, id: &session_runtime::id::SessionId, payload: 
 
 /// A format-1 (JSON) record of the `Notes` schema holding `data`.
 fn json_record(data: &serde_json::Value) -> Vec<u8> {
+    json_record_of::<Notes>(data)
+}
+
+/// A format-1 (JSON) record of schema `S` holding `data`.
+fn json_record_of<S: SessionSchema>(data: &serde_json::Value) -> Vec<u8> {
     format!(
         r#"{{"f":1,"n":"{}","s":{},"c":{c},"i":{c},"l":{c},"e":{e},"d":{data}}}"#,
-        <Notes as SessionSchema>::NAME,
-        <Notes as SessionSchema>::VERSION,
+        S::NAME,
+        S::VERSION,
         c = NOW - 100,
         e = NOW + 3600,
     )
@@ -331,11 +336,16 @@ fn text(out: &mut Vec<u8>, s: &str) {
 /// A format-2 record of the `Notes` schema (as the payload module documents it) whose
 /// object holds `entries`, each value given as its encoded bytes.
 fn binary_record(entries: &[(&str, Vec<u8>)]) -> Vec<u8> {
-    let version = <Notes as SessionSchema>::VERSION;
+    binary_record_of::<Notes>(entries)
+}
+
+/// A format-2 record of schema `S` whose object holds `entries` (encoded values).
+fn binary_record_of<S: SessionSchema>(entries: &[(&str, Vec<u8>)]) -> Vec<u8> {
+    let version = S::VERSION;
     assert!((1..=7).contains(&version));
     // Binary, schema name present, id issued at creation, the version inline.
     let mut out = vec![0x80 | 0x01 | 0x08 | ((version as u8) << 4)];
-    text(&mut out, <Notes as SessionSchema>::NAME);
+    text(&mut out, S::NAME);
     let zigzag = |v: i64| ((v << 1) ^ (v >> 63)) as u64;
     varint(&mut out, zigzag(NOW - 100 - 1_767_225_600));
     varint(&mut out, zigzag(0));
@@ -475,6 +485,62 @@ async fn binary_and_json_records_load_alike_field_by_field() {
             serde_json::json!({"visits": -1}),
             None,
         ),
+        // Written twice, the first of the wrong type, the last right: the last counts.
+        (
+            vec![
+                ("visits", string_value("9")),
+                ("note", string_value("n")),
+                ("visits", uint_value(9)),
+            ],
+            serde_json::json!({"note": "n", "visits": 9}),
+            Some("n"),
+        ),
+        // Written twice, the first right, the last of the wrong type: a fresh session.
+        (
+            vec![
+                ("note", string_value("n")),
+                ("visits", uint_value(9)),
+                ("visits", string_value("9")),
+            ],
+            serde_json::json!({"note": "n", "visits": "9"}),
+            None,
+        ),
+        // A field with a default written twice after an unknown key, the first breaking
+        // its rule; then another field: the last value counts.
+        (
+            vec![
+                ("x", uint_value(1)),
+                ("tags", strings_value(&["1", "2", "3", "4"])),
+                ("tags", strings_value(&["a"])),
+                ("note", string_value("n")),
+            ],
+            serde_json::json!({"x": 1, "tags": ["a"], "note": "n"}),
+            Some("n"),
+        ),
+        // An unknown key written twice is no repeat of a declared one.
+        (
+            vec![
+                ("x", uint_value(1)),
+                ("note", string_value("n")),
+                ("x", strings_value(&["y"])),
+                ("tags", strings_value(&["t"])),
+            ],
+            serde_json::json!({"x": ["y"], "note": "n", "tags": ["t"]}),
+            Some("n"),
+        ),
+        // A wrong type before a later field (the reader goes on past the bad value).
+        (
+            vec![
+                (
+                    "tags",
+                    [vec![7, 2], uint_value(1), string_value("a")].concat(),
+                ),
+                ("visits", string_value("v")),
+                ("note", string_value("n")),
+            ],
+            serde_json::json!({"tags": [1, "a"], "visits": "v", "note": "n"}),
+            None,
+        ),
     ];
     for (entries, json, note) in cases {
         let mut seen = Vec::new();
@@ -487,6 +553,52 @@ async fn binary_and_json_records_load_alike_field_by_field() {
         assert_eq!(seen[0], seen[1], "{json}");
         assert_eq!(seen[0].0, note.is_some(), "{json}");
         assert_eq!(seen[0].1, note.map(|n| Traced(n.into())), "{json}");
+    }
+}
+
+/// A user type whose `Deserialize` reads nothing of the value it is given.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+struct Blank;
+
+impl<'de> Deserialize<'de> for Blank {
+    fn deserialize<D: Deserializer<'de>>(_deserializer: D) -> Result<Self, D::Error> {
+        Ok(Blank)
+    }
+}
+
+/// A typed schema with fields that read nothing of their stored value.
+#[derive(session_runtime::Session)]
+#[session(cookie_name = "blank", backend = "memory")]
+struct Blanks {
+    blank: Blank,
+    #[session(default)]
+    blanks: Vec<Blank>,
+    note: String,
+}
+
+#[tokio::test]
+async fn a_field_that_reads_nothing_of_its_value_does_not_shift_the_next() {
+    let store = Arc::new(MemoryStore::new());
+    let manager = SessionManager::<Blanks>::with_store(settings(), store.clone())
+        .unwrap()
+        .with_clock(Arc::new(MockClock::new(Timestamp(NOW))));
+    let id = session_runtime::id::SessionId::generate().unwrap();
+    let cookie = format!("{}={}", manager.cookie_name(), id.as_str());
+    let binary = binary_record_of::<Blanks>(&[
+        ("blank", strings_value(&["a", "b"])),
+        ("blanks", strings_value(&["c", "d", "e"])),
+        ("note", string_value("n")),
+    ]);
+    let json = json_record_of::<Blanks>(
+        &serde_json::json!({"blank": ["a", "b"], "blanks": ["c", "d", "e"], "note": "n"}),
+    );
+    for payload in [binary, json] {
+        put(&store, &id, payload).await;
+        let session = manager.load([cookie.as_str()]).await.unwrap();
+        assert_eq!(session.id(), Some(id.clone()));
+        assert_eq!(session.note(), Some("n".to_owned()));
+        assert_eq!(session.blank(), Some(Blank));
+        assert_eq!(session.blanks(), vec![Blank; 3]);
     }
 }
 

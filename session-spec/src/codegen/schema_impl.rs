@@ -173,7 +173,8 @@ pub(crate) fn session_schema(schema: &Schema, name: &Ident, fields: &[FieldCx<'_
 }
 
 /// `load_payload`: a format-2 payload decoded field by field straight into the struct
-/// (no map), with the same defaults and rules as `from_map`; other data goes to `load`.
+/// (no map, one walk over the bytes), with the same defaults and rules as `from_map`;
+/// other data, and data with a declared key written twice, goes to `load`.
 fn load_payload(name: &Ident, fields: &[FieldCx<'_>]) -> TokenStream {
     if fields.is_empty() {
         // Nothing to decode: the trait's default (through `load`) gives the empty struct.
@@ -227,7 +228,7 @@ fn load_payload(name: &Ident, fields: &[FieldCx<'_>]) -> TokenStream {
         fn load_payload(
             data: ::session_runtime::schema::ObjectReader<'_>,
         ) -> ::core::result::Result<__SessionData, ::session_runtime::ValidationErrors> {
-            let mut entries = match data.entries(<Self as ::session_runtime::SessionSchema>::KEYS) {
+            let mut entries = match data.fields(<Self as ::session_runtime::SessionSchema>::KEYS) {
                 ::core::result::Result::Ok(entries) => entries,
                 ::core::result::Result::Err(map) => {
                     return <Self as ::session_runtime::SessionSchema>::load(map);
@@ -242,6 +243,10 @@ fn load_payload(name: &Ident, fields: &[FieldCx<'_>]) -> TokenStream {
                         let _ = value;
                     }
                 }
+            }
+            // A declared key written twice: the map decides, as for a map.
+            if let ::core::option::Option::Some(map) = entries.repeated() {
+                return <Self as ::session_runtime::SessionSchema>::load(map);
             }
             #(#defaults)*
             #private::finish_with(out, errors)
