@@ -451,7 +451,11 @@ impl<S: SessionSchema> SessionManager<S> {
     {
         let m = &*self.inner;
         let now = m.clock.now();
-        let (values, truncated) = cookie::cookie_values(cookie_headers, &m.cookie.name);
+        // The first header (a browser sends one) is kept: its values are borrowed from it.
+        let mut headers = cookie_headers.into_iter();
+        let first = headers.next();
+        let (values, truncated) =
+            cookie::cookie_values(first.as_ref().map(AsRef::as_ref), headers, &m.cookie.name);
         let mut refused = Refused {
             truncated,
             ..Refused::default()
