@@ -564,7 +564,31 @@ impl<S: SessionSchema> SessionManager<S> {
     ) -> Result<Option<Session<S>>> {
         // Hashed once: the save after the handler reuses the key.
         let id = id.hashed();
-        let record = match store.load(&id.store_key(), now).await {
+        let key = id.store_key();
+        // A store that holds its records in this process lends the record: the session is
+        // read from the stored bytes, not from a copy. A forward (a rotated id) is copied
+        // and followed below.
+        let mut lent = None;
+        if store.lend(&key, now, &mut |record| {
+            lent = Some(match record {
+                Some(record) if Trace::decode(&record.payload).is_some() => Err(record.clone()),
+                Some(record) => Ok(self.open_loaded(id.clone(), record, None, now, refused)),
+                None => {
+                    tracing::debug!("unknown or expired session id");
+                    Ok(None)
+                }
+            });
+        }) {
+            match lent {
+                Some(Ok(opened)) => return Ok(opened),
+                Some(Err(forward)) => {
+                    return self.open_forward(store, id, forward, now, refused).await;
+                }
+                // The store said it lent but did not call back: loaded as usual.
+                None => {}
+            }
+        }
+        let record = match store.load(&key, now).await {
             Ok(Some(record)) => record,
             Ok(None) => {
                 tracing::debug!("unknown or expired session id");
@@ -580,24 +604,47 @@ impl<S: SessionSchema> SessionManager<S> {
             Err(e) => return Err(e.into()),
         };
         // Most records are the session itself: no forward to follow (and no future for it).
-        let followed = if Trace::decode(&record.payload).is_none() {
-            Some((id, record, None))
-        } else {
-            Box::pin(follow(store, id, record, now)).await?
-        };
-        let Some((id, record, via)) = followed else {
+        if Trace::decode(&record.payload).is_none() {
+            return Ok(self.open_loaded(id, &record, None, now, refused));
+        }
+        self.open_forward(store, id, record, now, refused).await
+    }
+
+    /// Follows the forward `record` of a rotated id `id` to its successor and opens it.
+    async fn open_forward(
+        &self,
+        store: &dyn SessionStore,
+        id: SessionId,
+        record: Record,
+        now: Timestamp,
+        refused: &mut Refused,
+    ) -> Result<Option<Session<S>>> {
+        let Some((id, record, via)) = Box::pin(follow(store, id, record, now)).await? else {
             // Rotated away: the browser holds (or is about to hold) the successor's cookie,
             // which a removal cookie for this name would delete.
             tracing::debug!("session id rotated away and past its grace period");
             return Ok(None);
         };
+        Ok(self.open_loaded(id, &record, via, now, refused))
+    }
+
+    /// Opens the session of `record`, stored under `id` (`via`: the rotated id the cookie
+    /// held, when the record was reached through its forward).
+    fn open_loaded(
+        &self,
+        id: SessionId,
+        record: &Record,
+        via: Option<SessionId>,
+        now: Timestamp,
+        refused: &mut Refused,
+    ) -> Option<Session<S>> {
         refused.authentic_dead = true;
         let envelope = match envelope::decode_for::<S::Data>(&record.payload) {
             Ok(envelope) => envelope,
             Err(e) => {
                 tracing::warn!(error = %e, "unreadable session payload; starting a fresh session");
                 refused.obsolete = Some(id);
-                return Ok(None);
+                return None;
             }
         };
         // An old id in its grace period: the new cookie is sent again.
@@ -608,16 +655,16 @@ impl<S: SessionSchema> SessionManager<S> {
             via,
         };
         match self.restore(envelope, loaded, reissue, now) {
-            Ok(session) => Ok(Some(session)),
+            Ok(session) => Some(session),
             Err(Unusable::OtherSchema | Unusable::FromTheFuture) => {
                 // Another application's record, or one from the future: not provably
                 // garbage, so neither it nor its cookie is deleted.
                 refused.unreadable = true;
-                Ok(None)
+                None
             }
             Err(Unusable::Expired | Unusable::Unfit) => {
                 refused.obsolete = Some(id);
-                Ok(None)
+                None
             }
         }
     }
