@@ -582,7 +582,7 @@ impl<S: SessionSchema> SessionManager<S> {
             match lent {
                 Some(Ok(opened)) => return Ok(opened),
                 Some(Err(forward)) => {
-                    return self.open_forward(store, id, forward, now, refused).await;
+                    return Box::pin(self.open_forward(store, id, forward, now, refused)).await;
                 }
                 // The store said it lent but did not call back: loaded as usual.
                 None => {}
@@ -607,7 +607,8 @@ impl<S: SessionSchema> SessionManager<S> {
         if Trace::decode(&record.payload).is_none() {
             return Ok(self.open_loaded(id, &record, None, now, refused));
         }
-        self.open_forward(store, id, record, now, refused).await
+        // Rare (a rotated id): boxed, so that every request's load future stays small.
+        Box::pin(self.open_forward(store, id, record, now, refused)).await
     }
 
     /// Follows the forward `record` of a rotated id `id` to its successor and opens it.
@@ -619,7 +620,7 @@ impl<S: SessionSchema> SessionManager<S> {
         now: Timestamp,
         refused: &mut Refused,
     ) -> Result<Option<Session<S>>> {
-        let Some((id, record, via)) = Box::pin(follow(store, id, record, now)).await? else {
+        let Some((id, record, via)) = follow(store, id, record, now).await? else {
             // Rotated away: the browser holds (or is about to hold) the successor's cookie,
             // which a removal cookie for this name would delete.
             tracing::debug!("session id rotated away and past its grace period");
