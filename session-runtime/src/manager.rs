@@ -757,18 +757,32 @@ impl<S: SessionSchema> SessionManager<S> {
         session: &Session<S>,
         response_is_server_error: bool,
     ) -> Result<Vec<String>> {
+        Ok(self
+            .commit_one(session, response_is_server_error)
+            .await?
+            .into_iter()
+            .collect())
+    }
+
+    /// [`commit`](Self::commit): a commit owes at most one `Set-Cookie`, returned without
+    /// a list around it (the adapters' path).
+    pub(crate) async fn commit_one(
+        &self,
+        session: &Session<S>,
+        response_is_server_error: bool,
+    ) -> Result<Option<String>> {
         if response_is_server_error {
             if session.is_modified() {
                 tracing::debug!("server error response: session changes discarded");
             }
-            return Ok(Vec::new());
+            return Ok(None);
         }
         let m = &*self.inner;
         let now = m.clock.now();
         if matches!(m.backend, Backend::Cookie(_)) && self.revoked_session(session).await? {
             // Revoked while this request ran: nothing is re-issued, the cookie goes.
             session.lock().removed();
-            return Ok(vec![m.cookie.removal()]);
+            return Ok(Some(m.cookie.removal()));
         }
         for _ in 0..COMMIT_ATTEMPTS {
             let plan = {
@@ -776,7 +790,7 @@ impl<S: SessionSchema> SessionManager<S> {
                 self.plan(&inner, now)
             };
             let Some(plan) = plan else {
-                return Ok(Vec::new());
+                return Ok(None);
             };
             let write = match plan {
                 Plan::Remove { end, obsolete } => {
@@ -789,14 +803,14 @@ impl<S: SessionSchema> SessionManager<S> {
                         }
                     }
                     session.lock().removed();
-                    return Ok(vec![m.cookie.removal()]);
+                    return Ok(Some(m.cookie.removal()));
                 }
                 Plan::Write(write) => write,
             };
             let changed = write.changed;
             let rotating = write.rotation.is_some();
             let error = match self.write(session, write, now).await? {
-                Written::Cookie(set_cookie) => return Ok(vec![set_cookie]),
+                Written::Cookie(set_cookie) => return Ok(Some(set_cookie)),
                 Written::Lost(error) => error,
             };
             let Backend::Store(store) = &m.backend else {
@@ -804,7 +818,7 @@ impl<S: SessionSchema> SessionManager<S> {
             };
             if !changed && !rotating {
                 tracing::debug!(%error, "session refresh lost a race; the other write stands");
-                return Ok(Vec::new());
+                return Ok(None);
             }
             // Rare paths (a lost race, a rotation, a logout, a new session) run boxed, so
             // that every request's commit future stays small (it is moved and copied whole).
@@ -812,7 +826,7 @@ impl<S: SessionSchema> SessionManager<S> {
                 Rebase::Replayed => {
                     tracing::debug!(%error, "session commit lost a race; replayed on the fresh record");
                 }
-                Rebase::Gone if !changed => return Ok(Vec::new()),
+                Rebase::Gone if !changed => return Ok(None),
                 Rebase::Gone => return Err(StoreError::NotFound.into()),
                 Rebase::Conflict => return Err(error.into()),
             }
