@@ -113,7 +113,7 @@ where
             // An error from the inner service (not a response) commits nothing: actix-web
             // turns it into an error response later.
             let mut res = service.call(req).await?;
-            let outcome = match exchange.finish(res.status().as_u16()).await {
+            let outcome = match exchange.finish_checked(res.status().as_u16(), false).await {
                 Ok(headers) => add_headers(res.headers_mut(), &headers),
                 Err(failure) => Err(failure),
             };

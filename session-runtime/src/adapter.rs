@@ -141,25 +141,42 @@ impl<S: SessionSchema> Exchange<S> {
     /// (logged here). A failed commit of a session the handler did not change (only a
     /// refresh was owed) is no error: it is logged at `warn` and no cookie is sent.
     pub async fn finish(self, status: u16) -> Result<ResponseHeaders, Failure> {
+        self.finish_checked(status, true).await
+    }
+
+    /// [`finish`](Self::finish); `check_values`: whether the `Set-Cookie` value is checked
+    /// here. This crate's adapters pass `false`: their `add_headers` builds each value
+    /// with the framework's own checked constructor and answers the same
+    /// [`Failure::invalid_header`] when it refuses one, so a second pass over the value
+    /// is not needed.
+    pub(crate) async fn finish_checked(
+        self,
+        status: u16,
+        check_values: bool,
+    ) -> Result<ResponseHeaders, Failure> {
         let is_server_error = (500..600).contains(&status);
-        let set_cookie = match self.manager.commit(&self.session, is_server_error).await {
-            Ok(cookies) => cookies,
+        let set_cookie = match self
+            .manager
+            .commit_one(&self.session, is_server_error)
+            .await
+        {
+            Ok(cookie) => cookie,
             // The handler changed nothing (only a refresh, activity bookkeeping or a
             // re-issue was owed): its answer stands, without a cookie. A full disk or a
             // struggling store then costs the session's sliding expiry, not the page.
             Err(e) if !self.session.is_modified() => {
                 tracing::warn!(error = %e, "session refresh failed; answering without it");
-                Vec::new()
+                None
             }
             Err(e) => return Err(Failure::from_error(&e, Stage::Committing)),
         };
         // The codec and the settings checks only produce header-safe text; refuse rather
         // than let an adapter panic should that ever break.
-        if set_cookie.iter().any(|c| !is_header_value(c)) {
+        if check_values && set_cookie.iter().any(|c| !is_header_value(c)) {
             return Err(Failure::invalid_header());
         }
         Ok(ResponseHeaders {
-            vary: self.had_session || !set_cookie.is_empty(),
+            vary: self.had_session || set_cookie.is_some(),
             set_cookie,
         })
     }
@@ -179,14 +196,15 @@ fn is_header_value(text: &str) -> bool {
 /// [adapter checklist](crate::adapter)).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ResponseHeaders {
-    set_cookie: Vec<String>,
+    /// A commit owes at most one `Set-Cookie` (no list allocated for it).
+    set_cookie: Option<String>,
     vary: bool,
 }
 
 impl ResponseHeaders {
     /// The `Set-Cookie` values to append, in order (empty when nothing is owed).
     pub fn set_cookie(&self) -> &[String] {
-        &self.set_cookie
+        self.set_cookie.as_slice()
     }
 
     /// Whether to append `Vary: Cookie`, given the response's `Vary` values so far (none
@@ -208,7 +226,7 @@ impl ResponseHeaders {
     /// Whether to set `Cache-Control: private`, given whether the response has a
     /// `Cache-Control` of its own (then it is left alone).
     pub fn add_cache_control(&self, response_has_cache_control: bool) -> bool {
-        !self.set_cookie.is_empty() && !response_has_cache_control
+        self.set_cookie.is_some() && !response_has_cache_control
     }
 }
 
@@ -365,3 +383,58 @@ macro_rules! add_headers_fn {
 }
 #[cfg(any(feature = "axum", feature = "actix"))]
 pub(crate) use add_headers_fn;
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use crate::manager::SessionManager;
+    use crate::store::MemoryStore;
+
+    /// The adapters' `finish` (the values checked by the framework's own constructor)
+    /// owes what the public `finish` owes: a new session's cookie, nothing on a read, a
+    /// removal after `destroy`; `Vary` and `Cache-Control` alike.
+    #[tokio::test]
+    async fn the_adapters_finish_owes_what_finish_owes() {
+        async fn run(check_values: bool) -> Vec<(Vec<String>, bool, bool)> {
+            let settings = crate::Settings {
+                secure: false,
+                ..crate::Settings::default()
+            };
+            let manager: SessionManager =
+                SessionManager::with_store(settings, Arc::new(MemoryStore::new())).unwrap();
+            let mut seen = Vec::new();
+            let mut cookie = String::new();
+            for step in 0..3 {
+                let exchange = manager.begin([cookie.as_str()]).await.unwrap();
+                match step {
+                    0 => exchange.session().set("a", &1).unwrap(),
+                    1 => assert_eq!(exchange.session().get::<u64>("a"), Some(1)),
+                    _ => exchange.session().destroy(),
+                }
+                let owed = exchange.finish_checked(200, check_values).await.unwrap();
+                if step == 0 {
+                    cookie = owed.set_cookie()[0].split(';').next().unwrap().to_owned();
+                }
+                // The id differs between runs: compared without it.
+                let shapes = owed
+                    .set_cookie()
+                    .iter()
+                    .map(|c| c.split_once(';').map_or("", |(_, rest)| rest).to_owned())
+                    .collect();
+                seen.push((
+                    shapes,
+                    owed.add_vary(None::<&[u8]>),
+                    owed.add_cache_control(false),
+                ));
+            }
+            seen
+        }
+        let checked = run(true).await;
+        assert_eq!(checked, run(false).await);
+        assert_eq!(
+            checked.iter().map(|(c, ..)| c.len()).collect::<Vec<_>>(),
+            [1, 0, 1]
+        );
+    }
+}

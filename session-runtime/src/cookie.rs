@@ -5,6 +5,8 @@
 //!
 //! `name=value; Path=/; Domain=example.com; Max-Age=600; Expires=Thu, 01 Jan 1970 00:10:00 GMT; Secure; HttpOnly; SameSite=Lax; Partitioned`
 
+use std::borrow::Cow;
+
 use session_spec::Settings;
 
 use crate::time::Timestamp;
@@ -18,13 +20,15 @@ pub(crate) const MAX_CANDIDATES: usize = 64;
 
 /// The distinct values of a request's cookies of our name, in order: the first held
 /// inline (a browser sends one), the others in a list allocated only when there are any.
+/// Values found in the request's first `Cookie` header are borrowed from it (a browser
+/// sends one header); those of later headers are copied.
 #[derive(Debug, Default, PartialEq, Eq)]
-pub(crate) struct Values {
-    first: Option<String>,
-    rest: Vec<String>,
+pub(crate) struct Values<'a> {
+    first: Option<Cow<'a, str>>,
+    rest: Vec<Cow<'a, str>>,
 }
 
-impl Values {
+impl<'a> Values<'a> {
     /// How many values.
     pub(crate) fn len(&self) -> usize {
         usize::from(self.first.is_some()) + self.rest.len()
@@ -32,29 +36,25 @@ impl Values {
 
     /// The values, in order.
     pub(crate) fn iter(&self) -> impl Iterator<Item = &str> {
-        self.first.iter().chain(&self.rest).map(String::as_str)
+        self.first.iter().chain(&self.rest).map(|v| &**v)
     }
 
-    fn push(&mut self, value: String) {
+    fn push(&mut self, value: Cow<'a, str>) {
         match self.first {
             None => self.first = Some(value),
             Some(_) => self.rest.push(value),
         }
     }
-}
 
-/// The distinct values of every cookie named `name` in the request's `Cookie` headers, in
-/// order, at most [`MAX_CANDIDATES`], and whether more were left out. Pairs that are not
-/// UTF-8 are skipped; quotes around a value are removed; empty values and values no
-/// browser would keep (over [`MAX_COOKIE_BYTES`]) are dropped without counting.
-pub(crate) fn cookie_values<I>(headers: I, name: &str) -> (Values, bool)
-where
-    I: IntoIterator,
-    I::Item: AsRef<[u8]>,
-{
-    let mut out = Values::default();
-    for header in headers {
-        for pair in header.as_ref().split(|b| *b == b';') {
+    /// Adds the values of one header's pairs named `name`; `false` when a value was left
+    /// out because [`MAX_CANDIDATES`] are held already.
+    fn read<'h>(
+        &mut self,
+        header: &'h [u8],
+        name: &str,
+        keep: impl Fn(&'h str) -> Cow<'a, str>,
+    ) -> bool {
+        for pair in header.split(|b| *b == b';') {
             let Some(v) = value_of(pair, name) else {
                 continue;
             };
@@ -63,13 +63,41 @@ where
                 .strip_prefix('"')
                 .and_then(|v| v.strip_suffix('"'))
                 .unwrap_or(v);
-            if v.is_empty() || v.len() > MAX_COOKIE_BYTES || out.iter().any(|seen| seen == v) {
+            if v.is_empty() || v.len() > MAX_COOKIE_BYTES || self.iter().any(|seen| seen == v) {
                 continue;
             }
-            if out.len() == MAX_CANDIDATES {
-                return (out, true);
+            if self.len() == MAX_CANDIDATES {
+                return false;
             }
-            out.push(v.to_owned());
+            self.push(keep(v));
+        }
+        true
+    }
+}
+
+/// The distinct values of every cookie named `name` in the request's `Cookie` headers
+/// (`first`, then `rest`), in order, at most [`MAX_CANDIDATES`], and whether more were
+/// left out. Pairs that are not UTF-8 are skipped; quotes around a value are removed;
+/// empty values and values no browser would keep (over [`MAX_COOKIE_BYTES`]) are dropped
+/// without counting. The values of `first` are borrowed from it.
+pub(crate) fn cookie_values<'a, I>(
+    first: Option<&'a [u8]>,
+    rest: I,
+    name: &str,
+) -> (Values<'a>, bool)
+where
+    I: IntoIterator,
+    I::Item: AsRef<[u8]>,
+{
+    let mut out = Values::default();
+    if let Some(first) = first
+        && !out.read(first, name, Cow::Borrowed)
+    {
+        return (out, true);
+    }
+    for header in rest {
+        if !out.read(header.as_ref(), name, |v| Cow::Owned(v.to_owned())) {
+            return (out, true);
         }
     }
     (out, false)
@@ -309,24 +337,48 @@ mod tests {
         assert!(!plain.contains("Partitioned"), "{plain}");
     }
 
+    /// `cookie_values` of a request's headers, as the manager calls it.
+    fn split<'a, H: AsRef<[u8]>>(headers: &'a [H], name: &str) -> (Values<'a>, bool) {
+        cookie_values(
+            headers.first().map(AsRef::as_ref),
+            headers.iter().skip(1),
+            name,
+        )
+    }
+
+    /// The values of the first header are borrowed from it, later headers' copied; the
+    /// same values either way.
+    #[test]
+    fn values_of_the_first_header_are_borrowed() {
+        let headers = ["a=1; session=x; session=y", "session=z; session=x"];
+        let (values, truncated) = split(&headers, "session");
+        assert!(!truncated);
+        assert_eq!(values.iter().collect::<Vec<_>>(), ["x", "y", "z"]);
+        assert!(matches!(values.first, Some(Cow::Borrowed("x"))));
+        assert!(matches!(values.rest[..], [Cow::Borrowed("y"), Cow::Owned(ref z)] if z == "z"));
+        let (none, truncated) = cookie_values(None, headers, "session");
+        assert!(!truncated);
+        assert_eq!(none.iter().collect::<Vec<_>>(), ["x", "y", "z"]);
+    }
+
     #[test]
     fn cookie_values_are_found_in_every_header() {
         let headers = ["a=1; session=x", "session=\"y\";other=2", "session"];
         let values =
             |(values, _): (Values, bool)| values.iter().map(str::to_owned).collect::<Vec<_>>();
-        assert_eq!(values(cookie_values(headers, "session")), ["x", "y"]);
+        assert_eq!(values(split(&headers, "session")), ["x", "y"]);
         let raw: [&[u8]; 1] = [b"session=\xff; session=z"];
-        assert_eq!(values(cookie_values(raw, "session")), ["z"]);
+        assert_eq!(values(split(&raw, "session")), ["z"]);
         // Repeats and empty values cost nothing; distinct values are bounded.
-        let same = "session=1; session=;".repeat(100);
-        let (one, truncated) = cookie_values([same], "session");
+        let sames = ["session=1; session=;".repeat(100)];
+        let (one, truncated) = split(&sames, "session");
         assert_eq!(
             (one.iter().collect::<Vec<_>>(), truncated),
             (vec!["1"], false)
         );
         assert!(one.rest.is_empty(), "one value: no list");
-        let many: String = (0..100).map(|i| format!("session={i};")).collect();
-        let (values, truncated) = cookie_values([many], "session");
+        let manys: [String; 1] = [(0..100).map(|i| format!("session={i};")).collect()];
+        let (values, truncated) = split(&manys, "session");
         assert_eq!(values.len(), MAX_CANDIDATES);
         assert!(truncated);
     }
@@ -385,16 +437,12 @@ mod tests {
         ];
         for case in cases {
             for name in ["session", "s\u{e9}ssion", "session\u{a0}"] {
-                let ours: Vec<String> = cookie_values([*case], name)
-                    .0
-                    .iter()
-                    .map(str::to_owned)
-                    .collect();
+                let ours: Vec<String> = split(&[*case], name).0.iter().map(str::to_owned).collect();
                 assert_eq!(ours, reference(&[*case], name), "{case:?} {name}");
             }
         }
         let all: Vec<u8> = cases.join(&b';');
-        let ours: Vec<String> = cookie_values([&all], "session")
+        let ours: Vec<String> = split(&[&all], "session")
             .0
             .iter()
             .map(str::to_owned)
@@ -421,7 +469,7 @@ mod tests {
             )
         ) {
             let header: Vec<u8> = header.concat();
-            let ours: Vec<String> = cookie_values([&header], "session").0.iter().map(str::to_owned).collect();
+            let ours: Vec<String> = split(&[&header], "session").0.iter().map(str::to_owned).collect();
             proptest::prop_assert_eq!(ours, reference(&[&header], "session"));
         }
     }

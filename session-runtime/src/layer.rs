@@ -115,7 +115,7 @@ where
             };
             req.extensions_mut().insert(exchange.session().clone());
             let mut res = inner.call(req).await?;
-            let headers = match exchange.finish(res.status().as_u16()).await {
+            let headers = match exchange.finish_checked(res.status().as_u16(), false).await {
                 Ok(headers) => headers,
                 Err(failure) => return Ok(failure_response(failure)),
             };

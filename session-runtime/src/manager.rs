@@ -451,7 +451,11 @@ impl<S: SessionSchema> SessionManager<S> {
     {
         let m = &*self.inner;
         let now = m.clock.now();
-        let (values, truncated) = cookie::cookie_values(cookie_headers, &m.cookie.name);
+        // The first header (a browser sends one) is kept: its values are borrowed from it.
+        let mut headers = cookie_headers.into_iter();
+        let first = headers.next();
+        let (values, truncated) =
+            cookie::cookie_values(first.as_ref().map(AsRef::as_ref), headers, &m.cookie.name);
         let mut refused = Refused {
             truncated,
             ..Refused::default()
@@ -560,7 +564,31 @@ impl<S: SessionSchema> SessionManager<S> {
     ) -> Result<Option<Session<S>>> {
         // Hashed once: the save after the handler reuses the key.
         let id = id.hashed();
-        let record = match store.load(&id.store_key(), now).await {
+        let key = id.store_key();
+        // A store that holds its records in this process lends the record: the session is
+        // read from the stored bytes, not from a copy. A forward (a rotated id) is copied
+        // and followed below.
+        let mut lent = None;
+        if store.lend(&key, now, &mut |record| {
+            lent = Some(match record {
+                Some(record) if Trace::decode(&record.payload).is_some() => Err(record.clone()),
+                Some(record) => Ok(self.open_loaded(id.clone(), record, None, now, refused)),
+                None => {
+                    tracing::debug!("unknown or expired session id");
+                    Ok(None)
+                }
+            });
+        }) {
+            match lent {
+                Some(Ok(opened)) => return Ok(opened),
+                Some(Err(forward)) => {
+                    return Box::pin(self.open_forward(store, id, forward, now, refused)).await;
+                }
+                // The store said it lent but did not call back: loaded as usual.
+                None => {}
+            }
+        }
+        let record = match store.load(&key, now).await {
             Ok(Some(record)) => record,
             Ok(None) => {
                 tracing::debug!("unknown or expired session id");
@@ -576,24 +604,48 @@ impl<S: SessionSchema> SessionManager<S> {
             Err(e) => return Err(e.into()),
         };
         // Most records are the session itself: no forward to follow (and no future for it).
-        let followed = if Trace::decode(&record.payload).is_none() {
-            Some((id, record, None))
-        } else {
-            Box::pin(follow(store, id, record, now)).await?
-        };
-        let Some((id, record, via)) = followed else {
+        if Trace::decode(&record.payload).is_none() {
+            return Ok(self.open_loaded(id, &record, None, now, refused));
+        }
+        // Rare (a rotated id): boxed, so that every request's load future stays small.
+        Box::pin(self.open_forward(store, id, record, now, refused)).await
+    }
+
+    /// Follows the forward `record` of a rotated id `id` to its successor and opens it.
+    async fn open_forward(
+        &self,
+        store: &dyn SessionStore,
+        id: SessionId,
+        record: Record,
+        now: Timestamp,
+        refused: &mut Refused,
+    ) -> Result<Option<Session<S>>> {
+        let Some((id, record, via)) = follow(store, id, record, now).await? else {
             // Rotated away: the browser holds (or is about to hold) the successor's cookie,
             // which a removal cookie for this name would delete.
             tracing::debug!("session id rotated away and past its grace period");
             return Ok(None);
         };
+        Ok(self.open_loaded(id, &record, via, now, refused))
+    }
+
+    /// Opens the session of `record`, stored under `id` (`via`: the rotated id the cookie
+    /// held, when the record was reached through its forward).
+    fn open_loaded(
+        &self,
+        id: SessionId,
+        record: &Record,
+        via: Option<SessionId>,
+        now: Timestamp,
+        refused: &mut Refused,
+    ) -> Option<Session<S>> {
         refused.authentic_dead = true;
         let envelope = match envelope::decode_for::<S::Data>(&record.payload) {
             Ok(envelope) => envelope,
             Err(e) => {
                 tracing::warn!(error = %e, "unreadable session payload; starting a fresh session");
                 refused.obsolete = Some(id);
-                return Ok(None);
+                return None;
             }
         };
         // An old id in its grace period: the new cookie is sent again.
@@ -604,16 +656,16 @@ impl<S: SessionSchema> SessionManager<S> {
             via,
         };
         match self.restore(envelope, loaded, reissue, now) {
-            Ok(session) => Ok(Some(session)),
+            Ok(session) => Some(session),
             Err(Unusable::OtherSchema | Unusable::FromTheFuture) => {
                 // Another application's record, or one from the future: not provably
                 // garbage, so neither it nor its cookie is deleted.
                 refused.unreadable = true;
-                Ok(None)
+                None
             }
             Err(Unusable::Expired | Unusable::Unfit) => {
                 refused.obsolete = Some(id);
-                Ok(None)
+                None
             }
         }
     }
@@ -705,18 +757,32 @@ impl<S: SessionSchema> SessionManager<S> {
         session: &Session<S>,
         response_is_server_error: bool,
     ) -> Result<Vec<String>> {
+        Ok(self
+            .commit_one(session, response_is_server_error)
+            .await?
+            .into_iter()
+            .collect())
+    }
+
+    /// [`commit`](Self::commit): a commit owes at most one `Set-Cookie`, returned without
+    /// a list around it (the adapters' path).
+    pub(crate) async fn commit_one(
+        &self,
+        session: &Session<S>,
+        response_is_server_error: bool,
+    ) -> Result<Option<String>> {
         if response_is_server_error {
             if session.is_modified() {
                 tracing::debug!("server error response: session changes discarded");
             }
-            return Ok(Vec::new());
+            return Ok(None);
         }
         let m = &*self.inner;
         let now = m.clock.now();
         if matches!(m.backend, Backend::Cookie(_)) && self.revoked_session(session).await? {
             // Revoked while this request ran: nothing is re-issued, the cookie goes.
             session.lock().removed();
-            return Ok(vec![m.cookie.removal()]);
+            return Ok(Some(m.cookie.removal()));
         }
         for _ in 0..COMMIT_ATTEMPTS {
             let plan = {
@@ -724,7 +790,7 @@ impl<S: SessionSchema> SessionManager<S> {
                 self.plan(&inner, now)
             };
             let Some(plan) = plan else {
-                return Ok(Vec::new());
+                return Ok(None);
             };
             let write = match plan {
                 Plan::Remove { end, obsolete } => {
@@ -737,14 +803,14 @@ impl<S: SessionSchema> SessionManager<S> {
                         }
                     }
                     session.lock().removed();
-                    return Ok(vec![m.cookie.removal()]);
+                    return Ok(Some(m.cookie.removal()));
                 }
                 Plan::Write(write) => write,
             };
             let changed = write.changed;
             let rotating = write.rotation.is_some();
             let error = match self.write(session, write, now).await? {
-                Written::Cookie(set_cookie) => return Ok(vec![set_cookie]),
+                Written::Cookie(set_cookie) => return Ok(Some(set_cookie)),
                 Written::Lost(error) => error,
             };
             let Backend::Store(store) = &m.backend else {
@@ -752,7 +818,7 @@ impl<S: SessionSchema> SessionManager<S> {
             };
             if !changed && !rotating {
                 tracing::debug!(%error, "session refresh lost a race; the other write stands");
-                return Ok(Vec::new());
+                return Ok(None);
             }
             // Rare paths (a lost race, a rotation, a logout, a new session) run boxed, so
             // that every request's commit future stays small (it is moved and copied whole).
@@ -760,7 +826,7 @@ impl<S: SessionSchema> SessionManager<S> {
                 Rebase::Replayed => {
                     tracing::debug!(%error, "session commit lost a race; replayed on the fresh record");
                 }
-                Rebase::Gone if !changed => return Ok(Vec::new()),
+                Rebase::Gone if !changed => return Ok(None),
                 Rebase::Gone => return Err(StoreError::NotFound.into()),
                 Rebase::Conflict => return Err(error.into()),
             }

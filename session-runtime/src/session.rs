@@ -103,13 +103,98 @@ impl<D: SessionData> Op<D> {
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Reads {
     /// Keys read (other than the declared ones below).
-    pub(crate) keys: BTreeSet<Key>,
+    pub(crate) keys: ReadKeys,
     /// Declared keys read, one bit per key by its index in the schema's
     /// [`KEYS`](SessionSchema::KEYS) (bit `i`: `KEYS[i]`): a typed accessor's read is
     /// recorded without allocating.
     pub(crate) declared: u128,
     /// Everything was read (`get_all`).
     pub(crate) all: bool,
+}
+
+/// The keys a request read by name ([`Reads::keys`]), each once: the first few short ones
+/// copied into an inline buffer (the usual handler reads one or two keys: recording them
+/// allocates nothing), the others kept in a set.
+#[derive(Clone, Debug)]
+pub(crate) struct ReadKeys {
+    /// The inline keys' text, one after the other.
+    text: [u8; INLINE_TEXT],
+    /// Where each inline key ends in `text` (the first `inline` entries).
+    ends: [u8; INLINE_KEYS],
+    /// How many keys are inline.
+    inline: u8,
+    /// The keys that did not fit inline.
+    spilled: BTreeSet<Key>,
+}
+
+/// The bytes of key text [`ReadKeys`] holds inline.
+const INLINE_TEXT: usize = 40;
+/// The most keys [`ReadKeys`] holds inline.
+const INLINE_KEYS: usize = 6;
+
+impl Default for ReadKeys {
+    fn default() -> Self {
+        Self {
+            text: [0; INLINE_TEXT],
+            ends: [0; INLINE_KEYS],
+            inline: 0,
+            spilled: BTreeSet::new(),
+        }
+    }
+}
+
+impl ReadKeys {
+    /// The inline keys, in the order they were read.
+    fn inline_keys(&self) -> impl Iterator<Item = &[u8]> {
+        let ends = &self.ends[..usize::from(self.inline)];
+        ends.iter().scan(0, |start, &end| {
+            let key = &self.text[*start..usize::from(end)];
+            *start = usize::from(end);
+            Some(key)
+        })
+    }
+
+    /// Whether `key` was recorded.
+    pub(crate) fn contains(&self, key: &str) -> bool {
+        self.inline_keys().any(|k| k == key.as_bytes()) || self.spilled.contains(key)
+    }
+
+    /// Records `key` (not recorded yet): inline when it fits, else as `owned()` makes it.
+    fn insert(&mut self, key: &str, owned: impl FnOnce() -> Key) {
+        let start = match usize::from(self.inline) {
+            0 => 0,
+            n => usize::from(self.ends[n - 1]),
+        };
+        let end = start + key.len();
+        if usize::from(self.inline) < INLINE_KEYS && end <= INLINE_TEXT {
+            self.text[start..end].copy_from_slice(key.as_bytes());
+            // `end` <= INLINE_TEXT < 256.
+            self.ends[usize::from(self.inline)] = end as u8;
+            self.inline += 1;
+        } else {
+            self.spilled.insert(owned());
+        }
+    }
+
+    /// The recorded keys (inline ones first).
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &str> {
+        // Inline text was copied from `str`s whole: it is UTF-8.
+        self.inline_keys()
+            .filter_map(|k| std::str::from_utf8(k).ok())
+            .chain(self.spilled.iter().map(|k| &**k))
+    }
+
+    /// How many keys were recorded.
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
+        usize::from(self.inline) + self.spilled.len()
+    }
+
+    /// Whether no key was recorded.
+    #[cfg(test)]
+    pub(crate) fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
 }
 
 /// The most declared keys [`Reads::declared`] tracks by index; reads of keys past it are
@@ -385,7 +470,7 @@ impl<D: SessionData> Inner<D> {
 
     fn record_read(&mut self, key: &str, owned: impl FnOnce() -> Key) {
         if self.replay && self.untracked == 0 && !self.reads.keys.contains(key) {
-            self.reads.keys.insert(owned());
+            self.reads.keys.insert(key, owned);
         }
     }
 
@@ -889,6 +974,55 @@ mod tests {
         assert!(inner.originals.is_empty());
     }
 
+    proptest::proptest! {
+        /// The read keys hold every key once, inline or spilled, as a set of the same keys
+        /// does (keys short and long, repeated, empty, non-ASCII; past the inline room).
+        #[test]
+        fn read_keys_hold_what_a_set_holds(
+            keys in proptest::collection::vec(
+                proptest::prop_oneof![
+                    proptest::strategy::Just(String::new()),
+                    "[a-c]{1,3}",
+                    "[a-z\u{e9}\u{3000}]{4,12}",
+                    "[a-z]{30,45}",
+                ],
+                0..16,
+            )
+        ) {
+            let mut ours = ReadKeys::default();
+            let mut set: BTreeSet<String> = BTreeSet::new();
+            for key in &keys {
+                proptest::prop_assert_eq!(ours.contains(key), set.contains(key));
+                if !ours.contains(key) {
+                    ours.insert(key, || Cow::Owned(key.clone()));
+                }
+                set.insert(key.clone());
+            }
+            let mut held: Vec<&str> = ours.iter().collect();
+            held.sort_unstable();
+            proptest::prop_assert_eq!(held, set.iter().map(String::as_str).collect::<Vec<_>>());
+            proptest::prop_assert_eq!(ours.len(), set.len());
+        }
+    }
+
+    /// A read of a short key is kept inline: no allocation, and the replay check sees it.
+    #[test]
+    fn short_read_keys_are_kept_inline() {
+        let mut inner: Inner =
+            Inner::fresh(Arc::new(SystemClock), Limits::of(&Dynamic::settings()));
+        inner.record_read("counter", || Cow::Owned("counter".to_owned()));
+        inner.record_read("counter", || unreachable!("recorded once"));
+        assert!(inner.reads.keys.spilled.is_empty());
+        assert_eq!(inner.reads.keys.iter().collect::<Vec<_>>(), ["counter"]);
+        let mut base = Map::new();
+        base.insert("counter".into(), 1.into());
+        let mut fresh = base.clone();
+        fresh.insert("other".into(), 2.into());
+        assert!(inner.reads.unchanged(&[], &base, &fresh));
+        fresh.insert("counter".into(), 2.into());
+        assert!(!inner.reads.unchanged(&[], &base, &fresh));
+    }
+
     #[test]
     fn declared_keys_are_borrowed_not_copied() {
         let session = Session::detached();
@@ -897,10 +1031,12 @@ mod tests {
         crate::__private::set(&session, "b", "b", &"three").unwrap();
         assert!(crate::__private::remove(&session, "a"));
         let inner = session.lock();
+        assert!(inner.reads.keys.contains("a"));
         assert!(
             inner
                 .reads
                 .keys
+                .spilled
                 .iter()
                 .all(|k| matches!(k, Cow::Borrowed(_)))
         );

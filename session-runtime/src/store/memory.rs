@@ -213,6 +213,17 @@ impl SessionStore for MemoryStore {
             .cloned())
     }
 
+    /// Lends the record under the lock: a request reads its session from the stored
+    /// bytes, not from a copy of them.
+    fn lend(&self, key: &StoreKey, now: Timestamp, read: &mut dyn FnMut(Option<&Record>)) -> bool {
+        read(
+            self.lock()
+                .get(key)
+                .filter(|record| record.expires_at > now),
+        );
+        true
+    }
+
     async fn save(&self, key: &StoreKey, record: &Record) -> Result<u64> {
         self.check_size(record)?;
         let mut records = self.lock();

@@ -285,6 +285,19 @@ pub trait SessionStore: Send + Sync + std::fmt::Debug + 'static {
     /// Backend failures; a missing or expired record is `Ok(None)`.
     async fn load(&self, key: &StoreKey, now: Timestamp) -> Result<Option<Record>>;
 
+    /// Lends the live record under `key` (or `None`, as [`load`](Self::load) would answer)
+    /// to `read`, without copying it, and returns `true`; or returns `false` without
+    /// calling `read` when the store cannot (the default): the caller then uses `load`.
+    ///
+    /// For a store that holds its records in this process ([`MemoryStore`]): the manager
+    /// reads the session from the stored bytes under the store's lock, instead of a copy
+    /// of them per request. `read` must not call the store. A store that reads its records
+    /// from elsewhere (a file, a database, a wrapper that decrypts) keeps the default.
+    fn lend(&self, key: &StoreKey, now: Timestamp, read: &mut dyn FnMut(Option<&Record>)) -> bool {
+        let _ = (key, now, read);
+        false
+    }
+
     /// Replaces a record if its stored version is `record.version`; returns the new version.
     ///
     /// # Errors
@@ -369,6 +382,10 @@ impl<T: SessionStore + ?Sized> SessionStore for Arc<T> {
 
     async fn load(&self, key: &StoreKey, now: Timestamp) -> Result<Option<Record>> {
         (**self).load(key, now).await
+    }
+
+    fn lend(&self, key: &StoreKey, now: Timestamp, read: &mut dyn FnMut(Option<&Record>)) -> bool {
+        (**self).lend(key, now, read)
     }
 
     async fn save(&self, key: &StoreKey, record: &Record) -> Result<u64> {

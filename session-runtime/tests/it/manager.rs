@@ -634,3 +634,119 @@ async fn a_session_created_in_the_future_is_refused() {
     h.store.corrupt(&id.store_key(), payload.as_bytes()).await;
     assert!(h.peek().await.get::<String>("user").is_none());
 }
+
+/// The memory store lends exactly the record `load` returns: the live one, nothing for an
+/// expired or unknown key; an `Arc` of it lends too.
+#[tokio::test]
+async fn memory_store_lends_what_it_loads() {
+    use session_runtime::store::MemoryStore;
+    use session_runtime::{Record, SessionStore};
+    let store: Arc<dyn SessionStore> = Arc::new(MemoryStore::new());
+    let live = SessionId::generate().unwrap().store_key();
+    let expired = SessionId::generate().unwrap().store_key();
+    let unknown = SessionId::generate().unwrap().store_key();
+    let record = |expires_at| Record {
+        payload: b"payload".to_vec(),
+        expires_at: Timestamp(expires_at),
+        version: 0,
+        principal: Some("ada".to_owned()),
+    };
+    store.create(&live, &record(T0 + 10)).await.unwrap();
+    store.create(&expired, &record(T0)).await.unwrap();
+    for key in [live, expired, unknown] {
+        let loaded = store.load(&key, Timestamp(T0)).await.unwrap();
+        let mut lent = None;
+        assert!(store.lend(&key, Timestamp(T0), &mut |r| lent = Some(r.cloned())));
+        assert_eq!(lent, Some(loaded));
+    }
+    let mut calls = 0;
+    assert!(store.lend(&live, Timestamp(T0), &mut |r| {
+        calls += 1;
+        assert_eq!(
+            r.map(|r| (r.version, &r.payload[..])),
+            Some((1, &b"payload"[..]))
+        );
+    }));
+    assert_eq!(calls, 1);
+}
+
+/// A session opens alike whether the store lends its record or the manager loads a copy:
+/// reads, writes, a rotation's forward within and after its grace period, an expired
+/// session, a corrupt record, an unknown id.
+#[tokio::test]
+async fn sessions_open_alike_lent_or_loaded() {
+    async fn run(lend: bool) -> Vec<String> {
+        let mut seen = Vec::new();
+        let settings = Settings {
+            rotation_interval: Some(session_runtime::spec::Lifetime::from_seconds(100)),
+            ..settings()
+        };
+        let mut h: Harness = Harness::new(Kind::Store, settings);
+        h.store.no_lend.store(!lend, Ordering::SeqCst);
+        let mut log = |what: &str, set: &[String], h: &Harness| {
+            let shapes: Vec<String> = set.iter().map(|c| crate::support::shape(c)).collect();
+            seen.push(format!("{what}: {shapes:?} jar {}", h.jar.is_some()));
+        };
+        let set = h.request(|s: &Session| s.set("user", "ada").unwrap()).await;
+        log("login", &set, &h);
+        let set = h
+            .request(|s: &Session| assert_eq!(s.get::<String>("user").as_deref(), Some("ada")))
+            .await;
+        log("read", &set, &h);
+        let set = h.request(|s: &Session| s.set("n", &1).unwrap()).await;
+        log("write", &set, &h);
+        // A periodic rotation leaves a forward for its grace period (30 s).
+        let old = h.jar.clone();
+        h.clock.advance(100);
+        let set = h.request(|_: &Session| {}).await;
+        log("rotation", &set, &h);
+        let new = h.jar.clone();
+        assert_ne!(new, old);
+        h.jar = old.clone();
+        let set = h
+            .request(|s: &Session| assert_eq!(s.get::<u64>("n"), Some(1)))
+            .await;
+        log("old id in grace", &set, &h);
+        assert_eq!(h.jar, new, "the old id re-issues the new cookie");
+        h.clock.advance(30);
+        h.jar = old;
+        let set = h
+            .request(|s: &Session| assert!(s.get_all().is_empty()))
+            .await;
+        log("old id after grace", &set, &h);
+        // A cycle leaves a tombstone: the old cookie opens nothing at once.
+        h.jar = new;
+        let old = h.jar.clone();
+        let set = h.request(|s: &Session| s.cycle()).await;
+        log("cycle", &set, &h);
+        let new = h.jar.clone();
+        h.jar = old;
+        let set = h
+            .request(|s: &Session| assert!(s.get_all().is_empty()))
+            .await;
+        log("old id after cycle", &set, &h);
+        h.jar = new;
+        let id = h.peek().await.id().unwrap();
+        h.store.corrupt(&id.store_key(), b"{not json").await;
+        let set = h
+            .request(|s: &Session| assert!(s.get_all().is_empty()))
+            .await;
+        log("corrupt", &set, &h);
+        h.request(|s: &Session| s.set("user", "bob").unwrap()).await;
+        h.clock.advance(3601);
+        let set = h
+            .request(|s: &Session| assert!(s.get_all().is_empty()))
+            .await;
+        log("expired", &set, &h);
+        h.jar = Some(SessionId::generate().unwrap().as_str().to_owned());
+        let set = h
+            .request(|s: &Session| assert!(s.get_all().is_empty()))
+            .await;
+        log("unknown", &set, &h);
+        seen
+    }
+    let loaded = run(false).await;
+    let lent = run(true).await;
+    assert_eq!(lent, loaded);
+    assert_eq!(lent.len(), 11, "{lent:?}");
+}

@@ -30,6 +30,9 @@ pub(crate) struct CountingStore {
     pub full: AtomicBool,
     /// This many next `create` calls report `StoreError::Exists` (an id collision).
     pub collide: AtomicUsize,
+    /// When set, the store does not lend its records (`SessionStore::lend`): the manager
+    /// loads a copy, as it does from a store that reads its records from elsewhere.
+    pub no_lend: AtomicBool,
 }
 
 /// Far in the past: `load` at this time sees every record, expired or not.
@@ -98,6 +101,14 @@ impl SessionStore for CountingStore {
     async fn load(&self, key: &StoreKey, now: Timestamp) -> Result<Option<Record>, StoreError> {
         self.check()?;
         self.inner.load(key, now).await
+    }
+
+    fn lend(&self, key: &StoreKey, now: Timestamp, read: &mut dyn FnMut(Option<&Record>)) -> bool {
+        // A store that is down lends nothing: `load` then fails as it should.
+        if self.down.load(Ordering::SeqCst) || self.no_lend.load(Ordering::SeqCst) {
+            return false;
+        }
+        self.inner.lend(key, now, read)
     }
 
     async fn save(&self, key: &StoreKey, record: &Record) -> Result<u64, StoreError> {
