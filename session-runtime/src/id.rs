@@ -27,8 +27,6 @@ use std::fmt;
 use std::str::FromStr;
 use std::sync::Arc;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
@@ -80,17 +78,46 @@ struct IdParts {
     key: Option<[u8; 32]>,
 }
 
+/// The base64url alphabet: the character of each 6-bit value.
+const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
 /// The value of each base64url character, `0xff` for every other byte.
 const BASE64URL: [u8; 256] = {
     let mut table = [0xff; 256];
-    let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
     let mut i = 0;
-    while i < alphabet.len() {
-        table[alphabet[i] as usize] = i as u8;
+    while i < ALPHABET.len() {
+        table[ALPHABET[i] as usize] = i as u8;
         i += 1;
     }
     table
 };
+
+/// Writes `bytes` as unpadded base64url into the first `base64_len(bytes.len())` bytes of
+/// `out` (which has room for them): what `URL_SAFE_NO_PAD` writes, by table (an id decoded
+/// from a cookie envelope is given its text form on every such request).
+fn encode(bytes: &[u8], out: &mut [u8]) {
+    let symbol = |n: u32, shift: u32| ALPHABET[((n >> shift) & 0x3f) as usize];
+    let chunks = bytes.chunks_exact(3);
+    let tail = chunks.remainder();
+    let mut written = out.chunks_exact_mut(4);
+    for (chunk, text) in chunks.zip(&mut written) {
+        let n = (u32::from(chunk[0]) << 16) | (u32::from(chunk[1]) << 8) | u32::from(chunk[2]);
+        text.copy_from_slice(&[symbol(n, 18), symbol(n, 12), symbol(n, 6), symbol(n, 0)]);
+    }
+    let len = base64_len(bytes.len());
+    let rest = &mut out[len - base64_len(tail.len())..len];
+    match *tail {
+        [a] => {
+            let n = u32::from(a) << 16;
+            rest.copy_from_slice(&[symbol(n, 18), symbol(n, 12)]);
+        }
+        [a, b] => {
+            let n = (u32::from(a) << 16) | (u32::from(b) << 8);
+            rest.copy_from_slice(&[symbol(n, 18), symbol(n, 12), symbol(n, 6)]);
+        }
+        _ => {}
+    }
+}
 
 /// Decodes unpadded base64url `text` into exactly `out` (`text` has
 /// `base64_len(out.len())` characters), refusing any byte outside the alphabet and
@@ -191,10 +218,7 @@ impl SessionId {
             key: None,
         };
         id.bytes[..bytes.len()].copy_from_slice(bytes);
-        let written = URL_SAFE_NO_PAD
-            .encode_slice(bytes, &mut id.text)
-            .unwrap_or_default();
-        debug_assert_eq!(written, base64_len(bytes.len()));
+        encode(bytes, &mut id.text);
         Some(Self(Arc::new(id)))
     }
 
@@ -333,5 +357,43 @@ impl fmt::Debug for StoreKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // The hash is not a secret, but keep logs short.
         write!(f, "StoreKey({}..)", &self.to_hex()[..12])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use proptest::prelude::*;
+
+    use super::{SessionId, base64_len, encode};
+
+    proptest! {
+        /// The table encoder writes what the base64 engine writes, for every length up to
+        /// an old id's (every tail length), and writes nothing past it.
+        #[test]
+        fn ids_are_encoded_as_the_engine_encodes(bytes in prop::collection::vec(any::<u8>(), 0..=32)) {
+            let mut out = [b'.'; SessionId::LEGACY_ENCODED_LEN];
+            encode(&bytes, &mut out);
+            let len = base64_len(bytes.len());
+            let engine = URL_SAFE_NO_PAD.encode(&bytes);
+            prop_assert_eq!(&out[..len], engine.as_bytes());
+            prop_assert!(out[len..].iter().all(|&b| b == b'.'));
+        }
+
+        /// An id made from its bytes (as decoded from a cookie envelope) has the text the
+        /// engine writes, and parses back to itself.
+        #[test]
+        fn ids_from_bytes_have_the_engines_text(
+            bytes in prop_oneof![
+                prop::collection::vec(any::<u8>(), SessionId::BYTES),
+                prop::collection::vec(any::<u8>(), SessionId::LEGACY_BYTES),
+            ]
+        ) {
+            let id = SessionId::from_slice(&bytes).unwrap();
+            prop_assert_eq!(id.as_str(), URL_SAFE_NO_PAD.encode(&bytes));
+            prop_assert_eq!(id.as_bytes(), &bytes[..]);
+            prop_assert!(SessionId::parse(id.as_str()).unwrap() == id);
+        }
     }
 }

@@ -718,8 +718,7 @@ impl<S: SessionSchema> SessionManager<S> {
             }
         };
         // The times are the record's: the clock is not read again.
-        let mut inner = Inner::with_times(Arc::clone(&m.clock), m.limits, times);
-        inner.data = data;
+        let mut inner = Inner::with_times(Arc::clone(&m.clock), m.limits, times, data);
         inner.id = Some(loaded.id.clone());
         inner.loaded = Some(loaded);
         inner.from_cookie = true;
@@ -843,7 +842,8 @@ impl<S: SessionSchema> SessionManager<S> {
         let limits = &m.limits;
         let settings = &m.settings;
         let has_data = !inner.data.is_empty();
-        let Some(loaded) = inner.loaded.clone().filter(|_| !inner.destroyed) else {
+        // Borrowed: cloned only into a write (a read owes none).
+        let Some(loaded) = inner.loaded.as_ref().filter(|_| !inner.destroyed) else {
             // A fresh session (never saved, or destroyed during this request): stored only
             // when it holds data.
             let end = inner.loaded.clone();
@@ -901,7 +901,7 @@ impl<S: SessionSchema> SessionManager<S> {
         let gained =
             changed && principal.is_some() && self.principal_of(&inner.base()) != principal;
         Some(Plan::Write(Write {
-            old: Some(loaded),
+            old: Some(loaded.clone()),
             end: None,
             obsolete: None,
             rotation,

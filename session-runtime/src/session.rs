@@ -308,14 +308,15 @@ impl<D: SessionData> Inner<D> {
     /// A fresh session at `now`.
     pub(crate) fn fresh(clock: Arc<dyn Clock>, limits: Limits) -> Self {
         let times = Times::fresh(clock.now(), &limits);
-        Self::with_times(clock, limits, times)
+        Self::with_times(clock, limits, times, D::default())
     }
 
-    /// A session with `times` (a loaded one's, without reading the clock again) and
-    /// nothing else yet: no data, no id, nothing asked for.
-    pub(crate) fn with_times(clock: Arc<dyn Clock>, limits: Limits, times: Times) -> Self {
+    /// A session with `times` (a loaded one's, without reading the clock again) and `data`
+    /// (built in place: no empty data to drop), and nothing else yet: no id, nothing asked
+    /// for.
+    pub(crate) fn with_times(clock: Arc<dyn Clock>, limits: Limits, times: Times, data: D) -> Self {
         Self {
-            data: D::default(),
+            data,
             modified: false,
             id: None,
             loaded: None,
