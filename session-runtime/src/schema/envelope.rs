@@ -1924,9 +1924,7 @@ mod tests {
 
     /// The check of `arbitrary_object_bytes_decode_as_their_map_or_are_refused` on one
     /// body.
-    fn object_bytes_decode_as_their_map_or_are_refused(
-        body: &[u8],
-    ) -> Result<(), proptest::test_runner::TestCaseError> {
+    fn object_bytes_decode_as_their_map_or_are_refused(body: &[u8]) -> Result<(), TestCaseError> {
         // Three times and issued at creation: the object starts at byte 4 (without
         // the flag a fourth time is read from the body, e.g. `[1, 0]` decodes as the
         // time 1 and an empty object, while bytes 4.. hold a truncated one).
