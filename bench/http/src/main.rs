@@ -735,6 +735,12 @@ fn run(o: &Options, plan: &Plan) {
 }
 
 /// The median of the baseline (same framework, no session) of configuration `ci`.
+/// The CPU per request of each slice of configuration `ci`'s framework without sessions.
+fn baseline_slices(plan: &Plan, results: &[Slices], ci: usize) -> Option<Vec<f64>> {
+    let bi = plan.index(plan.configs[ci].baseline)?;
+    Some(results[bi].cpu())
+}
+
 fn baseline_cpu(plan: &Plan, results: &[Slices], ci: usize) -> Option<f64> {
     let bi = plan.index(plan.configs[ci].baseline)?;
     Spread::of(&results[bi].cpu()).map(|s| s.median)
@@ -813,15 +819,16 @@ fn print_pairs_time(plan: &Plan, all: &[Vec<Slices>]) {
         .max()
         .unwrap_or(0);
     println!(
-        "Added = a configuration's CPU µs/req minus the median of its framework without sessions, same run. Ratio of the medians; each slice's own ratio (ours and peer of the same slice): median and range. PASS: the ratio of the medians meets the limit and so do at least {} of the {} slices (3/4, and a one-sided sign test at 5 %); FAIL: it does not and as many slices do not either; UNCLEAR otherwise.",
+        "Added = a configuration's CPU µs/req minus the median of its framework without sessions, same run. Ratio of the medians; each slice's own ratio (ours and peer of the same slice): median and range. PASS: the ratio of the medians meets the limit and so do at least {} of the {} slices (3/4, and a one-sided sign test at 5 %); FAIL: it does not and as many slices do not either; UNCLEAR otherwise. The 95 % interval: a paired bootstrap of the ratio of medians ({} draws of the slices, the same slices for ours, the peer and both baselines); its verdict: PASS when the whole interval meets the limit, FAIL when none of it does, UNCLEAR otherwise.",
         stats::agreeing(slices),
-        slices
+        slices,
+        stats::RESAMPLES
     );
     println!();
     println!(
-        "| workload | ours | peer | ours added µs/req | peer added µs/req | ratio of medians | per-slice ratio: median (min–max) | slices meeting the limit | limit | verdict |"
+        "| workload | ours | peer | ours added µs/req | peer added µs/req | ratio of medians | per-slice ratio: median (min–max) | slices meeting the limit | limit | verdict | 95 % interval of the ratio | verdict by the interval |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
     for (wi, (wname, _, _)) in plan.workloads.iter().enumerate() {
         let results = &all[wi];
         for pair in PAIRS {
@@ -850,8 +857,19 @@ fn print_pairs_time(plan: &Plan, all: &[Vec<Slices>]) {
             let slice_text = Spread::of(&per_slice).map_or("-".to_owned(), |s| {
                 format!("{:.2} ({:.2}–{:.2})", s.median, s.min, s.max)
             });
+            let interval = match (
+                baseline_slices(plan, results, oi),
+                baseline_slices(plan, results, pi),
+            ) {
+                (Some(obs), Some(pbs)) => {
+                    stats::ratio_interval(&results[oi].cpu(), &obs, &results[pi].cpu(), &pbs)
+                }
+                _ => None,
+            };
+            let interval_text =
+                interval.map_or("-".to_owned(), |(low, high)| format!("{low:.2}–{high:.2}"));
             println!(
-                "| {wname} | {} | {} | {:.1} | {:.1} | {:.2} | {} | {meeting}/{defined} | {} | {} |",
+                "| {wname} | {} | {} | {:.1} | {:.1} | {:.2} | {} | {meeting}/{defined} | {} | {} | {interval_text} | {} |",
                 pair.ours,
                 pair.peer,
                 os.median,
@@ -859,7 +877,8 @@ fn print_pairs_time(plan: &Plan, all: &[Vec<Slices>]) {
                 of_medians,
                 slice_text,
                 pair.limit_text(),
-                stats::verdict(pair, of_medians, &per_slice)
+                stats::verdict(pair, of_medians, &per_slice),
+                stats::interval_verdict(pair, interval)
             );
         }
     }

@@ -165,6 +165,80 @@ pub fn verdict(pair: &Pair, of_medians: f64, slices: &[f64]) -> &'static str {
     }
 }
 
+/// How many resamples [`ratio_interval`] draws.
+pub const RESAMPLES: usize = 2000;
+
+/// A 95 % percentile-bootstrap interval of the ratio of medians `median(ours - ours_base) /
+/// median(peer - peer_base)`, where each series holds one value per slice and a slice ran
+/// all four back to back: slices are drawn with replacement, the same slices for the four
+/// series (so a slow moment of the machine moves all of them), the baselines' medians
+/// recomputed from the drawn slices as the table's are from all of them. The draws come
+/// from a fixed-seed generator: the same run gives the same interval. `None` with fewer
+/// than 5 slices or when a resample has no peer cost to divide by.
+pub fn ratio_interval(
+    ours: &[f64],
+    ours_base: &[f64],
+    peer: &[f64],
+    peer_base: &[f64],
+) -> Option<(f64, f64)> {
+    let n = ours
+        .len()
+        .min(ours_base.len())
+        .min(peer.len())
+        .min(peer_base.len());
+    if n < 5 {
+        return None;
+    }
+    let median = |v: &mut Vec<f64>| Spread::of(v).map(|s| s.median);
+    // xorshift64*: enough for drawing indices.
+    let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut draw = || {
+        state ^= state >> 12;
+        state ^= state << 25;
+        state ^= state >> 27;
+        (state.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 33) as usize % n
+    };
+    let mut ratios = Vec::with_capacity(RESAMPLES);
+    let (mut a, mut ab, mut b, mut bb) = (
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+    );
+    for _ in 0..RESAMPLES {
+        for v in [&mut a, &mut ab, &mut b, &mut bb] {
+            v.clear();
+        }
+        for _ in 0..n {
+            let i = draw();
+            a.push(ours[i]);
+            ab.push(ours_base[i]);
+            b.push(peer[i]);
+            bb.push(peer_base[i]);
+        }
+        let ours_added = median(&mut a)? - median(&mut ab)?;
+        let peer_added = median(&mut b)? - median(&mut bb)?;
+        let r = ratio(ours_added, peer_added);
+        if r.is_nan() {
+            return None;
+        }
+        ratios.push(r);
+    }
+    ratios.sort_by(f64::total_cmp);
+    let at = |q: f64| ratios[((RESAMPLES as f64 - 1.0) * q).round() as usize];
+    Some((at(0.025), at(0.975)))
+}
+
+/// What a bootstrap interval of a ratio says about the limit: PASS when all of it meets
+/// the limit, FAIL when none of it does, UNCLEAR when it straddles the limit.
+pub fn interval_verdict(pair: &Pair, interval: Option<(f64, f64)>) -> &'static str {
+    match interval {
+        Some((_, high)) if pair.passes(high) => "PASS",
+        Some((low, _)) if !pair.passes(low) => "FAIL",
+        _ => "UNCLEAR",
+    }
+}
+
 /// How close to the limit (relative) an instruction-count ratio is called level: the counts
 /// of one configuration repeat within about 1% between runs (timers, hash maps, the
 /// counter's digits).
@@ -202,6 +276,35 @@ mod tests {
     fn agreement_needed_by_a_sign_test() {
         let needed: Vec<usize> = [4, 5, 8, 10, 16, 20, 40].map(agreeing).to_vec();
         assert_eq!(needed, [5, 5, 7, 9, 12, 15, 30]);
+    }
+
+    #[test]
+    fn bootstrap_intervals_bracket_the_ratio_and_follow_the_noise() {
+        // Ours adds 5 over its baseline of 10, the peer 10 over the same baseline: 0.5.
+        let base = [10.0; 12];
+        let ours = [15.0; 12];
+        let peer = [20.0; 12];
+        assert_eq!(ratio_interval(&ours, &base, &peer, &base), Some((0.5, 0.5)));
+        // Noise widens the interval around the ratio of the medians.
+        let noisy_ours: Vec<f64> = (0..24).map(|i| 15.0 + [-3.0, 3.0][i % 2]).collect();
+        let noisy_peer: Vec<f64> = (0..24).map(|i| 20.0 + [2.0, -2.0, 0.0][i % 3]).collect();
+        let base = [10.0; 24];
+        let (low, high) = ratio_interval(&noisy_ours, &base, &noisy_peer, &base).expect("slices");
+        assert!(low < 0.5 && high > 0.5 && high < 1.0, "{low} {high}");
+        let p = PAIRS[0];
+        assert_eq!(interval_verdict(&p, Some((low, high))), "PASS");
+        assert_eq!(interval_verdict(&p, Some((0.9, 1.1))), "UNCLEAR");
+        assert_eq!(interval_verdict(&p, Some((1.1, 1.3))), "FAIL");
+        assert_eq!(interval_verdict(&p, None), "UNCLEAR");
+        // Too few slices, or no peer cost: no interval.
+        assert_eq!(
+            ratio_interval(&ours[..4], &base[..4], &peer[..4], &base[..4]),
+            None
+        );
+        assert_eq!(
+            ratio_interval(&ours, &base[..12], &base[..12], &base[..12]),
+            None
+        );
     }
 
     #[test]
