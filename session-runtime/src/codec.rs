@@ -384,6 +384,17 @@ impl Codec {
         value: &str,
         f: impl FnOnce(&[u8], usize) -> R,
     ) -> Result<R> {
+        self.open_value_with(ctx, value.as_bytes(), f)
+    }
+
+    /// [`open_with`](Self::open_with) of a value given as its bytes (as the manager finds
+    /// it in a `Cookie` header).
+    pub(crate) fn open_value_with<R>(
+        &self,
+        ctx: &CodecContext,
+        value: &[u8],
+        f: impl FnOnce(&[u8], usize) -> R,
+    ) -> Result<R> {
         if value.len() > MAX_VALUE_LEN {
             return Err(CodecError::TooLarge {
                 size: value.len(),
@@ -398,12 +409,12 @@ impl Codec {
     fn open_in<R>(
         &self,
         ctx: &CodecContext,
-        value: &str,
+        value: &[u8],
         buf: &mut [u8],
         f: impl FnOnce(&[u8], usize) -> R,
     ) -> Result<R> {
-        let len = base64url::decode(value.as_bytes(), buf)
-            .ok_or(CodecError::Malformed("not unpadded base64url"))?;
+        let len =
+            base64url::decode(value, buf).ok_or(CodecError::Malformed("not unpadded base64url"))?;
         let (plaintext, key_index) = self.open_raw(ctx, &mut buf[..len])?;
         Ok(f(&buf[plaintext], key_index))
     }

@@ -149,6 +149,11 @@ impl SessionId {
     /// [`IdError::Encoding`] when it uses characters outside the base64url alphabet,
     /// padding, or non-zero trailing bits (a second spelling of the same bytes).
     pub fn parse(text: &str) -> Result<Self, IdError> {
+        Self::parse_bytes(text.as_bytes())
+    }
+
+    /// [`parse`](Self::parse) of the text's bytes (as found in a `Cookie` header).
+    pub(crate) fn parse_bytes(text: &[u8]) -> Result<Self, IdError> {
         let len = match text.len() {
             Self::ENCODED_LEN => Self::BYTES,
             Self::LEGACY_ENCODED_LEN => Self::LEGACY_BYTES,
@@ -170,10 +175,10 @@ impl SessionId {
         // that every other spelling is refused, and that the base64 engine agrees), and it
         // is kept as it came instead of being encoded again. (22 or 43 characters decode
         // to exactly 16 or 32 bytes.)
-        if base64url::decode(text.as_bytes(), &mut id.bytes[..len]) != Some(len) {
+        if base64url::decode(text, &mut id.bytes[..len]) != Some(len) {
             return Err(IdError::Encoding);
         }
-        id.text[..text.len()].copy_from_slice(text.as_bytes());
+        id.text[..text.len()].copy_from_slice(text);
         Ok(Self(Arc::new(id)))
     }
 
