@@ -39,13 +39,14 @@ pub(crate) fn encode(bytes: &[u8], out: &mut [u8]) -> Option<usize> {
     let len = encoded_len(bytes.len());
     let out = out.get_mut(..len)?;
     let symbol = |n: u32, shift: u32| ALPHABET[((n >> shift) & 0x3f) as usize];
-    let (chunks, tail) = bytes.as_chunks::<3>();
-    let (texts, rest) = out.as_chunks_mut::<4>();
-    for (&[a, b, c], text) in chunks.iter().zip(texts) {
-        let n = (u32::from(a) << 16) | (u32::from(b) << 8) | u32::from(c);
-        *text = [symbol(n, 18), symbol(n, 12), symbol(n, 6), symbol(n, 0)];
+    let chunks = bytes.chunks_exact(3);
+    let tail = chunks.remainder();
+    let mut written = out.chunks_exact_mut(4);
+    for (chunk, text) in chunks.zip(&mut written) {
+        let n = (u32::from(chunk[0]) << 16) | (u32::from(chunk[1]) << 8) | u32::from(chunk[2]);
+        text.copy_from_slice(&[symbol(n, 18), symbol(n, 12), symbol(n, 6), symbol(n, 0)]);
     }
-    match (tail, rest) {
+    match (tail, written.into_remainder()) {
         (&[a], [x, y]) => {
             let n = u32::from(a) << 16;
             [*x, *y] = [symbol(n, 18), symbol(n, 12)];
@@ -65,41 +66,47 @@ pub(crate) fn encode(bytes: &[u8], out: &mut [u8]) -> Option<usize> {
 #[inline]
 pub(crate) fn decode(text: &[u8], out: &mut [u8]) -> Option<usize> {
     let tail = text.len() % 4;
-    if tail == 1 {
+    // Two symbols carry one byte (and 4 unused bits), three carry two (and 2).
+    let len = text.len() / 4 * 3 + [0, 0, 1, 2][tail];
+    if tail == 1 || out.len() < len {
         return None;
     }
-    // Two symbols carry one byte (and 4 unused bits), three carry two (and 2).
-    let len = text.len() / 4 * 3 + tail.saturating_sub(1);
-    let out = out.get_mut(..len)?;
-    let sextet = |c: u8| SEXTETS[usize::from(c)];
-    let (chunks, rest) = text.as_chunks::<4>();
-    let (bytes, out_rest) = out.as_chunks_mut::<3>();
+    let (chunks, rest) = text.split_at(text.len() - tail);
     // Any byte outside the alphabet sets `INVALID` in `bad`.
     let mut bad = 0u8;
-    for (chunk, bytes) in chunks.iter().zip(bytes) {
-        let [a, b, c, d] = chunk.map(sextet);
+    for (chunk, bytes) in chunks.chunks_exact(4).zip(out.chunks_exact_mut(3)) {
+        let (a, b, c, d) = (
+            SEXTETS[usize::from(chunk[0])],
+            SEXTETS[usize::from(chunk[1])],
+            SEXTETS[usize::from(chunk[2])],
+            SEXTETS[usize::from(chunk[3])],
+        );
         bad |= a | b | c | d;
         let n = (u32::from(a) << 18) | (u32::from(b) << 12) | (u32::from(c) << 6) | u32::from(d);
-        *bytes = [(n >> 16) as u8, (n >> 8) as u8, n as u8];
+        bytes[0] = (n >> 16) as u8;
+        bytes[1] = (n >> 8) as u8;
+        bytes[2] = n as u8;
     }
+    let at = chunks.len() / 4 * 3;
     // The last symbol's unused bits must be zero (the engine refuses them too): else a
     // second spelling of the same bytes would be accepted.
-    let unused = match (rest, out_rest) {
-        ([], []) => 0,
-        (&[a, b], [x]) => {
-            let [a, b] = [a, b].map(sextet);
+    let mut unused = 0u8;
+    match *rest {
+        [a, b] => {
+            let [a, b] = [a, b].map(|x| SEXTETS[usize::from(x)]);
             bad |= a | b;
-            *x = (a << 2) | (b >> 4);
-            b & 0x0f
+            unused = b & 0x0f;
+            out[at] = (a << 2) | (b >> 4);
         }
-        (&[a, b, c], [x, y]) => {
-            let [a, b, c] = [a, b, c].map(sextet);
+        [a, b, c] => {
+            let [a, b, c] = [a, b, c].map(|x| SEXTETS[usize::from(x)]);
             bad |= a | b | c;
-            [*x, *y] = [(a << 2) | (b >> 4), (b << 4) | (c >> 2)];
-            c & 0x03
+            unused = c & 0x03;
+            out[at] = (a << 2) | (b >> 4);
+            out[at + 1] = (b << 4) | (c >> 2);
         }
-        _ => return None,
-    };
+        _ => {}
+    }
     (bad & INVALID == 0 && unused == 0).then_some(len)
 }
 
