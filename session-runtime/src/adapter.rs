@@ -79,6 +79,8 @@ use crate::error::Error;
 use crate::manager::SessionManager;
 use crate::schema::SessionSchema;
 use crate::session::Session;
+#[cfg(feature = "axum")]
+use crate::time::Timestamp;
 
 /// The value of the `Vary` header a session-dependent response gets.
 pub const VARY_COOKIE: &str = "Cookie";
@@ -109,6 +111,38 @@ impl<S: SessionSchema> SessionManager<S> {
                 session,
             }),
             Err(e) => Err(Failure::from_error(&e, Stage::Loading)),
+        }
+    }
+}
+
+impl<S: SessionSchema> SessionManager<S> {
+    /// [`begin`](Self::begin) when the session opens without waiting for I/O (a store that
+    /// lends its records, such as the memory store; the cookie backend without principals):
+    /// `None` when it would have to wait, and then the adapter calls `begin` (nothing was
+    /// written, nothing is owed). Lets an adapter hand the request to the inner service at
+    /// once, instead of keeping it (and a clone of the service) for later.
+    #[cfg(feature = "axum")]
+    pub(crate) fn begin_now<I>(&self, cookie_headers: I) -> Option<Result<Exchange<S>, Failure>>
+    where
+        I: IntoIterator,
+        I::Item: AsRef<[u8]>,
+    {
+        use std::future::Future as _;
+        use std::task::{Context, Poll, Waker};
+
+        if !self.may_load_now() {
+            return None;
+        }
+        // A load that may not wait never waits: one poll gives its answer.
+        let load = std::pin::pin!(self.load_in(cookie_headers, true));
+        match load.poll(&mut Context::from_waker(Waker::noop())) {
+            Poll::Ready(Ok(Some(session))) => Some(Ok(Exchange {
+                manager: self.clone(),
+                had_session: !session.is_new(),
+                session,
+            })),
+            Poll::Ready(Err(e)) => Some(Err(Failure::from_error(&e, Stage::Loading))),
+            Poll::Ready(Ok(None)) | Poll::Pending => None,
         }
     }
 }
@@ -155,11 +189,55 @@ impl<S: SessionSchema> Exchange<S> {
         check_values: bool,
     ) -> Result<ResponseHeaders, Failure> {
         let is_server_error = (500..600).contains(&status);
-        let set_cookie = match self
+        let committed = self
             .manager
             .commit_one(&self.session, is_server_error)
-            .await
-        {
+            .await;
+        self.finished(committed, check_values)
+    }
+
+    /// What [`finish_checked`](Self::finish_checked) answers, when it can tell without
+    /// I/O that the commit owes nothing (a 5xx, or a read that owes no refresh): then no
+    /// commit future is built. `Err(now)` when a commit is owed: then
+    /// [`finish_at`](Self::finish_at) commits at `now`.
+    #[cfg(feature = "axum")]
+    pub(crate) fn finish_now(&self, status: u16) -> Result<ResponseHeaders, Timestamp> {
+        let nothing = ResponseHeaders {
+            vary: self.had_session,
+            set_cookie: None,
+        };
+        if (500..600).contains(&status) {
+            if self.session.is_modified() {
+                tracing::debug!("server error response: session changes discarded");
+            }
+            return Ok(nothing);
+        }
+        let now = self.manager.now();
+        if self.manager.owes_nothing(&self.session, now) {
+            Ok(nothing)
+        } else {
+            Err(now)
+        }
+    }
+
+    /// [`finish_checked`](Self::finish_checked) of a response that is not a 5xx, committed
+    /// at `now` (from [`finish_now`](Self::finish_now)).
+    #[cfg(feature = "axum")]
+    pub(crate) async fn finish_at(
+        self,
+        now: Timestamp,
+        check_values: bool,
+    ) -> Result<ResponseHeaders, Failure> {
+        let committed = self.manager.commit_at(&self.session, now).await;
+        self.finished(committed, check_values)
+    }
+
+    fn finished(
+        self,
+        committed: crate::error::Result<Option<String>>,
+        check_values: bool,
+    ) -> Result<ResponseHeaders, Failure> {
+        let set_cookie = match committed {
             Ok(cookie) => cookie,
             // The handler changed nothing (only a refresh, activity bookkeeping or a
             // re-issue was owed): its answer stands, without a cookie. A full disk or a
@@ -348,10 +426,39 @@ pub(crate) use manager_wrapper;
 /// appended, `Vary: Cookie` and `Cache-Control: private` when [`ResponseHeaders`] says so),
 /// or fails with [`Failure::invalid_header`]. `$header` is the framework's `header`
 /// module (`http::header`, `actix_web::http::header`): the two frameworks use different
-/// `http` versions, whose header types share these methods.
+/// `http` versions, whose header types share these methods. With `entry` (the `http`
+/// crate's `HeaderMap`, which has an entry API), `Vary` is looked up once: its values are
+/// read and `Cookie` added through one entry, instead of a look-up and then an append that
+/// looks the name up again.
 #[cfg(any(feature = "axum", feature = "actix"))]
 macro_rules! add_headers_fn {
-    ($($header:ident)::+) => {
+    (@vary entry $headers:ident, $owed:ident, $($header:ident)::+) => {{
+        use $($header)::+::{Entry, HeaderValue, VARY};
+        let cookie = HeaderValue::from_static($crate::adapter::VARY_COOKIE);
+        match $headers.try_entry(VARY) {
+            Ok(Entry::Occupied(mut values)) => {
+                if $owed.add_vary(values.iter()) {
+                    values.append(cookie);
+                }
+                Ok(())
+            }
+            Ok(Entry::Vacant(slot)) if $owed.add_vary(None::<&[u8]>) => slot
+                .try_insert(cookie)
+                .map(drop)
+                .map_err(|_| $crate::adapter::Failure::invalid_header()),
+            Ok(Entry::Vacant(_)) => Ok(()),
+            // The map is full (tens of thousands of headers): not answered with a panic.
+            Err(_) => Err($crate::adapter::Failure::invalid_header()),
+        }
+    }};
+    (@vary $headers:ident, $owed:ident, $($header:ident)::+) => {{
+        use $($header)::+::{HeaderValue, VARY};
+        if $owed.add_vary($headers.get_all(VARY)) {
+            $headers.append(VARY, HeaderValue::from_static($crate::adapter::VARY_COOKIE));
+        }
+        Ok::<(), $crate::adapter::Failure>(())
+    }};
+    ($($header:ident)::+ $(, $entry:ident)?) => {
         /// Adds what [`Exchange::finish`](crate::adapter::Exchange::finish) owes the
         /// response: the `Set-Cookie` values, `Vary: Cookie` and `Cache-Control: private`
         /// (see [`crate::adapter`]).
@@ -359,15 +466,13 @@ macro_rules! add_headers_fn {
             headers: &mut $($header)::+::HeaderMap,
             owed: &$crate::adapter::ResponseHeaders,
         ) -> Result<(), $crate::adapter::Failure> {
-            use $($header)::+::{CACHE_CONTROL, HeaderValue, SET_COOKIE, VARY};
+            use $($header)::+::{CACHE_CONTROL, HeaderValue, SET_COOKIE};
             for cookie in owed.set_cookie() {
                 let value = HeaderValue::from_str(cookie)
                     .map_err(|_| $crate::adapter::Failure::invalid_header())?;
                 headers.append(SET_COOKIE, value);
             }
-            if owed.add_vary(headers.get_all(VARY)) {
-                headers.append(VARY, HeaderValue::from_static($crate::adapter::VARY_COOKIE));
-            }
+            $crate::adapter::add_headers_fn!(@vary $($entry)? headers, owed, $($header)::+)?;
             // The response's own `Cache-Control` only matters when a cookie is set.
             if !owed.set_cookie().is_empty()
                 && owed.add_cache_control(headers.contains_key(CACHE_CONTROL))
@@ -389,7 +494,10 @@ mod tests {
     use std::sync::Arc;
 
     use crate::manager::SessionManager;
-    use crate::store::MemoryStore;
+    use crate::store::{MemoryStore, Record, Rotation, SessionStore, StoreKey};
+    use crate::time::Timestamp;
+
+    type StoreResult<T> = Result<T, crate::store::StoreError>;
 
     /// The adapters' `finish` (the values checked by the framework's own constructor)
     /// owes what the public `finish` owes: a new session's cookie, nothing on a read, a
@@ -436,5 +544,73 @@ mod tests {
             checked.iter().map(|(c, ..)| c.len()).collect::<Vec<_>>(),
             [1, 0, 1]
         );
+    }
+
+    /// The memory store, without its `lend` (a store that reads its records from elsewhere).
+    #[derive(Debug)]
+    struct Copies(MemoryStore);
+
+    #[async_trait::async_trait]
+    impl SessionStore for Copies {
+        async fn create(&self, key: &StoreKey, record: &Record) -> StoreResult<()> {
+            self.0.create(key, record).await
+        }
+        async fn load(&self, key: &StoreKey, now: Timestamp) -> StoreResult<Option<Record>> {
+            self.0.load(key, now).await
+        }
+        async fn save(&self, key: &StoreKey, record: &Record) -> StoreResult<u64> {
+            self.0.save(key, record).await
+        }
+        async fn rotate(&self, rotation: &Rotation<'_>) -> StoreResult<()> {
+            self.0.rotate(rotation).await
+        }
+        async fn delete(&self, key: &StoreKey) -> StoreResult<()> {
+            self.0.delete(key).await
+        }
+        async fn purge_expired(&self, now: Timestamp) -> StoreResult<u64> {
+            self.0.purge_expired(now).await
+        }
+    }
+
+    /// `begin_now` opens what `begin` opens when the store lends its records (a session,
+    /// an unknown id, no cookie), and answers `None` (wait for `begin`) for a store that
+    /// does not lend, which is then not asked again.
+    #[cfg(feature = "axum")]
+    #[tokio::test]
+    async fn sessions_open_now_only_from_a_store_that_lends() {
+        let settings = crate::Settings {
+            secure: false,
+            ..crate::Settings::default()
+        };
+        for lends in [true, false] {
+            let store: Arc<dyn SessionStore> = if lends {
+                Arc::new(MemoryStore::new())
+            } else {
+                Arc::new(Copies(MemoryStore::new()))
+            };
+            let manager: SessionManager =
+                SessionManager::with_store(settings.clone(), store).unwrap();
+            let exchange = manager.begin([""]).await.unwrap();
+            exchange.session().set("a", &1).unwrap();
+            let owed = exchange.finish(200).await.unwrap();
+            let cookie = owed.set_cookie()[0].split(';').next().unwrap().to_owned();
+            let unknown = format!("session={}", crate::id::SessionId::generate().unwrap());
+            for header in [cookie.as_str(), unknown.as_str(), ""] {
+                let waited = manager.begin([header]).await.unwrap();
+                let now = manager.begin_now([header]);
+                if !lends {
+                    assert!(now.is_none(), "{header}");
+                    assert!(!manager.may_load_now());
+                    continue;
+                }
+                let now = now.expect("opens now").unwrap();
+                assert_eq!(now.had_session(), waited.had_session(), "{header}");
+                assert_eq!(now.session().get_all(), waited.session().get_all());
+                assert_eq!(now.session().id(), waited.session().id());
+                let (now, waited) = (now.finish(200).await, waited.finish(200).await);
+                assert_eq!(now.unwrap().set_cookie(), waited.unwrap().set_cookie());
+            }
+            assert_eq!(manager.may_load_now(), lends);
+        }
     }
 }

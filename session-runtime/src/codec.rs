@@ -98,6 +98,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
+use crate::base64url;
 use crate::keys::{KeyId, Keys};
 use crate::random::RandomError;
 use session_spec::settings::CookieMode;
@@ -299,7 +300,7 @@ impl Codec {
 
     /// The length of the sealed cookie value for a payload of `plaintext_len` bytes.
     pub fn sealed_len(&self, plaintext_len: usize) -> usize {
-        base64_len(self.sealed_bytes_len(plaintext_len))
+        base64url::encoded_len(self.sealed_bytes_len(plaintext_len))
     }
 
     fn sealed_bytes_len(&self, plaintext_len: usize) -> usize {
@@ -383,6 +384,17 @@ impl Codec {
         value: &str,
         f: impl FnOnce(&[u8], usize) -> R,
     ) -> Result<R> {
+        self.open_value_with(ctx, value.as_bytes(), f)
+    }
+
+    /// [`open_with`](Self::open_with) of a value given as its bytes (as the manager finds
+    /// it in a `Cookie` header).
+    pub(crate) fn open_value_with<R>(
+        &self,
+        ctx: &CodecContext,
+        value: &[u8],
+        f: impl FnOnce(&[u8], usize) -> R,
+    ) -> Result<R> {
         if value.len() > MAX_VALUE_LEN {
             return Err(CodecError::TooLarge {
                 size: value.len(),
@@ -397,12 +409,12 @@ impl Codec {
     fn open_in<R>(
         &self,
         ctx: &CodecContext,
-        value: &str,
+        value: &[u8],
         buf: &mut [u8],
         f: impl FnOnce(&[u8], usize) -> R,
     ) -> Result<R> {
-        let len = decode_base64url(value.as_bytes(), buf)
-            .ok_or(CodecError::Malformed("not unpadded base64url"))?;
+        let len =
+            base64url::decode(value, buf).ok_or(CodecError::Malformed("not unpadded base64url"))?;
         let (plaintext, key_index) = self.open_raw(ctx, &mut buf[..len])?;
         Ok(f(&buf[plaintext], key_index))
     }
@@ -667,73 +679,6 @@ mod nonces {
     }
 }
 
-/// Length of unpadded base64 for `n` bytes.
-fn base64_len(n: usize) -> usize {
-    (n / 3) * 4 + [0, 2, 3][n % 3]
-}
-
-/// Not a base64url symbol, in [`SEXTETS`].
-const INVALID: u8 = 0x80;
-
-/// The six bits of each base64url symbol, [`INVALID`] for every other byte.
-const SEXTETS: [u8; 256] = {
-    let mut table = [INVALID; 256];
-    let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    let mut i = 0;
-    while i < 64 {
-        table[alphabet[i] as usize] = i as u8;
-        i += 1;
-    }
-    table
-};
-
-/// Decodes unpadded base64url into `out`, accepting exactly what the `base64` crate's
-/// `URL_SAFE_NO_PAD` engine accepts (its alphabet, no padding, no length of the form
-/// `4n + 1`, zero unused bits in the last symbol), in one table lookup a symbol; `None`
-/// for anything else or an `out` too short. The length of the bytes decoded.
-fn decode_base64url(value: &[u8], out: &mut [u8]) -> Option<usize> {
-    let tail = value.len() % 4;
-    let len = value.len() / 4 * 3 + [0, 0, 1, 2][tail];
-    if tail == 1 || out.len() < len {
-        return None;
-    }
-    let (chunks, rest) = value.split_at(value.len() - tail);
-    let mut bad = 0u8;
-    for (chunk, bytes) in chunks.chunks_exact(4).zip(out.chunks_exact_mut(3)) {
-        let (a, b, c, d) = (
-            SEXTETS[usize::from(chunk[0])],
-            SEXTETS[usize::from(chunk[1])],
-            SEXTETS[usize::from(chunk[2])],
-            SEXTETS[usize::from(chunk[3])],
-        );
-        bad |= a | b | c | d;
-        let n = u32::from(a) << 18 | u32::from(b) << 12 | u32::from(c) << 6 | u32::from(d);
-        bytes[0] = (n >> 16) as u8;
-        bytes[1] = (n >> 8) as u8;
-        bytes[2] = n as u8;
-    }
-    let at = chunks.len() / 4 * 3;
-    // The last symbol's unused bits must be zero (the `base64` crate refuses them too).
-    let mut unused = 0u8;
-    match *rest {
-        [a, b] => {
-            let [a, b] = [a, b].map(|x| SEXTETS[usize::from(x)]);
-            bad |= a | b;
-            unused = b & 0x0f;
-            out[at] = a << 2 | b >> 4;
-        }
-        [a, b, c] => {
-            let [a, b, c] = [a, b, c].map(|x| SEXTETS[usize::from(x)]);
-            bad |= a | b | c;
-            unused = c & 0x03;
-            out[at] = a << 2 | b >> 4;
-            out[at + 1] = b << 4 | c >> 2;
-        }
-        _ => {}
-    }
-    (bad & INVALID == 0 && unused == 0).then_some(len)
-}
-
 #[cfg(test)]
 mod tests {
     use std::collections::HashSet;
@@ -743,16 +688,16 @@ mod tests {
     use super::*;
     use crate::keys::Keys;
 
-    /// `decode_base64url` against the `base64` crate's engine: the same bytes, or both
-    /// refuse.
+    /// `base64url::decode` (the crate's one decoder) against the `base64` crate's engine:
+    /// the same bytes, or both refuse.
     fn decodes_as_the_engine_does(value: &[u8]) {
         let mut buf = vec![0u8; value.len() / 4 * 3 + 3];
-        let ours = decode_base64url(value, &mut buf).map(|n| buf[..n].to_vec());
+        let ours = base64url::decode(value, &mut buf).map(|n| buf[..n].to_vec());
         let theirs = URL_SAFE_NO_PAD.decode(value).ok();
         assert_eq!(ours, theirs, "{:?}", String::from_utf8_lossy(value));
         // The buffer `open_with` gives is large enough; a shorter one is refused.
         if let Some(n) = ours.as_ref().map(Vec::len).filter(|n| *n > 0) {
-            assert_eq!(decode_base64url(value, &mut vec![0u8; n - 1]), None);
+            assert_eq!(base64url::decode(value, &mut vec![0u8; n - 1]), None);
         }
     }
 

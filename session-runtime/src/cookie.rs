@@ -22,10 +22,13 @@ pub(crate) const MAX_CANDIDATES: usize = 64;
 /// inline (a browser sends one), the others in a list allocated only when there are any.
 /// Values found in the request's first `Cookie` header are borrowed from it (a browser
 /// sends one header); those of later headers are copied.
+///
+/// Every value is UTF-8 (checked), but kept as bytes: what reads them (an id, a sealed
+/// value) needs their bytes only, and an ASCII value is checked without `from_utf8`.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub(crate) struct Values<'a> {
-    first: Option<Cow<'a, str>>,
-    rest: Vec<Cow<'a, str>>,
+    first: Option<Cow<'a, [u8]>>,
+    rest: Vec<Cow<'a, [u8]>>,
 }
 
 impl<'a> Values<'a> {
@@ -34,12 +37,20 @@ impl<'a> Values<'a> {
         usize::from(self.first.is_some()) + self.rest.len()
     }
 
-    /// The values, in order.
-    pub(crate) fn iter(&self) -> impl Iterator<Item = &str> {
+    /// The values, in order (UTF-8 text, as bytes).
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &[u8]> {
         self.first.iter().chain(&self.rest).map(|v| &**v)
     }
 
-    fn push(&mut self, value: Cow<'a, str>) {
+    /// The values as text, in order.
+    #[cfg(test)]
+    fn strs(&self) -> Vec<&str> {
+        self.iter()
+            .map(|v| std::str::from_utf8(v).expect("values are UTF-8"))
+            .collect()
+    }
+
+    fn push(&mut self, value: Cow<'a, [u8]>) {
         match self.first {
             None => self.first = Some(value),
             Some(_) => self.rest.push(value),
@@ -52,16 +63,15 @@ impl<'a> Values<'a> {
         &mut self,
         header: &'h [u8],
         name: &str,
-        keep: impl Fn(&'h str) -> Cow<'a, str>,
+        keep: impl Fn(&'h [u8]) -> Cow<'a, [u8]>,
     ) -> bool {
         for pair in pairs(header) {
-            let Some(v) = value_of(pair, name) else {
+            let Some(v) = value_of(pair, name).and_then(trim_utf8) else {
                 continue;
             };
-            let v = v.trim();
             let v = v
-                .strip_prefix('"')
-                .and_then(|v| v.strip_suffix('"'))
+                .strip_prefix(b"\"")
+                .and_then(|v| v.strip_suffix(b"\""))
                 .unwrap_or(v);
             if v.is_empty() || v.len() > MAX_COOKIE_BYTES || self.iter().any(|seen| seen == v) {
                 continue;
@@ -121,34 +131,45 @@ where
         return (out, true);
     }
     for header in rest {
-        if !out.read(header.as_ref(), name, |v| Cow::Owned(v.to_owned())) {
+        if !out.read(header.as_ref(), name, |v| Cow::Owned(v.to_vec())) {
             return (out, true);
         }
     }
     (out, false)
 }
 
-/// The value of a `name=value` pair (untrimmed) when the pair is UTF-8 and its name,
-/// trimmed of white space, is `name`.
+/// The value of a `name=value` pair (untrimmed, not yet checked for UTF-8) when its name,
+/// trimmed of white space, is `name` (and, for a name that is not ASCII, the pair is
+/// UTF-8).
 ///
 /// The usual pair is ASCII: its name is compared as bytes, and only the value of a
-/// matching pair is checked for UTF-8, instead of the whole pair of every cookie. A pair
-/// whose name holds other bytes takes the general path (`str::trim` also trims Unicode
-/// white space, such as U+3000).
-fn value_of<'a>(pair: &'a [u8], name: &str) -> Option<&'a str> {
+/// matching pair is checked for UTF-8 ([`trim_utf8`]), instead of the whole pair of every
+/// cookie. A pair whose name holds other bytes takes the general path (`str::trim` also
+/// trims Unicode white space, such as U+3000).
+fn value_of<'a>(pair: &'a [u8], name: &str) -> Option<&'a [u8]> {
     let eq = pair.iter().position(|b| *b == b'=')?;
     let (n, v) = (&pair[..eq], &pair[eq + 1..]);
     if trim_ascii_space(n) == name.as_bytes() {
         // The name part is `name` (UTF-8) and ASCII white space: the pair is UTF-8
         // exactly when its value is.
-        return std::str::from_utf8(v).ok();
+        return Some(v);
     }
     if n.is_ascii() {
         // ASCII white space is all `str::trim` could have removed: not our name.
         return None;
     }
     let (n, v) = std::str::from_utf8(pair).ok()?.split_once('=')?;
-    (n.trim() == name).then_some(v)
+    (n.trim() == name).then_some(v.as_bytes())
+}
+
+/// `value` trimmed as `str::trim` trims it, when it is UTF-8 (`None` otherwise). An ASCII
+/// value (a session id, a sealed value) is checked by `is_ascii` and trimmed of ASCII white
+/// space, which is all `str::trim` removes from it; any other goes through `str::trim`.
+fn trim_utf8(value: &[u8]) -> Option<&[u8]> {
+    if value.is_ascii() {
+        return Some(trim_ascii_space(value));
+    }
+    Some(std::str::from_utf8(value).ok()?.trim().as_bytes())
 }
 
 /// `bytes` without leading and trailing ASCII characters that `str::trim` removes (its
@@ -378,29 +399,31 @@ mod tests {
         let headers = ["a=1; session=x; session=y", "session=z; session=x"];
         let (values, truncated) = split(&headers, "session");
         assert!(!truncated);
-        assert_eq!(values.iter().collect::<Vec<_>>(), ["x", "y", "z"]);
-        assert!(matches!(values.first, Some(Cow::Borrowed("x"))));
-        assert!(matches!(values.rest[..], [Cow::Borrowed("y"), Cow::Owned(ref z)] if z == "z"));
+        assert_eq!(values.strs(), ["x", "y", "z"]);
+        assert!(matches!(values.first, Some(Cow::Borrowed(b"x"))));
+        assert!(matches!(values.rest[..], [Cow::Borrowed(b"y"), Cow::Owned(ref z)] if z == b"z"));
         let (none, truncated) = cookie_values(None, headers, "session");
         assert!(!truncated);
-        assert_eq!(none.iter().collect::<Vec<_>>(), ["x", "y", "z"]);
+        assert_eq!(none.strs(), ["x", "y", "z"]);
     }
 
     #[test]
     fn cookie_values_are_found_in_every_header() {
         let headers = ["a=1; session=x", "session=\"y\";other=2", "session"];
-        let values =
-            |(values, _): (Values, bool)| values.iter().map(str::to_owned).collect::<Vec<_>>();
+        let values = |(values, _): (Values, bool)| {
+            values
+                .strs()
+                .into_iter()
+                .map(str::to_owned)
+                .collect::<Vec<_>>()
+        };
         assert_eq!(values(split(&headers, "session")), ["x", "y"]);
         let raw: [&[u8]; 1] = [b"session=\xff; session=z"];
         assert_eq!(values(split(&raw, "session")), ["z"]);
         // Repeats and empty values cost nothing; distinct values are bounded.
         let sames = ["session=1; session=;".repeat(100)];
         let (one, truncated) = split(&sames, "session");
-        assert_eq!(
-            (one.iter().collect::<Vec<_>>(), truncated),
-            (vec!["1"], false)
-        );
+        assert_eq!((one.strs(), truncated), (vec!["1"], false));
         assert!(one.rest.is_empty(), "one value: no list");
         let manys: [String; 1] = [(0..100).map(|i| format!("session={i};")).collect()];
         let (values, truncated) = split(&manys, "session");
@@ -462,14 +485,20 @@ mod tests {
         ];
         for case in cases {
             for name in ["session", "s\u{e9}ssion", "session\u{a0}"] {
-                let ours: Vec<String> = split(&[*case], name).0.iter().map(str::to_owned).collect();
+                let ours: Vec<String> = split(&[*case], name)
+                    .0
+                    .strs()
+                    .into_iter()
+                    .map(str::to_owned)
+                    .collect();
                 assert_eq!(ours, reference(&[*case], name), "{case:?} {name}");
             }
         }
         let all: Vec<u8> = cases.join(&b';');
         let ours: Vec<String> = split(&[&all], "session")
             .0
-            .iter()
+            .strs()
+            .into_iter()
             .map(str::to_owned)
             .collect();
         assert_eq!(ours, reference(&[&all], "session"));
@@ -541,7 +570,8 @@ mod tests {
         for case in cases {
             let ours: Vec<String> = split(&[*case], "session")
                 .0
-                .iter()
+                .strs()
+                .into_iter()
                 .map(str::to_owned)
                 .collect();
             assert_eq!(ours, reference(&[case.as_bytes()], "session"), "{case:?}");
@@ -549,7 +579,8 @@ mod tests {
         let all = cases.join(";");
         let ours: Vec<String> = split(&[&all], "session")
             .0
-            .iter()
+            .strs()
+            .into_iter()
             .map(str::to_owned)
             .collect();
         assert_eq!(
@@ -589,7 +620,7 @@ mod tests {
             )
         ) {
             let header: Vec<u8> = header.concat();
-            let ours: Vec<String> = split(&[&header], "session").0.iter().map(str::to_owned).collect();
+            let ours: Vec<String> = split(&[&header], "session").0.strs().into_iter().map(str::to_owned).collect();
             proptest::prop_assert_eq!(ours, reference(&[&header], "session"));
         }
     }

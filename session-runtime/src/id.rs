@@ -30,6 +30,7 @@ use std::sync::Arc;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
+use crate::base64url;
 use crate::random::{RandomError, fill_random};
 
 /// A session id string that is not the canonical encoding of a session id.
@@ -76,97 +77,6 @@ struct IdParts {
     /// saves under the same key, hashed once. (Not a `OnceLock`: its first initialization
     /// costs a synchronized call on every request.)
     key: Option<[u8; 32]>,
-}
-
-/// The base64url alphabet: the character of each 6-bit value.
-const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
-/// The value of each base64url character, `0xff` for every other byte.
-const BASE64URL: [u8; 256] = {
-    let mut table = [0xff; 256];
-    let mut i = 0;
-    while i < ALPHABET.len() {
-        table[ALPHABET[i] as usize] = i as u8;
-        i += 1;
-    }
-    table
-};
-
-/// Writes `bytes` as unpadded base64url into the first `base64_len(bytes.len())` bytes of
-/// `out` (which has room for them): what `URL_SAFE_NO_PAD` writes, by table (an id decoded
-/// from a cookie envelope is given its text form on every such request).
-fn encode(bytes: &[u8], out: &mut [u8]) {
-    let symbol = |n: u32, shift: u32| ALPHABET[((n >> shift) & 0x3f) as usize];
-    let chunks = bytes.chunks_exact(3);
-    let tail = chunks.remainder();
-    let mut written = out.chunks_exact_mut(4);
-    for (chunk, text) in chunks.zip(&mut written) {
-        let n = (u32::from(chunk[0]) << 16) | (u32::from(chunk[1]) << 8) | u32::from(chunk[2]);
-        text.copy_from_slice(&[symbol(n, 18), symbol(n, 12), symbol(n, 6), symbol(n, 0)]);
-    }
-    let len = base64_len(bytes.len());
-    let rest = &mut out[len - base64_len(tail.len())..len];
-    match *tail {
-        [a] => {
-            let n = u32::from(a) << 16;
-            rest.copy_from_slice(&[symbol(n, 18), symbol(n, 12)]);
-        }
-        [a, b] => {
-            let n = (u32::from(a) << 16) | (u32::from(b) << 8);
-            rest.copy_from_slice(&[symbol(n, 18), symbol(n, 12), symbol(n, 6)]);
-        }
-        _ => {}
-    }
-}
-
-/// Decodes unpadded base64url `text` into exactly `out` (`text` has
-/// `base64_len(out.len())` characters), refusing any byte outside the alphabet and
-/// non-zero trailing bits: true exactly when `text` is the one spelling of some bytes.
-/// What the strict engine (`URL_SAFE_NO_PAD`) decides, without its general machinery (an
-/// id is parsed on every request).
-fn decode_canonical(text: &[u8], out: &mut [u8]) -> bool {
-    if text.len() != base64_len(out.len()) {
-        return false;
-    }
-    let value = |c: &u8| u32::from(BASE64URL[usize::from(*c)]);
-    // Any byte outside the alphabet sets bits above the sixth in `bad`.
-    let mut bad = 0u32;
-    let chunks = text.chunks_exact(4);
-    let tail = chunks.remainder();
-    let mut written = out.chunks_exact_mut(3);
-    for (chunk, bytes) in chunks.zip(&mut written) {
-        let (a, b, c, d) = (
-            value(&chunk[0]),
-            value(&chunk[1]),
-            value(&chunk[2]),
-            value(&chunk[3]),
-        );
-        bad |= a | b | c | d;
-        let n = (a << 18) | (b << 12) | (c << 6) | d;
-        bytes.copy_from_slice(&n.to_be_bytes()[1..]);
-    }
-    let rest = written.into_remainder();
-    // Two characters carry one byte (and 4 trailing bits), three carry two (and 2).
-    let mut n = 0u32;
-    for c in tail {
-        let v = value(c);
-        bad |= v;
-        n = (n << 6) | v;
-    }
-    let trailing = match (tail.len(), rest.len()) {
-        (0, 0) => 0,
-        (2, 1) => {
-            rest[0] = (n >> 4) as u8;
-            n & 0x0f
-        }
-        (3, 2) => {
-            rest[0] = (n >> 10) as u8;
-            rest[1] = (n >> 2) as u8;
-            n & 0x03
-        }
-        _ => return false,
-    };
-    bad & !0x3f == 0 && trailing == 0
 }
 
 impl SessionId {
@@ -218,7 +128,8 @@ impl SessionId {
             key: None,
         };
         id.bytes[..bytes.len()].copy_from_slice(bytes);
-        encode(bytes, &mut id.text);
+        // The text of 16 or 32 bytes fits (43 characters at most).
+        base64url::encode(bytes, &mut id.text)?;
         Some(Self(Arc::new(id)))
     }
 
@@ -228,7 +139,7 @@ impl SessionId {
     }
 
     fn text(&self) -> &[u8] {
-        &self.0.text[..base64_len(usize::from(self.0.len))]
+        &self.0.text[..base64url::encoded_len(usize::from(self.0.len))]
     }
 
     /// Parses the canonical text form (as found in a cookie).
@@ -238,6 +149,11 @@ impl SessionId {
     /// [`IdError::Encoding`] when it uses characters outside the base64url alphabet,
     /// padding, or non-zero trailing bits (a second spelling of the same bytes).
     pub fn parse(text: &str) -> Result<Self, IdError> {
+        Self::parse_bytes(text.as_bytes())
+    }
+
+    /// [`parse`](Self::parse) of the text's bytes (as found in a `Cookie` header).
+    pub(crate) fn parse_bytes(text: &[u8]) -> Result<Self, IdError> {
         let len = match text.len() {
             Self::ENCODED_LEN => Self::BYTES,
             Self::LEGACY_ENCODED_LEN => Self::LEGACY_BYTES,
@@ -257,11 +173,12 @@ impl SessionId {
         // Strict: no padding, URL alphabet only, trailing bits must be zero. So a text
         // that decodes is the one spelling we would write for those bytes (the tests check
         // that every other spelling is refused, and that the base64 engine agrees), and it
-        // is kept as it came instead of being encoded again.
-        if !decode_canonical(text.as_bytes(), &mut id.bytes[..len]) {
+        // is kept as it came instead of being encoded again. (22 or 43 characters decode
+        // to exactly 16 or 32 bytes.)
+        if base64url::decode(text, &mut id.bytes[..len]) != Some(len) {
             return Err(IdError::Encoding);
         }
-        id.text[..text.len()].copy_from_slice(text.as_bytes());
+        id.text[..text.len()].copy_from_slice(text);
         Ok(Self(Arc::new(id)))
     }
 
@@ -292,11 +209,6 @@ impl SessionId {
         }
         self
     }
-}
-
-/// Length of unpadded base64 for `n` bytes.
-const fn base64_len(n: usize) -> usize {
-    (n / 3) * 4 + [0, 2, 3][n % 3]
 }
 
 impl PartialEq for SessionId {
@@ -366,7 +278,8 @@ mod tests {
     use base64::engine::general_purpose::URL_SAFE_NO_PAD;
     use proptest::prelude::*;
 
-    use super::{SessionId, base64_len, encode};
+    use super::SessionId;
+    use crate::base64url::{encode, encoded_len as base64_len};
 
     proptest! {
         /// The table encoder writes what the base64 engine writes, for every length up to

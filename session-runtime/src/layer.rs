@@ -104,6 +104,21 @@ where
     }
 
     fn call(&mut self, mut req: Request<ReqBody>) -> Self::Future {
+        // A session that opens without waiting (the memory store, the cookie backend) is
+        // loaded now, and the request goes to the inner service now, on the instance that
+        // was driven to readiness: no clone of the service, no load in the future.
+        if let Some(begun) = self.manager.begin_now(req.headers().get_all(COOKIE)) {
+            let exchange = match begun {
+                Ok(exchange) => exchange,
+                Err(failure) => return Box::pin(async move { Ok(failure_response(failure)) }),
+            };
+            req.extensions_mut().insert(exchange.session().clone());
+            let response = self.inner.call(req);
+            return Box::pin(async move {
+                let res = response.await?;
+                Ok(finish!(exchange, res))
+            });
+        }
         // The clone that was driven to readiness serves this request.
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
@@ -114,20 +129,32 @@ where
                 Err(failure) => return Ok(failure_response(failure)),
             };
             req.extensions_mut().insert(exchange.session().clone());
-            let mut res = inner.call(req).await?;
-            let headers = match exchange.finish_checked(res.status().as_u16(), false).await {
-                Ok(headers) => headers,
-                Err(failure) => return Ok(failure_response(failure)),
-            };
-            match add_headers(res.headers_mut(), &headers) {
-                Ok(()) => Ok(res),
-                Err(failure) => Ok(failure_response(failure)),
-            }
+            let res = inner.call(req).await?;
+            Ok(finish!(exchange, res))
         })
     }
 }
 
-crate::adapter::add_headers_fn!(http::header);
+/// Commits the session after the inner service answered `$res` and adds the headers the
+/// commit owes (or answers the failure instead): the response, inside the layer's future.
+/// A read that owes nothing is answered without building the commit's future (nor moving
+/// it), written inline rather than as an `async fn` for the same reason.
+macro_rules! finish {
+    ($exchange:ident, $res:ident) => {{
+        let mut res = $res;
+        let owed = match $exchange.finish_now(res.status().as_u16()) {
+            Ok(headers) => Ok(headers),
+            Err(now) => $exchange.finish_at(now, false).await,
+        };
+        match owed.and_then(|headers| add_headers(res.headers_mut(), &headers)) {
+            Ok(()) => res,
+            Err(failure) => failure_response(failure),
+        }
+    }};
+}
+use finish;
+
+crate::adapter::add_headers_fn!(http::header, entry);
 
 /// The empty response of a failure, with its `Retry-After`.
 fn failure_response<B: Default>(failure: Failure) -> Response<B> {

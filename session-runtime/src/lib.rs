@@ -46,8 +46,9 @@
 //! Each module imports only from its own layer or the layers before it, and no two import
 //! each other (the test `layers::modules_import_only_from_their_layer_or_below` checks it):
 //!
-//! 1. time and ids: [`time`], the random source, [`id`] (session ids and the
-//!    [`id::StoreKey`] a store files them under);
+//! 1. time and ids: [`time`], the random source, unpadded base64url (the text of ids
+//!    and sealed cookies), [`id`] (session ids and the [`id::StoreKey`] a store files
+//!    them under);
 //! 2. keys and sealing: [`keys`], [`codec`];
 //! 3. session state: expiry arithmetic, the `Cookie`/`Set-Cookie` headers, [`schema`] (the
 //!    data contract, and the envelope the data is written into), [`session`] (the handle);
@@ -96,6 +97,7 @@
 #[cfg_attr(docsrs, doc(cfg(feature = "actix")))]
 pub mod actix;
 pub mod adapter;
+mod base64url;
 pub mod codec;
 pub mod config;
 #[cfg(feature = "test-util")]

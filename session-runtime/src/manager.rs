@@ -105,6 +105,7 @@
 
 use std::marker::PhantomData;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use session_spec::{OnMaxSessions, Settings};
 
@@ -226,6 +227,37 @@ struct ManagerInner {
     idle_resolution: i64,
     /// The cookie backend's revocation store (see [`SessionManager::with_revocation_store`]).
     revocation: Option<Arc<dyn SessionStore>>,
+    /// Whether the store may lend its records (see [`SessionManager::load_in`]).
+    lends: Lends,
+}
+
+/// Whether a server-side store may [lend](SessionStore::lend) its records: true until it
+/// declines once (a store that does not lend never does), after which no load is tried
+/// without waiting first (it would only be repeated).
+#[derive(Debug)]
+struct Lends(AtomicBool);
+
+impl Lends {
+    fn new() -> Self {
+        Self(AtomicBool::new(true))
+    }
+
+    fn may(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
+
+    fn forget(&self) {
+        // Read first: no write to the shared flag on every request of a store that never lends.
+        if self.may() {
+            self.0.store(false, Ordering::Relaxed);
+        }
+    }
+}
+
+impl Clone for Lends {
+    fn clone(&self) -> Self {
+        Self(AtomicBool::new(self.may()))
+    }
 }
 
 #[derive(Clone)]
@@ -394,6 +426,7 @@ impl<S: SessionSchema> SessionManager<S> {
                 backend,
                 idle_resolution,
                 revocation: None,
+                lends: Lends::new(),
             }),
             _schema: PhantomData,
         })
@@ -449,6 +482,36 @@ impl<S: SessionSchema> SessionManager<S> {
         I: IntoIterator,
         I::Item: AsRef<[u8]>,
     {
+        // Waiting allowed: every candidate is opened, none is left for later.
+        let session = self.load_in(cookie_headers, false).await?;
+        Ok(session.unwrap_or_else(|| unreachable!("a load that may wait always opens")))
+    }
+
+    /// Whether [`load_in`](Self::load_in) without waiting is worth trying: the cookie
+    /// backend without principals (no revocation check), or a store that has not declined
+    /// to lend.
+    #[cfg(feature = "axum")]
+    pub(crate) fn may_load_now(&self) -> bool {
+        let m = &*self.inner;
+        match &m.backend {
+            Backend::Cookie(_) => m.settings.principal.is_none(),
+            Backend::Store(_) => m.lends.may(),
+        }
+    }
+
+    /// [`load`](Self::load); with `now_only`, `Ok(None)` as soon as a candidate would need
+    /// a store's `load` (the store cannot [lend](SessionStore::lend) it, or it is a
+    /// rotated id's forward) or the revocation store: then nothing was written and the
+    /// caller loads again with waiting allowed. Without `now_only`, never `Ok(None)`.
+    pub(crate) async fn load_in<I>(
+        &self,
+        cookie_headers: I,
+        now_only: bool,
+    ) -> Result<Option<Session<S>>>
+    where
+        I: IntoIterator,
+        I::Item: AsRef<[u8]>,
+    {
         let m = &*self.inner;
         let now = m.clock.now();
         // The first header (a browser sends one) is kept: its values are borrowed from it.
@@ -469,7 +532,7 @@ impl<S: SessionSchema> SessionManager<S> {
                 Backend::Cookie(codec) => self.open_cookie(codec, value, now, &mut refused),
                 Backend::Store(store) => {
                     // A value that cannot be an id costs no store round trip.
-                    let Ok(id) = SessionId::parse(value) else {
+                    let Ok(id) = SessionId::parse_bytes(value) else {
                         tracing::debug!("malformed session id in cookie");
                         continue;
                     };
@@ -478,12 +541,21 @@ impl<S: SessionSchema> SessionManager<S> {
                         break;
                     }
                     lookups += 1;
-                    self.open_record(store.as_ref(), id, now, &mut refused)
+                    match self
+                        .open_record(store.as_ref(), id, now, &mut refused, now_only)
                         .await?
+                    {
+                        Some(opened) => opened,
+                        None => return Ok(None),
+                    }
                 }
             };
             if let Some(session) = opened {
                 if matches!(m.backend, Backend::Cookie(_)) {
+                    if now_only && m.settings.principal.is_some() {
+                        // The revocation check: a store's `load`, or its error.
+                        return Ok(None);
+                    }
                     // The handle is not shared yet: its data is lent to the check (moved
                     // out and back, not copied), since a lock is not held across an await.
                     let (data, issued) = {
@@ -498,27 +570,27 @@ impl<S: SessionSchema> SessionManager<S> {
                         continue;
                     }
                 }
-                return Ok(session);
+                return Ok(Some(session));
             }
         }
         let mut inner = Inner::fresh(Arc::clone(&m.clock), m.limits);
         inner.stale_cookie = refused.authentic_dead && !refused.unreadable && !refused.truncated;
         inner.obsolete = refused.obsolete;
         inner.replay = replay;
-        Ok(Session::from_inner(inner))
+        Ok(Some(Session::from_inner(inner)))
     }
 
     fn open_cookie(
         &self,
         sealer: &CookieCodec,
-        value: &str,
+        value: &[u8],
         now: Timestamp,
         refused: &mut Refused,
     ) -> Option<Session<S>> {
         // Opened in a buffer on the stack: the payload is decoded from it in place.
         let opened = sealer
             .codec
-            .open_with(&sealer.context, value, |plaintext, key_index| {
+            .open_value_with(&sealer.context, value, |plaintext, key_index| {
                 refused.authentic_dead = true;
                 let envelope = match envelope::decode_for::<S::Data>(plaintext) {
                     Ok(envelope) => envelope,
@@ -555,13 +627,16 @@ impl<S: SessionSchema> SessionManager<S> {
         }
     }
 
+    /// Opens the session stored under `id` (`Ok(Some(None))`: refused, as `refused` says);
+    /// `Ok(None)` (only with `now_only`): the record cannot be read without waiting.
     async fn open_record(
         &self,
         store: &dyn SessionStore,
         id: SessionId,
         now: Timestamp,
         refused: &mut Refused,
-    ) -> Result<Option<Session<S>>> {
+        now_only: bool,
+    ) -> Result<Option<Option<Session<S>>>> {
         // Hashed once: the save after the handler reuses the key.
         let id = id.hashed();
         let key = id.store_key();
@@ -580,35 +655,46 @@ impl<S: SessionSchema> SessionManager<S> {
             });
         }) {
             match lent {
-                Some(Ok(opened)) => return Ok(opened),
+                Some(Ok(opened)) => return Ok(Some(opened)),
+                Some(Err(_)) if now_only => return Ok(None),
                 Some(Err(forward)) => {
-                    return Box::pin(self.open_forward(store, id, forward, now, refused)).await;
+                    return Box::pin(self.open_forward(store, id, forward, now, refused))
+                        .await
+                        .map(Some);
                 }
                 // The store said it lent but did not call back: loaded as usual.
                 None => {}
             }
+        } else {
+            // It does not lend: later loads that may not wait are not tried.
+            self.inner.lends.forget();
+        }
+        if now_only {
+            return Ok(None);
         }
         let record = match store.load(&key, now).await {
             Ok(Some(record)) => record,
             Ok(None) => {
                 tracing::debug!("unknown or expired session id");
-                return Ok(None);
+                return Ok(Some(None));
             }
             Err(StoreError::Corrupt(e)) => {
                 // Not provably garbage: it may be sealed under a key removed by mistake, or
                 // written by a newer version. Left in place (purged at its expiry).
                 tracing::warn!(error = %e, "unreadable session record left in place; starting a fresh session");
                 refused.unreadable = true;
-                return Ok(None);
+                return Ok(Some(None));
             }
             Err(e) => return Err(e.into()),
         };
         // Most records are the session itself: no forward to follow (and no future for it).
         if Trace::decode(&record.payload).is_none() {
-            return Ok(self.open_loaded(id, &record, None, now, refused));
+            return Ok(Some(self.open_loaded(id, &record, None, now, refused)));
         }
         // Rare (a rotated id): boxed, so that every request's load future stays small.
-        Box::pin(self.open_forward(store, id, record, now, refused)).await
+        Box::pin(self.open_forward(store, id, record, now, refused))
+            .await
+            .map(Some)
     }
 
     /// Follows the forward `record` of a rotated id `id` to its successor and opens it.
@@ -776,8 +862,35 @@ impl<S: SessionSchema> SessionManager<S> {
             }
             return Ok(None);
         }
+        self.commit_at(session, self.inner.clock.now()).await
+    }
+
+    /// The time a commit starts at, from the manager's clock.
+    #[cfg(feature = "axum")]
+    pub(crate) fn now(&self) -> Timestamp {
+        self.inner.clock.now()
+    }
+
+    /// Whether a commit of `session` at `now` (the handler's response not a 5xx) owes
+    /// nothing and does nothing, as far as can be told without I/O: no revocation check
+    /// (the cookie backend with principals asks its revocation store) and nothing planned.
+    /// Lets an adapter answer a read without building the commit's future.
+    #[cfg(feature = "axum")]
+    pub(crate) fn owes_nothing(&self, session: &Session<S>, now: Timestamp) -> bool {
         let m = &*self.inner;
-        let now = m.clock.now();
+        if matches!(m.backend, Backend::Cookie(_)) && m.settings.principal.is_some() {
+            return false;
+        }
+        self.plan(&session.lock(), now).is_none()
+    }
+
+    /// [`commit_one`](Self::commit_one) of a response that is not a 5xx, at `now`.
+    pub(crate) async fn commit_at(
+        &self,
+        session: &Session<S>,
+        now: Timestamp,
+    ) -> Result<Option<String>> {
+        let m = &*self.inner;
         if matches!(m.backend, Backend::Cookie(_)) && self.revoked_session(session).await? {
             // Revoked while this request ran: nothing is re-issued, the cookie goes.
             session.lock().removed();

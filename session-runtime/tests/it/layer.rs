@@ -281,6 +281,8 @@ conformance!(
     session_responses_are_kept_out_of_shared_caches,
     application_cache_control_is_left_alone,
     an_existing_vary_on_cookie_is_not_repeated,
+    cookie_is_added_to_an_existing_vary,
+    sessions_answer_alike_from_a_store_that_lends_or_not,
     the_application_s_own_cookies_are_kept,
     server_error_response_is_not_committed,
     store_failure_becomes_an_empty_503_with_retry_after,
@@ -339,6 +341,36 @@ fn varying_page(session: &Session) -> Answer {
         headers: vec![("vary", "Accept-Encoding, cookie")],
         ..Answer::ok("page")
     }
+}
+
+fn encoded_page(session: &Session) -> Answer {
+    session.set("seen", &true).unwrap();
+    Answer {
+        headers: vec![("vary", "Accept-Encoding")],
+        ..Answer::ok("page")
+    }
+}
+
+fn encoded_read(session: &Session) -> Answer {
+    Answer {
+        headers: vec![("vary", "Accept-Encoding"), ("vary", "Accept-Language")],
+        ..Answer::ok(whoami(session).body)
+    }
+}
+
+fn count(session: &Session) -> Answer {
+    let n = session.get::<u64>("n").unwrap_or(0) + 1;
+    session.set("n", &n).unwrap();
+    Answer::ok(n.to_string())
+}
+
+fn peek_count(session: &Session) -> Answer {
+    Answer::ok(format!("{:?}", session.get::<u64>("n")))
+}
+
+fn cycle(session: &Session) -> Answer {
+    session.cycle();
+    Answer::ok("cycled")
 }
 
 fn themed_page(session: &Session) -> Answer {
@@ -457,6 +489,119 @@ async fn an_existing_vary_on_cookie_is_not_repeated<A: Adapter>() {
     let res = app("/vary", None).await;
     assert_eq!(res.set_cookies().len(), 1);
     assert_eq!(res.header("vary"), ["Accept-Encoding, cookie"]);
+}
+
+async fn cookie_is_added_to_an_existing_vary<A: Adapter>() {
+    let spec = Spec::new(manager_on(CountingStore::new(), settings()))
+        .route("/vary", encoded_page)
+        .route("/read", encoded_read);
+    let app = A::build(spec).await;
+    // A response that sets the cookie, with a `Vary` of its own: `Cookie` is appended.
+    let res = app("/vary", None).await;
+    assert_eq!(res.set_cookies().len(), 1);
+    assert_eq!(res.header("vary"), ["Accept-Encoding", "Cookie"]);
+    // A read of the session (no cookie set), with two `Vary` values of its own.
+    let res = app("/read", Some(&res.cookie())).await;
+    assert!(res.set_cookies().is_empty());
+    assert_eq!(
+        res.header("vary"),
+        ["Accept-Encoding", "Accept-Language", "Cookie"]
+    );
+}
+
+/// The same requests through the adapter give the same answers whether the store lends its
+/// records (the memory store: the tower layer then opens the session before calling the
+/// inner service, without waiting) or not (the session is loaded from a copy): new,
+/// read, written, a periodic rotation's forward in and after its grace period, a cycle's
+/// tombstone, a corrupt record, an expired one, an unknown id, a store that is down.
+async fn sessions_answer_alike_from_a_store_that_lends_or_not<A: Adapter>() {
+    async fn run<A: Adapter>(lend: bool) -> Vec<String> {
+        let store = CountingStore::new();
+        store.no_lend.store(!lend, Ordering::SeqCst);
+        let clock = MockClock::new(Timestamp(T0));
+        let settings = Settings {
+            rotation_interval: Some(session_runtime::spec::Lifetime::from_seconds(100)),
+            ..settings()
+        };
+        let manager = SessionManager::with_store(settings, store.clone())
+            .unwrap()
+            .with_clock(Arc::new(clock.clone()));
+        let spec = Spec::new(manager)
+            .route("/count", count)
+            .route("/peek", peek_count)
+            .route("/cycle", cycle)
+            .route("/logout", logout)
+            .route("/vary", encoded_read);
+        let app = A::build(spec).await;
+        let mut seen = Vec::new();
+        let mut jar: Option<String> = None;
+        let mut step =
+            async |what: &str, path: &str, cookie: Option<String>, jar: &mut Option<String>| {
+                let res = app(path, cookie.as_deref()).await;
+                let shapes: Vec<String> = res
+                    .set_cookies()
+                    .iter()
+                    .map(|c| crate::support::shape(c))
+                    .collect();
+                if let Some(set) = res.set_cookies().first() {
+                    let pair = set.split(';').next().unwrap().to_owned();
+                    *jar = (!pair.ends_with('=')).then_some(pair);
+                }
+                seen.push(format!(
+                    "{what}: {} {:?} {shapes:?} vary {:?} cache {:?}",
+                    res.status,
+                    res.body,
+                    res.header("vary"),
+                    res.header("cache-control"),
+                ));
+            };
+        step("new", "/peek", None, &mut jar).await;
+        step("login", "/count", None, &mut jar).await;
+        step("read", "/peek", jar.clone(), &mut jar).await;
+        step("write", "/count", jar.clone(), &mut jar).await;
+        step("own vary", "/vary", jar.clone(), &mut jar).await;
+        // A periodic rotation leaves a forward for its grace period (30 s).
+        let old = jar.clone();
+        clock.advance(100);
+        step("rotation", "/peek", jar.clone(), &mut jar).await;
+        let new = jar.clone();
+        assert_ne!(new, old);
+        step("old id in grace", "/peek", old.clone(), &mut jar).await;
+        assert_eq!(jar, new, "the old id re-issues the new cookie");
+        clock.advance(30);
+        step("old id after grace", "/peek", old, &mut jar).await;
+        // A cycle leaves a tombstone: the old cookie opens nothing at once.
+        let old = new.clone();
+        step("cycle", "/cycle", new, &mut jar).await;
+        let new = jar.clone();
+        step("old id after cycle", "/peek", old, &mut jar).await;
+        let id = session_runtime::id::SessionId::parse(
+            new.as_deref().unwrap().split_once('=').unwrap().1,
+        )
+        .unwrap();
+        store.corrupt(&id.store_key(), b"{not json").await;
+        step("corrupt", "/peek", new, &mut jar).await;
+        step("again", "/count", None, &mut jar).await;
+        clock.advance(3601);
+        step("expired", "/peek", jar.clone(), &mut jar).await;
+        let unknown = format!(
+            "session={}",
+            session_runtime::id::SessionId::generate().unwrap()
+        );
+        step("unknown", "/peek", Some(unknown), &mut jar).await;
+        step("again", "/count", None, &mut jar).await;
+        step("logout", "/logout", jar.clone(), &mut jar).await;
+        step("again", "/count", None, &mut jar).await;
+        store.down.store(true, Ordering::SeqCst);
+        step("down", "/peek", jar.clone(), &mut jar).await;
+        store.down.store(false, Ordering::SeqCst);
+        step("up", "/peek", jar.clone(), &mut jar).await;
+        seen
+    }
+    let loaded = run::<A>(false).await;
+    let lent = run::<A>(true).await;
+    assert_eq!(lent, loaded);
+    assert_eq!(lent.len(), 19, "{lent:#?}");
 }
 
 async fn the_application_s_own_cookies_are_kept<A: Adapter>() {

@@ -9,7 +9,7 @@ use regex_lite::Regex;
 
 /// The top-level modules of `src/`, bottom layer first.
 const LAYERS: &[&[&str]] = &[
-    &["time", "random", "id"],
+    &["time", "random", "base64url", "id"],
     &["keys", "codec"],
     &["expiry", "cookie", "schema", "session"],
     &["store"],
