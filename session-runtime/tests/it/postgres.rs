@@ -433,3 +433,172 @@ async fn upgrade_from_the_previous_table() {
     assert!(!store.contains(&live).await.unwrap());
     store.drop_table().await.unwrap();
 }
+
+/// `purge_after` and `expires_at` of the row under `key`, as Unix seconds (`-infinity`:
+/// `i64::MIN`).
+async fn purge_after_and_expiry(
+    admin: &tokio_postgres::Client,
+    table: &str,
+    key: &session_runtime::StoreKey,
+) -> (i64, i64) {
+    let row = admin
+        .query_one(
+            &format!(
+                "SELECT CASE WHEN purge_after = '-infinity' THEN -9223372036854775808 \
+                 ELSE EXTRACT(EPOCH FROM purge_after)::BIGINT END, \
+                 EXTRACT(EPOCH FROM expires_at)::BIGINT FROM \"{table}\" WHERE id = $1"
+            ),
+            &[&&key.0[..]],
+        )
+        .await
+        .expect("the row");
+    (row.get(0), row.get(1))
+}
+
+/// A principal over its session limit while purges run, on rows whose `purge_after` (the
+/// purge's lower bound of the expiry) is not their `expires_at`: a session whose expiry
+/// slid within the purge's slack (`purge_after` lags), one that a previous version's
+/// `UPDATE` expired under an old `purge_after` (it leads), one expired and due, and many
+/// expired rows of others keeping two purges busy in small batches. Ending the oldest goes
+/// by the expiry, not by `purge_after`; an expired row (purged or not yet) never counts
+/// towards the limit; the purges remove exactly the due rows, never a live one and never
+/// the ones the limit keeps; the rows left are purged once they expire.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn session_limit_while_purges_run() {
+    use session_runtime::spec::OnMaxSessions;
+    use session_runtime::store::{Limited, SessionLimit};
+    use session_runtime::{Record, SessionStore, StoreKey, Timestamp};
+    let _server = SERVER.read().await;
+    let url = db::env_url(Pg::URL);
+    let store = db::fresh(
+        PostgresStore::builder(url.clone()).purge_batch(25),
+        "limitpurge",
+    )
+    .await;
+    let table = store.table().to_owned();
+    let (_, database) = url.rsplit_once('/').expect("database URL");
+    let admin = client(&url, database).await;
+    let now = Timestamp(1_800_000_000);
+    let ada = |payload: &[u8], expires: i64| Record {
+        principal: Some("ada".to_owned()),
+        ..db::rec(payload, now.add_seconds(expires), 1)
+    };
+    // Slid by 250 s, within the purge's slack of 300 s: `purge_after` stays at now + 100,
+    // the oldest `purge_after` of ada's live rows, though its expiry is not the oldest.
+    let lagging = db::key();
+    store.create(&lagging, &ada(b"lagging", 100)).await.unwrap();
+    assert_eq!(
+        store.save(&lagging, &ada(b"lagging", 350)).await.unwrap(),
+        2
+    );
+    let oldest = db::key();
+    store.create(&oldest, &ada(b"oldest", 200)).await.unwrap();
+    let middle = db::key();
+    store.create(&middle, &ada(b"middle", 400)).await.unwrap();
+    // Expired, due for the purge.
+    let expired = db::key();
+    store.create(&expired, &ada(b"expired", -10)).await.unwrap();
+    // Expired by a previous version's `UPDATE`, which does not know `purge_after`: not due
+    // before now + 1000 (purged late, never early), and not live.
+    let leading = db::key();
+    store
+        .create(&leading, &ada(b"leading", 1000))
+        .await
+        .unwrap();
+    admin
+        .execute(
+            &format!(
+                "UPDATE \"{table}\" SET expires_at = TIMESTAMPTZ 'epoch' + $1::BIGINT * \
+                 INTERVAL '1 second', version = version + 1 WHERE id = $2"
+            ),
+            &[&now.add_seconds(-5).0, &&leading.0[..]],
+        )
+        .await
+        .expect("a previous version's save");
+    assert_eq!(
+        purge_after_and_expiry(&admin, &table, &lagging).await,
+        (now.0 + 100, now.0 + 350)
+    );
+    assert_eq!(
+        purge_after_and_expiry(&admin, &table, &leading).await,
+        (now.0 + 1000, now.0 - 5)
+    );
+    // Others' expired rows: work for the purges, in batches of 25.
+    let others = 400;
+    for i in 0..others {
+        store
+            .create(&db::key(), &db::rec(b"old", now.add_seconds(-1 - i), 1))
+            .await
+            .unwrap();
+    }
+    // Ada logs in on three more devices, one after the other, with at most 3 sessions,
+    // while two purges run.
+    let purges = {
+        let (a, b) = (store.clone(), store.clone());
+        tokio::spawn(async move {
+            let (a, b) = tokio::join!(a.purge_expired(now), b.purge_expired(now));
+            a.unwrap() + b.unwrap()
+        })
+    };
+    let mut ended = Vec::new();
+    let mut newcomers = Vec::new();
+    for device in 0..3 {
+        let newcomer = db::key();
+        store
+            .create(&newcomer, &ada(b"newcomer", 3600 + device))
+            .await
+            .unwrap();
+        let limited = store
+            .limit_sessions(
+                &SessionLimit {
+                    principal: "ada",
+                    newcomer: &newcomer,
+                    max: 3,
+                    policy: OnMaxSessions::EndOldest,
+                },
+                now,
+            )
+            .await
+            .unwrap();
+        let Limited::Kept { ended: keys } = limited else {
+            panic!("login {device} refused: {limited:?}");
+        };
+        ended.push(keys);
+        newcomers.push(newcomer);
+    }
+    let purged = purges.await.unwrap() + store.purge_expired(now).await.unwrap();
+    // Live before the logins: lagging (350), oldest (200), middle (400); each login ends
+    // the one with the earliest expiry.
+    assert_eq!(
+        ended,
+        [vec![oldest], vec![lagging], vec![middle]],
+        "ended by expiry: oldest (now + 200), lagging (now + 350), middle (now + 400)"
+    );
+    let mut live: Vec<StoreKey> = store
+        .sessions_of("ada", now)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(key, _)| key)
+        .collect();
+    live.sort_by_key(|k| k.0);
+    let mut expected = newcomers.clone();
+    expected.sort_by_key(|k| k.0);
+    assert_eq!(live, expected, "the three newcomers stay");
+    assert_eq!(
+        purged,
+        others as u64 + 1,
+        "the others' rows and ada's expired one"
+    );
+    for key in [&oldest, &lagging, &middle, &expired] {
+        assert!(!store.contains(key).await.unwrap());
+    }
+    assert!(store.contains(&leading).await.unwrap(), "not due yet");
+    assert_eq!(store.load(&leading, now).await.unwrap(), None, "expired");
+    // Purged once due; the newcomers once they expire.
+    assert_eq!(store.purge_expired(now.add_seconds(999)).await.unwrap(), 0);
+    assert_eq!(store.purge_expired(now.add_seconds(1000)).await.unwrap(), 1);
+    assert_eq!(store.purge_expired(now.add_seconds(3602)).await.unwrap(), 3);
+    assert!(store.sessions_of("ada", now).await.unwrap().is_empty());
+    store.drop_table().await.unwrap();
+}

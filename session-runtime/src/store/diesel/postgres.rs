@@ -295,10 +295,18 @@ mod requests {
         /// server went away.
         async fn get(&self, sql: &Statements) -> Result<(usize, Arc<Conn>)> {
             let i = self.next.fetch_add(1, Ordering::Relaxed) % self.slots.len();
-            let slot = &self.slots[i];
-            if let Some(conn) = slot.current() {
+            if let Some(conn) = self.slots[i].current() {
                 return Ok((i, conn));
             }
+            // Boxed: connecting (and preparing) is a large future, and every request's
+            // future would otherwise carry its room and be copied with it.
+            Box::pin(self.open(i, sql)).await
+        }
+
+        /// Opens slot `i`'s connection (or takes the one another request just opened).
+        #[cold]
+        async fn open(&self, i: usize, sql: &Statements) -> Result<(usize, Arc<Conn>)> {
+            let slot = &self.slots[i];
             let deadline = tokio::time::Instant::now() + self.settings.timeout;
             let _opening = tokio::time::timeout_at(deadline, slot.opening.lock())
                 .await
@@ -379,7 +387,11 @@ mod requests {
             }
             let message = scrub(&error.to_string(), self.settings.password.as_deref());
             // Not obviously a lost connection: ask the connection itself.
-            let lost = error.is_closed() || conn.client.batch_execute("SELECT 1").await.is_err();
+            // Boxed, like connecting: rare, and kept out of every request's future.
+            let lost = error.is_closed()
+                || Box::pin(conn.client.batch_execute("SELECT 1"))
+                    .await
+                    .is_err();
             self.slots[i].forget(&conn);
             let at = &self.settings.redacted;
             Err(if lost {
