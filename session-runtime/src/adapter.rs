@@ -207,9 +207,7 @@ impl<S: SessionSchema> Exchange<S> {
             set_cookie: None,
         };
         if (500..600).contains(&status) {
-            if self.session.is_modified() {
-                tracing::debug!("server error response: session changes discarded");
-            }
+            SessionManager::discard(&self.session);
             return Ok(nothing);
         }
         let now = self.manager.now();

@@ -857,12 +857,18 @@ impl<S: SessionSchema> SessionManager<S> {
         response_is_server_error: bool,
     ) -> Result<Option<String>> {
         if response_is_server_error {
-            if session.is_modified() {
-                tracing::debug!("server error response: session changes discarded");
-            }
+            Self::discard(session);
             return Ok(None);
         }
         self.commit_at(session, self.inner.clock.now()).await
+    }
+
+    /// What a commit after a 5xx response does: nothing is saved and no cookie is sent
+    /// (see the [module docs](self)); changes the handler made are only logged.
+    pub(crate) fn discard(session: &Session<S>) {
+        if session.is_modified() {
+            tracing::debug!("server error response: session changes discarded");
+        }
     }
 
     /// The time a commit starts at, from the manager's clock.
