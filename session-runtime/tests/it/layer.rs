@@ -292,6 +292,7 @@ conformance!(
     oversized_cookie_becomes_an_empty_500,
     extractor_without_layer_is_a_clear_500,
     typed_sessions_have_their_own_layer,
+    a_revoked_cookie_session_is_refused_through_the_layer,
 );
 
 // --- the handlers ---------------------------------------------------------------------------
@@ -747,6 +748,46 @@ async fn typed_sessions_have_their_own_layer<A: Adapter>() {
     let res = app("/typed-unlayered", None).await;
     assert_eq!(res.status, 500);
     assert!(res.body.contains("`shop`"), "{}", res.body);
+}
+
+/// The cookie backend with principals and a revocation store, through the adapter: a
+/// session whose principal's sessions were ended is anonymous at its next request, while
+/// another user's cookie and a login after the revocation still work. (The tower layer
+/// opens cookie sessions without waiting only when no principal is declared, since the
+/// revocation check can wait on its store; this pins that such sessions are checked.)
+async fn a_revoked_cookie_session_is_refused_through_the_layer<A: Adapter>() {
+    fn login_bob(session: &Session) -> Answer {
+        session.set("user", "bob").unwrap();
+        Answer::ok("welcome")
+    }
+    let clock = MockClock::new(Timestamp(T0));
+    let settings = Settings {
+        principal: Some("user".to_owned()),
+        revocation_store: Some(session_runtime::spec::Backend::Memory),
+        ..settings()
+    };
+    let manager = SessionManager::cookie(settings, Keys::generate())
+        .unwrap()
+        .with_revocation_store(Arc::new(session_runtime::store::MemoryStore::new()))
+        .with_clock(Arc::new(clock.clone()));
+    let spec = Spec::new(manager.clone())
+        .route("/login", login)
+        .route("/login-bob", login_bob)
+        .route("/whoami", whoami);
+    let app = A::build(spec).await;
+    let ada = app("/login", None).await.cookie();
+    let bob = app("/login-bob", None).await.cookie();
+    assert_eq!(app("/whoami", Some(&ada)).await.body, "ada");
+
+    clock.advance(5);
+    manager.end_all_sessions("ada").await.unwrap();
+    clock.advance(5);
+    let res = app("/whoami", Some(&ada)).await;
+    assert_eq!(res.status, 200);
+    assert_eq!(res.body, "nobody", "a revoked cookie is refused");
+    assert_eq!(app("/whoami", Some(&bob)).await.body, "bob");
+    let again = app("/login", None).await.cookie();
+    assert_eq!(app("/whoami", Some(&again)).await.body, "ada");
 }
 
 // --- actix-web only -------------------------------------------------------------------------
