@@ -192,7 +192,7 @@ pub(crate) fn encode<D: SessionData>(
 /// Deserializes a session of format 2 or 1.
 pub(crate) fn decode(bytes: &[u8]) -> Result<Envelope<'_>, PayloadError> {
     match bytes.first() {
-        Some(b) if b & BINARY != 0 => decode_binary(bytes, false),
+        Some(b) if b & BINARY != 0 => decode_binary(bytes, false, None),
         _ => decode_json(bytes),
     }
 }
@@ -201,11 +201,12 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Envelope<'_>, PayloadError> {
 /// `D` is the untyped [`Map`] (which is what such a schema's
 /// [`load_payload`](crate::SessionSchema::load_payload) builds from the object, and what
 /// [`ObjectReader::entries`] falls back to) the map is built while the payload is checked,
-/// in one pass, instead of checked first and read again.
-pub(crate) fn decode_for<D: 'static>(bytes: &[u8]) -> Result<Envelope<'_>, PayloadError> {
+/// in one pass, instead of checked first and read again. A stored schema name equal to
+/// [`D::SCHEMA_NAME`](SessionData::SCHEMA_NAME) is compared as bytes, not read as text.
+pub(crate) fn decode_for<D: SessionData>(bytes: &[u8]) -> Result<Envelope<'_>, PayloadError> {
     let map = std::any::TypeId::of::<D>() == std::any::TypeId::of::<Map>();
     match bytes.first() {
-        Some(b) if b & BINARY != 0 => decode_binary(bytes, map),
+        Some(b) if b & BINARY != 0 => decode_binary(bytes, map, D::SCHEMA_NAME),
         _ => decode_json(bytes),
     }
 }
@@ -236,8 +237,13 @@ fn decode_json(bytes: &[u8]) -> Result<Envelope<'static>, PayloadError> {
 }
 
 /// Decodes format 2; with `map`, the data comes out as a map (checked as it is built)
-/// rather than as its checked bytes.
-fn decode_binary(bytes: &[u8], map: bool) -> Result<Envelope<'_>, PayloadError> {
+/// rather than as its checked bytes. A schema name whose bytes are `name`'s is that name
+/// (valid text: not checked again).
+fn decode_binary<'a>(
+    bytes: &'a [u8],
+    map: bool,
+    name: Option<&'static str>,
+) -> Result<Envelope<'a>, PayloadError> {
     let mut r = Reader { rest: bytes };
     let flags = r.byte()?;
     let s = match (flags >> VERSION_SHIFT) & 0x07 {
@@ -245,7 +251,7 @@ fn decode_binary(bytes: &[u8], map: bool) -> Result<Envelope<'_>, PayloadError> 
         inline => u32::from(inline),
     };
     let n = if flags & FLAG_NAME != 0 {
-        Some(Cow::Borrowed(r.str()?))
+        Some(Cow::Borrowed(r.name(name)?))
     } else {
         None
     };
@@ -871,13 +877,31 @@ impl<'a> ObjectReader<'a> {
         Ok(Fields {
             bytes,
             r,
+            text: Text::new(bytes),
             left,
             keys,
-            seen: 0,
+            seen: Seen::default(),
             next: 0,
             pending: false,
             repeated: false,
         })
+    }
+}
+
+/// The declared keys seen by a walk, one bit each (of at most [`MAX_TRACKED_KEYS`]): two
+/// words, each tested with a shift of its own (a shift of a `u128` costs more).
+#[derive(Default)]
+struct Seen([u64; 2]);
+
+impl Seen {
+    /// `i` below [`MAX_TRACKED_KEYS`].
+    fn has(&self, i: usize) -> bool {
+        self.0[(i >> 6) & 1] & (1 << (i & 63)) != 0
+    }
+
+    /// `i` below [`MAX_TRACKED_KEYS`].
+    fn set(&mut self, i: usize) {
+        self.0[(i >> 6) & 1] |= 1 << (i & 63);
     }
 }
 
@@ -886,9 +910,11 @@ pub struct Fields<'a> {
     /// The whole object, for [`repeated`](Self::repeated).
     bytes: &'a [u8],
     r: Reader<'a>,
+    /// The strings the walk decodes, taken from the object as text.
+    text: Text<'a>,
     left: usize,
     keys: &'static [&'static str],
-    seen: u128,
+    seen: Seen,
     /// The index the next key most likely has (keys are written in the schema's order).
     next: usize,
     /// The value of the last entry returned is still to read or step over.
@@ -918,12 +944,12 @@ impl<'a> Fields<'a> {
                 self.r.pass_value(1).ok()?;
                 continue;
             };
-            if self.seen & (1 << i) != 0 {
+            if self.seen.has(i) {
                 self.repeated = true;
                 self.left = 0;
                 return None;
             }
-            self.seen |= 1 << i;
+            self.seen.set(i);
             self.next = i + 1;
             self.pending = true;
             return Some((i, Field { fields: self }));
@@ -933,7 +959,7 @@ impl<'a> Fields<'a> {
 
     /// Whether [`next`](Self::next) has returned an entry for the key at `index`.
     pub fn seen(&self, index: usize) -> bool {
-        index < MAX_TRACKED_KEYS && self.seen & (1 << index) != 0
+        index < MAX_TRACKED_KEYS && self.seen.has(index)
     }
 
     /// The data as a map when [`next`](Self::next) stopped at a declared key written
@@ -961,7 +987,10 @@ impl Field<'_, '_> {
         let fields = self.fields;
         fields.pending = false;
         let start = fields.r;
-        let read = T::deserialize(ValueReader { r: &mut fields.r });
+        let read = T::deserialize(ValueReader {
+            r: &mut fields.r,
+            text: &mut fields.text,
+        });
         // A value read without error was read whole (each deserializer method reads one
         // value, see `SeqReader`), unless nothing was read at all; after an error the
         // reader may stop inside the value. Either way: step over it from its start.
@@ -1021,8 +1050,87 @@ impl FieldValue<'_> {
     /// A `type` rule error naming `field` when the value is not a `T`.
     pub fn decode<T: DeserializeOwned>(self, field: &str) -> Result<T, ValidationError> {
         let mut r = Reader { rest: self.0 };
-        T::deserialize(ValueReader { r: &mut r })
+        let mut text = Text::new(self.0);
+        T::deserialize(ValueReader {
+            r: &mut r,
+            text: &mut text,
+        })
             .map_err(|e| ValidationError::new(field, Rule::Type, e.to_string()))
+    }
+}
+
+/// The object a walk reads values of, with a run of valid UTF-8 found in it: the strings
+/// inside the run are taken from it as `&str` (a slice, on character boundaries) rather
+/// than each checked again, which costs a call and a pass per string. The payload's
+/// strings were checked when it was decoded; a string no run covers is read as
+/// [`Reader::str`] reads it, with its error.
+struct Text<'a> {
+    object: &'a [u8],
+    /// Where `valid` starts in `object`.
+    at: usize,
+    valid: &'a str,
+    /// How many more runs too short to pay for themselves may be looked for.
+    tries: u8,
+}
+
+/// A run of valid text found by checking it twice (the second time to have it as a
+/// `&str` without `unsafe`) is kept when it reaches this far past the string it was
+/// looked for at, for the strings after it.
+const SHORT_RUN: usize = 48;
+
+impl<'a> Text<'a> {
+    fn new(object: &'a [u8]) -> Self {
+        Text {
+            object,
+            at: 0,
+            valid: "",
+            tries: 2,
+        }
+    }
+
+    /// A string read from `r` as [`Reader::str`] reads it (the same string, the same
+    /// errors), `r` reading this object.
+    fn str(&mut self, r: &mut Reader<'a>) -> Result<&'a str, PayloadError> {
+        let len = r.count()?;
+        let bytes = r.take(len)?;
+        let offset = (bytes.as_ptr() as usize).wrapping_sub(self.object.as_ptr() as usize);
+        match self.slice(offset, len) {
+            // The same bytes, in place: a view of them as text.
+            Some(text) if std::ptr::eq(text.as_ptr(), bytes.as_ptr()) => Ok(text),
+            _ => std::str::from_utf8(bytes)
+                .map_err(|_| PayloadError::Binary("string is not UTF-8")),
+        }
+    }
+
+    /// `object[offset..offset + len]` as text, when it is valid UTF-8 on its own and
+    /// inside a run of valid text (looked for from `offset` if needed).
+    fn slice(&mut self, offset: usize, len: usize) -> Option<&'a str> {
+        let end = offset
+            .checked_add(len)
+            .filter(|end| *end <= self.object.len())?;
+        let covered = offset >= self.at && end - self.at <= self.valid.len();
+        if !covered {
+            if self.tries == 0 {
+                return None;
+            }
+            // The run of valid text from here, up to the first byte that is not (such
+            // as a varint of two bytes or more, or a float).
+            let tail = &self.object[offset..];
+            match std::str::from_utf8(tail) {
+                Ok(text) => self.valid = text,
+                Err(e) if e.valid_up_to() >= len + SHORT_RUN => {
+                    self.valid = std::str::from_utf8(&tail[..e.valid_up_to()]).ok()?;
+                }
+                Err(_) => {
+                    self.tries -= 1;
+                    return None;
+                }
+            }
+            self.at = offset;
+        }
+        // `get` is `None` off character boundaries: then the bytes are not valid UTF-8
+        // on their own.
+        self.valid.get(offset - self.at..end - self.at)
     }
 }
 
@@ -1048,6 +1156,8 @@ fn de_error(e: PayloadError) -> serde_json::Error {
 /// `serde_json::Value` first and handed to its deserializer.
 struct ValueReader<'r, 'a> {
     r: &'r mut Reader<'a>,
+    /// The value's object, for its strings.
+    text: &'r mut Text<'a>,
 }
 
 impl<'a> ValueReader<'_, 'a> {
@@ -1070,7 +1180,7 @@ impl<'a> ValueReader<'_, 'a> {
                 b.copy_from_slice(r.take(8).map_err(de_error)?);
                 Item::Float(f64::from_le_bytes(b))
             }
-            TAG_STRING => Item::Str(r.str().map_err(de_error)?),
+            TAG_STRING => Item::Str(self.text.str(r).map_err(de_error)?),
             TAG_ARRAY => Item::Array(r.count().map_err(de_error)?),
             TAG_OBJECT => Item::Object,
             _ => return Err(de_error(PayloadError::Binary("unknown value tag"))),
@@ -1106,6 +1216,7 @@ impl<'a> ValueReader<'_, 'a> {
     ) -> Result<V::Value, serde_json::Error> {
         let mut seq = SeqReader {
             r: self.r,
+            text: self.text,
             left: len,
         };
         let value = visitor.visit_seq(&mut seq)?;
@@ -1290,6 +1401,7 @@ impl<'de> de::Deserializer<'de> for ValueReader<'_, '_> {
 /// The items of an array, each read in place.
 struct SeqReader<'r, 'a> {
     r: &'r mut Reader<'a>,
+    text: &'r mut Text<'a>,
     left: usize,
 }
 
@@ -1305,7 +1417,10 @@ impl<'de> de::SeqAccess<'de> for SeqReader<'_, '_> {
         }
         self.left -= 1;
         let before = self.r.rest.len();
-        let item = seed.deserialize(ValueReader { r: self.r })?;
+        let item = seed.deserialize(ValueReader {
+            r: self.r,
+            text: self.text,
+        })?;
         // An item whose `Deserialize` read nothing of its value (it ignores its input) is
         // stepped over, so that the next item is read from its own bytes, as from a JSON
         // array; every item read is read whole.
@@ -1354,24 +1469,28 @@ impl<'a> Reader<'a> {
     /// [`varint`](Self::varint) of two bytes or more (or none).
     #[inline(never)]
     fn long_varint(&mut self) -> Result<u64, PayloadError> {
-        // At most ten bytes (the tenth may only hold the 64th bit), read in one loop over
-        // the slice.
+        // At most ten bytes (the tenth may only hold the 64th bit): the first nine in one
+        // loop with no other test, the tenth after it.
+        let rest = self.rest;
         let mut v = 0u64;
-        for (i, &b) in self.rest.iter().enumerate() {
-            let bits = u64::from(b & 0x7f);
-            if i == 9 && bits > 1 {
-                return Err(PayloadError::Binary("varint overflows"));
-            }
-            v |= bits << (7 * i);
-            if b & 0x80 == 0 {
-                self.rest = &self.rest[i + 1..];
+        for (i, &b) in rest.iter().take(9).enumerate() {
+            v |= u64::from(b & 0x7f) << (7 * i);
+            if b < 0x80 {
+                self.rest = &rest[i + 1..];
                 return Ok(v);
             }
-            if i == 9 {
-                return Err(PayloadError::Binary("varint too long"));
-            }
         }
-        Err(PayloadError::Binary("truncated"))
+        let Some(&b) = rest.get(9) else {
+            return Err(PayloadError::Binary("truncated"));
+        };
+        if b & 0x7f > 1 {
+            return Err(PayloadError::Binary("varint overflows"));
+        }
+        if b & 0x80 != 0 {
+            return Err(PayloadError::Binary("varint too long"));
+        }
+        self.rest = &rest[10..];
+        Ok(v | u64::from(b) << 63)
     }
 
     fn zigzag(&mut self) -> Result<i64, PayloadError> {
@@ -1392,6 +1511,21 @@ impl<'a> Reader<'a> {
         let len = self.count()?;
         std::str::from_utf8(self.take(len)?)
             .map_err(|_| PayloadError::Binary("string is not UTF-8"))
+    }
+
+    /// A string read as [`str`](Self::str) reads it (same errors), given as `expected`
+    /// when its bytes are `expected`'s, with no UTF-8 check.
+    fn name(&mut self, expected: Option<&'static str>) -> Result<&'a str, PayloadError> {
+        let mut ahead = *self;
+        let len = ahead.count()?;
+        match expected {
+            Some(name) if ahead.rest.get(..len) == Some(name.as_bytes()) => {
+                ahead.rest = &ahead.rest[len..];
+                *self = ahead;
+                Ok(name)
+            }
+            _ => self.str(),
+        }
     }
 
     /// Checks a string as [`str`](Self::str) reads it (same errors), with a quicker
@@ -1977,6 +2111,18 @@ mod tests {
             decodes_as_decode_does(&bytes);
         }
 
+        /// A schema name, then anything: read alike whatever name the data expects.
+        #[test]
+        fn arbitrary_named_payloads_decode_as_decode_does(
+            name in prop_oneof![Just(&b"\x04shop"[..]), Just(&b"\x04shoq"[..]), Just(&b"\x03sho"[..]), Just(&b""[..])],
+            body in proptest::collection::vec(any::<u8>(), 0..48),
+        ) {
+            let mut bytes = vec![BINARY | 0x10 | FLAG_NAME];
+            bytes.extend_from_slice(name);
+            bytes.extend_from_slice(&body);
+            decodes_as_decode_does(&bytes);
+        }
+
         /// The one-loop varint reads what the byte-at-a-time reader did, with its errors
         /// and what it leaves unread.
         #[test]
@@ -2077,6 +2223,65 @@ mod tests {
         }
     }
 
+    /// The data of a schema named `shop` ([`SessionData::SCHEMA_NAME`]), otherwise the
+    /// untyped map's.
+    #[derive(Clone, Default, PartialEq)]
+    struct Shop(Map);
+
+    impl SessionData for Shop {
+        fn from_map(map: Map) -> Result<Self, crate::schema::ValidationErrors> {
+            Ok(Shop(map))
+        }
+        fn is_empty(&self) -> bool {
+            self.0.is_empty()
+        }
+        fn clear(&mut self) {
+            self.0.clear();
+        }
+        fn same(&self, other: &Self, key: &str) -> bool {
+            self.0.same(&other.0, key)
+        }
+        fn value(&self, key: &str) -> Option<Cow<'_, Value>> {
+            SessionData::value(&self.0, key)
+        }
+        fn to_map(&self) -> Map {
+            self.0.clone()
+        }
+        fn write(&self, out: &mut ObjectWriter<'_>) -> Result<(), serde_json::Error> {
+            self.0.write(out)
+        }
+        const SCHEMA_NAME: Option<&'static str> = Some("shop");
+    }
+
+    /// A stored schema name reads the same, or is refused with the same error, whatever
+    /// name the data type expects (compared as bytes) and when it expects none.
+    #[test]
+    fn a_stored_name_decodes_alike_whatever_name_the_data_expects() {
+        let data = map(json!({"a": 1}));
+        let t = times(1_800_000_000, 1_800_000_000, 1_800_000_060, 1_800_086_400);
+        for name in ["shop", "sho", "shopping", "", "dynamic", "sh\u{f6}p", "Shop"] {
+            let bytes = encode(Some(name), 1, None, &t, &data).unwrap();
+            decodes_as_decode_does(&bytes);
+            let env = decode_for::<Shop>(&bytes).unwrap();
+            assert_eq!(env.n.as_deref(), Some(name));
+        }
+        let good = encode(Some("shop"), 1, None, &t, &data).unwrap();
+        assert_eq!(&good[1..6], b"\x04shop");
+        // The name's bytes not UTF-8, cut short, or longer than the payload.
+        for (at, byte) in [(2, 0xff), (5, 0x80), (1, 0x05), (1, 0x7f), (1, 0x03)] {
+            let mut bad = good.clone();
+            bad[at] = byte;
+            decodes_as_decode_does(&bad);
+        }
+        for len in 0..good.len() {
+            decodes_as_decode_does(&good[..len]);
+        }
+        assert_eq!(
+            decode_for::<Shop>(&good[..4]).err().map(|e| e.to_string()),
+            Some("session payload is not valid: count exceeds the payload".to_owned())
+        );
+    }
+
     /// `decode_for::<Map>` builds the map while checking: it must refuse exactly what
     /// `decode` refuses, with the same error, and otherwise give the same envelope and
     /// the map `into_map` would build; any other data type decodes as `decode` does.
@@ -2093,7 +2298,8 @@ mod tests {
             }
         };
         same(decode_for::<Map>(bytes), decode(bytes));
-        let typed = decode_for::<u64>(bytes);
+        same(decode_for::<Shop>(bytes), decode(bytes));
+        let typed = decode_for::<Shop>(bytes);
         // Format 2 keeps the bytes for a typed schema (format 1 is a map either way).
         let binary = bytes.first().is_some_and(|b| b & BINARY != 0);
         if let (true, Ok(envelope)) = (binary, &typed) {
