@@ -877,7 +877,6 @@ impl<'a> ObjectReader<'a> {
         Ok(Fields {
             bytes,
             r,
-            text: Text::new(bytes),
             left,
             keys,
             seen: Seen::default(),
@@ -910,8 +909,6 @@ pub struct Fields<'a> {
     /// The whole object, for [`repeated`](Self::repeated).
     bytes: &'a [u8],
     r: Reader<'a>,
-    /// The strings the walk decodes, taken from the object as text.
-    text: Text<'a>,
     left: usize,
     keys: &'static [&'static str],
     seen: Seen,
@@ -987,10 +984,7 @@ impl Field<'_, '_> {
         let fields = self.fields;
         fields.pending = false;
         let start = fields.r;
-        let read = T::deserialize(ValueReader {
-            r: &mut fields.r,
-            text: &mut fields.text,
-        });
+        let read = T::deserialize(ValueReader { r: &mut fields.r });
         // A value read without error was read whole (each deserializer method reads one
         // value, see `SeqReader`), unless nothing was read at all; after an error the
         // reader may stop inside the value. Either way: step over it from its start.
@@ -1050,87 +1044,8 @@ impl FieldValue<'_> {
     /// A `type` rule error naming `field` when the value is not a `T`.
     pub fn decode<T: DeserializeOwned>(self, field: &str) -> Result<T, ValidationError> {
         let mut r = Reader { rest: self.0 };
-        let mut text = Text::new(self.0);
-        T::deserialize(ValueReader {
-            r: &mut r,
-            text: &mut text,
-        })
+        T::deserialize(ValueReader { r: &mut r })
             .map_err(|e| ValidationError::new(field, Rule::Type, e.to_string()))
-    }
-}
-
-/// The object a walk reads values of, with a run of valid UTF-8 found in it: the strings
-/// inside the run are taken from it as `&str` (a slice, on character boundaries) rather
-/// than each checked again, which costs a call and a pass per string. The payload's
-/// strings were checked when it was decoded; a string no run covers is read as
-/// [`Reader::str`] reads it, with its error.
-struct Text<'a> {
-    object: &'a [u8],
-    /// Where `valid` starts in `object`.
-    at: usize,
-    valid: &'a str,
-    /// How many more runs too short to pay for themselves may be looked for.
-    tries: u8,
-}
-
-/// A run of valid text found by checking it twice (the second time to have it as a
-/// `&str` without `unsafe`) is kept when it reaches this far past the string it was
-/// looked for at, for the strings after it.
-const SHORT_RUN: usize = 48;
-
-impl<'a> Text<'a> {
-    fn new(object: &'a [u8]) -> Self {
-        Text {
-            object,
-            at: 0,
-            valid: "",
-            tries: 2,
-        }
-    }
-
-    /// A string read from `r` as [`Reader::str`] reads it (the same string, the same
-    /// errors), `r` reading this object.
-    fn str(&mut self, r: &mut Reader<'a>) -> Result<&'a str, PayloadError> {
-        let len = r.count()?;
-        let bytes = r.take(len)?;
-        let offset = (bytes.as_ptr() as usize).wrapping_sub(self.object.as_ptr() as usize);
-        match self.slice(offset, len) {
-            // The same bytes, in place: a view of them as text.
-            Some(text) if std::ptr::eq(text.as_ptr(), bytes.as_ptr()) => Ok(text),
-            _ => std::str::from_utf8(bytes)
-                .map_err(|_| PayloadError::Binary("string is not UTF-8")),
-        }
-    }
-
-    /// `object[offset..offset + len]` as text, when it is valid UTF-8 on its own and
-    /// inside a run of valid text (looked for from `offset` if needed).
-    fn slice(&mut self, offset: usize, len: usize) -> Option<&'a str> {
-        let end = offset
-            .checked_add(len)
-            .filter(|end| *end <= self.object.len())?;
-        let covered = offset >= self.at && end - self.at <= self.valid.len();
-        if !covered {
-            if self.tries == 0 {
-                return None;
-            }
-            // The run of valid text from here, up to the first byte that is not (such
-            // as a varint of two bytes or more, or a float).
-            let tail = &self.object[offset..];
-            match std::str::from_utf8(tail) {
-                Ok(text) => self.valid = text,
-                Err(e) if e.valid_up_to() >= len + SHORT_RUN => {
-                    self.valid = std::str::from_utf8(&tail[..e.valid_up_to()]).ok()?;
-                }
-                Err(_) => {
-                    self.tries -= 1;
-                    return None;
-                }
-            }
-            self.at = offset;
-        }
-        // `get` is `None` off character boundaries: then the bytes are not valid UTF-8
-        // on their own.
-        self.valid.get(offset - self.at..end - self.at)
     }
 }
 
@@ -1156,8 +1071,6 @@ fn de_error(e: PayloadError) -> serde_json::Error {
 /// `serde_json::Value` first and handed to its deserializer.
 struct ValueReader<'r, 'a> {
     r: &'r mut Reader<'a>,
-    /// The value's object, for its strings.
-    text: &'r mut Text<'a>,
 }
 
 impl<'a> ValueReader<'_, 'a> {
@@ -1180,7 +1093,7 @@ impl<'a> ValueReader<'_, 'a> {
                 b.copy_from_slice(r.take(8).map_err(de_error)?);
                 Item::Float(f64::from_le_bytes(b))
             }
-            TAG_STRING => Item::Str(self.text.str(r).map_err(de_error)?),
+            TAG_STRING => Item::Str(r.str().map_err(de_error)?),
             TAG_ARRAY => Item::Array(r.count().map_err(de_error)?),
             TAG_OBJECT => Item::Object,
             _ => return Err(de_error(PayloadError::Binary("unknown value tag"))),
@@ -1216,7 +1129,6 @@ impl<'a> ValueReader<'_, 'a> {
     ) -> Result<V::Value, serde_json::Error> {
         let mut seq = SeqReader {
             r: self.r,
-            text: self.text,
             left: len,
         };
         let value = visitor.visit_seq(&mut seq)?;
@@ -1401,7 +1313,6 @@ impl<'de> de::Deserializer<'de> for ValueReader<'_, '_> {
 /// The items of an array, each read in place.
 struct SeqReader<'r, 'a> {
     r: &'r mut Reader<'a>,
-    text: &'r mut Text<'a>,
     left: usize,
 }
 
@@ -1417,10 +1328,7 @@ impl<'de> de::SeqAccess<'de> for SeqReader<'_, '_> {
         }
         self.left -= 1;
         let before = self.r.rest.len();
-        let item = seed.deserialize(ValueReader {
-            r: self.r,
-            text: self.text,
-        })?;
+        let item = seed.deserialize(ValueReader { r: self.r })?;
         // An item whose `Deserialize` read nothing of its value (it ignores its input) is
         // stepped over, so that the next item is read from its own bytes, as from a JSON
         // array; every item read is read whole.
@@ -1469,28 +1377,29 @@ impl<'a> Reader<'a> {
     /// [`varint`](Self::varint) of two bytes or more (or none).
     #[inline(never)]
     fn long_varint(&mut self) -> Result<u64, PayloadError> {
-        // At most ten bytes (the tenth may only hold the 64th bit): the first nine in one
-        // loop with no other test, the tenth after it.
-        let rest = self.rest;
+        // Two bytes (a number below 16384: a counter, a string's length) without the loop.
+        if let [b0 @ 0x80..=0xff, b1 @ 0..=0x7f, ref rest @ ..] = *self.rest {
+            self.rest = rest;
+            return Ok(u64::from(b0 & 0x7f) | u64::from(b1) << 7);
+        }
+        // At most ten bytes (the tenth may only hold the 64th bit), read in one loop over
+        // the slice.
         let mut v = 0u64;
-        for (i, &b) in rest.iter().take(9).enumerate() {
-            v |= u64::from(b & 0x7f) << (7 * i);
-            if b < 0x80 {
-                self.rest = &rest[i + 1..];
+        for (i, &b) in self.rest.iter().enumerate() {
+            let bits = u64::from(b & 0x7f);
+            if i == 9 && bits > 1 {
+                return Err(PayloadError::Binary("varint overflows"));
+            }
+            v |= bits << (7 * i);
+            if b & 0x80 == 0 {
+                self.rest = &self.rest[i + 1..];
                 return Ok(v);
             }
+            if i == 9 {
+                return Err(PayloadError::Binary("varint too long"));
+            }
         }
-        let Some(&b) = rest.get(9) else {
-            return Err(PayloadError::Binary("truncated"));
-        };
-        if b & 0x7f > 1 {
-            return Err(PayloadError::Binary("varint overflows"));
-        }
-        if b & 0x80 != 0 {
-            return Err(PayloadError::Binary("varint too long"));
-        }
-        self.rest = &rest[10..];
-        Ok(v | u64::from(b) << 63)
+        Err(PayloadError::Binary("truncated"))
     }
 
     fn zigzag(&mut self) -> Result<i64, PayloadError> {
@@ -1531,10 +1440,18 @@ impl<'a> Reader<'a> {
     /// Checks a string as [`str`](Self::str) reads it (same errors), with a quicker
     /// test for the usual ASCII text: the string is read again, as a `&str`, when the
     /// data is used.
+    #[inline]
     fn skip_str(&mut self) -> Result<(), PayloadError> {
         let len = self.count()?;
+        // A string of at most eight bytes (most keys and short values) with eight bytes
+        // left from its start: tested as one word, its own bytes masked.
+        let short_ascii = len <= 8
+            && self.rest.first_chunk::<8>().is_some_and(|word| {
+                let own = u64::MAX.checked_shr(64 - 8 * len as u32).unwrap_or(0);
+                u64::from_le_bytes(*word) & own & 0x8080_8080_8080_8080 == 0
+            });
         let bytes = self.take(len)?;
-        if bytes.is_ascii() || std::str::from_utf8(bytes).is_ok() {
+        if short_ascii || bytes.is_ascii() || std::str::from_utf8(bytes).is_ok() {
             Ok(())
         } else {
             Err(PayloadError::Binary("string is not UTF-8"))
@@ -2220,6 +2137,43 @@ mod tests {
                 }
                 prop_assert_eq!(returned, KEYS.iter().filter(|k| map.contains_key(**k)).count());
             }
+        }
+    }
+
+    /// The check of a string refuses what reading it refuses, with the same error, and
+    /// moves as far: strings of up to ten bytes with any byte not ASCII, and bytes after
+    /// them (which a word read from the string's start also holds) that are not.
+    #[test]
+    fn a_short_string_is_checked_as_it_is_read() {
+        for len in 0..=10usize {
+            for after in 0..=10usize {
+                for odd in [None, Some(0x80), Some(0xc3), Some(0xff), Some(0x7f)] {
+                    for at in 0..len.max(1) {
+                        let mut bytes = vec![len as u8];
+                        bytes.extend((0..len).map(|i| match odd {
+                            Some(b) if i == at => b,
+                            _ => b'a' + i as u8,
+                        }));
+                        bytes.extend(std::iter::repeat_n(0xa9, after));
+                        let (mut ours, mut theirs) = (Reader { rest: &bytes }, Reader { rest: &bytes });
+                        let (a, b) = (ours.skip_str(), theirs.str());
+                        assert_eq!(
+                            a.map_err(|e| e.to_string()),
+                            b.map(drop).map_err(|e| e.to_string()),
+                            "{bytes:?}"
+                        );
+                        assert_eq!(ours.rest, theirs.rest);
+                    }
+                }
+            }
+        }
+        // Cut short: the count or the bytes.
+        for bytes in [&[][..], &[3, b'a'], &[0x80], &[9, 1, 2, 3, 4, 5, 6, 7, 8]] {
+            let (mut ours, mut theirs) = (Reader { rest: bytes }, Reader { rest: bytes });
+            assert_eq!(
+                ours.skip_str().map_err(|e| e.to_string()),
+                theirs.str().map(drop).map_err(|e| e.to_string())
+            );
         }
     }
 
