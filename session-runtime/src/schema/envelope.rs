@@ -324,6 +324,7 @@ fn put_zigzag(out: &mut Vec<u8>, v: i64) {
     put_varint(out, ((v << 1) ^ (v >> 63)) as u64);
 }
 
+#[inline]
 fn put_str(out: &mut Vec<u8>, s: &str) {
     put_varint(out, s.len() as u64);
     out.extend_from_slice(s.as_bytes());
@@ -2155,7 +2156,8 @@ mod tests {
                             _ => b'a' + i as u8,
                         }));
                         bytes.extend(std::iter::repeat_n(0xa9, after));
-                        let (mut ours, mut theirs) = (Reader { rest: &bytes }, Reader { rest: &bytes });
+                        let (mut ours, mut theirs) =
+                            (Reader { rest: &bytes }, Reader { rest: &bytes });
                         let (a, b) = (ours.skip_str(), theirs.str());
                         assert_eq!(
                             a.map_err(|e| e.to_string()),
@@ -2213,7 +2215,15 @@ mod tests {
     fn a_stored_name_decodes_alike_whatever_name_the_data_expects() {
         let data = map(json!({"a": 1}));
         let t = times(1_800_000_000, 1_800_000_000, 1_800_000_060, 1_800_086_400);
-        for name in ["shop", "sho", "shopping", "", "dynamic", "sh\u{f6}p", "Shop"] {
+        for name in [
+            "shop",
+            "sho",
+            "shopping",
+            "",
+            "dynamic",
+            "sh\u{f6}p",
+            "Shop",
+        ] {
             let bytes = encode(Some(name), 1, None, &t, &data).unwrap();
             decodes_as_decode_does(&bytes);
             let env = decode_for::<Shop>(&bytes).unwrap();
