@@ -60,6 +60,13 @@ pub trait SessionData: Clone + PartialEq + Default + Send + Sync + 'static {
     fn copy_fields(&mut self, from: &Self, fields: u128) {
         let _ = (from, fields);
     }
+
+    /// The name of the schema whose data this is, when one schema has this data type
+    /// (generated data: its schema's [`NAME`](SessionSchema::NAME)). Decoding a stored
+    /// payload compares the name it holds with this one as bytes, and only reads a name
+    /// that differs as UTF-8 text. A hint: the outcome is the same with any value, or
+    /// with the default, `None`.
+    const SCHEMA_NAME: Option<&'static str> = None;
 }
 
 impl SessionData for Map {
@@ -91,6 +98,9 @@ impl SessionData for Map {
         out.map(self);
         Ok(())
     }
+
+    /// The untyped schema's: hand-written schemas' records read their names as text.
+    const SCHEMA_NAME: Option<&'static str> = Some(Dynamic::NAME);
 }
 
 /// Every validation error of a session's data at once.

@@ -192,7 +192,7 @@ pub(crate) fn encode<D: SessionData>(
 /// Deserializes a session of format 2 or 1.
 pub(crate) fn decode(bytes: &[u8]) -> Result<Envelope<'_>, PayloadError> {
     match bytes.first() {
-        Some(b) if b & BINARY != 0 => decode_binary(bytes, false),
+        Some(b) if b & BINARY != 0 => decode_binary(bytes, false, None),
         _ => decode_json(bytes),
     }
 }
@@ -201,11 +201,12 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Envelope<'_>, PayloadError> {
 /// `D` is the untyped [`Map`] (which is what such a schema's
 /// [`load_payload`](crate::SessionSchema::load_payload) builds from the object, and what
 /// [`ObjectReader::entries`] falls back to) the map is built while the payload is checked,
-/// in one pass, instead of checked first and read again.
-pub(crate) fn decode_for<D: 'static>(bytes: &[u8]) -> Result<Envelope<'_>, PayloadError> {
+/// in one pass, instead of checked first and read again. A stored schema name equal to
+/// [`D::SCHEMA_NAME`](SessionData::SCHEMA_NAME) is compared as bytes, not read as text.
+pub(crate) fn decode_for<D: SessionData>(bytes: &[u8]) -> Result<Envelope<'_>, PayloadError> {
     let map = std::any::TypeId::of::<D>() == std::any::TypeId::of::<Map>();
     match bytes.first() {
-        Some(b) if b & BINARY != 0 => decode_binary(bytes, map),
+        Some(b) if b & BINARY != 0 => decode_binary(bytes, map, D::SCHEMA_NAME),
         _ => decode_json(bytes),
     }
 }
@@ -236,8 +237,13 @@ fn decode_json(bytes: &[u8]) -> Result<Envelope<'static>, PayloadError> {
 }
 
 /// Decodes format 2; with `map`, the data comes out as a map (checked as it is built)
-/// rather than as its checked bytes.
-fn decode_binary(bytes: &[u8], map: bool) -> Result<Envelope<'_>, PayloadError> {
+/// rather than as its checked bytes. A schema name whose bytes are `name`'s is that name
+/// (valid text: not checked again).
+fn decode_binary<'a>(
+    bytes: &'a [u8],
+    map: bool,
+    name: Option<&'static str>,
+) -> Result<Envelope<'a>, PayloadError> {
     let mut r = Reader { rest: bytes };
     let flags = r.byte()?;
     let s = match (flags >> VERSION_SHIFT) & 0x07 {
@@ -245,7 +251,7 @@ fn decode_binary(bytes: &[u8], map: bool) -> Result<Envelope<'_>, PayloadError> 
         inline => u32::from(inline),
     };
     let n = if flags & FLAG_NAME != 0 {
-        Some(Cow::Borrowed(r.str()?))
+        Some(Cow::Borrowed(r.name(name)?))
     } else {
         None
     };
@@ -318,6 +324,7 @@ fn put_zigzag(out: &mut Vec<u8>, v: i64) {
     put_varint(out, ((v << 1) ^ (v >> 63)) as u64);
 }
 
+#[inline]
 fn put_str(out: &mut Vec<u8>, s: &str) {
     put_varint(out, s.len() as u64);
     out.extend_from_slice(s.as_bytes());
@@ -873,11 +880,28 @@ impl<'a> ObjectReader<'a> {
             r,
             left,
             keys,
-            seen: 0,
+            seen: Seen::default(),
             next: 0,
             pending: false,
             repeated: false,
         })
+    }
+}
+
+/// The declared keys seen by a walk, one bit each (of at most [`MAX_TRACKED_KEYS`]): two
+/// words, each tested with a shift of its own (a shift of a `u128` costs more).
+#[derive(Default)]
+struct Seen([u64; 2]);
+
+impl Seen {
+    /// `i` below [`MAX_TRACKED_KEYS`].
+    fn has(&self, i: usize) -> bool {
+        self.0[(i >> 6) & 1] & (1 << (i & 63)) != 0
+    }
+
+    /// `i` below [`MAX_TRACKED_KEYS`].
+    fn set(&mut self, i: usize) {
+        self.0[(i >> 6) & 1] |= 1 << (i & 63);
     }
 }
 
@@ -888,7 +912,7 @@ pub struct Fields<'a> {
     r: Reader<'a>,
     left: usize,
     keys: &'static [&'static str],
-    seen: u128,
+    seen: Seen,
     /// The index the next key most likely has (keys are written in the schema's order).
     next: usize,
     /// The value of the last entry returned is still to read or step over.
@@ -918,12 +942,12 @@ impl<'a> Fields<'a> {
                 self.r.pass_value(1).ok()?;
                 continue;
             };
-            if self.seen & (1 << i) != 0 {
+            if self.seen.has(i) {
                 self.repeated = true;
                 self.left = 0;
                 return None;
             }
-            self.seen |= 1 << i;
+            self.seen.set(i);
             self.next = i + 1;
             self.pending = true;
             return Some((i, Field { fields: self }));
@@ -933,7 +957,7 @@ impl<'a> Fields<'a> {
 
     /// Whether [`next`](Self::next) has returned an entry for the key at `index`.
     pub fn seen(&self, index: usize) -> bool {
-        index < MAX_TRACKED_KEYS && self.seen & (1 << index) != 0
+        index < MAX_TRACKED_KEYS && self.seen.has(index)
     }
 
     /// The data as a map when [`next`](Self::next) stopped at a declared key written
@@ -1354,6 +1378,11 @@ impl<'a> Reader<'a> {
     /// [`varint`](Self::varint) of two bytes or more (or none).
     #[inline(never)]
     fn long_varint(&mut self) -> Result<u64, PayloadError> {
+        // Two bytes (a number below 16384: a counter, a string's length) without the loop.
+        if let [b0 @ 0x80..=0xff, b1 @ 0..=0x7f, ref rest @ ..] = *self.rest {
+            self.rest = rest;
+            return Ok(u64::from(b0 & 0x7f) | u64::from(b1) << 7);
+        }
         // At most ten bytes (the tenth may only hold the 64th bit), read in one loop over
         // the slice.
         let mut v = 0u64;
@@ -1394,13 +1423,36 @@ impl<'a> Reader<'a> {
             .map_err(|_| PayloadError::Binary("string is not UTF-8"))
     }
 
+    /// A string read as [`str`](Self::str) reads it (same errors), given as `expected`
+    /// when its bytes are `expected`'s, with no UTF-8 check.
+    fn name(&mut self, expected: Option<&'static str>) -> Result<&'a str, PayloadError> {
+        let mut ahead = *self;
+        let len = ahead.count()?;
+        match expected {
+            Some(name) if ahead.rest.get(..len) == Some(name.as_bytes()) => {
+                ahead.rest = &ahead.rest[len..];
+                *self = ahead;
+                Ok(name)
+            }
+            _ => self.str(),
+        }
+    }
+
     /// Checks a string as [`str`](Self::str) reads it (same errors), with a quicker
     /// test for the usual ASCII text: the string is read again, as a `&str`, when the
     /// data is used.
+    #[inline]
     fn skip_str(&mut self) -> Result<(), PayloadError> {
         let len = self.count()?;
+        // A string of at most eight bytes (most keys and short values) with eight bytes
+        // left from its start: tested as one word, its own bytes masked.
+        let short_ascii = len <= 8
+            && self.rest.first_chunk::<8>().is_some_and(|word| {
+                let own = u64::MAX.checked_shr(64 - 8 * len as u32).unwrap_or(0);
+                u64::from_le_bytes(*word) & own & 0x8080_8080_8080_8080 == 0
+            });
         let bytes = self.take(len)?;
-        if bytes.is_ascii() || std::str::from_utf8(bytes).is_ok() {
+        if short_ascii || bytes.is_ascii() || std::str::from_utf8(bytes).is_ok() {
             Ok(())
         } else {
             Err(PayloadError::Binary("string is not UTF-8"))
@@ -1977,6 +2029,18 @@ mod tests {
             decodes_as_decode_does(&bytes);
         }
 
+        /// A schema name, then anything: read alike whatever name the data expects.
+        #[test]
+        fn arbitrary_named_payloads_decode_as_decode_does(
+            name in prop_oneof![Just(&b"\x04shop"[..]), Just(&b"\x04shoq"[..]), Just(&b"\x03sho"[..]), Just(&b""[..])],
+            body in proptest::collection::vec(any::<u8>(), 0..48),
+        ) {
+            let mut bytes = vec![BINARY | 0x10 | FLAG_NAME];
+            bytes.extend_from_slice(name);
+            bytes.extend_from_slice(&body);
+            decodes_as_decode_does(&bytes);
+        }
+
         /// The one-loop varint reads what the byte-at-a-time reader did, with its errors
         /// and what it leaves unread.
         #[test]
@@ -2077,6 +2141,111 @@ mod tests {
         }
     }
 
+    /// The check of a string refuses what reading it refuses, with the same error, and
+    /// moves as far: strings of up to ten bytes with any byte not ASCII, and bytes after
+    /// them (which a word read from the string's start also holds) that are not.
+    #[test]
+    fn a_short_string_is_checked_as_it_is_read() {
+        for len in 0..=10usize {
+            for after in 0..=10usize {
+                for odd in [None, Some(0x80), Some(0xc3), Some(0xff), Some(0x7f)] {
+                    for at in 0..len.max(1) {
+                        let mut bytes = vec![len as u8];
+                        bytes.extend((0..len).map(|i| match odd {
+                            Some(b) if i == at => b,
+                            _ => b'a' + i as u8,
+                        }));
+                        bytes.extend(std::iter::repeat_n(0xa9, after));
+                        let (mut ours, mut theirs) =
+                            (Reader { rest: &bytes }, Reader { rest: &bytes });
+                        let (a, b) = (ours.skip_str(), theirs.str());
+                        assert_eq!(
+                            a.map_err(|e| e.to_string()),
+                            b.map(drop).map_err(|e| e.to_string()),
+                            "{bytes:?}"
+                        );
+                        assert_eq!(ours.rest, theirs.rest);
+                    }
+                }
+            }
+        }
+        // Cut short: the count or the bytes.
+        for bytes in [&[][..], &[3, b'a'], &[0x80], &[9, 1, 2, 3, 4, 5, 6, 7, 8]] {
+            let (mut ours, mut theirs) = (Reader { rest: bytes }, Reader { rest: bytes });
+            assert_eq!(
+                ours.skip_str().map_err(|e| e.to_string()),
+                theirs.str().map(drop).map_err(|e| e.to_string())
+            );
+        }
+    }
+
+    /// The data of a schema named `shop` ([`SessionData::SCHEMA_NAME`]), otherwise the
+    /// untyped map's.
+    #[derive(Clone, Default, PartialEq)]
+    struct Shop(Map);
+
+    impl SessionData for Shop {
+        fn from_map(map: Map) -> Result<Self, crate::schema::ValidationErrors> {
+            Ok(Shop(map))
+        }
+        fn is_empty(&self) -> bool {
+            self.0.is_empty()
+        }
+        fn clear(&mut self) {
+            self.0.clear();
+        }
+        fn same(&self, other: &Self, key: &str) -> bool {
+            self.0.same(&other.0, key)
+        }
+        fn value(&self, key: &str) -> Option<Cow<'_, Value>> {
+            SessionData::value(&self.0, key)
+        }
+        fn to_map(&self) -> Map {
+            self.0.clone()
+        }
+        fn write(&self, out: &mut ObjectWriter<'_>) -> Result<(), serde_json::Error> {
+            self.0.write(out)
+        }
+        const SCHEMA_NAME: Option<&'static str> = Some("shop");
+    }
+
+    /// A stored schema name reads the same, or is refused with the same error, whatever
+    /// name the data type expects (compared as bytes) and when it expects none.
+    #[test]
+    fn a_stored_name_decodes_alike_whatever_name_the_data_expects() {
+        let data = map(json!({"a": 1}));
+        let t = times(1_800_000_000, 1_800_000_000, 1_800_000_060, 1_800_086_400);
+        for name in [
+            "shop",
+            "sho",
+            "shopping",
+            "",
+            "dynamic",
+            "sh\u{f6}p",
+            "Shop",
+        ] {
+            let bytes = encode(Some(name), 1, None, &t, &data).unwrap();
+            decodes_as_decode_does(&bytes);
+            let env = decode_for::<Shop>(&bytes).unwrap();
+            assert_eq!(env.n.as_deref(), Some(name));
+        }
+        let good = encode(Some("shop"), 1, None, &t, &data).unwrap();
+        assert_eq!(&good[1..6], b"\x04shop");
+        // The name's bytes not UTF-8, cut short, or longer than the payload.
+        for (at, byte) in [(2, 0xff), (5, 0x80), (1, 0x05), (1, 0x7f), (1, 0x03)] {
+            let mut bad = good.clone();
+            bad[at] = byte;
+            decodes_as_decode_does(&bad);
+        }
+        for len in 0..good.len() {
+            decodes_as_decode_does(&good[..len]);
+        }
+        assert_eq!(
+            decode_for::<Shop>(&good[..4]).err().map(|e| e.to_string()),
+            Some("session payload is not valid: count exceeds the payload".to_owned())
+        );
+    }
+
     /// `decode_for::<Map>` builds the map while checking: it must refuse exactly what
     /// `decode` refuses, with the same error, and otherwise give the same envelope and
     /// the map `into_map` would build; any other data type decodes as `decode` does.
@@ -2093,7 +2262,8 @@ mod tests {
             }
         };
         same(decode_for::<Map>(bytes), decode(bytes));
-        let typed = decode_for::<u64>(bytes);
+        same(decode_for::<Shop>(bytes), decode(bytes));
+        let typed = decode_for::<Shop>(bytes);
         // Format 2 keeps the bytes for a typed schema (format 1 is a map either way).
         let binary = bytes.first().is_some_and(|b| b & BINARY != 0);
         if let (true, Ok(envelope)) = (binary, &typed) {

@@ -629,6 +629,48 @@ async fn garbage_binary_records_start_a_fresh_typed_session() {
     );
 }
 
+/// The stored schema name is compared as bytes with the one the typed data expects
+/// (`SessionData::SCHEMA_NAME`): a record under any other name (a byte off, a prefix,
+/// longer, another case, empty) or under a name that is not UTF-8 starts a fresh session,
+/// as when the name was read as text; the schema's own name loads.
+#[tokio::test]
+async fn a_record_under_another_or_a_broken_name_starts_a_fresh_typed_session() {
+    let (store, manager, id) = notes_manager();
+    let good = binary_record(&[("note", string_value("n"))]);
+    let name = Notes::NAME.as_bytes();
+    assert_eq!(&good[2..2 + name.len()], name);
+    let named = |n: &[u8]| {
+        let mut out = vec![good[0]];
+        varint(&mut out, n.len() as u64);
+        out.extend_from_slice(n);
+        out.extend_from_slice(&good[2 + name.len()..]);
+        out
+    };
+    let mut one_off = name.to_vec();
+    *one_off.last_mut().unwrap() ^= 1;
+    let mut not_utf8 = name.to_vec();
+    not_utf8[0] = 0xff;
+    let others = [
+        one_off,
+        name[..name.len() - 1].to_vec(),
+        [name, b"s"].concat(),
+        name.to_ascii_lowercase(),
+        Vec::new(),
+        not_utf8,
+        [name, &[0xc3][..]].concat(),
+    ];
+    for other in others {
+        put(&store, &id, named(&other)).await;
+        let session = load_notes(&manager, &id).await;
+        assert!(session.id().is_none(), "{other:?} accepted");
+    }
+    put(&store, &id, named(name)).await;
+    assert_eq!(
+        load_notes(&manager, &id).await.note(),
+        Some(Traced("n".into()))
+    );
+}
+
 /// The typed setters' values are kept for a replay without a closure each (copied by
 /// field on the fresh record, before the request's other operations): sets before and
 /// after an update, a removal and a value set twice replay in the request's order.

@@ -80,7 +80,8 @@
 //!   getters clone a field out of it, the setters validate and assign, the collection
 //!   helpers change a copy of the field inside `Session::update` (replayed on a lost race),
 //!   and the commit writes it straight into the payload (`SessionData::write`), with no
-//!   JSON map in the middle. Field types must therefore be `Clone + PartialEq + Send +
+//!   JSON map in the middle. Its `SessionData::SCHEMA_NAME` is the schema's name, which a
+//!   loaded record's stored name is compared with as bytes. Field types must therefore be `Clone + PartialEq + Send +
 //!   Sync` besides serde's traits (user types by path included).
 //! - In [`Mode::Standalone`], each enum declared in the spec becomes a Rust enum with unit
 //!   variants stored as their keys (serde through the runtime's re-export), with

@@ -377,6 +377,9 @@ pub(crate) fn data(name: &Ident, fields: &[FieldCx<'_>]) -> TokenStream {
 
             const FIELDS: ::core::primitive::bool = true;
 
+            const SCHEMA_NAME: ::core::option::Option<&'static ::core::primitive::str> =
+                ::core::option::Option::Some(<#name as ::session_runtime::SessionSchema>::NAME);
+
             fn copy_fields(&mut self, from: &Self, fields: ::core::primitive::u128) {
                 #(
                     if fields & #copied != 0 {
