@@ -253,13 +253,19 @@ async fn http_requests(store: &PostgresStore, writes: u64, reads: u64) {
     async fn read(session: Session) -> String {
         session.get::<u64>("n").unwrap_or(0).to_string()
     }
-    // No idle refresh of a read within the test (it is due every 45 s by default).
+    // No idle refresh of a read within the test (it is due every 45 s by default). A clock
+    // that stands still: every write sets the same expiry, so the wall clock crossing a
+    // multiple of 300 s (where `purge_after`, rounded down to one, moves) during the test
+    // cannot turn one of the counted HOT updates into an indexed one.
     let manager: SessionManager = SessionManager::with_store(
         crate::support::settings(),
         std::sync::Arc::new(store.clone()),
     )
     .unwrap()
-    .with_idle_resolution(86_400);
+    .with_idle_resolution(86_400)
+    .with_clock(std::sync::Arc::new(session_runtime::MockClock::new(
+        session_runtime::Timestamp(1_800_000_000),
+    )));
     let app = axum::Router::new()
         .route("/bump", get(bump))
         .route("/read", get(read))
@@ -483,14 +489,31 @@ async fn session_limit_while_purges_run() {
         principal: Some("ada".to_owned()),
         ..db::rec(payload, now.add_seconds(expires), 1)
     };
-    // Slid by 250 s, within the purge's slack of 300 s: `purge_after` stays at now + 100,
-    // the oldest `purge_after` of ada's live rows, though its expiry is not the oldest.
+    // Slid by 250 s. This version's save writes `purge_after` = the expiry rounded down
+    // to the slack (now + 300); the previous version's (and this version's rotations, on
+    // the Diesel path) kept it at now + 100, within the slack of 300 s: written as they
+    // left it, the oldest `purge_after` of ada's live rows, though its expiry is not the
+    // oldest.
     let lagging = db::key();
     store.create(&lagging, &ada(b"lagging", 100)).await.unwrap();
     assert_eq!(
         store.save(&lagging, &ada(b"lagging", 350)).await.unwrap(),
         2
     );
+    assert_eq!(
+        purge_after_and_expiry(&admin, &table, &lagging).await,
+        (now.0 + 300, now.0 + 350)
+    );
+    admin
+        .execute(
+            &format!(
+                "UPDATE \"{table}\" SET purge_after = TIMESTAMPTZ 'epoch' + $1::BIGINT * \
+                 INTERVAL '1 second' WHERE id = $2"
+            ),
+            &[&now.add_seconds(100).0, &&lagging.0[..]],
+        )
+        .await
+        .expect("the previous version's purge_after");
     let oldest = db::key();
     store.create(&oldest, &ada(b"oldest", 200)).await.unwrap();
     let middle = db::key();
@@ -499,10 +522,10 @@ async fn session_limit_while_purges_run() {
     let expired = db::key();
     store.create(&expired, &ada(b"expired", -10)).await.unwrap();
     // Expired by a previous version's `UPDATE`, which does not know `purge_after`: not due
-    // before now + 1000 (purged late, never early), and not live.
+    // before now + 1200 (purged late, never early), and not live.
     let leading = db::key();
     store
-        .create(&leading, &ada(b"leading", 1000))
+        .create(&leading, &ada(b"leading", 1200))
         .await
         .unwrap();
     admin
@@ -521,7 +544,7 @@ async fn session_limit_while_purges_run() {
     );
     assert_eq!(
         purge_after_and_expiry(&admin, &table, &leading).await,
-        (now.0 + 1000, now.0 - 5)
+        (now.0 + 1200, now.0 - 5)
     );
     // Others' expired rows: work for the purges, in batches of 25.
     let others = 400;
@@ -596,9 +619,119 @@ async fn session_limit_while_purges_run() {
     assert!(store.contains(&leading).await.unwrap(), "not due yet");
     assert_eq!(store.load(&leading, now).await.unwrap(), None, "expired");
     // Purged once due; the newcomers once they expire.
-    assert_eq!(store.purge_expired(now.add_seconds(999)).await.unwrap(), 0);
-    assert_eq!(store.purge_expired(now.add_seconds(1000)).await.unwrap(), 1);
+    assert_eq!(store.purge_expired(now.add_seconds(1199)).await.unwrap(), 0);
+    assert_eq!(store.purge_expired(now.add_seconds(1200)).await.unwrap(), 1);
     assert_eq!(store.purge_expired(now.add_seconds(3602)).await.unwrap(), 3);
     assert!(store.sessions_of("ada", now).await.unwrap().is_empty());
+    store.drop_table().await.unwrap();
+}
+
+/// `purge_after` (the purge's indexed lower bound of the expiry) as this store's requests
+/// write it: the expiry rounded down to a multiple of the purge's slack (300 s), on create
+/// and on save, so a save that slides the expiry within its slot of 300 s changes no indexed
+/// column (HOT: `statements_per_request`), a save that moves the expiry past the slot moves
+/// the bound with it, and one that moves the expiry earlier lowers the bound: the row is
+/// purged when it expires, not before and not later. Before 1970 too. No principal and an
+/// empty one are stored as `NULL`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn purge_after_is_the_expiry_rounded_down_to_the_slack() {
+    use session_runtime::{Record, SessionStore, Timestamp};
+    let _server = SERVER.read().await;
+    let url = db::env_url(Pg::URL);
+    let store = db::fresh(PostgresStore::builder(url.clone()), "purgeslot").await;
+    let table = store.table().to_owned();
+    let (_, database) = url.rsplit_once('/').expect("database URL");
+    let admin = client(&url, database).await;
+    // A multiple of 300.
+    let now = Timestamp(1_800_000_000);
+    let key = db::key();
+    let at = |expires: i64, version: u64| db::rec(b"s", now.add_seconds(expires), version);
+    store.create(&key, &at(100, 1)).await.unwrap();
+    assert_eq!(
+        purge_after_and_expiry(&admin, &table, &key).await,
+        (now.0, now.0 + 100),
+        "created"
+    );
+    // (expiry after the save, purge_after after the save), from version 1.
+    for (version, (expires, bound)) in [
+        (250, 0),   // slid within the slot: unchanged
+        (301, 300), // past it: the next slot
+        (599, 300),
+        (50, 0), // earlier, into an earlier slot
+        (40, 0), // earlier, within the slot
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let version = version as u64 + 1;
+        assert_eq!(
+            store.save(&key, &at(expires, version)).await.unwrap(),
+            version + 1
+        );
+        assert_eq!(
+            purge_after_and_expiry(&admin, &table, &key).await,
+            (now.0 + bound, now.0 + expires),
+            "saved with the expiry at now + {expires}"
+        );
+    }
+    // Before 1970: rounded towards the past.
+    let old = db::key();
+    store
+        .create(&old, &db::rec(b"s", Timestamp(-10), 1))
+        .await
+        .unwrap();
+    assert_eq!(
+        purge_after_and_expiry(&admin, &table, &old).await,
+        (-300, -10)
+    );
+    // Purged when due, not before.
+    assert_eq!(store.purge_expired(Timestamp(-11)).await.unwrap(), 0);
+    assert_eq!(store.purge_expired(Timestamp(-10)).await.unwrap(), 1);
+    assert!(!store.contains(&old).await.unwrap());
+    assert!(
+        store
+            .load(&key, now.add_seconds(39))
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert_eq!(store.load(&key, now.add_seconds(40)).await.unwrap(), None);
+    assert_eq!(store.purge_expired(now.add_seconds(39)).await.unwrap(), 0);
+    assert_eq!(store.purge_expired(now.add_seconds(40)).await.unwrap(), 1);
+    assert!(!store.contains(&key).await.unwrap());
+    // The principal column: `NULL` for none and for an empty one, on create and on save.
+    let principal = async |key: &session_runtime::StoreKey| -> Option<String> {
+        admin
+            .query_one(
+                &format!("SELECT principal FROM \"{table}\" WHERE id = $1"),
+                &[&&key.0[..]],
+            )
+            .await
+            .expect("the row")
+            .get(0)
+    };
+    let with = |principal: Option<&str>, version: u64| Record {
+        principal: principal.map(str::to_owned),
+        ..at(1000, version)
+    };
+    let (a, b) = (db::key(), db::key());
+    store.create(&a, &with(Some(""), 1)).await.unwrap();
+    store.create(&b, &with(Some("ada"), 1)).await.unwrap();
+    assert_eq!(
+        (principal(&a).await, principal(&b).await),
+        (None, Some("ada".to_owned()))
+    );
+    store.save(&a, &with(Some("ada"), 1)).await.unwrap();
+    store.save(&b, &with(Some(""), 1)).await.unwrap();
+    assert_eq!(
+        (principal(&a).await, principal(&b).await),
+        (Some("ada".to_owned()), None)
+    );
+    store.save(&a, &with(None, 2)).await.unwrap();
+    assert_eq!(principal(&a).await, None);
+    assert_eq!(
+        store.load(&b, now).await.unwrap().map(|r| r.principal),
+        Some(None)
+    );
     store.drop_table().await.unwrap();
 }
