@@ -352,7 +352,8 @@ async fn load_reads_the_expiry_in_binary() {
 /// A table made by the previous version (migrations 001 and 002), in use by instances of
 /// that version, upgrades with `migrate`: its rows load, save and purge; rows a previous
 /// instance still inserts after the upgrade (no `purge_after`) are purged once expired; the
-/// index on `expires_at` is gone, the purge's index is there; running it again is harmless.
+/// index on `expires_at` is gone, the purge's index is there, the checks are on the columns'
+/// types; running it again is harmless.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn upgrade_from_the_previous_table() {
     use session_runtime::store::database::{TableName, migration_sql};
@@ -367,10 +368,11 @@ async fn upgrade_from_the_previous_table() {
             admin.batch_execute(&sql).await.expect(name);
         }
     }
-    // The previous version's INSERT.
+    // The previous version's INSERT, its binds typed as it prepared them (a bind left
+    // untyped would take the type of its column, since `004` a domain).
     let old_insert = format!(
         "INSERT INTO \"{table}\" (id, payload, expires_at, version, principal) \
-         VALUES ($1, $2, TIMESTAMPTZ 'epoch' + $3::BIGINT * INTERVAL '1 second', 1, NULL)"
+         VALUES ($1::BYTEA, $2::BYTEA, TIMESTAMPTZ 'epoch' + $3::BIGINT * INTERVAL '1 second', 1, NULL)"
     );
     let (live, expired, late) = (db::key(), db::key(), db::key());
     for (key, expires) in [(&live, 4_000_000_000_i64), (&expired, 1_000)] {
@@ -403,6 +405,15 @@ async fn upgrade_from_the_previous_table() {
             format!("{table}_principal_idx"),
             format!("{table}_purge_idx")
         ]
+    );
+    // The checks moved onto the columns' types.
+    assert_eq!(
+        column_types_and_table_checks(&admin, &table).await,
+        (
+            format!("{table}_session_key"),
+            format!("{table}_row_version"),
+            0
+        )
     );
     // A previous instance, still running, inserts a row that has expired by now.
     admin
@@ -734,4 +745,95 @@ async fn purge_after_is_the_expiry_rounded_down_to_the_slack() {
         Some(None)
     );
     store.drop_table().await.unwrap();
+}
+
+/// The types and the checks of the key and version columns of `{table}` (format_type of
+/// `id` and `version`, and the table's own `CHECK` constraints).
+async fn column_types_and_table_checks(
+    admin: &tokio_postgres::Client,
+    table: &str,
+) -> (String, String, i64) {
+    let row = admin
+        .query_one(
+            "SELECT (SELECT format_type(atttypid, NULL) FROM pg_attribute \
+                     WHERE attrelid = $1::text::regclass AND attname = 'id'), \
+                    (SELECT format_type(atttypid, NULL) FROM pg_attribute \
+                     WHERE attrelid = $1::text::regclass AND attname = 'version'), \
+                    (SELECT count(*) FROM pg_constraint \
+                     WHERE conrelid = $1::text::regclass AND contype = 'c')",
+            &[&format!("\"{table}\"")],
+        )
+        .await
+        .expect("the catalog");
+    (row.get(0), row.get(1), row.get(2))
+}
+
+/// The key's length (32 bytes) and the version's minimum (1) are checked on the columns'
+/// types (`004_checks_on_types.sql`: PostgreSQL evaluates a table's `CHECK` constraints on
+/// every `UPDATE`, whatever it changes, and sets them up again on every execution; a
+/// domain is checked only where a value is assigned to its column): a table holds no
+/// `CHECK` constraint of its own, every write that breaks a rule is refused as before
+/// (insert, save, by hand), and dropping the table drops its domains.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn key_and_version_are_checked_on_their_types() {
+    use session_runtime::{SessionStore, Timestamp};
+    use tokio_postgres::error::SqlState;
+    let _server = SERVER.read().await;
+    let url = db::env_url(Pg::URL);
+    let store = db::fresh(PostgresStore::builder(url.clone()), "checks").await;
+    let table = store.table().to_owned();
+    let (_, database) = url.rsplit_once('/').expect("database URL");
+    let admin = client(&url, database).await;
+    assert_eq!(
+        column_types_and_table_checks(&admin, &table).await,
+        (
+            format!("{table}_session_key"),
+            format!("{table}_row_version"),
+            0
+        )
+    );
+    let key = db::key();
+    store
+        .create(&key, &db::rec(b"x", Timestamp(4_000_000_000), 1))
+        .await
+        .unwrap();
+    let insert = format!(
+        "INSERT INTO \"{table}\" (id, payload, expires_at, version) \
+         VALUES ($1::BYTEA, '\\x', now(), $2::BIGINT)"
+    );
+    let refused = async |sql: &str, params: &[&(dyn tokio_postgres::types::ToSql + Sync)]| {
+        let error = admin.execute(sql, params).await.expect_err(sql);
+        assert_eq!(error.code(), Some(&SqlState::CHECK_VIOLATION), "{error}");
+    };
+    refused(&insert, &[&&[7_u8; 31][..], &1_i64]).await;
+    refused(&insert, &[&&[7_u8; 33][..], &1_i64]).await;
+    refused(&insert, &[&&[7_u8; 32][..], &0_i64]).await;
+    let set_version = format!("UPDATE \"{table}\" SET version = $1::BIGINT WHERE id = $2");
+    refused(&set_version, &[&0_i64, &&key.0[..]]).await;
+    refused(
+        &format!("UPDATE \"{table}\" SET id = $1::BYTEA WHERE id = $2"),
+        &[&&[7_u8; 16][..], &&key.0[..]],
+    )
+    .await;
+    // What the rules allow still goes in, by hand and through the store.
+    admin
+        .execute(&insert, &[&&[7_u8; 32][..], &1_i64])
+        .await
+        .expect("a key of 32 bytes, version 1");
+    let mut record = store.load(&key, Timestamp(0)).await.unwrap().expect("live");
+    record.payload = b"y".to_vec();
+    assert_eq!(store.save(&key, &record).await.unwrap(), 2);
+    let domains = format!(
+        "SELECT count(*) FROM pg_type WHERE typname IN ('{table}_session_key', '{table}_row_version')"
+    );
+    let count = async || {
+        admin
+            .query_one(&domains, &[])
+            .await
+            .unwrap()
+            .get::<_, i64>(0)
+    };
+    assert_eq!(count().await, 2);
+    store.drop_table().await.unwrap();
+    assert_eq!(count().await, 0, "dropped with the table");
 }

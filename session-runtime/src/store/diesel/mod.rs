@@ -355,7 +355,7 @@ pub(crate) mod internal {
         pub(crate) lock: String,
         /// Releases that lock; one row.
         pub(crate) unlock: String,
-        /// `DROP TABLE IF EXISTS` the table.
+        /// `DROP TABLE IF EXISTS` the table (on PostgreSQL, with the domains of its columns).
         pub(crate) drop: String,
     }
 

@@ -56,7 +56,8 @@ const PURGE_SLACK_SECS: u32 = 300;
 impl Dialect for Postgres {
     const NAME: &'static str = "postgres";
     const MIGRATIONS: &'static [(&'static str, &'static str)] = migrations!("postgres":
-        "001_create_sessions.sql", "002_principal_index.sql", "003_purge_after.sql");
+        "001_create_sessions.sql", "002_principal_index.sql", "003_purge_after.sql",
+        "004_checks_on_types.sql");
 }
 
 impl Driver for Postgres {
@@ -103,7 +104,11 @@ impl Driver for Postgres {
                 .to_owned(),
             unlock: "SELECT (CASE WHEN pg_advisory_unlock(hashtext($1)) THEN 1 ELSE 0 END)::BIGINT AS version"
                 .to_owned(),
-            drop: format!("DROP TABLE IF EXISTS {t}"),
+            // With the domains of its key and version (`004_checks_on_types.sql`).
+            drop: format!(
+                "DROP TABLE IF EXISTS {t}; DROP DOMAIN IF EXISTS \"{0}_session_key\", \"{0}_row_version\"",
+                table.as_str()
+            ),
         }
     }
 
