@@ -253,13 +253,19 @@ async fn http_requests(store: &PostgresStore, writes: u64, reads: u64) {
     async fn read(session: Session) -> String {
         session.get::<u64>("n").unwrap_or(0).to_string()
     }
-    // No idle refresh of a read within the test (it is due every 45 s by default).
+    // No idle refresh of a read within the test (it is due every 45 s by default). A clock
+    // that stands still: every write sets the same expiry, so the wall clock crossing a
+    // multiple of 300 s (where `purge_after`, rounded down to one, moves) during the test
+    // cannot turn one of the counted HOT updates into an indexed one.
     let manager: SessionManager = SessionManager::with_store(
         crate::support::settings(),
         std::sync::Arc::new(store.clone()),
     )
     .unwrap()
-    .with_idle_resolution(86_400);
+    .with_idle_resolution(86_400)
+    .with_clock(std::sync::Arc::new(session_runtime::MockClock::new(
+        session_runtime::Timestamp(1_800_000_000),
+    )));
     let app = axum::Router::new()
         .route("/bump", get(bump))
         .route("/read", get(read))
@@ -346,7 +352,8 @@ async fn load_reads_the_expiry_in_binary() {
 /// A table made by the previous version (migrations 001 and 002), in use by instances of
 /// that version, upgrades with `migrate`: its rows load, save and purge; rows a previous
 /// instance still inserts after the upgrade (no `purge_after`) are purged once expired; the
-/// index on `expires_at` is gone, the purge's index is there; running it again is harmless.
+/// index on `expires_at` is gone, the purge's index is there, the checks are on the columns'
+/// types; running it again is harmless.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn upgrade_from_the_previous_table() {
     use session_runtime::store::database::{TableName, migration_sql};
@@ -361,10 +368,11 @@ async fn upgrade_from_the_previous_table() {
             admin.batch_execute(&sql).await.expect(name);
         }
     }
-    // The previous version's INSERT.
+    // The previous version's INSERT, its binds typed as it prepared them (a bind left
+    // untyped would take the type of its column, since `004` a domain).
     let old_insert = format!(
         "INSERT INTO \"{table}\" (id, payload, expires_at, version, principal) \
-         VALUES ($1, $2, TIMESTAMPTZ 'epoch' + $3::BIGINT * INTERVAL '1 second', 1, NULL)"
+         VALUES ($1::BYTEA, $2::BYTEA, TIMESTAMPTZ 'epoch' + $3::BIGINT * INTERVAL '1 second', 1, NULL)"
     );
     let (live, expired, late) = (db::key(), db::key(), db::key());
     for (key, expires) in [(&live, 4_000_000_000_i64), (&expired, 1_000)] {
@@ -397,6 +405,15 @@ async fn upgrade_from_the_previous_table() {
             format!("{table}_principal_idx"),
             format!("{table}_purge_idx")
         ]
+    );
+    // The checks moved onto the columns' types.
+    assert_eq!(
+        column_types_and_table_checks(&admin, &table).await,
+        (
+            format!("{table}_session_key"),
+            format!("{table}_row_version"),
+            0
+        )
     );
     // A previous instance, still running, inserts a row that has expired by now.
     admin
@@ -483,14 +500,31 @@ async fn session_limit_while_purges_run() {
         principal: Some("ada".to_owned()),
         ..db::rec(payload, now.add_seconds(expires), 1)
     };
-    // Slid by 250 s, within the purge's slack of 300 s: `purge_after` stays at now + 100,
-    // the oldest `purge_after` of ada's live rows, though its expiry is not the oldest.
+    // Slid by 250 s. This version's save writes `purge_after` = the expiry rounded down
+    // to the slack (now + 300); the previous version's (and this version's rotations, on
+    // the Diesel path) kept it at now + 100, within the slack of 300 s: written as they
+    // left it, the oldest `purge_after` of ada's live rows, though its expiry is not the
+    // oldest.
     let lagging = db::key();
     store.create(&lagging, &ada(b"lagging", 100)).await.unwrap();
     assert_eq!(
         store.save(&lagging, &ada(b"lagging", 350)).await.unwrap(),
         2
     );
+    assert_eq!(
+        purge_after_and_expiry(&admin, &table, &lagging).await,
+        (now.0 + 300, now.0 + 350)
+    );
+    admin
+        .execute(
+            &format!(
+                "UPDATE \"{table}\" SET purge_after = TIMESTAMPTZ 'epoch' + $1::BIGINT * \
+                 INTERVAL '1 second' WHERE id = $2"
+            ),
+            &[&now.add_seconds(100).0, &&lagging.0[..]],
+        )
+        .await
+        .expect("the previous version's purge_after");
     let oldest = db::key();
     store.create(&oldest, &ada(b"oldest", 200)).await.unwrap();
     let middle = db::key();
@@ -499,10 +533,10 @@ async fn session_limit_while_purges_run() {
     let expired = db::key();
     store.create(&expired, &ada(b"expired", -10)).await.unwrap();
     // Expired by a previous version's `UPDATE`, which does not know `purge_after`: not due
-    // before now + 1000 (purged late, never early), and not live.
+    // before now + 1200 (purged late, never early), and not live.
     let leading = db::key();
     store
-        .create(&leading, &ada(b"leading", 1000))
+        .create(&leading, &ada(b"leading", 1200))
         .await
         .unwrap();
     admin
@@ -521,7 +555,7 @@ async fn session_limit_while_purges_run() {
     );
     assert_eq!(
         purge_after_and_expiry(&admin, &table, &leading).await,
-        (now.0 + 1000, now.0 - 5)
+        (now.0 + 1200, now.0 - 5)
     );
     // Others' expired rows: work for the purges, in batches of 25.
     let others = 400;
@@ -596,9 +630,210 @@ async fn session_limit_while_purges_run() {
     assert!(store.contains(&leading).await.unwrap(), "not due yet");
     assert_eq!(store.load(&leading, now).await.unwrap(), None, "expired");
     // Purged once due; the newcomers once they expire.
-    assert_eq!(store.purge_expired(now.add_seconds(999)).await.unwrap(), 0);
-    assert_eq!(store.purge_expired(now.add_seconds(1000)).await.unwrap(), 1);
+    assert_eq!(store.purge_expired(now.add_seconds(1199)).await.unwrap(), 0);
+    assert_eq!(store.purge_expired(now.add_seconds(1200)).await.unwrap(), 1);
     assert_eq!(store.purge_expired(now.add_seconds(3602)).await.unwrap(), 3);
     assert!(store.sessions_of("ada", now).await.unwrap().is_empty());
     store.drop_table().await.unwrap();
+}
+
+/// `purge_after` (the purge's indexed lower bound of the expiry) as this store's requests
+/// write it: the expiry rounded down to a multiple of the purge's slack (300 s), on create
+/// and on save, so a save that slides the expiry within its slot of 300 s changes no indexed
+/// column (HOT: `statements_per_request`), a save that moves the expiry past the slot moves
+/// the bound with it, and one that moves the expiry earlier lowers the bound: the row is
+/// purged when it expires, not before and not later. Before 1970 too. No principal and an
+/// empty one are stored as `NULL`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn purge_after_is_the_expiry_rounded_down_to_the_slack() {
+    use session_runtime::{Record, SessionStore, Timestamp};
+    let _server = SERVER.read().await;
+    let url = db::env_url(Pg::URL);
+    let store = db::fresh(PostgresStore::builder(url.clone()), "purgeslot").await;
+    let table = store.table().to_owned();
+    let (_, database) = url.rsplit_once('/').expect("database URL");
+    let admin = client(&url, database).await;
+    // A multiple of 300.
+    let now = Timestamp(1_800_000_000);
+    let key = db::key();
+    let at = |expires: i64, version: u64| db::rec(b"s", now.add_seconds(expires), version);
+    store.create(&key, &at(100, 1)).await.unwrap();
+    assert_eq!(
+        purge_after_and_expiry(&admin, &table, &key).await,
+        (now.0, now.0 + 100),
+        "created"
+    );
+    // (expiry after the save, purge_after after the save), from version 1.
+    for (version, (expires, bound)) in [
+        (250, 0),   // slid within the slot: unchanged
+        (301, 300), // past it: the next slot
+        (599, 300),
+        (50, 0), // earlier, into an earlier slot
+        (40, 0), // earlier, within the slot
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let version = version as u64 + 1;
+        assert_eq!(
+            store.save(&key, &at(expires, version)).await.unwrap(),
+            version + 1
+        );
+        assert_eq!(
+            purge_after_and_expiry(&admin, &table, &key).await,
+            (now.0 + bound, now.0 + expires),
+            "saved with the expiry at now + {expires}"
+        );
+    }
+    // Before 1970: rounded towards the past.
+    let old = db::key();
+    store
+        .create(&old, &db::rec(b"s", Timestamp(-10), 1))
+        .await
+        .unwrap();
+    assert_eq!(
+        purge_after_and_expiry(&admin, &table, &old).await,
+        (-300, -10)
+    );
+    // Purged when due, not before.
+    assert_eq!(store.purge_expired(Timestamp(-11)).await.unwrap(), 0);
+    assert_eq!(store.purge_expired(Timestamp(-10)).await.unwrap(), 1);
+    assert!(!store.contains(&old).await.unwrap());
+    assert!(
+        store
+            .load(&key, now.add_seconds(39))
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert_eq!(store.load(&key, now.add_seconds(40)).await.unwrap(), None);
+    assert_eq!(store.purge_expired(now.add_seconds(39)).await.unwrap(), 0);
+    assert_eq!(store.purge_expired(now.add_seconds(40)).await.unwrap(), 1);
+    assert!(!store.contains(&key).await.unwrap());
+    // The principal column: `NULL` for none and for an empty one, on create and on save.
+    let principal = async |key: &session_runtime::StoreKey| -> Option<String> {
+        admin
+            .query_one(
+                &format!("SELECT principal FROM \"{table}\" WHERE id = $1"),
+                &[&&key.0[..]],
+            )
+            .await
+            .expect("the row")
+            .get(0)
+    };
+    let with = |principal: Option<&str>, version: u64| Record {
+        principal: principal.map(str::to_owned),
+        ..at(1000, version)
+    };
+    let (a, b) = (db::key(), db::key());
+    store.create(&a, &with(Some(""), 1)).await.unwrap();
+    store.create(&b, &with(Some("ada"), 1)).await.unwrap();
+    assert_eq!(
+        (principal(&a).await, principal(&b).await),
+        (None, Some("ada".to_owned()))
+    );
+    store.save(&a, &with(Some("ada"), 1)).await.unwrap();
+    store.save(&b, &with(Some(""), 1)).await.unwrap();
+    assert_eq!(
+        (principal(&a).await, principal(&b).await),
+        (Some("ada".to_owned()), None)
+    );
+    store.save(&a, &with(None, 2)).await.unwrap();
+    assert_eq!(principal(&a).await, None);
+    assert_eq!(
+        store.load(&b, now).await.unwrap().map(|r| r.principal),
+        Some(None)
+    );
+    store.drop_table().await.unwrap();
+}
+
+/// The types and the checks of the key and version columns of `{table}` (format_type of
+/// `id` and `version`, and the table's own `CHECK` constraints).
+async fn column_types_and_table_checks(
+    admin: &tokio_postgres::Client,
+    table: &str,
+) -> (String, String, i64) {
+    let row = admin
+        .query_one(
+            "SELECT (SELECT format_type(atttypid, NULL) FROM pg_attribute \
+                     WHERE attrelid = $1::text::regclass AND attname = 'id'), \
+                    (SELECT format_type(atttypid, NULL) FROM pg_attribute \
+                     WHERE attrelid = $1::text::regclass AND attname = 'version'), \
+                    (SELECT count(*) FROM pg_constraint \
+                     WHERE conrelid = $1::text::regclass AND contype = 'c')",
+            &[&format!("\"{table}\"")],
+        )
+        .await
+        .expect("the catalog");
+    (row.get(0), row.get(1), row.get(2))
+}
+
+/// The key's length (32 bytes) and the version's minimum (1) are checked on the columns'
+/// types (`004_checks_on_types.sql`: PostgreSQL evaluates a table's `CHECK` constraints on
+/// every `UPDATE`, whatever it changes, and sets them up again on every execution; a
+/// domain is checked only where a value is assigned to its column): a table holds no
+/// `CHECK` constraint of its own, every write that breaks a rule is refused as before
+/// (insert, save, by hand), and dropping the table drops its domains.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn key_and_version_are_checked_on_their_types() {
+    use session_runtime::{SessionStore, Timestamp};
+    use tokio_postgres::error::SqlState;
+    let _server = SERVER.read().await;
+    let url = db::env_url(Pg::URL);
+    let store = db::fresh(PostgresStore::builder(url.clone()), "checks").await;
+    let table = store.table().to_owned();
+    let (_, database) = url.rsplit_once('/').expect("database URL");
+    let admin = client(&url, database).await;
+    assert_eq!(
+        column_types_and_table_checks(&admin, &table).await,
+        (
+            format!("{table}_session_key"),
+            format!("{table}_row_version"),
+            0
+        )
+    );
+    let key = db::key();
+    store
+        .create(&key, &db::rec(b"x", Timestamp(4_000_000_000), 1))
+        .await
+        .unwrap();
+    let insert = format!(
+        "INSERT INTO \"{table}\" (id, payload, expires_at, version) \
+         VALUES ($1::BYTEA, '\\x', now(), $2::BIGINT)"
+    );
+    let refused = async |sql: &str, params: &[&(dyn tokio_postgres::types::ToSql + Sync)]| {
+        let error = admin.execute(sql, params).await.expect_err(sql);
+        assert_eq!(error.code(), Some(&SqlState::CHECK_VIOLATION), "{error}");
+    };
+    refused(&insert, &[&&[7_u8; 31][..], &1_i64]).await;
+    refused(&insert, &[&&[7_u8; 33][..], &1_i64]).await;
+    refused(&insert, &[&&[7_u8; 32][..], &0_i64]).await;
+    let set_version = format!("UPDATE \"{table}\" SET version = $1::BIGINT WHERE id = $2");
+    refused(&set_version, &[&0_i64, &&key.0[..]]).await;
+    refused(
+        &format!("UPDATE \"{table}\" SET id = $1::BYTEA WHERE id = $2"),
+        &[&&[7_u8; 16][..], &&key.0[..]],
+    )
+    .await;
+    // What the rules allow still goes in, by hand and through the store.
+    admin
+        .execute(&insert, &[&&[7_u8; 32][..], &1_i64])
+        .await
+        .expect("a key of 32 bytes, version 1");
+    let mut record = store.load(&key, Timestamp(0)).await.unwrap().expect("live");
+    record.payload = b"y".to_vec();
+    assert_eq!(store.save(&key, &record).await.unwrap(), 2);
+    let domains = format!(
+        "SELECT count(*) FROM pg_type WHERE typname IN ('{table}_session_key', '{table}_row_version')"
+    );
+    let count = async || {
+        admin
+            .query_one(&domains, &[])
+            .await
+            .unwrap()
+            .get::<_, i64>(0)
+    };
+    assert_eq!(count().await, 2);
+    store.drop_table().await.unwrap();
+    assert_eq!(count().await, 0, "dropped with the table");
 }

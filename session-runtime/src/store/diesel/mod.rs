@@ -311,6 +311,8 @@ pub(crate) mod internal {
         pub redacted: String,
         /// The password, to scrub it from driver messages.
         pub password: Option<String>,
+        /// The store's table (PostgreSQL's requests build their own statements on it).
+        pub table: TableName,
     }
 
     /// The [`Requests`] of a dialect with no async driver: every statement runs on the
@@ -353,7 +355,7 @@ pub(crate) mod internal {
         pub(crate) lock: String,
         /// Releases that lock; one row.
         pub(crate) unlock: String,
-        /// `DROP TABLE IF EXISTS` the table.
+        /// `DROP TABLE IF EXISTS` the table (on PostgreSQL, with the domains of its columns).
         pub(crate) drop: String,
     }
 
@@ -662,6 +664,7 @@ impl<D: Dialect> DieselStoreBuilder<D> {
             timeout: self.timeout,
             redacted: redacted.clone(),
             password: password.clone(),
+            table: table.clone(),
         });
         // Where the requests run on async connections, the blocking pool serves only the
         // rare statements (rotations, limits, listings, purges, migrations): its connections

@@ -3,14 +3,73 @@
 //! (why: [`super`]).
 //!
 //! The table (`migrations/postgres/` in this crate, run by [`PostgresStore::migrate`] or
-//! `session-db migrate`): `id BYTEA` (SHA-256 of the session id, length checked),
+//! `session-db migrate`): `id` (SHA-256 of the session id, `BYTEA` of 32 bytes),
 //! `payload BYTEA`, `expires_at`, `created_at`, `updated_at` as `TIMESTAMPTZ` (no 2038
-//! limit, no session time zone involved), `version BIGINT`, `principal` (indexed), and
-//! `purge_after`, the purge's indexed lower bound of `expires_at` (migration
-//! `003_purge_after.sql`, which replaced the index on `expires_at`): a save moves it only
-//! when the expiry leaves `[purge_after, purge_after + 300 s)`, so a save of a sliding
-//! expiry changes no indexed column and PostgreSQL updates the row without touching an index
-//! (a HOT update, the table's fill factor 90 leaving it room on the page).
+//! limit, no session time zone involved), `version` (`BIGINT`, at least 1), `principal`
+//! (indexed), and `purge_after`, the purge's indexed lower bound of `expires_at` (migration
+//! `003_purge_after.sql`, which replaced the index on `expires_at`): it stays within 300 s
+//! below the expiry and a save moves it at most once per 300 s of a sliding expiry, so a save
+//! of a sliding expiry changes no indexed column and PostgreSQL updates the row without
+//! touching an index (a HOT update, the table's fill factor 90 leaving it room on the page).
+//! The key's length and the version's minimum are checked on the columns' types (domains
+//! `{table}_session_key` and `{table}_row_version`, migration `004_checks_on_types.sql`),
+//! not by `CHECK` constraints of the table (below). A client of the table that leaves the
+//! type of a bind for `id` or `version` to PostgreSQL now gets the domain's type (cast it,
+//! `$1::BYTEA`; the store types every bind).
+//!
+//! # PostgreSQL's own work per request
+//!
+//! Most of what a writing request costs is PostgreSQL's: about 196k instructions of its
+//! backends against about 58k of this process before these changes (below), and the lean
+//! floor's statements cost it about 138k. It goes mostly into
+//! setting each statement up again on every execution, even under a cached generic plan:
+//! every expression of ours costs on every request (its nodes initialised, its functions
+//! looked up and permission-checked), and so does every `CHECK` constraint of the table,
+//! which PostgreSQL (15) evaluates on every `UPDATE` whatever it changes, reading the stored
+//! expression back (`stringToNode`) and planning it on every execution. Hence:
+//!
+//! - the request path's statements bind every value, computed by the client
+//!   (`requests::request_statements`): times as `TIMESTAMPTZ`, `purge_after` as the expiry
+//!   rounded down to a multiple of 300 s (instead of a `CASE` on the stored one; both keep it
+//!   within 300 s below the expiry, both move it once per 300 s of sliding), the principal
+//!   as `NULL` when none (instead of `NULLIF`), and the load's expiry compared by the client
+//!   (the row is read by its key either way). The Diesel path (rotations) keeps its
+//!   statements, whose binds MySQL shares; rows either path wrote are purged on time by both;
+//! - the checks moved onto the columns' types: a domain is checked only where a value is
+//!   assigned to its column (the key on insert, the version on insert and save), from the
+//!   type cache.
+//!
+//! Measured (PostgreSQL 15 in single-user mode under callgrind, `postgres --single`, one
+//! statement prepared, then executed 100 and 400 times on one row of a 10,000-row table;
+//! instructions per execution, (Ir(400) - Ir(100)) / 300, deterministic to ~0.1k; the text
+//! binds of single-user mode cost the same in every variant, only differences count):
+//!
+//! | statement | before (main 1ce8a85) | values bound | and checks on the types |
+//! |---|---|---|---|
+//! | save's `UPDATE` | 221.7k | 213.8k (-7.9k) | 185.2k (-36.5k, -16 %) |
+//! | load's `SELECT` | 102.3k | 99.8k (-2.5k) | 100.0k |
+//!
+//! Through the real request path (x1's method: PostgreSQL under callgrind, its backends'
+//! totals over runs of 100 and 600 HTTP requests of the benchmark's `ours-postgres` server,
+//! one keep-alive client, the table dropped and the catalogs vacuumed before every run,
+//! binaries alternated; 2026-11-30), PostgreSQL's instructions
+//! per request:
+//!
+//! | request | before (main 1ce8a85) | after | the floor's statements |
+//! |---|---|---|---|
+//! | writing (counter) | 195.8k, 196.6k | 158.0k, 157.8k (-38k, -19 %) | 138.4k |
+//! | reading | 57.7k | 52.3k (-5.4k) | |
+//!
+//! This process's own count did not move (`httpbench --instructions`: 58,163 then 57,962
+//! per writing request, 38,795 then 38,414 per read; the floor's 38,348 then 37,966).
+//!
+//! Of the `UPDATE`'s -7.9k: `purge_after` bound instead of the `CASE` -5.2k, the principal
+//! -1.7k (measured on the 64-row table of x1b's method). Left as they are: `version =
+//! version + 1` (binding the new version saves 0.9k, and adds an overflow case to the
+//! client) and `updated_at = now()` (1.6k; the database's time, as `created_at`; a bound
+//! time would be the application's). The two `CHECK` constraints cost 31.8k of the
+//! `UPDATE` (`ExecConstraints`, 33.0k with them, 1.2k without); combining them into one
+//! constraint saves nothing (34.4k): the cost is per expression node, not per constraint.
 //!
 //! ```no_run
 //! use session_runtime::store::postgres::PostgresStore;
@@ -46,17 +105,20 @@ macro_rules! at {
     };
 }
 
-/// How far past `purge_after` (the purge's indexed lower bound of `expires_at`) a save may
-/// move the expiry before it moves `purge_after` too (migration `003_purge_after.sql`): a
-/// save that leaves it changes no indexed column, so PostgreSQL can update the row without
-/// touching an index (a HOT update); a purge visits the live rows expiring within this many
-/// seconds of `now` and skips them.
+/// How far below the expiry `purge_after` (the purge's indexed lower bound of `expires_at`)
+/// may lag (migration `003_purge_after.sql`): the Diesel path's `UPDATE` moves it only when
+/// the expiry leaves `[purge_after, purge_after + this)`, the request path writes the expiry
+/// rounded down to a multiple of this ([`requests::purge_after`]). A save that leaves it
+/// changes no indexed column, so PostgreSQL can update the row without touching an index (a
+/// HOT update); a purge visits the live rows expiring within this many seconds of `now` and
+/// skips them.
 const PURGE_SLACK_SECS: u32 = 300;
 
 impl Dialect for Postgres {
     const NAME: &'static str = "postgres";
     const MIGRATIONS: &'static [(&'static str, &'static str)] = migrations!("postgres":
-        "001_create_sessions.sql", "002_principal_index.sql", "003_purge_after.sql");
+        "001_create_sessions.sql", "002_principal_index.sql", "003_purge_after.sql",
+        "004_checks_on_types.sql");
 }
 
 impl Driver for Postgres {
@@ -71,13 +133,11 @@ impl Driver for Postgres {
                  VALUES ($1, $2, {0}, {0}, 1, NULLIF($4, ''))",
                 at!(3)
             ),
-            // Run only by the requests (tokio-postgres): `expires_at` as it is stored, in
-            // binary, converted by the client ([`requests::Seconds`]), not by PostgreSQL's
-            // numeric `EXTRACT(EPOCH ...)` on every load.
-            load: format!(
-                "SELECT payload, expires_at, version, principal FROM {t} WHERE id = $1 AND expires_at > {}",
-                at!(2)
-            ),
+            // Run only by the requests (tokio-postgres), which prepare this very text
+            // ([`requests::request_statements`]): `expires_at` as it is stored, in binary,
+            // converted and compared with `now` by the client ([`requests::Micros`]), not
+            // by PostgreSQL's numeric `EXTRACT(EPOCH ...)` on every load.
+            load: requests::request_statements(table)[1].clone(),
             update: format!(
                 "UPDATE {t} SET payload = $1, expires_at = {0}, purge_after = CASE WHEN {0} < purge_after \
                  OR {0} >= purge_after + INTERVAL '{PURGE_SLACK_SECS} seconds' THEN {0} ELSE purge_after END, \
@@ -105,7 +165,11 @@ impl Driver for Postgres {
                 .to_owned(),
             unlock: "SELECT (CASE WHEN pg_advisory_unlock(hashtext($1)) THEN 1 ELSE 0 END)::BIGINT AS version"
                 .to_owned(),
-            drop: format!("DROP TABLE IF EXISTS {t}"),
+            // With the domains of its key and version (`004_checks_on_types.sql`).
+            drop: format!(
+                "DROP TABLE IF EXISTS {t}; DROP DOMAIN IF EXISTS \"{0}_session_key\", \"{0}_row_version\"",
+                table.as_str()
+            ),
         }
     }
 
@@ -134,15 +198,68 @@ mod requests {
     use tokio_postgres::types::{ToSql, Type};
     use tokio_postgres::{Client, NoTls, Statement};
 
-    use crate::store::database::clamp_expiry;
+    use super::PURGE_SLACK_SECS;
     use crate::store::database::internal::{RequestSettings, Requests, Row, Statements};
     use crate::store::database::prepared::Bind;
-    use crate::store::database::scrub;
+    use crate::store::database::{TableName, clamp_expiry, scrub};
     use crate::store::{Record, Result, StoreError};
-    use crate::time::Timestamp;
+
+    /// The request path's own texts of the statements it runs (the `version` lookup is the
+    /// Diesel path's): the same rows written and read as the Diesel path's `insert`, `load`
+    /// and `update` ([`Postgres::statements`]), with every value computed by the client and
+    /// bound, so that PostgreSQL evaluates no expression of ours. PostgreSQL sets a
+    /// statement's expressions up again on every execution, even under a cached generic
+    /// plan, so each operator, function call or `CASE` costs on every request:
+    ///
+    /// - times bound as `TIMESTAMPTZ` ([`At`]), not Unix seconds that PostgreSQL turns into
+    ///   one (`TIMESTAMPTZ 'epoch' + $2 * INTERVAL '1 second'`, four times in the Diesel
+    ///   path's `UPDATE`);
+    /// - `purge_after` bound ([`purge_after`]: the expiry rounded down to a multiple of
+    ///   [`PURGE_SLACK_SECS`]) instead of the Diesel path's `CASE`, which moves it only when
+    ///   the expiry leaves `[purge_after, purge_after + 300 s)`. Both keep `purge_after <=
+    ///   expires_at < purge_after + 300 s` and change `purge_after` once per 300 s of a
+    ///   sliding expiry, so a save is a HOT update as before; the bound one moves when the
+    ///   expiry crosses a multiple of 300 s (of the Unix time) instead of 300 s after the
+    ///   row's own `purge_after`. Rows either path wrote are purged on time by both;
+    /// - the principal bound as `NULL` when there is none (`NULLIF($n, '')` in the Diesel
+    ///   path's, whose binds MySQL shares);
+    /// - the load's expiry compared by the client ([`Micros::is_after`], exactly, in
+    ///   microseconds), not in the `WHERE` clause: the row is read by its key either way,
+    ///   and an expired one is not a session.
+    ///
+    /// `version = version + 1` and `updated_at = now()` stay (the database's time, as
+    /// `created_at`). Figures: [`super`]'s docs.
+    pub(super) fn request_statements(table: &TableName) -> [String; 3] {
+        let t = format!("\"{}\"", table.as_str());
+        [
+            format!(
+                "INSERT INTO {t} (id, payload, expires_at, purge_after, version, principal) \
+                 VALUES ($1, $2, $3, $4, 1, $5)"
+            ),
+            format!("SELECT payload, expires_at, version, principal FROM {t} WHERE id = $1"),
+            format!(
+                "UPDATE {t} SET payload = $1, expires_at = $2, purge_after = $6, \
+                 version = version + 1, updated_at = now(), principal = $3 \
+                 WHERE id = $4 AND version = $5"
+            ),
+        ]
+    }
+
+    /// The `purge_after` the request path writes with an (already clamped) expiry: the
+    /// expiry rounded down to a multiple of [`PURGE_SLACK_SECS`] (towards the past, before
+    /// 1970 too), so `purge_after <= expiry < purge_after + PURGE_SLACK_SECS`.
+    pub(super) fn purge_after(expiry: i64) -> i64 {
+        expiry.saturating_sub(expiry.rem_euclid(i64::from(PURGE_SLACK_SECS)))
+    }
+
+    /// The principal as bound: `NULL` for none (an empty one too, as the Diesel path's
+    /// `NULLIF($n, '')` stores it).
+    fn principal(record: &Record) -> Option<&str> {
+        record.principal.as_deref().filter(|p| !p.is_empty())
+    }
 
     /// One connection and the statements of a request, prepared when it was opened (typed
-    /// by their binds, as Diesel would): every later execution is one round trip.
+    /// by their binds): every later execution is one round trip.
     struct Conn {
         client: Client,
         insert: Statement,
@@ -191,29 +308,50 @@ mod requests {
     /// Seconds between the Unix epoch and PostgreSQL's (2000-01-01 UTC).
     const PG_EPOCH_SECS: i64 = 946_684_800;
 
-    /// A `TIMESTAMPTZ` column read in binary (microseconds since 2000-01-01 UTC) as Unix
-    /// seconds, rounded half away from zero as `EXTRACT(EPOCH ...)::BIGINT` rounds (the
-    /// store writes whole seconds). `infinity` and `-infinity` do not decode.
-    pub(super) struct Seconds(pub(super) i64);
+    /// A `TIMESTAMPTZ` column as PostgreSQL sends it in binary: microseconds since
+    /// 2000-01-01 UTC, `i64::MAX` and `i64::MIN` being `infinity` and `-infinity`.
+    #[derive(Clone, Copy, Debug)]
+    pub(super) struct Micros(pub(super) i64);
 
-    impl<'a> tokio_postgres::types::FromSql<'a> for Seconds {
-        fn from_sql(
-            _: &Type,
-            raw: &'a [u8],
-        ) -> std::result::Result<Self, Box<dyn std::error::Error + Sync + Send>> {
-            let micros = i64::from_be_bytes(raw.try_into()?);
-            if micros == i64::MAX || micros == i64::MIN {
-                return Err("an infinite timestamp".into());
+    impl Micros {
+        /// Whether this instant is after Unix second `unix`, exactly as PostgreSQL compares
+        /// it with that second as a `TIMESTAMPTZ` (`infinity` is after every time,
+        /// `-infinity` after none).
+        pub(super) fn is_after(self, unix: i64) -> bool {
+            match self.0 {
+                i64::MAX => true,
+                i64::MIN => false,
+                // In i128: no overflow, whatever `unix` is.
+                micros => {
+                    i128::from(micros) > (i128::from(unix) - i128::from(PG_EPOCH_SECS)) * 1_000_000
+                }
+            }
+        }
+
+        /// As Unix seconds, rounded half away from zero as `EXTRACT(EPOCH ...)::BIGINT`
+        /// rounds (the store writes whole seconds). `infinity` and `-infinity` have none.
+        pub(super) fn seconds(self) -> std::result::Result<i64, &'static str> {
+            if self.0 == i64::MAX || self.0 == i64::MIN {
+                return Err("an infinite timestamp");
             }
             // Rounded as a Unix time (half away from zero), in i128: no overflow.
-            let unix = i128::from(micros) + i128::from(PG_EPOCH_SECS) * 1_000_000;
+            let unix = i128::from(self.0) + i128::from(PG_EPOCH_SECS) * 1_000_000;
             let (mut secs, rest) = (unix / 1_000_000, unix % 1_000_000);
             if rest >= 500_000 {
                 secs += 1;
             } else if rest <= -500_000 {
                 secs -= 1;
             }
-            Ok(Seconds(i64::try_from(secs)?))
+            i64::try_from(secs).map_err(|_| "a timestamp out of range")
+        }
+    }
+
+    impl<'a> tokio_postgres::types::FromSql<'a> for Micros {
+        fn from_sql(
+            _: &Type,
+            raw: &'a [u8],
+        ) -> std::result::Result<Self, Box<dyn std::error::Error + Sync + Send>> {
+            Ok(Micros(i64::from_be_bytes(raw.try_into()?)))
         }
 
         fn accepts(ty: &Type) -> bool {
@@ -221,24 +359,8 @@ mod requests {
         }
     }
 
-    /// The place of the expiry among the `UPDATE`'s binds
-    /// ([`Statements::update_binds`]), and of `now` among the load's.
-    const EXPIRY_BIND: usize = 1;
-
-    /// `load` or `update` with its time bind `$2` taken as a `TIMESTAMPTZ` ([`At`]) instead
-    /// of Unix seconds that PostgreSQL turns into one (`TIMESTAMPTZ 'epoch' + $2 * INTERVAL
-    /// '1 second'`, four times in the `UPDATE`). PostgreSQL sets a statement's expressions
-    /// up again on every execution, even under a cached generic plan, so each operator
-    /// costs on every request: binding the time itself saved about 13k of the `UPDATE`'s
-    /// ~205k instructions in PostgreSQL and about 5k of the load's ~114k (measured with
-    /// the backend under callgrind, `bench/http/results/2026-11-30-session7.md`). The
-    /// Diesel path keeps the seconds (its binds are shared with MySQL).
-    pub(super) fn timestamptz(statement: &str) -> String {
-        statement.replace(at!(2), "$2")
-    }
-
     /// Unix seconds bound as a `TIMESTAMPTZ` in binary (microseconds since 2000-01-01
-    /// UTC): the inverse of [`Seconds`]. A time whose microseconds do not fit is an error
+    /// UTC): the inverse of [`Micros::seconds`]. A time whose microseconds do not fit is an error
     /// of the bind (PostgreSQL refused such a time before too), never a panic.
     #[derive(Debug)]
     pub(super) struct At(pub(super) i64);
@@ -319,6 +441,8 @@ mod requests {
     /// so service comes back by itself when the database does.
     pub struct AsyncRequests {
         settings: RequestSettings,
+        /// [`request_statements`] on the store's table.
+        texts: [String; 3],
         slots: Box<[Slot]>,
         next: AtomicUsize,
     }
@@ -390,28 +514,25 @@ mod requests {
                     .await
                     .map_err(|e| self.unavailable(e))?;
             }
-            // The bind types of each statement, from the binds themselves.
-            let record = Record {
-                payload: Vec::new(),
-                expires_at: Timestamp(0),
-                version: 0,
-                principal: None,
-            };
-            let mut update_types = types(&Statements::update_binds(&[], &record));
-            update_types[EXPIRY_BIND] = Type::TIMESTAMPTZ;
-            let typed = [
-                types(&Statements::insert_binds(&[], &record)),
-                vec![Type::BYTEA, Type::TIMESTAMPTZ],
-                update_types,
-                types(&[Bind::Bytes(&[])]),
+            // The bind types of each statement, as `insert`, `load` and `save` bind them.
+            use Type as T;
+            let [insert_sql, load_sql, update_sql] = &self.texts;
+            let insert_types = [T::BYTEA, T::BYTEA, T::TIMESTAMPTZ, T::TIMESTAMPTZ, T::TEXT];
+            let update_types = [
+                T::BYTEA,
+                T::TIMESTAMPTZ,
+                T::TEXT,
+                T::BYTEA,
+                T::INT8,
+                T::TIMESTAMPTZ,
             ];
-            let (load_sql, update_sql) = (timestamptz(&sql.load), timestamptz(&sql.update));
+            let version_types = types(&[Bind::Bytes(&[])]);
             // Sent together: one round trip for the four.
             let (insert, load, update, version) = tokio::try_join!(
-                client.prepare_typed(&sql.insert, &typed[0]),
-                client.prepare_typed(&load_sql, &typed[1]),
-                client.prepare_typed(&update_sql, &typed[2]),
-                client.prepare_typed(&sql.version, &typed[3]),
+                client.prepare_typed(insert_sql, &insert_types),
+                client.prepare_typed(load_sql, &[T::BYTEA]),
+                client.prepare_typed(update_sql, &update_types),
+                client.prepare_typed(&sql.version, &version_types),
             )
             .map_err(|e| self.unavailable(e))?;
             Ok(Conn {
@@ -459,6 +580,7 @@ mod requests {
     impl Requests for AsyncRequests {
         fn open(settings: RequestSettings) -> Option<Self> {
             Some(Self {
+                texts: request_statements(&settings.table),
                 slots: (0..settings.size.max(1))
                     .map(|_| Slot {
                         conn: Mutex::new(None),
@@ -472,8 +594,12 @@ mod requests {
 
         async fn insert(&self, sql: &Statements, key: &[u8], record: &Record) -> Result<()> {
             self.with(sql, async |conn| {
-                let binds = Statements::insert_binds(key, record);
-                conn.client.execute(&conn.insert, &params(&binds)).await?;
+                let expiry = clamp_expiry(record.expires_at);
+                let (expires_at, purge_at) = (At(expiry), At(purge_after(expiry)));
+                let (payload, principal) = (record.payload.as_slice(), principal(record));
+                let binds: [&(dyn ToSql + Sync); 5] =
+                    [&key, &payload, &expires_at, &purge_at, &principal];
+                conn.client.execute(&conn.insert, &binds).await?;
                 Ok(())
             })
             .await
@@ -481,14 +607,19 @@ mod requests {
 
         async fn load(&self, sql: &Statements, key: &[u8], now: i64) -> Result<Option<Row>> {
             self.with(sql, async |conn| {
-                let now = At(now);
-                let binds: [&(dyn ToSql + Sync); 2] = [&key, &now];
-                let Some(row) = conn.client.query_opt(&conn.load, &binds).await? else {
+                let Some(row) = conn.client.query_opt(&conn.load, &[&key]).await? else {
                     return Ok(None);
                 };
+                // Live only if it expires after `now` (what the Diesel path's `WHERE` asks).
+                let expires_at: Micros = column(&row, 1, "expires_at")?;
+                if !expires_at.is_after(now) {
+                    return Ok(None);
+                }
                 Ok(Some(Row {
                     payload: column(&row, 0, "payload")?,
-                    expires_at: column::<Seconds>(&row, 1, "expires_at")?.0,
+                    expires_at: expires_at
+                        .seconds()
+                        .map_err(|e| Failure::Corrupt(format!("column `expires_at`: {e}")))?,
                     version: column(&row, 2, "version")?,
                     principal: column(&row, 3, "principal")?,
                 }))
@@ -503,10 +634,13 @@ mod requests {
             record: &Record,
         ) -> Result<Option<Option<i64>>> {
             self.with(sql, async |conn| {
-                let expiry = At(clamp_expiry(record.expires_at));
-                let binds = Statements::update_binds(key, record);
-                let mut binds = params(&binds);
-                binds[EXPIRY_BIND] = &expiry;
+                let expiry = clamp_expiry(record.expires_at);
+                let (expires_at, purge_at) = (At(expiry), At(purge_after(expiry)));
+                let (payload, principal) = (record.payload.as_slice(), principal(record));
+                // As the Diesel path binds it.
+                let version = record.version as i64;
+                let binds: [&(dyn ToSql + Sync); 6] =
+                    [&payload, &expires_at, &principal, &key, &version, &purge_at];
                 if conn.client.execute(&conn.update, &binds).await? > 0 {
                     return Ok(None);
                 }
@@ -535,20 +669,12 @@ mod tests {
     fn request_times_are_bound_as_timestamps_and_read_back_as_the_same_seconds() {
         use tokio_postgres::types::{FromSql, ToSql, Type};
 
-        use super::requests::{At, Seconds, timestamptz};
+        use super::requests::{At, Micros};
         use crate::store::database::{MAX_EXPIRY, MIN_EXPIRY};
 
-        // The request path's load and update take `$2` as it is; the Diesel path's keep
-        // the seconds; nothing else of the statements changes.
-        let sql = Postgres::statements(&TableName::new("sessions").expect("name"));
-        for statement in [&sql.load, &sql.update] {
-            let bound = timestamptz(statement);
-            assert!(statement.contains(at!(2)), "{statement}");
-            assert!(!bound.contains("INTERVAL '1 second'"), "{bound}");
-            assert_eq!(bound, statement.replace(at!(2), "$2"));
-        }
         // Binary TIMESTAMPTZ: microseconds since 2000-01-01 UTC, big-endian; every expiry
-        // the store writes reads back as the same seconds.
+        // the store writes reads back as the same seconds, and is after the second before
+        // it, not after itself.
         for secs in [
             0,
             946_684_800,
@@ -562,12 +688,9 @@ mod tests {
                 .to_sql(&Type::TIMESTAMPTZ, &mut out)
                 .expect("in range");
             assert_eq!(&out[..], &((secs - 946_684_800) * 1_000_000).to_be_bytes());
-            assert_eq!(
-                Seconds::from_sql(&Type::TIMESTAMPTZ, &out)
-                    .expect("reads")
-                    .0,
-                secs
-            );
+            let read = Micros::from_sql(&Type::TIMESTAMPTZ, &out).expect("reads");
+            assert_eq!(read.seconds(), Ok(secs));
+            assert!(read.is_after(secs - 1) && !read.is_after(secs), "{secs}");
         }
         // A time beyond what microseconds hold is an error of the bind, not a panic.
         for secs in [i64::MAX, i64::MIN, i64::MAX / 1_000_000 + 946_684_801] {
@@ -579,6 +702,84 @@ mod tests {
         }
         assert!(<At as ToSql>::accepts(&Type::TIMESTAMPTZ));
         assert!(!<At as ToSql>::accepts(&Type::INT8));
+        // Compared exactly, in microseconds, whatever `now` is: half a second past the
+        // second is after it, half a second before is not; `infinity` is after every time
+        // and has no seconds, `-infinity` after none.
+        let half = Micros((1_764_460_800 - 946_684_800) * 1_000_000 + 500_000);
+        assert!(half.is_after(1_764_460_800) && !half.is_after(1_764_460_801));
+        assert_eq!(half.seconds(), Ok(1_764_460_801));
+        let before = Micros(half.0 - 1_000_000);
+        assert!(!before.is_after(1_764_460_800) && before.is_after(1_764_460_799));
+        for now in [i64::MIN, -1, 0, i64::MAX] {
+            assert!(Micros(i64::MAX).is_after(now) && !Micros(i64::MIN).is_after(now));
+            assert_eq!(Micros(0).is_after(now), now < 946_684_800, "{now}");
+        }
+        assert!(Micros(i64::MAX).seconds().is_err() && Micros(i64::MIN).seconds().is_err());
+    }
+
+    /// The request path's statements evaluate nothing of ours: every value is bound (the
+    /// times as `TIMESTAMPTZ`, `purge_after` computed by the client, the principal `NULL`
+    /// when none), and the load reads the row by its key alone.
+    #[test]
+    fn request_statements_bind_every_value() {
+        use super::requests::request_statements;
+
+        let table = TableName::new("sessions").expect("name");
+        assert_eq!(
+            request_statements(&table),
+            [
+                "INSERT INTO \"sessions\" (id, payload, expires_at, purge_after, version, principal) \
+                 VALUES ($1, $2, $3, $4, 1, $5)",
+                "SELECT payload, expires_at, version, principal FROM \"sessions\" WHERE id = $1",
+                "UPDATE \"sessions\" SET payload = $1, expires_at = $2, purge_after = $6, \
+                 version = version + 1, updated_at = now(), principal = $3 \
+                 WHERE id = $4 AND version = $5",
+            ]
+        );
+        // The load the requests prepare is the store's `load`.
+        assert_eq!(
+            Postgres::statements(&table).load,
+            request_statements(&table)[1]
+        );
+    }
+
+    /// `purge_after` as the request path writes it: the expiry rounded down to a multiple
+    /// of the slack, before 1970 too, so a lower bound of the expiry within the slack, the
+    /// same for every expiry of one slot of 300 s.
+    #[test]
+    fn purge_after_is_the_expiry_rounded_down_to_the_slack() {
+        use super::requests::purge_after;
+        use crate::store::database::{MAX_EXPIRY, MIN_EXPIRY};
+
+        let slack = i64::from(PURGE_SLACK_SECS);
+        assert_eq!(slack, 300);
+        for (expiry, bound) in [
+            (1_800_000_000, 1_800_000_000),
+            (1_800_000_299, 1_800_000_000),
+            (1_800_000_300, 1_800_000_300),
+            (0, 0),
+            (-1, -300),
+            (-300, -300),
+            (-301, -600),
+        ] {
+            assert_eq!(purge_after(expiry), bound, "{expiry}");
+        }
+        for expiry in [
+            MIN_EXPIRY.0,
+            MIN_EXPIRY.0 + 1,
+            MAX_EXPIRY.0,
+            -7,
+            1_764_460_801,
+            i64::MIN,
+            i64::MAX,
+        ] {
+            let bound = purge_after(expiry);
+            assert!(bound <= expiry && expiry - bound < slack, "{expiry}");
+            // Saturated at the very bottom (never an expiry: those are clamped).
+            if expiry != i64::MIN {
+                assert_eq!(bound.rem_euclid(slack), 0, "{expiry}");
+            }
+        }
     }
 
     #[test]
