@@ -299,6 +299,13 @@ impl ResponseHeaders {
             })
     }
 
+    /// Takes the `Set-Cookie` value out (an adapter's `add_headers` hands it to its
+    /// framework's header value without a copy); the other answers stay.
+    #[cfg(any(feature = "axum", feature = "actix"))]
+    pub(crate) fn take_set_cookie(&mut self) -> Option<String> {
+        self.set_cookie.take()
+    }
+
     /// Whether to set `Cache-Control: private`, given whether the response has a
     /// `Cache-Control` of its own (then it is left alone).
     pub fn add_cache_control(&self, response_has_cache_control: bool) -> bool {
@@ -462,19 +469,23 @@ macro_rules! add_headers_fn {
         /// (see [`crate::adapter`]).
         fn add_headers(
             headers: &mut $($header)::+::HeaderMap,
-            owed: &$crate::adapter::ResponseHeaders,
+            mut owed: $crate::adapter::ResponseHeaders,
         ) -> Result<(), $crate::adapter::Failure> {
             use $($header)::+::{CACHE_CONTROL, HeaderValue, SET_COOKIE};
-            for cookie in owed.set_cookie() {
-                let value = HeaderValue::from_str(cookie)
+            // The response's own `Cache-Control` only matters when a cookie is set (and
+            // the headers added below are not `Cache-Control`: asked before adding them).
+            let private = !owed.set_cookie().is_empty()
+                && owed.add_cache_control(headers.contains_key(CACHE_CONTROL));
+            if let Some(cookie) = owed.take_set_cookie() {
+                // The value becomes the header's bytes as it is (checked by the
+                // framework's constructor, not copied).
+                let value = HeaderValue::try_from(cookie)
                     .map_err(|_| $crate::adapter::Failure::invalid_header())?;
                 headers.append(SET_COOKIE, value);
             }
+            let owed = &owed;
             $crate::adapter::add_headers_fn!(@vary $($entry)? headers, owed, $($header)::+)?;
-            // The response's own `Cache-Control` only matters when a cookie is set.
-            if !owed.set_cookie().is_empty()
-                && owed.add_cache_control(headers.contains_key(CACHE_CONTROL))
-            {
+            if private {
                 headers.insert(
                     CACHE_CONTROL,
                     HeaderValue::from_static($crate::adapter::CACHE_CONTROL_PRIVATE),
@@ -542,6 +553,46 @@ mod tests {
             checked.iter().map(|(c, ..)| c.len()).collect::<Vec<_>>(),
             [1, 0, 1]
         );
+    }
+
+    /// Every `Set-Cookie` value a commit owes fills its allocation exactly (the adapters
+    /// hand it to their framework as the header's bytes, without a copy only then): a
+    /// sealed cookie (signed, encrypted), a stored session's id, permanent or not, and a
+    /// removal.
+    #[tokio::test]
+    async fn owed_cookies_are_allocated_at_their_length() {
+        use session_spec::settings::CookieMode;
+        for permanent in [false, true] {
+            for backend in 0..3 {
+                let settings = crate::Settings {
+                    secure: false,
+                    permanent,
+                    cookie_mode: if backend == 0 {
+                        CookieMode::Signed
+                    } else {
+                        CookieMode::Encrypted
+                    },
+                    ..crate::Settings::default()
+                };
+                let manager: SessionManager = if backend == 2 {
+                    SessionManager::with_store(settings, Arc::new(MemoryStore::new())).unwrap()
+                } else {
+                    SessionManager::cookie(settings, crate::keys::Keys::generate()).unwrap()
+                };
+                let exchange = manager.begin([""]).await.unwrap();
+                exchange.session().set("user", "ada").unwrap();
+                let owed = exchange.finish(200).await.unwrap();
+                let set = &owed.set_cookie()[0];
+                assert_eq!(set.capacity(), set.len(), "{set}");
+                let cookie = set.split(';').next().unwrap().to_owned();
+                let exchange = manager.begin([cookie.as_str()]).await.unwrap();
+                exchange.session().destroy();
+                let owed = exchange.finish(200).await.unwrap();
+                let removal = &owed.set_cookie()[0];
+                assert!(removal.contains("Max-Age=0"), "{removal}");
+                assert_eq!(removal.capacity(), removal.len(), "{removal}");
+            }
+        }
     }
 
     /// The memory store, without its `lend` (a store that reads its records from elsewhere).
