@@ -210,11 +210,9 @@ impl<S: SessionSchema> Exchange<S> {
             SessionManager::discard(&self.session);
             return Ok(nothing);
         }
-        let now = self.manager.now();
-        if self.manager.owes_nothing(&self.session, now) {
-            Ok(nothing)
-        } else {
-            Err(now)
+        match self.manager.owed_at(&self.session) {
+            None => Ok(nothing),
+            Some(now) => Err(now),
         }
     }
 
@@ -591,6 +589,83 @@ mod tests {
                 let removal = &owed.set_cookie()[0];
                 assert!(removal.contains("Max-Age=0"), "{removal}");
                 assert_eq!(removal.capacity(), removal.len(), "{removal}");
+            }
+        }
+    }
+
+    /// A clock that counts its reads (at a fixed time).
+    #[derive(Debug, Default)]
+    struct Counting(std::sync::atomic::AtomicUsize);
+
+    impl crate::time::Clock for Counting {
+        fn now(&self) -> Timestamp {
+            self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            Timestamp(1_700_000_000)
+        }
+    }
+
+    /// The adapters' finish reads the clock only when the commit's plan depends on the
+    /// time: a read that owes nothing reads it once (at load) when no setting makes the
+    /// time matter (no idle limit, no rotation, no refresh on every request), and twice
+    /// when one does; a write reads it at load and at commit. What is owed is the same
+    /// either way (the same `Set-Cookie`s as `finish`).
+    #[cfg(feature = "axum")]
+    #[tokio::test]
+    async fn the_clock_is_read_at_commit_only_when_the_plan_needs_it() {
+        use session_spec::settings::Lifetime;
+        let base = crate::Settings {
+            secure: false,
+            ..crate::Settings::default()
+        };
+        let timed = [
+            crate::Settings {
+                idle_timeout: Some(Lifetime::from_minutes(60)),
+                ..base.clone()
+            },
+            crate::Settings {
+                rotation_interval: Some(Lifetime::from_minutes(60)),
+                ..base.clone()
+            },
+            crate::Settings {
+                refresh_each_request: true,
+                ..base.clone()
+            },
+        ];
+        for (settings, timeless) in
+            std::iter::once((base.clone(), true)).chain(timed.into_iter().map(|s| (s, false)))
+        {
+            let clock = Arc::new(Counting::default());
+            let reads = || clock.0.load(std::sync::atomic::Ordering::Relaxed);
+            let manager: SessionManager =
+                SessionManager::with_store(settings.clone(), Arc::new(MemoryStore::new()))
+                    .unwrap()
+                    .with_clock(clock.clone());
+            let exchange = manager.begin_now([""]).unwrap().unwrap();
+            exchange.session().set("a", &1).unwrap();
+            let before = reads();
+            let owed = match exchange.finish_now(200) {
+                Ok(_) => panic!("a new session's data is owed a write"),
+                Err(now) => exchange.finish_at(now, true).await.unwrap(),
+            };
+            assert_eq!(reads(), before + 1, "a write reads the clock at commit");
+            let cookie = owed.set_cookie()[0].split(';').next().unwrap().to_owned();
+            for write in [false, true] {
+                let exchange = manager.begin_now([cookie.as_str()]).unwrap().unwrap();
+                assert!(exchange.had_session());
+                assert_eq!(exchange.session().get::<u64>("a"), Some(1));
+                if write {
+                    exchange.session().set("a", &2).unwrap();
+                }
+                let before = reads();
+                let owed = match exchange.finish_now(200) {
+                    Ok(owed) => owed,
+                    Err(now) => exchange.finish_at(now, true).await.unwrap(),
+                };
+                let at_commit = reads() - before;
+                let owes = write || settings.refresh_each_request;
+                assert_eq!(owed.set_cookie().len(), usize::from(owes), "{settings:?}");
+                let expected = usize::from(write || !timeless);
+                assert_eq!(at_commit, expected, "write {write}, {settings:?}");
             }
         }
     }

@@ -871,23 +871,22 @@ impl<S: SessionSchema> SessionManager<S> {
         }
     }
 
-    /// The time a commit starts at, from the manager's clock.
+    /// When a commit of `session` (the handler's response not a 5xx) is to run: `None`
+    /// when it owes nothing and does nothing, as far as can be told without I/O (no
+    /// revocation check, which the cookie backend with principals asks its revocation
+    /// store, and nothing planned); else the time to commit at, from the manager's clock.
+    /// Lets an adapter answer a read without building the commit's future. The clock is
+    /// read only when the plan depends on the time (see [`CommitTime`]): a read owes
+    /// nothing at any time when no setting times it.
     #[cfg(feature = "axum")]
-    pub(crate) fn now(&self) -> Timestamp {
-        self.inner.clock.now()
-    }
-
-    /// Whether a commit of `session` at `now` (the handler's response not a 5xx) owes
-    /// nothing and does nothing, as far as can be told without I/O: no revocation check
-    /// (the cookie backend with principals asks its revocation store) and nothing planned.
-    /// Lets an adapter answer a read without building the commit's future.
-    #[cfg(feature = "axum")]
-    pub(crate) fn owes_nothing(&self, session: &Session<S>, now: Timestamp) -> bool {
+    pub(crate) fn owed_at(&self, session: &Session<S>) -> Option<Timestamp> {
         let m = &*self.inner;
+        let mut now = CommitTime::lazy(m.clock.as_ref());
         if matches!(m.backend, Backend::Cookie(_)) && m.settings.principal.is_some() {
-            return false;
+            return Some(now.get());
         }
-        self.plan(&session.lock(), now).is_none()
+        let planned = self.plan(&session.lock(), &mut now).is_some();
+        planned.then(|| now.get())
     }
 
     /// [`commit_one`](Self::commit_one) of a response that is not a 5xx, at `now`.
@@ -905,7 +904,7 @@ impl<S: SessionSchema> SessionManager<S> {
         for _ in 0..COMMIT_ATTEMPTS {
             let plan = {
                 let inner = session.lock();
-                self.plan(&inner, now)
+                self.plan(&inner, &mut CommitTime::at(now))
             };
             let Some(plan) = plan else {
                 return Ok(None);
@@ -955,8 +954,10 @@ impl<S: SessionSchema> SessionManager<S> {
         .into())
     }
 
-    /// Decides what a commit owes, under the handle's lock (no I/O).
-    fn plan(&self, inner: &Inner<S::Data>, now: Timestamp) -> Option<Plan> {
+    /// Decides what a commit owes, under the handle's lock (no I/O). `now` is asked for
+    /// only where the plan depends on it: the rotation interval, the idle limit, and the
+    /// times of a write.
+    fn plan(&self, inner: &Inner<S::Data>, now: &mut CommitTime<'_>) -> Option<Plan> {
         let m = &*self.inner;
         let limits = &m.limits;
         let settings = &m.settings;
@@ -968,6 +969,7 @@ impl<S: SessionSchema> SessionManager<S> {
             let end = inner.loaded.clone();
             let obsolete = inner.obsolete.clone();
             if inner.modified && has_data {
+                let now = now.get();
                 let mut times = inner.times;
                 times.last_seen = now;
                 times.expires_at = times.slide(now, limits);
@@ -993,7 +995,8 @@ impl<S: SessionSchema> SessionManager<S> {
             settings
                 .rotation_interval
                 .is_some_and(|p| {
-                    now.as_secs()
+                    now.get()
+                        .as_secs()
                         .saturating_sub(inner.times.id_issued_at.as_secs())
                         >= p.as_seconds()
                 })
@@ -1001,13 +1004,15 @@ impl<S: SessionSchema> SessionManager<S> {
         };
         let refresh = settings.refresh_each_request;
         let touch = limits.idle.is_some_and(|_| {
-            now.as_secs()
+            now.get()
+                .as_secs()
                 .saturating_sub(inner.times.last_seen.as_secs())
                 >= m.idle_resolution
         });
         if !(changed || rotation.is_some() || refresh || touch || inner.reissue) {
             return None;
         }
+        let now = now.get();
         let mut times = inner.times;
         times.last_seen = now;
         if changed || refresh {
@@ -1415,6 +1420,41 @@ async fn end_session(store: &dyn SessionStore, loaded: &Loaded) -> Result<()> {
 
 async fn delete_key(store: &dyn SessionStore, key: &StoreKey) -> Result<()> {
     Ok(store.delete(key).await?)
+}
+
+/// The time a commit runs at: given (a commit at a known time), or read from the clock at
+/// the first need, once (an adapter's check that a read owes nothing, which needs no time
+/// unless a setting makes the plan depend on it: then no clock is read at all).
+pub(crate) struct CommitTime<'a> {
+    clock: Option<&'a dyn Clock>,
+    at: Option<Timestamp>,
+}
+
+impl<'a> CommitTime<'a> {
+    /// The time `at`.
+    fn at(at: Timestamp) -> Self {
+        Self {
+            clock: None,
+            at: Some(at),
+        }
+    }
+
+    /// `clock`'s time, read when first asked for.
+    #[cfg(feature = "axum")]
+    fn lazy(clock: &'a dyn Clock) -> Self {
+        Self {
+            clock: Some(clock),
+            at: None,
+        }
+    }
+
+    /// The time (read now, the first time).
+    fn get(&mut self) -> Timestamp {
+        let clock = self.clock;
+        *self
+            .at
+            .get_or_insert_with(|| clock.map_or(Timestamp(0), |clock| clock.now()))
+    }
 }
 
 /// What a commit owes (one per commit, short-lived: the variants' sizes do not matter).
