@@ -885,8 +885,8 @@ impl<S: SessionSchema> SessionManager<S> {
         if matches!(m.backend, Backend::Cookie(_)) && m.settings.principal.is_some() {
             return Some(now.get());
         }
-        let planned = self.plan(&session.lock(), &mut now).is_some();
-        planned.then(|| now.get())
+        let owed = self.owed(&session.lock(), &mut now).is_some();
+        owed.then(|| now.get())
     }
 
     /// [`commit_one`](Self::commit_one) of a response that is not a 5xx, at `now`.
@@ -960,34 +960,70 @@ impl<S: SessionSchema> SessionManager<S> {
     fn plan(&self, inner: &Inner<S::Data>, now: &mut CommitTime<'_>) -> Option<Plan> {
         let m = &*self.inner;
         let limits = &m.limits;
-        let settings = &m.settings;
-        let has_data = !inner.data.is_empty();
-        // Borrowed: cloned only into a write (a read owes none).
-        let Some(loaded) = inner.loaded.as_ref().filter(|_| !inner.destroyed) else {
-            // A fresh session (never saved, or destroyed during this request): stored only
-            // when it holds data.
-            let end = inner.loaded.clone();
-            let obsolete = inner.obsolete.clone();
-            if inner.modified && has_data {
+        match self.owed(inner, now)? {
+            Owed::Create => {
                 let now = now.get();
                 let mut times = inner.times;
                 times.last_seen = now;
                 times.expires_at = times.slide(now, limits);
-                return Some(Plan::Write(Write {
+                Some(Plan::Write(Write {
                     old: None,
-                    end,
-                    obsolete,
+                    end: inner.loaded.clone(),
+                    obsolete: inner.obsolete.clone(),
                     rotation: None,
                     changed: true,
                     gained: self.principal_of(&inner.data).is_some(),
                     times,
-                }));
+                }))
             }
-            if inner.destroyed || inner.stale_cookie || obsolete.is_some() {
-                return Some(Plan::Remove { end, obsolete });
+            Owed::Remove => Some(Plan::Remove {
+                end: inner.loaded.clone(),
+                obsolete: inner.obsolete.clone(),
+            }),
+            Owed::Write { changed, rotation } => {
+                let now = now.get();
+                let mut times = inner.times;
+                times.last_seen = now;
+                if changed || m.settings.refresh_each_request {
+                    times.expires_at = times.slide(now, limits);
+                }
+                if rotation.is_some() {
+                    times.id_issued_at = now;
+                }
+                let principal = self.principal_of(&inner.data);
+                let gained =
+                    changed && principal.is_some() && self.principal_of(&inner.base()) != principal;
+                Some(Plan::Write(Write {
+                    old: inner.loaded.clone(),
+                    end: None,
+                    obsolete: None,
+                    rotation,
+                    changed,
+                    gained,
+                    times,
+                }))
+            }
+        }
+    }
+
+    /// What kind of commit [`plan`](Self::plan) makes, decided without building it (no id
+    /// cloned, no times, no principal): an adapter's check that a read owes nothing asks
+    /// only this.
+    fn owed(&self, inner: &Inner<S::Data>, now: &mut CommitTime<'_>) -> Option<Owed> {
+        let m = &*self.inner;
+        let limits = &m.limits;
+        let settings = &m.settings;
+        if inner.loaded.is_none() || inner.destroyed {
+            // A fresh session (never saved, or destroyed during this request): stored only
+            // when it holds data.
+            if inner.modified && !inner.data.is_empty() {
+                return Some(Owed::Create);
+            }
+            if inner.destroyed || inner.stale_cookie || inner.obsolete.is_some() {
+                return Some(Owed::Remove);
             }
             return None;
-        };
+        }
         let changed = inner.modified || inner.force_write;
         let rotation = if inner.cycle {
             Some(Trace::Tombstone)
@@ -1012,27 +1048,7 @@ impl<S: SessionSchema> SessionManager<S> {
         if !(changed || rotation.is_some() || refresh || touch || inner.reissue) {
             return None;
         }
-        let now = now.get();
-        let mut times = inner.times;
-        times.last_seen = now;
-        if changed || refresh {
-            times.expires_at = times.slide(now, limits);
-        }
-        if rotation.is_some() {
-            times.id_issued_at = now;
-        }
-        let principal = self.principal_of(&inner.data);
-        let gained =
-            changed && principal.is_some() && self.principal_of(&inner.base()) != principal;
-        Some(Plan::Write(Write {
-            old: Some(loaded.clone()),
-            end: None,
-            obsolete: None,
-            rotation,
-            changed,
-            gained,
-            times,
-        }))
+        Some(Owed::Write { changed, rotation })
     }
 
     /// Loads the record a lost commit raced with and, when nothing this request read has
@@ -1455,6 +1471,21 @@ impl<'a> CommitTime<'a> {
             .at
             .get_or_insert_with(|| clock.map_or(Timestamp(0), |clock| clock.now()))
     }
+}
+
+/// The kind of commit owed ([`SessionManager::owed`]), before its plan is built.
+#[derive(Clone, Copy)]
+enum Owed {
+    /// Store a fresh session (it holds data), ending the loaded one first if destroyed.
+    Create,
+    /// Send a removal cookie ([`Plan::Remove`]).
+    Remove,
+    /// Write the loaded session: its data `changed`, or a `rotation`, a refresh, activity
+    /// bookkeeping or a re-issue is owed.
+    Write {
+        changed: bool,
+        rotation: Option<Trace>,
+    },
 }
 
 /// What a commit owes (one per commit, short-lived: the variants' sizes do not matter).
