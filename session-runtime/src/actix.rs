@@ -114,7 +114,7 @@ where
             // turns it into an error response later.
             let mut res = service.call(req).await?;
             let outcome = match exchange.finish_checked(res.status().as_u16(), false).await {
-                Ok(headers) => add_headers(res.headers_mut(), &headers),
+                Ok(headers) => add_headers(res.headers_mut(), headers),
                 Err(failure) => Err(failure),
             };
             Ok(match outcome {

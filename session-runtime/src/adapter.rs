@@ -210,11 +210,9 @@ impl<S: SessionSchema> Exchange<S> {
             SessionManager::discard(&self.session);
             return Ok(nothing);
         }
-        let now = self.manager.now();
-        if self.manager.owes_nothing(&self.session, now) {
-            Ok(nothing)
-        } else {
-            Err(now)
+        match self.manager.owed_at(&self.session) {
+            None => Ok(nothing),
+            Some(now) => Err(now),
         }
     }
 
@@ -297,6 +295,13 @@ impl ResponseHeaders {
                     token == b"*" || token.eq_ignore_ascii_case(b"cookie")
                 })
             })
+    }
+
+    /// Takes the `Set-Cookie` value out (an adapter's `add_headers` hands it to its
+    /// framework's header value without a copy); the other answers stay.
+    #[cfg(any(feature = "axum", feature = "actix"))]
+    pub(crate) fn take_set_cookie(&mut self) -> Option<String> {
+        self.set_cookie.take()
     }
 
     /// Whether to set `Cache-Control: private`, given whether the response has a
@@ -462,19 +467,23 @@ macro_rules! add_headers_fn {
         /// (see [`crate::adapter`]).
         fn add_headers(
             headers: &mut $($header)::+::HeaderMap,
-            owed: &$crate::adapter::ResponseHeaders,
+            mut owed: $crate::adapter::ResponseHeaders,
         ) -> Result<(), $crate::adapter::Failure> {
             use $($header)::+::{CACHE_CONTROL, HeaderValue, SET_COOKIE};
-            for cookie in owed.set_cookie() {
-                let value = HeaderValue::from_str(cookie)
+            // The response's own `Cache-Control` only matters when a cookie is set (and
+            // the headers added below are not `Cache-Control`: asked before adding them).
+            let private = !owed.set_cookie().is_empty()
+                && owed.add_cache_control(headers.contains_key(CACHE_CONTROL));
+            if let Some(cookie) = owed.take_set_cookie() {
+                // The value becomes the header's bytes as it is (checked by the
+                // framework's constructor, not copied).
+                let value = HeaderValue::try_from(cookie)
                     .map_err(|_| $crate::adapter::Failure::invalid_header())?;
                 headers.append(SET_COOKIE, value);
             }
+            let owed = &owed;
             $crate::adapter::add_headers_fn!(@vary $($entry)? headers, owed, $($header)::+)?;
-            // The response's own `Cache-Control` only matters when a cookie is set.
-            if !owed.set_cookie().is_empty()
-                && owed.add_cache_control(headers.contains_key(CACHE_CONTROL))
-            {
+            if private {
                 headers.insert(
                     CACHE_CONTROL,
                     HeaderValue::from_static($crate::adapter::CACHE_CONTROL_PRIVATE),
@@ -542,6 +551,123 @@ mod tests {
             checked.iter().map(|(c, ..)| c.len()).collect::<Vec<_>>(),
             [1, 0, 1]
         );
+    }
+
+    /// Every `Set-Cookie` value a commit owes fills its allocation exactly (the adapters
+    /// hand it to their framework as the header's bytes, without a copy only then): a
+    /// sealed cookie (signed, encrypted), a stored session's id, permanent or not, and a
+    /// removal.
+    #[tokio::test]
+    async fn owed_cookies_are_allocated_at_their_length() {
+        use session_spec::settings::CookieMode;
+        for permanent in [false, true] {
+            for backend in 0..3 {
+                let settings = crate::Settings {
+                    secure: false,
+                    permanent,
+                    cookie_mode: if backend == 0 {
+                        CookieMode::Signed
+                    } else {
+                        CookieMode::Encrypted
+                    },
+                    ..crate::Settings::default()
+                };
+                let manager: SessionManager = if backend == 2 {
+                    SessionManager::with_store(settings, Arc::new(MemoryStore::new())).unwrap()
+                } else {
+                    SessionManager::cookie(settings, crate::keys::Keys::generate()).unwrap()
+                };
+                let exchange = manager.begin([""]).await.unwrap();
+                exchange.session().set("user", "ada").unwrap();
+                let owed = exchange.finish(200).await.unwrap();
+                let set = &owed.set_cookie()[0];
+                assert_eq!(set.capacity(), set.len(), "{set}");
+                let cookie = set.split(';').next().unwrap().to_owned();
+                let exchange = manager.begin([cookie.as_str()]).await.unwrap();
+                exchange.session().destroy();
+                let owed = exchange.finish(200).await.unwrap();
+                let removal = &owed.set_cookie()[0];
+                assert!(removal.contains("Max-Age=0"), "{removal}");
+                assert_eq!(removal.capacity(), removal.len(), "{removal}");
+            }
+        }
+    }
+
+    /// A clock that counts its reads (at a fixed time).
+    #[derive(Debug, Default)]
+    struct Counting(std::sync::atomic::AtomicUsize);
+
+    impl crate::time::Clock for Counting {
+        fn now(&self) -> Timestamp {
+            self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            Timestamp(1_700_000_000)
+        }
+    }
+
+    /// The adapters' finish reads the clock only when the commit's plan depends on the
+    /// time: a read that owes nothing reads it once (at load) when no setting makes the
+    /// time matter (no idle limit, no rotation, no refresh on every request), and twice
+    /// when one does; a write reads it at load and at commit. What is owed is the same
+    /// either way (the same `Set-Cookie`s as `finish`).
+    #[cfg(feature = "axum")]
+    #[tokio::test]
+    async fn the_clock_is_read_at_commit_only_when_the_plan_needs_it() {
+        use session_spec::settings::Lifetime;
+        let base = crate::Settings {
+            secure: false,
+            ..crate::Settings::default()
+        };
+        let timed = [
+            crate::Settings {
+                idle_timeout: Some(Lifetime::from_minutes(60)),
+                ..base.clone()
+            },
+            crate::Settings {
+                rotation_interval: Some(Lifetime::from_minutes(60)),
+                ..base.clone()
+            },
+            crate::Settings {
+                refresh_each_request: true,
+                ..base.clone()
+            },
+        ];
+        for (settings, timeless) in
+            std::iter::once((base.clone(), true)).chain(timed.into_iter().map(|s| (s, false)))
+        {
+            let clock = Arc::new(Counting::default());
+            let reads = || clock.0.load(std::sync::atomic::Ordering::Relaxed);
+            let manager: SessionManager =
+                SessionManager::with_store(settings.clone(), Arc::new(MemoryStore::new()))
+                    .unwrap()
+                    .with_clock(clock.clone());
+            let exchange = manager.begin_now([""]).unwrap().unwrap();
+            exchange.session().set("a", &1).unwrap();
+            let before = reads();
+            let owed = match exchange.finish_now(200) {
+                Ok(_) => panic!("a new session's data is owed a write"),
+                Err(now) => exchange.finish_at(now, true).await.unwrap(),
+            };
+            assert_eq!(reads(), before + 1, "a write reads the clock at commit");
+            let cookie = owed.set_cookie()[0].split(';').next().unwrap().to_owned();
+            for write in [false, true] {
+                let exchange = manager.begin_now([cookie.as_str()]).unwrap().unwrap();
+                assert!(exchange.had_session());
+                assert_eq!(exchange.session().get::<u64>("a"), Some(1));
+                if write {
+                    exchange.session().set("a", &2).unwrap();
+                }
+                let before = reads();
+                let owed = match exchange.finish_now(200) {
+                    Ok(owed) => owed,
+                    Err(now) => exchange.finish_at(now, true).await.unwrap(),
+                };
+                let at_commit = reads() - before;
+                let owes = write || settings.refresh_each_request;
+                assert_eq!(owed.set_cookie().len(), usize::from(owes), "{settings:?}");
+                let expected = usize::from(write || !timeless);
+                assert_eq!(at_commit, expected, "write {write}, {settings:?}");
+            }
+        }
     }
 
     /// The memory store, without its `lend` (a store that reads its records from elsewhere).

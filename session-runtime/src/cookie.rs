@@ -277,9 +277,15 @@ impl CookiePolicy {
         lifetime: Option<(i64, Timestamp)>,
     ) -> Result<String, E> {
         use std::fmt::Write;
+        // Exactly the length written (for a value of `value_len` bytes): an adapter hands
+        // the string to its framework as the header's bytes, which keeps a string that
+        // fills its allocation without a second allocation.
+        let lifetime_len = lifetime.map_or(0, |(max_age, _)| {
+            "; Max-Age=".len() + decimal_len(max_age) + "; Expires=".len() + HTTP_DATE_LEN
+        });
         // The attributes that do not change are formatted once, in `new`.
         let mut s = String::with_capacity(
-            self.name.len() + 1 + value_len + self.head.len() + self.tail.len() + 64,
+            self.name.len() + 1 + value_len + self.head.len() + lifetime_len + self.tail.len(),
         );
         s.push_str(&self.name);
         s.push('=');
@@ -297,6 +303,19 @@ impl CookiePolicy {
 /// Whether `text` can go into a `Set-Cookie` attribute unescaped (no `;`, no control or
 /// non-ASCII characters): the rule of `session-spec`, which refuses such a spec first.
 pub(crate) use session_spec::settings::is_attribute_safe;
+
+/// The length of an HTTP date as [`write_http_date`] writes it (the year is clamped to
+/// four digits).
+const HTTP_DATE_LEN: usize = "Thu, 01 Jan 1970 00:00:00 GMT".len();
+
+/// How many characters `n` takes in decimal (a `-` included).
+fn decimal_len(n: i64) -> usize {
+    let digits = n
+        .unsigned_abs()
+        .checked_ilog10()
+        .map_or(1, |d| d as usize + 1);
+    digits + usize::from(n < 0)
+}
 
 /// Formats `t` as an HTTP date (IMF-fixdate): `Thu, 01 Jan 1970 00:00:00 GMT`.
 #[cfg(test)]
@@ -381,6 +400,41 @@ mod tests {
         );
         let plain = CookiePolicy::new(&Settings::default()).removal();
         assert!(!plain.contains("Partitioned"), "{plain}");
+    }
+
+    proptest::proptest! {
+        /// Every `Set-Cookie` value fills its allocation exactly (an adapter hands it to
+        /// its framework without a copy only then), permanent or not, with a domain or
+        /// without, and a removal too; the lengths the capacity is computed from agree
+        /// with what is written.
+        #[test]
+        fn set_cookie_values_are_allocated_at_their_length(
+            value_len in 0usize..200,
+            now in -10i64..4_000_000_000,
+            lifetime in proptest::prop_oneof![
+                0i64..12,
+                0i64..1_000_000_000,
+                proptest::strategy::Just(i64::MAX / 2),
+            ],
+            permanent: bool,
+            domain: bool,
+        ) {
+            let settings = Settings {
+                permanent,
+                domain: domain.then(|| "example.com".to_owned()),
+                ..Settings::default()
+            };
+            let policy = CookiePolicy::new(&settings);
+            let value = "v".repeat(value_len);
+            let deadline = Timestamp(now.saturating_add(lifetime));
+            let set = policy.set(&value, Timestamp(now), deadline);
+            proptest::prop_assert_eq!(set.capacity(), set.len(), "{}", set);
+            proptest::prop_assert_eq!(set.contains("Max-Age="), permanent);
+            let removal = policy.removal();
+            proptest::prop_assert_eq!(removal.capacity(), removal.len(), "{}", removal);
+            proptest::prop_assert_eq!(decimal_len(lifetime), lifetime.to_string().len());
+            proptest::prop_assert_eq!(decimal_len(-lifetime), (-lifetime).to_string().len());
+        }
     }
 
     /// `cookie_values` of a request's headers, as the manager calls it.

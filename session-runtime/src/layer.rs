@@ -138,15 +138,19 @@ where
 /// Commits the session after the inner service answered `$res` and adds the headers the
 /// commit owes (or answers the failure instead): the response, inside the layer's future.
 /// A read that owes nothing is answered without building the commit's future (nor moving
-/// it), written inline rather than as an `async fn` for the same reason.
+/// it), written inline rather than as an `async fn` for the same reason; a commit's future
+/// is built in a box of its own, so that it does not size every request's future.
 macro_rules! finish {
     ($exchange:ident, $res:ident) => {{
         let mut res = $res;
         let owed = match $exchange.finish_now(res.status().as_u16()) {
             Ok(headers) => Ok(headers),
-            Err(now) => $exchange.finish_at(now, false).await,
+            // The commit's future (about a kilobyte) is boxed: only a request that owes a
+            // commit allocates it, and the layer's future, allocated and moved on every
+            // request, stays small (a few hundred bytes: the allocator's fast path).
+            Err(now) => Box::pin($exchange.finish_at(now, false)).await,
         };
-        match owed.and_then(|headers| add_headers(res.headers_mut(), &headers)) {
+        match owed.and_then(|headers| add_headers(res.headers_mut(), headers)) {
             Ok(()) => res,
             Err(failure) => failure_response(failure),
         }

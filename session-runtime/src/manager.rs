@@ -871,23 +871,22 @@ impl<S: SessionSchema> SessionManager<S> {
         }
     }
 
-    /// The time a commit starts at, from the manager's clock.
+    /// When a commit of `session` (the handler's response not a 5xx) is to run: `None`
+    /// when it owes nothing and does nothing, as far as can be told without I/O (no
+    /// revocation check, which the cookie backend with principals asks its revocation
+    /// store, and nothing planned); else the time to commit at, from the manager's clock.
+    /// Lets an adapter answer a read without building the commit's future. The clock is
+    /// read only when the plan depends on the time (see [`CommitTime`]): a read owes
+    /// nothing at any time when no setting times it.
     #[cfg(feature = "axum")]
-    pub(crate) fn now(&self) -> Timestamp {
-        self.inner.clock.now()
-    }
-
-    /// Whether a commit of `session` at `now` (the handler's response not a 5xx) owes
-    /// nothing and does nothing, as far as can be told without I/O: no revocation check
-    /// (the cookie backend with principals asks its revocation store) and nothing planned.
-    /// Lets an adapter answer a read without building the commit's future.
-    #[cfg(feature = "axum")]
-    pub(crate) fn owes_nothing(&self, session: &Session<S>, now: Timestamp) -> bool {
+    pub(crate) fn owed_at(&self, session: &Session<S>) -> Option<Timestamp> {
         let m = &*self.inner;
+        let mut now = CommitTime::lazy(m.clock.as_ref());
         if matches!(m.backend, Backend::Cookie(_)) && m.settings.principal.is_some() {
-            return false;
+            return Some(now.get());
         }
-        self.plan(&session.lock(), now).is_none()
+        let owed = self.owed(&session.lock(), &mut now).is_some();
+        owed.then(|| now.get())
     }
 
     /// [`commit_one`](Self::commit_one) of a response that is not a 5xx, at `now`.
@@ -905,7 +904,7 @@ impl<S: SessionSchema> SessionManager<S> {
         for _ in 0..COMMIT_ATTEMPTS {
             let plan = {
                 let inner = session.lock();
-                self.plan(&inner, now)
+                self.plan(&inner, &mut CommitTime::at(now))
             };
             let Some(plan) = plan else {
                 return Ok(None);
@@ -955,37 +954,76 @@ impl<S: SessionSchema> SessionManager<S> {
         .into())
     }
 
-    /// Decides what a commit owes, under the handle's lock (no I/O).
-    fn plan(&self, inner: &Inner<S::Data>, now: Timestamp) -> Option<Plan> {
+    /// Decides what a commit owes, under the handle's lock (no I/O). `now` is asked for
+    /// only where the plan depends on it: the rotation interval, the idle limit, and the
+    /// times of a write.
+    fn plan(&self, inner: &Inner<S::Data>, now: &mut CommitTime<'_>) -> Option<Plan> {
         let m = &*self.inner;
         let limits = &m.limits;
-        let settings = &m.settings;
-        let has_data = !inner.data.is_empty();
-        // Borrowed: cloned only into a write (a read owes none).
-        let Some(loaded) = inner.loaded.as_ref().filter(|_| !inner.destroyed) else {
-            // A fresh session (never saved, or destroyed during this request): stored only
-            // when it holds data.
-            let end = inner.loaded.clone();
-            let obsolete = inner.obsolete.clone();
-            if inner.modified && has_data {
+        match self.owed(inner, now)? {
+            Owed::Create => {
+                let now = now.get();
                 let mut times = inner.times;
                 times.last_seen = now;
                 times.expires_at = times.slide(now, limits);
-                return Some(Plan::Write(Write {
+                Some(Plan::Write(Write {
                     old: None,
-                    end,
-                    obsolete,
+                    end: inner.loaded.clone(),
+                    obsolete: inner.obsolete.clone(),
                     rotation: None,
                     changed: true,
                     gained: self.principal_of(&inner.data).is_some(),
                     times,
-                }));
+                }))
             }
-            if inner.destroyed || inner.stale_cookie || obsolete.is_some() {
-                return Some(Plan::Remove { end, obsolete });
+            Owed::Remove => Some(Plan::Remove {
+                end: inner.loaded.clone(),
+                obsolete: inner.obsolete.clone(),
+            }),
+            Owed::Write { changed, rotation } => {
+                let now = now.get();
+                let mut times = inner.times;
+                times.last_seen = now;
+                if changed || m.settings.refresh_each_request {
+                    times.expires_at = times.slide(now, limits);
+                }
+                if rotation.is_some() {
+                    times.id_issued_at = now;
+                }
+                let principal = self.principal_of(&inner.data);
+                let gained =
+                    changed && principal.is_some() && self.principal_of(&inner.base()) != principal;
+                Some(Plan::Write(Write {
+                    old: inner.loaded.clone(),
+                    end: None,
+                    obsolete: None,
+                    rotation,
+                    changed,
+                    gained,
+                    times,
+                }))
+            }
+        }
+    }
+
+    /// What kind of commit [`plan`](Self::plan) makes, decided without building it (no id
+    /// cloned, no times, no principal): an adapter's check that a read owes nothing asks
+    /// only this.
+    fn owed(&self, inner: &Inner<S::Data>, now: &mut CommitTime<'_>) -> Option<Owed> {
+        let m = &*self.inner;
+        let limits = &m.limits;
+        let settings = &m.settings;
+        if inner.loaded.is_none() || inner.destroyed {
+            // A fresh session (never saved, or destroyed during this request): stored only
+            // when it holds data.
+            if inner.modified && !inner.data.is_empty() {
+                return Some(Owed::Create);
+            }
+            if inner.destroyed || inner.stale_cookie || inner.obsolete.is_some() {
+                return Some(Owed::Remove);
             }
             return None;
-        };
+        }
         let changed = inner.modified || inner.force_write;
         let rotation = if inner.cycle {
             Some(Trace::Tombstone)
@@ -993,7 +1031,8 @@ impl<S: SessionSchema> SessionManager<S> {
             settings
                 .rotation_interval
                 .is_some_and(|p| {
-                    now.as_secs()
+                    now.get()
+                        .as_secs()
                         .saturating_sub(inner.times.id_issued_at.as_secs())
                         >= p.as_seconds()
                 })
@@ -1001,33 +1040,15 @@ impl<S: SessionSchema> SessionManager<S> {
         };
         let refresh = settings.refresh_each_request;
         let touch = limits.idle.is_some_and(|_| {
-            now.as_secs()
+            now.get()
+                .as_secs()
                 .saturating_sub(inner.times.last_seen.as_secs())
                 >= m.idle_resolution
         });
         if !(changed || rotation.is_some() || refresh || touch || inner.reissue) {
             return None;
         }
-        let mut times = inner.times;
-        times.last_seen = now;
-        if changed || refresh {
-            times.expires_at = times.slide(now, limits);
-        }
-        if rotation.is_some() {
-            times.id_issued_at = now;
-        }
-        let principal = self.principal_of(&inner.data);
-        let gained =
-            changed && principal.is_some() && self.principal_of(&inner.base()) != principal;
-        Some(Plan::Write(Write {
-            old: Some(loaded.clone()),
-            end: None,
-            obsolete: None,
-            rotation,
-            changed,
-            gained,
-            times,
-        }))
+        Some(Owed::Write { changed, rotation })
     }
 
     /// Loads the record a lost commit raced with and, when nothing this request read has
@@ -1415,6 +1436,56 @@ async fn end_session(store: &dyn SessionStore, loaded: &Loaded) -> Result<()> {
 
 async fn delete_key(store: &dyn SessionStore, key: &StoreKey) -> Result<()> {
     Ok(store.delete(key).await?)
+}
+
+/// The time a commit runs at: given (a commit at a known time), or read from the clock at
+/// the first need, once (an adapter's check that a read owes nothing, which needs no time
+/// unless a setting makes the plan depend on it: then no clock is read at all).
+pub(crate) struct CommitTime<'a> {
+    clock: Option<&'a dyn Clock>,
+    at: Option<Timestamp>,
+}
+
+impl<'a> CommitTime<'a> {
+    /// The time `at`.
+    fn at(at: Timestamp) -> Self {
+        Self {
+            clock: None,
+            at: Some(at),
+        }
+    }
+
+    /// `clock`'s time, read when first asked for.
+    #[cfg(feature = "axum")]
+    fn lazy(clock: &'a dyn Clock) -> Self {
+        Self {
+            clock: Some(clock),
+            at: None,
+        }
+    }
+
+    /// The time (read now, the first time).
+    fn get(&mut self) -> Timestamp {
+        let clock = self.clock;
+        *self
+            .at
+            .get_or_insert_with(|| clock.map_or(Timestamp(0), |clock| clock.now()))
+    }
+}
+
+/// The kind of commit owed ([`SessionManager::owed`]), before its plan is built.
+#[derive(Clone, Copy)]
+enum Owed {
+    /// Store a fresh session (it holds data), ending the loaded one first if destroyed.
+    Create,
+    /// Send a removal cookie ([`Plan::Remove`]).
+    Remove,
+    /// Write the loaded session: its data `changed`, or a `rotation`, a refresh, activity
+    /// bookkeeping or a re-issue is owed.
+    Write {
+        changed: bool,
+        rotation: Option<Trace>,
+    },
 }
 
 /// What a commit owes (one per commit, short-lived: the variants' sizes do not matter).

@@ -123,8 +123,9 @@ pub(crate) struct ReadKeys {
     ends: [u8; INLINE_KEYS],
     /// How many keys are inline.
     inline: u8,
-    /// The keys that did not fit inline.
-    spilled: BTreeSet<Key>,
+    /// The keys that did not fit inline (`None` until one does not: a handle that spills
+    /// nothing has no set to tear down).
+    spilled: Option<BTreeSet<Key>>,
 }
 
 /// The bytes of key text [`ReadKeys`] holds inline.
@@ -138,7 +139,7 @@ impl Default for ReadKeys {
             text: [0; INLINE_TEXT],
             ends: [0; INLINE_KEYS],
             inline: 0,
-            spilled: BTreeSet::new(),
+            spilled: None,
         }
     }
 }
@@ -156,7 +157,8 @@ impl ReadKeys {
 
     /// Whether `key` was recorded.
     pub(crate) fn contains(&self, key: &str) -> bool {
-        self.inline_keys().any(|k| k == key.as_bytes()) || self.spilled.contains(key)
+        self.inline_keys().any(|k| k == key.as_bytes())
+            || self.spilled.as_ref().is_some_and(|s| s.contains(key))
     }
 
     /// Records `key` (not recorded yet): inline when it fits, else as `owned()` makes it.
@@ -172,7 +174,7 @@ impl ReadKeys {
             self.ends[usize::from(self.inline)] = end as u8;
             self.inline += 1;
         } else {
-            self.spilled.insert(owned());
+            self.spilled.get_or_insert_default().insert(owned());
         }
     }
 
@@ -181,13 +183,13 @@ impl ReadKeys {
         // Inline text was copied from `str`s whole: it is UTF-8.
         self.inline_keys()
             .filter_map(|k| std::str::from_utf8(k).ok())
-            .chain(self.spilled.iter().map(|k| &**k))
+            .chain(self.spilled.iter().flatten().map(|k| &**k))
     }
 
     /// How many keys were recorded.
     #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
-        usize::from(self.inline) + self.spilled.len()
+        usize::from(self.inline) + self.spilled.as_ref().map_or(0, BTreeSet::len)
     }
 
     /// Whether no key was recorded.
@@ -1013,7 +1015,7 @@ mod tests {
             Inner::fresh(Arc::new(SystemClock), Limits::of(&Dynamic::settings()));
         inner.record_read("counter", || Cow::Owned("counter".to_owned()));
         inner.record_read("counter", || unreachable!("recorded once"));
-        assert!(inner.reads.keys.spilled.is_empty());
+        assert!(inner.reads.keys.spilled.is_none());
         assert_eq!(inner.reads.keys.iter().collect::<Vec<_>>(), ["counter"]);
         let mut base = Map::new();
         base.insert("counter".into(), 1.into());
@@ -1039,6 +1041,7 @@ mod tests {
                 .keys
                 .spilled
                 .iter()
+                .flatten()
                 .all(|k| matches!(k, Cow::Borrowed(_)))
         );
         assert!(matches!(&inner.ops[0], Op::Set(Cow::Borrowed("b"), _)));
