@@ -881,7 +881,7 @@ impl<S: SessionSchema> SessionManager<S> {
     #[cfg(feature = "axum")]
     pub(crate) fn owed_at(&self, session: &Session<S>) -> Option<Timestamp> {
         let m = &*self.inner;
-        let mut now = CommitTime::lazy(m.clock.as_ref());
+        let mut now = CommitTime::Lazy(m.clock.as_ref());
         if matches!(m.backend, Backend::Cookie(_)) && m.settings.principal.is_some() {
             return Some(now.get());
         }
@@ -1441,35 +1441,30 @@ async fn delete_key(store: &dyn SessionStore, key: &StoreKey) -> Result<()> {
 /// The time a commit runs at: given (a commit at a known time), or read from the clock at
 /// the first need, once (an adapter's check that a read owes nothing, which needs no time
 /// unless a setting makes the plan depend on it: then no clock is read at all).
-pub(crate) struct CommitTime<'a> {
-    clock: Option<&'a dyn Clock>,
-    at: Option<Timestamp>,
+pub(crate) enum CommitTime<'a> {
+    /// A time known already.
+    At(Timestamp),
+    /// The clock, not read yet (an adapter's check, see [`SessionManager::owed_at`]).
+    #[cfg_attr(not(feature = "axum"), allow(dead_code))]
+    Lazy(&'a dyn Clock),
 }
 
-impl<'a> CommitTime<'a> {
+impl CommitTime<'_> {
     /// The time `at`.
     fn at(at: Timestamp) -> Self {
-        Self {
-            clock: None,
-            at: Some(at),
-        }
+        Self::At(at)
     }
 
-    /// `clock`'s time, read when first asked for.
-    #[cfg(feature = "axum")]
-    fn lazy(clock: &'a dyn Clock) -> Self {
-        Self {
-            clock: Some(clock),
-            at: None,
-        }
-    }
-
-    /// The time (read now, the first time).
+    /// The time (the clock read now, the first time; the same time after).
     fn get(&mut self) -> Timestamp {
-        let clock = self.clock;
-        *self
-            .at
-            .get_or_insert_with(|| clock.map_or(Timestamp(0), |clock| clock.now()))
+        match *self {
+            Self::At(at) => at,
+            Self::Lazy(clock) => {
+                let at = clock.now();
+                *self = Self::At(at);
+                at
+            }
+        }
     }
 }
 

@@ -106,6 +106,12 @@ async fn client(url: &str, name: &str) -> tokio_postgres::Client {
     client
 }
 
+/// A client of the database `url` names itself (to read or change what the store wrote).
+async fn client_of(url: &str) -> tokio_postgres::Client {
+    let (_, database) = url.rsplit_once('/').expect("database URL");
+    client(url, database).await
+}
+
 /// Runs `work` on a store (one connection) of a database of its own, closes the store and
 /// returns PostgreSQL's counters of that database and table. A backend publishes its
 /// counters as it exits, before it leaves `pg_stat_activity`: once the database has no
@@ -309,8 +315,7 @@ async fn load_reads_the_expiry_in_binary() {
     let _server = SERVER.read().await;
     let url = db::env_url(Pg::URL);
     let store = db::fresh(PostgresStore::builder(url.clone()), "expiry").await;
-    let (_, database) = url.rsplit_once('/').expect("database URL");
-    let admin = client(&url, database).await;
+    let admin = client_of(&url).await;
     let key = db::key();
     store
         .create(&key, &db::rec(b"x", Timestamp(4_000_000_000), 1))
@@ -360,8 +365,7 @@ async fn upgrade_from_the_previous_table() {
     use session_runtime::{SessionStore, Timestamp};
     let _server = SERVER.read().await;
     let url = db::env_url(Pg::URL);
-    let (_, database) = url.rsplit_once('/').expect("database URL");
-    let admin = client(&url, database).await;
+    let admin = client_of(&url).await;
     let table = db::table_name("upgrade");
     for (name, sql) in migration_sql::<Postgres>(&TableName::new(&table).unwrap()) {
         if name.starts_with("001") || name.starts_with("002") {
@@ -493,8 +497,7 @@ async fn session_limit_while_purges_run() {
     )
     .await;
     let table = store.table().to_owned();
-    let (_, database) = url.rsplit_once('/').expect("database URL");
-    let admin = client(&url, database).await;
+    let admin = client_of(&url).await;
     let now = Timestamp(1_800_000_000);
     let ada = |payload: &[u8], expires: i64| Record {
         principal: Some("ada".to_owned()),
@@ -651,8 +654,7 @@ async fn purge_after_is_the_expiry_rounded_down_to_the_slack() {
     let url = db::env_url(Pg::URL);
     let store = db::fresh(PostgresStore::builder(url.clone()), "purgeslot").await;
     let table = store.table().to_owned();
-    let (_, database) = url.rsplit_once('/').expect("database URL");
-    let admin = client(&url, database).await;
+    let admin = client_of(&url).await;
     // A multiple of 300.
     let now = Timestamp(1_800_000_000);
     let key = db::key();
@@ -782,8 +784,7 @@ async fn key_and_version_are_checked_on_their_types() {
     let url = db::env_url(Pg::URL);
     let store = db::fresh(PostgresStore::builder(url.clone()), "checks").await;
     let table = store.table().to_owned();
-    let (_, database) = url.rsplit_once('/').expect("database URL");
-    let admin = client(&url, database).await;
+    let admin = client_of(&url).await;
     assert_eq!(
         column_types_and_table_checks(&admin, &table).await,
         (
