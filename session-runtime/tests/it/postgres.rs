@@ -838,3 +838,99 @@ async fn key_and_version_are_checked_on_their_types() {
     store.drop_table().await.unwrap();
     assert_eq!(count().await, 0, "dropped with the table");
 }
+
+/// Rows written by both paths in turn, then purged: the Diesel path's statements (a
+/// rotation: its `INSERT` sets `purge_after` to the expiry, its `UPDATE` of the forwarding
+/// record moves it by a `CASE`) and the request path's (`purge_after` bound as the expiry
+/// rounded down to 300 s) on the same rows. After every write `purge_after <= expires_at <
+/// purge_after + 300 s`, and a purge removes each row at its expiry, not a second before.
+#[tokio::test]
+async fn rows_of_both_paths_keep_the_purge_bound_and_are_purged_on_time() {
+    use session_runtime::store::Rotation;
+    use session_runtime::{SessionStore, Timestamp};
+    let _server = SERVER.read().await;
+    let url = db::env_url(Pg::URL);
+    let store = db::fresh(PostgresStore::builder(url.clone()), "purgejoint").await;
+    let table = store.table().to_owned();
+    let admin = client_of(&url).await;
+    // A multiple of 300.
+    let now = Timestamp(1_800_000_000);
+    let at = |secs: i64| now.add_seconds(secs);
+    // (purge_after, expiry) relative to `now`, once the bound is checked.
+    let bound = async |key: &session_runtime::StoreKey| {
+        let (purge_after, expiry) = purge_after_and_expiry(&admin, &table, key).await;
+        assert!(
+            purge_after <= expiry && expiry < purge_after + 300,
+            "purge_after {purge_after} against the expiry {expiry}"
+        );
+        (purge_after - now.0, expiry - now.0)
+    };
+    // The request path creates it.
+    let old = db::key();
+    store
+        .create(&old, &db::rec(b"a", at(1000), 1))
+        .await
+        .unwrap();
+    assert_eq!(bound(&old).await, (900, 1000));
+    // A rotation (the Diesel path): the new row inserted, the old one kept as a forwarding
+    // record expiring sooner, below its `purge_after`: the `CASE` moves it.
+    let new = db::key();
+    store
+        .rotate(&Rotation {
+            old: &old,
+            version: 1,
+            new: Some((&new, &db::rec(b"b", at(1150), 1))),
+            keep_old: Some(&db::rec(b"f", at(60), 1)),
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        bound(&new).await,
+        (1150, 1150),
+        "inserted by the Diesel path"
+    );
+    assert_eq!(bound(&old).await, (60, 60), "updated by the Diesel path");
+    // The request path saves the row the Diesel path inserted, sliding it.
+    assert_eq!(
+        store.save(&new, &db::rec(b"c", at(1400), 1)).await.unwrap(),
+        2
+    );
+    assert_eq!(bound(&new).await, (1200, 1400), "saved by the request path");
+    // The Diesel path's `UPDATE` on the row the request path saved: an expiry within its
+    // slot leaves `purge_after` as the request path wrote it.
+    let newer = db::key();
+    store
+        .rotate(&Rotation {
+            old: &new,
+            version: 2,
+            new: Some((&newer, &db::rec(b"d", at(2000), 1))),
+            keep_old: Some(&db::rec(b"g", at(1420), 2)),
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        bound(&new).await,
+        (1200, 1420),
+        "updated by the Diesel path"
+    );
+    assert_eq!(bound(&newer).await, (2000, 2000));
+    // Each purged at its expiry, not before.
+    for (secs, purged, gone) in [
+        (59, 0, None),
+        (60, 1, Some(&old)),
+        (1419, 0, None),
+        (1420, 1, Some(&new)),
+        (1999, 0, None),
+        (2000, 1, Some(&newer)),
+    ] {
+        assert_eq!(
+            store.purge_expired(at(secs)).await.unwrap(),
+            purged,
+            "purged at now + {secs}"
+        );
+        if let Some(key) = gone {
+            assert!(!store.contains(key).await.unwrap(), "gone at now + {secs}");
+        }
+    }
+    store.drop_table().await.unwrap();
+}
