@@ -149,7 +149,12 @@ pub fn run(o: &Options, plan: &Plan) {
         print_workload(plan, wname, *mode, &results);
         all.push(results);
     }
-    let _ = std::fs::remove_dir_all(&dir);
+    // `HTTPBENCH_KEEP_CALLGRIND=1` keeps the dumps (for `callgrind_annotate`).
+    if std::env::var_os("HTTPBENCH_KEEP_CALLGRIND").is_some() {
+        eprintln!("callgrind dumps kept in {}", dir.display());
+    } else {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
     print_pairs(plan, &all);
 }
 

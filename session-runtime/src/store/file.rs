@@ -119,10 +119,12 @@
 //!
 //! Why `none` is the default: sessions are cheap to lose on the rare crash of a machine
 //! (the user signs in again), while a sync per request costs a disk flush on the request
-//! path. On the benchmark machine (ext4 on a virtual disk, README "Benchmarks") a writing
-//! request cost about 200 µs of server CPU with `none` and about 400 µs with `group` or
-//! `fsync`, and `none` served three to four times the requests per second. Choose `group`
-//! when every acknowledged write must survive a power loss.
+//! path. On the benchmark machine (ext4 on a virtual disk, README "Benchmarks", main at
+//! `efa4483`, `httpbench --secs 1 --slices 10 --only ours-file,... --workloads
+//! write-counter,...`, medians; `bench/http/results/2026-11-30-session8.md`)
+//! a writing request cost 75 µs of server CPU with `none`, 166 µs with `group` and 179 µs
+//! with `fsync`, and `none` served 2.7 times the requests per second (13,492 against 5,051
+//! and 4,979). Choose `group` when every acknowledged write must survive a power loss.
 //!
 //! # Concurrency
 //!
