@@ -71,6 +71,28 @@
 //! `UPDATE` (`ExecConstraints`, 33.0k with them, 1.2k without); combining them into one
 //! constraint saves nothing (34.4k): the cost is per expression node, not per constraint.
 //!
+//! # This process's work per request: the futures' boxes
+//!
+//! The [`SessionStore`](crate::store::SessionStore) trait boxes the future of every call.
+//! With tokio-postgres' query future inline (1,032 bytes in 0.7.18), the boxes of `load`,
+//! `create` and `save` were 1,256, 1,360 and 1,432 bytes: over the largest request glibc's
+//! allocator serves from its per-thread cache (1,032 bytes), so every read took its slow
+//! path (about 940 instructions for that one `malloc`, consolidating its free lists). The
+//! driver's future is now boxed on its own (`requests::query_opt`, `requests::execute`) and
+//! both boxes come from the cache (about 50 instructions each). `httpbench --instructions
+//! --only ours-postgres --workloads read-counter,write-counter` (this process's user-space
+//! instructions per request, deterministic to about 0.3 %; 2026-11-30):
+//!
+//! | request | before (main 8b4dae5) | the driver's futures boxed | and the layer not trying a load now |
+//! |---|---|---|---|
+//! | reading | 37,985 | 37,034 (-951) | 36,894 (-140) |
+//! | writing (counter) | 57,251 | 55,709 (-1,542) | |
+//!
+//! The lean floor's read: 27,294. Of ours' difference, SHA-256 of the id (the store key)
+//! is about 3.6k: valgrind hides the CPU's SHA extensions, so `sha2` runs its portable
+//! code there (`soft::compress`), while `perf` on the machine shows `x86_sha::compress` at
+//! about 0.6 % of the server's samples.
+//!
 //! ```no_run
 //! use session_runtime::store::postgres::PostgresStore;
 //! # async fn run() -> Result<(), session_runtime::StoreError> {
