@@ -107,7 +107,14 @@ where
         // A session that opens without waiting (the memory store, the cookie backend) is
         // loaded now, and the request goes to the inner service now, on the instance that
         // was driven to readiness: no clone of the service, no load in the future.
-        if let Some(begun) = self.manager.begin_now(req.headers().get_all(COOKIE)) {
+        // A store that makes every load wait (a database) is not tried: its `Cookie` headers
+        // are looked up once, in the future, not also here.
+        let begun = if self.manager.may_load_now() {
+            self.manager.begin_now(req.headers().get_all(COOKIE))
+        } else {
+            None
+        };
+        if let Some(begun) = begun {
             let exchange = match begun {
                 Ok(exchange) => exchange,
                 Err(failure) => return Box::pin(async move { Ok(failure_response(failure)) }),

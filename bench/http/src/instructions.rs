@@ -108,7 +108,12 @@ pub fn run(o: &Options, plan: &Plan) {
         o.client,
         plan.pinned()
     );
-    let dir: PathBuf = std::env::temp_dir().join(format!("httpbench-cg-{}", std::process::id()));
+    // `HTTPBENCH_KEEP_DUMPS=DIR` keeps the dumps there (`cg.PID.N`, the last of each
+    // server the counted requests'), for `callgrind_annotate --inclusive=yes`.
+    let keep = std::env::var_os("HTTPBENCH_KEEP_DUMPS").map(PathBuf::from);
+    let dir: PathBuf = keep.clone().unwrap_or_else(|| {
+        std::env::temp_dir().join(format!("httpbench-cg-{}", std::process::id()))
+    });
     std::fs::create_dir_all(&dir).expect("callgrind directory");
     let mut all: Vec<Vec<Counted>> = Vec::new();
     for (wname, mode, payload) in plan.workloads.iter().copied() {
@@ -128,6 +133,9 @@ pub fn run(o: &Options, plan: &Plan) {
             drop(r);
             sanity.add_sanity(&m);
             let per_request = ir as f64 / m.requests.max(1) as f64;
+            if keep.is_some() {
+                eprintln!("{wname:14} {:20} dump of pid {pid} kept in {}", config.name, dir.display());
+            }
             eprintln!(
                 "{wname:14} {:20} {:>10.0} instructions/req over {} requests ({} in all), cookie {:>4} errors {} bad {} extra-set-cookie {} max counter {}",
                 config.name,
@@ -149,10 +157,7 @@ pub fn run(o: &Options, plan: &Plan) {
         print_workload(plan, wname, *mode, &results);
         all.push(results);
     }
-    // `HTTPBENCH_KEEP_CALLGRIND=1` keeps the dumps (for `callgrind_annotate`).
-    if std::env::var_os("HTTPBENCH_KEEP_CALLGRIND").is_some() {
-        eprintln!("callgrind dumps kept in {}", dir.display());
-    } else {
+    if keep.is_none() {
         let _ = std::fs::remove_dir_all(&dir);
     }
     print_pairs(plan, &all);

@@ -55,8 +55,9 @@
 //! `--requests N` (measured requests per configuration with `--instructions`, default
 //! 2000), `--warmup-requests N` (default 200), `--rate R` (offered requests per second,
 //! default none: as fast as answered), `--realtime` (`SCHED_FIFO`; root or `CAP_SYS_NICE`).
-//! With `--instructions`, the environment variable `HTTPBENCH_KEEP_CALLGRIND=1` keeps the
-//! callgrind dumps (their directory is printed) for `callgrind_annotate`.
+//! With `--instructions`, the environment variable `HTTPBENCH_KEEP_DUMPS=DIR` keeps the
+//! callgrind dumps in `DIR` (`cg.PID.N`; the pid of each configuration is printed) for
+//! `callgrind_annotate`.
 
 mod instructions;
 mod servers;

@@ -71,6 +71,29 @@
 //! `UPDATE` (`ExecConstraints`, 33.0k with them, 1.2k without); combining them into one
 //! constraint saves nothing (34.4k): the cost is per expression node, not per constraint.
 //!
+//! # This process's work per request: the futures' boxes
+//!
+//! The [`SessionStore`](crate::store::SessionStore) trait boxes the future of every call.
+//! With tokio-postgres' query future inline (1,032 bytes in 0.7.18), the boxes of `load`,
+//! `create` and `save` were 1,256, 1,360 and 1,432 bytes (as the tests' build lays them
+//! out; the load's 376 and the save's 552 now): over the largest request glibc's
+//! allocator serves from its per-thread cache (1,032 bytes), so every read took its slow
+//! path (about 940 instructions for that one `malloc`, consolidating its free lists). The
+//! driver's future is now boxed on its own (`requests::query_opt`, `requests::execute`) and
+//! both boxes come from the cache (about 50 instructions each). `httpbench --instructions
+//! --only ours-postgres --workloads read-counter,write-counter` (this process's user-space
+//! instructions per request, deterministic to about 0.3 %; 2026-11-30):
+//!
+//! | request | before (main 8b4dae5) | the driver's futures boxed | and the layer not trying a load now |
+//! |---|---|---|---|
+//! | reading | 37,985 | 37,034 (-951) | 36,894 (-140) |
+//! | writing (counter) | 57,251 | 55,709 (-1,542) | |
+//!
+//! The lean floor's read: 27,294. Of ours' difference, SHA-256 of the id (the store key)
+//! is about 3.6k: valgrind hides the CPU's SHA extensions, so `sha2` runs its portable
+//! code there (`soft::compress`), while `perf` on the machine shows `x86_sha::compress` at
+//! about 0.6 % of the server's samples.
+//!
 //! ```no_run
 //! use session_runtime::store::postgres::PostgresStore;
 //! # async fn run() -> Result<(), session_runtime::StoreError> {
@@ -393,6 +416,47 @@ mod requests {
         tokio_postgres::types::to_sql_checked!();
     }
 
+    /// [`Client::query_opt`], with the driver's query future (1,032 bytes in tokio-postgres
+    /// 0.7.18) in a box of its own: the future of the store's `load`, which the
+    /// [`SessionStore`](crate::store::SessionStore) trait boxes on every call, then holds a
+    /// pointer and the row stream instead of the whole query (its box went from 1,256 bytes
+    /// and more down to a few hundred). The allocator serves both boxes from its per-thread
+    /// cache (glibc's: requests up to 1,032 bytes), where one box over that size took its
+    /// slow path on every read (about 940 instructions under callgrind, consolidating its
+    /// free lists each time). More than one row under the key (impossible under the table's
+    /// primary key) is [`Failure::Corrupt`], not the driver's error.
+    async fn query_opt(
+        client: &Client,
+        statement: &Statement,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> std::result::Result<Option<tokio_postgres::Row>, Failure> {
+        use futures_core::Stream;
+
+        let stream = Box::pin(client.query_raw(statement, params.iter().copied())).await?;
+        let mut stream = std::pin::pin!(stream);
+        let mut first = None;
+        while let Some(row) = std::future::poll_fn(|cx| stream.as_mut().poll_next(cx)).await {
+            if first.replace(row?).is_some() {
+                return Err(Failure::Corrupt(
+                    "more than one row under one key".to_owned(),
+                ));
+            }
+        }
+        Ok(first)
+    }
+
+    /// [`Client::execute`], with the driver's future in a box of its own, as [`query_opt`]
+    /// and for the same reason: the store's `create` and `save` futures, boxed by the
+    /// [`SessionStore`](crate::store::SessionStore) trait on every call, were 1,360 and
+    /// 1,432 bytes with it inline.
+    async fn execute(
+        client: &Client,
+        statement: &Statement,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> std::result::Result<u64, Failure> {
+        Ok(Box::pin(client.execute_raw(statement, params.iter().copied())).await?)
+    }
+
     /// Column `index` (named `name` in messages) of a row, or [`Failure::Corrupt`]. By
     /// index: the statement's columns are fixed, no search by name.
     fn column<'a, T: tokio_postgres::types::FromSql<'a>>(
@@ -599,7 +663,7 @@ mod requests {
                 let (payload, principal) = (record.payload.as_slice(), principal(record));
                 let binds: [&(dyn ToSql + Sync); 5] =
                     [&key, &payload, &expires_at, &purge_at, &principal];
-                conn.client.execute(&conn.insert, &binds).await?;
+                execute(&conn.client, &conn.insert, &binds).await?;
                 Ok(())
             })
             .await
@@ -607,7 +671,7 @@ mod requests {
 
         async fn load(&self, sql: &Statements, key: &[u8], now: i64) -> Result<Option<Row>> {
             self.with(sql, async |conn| {
-                let Some(row) = conn.client.query_opt(&conn.load, &[&key]).await? else {
+                let Some(row) = query_opt(&conn.client, &conn.load, &[&key]).await? else {
                     return Ok(None);
                 };
                 // Live only if it expires after `now` (what the Diesel path's `WHERE` asks).
@@ -641,15 +705,11 @@ mod requests {
                 let version = record.version as i64;
                 let binds: [&(dyn ToSql + Sync); 6] =
                     [&payload, &expires_at, &principal, &key, &version, &purge_at];
-                if conn.client.execute(&conn.update, &binds).await? > 0 {
+                if execute(&conn.client, &conn.update, &binds).await? > 0 {
                     return Ok(None);
                 }
                 let binds = [Bind::Bytes(key)];
-                match conn
-                    .client
-                    .query_opt(&conn.version, &params(&binds))
-                    .await?
-                {
+                match query_opt(&conn.client, &conn.version, &params(&binds)).await? {
                     Some(row) => Ok(Some(Some(column(&row, 0, "version")?))),
                     None => Ok(Some(None)),
                 }
@@ -780,6 +840,61 @@ mod tests {
                 assert_eq!(bound.rem_euclid(slack), 0, "{expiry}");
             }
         }
+    }
+
+    /// The size of the future a function returns, without calling it.
+    fn future_size<A, F: Future>(_: &impl Fn(A) -> F) -> usize {
+        size_of::<F>()
+    }
+
+    /// A request's future stays small: the [`SessionStore`](crate::store::SessionStore) trait
+    /// boxes the store's `load` on every call, and a box over 1,032 bytes leaves glibc's
+    /// per-thread cache (about 940 instructions per read under callgrind, against about 50).
+    /// The driver's query future (1,032 bytes in tokio-postgres 0.7.18) is boxed on its
+    /// own: the load's future holds a pointer to it (1,256 bytes before, the query inline).
+    #[test]
+    fn a_requests_futures_fit_the_allocators_thread_cache() {
+        use super::requests::AsyncRequests;
+        use crate::store::database::internal::{Requests, Statements};
+        use tokio_postgres::types::ToSql;
+        use tokio_postgres::{Client, Statement};
+
+        const CACHED: usize = 1032;
+        // Room left for the store's own state around the request's future.
+        const ROOM: usize = CACHED * 2 / 3;
+        let load = |(r, sql): (&'static AsyncRequests, &'static Statements)| r.load(sql, &[], 0);
+        let size = future_size(&load);
+        assert!(size <= ROOM, "the load's future: {size} bytes");
+        // The writes' too (1,360 and 1,432 bytes with the driver's futures inline).
+        type Args = (
+            &'static AsyncRequests,
+            &'static Statements,
+            &'static crate::store::Record,
+        );
+        let create = |(r, sql, record): Args| r.insert(sql, &[], record);
+        let save = |(r, sql, record): Args| r.save(sql, &[], record);
+        for (name, size) in [
+            ("create", future_size(&create)),
+            ("save", future_size(&save)),
+        ] {
+            assert!(size <= ROOM, "the {name}'s future: {size} bytes");
+        }
+        // As `query_opt` in `requests` calls it: the binds as a slice.
+        let query = |(c, st, binds): (
+            &'static Client,
+            &'static Statement,
+            &'static [&'static (dyn ToSql + Sync)],
+        )| { c.query_raw(st, binds.iter().copied()) };
+        let execute = |(c, st, binds): (
+            &'static Client,
+            &'static Statement,
+            &'static [&'static (dyn ToSql + Sync)],
+        )| { c.execute_raw(st, binds.iter().copied()) };
+        let size = future_size(&query).max(future_size(&execute));
+        assert!(
+            size <= CACHED,
+            "tokio-postgres' query future ({size} bytes) no longer fits the allocator's thread cache"
+        );
     }
 
     #[test]
