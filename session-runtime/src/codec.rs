@@ -746,6 +746,34 @@ mod tests {
         }
     }
 
+    proptest! {
+        /// A sealed cookie value is the engine's base64url of its sealed bytes (the text
+        /// earlier releases wrote), appended after what the header already holds, and
+        /// opens to the payload; one changed symbol is refused.
+        #[test]
+        fn sealed_values_are_the_engines_text_and_open(
+            payload in proptest::collection::vec(any::<u8>(), 0..700),
+            signed in any::<bool>(),
+            flip in any::<prop::sample::Index>(),
+        ) {
+            let mode = if signed { CookieMode::Signed } else { CookieMode::Encrypted };
+            let codec = Codec::new(mode, Keys::generate());
+            let ctx = CodecContext::cookie("session", "test");
+            let mut header = String::from("session=");
+            codec.seal_into(&ctx, &payload, &mut header).unwrap();
+            let value = &header["session=".len()..];
+            prop_assert_eq!(value.len(), codec.sealed_len(payload.len()));
+            let bytes = URL_SAFE_NO_PAD.decode(value).unwrap();
+            prop_assert_eq!(value, URL_SAFE_NO_PAD.encode(&bytes));
+            prop_assert_eq!(codec.open(&ctx, value).unwrap().plaintext, payload);
+            let mut changed = value.as_bytes().to_vec();
+            let at = flip.index(changed.len());
+            changed[at] = if changed[at] == b'A' { b'B' } else { b'A' };
+            let changed = String::from_utf8(changed).unwrap();
+            prop_assert!(codec.open(&ctx, &changed).is_err());
+        }
+    }
+
     /// The nonce of an encrypted cookie value.
     fn nonce_of(value: &str) -> [u8; NONCE_LEN] {
         let bytes = URL_SAFE_NO_PAD.decode(value).unwrap();
