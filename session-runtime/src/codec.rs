@@ -33,6 +33,20 @@
 //! `Mac::verify_slice`, the GCM tag check). AES-GCM with random nonces is safe for about
 //! 2^32 values per key: rotate keys long before that.
 //!
+//! # Cost
+//!
+//! A writing request of a cookie session opens one value (its cookie) and seals one (the
+//! new cookie). For the benchmark's counter session (43 bytes of payload, an 82-character
+//! signed value) that is about 0.23 µs to open and 0.23 µs to seal a signed value, 0.22 µs
+//! and 0.30 µs for an encrypted one (`bench/http` `codecbench`, pinned to one core of the
+//! 2-core benchmark VM, 2026-11-30; SHA-256 and AES run on the CPU's SHA and AES
+//! instructions). A signed value takes three SHA-256 compressions to seal or to open: two
+//! for the inner hash of `header | key hint | context | payload` (77 bytes here, after the
+//! key's block, which is hashed once per key in [`Codec::new`]) and one for the outer hash.
+//! Instruction counts under valgrind (`httpbench --instructions`) overstate the signed
+//! mode: valgrind has no SHA instructions, and the portable SHA-256 takes about 3,500
+//! instructions a compression.
+//!
 //! # Nonces
 //!
 //! The 96-bit nonces come from a ChaCha20 generator per thread, seeded with 256 bits from
@@ -743,6 +757,34 @@ mod tests {
             decodes_as_the_engine_does(&value);
             let encoded = URL_SAFE_NO_PAD.encode(&value);
             decodes_as_the_engine_does(encoded.as_bytes());
+        }
+    }
+
+    proptest! {
+        /// A sealed cookie value is the engine's base64url of its sealed bytes (the text
+        /// earlier releases wrote), appended after what the header already holds, and
+        /// opens to the payload; one changed symbol is refused.
+        #[test]
+        fn sealed_values_are_the_engines_text_and_open(
+            payload in proptest::collection::vec(any::<u8>(), 0..700),
+            signed in any::<bool>(),
+            flip in any::<prop::sample::Index>(),
+        ) {
+            let mode = if signed { CookieMode::Signed } else { CookieMode::Encrypted };
+            let codec = Codec::new(mode, Keys::generate());
+            let ctx = CodecContext::cookie("session", "test");
+            let mut header = String::from("session=");
+            codec.seal_into(&ctx, &payload, &mut header).unwrap();
+            let value = &header["session=".len()..];
+            prop_assert_eq!(value.len(), codec.sealed_len(payload.len()));
+            let bytes = URL_SAFE_NO_PAD.decode(value).unwrap();
+            prop_assert_eq!(value, URL_SAFE_NO_PAD.encode(&bytes));
+            prop_assert_eq!(codec.open(&ctx, value).unwrap().plaintext, payload);
+            let mut changed = value.as_bytes().to_vec();
+            let at = flip.index(changed.len());
+            changed[at] = if changed[at] == b'A' { b'B' } else { b'A' };
+            let changed = String::from_utf8(changed).unwrap();
+            prop_assert!(codec.open(&ctx, &changed).is_err());
         }
     }
 
