@@ -121,8 +121,13 @@ impl<S: SessionSchema> SessionManager<S> {
     /// `None` when it would have to wait, and then the adapter calls `begin` (nothing was
     /// written, nothing is owed). Lets an adapter hand the request to the inner service at
     /// once, instead of keeping it (and a clone of the service) for later.
+    /// `cookie_headers` is called only when the load is tried: a store that makes every
+    /// load wait (a database) costs no header lookup here.
     #[cfg(feature = "axum")]
-    pub(crate) fn begin_now<I>(&self, cookie_headers: I) -> Option<Result<Exchange<S>, Failure>>
+    pub(crate) fn begin_now<I>(
+        &self,
+        cookie_headers: impl FnOnce() -> I,
+    ) -> Option<Result<Exchange<S>, Failure>>
     where
         I: IntoIterator,
         I::Item: AsRef<[u8]>,
@@ -134,7 +139,7 @@ impl<S: SessionSchema> SessionManager<S> {
             return None;
         }
         // A load that may not wait never waits: one poll gives its answer.
-        let load = std::pin::pin!(self.load_in(cookie_headers, true));
+        let load = std::pin::pin!(self.load_in(cookie_headers(), true));
         match load.poll(&mut Context::from_waker(Waker::noop())) {
             Poll::Ready(Ok(Some(session))) => Some(Ok(Exchange {
                 manager: self.clone(),
@@ -504,6 +509,14 @@ mod tests {
     use crate::store::{MemoryStore, Record, Rotation, SessionStore, StoreKey};
     use crate::time::Timestamp;
 
+    /// The default settings without `Secure`, for tests over plain HTTP.
+    fn plain_http() -> crate::Settings {
+        crate::Settings {
+            secure: false,
+            ..crate::Settings::default()
+        }
+    }
+
     type StoreResult<T> = Result<T, crate::store::StoreError>;
 
     /// The adapters' `finish` (the values checked by the framework's own constructor)
@@ -512,10 +525,7 @@ mod tests {
     #[tokio::test]
     async fn the_adapters_finish_owes_what_finish_owes() {
         async fn run(check_values: bool) -> Vec<(Vec<String>, bool, bool)> {
-            let settings = crate::Settings {
-                secure: false,
-                ..crate::Settings::default()
-            };
+            let settings = plain_http();
             let manager: SessionManager =
                 SessionManager::with_store(settings, Arc::new(MemoryStore::new())).unwrap();
             let mut seen = Vec::new();
@@ -613,10 +623,7 @@ mod tests {
     #[tokio::test]
     async fn the_clock_is_read_at_commit_only_when_the_plan_needs_it() {
         use session_spec::settings::Lifetime;
-        let base = crate::Settings {
-            secure: false,
-            ..crate::Settings::default()
-        };
+        let base = plain_http();
         let timed = [
             crate::Settings {
                 idle_timeout: Some(Lifetime::from_minutes(60)),
@@ -640,7 +647,7 @@ mod tests {
                 SessionManager::with_store(settings.clone(), Arc::new(MemoryStore::new()))
                     .unwrap()
                     .with_clock(clock.clone());
-            let exchange = manager.begin_now([""]).unwrap().unwrap();
+            let exchange = manager.begin_now(|| [""]).unwrap().unwrap();
             exchange.session().set("a", &1).unwrap();
             let before = reads();
             let owed = match exchange.finish_now(200) {
@@ -650,7 +657,7 @@ mod tests {
             assert_eq!(reads(), before + 1, "a write reads the clock at commit");
             let cookie = owed.set_cookie()[0].split(';').next().unwrap().to_owned();
             for write in [false, true] {
-                let exchange = manager.begin_now([cookie.as_str()]).unwrap().unwrap();
+                let exchange = manager.begin_now(|| [cookie.as_str()]).unwrap().unwrap();
                 assert!(exchange.had_session());
                 assert_eq!(exchange.session().get::<u64>("a"), Some(1));
                 if write {
@@ -702,10 +709,7 @@ mod tests {
     #[cfg(feature = "axum")]
     #[tokio::test]
     async fn sessions_open_now_only_from_a_store_that_lends() {
-        let settings = crate::Settings {
-            secure: false,
-            ..crate::Settings::default()
-        };
+        let settings = plain_http();
         for lends in [true, false] {
             let store: Arc<dyn SessionStore> = if lends {
                 Arc::new(MemoryStore::new())
@@ -721,7 +725,7 @@ mod tests {
             let unknown = format!("session={}", crate::id::SessionId::generate().unwrap());
             for header in [cookie.as_str(), unknown.as_str(), ""] {
                 let waited = manager.begin([header]).await.unwrap();
-                let now = manager.begin_now([header]);
+                let now = manager.begin_now(|| [header]);
                 if !lends {
                     assert!(now.is_none(), "{header}");
                     assert!(!manager.may_load_now());

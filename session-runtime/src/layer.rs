@@ -107,13 +107,9 @@ where
         // A session that opens without waiting (the memory store, the cookie backend) is
         // loaded now, and the request goes to the inner service now, on the instance that
         // was driven to readiness: no clone of the service, no load in the future.
-        // A store that makes every load wait (a database) is not tried: its `Cookie` headers
-        // are looked up once, in the future, not also here.
-        let begun = if self.manager.may_load_now() {
-            self.manager.begin_now(req.headers().get_all(COOKIE))
-        } else {
-            None
-        };
+        // A store that makes every load wait (a database) is not tried, and its `Cookie`
+        // headers are looked up once, in the future, not also here.
+        let begun = self.manager.begin_now(|| req.headers().get_all(COOKIE));
         if let Some(begun) = begun {
             let exchange = match begun {
                 Ok(exchange) => exchange,
